@@ -1,0 +1,11 @@
+// core: tensors, the graph, backward, no-grad mode, gradient checks, graph export.
+#pragma once
+
+#include "xtgrad/core/dot_export.hpp"
+#include "xtgrad/core/errors.hpp"
+#include "xtgrad/core/grad_mode.hpp"
+#include "xtgrad/core/gradcheck.hpp"
+#include "xtgrad/core/node.hpp"
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/core/tensor.hpp"
+#include "xtgrad/core/variable.hpp"

@@ -1,0 +1,41 @@
+#include "xtgrad/core/dot_export.hpp"
+
+#include <sstream>
+#include <unordered_map>
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+std::string to_dot(const Variable& output) {
+  std::ostringstream out;
+  out << "digraph xtgrad {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
+  if (!output.defined()) return out.str() + "}\n";
+  std::unordered_map<const Node*, std::size_t> ids;
+  std::vector<const Node*> stack{output.node().get()};
+  ids.emplace(output.node().get(), 0);
+  std::ostringstream edges;
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    const std::size_t id = ids.at(n);
+    const bool parameter = n->parents.empty() && n->requires_grad;
+    const bool constant = !n->requires_grad;
+    std::string label = parameter ? (n->name.empty() ? "parameter" : n->name) : std::string(n->op);
+    if (!parameter && !n->name.empty()) label += " " + n->name;
+    out << "  n" << id << " [label=\"" << label << "\\n" << shape_str(n->value) << "\"";
+    if (parameter) out << ", shape=ellipse, style=filled, fillcolor=\"#cfe2ff\"";
+    else if (constant) out << ", shape=box, style=filled, fillcolor=\"#eeeeee\", fontcolor=\"#555555\"";
+    else out << ", shape=box";
+    out << "];\n";
+    for (const NodePtr& p : n->parents) {
+      auto [it, inserted] = ids.emplace(p.get(), ids.size());
+      if (inserted) stack.push_back(p.get());
+      edges << "  n" << it->second << " -> n" << id << ";\n";
+    }
+  }
+  out << edges.str() << "}\n";
+  return out.str();
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,16 @@
+// Graphviz export of the graph behind a Variable.
+#pragma once
+
+#include <string>
+
+#include "xtgrad/core/variable.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+// DOT text: one node per graph node (op name and shape; parameters as filled ellipses with
+// their names, constants grey) and an edge from each input to the op that used it.
+std::string to_dot(const Variable& output);
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

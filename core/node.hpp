@@ -1,0 +1,56 @@
+// A node of the computation graph: a value, its gradient, and how to pass the gradient on.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "xtgrad/core/tensor.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+struct Node;
+using NodePtr = std::shared_ptr<Node>;
+
+// Reads `self.grad` (complete when called) and adds each parent's share through
+// `self.add_to_parent`. Captures evaluated tensors or shapes by value, never a node.
+using BackwardFn = std::function<void(Node& self)>;
+
+struct Node {
+  Tensor value;
+  Tensor grad;                 // allocated on the first contribution; valid while has_grad
+  bool has_grad = false;
+  bool requires_grad = false;
+  bool released = false;       // backward already freed this node's closure and parents
+  const char* op = "leaf";     // a string literal: the op that made this node
+  std::string name;            // optional label (parameters), shown by to_dot
+  std::vector<NodePtr> parents;
+  BackwardFn backward_fn;      // empty for leaves and constants
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the ancestors it alone owns through a worklist: no recursion, so a chain of any
+  // length is destroyed without growing the stack.
+  ~Node();
+
+  bool is_leaf() const { return !backward_fn && !released; }
+  const Tensor& parent_value(std::size_t i) const { return parents[i]->value; }
+  bool parent_requires_grad(std::size_t i) const { return parents[i]->requires_grad; }
+  // parents[i].grad += sum_to(contribution, parents[i].value.shape); a no-op if the parent
+  // needs no gradient. Throws std::logic_error naming `op` if the shapes cannot broadcast.
+  void add_to_parent(std::size_t i, Tensor&& contribution) const;
+};
+
+// target.grad += contribution, reduced over broadcast dimensions to target's shape: the one
+// place where broadcasting is undone. `op` names the op that produced the contribution.
+void accumulate_grad(Node& target, Tensor&& contribution, const char* op);
+
+// Sums `t` down to `shape` (numpy broadcasting in reverse): leading extra axes are summed
+// away, axes where `shape` has 1 and `t` does not are summed with keepdims.
+Tensor sum_to(const Tensor& t, const Shape& shape);
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,2 @@
+// nn: modules, initializers, optimizers, data and the training loop.
+#pragma once

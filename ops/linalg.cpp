@@ -1,0 +1,112 @@
+#include "xtgrad/ops/linalg.hpp"
+
+#include <stdexcept>
+
+#include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/shape_checks.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+Tensor zeros_of(std::size_t rows, std::size_t cols) {
+  Tensor t = Tensor::from_shape({rows, cols});
+  return t;
+}
+
+// d(x·W) for g = dL/d(xW) : (n, out); x : (n, in); W : (in, out). Shared by matmul and linear.
+void matmul_backward(Node& self, const Tensor& g) {
+  const Tensor& x = self.parent_value(0);
+  const Tensor& w = self.parent_value(1);
+  const std::size_t n = x.shape()[0], in = x.shape()[1], out = w.shape()[1];
+  if (self.parent_requires_grad(0)) {
+    // dx = g·Wᵀ : (n, in)
+    Tensor dx = zeros_of(n, in);
+    gemm(false, true, n, in, out, 1, g.data(), w.data(), 0, dx.data());
+    self.add_to_parent(0, std::move(dx));
+  }
+  if (self.parent_requires_grad(1)) {
+    // dW = xᵀ·g : (in, out)
+    Tensor dw = zeros_of(in, out);
+    gemm(true, false, in, out, n, 1, x.data(), g.data(), 0, dw.data());
+    self.add_to_parent(1, std::move(dw));
+  }
+}
+
+void check_matmul(const char* op, const Tensor& a, const Tensor& b) {
+  if (a.dimension() != 2 || b.dimension() != 2) {
+    throw std::invalid_argument(std::string(op) + ": expects 2-d operands, got lhs " + shape_str(a) + ", rhs " +
+                                shape_str(b));
+  }
+  if (a.shape()[1] != b.shape()[0]) {
+    throw std::invalid_argument(std::string(op) + ": inner dimensions differ: lhs " + shape_str(a) + ", rhs " +
+                                shape_str(b));
+  }
+}
+
+}  // namespace
+
+Variable matmul(const Variable& a, const Variable& b) {
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  check_matmul("matmul", av, bv);
+  const std::size_t m = av.shape()[0], k = av.shape()[1], n = bv.shape()[1];
+  Tensor out = zeros_of(m, n);
+  gemm(false, false, m, n, k, 1, av.data(), bv.data(), 0, out.data());
+  return make_result("matmul", std::move(out), {a, b}, [](Node& self) { matmul_backward(self, self.grad); });
+}
+
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+  const Tensor& xv = x.value();
+  const Tensor& wv = weight.value();
+  const Tensor& bv = bias.value();
+  check_matmul("linear", xv, wv);
+  const std::size_t n = xv.shape()[0], in = xv.shape()[1], out = wv.shape()[1];
+  const bool bias_ok = (bv.dimension() == 1 && bv.shape()[0] == out) ||
+                       (bv.dimension() == 2 && bv.shape()[0] == 1 && bv.shape()[1] == out);
+  if (!bias_ok) {
+    throw std::invalid_argument("linear: bias must have shape (" + std::to_string(out) + ") or (1, " +
+                                std::to_string(out) + ") for weight " + shape_str(wv) + ", got " + shape_str(bv));
+  }
+  // y = 1·x·W + 1·b (each row of y starts as b)
+  Tensor y = zeros_of(n, out);
+  for (std::size_t r = 0; r < n; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
+  gemm(false, false, n, out, in, 1, xv.data(), wv.data(), 1, y.data());
+  return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
+    matmul_backward(self, self.grad);
+    if (self.parent_requires_grad(2)) {
+      // db = Σ_rows g : (out), reshaped to the bias's own shape
+      Tensor db = xt::sum(self.grad, {0}, xt::evaluation_strategy::immediate);
+      db.reshape(shape_of(self.parent_value(2)));
+      self.add_to_parent(2, std::move(db));
+    }
+  });
+}
+
+Variable transpose(const Variable& x) {
+  Tensor t = xt::transpose(x.value());
+  return make_result("transpose", std::move(t), {x}, [](Node& self) {
+    Tensor g = xt::transpose(self.grad);
+    self.add_to_parent(0, std::move(g));
+  });
+}
+
+Variable reshape(const Variable& x, const Shape& shape) {
+  if (element_count(shape) != x.size()) {
+    throw std::invalid_argument("reshape: cannot view " + shape_str(x.value()) + " (" + std::to_string(x.size()) +
+                                " elements) as " + shape_str(shape) + " (" + std::to_string(element_count(shape)) +
+                                " elements)");
+  }
+  Tensor t = x.value();
+  t.reshape(shape);
+  const Shape in_shape = x.shape();
+  return make_result("reshape", std::move(t), {x}, [in_shape](Node& self) {
+    Tensor g = self.grad;
+    g.reshape(in_shape);
+    self.add_to_parent(0, std::move(g));
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

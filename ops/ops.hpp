@@ -1,0 +1,9 @@
+// ops: differentiable free functions over Variables.
+#pragma once
+
+#include "xtgrad/ops/activations.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/losses.hpp"
+#include "xtgrad/ops/norms.hpp"
+#include "xtgrad/ops/reductions.hpp"

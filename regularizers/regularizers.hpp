@@ -1,0 +1,2 @@
+// regularizers: penalties as graph nodes.
+#pragma once
