@@ -1,2 +1,8 @@
-// regularizers: penalties as graph nodes.
+// regularizers: penalties as graph nodes, parameter selection, the CLI spec parser and the
+// sparsity report.
 #pragma once
+
+#include "xtgrad/regularizers/regularizer.hpp"
+#include "xtgrad/regularizers/selection.hpp"
+#include "xtgrad/regularizers/sparsity.hpp"
+#include "xtgrad/regularizers/spec.hpp"

@@ -1,0 +1,78 @@
+#include "experiment.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "blog_loss.hpp"
+#include "xtgrad/nn/init.hpp"
+#include "xtgrad/ops/activations.hpp"
+#include "xtgrad/ops/losses.hpp"
+
+namespace mnist_app {
+
+using namespace xtgrad;
+
+TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng)
+    : fc1(register_module("fc1", nn::Linear(inputs, hidden, rng, [](const Shape& s, Rng& r) {
+        return nn::std_normal(s, r, 0.01);
+      }))),
+      fc2(register_module("fc2", nn::Linear(hidden, classes, rng, [](const Shape& s, Rng& r) {
+        return nn::std_normal(s, r, 0.01);
+      }))) {}
+
+Variable TwoLayerNet::forward(const Variable& x) { return fc2(sigmoid(fc1(x))); }
+
+PreparedData prepare_data(const nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed) {
+  Rng rng(seed);
+  const std::vector<std::size_t> subset = nn::random_subset(mnist.train.count, train_size, rng);
+  std::vector<std::size_t> all_test(mnist.test.count);
+  for (std::size_t i = 0; i < all_test.size(); ++i) all_test[i] = i;
+  PreparedData d;
+  d.train.inputs = nn::normalize_images(mnist.train, subset);
+  d.train.targets = nn::one_hot(mnist.train.labels, subset);
+  d.test.inputs = nn::normalize_images(mnist.test);
+  d.test.targets = nn::one_hot(mnist.test.labels, all_test);
+  return d;
+}
+
+RunResult run_experiment(const PreparedData& data, const Config& config, const Regularizer& reg, std::ostream& log) {
+  // A stream of its own for the model and the shuffles, the same for every run.
+  Rng rng(config.seed * 0x9E3779B97F4A7C15ULL + 1);
+  const std::size_t inputs = data.train.inputs.shape()[1];
+  const std::size_t classes = data.train.targets.shape()[1];
+  TwoLayerNet model(inputs, config.hidden, classes, rng);
+  nn::SGD optimizer(model.named_parameters(), config.lr);
+
+  RunResult result;
+  result.reg = reg.describe();
+  result.gradient = config.blog_gradient ? "blog" : "true";
+  result.coverage = reg.coverage(model.named_parameters());
+  if (!config.quiet) log << "\n" << format_coverage(reg, model.named_parameters()) << std::flush;
+
+  nn::FitOptions options;
+  options.epochs = config.epochs;
+  options.batch_size = config.batch_size;
+  options.progress_bar = !config.quiet;
+  if (config.blog_gradient) options.loss = blog_cross_entropy;
+  options.penalty = [&reg](const NamedParameters& params) { return reg.penalty(params); };
+  options.on_epoch_end = [&](const nn::EpochStats& e) {
+    if (config.quiet) return;
+    log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
+                       result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
+                       e.seconds, e.eval_seconds)
+        << std::flush;
+  };
+  result.history = nn::fit(model, optimizer, data.train, &data.test, rng, options);
+
+  result.test_accuracy = result.history.empty() ? 0 : result.history.back().test_accuracy;
+  std::vector<double> secs;
+  for (const auto& e : result.history) secs.push_back(e.seconds);
+  std::sort(secs.begin(), secs.end());
+  result.seconds_per_epoch = secs.empty() ? 0 : secs[secs.size() / 2];
+  result.sparsity = sparsity_report(model.named_parameters());
+  result.first_layer_weights = model.fc1.weight.value();
+  return result;
+}
+
+}  // namespace mnist_app

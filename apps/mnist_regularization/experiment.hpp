@@ -1,0 +1,63 @@
+// One training run of the seed experiment: the model, the loss, the penalty, the numbers.
+#pragma once
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "xtgrad/nn/layers.hpp"
+#include "xtgrad/nn/mnist.hpp"
+#include "xtgrad/nn/train.hpp"
+#include "xtgrad/regularizers/regularizers.hpp"
+
+namespace mnist_app {
+
+struct Config {
+  std::string data = "data/mnist";
+  std::size_t train_size = 20000;
+  std::size_t epochs = 20;
+  std::size_t batch_size = 64;
+  std::size_t hidden = 200;
+  double lr = 0.1;
+  std::uint64_t seed = 0;
+  int threads = 1;
+  std::string out = "results";
+  bool no_plots = false;
+  bool quiet = false;
+  bool blog_gradient = false;
+  std::vector<std::string> regs{"none", "l2(lambd=0.01)", "l1(lambd=0.0001)"};
+};
+
+// The seed's model: Linear(784, hidden) → sigmoid → Linear(hidden, 10), weights 0.01·N(0,1),
+// biases 0. (The seed's affine(1, 0) output activation is the identity and is left out.)
+struct TwoLayerNet : xtgrad::nn::Module {
+  xtgrad::nn::Linear fc1, fc2;
+  TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, xtgrad::Rng& rng);
+  xtgrad::Variable forward(const xtgrad::Variable& x) override;
+};
+
+// The training subset (train_size random images) and the whole test set, normalized to
+// [−1, 1], with one-hot labels.
+struct PreparedData {
+  xtgrad::nn::Dataset train, test;
+};
+PreparedData prepare_data(const xtgrad::nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed);
+
+struct RunResult {
+  std::string reg;                 // the canonical spec, e.g. "l2(lambd=0.01)"
+  std::string gradient;            // "true" or "blog"
+  xtgrad::nn::History history;
+  double test_accuracy = 0;
+  double seconds_per_epoch = 0;    // median of the epochs' training passes
+  std::vector<xtgrad::Coverage> coverage;
+  std::vector<xtgrad::SparsityRow> sparsity;
+  xtgrad::Tensor first_layer_weights;
+};
+
+// Trains one model with `reg` and reports every epoch on `log` (nothing when quiet).
+// Every run of one invocation starts from the same initial weights and batch order.
+RunResult run_experiment(const PreparedData& data, const Config& config, const xtgrad::Regularizer& reg,
+                         std::ostream& log);
+
+}  // namespace mnist_app

@@ -1,0 +1,177 @@
+#include "outputs.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "atomic_file.hpp"
+
+namespace mnist_app {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+json sparsity_json(const std::vector<xtgrad::SparsityRow>& rows) {
+  json out = json::array();
+  for (const auto& r : rows) {
+    out.push_back({{"tensor", r.name},
+                   {"count", r.count},
+                   {"exact_zeros", r.zeros},
+                   {"exact_zero_fraction", r.zero_fraction},
+                   {"small_fraction", r.near_zero_fraction},
+                   {"small_threshold", r.eps},
+                   {"zero_rows", r.zero_rows},
+                   {"zero_cols", r.zero_cols}});
+  }
+  return out;
+}
+
+json run_json(const RunResult& run) {
+  json epochs = json::array();
+  for (const auto& e : run.history) {
+    epochs.push_back({{"epoch", e.epoch},
+                      {"data_loss", e.data_loss},
+                      {"penalty", e.penalty},
+                      {"loss", e.loss},
+                      {"test_accuracy", e.test_accuracy},
+                      {"seconds", e.seconds},
+                      {"eval_seconds", e.eval_seconds}});
+  }
+  json coverage = json::array();
+  for (const auto& c : run.coverage) {
+    coverage.push_back({{"tensor", c.name}, {"penalized", c.penalized}, {"l1", c.l1}, {"l2", c.l2}});
+  }
+  return {{"reg", run.reg},
+          {"gradient", run.gradient},
+          {"test_accuracy", run.test_accuracy},
+          {"seconds_per_epoch", run.seconds_per_epoch},
+          {"coverage", coverage},
+          {"sparsity", sparsity_json(run.sparsity)},
+          {"epochs", epochs}};
+}
+
+// Histogram of |w| > 0 values of the first layer on a shared symmetric range.
+std::vector<std::pair<double, std::size_t>> histogram(const xtgrad::Tensor& w, double limit, int bins) {
+  std::vector<std::pair<double, std::size_t>> h(bins);
+  const double width = 2 * limit / bins;
+  for (int b = 0; b < bins; ++b) h[b] = {-limit + (b + 0.5) * width, 0};
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    int b = static_cast<int>((double(w.data()[i]) + limit) / width);
+    b = std::clamp(b, 0, bins - 1);
+    ++h[b].second;
+  }
+  return h;
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+}  // namespace
+
+void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs) {
+  json cfg = {{"data", config.data},         {"train_size", config.train_size}, {"epochs", config.epochs},
+              {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr},
+              {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
+              {"no_plots", config.no_plots}, {"quiet", config.quiet},           {"reg", config.regs},
+              {"blog_gradient", config.blog_gradient}};
+  json all = json::array();
+  for (const auto& r : runs) all.push_back(run_json(r));
+  const json summary = {{"config", cfg}, {"runs", all}};
+  write_file_atomically((fs::path(dir) / "summary.json").string(),
+                        [&](std::ostream& out) { out << summary.dump(2) << "\n"; });
+}
+
+void write_history(const std::string& dir, const std::vector<RunResult>& runs) {
+  write_file_atomically((fs::path(dir) / "history.csv").string(), [&](std::ostream& out) {
+    out << "run,reg,gradient,epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds\n";
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      for (const auto& e : runs[i].history) {
+        out << fmt::format("{},\"{}\",{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.4f},{:.4f}\n", i + 1, runs[i].reg,
+                           runs[i].gradient, e.epoch, e.data_loss, e.penalty, e.loss, e.test_accuracy, e.seconds,
+                           e.eval_seconds);
+      }
+    }
+  });
+}
+
+std::string write_plots(const std::string& dir, const std::vector<RunResult>& runs) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    return "plots skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  }
+  const fs::path d(dir);
+  // Data files for gnuplot: one block per run, separated by two blank lines (gnuplot's index).
+  const fs::path loss_data = d / "loss.dat.tmp", weight_data = d / "weights.dat.tmp";
+  double limit = 0;
+  for (const auto& r : runs)
+    for (std::size_t i = 0; i < r.first_layer_weights.size(); ++i)
+      limit = std::max(limit, std::abs(double(r.first_layer_weights.data()[i])));
+  if (limit == 0) limit = 1;
+  {
+    std::ofstream ld(loss_data), wd(weight_data);
+    for (const auto& r : runs) {
+      for (const auto& e : r.history) ld << e.epoch << " " << e.data_loss << " " << e.loss << "\n";
+      ld << "\n\n";
+      for (const auto& [x, c] : histogram(r.first_layer_weights, limit, 120)) wd << x << " " << c << "\n";
+      wd << "\n\n";
+    }
+  }
+  std::string loss_plot, weight_plot;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const std::string title = quote(runs[i].reg + (runs[i].gradient == "blog" ? " (blog gradient)" : ""));
+    loss_plot += fmt::format("{}{} index {} using 1:2 with linespoints title {}", i ? ", " : "",
+                             quote(loss_data.string()), i, title);
+    weight_plot += fmt::format("{}{} index {} using 1:2 with steps title {}", i ? ", " : "",
+                               quote(weight_data.string()), i, title);
+  }
+  const fs::path script = d / "plots.gp.tmp";
+  {
+    std::ofstream gp(script);
+    gp << "set terminal pngcairo size 900,560 noenhanced\n";
+    gp << "set output " << quote((d / "loss.png.tmp").string()) << "\n";
+    gp << "set title 'Training data loss (cross-entropy, mean over batches) per epoch'\n";
+    gp << "set xlabel 'epoch'\nset ylabel 'data loss'\nset grid\nset key top right\n";
+    gp << "plot " << loss_plot << "\n";
+    gp << "set output " << quote((d / "weights.png.tmp").string()) << "\n";
+    gp << "set title 'First-layer weights after training (histogram, log scale)'\n";
+    gp << "set xlabel 'weight'\nset ylabel 'count'\nset logscale y\n";
+    gp << "plot " << weight_plot << "\n";
+    gp << "unset output\n";
+  }
+  const std::string cmd = "gnuplot " + quote(script.string()) + " 2>&1";
+  const int rc = std::system(cmd.c_str());
+  fs::remove(loss_data);
+  fs::remove(weight_data);
+  fs::remove(script);
+  if (rc != 0) return "plots skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
+  commit_file((d / "loss.png.tmp").string(), (d / "loss.png").string());
+  commit_file((d / "weights.png.tmp").string(), (d / "weights.png").string());
+  return "";
+}
+
+void print_table(std::ostream& out, const std::vector<RunResult>& runs) {
+  out << fmt::format("\n{:<22} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}\n", "regularizer", "gradient", "test acc",
+                     "data loss", "penalty", "s/epoch", "W exact zeros");
+  for (const auto& r : runs) {
+    const auto& last = r.history.back();
+    std::size_t zeros = 0, count = 0;
+    for (const auto& s : r.sparsity) {
+      zeros += s.zeros;
+      count += s.count;
+    }
+    out << fmt::format("{:<22} {:>8} {:>10.4f} {:>9.3f} {:>9.3f} {:>8.3f} {:>12}\n", r.reg, r.gradient,
+                       r.test_accuracy, last.data_loss, last.penalty, r.seconds_per_epoch,
+                       fmt::format("{}/{}", zeros, count));
+  }
+}
+
+}  // namespace mnist_app

@@ -1,0 +1,21 @@
+// What a run leaves behind: summary.json, history.csv, loss.png, weights.png, and the table.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "experiment.hpp"
+
+namespace mnist_app {
+
+// DIR/summary.json: {"config": {...every flag...}, "runs": [...]}, written atomically.
+void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs);
+// DIR/history.csv: one row per run and epoch, written atomically.
+void write_history(const std::string& dir, const std::vector<RunResult>& runs);
+// DIR/loss.png and DIR/weights.png drawn by gnuplot; returns a one-line note when skipped.
+std::string write_plots(const std::string& dir, const std::vector<RunResult>& runs);
+// The final table of runs, one line each.
+void print_table(std::ostream& out, const std::vector<RunResult>& runs);
+
+}  // namespace mnist_app

@@ -1,0 +1,46 @@
+// Weight initializers: tensors drawn from an explicit, seedable Rng (never a global one).
+//
+// Weights are stored (fan_in, fan_out), as Linear's W in x·W + b, so the fan-based rules read
+// fan_in = shape[0], fan_out = shape[1] (PyTorch stores (out, in); the variances are the same).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/core/tensor.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// A rule that fills a tensor of `shape` from `rng` (what initializer_from_name returns).
+using Initializer = std::function<Tensor(const Shape& shape, Rng& rng)>;
+
+// (fan_in, fan_out) of a 2-d weight shape (in, out); other ranks throw std::invalid_argument.
+struct Fans {
+  std::size_t in;
+  std::size_t out;
+};
+Fans fans_of(const Shape& shape);
+
+// gain·N(0, 1), any shape (the seed's "std_normal" uses gain 0.01).
+Tensor std_normal(const Shape& shape, Rng& rng, double gain);
+// N(0, 2/fan_in) (He et al. 2015, for ReLU layers).
+Tensor he_normal(const Shape& shape, Rng& rng);
+// U(−a, a), a = √(6/fan_in): same variance as he_normal.
+Tensor he_uniform(const Shape& shape, Rng& rng);
+// N(0, 2/(fan_in + fan_out)) (Glorot & Bengio 2010).
+Tensor glorot_normal(const Shape& shape, Rng& rng);
+// U(−a, a), a = √(6/(fan_in + fan_out)): same variance as glorot_normal.
+Tensor glorot_uniform(const Shape& shape, Rng& rng);
+// 0 everywhere, any shape (biases).
+Tensor zeros(const Shape& shape);
+
+// The initializer a CLI names: "std_normal" (gain 0.01), "he_normal", "he_uniform",
+// "glorot_normal", "glorot_uniform". Unknown names throw std::invalid_argument listing these.
+Initializer initializer_from_name(const std::string& name);
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

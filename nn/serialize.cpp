@@ -1,0 +1,50 @@
+#include "xtgrad/nn/serialize.hpp"
+
+#include <map>
+#include <stdexcept>
+
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/nn/npz.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+void save_parameters(const Module& model, const std::string& path) {
+  std::map<std::string, NpyArray> arrays;
+  for (const auto& [name, p] : model.named_parameters()) arrays.emplace(name, to_npy(p.value()));
+  write_npz(path, arrays);
+}
+
+void load_parameters(Module& model, const std::string& path) {
+  const std::map<std::string, NpyArray> arrays = read_npz(path);
+  NamedParameters params = model.named_parameters();
+  std::vector<Tensor> loaded;
+  loaded.reserve(params.size());
+  // Check everything first, so a mismatch leaves the model untouched.
+  for (const auto& [name, p] : params) {
+    auto it = arrays.find(name);
+    if (it == arrays.end()) {
+      throw std::invalid_argument(path + ": has no array for parameter '" + name + "' of shape " +
+                                  shape_str(p.value()));
+    }
+    Tensor t = from_npy(it->second, path + ":" + name);
+    if (shape_of(t) != p.shape()) {
+      throw std::invalid_argument(path + ": parameter '" + name + "' has shape " + shape_str(t) +
+                                  " in the file but " + shape_str(p.value()) + " in the model");
+    }
+    loaded.push_back(std::move(t));
+  }
+  if (arrays.size() != params.size()) {
+    for (const auto& [key, _] : arrays) {
+      bool known = false;
+      for (const auto& [name, __] : params) known = known || name == key;
+      if (!known) throw std::invalid_argument(path + ": array '" + key + "' matches no parameter of the model");
+    }
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) xt::noalias(params[i].second.mutable_value()) = loaded[i];
+}
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

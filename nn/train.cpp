@@ -1,0 +1,143 @@
+#include "xtgrad/nn/train.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/errors.hpp"
+#include "xtgrad/core/grad_mode.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/nn/batches.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/losses.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void draw_progress(std::size_t epoch, std::size_t done, std::size_t total, double mean_loss) {
+  const int width = 30;
+  const int filled = static_cast<int>(width * done / (total ? total : 1));
+  std::fprintf(stderr, "\repoch %zu [%.*s%*s] %zu/%zu loss %.4f", epoch, filled,
+               "==============================", width - filled, "", done, total, mean_loss);
+  if (done == total) std::fprintf(stderr, "\r%*s\r", width + 60, "");
+  std::fflush(stderr);
+}
+
+void check_dataset(const char* what, const Dataset& d) {
+  if (d.inputs.dimension() != 2 || d.targets.dimension() != 2 || d.inputs.shape()[0] != d.targets.shape()[0]) {
+    throw std::invalid_argument(std::string("fit: ") + what + " inputs " + shape_str(d.inputs) + " and targets " +
+                                shape_str(d.targets) + " must be (n, features) and (n, classes)");
+  }
+}
+
+}  // namespace
+
+std::vector<std::size_t> argmax_rows(const Tensor& x) {
+  if (x.dimension() != 2) throw std::invalid_argument("argmax_rows: expects a 2-d tensor, got " + shape_str(x));
+  const std::size_t n = x.shape()[0], c = x.shape()[1];
+  std::vector<std::size_t> out(n, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Scalar* row = x.data() + i * c;
+    for (std::size_t j = 1; j < c; ++j)
+      if (row[j] > row[out[i]]) out[i] = j;
+  }
+  return out;
+}
+
+double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
+  check_dataset("accuracy", data);
+  NoGrad no_grad;
+  const std::size_t n = data.inputs.shape()[0], d = data.inputs.shape()[1];
+  if (n == 0) return 0.0;
+  const std::vector<std::size_t> truth = argmax_rows(data.targets);
+  std::size_t correct = 0;
+  Tensor batch;
+  for (std::size_t start = 0; start < n; start += batch_size) {
+    const std::size_t rows = std::min(batch_size, n - start);
+    batch.resize({rows, d});
+    std::copy(data.inputs.data() + start * d, data.inputs.data() + (start + rows) * d, batch.data());
+    const Variable out = model(Variable(batch));
+    const std::vector<std::size_t> pred = argmax_rows(out.value());
+    for (std::size_t i = 0; i < rows; ++i) correct += pred[i] == truth[start + i];
+  }
+  return double(correct) / double(n);
+}
+
+History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
+            const FitOptions& options) {
+  check_dataset("train", train);
+  if (test) check_dataset("test", *test);
+  if (options.batch_size == 0) throw std::invalid_argument("fit: batch_size must be positive");
+  const LossFunction loss_fn = options.loss ? options.loss : [](const Variable& out, const Variable& y) {
+    return cross_entropy(out, y);
+  };
+  const bool bar = options.progress_bar && ::isatty(STDERR_FILENO);
+  const NamedParameters params = model.named_parameters();
+
+  BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
+  // The batch buffers live in two constant leaves that are refilled in place each step.
+  Variable x_batch(Tensor{}), y_batch(Tensor{});
+  History history;
+  for (std::size_t epoch = options.first_epoch; epoch < options.first_epoch + options.epochs; ++epoch) {
+    const auto start = Clock::now();
+    batches.start_epoch();
+    double data_sum = 0, penalty_sum = 0;
+    std::size_t batch_index = 0;
+    while (batches.next(x_batch.mutable_value(), y_batch.mutable_value())) {
+      ++batch_index;
+      Variable data_loss = loss_fn(model(x_batch), y_batch);
+      Variable loss = data_loss;
+      double penalty_value = 0;
+      if (options.penalty) {
+        Variable penalty = options.penalty(params);
+        penalty_value = penalty.item();
+        loss = data_loss + penalty;
+      }
+      const double data_value = data_loss.item();
+      if (!std::isfinite(data_value) || !std::isfinite(penalty_value)) {
+        throw DivergenceError("training diverged at epoch " + std::to_string(epoch) + ", batch " +
+                              std::to_string(batch_index) + ": the loss is " +
+                              std::to_string(data_value + penalty_value) + " (try a smaller --lr)");
+      }
+      optimizer.zero_grad();
+      loss.backward();
+      optimizer.step();
+      data_sum += data_value;
+      penalty_sum += penalty_value;
+      if (bar && (batch_index % 16 == 0 || batch_index == batches.batches_per_epoch())) {
+        draw_progress(epoch, batch_index, batches.batches_per_epoch(), (data_sum + penalty_sum) / batch_index);
+      }
+    }
+    EpochStats stats;
+    stats.epoch = epoch;
+    stats.seconds = seconds_since(start);
+    const double nb = batch_index ? double(batch_index) : 1.0;
+    stats.data_loss = data_sum / nb;
+    stats.penalty = penalty_sum / nb;
+    stats.loss = stats.data_loss + stats.penalty;
+    if (test) {
+      const auto eval_start = Clock::now();
+      stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);
+      stats.eval_seconds = seconds_since(eval_start);
+    }
+    history.push_back(stats);
+    if (options.on_epoch_end) options.on_epoch_end(stats);
+  }
+  return history;
+}
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,63 @@
+// The training loop: epochs of minibatch SGD-style steps, with history and callbacks.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/module.hpp"
+#include "xtgrad/nn/optimizers.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// Inputs (n, features) and one-hot targets (n, classes).
+struct Dataset {
+  Tensor inputs;
+  Tensor targets;
+};
+
+struct EpochStats {
+  std::size_t epoch = 0;       // 1-based
+  double data_loss = 0;        // mean over the epoch's batches
+  double penalty = 0;          // mean over the epoch's batches (0 without one)
+  double loss = 0;             // data_loss + penalty
+  double test_accuracy = -1;   // −1 when no test set was given
+  double seconds = 0;          // the training pass alone
+  double eval_seconds = 0;     // the test evaluation
+};
+using History = std::vector<EpochStats>;
+
+// Data loss from the model's output (n, classes) and the targets (n, classes).
+using LossFunction = std::function<Variable(const Variable& output, const Variable& targets)>;
+// A scalar penalty built from the named parameters (e.g. a regularizer), added to the loss.
+using PenaltyFunction = std::function<Variable(const NamedParameters&)>;
+
+struct FitOptions {
+  std::size_t epochs = 20;
+  std::size_t batch_size = 64;
+  bool shuffle = true;              // reshuffle every epoch
+  LossFunction loss;                // default: cross_entropy on logits
+  PenaltyFunction penalty;          // default: none
+  bool progress_bar = true;         // drawn on stderr, only when stderr is a terminal
+  std::size_t eval_batch_size = 1000;
+  std::size_t first_epoch = 1;      // > 1 when resuming
+  std::function<void(const EpochStats&)> on_epoch_end;  // after each epoch's evaluation
+};
+
+// Trains `model` on `train`, evaluating on `test` (if given) after every epoch. Throws
+// DivergenceError naming the epoch and batch at the first non-finite loss.
+History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
+            const FitOptions& options);
+
+// Fraction of rows whose arg-max output matches the arg-max target, without recording a graph.
+double accuracy(Module& model, const Dataset& data, std::size_t batch_size = 1000);
+
+// Index of the largest element of each row of (n, c); ties go to the first.
+std::vector<std::size_t> argmax_rows(const Tensor& x);
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,34 @@
+// The CLI's regularizer spec strings, read by one strict hand-written parser (never eval):
+//   none | l1(lambd=X) | l2(lambd=X) | l1_l2(l1=X, l2=Y)
+// with whitespace allowed around every token and X, Y finite numbers ≥ 0 (1e-4, 0.01, 1, .5).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "xtgrad/regularizers/regularizer.hpp"
+#include "xtgrad/regularizers/selection.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+struct RegSpec {
+  std::string kind;  // "none", "l1", "l2" or "l1_l2"
+  double l1 = 0;     // coefficient of Σ|w| (l1's lambd, l1_l2's l1)
+  double l2 = 0;     // coefficient of ½Σw² (l2's lambd, l1_l2's l2)
+  std::string text;  // the spec as given
+};
+
+// Parses `text`; throws std::invalid_argument quoting the whole spec and saying what is
+// wrong (unknown name or key, repeated or missing key, missing value or parenthesis, a value
+// that is not a finite number ≥ 0, anything after ')', an empty spec).
+RegSpec parse_regularizer_spec(std::string_view text);
+
+// The regularizer a spec names, penalizing `selection` (weights only by default).
+std::unique_ptr<Regularizer> make_regularizer(const RegSpec& spec, Selection selection = {});
+// parse_regularizer_spec then make_regularizer.
+std::unique_ptr<Regularizer> make_regularizer(std::string_view text, Selection selection = {});
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad
