@@ -110,7 +110,11 @@ std::string with_commas(std::size_t n) {
 std::string format_coefficient(double value) {
   char buf[64];
   const auto result = std::to_chars(buf, buf + sizeof buf, value);
-  return std::string(buf, result.ptr);
+  std::string text(buf, result.ptr);
+  // to_chars pads the exponent to two digits: "1e-04" → "1e-4".
+  const auto e = text.find('e');
+  if (e != std::string::npos && e + 2 < text.size() && text[e + 2] == '0') text.erase(e + 2, 1);
+  return text;
 }
 
 // ---- L1 -----------------------------------------------------------------------------------
@@ -184,7 +188,10 @@ std::string format_coverage(const std::vector<Coverage>& rows) {
   for (const auto& row : rows) {
     const std::size_t n = element_count(row.shape);
     all_elements += n;
-    if (row.penalized) ++tensors, elements += n;
+    if (row.penalized) {
+      ++tensors;
+      elements += n;
+    }
     cells.push_back({row.name, shape_str(row.shape), row.penalized ? "yes" : "no",
                      row.penalized ? format_coefficient(row.l1) : "-",
                      row.penalized ? format_coefficient(row.l2) : "-"});

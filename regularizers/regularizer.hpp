@@ -95,7 +95,7 @@ class NoPenalty : public Regularizer {
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
 };
 
-// Shortest decimal text that reads back to exactly `value` ("0.01", "1e-04").
+// Shortest decimal text that reads back to exactly `value` ("0.01", "1e-4", "5e+20").
 std::string format_coefficient(double value);
 
 // A printable table: one line per parameter with shape, penalized yes/no and coefficients,

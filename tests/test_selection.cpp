@@ -1,0 +1,140 @@
+// Which parameters a regularizer sees: weights by default, a regex, or a predicate.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "xtgrad/core/core.hpp"
+#include "xtgrad/regularizers/regularizers.hpp"
+
+namespace xg = xtgrad;
+using xg::Tensor;
+using xg::Variable;
+
+namespace {
+
+// A (rows, cols) tensor from row-major values (nested braces are ambiguous for one column).
+Tensor matrix(std::size_t rows, std::size_t cols, std::initializer_list<double> values) {
+  Tensor t = Tensor::from_shape({rows, cols});
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
+}
+
+// fc1 (2, 2) + bias, fc2 (2, 1) + bias, and a Sequential-style "0.weight".
+xg::NamedParameters params() {
+  return {{"fc1.weight", Variable::parameter(Tensor{{1.0, -2.0}, {0.0, 3.0}})},
+          {"fc1.bias", Variable::parameter(Tensor{0.5, -0.5})},
+          {"fc2.weight", Variable::parameter(matrix(2, 1, {4.0, -1.0}))},
+          {"fc2.bias", Variable::parameter(Tensor{2.0})},
+          {"0.weight", Variable::parameter(matrix(1, 1, {10.0}))}};
+}
+
+std::vector<std::string> chosen(const xg::Selection& selection) {
+  std::vector<std::string> names;
+  for (const auto& [name, param] : params()) {
+    if (selection.selects(name, param)) names.push_back(name);
+  }
+  return names;
+}
+
+using Names = std::vector<std::string>;
+
+}  // namespace
+
+TEST(Selection, WeightNameIsTheLastDottedComponent) {
+  for (const char* name : {"fc1.weight", "0.weight", "weight", "encoder.layers.3.weight"}) {
+    EXPECT_TRUE(xg::is_weight_name(name)) << name;
+  }
+  for (const char* name : {"fc1.bias", "bias", "fc1.weight_scale", "weights", "fc1.weight.bias",
+                           "weight.bias", "fc1weight", "", "."}) {
+    EXPECT_FALSE(xg::is_weight_name(name)) << name;
+  }
+}
+
+TEST(Selection, DefaultIsWeightsOnlyNeverBiases) {
+  const Names expected = {"fc1.weight", "fc2.weight", "0.weight"};
+  EXPECT_EQ(chosen(xg::Selection()), expected);
+  EXPECT_EQ(chosen(xg::Selection::weights_only()), expected);
+  EXPECT_EQ(chosen(xg::weights_only()), expected);
+  EXPECT_EQ(xg::Selection().describe(), "weights");
+}
+
+TEST(Selection, AllSelectsEverything) {
+  EXPECT_EQ(chosen(xg::Selection::all()).size(), 5u);
+  EXPECT_EQ(xg::Selection::all().describe(), "all");
+}
+
+TEST(Selection, PatternSearchesTheFullName) {
+  EXPECT_EQ(chosen(xg::Selection::pattern("^fc1\\.")), (Names{"fc1.weight", "fc1.bias"}));
+  EXPECT_EQ(chosen(xg::Selection::pattern("bias$")), (Names{"fc1.bias", "fc2.bias"}));
+  EXPECT_EQ(chosen(xg::Selection::pattern("^fc2\\.weight$")), (Names{"fc2.weight"}));
+  EXPECT_EQ(chosen(xg::Selection::pattern("^[0-9]+\\.")), (Names{"0.weight"}));
+  EXPECT_TRUE(chosen(xg::Selection::pattern("^W\\d+")).empty());  // the seed's names
+  EXPECT_EQ(xg::Selection::pattern("^fc1\\.").describe(), "pattern(^fc1\\.)");
+}
+
+TEST(Selection, PatternIsAnchoredOnlyWhereTheRegexSaysSo) {
+  const auto s = xg::Selection::pattern("^fc1\\.");
+  const Variable w(Tensor{1.0});
+  EXPECT_TRUE(s.selects("fc1.weight", w));
+  EXPECT_FALSE(s.selects("xfc1.weight", w));
+  EXPECT_FALSE(s.selects("fc10.weight", w));
+  EXPECT_TRUE(xg::Selection::pattern("fc1").selects("block.fc1.weight", w));
+}
+
+TEST(Selection, BadRegexThrowsWithThePattern) {
+  try {
+    xg::Selection::pattern("fc1.(weight");
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("'fc1.(weight'"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Selection, PredicateSeesNameAndValue) {
+  const auto matrices = xg::Selection::predicate(
+      [](const std::string&, const Variable& p) { return p.dim() == 2; }, "matrices");
+  EXPECT_EQ(chosen(matrices), (Names{"fc1.weight", "fc2.weight", "0.weight"}));
+  EXPECT_EQ(matrices.describe(), "matrices");
+  const auto fc2_any = xg::Selection::predicate(
+      [](const std::string& name, const Variable&) { return name.rfind("fc2.", 0) == 0; });
+  EXPECT_EQ(chosen(fc2_any), (Names{"fc2.weight", "fc2.bias"}));
+  EXPECT_EQ(fc2_any.describe(), "predicate");
+  EXPECT_THROW(xg::Selection::predicate(nullptr), std::invalid_argument);
+}
+
+TEST(Selection, RegularizerPenalizesOnlyWhatThePatternSelects) {
+  const auto ps = params();
+  // fc1.*: Σw² = 1 + 4 + 0 + 9 + 0.25 + 0.25 = 14.5
+  const xg::L2 l2(0.2, xg::Selection::pattern("^fc1\\."));
+  const Variable p = l2.penalty(ps);
+  EXPECT_NEAR(p.item(), 0.5 * 0.2 * 14.5, 1e-12);
+  p.backward();
+  EXPECT_TRUE(ps[0].second.has_grad());
+  EXPECT_TRUE(ps[1].second.has_grad());  // the pattern chose the bias too
+  EXPECT_NEAR(ps[1].second.grad()(0), 0.2 * 0.5, 1e-12);
+  EXPECT_FALSE(ps[2].second.has_grad());
+  EXPECT_FALSE(ps[3].second.has_grad());
+  EXPECT_FALSE(ps[4].second.has_grad());
+  const auto rows = l2.coverage(ps);
+  EXPECT_TRUE(rows[0].penalized);
+  EXPECT_TRUE(rows[1].penalized);
+  EXPECT_FALSE(rows[2].penalized);
+  EXPECT_FALSE(rows[4].penalized);
+}
+
+TEST(Selection, RegularizerPenalizesOnlyWhatThePredicateSelects) {
+  const auto ps = params();
+  const xg::L1 l1(0.1, xg::Selection::predicate(
+                           [](const std::string& name, const Variable&) { return name == "fc2.weight"; }));
+  const Variable p = l1.penalty(ps);
+  EXPECT_NEAR(p.item(), 0.1 * 5.0, 1e-12);
+  p.backward();
+  EXPECT_NEAR(ps[2].second.grad()(0, 0), 0.1, 1e-12);
+  EXPECT_NEAR(ps[2].second.grad()(1, 0), -0.1, 1e-12);
+  EXPECT_FALSE(ps[0].second.has_grad());
+  EXPECT_FALSE(ps[4].second.has_grad());
+}
