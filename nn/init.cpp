@@ -30,7 +30,8 @@ Fans checked_fans(const Shape& shape, const char* who) {
 Fans fans_of(const Shape& shape) { return checked_fans(shape, "fans_of"); }
 
 Tensor std_normal(const Shape& shape, Rng& rng, double gain) {
-  if (!std::isfinite(gain)) throw std::invalid_argument("std_normal: gain must be finite, got " + std::to_string(gain));
+  if (!std::isfinite(gain))
+    throw std::invalid_argument("std_normal: gain must be finite, got " + std::to_string(gain));
   return randn(shape, rng, 0.0, gain);  // gain·N(0, 1) = N(0, gain²); a negative gain flips signs only
 }
 

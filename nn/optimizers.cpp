@@ -72,8 +72,8 @@ Tensor& Optimizer::checked_value(std::size_t i) {
   Variable& p = params_[i].second;
   Tensor& w = p.mutable_value();
   if (!same_shape(w, p.grad())) {
-    throw std::logic_error(std::string(name_) + ": parameter '" + params_[i].first + "' has shape " +
-                           shape_str(w) + " but its gradient " + shape_str(p.grad()));
+    throw std::logic_error(std::string(name_) + ": parameter '" + params_[i].first + "' has shape " + shape_str(w) +
+                           " but its gradient " + shape_str(p.grad()));
   }
   return w;
 }
@@ -111,7 +111,8 @@ void Optimizer::load_state(const OptimizerState& state) {
 
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> index;  // name → (parameter, entry)
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    for (std::size_t k = 0; k < n_buffers; ++k) index.emplace(params_[i].first + "." + buffer_names_[k], std::pair{i, k});
+    for (std::size_t k = 0; k < n_buffers; ++k)
+      index.emplace(params_[i].first + "." + buffer_names_[k], std::pair{i, k});
     if (counts_steps_) index.emplace(params_[i].first + ".step", std::pair{i, n_buffers});
   }
 
@@ -121,7 +122,8 @@ void Optimizer::load_state(const OptimizerState& state) {
     const auto it = index.find(entry);
     if (it == index.end()) {
       std::string expected;
-      for (std::size_t k = 0; k < n_buffers; ++k) expected += (k ? ", '<parameter>." : "'<parameter>.") + buffer_names_[k] + "'";
+      for (std::size_t k = 0; k < n_buffers; ++k)
+        expected += (k ? ", '<parameter>." : "'<parameter>.") + buffer_names_[k] + "'";
       if (counts_steps_) expected += ", '<parameter>.step'";
       throw std::invalid_argument(where + "unknown entry '" + entry + "' (expected " +
                                   (expected.empty() ? std::string("no entries: this optimizer keeps no state")
@@ -141,7 +143,8 @@ void Optimizer::load_state(const OptimizerState& state) {
       fresh[i].buffers[k] = t;
     } else {
       if (t.size() != 1 || t.dimension() > 1) {
-        throw std::invalid_argument(where + "'" + entry + "' must be a 0-d or (1,) counter, got shape " + shape_str(t));
+        throw std::invalid_argument(where + "'" + entry + "' must be a 0-d or (1,) counter, got shape " +
+                                    shape_str(t));
       }
       const auto steps = static_cast<double>(t.data()[0]);
       if (!(steps >= 0 && std::floor(steps) == steps && steps <= 9007199254740992.0)) {
@@ -169,7 +172,8 @@ void Optimizer::load_state(const OptimizerState& state) {
 // ---- SGD -----------------------------------------------------------------------------------
 
 SGD::SGD(NamedParameters params, double lr, double momentum, bool nesterov, double weight_decay)
-    : Optimizer("SGD", std::move(params), lr, {"momentum"}, false),
+    : Optimizer("SGD", std::move(params), lr,
+                momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{}, false),
       momentum_(momentum),
       nesterov_(nesterov),
       weight_decay_(weight_decay) {
@@ -272,9 +276,10 @@ AdamW::AdamW(NamedParameters params, double lr, double beta1, double beta2, doub
 // ---- RMSProp -------------------------------------------------------------------------------
 
 RMSProp::RMSProp(NamedParameters params, double lr, double alpha, double eps, double momentum, double weight_decay)
-    : Optimizer("RMSProp", std::move(params), lr,
-                momentum > 0 ? std::vector<std::string>{"square_avg", "momentum"} : std::vector<std::string>{"square_avg"},
-                false),
+    : Optimizer(
+          "RMSProp", std::move(params), lr,
+          momentum > 0 ? std::vector<std::string>{"square_avg", "momentum"} : std::vector<std::string>{"square_avg"},
+          false),
       alpha_(alpha),
       eps_(eps),
       momentum_(momentum),

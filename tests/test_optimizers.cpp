@@ -1,0 +1,511 @@
+// Optimizers: each against hand-computed steps, state checkpoints, validation, allocation-free
+// steps and a small convergence run. Runs on the double library (exact numbers to 1e-12).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/core/core.hpp"
+#include "xtgrad/nn/optimizers.hpp"
+#include "xtgrad/ops/ops.hpp"
+
+// ---- Allocation counting: this executable's malloc/posix_memalign forward to glibc's and
+// count while `counting` is set (xtensor's buffers come from posix_memalign, operator new
+// from malloc). Not under sanitizers, which interpose these themselves.
+#if defined(__SANITIZE_ADDRESS__)
+#define XTGRAD_TEST_COUNT_ALLOCATIONS 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define XTGRAD_TEST_COUNT_ALLOCATIONS 0
+#endif
+#endif
+#ifndef XTGRAD_TEST_COUNT_ALLOCATIONS
+#define XTGRAD_TEST_COUNT_ALLOCATIONS 1
+#endif
+
+#if XTGRAD_TEST_COUNT_ALLOCATIONS
+namespace {
+bool counting = false;
+std::size_t allocations = 0;
+}  // namespace
+extern "C" {
+void* __libc_malloc(std::size_t);
+void* __libc_memalign(std::size_t, std::size_t);
+void* malloc(std::size_t n) {
+  if (counting) ++allocations;
+  return __libc_malloc(n);
+}
+int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
+  if (counting) ++allocations;
+  void* p = __libc_memalign(alignment, n);
+  if (!p && n) return 12;  // ENOMEM
+  *out = p;
+  return 0;
+}
+}
+#endif
+
+namespace {
+
+using xtgrad::NamedParameters;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad::nn::Adam;
+using xtgrad::nn::AdamW;
+using xtgrad::nn::Optimizer;
+using xtgrad::nn::OptimizerState;
+using xtgrad::nn::RMSProp;
+using xtgrad::nn::SGD;
+using xtgrad_test::expect_tensor_near;
+using xtgrad_test::expect_throws_with;
+
+// The two gradients every hand-computed test feeds: g1 on step 1, g2 on step 2, w0 = [1, −2].
+const Tensor w0 = {1.0, -2.0};
+const Tensor g1 = {0.5, -1.0};
+const Tensor g2 = {0.25, 2.0};
+
+// Gives leaf `w` exactly the gradient `g` through the engine (a fresh backward).
+void set_grad(const Variable& w, const Tensor& g) {
+  Variable handle = w;
+  handle.zero_grad();
+  w.backward(g);
+}
+
+NamedParameters one_param(const Variable& w) { return {{"w", w}}; }
+
+// Runs two steps with gradients g1, g2 and returns w after each.
+std::vector<Tensor> two_steps(Optimizer& opt, const Variable& w) {
+  std::vector<Tensor> out;
+  set_grad(w, g1);
+  opt.step();
+  out.push_back(w.value());
+  set_grad(w, g2);
+  opt.step();
+  out.push_back(w.value());
+  return out;
+}
+
+// ---- SGD -----------------------------------------------------------------------------------
+
+TEST(SGD, PlainTwoStepsMatchHandComputed) {
+  Variable w = Variable::parameter(w0);
+  SGD opt(one_param(w), 0.1);
+  const auto ws = two_steps(opt, w);
+  expect_tensor_near(ws[0], Tensor{0.95, -1.9});   // w0 − 0.1·g1
+  expect_tensor_near(ws[1], Tensor{0.925, -2.1});  // w1 − 0.1·g2
+  EXPECT_TRUE(opt.state().empty());                // no momentum: no state
+}
+
+TEST(SGD, MomentumFirstStepIsPlainGradientThenAccumulates) {
+  Variable w = Variable::parameter(w0);
+  SGD opt(one_param(w), 0.1, 0.9);
+  const auto ws = two_steps(opt, w);
+  // v1 = g1 = [0.5, −1] (not (1−μ)·g1); w1 = w0 − 0.1·v1
+  expect_tensor_near(ws[0], Tensor{0.95, -1.9});
+  // v2 = 0.9·v1 + g2 = [0.7, 1.1]; w2 = w1 − 0.1·v2
+  expect_tensor_near(ws[1], Tensor{0.88, -2.01});
+  const OptimizerState st = opt.state();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].first, "w.momentum");
+  expect_tensor_near(st[0].second, Tensor{0.7, 1.1});
+}
+
+TEST(SGD, NesterovTwoStepsMatchHandComputed) {
+  Variable w = Variable::parameter(w0);
+  SGD opt(one_param(w), 0.1, 0.9, /*nesterov=*/true);
+  const auto ws = two_steps(opt, w);
+  // v1 = g1; d1 = g1 + 0.9·v1 = [0.95, −1.9]; w1 = w0 − 0.1·d1
+  expect_tensor_near(ws[0], Tensor{0.905, -1.81});
+  // v2 = [0.7, 1.1]; d2 = g2 + 0.9·v2 = [0.88, 2.99]; w2 = w1 − 0.1·d2
+  expect_tensor_near(ws[1], Tensor{0.817, -2.109});
+}
+
+TEST(SGD, WeightDecayWithMomentumTwoSteps) {
+  Variable w = Variable::parameter(w0);
+  SGD opt(one_param(w), 0.1, 0.9, false, /*weight_decay=*/0.1);
+  const auto ws = two_steps(opt, w);
+  // g1' = g1 + 0.1·w0 = [0.6, −1.2] = v1; w1 = w0 − 0.1·v1
+  expect_tensor_near(ws[0], Tensor{0.94, -1.88});
+  // g2' = g2 + 0.1·w1 = [0.344, 1.812]; v2 = 0.9·v1 + g2' = [0.884, 0.732]; w2 = w1 − 0.1·v2
+  expect_tensor_near(ws[1], Tensor{0.8516, -1.9532});
+}
+
+// ---- Adam, AdamW ---------------------------------------------------------------------------
+
+TEST(Adam, TwoStepsMatchHandComputed) {
+  Variable w = Variable::parameter(w0);
+  Adam opt(one_param(w), 0.1);  // β₁ 0.9, β₂ 0.999, ε 1e-8
+  const auto ws = two_steps(opt, w);
+  // m1 = [0.05, −0.1], v1 = [0.00025, 0.001]; m̂ = g1, √v̂ = |g1|: w1 = w0 − 0.1·g1/(|g1| + 1e-8)
+  expect_tensor_near(ws[0], Tensor{1.0 - 0.1 * 0.5 / (0.5 + 1e-8), -2.0 + 0.1 * 1.0 / (1.0 + 1e-8)});
+  expect_tensor_near(ws[0], Tensor{0.90000000199999997, -1.900000001});
+  // m2 = [0.07, 0.11], v2 = [0.00031225, 0.004999], 1−β₁² = 0.19, 1−β₂² = 0.001999:
+  // w2 = w1 − 0.1·(m2/0.19)/(√(v2/0.001999) + 1e-8)
+  expect_tensor_near(ws[1], Tensor{0.80678204047746171, -1.9366103534720751});
+  const OptimizerState st = opt.state();
+  ASSERT_EQ(st.size(), 3u);
+  EXPECT_EQ(st[0].first, "w.exp_avg");
+  EXPECT_EQ(st[1].first, "w.exp_avg_sq");
+  EXPECT_EQ(st[2].first, "w.step");
+  expect_tensor_near(st[0].second, Tensor{0.07, 0.11});
+  expect_tensor_near(st[1].second, Tensor{0.00031225, 0.004999});
+  EXPECT_EQ(st[2].second.dimension(), 0u);
+  EXPECT_EQ(st[2].second(), 2.0);
+}
+
+TEST(Adam, L2WeightDecayIsFoldedIntoTheGradient) {
+  Variable w = Variable::parameter(w0);
+  Adam opt(one_param(w), 0.1, 0.9, 0.999, 1e-8, /*weight_decay=*/0.1);
+  set_grad(w, g1);
+  opt.step();
+  // g' = g1 + 0.1·w0 = [0.6, −1.2]; first step: w1 = w0 − 0.1·g'/(|g'| + 1e-8)
+  expect_tensor_near(w.value(), Tensor{1.0 - 0.1 * 0.6 / (0.6 + 1e-8), -2.0 + 0.1 * 1.2 / (1.2 + 1e-8)});
+  expect_tensor_near(w.value(), Tensor{0.9000000016666666, -1.9000000008333333});
+}
+
+TEST(AdamW, TwoStepsMatchHandComputed) {
+  Variable w = Variable::parameter(w0);
+  AdamW opt(one_param(w), 0.1, 0.9, 0.999, 1e-8, /*weight_decay=*/0.1);
+  const auto ws = two_steps(opt, w);
+  // w ← (1 − 0.1·0.1)·w0 = [0.99, −1.98], then the Adam step of g1 (unchanged by the decay)
+  expect_tensor_near(ws[0], Tensor{0.99 - 0.1 * 0.5 / (0.5 + 1e-8), -1.98 + 0.1 * 1.0 / (1.0 + 1e-8)});
+  expect_tensor_near(ws[0], Tensor{0.89000000199999996, -1.880000001});
+  // w ← 0.99·w1, then the same second Adam step as without decay (m2, v2 as in Adam's test)
+  expect_tensor_near(ws[1], Tensor{0.78788204045746169, -1.8978103534620752});
+}
+
+TEST(AdamW, DiffersFromAdamWithTheSameWeightDecay) {
+  Variable a = Variable::parameter(w0);
+  Variable b = Variable::parameter(w0);
+  Adam adam(one_param(a), 0.1, 0.9, 0.999, 1e-8, 0.1);
+  AdamW adamw(one_param(b), 0.1, 0.9, 0.999, 1e-8, 0.1);
+  two_steps(adam, a);
+  two_steps(adamw, b);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_GT(std::abs(a.value()(i) - b.value()(i)), 1e-3) << "at " << i;
+}
+
+TEST(AdamW, EqualsAdamWithoutWeightDecay) {
+  Variable a = Variable::parameter(w0);
+  Variable b = Variable::parameter(w0);
+  Adam adam(one_param(a), 0.1, 0.9, 0.999, 1e-8, 0.0);
+  AdamW adamw(one_param(b), 0.1, 0.9, 0.999, 1e-8, 0.0);
+  two_steps(adam, a);
+  two_steps(adamw, b);
+  expect_tensor_near(b.value(), a.value(), 0.0);
+}
+
+TEST(AdamW, DefaultWeightDecayIsOneHundredth) {
+  Variable a = Variable::parameter(w0);
+  Variable b = Variable::parameter(w0);
+  AdamW defaults(one_param(a));
+  AdamW explicit_wd(one_param(b), 1e-3, 0.9, 0.999, 1e-8, 1e-2);
+  two_steps(defaults, a);
+  two_steps(explicit_wd, b);
+  expect_tensor_near(a.value(), b.value(), 0.0);
+}
+
+// ---- RMSProp -------------------------------------------------------------------------------
+
+TEST(RMSProp, TwoStepsMatchHandComputed) {
+  Variable w = Variable::parameter(w0);
+  RMSProp opt(one_param(w), 0.01);  // α 0.99, ε 1e-8
+  const auto ws = two_steps(opt, w);
+  // s1 = 0.01·g1² = [0.0025, 0.01]; w1 = w0 − 0.01·g1/(√s1 + 1e-8)
+  expect_tensor_near(ws[0], Tensor{1.0 - 0.01 * 0.5 / (0.05 + 1e-8), -2.0 + 0.01 * 1.0 / (0.1 + 1e-8)});
+  // s2 = 0.99·s1 + 0.01·g2² = [0.0031, 0.0499]; w2 = w1 − 0.01·g2/(√s2 + 1e-8)
+  expect_tensor_near(ws[1], Tensor{0.85509870255781695, -1.9895323021991522});
+  const OptimizerState st = opt.state();
+  ASSERT_EQ(st.size(), 1u);
+  EXPECT_EQ(st[0].first, "w.square_avg");
+  expect_tensor_near(st[0].second, Tensor{0.0031, 0.0499});
+}
+
+TEST(RMSProp, MomentumTwoStepsMatchHandComputed) {
+  Variable w = Variable::parameter(w0);
+  RMSProp opt(one_param(w), 0.01, 0.99, 1e-8, /*momentum=*/0.9);
+  const auto ws = two_steps(opt, w);
+  // b1 = g1/(√s1 + 1e-8) = [9.999998000000399, −9.9999990000001]; w1 = w0 − 0.01·b1
+  expect_tensor_near(ws[0], Tensor{0.90000001999999601, -1.900000009999999});
+  // b2 = 0.9·b1 + g2/(√s2 + 1e-8) = [13.490129944218264, −0.046769880084770787]; w2 = w1 − 0.01·b2
+  expect_tensor_near(ws[1], Tensor{0.76509872055781336, -1.8995323111991513});
+  const OptimizerState st = opt.state();
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[1].first, "w.momentum");
+  expect_tensor_near(st[1].second, Tensor{13.490129944218264, -0.046769880084770787}, 1e-10);
+}
+
+// ---- Shared behaviour ----------------------------------------------------------------------
+
+// One optimizer of each kind (with every state buffer in use) over `params`.
+std::vector<std::pair<std::string, std::function<std::unique_ptr<Optimizer>(NamedParameters)>>> every_kind() {
+  return {
+      {"SGD", [](NamedParameters p) { return std::make_unique<SGD>(std::move(p), 0.1); }},
+      {"SGD momentum", [](NamedParameters p) { return std::make_unique<SGD>(std::move(p), 0.1, 0.9, false, 0.01); }},
+      {"SGD nesterov", [](NamedParameters p) { return std::make_unique<SGD>(std::move(p), 0.1, 0.9, true); }},
+      {"Adam", [](NamedParameters p) { return std::make_unique<Adam>(std::move(p), 0.1, 0.9, 0.999, 1e-8, 0.01); }},
+      {"AdamW", [](NamedParameters p) { return std::make_unique<AdamW>(std::move(p), 0.1); }},
+      {"RMSProp",
+       [](NamedParameters p) { return std::make_unique<RMSProp>(std::move(p), 0.01, 0.99, 1e-8, 0.9, 0.01); }},
+  };
+}
+
+// fc1.weight (2, 3) and fc1.bias (3), as a module would give them.
+NamedParameters two_params(const Tensor& weight, const Tensor& bias) {
+  return {{"fc1.weight", Variable::parameter(weight)}, {"fc1.bias", Variable::parameter(bias)}};
+}
+const Tensor weight0 = {{0.5, -1.0, 2.0}, {1.5, 0.25, -0.75}};
+const Tensor bias0 = {0.1, -0.2, 0.3};
+const Tensor weight_grads[3] = {{{0.3, -0.1, 0.2}, {-0.4, 0.5, 0.05}},
+                                {{-0.2, 0.6, 0.1}, {0.3, -0.3, 0.7}},
+                                {{0.9, 0.2, -0.5}, {0.1, 0.15, -0.25}}};
+const Tensor bias_grads[3] = {{0.2, -0.1, 0.05}, {-0.3, 0.4, 0.2}, {0.1, 0.1, -0.6}};
+
+void set_grads(const NamedParameters& params, int k) {
+  set_grad(params[0].second, weight_grads[k]);
+  set_grad(params[1].second, bias_grads[k]);
+}
+
+TEST(Optimizers, ParametersWithoutGradAreSkipped) {
+  for (const auto& [kind, make] : every_kind()) {
+    SCOPED_TRACE(kind);
+    NamedParameters params = two_params(weight0, bias0);
+    auto opt = make(params);
+    set_grad(params[0].second, weight_grads[0]);  // the bias never gets a gradient
+    opt->step();
+    opt->step();
+    expect_tensor_near(params[1].second.value(), bias0, 0.0);
+    EXPECT_GT(std::abs(params[0].second.value()(0, 0) - weight0(0, 0)), 1e-6);
+    for (const auto& [name, t] : opt->state()) EXPECT_EQ(name.rfind("fc1.weight.", 0), 0u) << name;
+  }
+}
+
+TEST(Optimizers, ZeroGradClearsEveryGradient) {
+  for (const auto& [kind, make] : every_kind()) {
+    SCOPED_TRACE(kind);
+    NamedParameters params = two_params(weight0, bias0);
+    auto opt = make(params);
+    set_grads(params, 0);
+    ASSERT_TRUE(params[0].second.has_grad());
+    opt->zero_grad();
+    EXPECT_FALSE(params[0].second.has_grad());
+    EXPECT_FALSE(params[1].second.has_grad());
+    opt->step();  // nothing to do
+    expect_tensor_near(params[0].second.value(), weight0, 0.0);
+  }
+}
+
+TEST(Optimizers, UpdatesTheCallersHandlesInPlace) {
+  Variable w = Variable::parameter(w0);
+  const Variable alias = w;  // as a module holds it
+  SGD opt(one_param(w), 0.1);
+  set_grad(w, g1);
+  opt.step();
+  expect_tensor_near(alias.value(), Tensor{0.95, -1.9});
+  EXPECT_EQ(opt.parameters()[0].second.node(), alias.node());
+}
+
+TEST(Optimizers, StateRoundTripContinuesIdentically) {
+  for (const auto& [kind, make] : every_kind()) {
+    SCOPED_TRACE(kind);
+    NamedParameters a = two_params(weight0, bias0);
+    auto first = make(a);
+    for (int k = 0; k < 2; ++k) {
+      set_grads(a, k);
+      first->step();
+    }
+    // A fresh process: same names and values, new optimizer, state restored.
+    NamedParameters b = two_params(a[0].second.value(), a[1].second.value());
+    auto second = make(b);
+    second->load_state(first->state());
+    set_grads(a, 2);
+    set_grads(b, 2);
+    first->step();
+    second->step();
+    expect_tensor_near(b[0].second.value(), a[0].second.value(), 0.0);
+    expect_tensor_near(b[1].second.value(), a[1].second.value(), 0.0);
+    const OptimizerState sa = first->state();
+    const OptimizerState sb = second->state();
+    ASSERT_EQ(sa.size(), sb.size());
+    for (std::size_t i = 0; i < sa.size(); ++i) {
+      EXPECT_EQ(sa[i].first, sb[i].first);
+      expect_tensor_near(sb[i].second, sa[i].second, 0.0);
+    }
+  }
+}
+
+TEST(Optimizers, StateIsNamedByParameter) {
+  NamedParameters params = two_params(weight0, bias0);
+  SGD sgd(params, 0.1, 0.9);
+  EXPECT_TRUE(sgd.state().empty());  // allocated lazily, on the first step
+  set_grads(params, 0);
+  sgd.step();
+  const OptimizerState st = sgd.state();
+  ASSERT_EQ(st.size(), 2u);
+  EXPECT_EQ(st[0].first, "fc1.weight.momentum");
+  EXPECT_EQ(st[1].first, "fc1.bias.momentum");
+  EXPECT_EQ(xtgrad::shape_str(st[0].second), "(2, 3)");
+}
+
+TEST(Optimizers, WithoutStateALoadedCheckpointStartsAfresh) {
+  // Loading an empty state resets: the next momentum step is again v = g.
+  Variable w = Variable::parameter(w0);
+  SGD opt(one_param(w), 0.1, 0.9);
+  set_grad(w, g1);
+  opt.step();
+  opt.load_state({});
+  EXPECT_TRUE(opt.state().empty());
+  set_grad(w, g2);
+  opt.step();
+  expect_tensor_near(w.value(), Tensor{0.95 - 0.025, -1.9 - 0.2});  // w1 − 0.1·g2
+}
+
+TEST(Optimizers, LoadStateRejectsMismatchesAndKeepsItsState) {
+  NamedParameters params = two_params(weight0, bias0);
+  Adam opt(params, 0.1);
+  set_grads(params, 0);
+  opt.step();
+  const OptimizerState good = opt.state();
+  ASSERT_EQ(good.size(), 6u);
+
+  OptimizerState unknown = good;
+  unknown[0].first = "fc2.weight.exp_avg";
+  expect_throws_with<std::invalid_argument>([&] { opt.load_state(unknown); },
+                                            {"Adam", "unknown entry 'fc2.weight.exp_avg'", "exp_avg_sq"});
+  OptimizerState misshapen = good;
+  misshapen[0].second = Tensor{{1.0, 2.0}};
+  expect_throws_with<std::invalid_argument>([&] { opt.load_state(misshapen); },
+                                            {"Adam", "'fc1.weight.exp_avg'", "(1, 2)", "(2, 3)"});
+  OptimizerState duplicate = good;
+  duplicate.push_back(good[1]);
+  expect_throws_with<std::invalid_argument>([&] { opt.load_state(duplicate); },
+                                            {"duplicate", "'fc1.weight.exp_avg_sq'"});
+  OptimizerState partial = good;
+  partial.erase(partial.begin() + 1);
+  expect_throws_with<std::invalid_argument>([&] { opt.load_state(partial); },
+                                            {"fc1.weight.exp_avg_sq", "lacks"});
+  OptimizerState bad_step = good;
+  bad_step[2].second = Tensor(1.5);
+  expect_throws_with<std::invalid_argument>([&] { opt.load_state(bad_step); }, {"'fc1.weight.step'", "1.5"});
+  bad_step[2].second = Tensor{1.0, 2.0};
+  expect_throws_with<std::invalid_argument>([&] { opt.load_state(bad_step); }, {"'fc1.weight.step'", "(2)"});
+
+  SGD plain(params, 0.1);
+  expect_throws_with<std::invalid_argument>([&] { plain.load_state(good); }, {"SGD", "keeps no state"});
+
+  // Every failure left the state as it was.
+  const OptimizerState after = opt.state();
+  ASSERT_EQ(after.size(), good.size());
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    EXPECT_EQ(after[i].first, good[i].first);
+    expect_tensor_near(after[i].second, good[i].second, 0.0);
+  }
+  // A (1,) step counter is accepted too.
+  OptimizerState one_d = good;
+  one_d[2].second = Tensor{1.0};
+  EXPECT_NO_THROW(opt.load_state(one_d));
+}
+
+TEST(Optimizers, InvalidHyperparametersNameTheOptimizerAndValue) {
+  const auto p = [] { return one_param(Variable::parameter(w0)); };
+  const double nan = std::nan("");
+  expect_throws_with<std::invalid_argument>([&] { SGD(p(), 0.0); }, {"SGD", "learning rate", "got 0"});
+  expect_throws_with<std::invalid_argument>([&] { SGD(p(), -0.1); }, {"SGD", "learning rate", "-0.1"});
+  expect_throws_with<std::invalid_argument>([&] { SGD(p(), nan); }, {"SGD", "learning rate", "nan"});
+  expect_throws_with<std::invalid_argument>([&] { SGD(p(), 0.1, -0.5); }, {"SGD", "momentum", "-0.5"});
+  expect_throws_with<std::invalid_argument>([&] { SGD(p(), 0.1, 0.0, true); }, {"SGD", "nesterov", "got 0"});
+  expect_throws_with<std::invalid_argument>([&] { SGD(p(), 0.1, 0.0, false, -1.0); }, {"SGD", "weight_decay", "-1"});
+  expect_throws_with<std::invalid_argument>([&] { Adam(p(), 0.0); }, {"Adam", "learning rate"});
+  expect_throws_with<std::invalid_argument>([&] { Adam(p(), 1e-3, 1.0); }, {"Adam", "beta1", "[0, 1)", "got 1"});
+  expect_throws_with<std::invalid_argument>([&] { Adam(p(), 1e-3, 0.9, -0.1); }, {"Adam", "beta2", "-0.1"});
+  expect_throws_with<std::invalid_argument>([&] { Adam(p(), 1e-3, 0.9, nan); }, {"Adam", "beta2", "nan"});
+  expect_throws_with<std::invalid_argument>([&] { Adam(p(), 1e-3, 0.9, 0.999, -1e-8); }, {"Adam", "eps", "-1e-08"});
+  expect_throws_with<std::invalid_argument>([&] { AdamW(p(), 1e-3, 0.9, 1.5); }, {"AdamW", "beta2", "1.5"});
+  expect_throws_with<std::invalid_argument>([&] { AdamW(p(), -1.0); }, {"AdamW", "learning rate", "-1"});
+  expect_throws_with<std::invalid_argument>([&] { RMSProp(p(), 0.01, 1.0); }, {"RMSProp", "alpha", "got 1"});
+  expect_throws_with<std::invalid_argument>([&] { RMSProp(p(), 0.01, 0.99, 1e-8, -0.9); },
+                                            {"RMSProp", "momentum", "-0.9"});
+
+  SGD opt(p(), 0.1);
+  expect_throws_with<std::invalid_argument>([&] { opt.set_learning_rate(-2.0); }, {"SGD", "learning rate", "-2"});
+  EXPECT_EQ(opt.learning_rate(), 0.1);
+  opt.set_learning_rate(0.05);
+  EXPECT_EQ(opt.learning_rate(), 0.05);
+}
+
+TEST(Optimizers, SetLearningRateTakesEffectOnTheNextStep) {
+  Variable w = Variable::parameter(w0);
+  SGD opt(one_param(w), 0.1);
+  opt.set_learning_rate(0.5);
+  set_grad(w, g1);
+  opt.step();
+  expect_tensor_near(w.value(), Tensor{0.75, -1.5});  // w0 − 0.5·g1
+}
+
+TEST(Optimizers, ParameterListIsChecked) {
+  Variable w = Variable::parameter(w0);
+  expect_throws_with<std::invalid_argument>([] { SGD(NamedParameters{}, 0.1); }, {"SGD", "empty parameter list"});
+  expect_throws_with<std::invalid_argument>(
+      [&] { SGD({{"a", w}, {"a", Variable::parameter(w0)}}, 0.1); }, {"SGD", "duplicate", "'a'"});
+  expect_throws_with<std::invalid_argument>([&] { Adam({{"a", w}, {"b", w}}, 0.1); },
+                                            {"Adam", "'b'", "same variable"});
+  expect_throws_with<std::invalid_argument>([&] { Adam({{"a", Variable()}}, 0.1); }, {"Adam", "'a'", "empty"});
+}
+
+#if XTGRAD_TEST_COUNT_ALLOCATIONS
+TEST(Optimizers, StepAllocatesNothingAfterTheFirst) {
+  // The counter sees xtensor's allocations (else the test below would prove nothing).
+  allocations = 0;
+  counting = true;
+  const Tensor copy = weight0;
+  counting = false;
+  ASSERT_GE(allocations, 1u);
+  for (const auto& [kind, make] : every_kind()) {
+    SCOPED_TRACE(kind);
+    NamedParameters params = two_params(weight0, bias0);
+    auto opt = make(params);
+    set_grads(params, 0);
+    opt->step();  // allocates the state
+    allocations = 0;
+    counting = true;
+    opt->step();
+    opt->step();
+    counting = false;
+    EXPECT_EQ(allocations, 0u);
+  }
+}
+#endif
+
+// ---- Convergence: minimise f(w) = Σ(w − 3)² built with ops --------------------------------
+
+double minimise(Optimizer& opt, Variable& w, int steps) {
+  for (int i = 0; i < steps; ++i) {
+    opt.zero_grad();
+    Variable loss = xtgrad::sum(xtgrad::square(w - 3.0));
+    loss.backward();
+    opt.step();
+  }
+  return xtgrad::sum(xtgrad::square(w - 3.0)).item();
+}
+
+TEST(Optimizers, SGDMinimisesAQuadratic) {
+  Variable w = Variable::parameter(Tensor{{0.0, -1.0}, {5.0, 10.0}});
+  SGD opt(one_param(w), 0.1, 0.5);
+  minimise(opt, w, 200);
+  for (double x : w.value()) EXPECT_NEAR(x, 3.0, 1e-3);
+}
+
+TEST(Optimizers, AdamMinimisesAQuadratic) {
+  Variable w = Variable::parameter(Tensor{{0.0, -1.0}, {5.0, 10.0}});
+  Adam opt(one_param(w), 0.1);
+  // Adam's steps are ~lr in size, so it needs a few hundred to travel 7 and settle.
+  minimise(opt, w, 2000);
+  for (double x : w.value()) EXPECT_NEAR(x, 3.0, 1e-3);
+}
+
+}  // namespace
