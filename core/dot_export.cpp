@@ -6,6 +6,18 @@
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
+namespace {
+// DOT string literal contents: quotes and backslashes escaped.
+std::string escape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+}  // namespace
+
 std::string to_dot(const Variable& output) {
   std::ostringstream out;
   out << "digraph xtgrad {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
@@ -18,11 +30,11 @@ std::string to_dot(const Variable& output) {
     const Node* n = stack.back();
     stack.pop_back();
     const std::size_t id = ids.at(n);
-    const bool parameter = n->parents.empty() && n->requires_grad;
+    const bool parameter = n->parents.empty() && n->requires_grad && !n->released;
     const bool constant = !n->requires_grad;
-    std::string label = parameter ? (n->name.empty() ? "parameter" : n->name) : std::string(n->op);
+    std::string label = n->released ? std::string(n->op) + " (freed)" : parameter ? (n->name.empty() ? "parameter" : n->name) : std::string(n->op);
     if (!parameter && !n->name.empty()) label += " " + n->name;
-    out << "  n" << id << " [label=\"" << label << "\\n" << shape_str(n->value) << "\"";
+    out << "  n" << id << " [label=\"" << escape(label) << "\\n" << shape_str(n->value) << "\"";
     if (parameter) out << ", shape=ellipse, style=filled, fillcolor=\"#cfe2ff\"";
     else if (constant) out << ", shape=box, style=filled, fillcolor=\"#eeeeee\", fontcolor=\"#555555\"";
     else out << ", shape=box";

@@ -10,6 +10,7 @@
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
+#ifdef XTGRAD_DOUBLE
 namespace {
 
 // ⟨f(x), R⟩ in double, recording nothing.
@@ -18,13 +19,15 @@ double projected(const GradcheckFunction& f, const std::vector<Tensor>& inputs, 
   std::vector<Variable> vars;
   vars.reserve(inputs.size());
   for (const Tensor& t : inputs) vars.emplace_back(t, false);
-  const Tensor& y = f(vars).value();
+  const Variable out = f(vars);  // keeps the node alive: y must not refer into a freed one
+  const Tensor& y = out.value();
   double s = 0;
   for (std::size_t i = 0; i < y.size(); ++i) s += double(y.data()[i]) * double(r.data()[i]);
   return s;
 }
 
 }  // namespace
+#endif
 
 GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& options) {

@@ -48,7 +48,7 @@ class Variable {
   // d(output)/d(this) accumulated by backward(); throws std::logic_error if none yet.
   const Tensor& grad() const;
   Tensor& mutable_grad();
-  // Forgets the accumulated gradient (the buffer is kept for reuse).
+  // Forgets the accumulated gradient: the next backward() starts from zero.
   void zero_grad();
 
   // Reverse-mode sweep from this one-element output (seed 1). Gradients are added to every

@@ -10,7 +10,8 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-Tensor zeros_of(std::size_t rows, std::size_t cols) {
+// Storage for a gemm output written with β = 0 (contents unspecified until then).
+Tensor uninitialized_matrix(std::size_t rows, std::size_t cols) {
   Tensor t = Tensor::from_shape({rows, cols});
   return t;
 }
@@ -22,13 +23,13 @@ void matmul_backward(Node& self, const Tensor& g) {
   const std::size_t n = x.shape()[0], in = x.shape()[1], out = w.shape()[1];
   if (self.parent_requires_grad(0)) {
     // dx = g·Wᵀ : (n, in)
-    Tensor dx = zeros_of(n, in);
+    Tensor dx = uninitialized_matrix(n, in);
     gemm(false, true, n, in, out, 1, g.data(), w.data(), 0, dx.data());
     self.add_to_parent(0, std::move(dx));
   }
   if (self.parent_requires_grad(1)) {
     // dW = xᵀ·g : (in, out)
-    Tensor dw = zeros_of(in, out);
+    Tensor dw = uninitialized_matrix(in, out);
     gemm(true, false, in, out, n, 1, x.data(), g.data(), 0, dw.data());
     self.add_to_parent(1, std::move(dw));
   }
@@ -52,7 +53,7 @@ Variable matmul(const Variable& a, const Variable& b) {
   const Tensor& bv = b.value();
   check_matmul("matmul", av, bv);
   const std::size_t m = av.shape()[0], k = av.shape()[1], n = bv.shape()[1];
-  Tensor out = zeros_of(m, n);
+  Tensor out = uninitialized_matrix(m, n);
   gemm(false, false, m, n, k, 1, av.data(), bv.data(), 0, out.data());
   return make_result("matmul", std::move(out), {a, b}, [](Node& self) { matmul_backward(self, self.grad); });
 }
@@ -70,7 +71,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
                                 std::to_string(out) + ") for weight " + shape_str(wv) + ", got " + shape_str(bv));
   }
   // y = 1·x·W + 1·b (each row of y starts as b)
-  Tensor y = zeros_of(n, out);
+  Tensor y = uninitialized_matrix(n, out);
   for (std::size_t r = 0; r < n; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
   gemm(false, false, n, out, in, 1, xv.data(), wv.data(), 1, y.data());
   return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {

@@ -3,6 +3,7 @@
 #include <malloc.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -37,6 +38,18 @@ void check_output_dir(const std::string& dir) {
   fs::remove(probe, ec);
 }
 
+// CLI::PositiveNumber's message reads "Value 0 not in range 0.000000 to 1797…(309 digits)",
+// also for a non-number: this one says what is wrong in a few words.
+const CLI::Validator positive_number(
+    [](std::string& text) -> std::string {
+      char* end = nullptr;
+      const double value = std::strtod(text.c_str(), &end);
+      if (text.empty() || *end != '\0') return "'" + text + "' is not a number";
+      if (!(value > 0) || !std::isfinite(value)) return "must be a finite positive number, got " + text;
+      return "";
+    },
+    "POSITIVE");
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -49,12 +62,12 @@ int main(int argc, char** argv) {
   cli.add_option("--data", config.data, "folder of MNIST IDX files (raw or .gz) or a .npz file")
       ->capture_default_str();
   cli.add_option("--train-size", config.train_size, "training images drawn at random")
-      ->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(positive_number)->capture_default_str();
   cli.add_option("--epochs", config.epochs, "passes over the training subset")
-      ->check(CLI::PositiveNumber)->capture_default_str();
-  cli.add_option("--batch-size", config.batch_size, "minibatch size")->check(CLI::PositiveNumber)->capture_default_str();
-  cli.add_option("--hidden", config.hidden, "hidden units")->check(CLI::PositiveNumber)->capture_default_str();
-  cli.add_option("--lr", config.lr, "SGD learning rate")->check(CLI::PositiveNumber)->capture_default_str();
+      ->check(positive_number)->capture_default_str();
+  cli.add_option("--batch-size", config.batch_size, "minibatch size")->check(positive_number)->capture_default_str();
+  cli.add_option("--hidden", config.hidden, "hidden units")->check(positive_number)->capture_default_str();
+  cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->capture_default_str();
   cli.add_option("--threads", config.threads, "OpenBLAS threads")->check(CLI::Range(1, 256))->capture_default_str();

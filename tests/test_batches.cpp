@@ -1,0 +1,180 @@
+#include "xtgrad/nn/batches.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <xtensor/xarray.hpp>
+
+namespace {
+
+using xtgrad::Rng;
+using xtgrad::Scalar;
+using xtgrad::Tensor;
+using xtgrad::nn::BatchIterator;
+
+// X (n, 3) whose row i holds i, i + 0.25, i + 0.5; Y (n, 2) whose row i holds -i, 10 i.
+Tensor make_x(std::size_t n) {
+  Tensor x = Tensor::from_shape({n, 3});
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < 3; ++k) x(i, k) = Scalar(i) + Scalar(0.25) * Scalar(k);
+  }
+  return x;
+}
+Tensor make_y(std::size_t n) {
+  Tensor y = Tensor::from_shape({n, 2});
+  for (std::size_t i = 0; i < n; ++i) {
+    y(i, 0) = -Scalar(i);
+    y(i, 1) = Scalar(10 * i);
+  }
+  return y;
+}
+
+// One epoch's row ids in visiting order, checking that each x row matches its y row.
+std::vector<std::size_t> epoch_rows(BatchIterator& it, std::vector<std::size_t>* sizes = nullptr) {
+  std::vector<std::size_t> rows;
+  Tensor xb, yb;
+  it.start_epoch();
+  while (it.next(xb, yb)) {
+    EXPECT_EQ(xb.dimension(), 2u);
+    EXPECT_EQ(xb.shape(1), 3u);
+    EXPECT_EQ(yb.shape(0), xb.shape(0));
+    if (sizes) sizes->push_back(xb.shape(0));
+    for (std::size_t r = 0; r < xb.shape(0); ++r) {
+      const auto id = static_cast<std::size_t>(xb(r, 0));
+      EXPECT_EQ(xb(r, 2), Scalar(id) + Scalar(0.5));
+      EXPECT_EQ(yb(r, 0), -Scalar(id));
+      EXPECT_EQ(yb(r, 1), Scalar(10 * id));
+      rows.push_back(id);
+    }
+  }
+  return rows;
+}
+
+std::vector<std::size_t> sorted(std::vector<std::size_t> v) {
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+std::vector<std::size_t> iota(std::size_t n) {
+  std::vector<std::size_t> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = i;
+  return v;
+}
+
+TEST(BatchIterator, EveryRowExactlyOncePerEpochWithMatchingTargets) {
+  const Tensor x = make_x(23), y = make_y(23);
+  Rng rng(7);
+  BatchIterator it(x, y, 5, true, rng);
+  for (int epoch = 0; epoch < 3; ++epoch) EXPECT_EQ(sorted(epoch_rows(it)), iota(23));
+}
+
+TEST(BatchIterator, LastPartialBatchHoldsTheRemainder) {
+  const Tensor x = make_x(23), y = make_y(23);
+  Rng rng(7);
+  BatchIterator it(x, y, 5, true, rng);
+  EXPECT_EQ(it.batches_per_epoch(), 5u);
+  std::vector<std::size_t> sizes;
+  epoch_rows(it, &sizes);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{5, 5, 5, 5, 3}));
+  BatchIterator exact(x, y, 23, false, rng);
+  EXPECT_EQ(exact.batches_per_epoch(), 1u);
+  BatchIterator large(x, y, 100, false, rng);
+  sizes.clear();
+  epoch_rows(large, &sizes);
+  EXPECT_EQ(sizes, (std::vector<std::size_t>{23}));
+}
+
+TEST(BatchIterator, SameSeedGivesSameOrder) {
+  const Tensor x = make_x(40), y = make_y(40);
+  Rng a(123), b(123);
+  BatchIterator ia(x, y, 8, true, a), ib(x, y, 8, true, b);
+  for (int epoch = 0; epoch < 2; ++epoch) EXPECT_EQ(epoch_rows(ia), epoch_rows(ib));
+}
+
+TEST(BatchIterator, EachEpochDrawsANewOrder) {
+  const Tensor x = make_x(40), y = make_y(40);
+  Rng rng(5);
+  BatchIterator it(x, y, 8, true, rng);
+  const auto first = epoch_rows(it);
+  const auto second = epoch_rows(it);
+  EXPECT_NE(first, iota(40));
+  EXPECT_NE(first, second);
+}
+
+TEST(BatchIterator, WithoutShuffleRowsComeInOrder) {
+  const Tensor x = make_x(11), y = make_y(11);
+  Rng rng(5);
+  BatchIterator it(x, y, 4, false, rng);
+  EXPECT_EQ(epoch_rows(it), iota(11));
+  EXPECT_EQ(epoch_rows(it), iota(11));
+}
+
+TEST(BatchIterator, NextStartsTheFirstEpochAndStopsAtItsEnd) {
+  const Tensor x = make_x(3), y = make_y(3);
+  Rng rng(5);
+  BatchIterator it(x, y, 2, false, rng);
+  Tensor xb, yb;
+  EXPECT_TRUE(it.next(xb, yb));
+  EXPECT_TRUE(it.next(xb, yb));
+  EXPECT_FALSE(it.next(xb, yb));
+  EXPECT_FALSE(it.next(xb, yb));
+  EXPECT_EQ(xb.shape(0), 1u);  // untouched after the end
+  it.start_epoch();
+  EXPECT_TRUE(it.next(xb, yb));
+}
+
+TEST(BatchIterator, FullBatchesReuseTheCallersBuffers) {
+  const Tensor x = make_x(30), y = make_y(30);
+  Rng rng(5);
+  BatchIterator it(x, y, 10, true, rng);
+  Tensor xb, yb;
+  ASSERT_TRUE(it.next(xb, yb));
+  const Scalar* xp = xb.data();
+  const Scalar* yp = yb.data();
+  while (it.next(xb, yb)) {
+    EXPECT_EQ(xb.data(), xp);
+    EXPECT_EQ(yb.data(), yp);
+  }
+}
+
+TEST(BatchIterator, HandlesHigherRankInputs) {
+  Tensor x = Tensor::from_shape({4, 2, 2});
+  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = Scalar(i);
+  const Tensor y = make_y(4);
+  Rng rng(1);
+  BatchIterator it(x, y, 3, false, rng);
+  Tensor xb, yb;
+  ASSERT_TRUE(it.next(xb, yb));
+  ASSERT_EQ(xb.dimension(), 3u);
+  EXPECT_EQ(xb(2, 1, 1), Scalar(11));
+  ASSERT_TRUE(it.next(xb, yb));
+  EXPECT_EQ(xb.shape(0), 1u);
+  EXPECT_EQ(xb(0, 0, 0), Scalar(12));
+}
+
+TEST(BatchIterator, RejectsRowCountMismatchNamingBothShapes) {
+  const Tensor x = make_x(10), y = make_y(9);
+  Rng rng(1);
+  try {
+    BatchIterator it(x, y, 4, true, rng);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("(10, 3)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("(9, 2)"), std::string::npos) << msg;
+  }
+}
+
+TEST(BatchIterator, RejectsZeroBatchSizeAndEmptyData) {
+  const Tensor x = make_x(10), y = make_y(10);
+  Rng rng(1);
+  EXPECT_THROW(BatchIterator(x, y, 0, true, rng), std::invalid_argument);
+  const Tensor ex = make_x(0), ey = make_y(0);
+  EXPECT_THROW(BatchIterator(ex, ey, 4, true, rng), std::invalid_argument);
+}
+
+}  // namespace

@@ -1,0 +1,145 @@
+// nn layers: Linear's value and layout, Sequential's composition, names and gradient, and
+// each activation module against its op.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/nn/nn.hpp"
+
+namespace {
+
+using xtgrad::Rng;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad::nn::Linear;
+using xtgrad_test::expect_tensor_near;
+using xtgrad_test::reshaped;
+using xtgrad_test::uniform;
+
+TEST(Linear, WeightIsInByOutAndBiasStartsAtZero) {
+  Rng rng(1);
+  Linear fc(5, 3, rng);
+  EXPECT_EQ(xtgrad::shape_str(fc.weight.value()), "(5, 3)");
+  EXPECT_EQ(xtgrad::shape_str(fc.bias.value()), "(3)");
+  for (std::size_t i = 0; i < fc.bias.size(); ++i) EXPECT_EQ(fc.bias.value()(i), 0.0);
+  // glorot_uniform by default: within ±√(6/(5+3)), and not all zero.
+  const double a = std::sqrt(6.0 / 8.0);
+  double abs_sum = 0;
+  for (std::size_t i = 0; i < fc.weight.size(); ++i) {
+    EXPECT_LE(std::abs(fc.weight.value().data()[i]), a);
+    abs_sum += std::abs(fc.weight.value().data()[i]);
+  }
+  EXPECT_GT(abs_sum, 0.0);
+}
+
+TEST(Linear, CustomInitializerIsUsed) {
+  Rng rng(2);
+  Linear fc(2, 2, rng, [](const xtgrad::Shape& s, Rng&) {
+    Tensor t = xtgrad::nn::zeros(s);
+    t.fill(0.5);
+    return t;
+  });
+  expect_tensor_near(fc.weight.value(), reshaped(Tensor({0.5, 0.5, 0.5, 0.5}), {2, 2}));
+}
+
+TEST(Linear, ForwardIsXTimesWPlusB) {
+  Rng rng(3);
+  Linear fc(3, 2, rng);
+  fc.weight.mutable_value() = reshaped(Tensor({1.0, -2.0, 0.5, 3.0, -1.0, 4.0}), {3, 2});
+  fc.bias.mutable_value() = Tensor({0.25, -0.75});
+  const Variable x(reshaped(Tensor({1.0, 2.0, 3.0, -1.0, 0.0, 2.0}), {2, 3}));
+  // row 0: [1·1 + 2·0.5 + 3·(−1), 1·(−2) + 2·3 + 3·4] + b = [−1, 16] + b
+  // row 1: [−1·1 + 0 + 2·(−1), −1·(−2) + 0 + 2·4]    + b = [−3, 10] + b
+  const Tensor expected = reshaped(Tensor({-0.75, 15.25, -2.75, 9.25}), {2, 2});
+  expect_tensor_near(fc(x).value(), expected, 1e-12);
+}
+
+TEST(Linear, ForwardRejectsWrongInputWidth) {
+  Rng rng(4);
+  Linear fc(3, 2, rng);
+  EXPECT_THROW(fc(Variable(xtgrad::nn::zeros({2, 4}))), std::invalid_argument);
+}
+
+// The reference composition the Sequential below must equal: tanh(σ(x·W1 + b1)·W2 + b2).
+Variable reference_mlp(const std::vector<Variable>& v) {
+  return xtgrad::tanh(xtgrad::linear(xtgrad::sigmoid(xtgrad::linear(v[0], v[1], v[2])), v[3], v[4]));
+}
+
+TEST(Sequential, GradcheckOfTheCompositionItComputes) {
+  const std::vector<Tensor> inputs{uniform({4, 3}, 11, -1.0, 1.0), uniform({3, 5}, 12, -1.0, 1.0),
+                                   uniform({5}, 13, -0.5, 0.5), uniform({5, 2}, 14, -1.0, 1.0),
+                                   uniform({2}, 15, -0.5, 0.5)};
+  xtgrad_test::expect_gradcheck(reference_mlp, inputs);
+}
+
+TEST(Sequential, OutputEqualsTheComposition) {
+  Rng rng(20);
+  Linear fc1(3, 5, rng), fc2(5, 2, rng);
+  xtgrad::nn::Sequential net;
+  net.add(fc1).add(xtgrad::nn::Sigmoid()).add(fc2).add(xtgrad::nn::Tanh());
+  EXPECT_EQ(net.size(), 4u);
+  const Variable x(uniform({6, 3}, 21, -2.0, 2.0));
+  const Variable y = net(x);
+  const Variable ref = reference_mlp({x, fc1.weight, fc1.bias, fc2.weight, fc2.bias});
+  expect_tensor_near(y.value(), ref.value(), 1e-12);
+
+  // Same gradients w.r.t. the parameters as the composition: the Sequential holds fc1 and fc2's nodes.
+  xtgrad::sum(y).backward();
+  const Tensor dw1 = fc1.weight.grad(), dw2 = fc2.weight.grad();
+  net.zero_grad();
+  xtgrad::sum(reference_mlp({x, fc1.weight, fc1.bias, fc2.weight, fc2.bias})).backward();
+  expect_tensor_near(fc1.weight.grad(), dw1, 1e-12);
+  expect_tensor_near(fc2.weight.grad(), dw2, 1e-12);
+}
+
+TEST(Sequential, GradcheckWithRespectToItsInput) {
+  Rng rng(25);
+  xtgrad::nn::Sequential net;
+  net.add(Linear(3, 5, rng)).add(xtgrad::nn::Sigmoid()).add(Linear(5, 2, rng)).add(xtgrad::nn::Tanh());
+  xtgrad_test::expect_gradcheck([&](const std::vector<Variable>& v) { return net(v[0]); },
+                                {uniform({4, 3}, 26, -1.0, 1.0)});
+}
+
+TEST(Sequential, ChildrenAreNamedByPosition) {
+  Rng rng(30);
+  xtgrad::nn::Sequential net;
+  net.add(Linear(3, 5, rng)).add(xtgrad::nn::Sigmoid()).add(Linear(5, 2, rng)).add(xtgrad::nn::Tanh());
+  std::vector<std::string> names;
+  for (const auto& [name, _] : net.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"}));
+  EXPECT_EQ(net.parameter_count(), std::size_t(3 * 5 + 5 + 5 * 2 + 2));
+}
+
+TEST(Sequential, EmptyIsTheIdentity) {
+  xtgrad::nn::Sequential net;
+  const Tensor x = uniform({2, 3}, 31, -1.0, 1.0);
+  expect_tensor_near(net(Variable(x)).value(), x, 0.0);
+}
+
+// Each activation module gives exactly its op's value.
+TEST(Activations, EachModuleEqualsItsOp) {
+  const Variable x(uniform({3, 4}, 40, -3.0, 3.0));
+  expect_tensor_near(xtgrad::nn::Sigmoid()(x).value(), xtgrad::sigmoid(x).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::Tanh()(x).value(), xtgrad::tanh(x).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::ReLU()(x).value(), xtgrad::relu(x).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::Softmax()(x).value(), xtgrad::softmax(x).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::Softmax(0)(x).value(), xtgrad::softmax(x, 0).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::Affine(2.0, -1.0)(x).value(), xtgrad::affine(x, 2.0, -1.0).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::Affine()(x).value(), x.value(), 0.0);
+}
+
+TEST(Activations, AffineTwoOneIsTwoXPlusOne) {
+  const Tensor x = reshaped(Tensor({-1.5, 0.0, 2.0, 3.25}), {2, 2});
+  const Tensor expected = reshaped(Tensor({-2.0, 1.0, 5.0, 7.5}), {2, 2});
+  expect_tensor_near(xtgrad::nn::Affine(2, 1)(Variable(x)).value(), expected, 1e-15);
+}
+
+TEST(Activations, ModulesHaveNoParameters) {
+  EXPECT_EQ(xtgrad::nn::Sigmoid().parameter_count(), 0u);
+  EXPECT_EQ(xtgrad::nn::Affine(2, 1).named_parameters().size(), 0u);
+}
+
+}  // namespace

@@ -1,0 +1,197 @@
+// nn::save_parameters / load_parameters: a round trip restores values and predictions;
+// mismatches are refused without touching the model; the file is a plain .npz.
+#include <gtest/gtest.h>
+
+#include <stdlib.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/nn/nn.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using xtgrad::Rng;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad::nn::Linear;
+using xtgrad::nn::Module;
+using xtgrad_test::expect_tensor_near;
+using xtgrad_test::expect_throws_with;
+
+struct Net : Module {
+  Linear fc1, fc2;
+  Net(std::size_t in, std::size_t hidden, std::size_t out, Rng& rng)
+      : fc1(register_module("fc1", Linear(in, hidden, rng))), fc2(register_module("fc2", Linear(hidden, out, rng))) {}
+  Variable forward(const Variable& x) override { return fc2(xtgrad::sigmoid(fc1(x))); }
+};
+
+// A fresh folder under the system's temporary directory, removed with the fixture.
+class Serialize : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "xtgrad_serialize_XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  fs::path dir_;
+};
+
+// Every parameter's value, in order.
+std::vector<Tensor> values_of(const Module& m) {
+  std::vector<Tensor> out;
+  for (const auto& [_, p] : m.named_parameters()) out.push_back(p.value());
+  return out;
+}
+
+// Gives every bias a non-zero value, so that the round trip is seen on biases too.
+void perturb_biases(Module& m, double offset) {
+  for (auto& [name, p] : m.named_parameters()) {
+    if (name.find("bias") == std::string::npos) continue;
+    for (std::size_t i = 0; i < p.size(); ++i) p.mutable_value().data()[i] = offset + 0.1 * double(i);
+  }
+}
+
+TEST_F(Serialize, RoundTripRestoresValuesAndPredictions) {
+  Rng rng_a(1), rng_b(2);
+  Net a(4, 6, 3, rng_a), b(4, 6, 3, rng_b);
+  perturb_biases(a, 0.5);
+  const std::string path = file("params.npz");
+  xtgrad::nn::save_parameters(a, path);
+
+  const Variable x(xtgrad_test::uniform({5, 4}, 3, -1.0, 1.0));
+  const Tensor before = b(x).value();
+  const Tensor from_a = a(x).value();
+  double max_diff = 0;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    max_diff = std::max(max_diff, std::abs(double(before.data()[i] - from_a.data()[i])));
+  }
+  EXPECT_GT(max_diff, 1e-6);  // different seeds give different predictions
+
+  xtgrad::nn::load_parameters(b, path);
+  const auto va = values_of(a), vb = values_of(b);
+  ASSERT_EQ(va.size(), vb.size());
+  for (std::size_t i = 0; i < va.size(); ++i) expect_tensor_near(vb[i], va[i], 0.0);
+  expect_tensor_near(b(x).value(), a(x).value(), 0.0);
+  // Loading keeps b's own nodes: its members still alias what named_parameters gives.
+  EXPECT_EQ(b.fc1.weight.node(), b.named_parameters()[0].second.node());
+  expect_tensor_near(b.fc1.weight.value(), a.fc1.weight.value(), 0.0);
+}
+
+TEST_F(Serialize, FileIsAnNpzKeyedByDottedNames) {
+  Rng rng(4);
+  Net a(3, 2, 2, rng);
+  const std::string path = file("params.npz");
+  xtgrad::nn::save_parameters(a, path);
+  const auto arrays = xtgrad::nn::read_npz(path);
+  std::vector<std::string> keys;
+  for (const auto& [key, _] : arrays) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"}));  // map order
+  const auto& w = arrays.at("fc1.weight");
+  EXPECT_EQ(w.shape, (std::vector<std::size_t>{3, 2}));
+  EXPECT_EQ(w.dtype, sizeof(xtgrad::Scalar) == 8 ? "<f8" : "<f4");
+  expect_tensor_near(xtgrad::nn::from_npy(w, "fc1.weight"), a.fc1.weight.value(), 0.0);
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+}
+
+TEST_F(Serialize, ShapeMismatchNamesParameterAndBothShapesAndChangesNothing) {
+  Rng rng_a(5), rng_b(6);
+  Net a(4, 6, 3, rng_a), b(4, 5, 3, rng_b);
+  const std::string path = file("params.npz");
+  xtgrad::nn::save_parameters(a, path);
+  const auto before = values_of(b);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(b, path); },
+                                            {"fc1.weight", "(4, 6)", "(4, 5)", "params.npz"});
+  const auto after = values_of(b);
+  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+}
+
+TEST_F(Serialize, LaterMismatchAlsoLeavesEarlierParametersUnchanged) {
+  // fc1 matches and comes first; only fc2 differs (3 vs 2 outputs).
+  Rng rng_a(7), rng_b(8);
+  Net a(4, 6, 3, rng_a), b(4, 6, 2, rng_b);
+  const std::string path = file("params.npz");
+  xtgrad::nn::save_parameters(a, path);
+  const auto before = values_of(b);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(b, path); },
+                                            {"fc2.weight", "(6, 3)", "(6, 2)"});
+  const auto after = values_of(b);
+  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+}
+
+TEST_F(Serialize, MissingOrExtraParametersAreRefused) {
+  Rng rng(9);
+  Net net(2, 3, 2, rng);
+  Linear lone(2, 3, rng);
+  const std::string lone_path = file("lone.npz"), net_path = file("net.npz");
+  xtgrad::nn::save_parameters(lone, lone_path);  // weight, bias: none of net's names
+  xtgrad::nn::save_parameters(net, net_path);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(net, lone_path); }, {"fc1.weight"});
+  // net's file has fc1.* and fc2.*, which the lone Linear lacks; its own names are missing.
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(lone, net_path); }, {"weight"});
+}
+
+// Only fc1 of Net: a file saved from a whole Net has two arrays too many.
+struct FirstHalf : Module {
+  Linear fc1;
+  explicit FirstHalf(Rng& rng) : fc1(register_module("fc1", Linear(2, 3, rng))) {}
+  Variable forward(const Variable& x) override { return fc1(x); }
+};
+
+TEST_F(Serialize, ExtraArraysInTheFileAreRefusedByName) {
+  Rng rng(15);
+  Net net(2, 3, 2, rng);
+  FirstHalf half(rng);
+  const std::string path = file("net.npz");
+  xtgrad::nn::save_parameters(net, path);
+  const auto before = values_of(half);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(half, path); }, {"'fc2."});
+  const auto after = values_of(half);
+  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+}
+
+TEST_F(Serialize, MissingFileGivesAClearError) {
+  Rng rng(10);
+  Net net(2, 3, 2, rng);
+  const std::string path = file("no_such_file.npz");
+  expect_throws_with<xtgrad::DataError>([&] { xtgrad::nn::load_parameters(net, path); }, {"no_such_file.npz"});
+}
+
+TEST_F(Serialize, CorruptFileGivesAClearError) {
+  Rng rng(11);
+  Net net(2, 3, 2, rng);
+  const std::string path = file("garbage.npz");
+  std::ofstream(path) << "this is not a zip archive";
+  expect_throws_with<xtgrad::DataError>([&] { xtgrad::nn::load_parameters(net, path); }, {"garbage.npz"});
+}
+
+TEST_F(Serialize, SavingOverAnExistingFileReplacesIt) {
+  Rng rng_a(12), rng_b(13);
+  Net a(2, 3, 2, rng_a), b(2, 3, 2, rng_b), c(2, 3, 2, rng_b);
+  const std::string path = file("params.npz");
+  xtgrad::nn::save_parameters(a, path);
+  xtgrad::nn::save_parameters(b, path);
+  xtgrad::nn::load_parameters(c, path);
+  expect_tensor_near(c.fc2.weight.value(), b.fc2.weight.value(), 0.0);
+}
+
+TEST_F(Serialize, UnwritablePathThrows) {
+  Rng rng(14);
+  Net net(2, 3, 2, rng);
+  const std::string blocker = file("a_file");
+  std::ofstream(blocker) << "x";
+  EXPECT_ANY_THROW(xtgrad::nn::save_parameters(net, blocker + "/params.npz"));
+}
+
+}  // namespace

@@ -1,0 +1,279 @@
+// nn::fit, accuracy and argmax_rows: learning small synthetic tasks, the history, the
+// penalty, the callback, divergence, and evaluation without a graph.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/nn/nn.hpp"
+
+namespace {
+
+using xtgrad::Rng;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad::nn::Dataset;
+using xtgrad::nn::FitOptions;
+using xtgrad::nn::Linear;
+using xtgrad::nn::Sequential;
+using xtgrad_test::expect_throws_with;
+using xtgrad_test::reshaped;
+
+// n points in 2-d, one-hot over 2 classes. xor = false: two blobs at ±(2, 2) (linearly
+// separable); xor = true: four blobs at (±2, ±2), class 1 where the signs agree.
+Dataset blobs(std::size_t n, bool xor_task, std::uint64_t seed) {
+  Rng rng(seed);
+  const Tensor noise = xtgrad::randn({n, 2}, rng, 0.0, xor_task ? 0.4 : 0.7);
+  Dataset d{xtgrad::nn::zeros({n, 2}), xtgrad::nn::zeros({n, 2})};
+  for (std::size_t i = 0; i < n; ++i) {
+    const double sx = (i % 2) ? 1.0 : -1.0;
+    const double sy = xor_task ? ((i / 2) % 2 ? 1.0 : -1.0) : sx;
+    d.inputs(i, 0) = 2 * sx + noise(i, 0);
+    d.inputs(i, 1) = 2 * sy + noise(i, 1);
+    d.targets(i, sx == sy ? 1 : 0) = 1.0;
+  }
+  return d;
+}
+
+Sequential mlp(std::size_t hidden, Rng& rng) {
+  Sequential net;
+  net.add(Linear(2, hidden, rng)).add(xtgrad::nn::Tanh()).add(Linear(hidden, 2, rng));
+  return net;
+}
+
+FitOptions quiet_options(std::size_t epochs, std::size_t batch_size) {
+  FitOptions o;
+  o.epochs = epochs;
+  o.batch_size = batch_size;
+  o.progress_bar = false;
+  return o;
+}
+
+TEST(Fit, SeparableBlobsReachOver95PercentInAFewEpochs) {
+  const Dataset train = blobs(200, false, 1);
+  Rng rng(2);
+  Sequential net = mlp(8, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.1);
+  const auto history = xtgrad::nn::fit(net, sgd, train, nullptr, rng, quiet_options(5, 16));
+  EXPECT_GT(xtgrad::nn::accuracy(net, train), 0.95);
+  EXPECT_LT(history.back().data_loss, history.front().data_loss);
+}
+
+TEST(Fit, XorNeedsTheHiddenLayerAndLearnsIt) {
+  const Dataset train = blobs(200, true, 3);
+  const Dataset test = blobs(400, true, 4);
+  Rng rng(5);
+  Sequential net = mlp(16, rng);
+  xtgrad::nn::Adam adam(net.named_parameters(), 0.05);
+  const auto history = xtgrad::nn::fit(net, adam, train, &test, rng, quiet_options(10, 20));
+  EXPECT_GT(xtgrad::nn::accuracy(net, train), 0.95);
+  EXPECT_GT(history.back().test_accuracy, 0.95);
+  EXPECT_DOUBLE_EQ(history.back().test_accuracy, xtgrad::nn::accuracy(net, test));
+}
+
+TEST(Fit, HistoryHasOneTimedRecordPerEpoch) {
+  const Dataset train = blobs(200, false, 6);
+  const Dataset test = blobs(50, false, 7);
+  Rng rng(8);
+  Sequential net = mlp(4, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.05);
+  FitOptions options = quiet_options(3, 32);
+  options.first_epoch = 5;  // resuming
+  const auto history = xtgrad::nn::fit(net, sgd, train, &test, rng, options);
+  ASSERT_EQ(history.size(), 3u);
+  for (std::size_t i = 0; i < history.size(); ++i) {
+    EXPECT_EQ(history[i].epoch, 5 + i);
+    EXPECT_GT(history[i].seconds, 0.0);
+    EXPECT_GE(history[i].eval_seconds, 0.0);
+    EXPECT_TRUE(std::isfinite(history[i].data_loss));
+    EXPECT_EQ(history[i].penalty, 0.0);
+    EXPECT_EQ(history[i].loss, history[i].data_loss);
+    EXPECT_GE(history[i].test_accuracy, 0.0);
+    EXPECT_LE(history[i].test_accuracy, 1.0);
+  }
+  // Without a test set the accuracy is the −1 marker.
+  const auto no_test = xtgrad::nn::fit(net, sgd, train, nullptr, rng, quiet_options(2, 32));
+  ASSERT_EQ(no_test.size(), 2u);
+  EXPECT_EQ(no_test[0].epoch, 1u);
+  EXPECT_EQ(no_test[1].test_accuracy, -1.0);
+}
+
+TEST(Fit, PenaltyIsAddedToTheRecordedLoss) {
+  const Dataset train = blobs(64, false, 9);
+  Rng rng(10);
+  Sequential net = mlp(4, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  FitOptions options = quiet_options(2, 16);
+  std::size_t calls = 0;
+  options.penalty = [&](const xtgrad::NamedParameters& params) {
+    ++calls;
+    EXPECT_EQ(params.size(), 4u);
+    EXPECT_EQ(params[0].first, "0.weight");
+    return Variable::scalar(0.25);
+  };
+  const auto history = xtgrad::nn::fit(net, sgd, train, nullptr, rng, options);
+  EXPECT_EQ(calls, 2u * 4u);  // once per batch
+  for (const auto& e : history) {
+    EXPECT_NEAR(e.penalty, 0.25, 1e-12);
+    EXPECT_NEAR(e.loss, e.data_loss + e.penalty, 1e-12);
+    EXPECT_GT(e.data_loss, 0.0);
+  }
+}
+
+TEST(Fit, PenaltyIsPartOfTheGradient) {
+  // A data loss with zero gradient, and penalty Σ w²: one SGD step is w ← w − lr·2w = 0.8·w.
+  const Dataset train = blobs(8, false, 11);
+  Rng rng(12);
+  Linear fc(2, 2, rng);
+  const Tensor w0 = fc.weight.value();
+  xtgrad::nn::SGD sgd(fc.named_parameters(), 0.1);
+  FitOptions options = quiet_options(1, 8);
+  options.loss = [](const Variable& out, const Variable&) { return xtgrad::sum(out) * 0.0; };
+  options.penalty = [](const xtgrad::NamedParameters& params) {
+    return xtgrad::sum(xtgrad::square(params[0].second));
+  };
+  const auto history = xtgrad::nn::fit(fc, sgd, train, nullptr, rng, options);
+  xtgrad_test::expect_tensor_near(fc.weight.value(), Tensor(0.8 * w0), 1e-12);
+  double sq = 0;
+  for (std::size_t i = 0; i < w0.size(); ++i) sq += w0.data()[i] * w0.data()[i];
+  EXPECT_NEAR(history[0].penalty, sq, 1e-12);
+  EXPECT_NEAR(history[0].loss, sq, 1e-12);
+}
+
+TEST(Fit, OnEpochEndIsCalledOncePerEpochWithThatEpochsStats) {
+  const Dataset train = blobs(100, false, 13);
+  const Dataset test = blobs(20, false, 14);
+  Rng rng(15);
+  Sequential net = mlp(4, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.05);
+  FitOptions options = quiet_options(4, 25);
+  std::vector<xtgrad::nn::EpochStats> seen;
+  options.on_epoch_end = [&](const xtgrad::nn::EpochStats& e) { seen.push_back(e); };
+  const auto history = xtgrad::nn::fit(net, sgd, train, &test, rng, options);
+  ASSERT_EQ(seen.size(), 4u);
+  for (std::size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].epoch, i + 1);
+    EXPECT_EQ(seen[i].loss, history[i].loss);
+    EXPECT_EQ(seen[i].test_accuracy, history[i].test_accuracy);  // called after the evaluation
+  }
+}
+
+TEST(Fit, ExplodingLearningRateThrowsDivergenceNamingEpochAndBatch) {
+  // Least squares with lr = 1e6: every step multiplies the error by ~1e6 until it overflows.
+  const Dataset train = blobs(200, false, 16);
+  Rng rng(17);
+  Linear fc(2, 2, rng);
+  xtgrad::nn::SGD sgd(fc.named_parameters(), 1e6);
+  FitOptions options = quiet_options(50, 10);
+  options.loss = [](const Variable& out, const Variable& y) { return xtgrad::mse(out, y); };
+  try {
+    xtgrad::nn::fit(fc, sgd, train, nullptr, rng, options);
+    FAIL() << "did not diverge";
+  } catch (const xtgrad::DivergenceError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("epoch "), std::string::npos) << message;
+    EXPECT_NE(message.find("batch "), std::string::npos) << message;
+  }
+}
+
+TEST(Fit, NanLossThrowsDivergenceAtThatEpochAndBatch) {
+  const Dataset train = blobs(40, false, 18);  // 4 batches of 10 per epoch
+  Rng rng(19);
+  Sequential net = mlp(4, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  FitOptions options = quiet_options(5, 10);
+  std::size_t calls = 0;
+  std::size_t epochs_ended = 0;
+  options.on_epoch_end = [&](const xtgrad::nn::EpochStats&) { ++epochs_ended; };
+  options.loss = [&](const Variable& out, const Variable& y) {
+    const Variable l = xtgrad::cross_entropy(out, y);
+    // The 7th batch overall: epoch 2, batch 3.
+    return ++calls == 7 ? l * std::numeric_limits<double>::quiet_NaN() : l;
+  };
+  expect_throws_with<xtgrad::DivergenceError>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
+                                              {"epoch 2", "batch 3"});
+  EXPECT_EQ(epochs_ended, 1u);
+  // The bad step was not applied: every parameter is still finite.
+  for (const auto& [name, p] : net.named_parameters()) xtgrad_test::expect_all_finite(p.value());
+}
+
+TEST(Fit, NanPenaltyAlsoDiverges) {
+  const Dataset train = blobs(20, false, 20);
+  Rng rng(21);
+  Sequential net = mlp(4, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  FitOptions options = quiet_options(1, 10);
+  options.penalty = [](const xtgrad::NamedParameters&) {
+    return Variable::scalar(std::numeric_limits<xtgrad::Scalar>::infinity());
+  };
+  expect_throws_with<xtgrad::DivergenceError>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
+                                              {"epoch 1", "batch 1"});
+}
+
+TEST(Fit, RejectsZeroBatchSizeAndMismatchedRows) {
+  Rng rng(22);
+  Sequential net = mlp(4, rng);
+  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  const Dataset train = blobs(20, false, 23);
+  EXPECT_THROW(xtgrad::nn::fit(net, sgd, train, nullptr, rng, quiet_options(1, 0)), std::invalid_argument);
+  const Dataset bad{train.inputs, xtgrad::nn::zeros({19, 2})};
+  expect_throws_with<std::invalid_argument>(
+      [&] { xtgrad::nn::fit(net, sgd, bad, nullptr, rng, quiet_options(1, 4)); }, {"(20, 2)", "(19, 2)"});
+}
+
+TEST(ArgmaxRows, TiesGoToTheFirstIndex) {
+  const Tensor x = reshaped(Tensor({1, 1, 0, 0, 2, 2, 3, 3, 3, -1, -5, -1, 0, 0, 7}), {5, 3});
+  EXPECT_EQ(xtgrad::nn::argmax_rows(x), (std::vector<std::size_t>{0, 1, 0, 0, 2}));
+}
+
+TEST(ArgmaxRows, RejectsOtherRanks) {
+  EXPECT_THROW(xtgrad::nn::argmax_rows(Tensor({1.0, 2.0})), std::invalid_argument);
+}
+
+// Identity model that records whether it was run with grad mode on and what it returned.
+struct Spy : xtgrad::nn::Module {
+  Variable w;
+  std::vector<bool> grad_enabled;
+  std::vector<Variable> outputs;
+  Spy() { w = register_parameter("w", Tensor({1.0, 1.0, 1.0})); }
+  Variable forward(const Variable& x) override {
+    grad_enabled.push_back(xtgrad::is_grad_enabled());
+    outputs.push_back(x * w);
+    return outputs.back();
+  }
+};
+
+TEST(Accuracy, CountsArgmaxMatchesAcrossPartialBatches) {
+  Spy spy;
+  Dataset d;
+  d.inputs = reshaped(Tensor({0.9, 0.1, 0.0,  // → 0
+                              0.2, 0.5, 0.3,  // → 1
+                              0.4, 0.4, 0.2,  // tie → 0
+                              0.0, 0.0, 1.0,  // → 2
+                              0.3, 0.6, 0.1}),  // → 1
+                     {5, 3});
+  d.targets = reshaped(Tensor({1, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0}), {5, 3});
+  EXPECT_DOUBLE_EQ(xtgrad::nn::accuracy(spy, d, 2), 3.0 / 5.0);
+  EXPECT_EQ(spy.outputs.size(), 3u);  // batches of 2, 2 and 1 rows
+}
+
+TEST(Accuracy, RecordsNoGraph) {
+  Spy spy;
+  Dataset d{reshaped(Tensor({1, 2, 3, 3, 2, 1}), {2, 3}), reshaped(Tensor({0, 0, 1, 1, 0, 0}), {2, 3})};
+  ASSERT_TRUE(xtgrad::is_grad_enabled());
+  EXPECT_DOUBLE_EQ(xtgrad::nn::accuracy(spy, d), 1.0);
+  ASSERT_EQ(spy.grad_enabled.size(), 1u);
+  EXPECT_FALSE(spy.grad_enabled[0]);
+  EXPECT_FALSE(spy.outputs[0].requires_grad());
+  EXPECT_TRUE(spy.outputs[0].node()->parents.empty());
+  EXPECT_FALSE(spy.outputs[0].node()->backward_fn);
+  EXPECT_TRUE(xtgrad::is_grad_enabled());  // restored afterwards
+  // With grad mode on, the same forward does record (the spy can tell).
+  spy(Variable(d.inputs));
+  EXPECT_TRUE(spy.outputs.back().requires_grad());
+}
+
+}  // namespace

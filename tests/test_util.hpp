@@ -1,0 +1,89 @@
+// Helpers shared by the op tests: gradient checks, kink-free random inputs, message checks.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "xtgrad/core/core.hpp"
+#include "xtgrad/ops/ops.hpp"
+
+namespace xtgrad_test {
+
+using xtgrad::Scalar;
+using xtgrad::Shape;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+
+// The checker's report, for tests that expect it to fail (a deliberately wrong backward).
+inline xtgrad::GradcheckReport run_gradcheck(const xtgrad::GradcheckFunction& f, const std::vector<Tensor>& inputs,
+                                             const xtgrad::GradcheckOptions& options = {}) {
+  return xtgrad::gradcheck(f, inputs, options);
+}
+
+// gradcheck(f, inputs) must pass; on failure the checker's one-line report is printed.
+inline void expect_gradcheck(const xtgrad::GradcheckFunction& f, const std::vector<Tensor>& inputs,
+                             const xtgrad::GradcheckOptions& options = {}) {
+  const xtgrad::GradcheckReport report = run_gradcheck(f, inputs, options);
+  EXPECT_TRUE(report.ok) << report.message;
+}
+
+// U[low, high) draws of `shape`, reproducible from `seed` (log/sqrt inputs: low ≥ 0.5).
+inline Tensor uniform(const Shape& shape, std::uint64_t seed, double low, double high) {
+  xtgrad::Rng rng(seed);
+  return xtgrad::rand_uniform(shape, rng, low, high);
+}
+
+// Random signs times |x| ∈ [low, high): away from the kink at 0 of abs, relu and l1.
+inline Tensor away_from_zero(const Shape& shape, std::uint64_t seed, double low = 0.2, double high = 1.5) {
+  xtgrad::Rng rng(seed);
+  Tensor t = xtgrad::rand_uniform(shape, rng, low, high);
+  const Tensor sign = xtgrad::rand_uniform(shape, rng, -1.0, 1.0);
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    if (sign.data()[i] < 0) t.data()[i] = -t.data()[i];
+  }
+  return t;
+}
+
+// `t` with its elements laid out in `shape` ({{1.0}, {2.0}} is ambiguous as a Tensor literal).
+inline Tensor reshaped(Tensor t, const Shape& shape) {
+  t.reshape(shape);
+  return t;
+}
+
+// Same shape, and every element within `tol` of the expected one.
+inline void expect_tensor_near(const Tensor& actual, const Tensor& expected, double tol = 1e-12) {
+  ASSERT_EQ(xtgrad::shape_str(actual), xtgrad::shape_str(expected));
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_NEAR(actual.data()[i], expected.data()[i], tol) << "at flat index " << i;
+  }
+}
+
+// Every element finite (no NaN, no ±inf).
+inline void expect_all_finite(const Tensor& t) {
+  for (std::size_t i = 0; i < t.size(); ++i) EXPECT_TRUE(std::isfinite(t.data()[i])) << "at flat index " << i;
+}
+
+// fn() throws exactly an E (or a subclass) whose message contains every one of `parts`.
+template <class E, class Fn>
+void expect_throws_with(Fn&& fn, std::initializer_list<const char*> parts) {
+  try {
+    fn();
+  } catch (const E& e) {
+    const std::string message = e.what();
+    for (const char* part : parts) {
+      EXPECT_NE(message.find(part), std::string::npos) << "message \"" << message << "\" lacks \"" << part << "\"";
+    }
+    return;
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "threw another exception type: " << e.what();
+    return;
+  }
+  ADD_FAILURE() << "did not throw";
+}
+
+}  // namespace xtgrad_test
