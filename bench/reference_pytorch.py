@@ -26,6 +26,7 @@ Usage:
 """
 
 import argparse
+import ctypes
 import gzip
 import json
 import os
@@ -147,6 +148,9 @@ def parse_args(argv=None):
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads (default 1)")
+    ap.add_argument("--blas-threads", type=int, default=None,
+                    help="threads of OpenBLAS's own pool, which torch's float32 matmuls use here and "
+                         "which torch.set_num_threads does not limit (default: --threads)")
     ap.add_argument("--blog-gradient", action="store_true",
                     help="use the seed blog's (doubled softmax Jacobian) gradient")
     ap.add_argument("--json", metavar="FILE", help="also write the result JSON to FILE")
@@ -159,12 +163,32 @@ def parse_args(argv=None):
         ap.error("--epochs, --batch-size, --hidden and --train-size must be positive")
     if args.threads < 1:
         ap.error("--threads must be positive")
+    if args.blas_threads is None:
+        args.blas_threads = args.threads
+    if args.blas_threads < 1:
+        ap.error("--blas-threads must be positive")
     return args
+
+
+def set_openblas_threads(n):
+    """Limit OpenBLAS's thread pool; return its size afterwards (None without OpenBLAS).
+
+    Debian's torch runs float32 matmuls through libblas.so.3 = OpenBLAS, whose pthread pool
+    starts with one thread per core whatever torch.set_num_threads says (measured: 2 threads,
+    CPU/wall 1.98 for torch.mm at 64x784x200 after set_num_threads(1)).
+    """
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_set_num_threads(int(n))
+        return int(lib.openblas_get_num_threads())
+    except (OSError, AttributeError):
+        return None
 
 
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
+    blas_threads = set_openblas_threads(args.blas_threads)
     torch.manual_seed(args.seed)  # unused by the maths below; set for completeness
     rng = np.random.default_rng(args.seed)
 
@@ -218,7 +242,7 @@ def main(argv=None):
             pred = forward(x_test).argmax(dim=1)
             return (pred == y_test).sum().item() / y_test.shape[0]
 
-    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, "
+    print(f"# torch {torch.__version__}, threads {torch.get_num_threads()}, blas threads {blas_threads}, "
           f"reg {args.reg} lambd {args.lambd:g}, seed {args.seed}, "
           f"train {n} / test {x_test.shape[0]}, hidden {args.hidden}, lr {args.lr:g}, "
           f"batch {args.batch_size}, gradient {'blog' if args.blog_gradient else 'true'}",
@@ -265,6 +289,7 @@ def main(argv=None):
         "implementation": "pytorch",
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
+        "blas_threads": blas_threads,
         "reg": args.reg,
         "lambd": args.lambd,
         "seed": args.seed,

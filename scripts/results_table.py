@@ -7,7 +7,7 @@ from pathlib import Path
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else "results/reproduce")
 BLOG = {"none": 0.9188, "l2": 0.8514, "l1": 0.8947}
-SPEC = {"none": "none", "l2": "l2(lambd=0.01)", "l1": "l1(lambd=1e-04)"}
+SPEC = {"none": "none", "l2": "l2(lambd=0.01)", "l1": "l1(lambd=1e-4)"}
 seeds = [0, 1, 2]
 
 
@@ -15,7 +15,7 @@ def xtgrad_acc(kind, reg):
     accs = []
     for s in seeds:
         runs = json.loads((out / f"{kind}_s{s}" / "summary.json").read_text())["runs"]
-        accs += [r["test_accuracy"] for r in runs if r["reg"] == SPEC[reg]]
+        accs += [r["test_accuracy"] for r in runs if r["reg"].split("(")[0] == reg]
     return accs
 
 

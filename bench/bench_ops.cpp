@@ -1,0 +1,265 @@
+// Op microbenchmarks at the seed model's training shapes (batch 64, 784 → 200 → 10).
+//
+//   BM_sgemm/*          xtgrad::gemm (cblas_sgemm with transpose flags) into preallocated
+//                       buffers: the machine's GEMM rate, the bound compare.sh divides by.
+//   BM_matmul_*         the differentiable op: forward, backward for dW only (the training
+//                       case: the data batch never gets a dX) and backward for dX only.
+//   BM_linear_*         the fused x·W + b node, forward and forward+backward (dW, db).
+//   BM_sigmoid_*        64x200, forward (graph recorded) and backward.
+//   BM_cross_entropy_*  fused softmax cross-entropy on 64x10 logits, one-hot targets.
+//   BM_penalty_*        squared_l2 and l1 of W1 (784x200), forward and backward: the extra
+//                       work of the l2 / l1 runs.
+//
+// GEMM benchmarks report a GFLOPS counter (2·m·n·k per product, 10⁹ FLOP per second of real
+// time). Every benchmark warms up first (the first one in a process runs cold: OpenBLAS
+// buffers and fresh pages; notes/xtensor-probe.md §5.16) and uses real time.
+//
+// Environment: BLAS threads = $XTGRAD_BENCH_THREADS (default 1). Like the app, main() raises
+// malloc's trim/mmap thresholds so freed buffers are reused instead of returned to the
+// kernel; set XTGRAD_BENCH_DEFAULT_MALLOC=1 to measure glibc's defaults instead.
+#include <malloc.h>
+
+#include <cstdlib>
+#include <string>
+
+#include <benchmark/benchmark.h>
+
+#include <xtgrad/core/core.hpp>
+#include <xtgrad/core/gemm.hpp>
+#include <xtgrad/ops/activations.hpp>
+#include <xtgrad/ops/linalg.hpp>
+#include <xtgrad/ops/losses.hpp>
+#include <xtgrad/ops/norms.hpp>
+
+namespace {
+
+using xtgrad::Scalar;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+
+constexpr std::size_t kBatch = 64, kIn = 784, kHidden = 200, kClasses = 10;
+constexpr double kWarmUpSeconds = 0.2;
+
+Tensor random_tensor(const xtgrad::Shape& shape, std::uint64_t seed, double stddev = 1.0) {
+  xtgrad::Rng rng(seed);
+  return xtgrad::randn(shape, rng, 0.0, stddev);
+}
+
+Tensor one_hot_rows(std::size_t n, std::size_t c, std::uint64_t seed) {
+  xtgrad::Rng rng(seed);
+  Tensor y = Tensor::from_shape({n, c});
+  y.fill(Scalar(0));
+  for (std::size_t i = 0; i < n; ++i) y.data()[i * c + rng() % c] = Scalar(1);
+  return y;
+}
+
+void set_gflops(benchmark::State& state, double flops_per_iteration) {
+  state.counters["GFLOPS"] = benchmark::Counter(flops_per_iteration * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+double gemm_flops(std::size_t m, std::size_t n, std::size_t k) { return 2.0 * double(m) * double(n) * double(k); }
+
+// ---- raw GEMM: the machine's rate at the training shapes --------------------------------------
+
+struct GemmShape {
+  std::size_t m, n, k;
+  bool trans_a, trans_b;
+};
+
+// C (m, n) = op(A) · op(B) with A stored (m, k) or, transposed, (k, m); likewise B.
+void BM_sgemm(benchmark::State& state, GemmShape s) {
+  const Tensor a = random_tensor(s.trans_a ? xtgrad::Shape{s.k, s.m} : xtgrad::Shape{s.m, s.k}, 1);
+  const Tensor b = random_tensor(s.trans_b ? xtgrad::Shape{s.n, s.k} : xtgrad::Shape{s.k, s.n}, 2);
+  Tensor c = Tensor::from_shape({s.m, s.n});
+  for (auto _ : state) {
+    xtgrad::gemm(s.trans_a, s.trans_b, s.m, s.n, s.k, 1, a.data(), b.data(), 0, c.data());
+    benchmark::DoNotOptimize(c.data());
+    benchmark::ClobberMemory();
+  }
+  set_gflops(state, gemm_flops(s.m, s.n, s.k));
+}
+#define XTGRAD_GEMM_BENCH(name, ...) \
+  BENCHMARK_CAPTURE(BM_sgemm, name, __VA_ARGS__)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds)
+// forward of layer 1: x (64, 784) · W1 (784, 200)
+XTGRAD_GEMM_BENCH(fwd1_64x784x200, GemmShape{kBatch, kHidden, kIn, false, false});
+// dW1 = xᵀ · g: x stored (64, 784), g (64, 200) → (784, 200)
+XTGRAD_GEMM_BENCH(dW1_xT_g, GemmShape{kIn, kHidden, kBatch, true, false});
+// dX1 = g · W1ᵀ: g (64, 200), W1 stored (784, 200) → (64, 784) (training skips it: no dX for data)
+XTGRAD_GEMM_BENCH(dX1_g_WT, GemmShape{kBatch, kIn, kHidden, false, true});
+// layer 2: h (64, 200) · W2 (200, 10), dW2 = hᵀ·g (200, 10), dH = g · W2ᵀ (64, 200)
+XTGRAD_GEMM_BENCH(fwd2_64x200x10, GemmShape{kBatch, kClasses, kHidden, false, false});
+XTGRAD_GEMM_BENCH(dW2_hT_g, GemmShape{kHidden, kClasses, kBatch, true, false});
+XTGRAD_GEMM_BENCH(dH_g_W2T, GemmShape{kBatch, kHidden, kClasses, false, true});
+
+// ---- matmul, the differentiable op -------------------------------------------------------
+
+// Forward with the graph recorded (W requires grad), as in training.
+void BM_matmul_forward(benchmark::State& state) {
+  const Variable x(random_tensor({kBatch, kIn}, 1));
+  const Variable w = Variable::parameter(random_tensor({kIn, kHidden}, 2, 0.01), "W");
+  for (auto _ : state) {
+    Variable y = xtgrad::matmul(x, w);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  set_gflops(state, gemm_flops(kBatch, kHidden, kIn));
+}
+
+// Backward of y = x·W for an upstream g, only through the parameter that requires grad: the
+// graph is built once (retain_graph) and each iteration forgets the grad and runs backward,
+// i.e. the engine, the gemm, the new gradient buffer and its accumulation.
+void matmul_backward(benchmark::State& state, bool x_requires_grad) {
+  const Variable x(random_tensor({kBatch, kIn}, 1), x_requires_grad);
+  const Variable w(random_tensor({kIn, kHidden}, 2, 0.01), !x_requires_grad);
+  const Tensor g = random_tensor({kBatch, kHidden}, 3);
+  const Variable y = xtgrad::matmul(x, w);
+  Variable target = x_requires_grad ? x : w;
+  for (auto _ : state) {
+    target.zero_grad();
+    y.backward(g, {/*retain_graph=*/true});
+    benchmark::DoNotOptimize(target.grad().data());
+  }
+  // dW = xᵀ·g is (784, 200) with k = 64; dX = g·Wᵀ is (64, 784) with k = 200: same FLOPs.
+  set_gflops(state, gemm_flops(kBatch, kHidden, kIn));
+}
+void BM_matmul_backward_dW(benchmark::State& state) { matmul_backward(state, false); }
+void BM_matmul_backward_dX(benchmark::State& state) { matmul_backward(state, true); }
+
+// ---- linear: x·W + b in one node ----------------------------------------------------------
+
+void BM_linear_forward(benchmark::State& state) {
+  const Variable x(random_tensor({kBatch, kIn}, 1));
+  const Variable w = Variable::parameter(random_tensor({kIn, kHidden}, 2, 0.01), "W");
+  const Variable b = Variable::parameter(random_tensor({kHidden}, 3, 0.01), "b");
+  for (auto _ : state) {
+    Variable y = xtgrad::linear(x, w, b);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  set_gflops(state, gemm_flops(kBatch, kHidden, kIn));
+}
+
+// Forward and backward with the data batch as a constant: two GEMMs (y and dW) and db.
+void BM_linear_forward_backward(benchmark::State& state) {
+  const Variable x(random_tensor({kBatch, kIn}, 1));
+  Variable w = Variable::parameter(random_tensor({kIn, kHidden}, 2, 0.01), "W");
+  Variable b = Variable::parameter(random_tensor({kHidden}, 3, 0.01), "b");
+  const Tensor g = random_tensor({kBatch, kHidden}, 4);
+  for (auto _ : state) {
+    w.zero_grad();
+    b.zero_grad();
+    Variable y = xtgrad::linear(x, w, b);
+    y.backward(g);
+    benchmark::DoNotOptimize(w.grad().data());
+  }
+  set_gflops(state, 2 * gemm_flops(kBatch, kHidden, kIn));
+}
+
+// ---- sigmoid on (64, 200) -------------------------------------------------------------------
+
+void BM_sigmoid_forward(benchmark::State& state) {
+  const Variable x(random_tensor({kBatch, kHidden}, 1, 3.0), /*requires_grad=*/true);
+  for (auto _ : state) {
+    Variable y = xtgrad::sigmoid(x);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kBatch * kHidden));
+}
+
+void BM_sigmoid_backward(benchmark::State& state) {
+  Variable x(random_tensor({kBatch, kHidden}, 1, 3.0), /*requires_grad=*/true);
+  const Tensor g = random_tensor({kBatch, kHidden}, 2);
+  const Variable y = xtgrad::sigmoid(x);
+  for (auto _ : state) {
+    x.zero_grad();
+    y.backward(g, {/*retain_graph=*/true});
+    benchmark::DoNotOptimize(x.grad().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kBatch * kHidden));
+}
+
+// ---- fused cross-entropy on (64, 10) ----------------------------------------------------------
+
+void BM_cross_entropy_forward(benchmark::State& state) {
+  const Variable z(random_tensor({kBatch, kClasses}, 1, 2.0), /*requires_grad=*/true);
+  const Variable y(one_hot_rows(kBatch, kClasses, 2));
+  for (auto _ : state) {
+    Variable loss = xtgrad::cross_entropy(z, y);
+    benchmark::DoNotOptimize(loss.value().data());
+  }
+}
+
+void BM_cross_entropy_forward_backward(benchmark::State& state) {
+  Variable z(random_tensor({kBatch, kClasses}, 1, 2.0), /*requires_grad=*/true);
+  const Variable y(one_hot_rows(kBatch, kClasses, 2));
+  for (auto _ : state) {
+    z.zero_grad();
+    Variable loss = xtgrad::cross_entropy(z, y);
+    loss.backward();
+    benchmark::DoNotOptimize(z.grad().data());
+  }
+}
+
+// ---- penalties on W1 (784, 200): the extra work of the l2 / l1 runs -------------------------
+
+template <Variable (*Penalty)(const Variable&)>
+void BM_penalty_forward(benchmark::State& state) {
+  const Variable w = Variable::parameter(random_tensor({kIn, kHidden}, 1, 0.01), "W");
+  for (auto _ : state) {
+    Variable p = Penalty(w);
+    benchmark::DoNotOptimize(p.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kIn * kHidden));
+}
+
+// Backward into a gradient that already holds the data loss's contribution (as in training:
+// the penalty's share is added to dW1 with +=).
+template <Variable (*Penalty)(const Variable&)>
+void BM_penalty_backward(benchmark::State& state) {
+  Variable w = Variable::parameter(random_tensor({kIn, kHidden}, 1, 0.01), "W");
+  const Variable p = Penalty(w);
+  p.backward(xtgrad::BackwardOptions{/*retain_graph=*/true});
+  for (auto _ : state) {
+    p.backward(xtgrad::BackwardOptions{/*retain_graph=*/true});
+    benchmark::DoNotOptimize(w.grad().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kIn * kHidden));
+}
+BENCHMARK_TEMPLATE(BM_penalty_forward, xtgrad::squared_l2)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+BENCHMARK_TEMPLATE(BM_penalty_backward, xtgrad::squared_l2)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+BENCHMARK_TEMPLATE(BM_penalty_forward, xtgrad::l1)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+BENCHMARK_TEMPLATE(BM_penalty_backward, xtgrad::l1)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+
+#define XTGRAD_OP_BENCH(fn) BENCHMARK(fn)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds)
+XTGRAD_OP_BENCH(BM_matmul_forward);
+XTGRAD_OP_BENCH(BM_matmul_backward_dW);
+XTGRAD_OP_BENCH(BM_matmul_backward_dX);
+XTGRAD_OP_BENCH(BM_linear_forward);
+XTGRAD_OP_BENCH(BM_linear_forward_backward);
+XTGRAD_OP_BENCH(BM_sigmoid_forward);
+XTGRAD_OP_BENCH(BM_sigmoid_backward);
+XTGRAD_OP_BENCH(BM_cross_entropy_forward);
+XTGRAD_OP_BENCH(BM_cross_entropy_forward_backward);
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (!std::getenv("XTGRAD_BENCH_DEFAULT_MALLOC")) {
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  }
+  const char* threads = std::getenv("XTGRAD_BENCH_THREADS");
+  const int n_threads = threads ? std::atoi(threads) : 1;
+  xtgrad::set_blas_threads(n_threads > 0 ? n_threads : 1);
+
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::AddCustomContext("blas_threads", std::to_string(n_threads > 0 ? n_threads : 1));
+  benchmark::AddCustomContext("malloc", std::getenv("XTGRAD_BENCH_DEFAULT_MALLOC") ? "glibc defaults"
+                                                                                   : "trim 256 MiB, mmap 64 MiB");
+  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
+  const char* l2 = std::getenv("OPENBLAS_L2_SIZE");
+  benchmark::AddCustomContext("OPENBLAS_CORETYPE", coretype ? coretype : "(unset)");
+  benchmark::AddCustomContext("OPENBLAS_L2_SIZE", l2 ? l2 : "(unset)");
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
