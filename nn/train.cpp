@@ -103,7 +103,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
       if (options.penalty) {
         Variable penalty = options.penalty(params);
         penalty_value = penalty.item();
-        loss = data_loss + penalty;
+        if (penalty.requires_grad()) loss = data_loss + penalty;  // a constant adds no gradient
       }
       const double data_value = data_loss.item();
       if (!std::isfinite(data_value) || !std::isfinite(penalty_value)) {

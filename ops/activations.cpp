@@ -24,8 +24,8 @@ Tensor sum_keepdims(const Tensor& x, std::size_t axis) {
 Variable sigmoid(const Variable& x) {
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-  Tensor e = xt::exp(-xt::abs(v));
-  Tensor y = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + e), e / (Scalar(1) + e));
+  Tensor y = xt::exp(-xt::abs(v));
+  xt::noalias(y) = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + y), y / (Scalar(1) + y));
   return make_result("sigmoid", std::move(y), {x}, [](Node& self) {
     // dx = g ⊙ y ⊙ (1 − y)
     self.add_to_parent(0, self.grad * self.value * (Scalar(1) - self.value));

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
@@ -21,17 +22,16 @@ void matmul_backward(Node& self, const Tensor& g) {
   const Tensor& x = self.parent_value(0);
   const Tensor& w = self.parent_value(1);
   const std::size_t n = x.shape()[0], in = x.shape()[1], out = w.shape()[1];
+  Scalar beta = 0;
   if (self.parent_requires_grad(0)) {
-    // dx = g·Wᵀ : (n, in)
-    Tensor dx = uninitialized_matrix(n, in);
-    gemm(false, true, n, in, out, 1, g.data(), w.data(), 0, dx.data());
-    self.add_to_parent(0, std::move(dx));
+    // dx (+)= g·Wᵀ : (n, in), written into x's gradient storage
+    Scalar* dx = gemm_grad_target(self, 0, beta);
+    gemm(false, true, n, in, out, 1, g.data(), w.data(), beta, dx);
   }
   if (self.parent_requires_grad(1)) {
-    // dW = xᵀ·g : (in, out)
-    Tensor dw = uninitialized_matrix(in, out);
-    gemm(true, false, in, out, n, 1, x.data(), g.data(), 0, dw.data());
-    self.add_to_parent(1, std::move(dw));
+    // dW (+)= xᵀ·g : (in, out), written into W's gradient storage
+    Scalar* dw = gemm_grad_target(self, 1, beta);
+    gemm(true, false, in, out, n, 1, x.data(), g.data(), beta, dw);
   }
 }
 
@@ -77,10 +77,16 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
     matmul_backward(self, self.grad);
     if (self.parent_requires_grad(2)) {
-      // db = Σ_rows g : (out), reshaped to the bias's own shape
-      Tensor db = xt::sum(self.grad, {0}, xt::evaluation_strategy::immediate);
-      db.reshape(shape_of(self.parent_value(2)));
-      self.add_to_parent(2, std::move(db));
+      // db (+)= Σ_rows g : (out), whatever the bias's own shape, (out) or (1, out)
+      const Tensor& g = self.grad;
+      const std::size_t rows = g.shape()[0], cols = g.shape()[1];
+      Scalar beta = 0;
+      Scalar* db = gemm_grad_target(self, 2, beta);
+      if (beta == 0) std::fill(db, db + cols, Scalar(0));
+      for (std::size_t r = 0; r < rows; ++r) {
+        const Scalar* gr = g.data() + r * cols;
+        for (std::size_t c = 0; c < cols; ++c) db[c] += gr[c];
+      }
     }
   });
 }
