@@ -1,4 +1,4 @@
-// core: tensors, the graph, backward, no-grad mode, gradient checks, graph export.
+// core: tensors, the graph, backward, no-grad mode, gradient checks, graph export, version.
 #pragma once
 
 #include "xtgrad/core/dot_export.hpp"
@@ -9,3 +9,4 @@
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/core/tensor.hpp"
 #include "xtgrad/core/variable.hpp"
+#include "xtgrad/core/version.hpp"

@@ -2,6 +2,7 @@
 // std::invalid_argument; broken invariants std::logic_error.
 #pragma once
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
@@ -15,6 +16,13 @@ struct DataError : std::runtime_error {
 // Training produced a non-finite loss. The message names the epoch and batch.
 struct DivergenceError : std::runtime_error {
   using std::runtime_error::runtime_error;
+};
+
+// Training was stopped on request (nn::FitOptions::should_stop). `epoch` (1-based) is the
+// epoch that was running; the epochs before it completed.
+struct Interrupted : std::runtime_error {
+  Interrupted(const std::string& what, std::size_t epoch) : std::runtime_error(what), epoch(epoch) {}
+  std::size_t epoch;
 };
 
 }  // namespace xtgrad

@@ -10,6 +10,7 @@
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
+// C = alpha·op(A)·op(B) + beta·C; op(A): (m, k), op(B): (k, n), C: (m, n), row-major.
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Scalar alpha,
           const Scalar* a, const Scalar* b, Scalar beta, Scalar* c);
 

@@ -36,8 +36,11 @@ struct Node {
   // length is destroyed without growing the stack.
   ~Node();
 
+  // A parameter or constant: no backward closure, and not an interior node already released.
   bool is_leaf() const { return !backward_fn && !released; }
+  // Value of input i, for backward closures.
   const Tensor& parent_value(std::size_t i) const { return parents[i]->value; }
+  // Whether input i needs a gradient (a closure may skip computing its share).
   bool parent_requires_grad(std::size_t i) const { return parents[i]->requires_grad; }
   // parents[i].grad += sum_to(contribution, parents[i].value.shape); a no-op if the parent
   // needs no gradient. Throws std::logic_error naming `op` if the shapes cannot broadcast.

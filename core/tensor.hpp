@@ -32,6 +32,7 @@ using Shape = std::vector<std::size_t>;
 
 // "(64, 784)"; "()" for a 0-d tensor.
 std::string shape_str(const Shape& shape);
+// Same, for the shape of `t`.
 std::string shape_str(const Tensor& t);
 
 // Shape of a tensor as an owning vector.

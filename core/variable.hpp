@@ -31,22 +31,30 @@ class Variable {
   // Wraps an existing node (used by ops).
   explicit Variable(NodePtr node) : node_(std::move(node)) {}
 
+  // False for an empty handle.
   bool defined() const { return static_cast<bool>(node_); }
+  // The forward value.
   const Tensor& value() const;
   // Mutable access for in-place updates (optimizers, initializers) outside the graph.
   Tensor& mutable_value();
+  // Shape of value().
   Shape shape() const;
+  // Number of elements of value().
   std::size_t size() const;
+  // Rank of value().
   std::size_t dim() const;
   // The single element of a one-element value; throws std::invalid_argument otherwise.
   Scalar item() const;
 
+  // Whether backward() computes a gradient for this value.
   bool requires_grad() const;
   // Only leaves may change it (like PyTorch's requires_grad_).
   void set_requires_grad(bool requires_grad);
+  // Whether a gradient has been accumulated since the last zero_grad().
   bool has_grad() const;
   // d(output)/d(this) accumulated by backward(); throws std::logic_error if none yet.
   const Tensor& grad() const;
+  // Mutable access to grad(), e.g. to scale or average it before an optimizer step.
   Tensor& mutable_grad();
   // Forgets the accumulated gradient: the next backward() starts from zero.
   void zero_grad();
@@ -60,9 +68,13 @@ class Variable {
   // A constant sharing no history: same value (copied), requires_grad false.
   Variable detach() const;
 
+  // Name of the op that produced this value ("leaf" for leaves and constants).
   const char* op() const;
+  // Label shown by to_dot (empty unless set).
   const std::string& name() const;
+  // Sets that label.
   void set_name(std::string name);
+  // The shared graph node (for ops and the engine).
   const NodePtr& node() const { return node_; }
 
  private:

@@ -23,6 +23,7 @@ namespace nn {
 //   }
 class BatchIterator {
  public:
+  // Batches of `batch_size` rows of inputs and targets (both n rows), reshuffled if `shuffle`.
   BatchIterator(const Tensor& inputs, const Tensor& targets, std::size_t batch_size, bool shuffle, Rng& rng);
   // The iterator would outlive a temporary.
   BatchIterator(const Tensor&&, const Tensor&, std::size_t, bool, Rng&) = delete;

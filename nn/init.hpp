@@ -22,6 +22,7 @@ struct Fans {
   std::size_t in;
   std::size_t out;
 };
+// Fans of a weight shape (in, out).
 Fans fans_of(const Shape& shape);
 
 // gain·N(0, 1), any shape (the seed's "std_normal" uses gain 0.01).

@@ -21,11 +21,13 @@ class Module {
 
   // y = f(x) for this module.
   virtual Variable forward(const Variable& x) = 0;
+  // Same as forward(x).
   Variable operator()(const Variable& x) { return forward(x); }
 
   // Own parameters first, then each child's under "child." (e.g. fc1.weight), in
   // registration order.
   NamedParameters named_parameters() const;
+  // The handles of named_parameters(), in the same order, without names.
   std::vector<Variable> parameters() const;
   // Forgets every parameter's gradient.
   void zero_grad();

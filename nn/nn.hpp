@@ -2,6 +2,7 @@
 #pragma once
 
 #include "xtgrad/nn/batches.hpp"
+#include "xtgrad/nn/checkpoint.hpp"
 #include "xtgrad/nn/idx.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"

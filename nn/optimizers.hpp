@@ -33,7 +33,9 @@ class Optimizer {
   // Forgets every parameter's gradient (the buffers are kept for reuse).
   void zero_grad();
 
+  // The handles this optimizer updates, with their names.
   const NamedParameters& parameters() const { return params_; }
+  // The current learning rate.
   double learning_rate() const { return lr_; }
   // For schedules; must be finite and > 0.
   void set_learning_rate(double lr);
@@ -61,6 +63,7 @@ class Optimizer {
     std::vector<Tensor> buffers;
     std::int64_t steps = 0;
   };
+  // Whether parameter i has been stepped (its buffers exist).
   bool has_state(std::size_t i) const { return !slots_[i].buffers.empty(); }
   // Slot i with its buffers allocated (zeros) if this is the parameter's first step; throws
   // std::logic_error if the parameter's shape changed since.
@@ -84,6 +87,7 @@ class Optimizer {
 // State: "<p>.momentum" when μ > 0.
 class SGD : public Optimizer {
  public:
+  // lr > 0, momentum μ ≥ 0, weight_decay ≥ 0, nesterov only with μ > 0; else std::invalid_argument.
   SGD(NamedParameters params, double lr, double momentum = 0.0, bool nesterov = false, double weight_decay = 0.0);
   void step() override;
 
@@ -99,11 +103,13 @@ class SGD : public Optimizer {
 // State: "<p>.exp_avg", "<p>.exp_avg_sq", "<p>.step".
 class Adam : public Optimizer {
  public:
+  // lr > 0, β₁, β₂ ∈ [0, 1), ε ≥ 0, weight_decay ≥ 0; else std::invalid_argument.
   Adam(NamedParameters params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
        double weight_decay = 0.0);
   void step() override;
 
  protected:
+  // For AdamW: `decoupled` applies the weight decay to w directly instead of through the gradient.
   Adam(const char* name, NamedParameters params, double lr, double beta1, double beta2, double eps,
        double weight_decay, bool decoupled);
 
@@ -118,6 +124,7 @@ class Adam : public Optimizer {
 // AdamW (Loshchilov & Hutter), PyTorch's: w ← w − lr·wd·w before the Adam update of ∇w.
 class AdamW : public Adam {
  public:
+  // As Adam's, with PyTorch's default weight_decay 0.01.
   AdamW(NamedParameters params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
         double weight_decay = 1e-2);
 };
@@ -128,6 +135,7 @@ class AdamW : public Adam {
 // State: "<p>.square_avg", and "<p>.momentum" when μ > 0.
 class RMSProp : public Optimizer {
  public:
+  // lr > 0, α ∈ [0, 1), ε ≥ 0, momentum ≥ 0, weight_decay ≥ 0; else std::invalid_argument.
   RMSProp(NamedParameters params, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double momentum = 0.0,
           double weight_decay = 0.0);
   void step() override;

@@ -86,12 +86,17 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   const bool bar = options.progress_bar && ::isatty(STDERR_FILENO);
   const NamedParameters params = model.named_parameters();
 
-  BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
   // The batch buffers live in two constant leaves that are refilled in place each step.
   Variable x_batch(Tensor{}), y_batch(Tensor{});
   History history;
   for (std::size_t epoch = options.first_epoch; epoch < options.first_epoch + options.epochs; ++epoch) {
+    if (options.should_stop && options.should_stop()) {
+      throw Interrupted("training interrupted before epoch " + std::to_string(epoch), epoch);
+    }
     const auto start = Clock::now();
+    // A new iterator each epoch: its order starts from 0..n−1, so the shuffle depends on the
+    // Rng's state alone (BatchIterator reshuffles its previous order), which a checkpoint keeps.
+    BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
     batches.start_epoch();
     double data_sum = 0, penalty_sum = 0;
     std::size_t batch_index = 0;
@@ -114,10 +119,17 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
       optimizer.zero_grad();
       loss.backward();
       optimizer.step();
+      if (options.after_step) options.after_step();
       data_sum += data_value;
       penalty_sum += penalty_value;
       if (bar && (batch_index % 16 == 0 || batch_index == batches.batches_per_epoch())) {
         draw_progress(epoch, batch_index, batches.batches_per_epoch(), (data_sum + penalty_sum) / batch_index);
+      }
+      if (options.should_stop && options.should_stop()) {
+        if (bar) std::fprintf(stderr, "\r%*s\r", 90, "");  // clear the bar
+        throw Interrupted("training interrupted in epoch " + std::to_string(epoch) + " after batch " +
+                              std::to_string(batch_index),
+                          epoch);
       }
     }
     EpochStats stats;

@@ -45,10 +45,18 @@ struct FitOptions {
   std::size_t eval_batch_size = 1000;
   std::size_t first_epoch = 1;      // > 1 when resuming
   std::function<void(const EpochStats&)> on_epoch_end;  // after each epoch's evaluation
+  std::function<void()> after_step;                      // after each optimizer.step()
+  std::function<bool()> should_stop;                     // polled before each epoch and after each batch
 };
 
 // Trains `model` on `train`, evaluating on `test` (if given) after every epoch. Throws
-// DivergenceError naming the epoch and batch at the first non-finite loss.
+// DivergenceError naming the epoch and batch at the first non-finite loss, and Interrupted
+// when should_stop() returns true.
+//
+// Each epoch's batch order is drawn from `rng` alone (a fresh permutation of 0..n−1), so
+// resuming after epoch k with the model, the optimizer state and the Rng as they were at the
+// end of epoch k (nn/checkpoint.hpp), and first_epoch = k + 1, continues exactly as an
+// uninterrupted run.
 History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
             const FitOptions& options);
 

@@ -24,19 +24,19 @@ Variable square(const Variable& x);          // x²
 Variable pow(const Variable& x, double p);   // xᵖ
 Variable abs(const Variable& x);             // |x|; subgradient 0 at 0
 
-inline Variable operator+(const Variable& a, const Variable& b) { return add(a, b); }
-inline Variable operator-(const Variable& a, const Variable& b) { return sub(a, b); }
-inline Variable operator*(const Variable& a, const Variable& b) { return mul(a, b); }
-inline Variable operator/(const Variable& a, const Variable& b) { return div(a, b); }
-inline Variable operator-(const Variable& a) { return neg(a); }
-inline Variable operator+(const Variable& a, double s) { return add(a, s); }
-inline Variable operator+(double s, const Variable& a) { return add(a, s); }
-inline Variable operator-(const Variable& a, double s) { return add(a, -s); }
-inline Variable operator-(double s, const Variable& a) { return rsub(s, a); }
-inline Variable operator*(const Variable& a, double s) { return mul(a, s); }
-inline Variable operator*(double s, const Variable& a) { return mul(a, s); }
-inline Variable operator/(const Variable& a, double s) { return mul(a, 1.0 / s); }
-inline Variable operator/(double s, const Variable& a) { return rdiv(s, a); }
+inline Variable operator+(const Variable& a, const Variable& b) { return add(a, b); }  // add(a, b)
+inline Variable operator-(const Variable& a, const Variable& b) { return sub(a, b); }  // sub(a, b)
+inline Variable operator*(const Variable& a, const Variable& b) { return mul(a, b); }  // mul(a, b)
+inline Variable operator/(const Variable& a, const Variable& b) { return div(a, b); }  // div(a, b)
+inline Variable operator-(const Variable& a) { return neg(a); }  // neg(a)
+inline Variable operator+(const Variable& a, double s) { return add(a, s); }  // a + s
+inline Variable operator+(double s, const Variable& a) { return add(a, s); }  // s + a
+inline Variable operator-(const Variable& a, double s) { return add(a, -s); }  // a − s
+inline Variable operator-(double s, const Variable& a) { return rsub(s, a); }  // s − a
+inline Variable operator*(const Variable& a, double s) { return mul(a, s); }  // s·a
+inline Variable operator*(double s, const Variable& a) { return mul(a, s); }  // s·a
+inline Variable operator/(const Variable& a, double s) { return mul(a, 1.0 / s); }  // (1/s)·a
+inline Variable operator/(double s, const Variable& a) { return rdiv(s, a); }  // s ⊘ a
 
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad

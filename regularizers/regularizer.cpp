@@ -8,6 +8,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/norms.hpp"
 
@@ -55,13 +56,23 @@ Variable sum_over(const std::vector<Variable>& tensors, F f) {
   return total;
 }
 
-// l1·Σ|w| + ½·l2·Σw² over the selected tensors; a constant 0 if no term remains.
+// l1·Σ|w| + ½·l2·Σw² over the selected tensors; a constant 0 if no term remains. In mode
+// prox the l1 term is a constant: its value counts, its gradient is the proximal step's.
 Variable elastic_penalty(const char* who, const NamedParameters& params,
-                         const Selection& selection, double l1_coef, double l2_coef) {
+                         const Selection& selection, double l1_coef, double l2_coef,
+                         L1Mode mode) {
   const auto tensors = selected(who, params, selection);
   Variable total;
   if (!tensors.empty() && l1_coef != 0) {
-    total = sum_over(tensors, [](const Variable& w) { return l1(w); }) * l1_coef;
+    auto l1_term = [&] {
+      return sum_over(tensors, [](const Variable& w) { return l1(w); }) * l1_coef;
+    };
+    if (mode == L1Mode::prox) {
+      NoGrad no_grad;
+      total = l1_term();
+    } else {
+      total = l1_term();
+    }
   }
   if (!tensors.empty() && l2_coef != 0) {
     Variable term = sum_over(tensors, [](const Variable& w) { return squared_l2(w); }) *
@@ -73,7 +84,7 @@ Variable elastic_penalty(const char* who, const NamedParameters& params,
 
 std::vector<Coverage> elastic_coverage(const char* who, const NamedParameters& params,
                                        const Selection* selection, double l1_coef,
-                                       double l2_coef) {
+                                       double l2_coef, L1Mode mode, std::size_t start) {
   check_defined(who, params);
   std::vector<Coverage> rows;
   rows.reserve(params.size());
@@ -86,10 +97,17 @@ std::vector<Coverage> elastic_coverage(const char* who, const NamedParameters& p
     if (row.penalized) {
       row.l1 = l1_coef;
       row.l2 = l2_coef;
+      row.l1_mode = mode;
+      row.start = start;
     }
     rows.push_back(std::move(row));
   }
   return rows;
+}
+
+// ", mode=prox" in mode prox; the default mode is left out of describe().
+std::string describe_mode(L1Mode mode) {
+  return mode == L1Mode::prox ? ", mode=prox" : "";
 }
 
 std::string pad(const std::string& s, std::size_t width) {
@@ -117,53 +135,108 @@ std::string format_coefficient(double value) {
   return text;
 }
 
-// ---- L1 -----------------------------------------------------------------------------------
-
-L1::L1(double lambd, Selection selection)
-    : lambd_(checked_coefficient("L1", "lambd", lambd)), selection_(std::move(selection)) {}
-
-Variable L1::penalty(const NamedParameters& params) const {
-  return elastic_penalty("L1", params, selection_, lambd_, 0);
+const char* to_string(L1Mode mode) {
+  return mode == L1Mode::prox ? "prox" : "subgradient";
 }
 
-std::string L1::describe() const { return "l1(lambd=" + format_coefficient(lambd_) + ")"; }
+// ---- Regularizer ----------------------------------------------------------------------------
+
+Regularizer::Regularizer(std::size_t start) : start_(start) {
+  if (start == 0) {
+    throw std::invalid_argument("Regularizer: start is the first epoch with the penalty on, "
+                                "counted from 1; got 0");
+  }
+}
+
+std::string Regularizer::describe_start() const {
+  return start_ > 1 ? ", start=" + std::to_string(start_) : std::string();
+}
+
+Variable Regularizer::penalty_at(const NamedParameters& params, std::size_t epoch) const {
+  if (!active(epoch)) {
+    check_defined("Regularizer::penalty_at", params);
+    return Variable::scalar(0);
+  }
+  return penalty(params);
+}
+
+std::vector<double> Regularizer::penalty_terms(const NamedParameters& params) const {
+  const std::vector<Coverage> rows = coverage(params);
+  std::vector<double> terms(params.size(), 0.0);
+  std::unordered_set<const Node*> seen;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!rows[i].penalized || !seen.insert(params[i].second.node().get()).second) continue;
+    const Tensor& w = params[i].second.value();
+    double abs_sum = 0, square_sum = 0;
+    for (std::size_t k = 0; k < w.size(); ++k) {
+      const double v = w.data()[k];
+      abs_sum += std::abs(v);
+      square_sum += v * v;
+    }
+    terms[i] = rows[i].l1 * abs_sum + 0.5 * rows[i].l2 * square_sum;
+  }
+  return terms;
+}
+
+// ---- L1 -----------------------------------------------------------------------------------
+
+L1::L1(double lambd, Selection selection, L1Mode mode, std::size_t start)
+    : Regularizer(start),
+      lambd_(checked_coefficient("L1", "lambd", lambd)),
+      selection_(std::move(selection)),
+      mode_(mode) {}
+
+Variable L1::penalty(const NamedParameters& params) const {
+  return elastic_penalty("L1", params, selection_, lambd_, 0, mode_);
+}
+
+std::string L1::describe() const {
+  return "l1(lambd=" + format_coefficient(lambd_) + describe_mode(mode_) + describe_start() + ")";
+}
 
 std::vector<Coverage> L1::coverage(const NamedParameters& params) const {
-  return elastic_coverage("L1", params, &selection_, lambd_, 0);
+  return elastic_coverage("L1", params, &selection_, lambd_, 0, mode_, start());
 }
 
 // ---- L2 -----------------------------------------------------------------------------------
 
-L2::L2(double lambd, Selection selection)
-    : lambd_(checked_coefficient("L2", "lambd", lambd)), selection_(std::move(selection)) {}
+L2::L2(double lambd, Selection selection, std::size_t start)
+    : Regularizer(start),
+      lambd_(checked_coefficient("L2", "lambd", lambd)),
+      selection_(std::move(selection)) {}
 
 Variable L2::penalty(const NamedParameters& params) const {
-  return elastic_penalty("L2", params, selection_, 0, lambd_);
+  return elastic_penalty("L2", params, selection_, 0, lambd_, L1Mode::subgradient);
 }
 
-std::string L2::describe() const { return "l2(lambd=" + format_coefficient(lambd_) + ")"; }
+std::string L2::describe() const {
+  return "l2(lambd=" + format_coefficient(lambd_) + describe_start() + ")";
+}
 
 std::vector<Coverage> L2::coverage(const NamedParameters& params) const {
-  return elastic_coverage("L2", params, &selection_, 0, lambd_);
+  return elastic_coverage("L2", params, &selection_, 0, lambd_, L1Mode::subgradient, start());
 }
 
 // ---- ElasticNet ---------------------------------------------------------------------------
 
-ElasticNet::ElasticNet(double l1, double l2, Selection selection)
-    : l1_(checked_coefficient("ElasticNet", "l1", l1)),
+ElasticNet::ElasticNet(double l1, double l2, Selection selection, L1Mode mode, std::size_t start)
+    : Regularizer(start),
+      l1_(checked_coefficient("ElasticNet", "l1", l1)),
       l2_(checked_coefficient("ElasticNet", "l2", l2)),
-      selection_(std::move(selection)) {}
+      selection_(std::move(selection)),
+      mode_(mode) {}
 
 Variable ElasticNet::penalty(const NamedParameters& params) const {
-  return elastic_penalty("ElasticNet", params, selection_, l1_, l2_);
+  return elastic_penalty("ElasticNet", params, selection_, l1_, l2_, mode_);
 }
 
 std::string ElasticNet::describe() const {
-  return "l1_l2(l1=" + format_coefficient(l1_) + ", l2=" + format_coefficient(l2_) + ")";
+  return "l1_l2(l1=" + format_coefficient(l1_) + ", l2=" + format_coefficient(l2_) +
+         describe_mode(mode_) + describe_start() + ")";
 }
 
 std::vector<Coverage> ElasticNet::coverage(const NamedParameters& params) const {
-  return elastic_coverage("ElasticNet", params, &selection_, l1_, l2_);
+  return elastic_coverage("ElasticNet", params, &selection_, l1_, l2_, mode_, start());
 }
 
 // ---- NoPenalty ----------------------------------------------------------------------------
@@ -176,7 +249,7 @@ Variable NoPenalty::penalty(const NamedParameters& params) const {
 std::string NoPenalty::describe() const { return "none"; }
 
 std::vector<Coverage> NoPenalty::coverage(const NamedParameters& params) const {
-  return elastic_coverage("NoPenalty", params, nullptr, 0, 0);
+  return elastic_coverage("NoPenalty", params, nullptr, 0, 0, L1Mode::subgradient, start());
 }
 
 // ---- coverage table -----------------------------------------------------------------------
@@ -216,8 +289,66 @@ std::string format_coverage(const std::vector<Coverage>& rows) {
   return out.str();
 }
 
-std::string format_coverage(const Regularizer& reg, const NamedParameters& params) {
-  return "regularizer " + reg.describe() + "\n" + format_coverage(reg.coverage(params));
+std::string format_equivalents(const Regularizer& reg, std::size_t batch_size) {
+  // The coefficients of the built-in kinds; another Regularizer gets the generic lines.
+  double l1_coef = 0, l2_coef = 0;
+  if (const auto* r = dynamic_cast<const L1*>(&reg)) l1_coef = r->lambd();
+  if (const auto* r = dynamic_cast<const L2*>(&reg)) l2_coef = r->lambd();
+  if (const auto* r = dynamic_cast<const ElasticNet*>(&reg)) {
+    l1_coef = r->l1();
+    l2_coef = r->l2();
+  }
+  const auto f = [](double v) { return format_coefficient(v); };
+  std::ostringstream out;
+  out << "convention: L1 = l1·Σ|w|, L2 = ½·l2·Σw², added to the batch-mean data loss, not "
+         "divided by batch or dataset size\n";
+  if (l1_coef == 0 && l2_coef == 0) {
+    out << "equivalents: no penalty (PyTorch weight_decay=0, Keras no regularizer, scikit-learn "
+           "alpha=0)\n";
+  }
+  if (l2_coef != 0) {
+    out << "equivalents of l2=" << f(l2_coef) << ": PyTorch SGD(weight_decay=" << f(l2_coef)
+        << ") in a param group of the penalized tensors (PyTorch decays biases too by default); "
+           "Keras kernel_regularizer=L2("
+        << f(l2_coef / 2) << ")";
+    if (batch_size > 0) {
+      out << "; scikit-learn MLPClassifier(alpha=" << f(l2_coef * double(batch_size))
+          << ") at batch " << batch_size << " (its ½·alpha·Σw²/n_batch)";
+    }
+    out << "; SGDClassifier(penalty='l2', alpha=" << f(l2_coef) << ") for a linear model\n";
+  }
+  if (l1_coef != 0) {
+    out << "equivalents of l1=" << f(l1_coef) << ": PyTorch has no built-in L1 (add "
+        << f(l1_coef) << "·Σ|w| to the loss); Keras kernel_regularizer=L1(" << f(l1_coef)
+        << "); scikit-learn SGDClassifier(penalty='l1', alpha=" << f(l1_coef)
+        << ") for a linear model (MLPClassifier has no L1)\n";
+  }
+  if (l1_coef != 0 && l2_coef != 0) {
+    out << "as one elastic net: Keras L1L2(l1=" << f(l1_coef) << ", l2=" << f(l2_coef / 2)
+        << "); SGDClassifier(penalty='elasticnet', alpha=" << f(l1_coef + l2_coef)
+        << ", l1_ratio=" << f(l1_coef / (l1_coef + l2_coef)) << ")\n";
+  }
+  if (reg.prox_l1() != 0) {
+    out << "L1 mode prox: the l1 term is reported, not differentiated; after each optimizer step "
+           "w ← sign(w)·max(|w| − lr·"
+        << f(reg.prox_l1())
+        << ", 0) (scikit-learn's SGDClassifier truncates similarly; no NN library does)\n";
+  } else if (l1_coef != 0) {
+    out << "L1 mode subgradient: gradient l1·sign(w), 0 at w = 0 (weights oscillate near 0, "
+           "rarely exactly 0; mode=prox gives exact zeros)\n";
+  }
+  if (reg.start() > 1) {
+    out << "schedule: the penalty is 0 (and no proximal step runs) in epoch"
+        << (reg.start() > 2 ? "s 1-" : " ") << reg.start() - 1 << ", on from epoch " << reg.start()
+        << " (PyTorch and Keras have no schedule for it; optax takes a weight_decay schedule)\n";
+  }
+  return out.str();
+}
+
+std::string format_coverage(const Regularizer& reg, const NamedParameters& params,
+                            std::size_t batch_size) {
+  return "regularizer " + reg.describe() + "\n" + format_coverage(reg.coverage(params)) +
+         format_equivalents(reg, batch_size);
 }
 
 }  // namespace XTGRAD_ABI

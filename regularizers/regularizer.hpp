@@ -6,6 +6,12 @@
 // sign(0) = 0. PyTorch SGD weight_decay=l2 gives the same step; Keras L2(k) and mlpack use
 // k·Σw², i.e. k = l2/2; Keras L1(k) is ours with l1 = k; sklearn's MLP alpha = l2·n, n the
 // samples its loss is averaged over (the batch).
+//
+// An L1 term reaches the weights in one of two ways (L1Mode): as the subgradient of its graph
+// node (the default), or, with mode prox, through a proximal step after each optimizer step
+// (prox.hpp), which sets weights to exactly 0; then the term is reported but not
+// differentiated. Every regularizer has a start epoch (1-based): before it the penalty is 0
+// and no proximal step runs.
 #pragma once
 
 #include <memory>
@@ -18,6 +24,13 @@
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
+// How the L1 term is applied: `subgradient` adds the node λ·Σ|w| to the graph (gradient
+// λ·sign(w)); `prox` reports its value but applies it after each optimizer step with
+// learning rate lr as w ← sign(w)·max(|w| − lr·λ, 0).
+enum class L1Mode { subgradient, prox };
+// "subgradient" or "prox".
+const char* to_string(L1Mode mode);
+
 // One parameter as a regularizer sees it: penalized or not, with its coefficients (0 if not).
 struct Coverage {
   std::string name;
@@ -25,6 +38,8 @@ struct Coverage {
   bool penalized = false;
   double l1 = 0;  // coefficient of Σ|w|
   double l2 = 0;  // coefficient of ½Σw²
+  L1Mode l1_mode = L1Mode::subgradient;
+  std::size_t start = 1;  // first epoch (1-based) with the penalty on
 };
 
 class Regularizer {
@@ -39,27 +54,56 @@ class Regularizer {
   virtual std::vector<Coverage> coverage(const NamedParameters& params) const = 0;
 
   Variable operator()(const NamedParameters& params) const { return penalty(params); }
+
+  // First epoch (1-based) with the penalty on.
+  std::size_t start() const { return start_; }
+  // epoch ≥ start(): the penalty and its proximal step apply in this epoch.
+  bool active(std::size_t epoch) const { return epoch >= start_; }
+  // penalty(params) in an active epoch, a constant 0 before start().
+  Variable penalty_at(const NamedParameters& params, std::size_t epoch) const;
+  // The penalty's value per parameter, aligned with `params` (0 for one not penalized, or a
+  // second name of a tensor already counted): l1·Σ|w| + ½·l2·Σw² as plain numbers, no graph.
+  std::vector<double> penalty_terms(const NamedParameters& params) const;
+  // The L1 coefficient left to the proximal step (l1 in mode prox, else 0), and the
+  // tensors that step applies to.
+  virtual double prox_l1() const { return 0; }
+  virtual Selection prox_selection() const { return Selection(); }
+
+ protected:
+  // Throws std::invalid_argument unless start ≥ 1.
+  explicit Regularizer(std::size_t start = 1);
+  // ", start=N" when start() > 1, else "": the tail of describe().
+  std::string describe_start() const;
+
+ private:
+  std::size_t start_;
 };
 
-// λ·Σ|w| over the selection; gradient λ·sign(w), 0 at w = 0.
+// λ·Σ|w| over the selection; gradient λ·sign(w), 0 at w = 0 (mode subgradient), or a
+// proximal step (mode prox), on from epoch `start`.
 class L1 : public Regularizer {
  public:
-  explicit L1(double lambd, Selection selection = {});
+  explicit L1(double lambd, Selection selection = {}, L1Mode mode = L1Mode::subgradient,
+              std::size_t start = 1);
   Variable penalty(const NamedParameters& params) const override;
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
+  double prox_l1() const override { return mode_ == L1Mode::prox ? lambd_ : 0.0; }
+  Selection prox_selection() const override { return selection_; }
   double lambd() const { return lambd_; }
+  L1Mode mode() const { return mode_; }
   const Selection& selection() const { return selection_; }
 
  private:
   double lambd_;
   Selection selection_;
+  L1Mode mode_;
 };
 
-// ½·λ·Σw² over the selection (the seed's convention); gradient λ·w.
+// ½·λ·Σw² over the selection (the seed's convention); gradient λ·w; on from epoch `start`.
 class L2 : public Regularizer {
  public:
-  explicit L2(double lambd, Selection selection = {});
+  explicit L2(double lambd, Selection selection = {}, std::size_t start = 1);
   Variable penalty(const NamedParameters& params) const override;
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
@@ -71,25 +115,32 @@ class L2 : public Regularizer {
   Selection selection_;
 };
 
-// l1·Σ|w| + ½·l2·Σw² over the selection; gradient l1·sign(w) + l2·w.
+// l1·Σ|w| + ½·l2·Σw² over the selection; gradient l1·sign(w) + l2·w, or with mode prox
+// gradient l2·w and a proximal step for the l1 part; on from epoch `start`.
 class ElasticNet : public Regularizer {
  public:
-  ElasticNet(double l1, double l2, Selection selection = {});
+  ElasticNet(double l1, double l2, Selection selection = {}, L1Mode mode = L1Mode::subgradient,
+             std::size_t start = 1);
   Variable penalty(const NamedParameters& params) const override;
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
+  double prox_l1() const override { return mode_ == L1Mode::prox ? l1_ : 0.0; }
+  Selection prox_selection() const override { return selection_; }
   double l1() const { return l1_; }
   double l2() const { return l2_; }
+  L1Mode mode() const { return mode_; }
   const Selection& selection() const { return selection_; }
 
  private:
   double l1_, l2_;
   Selection selection_;
+  L1Mode mode_;
 };
 
 // 0: penalizes nothing; penalty is a constant 0.
 class NoPenalty : public Regularizer {
  public:
+  NoPenalty() = default;
   Variable penalty(const NamedParameters& params) const override;
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
@@ -101,8 +152,13 @@ std::string format_coefficient(double value);
 // A printable table: one line per parameter with shape, penalized yes/no and coefficients,
 // then the convention.
 std::string format_coverage(const std::vector<Coverage>& rows);
-// Same, headed by reg.describe().
-std::string format_coverage(const Regularizer& reg, const NamedParameters& params);
+// The same coefficients in other libraries' terms: PyTorch weight_decay, Keras L1/L2/L1L2,
+// scikit-learn's MLP alpha (for minibatches of `batch_size`; left out when 0) and
+// SGDClassifier alpha; then the L1 mode and the schedule. One line each.
+std::string format_equivalents(const Regularizer& reg, std::size_t batch_size = 0);
+// reg.describe(), the table, and format_equivalents(reg, batch_size).
+std::string format_coverage(const Regularizer& reg, const NamedParameters& params,
+                            std::size_t batch_size = 0);
 
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad

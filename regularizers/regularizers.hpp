@@ -1,7 +1,8 @@
-// regularizers: penalties as graph nodes, parameter selection, the CLI spec parser and the
-// sparsity report.
+// regularizers: penalties as graph nodes, the proximal L1 step, parameter selection, the CLI
+// spec parser and the sparsity report.
 #pragma once
 
+#include "xtgrad/regularizers/prox.hpp"
 #include "xtgrad/regularizers/regularizer.hpp"
 #include "xtgrad/regularizers/selection.hpp"
 #include "xtgrad/regularizers/sparsity.hpp"

@@ -20,6 +20,7 @@ class Selection {
 
   // The default: weights only (is_weight_name), never biases.
   Selection();
+  // Same as the default: weights only.
   static Selection weights_only();
   // Every parameter, biases included.
   static Selection all();
@@ -31,6 +32,7 @@ class Selection {
   // coverage tables (default "predicate").
   static Selection predicate(Predicate predicate, std::string description = "predicate");
 
+  // Whether this rule picks the parameter `name` holding `param`.
   bool selects(const std::string& name, const Variable& param) const;
   // "weights", "all", "pattern(^fc1\.)", or the predicate's description.
   const std::string& describe() const { return description_; }

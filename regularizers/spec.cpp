@@ -12,26 +12,47 @@ inline namespace XTGRAD_ABI {
 namespace {
 
 constexpr const char* kExpected = "expected none, l1, l2 or l1_l2";
-constexpr const char* kForms = "none, l1(lambd=X), l2(lambd=X) or l1_l2(l1=X, l2=Y)";
+constexpr const char* kForms =
+    "none, l1(lambd=X), l2(lambd=X) or l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox "
+    "(l1, l1_l2) and start=N (l1, l2, l1_l2)";
 
-// A kind and the keys it takes, all required, all numbers. Later keys (mode=prox, start=N)
-// go here with their own value types; until then they are unknown keys.
+// What a key's value is: a coefficient (a finite number ≥ 0, required), the L1 mode
+// (subgradient or prox) or the start epoch (an integer ≥ 1); the last two are optional.
+enum class ValueKind { coefficient, mode, start };
 struct Key {
   std::string_view name;
-  double RegSpec::*field;  // where its value goes
+  ValueKind value;
+  double RegSpec::*field = nullptr;  // where a coefficient goes
 };
 struct Kind {
   std::string_view name;
   std::vector<Key> keys;
   std::string_view form;
 };
+// A parsed value: the member its key's ValueKind names.
+struct Value {
+  double number = 0;
+  L1Mode mode = L1Mode::subgradient;
+  std::size_t start = 1;
+};
 
 const std::vector<Kind>& kinds() {
+  static const Key mode{"mode", ValueKind::mode};
+  static const Key start{"start", ValueKind::start};
   static const std::vector<Kind> table = {
       {"none", {}, "none"},
-      {"l1", {{"lambd", &RegSpec::l1}}, "l1(lambd=X)"},
-      {"l2", {{"lambd", &RegSpec::l2}}, "l2(lambd=X)"},
-      {"l1_l2", {{"l1", &RegSpec::l1}, {"l2", &RegSpec::l2}}, "l1_l2(l1=X, l2=Y)"},
+      {"l1",
+       {{"lambd", ValueKind::coefficient, &RegSpec::l1}, mode, start},
+       "l1(lambd=X), optionally with mode=subgradient|prox and start=N"},
+      {"l2",
+       {{"lambd", ValueKind::coefficient, &RegSpec::l2}, start},
+       "l2(lambd=X), optionally with start=N"},
+      {"l1_l2",
+       {{"l1", ValueKind::coefficient, &RegSpec::l1},
+        {"l2", ValueKind::coefficient, &RegSpec::l2},
+        mode,
+        start},
+       "l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox and start=N"},
   };
   return table;
 }
@@ -56,7 +77,7 @@ class SpecParser {
     const Kind* kind = find_kind(name);
     if (kind == nullptr) fail("unknown regularizer '" + std::string(name) + "'; " + kExpected);
 
-    std::vector<std::pair<std::string_view, double>> values;
+    std::vector<std::pair<std::string_view, Value>> values;
     skip_ws();
     if (at_end()) {
       if (!kind->keys.empty()) missing_open(*kind);
@@ -74,11 +95,22 @@ class SpecParser {
     spec.kind = std::string(kind->name);
     spec.text = std::string(text_);
     for (const auto& key : kind->keys) {
-      const double* value = lookup(values, key.name);
-      if (value == nullptr) {
-        fail("missing key '" + std::string(key.name) + "'; expected " + std::string(kind->form));
+      const Value* value = lookup(values, key.name);
+      switch (key.value) {
+        case ValueKind::coefficient:
+          if (value == nullptr) {
+            fail("missing key '" + std::string(key.name) + "'; expected " +
+                 std::string(kind->form));
+          }
+          spec.*key.field = value->number;
+          break;
+        case ValueKind::mode:
+          if (value != nullptr) spec.mode = value->mode;
+          break;
+        case ValueKind::start:
+          if (value != nullptr) spec.start = value->start;
+          break;
       }
-      spec.*key.field = *value;
     }
     return spec;
   }
@@ -97,8 +129,8 @@ class SpecParser {
   }
 
   // key=value pairs up to and including ')'; the '(' is consumed.
-  std::vector<std::pair<std::string_view, double>> arguments(const Kind& kind) {
-    std::vector<std::pair<std::string_view, double>> values;
+  std::vector<std::pair<std::string_view, Value>> arguments(const Kind& kind) {
+    std::vector<std::pair<std::string_view, Value>> values;
     skip_ws();
     if (!at_end() && peek() == ')') {
       ++pos_;
@@ -111,7 +143,8 @@ class SpecParser {
       if (key.empty()) {
         fail("expected a key at '" + rest() + "'; expected " + std::string(kind.form));
       }
-      if (!takes_key(kind, key)) {
+      const Key* known = find_key(kind, key);
+      if (known == nullptr) {
         fail("unknown key '" + std::string(key) + "' for " + std::string(kind.name) + "; " +
              (kind.keys.empty() ? std::string("none takes no keys")
                                 : "expected " + std::string(kind.form)));
@@ -123,7 +156,7 @@ class SpecParser {
       }
       ++pos_;
       skip_ws();
-      values.emplace_back(key, number(key, value_token()));
+      values.emplace_back(key, value_of(*known, value_token()));
       skip_ws();
       if (at_end()) fail("missing ')'");
       if (peek() == ')') {
@@ -136,6 +169,39 @@ class SpecParser {
       }
       ++pos_;
     }
+  }
+
+  Value value_of(const Key& key, std::string_view token) const {
+    Value v;
+    switch (key.value) {
+      case ValueKind::coefficient: v.number = number(key.name, token); break;
+      case ValueKind::mode: v.mode = mode(key.name, token); break;
+      case ValueKind::start: v.start = epoch(key.name, token); break;
+    }
+    return v;
+  }
+
+  L1Mode mode(std::string_view key, std::string_view token) const {
+    if (token.empty()) fail("missing value for key '" + std::string(key) + "'");
+    if (token == "subgradient") return L1Mode::subgradient;
+    if (token == "prox") return L1Mode::prox;
+    fail("value '" + std::string(token) + "' for key '" + std::string(key) +
+         "' is not subgradient or prox");
+  }
+
+  // An epoch number ≥ 1 in decimal digits only.
+  std::size_t epoch(std::string_view key, std::string_view token) const {
+    const std::string k(key), t(token);
+    if (token.empty()) fail("missing value for key '" + k + "'");
+    std::size_t value = 0;
+    const auto [end, ec] = std::from_chars(token.data(), token.data() + token.size(), value);
+    if (ec == std::errc::result_out_of_range) {
+      fail("value '" + t + "' for key '" + k + "' is out of range");
+    }
+    if (ec != std::errc() || end != token.data() + token.size() || value == 0) {
+      fail("value '" + t + "' for key '" + k + "' is not an epoch number (an integer >= 1)");
+    }
+    return value;
   }
 
   // A finite number ≥ 0 spelled exactly by `token` (std::from_chars: no locale, no '+').
@@ -162,13 +228,13 @@ class SpecParser {
     }
     return nullptr;
   }
-  static bool takes_key(const Kind& kind, std::string_view key) {
+  static const Key* find_key(const Kind& kind, std::string_view key) {
     for (const auto& k : kind.keys) {
-      if (k.name == key) return true;
+      if (k.name == key) return &k;
     }
-    return false;
+    return nullptr;
   }
-  static const double* lookup(const std::vector<std::pair<std::string_view, double>>& values,
+  static const Value* lookup(const std::vector<std::pair<std::string_view, Value>>& values,
                               std::string_view key) {
     for (const auto& [k, v] : values) {
       if (k == key) return &v;
@@ -210,20 +276,35 @@ std::unique_ptr<Regularizer> make_regularizer(const RegSpec& spec, Selection sel
                                   coefficient + " coefficient, got " + format_coefficient(value));
     }
   };
+  auto no_mode = [&] {
+    if (spec.mode != L1Mode::subgradient) {
+      throw std::invalid_argument("make_regularizer: spec kind '" + spec.kind +
+                                  "' has no L1 term for mode=" + to_string(spec.mode));
+    }
+  };
   if (spec.kind == "none") {
     unused("l1", spec.l1);
     unused("l2", spec.l2);
+    no_mode();
+    if (spec.start != 1) {
+      throw std::invalid_argument("make_regularizer: spec kind 'none' takes no start, got " +
+                                  std::to_string(spec.start));
+    }
     return std::make_unique<NoPenalty>();
   }
   if (spec.kind == "l1") {
     unused("l2", spec.l2);
-    return std::make_unique<L1>(spec.l1, std::move(selection));
+    return std::make_unique<L1>(spec.l1, std::move(selection), spec.mode, spec.start);
   }
   if (spec.kind == "l2") {
     unused("l1", spec.l1);
-    return std::make_unique<L2>(spec.l2, std::move(selection));
+    no_mode();
+    return std::make_unique<L2>(spec.l2, std::move(selection), spec.start);
   }
-  if (spec.kind == "l1_l2") return std::make_unique<ElasticNet>(spec.l1, spec.l2, std::move(selection));
+  if (spec.kind == "l1_l2") {
+    return std::make_unique<ElasticNet>(spec.l1, spec.l2, std::move(selection), spec.mode,
+                                        spec.start);
+  }
   throw std::invalid_argument("make_regularizer: unknown regularizer '" + spec.kind + "'; " +
                               kExpected);
 }

@@ -1,6 +1,9 @@
 // The CLI's regularizer spec strings, read by one strict hand-written parser (never eval):
 //   none | l1(lambd=X) | l2(lambd=X) | l1_l2(l1=X, l2=Y)
 // with whitespace allowed around every token and X, Y finite numbers ≥ 0 (1e-4, 0.01, 1, .5).
+// Optional keys, in any order: mode=subgradient|prox (l1, l1_l2: how the L1 term is applied)
+// and start=N (l1, l2, l1_l2: the first epoch with the penalty on, an integer ≥ 1), e.g.
+// l1(lambd=1e-4, mode=prox, start=10).
 #pragma once
 
 #include <memory>
@@ -18,11 +21,14 @@ struct RegSpec {
   double l1 = 0;     // coefficient of Σ|w| (l1's lambd, l1_l2's l1)
   double l2 = 0;     // coefficient of ½Σw² (l2's lambd, l1_l2's l2)
   std::string text;  // the spec as given
+  L1Mode mode = L1Mode::subgradient;  // key mode (l1, l1_l2)
+  std::size_t start = 1;              // key start: first epoch (1-based) with the penalty on
 };
 
 // Parses `text`; throws std::invalid_argument quoting the whole spec and saying what is
 // wrong (unknown name or key, repeated or missing key, missing value or parenthesis, a value
-// that is not a finite number ≥ 0, anything after ')', an empty spec).
+// that is not a finite number ≥ 0, a mode other than subgradient or prox, a start that is not
+// an integer ≥ 1, anything after ')', an empty spec).
 RegSpec parse_regularizer_spec(std::string_view text);
 
 // The regularizer a spec names, penalizing `selection` (weights only by default).

@@ -9,47 +9,17 @@
 #include <string>
 #include <vector>
 
+#include "test_util.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
 namespace xtgrad {
 namespace {
 
-// A tensor of `shape` holding `values` in row-major order.
-Tensor make_tensor(const Shape& shape, std::initializer_list<double> values) {
-  Tensor t = Tensor::from_shape(shape);
-  EXPECT_EQ(t.size(), values.size());
-  std::copy(values.begin(), values.end(), t.data());
-  return t;
-}
-
-Tensor filled(const Shape& shape, double value) {
-  Tensor t = Tensor::from_shape(shape);
-  std::fill(t.data(), t.data() + t.size(), static_cast<Scalar>(value));
-  return t;
-}
-
-// Exact comparison: these gradients are small integers, representable exactly.
-void expect_values(const Tensor& t, const Shape& shape, std::initializer_list<double> values) {
-  ASSERT_EQ(shape_of(t), shape);
-  ASSERT_EQ(t.size(), values.size());
-  std::size_t i = 0;
-  for (double v : values) {
-    EXPECT_EQ(t.data()[i], v) << "at flat index " << i;
-    ++i;
-  }
-}
-
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return {};
-}
+using xtgrad_test::make_tensor;
+using xtgrad_test::filled;
+using xtgrad_test::expect_values;
+using xtgrad_test::message_of;
 
 TEST(Backward, ValueUsedTwiceInMulAccumulatesTwoX) {
   Variable x = Variable::parameter(make_tensor({3}, {1, -2, 3}));

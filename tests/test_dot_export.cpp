@@ -5,17 +5,14 @@
 #include <cstddef>
 #include <string>
 
+#include "test_util.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
 namespace xtgrad {
 namespace {
 
-Tensor filled(const Shape& shape, double value) {
-  Tensor t = Tensor::from_shape(shape);
-  std::fill(t.data(), t.data() + t.size(), static_cast<Scalar>(value));
-  return t;
-}
+using xtgrad_test::filled;
 
 std::size_t count_of(const std::string& text, const std::string& needle) {
   std::size_t n = 0;

@@ -6,17 +6,14 @@
 #include <stdexcept>
 #include <thread>
 
+#include "test_util.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
 namespace xtgrad {
 namespace {
 
-Tensor filled(const Shape& shape, double value) {
-  Tensor t = Tensor::from_shape(shape);
-  std::fill(t.data(), t.data() + t.size(), static_cast<Scalar>(value));
-  return t;
-}
+using xtgrad_test::filled;
 
 TEST(GradMode, EnabledByDefault) { EXPECT_TRUE(is_grad_enabled()); }
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_files.hpp"
 #include "xtgrad/core/errors.hpp"
 
 namespace {
@@ -18,33 +19,7 @@ namespace fs = std::filesystem;
 using xtgrad::DataError;
 using xtgrad::nn::IdxArray;
 using xtgrad::nn::read_idx;
-using Bytes = std::vector<std::uint8_t>;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "xtgrad_test_idx_XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-// IDX header: 00 00 type rank, then big-endian dims.
-Bytes idx_header(const std::vector<std::uint32_t>& dims, std::uint8_t type = 0x08) {
-  Bytes b = {0, 0, type, static_cast<std::uint8_t>(dims.size())};
-  for (std::uint32_t d : dims) {
-    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(d >> shift));
-  }
-  return b;
-}
+using namespace xtgrad_test;
 
 Bytes pattern(std::size_t n) {
   Bytes b(n);
@@ -52,43 +27,9 @@ Bytes pattern(std::size_t n) {
   return b;
 }
 
-Bytes concat(Bytes a, const Bytes& b) {
-  a.insert(a.end(), b.begin(), b.end());
-  return a;
-}
-
-void write_raw(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-void write_gz(const std::string& path, const Bytes& bytes) {
-  gzFile g = gzopen(path.c_str(), "wb9");
-  ASSERT_NE(g, nullptr);
-  if (!bytes.empty()) {
-    ASSERT_EQ(gzwrite(g, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
-  }
-  ASSERT_EQ(gzclose(g), Z_OK);
-}
-
-Bytes read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
 // The DataError message read_idx throws for path; a test failure if it throws none.
 std::string idx_error(const std::string& path) {
-  try {
-    read_idx(path);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "read_idx(" << path << ") did not throw DataError";
-  return "";
-}
-
-void expect_has(const std::string& text, const std::vector<std::string>& words) {
-  for (const std::string& w : words) EXPECT_NE(text.find(w), std::string::npos) << "'" << w << "' not in: " << text;
+  return message_of<DataError>([&] { read_idx(path); }, "read_idx(" + path + ")");
 }
 
 long max_rss_kib() {

@@ -14,6 +14,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "fixture_files.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/nn/npz.hpp"
 
@@ -32,42 +33,8 @@ using xtgrad::nn::NpyArray;
 using xtgrad::nn::one_hot;
 using xtgrad::nn::random_subset;
 using xtgrad::nn::select_labels;
-using Bytes = std::vector<std::uint8_t>;
+using namespace xtgrad_test;
 using Indices = std::vector<std::size_t>;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "xtgrad_test_mnist_XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string path() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims, const Bytes& data, bool gz = false) {
-  Bytes b = {0, 0, 8, static_cast<std::uint8_t>(dims.size())};
-  for (std::uint32_t d : dims) {
-    for (int shift = 24; shift >= 0; shift -= 8) b.push_back(static_cast<std::uint8_t>(d >> shift));
-  }
-  b.insert(b.end(), data.begin(), data.end());
-  if (gz) {
-    gzFile g = gzopen(path.c_str(), "wb");
-    gzwrite(g, b.data(), static_cast<unsigned>(b.size()));
-    gzclose(g);
-  } else {
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()),
-                                                static_cast<std::streamsize>(b.size()));
-  }
-}
 
 Bytes pixels(std::size_t n, std::uint8_t salt) {
   Bytes b(n);
@@ -89,33 +56,16 @@ void write_folder(const TempDir& dir) {
   write_idx(dir.file("t10k-labels-idx1-ubyte"), {3}, labels(3, 4));
 }
 
-std::string load_error(const std::string& path) {
-  try {
-    load_mnist(path);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "load_mnist(" << path << ") did not throw DataError";
-  return "";
-}
-
-void expect_has(const std::string& text, const std::vector<std::string>& words) {
-  for (const std::string& w : words) EXPECT_NE(text.find(w), std::string::npos) << "'" << w << "' not in: " << text;
-}
-
-template <typename T>
-NpyArray make_array(std::vector<std::size_t> shape, const std::string& dtype, const std::vector<T>& values) {
-  NpyArray a{std::move(shape), dtype, Bytes(values.size() * sizeof(T))};
-  if (!values.empty()) std::memcpy(a.bytes.data(), values.data(), a.bytes.size());
-  return a;
-}
-
 // Keras mnist.npz layout: 4 train and 2 test images of 2x2.
 std::map<std::string, NpyArray> keras_arrays() {
   return {{"x_train", make_array<std::uint8_t>({4, 2, 2}, "|u1", pixels(16, 5))},
           {"y_train", make_array<std::uint8_t>({4}, "|u1", {3, 1, 4, 1})},
           {"x_test", make_array<std::uint8_t>({2, 2, 2}, "|u1", pixels(8, 6))},
           {"y_test", make_array<std::int64_t>({2}, "<i8", {5, 9})}};
+}
+
+std::string load_error(const std::string& path) {
+  return message_of<DataError>([&] { load_mnist(path); }, "load_mnist(" + path + ")");
 }
 
 ImageSet small_set() {

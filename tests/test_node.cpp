@@ -9,34 +9,16 @@
 #include <unordered_set>
 #include <vector>
 
+#include "test_util.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
 namespace xtgrad {
 namespace {
 
-Tensor make_tensor(const Shape& shape, std::initializer_list<double> values) {
-  Tensor t = Tensor::from_shape(shape);
-  EXPECT_EQ(t.size(), values.size());
-  std::copy(values.begin(), values.end(), t.data());
-  return t;
-}
-
-Tensor filled(const Shape& shape, double value) {
-  Tensor t = Tensor::from_shape(shape);
-  std::fill(t.data(), t.data() + t.size(), static_cast<Scalar>(value));
-  return t;
-}
-
-void expect_values(const Tensor& t, const Shape& shape, std::initializer_list<double> values) {
-  ASSERT_EQ(shape_of(t), shape);
-  ASSERT_EQ(t.size(), values.size());
-  std::size_t i = 0;
-  for (double v : values) {
-    EXPECT_EQ(t.data()[i], v) << "at flat index " << i;
-    ++i;
-  }
-}
+using xtgrad_test::make_tensor;
+using xtgrad_test::filled;
+using xtgrad_test::expect_values;
 
 // Weak references to every node reachable from `root` through parents (iteratively).
 std::vector<std::weak_ptr<Node>> all_nodes(const Variable& root) {

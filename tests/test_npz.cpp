@@ -13,6 +13,7 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "fixture_files.hpp"
 #include "xtgrad/core/errors.hpp"
 
 namespace {
@@ -26,41 +27,7 @@ using xtgrad::nn::NpyArray;
 using xtgrad::nn::read_npz;
 using xtgrad::nn::to_npy;
 using xtgrad::nn::write_npz;
-using Bytes = std::vector<std::uint8_t>;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string templ = (fs::temp_directory_path() / "xtgrad_test_npz_XXXXXX").string();
-    if (!mkdtemp(templ.data())) throw std::runtime_error("mkdtemp failed");
-    path_ = templ;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_raw(const std::string& path, const Bytes& bytes) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-}
-
-Bytes read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return Bytes(std::istreambuf_iterator<char>(in), {});
-}
-
-template <typename T>
-NpyArray make_array(std::vector<std::size_t> shape, const std::string& dtype, const std::vector<T>& values) {
-  NpyArray a{std::move(shape), dtype, Bytes(values.size() * sizeof(T))};
-  if (!values.empty()) std::memcpy(a.bytes.data(), values.data(), a.bytes.size());
-  return a;
-}
+using namespace xtgrad_test;
 
 // A .npy file from a header dict text and data bytes, padded as numpy pads it.
 Bytes npy(const std::string& dict, const Bytes& data, int version = 1) {
@@ -159,23 +126,13 @@ Bytes two_doubles() {
 }
 
 std::string npz_error(const std::string& path) {
-  try {
-    read_npz(path);
-  } catch (const DataError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "read_npz(" << path << ") did not throw DataError";
-  return "";
+  return message_of<DataError>([&] { read_npz(path); }, "read_npz(" + path + ")");
 }
 
 // The DataError message for an archive with one entry "w.npy" holding `payload`.
 std::string entry_error(const TempDir& dir, const Bytes& payload, std::uint16_t method = 0) {
   write_raw(dir.file("one.npz"), make_zip({{"w.npy", payload, method}}));
   return npz_error(dir.file("one.npz"));
-}
-
-void expect_has(const std::string& text, const std::vector<std::string>& words) {
-  for (const std::string& w : words) EXPECT_NE(text.find(w), std::string::npos) << "'" << w << "' not in: " << text;
 }
 
 std::map<std::string, NpyArray> sample_arrays() {

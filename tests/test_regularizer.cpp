@@ -3,14 +3,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <algorithm>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "xtgrad/core/core.hpp"
+#include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/ops/ops.hpp"
 #include "xtgrad/regularizers/regularizers.hpp"
 
@@ -342,4 +345,111 @@ TEST(Regularizer, EmptyVariableIsRejectedWithItsName) {
   const xg::NamedParameters params = {{"fc1.weight", Variable()}};
   const std::string message = error_of([&] { xg::L2(0.01).penalty(params); });
   EXPECT_NE(message.find("'fc1.weight'"), std::string::npos) << message;
+}
+
+// ---- per-tensor values and equivalents ------------------------------------------------------
+
+TEST(Regularizer, PenaltyTermsArePerTensorAndSumToThePenalty) {
+  Net net;
+  const xg::ElasticNet en(0.01, 0.1);
+  const std::vector<double> terms = en.penalty_terms(net.params());
+  ASSERT_EQ(terms.size(), 3u);
+  EXPECT_NEAR(terms[0], 0.01 * 4.25 + 0.05 * 6.5625, kTol);   // fc1.weight
+  EXPECT_EQ(terms[1], 0.0);                                    // fc1.bias: not penalized
+  EXPECT_NEAR(terms[2], 0.01 * 4.75 + 0.05 * 10.5625, kTol);  // fc2.weight
+  EXPECT_NEAR(terms[0] + terms[1] + terms[2], en.penalty(net.params()).item(), kTol);
+  // A second name of the same tensor counts once, under its first name.
+  xg::NamedParameters params = net.params();
+  params.emplace_back("tied.weight", net.w2);
+  const auto tied = xg::L1(0.01).penalty_terms(params);
+  ASSERT_EQ(tied.size(), 4u);
+  EXPECT_EQ(tied[3], 0.0);
+  for (double t : xg::NoPenalty().penalty_terms(net.params())) EXPECT_EQ(t, 0.0);
+}
+
+TEST(Regularizer, EquivalentsGiveOtherLibrariesCoefficients) {
+  const std::string l2 = xg::format_equivalents(xg::L2(0.01), 64);
+  for (const char* word : {"L2 = ½·l2·Σw²", "weight_decay=0.01", "L2(0.005)", "MLPClassifier(alpha=0.64)",
+                           "at batch 64", "SGDClassifier(penalty='l2', alpha=0.01)"}) {
+    EXPECT_NE(l2.find(word), std::string::npos) << "missing '" << word << "' in\n" << l2;
+  }
+  EXPECT_EQ(xg::format_equivalents(xg::L2(0.01)).find("MLPClassifier"), std::string::npos);
+  const std::string l1 = xg::format_equivalents(xg::L1(1e-4));
+  for (const char* word : {"no built-in L1", "L1(1e-4)", "penalty='l1', alpha=1e-4", "mode subgradient"}) {
+    EXPECT_NE(l1.find(word), std::string::npos) << "missing '" << word << "' in\n" << l1;
+  }
+  const std::string en = xg::format_equivalents(xg::ElasticNet(1e-4, 0.01));
+  EXPECT_NE(en.find("L1L2(l1=1e-4, l2=0.005)"), std::string::npos) << en;
+  const std::string table = xg::format_coverage(xg::L2(0.01), Net().params(), 64);
+  EXPECT_NE(table.find("alpha=0.64"), std::string::npos) << table;
+}
+
+// ---- the L2 node against optimizers' weight decay -------------------------------------------
+// Five steps on the same data from the same weights, every parameter penalized so that the
+// optimizers' weight_decay (which decays every parameter it holds) means the same thing.
+
+namespace {
+
+constexpr double kLambda = 0.1;
+
+// The weights of `net` after each of five steps with `optimizer`, the loss being the data
+// loss plus `penalty` (when given).
+template <class MakeOptimizer>
+std::vector<std::vector<Tensor>> five_steps(MakeOptimizer make, const xg::Regularizer* penalty) {
+  Net net;
+  auto optimizer = make(net.params());
+  std::vector<std::vector<Tensor>> out;
+  for (int step = 0; step < 5; ++step) {
+    Variable loss = data_loss(net);
+    if (penalty != nullptr) loss = loss + penalty->penalty(net.params());
+    optimizer->zero_grad();
+    loss.backward();
+    optimizer->step();
+    out.push_back({net.w1.value(), net.b1.value(), net.w2.value()});
+  }
+  return out;
+}
+
+double max_difference(const std::vector<std::vector<Tensor>>& a, const std::vector<std::vector<Tensor>>& b) {
+  double worst = 0;
+  for (std::size_t s = 0; s < a.size(); ++s)
+    for (std::size_t t = 0; t < a[s].size(); ++t)
+      for (std::size_t i = 0; i < a[s][t].size(); ++i)
+        worst = std::max(worst, std::abs(double(a[s][t].data()[i]) - double(b[s][t].data()[i])));
+  return worst;
+}
+
+}  // namespace
+
+TEST(Regularizer, SgdWithTheL2NodeEqualsSgdWithWeightDecayStepForStep) {
+  const xg::L2 l2(kLambda, xg::Selection::all());
+  for (const double momentum : {0.0, 0.9}) {
+    const auto with_node = five_steps(
+        [&](const xg::NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, &l2);
+    const auto with_decay = five_steps(
+        [&](const xg::NamedParameters& p) {
+          return std::make_unique<xg::nn::SGD>(p, 0.5, momentum, false, kLambda);
+        },
+        nullptr);
+    const auto without = five_steps(
+        [&](const xg::NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, nullptr);
+    EXPECT_LT(max_difference(with_node, with_decay), 1e-14) << "momentum " << momentum;
+    EXPECT_GT(max_difference(with_node, without), 1e-3) << "momentum " << momentum << ": the penalty acts";
+  }
+}
+
+TEST(Regularizer, AdamWithTheL2NodeIsCoupledAdamNotAdamW) {
+  const xg::L2 l2(kLambda, xg::Selection::all());
+  auto adam = [](double wd) {
+    return [wd](const xg::NamedParameters& p) { return std::make_unique<xg::nn::Adam>(p, 0.05, 0.9, 0.999, 1e-8, wd); };
+  };
+  const auto with_node = five_steps(adam(0.0), &l2);
+  const auto coupled = five_steps(adam(kLambda), nullptr);
+  const auto decoupled = five_steps(
+      [](const xg::NamedParameters& p) { return std::make_unique<xg::nn::AdamW>(p, 0.05, 0.9, 0.999, 1e-8, kLambda); },
+      nullptr);
+  // The L2 node is exactly Adam's (coupled) weight_decay: the decay goes through m and v.
+  EXPECT_LT(max_difference(with_node, coupled), 1e-14);
+  // AdamW with the same λ decays the weights outside the moments: a different trajectory.
+  EXPECT_GT(max_difference(with_node, decoupled), 1e-3);
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fixture_files.hpp"
 #include "test_util.hpp"
 #include "xtgrad/nn/nn.hpp"
 
@@ -35,17 +36,8 @@ struct Net : Module {
 // A fresh folder under the system's temporary directory, removed with the fixture.
 class Serialize : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "xtgrad_serialize_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
+  std::string file(const std::string& name) const { return dir_.file(name); }
+  xtgrad_test::TempDir dir_{"xtgrad_serialize"};
 };
 
 // Every parameter's value, in order.
@@ -53,6 +45,16 @@ std::vector<Tensor> values_of(const Module& m) {
   std::vector<Tensor> out;
   for (const auto& [_, p] : m.named_parameters()) out.push_back(p.value());
   return out;
+}
+
+// load_parameters(m, path) throws invalid_argument naming every one of `parts`, and leaves every
+// parameter of m as it was.
+void expect_load_refused_unchanged(Module& m, const std::string& path, std::initializer_list<const char*> parts) {
+  const auto before = values_of(m);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(m, path); }, parts);
+  const auto after = values_of(m);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
 }
 
 // Gives every bias a non-zero value, so that the round trip is seen on biases too.
@@ -110,11 +112,7 @@ TEST_F(Serialize, ShapeMismatchNamesParameterAndBothShapesAndChangesNothing) {
   Net a(4, 6, 3, rng_a), b(4, 5, 3, rng_b);
   const std::string path = file("params.npz");
   xtgrad::nn::save_parameters(a, path);
-  const auto before = values_of(b);
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(b, path); },
-                                            {"fc1.weight", "(4, 6)", "(4, 5)", "params.npz"});
-  const auto after = values_of(b);
-  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+  expect_load_refused_unchanged(b, path, {"fc1.weight", "(4, 6)", "(4, 5)", "params.npz"});
 }
 
 TEST_F(Serialize, LaterMismatchAlsoLeavesEarlierParametersUnchanged) {
@@ -123,11 +121,7 @@ TEST_F(Serialize, LaterMismatchAlsoLeavesEarlierParametersUnchanged) {
   Net a(4, 6, 3, rng_a), b(4, 6, 2, rng_b);
   const std::string path = file("params.npz");
   xtgrad::nn::save_parameters(a, path);
-  const auto before = values_of(b);
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(b, path); },
-                                            {"fc2.weight", "(6, 3)", "(6, 2)"});
-  const auto after = values_of(b);
-  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+  expect_load_refused_unchanged(b, path, {"fc2.weight", "(6, 3)", "(6, 2)"});
 }
 
 TEST_F(Serialize, MissingOrExtraParametersAreRefused) {
@@ -155,10 +149,7 @@ TEST_F(Serialize, ExtraArraysInTheFileAreRefusedByName) {
   FirstHalf half(rng);
   const std::string path = file("net.npz");
   xtgrad::nn::save_parameters(net, path);
-  const auto before = values_of(half);
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(half, path); }, {"'fc2."});
-  const auto after = values_of(half);
-  for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+  expect_load_refused_unchanged(half, path, {"'fc2."});
 }
 
 TEST_F(Serialize, MissingFileGivesAClearError) {

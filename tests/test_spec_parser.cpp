@@ -101,6 +101,49 @@ TEST(SpecParser, DescribeReadsBackToTheSameCoefficients) {
   }
 }
 
+TEST(SpecParser, ModeAndStartAreOptionalKeysInAnyOrder) {
+  const auto plain = xg::parse_regularizer_spec("l1(lambd=1e-4)");
+  EXPECT_EQ(plain.mode, xg::L1Mode::subgradient);
+  EXPECT_EQ(plain.start, 1u);
+  for (const char* text : {"l1(lambd=1e-4, mode=prox, start=10)", "l1( start = 10 ,mode=prox, lambd=1e-4)",
+                           "l1(mode=prox,start=10,lambd=1e-4)"}) {
+    const auto spec = xg::parse_regularizer_spec(text);
+    EXPECT_EQ(spec.kind, "l1") << text;
+    EXPECT_EQ(spec.l1, 1e-4) << text;
+    EXPECT_EQ(spec.mode, xg::L1Mode::prox) << text;
+    EXPECT_EQ(spec.start, 10u) << text;
+  }
+  EXPECT_EQ(xg::parse_regularizer_spec("l1(lambd=1, mode=subgradient)").mode, xg::L1Mode::subgradient);
+  EXPECT_EQ(xg::parse_regularizer_spec("l2(lambd=1, start=007)").start, 7u);
+  const auto en = xg::parse_regularizer_spec("l1_l2(l1=1e-4, l2=0.01, mode=prox, start=2)");
+  EXPECT_EQ(en.mode, xg::L1Mode::prox);
+  EXPECT_EQ(en.start, 2u);
+}
+
+TEST(SpecParser, MakeRegularizerAppliesModeAndStart) {
+  auto l1 = xg::make_regularizer("l1(lambd=1e-4, mode=prox, start=10)");
+  ASSERT_NE(dynamic_cast<xg::L1*>(l1.get()), nullptr);
+  EXPECT_EQ(dynamic_cast<xg::L1&>(*l1).mode(), xg::L1Mode::prox);
+  EXPECT_EQ(l1->start(), 10u);
+  EXPECT_EQ(l1->prox_l1(), 1e-4);
+  auto en = xg::make_regularizer("l1_l2(l1=1e-4, l2=0.01, mode=prox)");
+  EXPECT_EQ(dynamic_cast<xg::ElasticNet&>(*en).mode(), xg::L1Mode::prox);
+  EXPECT_EQ(en->prox_l1(), 1e-4);
+  EXPECT_EQ(xg::make_regularizer("l2(lambd=0.01, start=4)")->start(), 4u);
+}
+
+TEST(SpecParser, MakeRegularizerRejectsModeOrStartWhereTheyMeanNothing) {
+  xg::RegSpec l2{"l2", 0, 0.01, ""};
+  l2.mode = xg::L1Mode::prox;
+  EXPECT_THROW(xg::make_regularizer(l2), std::invalid_argument);
+  xg::RegSpec none{"none", 0, 0, ""};
+  none.start = 3;
+  EXPECT_THROW(xg::make_regularizer(none), std::invalid_argument);
+  xg::RegSpec l1{"l1", 1e-4, 0, ""};
+  l1.start = 0;
+  EXPECT_THROW(xg::make_regularizer(l1), std::invalid_argument);
+}
+
 TEST(SpecParser, MakeRegularizerRejectsInconsistentHandMadeSpecs) {
   EXPECT_THROW(xg::make_regularizer(xg::RegSpec{"l4", 0, 0, ""}), std::invalid_argument);
   EXPECT_THROW(xg::make_regularizer(xg::RegSpec{"l1", 1e-4, 0.01, ""}), std::invalid_argument);
@@ -143,7 +186,8 @@ INSTANTIATE_TEST_SUITE_P(
         // unknown key, including the reserved-for-later ones
         BadSpec{"l2(lambda=0.01)", {"unknown key 'lambda' for l2", "expected l2(lambd=X)"}},
         BadSpec{"l2(lambd=0.01, mode=prox)", {"unknown key 'mode'"}},
-        BadSpec{"l1(lambd=1e-4, start=5)", {"unknown key 'start'"}},
+        BadSpec{"none(start=5)", {"unknown key 'start' for none"}},
+        BadSpec{"l2(lambd=0.01, mode=subgradient)", {"unknown key 'mode' for l2", "start=N"}},
         BadSpec{"l1_l2(lambd=1e-4)", {"unknown key 'lambd' for l1_l2", "l1_l2(l1=X, l2=Y)"}},
         BadSpec{"none(lambd=1)", {"unknown key 'lambd' for none", "takes no keys"}},
         // repeated key
@@ -195,4 +239,19 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"l2(lambd=0.01);rm -rf /", {"trailing text ';rm -rf /'"}},
         BadSpec{"none x", {"unexpected trailing text 'x' after 'none'"}},
         BadSpec{"none,", {"trailing text"}},
-        BadSpec{"l2(lambd=0.01) l1(lambd=1)", {"trailing text"}}));
+        BadSpec{"l2(lambd=0.01) l1(lambd=1)", {"trailing text"}},
+        // mode and start
+        BadSpec{"l1(lambd=1e-4, mode=proximal)", {"value 'proximal' for key 'mode' is not subgradient or prox"}},
+        BadSpec{"l1(lambd=1e-4, mode=PROX)", {"not subgradient or prox"}},
+        BadSpec{"l1(lambd=1e-4, mode=)", {"missing value for key 'mode'"}},
+        BadSpec{"l1(lambd=1e-4, mode=prox, mode=prox)", {"repeated key 'mode'"}},
+        BadSpec{"l1(mode=prox)", {"missing key 'lambd'"}},
+        BadSpec{"l1(lambd=1e-4, start=0)", {"value '0' for key 'start' is not an epoch number"}},
+        BadSpec{"l1(lambd=1e-4, start=-1)", {"'-1'", "not an epoch number"}},
+        BadSpec{"l1(lambd=1e-4, start=2.5)", {"'2.5'", "not an epoch number"}},
+        BadSpec{"l1(lambd=1e-4, start=1e1)", {"not an epoch number"}},
+        BadSpec{"l1(lambd=1e-4, start=+3)", {"not an epoch number"}},
+        BadSpec{"l1(lambd=1e-4, start=)", {"missing value for key 'start'"}},
+        BadSpec{"l2(lambd=1e-4, start=99999999999999999999999)", {"out of range"}},
+        BadSpec{"l1_l2(l1=1, l2=1, start=3, start=4)", {"repeated key 'start'"}},
+        BadSpec{"l1(lambd=1e-4, start=3", {"missing ')'"}}));

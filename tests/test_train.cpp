@@ -52,13 +52,24 @@ FitOptions quiet_options(std::size_t epochs, std::size_t batch_size) {
   return o;
 }
 
+// mlp(hidden) drawn from Rng(rng_seed), with SGD(lr) over its parameters, to fit on
+// blobs(n, false, data_seed).
+struct BlobsRun {
+  Dataset train;
+  Rng rng;
+  Sequential net;
+  xtgrad::nn::SGD sgd;
+  BlobsRun(std::size_t n, std::uint64_t data_seed, std::uint64_t rng_seed, std::size_t hidden, double lr)
+      : train(blobs(n, false, data_seed)), rng(rng_seed), net(mlp(hidden, rng)), sgd(net.named_parameters(), lr) {}
+  xtgrad::nn::History fit(const Dataset* test, const FitOptions& options) {
+    return xtgrad::nn::fit(net, sgd, train, test, rng, options);
+  }
+};
+
 TEST(Fit, SeparableBlobsReachOver95PercentInAFewEpochs) {
-  const Dataset train = blobs(200, false, 1);
-  Rng rng(2);
-  Sequential net = mlp(8, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.1);
-  const auto history = xtgrad::nn::fit(net, sgd, train, nullptr, rng, quiet_options(5, 16));
-  EXPECT_GT(xtgrad::nn::accuracy(net, train), 0.95);
+  BlobsRun run(200, 1, 2, 8, 0.1);
+  const auto history = run.fit(nullptr, quiet_options(5, 16));
+  EXPECT_GT(xtgrad::nn::accuracy(run.net, run.train), 0.95);
   EXPECT_LT(history.back().data_loss, history.front().data_loss);
 }
 
@@ -75,14 +86,11 @@ TEST(Fit, XorNeedsTheHiddenLayerAndLearnsIt) {
 }
 
 TEST(Fit, HistoryHasOneTimedRecordPerEpoch) {
-  const Dataset train = blobs(200, false, 6);
+  BlobsRun run(200, 6, 8, 4, 0.05);
   const Dataset test = blobs(50, false, 7);
-  Rng rng(8);
-  Sequential net = mlp(4, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.05);
   FitOptions options = quiet_options(3, 32);
   options.first_epoch = 5;  // resuming
-  const auto history = xtgrad::nn::fit(net, sgd, train, &test, rng, options);
+  const auto history = run.fit(&test, options);
   ASSERT_EQ(history.size(), 3u);
   for (std::size_t i = 0; i < history.size(); ++i) {
     EXPECT_EQ(history[i].epoch, 5 + i);
@@ -95,17 +103,14 @@ TEST(Fit, HistoryHasOneTimedRecordPerEpoch) {
     EXPECT_LE(history[i].test_accuracy, 1.0);
   }
   // Without a test set the accuracy is the −1 marker.
-  const auto no_test = xtgrad::nn::fit(net, sgd, train, nullptr, rng, quiet_options(2, 32));
+  const auto no_test = run.fit(nullptr, quiet_options(2, 32));
   ASSERT_EQ(no_test.size(), 2u);
   EXPECT_EQ(no_test[0].epoch, 1u);
   EXPECT_EQ(no_test[1].test_accuracy, -1.0);
 }
 
 TEST(Fit, PenaltyIsAddedToTheRecordedLoss) {
-  const Dataset train = blobs(64, false, 9);
-  Rng rng(10);
-  Sequential net = mlp(4, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  BlobsRun run(64, 9, 10, 4, 0.01);
   FitOptions options = quiet_options(2, 16);
   std::size_t calls = 0;
   options.penalty = [&](const xtgrad::NamedParameters& params) {
@@ -114,7 +119,7 @@ TEST(Fit, PenaltyIsAddedToTheRecordedLoss) {
     EXPECT_EQ(params[0].first, "0.weight");
     return Variable::scalar(0.25);
   };
-  const auto history = xtgrad::nn::fit(net, sgd, train, nullptr, rng, options);
+  const auto history = run.fit(nullptr, options);
   EXPECT_EQ(calls, 2u * 4u);  // once per batch
   for (const auto& e : history) {
     EXPECT_NEAR(e.penalty, 0.25, 1e-12);
@@ -144,15 +149,12 @@ TEST(Fit, PenaltyIsPartOfTheGradient) {
 }
 
 TEST(Fit, OnEpochEndIsCalledOncePerEpochWithThatEpochsStats) {
-  const Dataset train = blobs(100, false, 13);
+  BlobsRun run(100, 13, 15, 4, 0.05);
   const Dataset test = blobs(20, false, 14);
-  Rng rng(15);
-  Sequential net = mlp(4, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.05);
   FitOptions options = quiet_options(4, 25);
   std::vector<xtgrad::nn::EpochStats> seen;
   options.on_epoch_end = [&](const xtgrad::nn::EpochStats& e) { seen.push_back(e); };
-  const auto history = xtgrad::nn::fit(net, sgd, train, &test, rng, options);
+  const auto history = run.fit(&test, options);
   ASSERT_EQ(seen.size(), 4u);
   for (std::size_t i = 0; i < seen.size(); ++i) {
     EXPECT_EQ(seen[i].epoch, i + 1);
@@ -180,10 +182,7 @@ TEST(Fit, ExplodingLearningRateThrowsDivergenceNamingEpochAndBatch) {
 }
 
 TEST(Fit, NanLossThrowsDivergenceAtThatEpochAndBatch) {
-  const Dataset train = blobs(40, false, 18);  // 4 batches of 10 per epoch
-  Rng rng(19);
-  Sequential net = mlp(4, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  BlobsRun run(40, 18, 19, 4, 0.01);  // 4 batches of 10 per epoch
   FitOptions options = quiet_options(5, 10);
   std::size_t calls = 0;
   std::size_t epochs_ended = 0;
@@ -193,35 +192,26 @@ TEST(Fit, NanLossThrowsDivergenceAtThatEpochAndBatch) {
     // The 7th batch overall: epoch 2, batch 3.
     return ++calls == 7 ? l * std::numeric_limits<double>::quiet_NaN() : l;
   };
-  expect_throws_with<xtgrad::DivergenceError>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
-                                              {"epoch 2", "batch 3"});
+  expect_throws_with<xtgrad::DivergenceError>([&] { run.fit(nullptr, options); }, {"epoch 2", "batch 3"});
   EXPECT_EQ(epochs_ended, 1u);
   // The bad step was not applied: every parameter is still finite.
-  for (const auto& [name, p] : net.named_parameters()) xtgrad_test::expect_all_finite(p.value());
+  for (const auto& [name, p] : run.net.named_parameters()) xtgrad_test::expect_all_finite(p.value());
 }
 
 TEST(Fit, NanPenaltyAlsoDiverges) {
-  const Dataset train = blobs(20, false, 20);
-  Rng rng(21);
-  Sequential net = mlp(4, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+  BlobsRun run(20, 20, 21, 4, 0.01);
   FitOptions options = quiet_options(1, 10);
   options.penalty = [](const xtgrad::NamedParameters&) {
     return Variable::scalar(std::numeric_limits<xtgrad::Scalar>::infinity());
   };
-  expect_throws_with<xtgrad::DivergenceError>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
-                                              {"epoch 1", "batch 1"});
+  expect_throws_with<xtgrad::DivergenceError>([&] { run.fit(nullptr, options); }, {"epoch 1", "batch 1"});
 }
 
 TEST(Fit, RejectsZeroBatchSizeAndMismatchedRows) {
-  Rng rng(22);
-  Sequential net = mlp(4, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
-  const Dataset train = blobs(20, false, 23);
-  EXPECT_THROW(xtgrad::nn::fit(net, sgd, train, nullptr, rng, quiet_options(1, 0)), std::invalid_argument);
-  const Dataset bad{train.inputs, xtgrad::nn::zeros({19, 2})};
-  expect_throws_with<std::invalid_argument>(
-      [&] { xtgrad::nn::fit(net, sgd, bad, nullptr, rng, quiet_options(1, 4)); }, {"(20, 2)", "(19, 2)"});
+  BlobsRun run(20, 23, 22, 4, 0.01);
+  EXPECT_THROW(run.fit(nullptr, quiet_options(1, 0)), std::invalid_argument);
+  run.train.targets = xtgrad::nn::zeros({19, 2});
+  expect_throws_with<std::invalid_argument>([&] { run.fit(nullptr, quiet_options(1, 4)); }, {"(20, 2)", "(19, 2)"});
 }
 
 TEST(ArgmaxRows, TiesGoToTheFirstIndex) {

@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
@@ -63,6 +64,32 @@ inline void expect_tensor_near(const Tensor& actual, const Tensor& expected, dou
   }
 }
 
+// A tensor of `shape` holding `values` in row-major order.
+inline Tensor make_tensor(const Shape& shape, std::initializer_list<double> values) {
+  Tensor t = Tensor::from_shape(shape);
+  EXPECT_EQ(t.size(), values.size());
+  std::copy(values.begin(), values.end(), t.data());
+  return t;
+}
+
+// A tensor of `shape` with every element `value`.
+inline Tensor filled(const Shape& shape, double value) {
+  Tensor t = Tensor::from_shape(shape);
+  std::fill(t.data(), t.data() + t.size(), static_cast<Scalar>(value));
+  return t;
+}
+
+// Exactly `shape` and exactly `values` (for small integers and other exactly representable results).
+inline void expect_values(const Tensor& t, const Shape& shape, std::initializer_list<double> values) {
+  ASSERT_EQ(xtgrad::shape_of(t), shape);
+  ASSERT_EQ(t.size(), values.size());
+  std::size_t i = 0;
+  for (double v : values) {
+    EXPECT_EQ(t.data()[i], v) << "at flat index " << i;
+    ++i;
+  }
+}
+
 // Every element finite (no NaN, no ±inf).
 inline void expect_all_finite(const Tensor& t) {
   for (std::size_t i = 0; i < t.size(); ++i) EXPECT_TRUE(std::isfinite(t.data()[i])) << "at flat index " << i;
@@ -84,6 +111,19 @@ void expect_throws_with(Fn&& fn, std::initializer_list<const char*> parts) {
     return;
   }
   ADD_FAILURE() << "did not throw";
+}
+
+// Runs `f` and returns the message of the E it throws; a test failure naming `what` (and "")
+// if it throws nothing. Any other exception propagates.
+template <class E, class F>
+std::string message_of(F&& f, const std::string& what = "the call") {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << what << " did not throw the expected exception";
+  return {};
 }
 
 }  // namespace xtgrad_test

@@ -5,31 +5,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "test_util.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
 namespace xtgrad {
 namespace {
 
-// A tensor of `shape` holding `values` in row-major order.
-Tensor make_tensor(const Shape& shape, std::initializer_list<double> values) {
-  Tensor t = Tensor::from_shape(shape);
-  EXPECT_EQ(t.size(), values.size());
-  std::copy(values.begin(), values.end(), t.data());
-  return t;
-}
-
-// Runs `f` and returns the message of the E it throws (fails the test if it throws nothing).
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected an exception";
-  return {};
-}
+using xtgrad_test::make_tensor;
+using xtgrad_test::message_of;
 
 TEST(Variable, CopiesAliasOneNodeSoAWriteThroughOneIsSeenThroughTheOther) {
   Variable a = Variable::parameter(make_tensor({3}, {1, 2, 3}), "w");

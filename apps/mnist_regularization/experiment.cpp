@@ -36,7 +36,8 @@ PreparedData prepare_data(const nn::Mnist& mnist, std::size_t train_size, std::u
   return d;
 }
 
-RunResult run_experiment(const PreparedData& data, const Config& config, const Regularizer& reg, std::ostream& log) {
+RunResult run_experiment(const PreparedData& data, const Config& config, const Regularizer& reg, std::ostream& log,
+                         const RunControl& control) {
   // A stream of its own for the model and the shuffles, the same for every run.
   Rng rng(config.seed * 0x9E3779B97F4A7C15ULL + 1);
   const std::size_t inputs = data.train.inputs.shape()[1];
@@ -48,22 +49,47 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   result.reg = reg.describe();
   result.gradient = config.blog_gradient ? "blog" : "true";
   result.coverage = reg.coverage(model.named_parameters());
-  if (!config.quiet) log << "\n" << format_coverage(reg, model.named_parameters()) << std::flush;
+  if (!config.quiet) {
+    log << "\n" << format_coverage(reg, model.named_parameters(), config.batch_size) << std::flush;
+  }
 
   nn::FitOptions options;
   options.epochs = config.epochs;
   options.batch_size = config.batch_size;
   options.progress_bar = !config.quiet;
   if (config.blog_gradient) options.loss = blog_cross_entropy;
-  options.penalty = [&reg](const NamedParameters& params) { return reg.penalty(params); };
+  // The penalty follows the epoch (start=N): `epoch` is the one being trained, advanced at each
+  // epoch's end. Each batch's per-tensor terms are summed for the epoch's per-tensor means, and
+  // in mode prox the proximal step runs after each optimizer step.
+  const NamedParameters params = model.named_parameters();
+  std::size_t epoch = 1, batches = 0;
+  std::vector<double> term_sums(params.size(), 0.0);
+  options.penalty = [&](const NamedParameters& p) {
+    ++batches;
+    if (!reg.active(epoch)) return reg.penalty_at(p, epoch);
+    const std::vector<double> terms = reg.penalty_terms(p);
+    for (std::size_t i = 0; i < terms.size(); ++i) term_sums[i] += terms[i];
+    return reg.penalty(p);
+  };
+  options.after_step = [&] { apply_prox(reg, params, optimizer.learning_rate(), epoch); };
   options.on_epoch_end = [&](const nn::EpochStats& e) {
+    std::vector<double> means(term_sums.size());
+    for (std::size_t i = 0; i < means.size(); ++i) means[i] = batches ? term_sums[i] / double(batches) : 0.0;
+    result.tensor_penalties.push_back(std::move(means));
+    std::fill(term_sums.begin(), term_sums.end(), 0.0);
+    batches = 0;
+    epoch = e.epoch + 1;
     if (config.quiet) return;
     log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
                        result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
                        e.seconds, e.eval_seconds)
         << std::flush;
   };
-  result.history = nn::fit(model, optimizer, data.train, &data.test, rng, options);
+  // Resuming restores model, optimizer, rng and the epochs done; every epoch end saves them.
+  result.history = prepare_run(control, model, optimizer, rng, options, config.quiet ? nullptr : &log,
+                               result.tensor_penalties);
+  epoch = options.first_epoch;
+  for (const auto& e : nn::fit(model, optimizer, data.train, &data.test, rng, options)) result.history.push_back(e);
 
   result.test_accuracy = result.history.empty() ? 0 : result.history.back().test_accuracy;
   std::vector<double> secs;
@@ -71,6 +97,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   std::sort(secs.begin(), secs.end());
   result.seconds_per_epoch = secs.empty() ? 0 : secs[secs.size() / 2];
   result.sparsity = sparsity_report(model.named_parameters());
+  if (!config.quiet) log << "\n[" << result.reg << "] sparsity of the weights\n" << format_sparsity(result.sparsity);
   result.first_layer_weights = model.fc1.weight.value();
   return result;
 }

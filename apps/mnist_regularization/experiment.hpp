@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "checkpointing.hpp"
 #include "xtgrad/nn/layers.hpp"
 #include "xtgrad/nn/mnist.hpp"
 #include "xtgrad/nn/train.hpp"
@@ -27,6 +28,9 @@ struct Config {
   bool quiet = false;
   bool blog_gradient = false;
   std::vector<std::string> regs{"none", "l2(lambd=0.01)", "l1(lambd=0.0001)"};
+  std::vector<std::string> sweep;  // kinds swept over lambdas (sweep.hpp); replaces regs
+  std::vector<double> lambdas{1e-6, 1e-5, 1e-4, 1e-3, 1e-2};
+  std::string dump_graph;          // --dump-graph FILE.dot
 };
 
 // The seed's model: Linear(784, hidden) → sigmoid → Linear(hidden, 10), weights 0.01·N(0,1),
@@ -51,13 +55,17 @@ struct RunResult {
   double test_accuracy = 0;
   double seconds_per_epoch = 0;    // median of the epochs' training passes
   std::vector<xtgrad::Coverage> coverage;
+  // tensor_penalties[e][i]: epoch e's mean over batches of the penalty on parameter i (coverage
+  // order; 0 when not penalized or before the penalty's start epoch). Sums to history[e].penalty.
+  std::vector<std::vector<double>> tensor_penalties;
   std::vector<xtgrad::SparsityRow> sparsity;
   xtgrad::Tensor first_layer_weights;
 };
 
 // Trains one model with `reg` and reports every epoch on `log` (nothing when quiet).
 // Every run of one invocation starts from the same initial weights and batch order.
+// `control`: its checkpoints, --resume and the stop flag (checkpointing.hpp).
 RunResult run_experiment(const PreparedData& data, const Config& config, const xtgrad::Regularizer& reg,
-                         std::ostream& log);
+                         std::ostream& log, const RunControl& control = {});
 
 }  // namespace mnist_app

@@ -1,5 +1,6 @@
 // mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec.
-// Exit codes: 0 success, 2 bad flags or spec, 3 missing or corrupt data, 4 training diverged.
+// Exit codes: 0 success, 2 bad flags or spec, 3 missing or corrupt data, 4 training diverged,
+// 130 / 143 stopped by SIGINT / SIGTERM (the last checkpoint and the finished runs' results kept).
 #include <malloc.h>
 
 #include <cmath>
@@ -12,8 +13,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "checkpointing.hpp"
 #include "experiment.hpp"
 #include "outputs.hpp"
+#include "pictures.hpp"
+#include "sweep.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/gemm.hpp"
 
@@ -74,10 +78,27 @@ int main(int argc, char** argv) {
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
   cli.add_flag("--no-plots", config.no_plots, "skip loss.png and weights.png");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
-  cli.add_option("--reg", config.regs, "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y)")
+  cli.add_option("--reg", config.regs,
+                 "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y); optional keys "
+                 "mode=subgradient|prox (l1, l1_l2) and start=N (first epoch with the penalty on)")
       ->capture_default_str();
+  auto* sweep_option =
+      cli.add_option("--sweep", config.sweep,
+                     "sweep lambda for a kind, repeatable: l1, l2, or with keys, e.g. 'l1(mode=prox)'; runs none plus "
+                     "one run per --lambdas value, writes sweep.csv and path.png")
+          ->excludes(cli.get_option("--reg"));
+  cli.add_option("--lambdas", config.lambdas, "the lambdas of --sweep, comma-separated")
+      ->delimiter(',')->check(positive_number)->needs(sweep_option)->capture_default_str();
+  cli.add_option("--dump-graph", config.dump_graph,
+                 "write one training step's graph to FILE.dot (and FILE.png when Graphviz is installed)");
   cli.add_flag("--blog-gradient", config.blog_gradient,
                "reproduce the blog's gradient (softmax Jacobian applied twice) instead of the true one");
+  std::string checkpoint_dir;
+  bool resume = false;
+  auto* checkpoint_option = cli.add_option(
+      "--checkpoint", checkpoint_dir, "folder for each run's checkpoint (model, optimizer, shuffles), saved every epoch");
+  cli.add_flag("--resume", resume, "continue each run from its checkpoint; finished runs are not retrained")
+      ->needs(checkpoint_option);
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -88,12 +109,21 @@ int main(int argc, char** argv) {
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
 
   std::vector<std::unique_ptr<xtgrad::Regularizer>> regs;
+  std::vector<mnist_app::SweepPoint> sweep;
+  mnist_app::Checkpointing checkpoints(checkpoint_dir, resume, config);
   try {
+    if (!config.sweep.empty()) {
+      sweep = mnist_app::sweep_points(config.sweep, config.lambdas);
+      config.regs.clear();
+      for (const auto& point : sweep) config.regs.push_back(point.spec);
+    }
     for (const auto& spec : config.regs) regs.push_back(xtgrad::make_regularizer(spec));
     check_output_dir(config.out);
+    checkpoints.prepare();
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
+  mnist_app::install_stop_handlers();  // they set a flag; training stops at the next batch
 
   xtgrad::set_blas_threads(config.threads);
   try {
@@ -108,24 +138,49 @@ int main(int argc, char** argv) {
                                config.train_size, mnist.train.count, mnist.test.count,
                                config.blog_gradient ? "the blog's" : "the true");
     }
+    if (!config.dump_graph.empty()) {
+      // The graph of the first run with a penalty, else of the first run.
+      const xtgrad::Regularizer* shown = regs.front().get();
+      for (const auto& reg : regs) {
+        if (reg->describe() != "none") {
+          shown = reg.get();
+          break;
+        }
+      }
+      std::cout << mnist_app::dump_graph(data, config, *shown, config.dump_graph) << "\n";
+    }
     std::vector<mnist_app::RunResult> runs;
     for (const auto& reg : regs) {
-      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout));
+      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout,
+                                               checkpoints.control(runs.size(), reg->describe())));
       // Keep what is done so far: results on disk grow run by run.
       mnist_app::write_summary(config.out, config, runs);
       mnist_app::write_history(config.out, runs);
     }
     mnist_app::print_table(std::cout, runs);
-    if (!config.no_plots) {
-      const std::string note = mnist_app::write_plots(config.out, runs);
-      if (!note.empty()) std::cerr << "mnist_regularization: " << note << "\n";
+    const auto sweep_rows = mnist_app::sweep_rows(sweep, runs);
+    if (!sweep.empty()) {
+      mnist_app::print_sweep_table(std::cout, sweep_rows);
+      mnist_app::write_sweep_csv(config.out, sweep_rows);
     }
-    std::cout << "\nwrote " << config.out << "/summary.json, history.csv"
-              << (config.no_plots ? "" : ", loss.png, weights.png") << "\n";
+    if (!config.no_plots) {
+      for (const std::string& note : {mnist_app::write_plots(config.out, runs),
+                                      mnist_app::write_pixels_png(config.out, runs),
+                                      sweep.empty() ? std::string() : mnist_app::write_path_png(config.out, sweep_rows)}) {
+        if (!note.empty()) std::cerr << "mnist_regularization: " << note << "\n";
+      }
+    }
+    std::cout << "\nwrote " << config.out << "/summary.json, history.csv" << (sweep.empty() ? "" : ", sweep.csv")
+              << (config.no_plots ? "" : ", loss.png, weights.png, pixels.png")
+              << (config.no_plots || sweep.empty() ? "" : ", path.png") << "\n";
   } catch (const xtgrad::DataError& e) {
     return fail(exit_data, e.what());
   } catch (const xtgrad::DivergenceError& e) {
-    return fail(exit_diverged, e.what());
+    return fail(exit_diverged, checkpoints.diverged(e.what()));
+  } catch (const xtgrad::Interrupted& e) {
+    return fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out));
+  } catch (const mnist_app::ResumeError& e) {
+    return fail(exit_usage, e.what());
   } catch (const std::exception& e) {
     return fail(1, e.what());
   }

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
+#include "pictures.hpp"
 
 namespace mnist_app {
 
@@ -36,7 +37,14 @@ json sparsity_json(const std::vector<xtgrad::SparsityRow>& rows) {
 json run_json(const RunResult& run) {
   json epochs = json::array();
   for (const auto& e : run.history) {
+    // The penalty of each penalized tensor, when the run recorded them.
+    const std::size_t k = std::size_t(&e - run.history.data());
+    json by_tensor = json::object();
+    for (std::size_t i = 0; k < run.tensor_penalties.size() && i < run.coverage.size(); ++i) {
+      if (run.coverage[i].penalized) by_tensor[run.coverage[i].name] = run.tensor_penalties[k][i];
+    }
     epochs.push_back({{"epoch", e.epoch},
+                      {"penalty_by_tensor", by_tensor},
                       {"data_loss", e.data_loss},
                       {"penalty", e.penalty},
                       {"loss", e.loss},
@@ -46,7 +54,8 @@ json run_json(const RunResult& run) {
   }
   json coverage = json::array();
   for (const auto& c : run.coverage) {
-    coverage.push_back({{"tensor", c.name}, {"penalized", c.penalized}, {"l1", c.l1}, {"l2", c.l2}});
+    coverage.push_back({{"tensor", c.name}, {"penalized", c.penalized}, {"l1", c.l1}, {"l2", c.l2},
+                        {"l1_mode", xtgrad::to_string(c.l1_mode)}, {"start", c.start}});
   }
   return {{"reg", run.reg},
           {"gradient", run.gradient},
@@ -83,7 +92,8 @@ void write_summary(const std::string& dir, const Config& config, const std::vect
               {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr},
               {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
               {"no_plots", config.no_plots}, {"quiet", config.quiet},           {"reg", config.regs},
-              {"blog_gradient", config.blog_gradient}};
+              {"blog_gradient", config.blog_gradient}, {"sweep", config.sweep},
+              {"lambdas", config.lambdas},   {"dump_graph", config.dump_graph}};
   json all = json::array();
   for (const auto& r : runs) all.push_back(run_json(r));
   const json summary = {{"config", cfg}, {"runs", all}};
@@ -93,12 +103,22 @@ void write_summary(const std::string& dir, const Config& config, const std::vect
 
 void write_history(const std::string& dir, const std::vector<RunResult>& runs) {
   write_file_atomically((fs::path(dir) / "history.csv").string(), [&](std::ostream& out) {
-    out << "run,reg,gradient,epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds\n";
+    // Then one penalty column per parameter, penalty[fc1.weight], ... (every run has the same model).
+    const std::vector<xtgrad::Coverage> tensors = runs.empty() ? std::vector<xtgrad::Coverage>{} : runs[0].coverage;
+    out << "run,reg,gradient,epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds";
+    for (const auto& t : tensors) out << ",penalty[" << t.name << "]";
+    out << "\n";
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      for (const auto& e : runs[i].history) {
-        out << fmt::format("{},\"{}\",{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.4f},{:.4f}\n", i + 1, runs[i].reg,
+      for (std::size_t k = 0; k < runs[i].history.size(); ++k) {
+        const auto& e = runs[i].history[k];
+        out << fmt::format("{},\"{}\",{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.4f},{:.4f}", i + 1, runs[i].reg,
                            runs[i].gradient, e.epoch, e.data_loss, e.penalty, e.loss, e.test_accuracy, e.seconds,
                            e.eval_seconds);
+        for (std::size_t t = 0; t < tensors.size(); ++t) {
+          const auto& terms = runs[i].tensor_penalties;
+          out << fmt::format(",{:.6g}", k < terms.size() && t < terms[k].size() ? terms[k][t] : 0.0);
+        }
+        out << "\n";
       }
     }
   });
@@ -111,6 +131,7 @@ std::string write_plots(const std::string& dir, const std::vector<RunResult>& ru
   const fs::path d(dir);
   // Data files for gnuplot: one block per run, separated by two blank lines (gnuplot's index).
   const fs::path loss_data = d / "loss.dat.tmp", weight_data = d / "weights.dat.tmp";
+  const fs::path log_weight_data = d / "weights_log.dat.tmp";
   double limit = 0;
   for (const auto& r : runs)
     for (std::size_t i = 0; i < r.first_layer_weights.size(); ++i)
@@ -141,16 +162,22 @@ std::string write_plots(const std::string& dir, const std::vector<RunResult>& ru
     gp << "set title 'Training data loss (cross-entropy, mean over batches) per epoch'\n";
     gp << "set xlabel 'epoch'\nset ylabel 'data loss'\nset grid\nset key top right\n";
     gp << "plot " << loss_plot << "\n";
+    // Two panels: the weights on a linear axis, then |w| on a log axis with exact zeros counted.
+    gp << "set terminal pngcairo size 900,1000 noenhanced\n";
     gp << "set output " << quote((d / "weights.png.tmp").string()) << "\n";
+    gp << "set multiplot layout 2,1\n";
     gp << "set title 'First-layer weights after training (histogram, log scale)'\n";
     gp << "set xlabel 'weight'\nset ylabel 'count'\nset logscale y\n";
     gp << "plot " << weight_plot << "\n";
+    gp << log_weights_panel(log_weight_data.string(), runs);
+    gp << "unset multiplot\n";
     gp << "unset output\n";
   }
   const std::string cmd = "gnuplot " + quote(script.string()) + " 2>&1";
   const int rc = std::system(cmd.c_str());
   fs::remove(loss_data);
   fs::remove(weight_data);
+  fs::remove(log_weight_data);
   fs::remove(script);
   if (rc != 0) return "plots skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
   commit_file((d / "loss.png.tmp").string(), (d / "loss.png").string());

@@ -1,0 +1,81 @@
+// --checkpoint DIR / --resume and SIGINT/SIGTERM: each run saves DIR/<run>-<reg>.ckpt.npz at
+// every epoch end (atomically), a resumed run continues from it exactly, and a signal stops
+// training at the next batch with the last checkpoint and the finished results kept.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "xtgrad/core/errors.hpp"
+#include "xtgrad/nn/checkpoint.hpp"
+#include "xtgrad/nn/train.hpp"
+
+namespace mnist_app {
+
+struct Config;
+
+// --resume found a checkpoint made with other settings, or with more epochs than --epochs.
+struct ResumeError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// How one run is checkpointed, resumed and stopped; by default none of it.
+struct RunControl {
+  std::string checkpoint;             // the run's checkpoint file; empty: no checkpoints
+  bool resume = false;                // continue from `checkpoint` when it exists
+  std::string identity;               // the run's settings, stored in the checkpoint and compared on resume
+  std::function<bool()> should_stop;  // polled by fit; true ends training with xtgrad::Interrupted
+  std::function<void(std::size_t epoch)> on_checkpoint;  // a checkpoint of `epoch` was saved or loaded
+};
+
+// Sets up `options` (epochs = the run's total) under `control` and returns the epochs already
+// done. Resuming from an existing checkpoint loads it into model, optimizer and rng (ResumeError
+// if it holds other settings or more epochs) and leaves options.first_epoch/epochs covering
+// only the rest (none when it is complete). Wraps on_epoch_end to save the checkpoint after
+// the epoch's own callback. `log` (may be null) gets one line when a run is resumed.
+// `tensor_penalties` (RunResult's, one row per epoch) is saved and restored with the checkpoint.
+xtgrad::nn::History prepare_run(const RunControl& control, xtgrad::nn::Module& model,
+                                xtgrad::nn::Optimizer& optimizer, xtgrad::Rng& rng,
+                                xtgrad::nn::FitOptions& options, std::ostream* log,
+                                std::vector<std::vector<double>>& tensor_penalties);
+
+// "<index + 1>-<reg with every run of characters other than [A-Za-z0-9.-] as one '_'>.ckpt.npz":
+// 0, "l2(lambd=0.01)" → "1-l2_lambd_0.01.ckpt.npz".
+std::string checkpoint_file_name(std::size_t index, const std::string& reg);
+
+// The invocation's side, for main: the folder, each run's control and the one-line messages.
+class Checkpointing {
+ public:
+  // `dir` empty: no checkpoints (--resume then needs none either).
+  Checkpointing(std::string dir, bool resume, const Config& config);
+  // Creates the folder and proves it writable; std::invalid_argument naming --checkpoint if not.
+  void prepare() const;
+  // The control of run `index` (0-based) with the canonical spec `reg`.
+  RunControl control(std::size_t index, const std::string& reg);
+  // "interrupted by SIGINT in epoch 3 of run 2 (...); ...": where the results and the last checkpoint are.
+  std::string interrupted(const xtgrad::Interrupted& e, int signal, const std::string& out) const;
+  // The divergence message followed by where the last good checkpoint is.
+  std::string diverged(const std::string& what) const;
+
+ private:
+  std::string where_checkpoint() const;
+
+  std::string dir_;
+  bool resume_;
+  const Config& config_;
+  std::size_t run_ = 0;       // the run in progress (0-based)
+  std::string reg_;           // its spec
+  std::string path_;          // its checkpoint file
+  std::size_t saved_epoch_ = 0;  // the epoch of its checkpoint on disk from this invocation (0: none)
+};
+
+// Installs SIGINT and SIGTERM handlers that only record the signal.
+void install_stop_handlers();
+// The signal received since install_stop_handlers() (SIGINT or SIGTERM), or 0.
+int stop_signal();
+
+}  // namespace mnist_app

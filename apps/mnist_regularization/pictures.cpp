@@ -1,0 +1,205 @@
+#include "pictures.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+
+#include <fmt/format.h>
+
+#include "atomic_file.hpp"
+#include "blog_loss.hpp"
+#include "xtgrad/core/dot_export.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/losses.hpp"
+
+namespace mnist_app {
+
+using namespace xtgrad;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string run_title(const RunResult& r) { return r.reg + (r.gradient == "blog" ? " (blog gradient)" : ""); }
+
+bool have(const char* program) {
+  return std::system(fmt::format("command -v {} >/dev/null 2>&1", program).c_str()) == 0;
+}
+
+}  // namespace
+
+std::string log_weights_panel(const std::string& data_file, const std::vector<RunResult>& runs) {
+  // Shared bins over log10|w| of every run's nonzero weights.
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (const auto& r : runs) {
+    const Tensor& w = r.first_layer_weights;
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      if (w.data()[i] == 0) continue;
+      const double e = std::log10(std::abs(double(w.data()[i])));
+      lo = std::min(lo, e);
+      hi = std::max(hi, e);
+    }
+  }
+  if (!(lo <= hi)) lo = -1, hi = 0;
+  if (hi - lo < 1e-9) lo -= 0.5, hi += 0.5;
+  const int bins = 120;
+  const double width = (hi - lo) / bins;
+  std::string plot, labels;
+  std::size_t most = 1;  // the tallest bin, to leave room above it for the labels
+  {
+    std::ofstream out(data_file);
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      const Tensor& w = runs[k].first_layer_weights;
+      std::vector<std::size_t> count(bins, 0);
+      std::size_t zeros = 0;
+      for (std::size_t i = 0; i < w.size(); ++i) {
+        if (w.data()[i] == 0) {
+          ++zeros;
+          continue;
+        }
+        const double e = std::log10(std::abs(double(w.data()[i])));
+        ++count[std::clamp(int((e - lo) / width), 0, bins - 1)];
+      }
+      for (int b = 0; b < bins; ++b) {
+        out << std::pow(10.0, lo + (b + 0.5) * width) << " " << count[b] << "\n";
+        most = std::max(most, count[b]);
+      }
+      out << "\n\n";
+      plot += fmt::format("{}{} index {} using 1:($2 > 0 ? $2 : NaN) with steps lc {} title {}", k ? ", " : "",
+                          quote(data_file), k, k + 1, quote(run_title(runs[k])));
+      labels += fmt::format("set label {} {} at graph 0.02, graph {} left tc lt {}\n", k + 1,
+                            quote(fmt::format("{}: {} of {} weights exactly 0 ({:.2f}%)", run_title(runs[k]), zeros,
+                                              w.size(), w.size() ? 100.0 * zeros / w.size() : 0.0)),
+                            0.94 - 0.06 * double(k), k + 1);
+    }
+  }
+  return "set title 'The same weights by size: |w| on a log axis (exact zeros cannot be drawn there: counted)'\n"
+         "set xlabel '|w| (log scale)'\nset ylabel 'count'\nset logscale xy\nset format x '%.0e'\n"
+         "unset key\n" +
+         fmt::format("set yrange [0.8:{:.6g}]\n", double(most) * std::pow(10.0, 0.3 * double(runs.size() + 1))) +
+         labels + "plot " + (plot.empty() ? std::string("NaN notitle") : plot) + "\nunset label\nset yrange [*:*]\n";
+}
+
+std::vector<double> input_norms(const Tensor& w) {
+  const std::size_t inputs = w.dimension() == 2 ? w.shape()[0] : 0, hidden = inputs ? w.shape()[1] : 0;
+  std::vector<double> norms(inputs, 0.0);
+  for (std::size_t i = 0; i < inputs; ++i) {
+    double s = 0;
+    for (std::size_t j = 0; j < hidden; ++j) {
+      const double v = w.data()[i * hidden + j];
+      s += v * v;
+    }
+    norms[i] = std::sqrt(s);
+  }
+  return norms;
+}
+
+std::string write_pixels_png(const std::string& dir, const std::vector<RunResult>& runs) {
+  if (runs.empty()) return "";
+  if (!have("gnuplot")) return "pixels.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  constexpr std::size_t side = 28;
+  for (const auto& r : runs) {
+    if (r.first_layer_weights.dimension() != 2 || r.first_layer_weights.shape()[0] != side * side) {
+      return "pixels.png skipped: the first layer does not take 28x28 images";
+    }
+  }
+  const fs::path d(dir);
+  const fs::path data = d / "pixels.dat.tmp", script = d / "pixels.gp.tmp";
+  double top = 0;
+  std::vector<std::vector<double>> norms;
+  for (const auto& r : runs) {
+    norms.push_back(input_norms(r.first_layer_weights));
+    for (double v : norms.back()) top = std::max(top, v);
+  }
+  if (top == 0) top = 1;
+  // Colours over log10 of the norm: five decades up to the largest, smaller norms clamped to the
+  // darkest colour; an exactly-0 pixel gets `blank`, a decade below them all, drawn white.
+  const double bottom = top * 1e-4, high = std::log10(top), low = std::log10(bottom), blank = low - 1;
+  const std::size_t cols = std::size_t(std::ceil(std::sqrt(double(runs.size()))));
+  const std::size_t rows = (runs.size() + cols - 1) / cols;
+  std::string panels;
+  {
+    std::ofstream out(data);
+    out.precision(9);
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      std::size_t dead = 0;
+      // gnuplot's matrix format: one text row per image row, y grows upwards, so rows reversed.
+      for (std::size_t y = side; y-- > 0;) {
+        for (std::size_t x = 0; x < side; ++x) {
+          const double v = norms[k][y * side + x];
+          dead += v == 0;
+          out << (x ? " " : "") << fmt::format("{:.9g}", v == 0 ? blank : std::max(std::log10(v), low));
+        }
+        out << "\n";
+      }
+      out << "\n\n";
+      panels += fmt::format("set title \"{}\\n{} of 784 pixels exactly 0\"\nplot {} index {} matrix with image notitle\n",
+                            run_title(runs[k]), dead, quote(data.string()), k);
+    }
+  }
+  {
+    std::ofstream gp(script);
+    gp << fmt::format("set terminal pngcairo size {},{} noenhanced font ',9'\n", std::max<std::size_t>(260 * cols, 680),
+                      270 * rows + 70);
+    gp << "set output " << quote((d / "pixels.png.tmp").string()) << "\n";
+    gp << fmt::format(
+        "set multiplot layout {},{} title \"First-layer weight norm of each input pixel, ||W1[pixel, :]||2\\nlog "
+        "colour from {:.1e} (dark) to {:.1e} (bright); white: every weight of the pixel exactly 0\"\n",
+        rows, cols, bottom, top);
+    gp << "unset xtics\nunset ytics\nunset colorbox\nset size ratio -1\n";
+    gp << fmt::format("set cbrange [{:.9g}:{:.9g}]\nset xrange [-0.5:27.5]\nset yrange [-0.5:27.5]\n", blank, high);
+    // Palette positions are rescaled to the cbrange: white on [blank, low), magma on [low, high].
+    const double d = (high - low) / 5;
+    gp << fmt::format("set palette defined (0 'white', 0.999 'white', 1 '#000004', {} '#3b0f70', {} '#8c2981', "
+                      "{} '#de4968', {} '#fe9f6d', {} '#fcfdbf')\n",
+                      1 + d, 1 + 2 * d, 1 + 3 * d, 1 + 4 * d, 1 + 5 * d);
+    gp << panels;
+    gp << "unset multiplot\nunset output\n";
+  }
+  const int rc = std::system(("gnuplot " + quote(script.string()) + " 2>&1").c_str());
+  fs::remove(data);
+  fs::remove(script);
+  if (rc != 0) {
+    fs::remove(d / "pixels.png.tmp");
+    return "pixels.png skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
+  }
+  commit_file((d / "pixels.png.tmp").string(), (d / "pixels.png").string());
+  return "";
+}
+
+std::string dump_graph(const PreparedData& data, const Config& config, const Regularizer& reg,
+                       const std::string& path) {
+  Rng rng(config.seed * 0x9E3779B97F4A7C15ULL + 1);  // as run_experiment
+  const std::size_t inputs = data.train.inputs.shape()[1], classes = data.train.targets.shape()[1];
+  TwoLayerNet model(inputs, config.hidden, classes, rng);
+  const std::size_t rows = std::min(config.batch_size, data.train.inputs.shape()[0]);
+  Tensor x = Tensor::from_shape({rows, inputs}), y = Tensor::from_shape({rows, classes});
+  std::copy(data.train.inputs.data(), data.train.inputs.data() + rows * inputs, x.data());
+  std::copy(data.train.targets.data(), data.train.targets.data() + rows * classes, y.data());
+  const Variable out = model(Variable(x));
+  Variable loss = config.blog_gradient ? blog_cross_entropy(out, Variable(y)) : cross_entropy(out, Variable(y));
+  const Variable penalty = reg.penalty(model.named_parameters());  // as from its start epoch on
+  if (penalty.requires_grad()) loss = loss + penalty;  // as nn::fit: a constant adds nothing
+  write_file_atomically(path, [&](std::ostream& o) { o << to_dot(loss); });
+  std::string note = "wrote " + path + " (one training step with " + reg.describe() + ")";
+  if (!have("dot")) return note + "; no PNG: Graphviz is not installed (apt-get install graphviz)";
+  const std::string png = fs::path(path).replace_extension(".png").string();
+  const int rc = std::system(fmt::format("dot -Tpng {} -o {} 2>&1", shell_quote(path), shell_quote(png)).c_str());
+  return rc == 0 ? note + " and " + png : note + "; dot failed (exit " + std::to_string(rc) + ")";
+}
+
+}  // namespace mnist_app

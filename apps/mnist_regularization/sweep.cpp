@@ -1,0 +1,191 @@
+#include "sweep.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "atomic_file.hpp"
+
+namespace mnist_app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string trim(const std::string& s) {
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+// "l1(mode=prox)" → name "l1", keys "mode=prox"; "l2" → "l2", "".
+std::pair<std::string, std::string> split_kind(const std::string& kind) {
+  const std::string text = trim(kind);
+  const auto open = text.find('(');
+  const std::string name = trim(text.substr(0, open));
+  if (name != "l1" && name != "l2") {
+    throw std::invalid_argument("--sweep '" + kind +
+                                "': expected l1 or l2, optionally with keys, e.g. l1(mode=prox)");
+  }
+  if (open == std::string::npos) return {name, ""};
+  if (text.back() != ')') throw std::invalid_argument("--sweep '" + kind + "': missing ')'");
+  return {name, trim(text.substr(open + 1, text.size() - open - 2))};
+}
+
+std::string quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+const SweepRow* reference(const std::vector<SweepRow>& rows) {
+  for (const auto& r : rows)
+    if (r.kind == "none") return &r;
+  return nullptr;
+}
+
+double fraction(std::size_t part, std::size_t whole) { return whole ? double(part) / double(whole) : 0.0; }
+
+}  // namespace
+
+std::vector<SweepPoint> sweep_points(const std::vector<std::string>& kinds, const std::vector<double>& lambdas) {
+  if (lambdas.empty()) throw std::invalid_argument("--lambdas: the list is empty");
+  for (double l : lambdas) {
+    if (!std::isfinite(l) || !(l > 0)) {
+      throw std::invalid_argument("--lambdas: every λ must be a finite number > 0 (the path has a log axis), got " +
+                                  xtgrad::format_coefficient(l));
+    }
+  }
+  std::vector<SweepPoint> points = {{"none", 0, "none"}};
+  for (const auto& kind : kinds) {
+    const auto [name, keys] = split_kind(kind);
+    for (double l : lambdas) {
+      points.push_back({trim(kind), l,
+                        name + "(lambd=" + xtgrad::format_coefficient(l) + (keys.empty() ? "" : ", " + keys) + ")"});
+    }
+  }
+  return points;
+}
+
+std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const std::vector<RunResult>& runs) {
+  std::vector<SweepRow> rows;
+  for (std::size_t i = 0; i < points.size() && i < runs.size(); ++i) {
+    const RunResult& run = runs[i];
+    SweepRow row;
+    row.kind = points[i].kind;
+    row.lambda = points[i].lambda;
+    row.test_accuracy = run.test_accuracy;
+    row.data_loss = run.history.empty() ? 0 : run.history.back().data_loss;
+    for (const auto& s : run.sparsity) {
+      row.weights += s.count;
+      row.exact_zeros += s.zeros;
+      row.near_zeros += s.near_zeros;
+    }
+    if (!run.sparsity.empty() && run.sparsity.front().is_matrix) {
+      row.inputs = run.sparsity.front().rows;
+      row.dead_inputs = run.sparsity.front().zero_rows;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows) {
+  const SweepRow* ref = reference(rows);
+  out << fmt::format("\n{:<22} {:>8} {:>9} {:>9} {:>9} {:>15} {:>13} {:>12}\n", "kind", "lambda", "test acc",
+                     "vs none", "data loss", "W exact zeros", "W |w|<1e-3", "dead pixels");
+  for (const auto& r : rows) {
+    out << fmt::format("{:<22} {:>8} {:>9.4f} {:>+9.4f} {:>9.3f} {:>15} {:>13} {:>12}\n", r.kind,
+                       r.kind == "none" ? "-" : xtgrad::format_coefficient(r.lambda), r.test_accuracy,
+                       ref ? r.test_accuracy - ref->test_accuracy : 0.0, r.data_loss,
+                       fmt::format("{:.2f}%", 100 * fraction(r.exact_zeros, r.weights)),
+                       fmt::format("{:.2f}%", 100 * fraction(r.near_zeros, r.weights)),
+                       fmt::format("{}/{}", r.dead_inputs, r.inputs));
+  }
+}
+
+void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows) {
+  write_file_atomically((fs::path(dir) / "sweep.csv").string(), [&](std::ostream& out) {
+    out << "kind,lambda,test_accuracy,data_loss,weights,exact_zeros,near_zeros,inputs,dead_inputs\n";
+    for (const auto& r : rows) {
+      out << fmt::format("\"{}\",{},{:.4f},{:.6f},{},{},{},{},{}\n", r.kind, xtgrad::format_coefficient(r.lambda),
+                         r.test_accuracy, r.data_loss, r.weights, r.exact_zeros, r.near_zeros, r.inputs,
+                         r.dead_inputs);
+    }
+  });
+}
+
+std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& rows) {
+  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
+    return "path.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  }
+  const fs::path d(dir);
+  const fs::path data = d / "path.dat.tmp", script = d / "path.gp.tmp";
+  // One block per kind, in the order of first appearance: λ, accuracy, exact and near zeros.
+  std::vector<std::string> kinds;
+  for (const auto& r : rows)
+    if (r.kind != "none" && std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end()) kinds.push_back(r.kind);
+  {
+    std::ofstream out(data);
+    for (const auto& kind : kinds) {
+      for (const auto& r : rows) {
+        if (r.kind != kind) continue;
+        out << r.lambda << " " << r.test_accuracy << " " << 100 * fraction(r.exact_zeros, r.weights) << " "
+            << 100 * fraction(r.near_zeros, r.weights) << "\n";
+      }
+      out << "\n\n";
+    }
+  }
+  const SweepRow* ref = reference(rows);
+  std::string acc_plot, zero_plot;
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    const std::string sep = k ? ", " : "";
+    acc_plot += fmt::format("{}{} index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, quote(data.string()),
+                            k, k + 1, quote(kinds[k]));
+    zero_plot += fmt::format(
+        "{}{} index {} using 1:3 with linespoints lw 2 lc {} title {}, {} index {} using 1:4 with lines dt 2 lc {} "
+        "title {}",
+        sep, quote(data.string()), k, k + 1, quote(kinds[k] + ": w = 0 exactly"), quote(data.string()), k, k + 1,
+        quote(kinds[k] + ": |w| < 1e-3"));
+  }
+  if (ref) {
+    acc_plot += fmt::format(", {} with lines dt 3 lw 2 lc rgb 'black' title 'none (reference)'", ref->test_accuracy);
+  }
+  {
+    std::ofstream gp(script);
+    gp << "set terminal pngcairo size 900,900 noenhanced\n";
+    gp << "set output " << quote((d / "path.png.tmp").string()) << "\n";
+    double lo = 0, hi = 0;
+    for (const auto& r : rows) {
+      if (r.kind == "none") continue;
+      lo = lo == 0 ? r.lambda : std::min(lo, r.lambda);
+      hi = std::max(hi, r.lambda);
+    }
+    gp << "set multiplot layout 2,1\nset logscale x\nset format x '%.0e'\nset grid\n";
+    if (hi > 0) gp << fmt::format("set xrange [{:.6g}:{:.6g}]\n", lo / 1.5, hi * 1.5);
+    gp << "set key bottom left\n";
+    gp << "set title 'Test accuracy after training against the penalty coefficient'\n";
+    gp << "set xlabel 'lambda'\nset ylabel 'test accuracy'\n";
+    gp << "plot " << (acc_plot.empty() ? "NaN notitle" : acc_plot) << "\n";
+    gp << "set title 'Weights (fc1, fc2) exactly 0 (solid) and below 1e-3 in size (dashed)'\n";
+    gp << "set ylabel 'percent of the weights'\nset yrange [0:100]\nset key top left\n";
+    gp << "plot " << (zero_plot.empty() ? "NaN notitle" : zero_plot) << "\n";
+    gp << "unset multiplot\nunset output\n";
+  }
+  const int rc = std::system(("gnuplot " + quote(script.string()) + " 2>&1").c_str());
+  fs::remove(data);
+  fs::remove(script);
+  if (rc != 0) {
+    fs::remove(d / "path.png.tmp");
+    return "path.png skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
+  }
+  commit_file((d / "path.png.tmp").string(), (d / "path.png").string());
+  return "";
+}
+
+}  // namespace mnist_app

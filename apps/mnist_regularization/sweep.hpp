@@ -1,0 +1,48 @@
+// λ paths: one run per λ for each swept kind, plus the unregularized reference, then a table,
+// DIR/sweep.csv and DIR/path.png (test accuracy and exact-zero fraction against λ).
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "experiment.hpp"
+
+namespace mnist_app {
+
+// One run of a sweep: the kind as given ("l1", "l1(mode=prox)", "l2"; "none" for the
+// reference), its λ (0 for the reference) and the spec it runs.
+struct SweepPoint {
+  std::string kind;
+  double lambda = 0;
+  std::string spec;
+};
+
+// The reference run "none", then for each kind each λ in order. A kind is l1 or l2, optionally
+// with keys other than lambd: "l1(mode=prox, start=5)" runs "l1(lambd=λ, mode=prox, start=5)".
+// Throws std::invalid_argument naming --sweep or --lambdas for another kind, an empty list or a
+// λ that is not a finite number > 0 (the path has a log axis). The specs are checked later, by
+// the spec parser.
+std::vector<SweepPoint> sweep_points(const std::vector<std::string>& kinds, const std::vector<double>& lambdas);
+
+// Summary numbers of one run for the table: exact and near (|w| < 1e-3) zeros of all penalized
+// weights, and the first layer's inputs whose every weight is exactly 0 (switched-off pixels).
+struct SweepRow {
+  std::string kind;
+  double lambda = 0;
+  double test_accuracy = 0;
+  double data_loss = 0;
+  std::size_t weights = 0, exact_zeros = 0, near_zeros = 0;
+  std::size_t inputs = 0, dead_inputs = 0;
+};
+// Rows for points[i] ↔ runs[i] (as many as both have).
+std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const std::vector<RunResult>& runs);
+
+// The sweep table, one line per run, with the accuracy change against the reference run.
+void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows);
+// DIR/sweep.csv with the same columns, written atomically.
+void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows);
+// DIR/path.png drawn by gnuplot; returns a one-line note when skipped.
+std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& rows);
+
+}  // namespace mnist_app

@@ -1,0 +1,193 @@
+#include "xtgrad/nn/checkpoint.hpp"
+
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+#include <vector>
+
+#include "xtgrad/core/errors.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/nn/npz.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+namespace {
+
+const char kParam[] = "param/";
+const char kOptim[] = "optim/";
+const char kEpoch[] = "meta/epoch";
+const char kRng[] = "meta/rng";
+const char kHistory[] = "meta/history";
+const char kHistoryColumns[] = "meta/history_columns";
+const char kRun[] = "meta/run";
+const char kTable[] = "table/";
+const char kColumns[] = "epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds";
+constexpr std::size_t kHistoryWidth = 7;
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+NpyArray text_array(const std::string& text) {
+  return NpyArray{{text.size()}, "|u1", std::vector<std::uint8_t>(text.begin(), text.end())};
+}
+
+NpyArray int64_scalar(std::int64_t v) {
+  NpyArray a{{}, "<i8", std::vector<std::uint8_t>(sizeof v)};
+  std::memcpy(a.bytes.data(), &v, sizeof v);
+  return a;
+}
+
+NpyArray history_array(const History& history) {
+  std::vector<double> rows;
+  rows.reserve(history.size() * kHistoryWidth);
+  for (const EpochStats& e : history) {
+    rows.insert(rows.end(), {double(e.epoch), e.data_loss, e.penalty, e.loss, e.test_accuracy, e.seconds,
+                             e.eval_seconds});
+  }
+  NpyArray a{{history.size(), kHistoryWidth}, "<f8", std::vector<std::uint8_t>(rows.size() * sizeof(double))};
+  if (!rows.empty()) std::memcpy(a.bytes.data(), rows.data(), a.bytes.size());
+  return a;
+}
+
+NpyArray table_array(const std::string& path, const std::string& name, const std::vector<std::vector<double>>& rows) {
+  const std::size_t columns = rows.empty() ? 0 : rows.front().size();
+  NpyArray a{{rows.size(), columns}, "<f8", std::vector<std::uint8_t>(rows.size() * columns * sizeof(double))};
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (rows[i].size() != columns) {
+      throw std::invalid_argument("save_checkpoint: " + path + ": table '" + name + "' row " + std::to_string(i) +
+                                  " has " + std::to_string(rows[i].size()) + " values, row 0 has " +
+                                  std::to_string(columns));
+    }
+    if (columns) std::memcpy(a.bytes.data() + i * columns * sizeof(double), rows[i].data(), columns * sizeof(double));
+  }
+  return a;
+}
+
+// The archive's array `key`, which must exist with `dtype` and `rank` dimensions.
+const NpyArray& meta_array(const std::string& path, const std::map<std::string, NpyArray>& arrays, const char* key,
+                           const char* dtype, std::size_t rank) {
+  const auto it = arrays.find(key);
+  if (it == arrays.end()) throw DataError(path + ": not a checkpoint: it has no '" + key + "' array");
+  if (it->second.dtype != dtype || it->second.shape.size() != rank) {
+    throw DataError(path + ": '" + key + "' must be a " + std::to_string(rank) + "-d array of dtype " + dtype +
+                    ", got dtype " + it->second.dtype + " with " + std::to_string(it->second.shape.size()) +
+                    " dimensions");
+  }
+  return it->second;
+}
+
+std::string text_of(const NpyArray& a) { return std::string(a.bytes.begin(), a.bytes.end()); }
+
+}  // namespace
+
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
+                     const Checkpoint& meta) {
+  if (meta.history.size() != meta.epoch) {
+    throw std::invalid_argument("save_checkpoint: " + path + ": epoch " + std::to_string(meta.epoch) + " but " +
+                                std::to_string(meta.history.size()) + " history records");
+  }
+  std::map<std::string, NpyArray> arrays;
+  for (const auto& [name, p] : model.named_parameters()) arrays.emplace(kParam + name, to_npy(p.value()));
+  for (const auto& [entry, t] : optimizer.state()) arrays.emplace(kOptim + entry, to_npy(t));
+  std::ostringstream rng_text;
+  rng_text << meta.rng;
+  arrays.emplace(kEpoch, int64_scalar(static_cast<std::int64_t>(meta.epoch)));
+  arrays.emplace(kRng, text_array(rng_text.str()));
+  arrays.emplace(kHistory, history_array(meta.history));
+  arrays.emplace(kHistoryColumns, text_array(kColumns));
+  arrays.emplace(kRun, text_array(meta.run));
+  for (const auto& [name, rows] : meta.tables) arrays.emplace(kTable + name, table_array(path, name, rows));
+  write_npz(path, arrays);  // temporary, fsync, rename, fsync of the folder
+}
+
+Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer) {
+  const std::map<std::string, NpyArray> arrays = read_npz(path);
+
+  // Everything is read and checked before the model or the optimizer changes.
+  Checkpoint meta;
+  const NpyArray& epoch = meta_array(path, arrays, kEpoch, "<i8", 0);
+  std::int64_t epochs_done = 0;
+  std::memcpy(&epochs_done, epoch.bytes.data(), sizeof epochs_done);
+  if (epochs_done < 0) throw DataError(path + ": '" + kEpoch + "' is negative: " + std::to_string(epochs_done));
+  meta.epoch = static_cast<std::size_t>(epochs_done);
+
+  std::istringstream rng_text(text_of(meta_array(path, arrays, kRng, "|u1", 1)));
+  rng_text >> meta.rng;
+  if (!rng_text || !(rng_text >> std::ws).eof()) {
+    throw DataError(path + ": '" + kRng + "' is not the text state of a std::mt19937_64");
+  }
+
+  const NpyArray& history = meta_array(path, arrays, kHistory, "<f8", 2);
+  if (history.shape[0] != meta.epoch || history.shape[1] != kHistoryWidth) {
+    throw DataError(path + ": '" + kHistory + "' must be (" + std::to_string(meta.epoch) + ", " +
+                    std::to_string(kHistoryWidth) + ") for " + std::to_string(meta.epoch) +
+                    " completed epochs, got (" + std::to_string(history.shape[0]) + ", " +
+                    std::to_string(history.shape[1]) + ")");
+  }
+  std::vector<double> rows(meta.epoch * kHistoryWidth);
+  if (!rows.empty()) std::memcpy(rows.data(), history.bytes.data(), rows.size() * sizeof(double));
+  for (std::size_t i = 0; i < meta.epoch; ++i) {
+    const double* r = rows.data() + i * kHistoryWidth;
+    EpochStats e;
+    e.epoch = static_cast<std::size_t>(r[0]);
+    e.data_loss = r[1];
+    e.penalty = r[2];
+    e.loss = r[3];
+    e.test_accuracy = r[4];
+    e.seconds = r[5];
+    e.eval_seconds = r[6];
+    meta.history.push_back(e);
+  }
+  if (arrays.count(kRun)) meta.run = text_of(meta_array(path, arrays, kRun, "|u1", 1));
+
+  NamedParameters params = model.named_parameters();
+  std::vector<Tensor> values;
+  values.reserve(params.size());
+  for (const auto& [name, p] : params) {
+    const auto it = arrays.find(kParam + name);
+    if (it == arrays.end()) {
+      throw std::invalid_argument(path + ": has no array for parameter '" + name + "' of shape " +
+                                  shape_str(p.value()));
+    }
+    Tensor t = from_npy(it->second, path + ": " + it->first);
+    if (shape_of(t) != p.shape()) {
+      throw std::invalid_argument(path + ": parameter '" + name + "' has shape " + shape_str(t) +
+                                  " in the checkpoint but " + shape_str(p.value()) + " in the model");
+    }
+    values.push_back(std::move(t));
+  }
+  OptimizerState state;
+  for (const auto& [key, a] : arrays) {
+    if (starts_with(key, kParam)) {
+      bool known = false;
+      const std::string name = key.substr(std::strlen(kParam));
+      for (const auto& param : params) known = known || param.first == name;
+      if (!known) throw std::invalid_argument(path + ": array '" + key + "' matches no parameter of the model");
+    } else if (starts_with(key, kOptim)) {
+      state.emplace_back(key.substr(std::strlen(kOptim)), from_npy(a, path + ": " + key));
+    } else if (starts_with(key, kTable)) {
+      const NpyArray& t = meta_array(path, arrays, key.c_str(), "<f8", 2);
+      std::vector<std::vector<double>>& rows = meta.tables[key.substr(std::strlen(kTable))];
+      rows.assign(t.shape[0], std::vector<double>(t.shape[1]));
+      for (std::size_t i = 0; i < rows.size(); ++i) {
+        const std::size_t row_bytes = t.shape[1] * sizeof(double);
+        if (row_bytes) std::memcpy(rows[i].data(), t.bytes.data() + i * row_bytes, row_bytes);
+      }
+    } else if (key != kEpoch && key != kRng && key != kHistory && key != kHistoryColumns && key != kRun) {
+      throw DataError(path + ": unexpected array '" + key + "' in a checkpoint");
+    }
+  }
+  try {
+    optimizer.load_state(state);  // checks every entry; unchanged on error
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(path + ": " + e.what());
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) xt::noalias(params[i].second.mutable_value()) = values[i];
+  return meta;
+}
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

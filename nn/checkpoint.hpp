@@ -1,0 +1,52 @@
+// Training checkpoints: model parameters, optimizer state, the shuffle Rng and the history in
+// one .npz, so a run resumed from epoch k's checkpoint continues exactly as if never stopped.
+//
+//   Arrays (numpy reads them; np.load(f)["param/fc1.weight"]):
+//     param/<parameter>    the parameter's value (Scalar dtype)
+//     optim/<entry>        Optimizer::state(): "optim/fc1.weight.momentum", ...
+//     meta/epoch           int64 0-d: epochs completed
+//     meta/rng             uint8: the Rng's text state (operator<<)
+//     meta/history         float64 (epochs, 7): one row per EpochStats, columns as meta/history_columns
+//     meta/history_columns uint8: "epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds"
+//     meta/run             uint8: the caller's description of the run's settings (may be empty)
+//     table/<name>         float64 (rows, columns): the caller's extra tables
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/module.hpp"
+#include "xtgrad/nn/optimizers.hpp"
+#include "xtgrad/nn/train.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// What a checkpoint holds besides the model and the optimizer.
+struct Checkpoint {
+  std::size_t epoch = 0;  // epochs completed; resume with FitOptions::first_epoch = epoch + 1
+  Rng rng;                // the shuffle stream as it was after that epoch
+  History history;        // the completed epochs' records
+  std::string run;        // free text identifying the run's settings, for the caller to compare
+  // Extra per-epoch numbers of the caller, by name; the rows of a table have equal lengths.
+  std::map<std::string, std::vector<std::vector<double>>> tables;
+};
+
+// Writes model, optimizer and `meta` to `path` as one .npz: a temporary file, fsynced, renamed
+// over `path`, and the folder fsynced; a failure leaves the previous file intact (DataError).
+void save_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
+                     const Checkpoint& meta);
+
+// Restores the parameters and the optimizer state from `path` and returns the rest. The file
+// must hold exactly the model's parameters with their shapes and a state the optimizer accepts;
+// otherwise std::invalid_argument names the file and the entry, and nothing is changed.
+// An unreadable or malformed file throws DataError naming it.
+Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer);
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,33 @@
+// The proximal step of an L1 penalty: soft thresholding, applied in place after an optimizer
+// step so that weights reach exactly 0 (the subgradient λ·sign(w) only makes them oscillate
+// around 0). For plain SGD with learning rate lr the pair "gradient step on the data loss, then
+// soft_threshold(lr·λ)" is proximal gradient descent (ISTA) on data loss + λ·Σ|w|.
+#pragma once
+
+#include <cstddef>
+
+#include "xtgrad/core/variable.hpp"
+#include "xtgrad/regularizers/regularizer.hpp"
+#include "xtgrad/regularizers/selection.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+// w ← sign(w)·max(|w| − threshold, 0) elementwise, in place; a result of 0 is +0. Returns how
+// many elements are exactly 0 afterwards. Throws std::invalid_argument unless threshold is
+// finite and ≥ 0.
+std::size_t soft_threshold(Tensor& w, double threshold);
+
+// Same on every tensor `selection` picks from `params` (a tensor listed twice, once); the
+// handles alias the parameters, so the model's weights change. Returns the exact zeros.
+std::size_t soft_threshold(const NamedParameters& params, const Selection& selection,
+                           double threshold);
+
+// The proximal step of `reg` after an optimizer step with learning rate `lr` in `epoch`
+// (1-based): soft_threshold by lr·reg.prox_l1() over reg.prox_selection() when reg is in mode
+// prox and active in that epoch. Returns whether it ran.
+bool apply_prox(const Regularizer& reg, const NamedParameters& params, double lr,
+                std::size_t epoch);
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad
