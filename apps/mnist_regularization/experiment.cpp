@@ -59,25 +59,15 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   options.progress_bar = !config.quiet;
   if (config.blog_gradient) options.loss = blog_cross_entropy;
   // The penalty follows the epoch (start=N): `epoch` is the one being trained, advanced at each
-  // epoch's end. Each batch's per-tensor terms are summed for the epoch's per-tensor means, and
-  // in mode prox the proximal step runs after each optimizer step.
+  // epoch's end, where the per-tensor penalties are recorded (one pass over the weights per
+  // epoch, not per batch). In mode prox the proximal step runs after each optimizer step.
   const NamedParameters params = model.named_parameters();
-  std::size_t epoch = 1, batches = 0;
-  std::vector<double> term_sums(params.size(), 0.0);
-  options.penalty = [&](const NamedParameters& p) {
-    ++batches;
-    if (!reg.active(epoch)) return reg.penalty_at(p, epoch);
-    const std::vector<double> terms = reg.penalty_terms(p);
-    for (std::size_t i = 0; i < terms.size(); ++i) term_sums[i] += terms[i];
-    return reg.penalty(p);
-  };
+  std::size_t epoch = 1;
+  options.penalty = [&](const NamedParameters& p) { return reg.penalty_at(p, epoch); };
   options.after_step = [&] { apply_prox(reg, params, optimizer.learning_rate(), epoch); };
   options.on_epoch_end = [&](const nn::EpochStats& e) {
-    std::vector<double> means(term_sums.size());
-    for (std::size_t i = 0; i < means.size(); ++i) means[i] = batches ? term_sums[i] / double(batches) : 0.0;
-    result.tensor_penalties.push_back(std::move(means));
-    std::fill(term_sums.begin(), term_sums.end(), 0.0);
-    batches = 0;
+    result.tensor_penalties.push_back(reg.active(epoch) ? reg.penalty_terms(params)
+                                                        : std::vector<double>(params.size(), 0.0));
     epoch = e.epoch + 1;
     if (config.quiet) return;
     log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",

@@ -55,8 +55,9 @@ struct RunResult {
   double test_accuracy = 0;
   double seconds_per_epoch = 0;    // median of the epochs' training passes
   std::vector<xtgrad::Coverage> coverage;
-  // tensor_penalties[e][i]: epoch e's mean over batches of the penalty on parameter i (coverage
-  // order; 0 when not penalized or before the penalty's start epoch). Sums to history[e].penalty.
+  // tensor_penalties[e][i]: the penalty on parameter i (coverage order) at the end of epoch e,
+  // i.e. with the weights the epoch ended with; 0 when not penalized or before the penalty's
+  // start epoch. (history[e].penalty is the mean over the epoch's batches instead.)
   std::vector<std::vector<double>> tensor_penalties;
   std::vector<xtgrad::SparsityRow> sparsity;
   xtgrad::Tensor first_layer_weights;
