@@ -9,7 +9,8 @@ PKGS=(
   libxtensor-dev libxtensor-blas-dev libopenblas-dev libxsimd-dev xtl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
-  gnuplot-nox graphviz npm ca-certificates
+  gnuplot-nox graphviz doxygen npm ca-certificates
+  clang libclang-rt-14-dev valgrind   # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
   "$@"
 )
 
