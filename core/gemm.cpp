@@ -5,10 +5,34 @@
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
+namespace {
+
+// OpenBLAS's thread count is process-wide. With two threads it splits the weight-gradient
+// shape xᵀ·g (m = in, n = out, small k = batch) badly: 2 threads ran 64x784x200's dW at
+// 96 GFLOP/s against 125 on one (bench_ops, BM_sgemm); and at the seed's sizes a whole
+// training epoch was 10% slower on two threads even with that product on one (waking the
+// second thread costs more than it saves). So extra threads are used only for products of
+// at least kMinThreadedWork multiply-adds and never for Aᵀ with k < 256.
+constexpr double kMinThreadedWork = 32.0 * 1024 * 1024;
+int configured_threads = 1;
+int current_threads = -1;
+
+void use_threads(int threads) {
+  if (threads != current_threads) {
+    openblas_set_num_threads(threads);
+    current_threads = threads;
+  }
+}
+
+}  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Scalar alpha,
           const Scalar* a, const Scalar* b, Scalar beta, Scalar* c) {
   if (m == 0 || n == 0) return;
+  if (configured_threads > 1) {
+    const bool worth_it = double(m) * double(n) * double(k) >= kMinThreadedWork && !(trans_a && k < 256);
+    use_threads(worth_it ? configured_threads : 1);
+  }
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const int lda = static_cast<int>(trans_a ? m : k);
@@ -22,7 +46,10 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 #endif
 }
 
-void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
+void set_blas_threads(int threads) {
+  configured_threads = threads > 0 ? threads : 1;
+  use_threads(configured_threads);
+}
 
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad
