@@ -53,6 +53,7 @@ class Regularizer {
   // Every parameter in `params`, in order, penalized or not, with its coefficients.
   virtual std::vector<Coverage> coverage(const NamedParameters& params) const = 0;
 
+  // Same as penalty(params): `loss = data + reg(model.named_parameters())`.
   Variable operator()(const NamedParameters& params) const { return penalty(params); }
 
   // First epoch (1-based) with the penalty on.
@@ -67,6 +68,7 @@ class Regularizer {
   // The L1 coefficient left to the proximal step (l1 in mode prox, else 0), and the
   // tensors that step applies to.
   virtual double prox_l1() const { return 0; }
+  // The tensors the proximal step applies to (the regularizer's selection).
   virtual Selection prox_selection() const { return Selection(); }
 
  protected:
@@ -83,6 +85,7 @@ class Regularizer {
 // proximal step (mode prox), on from epoch `start`.
 class L1 : public Regularizer {
  public:
+  // Throws std::invalid_argument unless λ is finite and ≥ 0 and start ≥ 1.
   explicit L1(double lambd, Selection selection = {}, L1Mode mode = L1Mode::subgradient,
               std::size_t start = 1);
   Variable penalty(const NamedParameters& params) const override;
@@ -90,9 +93,9 @@ class L1 : public Regularizer {
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
   double prox_l1() const override { return mode_ == L1Mode::prox ? lambd_ : 0.0; }
   Selection prox_selection() const override { return selection_; }
-  double lambd() const { return lambd_; }
-  L1Mode mode() const { return mode_; }
-  const Selection& selection() const { return selection_; }
+  double lambd() const { return lambd_; }                      // λ
+  L1Mode mode() const { return mode_; }                          // subgradient or prox
+  const Selection& selection() const { return selection_; }      // the penalized tensors
 
  private:
   double lambd_;
@@ -103,12 +106,13 @@ class L1 : public Regularizer {
 // ½·λ·Σw² over the selection (the seed's convention); gradient λ·w; on from epoch `start`.
 class L2 : public Regularizer {
  public:
+  // Throws std::invalid_argument unless λ is finite and ≥ 0 and start ≥ 1.
   explicit L2(double lambd, Selection selection = {}, std::size_t start = 1);
   Variable penalty(const NamedParameters& params) const override;
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
-  double lambd() const { return lambd_; }
-  const Selection& selection() const { return selection_; }
+  double lambd() const { return lambd_; }                      // λ
+  const Selection& selection() const { return selection_; }      // the penalized tensors
 
  private:
   double lambd_;
@@ -119,6 +123,7 @@ class L2 : public Regularizer {
 // gradient l2·w and a proximal step for the l1 part; on from epoch `start`.
 class ElasticNet : public Regularizer {
  public:
+  // Throws std::invalid_argument unless both coefficients are finite and ≥ 0 and start ≥ 1.
   ElasticNet(double l1, double l2, Selection selection = {}, L1Mode mode = L1Mode::subgradient,
              std::size_t start = 1);
   Variable penalty(const NamedParameters& params) const override;
@@ -126,10 +131,10 @@ class ElasticNet : public Regularizer {
   std::vector<Coverage> coverage(const NamedParameters& params) const override;
   double prox_l1() const override { return mode_ == L1Mode::prox ? l1_ : 0.0; }
   Selection prox_selection() const override { return selection_; }
-  double l1() const { return l1_; }
-  double l2() const { return l2_; }
-  L1Mode mode() const { return mode_; }
-  const Selection& selection() const { return selection_; }
+  double l1() const { return l1_; }                             // coefficient of Σ|w|
+  double l2() const { return l2_; }                             // coefficient of ½Σw²
+  L1Mode mode() const { return mode_; }                          // subgradient or prox
+  const Selection& selection() const { return selection_; }      // the penalized tensors
 
  private:
   double l1_, l2_;
