@@ -1,6 +1,7 @@
 #include "xtgrad/nn/batches.hpp"
 
 #include <algorithm>
+#include <numeric>
 #include <stdexcept>
 
 #include "xtgrad/core/xt.hpp"
@@ -42,7 +43,9 @@ void BatchIterator::start_epoch() {
   started_ = true;
   position_ = 0;
   if (!shuffle_) return;
-  // Fisher-Yates over the previous order (a fresh uniform permutation either way).
+  // Fisher-Yates from 0..n−1, so an epoch's order depends only on the Rng's state (which a
+  // checkpoint saves), not on the epochs before it.
+  std::iota(order_.begin(), order_.end(), std::size_t{0});
   for (std::size_t i = order_.size() - 1; i > 0; --i) {
     std::uniform_int_distribution<std::size_t> pick(0, i);
     std::swap(order_[i], order_[pick(*rng_)]);

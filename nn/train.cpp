@@ -86,6 +86,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   const bool bar = options.progress_bar && ::isatty(STDERR_FILENO);
   const NamedParameters params = model.named_parameters();
 
+  BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
   // The batch buffers live in two constant leaves that are refilled in place each step.
   Variable x_batch(Tensor{}), y_batch(Tensor{});
   History history;
@@ -94,9 +95,6 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
       throw Interrupted("training interrupted before epoch " + std::to_string(epoch), epoch);
     }
     const auto start = Clock::now();
-    // A new iterator each epoch: its order starts from 0..n−1, so the shuffle depends on the
-    // Rng's state alone (BatchIterator reshuffles its previous order), which a checkpoint keeps.
-    BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
     batches.start_epoch();
     double data_sum = 0, penalty_sum = 0;
     std::size_t batch_index = 0;
