@@ -21,8 +21,9 @@ struct DivergenceError : std::runtime_error {
 // Training was stopped on request (nn::FitOptions::should_stop). `epoch` (1-based) is the
 // epoch that was running; the epochs before it completed.
 struct Interrupted : std::runtime_error {
+  // `what` says where training stopped; `epoch` is the epoch that was running.
   Interrupted(const std::string& what, std::size_t epoch) : std::runtime_error(what), epoch(epoch) {}
-  std::size_t epoch;
+  std::size_t epoch;  // 1-based
 };
 
 }  // namespace xtgrad
