@@ -17,12 +17,13 @@
 // Environment: BLAS threads = $XTGRAD_BENCH_THREADS (default 1). Like the app, main() raises
 // malloc's trim/mmap thresholds so freed buffers are reused instead of returned to the
 // kernel; set XTGRAD_BENCH_DEFAULT_MALLOC=1 to measure glibc's defaults instead.
-#include <malloc.h>
 
 #include <cstdlib>
 #include <string>
 
 #include <benchmark/benchmark.h>
+
+#include "bench_setup.hpp"
 
 #include <xtgrad/core/core.hpp>
 #include <xtgrad/core/gemm.hpp>
@@ -242,23 +243,10 @@ XTGRAD_OP_BENCH(BM_cross_entropy_forward_backward);
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!std::getenv("XTGRAD_BENCH_DEFAULT_MALLOC")) {
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  }
-  const char* threads = std::getenv("XTGRAD_BENCH_THREADS");
-  const int n_threads = threads ? std::atoi(threads) : 1;
-  xtgrad::set_blas_threads(n_threads > 0 ? n_threads : 1);
-
+  const int threads = xtgrad_bench::setup_process();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("blas_threads", std::to_string(n_threads > 0 ? n_threads : 1));
-  benchmark::AddCustomContext("malloc", std::getenv("XTGRAD_BENCH_DEFAULT_MALLOC") ? "glibc defaults"
-                                                                                   : "trim 256 MiB, mmap 64 MiB");
-  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  const char* l2 = std::getenv("OPENBLAS_L2_SIZE");
-  benchmark::AddCustomContext("OPENBLAS_CORETYPE", coretype ? coretype : "(unset)");
-  benchmark::AddCustomContext("OPENBLAS_L2_SIZE", l2 ? l2 : "(unset)");
+  xtgrad_bench::add_context(threads);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

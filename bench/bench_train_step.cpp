@@ -31,6 +31,8 @@
 
 #include <benchmark/benchmark.h>
 
+#include "bench_setup.hpp"
+
 #include <xtgrad/core/core.hpp>
 #include <xtgrad/core/gemm.hpp>
 #include <xtgrad/nn/batches.hpp>
@@ -266,24 +268,11 @@ void trace_one_step(const char* reg) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (!std::getenv("XTGRAD_BENCH_DEFAULT_MALLOC")) {
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
-    mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  }
-  const char* threads = std::getenv("XTGRAD_BENCH_THREADS");
-  const int n_threads = threads && std::atoi(threads) > 0 ? std::atoi(threads) : 1;
-  xtgrad::set_blas_threads(n_threads);
-
+  const int threads = xtgrad_bench::setup_process();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   if (const char* t = std::getenv("XTGRAD_BENCH_TRACE_ALLOCS"); t && std::strcmp(t, "0") != 0) trace_one_step(t);
-  benchmark::AddCustomContext("blas_threads", std::to_string(n_threads));
-  benchmark::AddCustomContext("malloc", std::getenv("XTGRAD_BENCH_DEFAULT_MALLOC") ? "glibc defaults"
-                                                                                   : "trim 256 MiB, mmap 64 MiB");
-  const char* coretype = std::getenv("OPENBLAS_CORETYPE");
-  const char* l2 = std::getenv("OPENBLAS_L2_SIZE");
-  benchmark::AddCustomContext("OPENBLAS_CORETYPE", coretype ? coretype : "(unset)");
-  benchmark::AddCustomContext("OPENBLAS_L2_SIZE", l2 ? l2 : "(unset)");
+  xtgrad_bench::add_context(threads);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

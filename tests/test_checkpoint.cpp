@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/nn/nn.hpp"
@@ -33,12 +34,7 @@ using xtgrad::nn::Module;
 using xtgrad::nn::Optimizer;
 using xtgrad_test::expect_throws_with;
 
-struct Net : Module {
-  Linear fc1, fc2;
-  Net(std::size_t in, std::size_t hidden, std::size_t out, Rng& rng)
-      : fc1(register_module("fc1", Linear(in, hidden, rng))), fc2(register_module("fc2", Linear(hidden, out, rng))) {}
-  Variable forward(const Variable& x) override { return fc2(xtgrad::sigmoid(fc1(x))); }
-};
+using Net = xtgrad_test::SigmoidNet;
 
 // n points in 3-d around one of 3 random centres, one-hot over 3 classes.
 Dataset clusters(std::size_t n, std::uint64_t seed) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fixture_files.hpp"
+#include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/nn/nn.hpp"
 
@@ -26,12 +27,7 @@ using xtgrad::nn::Module;
 using xtgrad_test::expect_tensor_near;
 using xtgrad_test::expect_throws_with;
 
-struct Net : Module {
-  Linear fc1, fc2;
-  Net(std::size_t in, std::size_t hidden, std::size_t out, Rng& rng)
-      : fc1(register_module("fc1", Linear(in, hidden, rng))), fc2(register_module("fc2", Linear(hidden, out, rng))) {}
-  Variable forward(const Variable& x) override { return fc2(xtgrad::sigmoid(fc1(x))); }
-};
+using Net = xtgrad_test::SigmoidNet;
 
 // A fresh folder under the system's temporary directory, removed with the fixture.
 class Serialize : public ::testing::Test {
