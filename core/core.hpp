@@ -1,6 +1,7 @@
-// core: tensors, the graph, backward, no-grad mode, gradient checks, graph export, version.
+// core: tensors, recycled buffers, the graph, backward, no-grad mode, gradient checks, graph export, version.
 #pragma once
 
+#include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/dot_export.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/grad_mode.hpp"

@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "xtgrad/core/buffer_cache.hpp"
+
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
@@ -10,7 +12,7 @@ inline namespace XTGRAD_ABI {
 Node::~Node() {
   // Take over the parents; a parent we hold the last reference to hands its own parents to
   // the worklist before it dies, so no destructor ever runs another one recursively.
-  std::vector<NodePtr> pending = std::move(parents);
+  NodeList pending = std::move(parents);
   while (!pending.empty()) {
     NodePtr node = std::move(pending.back());
     pending.pop_back();
@@ -20,7 +22,11 @@ Node::~Node() {
       node->backward_fn = nullptr;
     }
   }
+  recycle(value);
+  recycle(grad);
 }
+
+NodePtr make_node() { return std::allocate_shared<Node>(SmallBlockAllocator<Node>()); }
 
 void Node::add_to_parent(std::size_t i, Tensor&& contribution) const {
   accumulate_grad(*parents[i], std::move(contribution), op);
@@ -72,10 +78,12 @@ void accumulate_grad(Node& target, Tensor&& contribution, const char* op) {
     }
   }
   if (!target.has_grad) {
+    recycle(target.grad);
     target.grad = std::move(contribution);
     target.has_grad = true;
   } else {
     xt::noalias(target.grad) += contribution;
+    recycle(contribution);
   }
 }
 

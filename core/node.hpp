@@ -1,11 +1,12 @@
 // A node of the computation graph: a value, its gradient, and how to pass the gradient on.
 #pragma once
 
-#include <functional>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "xtgrad/core/backward_fn.hpp"
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
@@ -13,27 +14,31 @@ inline namespace XTGRAD_ABI {
 
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
+// A node's inputs, in recycled small blocks like the node itself.
+using NodeList = std::vector<NodePtr, SmallBlockAllocator<NodePtr>>;
 
-// Reads `self.grad` (complete when called) and adds each parent's share through
-// `self.add_to_parent`. Captures evaluated tensors or shapes by value, never a node.
-using BackwardFn = std::function<void(Node& self)>;
+// A node's BackwardFn (backward_fn.hpp) reads `self.grad` (complete when called) and adds
+// each parent's share through `self.add_to_parent`. It captures evaluated tensors (as
+// SavedTensor) or shapes by value, never a node.
 
 struct Node {
-  Tensor value;
-  Tensor grad;                 // allocated on the first contribution; valid while has_grad
+  Tensor value = Tensor::from_shape({0});
+  Tensor grad = Tensor::from_shape({0});  // storage kept between backward passes; valid while has_grad
   bool has_grad = false;
   bool requires_grad = false;
   bool released = false;       // backward already freed this node's closure and parents
+  std::uint64_t visit_mark = 0;  // the last backward sweep that reached this node
   const char* op = "leaf";     // a string literal: the op that made this node
   std::string name;            // optional label (parameters), shown by to_dot
-  std::vector<NodePtr> parents;
+  NodeList parents;
   BackwardFn backward_fn;      // empty for leaves and constants
 
   Node() = default;
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   // Frees the ancestors it alone owns through a worklist: no recursion, so a chain of any
-  // length is destroyed without growing the stack.
+  // length is destroyed without growing the stack. Value and gradient storage go to the
+  // buffer cache (buffer_cache.hpp).
   ~Node();
 
   // A parameter or constant: no backward closure, and not an interior node already released.
@@ -46,6 +51,9 @@ struct Node {
   // needs no gradient. Throws std::logic_error naming `op` if the shapes cannot broadcast.
   void add_to_parent(std::size_t i, Tensor&& contribution) const;
 };
+
+// A new node from the recycled small blocks (small_blocks.hpp).
+NodePtr make_node();
 
 // target.grad += contribution, reduced over broadcast dimensions to target's shape: the one
 // place where broadcasting is undone. `op` names the op that produced the contribution.

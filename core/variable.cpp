@@ -2,18 +2,19 @@
 
 #include <stdexcept>
 
+#include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
-Variable::Variable(Tensor value, bool requires_grad) : node_(std::make_shared<Node>()) {
+Variable::Variable(Tensor value, bool requires_grad) : node_(make_node()) {
   node_->value = std::move(value);
   node_->requires_grad = requires_grad;
 }
 
-Variable Variable::scalar(Scalar value) { return Variable(Tensor(value)); }
+Variable Variable::scalar(Scalar value) { return Variable(scalar_tensor(value)); }
 
 Variable Variable::parameter(Tensor value, std::string name) {
   Variable v(std::move(value), true);
@@ -74,7 +75,7 @@ const std::string& Variable::name() const { return checked_node("name").name; }
 void Variable::set_name(std::string name) { checked_node("set_name").name = std::move(name); }
 
 Variable make_result(const char* op, Tensor value, std::initializer_list<Variable> inputs, BackwardFn backward) {
-  auto node = std::make_shared<Node>();
+  NodePtr node = make_node();
   node->value = std::move(value);
   node->op = op;
   bool any = false;

@@ -1,5 +1,6 @@
 #include "xtgrad/ops/activations.hpp"
 
+#include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
@@ -24,33 +25,34 @@ Tensor sum_keepdims(const Tensor& x, std::size_t axis) {
 Variable sigmoid(const Variable& x) {
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-  Tensor y = xt::exp(-xt::abs(v));
+  Tensor y = evaluate(xt::exp(-xt::abs(v)));
   xt::noalias(y) = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + y), y / (Scalar(1) + y));
   return make_result("sigmoid", std::move(y), {x}, [](Node& self) {
     // dx = g ⊙ y ⊙ (1 − y)
-    self.add_to_parent(0, self.grad * self.value * (Scalar(1) - self.value));
+    add_expr_to_parent(self, 0, self.grad * self.value * (Scalar(1) - self.value));
   });
 }
 
 Variable tanh(const Variable& x) {
-  return make_result("tanh", xt::tanh(x.value()), {x}, [](Node& self) {
+  return make_result("tanh", evaluate(xt::tanh(x.value())), {x}, [](Node& self) {
     // dx = g ⊙ (1 − y²)
-    self.add_to_parent(0, self.grad * (Scalar(1) - xt::square(self.value)));
+    add_expr_to_parent(self, 0, self.grad * (Scalar(1) - xt::square(self.value)));
   });
 }
 
 Variable relu(const Variable& x) {
   const Tensor& v = x.value();
-  return make_result("relu", xt::where(v <= Scalar(0), Scalar(0), v), {x},
+  return make_result("relu", evaluate(xt::where(v <= Scalar(0), Scalar(0), v)), {x},
                      [](Node& self) {
                        // dx = g ⊙ [x > 0]
-                       self.add_to_parent(0, xt::where(self.parent_value(0) > Scalar(0), self.grad, Scalar(0)));
+                       add_expr_to_parent(self, 0, xt::where(self.parent_value(0) > Scalar(0), self.grad, Scalar(0)));
                      });
 }
 
 Variable affine(const Variable& x, double slope, double intercept) {
   const Scalar a = static_cast<Scalar>(slope), b = static_cast<Scalar>(intercept);
-  return make_result("affine", a * x.value() + b, {x}, [a](Node& self) { self.add_to_parent(0, a * self.grad); });
+  return make_result("affine", evaluate(a * x.value() + b), {x},
+                     [a](Node& self) { add_expr_to_parent(self, 0, a * self.grad); });
 }
 
 Variable softmax(const Variable& x, int axis) {
@@ -63,7 +65,7 @@ Variable softmax(const Variable& x, int axis) {
     // dx = y ⊙ (g − Σ_axis g ⊙ y)
     const Tensor& y = self.value;
     const Tensor gy = sum_keepdims(self.grad * y, ax);
-    self.add_to_parent(0, y * (self.grad - gy));
+    add_expr_to_parent(self, 0, y * (self.grad - gy));
   });
 }
 
@@ -76,7 +78,7 @@ Variable log_softmax(const Variable& x, int axis) {
   return make_result("log_softmax", std::move(shifted), {x}, [ax](Node& self) {
     // dx = g − softmax(x) ⊙ Σ_axis g, with softmax(x) = e^y
     const Tensor gs = sum_keepdims(self.grad, ax);
-    self.add_to_parent(0, self.grad - xt::exp(self.value) * gs);
+    add_expr_to_parent(self, 0, self.grad - xt::exp(self.value) * gs);
   });
 }
 

@@ -11,12 +11,6 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-// Storage for a gemm output written with β = 0 (contents unspecified until then).
-Tensor uninitialized_matrix(std::size_t rows, std::size_t cols) {
-  Tensor t = Tensor::from_shape({rows, cols});
-  return t;
-}
-
 // d(x·W) for g = dL/d(xW) : (n, out); x : (n, in); W : (in, out). Shared by matmul and linear.
 void matmul_backward(Node& self, const Tensor& g) {
   const Tensor& x = self.parent_value(0);
@@ -25,12 +19,12 @@ void matmul_backward(Node& self, const Tensor& g) {
   Scalar beta = 0;
   if (self.parent_requires_grad(0)) {
     // dx (+)= g·Wᵀ : (n, in), written into x's gradient storage
-    Scalar* dx = gemm_grad_target(self, 0, beta);
+    Scalar* dx = grad_target(self, 0, beta);
     gemm(false, true, n, in, out, 1, g.data(), w.data(), beta, dx);
   }
   if (self.parent_requires_grad(1)) {
     // dW (+)= xᵀ·g : (in, out), written into W's gradient storage
-    Scalar* dw = gemm_grad_target(self, 1, beta);
+    Scalar* dw = grad_target(self, 1, beta);
     gemm(true, false, in, out, n, 1, x.data(), g.data(), beta, dw);
   }
 }
@@ -53,7 +47,7 @@ Variable matmul(const Variable& a, const Variable& b) {
   const Tensor& bv = b.value();
   check_matmul("matmul", av, bv);
   const std::size_t m = av.shape()[0], k = av.shape()[1], n = bv.shape()[1];
-  Tensor out = uninitialized_matrix(m, n);
+  Tensor out = empty_tensor({m, n});
   gemm(false, false, m, n, k, 1, av.data(), bv.data(), 0, out.data());
   return make_result("matmul", std::move(out), {a, b}, [](Node& self) { matmul_backward(self, self.grad); });
 }
@@ -71,7 +65,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
                                 std::to_string(out) + ") for weight " + shape_str(wv) + ", got " + shape_str(bv));
   }
   // y = 1·x·W + 1·b (each row of y starts as b)
-  Tensor y = uninitialized_matrix(n, out);
+  Tensor y = empty_tensor({n, out});
   for (std::size_t r = 0; r < n; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
   gemm(false, false, n, out, in, 1, xv.data(), wv.data(), 1, y.data());
   return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
@@ -81,7 +75,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
       const Tensor& g = self.grad;
       const std::size_t rows = g.shape()[0], cols = g.shape()[1];
       Scalar beta = 0;
-      Scalar* db = gemm_grad_target(self, 2, beta);
+      Scalar* db = grad_target(self, 2, beta);
       if (beta == 0) std::fill(db, db + cols, Scalar(0));
       for (std::size_t r = 0; r < rows; ++r) {
         const Scalar* gr = g.data() + r * cols;
@@ -92,11 +86,8 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 }
 
 Variable transpose(const Variable& x) {
-  Tensor t = xt::transpose(x.value());
-  return make_result("transpose", std::move(t), {x}, [](Node& self) {
-    Tensor g = xt::transpose(self.grad);
-    self.add_to_parent(0, std::move(g));
-  });
+  return make_result("transpose", evaluate(xt::transpose(x.value())), {x},
+                     [](Node& self) { add_expr_to_parent(self, 0, xt::transpose(self.grad)); });
 }
 
 Variable reshape(const Variable& x, const Shape& shape) {
@@ -105,13 +96,19 @@ Variable reshape(const Variable& x, const Shape& shape) {
                                 " elements) as " + shape_str(shape) + " (" + std::to_string(element_count(shape)) +
                                 " elements)");
   }
-  Tensor t = x.value();
-  t.reshape(shape);
-  const Shape in_shape = x.shape();
-  return make_result("reshape", std::move(t), {x}, [in_shape](Node& self) {
-    Tensor g = self.grad;
-    g.reshape(in_shape);
-    self.add_to_parent(0, std::move(g));
+  Tensor t = empty_tensor(shape);
+  std::copy(x.value().data(), x.value().data() + x.size(), t.data());
+  return make_result("reshape", std::move(t), {x}, [](Node& self) {
+    // dx = g read in x's shape (same elements, same order)
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    const Scalar* g = self.grad.data();
+    const std::size_t n = self.grad.size();
+    if (beta == 0) {
+      std::copy(g, g + n, dx);
+    } else {
+      for (std::size_t k = 0; k < n; ++k) dx[k] += g[k];
+    }
   });
 }
 

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
@@ -10,21 +11,35 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-// Row-wise log-softmax of z (n, c) into a new (n, c) tensor, max-shifted.
-Tensor row_log_softmax(const Tensor& z) {
+// Row-wise softmax of z (n, c), max-shifted: p = e^(z − m) / s and log p = z − m − log s,
+// with m the row maximum and s = Σ_c e^(z − m) summed in double.
+struct RowSoftmax {
+  Tensor p;
+  Tensor log_p;
+};
+RowSoftmax row_softmax(const Tensor& z) {
   const std::size_t n = z.shape()[0], c = z.shape()[1];
-  Tensor out = Tensor::from_shape({n, c});
-  for (std::size_t i = 0; i < n; ++i) {
+  RowSoftmax r{empty_like(z), empty_like(z)};
+  for (std::size_t i = 0; i < n; ++i) {  // log_p holds z − m for now
     const Scalar* zi = z.data() + i * c;
-    Scalar* oi = out.data() + i * c;
+    Scalar* li = r.log_p.data() + i * c;
     Scalar m = zi[0];
     for (std::size_t j = 1; j < c; ++j) m = zi[j] > m ? zi[j] : m;
-    double s = 0;
-    for (std::size_t j = 0; j < c; ++j) s += std::exp(double(zi[j] - m));
-    const Scalar lse = m + static_cast<Scalar>(std::log(s));
-    for (std::size_t j = 0; j < c; ++j) oi[j] = zi[j] - lse;
+    for (std::size_t j = 0; j < c; ++j) li[j] = zi[j] - m;
   }
-  return out;
+  xt::noalias(r.p) = xt::exp(r.log_p);  // vectorised
+  for (std::size_t i = 0; i < n; ++i) {
+    Scalar* pi = r.p.data() + i * c;
+    Scalar* li = r.log_p.data() + i * c;
+    double s = 0;
+    for (std::size_t j = 0; j < c; ++j) s += double(pi[j]);
+    const Scalar log_s = static_cast<Scalar>(std::log(s)), inv_s = static_cast<Scalar>(1.0 / s);
+    for (std::size_t j = 0; j < c; ++j) {
+      pi[j] *= inv_s;
+      li[j] -= log_s;
+    }
+  }
+  return r;
 }
 
 void check_logits(const char* op, const Tensor& z) {
@@ -41,21 +56,32 @@ Variable cross_entropy(const Variable& logits, const Variable& targets) {
   const Tensor& y = targets.value();
   check_logits("cross_entropy", z);
   check_same_shape("cross_entropy", z, y, "logits", "targets");
-  const std::size_t n = z.shape()[0];
-  Tensor log_p = row_log_softmax(z);
+  const std::size_t n = z.shape()[0], c = z.shape()[1];
+  RowSoftmax sm = row_softmax(z);
   double total = 0;
-  for (std::size_t i = 0; i < z.size(); ++i) total -= double(y.data()[i]) * double(log_p.data()[i]);
-  Tensor loss(static_cast<Scalar>(total / double(n)));
-  return make_result("cross_entropy", std::move(loss), {logits, targets}, [log_p = std::move(log_p), n](Node& self) {
+  for (std::size_t i = 0; i < z.size(); ++i) total -= double(y.data()[i]) * double(sm.log_p.data()[i]);
+  return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits, targets},
+                     [p = SavedTensor(std::move(sm.p)), log_p = SavedTensor(std::move(sm.log_p)), n, c](Node& self) {
     const Scalar g = self.grad.data()[0] / static_cast<Scalar>(n);
     const Tensor& y = self.parent_value(1);
     if (self.parent_requires_grad(0)) {
-      // dz = g·(p ⊙ Σ_c y − y) : (n, c)
-      const Tensor row_mass = xt::sum(y, {1}, xt::keep_dims | xt::evaluation_strategy::immediate);
-      self.add_to_parent(0, g * (xt::exp(log_p) * row_mass - y));
+      // dz = g·(p ⊙ Σ_c y − y) : (n, c), row by row
+      Scalar beta = 0;
+      Scalar* dz = grad_target(self, 0, beta);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Scalar* yi = y.data() + i * c;
+        const Scalar* pi = p.get().data() + i * c;
+        Scalar* di = dz + i * c;
+        Scalar mass = 0;
+        for (std::size_t j = 0; j < c; ++j) mass += yi[j];
+        for (std::size_t j = 0; j < c; ++j) {
+          const Scalar d = g * (pi[j] * mass - yi[j]);
+          di[j] = beta == 0 ? d : di[j] + d;
+        }
+      }
     }
     // dy = −g·log p : (n, c)
-    if (self.parent_requires_grad(1)) self.add_to_parent(1, -g * log_p);
+    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -g * log_p.get());
   });
 }
 
@@ -73,17 +99,18 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                                   std::to_string(i) + " is out of range for logits of shape " + shape_str(z));
     }
   }
-  Tensor log_p = row_log_softmax(z);
+  RowSoftmax sm = row_softmax(z);
   double total = 0;
-  for (std::size_t i = 0; i < n; ++i) total -= double(log_p.data()[i * c + labels[i]]);
-  Tensor loss(static_cast<Scalar>(total / double(n)));
-  return make_result("cross_entropy", std::move(loss), {logits}, [log_p = std::move(log_p), labels, n, c](Node& self) {
+  for (std::size_t i = 0; i < n; ++i) total -= double(sm.log_p.data()[i * c + labels[i]]);
+  recycle(sm.log_p);
+  return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits},
+                     [p = SavedTensor(std::move(sm.p)), labels, n, c](Node& self) {
     // dz = (p − onehot(labels))·g/n : (n, c)
+    if (!self.parent_requires_grad(0)) return;
     const Scalar g = self.grad.data()[0] / static_cast<Scalar>(n);
-    Tensor dz = xt::exp(log_p);
-    for (std::size_t i = 0; i < n; ++i) dz.data()[i * c + labels[i]] -= Scalar(1);
-    dz *= g;
-    self.add_to_parent(0, std::move(dz));
+    add_expr_to_parent(self, 0, g * p.get());
+    Scalar* dz = self.parents[0]->grad.data();
+    for (std::size_t i = 0; i < n; ++i) dz[i * c + labels[i]] -= g;
   });
 }
 
@@ -92,16 +119,16 @@ Variable mse(const Variable& prediction, const Variable& target) {
   const Tensor& t = target.value();
   check_same_shape("mse", p, t, "prediction", "target");
   if (p.size() == 0) throw std::invalid_argument("mse: empty inputs of shape " + shape_str(p));
-  const Tensor diff = p - t;
+  Tensor diff = evaluate(p - t);
   double total = 0;
   for (std::size_t i = 0; i < diff.size(); ++i) total += double(diff.data()[i]) * double(diff.data()[i]);
   const std::size_t count = diff.size();
-  Tensor loss(static_cast<Scalar>(total / double(count)));
-  return make_result("mse", std::move(loss), {prediction, target}, [diff, count](Node& self) {
+  Tensor loss = scalar_tensor(static_cast<Scalar>(total / double(count)));
+  return make_result("mse", std::move(loss), {prediction, target}, [diff = SavedTensor(std::move(diff)), count](Node& self) {
     // dp = 2g(p − t)/N, dt = −dp
     const Scalar k = Scalar(2) * self.grad.data()[0] / static_cast<Scalar>(count);
-    if (self.parent_requires_grad(0)) self.add_to_parent(0, k * diff);
-    if (self.parent_requires_grad(1)) self.add_to_parent(1, -k * diff);
+    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, k * diff.get());
+    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -k * diff.get());
   });
 }
 

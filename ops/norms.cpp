@@ -27,7 +27,7 @@ double sum_of(const Tensor& v, F f) {
 
 Variable l1(const Variable& w) {
   const double total = sum_of(w.value(), [](double x) { return std::abs(x); });
-  return make_result("l1", Tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
+  return make_result("l1", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = g·sign(w) : shape of w
     add_expr_to_parent(self, 0, self.grad.data()[0] * xt::sign(self.parent_value(0)));
   });
@@ -35,7 +35,7 @@ Variable l1(const Variable& w) {
 
 Variable squared_l2(const Variable& w) {
   const double total = sum_of(w.value(), [](double x) { return x * x; });
-  return make_result("squared_l2", Tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
+  return make_result("squared_l2", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = 2g·w : shape of w
     add_expr_to_parent(self, 0, (Scalar(2) * self.grad.data()[0]) * self.parent_value(0));
   });

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
@@ -24,13 +25,18 @@ Variable reduce_all(const char* op, const Variable& x, bool average) {
   double total = 0;  // accumulate in double: a float sum of 2e7 ones is 1.67e7
   for (std::size_t i = 0; i < n; ++i) total += v.data()[i];
   const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(n) : Scalar(1);
-  Tensor result(static_cast<Scalar>(average ? total / double(n) : total));
-  const Shape in_shape = shape_of(v);
-  return make_result(op, std::move(result), {x}, [in_shape, scale](Node& self) {
+  Tensor result = scalar_tensor(static_cast<Scalar>(average ? total / double(n) : total));
+  return make_result(op, std::move(result), {x}, [scale](Node& self) {
     // dx = g (or g / n) at every element
-    Tensor dx = Tensor::from_shape(in_shape);
-    dx.fill(self.grad.data()[0] * scale);
-    self.add_to_parent(0, std::move(dx));
+    const Scalar g = self.grad.data()[0] * scale;
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    const std::size_t count = self.parent_value(0).size();
+    if (beta == 0) {
+      std::fill(dx, dx + count, g);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) dx[k] += g;
+    }
   });
 }
 

@@ -1,28 +1,46 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
-Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
-  const std::size_t ra = a.dimension(), rb = b.dimension(), r = std::max(ra, rb);
-  Shape out(r);
+namespace {
+
+// Extent k (counted from the left of the r-d broadcast shape) of x, 1 where x has no such axis.
+std::size_t extent(const Tensor& x, std::size_t k, std::size_t r) {
+  const std::size_t rx = x.dimension();
+  return k + rx >= r ? x.shape()[k + rx - r] : 1;
+}
+
+}  // namespace
+
+void check_broadcastable(const char* op, const Tensor& a, const Tensor& b) {
+  const std::size_t r = std::max(a.dimension(), b.dimension());
   for (std::size_t k = 0; k < r; ++k) {
-    const std::size_t da = k + ra >= r ? a.shape()[k + ra - r] : 1;
-    const std::size_t db = k + rb >= r ? b.shape()[k + rb - r] : 1;
+    const std::size_t da = extent(a, k, r), db = extent(b, k, r);
     if (da != db && da != 1 && db != 1) {
       throw std::invalid_argument(std::string(op) + ": shapes " + shape_str(a) + " and " + shape_str(b) +
                                   " do not broadcast");
     }
+  }
+}
+
+Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b) {
+  check_broadcastable(op, a, b);
+  const std::size_t r = std::max(a.dimension(), b.dimension());
+  Shape out(r);
+  for (std::size_t k = 0; k < r; ++k) {
+    const std::size_t da = extent(a, k, r), db = extent(b, k, r);
     out[k] = da == 1 ? db : da;
   }
   return out;
 }
 
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b, const char* a_name, const char* b_name) {
-  if (shape_of(a) != shape_of(b)) {
+  if (!(a.shape() == b.shape())) {
     throw std::invalid_argument(std::string(op) + ": shapes differ: " + a_name + " " + shape_str(a) + ", " +
                                 b_name + " " + shape_str(b));
   }

@@ -11,6 +11,8 @@ inline namespace XTGRAD_ABI {
 
 // Numpy broadcast shape of a and b; throws "op: shapes (2, 3) and (4,) do not broadcast".
 Shape broadcast_shape(const char* op, const Tensor& a, const Tensor& b);
+// The same check without building the shape (no allocation: the ops run it every step).
+void check_broadcastable(const char* op, const Tensor& a, const Tensor& b);
 // Throws unless a and b have exactly the same shape.
 void check_same_shape(const char* op, const Tensor& a, const Tensor& b, const char* a_name = "lhs",
                       const char* b_name = "rhs");

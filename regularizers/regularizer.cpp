@@ -34,25 +34,27 @@ void check_defined(const char* who, const NamedParameters& params) {
   }
 }
 
-// The selected tensors, each once even if listed under two names (shared weights).
-std::vector<Variable> selected(const char* who, const NamedParameters& params,
-                               const Selection& selection) {
-  check_defined(who, params);
-  std::vector<Variable> chosen;
-  std::unordered_set<const Node*> seen;
-  for (const auto& [name, param] : params) {
-    if (selection.selects(name, param) && seen.insert(param.node().get()).second) {
-      chosen.push_back(param);
-    }
+// Whether params[i] is selected and is the first selected entry for its tensor (a tensor
+// listed under two names, a shared weight, counts once). Quadratic in the number of
+// parameters, which stays small, and free of allocation: the penalty is built every step.
+bool first_selected(const NamedParameters& params, std::size_t i, const Selection& selection) {
+  if (!selection.selects(params[i].first, params[i].second)) return false;
+  const Node* node = params[i].second.node().get();
+  for (std::size_t j = 0; j < i; ++j) {
+    if (params[j].second.node().get() == node && selection.selects(params[j].first, params[j].second)) return false;
   }
-  return chosen;
+  return true;
 }
 
-// Σₜ f(wₜ) as a chain of add nodes; empty → undefined.
+// Σₜ f(wₜ) over the selected tensors as a chain of add nodes; none selected → undefined.
 template <class F>
-Variable sum_over(const std::vector<Variable>& tensors, F f) {
+Variable sum_over(const NamedParameters& params, const Selection& selection, F f) {
   Variable total;
-  for (const auto& w : tensors) total = total.defined() ? total + f(w) : f(w);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!first_selected(params, i, selection)) continue;
+    Variable term = f(params[i].second);
+    total = total.defined() ? total + term : term;
+  }
   return total;
 }
 
@@ -61,11 +63,12 @@ Variable sum_over(const std::vector<Variable>& tensors, F f) {
 Variable elastic_penalty(const char* who, const NamedParameters& params,
                          const Selection& selection, double l1_coef, double l2_coef,
                          L1Mode mode) {
-  const auto tensors = selected(who, params, selection);
+  check_defined(who, params);
   Variable total;
-  if (!tensors.empty() && l1_coef != 0) {
-    auto l1_term = [&] {
-      return sum_over(tensors, [](const Variable& w) { return l1(w); }) * l1_coef;
+  if (l1_coef != 0) {
+    auto l1_term = [&]() -> Variable {
+      Variable sum = sum_over(params, selection, [](const Variable& w) { return l1(w); });
+      return sum.defined() ? sum * l1_coef : sum;
     };
     if (mode == L1Mode::prox) {
       NoGrad no_grad;
@@ -74,10 +77,12 @@ Variable elastic_penalty(const char* who, const NamedParameters& params,
       total = l1_term();
     }
   }
-  if (!tensors.empty() && l2_coef != 0) {
-    Variable term = sum_over(tensors, [](const Variable& w) { return squared_l2(w); }) *
-                    (0.5 * l2_coef);
-    total = total.defined() ? total + term : term;
+  if (l2_coef != 0) {
+    Variable sum = sum_over(params, selection, [](const Variable& w) { return squared_l2(w); });
+    if (sum.defined()) {
+      Variable term = sum * (0.5 * l2_coef);
+      total = total.defined() ? total + term : term;
+    }
   }
   return total.defined() ? total : Variable::scalar(0);
 }
