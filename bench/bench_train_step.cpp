@@ -9,10 +9,7 @@
 //                   backward, zero_grad + step); the batch copy is in allocs only;
 //   minflt          minor page faults (fresh pages: ~12 µs each on this VM).
 //
-// The counter interposes the malloc family (malloc, calloc, realloc, posix_memalign,
-// aligned_alloc, memalign, valloc) for the whole program, so it sees xtensor's
-// posix_memalign'd buffers and every operator new, in this program and in the shared
-// libraries it loads. It forwards to glibc's __libc_* entry points, so mallopt still applies.
+// The counter (malloc_counter.hpp) interposes the whole malloc family for this program.
 //
 // XTGRAD_BENCH_TRACE_ALLOCS=none|l2|l1 (1 = none) additionally prints the size of every
 // allocation of one step with that penalty, in order and by phase, before the benchmarks run.
@@ -20,8 +17,6 @@
 #include <malloc.h>
 #include <sys/resource.h>
 
-#include <atomic>
-#include <cerrno>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -43,77 +38,11 @@
 
 #include "experiment.hpp"  // mnist_app::TwoLayerNet
 
-// ---- the allocation counter ---------------------------------------------------------------
-
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void __libc_free(void*);
-}
+#include "malloc_counter.hpp"  // defines malloc & co. for this program
 
 namespace {
 
-std::atomic<bool> g_counting{false};
-std::atomic<std::uint64_t> g_allocs{0}, g_bytes{0};
-
-// Optional trace of one step: sizes in order (fixed storage: the hook must not allocate).
-constexpr std::size_t kTraceCapacity = 4096;
-std::atomic<bool> g_tracing{false};
-std::size_t g_trace[kTraceCapacity];
-std::atomic<std::size_t> g_trace_len{0};
-
-inline void note_alloc(std::size_t bytes) {
-  if (!g_counting.load(std::memory_order_relaxed)) return;
-  g_allocs.fetch_add(1, std::memory_order_relaxed);
-  g_bytes.fetch_add(bytes, std::memory_order_relaxed);
-  if (g_tracing.load(std::memory_order_relaxed)) {
-    const std::size_t i = g_trace_len.fetch_add(1, std::memory_order_relaxed);
-    if (i < kTraceCapacity) g_trace[i] = bytes;
-  }
-}
-
-}  // namespace
-
-extern "C" {
-void* malloc(std::size_t size) {
-  note_alloc(size);
-  return __libc_malloc(size);
-}
-void free(void* p) { __libc_free(p); }
-void* calloc(std::size_t n, std::size_t size) {
-  note_alloc(n * size);
-  return __libc_calloc(n, size);
-}
-void* realloc(void* p, std::size_t size) {
-  note_alloc(size);
-  return __libc_realloc(p, size);
-}
-void* memalign(std::size_t alignment, std::size_t size) {
-  note_alloc(size);
-  return __libc_memalign(alignment, size);
-}
-void* aligned_alloc(std::size_t alignment, std::size_t size) {
-  note_alloc(size);
-  return __libc_memalign(alignment, size);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t size) {
-  if (alignment < sizeof(void*) || (alignment & (alignment - 1)) != 0) return EINVAL;
-  note_alloc(size);
-  void* p = __libc_memalign(alignment, size);
-  if (!p) return ENOMEM;
-  *out = p;
-  return 0;
-}
-void* valloc(std::size_t size) {
-  note_alloc(size);
-  return __libc_memalign(4096, size);
-}
-}
-
-namespace {
-
+using namespace malloc_counter;
 using xtgrad::Scalar;
 using xtgrad::Tensor;
 using xtgrad::Variable;

@@ -6,6 +6,8 @@
 // a backward closure that reads the output's gradient (self.grad, complete when called) and
 // adds each input's share with self.add_to_parent(i, ...). The closure captures evaluated
 // tensors or plain values by value, never the Variables (that would keep the graph alive).
+// Buffers from empty_tensor and tensors kept as SavedTensor are recycled from one training
+// step to the next instead of allocated again (core/buffer_cache.hpp).
 #include <xtgrad/xtgrad.hpp>
 
 #include <algorithm>
@@ -19,18 +21,18 @@ using namespace xtgrad;
 // so that it never overflows. Its derivative is the logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
 Variable softplus(const Variable& x) {
   const Tensor& v = x.value();
-  Tensor y = Tensor::from_shape(v.shape());
-  Tensor slope = Tensor::from_shape(v.shape());  // σ(x), kept for the backward pass
+  Tensor y = empty_like(v);
+  Tensor slope = empty_like(v);  // σ(x), kept for the backward pass
   for (std::size_t i = 0; i < v.size(); ++i) {
     const Scalar xi = v.data()[i];
     const Scalar e = std::exp(-std::abs(xi));  // in (0, 1]
     y.data()[i] = std::max(xi, Scalar(0)) + std::log1p(e);
     slope.data()[i] = xi >= 0 ? 1 / (1 + e) : e / (1 + e);
   }
-  return make_result("softplus", std::move(y), {x}, [slope = std::move(slope)](Node& self) {
+  return make_result("softplus", std::move(y), {x}, [slope = SavedTensor(std::move(slope))](Node& self) {
     // dx = g ⊙ σ(x) : same shape as x
-    Tensor dx = self.grad;
-    for (std::size_t i = 0; i < dx.size(); ++i) dx.data()[i] *= slope.data()[i];
+    Tensor dx = empty_like(self.grad);
+    for (std::size_t i = 0; i < dx.size(); ++i) dx.data()[i] = self.grad.data()[i] * slope.get().data()[i];
     self.add_to_parent(0, std::move(dx));
   });
 }

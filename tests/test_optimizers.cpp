@@ -15,41 +15,7 @@
 #include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/ops/ops.hpp"
 
-// ---- Allocation counting: this executable's malloc/posix_memalign forward to glibc's and
-// count while `counting` is set (xtensor's buffers come from posix_memalign, operator new
-// from malloc). Not under sanitizers, which interpose these themselves.
-#if defined(__SANITIZE_ADDRESS__)
-#define XTGRAD_TEST_COUNT_ALLOCATIONS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define XTGRAD_TEST_COUNT_ALLOCATIONS 0
-#endif
-#endif
-#ifndef XTGRAD_TEST_COUNT_ALLOCATIONS
-#define XTGRAD_TEST_COUNT_ALLOCATIONS 1
-#endif
-
-#if XTGRAD_TEST_COUNT_ALLOCATIONS
-namespace {
-bool counting = false;
-std::size_t allocations = 0;
-}  // namespace
-extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void* malloc(std::size_t n) {
-  if (counting) ++allocations;
-  return __libc_malloc(n);
-}
-int posix_memalign(void** out, std::size_t alignment, std::size_t n) {
-  if (counting) ++allocations;
-  void* p = __libc_memalign(alignment, n);
-  if (!p && n) return 12;  // ENOMEM
-  *out = p;
-  return 0;
-}
-}
-#endif
+#include "malloc_counter.hpp"  // counts this program's heap allocations
 
 namespace {
 
@@ -444,26 +410,28 @@ TEST(Optimizers, ParameterListIsChecked) {
   expect_throws_with<std::invalid_argument>([&] { Adam({{"a", Variable()}}, 0.1); }, {"Adam", "'a'", "empty"});
 }
 
-#if XTGRAD_TEST_COUNT_ALLOCATIONS
+#if MALLOC_COUNTER_AVAILABLE
 TEST(Optimizers, StepAllocatesNothingAfterTheFirst) {
+  using malloc_counter::g_allocs;
+  using malloc_counter::g_counting;
   // The counter sees xtensor's allocations (else the test below would prove nothing).
-  allocations = 0;
-  counting = true;
+  std::uint64_t before = g_allocs;
+  g_counting = true;
   const Tensor copy = weight0;
-  counting = false;
-  ASSERT_GE(allocations, 1u);
+  g_counting = false;
+  ASSERT_GE(g_allocs - before, 1u);
   for (const auto& [kind, make] : every_kind()) {
     SCOPED_TRACE(kind);
     NamedParameters params = two_params(weight0, bias0);
     auto opt = make(params);
     set_grads(params, 0);
     opt->step();  // allocates the state
-    allocations = 0;
-    counting = true;
+    before = g_allocs;
+    g_counting = true;
     opt->step();
     opt->step();
-    counting = false;
-    EXPECT_EQ(allocations, 0u);
+    g_counting = false;
+    EXPECT_EQ(g_allocs - before, 0u);
   }
 }
 #else

@@ -1,0 +1,184 @@
+// The buffer cache, the small-block free lists and BackwardFn: storage is reused, shapes
+// come out right, limits hold, and closures are destroyed exactly once.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <utility>
+
+#include "test_util.hpp"
+#include "xtgrad/core/buffer_cache.hpp"
+#include "xtgrad/core/core.hpp"
+#include "xtgrad/ops/ops.hpp"
+
+namespace xtgrad {
+namespace {
+
+using xtgrad_test::expect_values;
+using xtgrad_test::make_tensor;
+
+// Each test starts from an empty cache with the default limit.
+class BufferCache : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    set_buffer_cache_limit(kDefaultLimit);
+    release_cached_buffers();
+  }
+  void TearDown() override {
+    set_buffer_cache_limit(kDefaultLimit);
+    release_cached_buffers();
+  }
+  static constexpr std::size_t kDefaultLimit = std::size_t(256) << 20;
+};
+
+TEST_F(BufferCache, RecycledStorageComesBackReshaped) {
+  Tensor a = empty_tensor({6, 4});
+  const Scalar* storage = a.data();
+  recycle(a);
+  EXPECT_EQ(a.size(), 0u);  // left empty, not dangling
+  EXPECT_EQ(buffer_cache_stats().buffers, 1u);
+  EXPECT_EQ(buffer_cache_stats().bytes, 24 * sizeof(Scalar));
+  const std::size_t hits = buffer_cache_stats().hits;
+  Tensor b = empty_tensor({2, 3, 4});  // same element count, other shape
+  EXPECT_EQ(b.data(), storage);
+  ASSERT_EQ(b.dimension(), 3u);
+  EXPECT_EQ(b.shape()[0], 2u);
+  EXPECT_EQ(b.shape()[1], 3u);
+  EXPECT_EQ(b.shape()[2], 4u);
+  EXPECT_EQ(buffer_cache_stats().hits, hits + 1);
+  EXPECT_EQ(buffer_cache_stats().buffers, 0u);
+}
+
+TEST_F(BufferCache, OtherElementCountsAllocateAfresh) {
+  Tensor a = empty_tensor({5});
+  recycle(a);
+  const std::size_t misses = buffer_cache_stats().misses;
+  Tensor b = empty_tensor({6});
+  EXPECT_EQ(buffer_cache_stats().misses, misses + 1);
+  EXPECT_EQ(buffer_cache_stats().buffers, 1u);  // the 5-element buffer waits
+  EXPECT_EQ(b.size(), 6u);
+}
+
+TEST_F(BufferCache, ScalarTensorIsZeroDimensional) {
+  const Tensor s = scalar_tensor(2.5);
+  EXPECT_EQ(s.dimension(), 0u);
+  EXPECT_EQ(s.size(), 1u);
+  EXPECT_EQ(s(), 2.5);
+}
+
+TEST_F(BufferCache, LimitDropsTheOldestAndZeroTurnsItOff) {
+  set_buffer_cache_limit(10 * sizeof(Scalar));
+  Tensor a = empty_tensor({4}), b = empty_tensor({4}), c = empty_tensor({4});
+  recycle(a);
+  recycle(b);
+  EXPECT_EQ(buffer_cache_stats().buffers, 2u);
+  recycle(c);  // 12 elements would exceed 10: the oldest goes
+  EXPECT_EQ(buffer_cache_stats().buffers, 2u);
+  EXPECT_EQ(buffer_cache_stats().bytes, 8 * sizeof(Scalar));
+  Tensor big = empty_tensor({11});
+  recycle(big);  // larger than the limit on its own: freed
+  EXPECT_EQ(buffer_cache_stats().buffers, 2u);
+  set_buffer_cache_limit(0);
+  EXPECT_EQ(buffer_cache_stats().buffers, 0u);
+  Tensor d = empty_tensor({4});
+  recycle(d);
+  EXPECT_EQ(buffer_cache_stats().buffers, 0u);
+}
+
+TEST_F(BufferCache, SavedTensorRecyclesWhenDestroyed) {
+  {
+    SavedTensor saved(empty_tensor({3, 3}));
+    EXPECT_EQ(saved.get().size(), 9u);
+    EXPECT_EQ(buffer_cache_stats().buffers, 0u);
+  }
+  EXPECT_EQ(buffer_cache_stats().buffers, 1u);
+}
+
+TEST_F(BufferCache, FreedGraphFeedsTheNextStep) {
+  const Variable w = Variable::parameter(make_tensor({3, 2}, {1, 2, 3, 4, 5, 6}));
+  const Variable x(make_tensor({4, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1}));
+  auto step = [&] { sum(sigmoid(matmul(x, w))).backward(); };
+  step();  // first step: allocates
+  const BufferCacheStats before = buffer_cache_stats();
+  step();
+  const BufferCacheStats after = buffer_cache_stats();
+  EXPECT_GT(after.hits, before.hits);
+  EXPECT_EQ(after.misses, before.misses);  // every tensor of the second step was recycled
+}
+
+TEST_F(BufferCache, RecycledBuffersDoNotLeakOldValuesIntoResults) {
+  // A buffer comes back with stale contents; every op must overwrite all of it.
+  Tensor junk = empty_tensor({2, 2});
+  junk.fill(1e30);
+  recycle(junk);
+  const Variable a = Variable::parameter(make_tensor({2, 2}, {1, 2, 3, 4}));
+  Variable y = a + a;
+  expect_values(y.value(), {2, 2}, {2, 4, 6, 8});
+}
+
+// ---- small blocks and BackwardFn ------------------------------------------------------------
+
+TEST(SmallBlocks, AFreedBlockIsHandedOutAgain) {
+  void* a = allocate_small_block(100);
+  free_small_block(a, 100);
+  void* b = allocate_small_block(120);  // same 64-byte class (65..128)
+  EXPECT_EQ(a, b);
+  free_small_block(b, 120);
+  void* big = allocate_small_block(5000);  // beyond the classes: operator new
+  ASSERT_NE(big, nullptr);
+  free_small_block(big, 5000);
+}
+
+// Counts live instances so a closure's captures can be checked for exactly-once destruction.
+struct Tracked {
+  static int live;
+  Tracked() { ++live; }
+  Tracked(const Tracked&) { ++live; }
+  Tracked(Tracked&&) noexcept { ++live; }
+  ~Tracked() { --live; }
+};
+int Tracked::live = 0;
+
+TEST(BackwardFnTest, CallsMovesAndDestroysItsClosureOnce) {
+  int calls = 0;
+  {
+    BackwardFn f = [t = Tracked(), &calls](Node&) { ++calls; };
+    EXPECT_TRUE(static_cast<bool>(f));
+    EXPECT_EQ(Tracked::live, 1);
+    Node n;
+    f(n);
+    BackwardFn g = std::move(f);
+    EXPECT_FALSE(static_cast<bool>(f));
+    g(n);
+    EXPECT_EQ(calls, 2);
+    EXPECT_EQ(Tracked::live, 1);
+    g = nullptr;
+    EXPECT_FALSE(static_cast<bool>(g));
+    EXPECT_EQ(Tracked::live, 0);
+  }
+  EXPECT_EQ(Tracked::live, 0);
+}
+
+TEST(BackwardFnTest, HoldsMoveOnlyCaptures) {
+  auto owned = std::make_unique<int>(7);
+  int seen = 0;
+  BackwardFn f = [p = std::move(owned), &seen](Node&) { seen = *p; };
+  Node n;
+  f(n);
+  EXPECT_EQ(seen, 7);
+}
+
+TEST(BackwardFnTest, BackwardInsideAClosureUsesItsOwnScratch) {
+  // A custom op whose backward runs a whole second backward (of an unrelated graph).
+  const Variable inner = Variable::parameter(make_tensor({2}, {3, 4}));
+  const Variable x = Variable::parameter(make_tensor({2}, {1, 2}));
+  Variable y = make_result("nested", Tensor(x.value()), {x}, [inner](Node& self) {
+    sum(inner * inner).backward();
+    self.add_to_parent(0, Tensor(self.grad));
+  });
+  sum(y * 2.0).backward();
+  expect_values(x.grad(), {2}, {2, 2});
+  expect_values(inner.grad(), {2}, {6, 8});
+}
+
+}  // namespace
+}  // namespace xtgrad
