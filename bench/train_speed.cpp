@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   cli.add_option("--train-size", config.train_size, "training images drawn at random")
       ->check(CLI::PositiveNumber)->capture_default_str();
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(CLI::PositiveNumber)->capture_default_str();
-  cli.add_option("--threads", config.threads, "OpenBLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
+  cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->capture_default_str();
   cli.add_flag("--blog-gradient", config.blog_gradient, "the blog's gradient instead of the true one");

@@ -14,8 +14,9 @@ find_package(xsimd REQUIRED)
 find_package(xtensor REQUIRED)
 find_package(xtensor-blas REQUIRED)
 find_package(ZLIB REQUIRED)   # .gz IDX files
+find_package(Threads REQUIRED)  # the batch prefetch thread
 
 if(NOT TARGET xtgrad_openblas)
   add_library(xtgrad_openblas INTERFACE IMPORTED)
-  set_target_properties(xtgrad_openblas PROPERTIES INTERFACE_LINK_LIBRARIES "BLAS::BLAS;LAPACK::LAPACK;ZLIB::ZLIB")
+  set_target_properties(xtgrad_openblas PROPERTIES INTERFACE_LINK_LIBRARIES "BLAS::BLAS;LAPACK::LAPACK;ZLIB::ZLIB;Threads::Threads")
 endif()

@@ -1,8 +1,11 @@
 #include "xtgrad/nn/batches.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
 
 #include "xtgrad/core/xt.hpp"
 
@@ -20,6 +23,53 @@ void fit(Tensor& t, Shape& shape, std::size_t rows) {
 }
 
 }  // namespace
+
+// One background thread and the batch it fills: run() hands it a gather to do into `x`/`y`,
+// wait() spins until that is done. The handoff is one atomic state, and the idle worker
+// polls it with short sleeps: the training thread never makes a system call for it (a futex
+// wake cost about as much as the copy it was meant to hide, on this VM), and the worker
+// uses little of its core, which OpenBLAS may need. The iterator owns the thread.
+class BatchIterator::Prefetcher {
+ public:
+  Tensor x = Tensor::from_shape({0}), y = Tensor::from_shape({0});
+
+  explicit Prefetcher(const BatchIterator& owner) : owner_(owner), thread_([this] { loop(); }) {}
+  ~Prefetcher() {
+    state_.store(kStop, std::memory_order_release);
+    thread_.join();
+  }
+
+  void run(std::size_t first, std::size_t rows) {
+    first_ = first;
+    rows_ = rows;
+    state_.store(kPending, std::memory_order_release);
+  }
+  void wait() const {
+    while (state_.load(std::memory_order_acquire) == kPending) std::this_thread::yield();
+  }
+
+ private:
+  enum State : int { kIdle, kPending, kStop };
+
+  void loop() {
+    for (;;) {
+      const int s = state_.load(std::memory_order_acquire);
+      if (s == kStop) return;
+      if (s == kIdle) {
+        std::this_thread::sleep_for(std::chrono::microseconds(20));  // a step takes hundreds
+        continue;
+      }
+      owner_.gather(first_, rows_, x, y);  // x, y and the rows are the caller's again after wait()
+      int expected = kPending;
+      state_.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel);
+    }
+  }
+
+  const BatchIterator& owner_;
+  std::atomic<int> state_{kIdle};
+  std::size_t first_ = 0, rows_ = 0;
+  std::thread thread_;  // last: started once everything above exists
+};
 
 BatchIterator::BatchIterator(const Tensor& inputs, const Tensor& targets, std::size_t batch_size, bool shuffle,
                              Rng& rng)
@@ -39,35 +89,76 @@ BatchIterator::BatchIterator(const Tensor& inputs, const Tensor& targets, std::s
   for (std::size_t i = 0; i < n; ++i) order_[i] = i;
 }
 
+// Stops the worker first: it reads order_ and the data, which are destroyed after this body.
+BatchIterator::~BatchIterator() { worker_.reset(); }
+
+void BatchIterator::set_prefetch(bool on) {
+  if (on == prefetch()) return;
+  if (worker_ && requested_) worker_->wait();
+  requested_ = false;
+  worker_.reset();
+  if (on) {
+    worker_ = std::make_unique<Prefetcher>(*this);
+    if (started_) request_next();
+  }
+}
+
 void BatchIterator::start_epoch() {
+  if (worker_ && requested_) worker_->wait();  // it reads order_
+  requested_ = false;
   started_ = true;
   position_ = 0;
-  if (!shuffle_) return;
-  // Fisher-Yates from 0..n−1, so an epoch's order depends only on the Rng's state (which a
-  // checkpoint saves), not on the epochs before it.
-  std::iota(order_.begin(), order_.end(), std::size_t{0});
-  for (std::size_t i = order_.size() - 1; i > 0; --i) {
-    std::uniform_int_distribution<std::size_t> pick(0, i);
-    std::swap(order_[i], order_[pick(*rng_)]);
+  if (shuffle_) {
+    // Fisher-Yates from 0..n−1, so an epoch's order depends only on the Rng's state (which
+    // a checkpoint saves), not on the epochs before it.
+    std::iota(order_.begin(), order_.end(), std::size_t{0});
+    for (std::size_t i = order_.size() - 1; i > 0; --i) {
+      std::uniform_int_distribution<std::size_t> pick(0, i);
+      std::swap(order_[i], order_[pick(*rng_)]);
+    }
   }
+  if (worker_) request_next();
+}
+
+void BatchIterator::gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const {
+  const Scalar* xs = inputs_->data();
+  const Scalar* ys = targets_->data();
+  Scalar* xd = x.data();
+  Scalar* yd = y.data();
+  for (std::size_t r = 0; r < rows; ++r) {
+    const std::size_t i = order_[first + r];
+    std::copy(xs + i * x_row_, xs + (i + 1) * x_row_, xd + r * x_row_);
+    std::copy(ys + i * y_row_, ys + (i + 1) * y_row_, yd + r * y_row_);
+  }
+}
+
+void BatchIterator::request_next() {
+  if (position_ >= order_.size()) return;
+  const std::size_t rows = std::min(batch_size_, order_.size() - position_);
+  fit(worker_->x, x_shape_, rows);
+  fit(worker_->y, y_shape_, rows);
+  worker_->run(position_, rows);
+  requested_ = true;
 }
 
 bool BatchIterator::next(Tensor& x_batch, Tensor& y_batch) {
   if (!started_) start_epoch();
   if (position_ >= order_.size()) return false;
   const std::size_t rows = std::min(batch_size_, order_.size() - position_);
+  if (worker_ && requested_) {
+    worker_->wait();
+    std::swap(x_batch, worker_->x);
+    std::swap(y_batch, worker_->y);
+    requested_ = false;
+    position_ += rows;
+    request_next();
+    return true;
+  }
   fit(x_batch, x_shape_, rows);
   fit(y_batch, y_shape_, rows);
-  const Scalar* xs = inputs_->data();
-  const Scalar* ys = targets_->data();
-  Scalar* xd = x_batch.data();
-  Scalar* yd = y_batch.data();
-  for (std::size_t r = 0; r < rows; ++r) {
-    const std::size_t i = order_[position_ + r];
-    std::copy(xs + i * x_row_, xs + (i + 1) * x_row_, xd + r * x_row_);
-    std::copy(ys + i * y_row_, ys + (i + 1) * y_row_, yd + r * y_row_);
-  }
+  gather(position_, rows, x_batch, y_batch);
   position_ += rows;
+  if (worker_) request_next();
   return true;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
@@ -15,6 +16,10 @@ namespace nn {
 // Iterates over the rows of inputs (n, ...) and targets (n, ...) in batches of batch_size; the
 // last batch of an epoch holds the remaining rows. Keeps references to the two tensors and
 // to rng, which must outlive it.
+//
+// With prefetch on, a background thread copies batch k+1 while the caller trains on batch
+// k, and next() swaps it in: on a second core this hides the gather of random rows (about
+// 20 µs of a 385 µs step at the seed's sizes). The batches are the same, in the same order.
 //
 //   BatchIterator batches(X, Y, 64, /*shuffle=*/true, rng);
 //   for (int epoch = 0; epoch < epochs; ++epoch) {
@@ -29,13 +34,21 @@ class BatchIterator {
   BatchIterator(const Tensor&&, const Tensor&, std::size_t, bool, Rng&) = delete;
   BatchIterator(const Tensor&, const Tensor&&, std::size_t, bool, Rng&) = delete;
   BatchIterator(const Tensor&&, const Tensor&&, std::size_t, bool, Rng&) = delete;
+  BatchIterator(const BatchIterator&) = delete;
+  BatchIterator& operator=(const BatchIterator&) = delete;
+  ~BatchIterator();
+
+  // Turns the background copy on or off (off by default); takes effect at once.
+  void set_prefetch(bool on);
+  bool prefetch() const { return static_cast<bool>(worker_); }
 
   // Rewinds to the first batch, drawing a new row order when shuffling. next() calls it
   // once by itself if it was never called.
   void start_epoch();
 
-  // Copies the next batch into x_batch (b, ...) and y_batch (b, ...), resizing them only when
-  // their shape differs; false (outputs untouched) once the epoch is done.
+  // Puts the next batch in x_batch (b, ...) and y_batch (b, ...), resizing them only when
+  // their shape differs; false (outputs untouched) once the epoch is done. With prefetch,
+  // their storage is exchanged with the prefetched batch's instead of copied into.
   bool next(Tensor& x_batch, Tensor& y_batch);
 
   // ceil(n / batch_size).
@@ -45,6 +58,14 @@ class BatchIterator {
   std::size_t size() const { return order_.size(); }
 
  private:
+  class Prefetcher;
+  // Copies rows order_[first .. first+rows) into x (rows, ...) and y, shaped by the caller.
+  void gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const;
+  // Shapes the staging tensors for the batch at position_ and hands it to the worker.
+  void request_next();
+
+  std::unique_ptr<Prefetcher> worker_;  // set while prefetching
+  bool requested_ = false;              // the worker has (or is making) the batch at position_
   const Tensor* inputs_;
   const Tensor* targets_;
   std::size_t batch_size_;

@@ -87,6 +87,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   const NamedParameters params = model.named_parameters();
 
   BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
+  batches.set_prefetch(options.prefetch);
   // The batch buffers live in two constant leaves that are refilled in place each step.
   Variable x_batch(Tensor{}), y_batch(Tensor{});
   History history;

@@ -39,6 +39,7 @@ struct FitOptions {
   std::size_t epochs = 20;
   std::size_t batch_size = 64;
   bool shuffle = true;              // reshuffle every epoch
+  bool prefetch = false;            // copy the next batch on a background thread (BatchIterator)
   LossFunction loss;                // default: cross_entropy on logits
   PenaltyFunction penalty;          // default: none
   bool progress_bar = true;         // drawn on stderr, only when stderr is a terminal

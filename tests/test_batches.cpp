@@ -141,6 +141,58 @@ TEST(BatchIterator, FullBatchesReuseTheCallersBuffers) {
   }
 }
 
+// Every batch of `epochs` epochs, x and y flattened, in order.
+std::vector<std::vector<Scalar>> all_batches(BatchIterator& it, std::size_t epochs) {
+  std::vector<std::vector<Scalar>> out;
+  Tensor xb, yb;
+  for (std::size_t e = 0; e < epochs; ++e) {
+    it.start_epoch();
+    while (it.next(xb, yb)) {
+      out.emplace_back(xb.begin(), xb.end());
+      out.back().insert(out.back().end(), yb.begin(), yb.end());
+      out.back().push_back(Scalar(xb.shape(0)));
+    }
+  }
+  return out;
+}
+
+TEST(BatchIterator, PrefetchGivesTheSameBatchesInTheSameOrder) {
+  const Tensor x = make_x(23), y = make_y(23);  // 7-row batches: 7, 7, 7, 2
+  Rng rng_a(11), rng_b(11);
+  BatchIterator plain(x, y, 7, true, rng_a);
+  BatchIterator prefetched(x, y, 7, true, rng_b);
+  prefetched.set_prefetch(true);
+  EXPECT_TRUE(prefetched.prefetch());
+  const auto a = all_batches(plain, 4);
+  const auto b = all_batches(prefetched, 4);
+  ASSERT_EQ(a.size(), 16u);
+  EXPECT_EQ(a, b);
+}
+
+TEST(BatchIterator, PrefetchCanBeSwitchedMidEpochAndDroppedUnfinished) {
+  const Tensor x = make_x(20), y = make_y(20);
+  Rng rng_a(3), rng_b(3);
+  BatchIterator plain(x, y, 4, true, rng_a);
+  const auto expected = all_batches(plain, 1);
+  BatchIterator it(x, y, 4, true, rng_b);
+  Tensor xb, yb;
+  std::vector<std::vector<Scalar>> got;
+  it.start_epoch();
+  for (int k = 0; it.next(xb, yb); ++k) {
+    got.emplace_back(xb.begin(), xb.end());
+    got.back().insert(got.back().end(), yb.begin(), yb.end());
+    got.back().push_back(Scalar(xb.shape(0)));
+    it.set_prefetch(k % 2 == 0);  // on, off, on, ...
+  }
+  EXPECT_EQ(got, expected);
+  {
+    Rng rng_c(3);
+    BatchIterator unfinished(x, y, 4, true, rng_c);
+    unfinished.set_prefetch(true);
+    unfinished.next(xb, yb);  // a batch is in flight when it is destroyed
+  }
+}
+
 TEST(BatchIterator, HandlesHigherRankInputs) {
   Tensor x = Tensor::from_shape({4, 2, 2});
   for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = Scalar(i);

@@ -109,6 +109,17 @@ TEST(Fit, HistoryHasOneTimedRecordPerEpoch) {
   EXPECT_EQ(no_test[1].test_accuracy, -1.0);
 }
 
+TEST(Fit, PrefetchTrainsBitIdentically) {
+  BlobsRun plain(203, 9, 10, 6, 0.1), prefetched(203, 9, 10, 6, 0.1);  // 203: a partial last batch
+  FitOptions options = quiet_options(3, 16);
+  const auto a = plain.fit(nullptr, options);
+  options.prefetch = true;
+  const auto b = prefetched.fit(nullptr, options);
+  for (std::size_t e = 0; e < a.size(); ++e) EXPECT_EQ(a[e].data_loss, b[e].data_loss);
+  const auto pa = plain.net.named_parameters(), pb = prefetched.net.named_parameters();
+  for (std::size_t i = 0; i < pa.size(); ++i) EXPECT_EQ(pa[i].second.value(), pb[i].second.value()) << pa[i].first;
+}
+
 TEST(Fit, PenaltyIsAddedToTheRecordedLoss) {
   BlobsRun run(64, 9, 10, 4, 0.01);
   FitOptions options = quiet_options(2, 16);

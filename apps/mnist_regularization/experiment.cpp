@@ -57,6 +57,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   options.epochs = config.epochs;
   options.batch_size = config.batch_size;
   options.progress_bar = !config.quiet;
+  options.prefetch = config.threads > 1;  // the second core gathers the next batch
   if (config.blog_gradient) options.loss = blog_cross_entropy;
   // The penalty follows the epoch (start=N): `epoch` is the one being trained, advanced at each
   // epoch's end, where the per-tensor penalties are recorded (one pass over the weights per

@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->capture_default_str();
-  cli.add_option("--threads", config.threads, "OpenBLAS threads")->check(CLI::Range(1, 256))->capture_default_str();
+  cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
   cli.add_flag("--no-plots", config.no_plots, "skip loss.png and weights.png");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
