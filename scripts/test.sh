@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Full check: deps, MNIST data, Release build, then the test suite via ctest and the
 # installed-package consumer check; then (what CI runs, .ci/run) the proof of memory safety:
-# the suite under ASan + UBSan (scripts/sanitize.sh), the libFuzzer targets for FUZZ_SECONDS
+# the suite under ASan + UBSan (scripts/sanitize.sh), the threaded code under TSan
+# (scripts/thread_sanitize.sh), the libFuzzer targets for FUZZ_SECONDS
 # each (scripts/fuzz.sh) and a short app run under valgrind (scripts/leak_check.sh).
 # Usage: scripts/test.sh [--quick]    --quick: Release suite + consumer check only.
 set -euo pipefail
@@ -41,12 +42,12 @@ done
 echo "installed-package consumer: ok"
 
 if ((QUICK)); then
-  echo "test.sh --quick: done (skipped sanitize.sh, fuzz.sh, leak_check.sh)"
+  echo "test.sh --quick: done (skipped sanitize.sh, thread_sanitize.sh, fuzz.sh, leak_check.sh)"
   exit 0
 fi
 # Each step prints its own timings; the total is printed here.
 timings=()
-for step in sanitize fuzz leak_check; do
+for step in sanitize thread_sanitize fuzz leak_check; do
   t0=$SECONDS
   "scripts/$step.sh"
   timings+=("$step $((SECONDS - t0))s")
