@@ -2,6 +2,7 @@
 # xtgrad vs PyTorch on the seed workload, side by side in one run (issue 4).
 #
 #   bench/compare.sh [--epochs N] [--data DIR] [--scaling] [--scaling-epochs N] [--jobs N]
+#                    [--unset-openblas-env]
 #
 # 1. Builds Release in build-bench/ (bench_ops, bench_train_step, train_speed).
 # 2. Measures the single-thread sgemm rate at 64x784x200 (bench_ops BM_sgemm/fwd1, median of
@@ -11,13 +12,18 @@
 #    use here and which torch.set_num_threads alone leaves at 2) alternately for none / l2 / l1, N epochs each (default 4: 1 warm-up + 3 timed),
 #    and prints a markdown table (also written to bench/results/compare.md):
 #    s/epoch median and min of the timed epochs, ratio xtgrad/PyTorch, GEMM-bound efficiency,
-#    peak RSS, test accuracy. Plus the allocations per training step (bench_train_step).
+#    peak RSS, test accuracy. Plus the allocations per training step (bench_train_step), and
+#    both frameworks once more without penalty on two threads (xtgrad: --threads 2, which
+#    prefetches batches on the second core; PyTorch: torch and OpenBLAS threads 2).
 # 4. --scaling: batch 16/64/256/1024 (hidden 200) and hidden 200/800/3200 (batch 64), both
 #    frameworks, --scaling-epochs each (default 2: 1 warm-up + 1 timed), written to
 #    bench/results/scaling.csv and plotted (log axes) to bench/results/scaling.png (gnuplot).
 #
-# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are left as the environment sets them and reported.
-# Both programs use one thread. The machine is shared: the load average is printed before
+# OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE are left as the environment sets them and reported,
+# with the kernel family OpenBLAS then runs in each framework. --unset-openblas-env unsets
+# both for everything in the run (OpenBLAS then picks its kernels for this CPU: AVX-512
+# "Cooperlake" here) and writes compare_unset.md instead of compare.md.
+# Both programs use one thread (except the two-thread rows). The machine is shared: the load average is printed before
 # and after; with other work running, every number here is noisy (compare within one run).
 set -euo pipefail
 
@@ -30,8 +36,9 @@ SCALING_EPOCHS=2
 DATA=data/mnist
 JOBS=2
 PYTHON=/usr/bin/python3  # Debian's torch is importable from the system python only
+SUFFIX=
 
-usage() { sed -n '2,22p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --epochs) EPOCHS=$2; shift 2 ;;
@@ -39,6 +46,7 @@ while [[ $# -gt 0 ]]; do
     --scaling) SCALING=1; shift ;;
     --scaling-epochs) SCALING_EPOCHS=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
+    --unset-openblas-env) unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE; SUFFIX=_unset; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -91,17 +99,18 @@ log "allocations per training step (bench_train_step)"
 
 # ---- 4. side by side: none / l2 / l1 ----------------------------------------------------------
 run_pair() {  # tag, then the shared flags; writes $LOGS/<fw>_<tag>.json (last stdout line)
-  local tag=$1; shift
-  log "xtgrad  $tag: $*"
-  "$TRAIN_SPEED" --data "$DATA" --threads 1 "$@" >"$LOGS/xtgrad_$tag.log"
+  local tag=$1; shift  # THREADS (default 1) sets both frameworks' threads
+  log "xtgrad  $tag: threads ${THREADS:-1} $*"
+  "$TRAIN_SPEED" --data "$DATA" --threads "${THREADS:-1}" "$@" >"$LOGS/xtgrad_$tag.log"
   tail -n 1 "$LOGS/xtgrad_$tag.log" >"$LOGS/xtgrad_$tag.json"
-  log "pytorch $tag: $*"
-  "$PYTHON" bench/reference_pytorch.py --data "$DATA" --threads 1 "$@" >"$LOGS/pytorch_$tag.log"
+  log "pytorch $tag: threads ${THREADS:-1} $*"
+  "$PYTHON" bench/reference_pytorch.py --data "$DATA" --threads "${THREADS:-1}" "$@" >"$LOGS/pytorch_$tag.log"
   tail -n 1 "$LOGS/pytorch_$tag.log" >"$LOGS/pytorch_$tag.json"
 }
 for reg in none l2 l1; do
   run_pair "$reg" --reg "$reg" --epochs "$EPOCHS"
 done
+THREADS=2 run_pair none_threads2 --reg none --epochs "$EPOCHS"
 LOAD_AFTER=$(loadavg)
 log "load average after: $LOAD_AFTER"
 
@@ -113,7 +122,7 @@ log "load average after: $LOAD_AFTER"
 # means the epoch took exactly as long as its GEMMs alone would at the measured rate.
 # Penalties add only elementwise work, so the bound is the same for none / l2 / l1.
 "$PYTHON" - "$LOGS" "$SGEMM" "$SGEMM_DW" "$SGEMM_DX" "$EPOCHS" "$LOAD_BEFORE" "$LOAD_AFTER" \
-  "${OPENBLAS_CORETYPE-(unset)}" "${OPENBLAS_L2_SIZE-(unset)}" >"$RESULTS/compare.md" <<'EOF'
+  "${OPENBLAS_CORETYPE-(unset)}" "${OPENBLAS_L2_SIZE-(unset)}" >"$RESULTS/compare$SUFFIX.md" <<'EOF'
 import json, os, statistics, sys
 logs, sgemm, sgemm_dw, sgemm_dx, epochs, load0, load1, coretype, l2size = sys.argv[1:]
 sgemm = float(sgemm)
@@ -136,9 +145,10 @@ except (OSError, ValueError):
     pass
 
 p_none = json.load(open(os.path.join(logs, "pytorch_none.json")))
+x_none = json.load(open(os.path.join(logs, "xtgrad_none.json")))
 print(f"PyTorch {p_none.get('torch_version')}: torch threads {p_none.get('threads')},"
-      f" OpenBLAS threads {p_none.get('blas_threads', '? (reference_pytorch.py without --blas-threads)')};"
-      f" xtgrad: OpenBLAS threads 1.")
+      f" OpenBLAS threads {p_none.get('blas_threads', '? (reference_pytorch.py without --blas-threads)')},"
+      f" OpenBLAS kernels {p_none.get('blas_core')}; xtgrad: OpenBLAS threads 1, kernels {x_none.get('blas_core')}.")
 print(f"sgemm 64x784x200, 1 thread: {sgemm:.1f} GFLOP/s (median of 5; dW1 {sgemm_dw}, dX1 {sgemm_dx});"
       f" OPENBLAS_CORETYPE={coretype} OPENBLAS_L2_SIZE={l2size}; {epochs} epochs per run (first = warm-up);"
       f" load average {load0} before, {load1} after (2 cores)")
@@ -153,7 +163,14 @@ for reg in ("none", "l2", "l1"):
         ratio = f"{x['median'] / p['median']:.2f}" if r is x else ""
         print(f"| {name} | {reg} | {r['median']:.3f} | {r['min']:.3f} | {ratio} | {bound / r['median']:.2f} "
               f"| {r['peak_rss_mb']:.0f} | {r['test_accuracy']:.4f} |")
+x2, p2 = load("xtgrad", "none_threads2"), load("pytorch", "none_threads2")
+x1 = load("xtgrad", "none")
+print(f"| xtgrad, 2 threads | none | {x2['median']:.3f} | {x2['min']:.3f} | {x2['median'] / p2['median']:.2f} | "
+      f"{flops / (sgemm * 1e9) / x2['median']:.2f} | {x2['peak_rss_mb']:.0f} | {x2['test_accuracy']:.4f} |")
+print(f"| PyTorch, 2 threads | none | {p2['median']:.3f} | {p2['min']:.3f} |  | "
+      f"{flops / (sgemm * 1e9) / p2['median']:.2f} | {p2['peak_rss_mb']:.0f} | {p2['test_accuracy']:.4f} |")
 print()
+print(f"xtgrad --threads 2 / --threads 1 (no penalty): {x2['median'] / x1['median']:.3f}.")
 print(f"GEMM work per epoch: {gemm_flops(20000, 200) / 1e9:.2f} GFLOP (n = 20,000, hidden 200; no dX for the"
       f" input batch); GEMM bound at the measured rate: {gemm_flops(20000, 200) / (sgemm * 1e9):.3f} s/epoch.")
 for label, b in step.items():
@@ -162,7 +179,7 @@ for label, b in step.items():
           f" [forward {b['allocs_fwd']:.0f}, backward {b['allocs_bwd']:.0f}, optimizer {b['allocs_opt']:.0f}],"
           f" {b['minflt']:.2f} minor page faults per step")
 EOF
-cat "$RESULTS/compare.md"
+cat "$RESULTS/compare$SUFFIX.md"
 
 # ---- 5. scaling ---------------------------------------------------------------------------------
 if [[ $SCALING == 1 ]]; then

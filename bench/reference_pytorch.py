@@ -185,6 +185,16 @@ def set_openblas_threads(n):
         return None
 
 
+def openblas_core():
+    """The kernel family OpenBLAS runs ("Haswell", "Cooperlake", ...), or None."""
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0")
+        lib.openblas_get_corename.restype = ctypes.c_char_p
+        return lib.openblas_get_corename().decode()
+    except (OSError, AttributeError):
+        return None
+
+
 def main(argv=None):
     args = parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -290,6 +300,7 @@ def main(argv=None):
         "torch_version": torch.__version__,
         "threads": torch.get_num_threads(),
         "blas_threads": blas_threads,
+        "blas_core": openblas_core(),
         "reg": args.reg,
         "lambd": args.lambd,
         "seed": args.seed,

@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
     const nlohmann::json result = {
         {"implementation", "xtgrad"},
         {"threads", config.threads},
+        {"blas_core", xtgrad::blas_core_name()},
         {"reg", reg},
         {"lambd", lambd},
         {"spec", run.reg},

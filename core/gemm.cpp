@@ -46,6 +46,11 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 #endif
 }
 
+std::string blas_core_name() {
+  const char* name = openblas_get_corename();
+  return name ? name : "unknown";
+}
+
 void set_blas_threads(int threads) {
   configured_threads = threads > 0 ? threads : 1;
   use_threads(configured_threads);

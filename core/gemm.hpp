@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
 #include "xtgrad/core/tensor.hpp"
 
@@ -16,6 +17,10 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 
 // Number of threads OpenBLAS uses (set_blas_threads(1) is the fastest at the seed's sizes).
 void set_blas_threads(int threads);
+
+// The kernel family OpenBLAS chose for this CPU ("Haswell", "Cooperlake", ...); it follows
+// OPENBLAS_CORETYPE when that is set.
+std::string blas_core_name();
 
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad
