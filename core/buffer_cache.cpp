@@ -9,7 +9,7 @@ namespace {
 
 constexpr std::size_t kMaxBuffers = 256;  // a linear scan over this many is still cheap
 
-std::atomic<std::size_t> g_limit_bytes{std::size_t(256) << 20};
+std::atomic<std::size_t> g_limit_bytes{std::size_t(64) << 20};
 
 struct BufferCache;
 // See small_blocks.cpp: readable after the cache itself is destroyed at thread exit.

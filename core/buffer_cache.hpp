@@ -1,7 +1,8 @@
 // Tensor storage recycled between training steps.
 //
 // A training step allocates the same activations and gradients every time and frees them
-// when its graph is released. Nodes hand their tensors to a per-thread cache when they die,
+// when its graph is released. Nodes hand the tensors ops computed (values and gradients, not
+// tensors the user gave) to a per-thread cache when they die,
 // and ops take their outputs from it (matched by element count, reshaped in place), so in
 // steady state a step calls malloc for none of them and touches no fresh pages. The cache
 // holds at most `buffer_cache_limit()` bytes (oldest buffers are dropped first); it lives
@@ -55,7 +56,7 @@ struct BufferCacheStats {
 };
 BufferCacheStats buffer_cache_stats();
 
-// Upper bound on the bytes one thread's cache keeps (default 256 MiB); 0 turns caching off.
+// Upper bound on the bytes one thread's cache keeps (default 64 MiB); 0 turns caching off.
 // Applies to every thread; lowering it frees the calling thread's excess at once.
 void set_buffer_cache_limit(std::size_t bytes);
 std::size_t buffer_cache_limit();

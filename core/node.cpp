@@ -22,7 +22,7 @@ Node::~Node() {
       node->backward_fn = nullptr;
     }
   }
-  recycle(value);
+  if (recycle_value) recycle(value);
   recycle(grad);
 }
 

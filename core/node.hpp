@@ -27,6 +27,7 @@ struct Node {
   bool has_grad = false;
   bool requires_grad = false;
   bool released = false;       // backward already freed this node's closure and parents
+  bool recycle_value = false;  // the value is an op's output (or Variable::scalar's), not a tensor the user gave
   std::uint64_t visit_mark = 0;  // the last backward sweep that reached this node
   const char* op = "leaf";     // a string literal: the op that made this node
   std::string name;            // optional label (parameters), shown by to_dot
@@ -37,8 +38,9 @@ struct Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
   // Frees the ancestors it alone owns through a worklist: no recursion, so a chain of any
-  // length is destroyed without growing the stack. Value and gradient storage go to the
-  // buffer cache (buffer_cache.hpp).
+  // length is destroyed without growing the stack. The gradient's storage, and the value's
+  // if an op computed it, go to the buffer cache (buffer_cache.hpp); a value the user gave
+  // (a parameter, a data set) is freed, so the cache holds only per-step temporaries.
   ~Node();
 
   // A parameter or constant: no backward closure, and not an interior node already released.

@@ -14,7 +14,11 @@ Variable::Variable(Tensor value, bool requires_grad) : node_(make_node()) {
   node_->requires_grad = requires_grad;
 }
 
-Variable Variable::scalar(Scalar value) { return Variable(scalar_tensor(value)); }
+Variable Variable::scalar(Scalar value) {
+  Variable v(scalar_tensor(value));
+  v.node_->recycle_value = true;  // the library's buffer, not the user's
+  return v;
+}
 
 Variable Variable::parameter(Tensor value, std::string name) {
   Variable v(std::move(value), true);
@@ -78,6 +82,7 @@ Variable make_result(const char* op, Tensor value, std::initializer_list<Variabl
   NodePtr node = make_node();
   node->value = std::move(value);
   node->op = op;
+  node->recycle_value = true;
   bool any = false;
   for (const Variable& in : inputs) {
     if (!in.defined()) throw std::invalid_argument(std::string(op) + ": an input variable is empty");

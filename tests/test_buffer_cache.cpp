@@ -27,7 +27,7 @@ class BufferCache : public ::testing::Test {
     set_buffer_cache_limit(kDefaultLimit);
     release_cached_buffers();
   }
-  static constexpr std::size_t kDefaultLimit = std::size_t(256) << 20;
+  static constexpr std::size_t kDefaultLimit = std::size_t(64) << 20;
 };
 
 TEST_F(BufferCache, RecycledStorageComesBackReshaped) {
@@ -103,6 +103,17 @@ TEST_F(BufferCache, FreedGraphFeedsTheNextStep) {
   const BufferCacheStats after = buffer_cache_stats();
   EXPECT_GT(after.hits, before.hits);
   EXPECT_EQ(after.misses, before.misses);  // every tensor of the second step was recycled
+}
+
+TEST_F(BufferCache, UserGivenValuesAreFreedNotCached) {
+  { const Variable data(Tensor::from_shape({50, 4})); }  // a leaf: the user's tensor
+  EXPECT_EQ(buffer_cache_stats().buffers, 0u);
+  {
+    const Variable a = Variable::parameter(make_tensor({2}, {1, 2}));
+    const Variable b = a * 2.0;  // an op's output
+    release_cached_buffers();
+  }
+  EXPECT_EQ(buffer_cache_stats().buffers, 1u);  // b's value; a's value was freed
 }
 
 TEST_F(BufferCache, RecycledBuffersDoNotLeakOldValuesIntoResults) {
