@@ -14,7 +14,8 @@
 #    s/epoch median and min of the timed epochs, ratio xtgrad/PyTorch, GEMM-bound efficiency,
 #    peak RSS, test accuracy. Plus the allocations per training step (bench_train_step), and
 #    both frameworks once more without penalty on two threads (xtgrad: --threads 2, which
-#    prefetches batches on the second core; PyTorch: torch and OpenBLAS threads 2).
+#    prefetches batches on the second core; PyTorch: torch threads 2, OpenBLAS threads 1, its
+#    fastest two-thread setting here).
 # 4. --scaling: batch 16/64/256/1024 (hidden 200) and hidden 200/800/3200 (batch 64), both
 #    frameworks, --scaling-epochs each (default 2: 1 warm-up + 1 timed), written to
 #    bench/results/scaling.csv and plotted (log axes) to bench/results/scaling.png (gnuplot).
@@ -104,13 +105,16 @@ run_pair() {  # tag, then the shared flags; writes $LOGS/<fw>_<tag>.json (last s
   "$TRAIN_SPEED" --data "$DATA" --threads "${THREADS:-1}" "$@" >"$LOGS/xtgrad_$tag.log"
   tail -n 1 "$LOGS/xtgrad_$tag.log" >"$LOGS/xtgrad_$tag.json"
   log "pytorch $tag: threads ${THREADS:-1} $*"
-  "$PYTHON" bench/reference_pytorch.py --data "$DATA" --threads "${THREADS:-1}" "$@" >"$LOGS/pytorch_$tag.log"
+  "$PYTHON" bench/reference_pytorch.py --data "$DATA" --threads "${THREADS:-1}" \
+    --blas-threads "${TORCH_BLAS_THREADS:-${THREADS:-1}}" "$@" >"$LOGS/pytorch_$tag.log"
   tail -n 1 "$LOGS/pytorch_$tag.log" >"$LOGS/pytorch_$tag.json"
 }
 for reg in none l2 l1; do
   run_pair "$reg" --reg "$reg" --epochs "$EPOCHS"
 done
-THREADS=2 run_pair none_threads2 --reg none --epochs "$EPOCHS"
+# PyTorch on two threads: torch's pool 2, OpenBLAS 1 is its fastest setting here (OpenBLAS 2
+# as well oversubscribes the two cores: 1.04 s/epoch; torch 1 + OpenBLAS 2: 0.169 s).
+THREADS=2 TORCH_BLAS_THREADS=1 run_pair none_threads2 --reg none --epochs "$EPOCHS"
 LOAD_AFTER=$(loadavg)
 log "load average after: $LOAD_AFTER"
 
@@ -167,7 +171,7 @@ x2, p2 = load("xtgrad", "none_threads2"), load("pytorch", "none_threads2")
 x1 = load("xtgrad", "none")
 print(f"| xtgrad, 2 threads | none | {x2['median']:.3f} | {x2['min']:.3f} | {x2['median'] / p2['median']:.2f} | "
       f"{flops / (sgemm * 1e9) / x2['median']:.2f} | {x2['peak_rss_mb']:.0f} | {x2['test_accuracy']:.4f} |")
-print(f"| PyTorch, 2 threads | none | {p2['median']:.3f} | {p2['min']:.3f} |  | "
+print(f"| PyTorch, 2 threads (torch 2, OpenBLAS 1) | none | {p2['median']:.3f} | {p2['min']:.3f} |  | "
       f"{flops / (sgemm * 1e9) / p2['median']:.2f} | {p2['peak_rss_mb']:.0f} | {p2['test_accuracy']:.4f} |")
 print()
 print(f"xtgrad --threads 2 / --threads 1 (no penalty): {x2['median'] / x1['median']:.3f}.")
