@@ -126,6 +126,12 @@ void BatchIterator::gather(std::size_t first, std::size_t rows, Tensor& x, Tenso
   Scalar* xd = x.data();
   Scalar* yd = y.data();
   for (std::size_t r = 0; r < rows; ++r) {
+    // The rows are scattered over a data set larger than the cache: ask for the next row's
+    // lines while this one is copied (1-2% of an epoch at the seed's sizes, train_speed).
+    if (r + 1 < rows) {
+      const Scalar* next = xs + order_[first + r + 1] * x_row_;
+      for (std::size_t k = 0; k < x_row_; k += 64 / sizeof(Scalar)) __builtin_prefetch(next + k);
+    }
     const std::size_t i = order_[first + r];
     std::copy(xs + i * x_row_, xs + (i + 1) * x_row_, xd + r * x_row_);
     std::copy(ys + i * y_row_, ys + (i + 1) * y_row_, yd + r * y_row_);
