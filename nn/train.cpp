@@ -63,12 +63,13 @@ double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
   if (n == 0) return 0.0;
   const std::vector<std::size_t> truth = argmax_rows(data.targets);
   std::size_t correct = 0;
-  Tensor batch;
+  Variable batch(Tensor{});  // one leaf refilled in place: no copy per batch
   for (std::size_t start = 0; start < n; start += batch_size) {
     const std::size_t rows = std::min(batch_size, n - start);
-    batch.resize({rows, d});
-    std::copy(data.inputs.data() + start * d, data.inputs.data() + (start + rows) * d, batch.data());
-    const Variable out = model(Variable(batch));
+    Tensor& b = batch.mutable_value();
+    if (b.dimension() != 2 || b.shape()[0] != rows || b.shape()[1] != d) b.resize({rows, d});
+    std::copy(data.inputs.data() + start * d, data.inputs.data() + (start + rows) * d, b.data());
+    const Variable out = model(batch);
     const std::vector<std::size_t> pred = argmax_rows(out.value());
     for (std::size_t i = 0; i < rows; ++i) correct += pred[i] == truth[start + i];
   }
