@@ -220,7 +220,7 @@ set grid
 set key top left
 set ylabel 'seconds per epoch'
 set xlabel 'batch size (hidden 200)'
-set key bottom left
+set key top right
 set xtics (16, 64, 256, 1024)
 set xrange [10:1600]
 plot '$RESULTS/scaling.csv' using (\$2):(strcol(1) eq 'batch' && strcol(4) eq 'xtgrad' ? \$5 : 1/0) with linespoints lw 2 title 'xtgrad', \

@@ -29,10 +29,7 @@ void use_threads(int threads) {
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Scalar alpha,
           const Scalar* a, const Scalar* b, Scalar beta, Scalar* c) {
   if (m == 0 || n == 0) return;
-  if (configured_threads > 1) {
-    const bool worth_it = double(m) * double(n) * double(k) >= kMinThreadedWork && !(trans_a && k < 256);
-    use_threads(worth_it ? configured_threads : 1);
-  }
+  if (configured_threads > 1) use_threads(gemm_uses_threads(trans_a, m, n, k) ? configured_threads : 1);
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const int lda = static_cast<int>(trans_a ? m : k);
@@ -44,6 +41,10 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda > 0 ? lda : 1, b,
               ldb > 0 ? ldb : 1, beta, c, int(n));
 #endif
+}
+
+bool gemm_uses_threads(bool trans_a, std::size_t m, std::size_t n, std::size_t k) {
+  return configured_threads > 1 && double(m) * double(n) * double(k) >= kMinThreadedWork && !(trans_a && k < 256);
 }
 
 std::string blas_core_name() {

@@ -15,8 +15,12 @@ inline namespace XTGRAD_ABI {
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Scalar alpha,
           const Scalar* a, const Scalar* b, Scalar beta, Scalar* c);
 
-// Number of threads OpenBLAS uses (set_blas_threads(1) is the fastest at the seed's sizes).
+// Number of threads OpenBLAS may use (set_blas_threads(1) is the fastest at the seed's
+// sizes); gemm() gives a product more than one only when it is large enough to gain.
 void set_blas_threads(int threads);
+
+// Whether gemm() would run this product on more than one thread.
+bool gemm_uses_threads(bool trans_a, std::size_t m, std::size_t n, std::size_t k);
 
 // The kernel family OpenBLAS chose for this CPU ("Haswell", "Cooperlake", ...); it follows
 // OPENBLAS_CORETYPE when that is set.

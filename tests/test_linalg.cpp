@@ -5,6 +5,7 @@
 #include <xtensor-blas/xlinalg.hpp>
 
 #include "test_util.hpp"
+#include "xtgrad/core/gemm.hpp"
 
 namespace xtgrad_test {
 namespace {
@@ -170,6 +171,17 @@ TEST(LinalgErrors, LinearInnerDimensionsNameBothShapes) {
 TEST(LinalgErrors, ReshapeElementCountNamesBothShapes) {
   const Variable x(Tensor::from_shape({2, 3}));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::reshape(x, {4, 2}); }, {"reshape", "(2, 3)", "(4, 2)"});
+}
+
+TEST(Gemm, ThreadsOnlyForProductsLargeEnoughToSplit) {
+  using xtgrad::gemm_uses_threads;
+  xtgrad::set_blas_threads(2);
+  EXPECT_FALSE(gemm_uses_threads(false, 64, 200, 784));   // the seed's x·W1: 10M multiply-adds
+  EXPECT_TRUE(gemm_uses_threads(false, 64, 3200, 784));   // hidden 3200: 160M
+  EXPECT_FALSE(gemm_uses_threads(true, 784, 3200, 64));   // xᵀ·g with k = batch < 256
+  EXPECT_TRUE(gemm_uses_threads(true, 784, 3200, 1024));  // ... unless the batch is large
+  xtgrad::set_blas_threads(1);
+  EXPECT_FALSE(gemm_uses_threads(false, 64, 3200, 784));  // one thread configured
 }
 
 }  // namespace
