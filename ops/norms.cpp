@@ -9,24 +9,33 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-// Σ f(x) in double with eight independent partial sums: exact enough for a loss, and not
-// bound by the latency of one serial add chain (the penalty runs every training step).
+// Σ f(x) of non-negative terms: blocks of 512 elements summed in Scalar by 16 independent
+// lanes (which the compiler vectorises), block sums accumulated in double. Exact enough for a
+// loss (in float a block sum carries a relative error below 46·2⁻²⁴ ≈ 3e-6: 31 additions per
+// lane, 15 to join the lanes), and not bound by the latency of one serial add chain: the
+// penalty runs every training step.
 template <class F>
 double sum_of(const Tensor& v, F f) {
+  constexpr std::size_t kLanes = 16, kBlock = 512;
   const Scalar* x = v.data();
   const std::size_t n = v.size();
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  double total = 0;
   std::size_t i = 0;
-  for (; i + 8 <= n; i += 8)
-    for (std::size_t k = 0; k < 8; ++k) acc[k] += f(double(x[i + k]));
-  for (; i < n; ++i) acc[0] += f(double(x[i]));
-  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; i + kBlock <= n; i += kBlock) {
+    Scalar acc[kLanes] = {};
+    for (std::size_t j = 0; j < kBlock; j += kLanes)
+      for (std::size_t k = 0; k < kLanes; ++k) acc[k] += f(x[i + j + k]);
+    Scalar block = 0;
+    for (Scalar a : acc) block += a;
+    total += double(block);
+  }
+  for (; i < n; ++i) total += double(f(x[i]));
+  return total;
 }
-
 }  // namespace
 
 Variable l1(const Variable& w) {
-  const double total = sum_of(w.value(), [](double x) { return std::abs(x); });
+  const double total = sum_of(w.value(), [](Scalar x) { return std::abs(x); });
   return make_result("l1", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = g·sign(w) : shape of w
     add_expr_to_parent(self, 0, self.grad.data()[0] * xt::sign(self.parent_value(0)));
@@ -34,7 +43,7 @@ Variable l1(const Variable& w) {
 }
 
 Variable squared_l2(const Variable& w) {
-  const double total = sum_of(w.value(), [](double x) { return x * x; });
+  const double total = sum_of(w.value(), [](Scalar x) { return x * x; });
   return make_result("squared_l2", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = 2g·w : shape of w
     add_expr_to_parent(self, 0, (Scalar(2) * self.grad.data()[0]) * self.parent_value(0));
