@@ -32,35 +32,63 @@ void Node::add_to_parent(std::size_t i, Tensor&& contribution) const {
   accumulate_grad(*parents[i], std::move(contribution), op);
 }
 
-Tensor sum_to(const Tensor& t, const Shape& shape) {
+namespace {
+
+template <class S>
+Tensor sum_to_shape(const Tensor& t, const S& shape) {
   const std::size_t rank = t.dimension();
   const std::size_t target_rank = shape.size();
-  if (target_rank > rank) {
-    throw std::logic_error("sum_to: cannot reduce " + shape_str(t) + " to " + shape_str(shape));
-  }
+  auto fail = [&]() -> Tensor {
+    throw std::logic_error("sum_to: cannot reduce " + shape_str(t) + " to " + shape_str(Shape(shape.begin(), shape.end())));
+  };
+  if (target_rank > rank) return fail();
   const std::size_t lead = rank - target_rank;
+  bool trailing = true;  // only leading axes are summed away (a bias's gradient)
   for (std::size_t k = 0; k < target_rank; ++k) {
     const std::size_t have = t.shape()[lead + k];
-    if (have != shape[k] && shape[k] != 1) {
-      throw std::logic_error("sum_to: cannot reduce " + shape_str(t) + " to " + shape_str(shape));
+    if (have != shape[k] && shape[k] != 1) return fail();
+    trailing = trailing && have == shape[k];
+  }
+  Tensor out = empty_tensor(shape);
+  const std::size_t n_out = out.size();
+  Scalar* o = out.data();
+  const Scalar* x = t.data();
+  if (n_out == 0) return out;
+  if (trailing) {
+    // out[j] = Σ_r t[r, j] over the leading axes flattened into rows r
+    const std::size_t rows = t.size() / n_out;
+    std::copy(x, x + n_out, o);
+    for (std::size_t r = 1; r < rows; ++r) {
+      const Scalar* xr = x + r * n_out;
+      for (std::size_t j = 0; j < n_out; ++j) o[j] += xr[j];
+    }
+    return out;
+  }
+  // General case: every element of t adds into the output element it broadcasts from
+  // (index 0 along the output's size-1 axes), visited in row-major order.
+  std::fill(o, o + n_out, Scalar(0));
+  Tensor::shape_type stride(target_rank, 0);  // output strides, 0 along size-1 axes
+  for (std::size_t k = target_rank, s = 1; k-- > 0; s *= shape[k]) stride[k] = shape[k] == 1 ? 0 : s;
+  Tensor::shape_type index(rank, 0);
+  std::size_t offset = 0;
+  for (std::size_t i = 0, n = t.size(); i < n; ++i) {
+    o[offset] += x[i];
+    for (std::size_t d = rank; d-- > 0;) {  // odometer: advance the last axis, carry leftwards
+      const std::size_t step = d >= lead ? stride[d - lead] : 0;
+      if (++index[d] < t.shape()[d]) {
+        offset += step;
+        break;
+      }
+      offset -= step * (index[d] - 1);
+      index[d] = 0;
     }
   }
-  Tensor result = t;
-  if (lead > 0) {
-    std::vector<std::size_t> axes(lead);
-    for (std::size_t a = 0; a < lead; ++a) axes[a] = a;
-    result = xt::sum(t, axes, xt::evaluation_strategy::immediate);
-  }
-  std::vector<std::size_t> ones_axes;
-  for (std::size_t k = 0; k < target_rank; ++k) {
-    if (shape[k] == 1 && result.shape()[k] != 1) ones_axes.push_back(k);
-  }
-  if (!ones_axes.empty()) {
-    Tensor reduced = xt::sum(result, ones_axes, xt::keep_dims | xt::evaluation_strategy::immediate);
-    result = std::move(reduced);
-  }
-  return result;
+  return out;
 }
+
+}  // namespace
+
+Tensor sum_to(const Tensor& t, const Shape& shape) { return sum_to_shape(t, shape); }
 
 void accumulate_grad(Node& target, Tensor&& contribution, const char* op) {
   if (!target.requires_grad) return;
@@ -68,14 +96,16 @@ void accumulate_grad(Node& target, Tensor&& contribution, const char* op) {
   const auto& have = contribution.shape();
   const bool same = want.size() == have.size() && std::equal(want.begin(), want.end(), have.begin());
   if (!same) {
-    const Shape target_shape = shape_of(target.value);
+    Tensor reduced = Tensor::from_shape({0});
     try {
-      contribution = sum_to(contribution, target_shape);
+      reduced = sum_to_shape(contribution, want);
     } catch (const std::logic_error&) {
       throw std::logic_error(std::string(op) + ": backward produced a gradient of shape " +
                              shape_str(contribution) + " for an input of shape " +
-                             shape_str(target_shape));
+                             shape_str(target.value));
     }
+    recycle(contribution);
+    contribution = std::move(reduced);
   }
   if (!target.has_grad) {
     recycle(target.grad);

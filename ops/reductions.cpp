@@ -10,14 +10,6 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-// g broadcast back to the input shape; `kept` is the reduced shape with size-1 axes.
-Tensor spread(const Tensor& g, const Shape& kept, const Shape& input_shape, Scalar scale) {
-  Tensor gk = g;
-  gk.reshape(kept);
-  Tensor out = xt::broadcast(gk * scale, input_shape);
-  return out;
-}
-
 Variable reduce_all(const char* op, const Variable& x, bool average) {
   const Tensor& v = x.value();
   const std::size_t n = v.size();
@@ -40,24 +32,52 @@ Variable reduce_all(const char* op, const Variable& x, bool average) {
   });
 }
 
+// x viewed as (outer, n, inner) around axis `ax`; the result (outer, inner) is Σ over n (or the
+// mean), shaped with the axis kept as 1 or dropped.
 Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims, bool average) {
   const Tensor& v = x.value();
   const std::size_t ax = normalize_axis(op, v, axis);
   const std::size_t n = v.shape()[ax];
   if (average && n == 0) throw std::invalid_argument(std::string(op) + ": mean over an empty axis of shape " + shape_str(v));
   const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(n) : Scalar(1);
-  Tensor kept = xt::sum(v, {ax}, xt::keep_dims | xt::evaluation_strategy::immediate);
-  if (average) kept *= scale;
-  const Shape kept_shape = shape_of(kept);
-  const Shape in_shape = shape_of(v);
-  if (!keepdims) {
-    Shape squeezed = in_shape;
-    squeezed.erase(squeezed.begin() + static_cast<std::ptrdiff_t>(ax));
-    kept.reshape(squeezed);
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < ax; ++d) outer *= v.shape()[d];
+  for (std::size_t d = ax + 1; d < v.dimension(); ++d) inner *= v.shape()[d];
+  Tensor::shape_type out_shape(v.shape().begin(), v.shape().end());
+  if (keepdims) {
+    out_shape[ax] = 1;
+  } else {
+    out_shape.erase(out_shape.begin() + static_cast<std::ptrdiff_t>(ax));
   }
-  return make_result(op, std::move(kept), {x}, [kept_shape, in_shape, scale](Node& self) {
-    // dx = g broadcast along the reduced axis (÷ n for mean)
-    self.add_to_parent(0, spread(self.grad, kept_shape, in_shape, scale));
+  Tensor out = empty_tensor(out_shape);
+  Scalar* o = out.data();
+  std::fill(o, o + out.size(), Scalar(0));
+  for (std::size_t a = 0; a < outer; ++a) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const Scalar* xi = v.data() + (a * n + i) * inner;
+      Scalar* oa = o + a * inner;
+      for (std::size_t j = 0; j < inner; ++j) oa[j] += xi[j];
+    }
+  }
+  if (average) {
+    for (std::size_t k = 0; k < out.size(); ++k) o[k] *= scale;
+  }
+  return make_result(op, std::move(out), {x}, [outer, n, inner, scale](Node& self) {
+    // dx[a, i, j] = g[a, j] (÷ n for mean): g broadcast along the reduced axis
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    const Scalar* g = self.grad.data();
+    for (std::size_t a = 0; a < outer; ++a) {
+      for (std::size_t i = 0; i < n; ++i) {
+        Scalar* di = dx + (a * n + i) * inner;
+        const Scalar* ga = g + a * inner;
+        if (beta == 0) {
+          for (std::size_t j = 0; j < inner; ++j) di[j] = ga[j] * scale;
+        } else {
+          for (std::size_t j = 0; j < inner; ++j) di[j] += ga[j] * scale;
+        }
+      }
+    }
   });
 }
 

@@ -79,6 +79,33 @@ INSTANTIATE_TEST_SUITE_P(PenaltiesAndOptimizers, SteadyState,
                          ::testing::Values(Case{"none", false}, Case{"l2(lambd=0.01)", false},
                                            Case{"l1(lambd=1e-4)", false}, Case{"l1(lambd=1e-4)", true}));
 
+// A model written with plain ops instead of the fused ones: matmul, a broadcast bias add
+// (whose gradient is reduced by sum_to), tanh, mean squared error, mean over an axis.
+TEST(SteadyStateUnfused, MatmulBiasTanhMseStepsMakeNoHeapAllocation) {
+  if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
+  Rng rng(8);
+  const Variable w1 = Variable::parameter(randn({12, 8}, rng, 0.0, 0.3), "w1");
+  const Variable b1 = Variable::parameter(randn({8}, rng, 0.0, 0.1), "b1");
+  const Variable w2 = Variable::parameter(randn({8, 3}, rng, 0.0, 0.3), "w2");
+  const Variable x(randn({16, 12}, rng));
+  const Variable y(randn({16, 3}, rng));
+  nn::SGD sgd({{"w1", w1}, {"b1", b1}, {"w2", w2}}, 0.05);
+  std::uint64_t before = 0;
+  for (int step = 0; step < 30; ++step) {
+    if (step == 10) {
+      before = malloc_counter::g_allocs.load();
+      malloc_counter::g_counting = true;
+    }
+    const Variable h = tanh(matmul(x, w1) + b1);
+    Variable loss = mse(matmul(h, w2), y) + mean(sum(h, 1)) * 0.01;
+    sgd.zero_grad();
+    loss.backward();
+    sgd.step();
+  }
+  malloc_counter::g_counting = false;
+  EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
+}
+
 TEST(SteadyStateCounter, SeesAnAllocation) {
   if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
   // The counter itself works: a fresh tensor the cache cannot serve is counted.

@@ -66,6 +66,12 @@ TEST(SumTo, AxesOfSizeOneAreSummedWithKeepdims) {
 TEST(SumTo, LeadingAndSizeOneAxesTogether) {
   Tensor t = filled({2, 3, 4}, 1);
   expect_values(sum_to(t, {3, 1}), {3, 1}, {8, 8, 8});
+  // Distinct values: t[a, j, l] = 12a + 4j + l; to (3, 1): Σ_a Σ_l, to (1, 4): Σ_a Σ_j.
+  Tensor u = Tensor::from_shape({2, 3, 4});
+  for (std::size_t i = 0; i < u.size(); ++i) u.data()[i] = Scalar(i);
+  expect_values(sum_to(u, {3, 1}), {3, 1}, {6 + 54, 22 + 70, 38 + 86});
+  expect_values(sum_to(u, {1, 4}), {1, 4}, {60, 66, 72, 78});
+  expect_values(sum_to(u, {2, 1, 4}), {2, 1, 4}, {12, 15, 18, 21, 48, 51, 54, 57});
 }
 
 TEST(SumTo, ToAScalarShapeSumsEverything) {
