@@ -1,5 +1,8 @@
 #include "xtgrad/ops/activations.hpp"
 
+#include <algorithm>
+#include <cmath>
+
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
@@ -8,16 +11,27 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-// Reductions along one axis, kept as a size-1 axis and evaluated into a container before
-// they meet a broadcast (a lazy keep_dims reducer inside a broadcast is wrong in xtensor
-// 0.24.3: notes/xtensor-probe.md §5.1).
-Tensor max_keepdims(const Tensor& x, std::size_t axis) {
-  Tensor m = xt::amax(x, {axis}, xt::keep_dims | xt::evaluation_strategy::immediate);
-  return m;
-}
-Tensor sum_keepdims(const Tensor& x, std::size_t axis) {
-  Tensor s = xt::sum(x, {axis}, xt::keep_dims | xt::evaluation_strategy::immediate);
-  return s;
+// x viewed as (outer, n, inner) around axis `ax`: element (a, i, j) is at (a·n + i)·inner + j.
+struct AxisView {
+  std::size_t outer = 1, n = 1, inner = 1;
+  AxisView(const Tensor& x, std::size_t ax) : n(x.shape()[ax]) {
+    for (std::size_t d = 0; d < ax; ++d) outer *= x.shape()[d];
+    for (std::size_t d = ax + 1; d < x.dimension(); ++d) inner *= x.shape()[d];
+  }
+  std::size_t at(std::size_t a, std::size_t i, std::size_t j) const { return (a * n + i) * inner + j; }
+};
+
+// out = x − max along the axis (out may alias nothing; x is unchanged).
+void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
+  const Scalar* xs = x.data();
+  Scalar* o = out.data();
+  for (std::size_t a = 0; a < v.outer; ++a) {
+    for (std::size_t j = 0; j < v.inner; ++j) {
+      Scalar m = xs[v.at(a, 0, j)];
+      for (std::size_t i = 1; i < v.n; ++i) m = std::max(m, xs[v.at(a, i, j)]);
+      for (std::size_t i = 0; i < v.n; ++i) o[v.at(a, i, j)] = xs[v.at(a, i, j)] - m;
+    }
+  }
 }
 
 }  // namespace
@@ -57,28 +71,73 @@ Variable affine(const Variable& x, double slope, double intercept) {
 
 Variable softmax(const Variable& x, int axis) {
   const std::size_t ax = normalize_axis("softmax", x.value(), axis);
-  const Tensor m = max_keepdims(x.value(), ax);
-  Tensor e = xt::exp(x.value() - m);
-  const Tensor s = sum_keepdims(e, ax);
-  e /= s;
-  return make_result("softmax", std::move(e), {x}, [ax](Node& self) {
+  const AxisView v(x.value(), ax);
+  if (v.n == 0) return make_result("softmax", empty_like(x.value()), {x}, [](Node&) {});
+  // y = e^(x − max) / Σ_axis e^(x − max)
+  Tensor y = empty_like(x.value());
+  subtract_axis_max(x.value(), v, y);
+  xt::noalias(y) = xt::exp(y);
+  Scalar* ys = y.data();
+  for (std::size_t a = 0; a < v.outer; ++a) {
+    for (std::size_t j = 0; j < v.inner; ++j) {
+      Scalar s = 0;
+      for (std::size_t i = 0; i < v.n; ++i) s += ys[v.at(a, i, j)];
+      for (std::size_t i = 0; i < v.n; ++i) ys[v.at(a, i, j)] /= s;
+    }
+  }
+  return make_result("softmax", std::move(y), {x}, [v](Node& self) {
     // dx = y ⊙ (g − Σ_axis g ⊙ y)
-    const Tensor& y = self.value;
-    const Tensor gy = sum_keepdims(self.grad * y, ax);
-    add_expr_to_parent(self, 0, y * (self.grad - gy));
+    const Scalar* y = self.value.data();
+    const Scalar* g = self.grad.data();
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    for (std::size_t a = 0; a < v.outer; ++a) {
+      for (std::size_t j = 0; j < v.inner; ++j) {
+        Scalar gy = 0;
+        for (std::size_t i = 0; i < v.n; ++i) gy += g[v.at(a, i, j)] * y[v.at(a, i, j)];
+        for (std::size_t i = 0; i < v.n; ++i) {
+          const std::size_t k = v.at(a, i, j);
+          dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + y[k] * (g[k] - gy);
+        }
+      }
+    }
   });
 }
 
 Variable log_softmax(const Variable& x, int axis) {
   const std::size_t ax = normalize_axis("log_softmax", x.value(), axis);
-  const Tensor m = max_keepdims(x.value(), ax);
-  Tensor shifted = x.value() - m;
-  const Tensor lse = xt::log(sum_keepdims(xt::exp(shifted), ax));
-  shifted -= lse;
-  return make_result("log_softmax", std::move(shifted), {x}, [ax](Node& self) {
+  const AxisView v(x.value(), ax);
+  if (v.n == 0) return make_result("log_softmax", empty_like(x.value()), {x}, [](Node&) {});
+  // y = (x − max) − log Σ_axis e^(x − max)
+  Tensor y = empty_like(x.value());
+  subtract_axis_max(x.value(), v, y);
+  Tensor e = evaluate(xt::exp(y));
+  Scalar* ys = y.data();
+  for (std::size_t a = 0; a < v.outer; ++a) {
+    for (std::size_t j = 0; j < v.inner; ++j) {
+      Scalar s = 0;
+      for (std::size_t i = 0; i < v.n; ++i) s += e.data()[v.at(a, i, j)];
+      const Scalar log_s = std::log(s);
+      for (std::size_t i = 0; i < v.n; ++i) ys[v.at(a, i, j)] -= log_s;
+    }
+  }
+  recycle(e);
+  return make_result("log_softmax", std::move(y), {x}, [v](Node& self) {
     // dx = g − softmax(x) ⊙ Σ_axis g, with softmax(x) = e^y
-    const Tensor gs = sum_keepdims(self.grad, ax);
-    add_expr_to_parent(self, 0, self.grad - xt::exp(self.value) * gs);
+    const Scalar* y = self.value.data();
+    const Scalar* g = self.grad.data();
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    for (std::size_t a = 0; a < v.outer; ++a) {
+      for (std::size_t j = 0; j < v.inner; ++j) {
+        Scalar gs = 0;
+        for (std::size_t i = 0; i < v.n; ++i) gs += g[v.at(a, i, j)];
+        for (std::size_t i = 0; i < v.n; ++i) {
+          const std::size_t k = v.at(a, i, j);
+          dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
+        }
+      }
+    }
   });
 }
 

@@ -80,7 +80,8 @@ INSTANTIATE_TEST_SUITE_P(PenaltiesAndOptimizers, SteadyState,
                                            Case{"l1(lambd=1e-4)", false}, Case{"l1(lambd=1e-4)", true}));
 
 // A model written with plain ops instead of the fused ones: matmul, a broadcast bias add
-// (whose gradient is reduced by sum_to), tanh, mean squared error, mean over an axis.
+// (whose gradient is reduced by sum_to), tanh, mean squared error, a sum over an axis,
+// softmax and log-softmax.
 TEST(SteadyStateUnfused, MatmulBiasTanhMseStepsMakeNoHeapAllocation) {
   if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
   Rng rng(8);
@@ -97,7 +98,8 @@ TEST(SteadyStateUnfused, MatmulBiasTanhMseStepsMakeNoHeapAllocation) {
       malloc_counter::g_counting = true;
     }
     const Variable h = tanh(matmul(x, w1) + b1);
-    Variable loss = mse(matmul(h, w2), y) + mean(sum(h, 1)) * 0.01;
+    const Variable z = matmul(h, w2);
+    Variable loss = mse(z, y) + mean(sum(h, 1)) * 0.01 + mean(log_softmax(z, 1) * softmax(z, 0)) * 0.01;
     sgd.zero_grad();
     loss.backward();
     sgd.step();
