@@ -11,27 +11,31 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
-// x viewed as (outer, n, inner) around axis `ax`: element (a, i, j) is at (a·n + i)·inner + j.
+// x viewed as (outer, n, inner) around axis `ax`. A lane is one (outer, inner) position: its
+// n elements along the axis sit at base + i·stride.
 struct AxisView {
   std::size_t outer = 1, n = 1, inner = 1;
   AxisView(const Tensor& x, std::size_t ax) : n(x.shape()[ax]) {
     for (std::size_t d = 0; d < ax; ++d) outer *= x.shape()[d];
     for (std::size_t d = ax + 1; d < x.dimension(); ++d) inner *= x.shape()[d];
   }
-  std::size_t at(std::size_t a, std::size_t i, std::size_t j) const { return (a * n + i) * inner + j; }
+  // Calls f(base, stride) once per lane.
+  template <class F>
+  void for_each_lane(F f) const {
+    for (std::size_t a = 0; a < outer; ++a)
+      for (std::size_t j = 0; j < inner; ++j) f(a * n * inner + j, inner);
+  }
 };
 
-// out = x − max along the axis (out may alias nothing; x is unchanged).
+// out = x − max along the axis, lane by lane.
 void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
   const Scalar* xs = x.data();
   Scalar* o = out.data();
-  for (std::size_t a = 0; a < v.outer; ++a) {
-    for (std::size_t j = 0; j < v.inner; ++j) {
-      Scalar m = xs[v.at(a, 0, j)];
-      for (std::size_t i = 1; i < v.n; ++i) m = std::max(m, xs[v.at(a, i, j)]);
-      for (std::size_t i = 0; i < v.n; ++i) o[v.at(a, i, j)] = xs[v.at(a, i, j)] - m;
-    }
-  }
+  v.for_each_lane([&](std::size_t base, std::size_t stride) {
+    Scalar m = xs[base];
+    for (std::size_t i = 1; i < v.n; ++i) m = std::max(m, xs[base + i * stride]);
+    for (std::size_t i = 0; i < v.n; ++i) o[base + i * stride] = xs[base + i * stride] - m;
+  });
 }
 
 }  // namespace
@@ -78,29 +82,24 @@ Variable softmax(const Variable& x, int axis) {
   subtract_axis_max(x.value(), v, y);
   xt::noalias(y) = xt::exp(y);
   Scalar* ys = y.data();
-  for (std::size_t a = 0; a < v.outer; ++a) {
-    for (std::size_t j = 0; j < v.inner; ++j) {
-      Scalar s = 0;
-      for (std::size_t i = 0; i < v.n; ++i) s += ys[v.at(a, i, j)];
-      for (std::size_t i = 0; i < v.n; ++i) ys[v.at(a, i, j)] /= s;
-    }
-  }
+  v.for_each_lane([&](std::size_t base, std::size_t stride) {
+    Scalar s = 0;
+    for (std::size_t i = 0; i < v.n; ++i) s += ys[base + i * stride];
+    for (std::size_t i = 0; i < v.n; ++i) ys[base + i * stride] /= s;
+  });
   return make_result("softmax", std::move(y), {x}, [v](Node& self) {
     // dx = y ⊙ (g − Σ_axis g ⊙ y)
     const Scalar* y = self.value.data();
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    for (std::size_t a = 0; a < v.outer; ++a) {
-      for (std::size_t j = 0; j < v.inner; ++j) {
-        Scalar gy = 0;
-        for (std::size_t i = 0; i < v.n; ++i) gy += g[v.at(a, i, j)] * y[v.at(a, i, j)];
-        for (std::size_t i = 0; i < v.n; ++i) {
-          const std::size_t k = v.at(a, i, j);
-          dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + y[k] * (g[k] - gy);
-        }
+    v.for_each_lane([&](std::size_t base, std::size_t stride) {
+      Scalar gy = 0;
+      for (std::size_t i = 0; i < v.n; ++i) gy += g[base + i * stride] * y[base + i * stride];
+      for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
+        dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + y[k] * (g[k] - gy);
       }
-    }
+    });
   });
 }
 
@@ -113,14 +112,12 @@ Variable log_softmax(const Variable& x, int axis) {
   subtract_axis_max(x.value(), v, y);
   Tensor e = evaluate(xt::exp(y));
   Scalar* ys = y.data();
-  for (std::size_t a = 0; a < v.outer; ++a) {
-    for (std::size_t j = 0; j < v.inner; ++j) {
-      Scalar s = 0;
-      for (std::size_t i = 0; i < v.n; ++i) s += e.data()[v.at(a, i, j)];
-      const Scalar log_s = std::log(s);
-      for (std::size_t i = 0; i < v.n; ++i) ys[v.at(a, i, j)] -= log_s;
-    }
-  }
+  v.for_each_lane([&](std::size_t base, std::size_t stride) {
+    Scalar s = 0;
+    for (std::size_t i = 0; i < v.n; ++i) s += e.data()[base + i * stride];
+    const Scalar log_s = std::log(s);
+    for (std::size_t i = 0; i < v.n; ++i) ys[base + i * stride] -= log_s;
+  });
   recycle(e);
   return make_result("log_softmax", std::move(y), {x}, [v](Node& self) {
     // dx = g − softmax(x) ⊙ Σ_axis g, with softmax(x) = e^y
@@ -128,16 +125,13 @@ Variable log_softmax(const Variable& x, int axis) {
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    for (std::size_t a = 0; a < v.outer; ++a) {
-      for (std::size_t j = 0; j < v.inner; ++j) {
-        Scalar gs = 0;
-        for (std::size_t i = 0; i < v.n; ++i) gs += g[v.at(a, i, j)];
-        for (std::size_t i = 0; i < v.n; ++i) {
-          const std::size_t k = v.at(a, i, j);
-          dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
-        }
+    v.for_each_lane([&](std::size_t base, std::size_t stride) {
+      Scalar gs = 0;
+      for (std::size_t i = 0; i < v.n; ++i) gs += g[base + i * stride];
+      for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
+        dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
       }
-    }
+    });
   });
 }
 
