@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/buffer_cache.hpp"
 
 #include "xtgrad/core/xt.hpp"
@@ -57,6 +58,10 @@ Tensor sum_to_shape(const Tensor& t, const S& shape) {
   if (trailing) {
     // out[j] = Σ_r t[r, j] over the leading axes flattened into rows r
     const std::size_t rows = t.size() / n_out;
+    if (rows == 0) {  // an empty leading axis: nothing to add
+      std::fill(o, o + n_out, Scalar(0));
+      return out;
+    }
     std::copy(x, x + n_out, o);
     for (std::size_t r = 1; r < rows; ++r) {
       const Scalar* xr = x + r * n_out;
@@ -94,8 +99,7 @@ void accumulate_grad(Node& target, Tensor&& contribution, const char* op) {
   if (!target.requires_grad) return;
   const auto& want = target.value.shape();
   const auto& have = contribution.shape();
-  const bool same = want.size() == have.size() && std::equal(want.begin(), want.end(), have.begin());
-  if (!same) {
+  if (!shapes_equal(want, have)) {
     Tensor reduced = Tensor::from_shape({0});
     try {
       reduced = sum_to_shape(contribution, want);

@@ -74,6 +74,12 @@ TEST(SumTo, LeadingAndSizeOneAxesTogether) {
   expect_values(sum_to(u, {2, 1, 4}), {2, 1, 4}, {12, 15, 18, 21, 48, 51, 54, 57});
 }
 
+TEST(SumTo, AnEmptyLeadingAxisSumsToZeros) {
+  const Tensor t = Tensor::from_shape({0, 3});
+  expect_values(sum_to(t, {3}), {3}, {0, 0, 0});
+  expect_values(sum_to(t, {1, 3}), {1, 3}, {0, 0, 0});
+}
+
 TEST(SumTo, ToAScalarShapeSumsEverything) {
   Tensor t = make_tensor({2, 3}, {1, 2, 3, 4, 5, 6});
   Tensor s = sum_to(t, {});

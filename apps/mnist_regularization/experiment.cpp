@@ -61,7 +61,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   // A second core copies the next batch, unless OpenBLAS splits the step's largest product
   // (x·W1) over it: then the two would compete for it (hidden 3200: 2.15 s/epoch with the
   // prefetch, 1.74 s without, on two threads).
-  options.prefetch = config.threads > 1 && !xtgrad::gemm_uses_threads(false, config.batch_size, inputs, config.hidden);
+  options.prefetch = config.threads > 1 && !xtgrad::gemm_uses_threads(false, config.batch_size, config.hidden, inputs);
   if (config.blog_gradient) options.loss = blog_cross_entropy;
   // The penalty follows the epoch (start=N): `epoch` is the one being trained, advanced at each
   // epoch's end, where the per-tensor penalties are recorded (one pass over the weights per
