@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -215,7 +214,6 @@ TEST(Backward, BroadcastGradientIsReducedToTheInputShape) {
 }
 
 TEST(Backward, DeepChainOfOneHundredThousandMulsBuildsBackpropagatesAndFrees) {
-  const auto start = std::chrono::steady_clock::now();
   const int n = 100000;
   const double k = 1.0000001;
   Variable x = Variable::parameter(make_tensor({2}, {1, 2}));
@@ -227,8 +225,7 @@ TEST(Backward, DeepChainOfOneHundredThousandMulsBuildsBackpropagatesAndFrees) {
   // d(Σ kⁿx)/dx = kⁿ ≈ e^0.01, accumulated by n multiplications.
   const double expected = std::pow(k, n);
   for (std::size_t i = 0; i < 2; ++i) EXPECT_NEAR(x.grad().data()[i], expected, 1e-9 * expected);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_LT(seconds, 2.0);
+  EXPECT_EQ(x.node().use_count(), 1);  // no node of the chain survives
 }
 
 TEST(Backward, DeepChainOfOneHundredThousandAddsWithRetainGraph) {
