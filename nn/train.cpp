@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -39,6 +41,36 @@ void check_dataset(const char* what, const Dataset& d) {
   if (d.inputs.dimension() != 2 || d.targets.dimension() != 2 || d.inputs.shape()[0] != d.targets.shape()[0]) {
     throw std::invalid_argument(std::string("fit: ") + what + " inputs " + shape_str(d.inputs) + " and targets " +
                                 shape_str(d.targets) + " must be (n, features) and (n, classes)");
+  }
+}
+
+std::string number(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", v);
+  return text;
+}
+
+// After an epoch: every parameter finite, and the epoch's mean data loss within
+// options.divergence_factor of the reference (see FitOptions).
+void check_divergence(std::size_t epoch, double mean_data_loss, double first_loss, const NamedParameters& params,
+                      const FitOptions& options) {
+  for (const auto& [name, p] : params) {
+    const Tensor& v = p.value();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v.data()[i])) {
+        throw DivergenceError("training diverged in epoch " + std::to_string(epoch) + ": parameter " + name +
+                              " holds " + number(double(v.data()[i])) + " (try a smaller --lr)");
+      }
+    }
+  }
+  if (options.divergence_factor <= 0) return;
+  const double reference = std::max(options.divergence_floor, first_loss);
+  if (mean_data_loss > options.divergence_factor * reference) {
+    throw DivergenceError("training diverged in epoch " + std::to_string(epoch) + ": its mean data loss " +
+                          number(mean_data_loss) + " is more than " + number(options.divergence_factor) +
+                          " times " + number(reference) + " (the larger of the first batch's loss " +
+                          number(first_loss) + " and the floor " + number(options.divergence_floor) +
+                          ") (try a smaller --lr)");
   }
 }
 
@@ -81,6 +113,11 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   check_dataset("train", train);
   if (test) check_dataset("test", *test);
   if (options.batch_size == 0) throw std::invalid_argument("fit: batch_size must be positive");
+  if (options.first_epoch == 0 || options.epochs > std::numeric_limits<std::size_t>::max() - options.first_epoch) {
+    throw std::invalid_argument("fit: epochs " + std::to_string(options.first_epoch) + " .. " +
+                                std::to_string(options.first_epoch) + " + " + std::to_string(options.epochs) +
+                                " − 1 do not fit in size_t (first_epoch must be ≥ 1)");
+  }
   const LossFunction loss_fn = options.loss ? options.loss : [](const Variable& out, const Variable& y) {
     return cross_entropy(out, y);
   };
@@ -92,7 +129,9 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   // The batch buffers live in two constant leaves that are refilled in place each step.
   Variable x_batch(Tensor{}), y_batch(Tensor{});
   History history;
-  for (std::size_t epoch = options.first_epoch; epoch < options.first_epoch + options.epochs; ++epoch) {
+  double first_loss = -1;  // the data loss of this call's first batch: the divergence reference
+  for (std::size_t k = 0; k < options.epochs; ++k) {
+    const std::size_t epoch = options.first_epoch + k;
     if (options.should_stop && options.should_stop()) {
       throw Interrupted("training interrupted before epoch " + std::to_string(epoch), epoch);
     }
@@ -111,6 +150,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
         if (penalty.requires_grad()) loss = data_loss + penalty;  // a constant adds no gradient
       }
       const double data_value = data_loss.item();
+      if (first_loss < 0) first_loss = data_value;
       if (!std::isfinite(data_value) || !std::isfinite(penalty_value)) {
         throw DivergenceError("training diverged at epoch " + std::to_string(epoch) + ", batch " +
                               std::to_string(batch_index) + ": the loss is " +
@@ -139,6 +179,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     stats.data_loss = data_sum / nb;
     stats.penalty = penalty_sum / nb;
     stats.loss = stats.data_loss + stats.penalty;
+    check_divergence(epoch, stats.data_loss, first_loss, params, options);
     if (test) {
       const auto eval_start = Clock::now();
       stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);

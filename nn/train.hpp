@@ -48,11 +48,20 @@ struct FitOptions {
   std::function<void(const EpochStats&)> on_epoch_end;  // after each epoch's evaluation
   std::function<void()> after_step;                      // after each optimizer.step()
   std::function<bool()> should_stop;                     // polled before each epoch and after each batch
+  // Divergence beyond a non-finite value: an epoch whose mean data loss exceeds
+  // divergence_factor · max(divergence_floor, the data loss of this call's first batch)
+  // stops training (0: off). For a K-class classifier, floor ln K (the loss of a uniform guess)
+  // and factor 10 flag only runs whose average correct-class probability fell below K^-10:
+  // blown-up weights, never a slow start.
+  double divergence_factor = 0;
+  double divergence_floor = 0;
 };
 
-// Trains `model` on `train`, evaluating on `test` (if given) after every epoch. Throws
-// DivergenceError naming the epoch and batch at the first non-finite loss, and Interrupted
-// when should_stop() returns true.
+// Trains `model` on `train`, evaluating on `test` (if given) after every epoch, epochs
+// first_epoch .. first_epoch + epochs − 1 (std::invalid_argument if that overflows). Throws
+// DivergenceError naming the epoch (and batch) at the first non-finite loss, at a non-finite
+// parameter after an epoch, or at an epoch whose loss breaks the divergence_factor rule, each
+// before on_epoch_end sees that epoch; Interrupted when should_stop() returns true.
 //
 // Each epoch's batch order is drawn from `rng` alone (a fresh permutation of 0..n−1), so
 // resuming after epoch k with the model, the optimizer state and the Rng as they were at the

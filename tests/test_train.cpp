@@ -218,6 +218,56 @@ TEST(Fit, NanPenaltyAlsoDiverges) {
   expect_throws_with<xtgrad::DivergenceError>([&] { run.fit(nullptr, options); }, {"epoch 1", "batch 1"});
 }
 
+TEST(Fit, AnEpochRangeThatOverflowsIsRefusedBeforeTraining) {
+  // first_epoch + epochs wrapped around to 1: no epoch ran and the history came back empty.
+  BlobsRun run(20, 30, 31, 4, 0.01);
+  FitOptions options = quiet_options(std::numeric_limits<std::size_t>::max(), 10);
+  options.first_epoch = 2;
+  std::size_t epochs_ended = 0;
+  options.on_epoch_end = [&](const xtgrad::nn::EpochStats&) { ++epochs_ended; };
+  expect_throws_with<std::invalid_argument>([&] { run.fit(nullptr, options); }, {"fit", "epochs"});
+  EXPECT_EQ(epochs_ended, 0u);
+  options.first_epoch = 0;  // epochs are 1-based
+  options.epochs = 1;
+  expect_throws_with<std::invalid_argument>([&] { run.fit(nullptr, options); }, {"first_epoch"});
+}
+
+TEST(Fit, AFiniteLossFarAboveItsStartDivergesWhenTheRuleIsOn) {
+  // Cross-entropy stays finite however large the logits: with lr = 1e8 the loss of the blobs
+  // climbs to ~1e8 without ever overflowing, which only the ratio rule catches.
+  FitOptions options = quiet_options(3, 10);
+  {
+    BlobsRun run(200, 32, 33, 4, 1e8);
+    EXPECT_NO_THROW(run.fit(nullptr, options));  // off by default: a finite loss is not checked
+  }
+  BlobsRun run(200, 32, 33, 4, 1e8);
+  options.divergence_factor = 10;
+  options.divergence_floor = std::log(2.0);
+  std::size_t epochs_ended = 0;
+  options.on_epoch_end = [&](const xtgrad::nn::EpochStats&) { ++epochs_ended; };
+  expect_throws_with<xtgrad::DivergenceError>([&] { run.fit(nullptr, options); },
+                                              {"epoch 1", "mean data loss", "10 times"});
+  EXPECT_EQ(epochs_ended, 0u);  // the diverged epoch is never reported (nor checkpointed)
+}
+
+TEST(Fit, TheRuleLeavesAHealthyRunAlone) {
+  BlobsRun run(200, 34, 35, 8, 0.1);
+  FitOptions options = quiet_options(5, 10);
+  options.divergence_factor = 10;
+  options.divergence_floor = std::log(2.0);
+  EXPECT_EQ(run.fit(nullptr, options).size(), 5u);
+}
+
+TEST(Fit, ANonFiniteParameterAfterAnEpochDiverges) {
+  BlobsRun run(20, 36, 37, 4, 0.01);  // 2 batches of 10
+  FitOptions options = quiet_options(2, 10);
+  std::size_t steps = 0;
+  options.after_step = [&] {
+    if (++steps == 2) run.net.named_parameters()[0].second.mutable_value().data()[0] = std::nanf("");
+  };
+  expect_throws_with<xtgrad::DivergenceError>([&] { run.fit(nullptr, options); }, {"epoch 1", "parameter"});
+}
+
 TEST(Fit, RejectsZeroBatchSizeAndMismatchedRows) {
   BlobsRun run(20, 23, 22, 4, 0.01);
   EXPECT_THROW(run.fit(nullptr, quiet_options(1, 0)), std::invalid_argument);
