@@ -1,11 +1,15 @@
 #include "xtgrad/nn/checkpoint.hpp"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <sstream>
 #include <stdexcept>
 #include <vector>
+
+#include <zlib.h>
 
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/xt.hpp"
@@ -23,6 +27,7 @@ const char kRng[] = "meta/rng";
 const char kHistory[] = "meta/history";
 const char kHistoryColumns[] = "meta/history_columns";
 const char kRun[] = "meta/run";
+const char kData[] = "meta/data";
 const char kTable[] = "table/";
 const char kColumns[] = "epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds";
 constexpr std::size_t kHistoryWidth = 7;
@@ -80,7 +85,28 @@ const NpyArray& meta_array(const std::string& path, const std::map<std::string, 
 
 std::string text_of(const NpyArray& a) { return std::string(a.bytes.begin(), a.bytes.end()); }
 
+// CRC-32 of `bytes`, in chunks (zlib's length is 32-bit).
+uLong crc_of(uLong crc, const void* data, std::size_t bytes) {
+  const auto* p = static_cast<const Bytef*>(data);
+  while (bytes > 0) {
+    const std::size_t n = std::min<std::size_t>(bytes, 1u << 30);
+    crc = crc32(crc, p, static_cast<uInt>(n));
+    p += n;
+    bytes -= n;
+  }
+  return crc;
+}
+
 }  // namespace
+
+std::string dataset_fingerprint(const Dataset& data) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  crc = crc_of(crc, data.inputs.data(), data.inputs.size() * sizeof(Scalar));
+  crc = crc_of(crc, data.targets.data(), data.targets.size() * sizeof(Scalar));
+  char hex[9];
+  std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
+  return "inputs " + shape_str(data.inputs) + ", targets " + shape_str(data.targets) + ", crc32 " + hex;
+}
 
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
                      const Checkpoint& meta) {
@@ -98,6 +124,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   arrays.emplace(kHistory, history_array(meta.history));
   arrays.emplace(kHistoryColumns, text_array(kColumns));
   arrays.emplace(kRun, text_array(meta.run));
+  arrays.emplace(kData, text_array(meta.data));
   for (const auto& [name, rows] : meta.tables) arrays.emplace(kTable + name, table_array(path, name, rows));
   write_npz(path, arrays);  // temporary, fsync, rename, fsync of the folder
 }
@@ -141,6 +168,7 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& op
     meta.history.push_back(e);
   }
   if (arrays.count(kRun)) meta.run = text_of(meta_array(path, arrays, kRun, "|u1", 1));
+  if (arrays.count(kData)) meta.data = text_of(meta_array(path, arrays, kData, "|u1", 1));
 
   NamedParameters params = model.named_parameters();
   std::vector<Tensor> values;
@@ -175,7 +203,8 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& op
         const std::size_t row_bytes = t.shape[1] * sizeof(double);
         if (row_bytes) std::memcpy(rows[i].data(), t.bytes.data() + i * row_bytes, row_bytes);
       }
-    } else if (key != kEpoch && key != kRng && key != kHistory && key != kHistoryColumns && key != kRun) {
+    } else if (key != kEpoch && key != kRng && key != kHistory && key != kHistoryColumns && key != kRun &&
+               key != kData) {
       throw DataError(path + ": unexpected array '" + key + "' in a checkpoint");
     }
   }

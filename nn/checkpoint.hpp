@@ -9,6 +9,7 @@
 //     meta/history         float64 (epochs, 7): one row per EpochStats, columns as meta/history_columns
 //     meta/history_columns uint8: "epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds"
 //     meta/run             uint8: the caller's description of the run's settings (may be empty)
+//     meta/data            uint8: dataset_fingerprint() of the training data (may be empty)
 //     table/<name>         float64 (rows, columns): the caller's extra tables
 #pragma once
 
@@ -32,9 +33,15 @@ struct Checkpoint {
   Rng rng;                // the shuffle stream as it was after that epoch
   History history;        // the completed epochs' records
   std::string run;        // free text identifying the run's settings, for the caller to compare
+  std::string data;       // dataset_fingerprint of the training data, for the caller to compare
   // Extra per-epoch numbers of the caller, by name; the rows of a table have equal lengths.
   std::map<std::string, std::vector<std::vector<double>>> tables;
 };
+
+// The identity of a training set: its shapes and a CRC-32 of its inputs' and targets' bytes,
+// e.g. "inputs (20000, 784), targets (20000, 10), crc32 1a2b3c4d". Equal data, equal text; data
+// that differs in any sample (or in their order) differs here with near certainty.
+std::string dataset_fingerprint(const Dataset& data);
 
 // Writes model, optimizer and `meta` to `path` as one .npz: a temporary file, fsynced, renamed
 // over `path`, and the folder fsynced; a failure leaves the previous file intact (DataError).

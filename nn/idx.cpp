@@ -1,5 +1,7 @@
 #include "xtgrad/nn/idx.hpp"
 
+#include <sys/stat.h>
+
 #include <zlib.h>
 
 #include <algorithm>
@@ -212,11 +214,25 @@ IdxArray read_gz(const std::string& path) {
 
 }  // namespace
 
+void check_regular_file(const std::string& path, const std::string& expected) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    if (err == ELOOP) fail(path, "cannot open: a symlink loop (too many levels of symbolic links)");
+    if (err == ENOENT) fail(path, "cannot open: no such file");
+    fail(path, std::string("cannot open: ") + std::strerror(err));
+  }
+  if (S_ISREG(st.st_mode)) return;
+  const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                     : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device"
+                                                                  : "not a regular file";
+  fail(path, std::string("is ") + kind + ", expected " + expected + " (a regular file)");
+}
+
 IdxArray read_idx(const std::string& path) {
-  std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) fail(path, "cannot open: no such file");
-  if (std::filesystem::is_directory(status)) fail(path, "is a directory, expected an IDX file");
+  check_regular_file(path, "an IDX file");
 
   FilePtr f(std::fopen(path.c_str(), "rb"));
   if (!f) fail(path, std::string("cannot open: ") + std::strerror(errno));

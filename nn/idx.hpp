@@ -27,6 +27,11 @@ struct IdxArray {
 // DataError naming the file.
 IdxArray read_idx(const std::string& path);
 
+// Throws DataError naming `path` unless it is (or links to) a regular file, checked before it is
+// opened: a missing file, a symlink loop, a folder, a FIFO (which would block a reader forever),
+// a socket or a device each get their own words. `expected`: what it should be, "an IDX file".
+void check_regular_file(const std::string& path, const std::string& expected);
+
 }  // namespace nn
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad

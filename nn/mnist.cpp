@@ -1,6 +1,7 @@
 #include "xtgrad/nn/mnist.hpp"
 
 #include <array>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -64,8 +65,10 @@ ImageSet make_set(std::vector<std::size_t> image_shape, std::vector<std::uint8_t
 std::string find_idx(const fs::path& dir, const std::string& name) {
   std::error_code ec;
   const fs::path raw = dir / name, gz = dir / (name + ".gz");
-  if (fs::exists(raw, ec)) return raw.string();
-  if (fs::exists(gz, ec)) return gz.string();
+  // An entry that exists as a name (even a dangling or looping symlink) is taken, so that
+  // read_idx says what is wrong with it rather than "missing".
+  if (fs::exists(fs::symlink_status(raw, ec))) return raw.string();
+  if (fs::exists(fs::symlink_status(gz, ec))) return gz.string();
   fail(dir.string(), "missing MNIST file " + name + " (looked for " + raw.string() + " and " + gz.string() + ")");
 }
 
@@ -142,6 +145,7 @@ void check_indices(const char* fn, const std::vector<std::size_t>& indices, std:
 Mnist load_mnist(const std::string& path) {
   std::error_code ec;
   const auto status = fs::status(path, ec);
+  if (ec && ec.value() == ELOOP) fail(path, "cannot open: a symlink loop (too many levels of symbolic links)");
   if (!fs::exists(status)) {
     fail(path, "no such file or folder (expected a folder with the four MNIST IDX files, or an .npz)");
   }

@@ -1,4 +1,5 @@
 #include "xtgrad/nn/npz.hpp"
+#include "xtgrad/nn/idx.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -253,9 +254,7 @@ void inflate_raw(const std::uint8_t* in, std::size_t in_n, std::vector<std::uint
 
 std::vector<std::uint8_t> read_file(const std::string& path) {
   std::error_code ec;
-  const auto status = std::filesystem::status(path, ec);
-  if (!std::filesystem::exists(status)) fail(path, "cannot open: no such file");
-  if (std::filesystem::is_directory(status)) fail(path, "is a directory, expected an .npz file");
+  check_regular_file(path, "an .npz file");
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
   const std::uintmax_t size = std::filesystem::file_size(path, ec);

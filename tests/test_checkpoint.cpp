@@ -120,6 +120,7 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersMomentumRngAndHistory) {
   saved.rng = rng;
   saved.history = history;
   saved.run = "lr=0.1 momentum=0.9";
+  saved.data = xtgrad::nn::dataset_fingerprint(train_);
   saved.tables["per_tensor"] = {{0.5, 1.0 / 3.0, 0.0}, {0.25, 2e-300, -1.0}};
   saved.tables["empty"] = {};
   const std::string path = file("a.ckpt.npz");
@@ -134,6 +135,7 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersMomentumRngAndHistory) {
   expect_same_state(sgd_a, sgd_b);
   EXPECT_EQ(loaded.epoch, 2u);
   EXPECT_EQ(loaded.run, saved.run);
+  EXPECT_EQ(loaded.data, saved.data);
   EXPECT_EQ(loaded.tables, saved.tables);
   EXPECT_TRUE(loaded.rng == rng);
   Rng copy = loaded.rng;
@@ -148,6 +150,21 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersMomentumRngAndHistory) {
     EXPECT_EQ(loaded.history[i].seconds, history[i].seconds);
     EXPECT_EQ(loaded.history[i].eval_seconds, history[i].eval_seconds);
   }
+}
+
+TEST_F(CheckpointTest, DatasetFingerprintNamesShapesAndChangesWithAnySample) {
+  const std::string fingerprint = xtgrad::nn::dataset_fingerprint(train_);
+  EXPECT_EQ(fingerprint, xtgrad::nn::dataset_fingerprint(clusters(100, 1)));  // the same data again
+  EXPECT_NE(fingerprint.find("(100, 3)"), std::string::npos) << fingerprint;
+  EXPECT_NE(fingerprint.find("crc32 "), std::string::npos) << fingerprint;
+  Dataset changed = train_;  // same shapes, one input differs
+  changed.inputs = Tensor(train_.inputs);
+  changed.inputs.data()[57] += 1;
+  EXPECT_NE(xtgrad::nn::dataset_fingerprint(changed), fingerprint);
+  Dataset relabeled = train_;  // same inputs, one label moved
+  relabeled.targets = Tensor(train_.targets);
+  std::swap(relabeled.targets.data()[0], relabeled.targets.data()[1]);
+  EXPECT_NE(xtgrad::nn::dataset_fingerprint(relabeled), fingerprint);
 }
 
 TEST_F(CheckpointTest, SavingAgainReplacesTheFileAndLeavesNoTemporary) {
