@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# mnist_regularization's command line: exit codes (0 ok, 2 usage, 3 data, 4 diverged), the
-# one-line stderr message, and what a successful run writes.
+# mnist_regularization's command line: exit codes (0 ok, 2 usage, 3 data, 4 diverged, 5 output,
+# 6 memory, 130/143 signals), the one-line stderr message, and what a successful run writes.
 # Usage: app_cli_test.sh PATH/TO/mnist_regularization MNIST_DIR
 # Cases that need MNIST are skipped (and counted) when MNIST_DIR holds no MNIST.
 set -u
@@ -10,7 +10,13 @@ mnist=${2:?usage: app_cli_test.sh APP_BINARY MNIST_DIR}
 passed=0 failed=0 skipped=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtgrad_cli.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+mounted=()  # tmpfs folders mounted by the disk-full cases, unmounted on exit
+cleanup() {
+  local m
+  for m in "${mounted[@]}"; do umount "$m" 2>/dev/null; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 out="$tmp/out"  # every case writes here, never into the working directory
 
 pass() { passed=$((passed + 1)); echo "ok   - $1"; }
@@ -345,6 +351,259 @@ PY
   fi
   leftovers=$(find "$out/sweep" -name '*.tmp' 2>&1)
   if [[ -z $leftovers ]]; then pass "--sweep leaves no *.tmp files"; else fail "--sweep leaves no *.tmp files" "$leftovers"; fi
+fi
+
+# --- reliability (issue 11): full disks, odd paths, overflowing flags, hangs, exit codes --------
+# verdict NAME CODE WORD: as expect, for a run made by hand ($rc and $tmp/stderr).
+verdict() {
+  local name=$1 code=$2 word=$3 lines
+  lines=$(grep -c '' "$tmp/stderr")
+  if [[ $rc -ne $code ]]; then
+    fail "$name" "expected exit $code, got $rc" "stderr: $(head -c 400 "$tmp/stderr")"
+  elif [[ $lines -ne 1 ]]; then
+    fail "$name" "expected one line on stderr, got $lines" "stderr: $(head -c 400 "$tmp/stderr")"
+  elif [[ -n $word ]] && ! grep -qiF -- "$word" "$tmp/stderr"; then
+    fail "$name" "stderr does not mention '$word'" "stderr: $(cat "$tmp/stderr")"
+  else
+    pass "$name (exit $rc: $(cat "$tmp/stderr"))"
+  fi
+}
+# tiny_mnist DIR BYTE: two 28x28 images per split whose every pixel is BYTE (octal, e.g. 001):
+# trains in a blink; two folders with other BYTEs have the same shapes and other data.
+tiny_mnist() {
+  local dir=$1 byte=$2 set
+  mkdir -p "$dir"
+  for set in train t10k; do
+    { printf '\x00\x00\x08\x03\x00\x00\x00\x02\x00\x00\x00\x1c\x00\x00\x00\x1c'; head -c 1568 /dev/zero | tr '\0' "\\$byte"; } \
+      >"$dir/$set-images-idx3-ubyte"
+    printf '\x00\x00\x08\x01\x00\x00\x00\x02\x07\x03' >"$dir/$set-labels-idx1-ubyte"
+  done
+}
+# png_complete FILE: the PNG signature first and the IEND chunk last.
+png_complete() {
+  [[ -s $1 && $(head -c 8 "$1" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a &&
+     $(tail -c 12 "$1" | od -An -tx1 | tr -d ' \n') == 0000000049454e44ae426082 ]]
+}
+# no_debris DIR: no temporaries or gnuplot scratch folders left in DIR.
+no_debris() { [[ -z $(find "$1" -name '*.tmp' -o -name '.plot.*' -o -name '.write_test' 2>/dev/null) ]]; }
+
+tiny_a="$tmp/tiny_a" tiny_b="$tmp/tiny_b"
+tiny_mnist "$tiny_a" 001
+tiny_mnist "$tiny_b" 002
+tiny=(--data "$tiny_a" --train-size 2)  # 20 epochs of one batch: a blink
+
+# Overflowing and negative numbers: exit 2 naming the flag (were: SIGSEGV, SIGSEGV, seed 2^64-1).
+expect "--epochs 2^64-1"            2 "--epochs"  -- "${tiny[@]}" --out "$out/x" --quiet --no-plots --epochs 18446744073709551615
+expect "--hidden 2^62"              2 "--hidden"  -- "${tiny[@]}" --out "$out/x" --quiet --no-plots --hidden 4611686018427387904
+expect "--seed -1"                  2 "--seed"    -- "${tiny[@]}" --out "$out/x" --quiet --no-plots --seed -1
+expect "--train-size 1e30"          2 "--train-size" -- "${tiny[@]}" --out "$out/x" --quiet --no-plots --train-size 1000000000000000000000000000000
+# Too large for this machine's memory: exit 6 naming the flag and the bytes, before any data is read.
+expect "--hidden 1000000000 does not fit" 6 "--hidden 1000000000" -- "${tiny[@]}" --out "$out/x" --quiet --no-plots \
+       --hidden 1000000000
+# A batch larger than the subset is the whole subset (was: a batch count that overflowed).
+"$app" "${tiny[@]}" --batch-size 1000000000 --out "$out/bigbatch" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 ]]; then pass "--batch-size 1000000000 on 2 images trains"; else fail "--batch-size 1000000000 on 2 images trains" "exit $rc: $(cat "$tmp/stderr")"; fi
+
+# Standard output that cannot be written is an error, not a lost table.
+"$app" "${tiny[@]}" --out "$out/devfull" --quiet --no-plots >/dev/full 2>"$tmp/stderr"
+rc=$?
+verdict "stdout on a full device (>/dev/full): exit 5" 5 "no space left on device"
+"$app" "${tiny[@]}" --out "$out/closed" --quiet >&- 2>"$tmp/stderr"
+rc=$?
+verdict "stdout closed: exit 5 before training" 5 "standard output is closed"
+
+# Data files that are not regular files are refused before they are opened (a FIFO blocked forever).
+fifo_dir="$tmp/fifo_mnist"
+tiny_mnist "$fifo_dir" 001
+rm "$fifo_dir/train-labels-idx1-ubyte" && mkfifo "$fifo_dir/train-labels-idx1-ubyte"
+timeout -k 5 30 "$app" --data "$fifo_dir" --train-size 2 --epochs 1 --out "$out/x" --quiet --no-plots \
+  >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+verdict "a FIFO as an IDX file: exit 3 at once" 3 "FIFO"
+mkfifo "$tmp/fifo.npz"
+timeout -k 5 30 "$app" --data "$tmp/fifo.npz" --out "$out/x" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+verdict "a FIFO as --data .npz: exit 3 at once" 3 "FIFO"
+loop_dir="$tmp/loop_mnist"
+tiny_mnist "$loop_dir" 001
+rm "$loop_dir/train-images-idx3-ubyte"
+ln -s train-images-idx3-ubyte.gz "$loop_dir/train-images-idx3-ubyte"
+ln -s train-images-idx3-ubyte "$loop_dir/train-images-idx3-ubyte.gz"
+expect "a symlink loop is reported as such" 3 "symlink loop" -- --data "$loop_dir" --train-size 2 --epochs 1 \
+       --out "$out/x" --quiet --no-plots
+ln -s loop2 "$tmp/loop1" && ln -s loop1 "$tmp/loop2"
+expect "--data a symlink loop" 3 "symlink loop" -- --data "$tmp/loop1" --out "$out/x" --quiet --no-plots
+
+# --dump-graph failures name the flag and the reason; exit 5 (output).
+expect "--dump-graph into a non-folder" 5 "--dump-graph" -- "${tiny[@]}" --out "$out/x" --quiet --no-plots \
+       --dump-graph "$tmp/a_file/step.dot"
+
+# Checkpoints: the data's identity, the model's shape, and existing checkpoints.
+"$app" "${tiny[@]}" --epochs 1 --reg none --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots \
+  >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 ]]; then pass "tiny run with --checkpoint"; else fail "tiny run with --checkpoint" "exit $rc: $(cat "$tmp/stderr")"; fi
+expect "--resume on other data of the same shapes" 2 "other data" -- --data "$tiny_b" --train-size 2 --epochs 2 \
+       --reg none --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots --resume
+expect "--resume with another --hidden" 2 "--resume" -- "${tiny[@]}" --epochs 2 --hidden 16 --reg none \
+       --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots --resume
+expect "--checkpoint over existing checkpoints without --resume" 2 "--overwrite" -- "${tiny[@]}" --epochs 1 --reg none \
+       --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots
+before=$(params_of "$tmp/ck_data/1-none.ckpt.npz")
+"$app" "${tiny[@]}" --epochs 2 --reg none --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots \
+  --resume >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 && $(params_of "$tmp/ck_data/1-none.ckpt.npz") != "$before" ]]; then
+  pass "--resume on the same data continues"
+else
+  fail "--resume on the same data continues" "exit $rc: $(cat "$tmp/stderr")"
+fi
+"$app" "${tiny[@]}" --reg none --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots --overwrite \
+  >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 ]]; then pass "--overwrite starts afresh over existing checkpoints"; else fail "--overwrite starts afresh" "exit $rc: $(cat "$tmp/stderr")"; fi
+
+if command -v gnuplot >/dev/null 2>&1; then
+  # An apostrophe (and a double quote) in --out: every plot written, and the "wrote" line true.
+  odd="$tmp/it's a \"folder\""
+  "$app" "${tiny[@]}" --out "$odd" --quiet >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 && ! -s $tmp/stderr ]] && png_complete "$odd/loss.png" && png_complete "$odd/weights.png" &&
+     png_complete "$odd/pixels.png" && grep -q "loss.png, weights.png, pixels.png" "$tmp/stdout" && no_debris "$odd"; then
+    pass "--out with an apostrophe: loss.png, weights.png, pixels.png complete"
+  else
+    fail "--out with an apostrophe: loss.png, weights.png, pixels.png complete" "exit $rc: $(cat "$tmp/stderr")" \
+         "$(ls -la "$odd" 2>&1)"
+  fi
+
+  # gnuplot failing: exit 5, its status decoded and its words on stderr, nothing of it on stdout.
+  fakebin="$tmp/fakebin"
+  mkdir -p "$fakebin"
+  printf '#!/bin/sh\necho "gnuplot junk on stdout"\necho "gnuplot: it broke" >&2\nexit 3\n' >"$fakebin/gnuplot"
+  chmod +x "$fakebin/gnuplot"
+  cp "$odd/loss.png" "$tmp/good_loss.png"
+  mkdir -p "$out/fake" && cp "$tmp/good_loss.png" "$out/fake/loss.png"
+  PATH="$fakebin:$PATH" "$app" "${tiny[@]}" --out "$out/fake" --quiet >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  verdict "gnuplot fails: exit 5 with its exit status decoded" 5 "gnuplot failed (exit status 3)"
+  if ! grep -q "junk\|wrote" "$tmp/stdout" && cmp -s "$out/fake/loss.png" "$tmp/good_loss.png" && no_debris "$out/fake"; then
+    pass "gnuplot fails: nothing of it on stdout, no 'wrote' line, the old loss.png kept"
+  else
+    fail "gnuplot fails: nothing of it on stdout, no 'wrote' line, the old loss.png kept" "$(cat "$tmp/stdout")"
+  fi
+  # gnuplot "succeeding" with a truncated PNG (what it does on a full disk): refused, old file kept.
+  printf '#!/bin/sh\nprintf "\\211PNG\\r\\n\\032\\n" >loss.png\n: >weights.png\nexit 0\n' >"$fakebin/gnuplot"
+  PATH="$fakebin:$PATH" "$app" "${tiny[@]}" --out "$out/fake" --quiet >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  verdict "gnuplot exits 0 with a truncated PNG: exit 5" 5 "incomplete PNG"
+  if cmp -s "$out/fake/loss.png" "$tmp/good_loss.png" && no_debris "$out/fake"; then
+    pass "truncated PNG: the old loss.png kept, no debris"
+  else
+    fail "truncated PNG: the old loss.png kept, no debris" "$(ls -la "$out/fake")"
+  fi
+
+  # SIGTERM while gnuplot draws: the plot in progress is finished and verified, then exit 143.
+  printf '#!/bin/sh\nsleep 2\nexec %s "$@"\n' "$(command -v gnuplot)" >"$fakebin/gnuplot"
+  PATH="$fakebin:$PATH" "$app" "${tiny[@]}" --out "$out/sigplot" --quiet >"$tmp/stdout" 2>"$tmp/stderr" &
+  pid=$!
+  for _ in $(seq 600); do [[ -n $(find "$out/sigplot" -name '.plot.*' 2>/dev/null) ]] && break; sleep 0.05; done
+  kill -TERM "$pid"
+  wait "$pid"
+  rc=$?
+  verdict "SIGTERM during the plots: exit 143 after the plot in progress" 143 "SIGTERM"
+  if png_complete "$out/sigplot/loss.png" && [[ ! -e $out/sigplot/pixels.png ]] && no_debris "$out/sigplot"; then
+    pass "SIGTERM during the plots: loss.png complete, pixels.png not started, no debris"
+  else
+    fail "SIGTERM during the plots: loss.png complete, pixels.png not started, no debris" "$(ls -la "$out/sigplot")"
+  fi
+
+  # A full disk (a 130 KiB tmpfs): exit 5 naming the file and ENOSPC; every file there is whole.
+  disk="$tmp/disk"
+  mkdir -p "$disk"
+  if mount -t tmpfs -o size=130k tmpfs "$disk" 2>/dev/null; then
+    mounted+=("$disk")
+    "$app" "${tiny[@]}" --out "$disk/out" --quiet >"$tmp/stdout" 2>"$tmp/stderr"
+    rc=$?
+    verdict "--out on a full 130k tmpfs: exit 5" 5 "no space left on device"
+    bad_png=""
+    for f in "$disk"/out/*.png; do [[ -e $f ]] && ! png_complete "$f" && bad_png+=" $f"; done
+    if [[ -z $bad_png ]] && no_debris "$disk/out" &&
+       python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$disk/out/summary.json" 2>/dev/null; then
+      pass "full disk: every PNG under its final name is complete, summary.json parses, no debris"
+    else
+      fail "full disk: every PNG under its final name is complete, summary.json parses, no debris" \
+           "incomplete:$bad_png" "$(ls -la "$disk/out")"
+    fi
+    # Good plots, then a rerun with ~60 KB free: the good files stay as they were.
+    rm -rf "${disk:?}"/*
+    "$app" "${tiny[@]}" --out "$disk/good" --quiet --reg none >"$tmp/stdout" 2>"$tmp/stderr"
+    cp -r "$disk/good" "$tmp/good_copy"
+    avail=$(df --output=avail -B1 "$disk" | tail -n1)
+    if ((avail > 60000)); then head -c $((avail - 60000)) /dev/zero >"$disk/filler" 2>/dev/null; fi
+    "$app" "${tiny[@]}" --epochs 2 --reg none --reg 'l1(lambd=1e-4)' --reg 'l2(lambd=0.01)' --out "$disk/good" --quiet \
+      >"$tmp/stdout" 2>"$tmp/stderr"
+    rc=$?
+    changed=""
+    for f in loss.png weights.png pixels.png; do
+      if [[ -e $tmp/good_copy/$f ]] && ! cmp -s "$disk/good/$f" "$tmp/good_copy/$f"; then
+        png_complete "$disk/good/$f" || changed+=" $f"
+      fi
+    done
+    if [[ $rc -eq 5 && -z $changed ]] && no_debris "$disk/good"; then
+      pass "rerun with 60 KB free: exit 5, each plot either the old one or a complete new one ($(cat "$tmp/stderr"))"
+    else
+      fail "rerun with 60 KB free: exit 5, each plot either the old one or a complete new one" "exit $rc" \
+           "broken:$changed" "$(cat "$tmp/stderr")"
+    fi
+    rm -rf "${disk:?}"/*
+    # A checkpoint that does not fit: exit 5 (was 3, the code of bad input data), naming --checkpoint.
+    expect "--checkpoint on a full disk" 5 "--checkpoint" -- "${tiny[@]}" --reg none --checkpoint "$disk/ck" \
+           --out "$out/ckfull" --quiet --no-plots
+  else
+    skip "--out on a full tmpfs" "cannot mount a tmpfs here (needs root)"
+  fi
+else
+  skip "plots: apostrophes, gnuplot failures, full disks" "gnuplot is not installed"
+fi
+
+# Memory limits: a clear message and exit 6, fast, instead of a hang in OpenBLAS or a bare
+# std::bad_alloc.
+if ldd "$app" 2>/dev/null | grep -q libasan; then
+  skip "ulimit -v 200000" "an AddressSanitizer build cannot start under ulimit -v (its shadow memory)"
+else
+  (ulimit -v 200000 && exec timeout -k 5 60 "$app" "${tiny[@]}" --out "$out/x" --quiet --no-plots) \
+    >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  verdict "ulimit -v 200000 (200 MB): exit 6 naming the need and the limit" 6 "ulimit -v"
+fi
+
+# scripts/mnist.sh: a user's --data wins and nothing is downloaded (was: CLI11's "At Most 1
+# required but received 2", since the wrapper always added its own --data).
+mnist_sh="$(dirname "$0")/../scripts/mnist.sh"
+for form in "--data $tiny_a" "--data=$tiny_a"; do
+  # shellcheck disable=SC2086
+  steps=$(XTGRAD_DRY_RUN=1 bash "$mnist_sh" $form --epochs 1 2>&1)
+  if ! grep -q fetch_mnist <<<"$steps" && [[ $(grep -o -- '--data' <<<"$steps" | wc -l) -eq 1 ]] &&
+     grep -qF -- "$tiny_a" <<<"$steps"; then
+    pass "scripts/mnist.sh $form: the user's data, no download"
+  else
+    fail "scripts/mnist.sh $form: the user's data, no download" "$steps"
+  fi
+done
+steps=$(XTGRAD_DRY_RUN=1 bash "$mnist_sh" --epochs 1 2>&1)
+if grep -q "fetch_mnist.sh data/mnist" <<<"$steps" && grep -q -- "--data data/mnist --epochs 1" <<<"$steps"; then
+  pass "scripts/mnist.sh without --data fetches MNIST and uses it"
+else
+  fail "scripts/mnist.sh without --data fetches MNIST and uses it" "$steps"
+fi
+
+if needs_mnist "divergence without an overflow"; then
+  # lr 1e10 and 1e30 kept the loss finite (~1e31), so nothing overflowed and the run was saved
+  # as a result; the epoch's mean loss above 10·ln(10) now counts as diverged.
+  expect "--lr 1e10 diverges" 4 "diverged" -- "${common[@]}" --lr 1e10 --epochs 1 --train-size 512 --reg none
+  expect "--lr 1e30 with l1 diverges" 4 "diverged" -- "${common[@]}" --lr 1e30 --epochs 1 --train-size 512 \
+         --reg 'l1(lambd=1e-4)'
 fi
 
 echo "$passed passed, $failed failed, $skipped skipped"

@@ -1,16 +1,19 @@
 #include "checkpointing.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "atomic_file.hpp"
 #include "experiment.hpp"
 
 namespace mnist_app {
@@ -41,11 +44,23 @@ nn::History prepare_run(const RunControl& control, nn::Module& model, nn::Optimi
   auto done = std::make_shared<nn::History>();
   const std::size_t total = options.epochs;
   if (control.resume && std::filesystem::exists(control.checkpoint)) {
-    nn::Checkpoint c = nn::load_checkpoint(control.checkpoint, model, optimizer);
+    nn::Checkpoint c;
+    try {
+      c = nn::load_checkpoint(control.checkpoint, model, optimizer);
+    } catch (const std::invalid_argument& e) {  // parameters of other shapes: another --hidden
+      throw ResumeError(fmt::format("--resume: {} does not fit this run's model ({}); it was made with other "
+                                    "settings: remove it or resume with the same flags",
+                                    control.checkpoint, e.what()));
+    }
     if (c.run != control.identity) {
       throw ResumeError(fmt::format("--resume: {} was made with other settings ({}) than this run ({}); remove it "
                                     "or resume with the same flags",
                                     control.checkpoint, c.run, control.identity));
+    }
+    if (c.data != control.data) {
+      throw ResumeError(fmt::format("--resume: {} was trained on other data ({}) than this run's --data, "
+                                    "--train-size and --seed select ({}); resume with the same data or remove it",
+                                    control.checkpoint, c.data.empty() ? "not recorded" : c.data, control.data));
     }
     if (c.epoch > total) {
       throw ResumeError(fmt::format("--resume: {} holds {} epochs, more than --epochs {}", control.checkpoint,
@@ -69,8 +84,13 @@ nn::History prepare_run(const RunControl& control, nn::Module& model, nn::Optimi
     c.rng = rng;
     c.history = *done;
     c.run = control.identity;
+    c.data = control.data;
     c.tables[kTensorPenalties] = tensor_penalties;
-    nn::save_checkpoint(control.checkpoint, model, optimizer, c);
+    try {
+      nn::save_checkpoint(control.checkpoint, model, optimizer, c);
+    } catch (const DataError& e) {  // a write, sync or rename failed: an output error, not bad data
+      throw OutputError(std::string("--checkpoint: ") + e.what());
+    }
     if (control.on_checkpoint) control.on_checkpoint(e.epoch);
   };
   return *done;
@@ -90,22 +110,34 @@ std::string checkpoint_file_name(std::size_t index, const std::string& reg) {
   return name + ".ckpt.npz";
 }
 
-Checkpointing::Checkpointing(std::string dir, bool resume, const Config& config)
-    : dir_(std::move(dir)), resume_(resume), config_(config) {}
+Checkpointing::Checkpointing(std::string dir, bool resume, bool overwrite, const Config& config)
+    : dir_(std::move(dir)), resume_(resume), overwrite_(overwrite), config_(config) {}
 
-void Checkpointing::prepare() const {
+void Checkpointing::prepare(const std::vector<std::string>& regs) const {
   if (dir_.empty()) return;
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir_, ec);
   if (ec) throw std::invalid_argument("--checkpoint " + dir_ + ": cannot create the folder (" + ec.message() + ")");
-  const fs::path probe = fs::path(dir_) / ".write_test";
-  std::ofstream(probe) << "ok";
-  if (!fs::exists(probe)) throw std::invalid_argument("--checkpoint " + dir_ + ": the folder is not writable");
-  fs::remove(probe, ec);
+  const std::string probe = (fs::path(dir_) / ".write_test").string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::invalid_argument("--checkpoint " + dir_ + ": the folder is not writable (" + os_reason(errno) + ")");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
+  if (resume_ || overwrite_) return;
+  for (std::size_t i = 0; i < regs.size(); ++i) {
+    const fs::path existing = fs::path(dir_) / checkpoint_file_name(i, regs[i]);
+    if (fs::exists(existing, ec)) {
+      throw std::invalid_argument("--checkpoint " + dir_ + ": " + existing.string() +
+                                  " already exists and this run would replace it: add --resume to continue "
+                                  "from it or --overwrite to start afresh");
+    }
+  }
 }
 
-RunControl Checkpointing::control(std::size_t index, const std::string& reg) {
+RunControl Checkpointing::control(std::size_t index, const std::string& reg, const std::string& data) {
   run_ = index;
   reg_ = reg;
   path_ = dir_.empty() ? std::string() : (std::filesystem::path(dir_) / checkpoint_file_name(index, reg)).string();
@@ -117,6 +149,7 @@ RunControl Checkpointing::control(std::size_t index, const std::string& reg) {
   c.identity = fmt::format("reg={} gradient={} train_size={} batch_size={} hidden={} lr={} seed={}", reg,
                            config_.blog_gradient ? "blog" : "true", config_.train_size, config_.batch_size,
                            config_.hidden, config_.lr, config_.seed);
+  c.data = data;
   c.should_stop = [] { return stop_signal() != 0; };
   c.on_checkpoint = [this](std::size_t epoch) { saved_epoch_ = epoch; };
   return c;

@@ -28,15 +28,16 @@ struct RunControl {
   std::string checkpoint;             // the run's checkpoint file; empty: no checkpoints
   bool resume = false;                // continue from `checkpoint` when it exists
   std::string identity;               // the run's settings, stored in the checkpoint and compared on resume
+  std::string data;                   // nn::dataset_fingerprint of the training data, likewise
   std::function<bool()> should_stop;  // polled by fit; true ends training with xtgrad::Interrupted
   std::function<void(std::size_t epoch)> on_checkpoint;  // a checkpoint of `epoch` was saved or loaded
 };
 
 // Sets up `options` (epochs = the run's total) under `control` and returns the epochs already
 // done. Resuming from an existing checkpoint loads it into model, optimizer and rng (ResumeError
-// if it holds other settings or more epochs) and leaves options.first_epoch/epochs covering
+// if it holds other settings, other training data, another model or more epochs) and leaves options.first_epoch/epochs covering
 // only the rest (none when it is complete). Wraps on_epoch_end to save the checkpoint after
-// the epoch's own callback. `log` (may be null) gets one line when a run is resumed.
+// the epoch's own callback (a failed save is an OutputError). `log` (may be null) gets one line when a run is resumed.
 // `tensor_penalties` (RunResult's, one row per epoch) is saved and restored with the checkpoint.
 xtgrad::nn::History prepare_run(const RunControl& control, xtgrad::nn::Module& model,
                                 xtgrad::nn::Optimizer& optimizer, xtgrad::Rng& rng,
@@ -50,12 +51,16 @@ std::string checkpoint_file_name(std::size_t index, const std::string& reg);
 // The invocation's side, for main: the folder, each run's control and the one-line messages.
 class Checkpointing {
  public:
-  // `dir` empty: no checkpoints (--resume then needs none either).
-  Checkpointing(std::string dir, bool resume, const Config& config);
-  // Creates the folder and proves it writable; std::invalid_argument naming --checkpoint if not.
-  void prepare() const;
-  // The control of run `index` (0-based) with the canonical spec `reg`.
-  RunControl control(std::size_t index, const std::string& reg);
+  // `dir` empty: no checkpoints (--resume then needs none either). `overwrite`: start afresh
+  // even where checkpoints exist.
+  Checkpointing(std::string dir, bool resume, bool overwrite, const Config& config);
+  // Creates the folder and proves it writable; refuses, unless --resume or --overwrite, when
+  // a checkpoint of one of the runs `regs` (canonical specs, in order) is already there, since
+  // the first epoch would replace it. std::invalid_argument naming --checkpoint if not.
+  void prepare(const std::vector<std::string>& regs) const;
+  // The control of run `index` (0-based) with the canonical spec `reg`, trained on data whose
+  // nn::dataset_fingerprint is `data`.
+  RunControl control(std::size_t index, const std::string& reg, const std::string& data);
   // "interrupted by SIGINT in epoch 3 of run 2 (...); ...": where the results and the last checkpoint are.
   std::string interrupted(const xtgrad::Interrupted& e, int signal, const std::string& out) const;
   // The divergence message followed by where the last good checkpoint is.
@@ -65,7 +70,7 @@ class Checkpointing {
   std::string where_checkpoint() const;
 
   std::string dir_;
-  bool resume_;
+  bool resume_, overwrite_;
   const Config& config_;
   std::size_t run_ = 0;       // the run in progress (0-based)
   std::string reg_;           // its spec

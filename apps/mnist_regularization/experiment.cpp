@@ -1,6 +1,7 @@
 #include "experiment.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -56,7 +57,12 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
 
   nn::FitOptions options;
   options.epochs = config.epochs;
-  options.batch_size = config.batch_size;
+  // (A batch larger than the subset is the whole subset: the same batches, no size overflow.)
+  options.batch_size = std::min(config.batch_size, data.train.inputs.shape()[0]);
+  // Diverged: an epoch's mean data loss above 10·max(ln 10, first batch's loss), i.e. the
+  // average probability of the right digit below 10^-10, worse than any guess (nn::FitOptions).
+  options.divergence_factor = 10;
+  options.divergence_floor = std::log(double(classes));
   options.progress_bar = !config.quiet;
   // A second core copies the next batch, unless OpenBLAS splits the step's largest product
   // (x·W1) over it: then the two would compete for it (hidden 3200: 2.15 s/epoch with the

@@ -1,20 +1,32 @@
 // mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec.
-// Exit codes: 0 success, 2 bad flags or spec, 3 missing or corrupt data, 4 training diverged,
-// 130 / 143 stopped by SIGINT / SIGTERM (the last checkpoint and the finished runs' results kept).
+// Exit codes, one table for every path (the README's Troubleshooting section has it too):
+//   0 success                      4 training diverged
+//   1 internal error (a bug)        5 an output could not be written (files, plots, checkpoints, stdout)
+//   2 bad flag, spec or --resume    6 out of memory (or the run would not fit in the memory allowed)
+//   3 missing or corrupt data       130 / 143 stopped by SIGINT / SIGTERM
+#include <fcntl.h>
 #include <malloc.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cmath>
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
+#include <new>
+#include <system_error>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "atomic_file.hpp"
 #include "checkpointing.hpp"
 #include "experiment.hpp"
+#include "limits.hpp"
 #include "outputs.hpp"
 #include "pictures.hpp"
 #include "sweep.hpp"
@@ -23,11 +35,33 @@
 
 namespace {
 
-constexpr int exit_usage = 2, exit_data = 3, exit_diverged = 4;
+constexpr int exit_internal = 1, exit_usage = 2, exit_data = 3, exit_diverged = 4, exit_output = 5,
+              exit_memory = 6;
 
 int fail(int code, const std::string& message) {
   std::cerr << "mnist_regularization: " << message << "\n";
   return code;
+}
+
+// Opens /dev/null on each of fds 0, 1, 2 that is closed, so that no file the app opens later
+// takes its number (and gets the table written into it). Returns whether stdout was closed.
+bool reserve_standard_fds() {
+  bool stdout_closed = false;
+  for (int fd = 0; fd <= 2; ++fd) {
+    if (::fcntl(fd, F_GETFD) >= 0 || errno != EBADF) continue;
+    if (::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) std::abort();  // open takes the lowest free fd
+    stdout_closed = stdout_closed || fd == 1;
+  }
+  return stdout_closed;
+}
+
+// A failed write to stdout (a full device, a closed pipe) is an error, not a lost table.
+void check_stdout() {
+  std::cout.flush();
+  if (!std::cout || std::ferror(stdout)) {
+    const int err = errno;
+    throw mnist_app::OutputError("standard output: write failed (" + mnist_app::os_reason(err) + ")");
+  }
 }
 
 // Creates DIR and proves it is writable before hours of training, not after.
@@ -36,10 +70,13 @@ void check_output_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw std::invalid_argument("--out " + dir + ": cannot create the folder (" + ec.message() + ")");
-  const fs::path probe = fs::path(dir) / ".write_test";
-  std::ofstream(probe) << "ok";
-  if (!fs::exists(probe)) throw std::invalid_argument("--out " + dir + ": the folder is not writable");
-  fs::remove(probe, ec);
+  const std::string probe = (fs::path(dir) / ".write_test").string();
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw std::invalid_argument("--out " + dir + ": the folder is not writable (" + mnist_app::os_reason(errno) + ")");
+  }
+  ::close(fd);
+  ::unlink(probe.c_str());
 }
 
 // CLI::PositiveNumber's message reads "Value 0 not in range 0.000000 to 1797…(309 digits)",
@@ -54,26 +91,51 @@ const CLI::Validator positive_number(
     },
     "POSITIVE");
 
+// Digits only (no sign, no exponent), from `lowest` to `highest`: "-1" never wraps to 2^64 − 1.
+CLI::Validator whole_number(std::uint64_t lowest, std::uint64_t highest) {
+  return CLI::Validator(
+      [=](std::string& text) -> std::string {
+        const std::string range = fmt::format("must be a whole number from {} to {}, got {}", lowest, highest, text);
+        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return range;
+        errno = 0;
+        const unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
+        if (errno == ERANGE || value < lowest || value > highest) return range;
+        return "";
+      },
+      fmt::format("INT in [{}, {}]", lowest, highest));
+}
+
+// A signal arrived while the results were being written: the write in progress was finished.
+struct StoppedWriting {
+  std::string what;
+};
+
+std::string signal_name(int signal) { return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool stdout_closed = reserve_standard_fds();
   // Fresh pages cost ~12 µs each on this VM: keep freed memory instead of returning it.
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
 
   mnist_app::Config config;
-  CLI::App cli{"Trains the blog's 784-200-10 sigmoid network on MNIST once per regularizer spec."};
+  CLI::App cli{"Trains the blog's 784-200-10 sigmoid network on MNIST once per regularizer spec.\n"
+               "Exit codes: 0 success, 1 internal error, 2 bad flag/spec/--resume, 3 missing or corrupt data,\n"
+               "4 training diverged, 5 an output could not be written, 6 out of memory, 130/143 SIGINT/SIGTERM."};
+  const auto count = mnist_app::max_count;
   cli.add_option("--data", config.data, "folder of MNIST IDX files (raw or .gz) or a .npz file")
       ->capture_default_str();
   cli.add_option("--train-size", config.train_size, "training images drawn at random")
-      ->check(positive_number)->capture_default_str();
+      ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--epochs", config.epochs, "passes over the training subset")
-      ->check(positive_number)->capture_default_str();
-  cli.add_option("--batch-size", config.batch_size, "minibatch size")->check(positive_number)->capture_default_str();
-  cli.add_option("--hidden", config.hidden, "hidden units")->check(positive_number)->capture_default_str();
+      ->check(whole_number(1, mnist_app::max_epochs))->capture_default_str();
+  cli.add_option("--batch-size", config.batch_size, "minibatch size")->check(whole_number(1, count))->capture_default_str();
+  cli.add_option("--hidden", config.hidden, "hidden units")->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
-      ->capture_default_str();
+      ->check(whole_number(0, UINT64_MAX))->capture_default_str();
   cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
   cli.add_flag("--no-plots", config.no_plots, "skip loss.png and weights.png");
@@ -99,6 +161,9 @@ int main(int argc, char** argv) {
       "--checkpoint", checkpoint_dir, "folder for each run's checkpoint (model, optimizer, shuffles), saved every epoch");
   cli.add_flag("--resume", resume, "continue each run from its checkpoint; finished runs are not retrained")
       ->needs(checkpoint_option);
+  bool overwrite = false;
+  cli.add_flag("--overwrite", overwrite, "start afresh over the checkpoints already in --checkpoint DIR")
+      ->needs(checkpoint_option)->excludes("--resume");
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -107,36 +172,79 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  if (stdout_closed) {
+    return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
+                             "printed; nothing was run");
+  }
 
   std::vector<std::unique_ptr<xtgrad::Regularizer>> regs;
   std::vector<mnist_app::SweepPoint> sweep;
-  mnist_app::Checkpointing checkpoints(checkpoint_dir, resume, config);
+  mnist_app::Checkpointing checkpoints(checkpoint_dir, resume, overwrite, config);
+  mnist_app::MemoryNeed need;
   try {
     if (!config.sweep.empty()) {
       sweep = mnist_app::sweep_points(config.sweep, config.lambdas);
       config.regs.clear();
       for (const auto& point : sweep) config.regs.push_back(point.spec);
     }
-    for (const auto& spec : config.regs) regs.push_back(xtgrad::make_regularizer(spec));
+    std::vector<std::string> specs;
+    for (const auto& spec : config.regs) {
+      regs.push_back(xtgrad::make_regularizer(spec));
+      specs.push_back(regs.back()->describe());
+    }
+    need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
     check_output_dir(config.out);
-    checkpoints.prepare();
+    checkpoints.prepare(specs);
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
+  // Refuse a run that cannot fit before loading anything: the raw MNIST files (~55 MB), the
+  // prepared data, the model and one batch, and OpenBLAS 0.3.21's work buffer: a 128 MiB
+  // malloc per thread at its first product (BUFFER_SIZE, fixed when it was built: no setting
+  // changes it), retried forever when it fails — a hang under ulimit -v.
+  const std::uint64_t raw_mnist = 70000ull * 785, blas_buffers = std::uint64_t(config.threads) * (128ull << 20);
+  const std::uint64_t available = mnist_app::memory_available();
+  if (available != 0 && need.total() + raw_mnist + blas_buffers > available) {
+    return fail(exit_memory, fmt::format("{}: the run needs about {} ({} data, {} model, {} activations, {} "
+                                         "OpenBLAS buffers for --threads {}) but this process may allocate only {} "
+                                         "more ({}); use smaller values",
+                                         mnist_app::largest_part(config, need),
+                                         mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
+                                         mnist_app::format_bytes(need.data + raw_mnist),
+                                         mnist_app::format_bytes(need.model),
+                                         mnist_app::format_bytes(need.activations),
+                                         mnist_app::format_bytes(blas_buffers), config.threads,
+                                         mnist_app::format_bytes(available),
+                                         mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap"));
+  }
+  // A first product now makes OpenBLAS take its buffer before anything else is allocated, so a
+  // later shortage is a std::bad_alloc of ours. Should it loop anyway, a watchdog ends it.
+  xtgrad::set_blas_threads(config.threads);
+  {
+    mnist_app::BlasWatchdog watchdog(30);
+    xtgrad::Scalar a[4] = {1, 2, 3, 4}, c[4] = {};
+    xtgrad::gemm(false, false, 2, 2, 2, 1, a, a, 0, c);
+  }
   mnist_app::install_stop_handlers();  // they set a flag; training stops at the next batch
 
-  xtgrad::set_blas_threads(config.threads);
+  std::string phase = "loading the data from " + config.data;
+  std::vector<std::string> written;  // the files of this invocation's results written so far
+  const auto stop_check = [&] {
+    if (mnist_app::stop_signal() != 0) throw StoppedWriting{};
+  };
   try {
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
     if (config.train_size > mnist.train.count) {
       return fail(exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
                                           config.train_size, mnist.train.count, config.data));
     }
+    phase = "preparing the training subset (--train-size " + std::to_string(config.train_size) + ")";
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
     if (!config.quiet) {
       std::cout << fmt::format("MNIST: {} training images drawn from {}, {} test images; {} gradient\n",
                                config.train_size, mnist.train.count, mnist.test.count,
                                config.blog_gradient ? "the blog's" : "the true");
+      check_stdout();
     }
     if (!config.dump_graph.empty()) {
       // The graph of the first run with a penalty, else of the first run.
@@ -147,32 +255,63 @@ int main(int argc, char** argv) {
           break;
         }
       }
+      phase = "drawing --dump-graph";
       std::cout << mnist_app::dump_graph(data, config, *shown, config.dump_graph) << "\n";
+      check_stdout();
     }
+    const std::string identity = xtgrad::nn::dataset_fingerprint(data.train);
     std::vector<mnist_app::RunResult> runs;
     for (const auto& reg : regs) {
+      phase = fmt::format("training run {} ({}) with --hidden {} and --batch-size {}", runs.size() + 1,
+                          reg->describe(), config.hidden, config.batch_size);
       runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout,
-                                               checkpoints.control(runs.size(), reg->describe())));
+                                               checkpoints.control(runs.size(), reg->describe(), identity)));
       // Keep what is done so far: results on disk grow run by run.
+      phase = "writing the results";
       mnist_app::write_summary(config.out, config, runs);
       mnist_app::write_history(config.out, runs);
+      if (!config.quiet) check_stdout();
     }
+    written = {"summary.json", "history.csv"};
+    stop_check();
     mnist_app::print_table(std::cout, runs);
+    check_stdout();
     const auto sweep_rows = mnist_app::sweep_rows(sweep, runs);
     if (!sweep.empty()) {
       mnist_app::print_sweep_table(std::cout, sweep_rows);
+      check_stdout();
       mnist_app::write_sweep_csv(config.out, sweep_rows);
+      written.push_back("sweep.csv");
+      stop_check();
     }
     if (!config.no_plots) {
-      for (const std::string& note : {mnist_app::write_plots(config.out, runs),
-                                      mnist_app::write_pixels_png(config.out, runs),
-                                      sweep.empty() ? std::string() : mnist_app::write_path_png(config.out, sweep_rows)}) {
+      // Each plot is drawn, verified and renamed in place, or an OutputError ends the run.
+      const auto plot = [&](const std::string& note, std::vector<std::string> files) {
         if (!note.empty()) std::cerr << "mnist_regularization: " << note << "\n";
-      }
+        else written.insert(written.end(), files.begin(), files.end());
+        stop_check();
+      };
+      plot(mnist_app::write_plots(config.out, runs), {"loss.png", "weights.png"});
+      plot(mnist_app::write_pixels_png(config.out, runs), {"pixels.png"});
+      if (!sweep.empty()) plot(mnist_app::write_path_png(config.out, sweep_rows), {"path.png"});
     }
-    std::cout << "\nwrote " << config.out << "/summary.json, history.csv" << (sweep.empty() ? "" : ", sweep.csv")
-              << (config.no_plots ? "" : ", loss.png, weights.png, pixels.png")
-              << (config.no_plots || sweep.empty() ? "" : ", path.png") << "\n";
+    std::string list;
+    for (const auto& f : written) list += (list.empty() ? "" : ", ") + f;
+    std::cout << "\nwrote " << (std::filesystem::path(config.out) / "").string() << list << "\n";
+    check_stdout();
+  } catch (const StoppedWriting&) {
+    std::string list;
+    for (const auto& f : written) list += (list.empty() ? "" : ", ") + f;
+    const int signal = mnist_app::stop_signal();
+    return fail(128 + signal, fmt::format("stopped by {} after training; the files in progress were finished: "
+                                          "{} in {} (the rest not written)",
+                                          signal_name(signal), list, config.out));
+  } catch (const mnist_app::OutputError& e) {
+    const int signal = mnist_app::stop_signal();
+    if (signal != 0) {  // e.g. gnuplot stopped by the same Ctrl-C
+      return fail(128 + signal, fmt::format("stopped by {} while writing the results: {}", signal_name(signal), e.what()));
+    }
+    return fail(exit_output, e.what());
   } catch (const xtgrad::DataError& e) {
     return fail(exit_data, e.what());
   } catch (const xtgrad::DivergenceError& e) {
@@ -181,8 +320,19 @@ int main(int argc, char** argv) {
     return fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out));
   } catch (const mnist_app::ResumeError& e) {
     return fail(exit_usage, e.what());
+  } catch (const std::bad_alloc&) {
+    return fail(exit_memory, fmt::format("out of memory while {} (the run needs about {}, most of it for {}; this "
+                                         "process may allocate {} ({}))",
+                                         phase, mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
+                                         mnist_app::largest_part(config, need), mnist_app::format_bytes(available),
+                                         mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap"));
+  } catch (const std::system_error& e) {
+    if (e.code() == std::errc::not_enough_memory || e.code() == std::errc::resource_unavailable_try_again) {
+      return fail(exit_memory, fmt::format("out of memory while {}: {}", phase, e.what()));
+    }
+    return fail(exit_internal, fmt::format("internal error while {}: {}", phase, e.what()));
   } catch (const std::exception& e) {
-    return fail(1, e.what());
+    return fail(exit_internal, fmt::format("internal error while {}: {}", phase, e.what()));
   }
   return 0;
 }

@@ -1,15 +1,14 @@
 #include "outputs.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
+#include "gnuplot.hpp"
 #include "pictures.hpp"
 
 namespace mnist_app {
@@ -125,63 +124,51 @@ void write_history(const std::string& dir, const std::vector<RunResult>& runs) {
 }
 
 std::string write_plots(const std::string& dir, const std::vector<RunResult>& runs) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    return "plots skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
-  }
-  const fs::path d(dir);
+  if (!installed("gnuplot")) return "plots skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
   // Data files for gnuplot: one block per run, separated by two blank lines (gnuplot's index).
-  const fs::path loss_data = d / "loss.dat.tmp", weight_data = d / "weights.dat.tmp";
-  const fs::path log_weight_data = d / "weights_log.dat.tmp";
+  // Every file has a fixed name in the job's scratch folder: no user path in the script.
   double limit = 0;
   for (const auto& r : runs)
     for (std::size_t i = 0; i < r.first_layer_weights.size(); ++i)
       limit = std::max(limit, std::abs(double(r.first_layer_weights.data()[i])));
   if (limit == 0) limit = 1;
+  PlotJob job(dir, "loss.png");
   {
-    std::ofstream ld(loss_data), wd(weight_data);
+    std::ostringstream ld, wd;
     for (const auto& r : runs) {
       for (const auto& e : r.history) ld << e.epoch << " " << e.data_loss << " " << e.loss << "\n";
       ld << "\n\n";
       for (const auto& [x, c] : histogram(r.first_layer_weights, limit, 120)) wd << x << " " << c << "\n";
       wd << "\n\n";
     }
+    job.add_file("loss.dat", ld.str());
+    job.add_file("weights.dat", wd.str());
   }
   std::string loss_plot, weight_plot;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const std::string title = quote(runs[i].reg + (runs[i].gradient == "blog" ? " (blog gradient)" : ""));
-    loss_plot += fmt::format("{}{} index {} using 1:2 with linespoints title {}", i ? ", " : "",
-                             quote(loss_data.string()), i, title);
-    weight_plot += fmt::format("{}{} index {} using 1:2 with steps title {}", i ? ", " : "",
-                               quote(weight_data.string()), i, title);
+    loss_plot += fmt::format("{}'loss.dat' index {} using 1:2 with linespoints title {}", i ? ", " : "", i, title);
+    weight_plot += fmt::format("{}'weights.dat' index {} using 1:2 with steps title {}", i ? ", " : "", i, title);
   }
-  const fs::path script = d / "plots.gp.tmp";
-  {
-    std::ofstream gp(script);
-    gp << "set terminal pngcairo size 900,560 noenhanced\n";
-    gp << "set output " << quote((d / "loss.png.tmp").string()) << "\n";
-    gp << "set title 'Training data loss (cross-entropy, mean over batches) per epoch'\n";
-    gp << "set xlabel 'epoch'\nset ylabel 'data loss'\nset grid\nset key top right\n";
-    gp << "plot " << loss_plot << "\n";
-    // Two panels: the weights on a linear axis, then |w| on a log axis with exact zeros counted.
-    gp << "set terminal pngcairo size 900,1000 noenhanced\n";
-    gp << "set output " << quote((d / "weights.png.tmp").string()) << "\n";
-    gp << "set multiplot layout 2,1\n";
-    gp << "set title 'First-layer weights after training (histogram, log scale)'\n";
-    gp << "set xlabel 'weight'\nset ylabel 'count'\nset logscale y\n";
-    gp << "plot " << weight_plot << "\n";
-    gp << log_weights_panel(log_weight_data.string(), runs);
-    gp << "unset multiplot\n";
-    gp << "unset output\n";
-  }
-  const std::string cmd = "gnuplot " + quote(script.string()) + " 2>&1";
-  const int rc = std::system(cmd.c_str());
-  fs::remove(loss_data);
-  fs::remove(weight_data);
-  fs::remove(log_weight_data);
-  fs::remove(script);
-  if (rc != 0) return "plots skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
-  commit_file((d / "loss.png.tmp").string(), (d / "loss.png").string());
-  commit_file((d / "weights.png.tmp").string(), (d / "weights.png").string());
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size 900,560 noenhanced\n";
+  gp << "set output 'loss.png'\n";
+  gp << "set title 'Training data loss (cross-entropy, mean over batches) per epoch'\n";
+  gp << "set xlabel 'epoch'\nset ylabel 'data loss'\nset grid\nset key top right\n";
+  gp << "plot " << loss_plot << "\n";
+  // Two panels: the weights on a linear axis, then |w| on a log axis with exact zeros counted.
+  gp << "set terminal pngcairo size 900,1000 noenhanced\n";
+  gp << "set output 'weights.png'\n";
+  gp << "set multiplot layout 2,1\n";
+  gp << "set title 'First-layer weights after training (histogram, log scale)'\n";
+  gp << "set xlabel 'weight'\nset ylabel 'count'\nset logscale y\n";
+  gp << "plot " << weight_plot << "\n";
+  const LogWeightsPanel panel = log_weights_panel("weights_log.dat", runs);
+  job.add_file("weights_log.dat", panel.data);
+  gp << panel.commands;
+  gp << "unset multiplot\n";
+  gp << "unset output\n";
+  job.run(gp.str(), {"loss.png", "weights.png"});
   return "";
 }
 
@@ -189,14 +176,16 @@ void print_table(std::ostream& out, const std::vector<RunResult>& runs) {
   out << fmt::format("\n{:<22} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}\n", "regularizer", "gradient", "test acc",
                      "data loss", "penalty", "s/epoch", "W exact zeros");
   for (const auto& r : runs) {
-    const auto& last = r.history.back();
+    const bool trained = !r.history.empty();
     std::size_t zeros = 0, count = 0;
     for (const auto& s : r.sparsity) {
       zeros += s.zeros;
       count += s.count;
     }
-    out << fmt::format("{:<22} {:>8} {:>10.4f} {:>9.3f} {:>9.3f} {:>8.3f} {:>12}\n", r.reg, r.gradient,
-                       r.test_accuracy, last.data_loss, last.penalty, r.seconds_per_epoch,
+    const auto cell = [&](double v, const char* spec) { return trained ? fmt::format(fmt::runtime(spec), v) : std::string("-"); };
+    out << fmt::format("{:<22} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}\n", r.reg, r.gradient,
+                       cell(r.test_accuracy, "{:.4f}"), cell(trained ? r.history.back().data_loss : 0, "{:.3f}"),
+                       cell(trained ? r.history.back().penalty : 0, "{:.3f}"), cell(r.seconds_per_epoch, "{:.3f}"),
                        fmt::format("{}/{}", zeros, count));
   }
 }

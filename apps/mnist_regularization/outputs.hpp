@@ -13,9 +13,10 @@ namespace mnist_app {
 void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs);
 // DIR/history.csv: one row per run and epoch, written atomically.
 void write_history(const std::string& dir, const std::vector<RunResult>& runs);
-// DIR/loss.png and DIR/weights.png drawn by gnuplot; returns a one-line note when skipped.
+// DIR/loss.png and DIR/weights.png drawn by gnuplot, each verified complete before it replaces
+// the old one; returns a one-line note when gnuplot is not installed, OutputError on failure.
 std::string write_plots(const std::string& dir, const std::vector<RunResult>& runs);
-// The final table of runs, one line each.
+// The final table of runs, one line each (runs without an epoch show dashes).
 void print_table(std::ostream& out, const std::vector<RunResult>& runs);
 
 }  // namespace mnist_app

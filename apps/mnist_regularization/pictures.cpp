@@ -2,15 +2,15 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <limits>
 
 #include <fmt/format.h>
 
 #include "atomic_file.hpp"
 #include "blog_loss.hpp"
+#include "gnuplot.hpp"
 #include "xtgrad/core/dot_export.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/losses.hpp"
@@ -28,21 +28,11 @@ std::string quote(const std::string& s) {
   return out + "'";
 }
 
-std::string shell_quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string run_title(const RunResult& r) { return r.reg + (r.gradient == "blog" ? " (blog gradient)" : ""); }
-
-bool have(const char* program) {
-  return std::system(fmt::format("command -v {} >/dev/null 2>&1", program).c_str()) == 0;
-}
 
 }  // namespace
 
-std::string log_weights_panel(const std::string& data_file, const std::vector<RunResult>& runs) {
+LogWeightsPanel log_weights_panel(const std::string& data_file, const std::vector<RunResult>& runs) {
   // Shared bins over log10|w| of every run's nonzero weights.
   double lo = std::numeric_limits<double>::infinity(), hi = -lo;
   for (const auto& r : runs) {
@@ -60,8 +50,8 @@ std::string log_weights_panel(const std::string& data_file, const std::vector<Ru
   const double width = (hi - lo) / bins;
   std::string plot, labels;
   std::size_t most = 1;  // the tallest bin, to leave room above it for the labels
+  std::ostringstream out;
   {
-    std::ofstream out(data_file);
     for (std::size_t k = 0; k < runs.size(); ++k) {
       const Tensor& w = runs[k].first_layer_weights;
       std::vector<std::size_t> count(bins, 0);
@@ -87,11 +77,11 @@ std::string log_weights_panel(const std::string& data_file, const std::vector<Ru
                             0.94 - 0.06 * double(k), k + 1);
     }
   }
-  return "set title 'The same weights by size: |w| on a log axis (exact zeros cannot be drawn there: counted)'\n"
+  return {out.str(), "set title 'The same weights by size: |w| on a log axis (exact zeros cannot be drawn there: counted)'\n"
          "set xlabel '|w| (log scale)'\nset ylabel 'count'\nset logscale xy\nset format x '%.0e'\n"
          "unset key\n" +
          fmt::format("set yrange [0.8:{:.6g}]\n", double(most) * std::pow(10.0, 0.3 * double(runs.size() + 1))) +
-         labels + "plot " + (plot.empty() ? std::string("NaN notitle") : plot) + "\nunset label\nset yrange [*:*]\n";
+         labels + "plot " + (plot.empty() ? std::string("NaN notitle") : plot) + "\nunset label\nset yrange [*:*]\n"};
 }
 
 std::vector<double> input_norms(const Tensor& w) {
@@ -110,15 +100,13 @@ std::vector<double> input_norms(const Tensor& w) {
 
 std::string write_pixels_png(const std::string& dir, const std::vector<RunResult>& runs) {
   if (runs.empty()) return "";
-  if (!have("gnuplot")) return "pixels.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  if (!installed("gnuplot")) return "pixels.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
   constexpr std::size_t side = 28;
   for (const auto& r : runs) {
     if (r.first_layer_weights.dimension() != 2 || r.first_layer_weights.shape()[0] != side * side) {
       return "pixels.png skipped: the first layer does not take 28x28 images";
     }
   }
-  const fs::path d(dir);
-  const fs::path data = d / "pixels.dat.tmp", script = d / "pixels.gp.tmp";
   double top = 0;
   std::vector<std::vector<double>> norms;
   for (const auto& r : runs) {
@@ -132,9 +120,9 @@ std::string write_pixels_png(const std::string& dir, const std::vector<RunResult
   const std::size_t cols = std::size_t(std::ceil(std::sqrt(double(runs.size()))));
   const std::size_t rows = (runs.size() + cols - 1) / cols;
   std::string panels;
+  PlotJob job(dir, "pixels.png");
   {
-    std::ofstream out(data);
-    out.precision(9);
+    std::ostringstream out;
     for (std::size_t k = 0; k < runs.size(); ++k) {
       std::size_t dead = 0;
       // gnuplot's matrix format: one text row per image row, y grows upwards, so rows reversed.
@@ -148,14 +136,15 @@ std::string write_pixels_png(const std::string& dir, const std::vector<RunResult
       }
       out << "\n\n";
       panels += fmt::format("set title \"{}\\n{} of 784 pixels exactly 0\"\nplot {} index {} matrix with image notitle\n",
-                            run_title(runs[k]), dead, quote(data.string()), k);
+                            run_title(runs[k]), dead, "'pixels.dat'", k);
     }
+    job.add_file("pixels.dat", out.str());
   }
+  std::ostringstream gp;
   {
-    std::ofstream gp(script);
     gp << fmt::format("set terminal pngcairo size {},{} noenhanced font ',9'\n", std::max<std::size_t>(260 * cols, 680),
                       270 * rows + 70);
-    gp << "set output " << quote((d / "pixels.png.tmp").string()) << "\n";
+    gp << "set output 'pixels.png'\n";
     gp << fmt::format(
         "set multiplot layout {},{} title \"First-layer weight norm of each input pixel, ||W1[pixel, :]||2\\nlog "
         "colour from {:.1e} (dark) to {:.1e} (bright); white: every weight of the pixel exactly 0\"\n",
@@ -170,14 +159,7 @@ std::string write_pixels_png(const std::string& dir, const std::vector<RunResult
     gp << panels;
     gp << "unset multiplot\nunset output\n";
   }
-  const int rc = std::system(("gnuplot " + quote(script.string()) + " 2>&1").c_str());
-  fs::remove(data);
-  fs::remove(script);
-  if (rc != 0) {
-    fs::remove(d / "pixels.png.tmp");
-    return "pixels.png skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
-  }
-  commit_file((d / "pixels.png.tmp").string(), (d / "pixels.png").string());
+  job.run(gp.str(), {"pixels.png"});
   return "";
 }
 
@@ -194,12 +176,30 @@ std::string dump_graph(const PreparedData& data, const Config& config, const Reg
   Variable loss = config.blog_gradient ? blog_cross_entropy(out, Variable(y)) : cross_entropy(out, Variable(y));
   const Variable penalty = reg.penalty(model.named_parameters());  // as from its start epoch on
   if (penalty.requires_grad()) loss = loss + penalty;  // as nn::fit: a constant adds nothing
-  write_file_atomically(path, [&](std::ostream& o) { o << to_dot(loss); });
+  try {
+    write_file_atomically(path, [&](std::ostream& o) { o << to_dot(loss); });
+  } catch (const OutputError& e) {
+    throw OutputError(std::string("--dump-graph ") + e.what());
+  }
   std::string note = "wrote " + path + " (one training step with " + reg.describe() + ")";
-  if (!have("dot")) return note + "; no PNG: Graphviz is not installed (apt-get install graphviz)";
-  const std::string png = fs::path(path).replace_extension(".png").string();
-  const int rc = std::system(fmt::format("dot -Tpng {} -o {} 2>&1", shell_quote(path), shell_quote(png)).c_str());
-  return rc == 0 ? note + " and " + png : note + "; dot failed (exit " + std::to_string(rc) + ")";
+  if (!installed("dot")) return note + "; no PNG: Graphviz is not installed (apt-get install graphviz)";
+  // dot renders into a temporary that replaces the PNG only when it is complete.
+  const std::string png = fs::path(path).replace_extension(".png").string(), tmp = png + ".tmp";
+  // (A path starting with '-' would read as an option: "./" keeps it a path.)
+  const auto arg = [](const std::string& p) { return p.rfind('-', 0) == 0 ? "./" + p : p; };
+  const ProgramRun dot = run_program({"dot", "-Tpng", "-o", arg(tmp), arg(path)}, ".");
+  try {
+    if (!dot.succeeded()) {
+      const std::string said = dot.first_line();
+      throw OutputError(png + ": dot failed (" + describe_status(dot.status) + ")" + (said.empty() ? "" : ": " + said));
+    }
+    check_png(tmp, png);
+    commit_file(tmp, png);
+  } catch (const OutputError& e) {
+    fs::remove(tmp);
+    throw OutputError(std::string("--dump-graph ") + e.what());
+  }
+  return note + " and " + png;
 }
 
 }  // namespace mnist_app

@@ -2,14 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 #include <fmt/format.h>
 
 #include "atomic_file.hpp"
+#include "gnuplot.hpp"
 
 namespace mnist_app {
 
@@ -121,17 +121,14 @@ void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows) 
 }
 
 std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& rows) {
-  if (std::system("command -v gnuplot >/dev/null 2>&1") != 0) {
-    return "path.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
-  }
-  const fs::path d(dir);
-  const fs::path data = d / "path.dat.tmp", script = d / "path.gp.tmp";
+  if (!installed("gnuplot")) return "path.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  PlotJob job(dir, "path.png");  // fixed names in a scratch folder: no user path in the script
   // One block per kind, in the order of first appearance: λ, accuracy, exact and near zeros.
   std::vector<std::string> kinds;
   for (const auto& r : rows)
     if (r.kind != "none" && std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end()) kinds.push_back(r.kind);
   {
-    std::ofstream out(data);
+    std::ostringstream out;
     for (const auto& kind : kinds) {
       for (const auto& r : rows) {
         if (r.kind != kind) continue;
@@ -140,26 +137,28 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
       }
       out << "\n\n";
     }
+    job.add_file("path.dat", out.str());
   }
+  const std::string data = "'path.dat'";
   const SweepRow* ref = reference(rows);
   std::string acc_plot, zero_plot;
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     const std::string sep = k ? ", " : "";
-    acc_plot += fmt::format("{}{} index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, quote(data.string()),
+    acc_plot += fmt::format("{}{} index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, data,
                             k, k + 1, quote(kinds[k]));
     zero_plot += fmt::format(
         "{}{} index {} using 1:3 with linespoints lw 2 lc {} title {}, {} index {} using 1:4 with lines dt 2 lc {} "
         "title {}",
-        sep, quote(data.string()), k, k + 1, quote(kinds[k] + ": w = 0 exactly"), quote(data.string()), k, k + 1,
+        sep, data, k, k + 1, quote(kinds[k] + ": w = 0 exactly"), data, k, k + 1,
         quote(kinds[k] + ": |w| < 1e-3"));
   }
   if (ref) {
     acc_plot += fmt::format(", {} with lines dt 3 lw 2 lc rgb 'black' title 'none (reference)'", ref->test_accuracy);
   }
+  std::ostringstream gp;
   {
-    std::ofstream gp(script);
     gp << "set terminal pngcairo size 900,900 noenhanced\n";
-    gp << "set output " << quote((d / "path.png.tmp").string()) << "\n";
+    gp << "set output 'path.png'\n";
     double lo = 0, hi = 0;
     for (const auto& r : rows) {
       if (r.kind == "none") continue;
@@ -177,14 +176,7 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
     gp << "plot " << (zero_plot.empty() ? "NaN notitle" : zero_plot) << "\n";
     gp << "unset multiplot\nunset output\n";
   }
-  const int rc = std::system(("gnuplot " + quote(script.string()) + " 2>&1").c_str());
-  fs::remove(data);
-  fs::remove(script);
-  if (rc != 0) {
-    fs::remove(d / "path.png.tmp");
-    return "path.png skipped: gnuplot failed (exit " + std::to_string(rc) + ")";
-  }
-  commit_file((d / "path.png.tmp").string(), (d / "path.png").string());
+  job.run(gp.str(), {"path.png"});
   return "";
 }
 

@@ -42,7 +42,7 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
 void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows);
 // DIR/sweep.csv with the same columns, written atomically.
 void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows);
-// DIR/path.png drawn by gnuplot; returns a one-line note when skipped.
+// DIR/path.png drawn by gnuplot and verified; a one-line note when gnuplot is missing, OutputError on failure.
 std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& rows);
 
 }  // namespace mnist_app

@@ -1,0 +1,130 @@
+#include "gnuplot.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <sstream>
+
+#include "atomic_file.hpp"
+
+extern char** environ;
+
+namespace mnist_app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The executable `program` in $PATH, or "".
+std::string find_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) return ::access(program.c_str(), X_OK) == 0 ? program : "";
+  const char* path = std::getenv("PATH");
+  std::istringstream folders(path ? path : "/usr/bin:/bin");
+  std::string folder;
+  while (std::getline(folders, folder, ':')) {
+    const std::string candidate = (folder.empty() ? std::string(".") : folder) + "/" + program;
+    struct stat st {};
+    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
+      return candidate;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+bool installed(const std::string& program) { return !find_program(program).empty(); }
+
+std::string describe_status(int status) {
+  if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) {
+    return "killed by signal " + std::to_string(WTERMSIG(status)) + " (" + strsignal(WTERMSIG(status)) + ")";
+  }
+  return "wait status " + std::to_string(status);
+}
+
+bool ProgramRun::succeeded() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+
+std::string ProgramRun::first_line() const {
+  const auto start = output.find_first_not_of(" \t\r\n");
+  if (start == std::string::npos) return "";
+  return output.substr(start, output.find('\n', start) - start);
+}
+
+ProgramRun run_program(const std::vector<std::string>& argv, const std::string& cwd) {
+  const std::string exe = find_program(argv.at(0));
+  if (exe.empty()) throw OutputError(argv[0] + ": not found in PATH");
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw OutputError(argv[0] + ": cannot make a pipe (" + os_reason(errno) + ")");
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], 2);
+  std::vector<char*> args;
+  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = 0;
+  const int spawn_error = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipe_fds[1]);
+  if (spawn_error != 0) {
+    ::close(pipe_fds[0]);
+    throw OutputError(exe + ": cannot start it (" + os_reason(spawn_error) + ")");
+  }
+  ProgramRun run;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (run.output.size() < (1u << 16)) run.output.append(buffer, std::size_t(n));
+  }
+  ::close(pipe_fds[0]);
+  while (::waitpid(pid, &run.status, 0) < 0) {
+    if (errno != EINTR) throw OutputError(exe + ": cannot wait for it (" + os_reason(errno) + ")");
+  }
+  return run;
+}
+
+PlotJob::PlotJob(const std::string& dir, const std::string& png)
+    : dir_(dir), png_((fs::path(dir) / png).string()) {
+  std::string pattern = (fs::path(dir) / ".plot.XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    throw OutputError(png_ + ": cannot create a scratch folder for gnuplot in " + dir + " (" + os_reason(errno) + ")");
+  }
+  scratch_ = pattern;
+}
+
+PlotJob::~PlotJob() {
+  std::error_code ec;
+  fs::remove_all(scratch_, ec);
+}
+
+void PlotJob::add_file(const std::string& name, const std::string& content) {
+  if (const int err = write_whole_file((fs::path(scratch_) / name).string(), content)) {
+    throw OutputError(png_ + ": cannot write gnuplot's input " + name + " (" + os_reason(err) + ")");
+  }
+}
+
+void PlotJob::run(const std::string& script, const std::vector<std::string>& pngs) {
+  add_file("plot.gp", script);
+  const ProgramRun gnuplot = run_program({"gnuplot", "plot.gp"}, scratch_);
+  if (!gnuplot.succeeded()) {
+    const std::string said = gnuplot.first_line();
+    throw OutputError(png_ + ": gnuplot failed (" + describe_status(gnuplot.status) + ")" +
+                      (said.empty() ? "" : ": " + said));
+  }
+  for (const auto& png : pngs) check_png((fs::path(scratch_) / png).string(), (fs::path(dir_) / png).string());
+  for (const auto& png : pngs) commit_file((fs::path(scratch_) / png).string(), (fs::path(dir_) / png).string());
+}
+
+}  // namespace mnist_app

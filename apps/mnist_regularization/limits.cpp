@@ -1,0 +1,119 @@
+#include "limits.hpp"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+namespace mnist_app {
+
+namespace {
+
+// a·b + c, or std::invalid_argument naming `flag` on overflow.
+std::uint64_t mul_add(std::uint64_t a, std::uint64_t b, std::uint64_t c, const std::string& flag) {
+  std::uint64_t product = 0, sum = 0;
+  if (__builtin_mul_overflow(a, b, &product) || __builtin_add_overflow(product, c, &sum)) {
+    throw std::invalid_argument(flag + ": too large: the memory it needs overflows 64 bits");
+  }
+  return sum;
+}
+
+// The process's mapped address space now (VmSize of /proc/self/status), 0 when unknown.
+std::uint64_t mapped_bytes() {
+  std::ifstream status("/proc/self/status");
+  std::string key;
+  while (status >> key) {
+    if (key == "VmSize:") {
+      std::uint64_t kb = 0;
+      status >> kb;
+      return kb * 1024;
+    }
+    status.ignore(1 << 12, '\n');
+  }
+  return 0;
+}
+
+}  // namespace
+
+MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows) {
+  const std::uint64_t s = sizeof(xtgrad::Scalar);
+  const std::string train = fmt::format("--train-size {}", c.train_size);
+  const std::string hidden = fmt::format("--hidden {}", c.hidden);
+  const std::string batch = fmt::format("--batch-size {}", c.batch_size);
+  MemoryNeed need;
+  // Normalized inputs and one-hot targets of the subset and of the test set.
+  const std::uint64_t row = mul_add(inputs + classes, s, 0, train);
+  need.data = mul_add(mul_add(c.train_size, row, 0, train), 1, mul_add(test_rows, row, 0, train), train);
+  // Parameters (inputs+1)·hidden + (hidden+1)·classes, each as value, gradient and a spare
+  // (optimizer state, the checkpoint's copy): 3 copies.
+  const std::uint64_t params =
+      mul_add(inputs + 1, c.hidden, mul_add(c.hidden + 1, classes, 0, hidden), hidden);
+  need.model = mul_add(params, 3 * s, 0, hidden);
+  // One batch (and the 1000-row evaluation batch): hidden pre-activations, activations and their
+  // gradients, 4 arrays of (rows, hidden).
+  const std::uint64_t rows = std::max<std::uint64_t>(std::min<std::uint64_t>(c.batch_size, c.train_size), 1000);
+  need.activations = mul_add(mul_add(rows, c.hidden, 0, hidden + " with " + batch), 4 * s, 0, hidden + " with " + batch);
+  mul_add(need.data + need.model, 1, need.activations, hidden);  // the sum itself
+  return need;
+}
+
+std::uint64_t memory_available() {
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY) {
+    const std::uint64_t used = mapped_bytes();
+    return limit.rlim_cur > used ? limit.rlim_cur - used : 0;
+  }
+  struct sysinfo info {};
+  if (::sysinfo(&info) != 0) return 0;
+  return (std::uint64_t(info.totalram) + info.totalswap) * info.mem_unit;
+}
+
+namespace {
+
+void blas_stuck(int) {
+  static const char message[] =
+      "mnist_regularization: OpenBLAS could not allocate its 128 MiB work buffer within 30 s (it retries "
+      "forever): raise the memory limit (ulimit -v) or lower --threads\n";
+  (void)!::write(STDERR_FILENO, message, sizeof message - 1);
+  ::_exit(6);
+}
+
+}  // namespace
+
+BlasWatchdog::BlasWatchdog(unsigned seconds) {
+  struct sigaction action {};
+  action.sa_handler = blas_stuck;
+  sigemptyset(&action.sa_mask);
+  ::sigaction(SIGALRM, &action, nullptr);
+  ::alarm(seconds);
+}
+
+BlasWatchdog::~BlasWatchdog() {
+  ::alarm(0);
+  ::signal(SIGALRM, SIG_DFL);
+}
+
+bool memory_limited() {
+  struct rlimit limit {};
+  return ::getrlimit(RLIMIT_AS, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY;
+}
+
+std::string format_bytes(std::uint64_t bytes) {
+  if (bytes >= (1ull << 30)) return fmt::format("{:.2f} GB", double(bytes) / double(1ull << 30));
+  if (bytes >= (1ull << 20)) return fmt::format("{:.1f} MB", double(bytes) / double(1ull << 20));
+  return fmt::format("{} bytes", bytes);
+}
+
+std::string largest_part(const Config& c, const MemoryNeed& need) {
+  if (need.data >= need.model && need.data >= need.activations) return fmt::format("--train-size {}", c.train_size);
+  if (need.model >= need.activations) return fmt::format("--hidden {}", c.hidden);
+  return fmt::format("--hidden {} with --batch-size {}", c.hidden, c.batch_size);
+}
+
+}  // namespace mnist_app

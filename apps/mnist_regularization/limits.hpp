@@ -1,0 +1,48 @@
+// Sizes from the command line, checked before they are used: overflow is a usage error naming
+// the flag; a run larger than the memory the process may have is refused before it starts.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "experiment.hpp"
+
+namespace mnist_app {
+
+// The largest values the flags accept: beyond them a run could never finish.
+constexpr std::uint64_t max_epochs = 1000000;       // --epochs
+constexpr std::uint64_t max_count = 1000000000;     // --train-size, --batch-size, --hidden
+
+// The bytes a run of `config` needs at most at once, as a sum of named parts, for `inputs`
+// features and `classes` classes (784 and 10 for MNIST): the training subset and the test set
+// (`test_rows`), the model with its gradients, and one batch's activations. Throws
+// std::invalid_argument naming the flag whose value makes the sum overflow 64 bits.
+struct MemoryNeed {
+  std::uint64_t data = 0, model = 0, activations = 0;
+  std::uint64_t total() const { return data + model + activations; }
+};
+MemoryNeed memory_need(const Config& config, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows);
+
+// The bytes this process may still allocate: the address-space limit (ulimit -v) less what is
+// mapped now, or RAM + swap when there is no limit; 0 when unknown.
+std::uint64_t memory_available();
+// Whether an address-space limit (ulimit -v) is set.
+bool memory_limited();
+
+// While alive, a SIGALRM after `seconds` prints that OpenBLAS could not get its work buffer
+// and ends the process with exit 6 (its allocation retries never return).
+class BlasWatchdog {
+ public:
+  explicit BlasWatchdog(unsigned seconds);
+  ~BlasWatchdog();
+  BlasWatchdog(const BlasWatchdog&) = delete;
+  BlasWatchdog& operator=(const BlasWatchdog&) = delete;
+};
+
+// "1.50 GB", "12.0 MB", "900 bytes".
+std::string format_bytes(std::uint64_t bytes);
+
+// The flag that dominates a memory need: "--hidden 4000" or "--train-size 60000".
+std::string largest_part(const Config& config, const MemoryNeed& need);
+
+}  // namespace mnist_app
