@@ -18,8 +18,11 @@ if ((${#TARGETS[@]} == 0)); then TARGETS=(fuzz_idx fuzz_npz fuzz_spec); fi
 
 command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (scripts/install_deps.sh installs clang)" >&2; exit 2; }
 
+# ccache, when installed, makes a rebuild of an unchanged tree nearly free (not required).
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); export CCACHE_BASEDIR=$ROOT; fi
 start=$SECONDS
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_CXX_COMPILER=clang++ \
+cmake -S . -B "$BUILD" -G Ninja "${launcher[@]}" -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=Debug "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g" \
   -DXTGRAD_FUZZ=ON -DXTGRAD_BUILD_TESTS=ON -DXTGRAD_SANITIZE=OFF \
   -DXTGRAD_BUILD_APPS=OFF -DXTGRAD_BUILD_EXAMPLES=OFF -DXTGRAD_BUILD_BENCH=OFF > /dev/null

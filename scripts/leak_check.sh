@@ -29,7 +29,9 @@ if [ -z "$app" ]; then
     arch=()
     if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then arch=(-DCMAKE_CXX_FLAGS=-march=x86-64-v3); fi
     echo "leak_check: valgrind cannot run an AVX-512 (-march=native) build; building the Release app in build-valgrind/ ${arch[*]:-(baseline x86-64)}"
-    cmake -S . -B build-valgrind -G Ninja -DCMAKE_BUILD_TYPE=Release -DXTGRAD_NATIVE=OFF "${arch[@]}" \
+    launcher=()  # ccache when installed (not required)
+    if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); export CCACHE_BASEDIR=$ROOT; fi
+    cmake -S . -B build-valgrind -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DXTGRAD_NATIVE=OFF "${arch[@]}" \
       -DXTGRAD_BUILD_TESTS=OFF -DXTGRAD_BUILD_EXAMPLES=OFF -DXTGRAD_BUILD_BENCH=OFF -DXTGRAD_BUILD_APPS=ON > /dev/null
     cmake --build build-valgrind --target mnist_regularization
     app=$ROOT/build-valgrind/apps/mnist_regularization/mnist_regularization

@@ -12,8 +12,11 @@ BUILD=${TSAN_BUILD_DIR:-$ROOT/build-tsan}
 JOBS=${TSAN_JOBS:-$(nproc)}
 TESTS=(test_batches test_train test_buffer_cache)
 
+# ccache, when installed, makes a rebuild of an unchanged tree nearly free (not required).
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); export CCACHE_BASEDIR=$ROOT; fi
 start=$SECONDS
-cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S . -B "$BUILD" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS="-fsanitize=thread" -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" \
   -DXTGRAD_BUILD_APPS=OFF -DXTGRAD_BUILD_BENCH=OFF -DXTGRAD_BUILD_EXAMPLES=OFF -DXTGRAD_FUZZ=OFF >/dev/null
 cmake --build "$BUILD" -j"$JOBS" --target "${TESTS[@]}"
