@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
       ->check(whole_number(0, UINT64_MAX))->capture_default_str();
   cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
-  cli.add_flag("--no-plots", config.no_plots, "skip loss.png and weights.png");
+  cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
   cli.add_option("--reg", config.regs,
                  "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y); optional keys "
