@@ -7,6 +7,7 @@ set -u
 
 app=${1:?usage: app_cli_test.sh APP_BINARY MNIST_DIR}
 mnist=${2:?usage: app_cli_test.sh APP_BINARY MNIST_DIR}
+app=$(realpath "$app") mnist=$(realpath -m "$mnist")  # absolute: some cases run from another folder
 passed=0 failed=0 skipped=0
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtgrad_cli.XXXXXX") || exit 1
@@ -484,7 +485,8 @@ if command -v gnuplot >/dev/null 2>&1; then
   chmod +x "$fakebin/gnuplot"
   cp "$odd/loss.png" "$tmp/good_loss.png"
   mkdir -p "$out/fake" && cp "$tmp/good_loss.png" "$out/fake/loss.png"
-  PATH="$fakebin:$PATH" "$app" "${tiny[@]}" --out "$out/fake" --quiet >"$tmp/stdout" 2>"$tmp/stderr"
+  # (From $tmp: a gnuplot run in the working folder, as before, would leave its files there.)
+  (cd "$tmp" && PATH="$fakebin:$PATH" exec "$app" "${tiny[@]}" --out "$out/fake" --quiet) >"$tmp/stdout" 2>"$tmp/stderr"
   rc=$?
   verdict "gnuplot fails: exit 5 with its exit status decoded" 5 "gnuplot failed (exit status 3)"
   if ! grep -q "junk\|wrote" "$tmp/stdout" && cmp -s "$out/fake/loss.png" "$tmp/good_loss.png" && no_debris "$out/fake"; then
@@ -494,7 +496,7 @@ if command -v gnuplot >/dev/null 2>&1; then
   fi
   # gnuplot "succeeding" with a truncated PNG (what it does on a full disk): refused, old file kept.
   printf '#!/bin/sh\nprintf "\\211PNG\\r\\n\\032\\n" >loss.png\n: >weights.png\nexit 0\n' >"$fakebin/gnuplot"
-  PATH="$fakebin:$PATH" "$app" "${tiny[@]}" --out "$out/fake" --quiet >"$tmp/stdout" 2>"$tmp/stderr"
+  (cd "$tmp" && PATH="$fakebin:$PATH" exec "$app" "${tiny[@]}" --out "$out/fake" --quiet) >"$tmp/stdout" 2>"$tmp/stderr"
   rc=$?
   verdict "gnuplot exits 0 with a truncated PNG: exit 5" 5 "incomplete PNG"
   if cmp -s "$out/fake/loss.png" "$tmp/good_loss.png" && no_debris "$out/fake"; then
