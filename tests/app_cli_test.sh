@@ -559,6 +559,11 @@ if command -v gnuplot >/dev/null 2>&1; then
            "broken:$changed" "$(cat "$tmp/stderr")"
     fi
     rm -rf "${disk:?}"/*
+    # No room at all: the first result file fails, named with the reason (was "write failed").
+    head -c 1M /dev/zero >"$disk/filler" 2>/dev/null
+    expect "summary.json on a full disk names the reason" 5 "summary.json: cannot write (no space left on device)" \
+           -- "${tiny[@]}" --out "$disk/nospace" --quiet
+    rm -rf "${disk:?}"/*
     # A checkpoint that does not fit: exit 5 (was 3, the code of bad input data), naming --checkpoint.
     expect "--checkpoint on a full disk" 5 "--checkpoint" -- "${tiny[@]}" --reg none --checkpoint "$disk/ck" \
            --out "$out/ckfull" --quiet --no-plots
