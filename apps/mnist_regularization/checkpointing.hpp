@@ -34,10 +34,11 @@ struct RunControl {
 };
 
 // Sets up `options` (epochs = the run's total) under `control` and returns the epochs already
-// done. Resuming from an existing checkpoint loads it into model, optimizer and rng (ResumeError
-// if it holds other settings, other training data, another model or more epochs) and leaves options.first_epoch/epochs covering
-// only the rest (none when it is complete). Wraps on_epoch_end to save the checkpoint after
-// the epoch's own callback (a failed save is an OutputError). `log` (may be null) gets one line when a run is resumed.
+// done. Resuming from an existing checkpoint loads it into model, optimizer and rng
+// (ResumeError if it holds other settings, other training data, another model or more epochs)
+// and leaves options.first_epoch/epochs covering only the rest (none when it is complete).
+// Wraps on_epoch_end to save the checkpoint after the epoch's own callback (a failed save is an
+// OutputError). `log` (may be null) gets one line when a run is resumed.
 // `tensor_penalties` (RunResult's, one row per epoch) is saved and restored with the checkpoint.
 xtgrad::nn::History prepare_run(const RunControl& control, xtgrad::nn::Module& model,
                                 xtgrad::nn::Optimizer& optimizer, xtgrad::Rng& rng,

@@ -58,7 +58,8 @@ MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t clas
   // One batch (and the 1000-row evaluation batch): hidden pre-activations, activations and their
   // gradients, 4 arrays of (rows, hidden).
   const std::uint64_t rows = std::max<std::uint64_t>(std::min<std::uint64_t>(c.batch_size, c.train_size), 1000);
-  need.activations = mul_add(mul_add(rows, c.hidden, 0, hidden + " with " + batch), 4 * s, 0, hidden + " with " + batch);
+  const std::string both = hidden + " with " + batch;
+  need.activations = mul_add(mul_add(rows, c.hidden, 0, both), 4 * s, 0, both);
   mul_add(need.data + need.model, 1, need.activations, hidden);  // the sum itself
   return need;
 }

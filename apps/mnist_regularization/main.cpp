@@ -131,7 +131,8 @@ int main(int argc, char** argv) {
       ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--epochs", config.epochs, "passes over the training subset")
       ->check(whole_number(1, mnist_app::max_epochs))->capture_default_str();
-  cli.add_option("--batch-size", config.batch_size, "minibatch size")->check(whole_number(1, count))->capture_default_str();
+  cli.add_option("--batch-size", config.batch_size, "minibatch size")
+      ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--hidden", config.hidden, "hidden units")->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
@@ -313,7 +314,8 @@ int main(int argc, char** argv) {
   } catch (const mnist_app::OutputError& e) {
     const int signal = mnist_app::stop_signal();
     if (signal != 0) {  // e.g. gnuplot stopped by the same Ctrl-C
-      return fail(128 + signal, fmt::format("stopped by {} while writing the results: {}", signal_name(signal), e.what()));
+      return fail(128 + signal,
+                  fmt::format("stopped by {} while writing the results: {}", signal_name(signal), e.what()));
     }
     return fail(exit_output, e.what());
   } catch (const xtgrad::DataError& e) {

@@ -182,7 +182,9 @@ void print_table(std::ostream& out, const std::vector<RunResult>& runs) {
       zeros += s.zeros;
       count += s.count;
     }
-    const auto cell = [&](double v, const char* spec) { return trained ? fmt::format(fmt::runtime(spec), v) : std::string("-"); };
+    const auto cell = [&](double v, const char* spec) {
+      return trained ? fmt::format(fmt::runtime(spec), v) : std::string("-");
+    };
     out << fmt::format("{:<22} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}\n", r.reg, r.gradient,
                        cell(r.test_accuracy, "{:.4f}"), cell(trained ? r.history.back().data_loss : 0, "{:.3f}"),
                        cell(trained ? r.history.back().penalty : 0, "{:.3f}"), cell(r.seconds_per_epoch, "{:.3f}"),
