@@ -1,6 +1,7 @@
 // core: tensors, recycled buffers, the graph, backward, no-grad mode, gradient checks, graph export, version.
 #pragma once
 
+#include "xtgrad/core/broadcast.hpp"
 #include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/dot_export.hpp"
 #include "xtgrad/core/errors.hpp"
