@@ -7,6 +7,7 @@
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/gradcheck.hpp"
+#include "xtgrad/core/hessian.hpp"
 #include "xtgrad/core/node.hpp"
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/core/tensor.hpp"

@@ -16,7 +16,7 @@ inline namespace XTGRAD_ABI {
 // Options of Variable::backward: `y.backward({.create_graph = true})`.
 struct BackwardOptions {
   // Keep closures and parents for another backward(); unset means create_graph's value.
-  std::optional<bool> retain_graph;
+  std::optional<bool> retain_graph = std::nullopt;
   // Record the backward pass itself as graph ops, so that the gradients left in the leaves
   // carry history (grad_variable()) and can be differentiated again.
   bool create_graph = false;
@@ -25,10 +25,10 @@ struct BackwardOptions {
 // Options of grad(): `grad({y}, {x}, {.create_graph = true})`.
 struct GradOptions {
   bool create_graph = false;          // the returned gradients are Variables with history
-  std::optional<bool> retain_graph;   // unset: create_graph's value (as in PyTorch)
+  std::optional<bool> retain_graph = std::nullopt;  // unset: create_graph's value (as in PyTorch)
   bool allow_unused = false;          // an input the outputs do not depend on gets zeros, not an error
   // Upstream gradient of each output (same shapes); empty: every output has one element, seed 1.
-  std::vector<Tensor> grad_outputs;
+  std::vector<Tensor> grad_outputs = {};
 };
 
 // A cheap handle over a shared graph node: copies alias the same node (value, grad and
