@@ -15,10 +15,7 @@ using Vars = std::vector<Variable>;
 using xtgrad_test::away_from_zero;
 using xtgrad_test::uniform;
 
-void expect_gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs) {
-  const GradcheckReport report = gradgradcheck(f, inputs);
-  EXPECT_TRUE(report.ok) << report.message;
-}
+using xtgrad_test::expect_gradgradcheck;
 
 const Tensor a23() { return uniform({2, 3}, 1, -1.5, 1.5); }
 const Tensor b23() { return uniform({2, 3}, 2, -1.5, 1.5); }
