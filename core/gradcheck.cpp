@@ -63,7 +63,9 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>&
                           const GradcheckOptions& options) {
 #ifndef XTGRAD_DOUBLE
   (void)f, (void)inputs, (void)options;
-  throw std::logic_error("gradcheck: needs the double-precision library; link xtgrad::xtgrad_f64");
+  throw std::logic_error(
+      "gradcheck: needs the double-precision library: build the check as its own target (test or program) "
+      "linked to xtgrad::xtgrad_f64 instead of xtgrad::xtgrad (one target cannot link both)");
 #else
   std::vector<Variable> vars;
   for (const Tensor& t : inputs) vars.push_back(Variable::parameter(t));
@@ -114,7 +116,9 @@ GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
                               const GradcheckOptions& options) {
 #ifndef XTGRAD_DOUBLE
   (void)f, (void)inputs, (void)options;
-  throw std::logic_error("gradgradcheck: needs the double-precision library; link xtgrad::xtgrad_f64");
+  throw std::logic_error(
+      "gradgradcheck: needs the double-precision library: build the check as its own target (test or program) "
+      "linked to xtgrad::xtgrad_f64 instead of xtgrad::xtgrad (one target cannot link both)");
 #else
   Rng rng(options.seed);
   std::vector<Variable> vars;
