@@ -72,6 +72,7 @@ struct Trainer {
   xtgrad::nn::BatchIterator batches;
   Variable x_batch{Tensor{}}, y_batch{Tensor{}};
   double sink = 0;
+  bool create_graph = false;  // BM_train_step_create_graph: every op's backward as graph ops
 
   Trainer(std::size_t batch, std::size_t hidden, const char* reg_spec, std::size_t rows = 4096)
       : rng(0),
@@ -109,18 +110,19 @@ struct Trainer {
     const double data_value = data_loss.item();
     if (marks) marks[1] = Snapshot::now();
     optimizer.zero_grad();
-    loss.backward();
+    loss.backward({.create_graph = create_graph});
     if (marks) marks[2] = Snapshot::now();
     optimizer.step();
     sink += data_value + penalty_value;
   }
 };
 
-void BM_train_step(benchmark::State& state) {
+void run_train_step(benchmark::State& state, bool create_graph) {
   const auto batch = static_cast<std::size_t>(state.range(0));
   const auto hidden = static_cast<std::size_t>(state.range(1));
   const char* spec = kRegSpecs[state.range(2)];
   Trainer trainer(batch, hidden, spec);
+  trainer.create_graph = create_graph;
   // Explicit warm-up on top of MinWarmUpTime: the first steps allocate the gradient buffers.
   for (int i = 0; i < 20; ++i) trainer.step();
 
@@ -155,7 +157,19 @@ void BM_train_step(benchmark::State& state) {
   state.SetLabel(spec);
 }
 
+void BM_train_step(benchmark::State& state) { run_train_step(state, false); }
+// The same step with backward({.create_graph = true}): each op's backward runs its
+// differentiable path (graph ops: matmul with transposed copies, softmax and cross-entropy
+// rebuilt from ops, ...) instead of the fused gemm / loop fast path. What the specialised
+// fast paths save.
+void BM_train_step_create_graph(benchmark::State& state) { run_train_step(state, true); }
+
 // (batch, hidden, regularizer index into kRegSpecs)
+BENCHMARK(BM_train_step_create_graph)
+    ->ArgNames({"batch", "hidden", "reg"})
+    ->Args({64, 200, 0})
+    ->UseRealTime()
+    ->MinWarmUpTime(0.3);
 BENCHMARK(BM_train_step)
     ->ArgNames({"batch", "hidden", "reg"})
     ->Args({64, 200, 0})

@@ -5,9 +5,11 @@
 #pragma once
 
 #include <algorithm>
+#include <type_traits>
 
 #include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/node.hpp"
+#include "xtgrad/core/variable.hpp"
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
@@ -67,6 +69,112 @@ inline Scalar* grad_target(Node& self, std::size_t i, Scalar& beta) {
     p.has_grad = true;
   }
   return p.grad.data();
+}
+
+// ---- create_graph: gradients as Variables ---------------------------------------------------
+
+// a + b for two gradients of the same shape, recorded as a graph op ("grad_sum").
+Variable grad_sum(const Variable& a, const Variable& b);
+// target.grad_node += contribution, reduced to target's shape by the differentiable sum_to. A
+// leaf that already holds a tensor gradient without history starts from a constant copy of it.
+void accumulate_variable(Node& target, const Variable& contribution);
+// The same for parents[i] of `self`; a no-op if that parent needs no gradient.
+inline void add_variable_to_parent(Node& self, std::size_t i, const Variable& contribution) {
+  if (self.parents[i]->requires_grad) accumulate_variable(*self.parents[i], contribution);
+}
+
+// Input i and the output of `self` as Variables (with the in-place check of parent_value).
+inline Variable input_variable(const Node& self, std::size_t i) {
+  (void)self.parent_value(i);
+  return Variable(self.parents[i]);
+}
+inline Variable output_variable(Node& self) {
+  (void)self.output_value();
+  return Variable(self.shared_from_this());
+}
+
+// sign(x) ∈ {−1, 0, 1}: an expression over a tensor, a constant Variable over a Variable (its
+// derivative is 0 almost everywhere).
+inline auto sign_of(const Tensor& x) { return xt::sign(x); }
+Variable sign_of(const Variable& x);
+
+// ---- backward formulas, written once, run on Tensors or on Variables --------------------------
+//
+// An op writes each input's share of the gradient as a generic lambda. Without create_graph
+// the lambda gets `const Tensor&` operands and returns a lazy xtensor expression, evaluated
+// straight into the parent's gradient buffer (add_expr_to_parent: no temporary). In a
+// create_graph sweep it gets Variables, and the same operators and unqualified function names
+// (exp, log, transpose, sign_of, ...) resolve to xtgrad's differentiable ops, so the share
+// is recorded with its history. A lambda that returns its argument unchanged must return a
+// reference (`-> const auto&`), or the Tensor is copied.
+
+// fi(g) is input i's share (ops whose derivative needs no value: add, neg, affine, ...).
+template <class... F>
+void backward_linear(Node& self, const F&... f) {
+  std::size_t i = 0;
+  auto one = [&self](std::size_t k, const auto& fk) {
+    if (!self.parent_requires_grad(k)) return;
+    if (self.grad_node) {
+      add_variable_to_parent(self, k, fk(Variable(self.grad_node)));
+    } else {
+      add_expr_to_parent(self, k, fk(self.grad));
+    }
+  };
+  (one(i++, f), ...);
+}
+
+// f(g, x, y) is the share of the one input x, y the output (exp, sigmoid, ...).
+template <class F>
+void backward_unary(Node& self, const F& f) {
+  if (!self.parent_requires_grad(0)) return;
+  if (self.grad_node) {
+    add_variable_to_parent(self, 0, f(Variable(self.grad_node), input_variable(self, 0), output_variable(self)));
+  } else {
+    add_expr_to_parent(self, 0, f(self.grad, self.parent_value(0), self.output_value()));
+  }
+}
+
+// fa(g, a, b, y) and fb(g, a, b, y) are the shares of a and b, at the broadcast shape.
+template <class Fa, class Fb>
+void backward_binary(Node& self, const Fa& fa, const Fb& fb) {
+  if (self.grad_node) {
+    const Variable g(self.grad_node), a = input_variable(self, 0), b = input_variable(self, 1),
+        y = output_variable(self);
+    if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, fa(g, a, b, y));
+    if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, fb(g, a, b, y));
+    return;
+  }
+  const Tensor &g = self.grad, &a = self.parent_value(0), &b = self.parent_value(1), &y = self.output_value();
+  if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, fa(g, a, b, y));
+  if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, fb(g, a, b, y));
+}
+
+// For an op with a one-element output (a loss, a norm): fi(g, inputs...) is input i's share,
+// g the upstream gradient as a Scalar (fast path) or as a one-element Variable.
+template <class... F>
+void backward_of_scalar(Node& self, const F&... f) {
+  std::size_t i = 0;
+  auto one = [&self](std::size_t k, const auto& fk) {
+    if (!self.parent_requires_grad(k)) return;
+    // fk takes the op's inputs: one (a norm) or two (a loss and its target)
+    constexpr bool unary = std::is_invocable_v<decltype(fk), const Scalar&, const Tensor&>;
+    if (self.grad_node) {
+      const Variable g(self.grad_node);
+      if constexpr (unary) {
+        add_variable_to_parent(self, k, fk(g, input_variable(self, 0)));
+      } else {
+        add_variable_to_parent(self, k, fk(g, input_variable(self, 0), input_variable(self, 1)));
+      }
+    } else {
+      const Scalar g = self.grad.data()[0];
+      if constexpr (unary) {
+        add_expr_to_parent(self, k, fk(g, self.parent_value(0)));
+      } else {
+        add_expr_to_parent(self, k, fk(g, self.parent_value(0), self.parent_value(1)));
+      }
+    }
+  };
+  (one(i++, f), ...);
 }
 
 }  // namespace XTGRAD_ABI

@@ -1,13 +1,19 @@
-// core: tensors, recycled buffers, the graph, backward, no-grad mode, gradient checks, graph export, version.
+// core: tensors, recycled buffers, the graph, backward and grad(), no-grad mode, gradient
+// checks, Hessian-vector products, graph export, BLAS settings, version. (accumulate.hpp and
+// xt.hpp are for ops' sources: they pull in xtensor's expression headers.)
 #pragma once
 
+#include "xtgrad/core/broadcast.hpp"
 #include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/dot_export.hpp"
 #include "xtgrad/core/errors.hpp"
+#include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/gradcheck.hpp"
+#include "xtgrad/core/hessian.hpp"
 #include "xtgrad/core/node.hpp"
 #include "xtgrad/core/random.hpp"
+#include "xtgrad/core/small_blocks.hpp"
 #include "xtgrad/core/tensor.hpp"
 #include "xtgrad/core/variable.hpp"
 #include "xtgrad/core/version.hpp"

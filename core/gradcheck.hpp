@@ -36,5 +36,13 @@ using GradcheckFunction = std::function<Variable(const std::vector<Variable>&)>;
 GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& options = {});
 
+// Checks second derivatives: d⟨∇ₓ⟨f(x), R⟩, S⟩/dx from a double backward (grad with
+// create_graph, then grad again) against central differences of the first derivatives
+// (computed by plain backward passes), for every element of every input; R and S are fixed
+// random tensors of f's output and inputs' shapes. The report names the input and the worst
+// element. Needs the double library, like gradcheck.
+GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
+                              const GradcheckOptions& options = {});
+
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad

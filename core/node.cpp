@@ -20,6 +20,7 @@ Node::~Node() {
     if (node && node.use_count() == 1) {
       for (NodePtr& p : node->parents) pending.push_back(std::move(p));
       node->parents.clear();
+      if (node->grad_node) pending.push_back(std::move(node->grad_node));
       node->backward_fn = nullptr;
     }
   }
@@ -28,6 +29,17 @@ Node::~Node() {
 }
 
 NodePtr make_node() { return std::allocate_shared<Node>(SmallBlockAllocator<Node>()); }
+
+void Node::throw_modified(std::size_t i) const {
+  const Node& n = i < kCheckedParents ? *parents[i] : *this;
+  const std::string what = i < kCheckedParents ? "input " + std::to_string(i) : std::string("its output");
+  const std::string label = n.name.empty() ? std::string() : " '" + n.name + "'";
+  throw std::logic_error(std::string(op) + ": " + what + label + " (op '" + n.op + "', shape " + shape_str(n.value) +
+                         ") was modified in place after the forward pass (version " + std::to_string(n.version) +
+                         ", saved at version " +
+                         std::to_string(i < kCheckedParents ? saved_versions[i] : 0u) +
+                         "); backward needs the old value: compute the output again after changing it");
+}
 
 void Node::add_to_parent(std::size_t i, Tensor&& contribution) const {
   accumulate_grad(*parents[i], std::move(contribution), op);

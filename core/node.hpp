@@ -1,7 +1,9 @@
 // A node of the computation graph: a value, its gradient, and how to pass the gradient on.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -13,15 +15,34 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
 struct Node;
+class Variable;
 using NodePtr = std::shared_ptr<Node>;
 // A node's inputs, in recycled small blocks like the node itself.
 using NodeList = std::vector<NodePtr, SmallBlockAllocator<NodePtr>>;
 
 // A node's BackwardFn (backward_fn.hpp) reads `self.grad` (complete when called) and adds
 // each parent's share through `self.add_to_parent`. It captures evaluated tensors (as
-// SavedTensor) or shapes by value, never a node.
+// SavedTensor) or shapes by value, never a node. In a create_graph sweep the gradient is
+// `self.grad_node` instead (a Variable's node, with history) and the closure adds Variables
+// (`add_variable_to_parent`, core/accumulate.hpp); `self.grad_node` is null otherwise.
 
-struct Node {
+// A gradient hook (Variable::register_hook): gets the complete gradient of a value and
+// returns an empty Variable to keep it, or a Variable of the same shape to replace it.
+using GradHook = std::function<Variable(const Variable& grad)>;
+
+// What few nodes need, kept out of line so that a Node stays small: hooks, retain_grad().
+struct NodeExtras {
+  std::vector<GradHook> hooks;
+  bool retains_grad = false;  // an interior value keeps its gradient (retain_grad())
+  bool has_retained = false;
+  Tensor retained = Tensor::from_shape({0});  // accumulated over backward passes until zero_grad
+  NodePtr retained_node;                     // its history, after a create_graph pass
+};
+
+// Parents whose version is recorded for the in-place check (all of every op in ops/).
+constexpr std::size_t kCheckedParents = 4;
+
+struct Node : std::enable_shared_from_this<Node> {
   Tensor value = Tensor::from_shape({0});
   Tensor grad = Tensor::from_shape({0});  // storage kept between backward passes; valid while has_grad
   bool has_grad = false;
@@ -33,6 +54,11 @@ struct Node {
   std::string name;            // optional label (parameters), shown by to_dot
   NodeList parents;
   BackwardFn backward_fn;      // empty for leaves and constants
+  NodePtr grad_node;           // the gradient with history (create_graph); see above
+  std::uint32_t version = 0;   // bumped by every in-place write to `value` (mutable_value)
+  // parents[i]'s version when this node was recorded (i < kCheckedParents).
+  std::array<std::uint32_t, kCheckedParents> saved_versions{};
+  std::unique_ptr<NodeExtras> extras;  // null unless hooks or retain_grad were asked for
 
   Node() = default;
   Node(const Node&) = delete;
@@ -45,13 +71,24 @@ struct Node {
 
   // A parameter or constant: no backward closure, and not an interior node already released.
   bool is_leaf() const { return !backward_fn && !released; }
-  // Value of input i, for backward closures.
-  const Tensor& parent_value(std::size_t i) const { return parents[i]->value; }
+  // Value of input i, for backward closures. Throws std::logic_error naming the op and the
+  // input if that value was changed in place since this node was recorded.
+  const Tensor& parent_value(std::size_t i) const {
+    if (i < kCheckedParents && parents[i]->version != saved_versions[i]) throw_modified(i);
+    return parents[i]->value;
+  }
+  // This node's own value, with the same check (an op's output has version 0 when recorded).
+  const Tensor& output_value() const {
+    if (version != 0) throw_modified(kCheckedParents);
+    return value;
+  }
   // Whether input i needs a gradient (a closure may skip computing its share).
   bool parent_requires_grad(std::size_t i) const { return parents[i]->requires_grad; }
   // parents[i].grad += sum_to(contribution, parents[i].value.shape); a no-op if the parent
   // needs no gradient. Throws std::logic_error naming `op` if the shapes cannot broadcast.
   void add_to_parent(std::size_t i, Tensor&& contribution) const;
+  // The error parent_value / output_value throw (i == kCheckedParents: the output itself).
+  [[noreturn]] void throw_modified(std::size_t i) const;
 };
 
 // A new node from the recycled small blocks (small_blocks.hpp).

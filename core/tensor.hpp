@@ -11,6 +11,9 @@
 
 #include <xtensor/xarray.hpp>
 
+#if defined(XTGRAD_DOUBLE) && defined(XTGRAD_FLOAT)
+#error "xtgrad: this target links both xtgrad::xtgrad (float) and xtgrad::xtgrad_f64 (double); a target can use one: put the double-precision gradient checks in their own target linked to xtgrad::xtgrad_f64"
+#endif
 #ifdef XTGRAD_DOUBLE
 #define XTGRAD_ABI f64
 #else

@@ -32,7 +32,12 @@ Node& Variable::checked_node(const char* what) const {
 }
 
 const Tensor& Variable::value() const { return checked_node("value").value; }
-Tensor& Variable::mutable_value() { return checked_node("mutable_value").value; }
+Tensor& Variable::mutable_value() {
+  Node& n = checked_node("mutable_value");
+  ++n.version;
+  return n.value;
+}
+std::uint32_t Variable::version() const { return checked_node("version").version; }
 Shape Variable::shape() const { return shape_of(checked_node("shape").value); }
 std::size_t Variable::size() const { return checked_node("size").value.size(); }
 std::size_t Variable::dim() const { return checked_node("dim").value.dimension(); }
@@ -56,21 +61,69 @@ void Variable::set_requires_grad(bool requires_grad) {
   n.requires_grad = requires_grad;
 }
 
-bool Variable::has_grad() const { return checked_node("has_grad").has_grad; }
+namespace {
+// An interior node that keeps its gradient (retain_grad()) and has one.
+bool has_retained(const Node& n) { return n.extras && n.extras->has_retained; }
+}  // namespace
+
+bool Variable::has_grad() const {
+  const Node& n = checked_node("has_grad");
+  return n.backward_fn || n.released ? has_retained(n) : n.has_grad;
+}
 
 const Tensor& Variable::grad() const {
   const Node& n = checked_node("grad");
-  if (!n.has_grad) {
+  if (has_retained(n)) return n.extras->retained;
+  if (!n.has_grad || n.backward_fn || n.released) {
     throw std::logic_error(std::string("grad: no gradient has been computed for this ") +
                            (n.name.empty() ? std::string("value") : "'" + n.name + "'") + " of shape " +
-                           shape_str(n.value) + " (call backward() first; constants never get one)");
+                           shape_str(n.value) +
+                           " (call backward() first; constants never get one; interior values keep "
+                           "theirs only after retain_grad())");
   }
   return n.grad;
 }
 
-Tensor& Variable::mutable_grad() { return const_cast<Tensor&>(grad()); }
+Variable Variable::grad_variable() const {
+  const Node& n = checked_node("grad_variable");
+  if (has_retained(n) && n.extras->retained_node) return Variable(n.extras->retained_node);
+  if (!has_retained(n) && n.grad_node && n.has_grad) return Variable(n.grad_node);
+  return Variable(Tensor(grad()), false);
+}
 
-void Variable::zero_grad() { checked_node("zero_grad").has_grad = false; }
+Tensor& Variable::mutable_grad() {
+  Tensor& g = const_cast<Tensor&>(grad());
+  node_->grad_node.reset();  // changed by hand: its history no longer describes it
+  if (node_->extras) node_->extras->retained_node.reset();
+  return g;
+}
+
+void Variable::zero_grad() {
+  Node& n = checked_node("zero_grad");
+  n.has_grad = false;
+  n.grad_node.reset();
+  if (n.extras) {
+    n.extras->has_retained = false;
+    n.extras->retained_node.reset();
+  }
+}
+
+void Variable::register_hook(GradHook hook) {
+  Node& n = checked_node("register_hook");
+  if (!n.requires_grad) {
+    throw std::logic_error("register_hook: this value (op '" + std::string(n.op) +
+                           "') does not require grad, so it never gets a gradient");
+  }
+  if (!n.extras) n.extras = std::make_unique<NodeExtras>();
+  n.extras->hooks.push_back(std::move(hook));
+}
+
+void Variable::retain_grad() {
+  Node& n = checked_node("retain_grad");
+  if (!n.backward_fn && !n.released) return;  // a leaf keeps its gradient anyway
+  if (!n.extras) n.extras = std::make_unique<NodeExtras>();
+  n.extras->retains_grad = true;
+}
 
 Variable Variable::detach() const { return Variable(Tensor(checked_node("detach").value), false); }
 
@@ -91,7 +144,11 @@ Variable make_result(const char* op, Tensor value, std::initializer_list<Variabl
   if (any && is_grad_enabled()) {
     node->requires_grad = true;
     node->parents.reserve(inputs.size());
-    for (const Variable& in : inputs) node->parents.push_back(in.node());
+    std::size_t i = 0;
+    for (const Variable& in : inputs) {
+      if (i < kCheckedParents) node->saved_versions[i++] = in.node()->version;
+      node->parents.push_back(in.node());
+    }
     node->backward_fn = std::move(backward);
   }
   return Variable(std::move(node));

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -11,8 +13,22 @@
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
+// Options of Variable::backward: `y.backward({.create_graph = true})`.
 struct BackwardOptions {
-  bool retain_graph = false;  // keep closures and parents for another backward()
+  // Keep closures and parents for another backward(); unset means create_graph's value.
+  std::optional<bool> retain_graph = std::nullopt;
+  // Record the backward pass itself as graph ops, so that the gradients left in the leaves
+  // carry history (grad_variable()) and can be differentiated again.
+  bool create_graph = false;
+};
+
+// Options of grad(): `grad({y}, {x}, {.create_graph = true})`.
+struct GradOptions {
+  bool create_graph = false;          // the returned gradients are Variables with history
+  std::optional<bool> retain_graph = std::nullopt;  // unset: create_graph's value (as in PyTorch)
+  bool allow_unused = false;          // an input the outputs do not depend on gets zeros, not an error
+  // Upstream gradient of each output (same shapes); empty: every output has one element, seed 1.
+  std::vector<Tensor> grad_outputs = {};
 };
 
 // A cheap handle over a shared graph node: copies alias the same node (value, grad and
@@ -35,7 +51,8 @@ class Variable {
   bool defined() const { return static_cast<bool>(node_); }
   // The forward value.
   const Tensor& value() const;
-  // Mutable access for in-place updates (optimizers, initializers) outside the graph.
+  // Mutable access for in-place updates (optimizers, initializers) outside the graph; bumps
+  // version(), so a backward that needs the old value throws instead of using the new one.
   Tensor& mutable_value();
   // Shape of value().
   Shape shape() const;
@@ -59,11 +76,32 @@ class Variable {
   // Forgets the accumulated gradient: the next backward() starts from zero.
   void zero_grad();
 
+  // d(output)/d(this) as a Variable: with history after a create_graph backward() (so it can
+  // be differentiated again), otherwise a constant copy of grad().
+  Variable grad_variable() const;
+
   // Reverse-mode sweep from this one-element output (seed 1). Gradients are added to every
-  // leaf that requires grad; the graph is freed unless options.retain_graph.
+  // leaf that requires grad; the graph is freed unless options.retain_graph. With
+  // create_graph, a leaf's gradient keeps its history until zero_grad() (which also breaks
+  // the reference cycle leaf → gradient graph → leaf, as in PyTorch).
   void backward(BackwardOptions options = {}) const;
-  // Same, with an explicit upstream gradient of this value's shape.
-  void backward(const Tensor& upstream, BackwardOptions options = {}) const;
+  // Same, with an explicit upstream gradient of this value's shape (a Tensor: a template so
+  // that a braced `{.retain_graph = true}` can only mean the options).
+  template <class T, class = std::enable_if_t<std::is_same_v<T, Tensor>>>
+  void backward(const T& upstream, BackwardOptions options = {}) const {
+    backward_from(upstream, options);
+  }
+
+  // Calls `hook` with this value's complete gradient in every backward pass (before it is
+  // passed on; for a leaf, once all of the pass's contributions are added, so it includes what
+  // earlier passes accumulated). The hook returns an empty Variable to keep the gradient or a
+  // Variable of the same shape to replace it. Hooks run in the order registered.
+  void register_hook(GradHook hook);
+  // An interior value keeps its gradient (grad(), has_grad()) as a leaf does; no-op on leaves.
+  void retain_grad();
+  // How many times the value was changed in place (mutable_value()). Ops that need an input's
+  // value in backward record it, and backward throws if it changed in between.
+  std::uint32_t version() const;
 
   // A constant sharing no history: same value (copied), requires_grad false.
   Variable detach() const;
@@ -79,12 +117,21 @@ class Variable {
 
  private:
   Node& checked_node(const char* what) const;
+  void backward_from(const Tensor& upstream, BackwardOptions options) const;
   NodePtr node_;
 };
 
 // A parameter with its dotted name (`fc1.weight`): what modules give and regularizers take.
 using NamedParameter = std::pair<std::string, Variable>;
 using NamedParameters = std::vector<NamedParameter>;
+
+// Gradients of `outputs` (one-element each, or seeded with options.grad_outputs) with respect
+// to `inputs`, returned (one per input, shaped like it) instead of accumulated into .grad:
+// PyTorch's torch.autograd.grad. With create_graph they carry history. An input that does not
+// require grad is an error; one the outputs do not depend on is an error unless allow_unused
+// (then zeros). Throws std::invalid_argument naming the output or input.
+std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vector<Variable>& inputs,
+                           GradOptions options = {});
 
 // Builds an op's result: records `inputs` as parents and `backward` as the closure only when
 // grad mode is on and some input requires grad; otherwise returns a constant.

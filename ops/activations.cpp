@@ -5,6 +5,8 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
@@ -38,6 +40,12 @@ void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
   });
 }
 
+// g where x > 0, else 0: the relu derivative applied to g.
+auto where_positive(const Tensor& x, const Tensor& g) { return xt::where(x > Scalar(0), g, Scalar(0)); }
+Variable where_positive(const Variable& x, const Variable& g) {
+  return g * Variable(evaluate(xt::where(x.value() > Scalar(0), Scalar(1), Scalar(0))), false);
+}
+
 }  // namespace
 
 Variable sigmoid(const Variable& x) {
@@ -47,14 +55,14 @@ Variable sigmoid(const Variable& x) {
   xt::noalias(y) = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + y), y / (Scalar(1) + y));
   return make_result("sigmoid", std::move(y), {x}, [](Node& self) {
     // dx = g ⊙ y ⊙ (1 − y)
-    add_expr_to_parent(self, 0, self.grad * self.value * (Scalar(1) - self.value));
+    backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * y * (Scalar(1) - y); });
   });
 }
 
 Variable tanh(const Variable& x) {
   return make_result("tanh", evaluate(xt::tanh(x.value())), {x}, [](Node& self) {
     // dx = g ⊙ (1 − y²)
-    add_expr_to_parent(self, 0, self.grad * (Scalar(1) - xt::square(self.value)));
+    backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * (Scalar(1) - square(y)); });
   });
 }
 
@@ -63,14 +71,14 @@ Variable relu(const Variable& x) {
   return make_result("relu", evaluate(xt::where(v <= Scalar(0), Scalar(0), v)), {x},
                      [](Node& self) {
                        // dx = g ⊙ [x > 0]
-                       add_expr_to_parent(self, 0, xt::where(self.parent_value(0) > Scalar(0), self.grad, Scalar(0)));
+                       backward_unary(self, [](const auto& g, const auto& x, const auto&) { return where_positive(x, g); });
                      });
 }
 
 Variable affine(const Variable& x, double slope, double intercept) {
   const Scalar a = static_cast<Scalar>(slope), b = static_cast<Scalar>(intercept);
   return make_result("affine", evaluate(a * x.value() + b), {x},
-                     [a](Node& self) { add_expr_to_parent(self, 0, a * self.grad); });
+                     [a](Node& self) { backward_linear(self, [a](const auto& g) { return a * g; }); });
 }
 
 Variable softmax(const Variable& x, int axis) {
@@ -87,9 +95,14 @@ Variable softmax(const Variable& x, int axis) {
     for (std::size_t i = 0; i < v.n; ++i) s += ys[base + i * stride];
     for (std::size_t i = 0; i < v.n; ++i) ys[base + i * stride] /= s;
   });
-  return make_result("softmax", std::move(y), {x}, [v](Node& self) {
-    // dx = y ⊙ (g − Σ_axis g ⊙ y)
-    const Scalar* y = self.value.data();
+  return make_result("softmax", std::move(y), {x}, [v, ax](Node& self) {
+    // dx = y ⊙ (g − Σ_axis g ⊙ y); create_graph: the same with ops, the fast path by lanes
+    if (self.grad_node) {
+      const Variable g(self.grad_node), y = output_variable(self);
+      add_variable_to_parent(self, 0, y * (g - sum(g * y, int(ax), true)));
+      return;
+    }
+    const Scalar* y = self.output_value().data();
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
@@ -119,9 +132,14 @@ Variable log_softmax(const Variable& x, int axis) {
     for (std::size_t i = 0; i < v.n; ++i) ys[base + i * stride] -= log_s;
   });
   recycle(e);
-  return make_result("log_softmax", std::move(y), {x}, [v](Node& self) {
+  return make_result("log_softmax", std::move(y), {x}, [v, ax](Node& self) {
     // dx = g − softmax(x) ⊙ Σ_axis g, with softmax(x) = e^y
-    const Scalar* y = self.value.data();
+    if (self.grad_node) {
+      const Variable g(self.grad_node), y = output_variable(self);
+      add_variable_to_parent(self, 0, g - exp(y) * sum(g, int(ax), true));
+      return;
+    }
+    const Scalar* y = self.output_value().data();
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);

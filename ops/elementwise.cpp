@@ -9,20 +9,25 @@ inline namespace XTGRAD_ABI {
 
 // Binary ops compute gradients at the broadcast output shape; accumulate_grad sums them back
 // down to each input's shape.
+// Each backward is a formula written once over generic operands (core/accumulate.hpp): on
+// Tensors it is a lazy expression evaluated into the parent's gradient, on Variables (a
+// create_graph sweep) the same text builds differentiable ops. Scalar constants are written
+// as Scalar(k) so that the tensor expressions stay in one type.
 
 Variable add(const Variable& a, const Variable& b) {
   check_broadcastable("add", a.value(), b.value());
   return make_result("add", evaluate(a.value() + b.value()), {a, b}, [](Node& self) {
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad);
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, self.grad);
+    // da = g, db = g (at the broadcast shape)
+    backward_linear(self, [](const auto& g) -> const auto& { return g; },
+                    [](const auto& g) -> const auto& { return g; });
   });
 }
 
 Variable sub(const Variable& a, const Variable& b) {
   check_broadcastable("sub", a.value(), b.value());
   return make_result("sub", evaluate(a.value() - b.value()), {a, b}, [](Node& self) {
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad);
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -self.grad);
+    // da = g, db = −g
+    backward_linear(self, [](const auto& g) -> const auto& { return g; }, [](const auto& g) { return -g; });
   });
 }
 
@@ -30,81 +35,93 @@ Variable mul(const Variable& a, const Variable& b) {
   check_broadcastable("mul", a.value(), b.value());
   return make_result("mul", evaluate(a.value() * b.value()), {a, b}, [](Node& self) {
     // da = g ⊙ b, db = g ⊙ a (at the broadcast shape)
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad * self.parent_value(1));
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, self.grad * self.parent_value(0));
+    backward_binary(self, [](const auto& g, const auto&, const auto& b, const auto&) { return g * b; },
+                    [](const auto& g, const auto& a, const auto&, const auto&) { return g * a; });
   });
 }
 
 Variable div(const Variable& a, const Variable& b) {
   check_broadcastable("div", a.value(), b.value());
   return make_result("div", evaluate(a.value() / b.value()), {a, b}, [](Node& self) {
-    const Tensor& bv = self.parent_value(1);
     // da = g ⊘ b, db = −g ⊙ (a/b) ⊘ b = −g ⊙ z ⊘ b
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad / bv);
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -self.grad * self.value / bv);
+    backward_binary(self, [](const auto& g, const auto&, const auto& b, const auto&) { return g / b; },
+                    [](const auto& g, const auto&, const auto& b, const auto& z) { return -g * z / b; });
   });
 }
 
 Variable neg(const Variable& a) {
-  return make_result("neg", evaluate(-a.value()), {a}, [](Node& self) { add_expr_to_parent(self, 0, -self.grad); });
+  return make_result("neg", evaluate(-a.value()), {a}, [](Node& self) {
+    backward_linear(self, [](const auto& g) { return -g; });  // da = −g
+  });
 }
 
 Variable add(const Variable& a, double s) {
-  return make_result("add_scalar", evaluate(a.value() + static_cast<Scalar>(s)), {a},
-                     [](Node& self) { add_expr_to_parent(self, 0, self.grad); });
+  return make_result("add_scalar", evaluate(a.value() + static_cast<Scalar>(s)), {a}, [](Node& self) {
+    backward_linear(self, [](const auto& g) -> const auto& { return g; });  // da = g
+  });
 }
 
 Variable mul(const Variable& a, double s) {
   const Scalar k = static_cast<Scalar>(s);
-  return make_result("mul_scalar", evaluate(a.value() * k), {a}, [k](Node& self) { add_expr_to_parent(self, 0, self.grad * k); });
+  return make_result("mul_scalar", evaluate(a.value() * k), {a}, [k](Node& self) {
+    backward_linear(self, [k](const auto& g) { return g * k; });  // da = s·g
+  });
 }
 
 Variable rsub(double s, const Variable& a) {
-  return make_result("rsub_scalar", evaluate(static_cast<Scalar>(s) - a.value()), {a},
-                     [](Node& self) { add_expr_to_parent(self, 0, -self.grad); });
+  return make_result("rsub_scalar", evaluate(static_cast<Scalar>(s) - a.value()), {a}, [](Node& self) {
+    backward_linear(self, [](const auto& g) { return -g; });  // da = −g
+  });
 }
 
 Variable rdiv(double s, const Variable& a) {
   return make_result("rdiv_scalar", evaluate(static_cast<Scalar>(s) / a.value()), {a}, [](Node& self) {
-    // d(s/a)/da = −(s/a)/a
-    add_expr_to_parent(self, 0, -self.grad * self.value / self.parent_value(0));
+    // d(s/a)/da = −(s/a)/a = −y/a
+    backward_unary(self, [](const auto& g, const auto& a, const auto& y) { return -g * y / a; });
   });
 }
 
 Variable exp(const Variable& x) {
-  return make_result("exp", evaluate(xt::exp(x.value())), {x}, [](Node& self) { add_expr_to_parent(self, 0, self.grad * self.value); });
+  return make_result("exp", evaluate(xt::exp(x.value())), {x}, [](Node& self) {
+    backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * y; });  // dx = g ⊙ eˣ
+  });
 }
 
 Variable log(const Variable& x) {
-  return make_result("log", evaluate(xt::log(x.value())), {x},
-                     [](Node& self) { add_expr_to_parent(self, 0, self.grad / self.parent_value(0)); });
+  return make_result("log", evaluate(xt::log(x.value())), {x}, [](Node& self) {
+    backward_unary(self, [](const auto& g, const auto& x, const auto&) { return g / x; });  // dx = g ⊘ x
+  });
 }
 
 Variable sqrt(const Variable& x) {
   return make_result("sqrt", evaluate(xt::sqrt(x.value())), {x}, [](Node& self) {
     // d√x/dx = 1 / (2√x)
-    add_expr_to_parent(self, 0, self.grad / (Scalar(2) * self.value));
+    backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g / (Scalar(2) * y); });
   });
 }
 
 Variable square(const Variable& x) {
   return make_result("square", evaluate(xt::square(x.value())), {x}, [](Node& self) {
-    add_expr_to_parent(self, 0, Scalar(2) * self.grad * self.parent_value(0));
+    backward_unary(self, [](const auto& g, const auto& x, const auto&) { return Scalar(2) * g * x; });  // dx = 2g ⊙ x
   });
 }
 
 Variable pow(const Variable& x, double p) {
   const Scalar e = static_cast<Scalar>(p);
   return make_result("pow", evaluate(xt::pow(x.value(), e)), {x}, [e](Node& self) {
-    // d xᵖ/dx = p·xᵖ⁻¹
-    add_expr_to_parent(self, 0, self.grad * e * xt::pow(self.parent_value(0), e - Scalar(1)));
+    // d xᵖ/dx = p·xᵖ⁻¹; for p = 0 the derivative is 0 everywhere (p·xᵖ⁻¹ would be 0·∞ at x = 0)
+    if (e == Scalar(0)) {
+      backward_unary(self, [](const auto& g, const auto&, const auto&) { return Scalar(0) * g; });
+    } else {
+      backward_unary(self, [e](const auto& g, const auto& x, const auto&) { return g * e * pow(x, e - Scalar(1)); });
+    }
   });
 }
 
 Variable abs(const Variable& x) {
   return make_result("abs", evaluate(xt::abs(x.value())), {x}, [](Node& self) {
     // d|x|/dx = sign(x), 0 at 0
-    add_expr_to_parent(self, 0, self.grad * xt::sign(self.parent_value(0)));
+    backward_unary(self, [](const auto& g, const auto& x, const auto&) { return g * sign_of(x); });
   });
 }
 

@@ -13,17 +13,18 @@ namespace {
 
 // d(x·W) for g = dL/d(xW) : (n, out); x : (n, in); W : (in, out). Shared by matmul and linear.
 void matmul_backward(Node& self, const Tensor& g) {
-  const Tensor& x = self.parent_value(0);
-  const Tensor& w = self.parent_value(1);
-  const std::size_t n = x.shape()[0], in = x.shape()[1], out = w.shape()[1];
+  const std::size_t n = self.parents[0]->value.shape()[0], in = self.parents[0]->value.shape()[1],
+                    out = self.parents[1]->value.shape()[1];
   Scalar beta = 0;
   if (self.parent_requires_grad(0)) {
     // dx (+)= g·Wᵀ : (n, in), written into x's gradient storage
+    const Tensor& w = self.parent_value(1);
     Scalar* dx = grad_target(self, 0, beta);
     gemm(false, true, n, in, out, 1, g.data(), w.data(), beta, dx);
   }
   if (self.parent_requires_grad(1)) {
     // dW (+)= xᵀ·g : (in, out), written into W's gradient storage
+    const Tensor& x = self.parent_value(0);
     Scalar* dw = grad_target(self, 1, beta);
     gemm(true, false, in, out, n, 1, x.data(), g.data(), beta, dw);
   }
@@ -49,7 +50,15 @@ Variable matmul(const Variable& a, const Variable& b) {
   const std::size_t m = av.shape()[0], k = av.shape()[1], n = bv.shape()[1];
   Tensor out = empty_tensor({m, n});
   gemm(false, false, m, n, k, 1, av.data(), bv.data(), 0, out.data());
-  return make_result("matmul", std::move(out), {a, b}, [](Node& self) { matmul_backward(self, self.grad); });
+  return make_result("matmul", std::move(out), {a, b}, [](Node& self) {
+    if (self.grad_node) {  // create_graph: da = g·bᵀ, db = aᵀ·g with ops
+      const Variable g(self.grad_node);
+      if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, matmul(g, transpose(input_variable(self, 1))));
+      if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, matmul(transpose(input_variable(self, 0)), g));
+      return;
+    }
+    matmul_backward(self, self.grad);
+  });
 }
 
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
@@ -69,6 +78,13 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   for (std::size_t r = 0; r < n; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
   gemm(false, false, n, out, in, 1, xv.data(), wv.data(), 1, y.data());
   return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
+    if (self.grad_node) {  // create_graph: dx = g·Wᵀ, dW = xᵀ·g, db = Σ_rows g (sum_to) with ops
+      const Variable g(self.grad_node);
+      if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, matmul(g, transpose(input_variable(self, 1))));
+      if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, matmul(transpose(input_variable(self, 0)), g));
+      if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, g);
+      return;
+    }
     matmul_backward(self, self.grad);
     if (self.parent_requires_grad(2)) {
       // db (+)= Σ_rows g : (out), whatever the bias's own shape, (out) or (1, out)
@@ -87,7 +103,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 
 Variable transpose(const Variable& x) {
   return make_result("transpose", evaluate(xt::transpose(x.value())), {x},
-                     [](Node& self) { add_expr_to_parent(self, 0, xt::transpose(self.grad)); });
+                     [](Node& self) { backward_linear(self, [](const auto& g) { return transpose(g); }); });
 }
 
 Variable reshape(const Variable& x, const Shape& shape) {
@@ -100,6 +116,10 @@ Variable reshape(const Variable& x, const Shape& shape) {
   std::copy(x.value().data(), x.value().data() + x.size(), t.data());
   return make_result("reshape", std::move(t), {x}, [](Node& self) {
     // dx = g read in x's shape (same elements, same order)
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, reshape(Variable(self.grad_node), shape_of(self.parents[0]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     const Scalar* g = self.grad.data();

@@ -5,6 +5,9 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/activations.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
@@ -62,6 +65,13 @@ Variable cross_entropy(const Variable& logits, const Variable& targets) {
   for (std::size_t i = 0; i < z.size(); ++i) total -= double(y.data()[i]) * double(sm.log_p.data()[i]);
   return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits, targets},
                      [p = SavedTensor(std::move(sm.p)), log_p = SavedTensor(std::move(sm.log_p)), n, c](Node& self) {
+    if (self.grad_node) {  // create_graph: the formulas below with ops
+      const Variable g = Variable(self.grad_node) * (1.0 / double(n)), z = input_variable(self, 0),
+                     y = input_variable(self, 1);
+      if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, g * (softmax(z, 1) * sum(y, 1, true) - y));
+      if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, -g * log_softmax(z, 1));
+      return;
+    }
     const Scalar g = self.grad.data()[0] / static_cast<Scalar>(n);
     const Tensor& y = self.parent_value(1);
     if (self.parent_requires_grad(0)) {
@@ -107,6 +117,14 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                      [p = SavedTensor(std::move(sm.p)), labels, n, c](Node& self) {
     // dz = (p − onehot(labels))·g/n : (n, c)
     if (!self.parent_requires_grad(0)) return;
+    if (self.grad_node) {  // create_graph: the same with ops
+      Tensor onehot = Tensor::from_shape({n, c});
+      onehot.fill(0);
+      for (std::size_t i = 0; i < n; ++i) onehot(i, labels[i]) = 1;
+      const Variable g = Variable(self.grad_node) * (1.0 / double(n));
+      add_variable_to_parent(self, 0, g * (softmax(input_variable(self, 0), 1) - Variable(std::move(onehot))));
+      return;
+    }
     const Scalar g = self.grad.data()[0] / static_cast<Scalar>(n);
     add_expr_to_parent(self, 0, g * p.get());
     Scalar* dz = self.parents[0]->grad.data();
@@ -119,16 +137,17 @@ Variable mse(const Variable& prediction, const Variable& target) {
   const Tensor& t = target.value();
   check_same_shape("mse", p, t, "prediction", "target");
   if (p.size() == 0) throw std::invalid_argument("mse: empty inputs of shape " + shape_str(p));
-  Tensor diff = evaluate(p - t);
   double total = 0;
-  for (std::size_t i = 0; i < diff.size(); ++i) total += double(diff.data()[i]) * double(diff.data()[i]);
-  const std::size_t count = diff.size();
-  Tensor loss = scalar_tensor(static_cast<Scalar>(total / double(count)));
-  return make_result("mse", std::move(loss), {prediction, target}, [diff = SavedTensor(std::move(diff)), count](Node& self) {
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    const double d = double(p.data()[i]) - double(t.data()[i]);
+    total += d * d;
+  }
+  const Scalar k = Scalar(2) / static_cast<Scalar>(p.size());
+  Tensor loss = scalar_tensor(static_cast<Scalar>(total / double(p.size())));
+  return make_result("mse", std::move(loss), {prediction, target}, [k](Node& self) {
     // dp = 2g(p − t)/N, dt = −dp
-    const Scalar k = Scalar(2) * self.grad.data()[0] / static_cast<Scalar>(count);
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, k * diff.get());
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -k * diff.get());
+    backward_of_scalar(self, [k](const auto& g, const auto& p, const auto& t) { return (k * g) * (p - t); },
+                       [k](const auto& g, const auto& p, const auto& t) { return (-k * g) * (p - t); });
   });
 }
 

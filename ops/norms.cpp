@@ -4,6 +4,7 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -38,7 +39,7 @@ Variable l1(const Variable& w) {
   const double total = sum_of(w.value(), [](Scalar x) { return std::abs(x); });
   return make_result("l1", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = g·sign(w) : shape of w
-    add_expr_to_parent(self, 0, self.grad.data()[0] * xt::sign(self.parent_value(0)));
+    backward_of_scalar(self, [](const auto& g, const auto& w) { return g * sign_of(w); });
   });
 }
 
@@ -46,7 +47,7 @@ Variable squared_l2(const Variable& w) {
   const double total = sum_of(w.value(), [](Scalar x) { return x * x; });
   return make_result("squared_l2", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = 2g·w : shape of w
-    add_expr_to_parent(self, 0, (Scalar(2) * self.grad.data()[0]) * self.parent_value(0));
+    backward_of_scalar(self, [](const auto& g, const auto& w) { return (Scalar(2) * g) * w; });
   });
 }
 

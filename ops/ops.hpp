@@ -7,3 +7,4 @@
 #include "xtgrad/ops/losses.hpp"
 #include "xtgrad/ops/norms.hpp"
 #include "xtgrad/ops/reductions.hpp"
+#include "xtgrad/ops/shape_checks.hpp"

@@ -4,6 +4,9 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/core/broadcast.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
@@ -20,10 +23,14 @@ Variable reduce_all(const char* op, const Variable& x, bool average) {
   Tensor result = scalar_tensor(static_cast<Scalar>(average ? total / double(n) : total));
   return make_result(op, std::move(result), {x}, [scale](Node& self) {
     // dx = g (or g / n) at every element
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, broadcast_to(Variable(self.grad_node) * scale, shape_of(self.parents[0]->value)));
+      return;
+    }
     const Scalar g = self.grad.data()[0] * scale;
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    const std::size_t count = self.parent_value(0).size();
+    const std::size_t count = self.parents[0]->value.size();  // its size only: no in-place check
     if (beta == 0) {
       std::fill(dx, dx + count, g);
     } else {
@@ -62,8 +69,15 @@ Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims,
   if (average) {
     for (std::size_t k = 0; k < out.size(); ++k) o[k] *= scale;
   }
-  return make_result(op, std::move(out), {x}, [outer, n, inner, scale](Node& self) {
+  return make_result(op, std::move(out), {x}, [outer, n, inner, scale, ax](Node& self) {
     // dx[a, i, j] = g[a, j] (÷ n for mean): g broadcast along the reduced axis
+    if (self.grad_node) {  // the same with ops: g with the axis kept as 1, broadcast, scaled
+      const Shape x_shape = shape_of(self.parents[0]->value);
+      Shape kept = x_shape;
+      kept[ax] = 1;
+      add_variable_to_parent(self, 0, broadcast_to(reshape(Variable(self.grad_node), kept), x_shape) * scale);
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     const Scalar* g = self.grad.data();

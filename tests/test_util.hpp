@@ -33,6 +33,13 @@ inline void expect_gradcheck(const xtgrad::GradcheckFunction& f, const std::vect
   EXPECT_TRUE(report.ok) << report.message;
 }
 
+// gradgradcheck(f, inputs) must pass (second derivatives); on failure its report is printed.
+inline void expect_gradgradcheck(const xtgrad::GradcheckFunction& f, const std::vector<Tensor>& inputs,
+                                 const xtgrad::GradcheckOptions& options = {}) {
+  const xtgrad::GradcheckReport report = xtgrad::gradgradcheck(f, inputs, options);
+  EXPECT_TRUE(report.ok) << report.message;
+}
+
 // U[low, high) draws of `shape`, reproducible from `seed` (log/sqrt inputs: low ≥ 0.5).
 inline Tensor uniform(const Shape& shape, std::uint64_t seed, double low, double high) {
   xtgrad::Rng rng(seed);
