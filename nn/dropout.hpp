@@ -1,0 +1,33 @@
+// Dropout as a module: on in training mode, the identity in evaluation mode.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/module.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// Inverted dropout (ops/dropout.hpp) with probability p of zeroing each element, drawing its
+// masks from its own engine seeded with `seed` (shared by copies, so the member a model
+// calls and the child it registered draw one sequence).
+class Dropout : public Module {
+ public:
+  // p ∈ [0, 1); std::invalid_argument otherwise.
+  explicit Dropout(double p = 0.5, std::uint64_t seed = 0);
+  Variable forward(const Variable& x) override;
+  double p() const { return p_; }
+  // Restarts the mask sequence from `seed`.
+  void seed(std::uint64_t seed) { *rng_ = Rng(seed); }
+
+ private:
+  double p_;
+  std::shared_ptr<Rng> rng_;
+};
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad
