@@ -8,6 +8,7 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
@@ -18,9 +19,12 @@ using Index = std::ptrdiff_t;
 
 std::string size2_str(Size2 s) { return "(" + std::to_string(s[0]) + ", " + std::to_string(s[1]) + ")"; }
 
-// Sizes of one conv2d call. Per sample and group, the product is
-//   y_g (og, L) = W_g (og, K) · cols (K, L),  K = cg·kh·kw, L = oh·ow,
-// cols holding the receptive field of each output position (im2col).
+// Sizes of one conv2d call. Per group, for a chunk of nb samples at a time, the product is
+//   y_g (og, nb·L) = W_g (og, K) · cols (K, nb·L),  K = cg·kh·kw, L = oh·ow,
+// cols holding the receptive field of each output position (im2col), sample after sample
+// along its rows. Several samples per gemm make the products wide enough for BLAS to run
+// near its peak; the chunk bounds the buffers (K·nb·L ≤ kColsBudget elements, at least one
+// sample).
 struct ConvGeometry {
   std::size_t n, c, h, w;     // input
   std::size_t o, kh, kw;      // weight (o, cg, kh, kw)
@@ -28,8 +32,10 @@ struct ConvGeometry {
   std::size_t groups, cg, og;  // channels per group, in and out
   std::size_t k, l;           // gemm sizes
   Size2 stride, padding, dilation;
-  bool direct;  // 1×1 kernel, stride 1, no padding: cols is the input itself
+  std::size_t chunk;  // samples per gemm
 };
+
+constexpr std::size_t kColsBudget = std::size_t(1) << 20;
 
 ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
   const auto fail = [&](const std::string& what) {
@@ -59,7 +65,7 @@ ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Conv2dOptions
   g.ow = (g.w + 2 * g.padding[1] - ekw) / g.stride[1] + 1;
   g.k = g.cg * g.kh * g.kw;
   g.l = g.oh * g.ow;
-  g.direct = g.kh == 1 && g.kw == 1 && g.stride == Size2{1, 1} && g.padding == Size2{0, 0};
+  g.chunk = std::max<std::size_t>(1, std::min(g.n, kColsBudget / (g.k * g.l)));
   return g;
 }
 
@@ -76,50 +82,60 @@ ColumnRange column_range(const ConvGeometry& g, std::size_t j) {
   return {off, std::size_t(std::min(lo, hi)), std::size_t(hi)};
 }
 
-// cols (cg·kh·kw, oh·ow) ← the windows of one sample's group of channels x (cg, h, w); zeros
-// where a window reaches into the padding.
-void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols) {
+// cols (cg·kh·kw, oh·ow), rows `ld` apart ← the windows of one sample's group of channels
+// x (cg, h, w); zeros where a window reaches into the padding.
+// GCC would turn the short row copies into memmove calls, which cost more than the copies
+// at these lengths (10-30 elements); kept as vectorised loops.
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld) {
   for (std::size_t c = 0; c < g.cg; ++c) {
     const Scalar* xc = x + c * g.h * g.w;
     for (std::size_t i = 0; i < g.kh; ++i) {
       for (std::size_t j = 0; j < g.kw; ++j) {
-        Scalar* row = cols + ((c * g.kh + i) * g.kw + j) * g.l;
+        Scalar* row = cols + ((c * g.kh + i) * g.kw + j) * ld;
         const ColumnRange r = column_range(g, j);
         for (std::size_t oy = 0; oy < g.oh; ++oy) {
           Scalar* out = row + oy * g.ow;
           const Index iy = Index(oy * g.stride[0] + i * g.dilation[0]) - Index(g.padding[0]);
           if (iy < 0 || iy >= Index(g.h)) {
-            std::fill(out, out + g.ow, Scalar(0));
+            for (std::size_t ox = 0; ox < g.ow; ++ox) out[ox] = 0;
             continue;
           }
           const Scalar* xr = xc + std::size_t(iy) * g.w;
-          std::fill(out, out + r.lo, Scalar(0));
+          for (std::size_t ox = 0; ox < r.lo; ++ox) out[ox] = 0;
           if (g.stride[1] == 1) {
-            std::copy(xr + (Index(r.lo) + r.off), xr + (Index(r.hi) + r.off), out + r.lo);
+            const Scalar* src = xr + (Index(r.lo) + r.off);  // input column of output column r.lo
+            for (std::size_t k = 0; k < r.hi - r.lo; ++k) out[r.lo + k] = src[k];
           } else {
             for (std::size_t ox = r.lo; ox < r.hi; ++ox) out[ox] = xr[Index(ox * g.stride[1]) + r.off];
           }
-          std::fill(out + r.hi, out + g.ow, Scalar(0));
+          for (std::size_t ox = r.hi; ox < g.ow; ++ox) out[ox] = 0;
         }
       }
     }
   }
 }
 
-// dx (cg, h, w) += the windows in dcols (cg·kh·kw, oh·ow) added back where they were read.
-void col2im_add(const ConvGeometry& g, const Scalar* cols, Scalar* dx) {
+// dx (cg, h, w) += the windows in dcols (cg·kh·kw, oh·ow), rows `ld` apart, added back where
+// they were read.
+void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scalar* dx) {
   for (std::size_t c = 0; c < g.cg; ++c) {
     Scalar* dxc = dx + c * g.h * g.w;
     for (std::size_t i = 0; i < g.kh; ++i) {
       for (std::size_t j = 0; j < g.kw; ++j) {
-        const Scalar* row = cols + ((c * g.kh + i) * g.kw + j) * g.l;
+        const Scalar* row = cols + ((c * g.kh + i) * g.kw + j) * ld;
         const ColumnRange r = column_range(g, j);
         for (std::size_t oy = 0; oy < g.oh; ++oy) {
           const Index iy = Index(oy * g.stride[0] + i * g.dilation[0]) - Index(g.padding[0]);
           if (iy < 0 || iy >= Index(g.h)) continue;
           Scalar* dr = dxc + std::size_t(iy) * g.w;
           const Scalar* in = row + oy * g.ow;
-          for (std::size_t ox = r.lo; ox < r.hi; ++ox) dr[Index(ox * g.stride[1]) + r.off] += in[ox];
+          if (g.stride[1] == 1) {
+            Scalar* dst = dr + (Index(r.lo) + r.off);
+            for (std::size_t k = 0; k < r.hi - r.lo; ++k) dst[k] += in[r.lo + k];
+          } else {
+            for (std::size_t ox = r.lo; ox < r.hi; ++ox) dr[Index(ox * g.stride[1]) + r.off] += in[ox];
+          }
         }
       }
     }
@@ -135,24 +151,35 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
                                 shape_str(wv) + ", got " + shape_str(bias->value()));
   }
   Tensor y = empty_tensor({g.n, g.o, g.oh, g.ow});
-  Tensor cols = g.direct ? Tensor::from_shape({0}) : empty_tensor({g.k, g.l});
-  for (std::size_t n = 0; n < g.n; ++n) {
+  // When the whole batch is one chunk and dW will be needed, the closure keeps every group's
+  // cols (groups·K, N·L) instead of running im2col again in backward.
+  const bool keep_cols = g.chunk == g.n && weight.requires_grad() && is_grad_enabled();
+  Tensor cols = keep_cols ? empty_tensor({g.groups * g.k, g.n * g.l}) : empty_tensor({g.k, g.chunk * g.l});
+  Tensor prod = empty_tensor({g.og, g.chunk * g.l});
+  for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+    const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
     for (std::size_t gi = 0; gi < g.groups; ++gi) {
-      Scalar* yg = y.data() + (n * g.o + gi * g.og) * g.l;
-      Scalar beta = 0;
-      if (bias) {  // each output plane starts as its bias, gemm adds W·cols (β = 1)
-        const Scalar* b = bias->value().data() + gi * g.og;
-        for (std::size_t oc = 0; oc < g.og; ++oc) std::fill(yg + oc * g.l, yg + (oc + 1) * g.l, b[oc]);
-        beta = 1;
+      Scalar* cg = cols.data() + (keep_cols ? gi * g.k * ld : 0);
+      for (std::size_t j = 0; j < nc; ++j) {
+        im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cg + j * g.l, ld);
       }
-      const Scalar* xg = xv.data() + (n * g.c + gi * g.cg) * g.h * g.w;
-      if (!g.direct) im2col(g, xg, cols.data());
-      // y_g (og, L) (+)= W_g (og, K) · cols (K, L)
-      gemm(false, false, g.og, g.l, g.k, 1, wv.data() + gi * g.og * g.k, g.direct ? xg : cols.data(), beta, yg);
+      // prod (og, nc·L) = W_g (og, K) · cols (K, nc·L)
+      gemm(false, false, g.og, ld, g.k, 1, wv.data() + gi * g.og * g.k, cg, 0, prod.data());
+      // y[n0 + j, g·og + oc, :] = prod[oc, j·L .. (j+1)·L) + b[g·og + oc]
+      for (std::size_t oc = 0; oc < g.og; ++oc) {
+        const Scalar b = bias ? bias->value().data()[gi * g.og + oc] : Scalar(0);
+        for (std::size_t j = 0; j < nc; ++j) {
+          const Scalar* src = prod.data() + oc * ld + j * g.l;
+          Scalar* dst = y.data() + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+          for (std::size_t q = 0; q < g.l; ++q) dst[q] = src[q] + b;
+        }
+      }
     }
   }
-  recycle(cols);
-  auto backward = [g, has_bias = bias != nullptr](Node& self) {
+  recycle(prod);
+  if (!keep_cols) recycle(cols);
+  SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
+  auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
     const Tensor& xv = self.parent_value(0);
     const Tensor& wv = self.parent_value(1);
     const Scalar* gy = self.grad.data();
@@ -161,33 +188,44 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
     Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
     if (dx && beta_x == 0) std::fill(dx, dx + xv.size(), Scalar(0));
     Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
-    Tensor cols = g.direct || !(need_x || need_w) ? Tensor::from_shape({0}) : empty_tensor({g.k, g.l});
-    for (std::size_t n = 0; n < g.n && (need_x || need_w); ++n) {
-      for (std::size_t gi = 0; gi < g.groups; ++gi) {
-        const Scalar* gyg = gy + (n * g.o + gi * g.og) * g.l;
-        const std::size_t x_offset = (n * g.c + gi * g.cg) * g.h * g.w;
-        const Scalar* wg = wv.data() + gi * g.og * g.k;
-        if (need_w) {
-          // dW_g (og, K) (+)= dy_g (og, L) · colsᵀ (L, K)
-          const Scalar* c = xv.data() + x_offset;
-          if (!g.direct) {
-            im2col(g, c, cols.data());
-            c = cols.data();
+    if (need_x || need_w) {
+      Tensor cols = empty_tensor({g.k, g.chunk * g.l});
+      Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
+      for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+        const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
+        for (std::size_t gi = 0; gi < g.groups; ++gi) {
+          // gyp (og, nc·L) ← dy[n0 + j, g·og + oc, :], the layout of prod in forward
+          for (std::size_t oc = 0; oc < g.og; ++oc) {
+            for (std::size_t j = 0; j < nc; ++j) {
+              const Scalar* src = gy + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+              std::copy(src, src + g.l, gyp.data() + oc * ld + j * g.l);
+            }
           }
-          gemm(false, true, g.og, g.k, g.l, 1, gyg, c, n == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k);
-        }
-        if (need_x) {
-          // dcols (K, L) = W_gᵀ (K, og) · dy_g (og, L), then added back into dx's windows
-          if (g.direct) {
-            gemm(true, false, g.k, g.l, g.og, 1, wg, gyg, 1, dx + x_offset);
-          } else {
-            gemm(true, false, g.k, g.l, g.og, 1, wg, gyg, 0, cols.data());
-            col2im_add(g, cols.data(), dx + x_offset);
+          const Scalar* wg = wv.data() + gi * g.og * g.k;
+          if (need_w) {
+            // dW_g (og, K) (+)= gyp (og, nc·L) · colsᵀ (nc·L, K), with forward's cols if it kept them
+            const Scalar* cg = cols.data();
+            if (saved.get().size() != 0) {
+              cg = saved.get().data() + gi * g.k * ld;
+            } else {
+              for (std::size_t j = 0; j < nc; ++j) {
+                im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cols.data() + j * g.l, ld);
+              }
+            }
+            gemm(false, true, g.og, g.k, ld, 1, gyp.data(), cg, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k);
+          }
+          if (need_x) {
+            // dcols (K, nc·L) = W_gᵀ (K, og) · gyp (og, nc·L), added back into each sample's windows
+            gemm(true, false, g.k, ld, g.og, 1, wg, gyp.data(), 0, cols.data());
+            for (std::size_t j = 0; j < nc; ++j) {
+              col2im_add(g, cols.data() + j * g.l, ld, dx + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w);
+            }
           }
         }
       }
+      recycle(cols);
+      recycle(gyp);
     }
-    recycle(cols);
     if (has_bias && self.parent_requires_grad(2)) {
       // db[o] (+)= Σ_{n, p, q} dy[n, o, p, q]
       Scalar beta_b = 0;
