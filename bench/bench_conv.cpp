@@ -2,6 +2,7 @@
 // over channels and batch size, to show how the cost grows.
 //
 //   BM_conv2d_forward/N/C/O/HW/K/P          y = conv2d(x, W, b), x (N, C, HW, HW), W (O, C, K, K), padding P
+//   BM_max_pool2d_forward_backward          2×2 max pooling of (64, 6, 28, 28) and its backward
 //   BM_conv2d_forward_backward/N/C/O/HW/K/P/dx
 //                                           the same plus backward: dW, db, and dx when dx = 1 (a first
 //                                           layer's input is data and gets no dx)
@@ -74,6 +75,19 @@ void BM_conv2d_forward_backward(benchmark::State& state) {
   state.counters["GFLOPS"] =
       benchmark::Counter(s.flops() * (dx ? 3 : 2) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
+
+// 2×2 max pooling, forward + backward, at LeNet's first pooling layer: x (64, 6, 28, 28).
+void BM_max_pool2d_forward_backward(benchmark::State& state) {
+  const Variable x(random_tensor({64, 6, 28, 28}, 1), true);
+  const Tensor upstream = random_tensor({64, 6, 14, 14}, 2);
+  for (auto _ : state) {
+    Variable y = xtgrad::max_pool2d(x, xtgrad::Pool2dOptions{});
+    y.backward(upstream);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * 64 * 6 * 28 * 28);
+}
+BENCHMARK(BM_max_pool2d_forward_backward)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
 
 // LeNet-5 on MNIST, batch 64: conv1 1→6 5×5 on 28×28 with padding 2, conv2 6→16 5×5 on 14×14.
 BENCHMARK(BM_conv2d_forward)->Args({64, 1, 6, 28, 5, 2})->Args({64, 6, 16, 14, 5, 0})->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -23,8 +24,8 @@ std::string size2_str(Size2 s) { return "(" + std::to_string(s[0]) + ", " + std:
 //   y_g (og, nb·L) = W_g (og, K) · cols (K, nb·L),  K = cg·kh·kw, L = oh·ow,
 // cols holding the receptive field of each output position (im2col), sample after sample
 // along its rows. Several samples per gemm make the products wide enough for BLAS to run
-// near its peak; the chunk bounds the buffers (K·nb·L ≤ kColsBudget elements, at least one
-// sample).
+// near its peak, and a batch that is one chunk lets backward reuse forward's cols; the chunk
+// bounds the buffers (K·nb·L ≤ kColsBudget elements, at least one sample).
 struct ConvGeometry {
   std::size_t n, c, h, w;     // input
   std::size_t o, kh, kw;      // weight (o, cg, kh, kw)
@@ -35,7 +36,7 @@ struct ConvGeometry {
   std::size_t chunk;  // samples per gemm
 };
 
-constexpr std::size_t kColsBudget = std::size_t(1) << 20;
+constexpr std::size_t kColsBudget = std::size_t(1) << 22;  // 16 MiB of float: LeNet at batch 64 is one chunk
 
 ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
   const auto fail = [&](const std::string& what) {
@@ -290,17 +291,52 @@ void for_each_window(const PoolGeometry& g, F&& f) {
   }
 }
 
-// Flat index in the plane of the first maximum (NaN wins) of the window.
+// Flat index in the plane of the first maximum of the window, a NaN counting as the largest.
+// The maximum first, without branches (the comparisons go either way at random on real
+// data), then the first element equal to it.
 std::size_t window_argmax(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t yb, std::size_t xa,
                           std::size_t xb) {
-  std::size_t best = ya * w + xa;
+  Scalar top = plane[ya * w + xa];
+  bool nan = false;
   for (std::size_t iy = ya; iy < yb; ++iy) {
     for (std::size_t ix = xa; ix < xb; ++ix) {
       const Scalar v = plane[iy * w + ix];
-      if (v > plane[best] || (std::isnan(v) && !std::isnan(plane[best]))) best = iy * w + ix;
+      top = v > top ? v : top;
+      nan |= v != v;
     }
   }
-  return best;
+  for (std::size_t iy = ya; iy < yb; ++iy) {
+    for (std::size_t ix = xa; ix < xb; ++ix) {
+      const Scalar v = plane[iy * w + ix];
+      if (nan ? v != v : v == top) return iy * w + ix;
+    }
+  }
+  return ya * w + xa;  // not reached
+}
+
+// window_argmax for a KH×KW window at (ya, xa) that lies inside the plane (no padding), with
+// constant bounds: unrolled, and the index chosen from the last element back so that the
+// first match wins without a branch.
+template <std::size_t KH, std::size_t KW>
+std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t xa) {
+  const Scalar* base = plane + ya * w + xa;
+  Scalar top = base[0];
+  bool nan = false;
+  for (std::size_t i = 0; i < KH; ++i) {
+    for (std::size_t j = 0; j < KW; ++j) {
+      const Scalar v = base[i * w + j];
+      top = v > top ? v : top;
+      nan |= v != v;
+    }
+  }
+  if (nan) return window_argmax(plane, w, ya, ya + KH, xa, xa + KW);  // rare: the general rule
+  std::size_t best = 0;
+  for (std::size_t k = KH * KW; k-- > 0;) {
+    const std::size_t offset = (k / KW) * w + k % KW;
+    const std::size_t mask = std::size_t(0) - std::size_t(base[offset] == top);  // all ones on a match
+    best = (offset & mask) | (best & ~mask);
+  }
+  return ya * w + xa + best;
 }
 
 }  // namespace
@@ -316,27 +352,45 @@ Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& 
 Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("max_pool2d", xv, options);
+  if (double(g.h * g.w) > double(std::size_t(1) << std::numeric_limits<Scalar>::digits)) {
+    throw std::invalid_argument("max_pool2d: planes of input " + shape_str(xv) +
+                                " are too large to index in the scalar type");
+  }
   Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
+  // where (N, C, OH, OW): the argmax of each window as a flat index into its plane, exact in Scalar
+  Tensor where = empty_like(y);
+  const bool two_by_two = g.kernel == Size2{2, 2} && g.padding == Size2{0, 0};  // the common case, unrolled
   for (std::size_t p = 0; p < g.planes; ++p) {
     const Scalar* plane = xv.data() + p * g.h * g.w;
     Scalar* out = y.data() + p * g.oh * g.ow;
+    Scalar* at = where.data() + p * g.oh * g.ow;
+    if (two_by_two) {
+      for (std::size_t oy = 0; oy < g.oh; ++oy) {
+        for (std::size_t ox = 0; ox < g.ow; ++ox) {
+          const std::size_t i = window_argmax_inside<2, 2>(plane, g.w, oy * g.stride[0], ox * g.stride[1]);
+          out[oy * g.ow + ox] = plane[i];
+          at[oy * g.ow + ox] = static_cast<Scalar>(i);
+        }
+      }
+      continue;
+    }
     for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
-      out[o] = plane[window_argmax(plane, g.w, ya, yb, xa, xb)];
+      const std::size_t i = window_argmax(plane, g.w, ya, yb, xa, xb);
+      out[o] = plane[i];
+      at[o] = static_cast<Scalar>(i);
     });
   }
-  return make_result("max_pool2d", std::move(y), {x}, [g](Node& self) {
-    // dx[argmax of each window] += dy : the argmax found again from x, not stored
-    const Tensor& xv = self.parent_value(0);
+  return make_result("max_pool2d", std::move(y), {x}, [g, where = SavedTensor(std::move(where))](Node& self) {
+    // dx[argmax of each window] += dy
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + xv.size(), Scalar(0));
+    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
+    const std::size_t per_plane = g.oh * g.ow;
     for (std::size_t p = 0; p < g.planes; ++p) {
-      const Scalar* plane = xv.data() + p * g.h * g.w;
-      const Scalar* gy = self.grad.data() + p * g.oh * g.ow;
+      const Scalar* gy = self.grad.data() + p * per_plane;
+      const Scalar* at = where.get().data() + p * per_plane;
       Scalar* dplane = dx + p * g.h * g.w;
-      for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
-        dplane[window_argmax(plane, g.w, ya, yb, xa, xb)] += gy[o];
-      });
+      for (std::size_t o = 0; o < per_plane; ++o) dplane[static_cast<std::size_t>(at[o])] += gy[o];
     }
   });
 }

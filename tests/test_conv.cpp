@@ -155,10 +155,10 @@ TEST(Conv2d, PassesGradcheckForEveryOptionClass) {
 }
 
 TEST(Conv2d, ChunksOfSamplesGiveWhatOneSampleAtATimeGives) {
-  // K·L = (16·5·5)·(32·32) = 409,600: the 2²⁰-element im2col budget takes 2 of the 3 samples
-  // per gemm, then the last one alone. Value, dx and dW must match per-sample runs.
-  const Tensor x = uniform({3, 16, 32, 32}, 400, -1, 1), w = uniform({2, 16, 5, 5}, 401, -1, 1);
-  const Tensor b = uniform({2}, 402, -1, 1), up = uniform({3, 2, 32, 32}, 403, -1, 1);
+  // K·L = (16·5·5)·(64·64) = 1,638,400: the 2²²-element im2col budget takes 2 of the 3
+  // samples per gemm, then the last one alone. Value, dx and dW must match per-sample runs.
+  const Tensor x = uniform({3, 16, 64, 64}, 400, -1, 1), w = uniform({2, 16, 5, 5}, 401, -1, 1);
+  const Tensor b = uniform({2}, 402, -1, 1), up = uniform({3, 2, 64, 64}, 403, -1, 1);
   Conv2dOptions o;
   o.padding = {2, 2};
   const Variable xb = Variable::parameter(x), wb = Variable::parameter(w), bb = Variable::parameter(b);
@@ -359,6 +359,26 @@ TEST(ConvNet, LearnsBarOrientationWithIndexLabels) {
   const auto history = xtgrad::nn::fit(net, adam, train, &test, rng, options);
   EXPECT_GT(history.back().test_accuracy, 0.95);
   EXPECT_LT(history.back().data_loss, history.front().data_loss);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MaxPool2d, NanWinsItsWindowInBothPaths) {
+  const double nan = std::nan("");
+  // 2×2 windows (the unrolled path) and 3×3 with stride 1 (the general one).
+  const Variable x = Variable::parameter(make_tensor({1, 1, 2, 4}, {1, nan, 5, 6, 3, 2, 7, 8}));
+  const Variable y = xtgrad::max_pool2d(x, Pool2dOptions{});
+  EXPECT_TRUE(std::isnan(y.value()(0, 0, 0, 0)));
+  EXPECT_EQ(y.value()(0, 0, 0, 1), 8.0);
+  y.backward(xtgrad_test::filled({1, 1, 1, 2}, 1.0));
+  expect_values(x.grad(), {1, 1, 2, 4}, {0, 1, 0, 0, 0, 0, 0, 1});
+  const Tensor z = xtgrad::max_pool2d(Variable(make_tensor({1, 1, 3, 3}, {1, 2, 3, 4, nan, 6, 7, 8, 9})),
+                                      Pool2dOptions{{3, 3}, {1, 1}, {1, 1}})
+                       .value();
+  EXPECT_TRUE(std::isnan(z(0, 0, 1, 1)));
+  EXPECT_TRUE(std::isnan(z(0, 0, 0, 0)));
 }
 
 }  // namespace
