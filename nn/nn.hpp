@@ -18,4 +18,5 @@
 #include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/nn/serialize.hpp"
+#include "xtgrad/nn/summary.hpp"
 #include "xtgrad/nn/train.hpp"
