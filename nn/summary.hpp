@@ -21,7 +21,8 @@ struct LayerSummary {
 
 // Runs model on zeros of `input_shape` (batch axis included) without recording a graph and
 // in evaluation mode (each module's mode restored after), and lists every call of a layer
-// without children, in call order.
+// without children, in call order. Calls are seen through Module::operator() (m(x), as
+// Sequential makes them), not through a direct m.forward(x).
 std::vector<LayerSummary> summarize(Module& model, const Shape& input_shape);
 
 // summarize() as a table, with the model's total parameter and buffer counts:
