@@ -47,9 +47,9 @@ void check_dataset(const char* what, const Dataset& d) {
 
 // Class of each row: the arg-max of one-hot (n, classes) targets, or (n) class indices
 // (non-negative integers, else std::invalid_argument naming the row).
-std::vector<std::size_t> target_classes(const Tensor& targets, std::vector<std::size_t>&& out = {}) {
+std::vector<std::size_t> target_classes(const Tensor& targets) {
   if (targets.dimension() == 2) return argmax_rows(targets);
-  out.resize(targets.size());
+  std::vector<std::size_t> out(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
     const Scalar v = targets.data()[i];
     if (!(v >= 0) || std::floor(v) != v) {
@@ -58,7 +58,7 @@ std::vector<std::size_t> target_classes(const Tensor& targets, std::vector<std::
     }
     out[i] = static_cast<std::size_t>(v);
   }
-  return std::move(out);
+  return out;
 }
 
 }  // namespace
@@ -108,11 +108,30 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   if (test && test->targets.dimension() == 1) target_classes(test->targets);
   if (options.batch_size == 0) throw std::invalid_argument("fit: batch_size must be positive");
   // Default loss: cross-entropy on logits, with one-hot rows or class indices.
-  std::vector<std::size_t> labels;
-  const LossFunction loss_fn = options.loss ? options.loss : [&labels](const Variable& out, const Variable& y) {
-    if (y.value().dimension() == 2) return cross_entropy(out, y);
-    labels = target_classes(y.value(), std::move(labels));
-    return cross_entropy(out, labels);
+  // Index targets become one-hot rows in a reused constant leaf (checked above to be whole
+  // numbers), so this path allocates nothing per step either.
+  Variable one_hot(Tensor::from_shape({0}));
+  const LossFunction loss_fn = options.loss ? options.loss : [&one_hot](const Variable& out, const Variable& y) {
+    const Tensor& labels = y.value();
+    if (labels.dimension() == 2) return cross_entropy(out, y);
+    const Tensor& z = out.value();
+    if (z.dimension() != 2 || z.shape()[0] != labels.size()) {
+      throw std::invalid_argument("fit: the model's output " + shape_str(z) + " must be (n, classes) for " +
+                                  std::to_string(labels.size()) + " class-index targets");
+    }
+    const std::size_t n = z.shape()[0], c = z.shape()[1];
+    Tensor& t = one_hot.mutable_value();
+    if (t.dimension() != 2 || t.shape()[0] != n || t.shape()[1] != c) t.resize(Tensor::shape_type{n, c});
+    std::fill(t.data(), t.data() + t.size(), Scalar(0));
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto k = static_cast<std::size_t>(labels.data()[i]);
+      if (k >= c) {
+        throw std::invalid_argument("fit: label " + std::to_string(k) + " is out of range for the model's output " +
+                                    shape_str(z));
+      }
+      t.data()[i * c + k] = Scalar(1);
+    }
+    return cross_entropy(out, one_hot);
   };
   const bool was_training = model.is_training();
   const bool bar = options.progress_bar && ::isatty(STDERR_FILENO);

@@ -60,3 +60,42 @@ TEST(ConvSteadyState, StepsAfterWarmUpMakeNoHeapAllocation) {
 
 }  // namespace
 }  // namespace xtgrad
+
+namespace xtgrad {
+namespace {
+
+// nn::fit itself, with class-index targets and rank-4 inputs: the steps in the middle of an
+// epoch (counted from one after_step to a later one) allocate nothing either.
+TEST(ConvSteadyState, FitWithIndexTargetsMakesNoHeapAllocationBetweenSteps) {
+  if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
+  Rng rng(5);
+  nn::Conv2dConfig same;
+  same.padding = {1, 1};
+  nn::Sequential net;
+  net.add(nn::Conv2d(1, 4, 3, rng, same)).add(nn::ReLU()).add(nn::MaxPool2d(2)).add(nn::Flatten()).add(nn::Linear(4 * 4 * 4, 3, rng));
+  nn::Dataset data{randn({200, 1, 8, 8}, rng), Tensor::from_shape({200})};
+  for (std::size_t i = 0; i < 200; ++i) data.targets(i) = Scalar(i % 3);
+  nn::SGD sgd(net.named_parameters(), 0.05, 0.9);
+  nn::FitOptions options;
+  options.epochs = 2;
+  options.batch_size = 10;  // 20 steps per epoch
+  options.progress_bar = false;
+  std::size_t step = 0;
+  std::uint64_t before = 0, counted = 0;
+  options.after_step = [&] {
+    ++step;
+    if (step == 25) {  // epoch 2, step 5
+      before = malloc_counter::g_allocs.load();
+      malloc_counter::g_counting = true;
+    } else if (step == 38) {
+      malloc_counter::g_counting = false;
+      counted = malloc_counter::g_allocs.load() - before;
+    }
+  };
+  nn::fit(net, sgd, data, nullptr, rng, options);
+  EXPECT_EQ(step, 40u);
+  EXPECT_EQ(counted, 0u);
+}
+
+}  // namespace
+}  // namespace xtgrad
