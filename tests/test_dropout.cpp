@@ -113,3 +113,18 @@ TEST(DropoutModule, SeedMakesRunsReproducibleAndCopiesShareTheSequence) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(DropoutModule, DefaultSeededLayersDrawDifferentMasksAndRngSeedingIsReproducible) {
+  const Variable x(filled({8, 8}, 1.0));
+  xtgrad::nn::Dropout a(0.5), b(0.5);
+  EXPECT_NE(a(x).value(), b(x).value());
+  Rng r1(21), r2(21);
+  xtgrad::nn::Dropout c(0.5, r1), d(0.5, r2);
+  EXPECT_EQ(c(x).value(), d(x).value());
+  xtgrad::nn::Dropout e(0.5, r1);  // the next draw: another seed
+  EXPECT_NE(e(x).value(), c(x).value());
+}
+
+}  // namespace
