@@ -189,8 +189,10 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
     Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
     if (dx && beta_x == 0) std::fill(dx, dx + xv.size(), Scalar(0));
     Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
+    const bool kept = saved.get().size() != 0;
     if (need_x || need_w) {
-      Tensor cols = empty_tensor({g.k, g.chunk * g.l});
+      // work buffer: cols for dW when forward kept none, and dcols for dx
+      Tensor cols = need_x || !kept ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
       Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
       for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
         const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
@@ -206,7 +208,7 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
           if (need_w) {
             // dW_g (og, K) (+)= gyp (og, nc·L) · colsᵀ (nc·L, K), with forward's cols if it kept them
             const Scalar* cg = cols.data();
-            if (saved.get().size() != 0) {
+            if (kept) {
               cg = saved.get().data() + gi * g.k * ld;
             } else {
               for (std::size_t j = 0; j < nc; ++j) {
