@@ -139,7 +139,7 @@ void BatchIterator::gather(std::size_t first, std::size_t rows, Tensor& x, Tenso
 }
 
 void BatchIterator::request_next() {
-  if (position_ >= order_.size()) return;
+  if (position_ >= order_.size() || (drop_last_ && order_.size() - position_ < batch_size_)) return;
   const std::size_t rows = std::min(batch_size_, order_.size() - position_);
   fit(worker_->x, x_shape_, rows);
   fit(worker_->y, y_shape_, rows);
@@ -149,7 +149,7 @@ void BatchIterator::request_next() {
 
 bool BatchIterator::next(Tensor& x_batch, Tensor& y_batch) {
   if (!started_) start_epoch();
-  if (position_ >= order_.size()) return false;
+  if (position_ >= order_.size() || (drop_last_ && order_.size() - position_ < batch_size_)) return false;
   const std::size_t rows = std::min(batch_size_, order_.size() - position_);
   if (worker_ && requested_) {
     worker_->wait();
@@ -168,7 +168,9 @@ bool BatchIterator::next(Tensor& x_batch, Tensor& y_batch) {
   return true;
 }
 
-std::size_t BatchIterator::batches_per_epoch() const { return (order_.size() + batch_size_ - 1) / batch_size_; }
+std::size_t BatchIterator::batches_per_epoch() const {
+  return drop_last_ ? order_.size() / batch_size_ : (order_.size() + batch_size_ - 1) / batch_size_;
+}
 
 }  // namespace nn
 }  // namespace XTGRAD_ABI

@@ -38,6 +38,10 @@ class BatchIterator {
   BatchIterator& operator=(const BatchIterator&) = delete;
   ~BatchIterator();
 
+  // Skips an epoch's last batch when it has fewer than batch_size rows (off by default).
+  void set_drop_last(bool on) { drop_last_ = on; }
+  bool drop_last() const { return drop_last_; }
+
   // Turns the background copy on or off (off by default); takes effect at once.
   void set_prefetch(bool on);
   bool prefetch() const { return static_cast<bool>(worker_); }
@@ -51,7 +55,7 @@ class BatchIterator {
   // their storage is exchanged with the prefetched batch's instead of copied into.
   bool next(Tensor& x_batch, Tensor& y_batch);
 
-  // ceil(n / batch_size).
+  // ceil(n / batch_size), or floor(n / batch_size) with drop_last.
   std::size_t batches_per_epoch() const;
 
   // Number of rows n.
@@ -74,6 +78,7 @@ class BatchIterator {
   std::vector<std::size_t> order_;
   std::size_t position_ = 0;
   bool started_ = false;
+  bool drop_last_ = false;
   std::size_t x_row_, y_row_;  // elements per row
   Shape x_shape_, y_shape_;    // batch shapes; [0] is set per batch
 };

@@ -115,7 +115,9 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
                                 std::to_string(meta.history.size()) + " history records");
   }
   std::map<std::string, NpyArray> arrays;
-  for (const auto& [name, p] : model.named_parameters()) arrays.emplace(kParam + name, to_npy(p.value()));
+  NamedParameters saved = model.named_parameters();  // and the buffers (BatchNorm's statistics)
+  for (auto& entry : model.named_buffers()) saved.push_back(std::move(entry));
+  for (const auto& [name, p] : saved) arrays.emplace(kParam + name, to_npy(p.value()));
   for (const auto& [entry, t] : optimizer.state()) arrays.emplace(kOptim + entry, to_npy(t));
   std::ostringstream rng_text;
   rng_text << meta.rng;
@@ -170,7 +172,8 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& op
   if (arrays.count(kRun)) meta.run = text_of(meta_array(path, arrays, kRun, "|u1", 1));
   if (arrays.count(kData)) meta.data = text_of(meta_array(path, arrays, kData, "|u1", 1));
 
-  NamedParameters params = model.named_parameters();
+  NamedParameters params = model.named_parameters();  // and the buffers, as saved
+  for (auto& entry : model.named_buffers()) params.push_back(std::move(entry));
   std::vector<Tensor> values;
   values.reserve(params.size());
   for (const auto& [name, p] : params) {

@@ -14,15 +14,21 @@ namespace {
 
 // Fans of `shape` for initializer `who`; a zero fan would make the variance infinite.
 Fans checked_fans(const Shape& shape, const char* who) {
-  if (shape.size() != 2) {
-    throw std::invalid_argument(std::string(who) + ": needs a 2-d weight shape (fan_in, fan_out), got " +
+  if (shape.size() != 2 && shape.size() != 4) {
+    throw std::invalid_argument(std::string(who) +
+                                ": needs a 2-d weight shape (fan_in, fan_out) or a 4-d convolution weight "
+                                "(out_channels, in_channels/groups, kh, kw), got " +
                                 shape_str(shape));
   }
-  if (shape[0] == 0 || shape[1] == 0) {
-    throw std::invalid_argument(std::string(who) + ": fan_in and fan_out must be positive, got shape " +
-                                shape_str(shape));
+  for (std::size_t d : shape) {
+    if (d == 0) {
+      throw std::invalid_argument(std::string(who) + ": fan_in and fan_out must be positive, got shape " +
+                                  shape_str(shape));
+    }
   }
-  return {shape[0], shape[1]};
+  if (shape.size() == 2) return {shape[0], shape[1]};
+  const std::size_t taps = shape[2] * shape[3];  // a kernel's taps, shared by both fans
+  return {shape[1] * taps, shape[0] * taps};
 }
 
 }  // namespace

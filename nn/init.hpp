@@ -2,6 +2,8 @@
 //
 // Weights are stored (fan_in, fan_out), as Linear's W in x·W + b, so the fan-based rules read
 // fan_in = shape[0], fan_out = shape[1] (PyTorch stores (out, in); the variances are the same).
+// A 4-d convolution weight (out, in/groups, kh, kw) has fan_in = in/groups·kh·kw and
+// fan_out = out·kh·kw, as in PyTorch.
 #pragma once
 
 #include <functional>
@@ -17,7 +19,8 @@ namespace nn {
 // A rule that fills a tensor of `shape` from `rng` (what initializer_from_name returns).
 using Initializer = std::function<Tensor(const Shape& shape, Rng& rng)>;
 
-// (fan_in, fan_out) of a 2-d weight shape (in, out); other ranks throw std::invalid_argument.
+// (fan_in, fan_out) of a 2-d weight shape (in, out) or a 4-d convolution weight; other ranks
+// throw std::invalid_argument.
 struct Fans {
   std::size_t in;
   std::size_t out;

@@ -3,6 +3,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/nn/module.hpp"
@@ -59,24 +61,76 @@ class Softmax : public Module {
   int axis_;
 };
 
-// Children applied in order; named "0", "1", ... in named_parameters().
+// log_softmax along `axis` (default last), as a module.
+class LogSoftmax : public Module {
+ public:
+  // Along `axis` (negative counts from the end).
+  explicit LogSoftmax(int axis = -1) : axis_(axis) {}
+  Variable forward(const Variable& x) override;
+
+ private:
+  int axis_;
+};
+
+// (n, d₁, d₂, ...) → (n, d₁·d₂·...): the bridge from convolutional to dense layers.
+class Flatten : public Module {
+ public:
+  Variable forward(const Variable& x) override;
+
+ private:
+  Shape shape_;  // reused, so a training step allocates no shape
+};
+
+// Children applied in order. add(m) names a child by its position ("0", "1", ...),
+// add(name, m) by `name`; named_parameters() uses those names ("0.weight", "fc.bias").
+// The stored child is reachable by index or name (at, get), and a copy taken before add()
+// shares its parameters and mode with it.
 class Sequential : public Module {
  public:
   Sequential() = default;
+  // Appends `module` as the next layer, named by its position; chainable.
   template <class M>
-  // Appends `module` as the next layer (its parameters are shared, not copied); chainable.
   Sequential& add(M module) {
+    return add(std::to_string(layers_.size()), std::move(module));
+  }
+  // Appends `module` as the next layer under `name` (no '.', not taken); chainable.
+  template <class M>
+  Sequential& add(const std::string& name, M module) {
     auto shared = std::make_shared<M>(std::move(module));
-    register_shared_module(std::to_string(layers_.size()), shared);
+    register_shared_module(name, shared);
     layers_.push_back(std::move(shared));
+    names_.push_back(name);
     return *this;
   }
   Variable forward(const Variable& x) override;
   // Number of layers.
   std::size_t size() const { return layers_.size(); }
+  // The stored layer at `index`; std::out_of_range naming the index and size otherwise.
+  Module& operator[](std::size_t index) const;
+  // The stored layer named `name`; std::invalid_argument listing the names otherwise.
+  Module& operator[](const std::string& name) const;
+  // The stored layer at `index` as an M; std::invalid_argument if it is another type.
+  template <class M>
+  M& at(std::size_t index) const {
+    return cast<M>((*this)[index], std::to_string(index));
+  }
+  // The stored layer named `name` as an M; std::invalid_argument if it is another type.
+  template <class M>
+  M& get(const std::string& name) const {
+    return cast<M>((*this)[name], "'" + name + "'");
+  }
+  // Layer names in order.
+  const std::vector<std::string>& names() const { return names_; }
 
  private:
+  template <class M>
+  static M& cast(Module& m, const std::string& which) {
+    if (auto* p = dynamic_cast<M*>(&m)) return *p;
+    throw_wrong_type(which, m);
+  }
+  [[noreturn]] static void throw_wrong_type(const std::string& which, const Module& m);
   std::vector<std::shared_ptr<Module>> layers_;
+  std::vector<std::string> names_;
 };
 
 }  // namespace nn

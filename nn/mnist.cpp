@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -179,23 +180,51 @@ std::vector<std::size_t> random_subset(std::size_t total, std::size_t n, Rng& rn
   return order;
 }
 
-Tensor normalize_images(const ImageSet& images, const std::vector<std::size_t>& indices) {
-  check_indices("normalize_images", indices, images.count);
+namespace {
+
+// scale_images, with errors naming `op`.
+Tensor scale_images_for(const char* op, const ImageSet& images, const std::vector<std::size_t>& indices,
+                        const ImageOptions& options) {
+  check_indices(op, indices, images.count);
   const std::size_t pixels = images.rows * images.cols;
   if (images.pixels.size() != images.count * pixels) {
-    throw std::invalid_argument("normalize_images: " + std::to_string(images.pixels.size()) + " pixel bytes for " +
+    throw std::invalid_argument(std::string(op) + ": " + std::to_string(images.pixels.size()) + " pixel bytes for " +
                                 std::to_string(images.count) + " images of " + std::to_string(images.rows) + "x" +
                                 std::to_string(images.cols));
   }
+  if (options.scaling == PixelScaling::standardize && !(options.std > 0 && std::isfinite(options.mean))) {
+    throw std::invalid_argument(std::string(op) + ": standardize needs std > 0 and a finite mean, got mean " +
+                                std::to_string(options.mean) + ", std " + std::to_string(options.std));
+  }
   std::array<Scalar, 256> table;
-  for (std::size_t v = 0; v < 256; ++v) table[v] = (static_cast<Scalar>(v) / Scalar(255) - Scalar(0.5)) * Scalar(2);
-  Tensor out = Tensor::from_shape({indices.size(), pixels});
+  for (std::size_t v = 0; v < 256; ++v) {
+    const double x = double(v) / 255.0;
+    switch (options.scaling) {
+      case PixelScaling::unit: table[v] = static_cast<Scalar>(x); break;
+      case PixelScaling::symmetric:  // computed in Scalar, as the seed did
+        table[v] = (static_cast<Scalar>(v) / Scalar(255) - Scalar(0.5)) * Scalar(2);
+        break;
+      case PixelScaling::standardize: table[v] = static_cast<Scalar>((x - options.mean) / options.std); break;
+    }
+  }
+  Tensor out = options.planes ? Tensor::from_shape({indices.size(), std::size_t(1), images.rows, images.cols})
+                              : Tensor::from_shape({indices.size(), pixels});
   Scalar* dst = out.data();
   for (std::size_t i : indices) {
     const std::uint8_t* src = images.pixels.data() + i * pixels;
     for (std::size_t k = 0; k < pixels; ++k) *dst++ = table[src[k]];
   }
   return out;
+}
+
+}  // namespace
+
+Tensor scale_images(const ImageSet& images, const std::vector<std::size_t>& indices, const ImageOptions& options) {
+  return scale_images_for("scale_images", images, indices, options);
+}
+
+Tensor normalize_images(const ImageSet& images, const std::vector<std::size_t>& indices) {
+  return scale_images_for("normalize_images", images, indices, ImageOptions{});
 }
 
 Tensor normalize_images(const ImageSet& images) {
@@ -217,6 +246,13 @@ Tensor one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::s
     }
     out(r, label) = Scalar(1);
   }
+  return out;
+}
+
+Tensor label_tensor(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices) {
+  check_indices("label_tensor", indices, labels.size());
+  Tensor out = Tensor::from_shape({indices.size()});
+  for (std::size_t r = 0; r < indices.size(); ++r) out(r) = static_cast<Scalar>(labels[indices[r]]);
   return out;
 }
 

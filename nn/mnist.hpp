@@ -39,6 +39,26 @@ Tensor normalize_images(const ImageSet& images, const std::vector<std::size_t>& 
 // Every image, as (count, rows*cols).
 Tensor normalize_images(const ImageSet& images);
 
+// How pixel bytes x ∈ [0, 255] become inputs.
+enum class PixelScaling {
+  unit,         // x/255 ∈ [0, 1]
+  symmetric,    // (x/255 − 0.5)·2 ∈ [−1, 1]: the seed's, as normalize_images
+  standardize,  // (x/255 − mean)/std
+};
+
+struct ImageOptions {
+  PixelScaling scaling = PixelScaling::symmetric;
+  double mean = 0.1307, std = 0.3081;  // for standardize (MNIST's training-set values)
+  bool planes = false;  // (n, 1, rows, cols) for convolutions, instead of (n, rows·cols)
+};
+
+// Images at `indices`, scaled and shaped as `options` say. std must be > 0.
+Tensor scale_images(const ImageSet& images, const std::vector<std::size_t>& indices, const ImageOptions& options);
+
+// Labels at `indices` as class indices in a tensor (n): the targets nn::fit, accuracy and
+// cross-entropy take without one-hot rows.
+Tensor label_tensor(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices);
+
 // Labels at `indices` as one-hot rows: (n, classes).
 Tensor one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices,
                std::size_t classes = 10);

@@ -29,15 +29,34 @@ bool same_shape(const Tensor& a, const Tensor& b) {
 
 // ---- Optimizer -----------------------------------------------------------------------------
 
-Optimizer::Optimizer(const char* name, NamedParameters params, double lr, std::vector<std::string> buffer_names,
-                     bool counts_steps)
-    : name_(name),
-      params_(std::move(params)),
-      lr_(lr),
-      buffer_names_(std::move(buffer_names)),
-      counts_steps_(counts_steps),
-      slots_(params_.size()) {
+Optimizer::Optimizer(const char* name, NamedParameters params, double lr, double weight_decay,
+                     std::vector<std::string> buffer_names, bool counts_steps)
+    : Optimizer(name, ParamGroups{ParamGroup(std::move(params))}, lr, weight_decay, std::move(buffer_names),
+                counts_steps) {}
+
+Optimizer::Optimizer(const char* name, ParamGroups groups, double lr, double weight_decay,
+                     std::vector<std::string> buffer_names, bool counts_steps)
+    : name_(name), buffer_names_(std::move(buffer_names)), counts_steps_(counts_steps) {
   require(std::isfinite(lr) && lr > 0, "learning rate must be finite and > 0", lr);
+  require(std::isfinite(weight_decay) && weight_decay >= 0, "weight_decay must be finite and >= 0", weight_decay);
+  if (groups.empty()) throw std::invalid_argument(std::string(name_) + ": got no parameter groups");
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    const ParamGroup& group = groups[g];
+    const std::string which = "group " + std::to_string(g) + ": ";
+    const double group_lr = group.lr < 0 ? lr : group.lr;
+    const double group_wd = group.weight_decay < 0 ? weight_decay : group.weight_decay;
+    require(std::isfinite(group_lr) && group_lr > 0, which + "learning rate must be finite and > 0", group_lr);
+    require(std::isfinite(group_wd), which + "weight_decay must be finite and >= 0", group_wd);
+    if (groups.size() > 1 && group.params.empty()) {
+      throw std::invalid_argument(std::string(name_) + ": parameter group " + std::to_string(g) + " is empty");
+    }
+    groups_.push_back({group_lr, group_wd});
+    for (const auto& named : group.params) {
+      params_.push_back(named);
+      group_of_.push_back(g);
+    }
+  }
+  slots_.resize(params_.size());
   if (params_.empty()) throw std::invalid_argument(std::string(name_) + ": got an empty parameter list");
   std::unordered_set<std::string> names;
   std::unordered_set<const Node*> nodes;
@@ -61,7 +80,26 @@ void Optimizer::require(bool ok, const std::string& what, double value) const {
 
 void Optimizer::set_learning_rate(double lr) {
   require(std::isfinite(lr) && lr > 0, "learning rate must be finite and > 0", lr);
-  lr_ = lr;
+  for (Group& g : groups_) g.lr = lr;
+}
+
+double Optimizer::group_learning_rate(std::size_t g) const {
+  if (g >= groups_.size()) {
+    throw std::out_of_range(std::string(name_) + ": group " + std::to_string(g) + " of " +
+                            std::to_string(groups_.size()));
+  }
+  return groups_[g].lr;
+}
+
+double Optimizer::group_weight_decay(std::size_t g) const {
+  group_learning_rate(g);  // range check
+  return groups_[g].weight_decay;
+}
+
+void Optimizer::set_group_learning_rate(std::size_t g, double lr) {
+  group_learning_rate(g);  // range check
+  require(std::isfinite(lr) && lr >= 0, "a group's learning rate must be finite and >= 0", lr);
+  groups_[g].lr = lr;
 }
 
 void Optimizer::zero_grad() {
@@ -172,22 +210,23 @@ void Optimizer::load_state(const OptimizerState& state) {
 // ---- SGD -----------------------------------------------------------------------------------
 
 SGD::SGD(NamedParameters params, double lr, double momentum, bool nesterov, double weight_decay)
-    : Optimizer("SGD", std::move(params), lr,
+    : SGD(ParamGroups{ParamGroup(std::move(params))}, lr, momentum, nesterov, weight_decay) {}
+
+SGD::SGD(ParamGroups groups, double lr, double momentum, bool nesterov, double weight_decay)
+    : Optimizer("SGD", std::move(groups), lr, weight_decay,
                 momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{}, false),
       momentum_(momentum),
-      nesterov_(nesterov),
-      weight_decay_(weight_decay) {
+      nesterov_(nesterov) {
   require(std::isfinite(momentum) && momentum >= 0, "momentum must be finite and >= 0", momentum);
-  require(std::isfinite(weight_decay) && weight_decay >= 0, "weight_decay must be finite and >= 0", weight_decay);
   require(!nesterov || momentum > 0, "nesterov needs momentum > 0", momentum);
 }
 
 void SGD::step() {
-  const auto lr = static_cast<Scalar>(learning_rate());
   const auto mu = static_cast<Scalar>(momentum_);
-  const auto wd = static_cast<Scalar>(weight_decay_);
   for (std::size_t i = 0; i < parameters().size(); ++i) {
     if (!parameters()[i].second.has_grad()) continue;
+    const auto lr = static_cast<Scalar>(lr_of(i));
+    const auto wd = static_cast<Scalar>(weight_decay_of(i));
     Tensor& w = checked_value(i);
     const Tensor& grad = parameters()[i].second.grad();
     // `g` is ∇w or the lazy ∇w + wd·w; each statement reads w before writing it, elementwise.
@@ -209,7 +248,7 @@ void SGD::step() {
         xt::noalias(w) -= lr * v;  // w ← w − lr·v
       }
     };
-    if (weight_decay_ == 0) {
+    if (wd == 0) {
       update(grad);
     } else {
       update(grad + wd * w);
@@ -220,31 +259,32 @@ void SGD::step() {
 // ---- Adam, AdamW ---------------------------------------------------------------------------
 
 Adam::Adam(NamedParameters params, double lr, double beta1, double beta2, double eps, double weight_decay)
-    : Adam("Adam", std::move(params), lr, beta1, beta2, eps, weight_decay, false) {}
+    : Adam("Adam", ParamGroups{ParamGroup(std::move(params))}, lr, beta1, beta2, eps, weight_decay, false) {}
 
-Adam::Adam(const char* name, NamedParameters params, double lr, double beta1, double beta2, double eps,
+Adam::Adam(ParamGroups groups, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Adam("Adam", std::move(groups), lr, beta1, beta2, eps, weight_decay, false) {}
+
+Adam::Adam(const char* name, ParamGroups groups, double lr, double beta1, double beta2, double eps,
            double weight_decay, bool decoupled)
-    : Optimizer(name, std::move(params), lr, {"exp_avg", "exp_avg_sq"}, true),
+    : Optimizer(name, std::move(groups), lr, weight_decay, {"exp_avg", "exp_avg_sq"}, true),
       beta1_(beta1),
       beta2_(beta2),
       eps_(eps),
-      weight_decay_(weight_decay),
       decoupled_(decoupled) {
   require(beta1 >= 0 && beta1 < 1, "beta1 must be in [0, 1)", beta1);
   require(beta2 >= 0 && beta2 < 1, "beta2 must be in [0, 1)", beta2);
   require(std::isfinite(eps) && eps >= 0, "eps must be finite and >= 0", eps);
-  require(std::isfinite(weight_decay) && weight_decay >= 0, "weight_decay must be finite and >= 0", weight_decay);
 }
 
 void Adam::step() {
-  const double lr = learning_rate();
   const auto b1 = static_cast<Scalar>(beta1_);
   const auto b2 = static_cast<Scalar>(beta2_);
   const auto eps = static_cast<Scalar>(eps_);
-  const auto wd = static_cast<Scalar>(weight_decay_);
-  const auto decay = static_cast<Scalar>(1.0 - lr * weight_decay_);
   for (std::size_t i = 0; i < parameters().size(); ++i) {
     if (!parameters()[i].second.has_grad()) continue;
+    const double lr = lr_of(i), weight_decay = weight_decay_of(i);
+    const auto wd = static_cast<Scalar>(weight_decay);
+    const auto decay = static_cast<Scalar>(1.0 - lr * weight_decay);
     Tensor& w = checked_value(i);
     const Tensor& grad = parameters()[i].second.grad();
     Slot& s = slot(i);
@@ -261,8 +301,8 @@ void Adam::step() {
       // w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε) = w − lr·m̂/(√v̂ + ε)
       xt::noalias(w) -= step_size * m / (xt::sqrt(v) / sqrt_bias2 + eps);
     };
-    if (decoupled_ && weight_decay_ != 0) xt::noalias(w) *= decay;  // w ← (1 − lr·wd)·w
-    if (decoupled_ || weight_decay_ == 0) {
+    if (decoupled_ && weight_decay != 0) xt::noalias(w) *= decay;  // w ← (1 − lr·wd)·w
+    if (decoupled_ || weight_decay == 0) {
       update(grad);
     } else {
       update(grad + wd * w);
@@ -271,33 +311,37 @@ void Adam::step() {
 }
 
 AdamW::AdamW(NamedParameters params, double lr, double beta1, double beta2, double eps, double weight_decay)
-    : Adam("AdamW", std::move(params), lr, beta1, beta2, eps, weight_decay, true) {}
+    : Adam("AdamW", ParamGroups{ParamGroup(std::move(params))}, lr, beta1, beta2, eps, weight_decay, true) {}
+
+AdamW::AdamW(ParamGroups groups, double lr, double beta1, double beta2, double eps, double weight_decay)
+    : Adam("AdamW", std::move(groups), lr, beta1, beta2, eps, weight_decay, true) {}
 
 // ---- RMSProp -------------------------------------------------------------------------------
 
 RMSProp::RMSProp(NamedParameters params, double lr, double alpha, double eps, double momentum, double weight_decay)
+    : RMSProp(ParamGroups{ParamGroup(std::move(params))}, lr, alpha, eps, momentum, weight_decay) {}
+
+RMSProp::RMSProp(ParamGroups groups, double lr, double alpha, double eps, double momentum, double weight_decay)
     : Optimizer(
-          "RMSProp", std::move(params), lr,
+          "RMSProp", std::move(groups), lr, weight_decay,
           momentum > 0 ? std::vector<std::string>{"square_avg", "momentum"} : std::vector<std::string>{"square_avg"},
           false),
       alpha_(alpha),
       eps_(eps),
-      momentum_(momentum),
-      weight_decay_(weight_decay) {
+      momentum_(momentum) {
   require(alpha >= 0 && alpha < 1, "alpha must be in [0, 1)", alpha);
   require(std::isfinite(eps) && eps >= 0, "eps must be finite and >= 0", eps);
   require(std::isfinite(momentum) && momentum >= 0, "momentum must be finite and >= 0", momentum);
-  require(std::isfinite(weight_decay) && weight_decay >= 0, "weight_decay must be finite and >= 0", weight_decay);
 }
 
 void RMSProp::step() {
-  const auto lr = static_cast<Scalar>(learning_rate());
   const auto a = static_cast<Scalar>(alpha_);
   const auto eps = static_cast<Scalar>(eps_);
   const auto mu = static_cast<Scalar>(momentum_);
-  const auto wd = static_cast<Scalar>(weight_decay_);
   for (std::size_t i = 0; i < parameters().size(); ++i) {
     if (!parameters()[i].second.has_grad()) continue;
+    const auto lr = static_cast<Scalar>(lr_of(i));
+    const auto wd = static_cast<Scalar>(weight_decay_of(i));
     Tensor& w = checked_value(i);
     const Tensor& grad = parameters()[i].second.grad();
     Slot& s = slot(i);
@@ -312,7 +356,7 @@ void RMSProp::step() {
         xt::noalias(w) -= lr * g / (xt::sqrt(sq) + eps);  // w ← w − lr·g/(√s + ε)
       }
     };
-    if (weight_decay_ == 0) {
+    if (wd == 0) {
       update(grad);
     } else {
       update(grad + wd * w);

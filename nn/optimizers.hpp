@@ -20,8 +20,21 @@ namespace nn {
 // Named tensors an optimizer exports for a checkpoint: "fc1.weight.momentum", ...
 using OptimizerState = std::vector<std::pair<std::string, Tensor>>;
 
+// A subset of the parameters with its own learning rate and weight decay (PyTorch's
+// parameter groups): e.g. no decay for biases, a smaller lr for a pretrained part. A
+// negative value takes the optimizer's own.
+struct ParamGroup {
+  ParamGroup(NamedParameters params, double lr = -1, double weight_decay = -1)
+      : params(std::move(params)), lr(lr), weight_decay(weight_decay) {}
+  NamedParameters params;
+  double lr;
+  double weight_decay;
+};
+using ParamGroups = std::vector<ParamGroup>;
+
 // Base of every optimizer. Parameters without a gradient are skipped by step(). State
-// buffers are allocated on a parameter's first step; later steps allocate nothing.
+// buffers are allocated on a parameter's first step; later steps allocate nothing. The
+// parameters come in one or more groups (ParamGroup), each with its lr and weight decay.
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -35,10 +48,18 @@ class Optimizer {
 
   // The handles this optimizer updates, with their names.
   const NamedParameters& parameters() const { return params_; }
-  // The current learning rate.
-  double learning_rate() const { return lr_; }
-  // For schedules; must be finite and > 0.
+  // The current learning rate of group 0 (of the only group unless groups were given).
+  double learning_rate() const { return groups_[0].lr; }
+  // Sets every group's learning rate; must be finite and > 0.
   void set_learning_rate(double lr);
+  // Number of parameter groups (1 unless groups were given).
+  std::size_t group_count() const { return groups_.size(); }
+  // Learning rate and weight decay of group g (std::out_of_range past the last group).
+  double group_learning_rate(std::size_t g) const;
+  double group_weight_decay(std::size_t g) const;
+  // Sets group g's learning rate (schedulers scale each group's own); finite and >= 0 (a
+  // cosine schedule ends at 0, which freezes the group).
+  void set_group_learning_rate(std::size_t g, double lr);
   // "SGD", "Adam", ...: the prefix of this optimizer's error messages.
   const char* name() const { return name_; }
 
@@ -55,8 +76,11 @@ class Optimizer {
  protected:
   // `buffer_names`: the per-parameter tensors (each of the parameter's shape); `counts_steps`:
   // whether a per-parameter step counter is kept and exported as "<parameter>.step".
-  Optimizer(const char* name, NamedParameters params, double lr, std::vector<std::string> buffer_names,
-            bool counts_steps);
+  Optimizer(const char* name, NamedParameters params, double lr, double weight_decay,
+            std::vector<std::string> buffer_names, bool counts_steps);
+  // Same with groups; a group's negative lr or weight decay takes `lr` or `weight_decay`.
+  Optimizer(const char* name, ParamGroups groups, double lr, double weight_decay,
+            std::vector<std::string> buffer_names, bool counts_steps);
 
   // A parameter's slot: its buffers (empty until its first step) and its step count.
   struct Slot {
@@ -72,11 +96,18 @@ class Optimizer {
   Tensor& checked_value(std::size_t i);
   // Throws std::invalid_argument naming this optimizer unless `ok`.
   void require(bool ok, const std::string& what, double value) const;
+  // Learning rate and weight decay for parameter i (its group's).
+  double lr_of(std::size_t i) const { return groups_[group_of_[i]].lr; }
+  double weight_decay_of(std::size_t i) const { return groups_[group_of_[i]].weight_decay; }
 
  private:
+  struct Group {
+    double lr, weight_decay;
+  };
   const char* name_;
   NamedParameters params_;
-  double lr_;
+  std::vector<Group> groups_;
+  std::vector<std::size_t> group_of_;  // group_of_[i]: the group of params_[i]
   std::vector<std::string> buffer_names_;
   bool counts_steps_;
   std::vector<Slot> slots_;  // slots_[i] belongs to params_[i]
@@ -89,12 +120,13 @@ class SGD : public Optimizer {
  public:
   // lr > 0, momentum μ ≥ 0, weight_decay ≥ 0, nesterov only with μ > 0; else std::invalid_argument.
   SGD(NamedParameters params, double lr, double momentum = 0.0, bool nesterov = false, double weight_decay = 0.0);
+  // Per-group lr and weight decay; the others are shared.
+  SGD(ParamGroups groups, double lr, double momentum = 0.0, bool nesterov = false, double weight_decay = 0.0);
   void step() override;
 
  private:
   double momentum_;
   bool nesterov_;
-  double weight_decay_;
 };
 
 // Adam (Kingma & Ba) with bias correction; L2 folded into the gradient, as PyTorch's Adam:
@@ -106,18 +138,20 @@ class Adam : public Optimizer {
   // lr > 0, β₁, β₂ ∈ [0, 1), ε ≥ 0, weight_decay ≥ 0; else std::invalid_argument.
   Adam(NamedParameters params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
        double weight_decay = 0.0);
+  // Per-group lr and weight decay; the others are shared.
+  Adam(ParamGroups groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+       double weight_decay = 0.0);
   void step() override;
 
  protected:
   // For AdamW: `decoupled` applies the weight decay to w directly instead of through the gradient.
-  Adam(const char* name, NamedParameters params, double lr, double beta1, double beta2, double eps,
-       double weight_decay, bool decoupled);
+  Adam(const char* name, ParamGroups groups, double lr, double beta1, double beta2, double eps, double weight_decay,
+       bool decoupled);
 
  private:
   double beta1_;
   double beta2_;
   double eps_;
-  double weight_decay_;
   bool decoupled_;  // AdamW: w ← w − lr·wd·w, then Adam without L2
 };
 
@@ -126,6 +160,9 @@ class AdamW : public Adam {
  public:
   // As Adam's, with PyTorch's default weight_decay 0.01.
   AdamW(NamedParameters params, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
+        double weight_decay = 1e-2);
+  // Per-group lr and weight decay; the others are shared.
+  AdamW(ParamGroups groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999, double eps = 1e-8,
         double weight_decay = 1e-2);
 };
 
@@ -138,13 +175,15 @@ class RMSProp : public Optimizer {
   // lr > 0, α ∈ [0, 1), ε ≥ 0, momentum ≥ 0, weight_decay ≥ 0; else std::invalid_argument.
   RMSProp(NamedParameters params, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double momentum = 0.0,
           double weight_decay = 0.0);
+  // Per-group lr and weight decay; the others are shared.
+  RMSProp(ParamGroups groups, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8, double momentum = 0.0,
+          double weight_decay = 0.0);
   void step() override;
 
  private:
   double alpha_;
   double eps_;
   double momentum_;
-  double weight_decay_;
 };
 
 }  // namespace nn

@@ -10,15 +10,26 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace nn {
 
+namespace {
+
+// Parameters, then buffers (BatchNorm's running statistics): what a saved model holds.
+NamedParameters saved_state(const Module& model) {
+  NamedParameters out = model.named_parameters();
+  for (auto& entry : model.named_buffers()) out.push_back(std::move(entry));
+  return out;
+}
+
+}  // namespace
+
 void save_parameters(const Module& model, const std::string& path) {
   std::map<std::string, NpyArray> arrays;
-  for (const auto& [name, p] : model.named_parameters()) arrays.emplace(name, to_npy(p.value()));
+  for (const auto& [name, p] : saved_state(model)) arrays.emplace(name, to_npy(p.value()));
   write_npz(path, arrays);
 }
 
 void load_parameters(Module& model, const std::string& path) {
   const std::map<std::string, NpyArray> arrays = read_npz(path);
-  NamedParameters params = model.named_parameters();
+  NamedParameters params = saved_state(model);
   std::vector<Tensor> loaded;
   loaded.reserve(params.size());
   // Check everything first, so a mismatch leaves the model untouched.

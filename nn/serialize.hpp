@@ -9,12 +9,13 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace nn {
 
-// One array per parameter, keyed by its dotted name (fc1.weight), dtype float32 or float64
+// One array per parameter and per buffer (BatchNorm's running statistics), keyed by its
+// dotted name (fc1.weight, bn.running_mean), dtype float32 or float64
 // as the library's Scalar; written to a temporary file, synced, then renamed over `path`.
 void save_parameters(const Module& model, const std::string& path);
 
-// Copies every array of `path` into the parameter of the same name. The file must hold
-// exactly the model's parameter names with the same shapes; otherwise std::invalid_argument
+// Copies every array of `path` into the parameter (or buffer) of the same name. The file must
+// hold exactly the model's parameter and buffer names with the same shapes; otherwise std::invalid_argument
 // names the file, the parameter and both shapes, and the model is left unchanged.
 void load_parameters(Module& model, const std::string& path);
 

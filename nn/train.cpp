@@ -14,6 +14,7 @@
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/nn/batches.hpp"
+#include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/losses.hpp"
 
@@ -38,9 +39,11 @@ void draw_progress(std::size_t epoch, std::size_t done, std::size_t total, doubl
 }
 
 void check_dataset(const char* what, const Dataset& d) {
-  if (d.inputs.dimension() != 2 || d.targets.dimension() != 2 || d.inputs.shape()[0] != d.targets.shape()[0]) {
+  const bool targets_ok = d.targets.dimension() == 2 || d.targets.dimension() == 1;
+  if (d.inputs.dimension() < 2 || !targets_ok || d.inputs.shape()[0] != d.targets.shape()[0]) {
     throw std::invalid_argument(std::string("fit: ") + what + " inputs " + shape_str(d.inputs) + " and targets " +
-                                shape_str(d.targets) + " must be (n, features) and (n, classes)");
+                                shape_str(d.targets) +
+                                " must be (n, features...) and (n, classes) one-hot or (n) class indices");
   }
 }
 
@@ -74,6 +77,22 @@ void check_divergence(std::size_t epoch, double mean_data_loss, double first_los
   }
 }
 
+// Class of each row: the arg-max of one-hot (n, classes) targets, or (n) class indices
+// (non-negative integers, else std::invalid_argument naming the row).
+std::vector<std::size_t> target_classes(const Tensor& targets) {
+  if (targets.dimension() == 2) return argmax_rows(targets);
+  std::vector<std::size_t> out(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    const Scalar v = targets.data()[i];
+    if (!(v >= 0) || std::floor(v) != v) {
+      throw std::invalid_argument("fit: class index " + std::to_string(v) + " at row " + std::to_string(i) +
+                                  " is not a non-negative integer");
+    }
+    out[i] = static_cast<std::size_t>(v);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<std::size_t> argmax_rows(const Tensor& x) {
@@ -90,16 +109,20 @@ std::vector<std::size_t> argmax_rows(const Tensor& x) {
 
 double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
   check_dataset("accuracy", data);
+  if (batch_size == 0) throw std::invalid_argument("accuracy: batch_size must be positive");
   NoGrad no_grad;
-  const std::size_t n = data.inputs.shape()[0], d = data.inputs.shape()[1];
+  EvalModeGuard eval_mode(model);
+  const std::size_t n = data.inputs.shape()[0], d = n ? data.inputs.size() / n : 0;
   if (n == 0) return 0.0;
-  const std::vector<std::size_t> truth = argmax_rows(data.targets);
+  const std::vector<std::size_t> truth = target_classes(data.targets);
   std::size_t correct = 0;
   Variable batch(Tensor{});  // one leaf refilled in place: no copy per batch
+  Shape shape = shape_of(data.inputs);
   for (std::size_t start = 0; start < n; start += batch_size) {
     const std::size_t rows = std::min(batch_size, n - start);
     Tensor& b = batch.mutable_value();
-    if (b.dimension() != 2 || b.shape()[0] != rows || b.shape()[1] != d) b.resize({rows, d});
+    shape[0] = rows;
+    if (!std::equal(shape.begin(), shape.end(), b.shape().begin(), b.shape().end())) b.resize(shape);
     std::copy(data.inputs.data() + start * d, data.inputs.data() + (start + rows) * d, b.data());
     const Variable out = model(batch);
     const std::vector<std::size_t> pred = argmax_rows(out.value());
@@ -112,15 +135,42 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
             const FitOptions& options) {
   check_dataset("train", train);
   if (test) check_dataset("test", *test);
+  // Index targets are checked once here, so an error names the data set's row.
+  if (train.targets.dimension() == 1) target_classes(train.targets);
+  if (test && test->targets.dimension() == 1) target_classes(test->targets);
   if (options.batch_size == 0) throw std::invalid_argument("fit: batch_size must be positive");
   if (options.first_epoch == 0 || options.epochs > std::numeric_limits<std::size_t>::max() - options.first_epoch) {
     throw std::invalid_argument("fit: epochs " + std::to_string(options.first_epoch) + " .. " +
                                 std::to_string(options.first_epoch) + " + " + std::to_string(options.epochs) +
                                 " − 1 do not fit in size_t (first_epoch must be ≥ 1)");
   }
-  const LossFunction loss_fn = options.loss ? options.loss : [](const Variable& out, const Variable& y) {
-    return cross_entropy(out, y);
+  // Default loss: cross-entropy on logits, with one-hot rows or class indices.
+  // Index targets become one-hot rows in a reused constant leaf (checked above to be whole
+  // numbers), so this path allocates nothing per step either.
+  Variable one_hot(Tensor::from_shape({0}));
+  const LossFunction loss_fn = options.loss ? options.loss : [&one_hot](const Variable& out, const Variable& y) {
+    const Tensor& labels = y.value();
+    if (labels.dimension() == 2) return cross_entropy(out, y);
+    const Tensor& z = out.value();
+    if (z.dimension() != 2 || z.shape()[0] != labels.size()) {
+      throw std::invalid_argument("fit: the model's output " + shape_str(z) + " must be (n, classes) for " +
+                                  std::to_string(labels.size()) + " class-index targets");
+    }
+    const std::size_t n = z.shape()[0], c = z.shape()[1];
+    Tensor& t = one_hot.mutable_value();
+    if (t.dimension() != 2 || t.shape()[0] != n || t.shape()[1] != c) t.resize(Tensor::shape_type{n, c});
+    std::fill(t.data(), t.data() + t.size(), Scalar(0));
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto k = static_cast<std::size_t>(labels.data()[i]);
+      if (k >= c) {
+        throw std::invalid_argument("fit: label " + std::to_string(k) + " is out of range for the model's output " +
+                                    shape_str(z));
+      }
+      t.data()[i * c + k] = Scalar(1);
+    }
+    return cross_entropy(out, one_hot);
   };
+  const bool was_training = model.is_training();
   const bool bar = options.progress_bar && ::isatty(STDERR_FILENO);
   const NamedParameters params = model.named_parameters();
 
@@ -136,6 +186,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
       throw Interrupted("training interrupted before epoch " + std::to_string(epoch), epoch);
     }
     const auto start = Clock::now();
+    model.train();
     batches.start_epoch();
     double data_sum = 0, penalty_sum = 0;
     std::size_t batch_index = 0;
@@ -158,6 +209,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
       }
       optimizer.zero_grad();
       loss.backward();
+      if (options.before_step) options.before_step();
       optimizer.step();
       if (options.after_step) options.after_step();
       data_sum += data_value;
@@ -182,12 +234,15 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     check_divergence(epoch, stats.data_loss, first_loss, params, options);
     if (test) {
       const auto eval_start = Clock::now();
-      stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);
+      stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);  // in eval mode
       stats.eval_seconds = seconds_since(eval_start);
     }
     history.push_back(stats);
     if (options.on_epoch_end) options.on_epoch_end(stats);
+    if (options.scheduler) options.scheduler->step(options.scheduler_metric ? options.scheduler_metric(stats) : stats.loss);
+    if (options.stop_early && options.stop_early(stats)) break;
   }
+  model.train(was_training);
   return history;
 }
 

@@ -13,7 +13,10 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace nn {
 
-// Inputs (n, features) and one-hot targets (n, classes).
+class LrScheduler;  // nn/schedulers.hpp
+
+// Inputs (n, features...) (e.g. (n, 784) or (n, 1, 28, 28)) and targets: one-hot rows
+// (n, classes) or class indices (n) stored as whole numbers.
 struct Dataset {
   Tensor inputs;
   Tensor targets;
@@ -30,7 +33,7 @@ struct EpochStats {
 };
 using History = std::vector<EpochStats>;
 
-// Data loss from the model's output (n, classes) and the targets (n, classes).
+// Data loss from the model's output (n, classes) and the targets (a batch of Dataset::targets).
 using LossFunction = std::function<Variable(const Variable& output, const Variable& targets)>;
 // A scalar penalty built from the named parameters (e.g. a regularizer), added to the loss.
 using PenaltyFunction = std::function<Variable(const NamedParameters&)>;
@@ -40,13 +43,17 @@ struct FitOptions {
   std::size_t batch_size = 64;
   bool shuffle = true;              // reshuffle every epoch
   bool prefetch = false;            // copy the next batch on a background thread (BatchIterator)
-  LossFunction loss;                // default: cross_entropy on logits
+  LossFunction loss;                // default: cross_entropy on logits (one-hot or index targets)
   PenaltyFunction penalty;          // default: none
   bool progress_bar = true;         // drawn on stderr, only when stderr is a terminal
   std::size_t eval_batch_size = 1000;
   std::size_t first_epoch = 1;      // > 1 when resuming
   std::function<void(const EpochStats&)> on_epoch_end;  // after each epoch's evaluation
+  std::function<void()> before_step;                     // after backward(), before step() (clipping)
   std::function<void()> after_step;                      // after each optimizer.step()
+  LrScheduler* scheduler = nullptr;                      // stepped after each epoch's evaluation
+  std::function<double(const EpochStats&)> scheduler_metric;  // what it monitors; default the loss
+  std::function<bool(const EpochStats&)> stop_early;     // after on_epoch_end; true ends fit (EarlyStopping)
   std::function<bool()> should_stop;                     // polled before each epoch and after each batch
   // Divergence beyond a non-finite value: an epoch whose mean data loss exceeds
   // divergence_factor · max(divergence_floor, the data loss of this call's first batch)
@@ -58,10 +65,12 @@ struct FitOptions {
 };
 
 // Trains `model` on `train`, evaluating on `test` (if given) after every epoch, epochs
-// first_epoch .. first_epoch + epochs − 1 (std::invalid_argument if that overflows). Throws
-// DivergenceError naming the epoch (and batch) at the first non-finite loss, at a non-finite
-// parameter after an epoch, or at an epoch whose loss breaks the divergence_factor rule, each
-// before on_epoch_end sees that epoch; Interrupted when should_stop() returns true.
+// first_epoch .. first_epoch + epochs − 1 (std::invalid_argument if that overflows). Each epoch
+// trains in training mode (model.train()) and evaluates in evaluation mode; when fit returns,
+// the model is back in the mode it had on entry. Throws DivergenceError naming the epoch (and
+// batch) at the first non-finite loss, at a non-finite parameter after an epoch, or at an epoch
+// whose loss breaks the divergence_factor rule, each before on_epoch_end sees that epoch;
+// Interrupted when should_stop() returns true.
 //
 // Each epoch's batch order is drawn from `rng` alone (a fresh permutation of 0..n−1), so
 // resuming after epoch k with the model, the optimizer state and the Rng as they were at the
@@ -70,7 +79,8 @@ struct FitOptions {
 History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
             const FitOptions& options);
 
-// Fraction of rows whose arg-max output matches the arg-max target, without recording a graph.
+// Fraction of rows whose arg-max output matches the target class (arg-max of a one-hot row,
+// or the index), in evaluation mode (each module's mode restored after) and without a graph.
 double accuracy(Module& model, const Dataset& data, std::size_t batch_size = 1000);
 
 // Index of the largest element of each row of (n, c); ties go to the first.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -227,6 +228,34 @@ TEST(BatchIterator, RejectsZeroBatchSizeAndEmptyData) {
   EXPECT_THROW(BatchIterator(x, y, 0, true, rng), std::invalid_argument);
   const Tensor ex = make_x(0), ey = make_y(0);
   EXPECT_THROW(BatchIterator(ex, ey, 4, true, rng), std::invalid_argument);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(BatchIterator, DropLastSkipsTheShortBatchWithAndWithoutPrefetch) {
+  const Tensor x = make_x(23), y = make_y(23);
+  for (bool prefetch : {false, true}) {
+    Rng rng(9);
+    BatchIterator it(x, y, 5, true, rng);
+    it.set_drop_last(true);
+    it.set_prefetch(prefetch);
+    EXPECT_EQ(it.batches_per_epoch(), 4u);
+    for (int epoch = 0; epoch < 2; ++epoch) {
+      std::vector<std::size_t> sizes;
+      const auto rows = epoch_rows(it, &sizes);
+      EXPECT_EQ(sizes, (std::vector<std::size_t>{5, 5, 5, 5})) << "prefetch " << prefetch;
+      EXPECT_EQ(std::set<std::size_t>(rows.begin(), rows.end()).size(), 20u);
+    }
+  }
+  // A batch larger than the data set: nothing at all.
+  Rng rng(10);
+  BatchIterator big(x, y, 30, false, rng);
+  big.set_drop_last(true);
+  EXPECT_EQ(big.batches_per_epoch(), 0u);
+  Tensor xb, yb;
+  EXPECT_FALSE(big.next(xb, yb));
 }
 
 }  // namespace

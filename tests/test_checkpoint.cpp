@@ -372,3 +372,34 @@ TEST_F(CheckpointTest, HistoryMustMatchTheEpochCount) {
 }
 
 }  // namespace
+
+namespace {
+
+// A checkpoint carries BatchNorm's running statistics (buffers) with the parameters.
+TEST_F(CheckpointTest, BuffersRoundTrip) {
+  Rng rng(40);
+  auto make = [](Rng& r) {
+    xtgrad::nn::Sequential net;
+    net.add(Linear(3, 4, r)).add("bn", xtgrad::nn::BatchNorm1d(4)).add(xtgrad::nn::Tanh()).add(Linear(4, 3, r));
+    return net;
+  };
+  xtgrad::nn::Sequential a = make(rng);
+  xtgrad::nn::SGD sgd_a(a.named_parameters(), 0.1);
+  const History history = xtgrad::nn::fit(a, sgd_a, train_, nullptr, rng, quiet_options(1));
+  Checkpoint saved;
+  saved.epoch = 1;
+  saved.rng = rng;
+  saved.history = history;
+  xtgrad::nn::save_checkpoint(file("bn.ckpt.npz"), a, sgd_a, saved);
+  Rng other(41);
+  xtgrad::nn::Sequential b = make(other);
+  xtgrad::nn::SGD sgd_b(b.named_parameters(), 0.1);
+  xtgrad::nn::load_checkpoint(file("bn.ckpt.npz"), b, sgd_b);
+  const auto& bn_a = a.get<xtgrad::nn::BatchNorm1d>("bn");
+  const auto& bn_b = b.get<xtgrad::nn::BatchNorm1d>("bn");
+  expect_same_values(bn_b.running_mean.value(), bn_a.running_mean.value(), "running_mean");
+  expect_same_values(bn_b.running_var.value(), bn_a.running_var.value(), "running_var");
+  EXPECT_NE(bn_a.running_var.value()(0), 1.0);  // training moved it
+}
+
+}  // namespace

@@ -143,3 +143,68 @@ TEST(Activations, ModulesHaveNoParameters) {
 }
 
 }  // namespace
+
+// ---- Sequential access, Flatten, LogSoftmax ----------------------------------------------
+
+namespace {
+
+using xtgrad::nn::Sequential;
+using xtgrad_test::expect_throws_with;
+
+TEST(Sequential, StoredLayersAreReachableByIndexAndName) {
+  Rng rng(50);
+  Sequential net;
+  net.add("fc1", Linear(3, 4, rng)).add(xtgrad::nn::ReLU()).add("out", Linear(4, 2, rng));
+  EXPECT_EQ(net.names(), (std::vector<std::string>{"fc1", "1", "out"}));
+  std::vector<std::string> names;
+  for (const auto& [name, _] : net.named_parameters()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"fc1.weight", "fc1.bias", "out.weight", "out.bias"}));
+  // The reference is the stored layer: a change through it is what forward uses.
+  Linear& out = net.get<Linear>("out");
+  EXPECT_EQ(&out, &net.at<Linear>(2));
+  EXPECT_EQ(&net["out"], &net[2]);
+  EXPECT_EQ(out.weight.node(), net.named_parameters()[2].second.node());
+  out.weight.mutable_value().fill(0.0);
+  out.bias.mutable_value() = Tensor({1.5, -2.0});
+  const Tensor y = net(Variable(uniform({3, 3}, 51, -1.0, 1.0))).value();
+  expect_tensor_near(y, reshaped(Tensor({1.5, -2.0, 1.5, -2.0, 1.5, -2.0}), {3, 2}), 0.0);
+}
+
+TEST(Sequential, ModuleCopiedBeforeAddSharesParametersAndMode) {
+  Rng rng(52);
+  Linear fc(2, 2, rng);
+  xtgrad::nn::Dropout drop(0.5);
+  Sequential net;
+  net.add(fc).add(drop);
+  EXPECT_EQ(net.at<Linear>(0).weight.node(), fc.weight.node());
+  net.eval();
+  EXPECT_FALSE(drop.is_training());
+}
+
+TEST(Sequential, BadIndexNameOrTypeIsAClearError) {
+  Rng rng(53);
+  Sequential net;
+  net.add("fc", Linear(2, 2, rng));
+  expect_throws_with<std::out_of_range>([&] { net[1]; }, {"index 1", "1 layers"});
+  expect_throws_with<std::invalid_argument>([&] { net["nope"]; }, {"'nope'", "'fc'"});
+  expect_throws_with<std::invalid_argument>([&] { net.at<xtgrad::nn::ReLU>(0); }, {"layer 0", "Linear"});
+  expect_throws_with<std::invalid_argument>([&] { net.add("fc", xtgrad::nn::ReLU()); }, {"'fc'"});
+  expect_throws_with<std::invalid_argument>([&] { net.add("a.b", xtgrad::nn::ReLU()); }, {"'a.b'"});
+}
+
+TEST(Flatten, KeepsTheBatchAxisAndFlattensTheRest) {
+  Tensor x = uniform({2, 3, 2, 2}, 54, -1.0, 1.0);
+  const Variable y = xtgrad::nn::Flatten()(Variable(x));
+  EXPECT_EQ(xtgrad::shape_str(y.value()), "(2, 12)");
+  for (std::size_t i = 0; i < x.size(); ++i) EXPECT_EQ(y.value().data()[i], x.data()[i]);
+  xtgrad_test::expect_gradcheck([](const std::vector<Variable>& v) { return xtgrad::nn::Flatten()(v[0]); }, {x});
+  expect_throws_with<std::invalid_argument>([] { xtgrad::nn::Flatten()(Variable(Tensor(1.0))); }, {"Flatten", "()"});
+}
+
+TEST(Activations, LogSoftmaxModuleEqualsItsOp) {
+  const Variable x(uniform({3, 4}, 55, -3.0, 3.0));
+  expect_tensor_near(xtgrad::nn::LogSoftmax()(x).value(), xtgrad::log_softmax(x).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::LogSoftmax(0)(x).value(), xtgrad::log_softmax(x, 0).value(), 0.0);
+}
+
+}  // namespace

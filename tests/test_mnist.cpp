@@ -311,3 +311,43 @@ TEST(SelectLabels, ReturnsClassIndicesOfTheSubset) {
 }
 
 }  // namespace
+
+TEST(ScaleImages, UnitSymmetricAndStandardizedScalings) {
+  const ImageSet s = small_set();
+  xtgrad::nn::ImageOptions o;
+  o.scaling = xtgrad::nn::PixelScaling::unit;
+  Tensor x = xtgrad::nn::scale_images(s, Indices{0, 1}, o);
+  EXPECT_EQ(x(0, 0), 0.0);
+  EXPECT_EQ(x(0, 1), 1.0);
+  EXPECT_NEAR(x(1, 1), 64 / 255.0, 1e-12);
+  o.scaling = xtgrad::nn::PixelScaling::symmetric;
+  EXPECT_EQ(xtgrad::nn::scale_images(s, Indices{0, 1}, o), normalize_images(s, Indices{0, 1}));
+  o.scaling = xtgrad::nn::PixelScaling::standardize;
+  o.mean = 0.5;
+  o.std = 0.25;
+  x = xtgrad::nn::scale_images(s, Indices{0}, o);
+  EXPECT_NEAR(x(0, 0), -2.0, 1e-12);  // (0 − 0.5)/0.25
+  EXPECT_NEAR(x(0, 1), 2.0, 1e-12);   // (1 − 0.5)/0.25
+  o.std = 0;
+  try {
+    xtgrad::nn::scale_images(s, Indices{0}, o);
+    ADD_FAILURE() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    expect_has(e.what(), {"scale_images", "std"});
+  }
+}
+
+TEST(ScaleImages, PlanesShapeForConvolutions) {
+  xtgrad::nn::ImageOptions o;
+  o.planes = true;
+  const Tensor x = xtgrad::nn::scale_images(small_set(), Indices{2, 0}, o);
+  EXPECT_EQ(xtgrad::shape_str(x), "(2, 1, 1, 2)");
+  EXPECT_EQ(x(1, 0, 0, 1), Scalar(1));
+}
+
+TEST(LabelTensor, HoldsClassIndices) {
+  const Tensor y = xtgrad::nn::label_tensor(small_set().labels, Indices{2, 0});
+  EXPECT_EQ(xtgrad::shape_str(y), "(2)");
+  EXPECT_EQ(y(0), 9.0);
+  EXPECT_EQ(y(1), 7.0);
+}

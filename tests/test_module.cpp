@@ -138,3 +138,107 @@ TEST(Module, ParameterCountSumsEveryElement) {
 }
 
 }  // namespace
+
+// ---- train/eval mode, named_modules, buffers ----------------------------------------------
+
+namespace {
+
+using xtgrad::nn::Dropout;
+using xtgrad::nn::Sequential;
+
+// A model with a member child, a nested Sequential and a member Dropout, as users write them.
+struct Nested : Module {
+  Linear fc;
+  Dropout drop;
+  Sequential head;
+  explicit Nested(Rng& rng)
+      : fc(register_module("fc", Linear(3, 4, rng))),
+        drop(register_module("drop", Dropout(0.5, 1))),
+        head(register_module("head", Sequential().add(Linear(4, 2, rng)).add("act", xtgrad::nn::Tanh()))) {}
+  Variable forward(const Variable& x) override { return head(drop(fc(x))); }
+};
+
+TEST(ModuleMode, NewModulesTrainAndEvalReachesEveryDescendantAndTheMembers) {
+  Rng rng(40);
+  Nested model(rng);
+  EXPECT_TRUE(model.is_training());
+  model.eval();
+  for (auto& [name, m] : model.named_modules()) EXPECT_FALSE(m->is_training()) << "'" << name << "'";
+  // The members the forward pass calls are copies of the registered children: they see it too.
+  EXPECT_FALSE(model.fc.is_training());
+  EXPECT_FALSE(model.drop.is_training());
+  EXPECT_FALSE(model.head[1].is_training());
+  model.train();
+  for (auto& [name, m] : model.named_modules()) EXPECT_TRUE(m->is_training()) << "'" << name << "'";
+  EXPECT_TRUE(model.drop.is_training());
+  model.head.eval();  // a subtree alone
+  EXPECT_TRUE(model.is_training());
+  EXPECT_FALSE(model.head.at<Linear>(0).is_training());
+  EXPECT_TRUE(model.fc.is_training());
+}
+
+TEST(ModuleMode, NamedModulesWalksTheTreeDepthFirstInRegistrationOrder) {
+  Rng rng(41);
+  Nested model(rng);
+  std::vector<std::string> names;
+  for (auto& [name, m] : model.named_modules()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"", "fc", "drop", "head", "head.0", "head.act"}));
+  EXPECT_EQ(model.named_modules()[0].second, &model);
+  EXPECT_EQ(model.named_modules()[1].second->type_name(), "Linear");
+  EXPECT_EQ(model.named_modules()[2].second->type_name(), "Dropout");
+}
+
+TEST(ModuleMode, NamedModulesAndEvalReachTheTipOfADeepChain) {
+  Sequential root;
+  Sequential* tip = &root;
+  for (int i = 0; i < 2000; ++i) {
+    tip->add(Sequential());
+    tip = &tip->at<Sequential>(0);
+  }
+  const auto all = root.named_modules();
+  ASSERT_EQ(all.size(), 2001u);
+  EXPECT_EQ(all.back().second, tip);
+  root.eval();
+  EXPECT_FALSE(tip->is_training());
+}
+
+TEST(ModuleMode, EvalModeGuardRestoresEachModulesOwnMode) {
+  Rng rng(42);
+  Nested model(rng);
+  model.head.eval();
+  {
+    xtgrad::nn::EvalModeGuard guard(model);
+    EXPECT_FALSE(model.is_training());
+    EXPECT_FALSE(model.fc.is_training());
+  }
+  EXPECT_TRUE(model.is_training());
+  EXPECT_TRUE(model.fc.is_training());
+  EXPECT_FALSE(model.head.is_training());
+}
+
+// Exposes register_buffer.
+struct WithBuffer : Module {
+  Variable count;
+  Linear fc;
+  explicit WithBuffer(Rng& rng) : fc(register_module("fc", Linear(1, 1, rng))) {
+    count = register_buffer("count", Tensor({0.0}));
+  }
+  Variable forward(const Variable& x) override { return fc(x); }
+};
+
+TEST(ModuleBuffers, AreNamedAliasedAndNotParameters) {
+  Rng rng(43);
+  WithBuffer m(rng);
+  const auto buffers = m.named_buffers();
+  ASSERT_EQ(buffers.size(), 1u);
+  EXPECT_EQ(buffers[0].first, "count");
+  EXPECT_FALSE(buffers[0].second.requires_grad());
+  EXPECT_EQ(buffers[0].second.node(), m.count.node());
+  EXPECT_EQ(m.named_parameters().size(), 2u);  // fc.weight, fc.bias only
+  // A copy aliases the buffer.
+  WithBuffer copy = m;
+  copy.count.mutable_value()(0) = 3.0;
+  EXPECT_EQ(m.count.value()(0), 3.0);
+}
+
+}  // namespace

@@ -468,3 +468,110 @@ TEST(Optimizers, AdamMinimisesAQuadratic) {
 }
 
 }  // namespace
+
+// ---- parameter groups ----------------------------------------------------------------------
+
+namespace {
+
+using xtgrad::nn::ParamGroup;
+using xtgrad::nn::ParamGroups;
+
+TEST(ParamGroups, EachGroupStepsWithItsOwnLearningRateAndWeightDecay) {
+  // SGD: w ← w − lr·(g + wd·w). Group 0 inherits lr 0.1 and wd 0; group 1 has lr 0.5, wd 0.2.
+  const Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+  SGD opt(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"b", b}}, 0.5, 0.2)}, 0.1);
+  EXPECT_EQ(opt.group_count(), 2u);
+  EXPECT_EQ(opt.group_learning_rate(0), 0.1);
+  EXPECT_EQ(opt.group_learning_rate(1), 0.5);
+  EXPECT_EQ(opt.group_weight_decay(0), 0.0);
+  EXPECT_EQ(opt.group_weight_decay(1), 0.2);
+  set_grad(a, g1);
+  set_grad(b, g1);
+  opt.step();
+  expect_tensor_near(a.value(), Tensor({1 - 0.1 * 0.5, -2 - 0.1 * -1.0}), 1e-12);
+  expect_tensor_near(b.value(), Tensor({1 - 0.5 * (0.5 + 0.2 * 1), -2 - 0.5 * (-1.0 + 0.2 * -2)}), 1e-12);
+  EXPECT_EQ(opt.parameters().size(), 2u);
+  EXPECT_EQ(opt.parameters()[1].first, "b");
+}
+
+TEST(ParamGroups, AdamAndAdamWAndRMSPropEqualSeparateOptimizersPerGroup) {
+  // Two groups in one optimizer step exactly like one optimizer per group.
+  auto check = [](auto make_grouped, auto make_single) {
+    const Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+    const Variable a2 = Variable::parameter(w0), b2 = Variable::parameter(w0);
+    auto grouped = make_grouped(a, b);
+    auto sa = make_single(a2, 0.01, 0.0);
+    auto sb = make_single(b2, 0.3, 0.05);
+    for (const Tensor* g : {&g1, &g2}) {
+      for (const Variable* v : {&a, &b, &a2, &b2}) set_grad(*v, *g);
+      grouped->step();
+      sa->step();
+      sb->step();
+    }
+    expect_tensor_near(a.value(), a2.value(), 1e-14);
+    expect_tensor_near(b.value(), b2.value(), 1e-14);
+  };
+  check([](const Variable& a, const Variable& b) {
+          return std::make_unique<Adam>(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"b", b}}, 0.3, 0.05)}, 0.01);
+        },
+        [](const Variable& w, double lr, double wd) {
+          return std::make_unique<Adam>(one_param(w), lr, 0.9, 0.999, 1e-8, wd);
+        });
+  check([](const Variable& a, const Variable& b) {
+          return std::make_unique<AdamW>(ParamGroups{ParamGroup({{"a", a}}, -1, 0.0), ParamGroup({{"b", b}}, 0.3, 0.05)},
+                                         0.01);
+        },
+        [](const Variable& w, double lr, double wd) {
+          return std::make_unique<AdamW>(one_param(w), lr, 0.9, 0.999, 1e-8, wd);
+        });
+  check([](const Variable& a, const Variable& b) {
+          return std::make_unique<RMSProp>(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"b", b}}, 0.3, 0.05)}, 0.01,
+                                           0.99, 1e-8, 0.5);
+        },
+        [](const Variable& w, double lr, double wd) {
+          return std::make_unique<RMSProp>(one_param(w), lr, 0.99, 1e-8, 0.5, wd);
+        });
+}
+
+TEST(ParamGroups, SetLearningRateSetsEveryGroupAndGroupsCanBeSetAlone) {
+  const Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+  SGD opt(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"b", b}}, 0.5)}, 0.1);
+  opt.set_group_learning_rate(1, 0.25);
+  EXPECT_EQ(opt.group_learning_rate(1), 0.25);
+  EXPECT_EQ(opt.learning_rate(), 0.1);
+  opt.set_learning_rate(0.05);
+  EXPECT_EQ(opt.group_learning_rate(0), 0.05);
+  EXPECT_EQ(opt.group_learning_rate(1), 0.05);
+  opt.set_group_learning_rate(0, 0.0);  // a schedule may end at 0
+  EXPECT_THROW(opt.group_learning_rate(2), std::out_of_range);
+  expect_throws_with<std::invalid_argument>([&] { opt.set_group_learning_rate(1, -1.0); }, {"SGD", "-1"});
+}
+
+TEST(ParamGroups, BadGroupsAreRejectedNamingTheGroup) {
+  const Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+  expect_throws_with<std::invalid_argument>(
+      [&] { SGD(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({}, 0.1)}, 0.1); }, {"SGD", "group 1", "empty"});
+  expect_throws_with<std::invalid_argument>(
+      [&] { SGD(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"a", b}})}, 0.1); }, {"SGD", "duplicate", "'a'"});
+  expect_throws_with<std::invalid_argument>(
+      [&] { SGD(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"b", a}})}, 0.1); }, {"SGD", "same variable"});
+  expect_throws_with<std::invalid_argument>(
+      [&] { Adam(ParamGroups{ParamGroup({{"a", a}}, std::nan(""))}, 0.1); }, {"Adam", "group 0", "learning rate"});
+  expect_throws_with<std::invalid_argument>([&] { SGD(ParamGroups{}, 0.1); }, {"SGD", "no parameter groups"});
+}
+
+TEST(ParamGroups, GroupedStepsMakeNoHeapAllocationAfterTheFirst) {
+  if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
+  const Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+  Adam opt(ParamGroups{ParamGroup({{"a", a}}), ParamGroup({{"b", b}}, 0.3, 0.05)}, 0.01);
+  set_grad(a, g1);
+  set_grad(b, g1);
+  opt.step();
+  const std::uint64_t before = malloc_counter::g_allocs.load();
+  malloc_counter::g_counting = true;
+  for (int i = 0; i < 10; ++i) opt.step();
+  malloc_counter::g_counting = false;
+  EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
+}
+
+}  // namespace

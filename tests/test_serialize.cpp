@@ -182,3 +182,32 @@ TEST_F(Serialize, UnwritablePathThrows) {
 }
 
 }  // namespace
+
+namespace {
+
+// BatchNorm's running statistics are buffers: saved and loaded with the parameters.
+TEST_F(Serialize, BuffersRoundTripWithTheParameters) {
+  Rng rng(30);
+  xtgrad::nn::Sequential a, b;
+  a.add(Linear(3, 2, rng)).add("bn", xtgrad::nn::BatchNorm1d(2));
+  b.add(Linear(3, 2, rng)).add("bn", xtgrad::nn::BatchNorm1d(2));
+  a(Variable(xtgrad_test::uniform({8, 3}, 31, -1, 1)));  // training mode: moves the statistics
+  xtgrad::nn::save_parameters(a, file("bn.npz"));
+  xtgrad::nn::load_parameters(b, file("bn.npz"));
+  const auto& bn_a = a.get<xtgrad::nn::BatchNorm1d>("bn");
+  const auto& bn_b = b.get<xtgrad::nn::BatchNorm1d>("bn");
+  expect_tensor_near(bn_b.running_mean.value(), bn_a.running_mean.value(), 0.0);
+  expect_tensor_near(bn_b.running_var.value(), bn_a.running_var.value(), 0.0);
+  EXPECT_NE(bn_a.running_mean.value()(0), 0.0);
+  // A file without them is refused, naming what is missing.
+  Rng rng2(32);
+  xtgrad::nn::Sequential no_bn;
+  no_bn.add(Linear(3, 2, rng2));
+  xtgrad::nn::save_parameters(no_bn, file("no_bn.npz"));
+  xtgrad::nn::Sequential with_bn;
+  with_bn.add(Linear(3, 2, rng2)).add("bn", xtgrad::nn::BatchNorm1d(2));
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(with_bn, file("no_bn.npz")); },
+                                            {"bn.weight"});
+}
+
+}  // namespace

@@ -328,3 +328,79 @@ TEST(Accuracy, RecordsNoGraph) {
 }
 
 }  // namespace
+
+// ---- train/eval mode, class-index targets --------------------------------------------------
+
+namespace {
+
+// A linear layer that records the mode of every forward call, with and without grad mode.
+struct ModeSpy : xtgrad::nn::Module {
+  Linear fc;
+  std::vector<std::pair<bool, bool>> calls;  // (is_training, grad enabled)
+  explicit ModeSpy(Rng& rng) : fc(register_module("fc", Linear(2, 2, rng))) {}
+  Variable forward(const Variable& x) override {
+    calls.emplace_back(fc.is_training(), xtgrad::is_grad_enabled());
+    return fc(x);
+  }
+};
+
+TEST(FitMode, TrainsInTrainingModeEvaluatesInEvalModeAndRestoresTheMode) {
+  const Dataset train = blobs(40, false, 30), test = blobs(10, false, 31);
+  Rng rng(32);
+  ModeSpy spy(rng);
+  spy.eval();  // the caller's mode, to be restored
+  xtgrad::nn::SGD sgd(spy.named_parameters(), 0.1);
+  xtgrad::nn::fit(spy, sgd, train, &test, rng, quiet_options(2, 20));
+  ASSERT_EQ(spy.calls.size(), 2u * (2 + 1));  // per epoch: 2 training batches, 1 evaluation batch
+  for (const auto& [training, grad] : spy.calls) EXPECT_EQ(training, grad);
+  EXPECT_FALSE(spy.is_training());
+  EXPECT_FALSE(spy.fc.is_training());
+  spy.train();
+  spy.calls.clear();
+  xtgrad::nn::fit(spy, sgd, train, &test, rng, quiet_options(1, 20));
+  EXPECT_TRUE(spy.fc.is_training());
+}
+
+TEST(Accuracy, EvaluatesInEvalModeAndRestoresEachModule) {
+  Rng rng(33);
+  ModeSpy spy(rng);
+  const Dataset d = blobs(6, false, 34);
+  xtgrad::nn::accuracy(spy, d);
+  ASSERT_EQ(spy.calls.size(), 1u);
+  EXPECT_FALSE(spy.calls[0].first);
+  EXPECT_TRUE(spy.is_training());
+}
+
+// The one-hot data set as class indices (n).
+Dataset as_indices(const Dataset& d) {
+  Dataset out{d.inputs, Tensor::from_shape({d.targets.shape()[0]})};
+  const auto classes = xtgrad::nn::argmax_rows(d.targets);
+  for (std::size_t i = 0; i < classes.size(); ++i) out.targets(i) = double(classes[i]);
+  return out;
+}
+
+TEST(FitIndexTargets, TrainExactlyAsOneHotTargets) {
+  BlobsRun one_hot(100, 40, 41, 4, 0.1), indices(100, 40, 41, 4, 0.1);
+  indices.train = as_indices(one_hot.train);
+  const Dataset test = blobs(30, false, 42);
+  const auto a = one_hot.fit(&test, quiet_options(3, 16));
+  const Dataset test_indices = as_indices(test);
+  const auto b = indices.fit(&test_indices, quiet_options(3, 16));
+  for (std::size_t e = 0; e < a.size(); ++e) {
+    EXPECT_NEAR(a[e].data_loss, b[e].data_loss, 1e-12) << "epoch " << e + 1;
+    EXPECT_EQ(a[e].test_accuracy, b[e].test_accuracy) << "epoch " << e + 1;
+  }
+}
+
+TEST(FitIndexTargets, NonIntegerOrNegativeIndicesAreRejected) {
+  BlobsRun run(20, 43, 44, 4, 0.1);
+  run.train = as_indices(run.train);
+  run.train.targets(3) = 0.5;
+  expect_throws_with<std::invalid_argument>([&] { run.fit(nullptr, quiet_options(1, 20)); }, {"row 3", "0.5"});
+  run.train.targets(3) = -1;
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::accuracy(run.net, run.train); }, {"row 3"});
+  run.train.targets(3) = 7;  // out of range for 2 classes: cross_entropy says so
+  expect_throws_with<std::invalid_argument>([&] { run.fit(nullptr, quiet_options(1, 20)); }, {"label 7"});
+}
+
+}  // namespace

@@ -1,0 +1,77 @@
+// A data loader over a Dataset: (x, y) batches with shuffling, drop_last and prefetch, in a
+// range-for; and a random train/validation split.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/core/variable.hpp"
+#include "xtgrad/nn/batches.hpp"
+#include "xtgrad/nn/train.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// Splits the rows of `data` at random into (train, validation), the validation part holding
+// round(fraction·n) rows, both in their original order. fraction ∈ (0, 1) and both parts
+// non-empty, else std::invalid_argument.
+std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double validation_fraction, Rng& rng);
+
+struct DataLoaderOptions {
+  std::size_t batch_size = 64;
+  bool shuffle = true;     // a new order every epoch, drawn from the Rng
+  bool drop_last = false;  // skip a last batch smaller than batch_size
+  bool prefetch = false;   // copy the next batch on a background thread (BatchIterator)
+};
+
+// One batch: constant leaves holding rows of the inputs (b, ...) and targets (b, ...).
+struct Batch {
+  Variable x, y;
+};
+
+// Each range-for over the loader is one epoch:
+//   DataLoader loader(train, {.batch_size = 64}, rng);
+//   for (int epoch = 0; epoch < 10; ++epoch)
+//     for (const Batch& b : loader) { auto loss = cross_entropy(model(b.x), b.y); ... }
+// The batch's two Variables are refilled in place for every batch (no copy, no allocation
+// once their shapes are set), so keep a batch's value with detach() if it must outlive the
+// step. Keeps references to the data and the Rng, which must outlive it.
+class DataLoader {
+ public:
+  DataLoader(const Dataset& data, const DataLoaderOptions& options, Rng& rng);
+  DataLoader(const Dataset&&, const DataLoaderOptions&, Rng&) = delete;  // would dangle
+
+  class iterator {
+   public:
+    const Batch& operator*() const { return loader_->batch_; }
+    const Batch* operator->() const { return &loader_->batch_; }
+    iterator& operator++() {
+      if (!loader_->advance()) loader_ = nullptr;
+      return *this;
+    }
+    bool operator!=(const iterator& other) const { return loader_ != other.loader_; }
+    bool operator==(const iterator& other) const { return loader_ == other.loader_; }
+
+   private:
+    friend class DataLoader;
+    explicit iterator(DataLoader* loader) : loader_(loader) {}
+    DataLoader* loader_;
+  };
+
+  // Starts an epoch and loads its first batch.
+  iterator begin();
+  iterator end() { return iterator(nullptr); }
+  // Batches per epoch.
+  std::size_t size() const { return batches_.batches_per_epoch(); }
+
+ private:
+  bool advance();
+  BatchIterator batches_;
+  Batch batch_{Variable(Tensor::from_shape({0})), Variable(Tensor::from_shape({0}))};
+};
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

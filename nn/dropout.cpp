@@ -1,0 +1,28 @@
+#include "xtgrad/nn/dropout.hpp"
+
+#include <atomic>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/ops/dropout.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+namespace {
+std::atomic<std::uint64_t> g_default_seeds{0};
+}  // namespace
+
+// The k-th default seed: k times the 64-bit golden ratio, well spread for mt19937_64.
+Dropout::Dropout(double p) : Dropout(p, (g_default_seeds.fetch_add(1) + 1) * 0x9E3779B97F4A7C15ull) {}
+
+Dropout::Dropout(double p, std::uint64_t seed) : p_(p), rng_(std::make_shared<Rng>(seed)) {
+  if (!(p >= 0 && p < 1)) throw std::invalid_argument("Dropout: p must be in [0, 1), got " + std::to_string(p));
+}
+
+Variable Dropout::forward(const Variable& x) { return dropout(x, p_, *rng_, is_training()); }
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

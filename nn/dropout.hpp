@@ -1,0 +1,39 @@
+// Dropout as a module: on in training mode, the identity in evaluation mode.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/module.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// Inverted dropout (ops/dropout.hpp) with probability p of zeroing each element, drawing its
+// masks from its own engine (shared by copies, so the member a model calls and the child it
+// registered draw one sequence). Two layers given the same seed draw the same masks: give
+// each its own seed, or draw the seeds from the model's Rng.
+class Dropout : public Module {
+ public:
+  // p ∈ [0, 1); std::invalid_argument otherwise. Seeded from a process-wide sequence (the
+  // k-th Dropout built this way gets the k-th seed): distinct layers, reproducible runs.
+  explicit Dropout(double p = 0.5);
+  // Seeded with `seed`.
+  Dropout(double p, std::uint64_t seed);
+  // Seeded with one draw from `rng` (as Linear draws its weights from it).
+  Dropout(double p, Rng& rng) : Dropout(p, static_cast<std::uint64_t>(rng())) {}
+  Variable forward(const Variable& x) override;
+  double p() const { return p_; }
+  // Restarts the mask sequence from `seed`.
+  void seed(std::uint64_t seed) { *rng_ = Rng(seed); }
+
+ private:
+  double p_;
+  std::shared_ptr<Rng> rng_;
+};
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

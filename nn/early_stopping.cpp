@@ -1,0 +1,59 @@
+#include "xtgrad/nn/early_stopping.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+namespace {
+
+// Parameters then buffers of `model`, as handles.
+std::vector<Variable> state_of(const Module& model) {
+  std::vector<Variable> out;
+  for (const auto& [_, p] : model.named_parameters()) out.push_back(p);
+  for (const auto& [_, b] : model.named_buffers()) out.push_back(b);
+  return out;
+}
+
+}  // namespace
+
+EarlyStopping::EarlyStopping(Module& model, std::size_t patience, double min_delta)
+    : model_(model), patience_(patience), min_delta_(min_delta) {
+  if (!(min_delta >= 0) || !std::isfinite(min_delta)) {
+    throw std::invalid_argument("EarlyStopping: min_delta must be finite and >= 0, got " + std::to_string(min_delta));
+  }
+}
+
+bool EarlyStopping::operator()(const EpochStats& stats) {
+  if (stats.test_accuracy < 0) {
+    throw std::invalid_argument("EarlyStopping: epoch " + std::to_string(stats.epoch) +
+                                " has no validation accuracy (pass a validation set as fit's test set)");
+  }
+  if (best_epoch_ == 0 || stats.test_accuracy > best_accuracy_ + min_delta_) {
+    best_epoch_ = stats.epoch;
+    best_accuracy_ = stats.test_accuracy;
+    bad_epochs_ = 0;
+    best_values_.clear();
+    for (const Variable& v : state_of(model_)) best_values_.push_back(v.value());
+    return false;
+  }
+  if (++bad_epochs_ < patience_) return false;
+  stopped_ = true;
+  restore_best();
+  return true;
+}
+
+void EarlyStopping::restore_best() {
+  if (best_values_.empty()) return;
+  std::vector<Variable> now = state_of(model_);
+  if (now.size() != best_values_.size()) {
+    throw std::logic_error("EarlyStopping: the model's parameters changed since the best epoch");
+  }
+  for (std::size_t i = 0; i < now.size(); ++i) now[i].mutable_value() = best_values_[i];
+}
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

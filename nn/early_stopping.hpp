@@ -1,0 +1,49 @@
+// Early stopping as an nn::fit callback: patience on the validation accuracy, and the best
+// epoch's parameters put back.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+#include "xtgrad/nn/module.hpp"
+#include "xtgrad/nn/train.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+// Watches EpochStats::test_accuracy (the accuracy on the data set fit evaluates: pass a
+// validation split, e.g. from split_dataset, as fit's `test`). Keeps a copy of the
+// parameters and buffers of the best epoch; once `patience` epochs in a row have not beaten
+// the best by more than min_delta, it asks fit to stop and puts the best values back.
+// Keeps a reference to the model, which must outlive it.
+//
+//   EarlyStopping early(model, /*patience=*/3);
+//   options.stop_early = [&](const EpochStats& s) { return early(s); };
+//   fit(model, optimizer, train, &validation, rng, options);
+//   early.restore_best();  // also when all epochs ran
+class EarlyStopping {
+ public:
+  EarlyStopping(Module& model, std::size_t patience, double min_delta = 0.0);
+  // Records the epoch; true (after restoring the best values) when training should stop.
+  // Throws std::invalid_argument if the epoch has no accuracy (fit got no test set).
+  bool operator()(const EpochStats& stats);
+  // Copies the best epoch's parameters and buffers into the model (a no-op before any epoch).
+  void restore_best();
+  std::size_t best_epoch() const { return best_epoch_; }  // 0 before any epoch
+  double best_accuracy() const { return best_accuracy_; }
+  bool stopped() const { return stopped_; }
+
+ private:
+  Module& model_;
+  std::size_t patience_;
+  double min_delta_;
+  std::size_t best_epoch_ = 0, bad_epochs_ = 0;
+  double best_accuracy_ = -1;
+  bool stopped_ = false;
+  std::vector<Tensor> best_values_;  // parameters, then buffers, in named_* order
+};
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,486 @@
+#include "xtgrad/ops/conv.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/grad_mode.hpp"
+#include "xtgrad/core/xt.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+using Index = std::ptrdiff_t;
+
+std::string size2_str(Size2 s) { return "(" + std::to_string(s[0]) + ", " + std::to_string(s[1]) + ")"; }
+
+// Sizes of one conv2d call. Per group, for a chunk of nb samples at a time, the product is
+//   y_g (og, nb·L) = W_g (og, K) · cols (K, nb·L),  K = cg·kh·kw, L = oh·ow,
+// cols holding the receptive field of each output position (im2col), sample after sample
+// along its rows. Several samples per gemm make the products wide enough for BLAS to run
+// near its peak, and a batch that is one chunk lets backward reuse forward's cols; the chunk
+// bounds the buffers (K·nb·L ≤ kColsBudget elements, at least one sample).
+struct ConvGeometry {
+  std::size_t n, c, h, w;     // input
+  std::size_t o, kh, kw;      // weight (o, cg, kh, kw)
+  std::size_t oh, ow;         // output plane
+  std::size_t groups, cg, og;  // channels per group, in and out
+  std::size_t k, l;           // gemm sizes
+  Size2 stride, padding, dilation;
+  std::size_t chunk;  // samples per gemm
+};
+
+constexpr std::size_t kColsBudget = std::size_t(1) << 22;  // 16 MiB of float: LeNet at batch 64 is one chunk
+
+ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
+  const auto fail = [&](const std::string& what) {
+    throw std::invalid_argument("conv2d: " + what + " (input " + shape_str(x) + ", weight " + shape_str(w) +
+                                ", stride " + size2_str(opt.stride) + ", padding " + size2_str(opt.padding) +
+                                ", dilation " + size2_str(opt.dilation) + ", groups " + std::to_string(opt.groups) +
+                                ")");
+  };
+  if (x.dimension() != 4) fail("input must be (N, C, H, W)");
+  if (w.dimension() != 4) fail("weight must be (out_channels, in_channels/groups, kh, kw)");
+  if (opt.groups == 0) fail("groups must be positive");
+  if (opt.stride[0] == 0 || opt.stride[1] == 0) fail("stride must be positive");
+  if (opt.dilation[0] == 0 || opt.dilation[1] == 0) fail("dilation must be positive");
+  ConvGeometry g{};
+  g.n = x.shape()[0], g.c = x.shape()[1], g.h = x.shape()[2], g.w = x.shape()[3];
+  g.o = w.shape()[0], g.kh = w.shape()[2], g.kw = w.shape()[3];
+  g.groups = opt.groups;
+  if (g.c % g.groups != 0) fail("in_channels " + std::to_string(g.c) + " is not divisible by groups");
+  if (g.o % g.groups != 0 || g.o == 0) fail("out_channels " + std::to_string(g.o) + " is not a positive multiple of groups");
+  g.cg = g.c / g.groups, g.og = g.o / g.groups;
+  if (w.shape()[1] != g.cg) fail("weight has " + std::to_string(w.shape()[1]) + " input channels, expected in_channels/groups = " + std::to_string(g.cg));
+  if (g.kh == 0 || g.kw == 0 || g.cg == 0) fail("empty kernel or no input channels");
+  g.stride = opt.stride, g.padding = opt.padding, g.dilation = opt.dilation;
+  const std::size_t ekh = g.dilation[0] * (g.kh - 1) + 1, ekw = g.dilation[1] * (g.kw - 1) + 1;
+  if (g.h + 2 * g.padding[0] < ekh || g.w + 2 * g.padding[1] < ekw) fail("the (dilated) kernel is larger than the padded input");
+  g.oh = (g.h + 2 * g.padding[0] - ekh) / g.stride[0] + 1;
+  g.ow = (g.w + 2 * g.padding[1] - ekw) / g.stride[1] + 1;
+  g.k = g.cg * g.kh * g.kw;
+  g.l = g.oh * g.ow;
+  g.chunk = std::max<std::size_t>(1, std::min(g.n, kColsBudget / (g.k * g.l)));
+  return g;
+}
+
+// For kernel column j: output columns [lo, hi) read input column ox·s + off inside [0, w).
+struct ColumnRange {
+  Index off;
+  std::size_t lo, hi;
+};
+ColumnRange column_range(const ConvGeometry& g, std::size_t j) {
+  const Index s = Index(g.stride[1]);
+  const Index off = Index(j * g.dilation[1]) - Index(g.padding[1]);
+  const Index lo = off >= 0 ? 0 : (-off + s - 1) / s;
+  const Index hi = Index(g.w) > off ? std::min(Index(g.ow), (Index(g.w) - off + s - 1) / s) : 0;
+  return {off, std::size_t(std::min(lo, hi)), std::size_t(hi)};
+}
+
+// cols (cg·kh·kw, oh·ow), rows `ld` apart ← the windows of one sample's group of channels
+// x (cg, h, w); zeros where a window reaches into the padding.
+// GCC would turn the short row copies into memmove calls, which cost more than the copies
+// at these lengths (10-30 elements); kept as vectorised loops.
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld) {
+  for (std::size_t c = 0; c < g.cg; ++c) {
+    const Scalar* xc = x + c * g.h * g.w;
+    for (std::size_t i = 0; i < g.kh; ++i) {
+      for (std::size_t j = 0; j < g.kw; ++j) {
+        Scalar* row = cols + ((c * g.kh + i) * g.kw + j) * ld;
+        const ColumnRange r = column_range(g, j);
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+          Scalar* out = row + oy * g.ow;
+          const Index iy = Index(oy * g.stride[0] + i * g.dilation[0]) - Index(g.padding[0]);
+          if (iy < 0 || iy >= Index(g.h)) {
+            for (std::size_t ox = 0; ox < g.ow; ++ox) out[ox] = 0;
+            continue;
+          }
+          const Scalar* xr = xc + std::size_t(iy) * g.w;
+          for (std::size_t ox = 0; ox < r.lo; ++ox) out[ox] = 0;
+          if (g.stride[1] == 1) {
+            const Scalar* src = xr + (Index(r.lo) + r.off);  // input column of output column r.lo
+            for (std::size_t k = 0; k < r.hi - r.lo; ++k) out[r.lo + k] = src[k];
+          } else {
+            for (std::size_t ox = r.lo; ox < r.hi; ++ox) out[ox] = xr[Index(ox * g.stride[1]) + r.off];
+          }
+          for (std::size_t ox = r.hi; ox < g.ow; ++ox) out[ox] = 0;
+        }
+      }
+    }
+  }
+}
+
+// dx (cg, h, w) += the windows in dcols (cg·kh·kw, oh·ow), rows `ld` apart, added back where
+// they were read.
+void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scalar* dx) {
+  for (std::size_t c = 0; c < g.cg; ++c) {
+    Scalar* dxc = dx + c * g.h * g.w;
+    for (std::size_t i = 0; i < g.kh; ++i) {
+      for (std::size_t j = 0; j < g.kw; ++j) {
+        const Scalar* row = cols + ((c * g.kh + i) * g.kw + j) * ld;
+        const ColumnRange r = column_range(g, j);
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+          const Index iy = Index(oy * g.stride[0] + i * g.dilation[0]) - Index(g.padding[0]);
+          if (iy < 0 || iy >= Index(g.h)) continue;
+          Scalar* dr = dxc + std::size_t(iy) * g.w;
+          const Scalar* in = row + oy * g.ow;
+          if (g.stride[1] == 1) {
+            Scalar* dst = dr + (Index(r.lo) + r.off);
+            for (std::size_t k = 0; k < r.hi - r.lo; ++k) dst[k] += in[r.lo + k];
+          } else {
+            for (std::size_t ox = r.lo; ox < r.hi; ++ox) dr[Index(ox * g.stride[1]) + r.off] += in[ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* bias, const Conv2dOptions& opt) {
+  const Tensor& xv = x.value();
+  const Tensor& wv = weight.value();
+  const ConvGeometry g = conv_geometry(xv, wv, opt);
+  if (bias && (bias->value().dimension() != 1 || bias->value().shape()[0] != g.o)) {
+    throw std::invalid_argument("conv2d: bias must have shape (" + std::to_string(g.o) + ") for weight " +
+                                shape_str(wv) + ", got " + shape_str(bias->value()));
+  }
+  Tensor y = empty_tensor({g.n, g.o, g.oh, g.ow});
+  // When the whole batch is one chunk and dW will be needed, the closure keeps every group's
+  // cols (groups·K, N·L) instead of running im2col again in backward.
+  const bool keep_cols = g.chunk == g.n && weight.requires_grad() && is_grad_enabled();
+  Tensor cols = keep_cols ? empty_tensor({g.groups * g.k, g.n * g.l}) : empty_tensor({g.k, g.chunk * g.l});
+  Tensor prod = empty_tensor({g.og, g.chunk * g.l});
+  for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+    const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
+    for (std::size_t gi = 0; gi < g.groups; ++gi) {
+      Scalar* cg = cols.data() + (keep_cols ? gi * g.k * ld : 0);
+      for (std::size_t j = 0; j < nc; ++j) {
+        im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cg + j * g.l, ld);
+      }
+      // prod (og, nc·L) = W_g (og, K) · cols (K, nc·L)
+      gemm(false, false, g.og, ld, g.k, 1, wv.data() + gi * g.og * g.k, cg, 0, prod.data());
+      // y[n0 + j, g·og + oc, :] = prod[oc, j·L .. (j+1)·L) + b[g·og + oc]
+      for (std::size_t oc = 0; oc < g.og; ++oc) {
+        const Scalar b = bias ? bias->value().data()[gi * g.og + oc] : Scalar(0);
+        for (std::size_t j = 0; j < nc; ++j) {
+          const Scalar* src = prod.data() + oc * ld + j * g.l;
+          Scalar* dst = y.data() + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+          for (std::size_t q = 0; q < g.l; ++q) dst[q] = src[q] + b;
+        }
+      }
+    }
+  }
+  recycle(prod);
+  if (!keep_cols) recycle(cols);
+  SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
+  auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
+    const Tensor& xv = self.parent_value(0);
+    const Tensor& wv = self.parent_value(1);
+    const Scalar* gy = self.grad.data();
+    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
+    Scalar beta_x = 0, beta_w = 0;
+    Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
+    if (dx && beta_x == 0) std::fill(dx, dx + xv.size(), Scalar(0));
+    Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
+    const bool kept = saved.get().size() != 0;
+    if (need_x || need_w) {
+      // work buffer: cols for dW when forward kept none, and dcols for dx
+      Tensor cols = need_x || !kept ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
+      Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
+      for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+        const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
+        for (std::size_t gi = 0; gi < g.groups; ++gi) {
+          // gyp (og, nc·L) ← dy[n0 + j, g·og + oc, :], the layout of prod in forward
+          for (std::size_t oc = 0; oc < g.og; ++oc) {
+            for (std::size_t j = 0; j < nc; ++j) {
+              const Scalar* src = gy + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+              std::copy(src, src + g.l, gyp.data() + oc * ld + j * g.l);
+            }
+          }
+          const Scalar* wg = wv.data() + gi * g.og * g.k;
+          if (need_w) {
+            // dW_g (og, K) (+)= gyp (og, nc·L) · colsᵀ (nc·L, K), with forward's cols if it kept them
+            const Scalar* cg = cols.data();
+            if (kept) {
+              cg = saved.get().data() + gi * g.k * ld;
+            } else {
+              for (std::size_t j = 0; j < nc; ++j) {
+                im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cols.data() + j * g.l, ld);
+              }
+            }
+            gemm(false, true, g.og, g.k, ld, 1, gyp.data(), cg, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k);
+          }
+          if (need_x) {
+            // dcols (K, nc·L) = W_gᵀ (K, og) · gyp (og, nc·L), added back into each sample's windows
+            gemm(true, false, g.k, ld, g.og, 1, wg, gyp.data(), 0, cols.data());
+            for (std::size_t j = 0; j < nc; ++j) {
+              col2im_add(g, cols.data() + j * g.l, ld, dx + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w);
+            }
+          }
+        }
+      }
+      recycle(cols);
+      recycle(gyp);
+    }
+    if (has_bias && self.parent_requires_grad(2)) {
+      // db[o] (+)= Σ_{n, p, q} dy[n, o, p, q]
+      Scalar beta_b = 0;
+      Scalar* db = grad_target(self, 2, beta_b);
+      if (beta_b == 0) std::fill(db, db + g.o, Scalar(0));
+      for (std::size_t n = 0; n < g.n; ++n) {
+        for (std::size_t oc = 0; oc < g.o; ++oc) {
+          const Scalar* plane = gy + (n * g.o + oc) * g.l;
+          Scalar s = 0;
+          for (std::size_t q = 0; q < g.l; ++q) s += plane[q];
+          db[oc] += s;
+        }
+      }
+    }
+  };
+  if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
+  return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
+}
+
+// ---- pooling -----------------------------------------------------------------------------
+
+struct PoolGeometry {
+  std::size_t planes, h, w, oh, ow;  // planes = N·C
+  Size2 kernel, stride, padding;
+};
+
+PoolGeometry pool_geometry(const char* op, const Tensor& x, const Pool2dOptions& opt) {
+  Size2 stride = opt.stride;
+  if (stride[0] == 0) stride[0] = opt.kernel[0];
+  if (stride[1] == 0) stride[1] = opt.kernel[1];
+  const auto fail = [&](const std::string& what) {
+    throw std::invalid_argument(std::string(op) + ": " + what + " (input " + shape_str(x) + ", kernel " +
+                                size2_str(opt.kernel) + ", stride " + size2_str(stride) + ", padding " +
+                                size2_str(opt.padding) + ")");
+  };
+  if (x.dimension() != 4) fail("input must be (N, C, H, W)");
+  if (opt.kernel[0] == 0 || opt.kernel[1] == 0) fail("kernel must be positive");
+  if (2 * opt.padding[0] > opt.kernel[0] || 2 * opt.padding[1] > opt.kernel[1]) fail("padding must be at most half the kernel");
+  PoolGeometry g{};
+  g.planes = x.shape()[0] * x.shape()[1], g.h = x.shape()[2], g.w = x.shape()[3];
+  g.kernel = opt.kernel, g.stride = stride, g.padding = opt.padding;
+  if (g.h + 2 * g.padding[0] < g.kernel[0] || g.w + 2 * g.padding[1] < g.kernel[1]) fail("the kernel is larger than the padded input");
+  g.oh = (g.h + 2 * g.padding[0] - g.kernel[0]) / g.stride[0] + 1;
+  g.ow = (g.w + 2 * g.padding[1] - g.kernel[1]) / g.stride[1] + 1;
+  return g;
+}
+
+// Calls f(window_rows [y0, y1), window_cols [x0, x1), output index) for every output of one
+// plane: the window clipped to the input.
+template <class F>
+void for_each_window(const PoolGeometry& g, F&& f) {
+  for (std::size_t oy = 0; oy < g.oh; ++oy) {
+    const Index y0 = Index(oy * g.stride[0]) - Index(g.padding[0]);
+    const std::size_t ya = std::size_t(std::max<Index>(y0, 0));
+    const std::size_t yb = std::size_t(std::min<Index>(y0 + Index(g.kernel[0]), Index(g.h)));
+    for (std::size_t ox = 0; ox < g.ow; ++ox) {
+      const Index x0 = Index(ox * g.stride[1]) - Index(g.padding[1]);
+      const std::size_t xa = std::size_t(std::max<Index>(x0, 0));
+      const std::size_t xb = std::size_t(std::min<Index>(x0 + Index(g.kernel[1]), Index(g.w)));
+      f(ya, yb, xa, xb, oy * g.ow + ox);
+    }
+  }
+}
+
+// Flat index in the plane of the first maximum of the window, a NaN counting as the largest.
+// The maximum first, without branches (the comparisons go either way at random on real
+// data), then the first element equal to it.
+std::size_t window_argmax(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t yb, std::size_t xa,
+                          std::size_t xb) {
+  Scalar top = plane[ya * w + xa];
+  bool nan = false;
+  for (std::size_t iy = ya; iy < yb; ++iy) {
+    for (std::size_t ix = xa; ix < xb; ++ix) {
+      const Scalar v = plane[iy * w + ix];
+      top = v > top ? v : top;
+      nan |= v != v;
+    }
+  }
+  for (std::size_t iy = ya; iy < yb; ++iy) {
+    for (std::size_t ix = xa; ix < xb; ++ix) {
+      const Scalar v = plane[iy * w + ix];
+      if (nan ? v != v : v == top) return iy * w + ix;
+    }
+  }
+  return ya * w + xa;  // not reached
+}
+
+// window_argmax for a KH×KW window at (ya, xa) that lies inside the plane (no padding), with
+// constant bounds: unrolled, and the index chosen from the last element back so that the
+// first match wins without a branch.
+template <std::size_t KH, std::size_t KW>
+std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t xa) {
+  const Scalar* base = plane + ya * w + xa;
+  Scalar top = base[0];
+  bool nan = false;
+  for (std::size_t i = 0; i < KH; ++i) {
+    for (std::size_t j = 0; j < KW; ++j) {
+      const Scalar v = base[i * w + j];
+      top = v > top ? v : top;
+      nan |= v != v;
+    }
+  }
+  if (nan) return window_argmax(plane, w, ya, ya + KH, xa, xa + KW);  // rare: the general rule
+  std::size_t best = 0;
+  for (std::size_t k = KH * KW; k-- > 0;) {
+    const std::size_t offset = (k / KW) * w + k % KW;
+    const std::size_t mask = std::size_t(0) - std::size_t(base[offset] == top);  // all ones on a match
+    best = (offset & mask) | (best & ~mask);
+  }
+  return ya * w + xa + best;
+}
+
+}  // namespace
+
+Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
+  return conv2d_impl(x, weight, &bias, options);
+}
+
+Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& options) {
+  return conv2d_impl(x, weight, nullptr, options);
+}
+
+Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
+  const Tensor& xv = x.value();
+  const PoolGeometry g = pool_geometry("max_pool2d", xv, options);
+  if (double(g.h * g.w) > double(std::size_t(1) << std::numeric_limits<Scalar>::digits)) {
+    throw std::invalid_argument("max_pool2d: planes of input " + shape_str(xv) +
+                                " are too large to index in the scalar type");
+  }
+  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
+  // where (N, C, OH, OW): the argmax of each window as a flat index into its plane, exact in Scalar
+  Tensor where = empty_like(y);
+  const bool two_by_two = g.kernel == Size2{2, 2} && g.padding == Size2{0, 0};  // the common case, unrolled
+  for (std::size_t p = 0; p < g.planes; ++p) {
+    const Scalar* plane = xv.data() + p * g.h * g.w;
+    Scalar* out = y.data() + p * g.oh * g.ow;
+    Scalar* at = where.data() + p * g.oh * g.ow;
+    if (two_by_two) {
+      for (std::size_t oy = 0; oy < g.oh; ++oy) {
+        for (std::size_t ox = 0; ox < g.ow; ++ox) {
+          const std::size_t i = window_argmax_inside<2, 2>(plane, g.w, oy * g.stride[0], ox * g.stride[1]);
+          out[oy * g.ow + ox] = plane[i];
+          at[oy * g.ow + ox] = static_cast<Scalar>(i);
+        }
+      }
+      continue;
+    }
+    for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+      const std::size_t i = window_argmax(plane, g.w, ya, yb, xa, xb);
+      out[o] = plane[i];
+      at[o] = static_cast<Scalar>(i);
+    });
+  }
+  return make_result("max_pool2d", std::move(y), {x}, [g, where = SavedTensor(std::move(where))](Node& self) {
+    // dx[argmax of each window] += dy
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
+    const std::size_t per_plane = g.oh * g.ow;
+    for (std::size_t p = 0; p < g.planes; ++p) {
+      const Scalar* gy = self.grad.data() + p * per_plane;
+      const Scalar* at = where.get().data() + p * per_plane;
+      Scalar* dplane = dx + p * g.h * g.w;
+      for (std::size_t o = 0; o < per_plane; ++o) dplane[static_cast<std::size_t>(at[o])] += gy[o];
+    }
+  });
+}
+
+Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
+  const Tensor& xv = x.value();
+  const PoolGeometry g = pool_geometry("avg_pool2d", xv, options);
+  const Scalar inv = Scalar(1) / Scalar(g.kernel[0] * g.kernel[1]);
+  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
+  for (std::size_t p = 0; p < g.planes; ++p) {
+    const Scalar* plane = xv.data() + p * g.h * g.w;
+    Scalar* out = y.data() + p * g.oh * g.ow;
+    for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+      Scalar s = 0;
+      for (std::size_t iy = ya; iy < yb; ++iy)
+        for (std::size_t ix = xa; ix < xb; ++ix) s += plane[iy * g.w + ix];
+      out[o] = s * inv;
+    });
+  }
+  return make_result("avg_pool2d", std::move(y), {x}, [g, inv](Node& self) {
+    // dx[window] += dy / (kh·kw) for every window
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
+    for (std::size_t p = 0; p < g.planes; ++p) {
+      const Scalar* gy = self.grad.data() + p * g.oh * g.ow;
+      Scalar* dplane = dx + p * g.h * g.w;
+      for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+        const Scalar share = gy[o] * inv;
+        for (std::size_t iy = ya; iy < yb; ++iy)
+          for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * g.w + ix] += share;
+      });
+    }
+  });
+}
+
+Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
+  const Tensor& xv = x.value();
+  if (xv.dimension() != 4 || output_size[0] == 0 || output_size[1] == 0) {
+    throw std::invalid_argument("adaptive_avg_pool2d: expects input (N, C, H, W) and a positive output size, got input " +
+                                shape_str(xv) + ", output size " + size2_str(output_size));
+  }
+  const std::size_t planes = xv.shape()[0] * xv.shape()[1], h = xv.shape()[2], w = xv.shape()[3];
+  const std::size_t oh = output_size[0], ow = output_size[1];
+  if (h == 0 || w == 0) {
+    throw std::invalid_argument("adaptive_avg_pool2d: input " + shape_str(xv) + " has an empty plane");
+  }
+  // Bin i of n over an axis of size s: [⌊i·s/n⌋, ⌈(i+1)·s/n⌉).
+  auto bins = [&](auto&& f) {
+    for (std::size_t oy = 0; oy < oh; ++oy) {
+      const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
+      for (std::size_t ox = 0; ox < ow; ++ox) {
+        const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
+        f(ya, yb, xa, xb, oy * ow + ox);
+      }
+    }
+  };
+  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], oh, ow});
+  for (std::size_t p = 0; p < planes; ++p) {
+    const Scalar* plane = xv.data() + p * h * w;
+    Scalar* out = y.data() + p * oh * ow;
+    bins([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+      Scalar s = 0;
+      for (std::size_t iy = ya; iy < yb; ++iy)
+        for (std::size_t ix = xa; ix < xb; ++ix) s += plane[iy * w + ix];
+      out[o] = s / Scalar((yb - ya) * (xb - xa));
+    });
+  }
+  return make_result("adaptive_avg_pool2d", std::move(y), {x}, [planes, h, w, oh, ow](Node& self) {
+    // dx[bin] += dy / |bin| for every bin
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + planes * h * w, Scalar(0));
+    for (std::size_t p = 0; p < planes; ++p) {
+      const Scalar* gy = self.grad.data() + p * oh * ow;
+      Scalar* dplane = dx + p * h * w;
+      for (std::size_t oy = 0; oy < oh; ++oy) {
+        const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
+        for (std::size_t ox = 0; ox < ow; ++ox) {
+          const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
+          const Scalar share = gy[oy * ow + ox] / Scalar((yb - ya) * (xb - xa));
+          for (std::size_t iy = ya; iy < yb; ++iy)
+            for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * w + ix] += share;
+        }
+      }
+    }
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,41 @@
+#include "xtgrad/ops/dropout.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/xt.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
+  if (!(p >= 0 && p < 1)) {
+    throw std::invalid_argument("dropout: p must be in [0, 1), got " + std::to_string(p) + " for input " +
+                                shape_str(x.value()));
+  }
+  if (!training || p == 0) return x;
+  const Tensor& v = x.value();
+  const std::size_t n = v.size();
+  // m = 1/(1−p) where a 32-bit uniform draw u < (1−p)·2³², else 0; two draws per 64-bit word.
+  const auto keep = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
+  const auto scale = static_cast<Scalar>(1.0 / (1.0 - p));
+  Tensor mask = empty_like(v);
+  Scalar* m = mask.data();
+  std::size_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    const std::uint64_t bits = rng();
+    m[i] = (bits & 0xffffffffu) < keep ? scale : Scalar(0);
+    m[i + 1] = (bits >> 32) < keep ? scale : Scalar(0);
+  }
+  if (i < n) m[i] = (rng() & 0xffffffffu) < keep ? scale : Scalar(0);
+  Tensor y = evaluate(v * mask);
+  return make_result("dropout", std::move(y), {x}, [mask = SavedTensor(std::move(mask))](Node& self) {
+    // dx = g ⊙ m : shape of x
+    add_expr_to_parent(self, 0, self.grad * mask.get());
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

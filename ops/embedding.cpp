@@ -1,0 +1,52 @@
+#include "xtgrad/ops/embedding.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/xt.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+Variable embedding(const Variable& indices, const Variable& weight) {
+  const Tensor& iv = indices.value();
+  const Tensor& wv = weight.value();
+  if (wv.dimension() != 2) {
+    throw std::invalid_argument("embedding: weight must be (num_embeddings, dim), got " + shape_str(wv) +
+                                " (indices " + shape_str(iv) + ")");
+  }
+  const std::size_t v = wv.shape()[0], d = wv.shape()[1];
+  for (std::size_t i = 0; i < iv.size(); ++i) {
+    const Scalar k = iv.data()[i];
+    if (!(k >= 0 && k < Scalar(v)) || std::floor(k) != k) {
+      throw std::invalid_argument("embedding: index " + std::to_string(k) + " at flat position " + std::to_string(i) +
+                                  " of indices " + shape_str(iv) + " is not a whole number in [0, " +
+                                  std::to_string(v) + ") for weight " + shape_str(wv));
+    }
+  }
+  Tensor::shape_type shape = iv.shape();
+  shape.push_back(d);
+  Tensor y = empty_tensor(shape);
+  for (std::size_t i = 0; i < iv.size(); ++i) {
+    const Scalar* row = wv.data() + std::size_t(iv.data()[i]) * d;
+    std::copy(row, row + d, y.data() + i * d);
+  }
+  return make_result("embedding", std::move(y), {indices, weight}, [d](Node& self) {
+    // dW[indices[i], :] += g[i, :]
+    if (!self.parent_requires_grad(1)) return;
+    const Tensor& iv = self.parent_value(0);
+    Scalar beta = 0;
+    Scalar* dw = grad_target(self, 1, beta);
+    if (beta == 0) std::fill(dw, dw + self.parent_value(1).size(), Scalar(0));
+    for (std::size_t i = 0; i < iv.size(); ++i) {
+      Scalar* row = dw + std::size_t(iv.data()[i]) * d;
+      const Scalar* g = self.grad.data() + i * d;
+      for (std::size_t k = 0; k < d; ++k) row[k] += g[k];
+    }
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

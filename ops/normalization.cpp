@@ -1,0 +1,194 @@
+#include "xtgrad/ops/normalization.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/xt.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+// Adds `contribution(k)` for k < count to parent i's gradient, which is written directly.
+template <class F>
+void add_to_grad(Node& self, std::size_t i, std::size_t count, F&& contribution) {
+  Scalar beta = 0;
+  Scalar* d = grad_target(self, i, beta);
+  for (std::size_t k = 0; k < count; ++k) d[k] = (beta == 0 ? Scalar(0) : d[k]) + contribution(k);
+}
+
+}  // namespace
+
+Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias, Tensor& running_mean,
+                    Tensor& running_var, bool training, double momentum, double eps) {
+  const Tensor& xv = x.value();
+  const auto fail = [&](const std::string& what) {
+    throw std::invalid_argument("batch_norm: " + what + " (input " + shape_str(xv) + ", weight " +
+                                shape_str(weight.value()) + ", bias " + shape_str(bias.value()) + ", running_mean " +
+                                shape_str(running_mean) + ", running_var " + shape_str(running_var) + ")");
+  };
+  if (xv.dimension() < 2) fail("input must be (N, C) or (N, C, ...)");
+  const std::size_t n = xv.shape()[0], c = xv.shape()[1], s = n && c ? xv.size() / (n * c) : 0, m = n * s;
+  for (const Tensor* t : {&weight.value(), &bias.value(), static_cast<const Tensor*>(&running_mean),
+                          static_cast<const Tensor*>(&running_var)}) {
+    if (t->dimension() != 1 || t->shape()[0] != c) fail("weight, bias and running statistics must have shape (C)");
+  }
+  if (!(eps > 0) || !(momentum >= 0 && momentum <= 1)) fail("eps must be > 0 and momentum in [0, 1]");
+  if (training && m < 2) fail("training needs more than one value per channel");
+  // stats (2, C): μ and 1/√(σ² + eps) of each channel
+  Tensor stats = empty_tensor({2, c});
+  Scalar* mu = stats.data();
+  Scalar* inv = stats.data() + c;
+  for (std::size_t ch = 0; ch < c; ++ch) {
+    double mean = 0, var = 0;
+    if (training) {
+      for (std::size_t i = 0; i < n; ++i) {
+        const Scalar* p = xv.data() + (i * c + ch) * s;
+        for (std::size_t k = 0; k < s; ++k) mean += p[k];
+      }
+      mean /= double(m);
+      for (std::size_t i = 0; i < n; ++i) {
+        const Scalar* p = xv.data() + (i * c + ch) * s;
+        for (std::size_t k = 0; k < s; ++k) var += (p[k] - mean) * (p[k] - mean);
+      }
+      var /= double(m);
+      running_mean(ch) = Scalar((1 - momentum) * running_mean(ch) + momentum * mean);
+      running_var(ch) = Scalar((1 - momentum) * running_var(ch) + momentum * var * double(m) / double(m - 1));
+    } else {
+      mean = running_mean(ch);
+      var = running_var(ch);
+    }
+    mu[ch] = Scalar(mean);
+    inv[ch] = Scalar(1.0 / std::sqrt(var + eps));
+  }
+  Tensor y = empty_like(xv);
+  const Scalar* gamma = weight.value().data();
+  const Scalar* beta = bias.value().data();
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const Scalar* p = xv.data() + (i * c + ch) * s;
+      Scalar* q = y.data() + (i * c + ch) * s;
+      const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
+      for (std::size_t k = 0; k < s; ++k) q[k] = a * p[k] + b;
+    }
+  }
+  return make_result(
+      "batch_norm", std::move(y), {x, weight, bias},
+      [stats = SavedTensor(std::move(stats)), n, c, s, m, training](Node& self) {
+        const Tensor& xv = self.parent_value(0);
+        const Scalar* gamma = self.parent_value(1).data();
+        const Scalar* mu = stats.get().data();
+        const Scalar* inv = mu + c;
+        const Scalar* g = self.grad.data();
+        // Per channel: Σg and Σg·x̂ over the M values, x̂ = (x − μ)/√(σ² + eps).
+        Tensor sums = empty_tensor({2, c});
+        Scalar* sg = sums.data();
+        Scalar* sgx = sums.data() + c;
+        for (std::size_t ch = 0; ch < c; ++ch) {
+          double a = 0, b = 0;
+          for (std::size_t i = 0; i < n; ++i) {
+            const std::size_t o = (i * c + ch) * s;
+            for (std::size_t k = 0; k < s; ++k) {
+              a += g[o + k];
+              b += double(g[o + k]) * (xv.data()[o + k] - mu[ch]) * inv[ch];
+            }
+          }
+          sg[ch] = Scalar(a);
+          sgx[ch] = Scalar(b);
+        }
+        // dγ = Σ g·x̂ : (C);  dβ = Σ g : (C)
+        if (self.parent_requires_grad(1)) add_to_grad(self, 1, c, [&](std::size_t ch) { return sgx[ch]; });
+        if (self.parent_requires_grad(2)) add_to_grad(self, 2, c, [&](std::size_t ch) { return sg[ch]; });
+        if (self.parent_requires_grad(0)) {
+          // training: dx = γ/√(σ² + eps) · (g − Σg/M − x̂·Σ(g·x̂)/M);  otherwise dx = γ/√(σ² + eps) · g
+          const Scalar inv_m = Scalar(1) / Scalar(m);
+          Scalar beta = 0;
+          Scalar* dx = grad_target(self, 0, beta);
+          for (std::size_t i = 0; i < n; ++i) {
+            for (std::size_t ch = 0; ch < c; ++ch) {
+              const std::size_t o = (i * c + ch) * s;
+              const Scalar k1 = gamma[ch] * inv[ch];
+              const Scalar mean_g = training ? sg[ch] * inv_m : Scalar(0);
+              const Scalar mean_gx = training ? sgx[ch] * inv_m : Scalar(0);
+              for (std::size_t k = 0; k < s; ++k) {
+                const Scalar xhat = (xv.data()[o + k] - mu[ch]) * inv[ch];
+                const Scalar d = k1 * (g[o + k] - mean_g - xhat * mean_gx);
+                dx[o + k] = beta == 0 ? d : dx[o + k] + d;
+              }
+            }
+          }
+        }
+        recycle(sums);
+      });
+}
+
+Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, double eps) {
+  const Tensor& xv = x.value();
+  const Tensor& wv = weight.value();
+  const std::size_t r = wv.dimension();
+  bool ok = xv.dimension() >= r && r > 0 && shapes_equal(wv.shape(), bias.value().shape()) && eps > 0;
+  for (std::size_t k = 0; ok && k < r; ++k) ok = xv.shape()[xv.dimension() - r + k] == wv.shape()[k];
+  if (!ok || wv.size() == 0) {
+    throw std::invalid_argument("layer_norm: the trailing axes of input " + shape_str(xv) +
+                                " must equal the normalized shape of weight " + shape_str(wv) + " and bias " +
+                                shape_str(bias.value()) + " (non-empty; eps > 0)");
+  }
+  const std::size_t d = wv.size(), rows = xv.size() / d;
+  // stats (rows, 2): μ and 1/√(σ² + eps) of each sample
+  Tensor stats = empty_tensor({rows, std::size_t(2)});
+  Tensor y = empty_like(xv);
+  const Scalar* gamma = wv.data();
+  const Scalar* beta = bias.value().data();
+  for (std::size_t i = 0; i < rows; ++i) {
+    const Scalar* p = xv.data() + i * d;
+    double mean = 0, var = 0;
+    for (std::size_t k = 0; k < d; ++k) mean += p[k];
+    mean /= double(d);
+    for (std::size_t k = 0; k < d; ++k) var += (p[k] - mean) * (p[k] - mean);
+    var /= double(d);
+    const Scalar mu = Scalar(mean), inv = Scalar(1.0 / std::sqrt(var + eps));
+    stats(i, 0) = mu;
+    stats(i, 1) = inv;
+    Scalar* q = y.data() + i * d;
+    for (std::size_t k = 0; k < d; ++k) q[k] = gamma[k] * (p[k] - mu) * inv + beta[k];
+  }
+  return make_result(
+      "layer_norm", std::move(y), {x, weight, bias}, [stats = SavedTensor(std::move(stats)), rows, d](Node& self) {
+        const Tensor& xv = self.parent_value(0);
+        const Scalar* gamma = self.parent_value(1).data();
+        const Scalar* g = self.grad.data();
+        const Scalar* st = stats.get().data();
+        auto xhat = [&](std::size_t i, std::size_t k) { return (xv.data()[i * d + k] - st[2 * i]) * st[2 * i + 1]; };
+        // dγ = Σ_rows g ⊙ x̂ : normalized shape;  dβ = Σ_rows g
+        for (std::size_t which : {std::size_t(1), std::size_t(2)}) {
+          if (!self.parent_requires_grad(which)) continue;
+          Scalar b = 0;
+          Scalar* dp = grad_target(self, which, b);
+          if (b == 0) std::fill(dp, dp + d, Scalar(0));
+          for (std::size_t i = 0; i < rows; ++i)
+            for (std::size_t k = 0; k < d; ++k) dp[k] += which == 1 ? g[i * d + k] * xhat(i, k) : g[i * d + k];
+        }
+        if (!self.parent_requires_grad(0)) return;
+        // per row, with ĝ = g ⊙ γ: dx = (ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) / √(σ² + eps)
+        Scalar b = 0;
+        Scalar* dx = grad_target(self, 0, b);
+        for (std::size_t i = 0; i < rows; ++i) {
+          double sg = 0, sgx = 0;
+          for (std::size_t k = 0; k < d; ++k) {
+            const double gh = double(g[i * d + k]) * gamma[k];
+            sg += gh;
+            sgx += gh * xhat(i, k);
+          }
+          const Scalar mean_g = Scalar(sg / double(d)), mean_gx = Scalar(sgx / double(d));
+          for (std::size_t k = 0; k < d; ++k) {
+            const Scalar v = (g[i * d + k] * gamma[k] - mean_g - xhat(i, k) * mean_gx) * st[2 * i + 1];
+            dx[i * d + k] = b == 0 ? v : dx[i * d + k] + v;
+          }
+        }
+      });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

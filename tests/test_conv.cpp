@@ -1,0 +1,384 @@
+// conv2d and the pooling ops: hand-computed values, agreement with a direct loop for every
+// option (stride, padding, dilation, groups, no bias), double-precision gradient checks for
+// each class of arguments, shape errors; the Conv2d / pooling modules and a small conv net
+// that learns.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/nn/nn.hpp"
+
+namespace {
+
+using xtgrad::Conv2dOptions;
+using xtgrad::Pool2dOptions;
+using xtgrad::Rng;
+using xtgrad::Shape;
+using xtgrad::Size2;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad_test::expect_gradcheck;
+using xtgrad_test::expect_tensor_near;
+using xtgrad_test::expect_throws_with;
+using xtgrad_test::expect_values;
+using xtgrad_test::make_tensor;
+using xtgrad_test::uniform;
+using Vars = std::vector<Variable>;
+
+// x (1, 1, 3, 3) = 1..9 and w (1, 1, 2, 2) = [[1, 2], [3, 4]].
+Tensor x33() { return make_tensor({1, 1, 3, 3}, {1, 2, 3, 4, 5, 6, 7, 8, 9}); }
+Tensor w22() { return make_tensor({1, 1, 2, 2}, {1, 2, 3, 4}); }
+
+TEST(Conv2d, ValidCorrelationWithBias) {
+  // y[p, q] = x[p, q] + 2x[p, q+1] + 3x[p+1, q] + 4x[p+1, q+1] + 0.5
+  const Tensor y = xtgrad::conv2d(Variable(x33()), Variable(w22()), Variable(Tensor({0.5}))).value();
+  expect_values(y, {1, 1, 2, 2}, {37.5, 47.5, 67.5, 77.5});
+}
+
+TEST(Conv2d, StrideTwoWithPaddingOne) {
+  // Windows start at rows/cols −1 and 1; the padding contributes zeros.
+  Conv2dOptions o;
+  o.stride = {2, 2};
+  o.padding = {1, 1};
+  const Tensor y = xtgrad::conv2d(Variable(x33()), Variable(w22()), o).value();
+  expect_values(y, {1, 1, 2, 2}, {4, 3 * 2 + 4 * 3, 2 * 4 + 4 * 7, 5 + 12 + 24 + 36});
+}
+
+TEST(Conv2d, DilationTwoReadsTheCorners) {
+  Conv2dOptions o;
+  o.dilation = {2, 2};
+  const Tensor y = xtgrad::conv2d(Variable(x33()), Variable(w22()), o).value();
+  expect_values(y, {1, 1, 1, 1}, {1 * 1 + 2 * 3 + 3 * 7 + 4 * 9});
+}
+
+TEST(Conv2d, GroupsConvolveTheirOwnChannels) {
+  // Two groups of one channel, 1×1 kernels 2 and −1.
+  const Tensor x = make_tensor({1, 2, 2, 2}, {1, 2, 3, 4, 5, 6, 7, 8});
+  Conv2dOptions o;
+  o.groups = 2;
+  const Tensor y = xtgrad::conv2d(Variable(x), Variable(make_tensor({2, 1, 1, 1}, {2, -1})), o).value();
+  expect_values(y, {1, 2, 2, 2}, {2, 4, 6, 8, -5, -6, -7, -8});
+}
+
+TEST(Conv2d, OneByOneKernelMixesChannels) {
+  const Tensor x = make_tensor({1, 2, 1, 2}, {1, 2, 3, 4});
+  const Tensor y = xtgrad::conv2d(Variable(x), Variable(make_tensor({1, 2, 1, 1}, {1, 10}))).value();
+  expect_values(y, {1, 1, 1, 2}, {31, 42});
+}
+
+// The definition, looped directly: y[n,o,p,q] = b[o] + Σ w[o,c,i,j]·x[n, g·cg + c, p·s − pad + i·d, q·s − pad + j·d].
+Tensor direct_conv(const Tensor& x, const Tensor& w, const Tensor* b, const Conv2dOptions& o) {
+  const std::size_t n = x.shape()[0], c = x.shape()[1], h = x.shape()[2], wd = x.shape()[3];
+  const std::size_t oc = w.shape()[0], cg = w.shape()[1], kh = w.shape()[2], kw = w.shape()[3];
+  const std::size_t og = oc / o.groups;
+  const std::size_t oh = (h + 2 * o.padding[0] - o.dilation[0] * (kh - 1) - 1) / o.stride[0] + 1;
+  const std::size_t ow = (wd + 2 * o.padding[1] - o.dilation[1] * (kw - 1) - 1) / o.stride[1] + 1;
+  Tensor y = Tensor::from_shape({n, oc, oh, ow});
+  (void)c;
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t f = 0; f < oc; ++f)
+      for (std::size_t p = 0; p < oh; ++p)
+        for (std::size_t q = 0; q < ow; ++q) {
+          double acc = b ? (*b)(f) : 0.0;
+          for (std::size_t ch = 0; ch < cg; ++ch)
+            for (std::size_t i = 0; i < kh; ++i)
+              for (std::size_t j = 0; j < kw; ++j) {
+                const long iy = long(p * o.stride[0] + i * o.dilation[0]) - long(o.padding[0]);
+                const long ix = long(q * o.stride[1] + j * o.dilation[1]) - long(o.padding[1]);
+                if (iy < 0 || ix < 0 || iy >= long(h) || ix >= long(wd)) continue;
+                acc += w(f, ch, i, j) * x(s, (f / og) * cg + ch, std::size_t(iy), std::size_t(ix));
+              }
+          y(s, f, p, q) = acc;
+        }
+  return y;
+}
+
+struct ConvCase {
+  const char* name;
+  Shape x, w;
+  Conv2dOptions options;
+  bool bias;
+};
+
+std::vector<ConvCase> conv_cases() {
+  std::vector<ConvCase> cases;
+  cases.push_back({"plain 3x3 with bias", {2, 3, 5, 6}, {4, 3, 3, 3}, {}, true});
+  Conv2dOptions strided;
+  strided.stride = {2, 3};
+  cases.push_back({"stride (2, 3)", {2, 2, 7, 8}, {3, 2, 3, 2}, strided, true});
+  Conv2dOptions padded;
+  padded.padding = {1, 2};
+  cases.push_back({"padding (1, 2), no bias", {1, 2, 4, 4}, {2, 2, 3, 3}, padded, false});
+  Conv2dOptions dilated;
+  dilated.dilation = {2, 1};
+  dilated.padding = {1, 1};
+  cases.push_back({"dilation (2, 1) with padding", {2, 2, 6, 5}, {2, 2, 2, 3}, dilated, true});
+  Conv2dOptions grouped;
+  grouped.groups = 2;
+  grouped.stride = {2, 2};
+  grouped.padding = {1, 1};
+  cases.push_back({"groups 2, stride 2, padding 1", {2, 4, 5, 5}, {6, 2, 3, 3}, grouped, true});
+  Conv2dOptions depthwise;
+  depthwise.groups = 3;
+  cases.push_back({"depthwise (groups = channels)", {1, 3, 4, 4}, {3, 1, 2, 2}, depthwise, false});
+  cases.push_back({"1x1 kernel", {2, 3, 3, 4}, {5, 3, 1, 1}, {}, true});
+  return cases;
+}
+
+TEST(Conv2d, AgreesWithTheDirectLoopForEveryOptionClass) {
+  std::uint64_t seed = 100;
+  for (const ConvCase& c : conv_cases()) {
+    const Tensor x = uniform(c.x, seed++, -1.0, 1.0), w = uniform(c.w, seed++, -1.0, 1.0);
+    const Tensor b = uniform({c.w[0]}, seed++, -1.0, 1.0);
+    const Tensor y = c.bias ? xtgrad::conv2d(Variable(x), Variable(w), Variable(b), c.options).value()
+                            : xtgrad::conv2d(Variable(x), Variable(w), c.options).value();
+    SCOPED_TRACE(c.name);
+    expect_tensor_near(y, direct_conv(x, w, c.bias ? &b : nullptr, c.options), 1e-12);
+  }
+}
+
+TEST(Conv2d, PassesGradcheckForEveryOptionClass) {
+  std::uint64_t seed = 200;
+  for (const ConvCase& c : conv_cases()) {
+    SCOPED_TRACE(c.name);
+    std::vector<Tensor> inputs{uniform(c.x, seed++, -1.0, 1.0), uniform(c.w, seed++, -1.0, 1.0)};
+    if (c.bias) inputs.push_back(uniform({c.w[0]}, seed++, -1.0, 1.0));
+    const Conv2dOptions o = c.options;
+    expect_gradcheck(
+        [o](const Vars& v) { return v.size() == 3 ? xtgrad::conv2d(v[0], v[1], v[2], o) : xtgrad::conv2d(v[0], v[1], o); },
+        inputs);
+  }
+}
+
+TEST(Conv2d, ChunksOfSamplesGiveWhatOneSampleAtATimeGives) {
+  // K·L = (16·5·5)·(64·64) = 1,638,400: the 2²²-element im2col budget takes 2 of the 3
+  // samples per gemm, then the last one alone. Value, dx and dW must match per-sample runs.
+  const Tensor x = uniform({3, 16, 64, 64}, 400, -1, 1), w = uniform({2, 16, 5, 5}, 401, -1, 1);
+  const Tensor b = uniform({2}, 402, -1, 1), up = uniform({3, 2, 64, 64}, 403, -1, 1);
+  Conv2dOptions o;
+  o.padding = {2, 2};
+  const Variable xb = Variable::parameter(x), wb = Variable::parameter(w), bb = Variable::parameter(b);
+  const Variable y = xtgrad::conv2d(xb, wb, bb, o);
+  y.backward(up);
+  Tensor dw_sum = xtgrad::nn::zeros({2, 16, 5, 5});
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto sample = [i](const Tensor& t) {  // t[i : i+1]
+      Tensor s = Tensor::from_shape({1, t.shape()[1], t.shape()[2], t.shape()[3]});
+      std::copy(t.data() + i * s.size(), t.data() + (i + 1) * s.size(), s.data());
+      return s;
+    };
+    const Variable xi = Variable::parameter(sample(x)), wi = Variable::parameter(w);
+    const Variable yi = xtgrad::conv2d(xi, wi, Variable(b), o);
+    yi.backward(sample(up));
+    expect_tensor_near(sample(y.value()), yi.value(), 1e-11);
+    expect_tensor_near(sample(xb.grad()), xi.grad(), 1e-11);
+    dw_sum += wi.grad();
+  }
+  expect_tensor_near(wb.grad(), dw_sum, 1e-10);
+  expect_tensor_near(direct_conv(x, w, &b, o), y.value(), 1e-10);
+}
+
+TEST(Conv2d, GradientAccumulatesWhenAnInputIsUsedTwice) {
+  // y = conv(x, w) + conv(x, w): every gradient is twice that of one conv.
+  const Tensor x = uniform({1, 2, 4, 4}, 300, -1, 1), w = uniform({2, 2, 3, 3}, 301, -1, 1);
+  Conv2dOptions o;
+  o.padding = {1, 1};
+  expect_gradcheck([o](const Vars& v) { return xtgrad::conv2d(v[0], v[1], o) + xtgrad::conv2d(v[0], v[1], o); },
+                   {x, w});
+}
+
+TEST(Conv2d, ShapeErrorsNameTheOpAndTheShapes) {
+  const Variable x(uniform({1, 3, 5, 5}, 1, -1, 1));
+  expect_throws_with<std::invalid_argument>(
+      [&] { xtgrad::conv2d(x, Variable(uniform({2, 2, 3, 3}, 2, -1, 1))); },
+      {"conv2d", "(1, 3, 5, 5)", "(2, 2, 3, 3)", "input channels"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::conv2d(Variable(uniform({3, 5, 5}, 3, -1, 1)), x); },
+                                            {"conv2d", "(N, C, H, W)", "(3, 5, 5)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::conv2d(x, Variable(uniform({2, 3, 7, 7}, 4, -1, 1))); },
+                                            {"conv2d", "larger than the padded input"});
+  Conv2dOptions g;
+  g.groups = 2;
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::conv2d(x, Variable(uniform({2, 1, 3, 3}, 5, -1, 1)), g); },
+                                            {"conv2d", "divisible by groups", "groups 2"});
+  expect_throws_with<std::invalid_argument>(
+      [&] { xtgrad::conv2d(x, Variable(uniform({2, 3, 3, 3}, 6, -1, 1)), Variable(Tensor({1.0, 2.0, 3.0}))); },
+      {"conv2d", "bias", "(2)", "(3)"});
+  Conv2dOptions s;
+  s.stride = {0, 1};
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::conv2d(x, Variable(uniform({2, 3, 3, 3}, 7, -1, 1)), s); },
+                                            {"conv2d", "stride"});
+}
+
+// ---- pooling -------------------------------------------------------------------------------
+
+Tensor x44() { return make_tensor({1, 1, 4, 4}, {1, 5, 2, 0, 3, 4, 8, 1, 0, 2, 3, 3, 9, 1, 4, 6}); }
+
+TEST(MaxPool2d, TwoByTwoWindows) {
+  Pool2dOptions o;
+  expect_values(xtgrad::max_pool2d(Variable(x44()), o).value(), {1, 1, 2, 2}, {5, 8, 9, 6});
+}
+
+TEST(MaxPool2d, PaddingNeverWinsAndStrideOverlaps) {
+  // kernel 3, stride 2, padding 1: windows rows/cols {−1..1} and {1..3}; all inputs negative.
+  Tensor x = x44();
+  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = -1 - x.data()[i];
+  Pool2dOptions o{{3, 3}, {2, 2}, {1, 1}};
+  expect_values(xtgrad::max_pool2d(Variable(x), o).value(), {1, 1, 2, 2}, {-2, -1, -1, -2});
+  const Tensor y = xtgrad::max_pool2d(Variable(x44()), o).value();
+  expect_values(y, {1, 1, 2, 2}, {5, 8, 9, 8});
+}
+
+TEST(MaxPool2d, GradientGoesToTheFirstMaximumOfEachWindow) {
+  const Variable x = Variable::parameter(make_tensor({1, 1, 2, 4}, {3, 3, 1, 2, 0, 1, 2, 1}));
+  Pool2dOptions o;
+  xtgrad::sum(xtgrad::max_pool2d(x, o)).backward();
+  // Window 1 holds 1, 2 / 2, 1: the first 2 in row-major order is (0, 3).
+  expect_values(x.grad(), {1, 1, 2, 4}, {1, 0, 0, 1, 0, 0, 0, 0});
+}
+
+TEST(MaxPool2d, PassesGradcheck) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::max_pool2d(v[0], Pool2dOptions{{2, 2}, {0, 0}, {0, 0}}); },
+                   {uniform({2, 3, 4, 6}, 10, -1, 1)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::max_pool2d(v[0], Pool2dOptions{{3, 2}, {2, 1}, {1, 1}}); },
+                   {uniform({1, 2, 5, 5}, 11, -1, 1)});
+}
+
+TEST(AvgPool2d, MeansWithPaddedZerosCounted) {
+  Pool2dOptions o;
+  expect_values(xtgrad::avg_pool2d(Variable(x44()), o).value(), {1, 1, 2, 2}, {13 / 4.0, 11 / 4.0, 12 / 4.0, 16 / 4.0});
+  // kernel 2, stride 2, padding 1 on 1..9 (3×3): corner windows hold one input, count 4.
+  Pool2dOptions p{{2, 2}, {2, 2}, {1, 1}};
+  expect_values(xtgrad::avg_pool2d(Variable(x33()), p).value(), {1, 1, 2, 2},
+                {1 / 4.0, (2 + 3) / 4.0, (4 + 7) / 4.0, (5 + 6 + 8 + 9) / 4.0});
+}
+
+TEST(AvgPool2d, PassesGradcheck) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::avg_pool2d(v[0], Pool2dOptions{{2, 3}, {1, 2}, {1, 1}}); },
+                   {uniform({2, 2, 5, 6}, 12, -1, 1)});
+}
+
+TEST(AdaptiveAvgPool2d, BinsOverlapWhenTheSizeDoesNotDivide) {
+  // 5 columns into 3 bins: [0, 2), [1, 4), [3, 5); 1 row into 1.
+  const Tensor x = make_tensor({1, 1, 1, 5}, {1, 2, 3, 4, 5});
+  expect_values(xtgrad::adaptive_avg_pool2d(Variable(x), {1, 3}).value(), {1, 1, 1, 3}, {1.5, 3, 4.5});
+  // Global average pooling.
+  expect_values(xtgrad::adaptive_avg_pool2d(Variable(x44()), {1, 1}).value(), {1, 1, 1, 1}, {52 / 16.0});
+}
+
+TEST(AdaptiveAvgPool2d, PassesGradcheck) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::adaptive_avg_pool2d(v[0], {2, 3}); },
+                   {uniform({2, 2, 5, 7}, 13, -1, 1)});
+}
+
+TEST(Pooling, ShapeErrorsNameTheOpAndTheShapes) {
+  const Variable x(uniform({1, 1, 4, 4}, 14, -1, 1));
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::max_pool2d(Variable(uniform({4, 4}, 15, -1, 1)), {}); },
+                                            {"max_pool2d", "(4, 4)", "(N, C, H, W)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::avg_pool2d(x, Pool2dOptions{{5, 5}, {1, 1}, {0, 0}}); },
+                                            {"avg_pool2d", "(1, 1, 4, 4)", "larger"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::max_pool2d(x, Pool2dOptions{{2, 2}, {1, 1}, {2, 2}}); },
+                                            {"max_pool2d", "half the kernel"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::adaptive_avg_pool2d(x, {0, 2}); },
+                                            {"adaptive_avg_pool2d", "(1, 1, 4, 4)"});
+}
+
+// ---- modules -------------------------------------------------------------------------------
+
+TEST(Conv2dModule, ShapesInitAndForwardEqualTheOp) {
+  Rng rng(20);
+  xtgrad::nn::Conv2dConfig config;
+  config.padding = {1, 1};
+  config.groups = 2;
+  xtgrad::nn::Conv2d conv(4, 6, 3, rng, config);
+  EXPECT_EQ(xtgrad::shape_str(conv.weight.value()), "(6, 2, 3, 3)");
+  EXPECT_EQ(xtgrad::shape_str(conv.bias.value()), "(6)");
+  EXPECT_EQ(conv.parameter_count(), std::size_t(6 * 2 * 9 + 6));
+  const double bound = 1.0 / std::sqrt(18.0);
+  for (std::size_t i = 0; i < conv.weight.size(); ++i) EXPECT_LE(std::abs(conv.weight.value().data()[i]), bound);
+  const Variable x(uniform({2, 4, 5, 5}, 21, -1, 1));
+  Conv2dOptions o;
+  o.padding = {1, 1};
+  o.groups = 2;
+  expect_tensor_near(conv(x).value(), xtgrad::conv2d(x, conv.weight, conv.bias, o).value(), 0.0);
+  config.bias = false;
+  xtgrad::nn::Conv2d plain(4, 6, Size2{3, 1}, rng, config);
+  EXPECT_FALSE(plain.bias.defined());
+  EXPECT_EQ(plain.named_parameters().size(), 1u);
+  EXPECT_EQ(xtgrad::shape_str(plain(x).value()), "(2, 6, 5, 7)");
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::Conv2d(3, 4, 3, rng, config); }, {"Conv2d", "groups 2"});
+}
+
+TEST(PoolModules, EqualTheirOps) {
+  const Variable x(uniform({2, 3, 6, 6}, 22, -1, 1));
+  expect_tensor_near(xtgrad::nn::MaxPool2d(2)(x).value(), xtgrad::max_pool2d(x, Pool2dOptions{}).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::MaxPool2d(3, 2, 1)(x).value(),
+                     xtgrad::max_pool2d(x, Pool2dOptions{{3, 3}, {2, 2}, {1, 1}}).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::AvgPool2d(Size2{2, 3})(x).value(),
+                     xtgrad::avg_pool2d(x, Pool2dOptions{{2, 3}, {0, 0}, {0, 0}}).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::AdaptiveAvgPool2d(1)(x).value(), xtgrad::adaptive_avg_pool2d(x, {1, 1}).value(), 0.0);
+}
+
+// Images 6×6 with one bright bar: class 0 a vertical bar, class 1 a horizontal one, at a
+// random place, plus noise. Labels as class indices (n), inputs (n, 1, 6, 6).
+xtgrad::nn::Dataset bars(std::size_t n, std::uint64_t seed) {
+  Rng rng(seed);
+  xtgrad::nn::Dataset d{xtgrad::randn({n, 1, 6, 6}, rng, 0.0, 0.2), Tensor::from_shape({n})};
+  std::uniform_int_distribution<int> where(0, 5);
+  for (std::size_t i = 0; i < n; ++i) {
+    const int at = where(rng);
+    const bool horizontal = i % 2 == 1;
+    for (int k = 0; k < 6; ++k) {
+      if (horizontal) d.inputs(i, 0, at, k) += 1.0;
+      else d.inputs(i, 0, k, at) += 1.0;
+    }
+    d.targets(i) = horizontal ? 1.0 : 0.0;
+  }
+  return d;
+}
+
+TEST(ConvNet, LearnsBarOrientationWithIndexLabels) {
+  Rng rng(23);
+  xtgrad::nn::Sequential net;
+  xtgrad::nn::Conv2dConfig same;
+  same.padding = {1, 1};
+  net.add("conv", xtgrad::nn::Conv2d(1, 4, 3, rng, same))
+      .add(xtgrad::nn::ReLU())
+      .add(xtgrad::nn::MaxPool2d(2))
+      .add(xtgrad::nn::Flatten())
+      .add("fc", xtgrad::nn::Linear(4 * 3 * 3, 2, rng));
+  const auto train = bars(200, 24), test = bars(100, 25);
+  xtgrad::nn::Adam adam(net.named_parameters(), 0.02);
+  xtgrad::nn::FitOptions options;
+  options.epochs = 8;
+  options.batch_size = 20;
+  options.progress_bar = false;
+  const auto history = xtgrad::nn::fit(net, adam, train, &test, rng, options);
+  EXPECT_GT(history.back().test_accuracy, 0.95);
+  EXPECT_LT(history.back().data_loss, history.front().data_loss);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(MaxPool2d, NanWinsItsWindowInBothPaths) {
+  const double nan = std::nan("");
+  // 2×2 windows (the unrolled path) and 3×3 with stride 1 (the general one).
+  const Variable x = Variable::parameter(make_tensor({1, 1, 2, 4}, {1, nan, 5, 6, 3, 2, 7, 8}));
+  const Variable y = xtgrad::max_pool2d(x, Pool2dOptions{});
+  EXPECT_TRUE(std::isnan(y.value()(0, 0, 0, 0)));
+  EXPECT_EQ(y.value()(0, 0, 0, 1), 8.0);
+  y.backward(xtgrad_test::filled({1, 1, 1, 2}, 1.0));
+  expect_values(x.grad(), {1, 1, 2, 4}, {0, 1, 0, 0, 0, 0, 0, 1});
+  const Tensor z = xtgrad::max_pool2d(Variable(make_tensor({1, 1, 3, 3}, {1, 2, 3, 4, nan, 6, 7, 8, 9})),
+                                      Pool2dOptions{{3, 3}, {1, 1}, {1, 1}})
+                       .value();
+  EXPECT_TRUE(std::isnan(z(0, 0, 1, 1)));
+  EXPECT_TRUE(std::isnan(z(0, 0, 0, 0)));
+}
+
+}  // namespace

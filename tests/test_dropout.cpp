@@ -1,0 +1,130 @@
+// dropout (op) and nn::Dropout: inverted scaling, the keep rate, reproducible masks, the
+// gradient through the mask, identity in evaluation mode, argument checks.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/nn/nn.hpp"
+
+namespace {
+
+using xtgrad::Rng;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad_test::expect_throws_with;
+using xtgrad_test::filled;
+using xtgrad_test::uniform;
+
+TEST(Dropout, KeptElementsAreScaledByOneOverOneMinusPAndTheRestAreZero) {
+  Rng rng(1);
+  const Tensor x = uniform({50, 40}, 2, 0.5, 1.5);
+  const Tensor y = xtgrad::dropout(Variable(x), 0.25, rng).value();
+  std::size_t kept = 0;
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    if (y.data()[i] == 0) continue;
+    ++kept;
+    EXPECT_NEAR(y.data()[i], x.data()[i] / 0.75, 1e-12) << "at " << i;
+  }
+  // 2000 Bernoulli(0.75) draws: mean 1500, sd ≈ 19.4; ±5 sd.
+  EXPECT_NEAR(double(kept), 1500.0, 97.0);
+}
+
+TEST(Dropout, MeanIsPreserved) {
+  Rng rng(3);
+  const Tensor x = filled({200, 100}, 1.0);
+  const Tensor y = xtgrad::dropout(Variable(x), 0.5, rng).value();
+  double s = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) s += y.data()[i];
+  EXPECT_NEAR(s / double(y.size()), 1.0, 0.03);  // sd of the mean is 0.01
+}
+
+TEST(Dropout, SameSeedSameMaskAndDifferentDrawsAfterwards) {
+  const Tensor x = filled({7, 9}, 1.0);  // odd size: the last element has its own draw
+  Rng a(4), b(4);
+  const Tensor ya = xtgrad::dropout(Variable(x), 0.5, a).value();
+  const Tensor yb = xtgrad::dropout(Variable(x), 0.5, b).value();
+  EXPECT_EQ(ya, yb);
+  const Tensor ya2 = xtgrad::dropout(Variable(x), 0.5, a).value();
+  EXPECT_NE(ya, ya2);
+}
+
+TEST(Dropout, GradientIsTheMask) {
+  Rng rng(5);
+  const Variable x = Variable::parameter(uniform({6, 5}, 6, -1.0, 1.0));
+  const Variable y = xtgrad::dropout(x, 0.4, rng);
+  xtgrad::sum(y).backward();
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double m = y.value().data()[i] / x.value().data()[i];  // 0 or 1/0.6
+    EXPECT_NEAR(x.grad().data()[i], m, 1e-12);
+  }
+}
+
+TEST(Dropout, PassesGradcheckWithAFixedMask) {
+  xtgrad_test::expect_gradcheck(
+      [](const std::vector<Variable>& v) {
+        Rng rng(7);  // the same mask on every evaluation
+        return xtgrad::dropout(v[0], 0.3, rng);
+      },
+      {uniform({4, 6}, 8, -1.0, 1.0)});
+}
+
+TEST(Dropout, EvaluationModeAndZeroPAreTheIdentity) {
+  Rng rng(9);
+  const Variable x(uniform({3, 3}, 10, -1.0, 1.0));
+  EXPECT_EQ(xtgrad::dropout(x, 0.5, rng, /*training=*/false).node(), x.node());
+  EXPECT_EQ(xtgrad::dropout(x, 0.0, rng).node(), x.node());
+}
+
+TEST(Dropout, RejectsPOutsideZeroOne) {
+  Rng rng(11);
+  const Variable x(filled({2, 2}, 1.0));
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::dropout(x, 1.0, rng); }, {"dropout", "[0, 1)", "(2, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::dropout(x, -0.1, rng); }, {"dropout"});
+  expect_throws_with<std::invalid_argument>([] { xtgrad::nn::Dropout(1.5); }, {"Dropout", "[0, 1)"});
+}
+
+TEST(DropoutModule, DropsInTrainingAndIsTheIdentityInEvaluation) {
+  xtgrad::nn::Dropout drop(0.5, 12);
+  const Variable x(filled({10, 10}, 1.0));
+  const Tensor y = drop(x).value();
+  std::size_t zeros = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) zeros += y.data()[i] == 0;
+  EXPECT_GT(zeros, 20u);
+  EXPECT_LT(zeros, 80u);
+  drop.eval();
+  EXPECT_EQ(drop(x).node(), x.node());
+  drop.train();
+  EXPECT_NE(drop(x).node(), x.node());
+}
+
+TEST(DropoutModule, SeedMakesRunsReproducibleAndCopiesShareTheSequence) {
+  xtgrad::nn::Dropout a(0.5, 13), b(0.5, 13);
+  const Variable x(filled({4, 8}, 1.0));
+  EXPECT_EQ(a(x).value(), b(x).value());
+  xtgrad::nn::Dropout copy = a;
+  const Tensor from_copy = copy(x).value();  // the second mask of seed 13, drawn from a's engine
+  const Tensor second_b = b(x).value();
+  EXPECT_EQ(from_copy, second_b);
+  a.seed(13);
+  b.seed(13);
+  EXPECT_EQ(a(x).value(), b(x).value());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DropoutModule, DefaultSeededLayersDrawDifferentMasksAndRngSeedingIsReproducible) {
+  const Variable x(filled({8, 8}, 1.0));
+  xtgrad::nn::Dropout a(0.5), b(0.5);
+  EXPECT_NE(a(x).value(), b(x).value());
+  Rng r1(21), r2(21);
+  xtgrad::nn::Dropout c(0.5, r1), d(0.5, r2);
+  EXPECT_EQ(c(x).value(), d(x).value());
+  xtgrad::nn::Dropout e(0.5, r1);  // the next draw: another seed
+  EXPECT_NE(e(x).value(), c(x).value());
+}
+
+}  // namespace

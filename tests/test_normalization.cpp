@@ -1,0 +1,176 @@
+// batch_norm, layer_norm and embedding (ops) and their modules: hand values, running
+// statistics, train vs eval, double-precision gradient checks, errors.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "test_util.hpp"
+#include "xtgrad/nn/nn.hpp"
+
+namespace {
+
+using xtgrad::Rng;
+using xtgrad::Tensor;
+using xtgrad::Variable;
+using xtgrad_test::expect_gradcheck;
+using xtgrad_test::expect_tensor_near;
+using xtgrad_test::expect_throws_with;
+using xtgrad_test::filled;
+using xtgrad_test::make_tensor;
+using xtgrad_test::uniform;
+using Vars = std::vector<Variable>;
+
+TEST(BatchNorm, TrainingNormalisesWithBatchStatisticsAndMovesTheRunningOnes) {
+  // One channel 1, 2, 3, 4: μ = 2.5, σ² = 1.25 (biased), 5/3 unbiased.
+  Tensor rm = filled({1}, 0.0), rv = filled({1}, 1.0);
+  const Variable x(make_tensor({4, 1}, {1, 2, 3, 4}));
+  const Tensor y = xtgrad::batch_norm(x, Variable(Tensor({2.0})), Variable(Tensor({1.0})), rm, rv, true, 0.1, 1e-5).value();
+  const double inv = 1 / std::sqrt(1.25 + 1e-5);
+  expect_tensor_near(y, make_tensor({4, 1}, {1 - 3 * inv, 1 - inv, 1 + inv, 1 + 3 * inv}), 1e-12);
+  EXPECT_NEAR(rm(0), 0.25, 1e-12);                       // 0.9·0 + 0.1·2.5
+  EXPECT_NEAR(rv(0), 0.9 + 0.1 * 1.25 * 4 / 3, 1e-12);  // unbiased variance
+}
+
+TEST(BatchNorm, SpatialAxesJoinTheBatchAndEvalUsesTheRunningStatistics) {
+  // (2, 2, 1, 2): channel 0 holds 1, 3, 5, 7 (μ 4, σ² 5); channel 1 holds 0, 0, 2, 2 (μ 1, σ² 1).
+  const Variable x(make_tensor({2, 2, 1, 2}, {1, 3, 0, 0, 5, 7, 2, 2}));
+  Tensor rm = filled({2}, 0.0), rv = filled({2}, 1.0);
+  const Variable one(filled({2}, 1.0)), zero(filled({2}, 0.0));
+  const Tensor y = xtgrad::batch_norm(x, one, zero, rm, rv, true, 1.0, 1e-12).value();
+  const double a = 1 / std::sqrt(5.0);
+  expect_tensor_near(y, make_tensor({2, 2, 1, 2}, {-3 * a, -a, -1, -1, a, 3 * a, 1, 1}), 1e-9);
+  // momentum 1: the running statistics are this batch's (variance unbiased: ·4/3).
+  expect_tensor_near(rm, Tensor({4.0, 1.0}), 1e-12);
+  expect_tensor_near(rv, Tensor({5.0 * 4 / 3, 4.0 / 3}), 1e-12);
+  // Evaluation: (x − r_μ)/√(r_σ² + eps), and the running statistics stay.
+  const Tensor e = xtgrad::batch_norm(x, one, zero, rm, rv, false, 1.0, 1e-12).value();
+  EXPECT_NEAR(e(0, 0, 0, 0), (1 - 4) / std::sqrt(20.0 / 3), 1e-9);
+  EXPECT_NEAR(e(1, 1, 0, 1), (2 - 1) / std::sqrt(4.0 / 3), 1e-9);
+  expect_tensor_near(rm, Tensor({4.0, 1.0}), 0.0);
+}
+
+TEST(BatchNorm, PassesGradcheckInTrainingMode) {
+  for (const xtgrad::Shape& shape : {xtgrad::Shape{5, 3}, xtgrad::Shape{2, 3, 2, 2}, xtgrad::Shape{3, 2, 4}}) {
+    SCOPED_TRACE(xtgrad::shape_str(shape));
+    expect_gradcheck(
+        [](const Vars& v) {
+          Tensor rm = filled({v[1].size()}, 0.0), rv = filled({v[1].size()}, 1.0);
+          return xtgrad::batch_norm(v[0], v[1], v[2], rm, rv, true);
+        },
+        {uniform(shape, 1, -2, 2), uniform({shape[1]}, 2, 0.5, 1.5), uniform({shape[1]}, 3, -1, 1)});
+  }
+}
+
+TEST(BatchNorm, PassesGradcheckInEvalMode) {
+  expect_gradcheck(
+      [](const Vars& v) {
+        Tensor rm = Tensor({0.3, -0.2, 0.1}), rv = Tensor({1.5, 0.7, 2.0});
+        return xtgrad::batch_norm(v[0], v[1], v[2], rm, rv, false);
+      },
+      {uniform({2, 3, 2, 2}, 4, -2, 2), uniform({3}, 5, 0.5, 1.5), uniform({3}, 6, -1, 1)});
+}
+
+TEST(BatchNorm, ErrorsNameTheOpAndTheShapes) {
+  Tensor rm = filled({3}, 0.0), rv = filled({3}, 1.0);
+  const Variable w(filled({3}, 1.0)), b(filled({3}, 0.0));
+  expect_throws_with<std::invalid_argument>(
+      [&] { xtgrad::batch_norm(Variable(filled({4, 2}, 1.0)), w, b, rm, rv, true); },
+      {"batch_norm", "(4, 2)", "(3)"});
+  expect_throws_with<std::invalid_argument>(
+      [&] { xtgrad::batch_norm(Variable(filled({1, 3}, 1.0)), w, b, rm, rv, true); },
+      {"batch_norm", "more than one value per channel", "(1, 3)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::BatchNorm2d(3)(Variable(filled({4, 3}, 1.0))); },
+                                            {"BatchNorm2d", "(N, C, H, W)", "(4, 3)"});
+}
+
+TEST(BatchNormModule, RunningStatisticsConvergeAndEvalModeUsesThem) {
+  xtgrad::nn::BatchNorm1d bn(2);
+  Rng rng(7);
+  for (int step = 0; step < 200; ++step) {
+    Tensor x = xtgrad::randn({64, 2}, rng);
+    for (std::size_t i = 0; i < 64; ++i) {
+      x(i, 0) = 3 + 2 * x(i, 0);  // channel 0 ~ N(3, 4)
+      x(i, 1) = -1 + 0.5 * x(i, 1);  // channel 1 ~ N(−1, 0.25)
+    }
+    bn(Variable(x));
+  }
+  EXPECT_NEAR(bn.running_mean.value()(0), 3.0, 0.15);
+  EXPECT_NEAR(bn.running_mean.value()(1), -1.0, 0.05);
+  EXPECT_NEAR(bn.running_var.value()(0), 4.0, 0.6);
+  EXPECT_NEAR(bn.running_var.value()(1), 0.25, 0.04);
+  bn.eval();
+  const Tensor before = bn.running_mean.value();
+  const Tensor y = bn(Variable(make_tensor({1, 2}, {3.0, -1.0}))).value();  // one row is fine in eval
+  EXPECT_NEAR(y(0, 0), (3.0 - before(0)) / std::sqrt(bn.running_var.value()(0) + 1e-5), 1e-12);
+  expect_tensor_near(bn.running_mean.value(), before, 0.0);
+  std::vector<std::string> names;
+  for (const auto& [name, _] : bn.named_buffers()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"running_mean", "running_var"}));
+  EXPECT_EQ(bn.parameter_count(), 4u);
+}
+
+TEST(BatchNormModule, TwoDInSequentialFollowsTheModeOfItsParent) {
+  Rng rng(8);
+  xtgrad::nn::Sequential net;
+  net.add(xtgrad::nn::Conv2d(1, 2, 3, rng)).add("bn", xtgrad::nn::BatchNorm2d(2));
+  const Variable x(uniform({4, 1, 5, 5}, 9, -1, 1));
+  net(x);
+  const Tensor after_train = net.get<xtgrad::nn::BatchNorm2d>("bn").running_mean.value();
+  net.eval();
+  net(x);
+  expect_tensor_near(net.get<xtgrad::nn::BatchNorm2d>("bn").running_mean.value(), after_train, 0.0);
+  std::vector<std::string> names;
+  for (const auto& [name, _] : net.named_buffers()) names.push_back(name);
+  EXPECT_EQ(names, (std::vector<std::string>{"bn.running_mean", "bn.running_var"}));
+}
+
+TEST(LayerNorm, NormalisesEachSampleOverTheTrailingAxes) {
+  const Variable x(make_tensor({2, 4}, {1, 2, 3, 4, -1, -1, 1, 1}));
+  const Tensor y = xtgrad::layer_norm(x, Variable(filled({4}, 1.0)), Variable(filled({4}, 0.5)), 1e-12).value();
+  const double a = 1 / std::sqrt(1.25);
+  expect_tensor_near(y, make_tensor({2, 4}, {0.5 - 1.5 * a, 0.5 - 0.5 * a, 0.5 + 0.5 * a, 0.5 + 1.5 * a, -0.5, -0.5, 1.5, 1.5}),
+                     1e-9);
+}
+
+TEST(LayerNorm, PassesGradcheckForOneAndTwoNormalizedAxes) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::layer_norm(v[0], v[1], v[2]); },
+                   {uniform({3, 5}, 10, -2, 2), uniform({5}, 11, 0.5, 1.5), uniform({5}, 12, -1, 1)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::layer_norm(v[0], v[1], v[2]); },
+                   {uniform({2, 2, 3, 2}, 13, -2, 2), uniform({3, 2}, 14, 0.5, 1.5), uniform({3, 2}, 15, -1, 1)});
+}
+
+TEST(LayerNorm, ModuleAndErrors) {
+  xtgrad::nn::LayerNorm ln({3, 2});
+  EXPECT_EQ(ln.parameter_count(), 12u);
+  const Variable x(uniform({4, 3, 2}, 16, -1, 1));
+  expect_tensor_near(ln(x).value(), xtgrad::layer_norm(x, ln.weight, ln.bias).value(), 0.0);
+  expect_throws_with<std::invalid_argument>([&] { ln(Variable(uniform({4, 2, 3}, 17, -1, 1))); },
+                                            {"layer_norm", "(4, 2, 3)", "(3, 2)"});
+}
+
+TEST(Embedding, LooksUpRowsAndAddsGradientsIntoThem) {
+  const Variable w = Variable::parameter(make_tensor({3, 2}, {0, 1, 2, 3, 4, 5}));
+  const Variable idx(make_tensor({2, 2}, {2, 0, 1, 2}));
+  const Variable y = xtgrad::embedding(idx, w);
+  xtgrad_test::expect_values(y.value(), {2, 2, 2}, {4, 5, 0, 1, 2, 3, 4, 5});
+  xtgrad::sum(y).backward();
+  xtgrad_test::expect_values(w.grad(), {3, 2}, {1, 1, 1, 1, 2, 2});  // row 2 used twice
+  const Tensor fixed = make_tensor({5}, {1, 1, 0, 3, 1});
+  expect_gradcheck([fixed](const Vars& v) { return xtgrad::embedding(Variable(fixed), v[0]); },
+                   {uniform({4, 3}, 18, -1, 1)});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::embedding(Variable(Tensor({0.0, 3.0})), w); },
+                                            {"embedding", "index 3", "[0, 3)", "(3, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::embedding(Variable(Tensor({0.5})), w); }, {"embedding"});
+}
+
+TEST(Embedding, Module) {
+  Rng rng(19);
+  xtgrad::nn::Embedding emb(10, 4, rng);
+  EXPECT_EQ(xtgrad::shape_str(emb.weight.value()), "(10, 4)");
+  const Tensor y = emb(Variable(Tensor({7.0, 7.0, 0.0}))).value();
+  EXPECT_EQ(xtgrad::shape_str(y), "(3, 4)");
+  for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(y(0, k), emb.weight.value()(7, k));
+}
+
+}  // namespace
