@@ -58,12 +58,26 @@ void topological_order(const NodePtr& root, SweepScratch& s) {
   }
 }
 
+// The leaf's gradient is final for this sweep: run its hooks. They run from a copy of the list,
+// so a hook may register or remove hooks (its own included) while they fire.
+void run_post_accumulate_grad_hooks(const NodePtr& leaf) {
+  const std::vector<std::shared_ptr<LeafHook>> hooks = leaf->post_accumulate_grad_hooks;
+  const Variable v(leaf);
+  for (const auto& hook : hooks) {
+    if (!hook->removed) hook->fn(v);
+  }
+}
+
 void run_sweep(const NodePtr& root, Tensor&& seed, const BackwardOptions& options, SweepScratch& s) {
   topological_order(root, s);
   accumulate_grad(*root, std::move(seed), "backward");
   for (auto it = s.order.rbegin(); it != s.order.rend(); ++it) {
     Node& node = **it;
-    if (!node.backward_fn) continue;  // a leaf: its gradient stays
+    if (!node.backward_fn) {
+      // A leaf: its gradient stays. Every consumer comes before it in this order, so it is final.
+      if (node.has_grad && !node.post_accumulate_grad_hooks.empty()) run_post_accumulate_grad_hooks(*it);
+      continue;
+    }
     if (node.has_grad) node.backward_fn(node);
     // Interior gradients are consumed: recycle them (a retained graph starts clean next time).
     recycle(node.grad);

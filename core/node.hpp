@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +15,17 @@ inline namespace XTGRAD_ABI {
 
 struct Node;
 using NodePtr = std::shared_ptr<Node>;
+class Variable;
+
+// Called with a leaf when a backward pass has added its last contribution to the leaf's
+// gradient (Variable::register_post_accumulate_grad_hook).
+using PostAccumulateGradHook = std::function<void(const Variable& leaf)>;
+struct LeafHook {
+  std::uint64_t id;
+  PostAccumulateGradHook fn;
+  bool removed = false;  // set by HookHandle::remove(), which may run while the hooks fire
+};
+
 // A node's inputs, in recycled small blocks like the node itself.
 using NodeList = std::vector<NodePtr, SmallBlockAllocator<NodePtr>>;
 
@@ -33,6 +45,7 @@ struct Node {
   std::string name;            // optional label (parameters), shown by to_dot
   NodeList parents;
   BackwardFn backward_fn;      // empty for leaves and constants
+  std::vector<std::shared_ptr<LeafHook>> post_accumulate_grad_hooks;  // leaves only, in registration order
 
   Node() = default;
   Node(const Node&) = delete;
