@@ -3,6 +3,7 @@
 
 #include "xtgrad/nn/batches.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
+#include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/idx.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"

@@ -89,6 +89,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
 
   BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
   batches.set_prefetch(options.prefetch);
+  if (options.reducer) batches.set_shard(options.reducer->shard_index(), options.reducer->shard_count());
   // The batch buffers live in two constant leaves that are refilled in place each step.
   Variable x_batch(Tensor{}), y_batch(Tensor{});
   History history;
@@ -102,22 +103,33 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     std::size_t batch_index = 0;
     while (batches.next(x_batch.mutable_value(), y_batch.mutable_value())) {
       ++batch_index;
-      Variable data_loss = loss_fn(model(x_batch), y_batch);
-      Variable loss = data_loss;
-      double penalty_value = 0;
+      // With a reducer this process holds one shard of the batch, which may be empty.
+      const bool has_rows = x_batch.value().shape()[0] > 0;
+      Variable loss;
+      double data_value = 0, penalty_value = 0;
+      if (has_rows) {
+        loss = loss_fn(model(x_batch), y_batch);
+        data_value = loss.item();
+      }
       if (options.penalty) {
         Variable penalty = options.penalty(params);
         penalty_value = penalty.item();
-        if (penalty.requires_grad()) loss = data_loss + penalty;  // a constant adds no gradient
+        if (has_rows && penalty.requires_grad()) loss = loss + penalty;  // a constant adds no gradient
       }
-      const double data_value = data_loss.item();
-      if (!std::isfinite(data_value) || !std::isfinite(penalty_value)) {
+      auto check_finite = [&] {
+        if (std::isfinite(data_value) && std::isfinite(penalty_value)) return;
         throw DivergenceError("training diverged at epoch " + std::to_string(epoch) + ", batch " +
                               std::to_string(batch_index) + ": the loss is " +
                               std::to_string(data_value + penalty_value) + " (try a smaller --lr)");
-      }
+      };
+      if (!options.reducer) check_finite();
       optimizer.zero_grad();
-      loss.backward();
+      if (options.reducer) options.reducer->begin_step(x_batch.value().shape()[0], batches.batch_rows());
+      if (has_rows) loss.backward();
+      if (options.reducer) {
+        data_value = options.reducer->finish_step(data_value);  // the whole batch's: the same on every process
+        check_finite();
+      }
       optimizer.step();
       if (options.after_step) options.after_step();
       data_sum += data_value;

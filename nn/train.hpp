@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/optimizers.hpp"
 
@@ -48,6 +49,9 @@ struct FitOptions {
   std::function<void(const EpochStats&)> on_epoch_end;  // after each epoch's evaluation
   std::function<void()> after_step;                      // after each optimizer.step()
   std::function<bool()> should_stop;                     // polled before each epoch and after each batch
+  // Data-parallel training (gradient_reducer.hpp; distributed/ has one over MPI): train on
+  // its shard of every batch and let it reduce the gradients before each optimizer.step().
+  GradientReducer* reducer = nullptr;
 };
 
 // Trains `model` on `train`, evaluating on `test` (if given) after every epoch. Throws
