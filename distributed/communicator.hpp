@@ -13,7 +13,10 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "xtgrad/core/tensor.hpp"  // the inline namespace of this build (f32 or f64)
+
 namespace xtgrad {
+inline namespace XTGRAD_ABI {
 namespace distributed {
 
 // How all_reduce combines the ranks' arrays element by element.
@@ -72,4 +75,5 @@ class Communicator {
 };
 
 }  // namespace distributed
+}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

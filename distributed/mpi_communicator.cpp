@@ -9,6 +9,7 @@
 #include <string>
 
 namespace xtgrad {
+inline namespace XTGRAD_ABI {
 namespace distributed {
 namespace {
 
@@ -198,4 +199,5 @@ void MpiCommunicator::abort(int code) {
 }
 
 }  // namespace distributed
+}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

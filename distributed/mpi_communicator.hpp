@@ -7,6 +7,7 @@
 #include "xtgrad/distributed/communicator.hpp"
 
 namespace xtgrad {
+inline namespace XTGRAD_ABI {
 namespace distributed {
 
 // Initialises MPI if nobody has (and then finalises it in the destructor), and works on its
@@ -47,4 +48,5 @@ class MpiCommunicator : public Communicator {
 };
 
 }  // namespace distributed
+}  // namespace XTGRAD_ABI
 }  // namespace xtgrad
