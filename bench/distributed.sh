@@ -114,3 +114,6 @@ for b in sorted({r["batch_size"] for r in xt}):
     print(f"| {b} | {t1:.3f} | {to:.3f} | {t1 / to:.2f}× | {t1 / to / 2:.0%} | {tn:.3f} | {t1 / tn:.2f}× | "
           f"{f(p1)} | {f(p2)} | {ps} | {f(h)} | {acc} |")
 PY
+
+echo
+"$PYTHON" bench/distributed_model.py "$OUT" | tee "$OUT/model.md"

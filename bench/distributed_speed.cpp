@@ -82,7 +82,12 @@ void allreduce_benchmark(MpiCommunicator& comm) {
 int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);  // as the app: keep freed memory
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
-  MpiCommunicator comm;
+  // --spin-us must be known before the communicator exists: read it first.
+  xtgrad::distributed::MpiOptions mpi_options;
+  for (int i = 1; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--spin-us") mpi_options.spin = std::chrono::microseconds(std::stoll(argv[i + 1]));
+  }
+  MpiCommunicator comm(mpi_options);
 
   mnist_app::Config config;
   config.epochs = 4;
@@ -95,6 +100,8 @@ int main(int argc, char** argv) {
   cli.add_option("--batch-size", config.batch_size, "global batch, split over the ranks")->check(CLI::PositiveNumber)->capture_default_str();
   cli.add_option("--bucket-mb", bucket_mb, "gradient bucket size in MiB")->check(CLI::PositiveNumber)->capture_default_str();
   cli.add_flag("--no-overlap", no_overlap, "allreduce after backward instead of from the gradient-ready hook");
+  long long spin_us = -1;
+  cli.add_option("--spin-us", spin_us, "busy-poll this long, then sleep-poll, in waits (default: MPI's spinning waits)");
   cli.add_flag("--allreduce", allreduce, "run the allreduce microbenchmark instead");
   try {
     cli.parse(argc, argv);
@@ -131,6 +138,8 @@ int main(int argc, char** argv) {
       comm.all_reduce(&s, 1, ReduceOp::max);
       seconds.push_back(s);
     }
+    double finish = ddp ? ddp->finish_seconds() / double(history.size()) : 0.0;
+    comm.all_reduce(&finish, 1, ReduceOp::max);
     std::vector<double> timed(seconds.size() > 1 ? seconds.begin() + 1 : seconds.begin(), seconds.end());
     if (comm.rank() == 0) {
       const double accuracy = xtgrad::nn::accuracy(model, data.test);
@@ -139,10 +148,12 @@ int main(int argc, char** argv) {
                                   {"batch_size", config.batch_size},
                                   {"overlap", comm.world_size() > 1 && !no_overlap},
                                   {"bucket_mb", bucket_mb},
+                                  {"spin_us", spin_us},
                                   {"train_size", config.train_size},
                                   {"epochs", config.epochs},
                                   {"epoch_seconds", seconds},
                                   {"seconds_per_epoch", median(timed)},
+                                  {"finish_step_seconds_per_epoch", finish},
                                   {"final_loss", history.back().data_loss},
                                   {"test_accuracy", accuracy}}
                        .dump()

@@ -1,6 +1,7 @@
 #include "xtgrad/distributed/data_parallel.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
 #include <stdexcept>
 
@@ -159,6 +160,7 @@ void DistributedDataParallel::start(Bucket& b) {
 
 double DistributedDataParallel::finish_step(double local_loss) {
   if (!in_step_) throw std::logic_error("DistributedDataParallel::finish_step: begin_step() was not called");
+  const auto start = std::chrono::steady_clock::now();
   // Gradients the hooks did not pack (no hooks, or a rank whose shard was empty or whose graph
   // did not reach a parameter): packed now, zeros where there is no gradient.
   const Scalar w = Scalar(weight_);
@@ -204,6 +206,7 @@ double DistributedDataParallel::finish_step(double local_loss) {
     }
   }
   in_step_ = false;
+  finish_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return loss;
 }
 

@@ -78,6 +78,9 @@ class DistributedDataParallel : public nn::GradientReducer {
   // Buckets whose allreduce has started in this step (all of them after finish_step()).
   std::size_t buckets_started() const { return next_to_start_; }
   Communicator& communicator() const { return comm_; }
+  // Wall seconds spent inside finish_step() since construction: the communication that
+  // backward() did not hide (plus packing and unpacking).
+  double finish_seconds() const { return finish_seconds_; }
   const DataParallelOptions& options() const { return options_; }
 
  private:
@@ -110,6 +113,7 @@ class DistributedDataParallel : public nn::GradientReducer {
   std::size_t next_to_start_ = 0;       // buckets before it have started this step
   double weight_ = 1;                   // b_r / B of this step
   bool in_step_ = false;
+  double finish_seconds_ = 0;
 };
 
 }  // namespace distributed

@@ -3,10 +3,12 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -20,6 +22,23 @@ void check(int code, const char* call) {
   int length = 0;
   MPI_Error_string(code, text, &length);
   throw std::runtime_error(std::string(call) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+}
+
+// Completes `request`: polls MPI_Test for up to `spin`, then every ~20 µs with a sleep in
+// between. MPI_Wait busy-polls, so a rank waiting for a peer that lost its core (more
+// runnable threads than cores) would burn its own time slice instead of giving it away.
+void wait_for(MPI_Request& request, std::chrono::microseconds spin) {
+  int flag = 0;
+  if (spin == std::chrono::microseconds::max()) {
+    check(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    check(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    if (flag) return;
+    if (std::chrono::steady_clock::now() - start > spin) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
 }
 
 template <class T>
@@ -55,8 +74,8 @@ constexpr std::size_t max_count = std::size_t(INT_MAX);
 template <class T>
 class MpiPendingReduction : public PendingReduction {
  public:
-  MpiPendingReduction(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size)
-      : data_(data), n_(n), mean_(op == ReduceOp::mean), size_(size) {
+  MpiPendingReduction(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, std::chrono::microseconds spin)
+      : data_(data), n_(n), mean_(op == ReduceOp::mean), size_(size), spin_(spin) {
     check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), mpi_type<T>(), mpi_op(op), comm, &request_),
           "MPI_Iallreduce");
   }
@@ -72,7 +91,7 @@ class MpiPendingReduction : public PendingReduction {
   }
   void wait() override {
     if (finished_) return;
-    check(MPI_Wait(&request_, MPI_STATUS_IGNORE), "MPI_Wait");
+    wait_for(request_, spin_);
     complete();
   }
 
@@ -86,14 +105,22 @@ class MpiPendingReduction : public PendingReduction {
   std::size_t n_;
   bool mean_;
   int size_;
+  std::chrono::microseconds spin_;
   bool finished_ = false;
 };
 
 template <class T>
-void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size) {
+void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, std::chrono::microseconds spin) {
   for (std::size_t done = 0; done < n; done += max_count) {
     const int count = static_cast<int>(std::min(max_count, n - done));
-    check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm), "MPI_Allreduce");
+    if (spin == std::chrono::microseconds::max()) {
+      check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm), "MPI_Allreduce");
+    } else {
+      MPI_Request request = MPI_REQUEST_NULL;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm, &request),
+            "MPI_Iallreduce");
+      wait_for(request, spin);
+    }
   }
   if (op == ReduceOp::mean) divide(data, n, size);
 }
@@ -111,12 +138,13 @@ void blocking_broadcast(MPI_Comm comm, T* data, std::size_t n, int root, int siz
 }
 
 template <class T>
-std::unique_ptr<PendingReduction> start(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size) {
+std::unique_ptr<PendingReduction> start(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size,
+                                        std::chrono::microseconds spin) {
   if (n > max_count) {
     throw std::invalid_argument("start_all_reduce: " + std::to_string(n) + " elements; at most " +
                                 std::to_string(max_count) + " in one non-blocking reduction");
   }
-  return std::make_unique<MpiPendingReduction<T>>(comm, data, n, op, size);
+  return std::make_unique<MpiPendingReduction<T>>(comm, data, n, op, size, spin);
 }
 
 }  // namespace
@@ -126,7 +154,7 @@ struct MpiCommunicator::Impl {
   bool owns_mpi = false;  // this object initialised MPI and finalises it
 };
 
-MpiCommunicator::MpiCommunicator() : impl_(std::make_unique<Impl>()) {
+MpiCommunicator::MpiCommunicator(MpiOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
   int initialized = 0;
   check(MPI_Initialized(&initialized), "MPI_Initialized");
   if (!initialized) {
@@ -151,16 +179,16 @@ MpiCommunicator::~MpiCommunicator() {
 }
 
 void MpiCommunicator::all_reduce(float* data, std::size_t n, ReduceOp op) {
-  blocking_all_reduce(impl_->comm, data, n, op, size_);
+  blocking_all_reduce(impl_->comm, data, n, op, size_, options_.spin);
 }
 void MpiCommunicator::all_reduce(double* data, std::size_t n, ReduceOp op) {
-  blocking_all_reduce(impl_->comm, data, n, op, size_);
+  blocking_all_reduce(impl_->comm, data, n, op, size_, options_.spin);
 }
 std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(float* data, std::size_t n, ReduceOp op) {
-  return start(impl_->comm, data, n, op, size_);
+  return start(impl_->comm, data, n, op, size_, options_.spin);
 }
 std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(double* data, std::size_t n, ReduceOp op) {
-  return start(impl_->comm, data, n, op, size_);
+  return start(impl_->comm, data, n, op, size_, options_.spin);
 }
 void MpiCommunicator::broadcast(float* data, std::size_t n, int root) {
   blocking_broadcast(impl_->comm, data, n, root, size_);

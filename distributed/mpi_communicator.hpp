@@ -2,6 +2,7 @@
 // `mpirun -np N` (or `srun`), each a rank of MPI_COMM_WORLD.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "xtgrad/distributed/communicator.hpp"
@@ -9,6 +10,14 @@
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace distributed {
+
+struct MpiOptions {
+  // How long a rank busy-polls for a reduction to complete before it polls with short
+  // sleeps in between (giving its core away). max(): MPI's own waits, which always spin:
+  // the fastest on idle cores, and pathological when ranks share their cores with other
+  // work (a spinning rank burns the time slice its descheduled peer needs).
+  std::chrono::microseconds spin = std::chrono::microseconds::max();
+};
 
 // Initialises MPI if nobody has (and then finalises it in the destructor), and works on its
 // own duplicate of MPI_COMM_WORLD, so its messages never mix with the program's own MPI
@@ -19,7 +28,7 @@ namespace distributed {
 //   std::printf("rank %d of %d\n", comm.rank(), comm.world_size());
 class MpiCommunicator : public Communicator {
  public:
-  MpiCommunicator();
+  explicit MpiCommunicator(MpiOptions options = {});
   ~MpiCommunicator() override;
   MpiCommunicator(const MpiCommunicator&) = delete;
   MpiCommunicator& operator=(const MpiCommunicator&) = delete;
@@ -43,6 +52,7 @@ class MpiCommunicator : public Communicator {
  private:
   struct Impl;  // holds the MPI_Comm: mpi.h stays out of this header
   std::unique_ptr<Impl> impl_;
+  MpiOptions options_;
   int rank_ = 0;
   int size_ = 1;
 };

@@ -2,6 +2,7 @@
 // collective against the value it must give, for empty, tiny, odd and 10⁶-element arrays.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -134,6 +135,21 @@ TEST(MpiCommunicator, AllGatherStringsOfDifferentLengths) {
   const std::vector<std::string> all = comm.all_gather(mine);
   ASSERT_EQ(all.size(), std::size_t(comm.world_size()));
   for (int r = 0; r < comm.world_size(); ++r) EXPECT_EQ(all[r], std::string(std::size_t(r) * 3, char('a' + r)));
+}
+
+TEST(MpiCommunicator, SleepingWaitsGiveTheSameResults) {
+  // A second communicator over the same ranks (MPI is already initialised: it only
+  // duplicates the world), waiting with sleeps from the start.
+  xtgrad::distributed::MpiOptions options;
+  options.spin = std::chrono::microseconds(0);
+  xtgrad::distributed::MpiCommunicator sleepy(options);
+  for (std::size_t n : sizes) {
+    std::vector<double> blocking = filled<double>(n, sleepy.rank()), pending = blocking;
+    sleepy.all_reduce(blocking.data(), n, ReduceOp::mean);
+    sleepy.start_all_reduce(pending.data(), n, ReduceOp::sum)->wait();
+    EXPECT_EQ(mismatches(blocking, ReduceOp::mean, sleepy.world_size(), 1e-14), 0u) << n << " elements";
+    EXPECT_EQ(mismatches(pending, ReduceOp::sum, sleepy.world_size(), 1e-14), 0u) << n << " elements";
+  }
 }
 
 }  // namespace
