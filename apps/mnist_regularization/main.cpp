@@ -1,6 +1,8 @@
 // mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec.
 // Exit codes: 0 success, 2 bad flags or spec, 3 missing or corrupt data, 4 training diverged,
 // 130 / 143 stopped by SIGINT / SIGTERM (the last checkpoint and the finished runs' results kept).
+// Under `mpirun -np N` (a build with MPI) the ranks train each run data-parallel; only rank 0
+// prints and writes files.
 #include <malloc.h>
 
 #include <cmath>
@@ -9,11 +11,13 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "checkpointing.hpp"
+#include "cluster.hpp"
 #include "experiment.hpp"
 #include "outputs.hpp"
 #include "pictures.hpp"
@@ -54,6 +58,16 @@ const CLI::Validator positive_number(
     },
     "POSITIVE");
 
+// A fingerprint of the prepared data, compared across ranks.
+std::string data_checksum(const mnist_app::PreparedData& d) {
+  std::size_t h = 0;
+  for (const xtgrad::Tensor* t : {&d.train.inputs, &d.train.targets, &d.test.inputs, &d.test.targets}) {
+    const std::string_view bytes(reinterpret_cast<const char*>(t->data()), t->size() * sizeof(xtgrad::Scalar));
+    h = h * 31 + std::hash<std::string_view>{}(bytes);
+  }
+  return std::to_string(h);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -61,6 +75,9 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
 
+  const std::unique_ptr<mnist_app::Cluster> cluster = mnist_app::Cluster::join();
+  const bool parallel = cluster->size() > 1;
+  if (!cluster->is_root()) std::cout.setstate(std::ios::failbit);  // one voice: rank 0's
   mnist_app::Config config;
   CLI::App cli{"Trains the blog's 784-200-10 sigmoid network on MNIST once per regularizer spec."};
   cli.add_option("--data", config.data, "folder of MNIST IDX files (raw or .gz) or a .npz file")
@@ -107,6 +124,18 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  if (parallel) {
+    try {
+      std::string flags;
+      for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
+      cluster->check_agreement("the flags", flags);
+      if (!checkpoint_dir.empty()) {
+        throw std::invalid_argument("--checkpoint is not supported with more than one rank yet");
+      }
+    } catch (const std::invalid_argument& e) {
+      return fail(exit_usage, e.what());
+    }
+  }
 
   std::vector<std::unique_ptr<xtgrad::Regularizer>> regs;
   std::vector<mnist_app::SweepPoint> sweep;
@@ -118,7 +147,7 @@ int main(int argc, char** argv) {
       for (const auto& point : sweep) config.regs.push_back(point.spec);
     }
     for (const auto& spec : config.regs) regs.push_back(xtgrad::make_regularizer(spec));
-    check_output_dir(config.out);
+    if (cluster->is_root()) check_output_dir(config.out);
     checkpoints.prepare();
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
@@ -133,12 +162,13 @@ int main(int argc, char** argv) {
                                           config.train_size, mnist.train.count, config.data));
     }
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
+    if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
     if (!config.quiet) {
       std::cout << fmt::format("MNIST: {} training images drawn from {}, {} test images; {} gradient\n",
                                config.train_size, mnist.train.count, mnist.test.count,
                                config.blog_gradient ? "the blog's" : "the true");
     }
-    if (!config.dump_graph.empty()) {
+    if (!config.dump_graph.empty() && cluster->is_root()) {
       // The graph of the first run with a penalty, else of the first run.
       const xtgrad::Regularizer* shown = regs.front().get();
       for (const auto& reg : regs) {
@@ -151,12 +181,19 @@ int main(int argc, char** argv) {
     }
     std::vector<mnist_app::RunResult> runs;
     for (const auto& reg : regs) {
-      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout,
-                                               checkpoints.control(runs.size(), reg->describe())));
+      mnist_app::RunControl control = checkpoints.control(runs.size(), reg->describe());
+      if (parallel) {
+        control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
+        // A signal stops every rank at the same batch.
+        control.should_stop = [&] { return cluster->any(mnist_app::stop_signal() != 0); };
+      }
+      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout, control));
       // Keep what is done so far: results on disk grow run by run.
+      if (!cluster->is_root()) continue;
       mnist_app::write_summary(config.out, config, runs);
       mnist_app::write_history(config.out, runs);
     }
+    if (!cluster->is_root()) return 0;
     mnist_app::print_table(std::cout, runs);
     const auto sweep_rows = mnist_app::sweep_rows(sweep, runs);
     if (!sweep.empty()) {
@@ -174,6 +211,8 @@ int main(int argc, char** argv) {
               << (config.no_plots ? "" : ", loss.png, weights.png, pixels.png")
               << (config.no_plots || sweep.empty() ? "" : ", path.png") << "\n";
   } catch (const xtgrad::DataError& e) {
+    // Maybe on this rank alone (a missing file): end every rank instead of leaving them waiting.
+    if (parallel) return cluster->abort(fail(exit_data, e.what()));
     return fail(exit_data, e.what());
   } catch (const xtgrad::DivergenceError& e) {
     return fail(exit_diverged, checkpoints.diverged(e.what()));
@@ -182,6 +221,7 @@ int main(int argc, char** argv) {
   } catch (const mnist_app::ResumeError& e) {
     return fail(exit_usage, e.what());
   } catch (const std::exception& e) {
+    if (parallel) return cluster->abort(fail(1, e.what()));
     return fail(1, e.what());
   }
   return 0;
