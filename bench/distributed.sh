@@ -100,6 +100,8 @@ for r in ar:
 print("\nSeed model, 20,000 MNIST images, s/epoch (median of the timed epochs); speedup = 1 rank / 2 ranks\n")
 print("| global batch | xtgrad 1 rank | xtgrad 2 ranks overlapped | speedup | efficiency | xtgrad 2 ranks not overlapped | speedup | PyTorch 1 | PyTorch DDP 2 | speedup | xtgrad 1 rank at B/2 | accuracy xtgrad 1 / 2 / PyTorch 2 |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+csv = open(os.path.join(out, "speedup.csv"), "w")
+csv.write("batch,xtgrad_overlapped,xtgrad_not_overlapped,pytorch_ddp\n")
 for b in sorted({r["batch_size"] for r in xt}):
     one = next(r for r in xt if r["batch_size"] == b and r["ranks"] == 1)
     ov = next(r for r in xt if r["batch_size"] == b and r["ranks"] == 2 and r["overlap"])
@@ -111,9 +113,34 @@ for b in sorted({r["batch_size"] for r in xt}):
     f = lambda r: f"{r['seconds_per_epoch']:.3f}" if r else "–"
     ps = f"{p1['seconds_per_epoch'] / p2['seconds_per_epoch']:.2f}×" if p1 and p2 else "–"
     acc = f"{one['test_accuracy']:.4f} / {ov['test_accuracy']:.4f} / " + (f"{p2['test_accuracy']:.4f}" if p2 else "–")
+    csv.write(f"{b},{t1 / to:.4f},{t1 / tn:.4f},{p1['seconds_per_epoch'] / p2['seconds_per_epoch'] if p1 and p2 else float('nan'):.4f}\n")
     print(f"| {b} | {t1:.3f} | {to:.3f} | {t1 / to:.2f}× | {t1 / to / 2:.0%} | {tn:.3f} | {t1 / tn:.2f}× | "
           f"{f(p1)} | {f(p2)} | {ps} | {f(h)} | {acc} |")
 PY
 
 echo
 "$PYTHON" bench/distributed_model.py "$OUT" | tee "$OUT/model.md"
+
+if command -v gnuplot >/dev/null; then
+  gnuplot <<GP
+set datafile separator ','
+set terminal pngcairo size 800,480 noenhanced
+set output '$OUT/speedup.png'
+set title 'Seed model, 2 ranks vs 1 (1 thread each), 20,000 MNIST images'
+set logscale x 2
+set xtics (64, 256, 1024)
+set xrange [48:1400]
+set yrange [0:2.2]
+set grid
+set key bottom right
+set xlabel 'global batch'
+set ylabel 'speedup (s/epoch on 1 / on 2)'
+plot 2 with lines dt 2 lc 'gray' title 'ideal', \
+     '$OUT/speedup.csv' using 1:2 skip 1 with linespoints lw 2 title 'xtgrad, overlapped', \
+     '' using 1:3 skip 1 with linespoints lw 2 title 'xtgrad, not overlapped', \
+     '' using 1:4 skip 1 with linespoints lw 2 title 'PyTorch DDP (gloo)'
+GP
+  log "wrote $OUT/speedup.png"
+else
+  log "gnuplot not found: skipping $OUT/speedup.png (apt install gnuplot-nox)"
+fi

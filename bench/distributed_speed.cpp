@@ -85,7 +85,9 @@ int main(int argc, char** argv) {
   // --spin-us must be known before the communicator exists: read it first.
   xtgrad::distributed::MpiOptions mpi_options;
   for (int i = 1; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) == "--spin-us") mpi_options.spin = std::chrono::microseconds(std::stoll(argv[i + 1]));
+    if (std::string(argv[i]) != "--spin-us") continue;
+    const long long us = std::stoll(argv[i + 1]);
+    mpi_options.spin = us < 0 ? std::chrono::microseconds::max() : std::chrono::microseconds(us);
   }
   MpiCommunicator comm(mpi_options);
 
@@ -100,8 +102,9 @@ int main(int argc, char** argv) {
   cli.add_option("--batch-size", config.batch_size, "global batch, split over the ranks")->check(CLI::PositiveNumber)->capture_default_str();
   cli.add_option("--bucket-mb", bucket_mb, "gradient bucket size in MiB")->check(CLI::PositiveNumber)->capture_default_str();
   cli.add_flag("--no-overlap", no_overlap, "allreduce after backward instead of from the gradient-ready hook");
-  long long spin_us = -1;
-  cli.add_option("--spin-us", spin_us, "busy-poll this long, then sleep-poll, in waits (default: MPI's spinning waits)");
+  long long spin_us = mpi_options.spin.count();
+  cli.add_option("--spin-us", spin_us, "busy-poll this long, then sleep-poll, in waits; -1: MPI's own (always spinning) waits")
+      ->capture_default_str();
   cli.add_flag("--allreduce", allreduce, "run the allreduce microbenchmark instead");
   try {
     cli.parse(argc, argv);
@@ -148,7 +151,7 @@ int main(int argc, char** argv) {
                                   {"batch_size", config.batch_size},
                                   {"overlap", comm.world_size() > 1 && !no_overlap},
                                   {"bucket_mb", bucket_mb},
-                                  {"spin_us", spin_us},
+                                  {"spin_us", mpi_options.spin == std::chrono::microseconds::max() ? -1 : spin_us},
                                   {"train_size", config.train_size},
                                   {"epochs", config.epochs},
                                   {"epoch_seconds", seconds},

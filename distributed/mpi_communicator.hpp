@@ -12,11 +12,14 @@ inline namespace XTGRAD_ABI {
 namespace distributed {
 
 struct MpiOptions {
-  // How long a rank busy-polls for a reduction to complete before it polls with short
-  // sleeps in between (giving its core away). max(): MPI's own waits, which always spin:
-  // the fastest on idle cores, and pathological when ranks share their cores with other
-  // work (a spinning rank burns the time slice its descheduled peer needs).
-  std::chrono::microseconds spin = std::chrono::microseconds::max();
+  // How long a wait busy-polls MPI before it polls with 20 µs sleeps in between, giving its core
+  // away. MPI's own waits always spin: the fastest on dedicated cores, and pathological when
+  // ranks share cores with other work (a rank spinning for a descheduled peer burns the time
+  // slice that peer needs; measured on this 2-core VM under a load of ~6: 2 ranks took 2.2-2.9
+  // s/epoch spinning, 1.1-1.2 s with this default). 1 ms is longer than an allreduce of the
+  // seed model's gradient here (~0.1-0.2 ms), so on idle cores the default waits as MPI's do.
+  // microseconds::max(): MPI_Wait and MPI_Allreduce themselves.
+  std::chrono::microseconds spin{1000};
 };
 
 // Initialises MPI if nobody has (and then finalises it in the destructor), and works on its
