@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  config.ranks = cluster->size();
   if (parallel) {
     try {
       std::string flags;

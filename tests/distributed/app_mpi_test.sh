@@ -39,7 +39,11 @@ else
     fail "2 ranks train like 1 process" "1 process: $(echo $one)" "2 ranks:   $(echo $two)"
   fi
 fi
-[[ -f "$tmp/two/summary.json" ]] && pass "rank 0 wrote summary.json" || fail "rank 0 wrote summary.json"
+if grep -q '"ranks": 2' "$tmp/two/summary.json" 2>/dev/null && grep -q '"batch_per_rank": 32' "$tmp/two/summary.json"; then
+  pass "rank 0 wrote summary.json with the ranks and the per-rank batch"
+else
+  fail "summary.json" "missing, or without \"ranks\": 2 and \"batch_per_rank\": 32"
+fi
 
 # Different flags on the two ranks (MPMD syntax): exit 2, the message on stderr.
 "${mpirun[@]}" -np 1 "$app" "${small[@]}" --out "$tmp/mm" --lr 0.1 : -np 1 "$app" "${small[@]}" --out "$tmp/mm" --lr 0.2 \
