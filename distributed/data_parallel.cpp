@@ -51,7 +51,7 @@ DistributedDataParallel::DistributedDataParallel(NamedParameters params, Communi
 DistributedDataParallel::~DistributedDataParallel() {
   for (HookHandle& h : hooks_) h.remove();
   for (Bucket& b : buckets_) {
-    if (b.pending) b.pending->wait();  // MPI still writes into b.flat
+    if (b.pending) b.pending->wait();  // MPI still writes into the bucket
   }
 }
 
@@ -81,13 +81,16 @@ void DistributedDataParallel::check_same_parameters() {
 }
 
 void DistributedDataParallel::make_buckets() {
-  // Reverse parameter order: the last layer's gradients are finished first by backward().
+  // Reverse parameter order: the last layer's gradients are finished first by backward(). A
+  // parameter of at least half a bucket gets one of its own.
   bucket_of_.assign(params_.size(), 0);
   slot_of_.assign(params_.size(), 0);
   std::size_t bytes = 0;
+  bool last_alone = false;
   for (std::size_t k = params_.size(); k-- > 0;) {
     const std::size_t size = params_[k].second.size() * sizeof(Scalar);
-    if (buckets_.empty() || (bytes > 0 && bytes + size > options_.bucket_bytes)) {
+    const bool alone = 2 * size >= options_.bucket_bytes;
+    if (buckets_.empty() || alone || last_alone || bytes + size > options_.bucket_bytes) {
       buckets_.emplace_back();
       bytes = 0;
     }
@@ -97,11 +100,43 @@ void DistributedDataParallel::make_buckets() {
     b.offsets.push_back(b.params.empty() ? 0 : b.offsets.back() + params_[b.params.back()].second.size());
     b.params.push_back(k);
     bytes += size;
+    last_alone = alone;
   }
   for (Bucket& b : buckets_) {
-    const std::size_t n = b.params.empty() ? 0 : b.offsets.back() + params_[b.params.back()].second.size();
-    b.flat = Tensor::from_shape({n});
+    b.in_place = b.params.size() == 1;
+    if (!b.in_place) b.flat = Tensor::from_shape({b.offsets.back() + params_[b.params.back()].second.size()});
   }
+}
+
+Tensor& DistributedDataParallel::buffer(Bucket& b) {
+  return b.in_place ? params_[b.params.front()].second.node()->grad : b.flat;
+}
+
+void DistributedDataParallel::pack(std::size_t i) {
+  Bucket& b = buckets_[bucket_of_[i]];
+  Node& node = *params_[i].second.node();
+  const Scalar w = Scalar(weight_);
+  const std::size_t n = node.value.size();
+  if (b.in_place) {
+    if (node.has_grad) {
+      Scalar* g = node.grad.data();
+      for (std::size_t k = 0; k < n; ++k) g[k] *= w;
+    } else {  // no gradient on this rank: it contributes zeros, reduced in a gradient made here
+      if (shape_of(node.grad) != shape_of(node.value)) node.grad.resize(shape_of(node.value));
+      std::fill(node.grad.data(), node.grad.data() + n, Scalar(0));
+      node.has_grad = true;
+    }
+  } else {
+    Scalar* dst = b.flat.data() + b.offsets[slot_of_[i]];
+    if (node.has_grad) {
+      const Scalar* src = node.grad.data();
+      for (std::size_t k = 0; k < n; ++k) dst[k] = w * src[k];
+    } else {
+      std::fill(dst, dst + n, Scalar(0));
+    }
+  }
+  packed_[i] = true;
+  ++b.ready;
 }
 
 std::vector<std::string> DistributedDataParallel::bucket_names(std::size_t bucket) const {
@@ -132,14 +167,7 @@ void DistributedDataParallel::on_gradient_ready(std::size_t i) {
     throw std::logic_error("DistributedDataParallel: '" + params_[i].first +
                            "' got a second gradient before finish_step(); one backward() per step");
   }
-  Bucket& b = buckets_[bucket_of_[i]];
-  const Tensor& g = params_[i].second.grad();
-  const Scalar w = Scalar(weight_);
-  Scalar* dst = b.flat.data() + b.offsets[slot_of_[i]];
-  const Scalar* src = g.data();
-  for (std::size_t k = 0, n = g.size(); k < n; ++k) dst[k] = w * src[k];
-  packed_[i] = true;
-  ++b.ready;
+  pack(i);
   start_ready_buckets();
   // Let MPI move the reductions in flight along (it progresses only inside MPI calls).
   for (std::size_t k = 0; k < next_to_start_; ++k) {
@@ -154,7 +182,8 @@ void DistributedDataParallel::start_ready_buckets() {
 }
 
 void DistributedDataParallel::start(Bucket& b) {
-  b.pending = comm_.start_all_reduce(b.flat.data(), b.flat.size(), ReduceOp::sum);
+  Tensor& data = buffer(b);
+  b.pending = comm_.start_all_reduce(data.data(), data.size(), ReduceOp::sum);
   b.started = true;
 }
 
@@ -163,38 +192,26 @@ double DistributedDataParallel::finish_step(double local_loss) {
   const auto start = std::chrono::steady_clock::now();
   // Gradients the hooks did not pack (no hooks, or a rank whose shard was empty or whose graph
   // did not reach a parameter): packed now, zeros where there is no gradient.
-  const Scalar w = Scalar(weight_);
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (packed_[i]) continue;
-    Bucket& b = buckets_[bucket_of_[i]];
-    Scalar* dst = b.flat.data() + b.offsets[slot_of_[i]];
-    const Variable& p = params_[i].second;
-    const std::size_t n = p.size();
-    if (p.has_grad()) {
-      const Scalar* src = p.grad().data();
-      for (std::size_t k = 0; k < n; ++k) dst[k] = w * src[k];
-    } else {
-      std::fill(dst, dst + n, Scalar(0));
-    }
-    packed_[i] = true;
-    ++b.ready;
+    if (!packed_[i]) pack(i);
   }
   if (options_.overlap) {
     start_ready_buckets();
   } else {
     for (; next_to_start_ < buckets_.size(); ++next_to_start_) {
-      Bucket& b = buckets_[next_to_start_];
-      comm_.all_reduce(b.flat.data(), b.flat.size(), ReduceOp::sum);
+      Tensor& data = buffer(buckets_[next_to_start_]);
+      comm_.all_reduce(data.data(), data.size(), ReduceOp::sum);
     }
   }
   double loss = weight_ * local_loss;
   comm_.all_reduce(&loss, 1, ReduceOp::sum);
-  // Unpack every bucket as it completes into the gradients (created where a rank had none).
+  // Unpack every packed bucket as it completes into the gradients (created where a rank had none).
   for (Bucket& b : buckets_) {
     if (b.pending) {
       b.pending->wait();
       b.pending.reset();
     }
+    if (b.in_place) continue;
     for (std::size_t s = 0; s < b.params.size(); ++s) {
       Node& node = *params_[b.params[s]].second.node();
       if (!node.has_grad) {

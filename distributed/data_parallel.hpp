@@ -18,9 +18,10 @@ inline namespace XTGRAD_ABI {
 namespace distributed {
 
 struct DataParallelOptions {
-  // Gradients are reduced in buckets of about this many bytes (a parameter larger than that
-  // is a bucket of its own), in the reverse of the parameters' order, roughly the order in
-  // which backward() finishes them.
+  // Gradients are reduced in buckets of about this many bytes, in the reverse of the
+  // parameters' order, roughly the order in which backward() finishes them. Small gradients
+  // are packed into a bucket's buffer; a parameter of at least half a bucket is a bucket of its
+  // own, reduced in place in its gradient (no copy in, no copy out).
   std::size_t bucket_bytes = std::size_t(1) << 20;
   // true: each bucket's non-blocking allreduce starts from the gradient-ready hook
   // (Variable::register_post_accumulate_grad_hook) as soon as backward() has finished every
@@ -88,6 +89,7 @@ class DistributedDataParallel : public nn::GradientReducer {
     std::vector<std::size_t> params;  // indices into params_
     std::vector<std::size_t> offsets;  // each one's first element in `flat`
     Tensor flat;                       // the packed, weighted gradients, reduced in place
+    bool in_place = false;             // one parameter: its gradient is the buffer
     std::size_t ready = 0;             // parameters packed in this step
     std::unique_ptr<PendingReduction> pending;
     bool started = false;
@@ -95,6 +97,10 @@ class DistributedDataParallel : public nn::GradientReducer {
 
   void check_same_parameters();
   void make_buckets();
+  // What bucket b reduces: its buffer, or its one parameter's gradient.
+  Tensor& buffer(Bucket& b);
+  // Parameter i's gradient × this step's weight into its bucket (zeros if it has none).
+  void pack(std::size_t i);
   // Packs parameter i's weighted gradient into its bucket; starts the buckets that are full.
   void on_gradient_ready(std::size_t i);
   // Starts every full bucket whose predecessors have started: all ranks start them in the
