@@ -23,7 +23,8 @@ class GradientReducer {
   // the whole batch's mean loss, and returns that mean data loss, given this shard's mean
   // `local_loss` (so every process sees the same loss, a divergence included).
   virtual double finish_step(double local_loss) = 0;
-  // The sum over processes of `value` (epoch statistics).
+  // The sum over processes of `value` (fit sums the correct predictions of each process's
+  // slice of the test set).
   virtual double sum(double value) = 0;
 };
 

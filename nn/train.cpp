@@ -56,16 +56,19 @@ std::vector<std::size_t> argmax_rows(const Tensor& x) {
   return out;
 }
 
-double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
-  check_dataset("accuracy", data);
+namespace {
+
+// Rows in [first, last) whose arg-max output matches the arg-max target, without a graph.
+std::size_t count_correct(Module& model, const Dataset& data, std::size_t first, std::size_t last,
+                          std::size_t batch_size) {
   NoGrad no_grad;
-  const std::size_t n = data.inputs.shape()[0], d = data.inputs.shape()[1];
-  if (n == 0) return 0.0;
+  const std::size_t d = data.inputs.shape()[1];
+  if (first >= last) return 0;
   const std::vector<std::size_t> truth = argmax_rows(data.targets);
   std::size_t correct = 0;
   Variable batch(Tensor{});  // one leaf refilled in place: no copy per batch
-  for (std::size_t start = 0; start < n; start += batch_size) {
-    const std::size_t rows = std::min(batch_size, n - start);
+  for (std::size_t start = first; start < last; start += batch_size) {
+    const std::size_t rows = std::min(batch_size, last - start);
     Tensor& b = batch.mutable_value();
     if (b.dimension() != 2 || b.shape()[0] != rows || b.shape()[1] != d) b.resize({rows, d});
     std::copy(data.inputs.data() + start * d, data.inputs.data() + (start + rows) * d, b.data());
@@ -73,7 +76,16 @@ double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
     const std::vector<std::size_t> pred = argmax_rows(out.value());
     for (std::size_t i = 0; i < rows; ++i) correct += pred[i] == truth[start + i];
   }
-  return double(correct) / double(n);
+  return correct;
+}
+
+}  // namespace
+
+double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
+  check_dataset("accuracy", data);
+  const std::size_t n = data.inputs.shape()[0];
+  if (n == 0) return 0.0;
+  return double(count_correct(model, data, 0, n, batch_size)) / double(n);
 }
 
 History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
@@ -153,7 +165,16 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     stats.loss = stats.data_loss + stats.penalty;
     if (test) {
       const auto eval_start = Clock::now();
-      stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);
+      if (options.reducer && test->inputs.shape()[0] > 0) {
+        // Each process evaluates its slice of the test set; the counts are summed.
+        const std::size_t n = test->inputs.shape()[0], k = options.reducer->shard_index(),
+                          shards = options.reducer->shard_count();
+        const double correct = double(count_correct(model, *test, n * k / shards, n * (k + 1) / shards,
+                                                    options.eval_batch_size));
+        stats.test_accuracy = options.reducer->sum(correct) / double(n);
+      } else {
+        stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);
+      }
       stats.eval_seconds = seconds_since(eval_start);
     }
     history.push_back(stats);

@@ -50,7 +50,8 @@ struct FitOptions {
   std::function<void()> after_step;                      // after each optimizer.step()
   std::function<bool()> should_stop;                     // polled before each epoch and after each batch
   // Data-parallel training (gradient_reducer.hpp; distributed/ has one over MPI): train on
-  // its shard of every batch and let it reduce the gradients before each optimizer.step().
+  // its shard of every batch and let it reduce the gradients before each optimizer.step();
+  // evaluate its slice of the test set and sum the counts with the other processes.
   GradientReducer* reducer = nullptr;
 };
 

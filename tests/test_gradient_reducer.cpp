@@ -89,9 +89,12 @@ TEST(GradientReducer, ItsGradientsAreWhatTheOptimizerApplies) {
   xtgrad::nn::fit(a, sgd_a, data, nullptr, rng_a, options(16));
   FitOptions o = options(16);
   o.reducer = &halve;
-  const auto history = xtgrad::nn::fit(b, sgd_b, data, nullptr, rng_b, o);
+  const Dataset test = task(37);
+  const auto history = xtgrad::nn::fit(b, sgd_b, data, &test, rng_b, o);
   const auto pa = a.named_parameters(), pb = b.named_parameters();
   for (std::size_t k = 0; k < pa.size(); ++k) xtgrad_test::expect_tensor_near(pb[k].second.value(), pa[k].second.value(), 1e-12);
+  // The test accuracy through the reducer's sum (one shard: the whole test set) is accuracy()'s.
+  EXPECT_DOUBLE_EQ(history.back().test_accuracy, xtgrad::nn::accuracy(b, test));
 }
 
 TEST(GradientReducer, ItsLossDecidesDivergence) {
