@@ -58,7 +58,7 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=(mpirun --bind-to core)
 
 log() { echo "[distributed.sh $(date +%H:%M:%S)] $*" >&2; }
-log "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(mpirun --version | head -1)"
+log "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc --all) cores; $(mpirun --version | head -1)"
 
 log "allreduce microbenchmark, 2 ranks"
 "${MPIRUN[@]}" -np 2 "$BIN" --allreduce | grep '^{' >"$OUT/allreduce.jsonl"
@@ -130,7 +130,7 @@ set title 'Seed model, 2 ranks vs 1 (1 thread each), 20,000 MNIST images'
 set logscale x 2
 set xtics (64, 256, 1024)
 set xrange [48:1400]
-set yrange [0:2.2]
+set yrange [0:*]
 set grid
 set key bottom right
 set xlabel 'global batch'
