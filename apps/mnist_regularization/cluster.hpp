@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "xtgrad/core/variable.hpp"
 #include "xtgrad/nn/gradient_reducer.hpp"
@@ -29,6 +30,8 @@ class Cluster {
     (void)params;
     return nullptr;
   }
+  // Every rank's `mine`, indexed by rank. Collective.
+  virtual std::vector<std::string> all_gather(const std::string& mine) { return {mine}; }
   // Whether any rank's `local` is true (every rank gets the same answer). Collective.
   virtual bool any(bool local) { return local; }
   // Ends every rank with exit code `code`; with one rank, returns `code` for main to return.

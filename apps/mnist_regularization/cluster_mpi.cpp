@@ -36,6 +36,8 @@ class MpiCluster : public Cluster {
     return std::make_unique<xtgrad::distributed::DistributedDataParallel>(params, comm_);
   }
 
+  std::vector<std::string> all_gather(const std::string& mine) override { return comm_.all_gather(mine); }
+
   bool any(bool local) override {
     double flag = local ? 1 : 0;
     comm_.all_reduce(&flag, 1, xtgrad::distributed::ReduceOp::max);

@@ -1,10 +1,11 @@
 // mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec.
 // Exit codes: 0 success, 2 bad flags or spec, 3 missing or corrupt data, 4 training diverged,
 // 130 / 143 stopped by SIGINT / SIGTERM (the last checkpoint and the finished runs' results kept).
-// Under `mpirun -np N` (a build with MPI) the ranks train each run data-parallel; only rank 0
-// prints and writes files.
+// Under `mpirun -np N` (a build with MPI) the ranks train each run data-parallel, or with
+// --sweep each rank trains whole runs (every N-th); only rank 0 prints and writes files.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -21,6 +22,7 @@
 #include "experiment.hpp"
 #include "outputs.hpp"
 #include "pictures.hpp"
+#include "run_transfer.hpp"
 #include "sweep.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/gemm.hpp"
@@ -125,6 +127,9 @@ int main(int argc, char** argv) {
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
   config.ranks = cluster->size();
+  // --sweep with several ranks: whole runs per rank (set once the flags are parsed).
+  bool spread = false;
+  spread = parallel && !config.sweep.empty();
   if (parallel) {
     try {
       std::string flags;
@@ -181,7 +186,27 @@ int main(int argc, char** argv) {
       std::cout << mnist_app::dump_graph(data, config, *shown, config.dump_graph) << "\n";
     }
     std::vector<mnist_app::RunResult> runs;
+    if (spread) {
+      // --sweep over N ranks: run i on rank i mod N, no per-step communication; rank 0
+      // gathers the results in run order.
+      std::vector<std::pair<std::size_t, mnist_app::RunResult>> mine;
+      for (std::size_t i = std::size_t(cluster->rank()); i < regs.size(); i += std::size_t(cluster->size())) {
+        mine.emplace_back(i, mnist_app::run_experiment(data, config, *regs[i], std::cout,
+                                                       checkpoints.control(i, regs[i]->describe())));
+      }
+      std::vector<std::pair<std::size_t, mnist_app::RunResult>> all;
+      for (const std::string& part : cluster->all_gather(mnist_app::encode_runs(mine))) {
+        for (auto& run : mnist_app::decode_runs(part)) all.push_back(std::move(run));
+      }
+      std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& run : all) runs.push_back(std::move(run.second));
+      if (cluster->is_root()) {
+        mnist_app::write_summary(config.out, config, runs);
+        mnist_app::write_history(config.out, runs);
+      }
+    }
     for (const auto& reg : regs) {
+      if (spread) break;
       mnist_app::RunControl control = checkpoints.control(runs.size(), reg->describe());
       if (parallel) {
         control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
@@ -216,8 +241,11 @@ int main(int argc, char** argv) {
     if (parallel) return cluster->abort(fail(exit_data, e.what()));
     return fail(exit_data, e.what());
   } catch (const xtgrad::DivergenceError& e) {
+    // With --sweep over ranks only this rank diverged: the others would wait for its results.
+    if (spread) return cluster->abort(fail(exit_diverged, checkpoints.diverged(e.what())));
     return fail(exit_diverged, checkpoints.diverged(e.what()));
   } catch (const xtgrad::Interrupted& e) {
+    if (spread) return cluster->abort(fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out)));
     return fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out));
   } catch (const mnist_app::ResumeError& e) {
     return fail(exit_usage, e.what());

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# mnist_regularization under mpirun: 2 ranks train the same models as 1 process, ranks that
+# mnist_regularization under mpirun: 2 ranks train the same models as 1 process (data-parallel,
+# and --sweep with whole runs per rank), ranks that
 # disagree on the flags stop with exit 2, a rank killed mid-training ends the whole job
 # non-zero within 60 s, SIGTERM to mpirun stops every rank cleanly at the same batch (each rank
 # exits 143 as the app does alone; mpirun itself then exits 1, Open MPI's choice).
@@ -43,6 +44,17 @@ if grep -q '"ranks": 2' "$tmp/two/summary.json" 2>/dev/null && grep -q '"batch_p
   pass "rank 0 wrote summary.json with the ranks and the per-rank batch"
 else
   fail "summary.json" "missing, or without \"ranks\": 2 and \"batch_per_rank\": 32"
+fi
+
+# --sweep over 2 ranks: each trains whole runs; rank 0's sweep.csv is the single process's.
+sweep=(--data "$mnist" --train-size 2000 --epochs 2 --quiet --no-plots --sweep l2 --lambdas 1e-4,1e-3)
+"$app" "${sweep[@]}" --out "$tmp/sweep1" >/dev/null 2>&1
+"${mpirun[@]}" -np 2 "$app" "${sweep[@]}" --out "$tmp/sweep2" >/dev/null 2>"$tmp/sweep.err"
+rc=$?
+if [[ $rc -eq 0 && -s "$tmp/sweep1/sweep.csv" ]] && cmp -s "$tmp/sweep1/sweep.csv" "$tmp/sweep2/sweep.csv"; then
+  pass "--sweep over 2 ranks: sweep.csv identical to one process's"
+else
+  fail "--sweep over 2 ranks" "exit $rc" "$(head -c 600 "$tmp/sweep.err")"
 fi
 
 # Different flags on the two ranks (MPMD syntax): exit 2, the message on stderr.
