@@ -14,6 +14,9 @@
 # 4. Prints a markdown table (also bench/results/distributed/table.md; raw JSON lines in
 #    *.jsonl beside it): s/epoch, speedup = t(1 rank) / t(2 ranks), efficiency = speedup / 2,
 #    and test accuracy.
+# 5. The regularization path: the app's --sweep l2 (none + 5 lambdas = 6 runs, SWEEP_EPOCHS
+#    epochs each, default 5) on 1 rank and on 2 ranks (each rank trains whole runs): wall
+#    seconds and speedup.
 #
 # The machine is shared: the load average is printed before and after. Two ranks need two
 # idle cores; with other work running, MPI's busy-polling ranks lose their time slices while
@@ -26,6 +29,7 @@ BUILD=build
 DATA=${XTGRAD_MNIST_DIR:-data/mnist}
 EPOCHS=4
 BATCHES="64 256 1024"
+SWEEP_EPOCHS=5
 PYTHON=/usr/bin/python3  # Debian's torch is importable from the system python only
 
 usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
@@ -35,6 +39,7 @@ while [[ $# -gt 0 ]]; do
     --epochs) EPOCHS=$2; shift 2 ;;
     --batches) BATCHES=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
+    --sweep-epochs) SWEEP_EPOCHS=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) echo "distributed.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -46,8 +51,9 @@ HAVE_TORCH=1
 "$PYTHON" -c 'import torch.distributed as d; assert d.is_gloo_available()' 2>/dev/null || {
   HAVE_TORCH=0; echo "distributed.sh: $PYTHON cannot import torch with gloo (scripts/install_deps.sh python3-torch): PyTorch columns skipped" >&2; }
 
-cmake --build "$BUILD" --target distributed_speed >/dev/null
+cmake --build "$BUILD" --target distributed_speed mnist_regularization >/dev/null
 BIN="$BUILD/bench/distributed_speed"
+APP="$BUILD/apps/mnist_regularization/mnist_regularization"
 OUT=bench/results/distributed
 mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl
@@ -81,6 +87,13 @@ for B in $BATCHES; do
     done
   fi
 done
+for R in 1 2; do
+  log "sweep: --sweep l2 (6 runs), $SWEEP_EPOCHS epochs, $R rank(s)"
+  start=$(date +%s.%N)
+  "${MPIRUN[@]}" -np "$R" "$APP" --data "$DATA" --sweep l2 --epochs "$SWEEP_EPOCHS" --quiet --no-plots \
+    --out "$OUT/sweep_$R" >/dev/null
+  echo "{\"ranks\": $R, \"seconds\": $(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {printf "%.3f", b - a}')}" >>"$OUT/sweep.jsonl"
+done
 log "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$PYTHON" - "$OUT" <<'PY' | tee "$OUT/table.md"
@@ -90,6 +103,7 @@ def rows(name):
     path = os.path.join(out, name)
     return [json.loads(l) for l in open(path)] if os.path.exists(path) else []
 xt, half, pt, ar = rows("xtgrad.jsonl"), rows("half.jsonl"), rows("pytorch.jsonl"), rows("allreduce.jsonl")
+sw = rows("sweep.jsonl")
 
 print("Allreduce, 2 ranks (Open MPI, shared memory): median of repeats\n")
 print("| bytes | µs | algbw GB/s | busbw GB/s |")
@@ -116,6 +130,9 @@ for b in sorted({r["batch_size"] for r in xt}):
     csv.write(f"{b},{t1 / to:.4f},{t1 / tn:.4f},{p1['seconds_per_epoch'] / p2['seconds_per_epoch'] if p1 and p2 else float('nan'):.4f}\n")
     print(f"| {b} | {t1:.3f} | {to:.3f} | {t1 / to:.2f}× | {t1 / to / 2:.0%} | {tn:.3f} | {t1 / tn:.2f}× | "
           f"{f(p1)} | {f(p2)} | {ps} | {f(h)} | {acc} |")
+if len(sw) == 2:
+    print(f"\nRegularization path (--sweep l2, 6 runs): 1 rank {sw[0]['seconds']:.1f} s, 2 ranks {sw[1]['seconds']:.1f} s, "
+          f"speedup {sw[0]['seconds'] / sw[1]['seconds']:.2f}×")
 PY
 
 echo
