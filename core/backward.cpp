@@ -78,6 +78,16 @@ void topological_order(const NodePtr* roots, std::size_t count, SweepScratch& s)
   }
 }
 
+// The leaf's gradient is final for this sweep: run its hooks. They run from a copy of the list,
+// so a hook may register or remove hooks (its own included) while they fire.
+void run_post_accumulate_grad_hooks(const NodePtr& leaf) {
+  const std::vector<std::shared_ptr<LeafHook>> hooks = leaf->post_accumulate_grad_hooks;
+  const Variable v(leaf);
+  for (const auto& hook : hooks) {
+    if (!hook->removed) hook->fn(v);
+  }
+}
+
 // Runs the node's hooks on its complete gradient (a Tensor, or a Variable in a create_graph
 // sweep); a hook's non-empty result replaces it.
 void run_hooks(Node& node) {
@@ -173,6 +183,8 @@ void run_sweep(const NodePtr* roots, Tensor* seeds, std::size_t count, bool crea
       } else if (!create_graph && node.grad_node) {
         node.grad_node.reset();  // the tensor changed: that history no longer describes it
       }
+      // Every consumer comes before the leaf in this order, so its gradient is final.
+      if (node.has_grad && !node.post_accumulate_grad_hooks.empty()) run_post_accumulate_grad_hooks(*it);
       continue;
     }
     if (capture) capture_if_input(node, *capture);

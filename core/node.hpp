@@ -17,6 +17,17 @@ inline namespace XTGRAD_ABI {
 struct Node;
 class Variable;
 using NodePtr = std::shared_ptr<Node>;
+class Variable;
+
+// Called with a leaf when a backward pass has added its last contribution to the leaf's
+// gradient (Variable::register_post_accumulate_grad_hook).
+using PostAccumulateGradHook = std::function<void(const Variable& leaf)>;
+struct LeafHook {
+  std::uint64_t id;
+  PostAccumulateGradHook fn;
+  bool removed = false;  // set by HookHandle::remove(), which may run while the hooks fire
+};
+
 // A node's inputs, in recycled small blocks like the node itself.
 using NodeList = std::vector<NodePtr, SmallBlockAllocator<NodePtr>>;
 
@@ -59,6 +70,7 @@ struct Node : std::enable_shared_from_this<Node> {
   // parents[i]'s version when this node was recorded (i < kCheckedParents).
   std::array<std::uint32_t, kCheckedParents> saved_versions{};
   std::unique_ptr<NodeExtras> extras;  // null unless hooks or retain_grad were asked for
+  std::vector<std::shared_ptr<LeafHook>> post_accumulate_grad_hooks;  // leaves only, in registration order
 
   Node() = default;
   Node(const Node&) = delete;

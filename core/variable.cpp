@@ -1,5 +1,7 @@
 #include "xtgrad/core/variable.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <stdexcept>
 
 #include "xtgrad/core/buffer_cache.hpp"
@@ -123,6 +125,31 @@ void Variable::retain_grad() {
   if (!n.backward_fn && !n.released) return;  // a leaf keeps its gradient anyway
   if (!n.extras) n.extras = std::make_unique<NodeExtras>();
   n.extras->retains_grad = true;
+}
+
+HookHandle Variable::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
+  Node& n = checked_node("register_post_accumulate_grad_hook");
+  if (n.backward_fn || n.released || !n.requires_grad) {
+    throw std::logic_error(std::string("register_post_accumulate_grad_hook: only a leaf that requires grad has one; ") +
+                           (n.requires_grad ? std::string("this value was made by '") + n.op + "'"
+                                            : std::string("this one does not require grad")));
+  }
+  if (!hook) throw std::invalid_argument("register_post_accumulate_grad_hook: the hook is empty");
+  static std::atomic<std::uint64_t> next_id{0};
+  const std::uint64_t id = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
+  n.post_accumulate_grad_hooks.push_back(std::make_shared<LeafHook>(LeafHook{id, std::move(hook)}));
+  return HookHandle(node_, id);
+}
+
+void HookHandle::remove() {
+  const NodePtr node = node_.lock();
+  if (!node) return;
+  auto& hooks = node->post_accumulate_grad_hooks;
+  const auto it = std::find_if(hooks.begin(), hooks.end(), [&](const auto& h) { return h->id == id_; });
+  if (it == hooks.end()) return;
+  (*it)->removed = true;  // a sweep firing the hooks holds its own copy of the list
+  hooks.erase(it);
+  node_.reset();
 }
 
 Variable Variable::detach() const { return Variable(Tensor(checked_node("detach").value), false); }

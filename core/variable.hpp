@@ -31,6 +31,21 @@ struct GradOptions {
   std::vector<Tensor> grad_outputs = {};
 };
 
+// Removes a hook it was returned for. Does not keep the variable alive; remove() on a handle
+// whose variable is gone, or a second time, does nothing. Dropping the handle keeps the hook.
+class HookHandle {
+ public:
+  HookHandle() = default;
+  // Unregisters the hook: it will not run again, even later in a sweep already running.
+  void remove();
+
+ private:
+  friend class Variable;
+  HookHandle(const NodePtr& node, std::uint64_t id) : node_(node), id_(id) {}
+  std::weak_ptr<Node> node_;
+  std::uint64_t id_ = 0;
+};
+
 // A cheap handle over a shared graph node: copies alias the same node (value, grad and
 // history), as a std::shared_ptr does. Parameters are leaves with requires_grad; inputs and
 // labels are constants, and no gradient is ever computed for them.
@@ -102,6 +117,15 @@ class Variable {
   // How many times the value was changed in place (mutable_value()). Ops that need an input's
   // value in backward record it, and backward throws if it changed in between.
   std::uint32_t version() const;
+
+  // Runs hook(*this) each time a backward pass reaches this leaf with a gradient: every
+  // contribution of that pass has then been added (a parameter used several times has had all
+  // of them), so grad() is final for the pass. It fires once per leaf per backward(), in the
+  // reverse sweep, while the pass goes on to other leaves: data-parallel training starts
+  // reducing a gradient there, overlapped with the rest of backward (distributed/). Hooks run
+  // in registration order; an exception from one propagates out of backward(). Throws
+  // std::logic_error unless this is a leaf that requires grad. (PyTorch's name.)
+  HookHandle register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
 
   // A constant sharing no history: same value (copied), requires_grad false.
   Variable detach() const;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <numeric>
 #include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "xtgrad/core/xt.hpp"
@@ -103,6 +104,26 @@ void BatchIterator::set_prefetch(bool on) {
   }
 }
 
+void BatchIterator::set_shard(std::size_t index, std::size_t count) {
+  if (count == 0 || index >= count) {
+    throw std::invalid_argument("BatchIterator: shard " + std::to_string(index) + " of " + std::to_string(count) +
+                                " does not exist (need index < count)");
+  }
+  if (worker_ && requested_) worker_->wait();  // the prefetched batch is the old shard
+  requested_ = false;
+  shard_index_ = index;
+  shard_count_ = count;
+  if (worker_ && started_) request_next();
+}
+
+std::pair<std::size_t, std::size_t> BatchIterator::shard_span() const {
+  // The batch's b rows split in `count` runs: the first b mod count hold ⌊b/count⌋ + 1.
+  const std::size_t b = std::min(batch_size_, order_.size() - position_);
+  const std::size_t base = b / shard_count_, extra = b % shard_count_;
+  const std::size_t rows = base + (shard_index_ < extra ? 1 : 0);
+  return {position_ + shard_index_ * base + std::min(shard_index_, extra), rows};
+}
+
 void BatchIterator::start_epoch() {
   if (worker_ && requested_) worker_->wait();  // it reads order_
   requested_ = false;
@@ -140,30 +161,31 @@ void BatchIterator::gather(std::size_t first, std::size_t rows, Tensor& x, Tenso
 
 void BatchIterator::request_next() {
   if (position_ >= order_.size() || (drop_last_ && order_.size() - position_ < batch_size_)) return;
-  const std::size_t rows = std::min(batch_size_, order_.size() - position_);
+  const auto [first, rows] = shard_span();
   fit(worker_->x, x_shape_, rows);
   fit(worker_->y, y_shape_, rows);
-  worker_->run(position_, rows);
+  worker_->run(first, rows);
   requested_ = true;
 }
 
 bool BatchIterator::next(Tensor& x_batch, Tensor& y_batch) {
   if (!started_) start_epoch();
   if (position_ >= order_.size() || (drop_last_ && order_.size() - position_ < batch_size_)) return false;
-  const std::size_t rows = std::min(batch_size_, order_.size() - position_);
+  batch_rows_ = std::min(batch_size_, order_.size() - position_);
   if (worker_ && requested_) {
     worker_->wait();
     std::swap(x_batch, worker_->x);
     std::swap(y_batch, worker_->y);
     requested_ = false;
-    position_ += rows;
+    position_ += batch_rows_;
     request_next();
     return true;
   }
+  const auto [first, rows] = shard_span();
   fit(x_batch, x_shape_, rows);
   fit(y_batch, y_shape_, rows);
-  gather(position_, rows, x_batch, y_batch);
-  position_ += rows;
+  gather(first, rows, x_batch, y_batch);
+  position_ += batch_rows_;
   if (worker_) request_next();
   return true;
 }

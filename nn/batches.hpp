@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
@@ -46,6 +47,13 @@ class BatchIterator {
   void set_prefetch(bool on);
   bool prefetch() const { return static_cast<bool>(worker_); }
 
+  // Data-parallel training: from the next batch on, next() gives only shard `index` of
+  // `count` of each batch, a contiguous slice of its rows, the shards' sizes differing by at
+  // most one (the first ones larger; a shard may be empty). Processes that draw from the
+  // same seed and each take their shard split every batch exactly. Throws
+  // std::invalid_argument unless index < count.
+  void set_shard(std::size_t index, std::size_t count);
+
   // Rewinds to the first batch, drawing a new row order when shuffling. next() calls it
   // once by itself if it was never called.
   void start_epoch();
@@ -57,6 +65,8 @@ class BatchIterator {
 
   // ceil(n / batch_size), or floor(n / batch_size) with drop_last.
   std::size_t batches_per_epoch() const;
+  // Rows of the whole batch the last next() returned a shard of (all of them without shards).
+  std::size_t batch_rows() const { return batch_rows_; }
 
   // Number of rows n.
   std::size_t size() const { return order_.size(); }
@@ -65,6 +75,8 @@ class BatchIterator {
   class Prefetcher;
   // Copies rows order_[first .. first+rows) into x (rows, ...) and y, shaped by the caller.
   void gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const;
+  // (first position, rows) of this shard of the batch that starts at position_.
+  std::pair<std::size_t, std::size_t> shard_span() const;
   // Shapes the staging tensors for the batch at position_ and hands it to the worker.
   void request_next();
 
@@ -77,6 +89,8 @@ class BatchIterator {
   Rng* rng_;
   std::vector<std::size_t> order_;
   std::size_t position_ = 0;
+  std::size_t shard_index_ = 0, shard_count_ = 1;
+  std::size_t batch_rows_ = 0;
   bool started_ = false;
   bool drop_last_ = false;
   std::size_t x_row_, y_row_;  // elements per row

@@ -8,6 +8,7 @@
 #include "xtgrad/nn/data_loader.hpp"
 #include "xtgrad/nn/dropout.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
+#include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/idx.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"

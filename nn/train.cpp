@@ -107,19 +107,23 @@ std::vector<std::size_t> argmax_rows(const Tensor& x) {
   return out;
 }
 
-double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
-  check_dataset("accuracy", data);
+namespace {
+
+// Rows in [first, last) whose arg-max output matches the target class, in eval mode and
+// without a graph.
+std::size_t count_correct(Module& model, const Dataset& data, std::size_t first, std::size_t last,
+                          std::size_t batch_size) {
   if (batch_size == 0) throw std::invalid_argument("accuracy: batch_size must be positive");
+  if (first >= last) return 0;
   NoGrad no_grad;
   EvalModeGuard eval_mode(model);
-  const std::size_t n = data.inputs.shape()[0], d = n ? data.inputs.size() / n : 0;
-  if (n == 0) return 0.0;
+  const std::size_t n = data.inputs.shape()[0], d = data.inputs.size() / n;
   const std::vector<std::size_t> truth = target_classes(data.targets);
   std::size_t correct = 0;
   Variable batch(Tensor{});  // one leaf refilled in place: no copy per batch
   Shape shape = shape_of(data.inputs);
-  for (std::size_t start = 0; start < n; start += batch_size) {
-    const std::size_t rows = std::min(batch_size, n - start);
+  for (std::size_t start = first; start < last; start += batch_size) {
+    const std::size_t rows = std::min(batch_size, last - start);
     Tensor& b = batch.mutable_value();
     shape[0] = rows;
     if (!std::equal(shape.begin(), shape.end(), b.shape().begin(), b.shape().end())) b.resize(shape);
@@ -128,7 +132,16 @@ double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
     const std::vector<std::size_t> pred = argmax_rows(out.value());
     for (std::size_t i = 0; i < rows; ++i) correct += pred[i] == truth[start + i];
   }
-  return double(correct) / double(n);
+  return correct;
+}
+
+}  // namespace
+
+double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
+  check_dataset("accuracy", data);
+  const std::size_t n = data.inputs.shape()[0];
+  if (n == 0) return 0.0;
+  return double(count_correct(model, data, 0, n, batch_size)) / double(n);
 }
 
 History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
@@ -176,6 +189,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
 
   BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
   batches.set_prefetch(options.prefetch);
+  if (options.reducer) batches.set_shard(options.reducer->shard_index(), options.reducer->shard_count());
   // The batch buffers live in two constant leaves that are refilled in place each step.
   Variable x_batch(Tensor{}), y_batch(Tensor{});
   History history;
@@ -192,23 +206,34 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     std::size_t batch_index = 0;
     while (batches.next(x_batch.mutable_value(), y_batch.mutable_value())) {
       ++batch_index;
-      Variable data_loss = loss_fn(model(x_batch), y_batch);
-      Variable loss = data_loss;
-      double penalty_value = 0;
+      // With a reducer this process holds one shard of the batch, which may be empty.
+      const bool has_rows = x_batch.value().shape()[0] > 0;
+      Variable loss;
+      double data_value = 0, penalty_value = 0;
+      if (has_rows) {
+        loss = loss_fn(model(x_batch), y_batch);
+        data_value = loss.item();
+      }
       if (options.penalty) {
         Variable penalty = options.penalty(params);
         penalty_value = penalty.item();
-        if (penalty.requires_grad()) loss = data_loss + penalty;  // a constant adds no gradient
+        if (has_rows && penalty.requires_grad()) loss = loss + penalty;  // a constant adds no gradient
       }
-      const double data_value = data_loss.item();
-      if (first_loss < 0) first_loss = data_value;
-      if (!std::isfinite(data_value) || !std::isfinite(penalty_value)) {
+      auto check_finite = [&] {
+        if (std::isfinite(data_value) && std::isfinite(penalty_value)) return;
         throw DivergenceError("training diverged at epoch " + std::to_string(epoch) + ", batch " +
                               std::to_string(batch_index) + ": the loss is " +
                               std::to_string(data_value + penalty_value) + " (try a smaller --lr)");
-      }
+      };
+      if (!options.reducer) check_finite();
       optimizer.zero_grad();
-      loss.backward();
+      if (options.reducer) options.reducer->begin_step(x_batch.value().shape()[0], batches.batch_rows());
+      if (has_rows) loss.backward();
+      if (options.reducer) {
+        data_value = options.reducer->finish_step(data_value);  // the whole batch's: the same on every process
+        check_finite();
+      }
+      if (first_loss < 0) first_loss = data_value;
       if (options.before_step) options.before_step();
       optimizer.step();
       if (options.after_step) options.after_step();
@@ -234,7 +259,16 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     check_divergence(epoch, stats.data_loss, first_loss, params, options);
     if (test) {
       const auto eval_start = Clock::now();
-      stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);  // in eval mode
+      if (options.reducer && test->inputs.shape()[0] > 0) {
+        // Each process evaluates its slice of the test set; the counts are summed.
+        const std::size_t n = test->inputs.shape()[0], k = options.reducer->shard_index(),
+                          shards = options.reducer->shard_count();
+        const double correct = double(count_correct(model, *test, n * k / shards, n * (k + 1) / shards,
+                                                    options.eval_batch_size));
+        stats.test_accuracy = options.reducer->sum(correct) / double(n);
+      } else {
+        stats.test_accuracy = accuracy(model, *test, options.eval_batch_size);
+      }
       stats.eval_seconds = seconds_since(eval_start);
     }
     history.push_back(stats);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/optimizers.hpp"
 
@@ -62,6 +63,10 @@ struct FitOptions {
   // blown-up weights, never a slow start.
   double divergence_factor = 0;
   double divergence_floor = 0;
+  // Data-parallel training (gradient_reducer.hpp; distributed/ has one over MPI): train on
+  // its shard of every batch and let it reduce the gradients before each optimizer.step();
+  // evaluate its slice of the test set and sum the counts with the other processes.
+  GradientReducer* reducer = nullptr;
 };
 
 // Trains `model` on `train`, evaluating on `test` (if given) after every epoch, epochs

@@ -230,6 +230,52 @@ TEST(BatchIterator, RejectsZeroBatchSizeAndEmptyData) {
   EXPECT_THROW(BatchIterator(ex, ey, 4, true, rng), std::invalid_argument);
 }
 
+TEST(BatchIterator, ShardsSplitEveryBatchIntoDisjointSlicesOfTheSameOrder) {
+  // 23 rows in batches of 7 (7, 7, 7, 2) over 3 shards: each batch's rows split 3/2/2, the
+  // last batch's 1/1/0; together the shards are the unsharded batches, in the same order.
+  const Tensor x = make_x(23), y = make_y(23);
+  for (bool prefetch : {false, true}) {
+    Rng rng_all(5);
+    BatchIterator whole(x, y, 7, true, rng_all);
+    std::vector<std::size_t> whole_sizes;
+    const auto order = epoch_rows(whole, &whole_sizes);
+    std::vector<std::vector<std::size_t>> rows(3), sizes(3);
+    std::vector<std::vector<std::size_t>> batch_rows(3);
+    for (std::size_t s = 0; s < 3; ++s) {
+      Rng rng(5);
+      BatchIterator shard(x, y, 7, true, rng);
+      shard.set_prefetch(prefetch);
+      shard.set_shard(s, 3);
+      rows[s] = epoch_rows(shard, &sizes[s]);
+      shard.start_epoch();
+      Tensor xb, yb;
+      while (shard.next(xb, yb)) batch_rows[s].push_back(shard.batch_rows());
+    }
+    EXPECT_EQ(sizes[0], (std::vector<std::size_t>{3, 3, 3, 1}));
+    EXPECT_EQ(sizes[1], (std::vector<std::size_t>{2, 2, 2, 1}));
+    EXPECT_EQ(sizes[2], (std::vector<std::size_t>{2, 2, 2, 0}));
+    EXPECT_EQ(batch_rows[2], whole_sizes);
+    // Reassemble: batch k is shard 0's slice, then shard 1's, then shard 2's.
+    std::vector<std::size_t> joined;
+    std::vector<std::size_t> at(3, 0);
+    for (std::size_t k = 0; k < whole_sizes.size(); ++k) {
+      for (std::size_t s = 0; s < 3; ++s) {
+        joined.insert(joined.end(), rows[s].begin() + at[s], rows[s].begin() + at[s] + sizes[s][k]);
+        at[s] += sizes[s][k];
+      }
+    }
+    EXPECT_EQ(joined, order) << (prefetch ? "with prefetch" : "without prefetch");
+  }
+}
+
+TEST(BatchIterator, RejectsAShardOutsideTheCount) {
+  const Tensor x = make_x(4), y = make_y(4);
+  Rng rng(1);
+  BatchIterator it(x, y, 2, true, rng);
+  EXPECT_THROW(it.set_shard(2, 2), std::invalid_argument);
+  EXPECT_THROW(it.set_shard(0, 0), std::invalid_argument);
+}
+
 }  // namespace
 
 namespace {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -31,6 +32,8 @@ struct RunControl {
   std::string data;                   // nn::dataset_fingerprint of the training data, likewise
   std::function<bool()> should_stop;  // polled by fit; true ends training with xtgrad::Interrupted
   std::function<void(std::size_t epoch)> on_checkpoint;  // a checkpoint of `epoch` was saved or loaded
+  // Data-parallel training (cluster.hpp): the reducer fit uses for the model's parameters; empty: none.
+  std::function<std::unique_ptr<xtgrad::nn::GradientReducer>(const xtgrad::NamedParameters&)> make_reducer;
 };
 
 // Sets up `options` (epochs = the run's total) under `control` and returns the epochs already

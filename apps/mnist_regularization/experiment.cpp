@@ -86,6 +86,11 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
                        e.seconds, e.eval_seconds)
         << std::flush;
   };
+  std::unique_ptr<nn::GradientReducer> reducer;
+  if (control.make_reducer) {
+    reducer = control.make_reducer(params);
+    options.reducer = reducer.get();
+  }
   // Resuming restores model, optimizer, rng and the epochs done; every epoch end saves them.
   result.history = prepare_run(control, model, optimizer, rng, options, config.quiet ? nullptr : &log,
                                result.tensor_penalties);

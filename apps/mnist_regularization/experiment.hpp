@@ -31,6 +31,7 @@ struct Config {
   std::vector<std::string> sweep;  // kinds swept over lambdas (sweep.hpp); replaces regs
   std::vector<double> lambdas{1e-6, 1e-5, 1e-4, 1e-3, 1e-2};
   std::string dump_graph;          // --dump-graph FILE.dot
+  int ranks = 1;                   // MPI ranks training data-parallel (set by main, not a flag)
 };
 
 // The seed's model: Linear(784, hidden) → sigmoid → Linear(hidden, 10), weights 0.01·N(0,1),

@@ -4,10 +4,13 @@
 //   1 internal error (a bug)        5 an output could not be written (files, plots, checkpoints, stdout)
 //   2 bad flag, spec or --resume    6 out of memory (or the run would not fit in the memory allowed)
 //   3 missing or corrupt data       130 / 143 stopped by SIGINT / SIGTERM
+// Under `mpirun -np N` (a build with MPI) the ranks train each run data-parallel, or with
+// --sweep each rank trains whole runs (every N-th); only rank 0 prints and writes files.
 #include <fcntl.h>
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cmath>
@@ -19,16 +22,19 @@
 #include <memory>
 #include <new>
 #include <system_error>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
 #include "atomic_file.hpp"
 #include "checkpointing.hpp"
+#include "cluster.hpp"
 #include "experiment.hpp"
 #include "limits.hpp"
 #include "outputs.hpp"
 #include "pictures.hpp"
+#include "run_transfer.hpp"
 #include "sweep.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/gemm.hpp"
@@ -112,6 +118,16 @@ struct StoppedWriting {
 
 std::string signal_name(int signal) { return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal"; }
 
+// A fingerprint of the prepared data, compared across ranks.
+std::string data_checksum(const mnist_app::PreparedData& d) {
+  std::size_t h = 0;
+  for (const xtgrad::Tensor* t : {&d.train.inputs, &d.train.targets, &d.test.inputs, &d.test.targets}) {
+    const std::string_view bytes(reinterpret_cast<const char*>(t->data()), t->size() * sizeof(xtgrad::Scalar));
+    h = h * 31 + std::hash<std::string_view>{}(bytes);
+  }
+  return std::to_string(h);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -120,6 +136,9 @@ int main(int argc, char** argv) {
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
 
+  const std::unique_ptr<mnist_app::Cluster> cluster = mnist_app::Cluster::join();
+  const bool parallel = cluster->size() > 1;
+  if (!cluster->is_root()) std::cout.setstate(std::ios::failbit);  // one voice: rank 0's
   mnist_app::Config config;
   CLI::App cli{"Trains the blog's 784-200-10 sigmoid network on MNIST once per regularizer spec.\n"
                "Exit codes: 0 success, 1 internal error, 2 bad flag/spec/--resume, 3 missing or corrupt data,\n"
@@ -177,6 +196,22 @@ int main(int argc, char** argv) {
     return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
                              "printed; nothing was run");
   }
+  config.ranks = cluster->size();
+  // --sweep with several ranks: whole runs per rank (set once the flags are parsed).
+  bool spread = false;
+  spread = parallel && !config.sweep.empty();
+  if (parallel) {
+    try {
+      std::string flags;
+      for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
+      cluster->check_agreement("the flags", flags);
+      if (!checkpoint_dir.empty()) {
+        throw std::invalid_argument("--checkpoint is not supported with more than one rank yet");
+      }
+    } catch (const std::invalid_argument& e) {
+      return fail(exit_usage, e.what());
+    }
+  }
 
   std::vector<std::unique_ptr<xtgrad::Regularizer>> regs;
   std::vector<mnist_app::SweepPoint> sweep;
@@ -194,7 +229,7 @@ int main(int argc, char** argv) {
       specs.push_back(regs.back()->describe());
     }
     need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
-    check_output_dir(config.out);
+    if (cluster->is_root()) check_output_dir(config.out);
     checkpoints.prepare(specs);
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
@@ -245,13 +280,14 @@ int main(int argc, char** argv) {
     }
     phase = "preparing the training subset (--train-size " + std::to_string(config.train_size) + ")";
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
+    if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
     if (!config.quiet) {
       std::cout << fmt::format("MNIST: {} training images drawn from {}, {} test images; {} gradient\n",
                                config.train_size, mnist.train.count, mnist.test.count,
                                config.blog_gradient ? "the blog's" : "the true");
       check_stdout();
     }
-    if (!config.dump_graph.empty()) {
+    if (!config.dump_graph.empty() && cluster->is_root()) {
       // The graph of the first run with a penalty, else of the first run.
       const xtgrad::Regularizer* shown = regs.front().get();
       for (const auto& reg : regs) {
@@ -266,17 +302,44 @@ int main(int argc, char** argv) {
     }
     const std::string identity = xtgrad::nn::dataset_fingerprint(data.train);
     std::vector<mnist_app::RunResult> runs;
+    if (spread) {
+      // --sweep over N ranks: run i on rank i mod N, no per-step communication; rank 0
+      // gathers the results in run order.
+      std::vector<std::pair<std::size_t, mnist_app::RunResult>> mine;
+      for (std::size_t i = std::size_t(cluster->rank()); i < regs.size(); i += std::size_t(cluster->size())) {
+        mine.emplace_back(i, mnist_app::run_experiment(data, config, *regs[i], std::cout,
+                                                       checkpoints.control(i, regs[i]->describe(), identity)));
+      }
+      std::vector<std::pair<std::size_t, mnist_app::RunResult>> all;
+      for (const std::string& part : cluster->all_gather(mnist_app::encode_runs(mine))) {
+        for (auto& run : mnist_app::decode_runs(part)) all.push_back(std::move(run));
+      }
+      std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+      for (auto& run : all) runs.push_back(std::move(run.second));
+      if (cluster->is_root()) {
+        mnist_app::write_summary(config.out, config, runs);
+        mnist_app::write_history(config.out, runs);
+      }
+    }
     for (const auto& reg : regs) {
+      if (spread) break;
       phase = fmt::format("training run {} ({}) with --hidden {} and --batch-size {}", runs.size() + 1,
                           reg->describe(), config.hidden, config.batch_size);
-      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout,
-                                               checkpoints.control(runs.size(), reg->describe(), identity)));
+      mnist_app::RunControl control = checkpoints.control(runs.size(), reg->describe(), identity);
+      if (parallel) {
+        control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
+        // A signal stops every rank at the same batch.
+        control.should_stop = [&] { return cluster->any(mnist_app::stop_signal() != 0); };
+      }
+      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout, control));
       // Keep what is done so far: results on disk grow run by run.
+      if (!cluster->is_root()) continue;
       phase = "writing the results";
       mnist_app::write_summary(config.out, config, runs);
       mnist_app::write_history(config.out, runs);
       if (!config.quiet) check_stdout();
     }
+    if (!cluster->is_root()) return 0;
     written = {"summary.json", "history.csv"};
     stop_check();
     mnist_app::print_table(std::cout, runs);
@@ -319,10 +382,15 @@ int main(int argc, char** argv) {
     }
     return fail(exit_output, e.what());
   } catch (const xtgrad::DataError& e) {
+    // Maybe on this rank alone (a missing file): end every rank instead of leaving them waiting.
+    if (parallel) return cluster->abort(fail(exit_data, e.what()));
     return fail(exit_data, e.what());
   } catch (const xtgrad::DivergenceError& e) {
+    // With --sweep over ranks only this rank diverged: the others would wait for its results.
+    if (spread) return cluster->abort(fail(exit_diverged, checkpoints.diverged(e.what())));
     return fail(exit_diverged, checkpoints.diverged(e.what()));
   } catch (const xtgrad::Interrupted& e) {
+    if (spread) return cluster->abort(fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out)));
     return fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out));
   } catch (const mnist_app::ResumeError& e) {
     return fail(exit_usage, e.what());
@@ -338,7 +406,9 @@ int main(int argc, char** argv) {
     }
     return fail(exit_internal, fmt::format("internal error while {}: {}", phase, e.what()));
   } catch (const std::exception& e) {
-    return fail(exit_internal, fmt::format("internal error while {}: {}", phase, e.what()));
+    const std::string message = fmt::format("internal error while {}: {}", phase, e.what());
+    if (parallel) return cluster->abort(fail(exit_internal, message));
+    return fail(exit_internal, message);
   }
   return 0;
 }

@@ -92,7 +92,10 @@ void write_summary(const std::string& dir, const Config& config, const std::vect
               {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
               {"no_plots", config.no_plots}, {"quiet", config.quiet},           {"reg", config.regs},
               {"blog_gradient", config.blog_gradient}, {"sweep", config.sweep},
-              {"lambdas", config.lambdas},   {"dump_graph", config.dump_graph}};
+              {"lambdas", config.lambdas},   {"dump_graph", config.dump_graph},
+              // Data-parallel runs: the ranks and the largest shard of a batch each trained on.
+              {"ranks", config.ranks},
+              {"batch_per_rank", (config.batch_size + std::size_t(config.ranks) - 1) / std::size_t(config.ranks)}};
   json all = json::array();
   for (const auto& r : runs) all.push_back(run_json(r));
   const json summary = {{"config", cfg}, {"runs", all}};

@@ -1,0 +1,117 @@
+#include "run_transfer.hpp"
+
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+namespace mnist_app {
+namespace {
+
+using json = nlohmann::json;
+
+json tensor_json(const xtgrad::Tensor& t) {
+  return {{"shape", xtgrad::shape_of(t)}, {"data", std::vector<double>(t.data(), t.data() + t.size())}};
+}
+
+xtgrad::Tensor tensor_from(const json& j) {
+  xtgrad::Tensor t = xtgrad::Tensor::from_shape(j.at("shape").get<xtgrad::Shape>());
+  const auto data = j.at("data").get<std::vector<double>>();
+  if (data.size() != t.size()) throw std::invalid_argument("decode_runs: a tensor's data does not fit its shape");
+  for (std::size_t i = 0; i < data.size(); ++i) t.data()[i] = xtgrad::Scalar(data[i]);
+  return t;
+}
+
+json run_json(const RunResult& r) {
+  json history = json::array(), coverage = json::array(), sparsity = json::array();
+  for (const auto& e : r.history) {
+    history.push_back({e.epoch, e.data_loss, e.penalty, e.loss, e.test_accuracy, e.seconds, e.eval_seconds});
+  }
+  for (const auto& c : r.coverage) {
+    coverage.push_back({c.name, c.shape, c.penalized, c.l1, c.l2, int(c.l1_mode), c.start});
+  }
+  for (const auto& s : r.sparsity) {
+    sparsity.push_back({s.name, s.shape, s.count, s.zeros, s.near_zeros, s.zero_fraction, s.near_zero_fraction, s.eps,
+                        s.is_matrix, s.rows, s.cols, s.zero_rows, s.zero_cols, s.near_zero_rows, s.near_zero_cols});
+  }
+  return {{"reg", r.reg},
+          {"gradient", r.gradient},
+          {"history", history},
+          {"test_accuracy", r.test_accuracy},
+          {"seconds_per_epoch", r.seconds_per_epoch},
+          {"coverage", coverage},
+          {"tensor_penalties", r.tensor_penalties},
+          {"sparsity", sparsity},
+          {"first_layer_weights", tensor_json(r.first_layer_weights)}};
+}
+
+RunResult run_from(const json& j) {
+  RunResult r;
+  r.reg = j.at("reg").get<std::string>();
+  r.gradient = j.at("gradient").get<std::string>();
+  for (const auto& e : j.at("history")) {
+    xtgrad::nn::EpochStats s;
+    s.epoch = e.at(0).get<std::size_t>();
+    s.data_loss = e.at(1).get<double>();
+    s.penalty = e.at(2).get<double>();
+    s.loss = e.at(3).get<double>();
+    s.test_accuracy = e.at(4).get<double>();
+    s.seconds = e.at(5).get<double>();
+    s.eval_seconds = e.at(6).get<double>();
+    r.history.push_back(s);
+  }
+  r.test_accuracy = j.at("test_accuracy").get<double>();
+  r.seconds_per_epoch = j.at("seconds_per_epoch").get<double>();
+  for (const auto& c : j.at("coverage")) {
+    xtgrad::Coverage v;
+    v.name = c.at(0).get<std::string>();
+    v.shape = c.at(1).get<xtgrad::Shape>();
+    v.penalized = c.at(2).get<bool>();
+    v.l1 = c.at(3).get<double>();
+    v.l2 = c.at(4).get<double>();
+    v.l1_mode = xtgrad::L1Mode(c.at(5).get<int>());
+    v.start = c.at(6).get<std::size_t>();
+    r.coverage.push_back(v);
+  }
+  r.tensor_penalties = j.at("tensor_penalties").get<std::vector<std::vector<double>>>();
+  for (const auto& s : j.at("sparsity")) {
+    xtgrad::SparsityRow v;
+    v.name = s.at(0).get<std::string>();
+    v.shape = s.at(1).get<xtgrad::Shape>();
+    v.count = s.at(2).get<std::size_t>();
+    v.zeros = s.at(3).get<std::size_t>();
+    v.near_zeros = s.at(4).get<std::size_t>();
+    v.zero_fraction = s.at(5).get<double>();
+    v.near_zero_fraction = s.at(6).get<double>();
+    v.eps = s.at(7).get<double>();
+    v.is_matrix = s.at(8).get<bool>();
+    v.rows = s.at(9).get<std::size_t>();
+    v.cols = s.at(10).get<std::size_t>();
+    v.zero_rows = s.at(11).get<std::size_t>();
+    v.zero_cols = s.at(12).get<std::size_t>();
+    v.near_zero_rows = s.at(13).get<std::size_t>();
+    v.near_zero_cols = s.at(14).get<std::size_t>();
+    r.sparsity.push_back(v);
+  }
+  r.first_layer_weights = tensor_from(j.at("first_layer_weights"));
+  return r;
+}
+
+}  // namespace
+
+std::string encode_runs(const std::vector<std::pair<std::size_t, RunResult>>& runs) {
+  json all = json::array();
+  for (const auto& [index, run] : runs) all.push_back({{"index", index}, {"run", run_json(run)}});
+  return all.dump();
+}
+
+std::vector<std::pair<std::size_t, RunResult>> decode_runs(const std::string& text) {
+  std::vector<std::pair<std::size_t, RunResult>> out;
+  try {
+    for (const auto& item : json::parse(text)) out.emplace_back(item.at("index").get<std::size_t>(), run_from(item.at("run")));
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("decode_runs: ") + e.what());
+  }
+  return out;
+}
+
+}  // namespace mnist_app

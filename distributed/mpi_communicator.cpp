@@ -1,0 +1,231 @@
+#include "xtgrad/distributed/mpi_communicator.hpp"
+
+#include <mpi.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace distributed {
+namespace {
+
+// Throws std::runtime_error naming the MPI call unless it succeeded.
+void check(int code, const char* call) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw std::runtime_error(std::string(call) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
+}
+
+// Completes `request`: polls MPI_Test for up to `spin`, then every ~20 µs with a sleep in
+// between. MPI_Wait busy-polls, so a rank waiting for a peer that lost its core (more
+// runnable threads than cores) would burn its own time slice instead of giving it away.
+void wait_for(MPI_Request& request, std::chrono::microseconds spin) {
+  int flag = 0;
+  if (spin == std::chrono::microseconds::max()) {
+    check(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
+    return;
+  }
+  const auto start = std::chrono::steady_clock::now();
+  for (;;) {
+    check(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    if (flag) return;
+    if (std::chrono::steady_clock::now() - start > spin) std::this_thread::sleep_for(std::chrono::microseconds(20));
+  }
+}
+
+template <class T>
+MPI_Datatype mpi_type();
+template <>
+MPI_Datatype mpi_type<float>() { return MPI_FLOAT; }
+template <>
+MPI_Datatype mpi_type<double>() { return MPI_DOUBLE; }
+
+// The MPI operation that reduces for `op`; mean is a sum divided afterwards.
+MPI_Op mpi_op(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum:
+    case ReduceOp::mean:
+      return MPI_SUM;
+    case ReduceOp::max:
+      return MPI_MAX;
+    case ReduceOp::min:
+      return MPI_MIN;
+  }
+  throw std::invalid_argument("all_reduce: unknown ReduceOp");
+}
+
+template <class T>
+void divide(T* data, std::size_t n, int size) {
+  const T scale = T(1) / T(size);
+  for (std::size_t i = 0; i < n; ++i) data[i] *= scale;
+}
+
+// MPI counts are int: larger arrays go in pieces of at most this many elements.
+constexpr std::size_t max_count = std::size_t(INT_MAX);
+
+template <class T>
+class MpiPendingReduction : public PendingReduction {
+ public:
+  MpiPendingReduction(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, std::chrono::microseconds spin)
+      : data_(data), n_(n), mean_(op == ReduceOp::mean), size_(size), spin_(spin) {
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), mpi_type<T>(), mpi_op(op), comm, &request_),
+          "MPI_Iallreduce");
+  }
+  ~MpiPendingReduction() override {
+    if (!finished_) MPI_Wait(&request_, MPI_STATUS_IGNORE);  // no throw from a destructor
+  }
+  bool done() override {
+    if (finished_) return true;
+    int flag = 0;
+    check(MPI_Test(&request_, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+    if (flag) complete();
+    return finished_;
+  }
+  void wait() override {
+    if (finished_) return;
+    wait_for(request_, spin_);
+    complete();
+  }
+
+ private:
+  void complete() {
+    finished_ = true;
+    if (mean_) divide(data_, n_, size_);
+  }
+  MPI_Request request_ = MPI_REQUEST_NULL;
+  T* data_;
+  std::size_t n_;
+  bool mean_;
+  int size_;
+  std::chrono::microseconds spin_;
+  bool finished_ = false;
+};
+
+template <class T>
+void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, std::chrono::microseconds spin) {
+  for (std::size_t done = 0; done < n; done += max_count) {
+    const int count = static_cast<int>(std::min(max_count, n - done));
+    if (spin == std::chrono::microseconds::max()) {
+      check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm), "MPI_Allreduce");
+    } else {
+      MPI_Request request = MPI_REQUEST_NULL;
+      check(MPI_Iallreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm, &request),
+            "MPI_Iallreduce");
+      wait_for(request, spin);
+    }
+  }
+  if (op == ReduceOp::mean) divide(data, n, size);
+}
+
+template <class T>
+void blocking_broadcast(MPI_Comm comm, T* data, std::size_t n, int root, int size) {
+  if (root < 0 || root >= size) {
+    throw std::invalid_argument("broadcast: root " + std::to_string(root) + " is not a rank of a group of " +
+                                std::to_string(size));
+  }
+  for (std::size_t done = 0; done < n; done += max_count) {
+    const int count = static_cast<int>(std::min(max_count, n - done));
+    check(MPI_Bcast(data + done, count, mpi_type<T>(), root, comm), "MPI_Bcast");
+  }
+}
+
+template <class T>
+std::unique_ptr<PendingReduction> start(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size,
+                                        std::chrono::microseconds spin) {
+  if (n > max_count) {
+    throw std::invalid_argument("start_all_reduce: " + std::to_string(n) + " elements; at most " +
+                                std::to_string(max_count) + " in one non-blocking reduction");
+  }
+  return std::make_unique<MpiPendingReduction<T>>(comm, data, n, op, size, spin);
+}
+
+}  // namespace
+
+struct MpiCommunicator::Impl {
+  MPI_Comm comm = MPI_COMM_NULL;
+  bool owns_mpi = false;  // this object initialised MPI and finalises it
+};
+
+MpiCommunicator::MpiCommunicator(MpiOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
+  int initialized = 0;
+  check(MPI_Initialized(&initialized), "MPI_Initialized");
+  if (!initialized) {
+    // Only the calling thread talks to MPI (the batch prefetch thread never does).
+    int provided = 0;
+    check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+    impl_->owns_mpi = true;
+  }
+  check(MPI_Comm_dup(MPI_COMM_WORLD, &impl_->comm), "MPI_Comm_dup");
+  // Errors come back as codes (then exceptions) instead of MPI's default abort.
+  check(MPI_Comm_set_errhandler(impl_->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
+  check(MPI_Comm_rank(impl_->comm, &rank_), "MPI_Comm_rank");
+  check(MPI_Comm_size(impl_->comm, &size_), "MPI_Comm_size");
+}
+
+MpiCommunicator::~MpiCommunicator() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (finalized) return;
+  if (impl_->comm != MPI_COMM_NULL) MPI_Comm_free(&impl_->comm);
+  if (impl_->owns_mpi) MPI_Finalize();
+}
+
+void MpiCommunicator::all_reduce(float* data, std::size_t n, ReduceOp op) {
+  blocking_all_reduce(impl_->comm, data, n, op, size_, options_.spin);
+}
+void MpiCommunicator::all_reduce(double* data, std::size_t n, ReduceOp op) {
+  blocking_all_reduce(impl_->comm, data, n, op, size_, options_.spin);
+}
+std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(float* data, std::size_t n, ReduceOp op) {
+  return start(impl_->comm, data, n, op, size_, options_.spin);
+}
+std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(double* data, std::size_t n, ReduceOp op) {
+  return start(impl_->comm, data, n, op, size_, options_.spin);
+}
+void MpiCommunicator::broadcast(float* data, std::size_t n, int root) {
+  blocking_broadcast(impl_->comm, data, n, root, size_);
+}
+void MpiCommunicator::broadcast(double* data, std::size_t n, int root) {
+  blocking_broadcast(impl_->comm, data, n, root, size_);
+}
+
+std::vector<std::string> MpiCommunicator::all_gather(const std::string& mine) {
+  if (mine.size() > max_count) throw std::invalid_argument("all_gather: a string of more than 2³¹ bytes");
+  // Lengths first, then the bytes at their offsets (total < 2³¹ bytes).
+  const int length = static_cast<int>(mine.size());
+  std::vector<int> lengths(static_cast<std::size_t>(size_)), offsets(static_cast<std::size_t>(size_));
+  check(MPI_Allgather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, impl_->comm), "MPI_Allgather");
+  std::size_t total = 0;
+  for (int r = 0; r < size_; ++r) {
+    offsets[r] = static_cast<int>(total);
+    total += static_cast<std::size_t>(lengths[r]);
+    if (total > max_count) throw std::invalid_argument("all_gather: more than 2³¹ bytes in all");
+  }
+  std::string all(total, '\0');
+  check(MPI_Allgatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR,
+                       impl_->comm),
+        "MPI_Allgatherv");
+  std::vector<std::string> out;
+  out.reserve(lengths.size());
+  for (int r = 0; r < size_; ++r) out.push_back(all.substr(offsets[r], lengths[r]));
+  return out;
+}
+
+void MpiCommunicator::barrier() { check(MPI_Barrier(impl_->comm), "MPI_Barrier"); }
+
+void MpiCommunicator::abort(int code) {
+  MPI_Abort(impl_->comm, code);
+  std::abort();  // MPI_Abort does not return; this keeps [[noreturn]] honest
+}
+
+}  // namespace distributed
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad
