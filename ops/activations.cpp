@@ -6,6 +6,7 @@
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -43,7 +44,8 @@ void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
 Variable sigmoid(const Variable& x) {
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-  Tensor y = evaluate(xt::exp(-xt::abs(v)));
+  Tensor y = evaluate(-xt::abs(v));
+  exp_into(y, y);
   xt::noalias(y) = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + y), y / (Scalar(1) + y));
   return make_result("sigmoid", std::move(y), {x}, [](Node& self) {
     // dx = g ⊙ y ⊙ (1 − y)
@@ -80,7 +82,7 @@ Variable softmax(const Variable& x, int axis) {
   // y = e^(x − max) / Σ_axis e^(x − max)
   Tensor y = empty_like(x.value());
   subtract_axis_max(x.value(), v, y);
-  xt::noalias(y) = xt::exp(y);
+  exp_into(y, y);  // subnormal results kept: log(softmax(x)) stays finite
   Scalar* ys = y.data();
   v.for_each_lane([&](std::size_t base, std::size_t stride) {
     Scalar s = 0;

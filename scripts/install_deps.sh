@@ -11,6 +11,7 @@ PKGS=(
   libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
   gnuplot-nox graphviz doxygen npm ca-certificates
   clang libclang-rt-14-dev valgrind   # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
+  python3-torch python3-numpy          # tests/diff: the differential test against PyTorch
   "$@"
 )
 
