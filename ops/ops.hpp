@@ -2,7 +2,9 @@
 #pragma once
 
 #include "xtgrad/ops/activations.hpp"
+#include "xtgrad/ops/activations_extra.hpp"
 #include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/elementwise_math.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/losses.hpp"
 #include "xtgrad/ops/norms.hpp"
