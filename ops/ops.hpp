@@ -9,3 +9,4 @@
 #include "xtgrad/ops/losses.hpp"
 #include "xtgrad/ops/norms.hpp"
 #include "xtgrad/ops/reductions.hpp"
+#include "xtgrad/ops/reductions_extra.hpp"
