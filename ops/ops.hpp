@@ -8,6 +8,7 @@
 #include "xtgrad/ops/indexing.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/losses.hpp"
+#include "xtgrad/ops/losses_extra.hpp"
 #include "xtgrad/ops/matmul_nd.hpp"
 #include "xtgrad/ops/norms.hpp"
 #include "xtgrad/ops/reductions.hpp"
