@@ -193,12 +193,11 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
       }
       const Scalar gi = upstream(self, i, r, scale);
       const Scalar* lp = logp.get().data() + i * c;
+      const auto a = [&](std::size_t j) { return -gi * (spread * w[j] + (j == labels[i] ? keep * w[j] : Scalar(0))); };
       Scalar total_a = 0;
-      for (std::size_t j = 0; j < c; ++j) total_a += -gi * spread * w[j];
-      total_a += -gi * keep * w[labels[i]];
+      for (std::size_t j = 0; j < c; ++j) total_a += a(j);
       for (std::size_t j = 0; j < c; ++j) {
-        const Scalar a = -gi * (spread * w[j] + (j == labels[i] ? keep * w[j] : Scalar(0)));
-        const Scalar d = a - std::exp(lp[j]) * total_a;
+        const Scalar d = a(j) - std::exp(lp[j]) * total_a;
         di[j] = beta == 0 ? d : di[j] + d;
       }
     }
