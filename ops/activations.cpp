@@ -44,9 +44,8 @@ void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
 Variable sigmoid(const Variable& x) {
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-  Tensor y = evaluate(-xt::abs(v));
-  exp_into(y, y);
-  xt::noalias(y) = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + y), y / (Scalar(1) + y));
+  Tensor y = empty_like(v);
+  sigmoid_into(v, y);  // one SIMD pass, the same value at every position
   return make_result("sigmoid", std::move(y), {x}, [](Node& self) {
     // dx = g ⊙ y ⊙ (1 − y)
     add_expr_to_parent(self, 0, self.grad * self.value * (Scalar(1) - self.value));

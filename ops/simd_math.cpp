@@ -28,37 +28,48 @@ Batch map_batch(const Batch& b, Scalar low, SimdF f_simd, StdF f_std) {
   return Batch::load_aligned(res);
 }
 
-// out = f(x) over whole batches; the tail is padded with ones into one more batch.
-template <class SimdF, class StdF>
-void map_into(const Tensor& x, Tensor& out, Scalar low, SimdF f_simd, StdF f_std) {
+// out = f(x) batch by batch; the tail is padded with ones into one more batch.
+template <class F>
+void map_into(const Tensor& x, Tensor& out, F f) {
   const std::size_t n = x.size();
   const Scalar* xs = x.data();
   Scalar* ys = out.data();
   std::size_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) {
-    map_batch(Batch::load_unaligned(xs + k), low, f_simd, f_std).store_unaligned(ys + k);
-  }
+  for (; k + kLanes <= n; k += kLanes) f(Batch::load_unaligned(xs + k)).store_unaligned(ys + k);
   if (k < n) {
     alignas(64) Scalar buf[kLanes];
     std::fill(buf, buf + kLanes, Scalar(1));
     std::copy(xs + k, xs + n, buf);
-    map_batch(Batch::load_aligned(buf), low, f_simd, f_std).store_aligned(buf);
+    f(Batch::load_aligned(buf)).store_aligned(buf);
     std::copy(buf, buf + (n - k), ys + k);
   }
 }
 
+// e^b; below ln(smallest normal) the SIMD exp flushes to 0, so those lanes use std::exp.
+inline Batch exp_batch(const Batch& b) {
+  static const Scalar low = std::log(std::numeric_limits<Scalar>::min());
+  return map_batch(b, low, [](const Batch& v) { return xsimd::exp(v); }, [](Scalar v) { return std::exp(v); });
+}
+
 }  // namespace
 
-void exp_into(const Tensor& x, Tensor& out) {
-  // below ln(smallest normal) the SIMD exp flushes to 0
-  static const Scalar low = std::log(std::numeric_limits<Scalar>::min());
-  map_into(x, out, low, [](const Batch& b) { return xsimd::exp(b); }, [](Scalar v) { return std::exp(v); });
-}
+void exp_into(const Tensor& x, Tensor& out) { map_into(x, out, exp_batch); }
 
 void log_into(const Tensor& x, Tensor& out) {
   // below the smallest normal (subnormals, and 0 and negatives, which agree anyway)
-  map_into(x, out, std::numeric_limits<Scalar>::min(), [](const Batch& b) { return xsimd::log(b); },
-           [](Scalar v) { return std::log(v); });
+  map_into(x, out, [](const Batch& b) {
+    return map_batch(b, std::numeric_limits<Scalar>::min(), [](const Batch& v) { return xsimd::log(v); },
+                     [](Scalar v) { return std::log(v); });
+  });
+}
+
+void sigmoid_into(const Tensor& x, Tensor& out) {
+  // e = e^−|x| ∈ [0, 1] never overflows; σ = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise (NaN stays NaN)
+  const Batch one(Scalar(1)), zero(Scalar(0));
+  map_into(x, out, [&](const Batch& b) {
+    const Batch e = exp_batch(-xsimd::abs(b));
+    return xsimd::select(b >= zero, one, e) / (one + e);
+  });
 }
 
 }  // namespace XTGRAD_ABI

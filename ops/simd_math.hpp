@@ -1,4 +1,4 @@
-// eˣ and ln x over a whole tensor with a value that depends only on x, never on the element's
+// eˣ, ln x and σ(x) over a whole tensor with a value that depends only on x, never on the element's
 // position. Internal to the ops' sources.
 //
 // xtensor computes full SIMD batches with xsimd and the last size % lanes elements with std::
@@ -19,6 +19,8 @@ inline namespace XTGRAD_ABI {
 void exp_into(const Tensor& x, Tensor& out);
 // out = ln x elementwise; exact for subnormal x. `out` must have x's size; it may be x itself.
 void log_into(const Tensor& x, Tensor& out);
+// out = σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow, in one pass through exp_into's kernel.
+void sigmoid_into(const Tensor& x, Tensor& out);
 
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad
