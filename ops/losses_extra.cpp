@@ -120,9 +120,13 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
     total += li;
     if (kept) denom += w[labels[i]];
   }
-  Tensor value = l;
-  if (r != Reduction::none) value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
-  recycle(l);
+  Tensor value;
+  if (r == Reduction::none) {
+    value = std::move(l);
+  } else {
+    value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
+    recycle(l);
+  }
   const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
   return make_result("nll_loss", std::move(value), {log_probs}, [labels, w = std::move(w), ignore, r, scale, n, c](Node& self) {
     // dx[i, yᵢ] = −gᵢ·w[yᵢ] (gᵢ = g·scale unless reduction none); 0 elsewhere and on ignored rows
@@ -174,9 +178,13 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
     l.data()[i] = li;
     total += li;
   }
-  Tensor value = l;
-  if (r != Reduction::none) value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
-  recycle(l);
+  Tensor value;
+  if (r == Reduction::none) {
+    value = std::move(l);
+  } else {
+    value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
+    recycle(l);
+  }
   const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
   return make_result("cross_entropy", std::move(value), {logits},
                      [logp = SavedTensor(std::move(logp)), labels, w = std::move(w), ignore, keep, spread, r, scale, n, c](
