@@ -158,7 +158,10 @@ const char* Variable::op() const { return checked_node("op").op; }
 const std::string& Variable::name() const { return checked_node("name").name; }
 void Variable::set_name(std::string name) { checked_node("set_name").name = std::move(name); }
 
-Variable make_result(const char* op, Tensor value, std::initializer_list<Variable> inputs, BackwardFn backward) {
+namespace {
+
+template <class Inputs>
+Variable make_result_from(const char* op, Tensor value, const Inputs& inputs, BackwardFn backward) {
   NodePtr node = make_node();
   node->value = std::move(value);
   node->op = op;
@@ -179,6 +182,16 @@ Variable make_result(const char* op, Tensor value, std::initializer_list<Variabl
     node->backward_fn = std::move(backward);
   }
   return Variable(std::move(node));
+}
+
+}  // namespace
+
+Variable make_result(const char* op, Tensor value, std::initializer_list<Variable> inputs, BackwardFn backward) {
+  return make_result_from(op, std::move(value), inputs, std::move(backward));
+}
+
+Variable make_result(const char* op, Tensor value, const std::vector<Variable>& inputs, BackwardFn backward) {
+  return make_result_from(op, std::move(value), inputs, std::move(backward));
 }
 
 }  // namespace XTGRAD_ABI

@@ -161,6 +161,8 @@ std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vect
 // grad mode is on and some input requires grad; otherwise returns a constant.
 Variable make_result(const char* op, Tensor value, std::initializer_list<Variable> inputs,
                      BackwardFn backward);
+// Same, for an op with any number of inputs (concat, stack).
+Variable make_result(const char* op, Tensor value, const std::vector<Variable>& inputs, BackwardFn backward);
 
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad

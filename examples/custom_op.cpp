@@ -17,9 +17,10 @@
 
 using namespace xtgrad;
 
-// softplus(x) = log(1 + eˣ), elementwise, any shape; computed as max(x, 0) + log1p(e^(−|x|))
-// so that it never overflows. Its derivative is the logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
-Variable softplus(const Variable& x) {
+// my_softplus(x) = log(1 + eˣ) (the library has its own, xtgrad::softplus), elementwise, any
+// shape; computed as max(x, 0) + log1p(e^(−|x|)) so that it never overflows. Its derivative is
+// the logistic sigmoid σ(x) = 1 / (1 + e⁻ˣ).
+Variable my_softplus(const Variable& x) {
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
   Tensor slope = empty_like(v);  // σ(x), kept for the backward pass
@@ -40,7 +41,7 @@ Variable softplus(const Variable& x) {
 // The same op with a deliberate bug in its backward (it forgets the σ(x) factor): gradcheck
 // must reject it, which shows the check has teeth.
 Variable softplus_wrong_backward(const Variable& x) {
-  const Variable right = softplus(x);
+  const Variable right = my_softplus(x);
   return make_result("softplus_wrong", right.value(), {x}, [](Node& self) {
     self.add_to_parent(0, Tensor(self.grad));
   });
@@ -53,19 +54,19 @@ int main() {
     failures += !ok;
   };
 
-  // Values: softplus(0) = log 2; large inputs neither overflow nor lose the linear part.
+  // Values: my_softplus(0) = log 2; large inputs neither overflow nor lose the linear part.
   const Variable probe(Tensor{0.0, -800.0, 800.0});
-  const Tensor sp = softplus(probe).value();
-  expect(std::abs(sp(0) - std::log(2.0)) < 1e-12, "softplus(0) = log 2");
+  const Tensor sp = my_softplus(probe).value();
+  expect(std::abs(sp(0) - std::log(2.0)) < 1e-12, "my_softplus(0) = log 2");
   expect(sp(1) >= 0 && sp(1) < 1e-300 && std::abs(sp(2) - 800.0) < 1e-12,
-         "softplus(−800) ≈ 0 and softplus(800) = 800 without overflow");
+         "my_softplus(−800) ≈ 0 and my_softplus(800) = 800 without overflow");
 
   // Gradient check: every element of a (3, 4) input, inside a small expression (softplus of a
   // broadcast sum, then a product), so the op is tested as part of a graph.
   Rng rng(0);
   const std::vector<Tensor> inputs = {randn({3, 4}, rng, 0.0, 2.0), randn({4}, rng)};
   const GradcheckReport good = gradcheck(
-      [](const std::vector<Variable>& in) { return softplus(in[0] + in[1]) * in[0]; }, inputs);
+      [](const std::vector<Variable>& in) { return my_softplus(in[0] + in[1]) * in[0]; }, inputs);
   expect(good.ok, "gradcheck passes for softplus");
   if (!good.ok) std::printf("      %s\n", good.message.c_str());
 
@@ -74,19 +75,19 @@ int main() {
   expect(!bad.ok, "gradcheck rejects a wrong backward");
   std::printf("      it says: %s\n", bad.message.c_str());
 
-  // The op trains like any built-in one: fit w so that softplus(w) matches a target.
+  // The op trains like any built-in one: fit w so that my_softplus(w) matches a target.
   Variable w = Variable::parameter(Tensor{-1.0, 0.0, 1.0}, "w");
   const Variable target(Tensor{0.5, 1.5, 3.0});
   nn::SGD optimizer({{"w", w}}, /*lr=*/0.5);
   for (int step = 0; step < 200; ++step) {
-    Variable loss = mse(softplus(w), target);
+    Variable loss = mse(my_softplus(w), target);
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();
   }
-  const double final_loss = mse(softplus(w), target).item();
-  std::printf("      fitted softplus(w) = (%.4f, %.4f, %.4f), loss %.2e\n", softplus(w).value()(0),
-              softplus(w).value()(1), softplus(w).value()(2), final_loss);
+  const double final_loss = mse(my_softplus(w), target).item();
+  std::printf("      fitted my_softplus(w) = (%.4f, %.4f, %.4f), loss %.2e\n", my_softplus(w).value()(0),
+              my_softplus(w).value()(1), my_softplus(w).value()(2), final_loss);
   expect(final_loss < 1e-8, "gradient descent through softplus reaches its target");
 
   return failures == 0 ? 0 : 1;

@@ -8,6 +8,7 @@
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -51,8 +52,8 @@ Variable where_positive(const Variable& x, const Variable& g) {
 Variable sigmoid(const Variable& x) {
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
-  Tensor y = evaluate(xt::exp(-xt::abs(v)));
-  xt::noalias(y) = xt::where(v >= Scalar(0), Scalar(1) / (Scalar(1) + y), y / (Scalar(1) + y));
+  Tensor y = empty_like(v);
+  sigmoid_into(v, y);  // one SIMD pass, the same value at every position
   return make_result("sigmoid", std::move(y), {x}, [](Node& self) {
     // dx = g ⊙ y ⊙ (1 − y)
     backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * y * (Scalar(1) - y); });
@@ -88,7 +89,7 @@ Variable softmax(const Variable& x, int axis) {
   // y = e^(x − max) / Σ_axis e^(x − max)
   Tensor y = empty_like(x.value());
   subtract_axis_max(x.value(), v, y);
-  xt::noalias(y) = xt::exp(y);
+  exp_into(y, y);  // subnormal results kept: log(softmax(x)) stays finite
   Scalar* ys = y.data();
   v.for_each_lane([&](std::size_t base, std::size_t stride) {
     Scalar s = 0;

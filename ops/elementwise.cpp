@@ -3,6 +3,7 @@
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -82,13 +83,17 @@ Variable rdiv(double s, const Variable& a) {
 }
 
 Variable exp(const Variable& x) {
-  return make_result("exp", evaluate(xt::exp(x.value())), {x}, [](Node& self) {
+  Tensor y = empty_like(x.value());
+  exp_into(x.value(), y);  // the same value at every position, subnormals kept
+  return make_result("exp", std::move(y), {x}, [](Node& self) {
     backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * y; });  // dx = g ⊙ eˣ
   });
 }
 
 Variable log(const Variable& x) {
-  return make_result("log", evaluate(xt::log(x.value())), {x}, [](Node& self) {
+  Tensor y = empty_like(x.value());
+  log_into(x.value(), y);  // the same value at every position, exact for subnormal x
+  return make_result("log", std::move(y), {x}, [](Node& self) {
     backward_unary(self, [](const auto& g, const auto& x, const auto&) { return g / x; });  // dx = g ⊘ x
   });
 }

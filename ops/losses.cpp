@@ -9,6 +9,7 @@
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -30,7 +31,7 @@ RowSoftmax row_softmax(const Tensor& z) {
     for (std::size_t j = 1; j < c; ++j) m = zi[j] > m ? zi[j] : m;
     for (std::size_t j = 0; j < c; ++j) li[j] = zi[j] - m;
   }
-  xt::noalias(r.p) = xt::exp(r.log_p);  // vectorised
+  exp_into(r.log_p, r.p);  // vectorised; subnormal probabilities kept
   for (std::size_t i = 0; i < n; ++i) {
     Scalar* pi = r.p.data() + i * c;
     Scalar* li = r.log_p.data() + i * c;

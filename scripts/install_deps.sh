@@ -12,6 +12,7 @@ PKGS=(
   gnuplot-nox graphviz doxygen npm ca-certificates
   clang libclang-rt-14-dev valgrind   # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
   libopenmpi-dev openmpi-bin           # distributed/ (xtgrad::distributed) and its tests
+  python3-torch python3-numpy          # tests/diff: the differential test against PyTorch
   "$@"
 )
 

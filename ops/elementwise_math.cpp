@@ -1,0 +1,129 @@
+#include "xtgrad/ops/elementwise_math.hpp"
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/pointwise.hpp"
+#include "xtgrad/ops/shape_checks.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+Variable clamp(const Variable& x, std::optional<double> lo, std::optional<double> hi) {
+  if (lo && hi && *lo > *hi) {
+    throw std::invalid_argument("clamp: min " + std::to_string(*lo) + " is greater than max " + std::to_string(*hi) +
+                                " (input " + shape_str(x.value()) + ")");
+  }
+  const Scalar inf = std::numeric_limits<Scalar>::infinity();
+  const Scalar l = lo ? static_cast<Scalar>(*lo) : -inf, h = hi ? static_cast<Scalar>(*hi) : inf;
+  // y = l if x < l, h if x > h, else x (NaN fails both tests and stays NaN)
+  return pointwise(
+      "clamp", x, [l, h](Scalar v) { return v < l ? l : (v > h ? h : v); },
+      [l, h](Scalar v, Scalar) { return v >= l && v <= h ? Scalar(1) : Scalar(0); });
+}
+
+Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
+  // pairwise broadcastable ⇔ the three broadcast together
+  check_broadcastable("where", a.value(), b.value());
+  check_broadcastable("where", condition, a.value());
+  check_broadcastable("where", condition, b.value());
+  Tensor c = evaluate(xt::where(xt::equal(condition, Scalar(0)), Scalar(0), Scalar(1)));  // NaN counts as true
+  Tensor y = evaluate(xt::where(xt::not_equal(c, Scalar(0)), a.value(), b.value()));
+  return make_result("where", std::move(y), {a, b}, [c = SavedTensor(std::move(c))](Node& self) {
+    // da = g·c, db = g·(1 − c) at the output shape; accumulate_grad reduces broadcast axes
+    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad * c.get());
+    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, self.grad * (Scalar(1) - c.get()));
+  });
+}
+
+namespace {
+
+// max (sign = +1) or min (sign = −1) of a and b, NaN-propagating; ties split the gradient.
+Variable extremum(const char* op, const Variable& a, const Variable& b, Scalar sign) {
+  check_broadcastable(op, a.value(), b.value());
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  // a wins where s·a > s·b or a is NaN; otherwise b (which is NaN if b is)
+  Tensor y = evaluate(xt::where(sign * av > sign * bv || xt::isnan(av), av, bv));
+  return make_result(op, std::move(y), {a, b}, [sign](Node& self) {
+    const Tensor& av = self.parent_value(0);
+    const Tensor& bv = self.parent_value(1);
+    // share of a: 1 where s·a > s·b, ½ where a = b, 0 where s·a < s·b; b gets 1 − that
+    auto share_a = xt::where(sign * av > sign * bv, Scalar(1), xt::where(xt::equal(av, bv), Scalar(0.5), Scalar(0)));
+    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad * share_a);
+    if (self.parent_requires_grad(1)) {
+      auto share_b = xt::where(sign * bv > sign * av, Scalar(1), xt::where(xt::equal(av, bv), Scalar(0.5), Scalar(0)));
+      add_expr_to_parent(self, 1, self.grad * share_b);
+    }
+  });
+}
+
+}  // namespace
+
+Variable maximum(const Variable& a, const Variable& b) { return extremum("maximum", a, b, Scalar(1)); }
+Variable minimum(const Variable& a, const Variable& b) { return extremum("minimum", a, b, Scalar(-1)); }
+
+Variable log1p(const Variable& x) {
+  // dy/dx = 1/(1 + x)
+  return pointwise(
+      "log1p", x, [](Scalar v) { return std::log1p(v); }, [](Scalar v, Scalar) { return Scalar(1) / (Scalar(1) + v); });
+}
+
+Variable expm1(const Variable& x) {
+  // dy/dx = eˣ = y + 1
+  return pointwise(
+      "expm1", x, [](Scalar v) { return std::expm1(v); }, [](Scalar, Scalar y) { return y + Scalar(1); });
+}
+
+Variable sin(const Variable& x) {
+  return pointwise(
+      "sin", x, [](Scalar v) { return std::sin(v); }, [](Scalar v, Scalar) { return std::cos(v); });
+}
+
+Variable cos(const Variable& x) {
+  return pointwise(
+      "cos", x, [](Scalar v) { return std::cos(v); }, [](Scalar v, Scalar) { return -std::sin(v); });
+}
+
+Variable pow(const Variable& x, const Variable& p) {
+  check_broadcastable("pow", x.value(), p.value());
+  Tensor y = evaluate(xt::pow(x.value(), p.value()));
+  return make_result("pow", std::move(y), {x, p}, [](Node& self) {
+    const Tensor& xv = self.parent_value(0);
+    const Tensor& pv = self.parent_value(1);
+    // dx = g·p·xᵖ⁻¹, 0 where p = 0 (x⁰ is constant, even at x = 0)
+    if (self.parent_requires_grad(0)) {
+      add_expr_to_parent(self, 0,
+                         xt::where(xt::equal(pv, Scalar(0)), Scalar(0), self.grad * pv * xt::pow(xv, pv - Scalar(1))));
+    }
+    // dp = g·xᵖ·ln x, 0 where x = 0 and p ≥ 0 (the limit of xᵖ·ln x)
+    if (self.parent_requires_grad(1)) {
+      add_expr_to_parent(self, 1,
+                         xt::where(xt::equal(xv, Scalar(0)) && pv >= Scalar(0), Scalar(0),
+                                   self.grad * self.value * xt::log(xv)));
+    }
+  });
+}
+
+Variable reciprocal(const Variable& x) {
+  // dy/dx = −1/x² = −y²
+  return pointwise(
+      "reciprocal", x, [](Scalar v) { return Scalar(1) / v; }, [](Scalar, Scalar y) { return -y * y; });
+}
+
+Variable sign(const Variable& x) {
+  const Tensor& v = x.value();
+  Tensor y = empty_like(v);
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    const Scalar e = v.data()[k];
+    y.data()[k] = e > 0 ? Scalar(1) : (e < 0 ? Scalar(-1) : e);  // 0 → 0, NaN → NaN
+  }
+  return Variable(std::move(y));
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,349 @@
+#include "xtgrad/ops/losses_extra.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/shape_checks.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+void check_reduction(const char* op, Reduction r, bool batch_mean_ok) {
+  if (r == Reduction::batch_mean && !batch_mean_ok) {
+    throw std::invalid_argument(std::string(op) + ": reduction batch_mean is only for kl_div");
+  }
+}
+
+// Per-element losses `l` combined by `r`: the result, and the factor each element's loss
+// carries into it (1 for sum, 1/N for mean, 1/first extent for batch_mean; unused for none).
+struct Reduced {
+  Tensor value;
+  Scalar scale = 1;
+};
+Reduced reduce_losses(Tensor l, Reduction r) {
+  if (r == Reduction::none) return {std::move(l), Scalar(1)};
+  double total = 0;
+  for (std::size_t k = 0; k < l.size(); ++k) total += l.data()[k];
+  double scale = 1;
+  if (r == Reduction::mean) scale = 1.0 / double(l.size());
+  if (r == Reduction::batch_mean) scale = 1.0 / double(l.dimension() == 0 ? 1 : l.shape()[0]);
+  recycle(l);
+  return {scalar_tensor(static_cast<Scalar>(total * scale)), static_cast<Scalar>(scale)};
+}
+
+// The upstream gradient reaching element k's loss.
+inline Scalar upstream(const Node& self, std::size_t k, Reduction r, Scalar scale) {
+  return r == Reduction::none ? self.grad.data()[k] : self.grad.data()[0] * scale;
+}
+
+// A loss of d = x − y (broadcast): f(d) per element, df(d) its derivative.
+template <class F, class DF>
+Variable pair_loss(const char* op, const Variable& x, const Variable& y, Reduction r, F f, DF df) {
+  check_reduction(op, r, false);
+  check_broadcastable(op, x.value(), y.value());
+  Tensor d = evaluate(x.value() - y.value());
+  Tensor l = empty_like(d);
+  for (std::size_t k = 0; k < d.size(); ++k) l.data()[k] = f(d.data()[k]);
+  Reduced red = reduce_losses(std::move(l), r);
+  return make_result(op, std::move(red.value), {x, y}, [d = SavedTensor(std::move(d)), df, r, scale = red.scale](Node& self) {
+    // dx = g·f'(d), dy = −dx at the broadcast shape; accumulate_grad reduces broadcast axes
+    const Tensor& dv = d.get();
+    Tensor gd = empty_like(dv);
+    for (std::size_t k = 0; k < dv.size(); ++k) gd.data()[k] = upstream(self, k, r, scale) * df(dv.data()[k]);
+    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, gd);
+    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -gd);
+    recycle(gd);
+  });
+}
+
+Scalar sign_of(Scalar v) { return v > 0 ? Scalar(1) : (v < 0 ? Scalar(-1) : Scalar(0)); }
+
+// softplus(v) = ln(1 + eᵛ) without overflow, and σ(v).
+Scalar softplus_of(Scalar v) { return std::max(v, Scalar(0)) + std::log1p(std::exp(-std::abs(v))); }
+Scalar sigmoid_of(Scalar v) {
+  const Scalar e = std::exp(-std::abs(v));
+  return v >= 0 ? Scalar(1) / (Scalar(1) + e) : e / (Scalar(1) + e);
+}
+
+// Shared checks of nll_loss and cross_entropy: x (n, classes), labels, weight, reduction.
+// Returns the class weights (all 1 if none were given).
+std::vector<Scalar> check_class_loss(const char* op, const Tensor& x, const std::vector<std::size_t>& labels,
+                                     const std::optional<Tensor>& weight, std::optional<std::size_t> ignore,
+                                     Reduction r) {
+  check_reduction(op, r, false);
+  if (x.dimension() != 2 || x.shape()[1] == 0) {
+    throw std::invalid_argument(std::string(op) + ": expects input of shape (n, classes) with classes > 0, got " +
+                                shape_str(x));
+  }
+  const std::size_t n = x.shape()[0], c = x.shape()[1];
+  if (labels.size() != n) {
+    throw std::invalid_argument(std::string(op) + ": " + std::to_string(labels.size()) + " labels for input of shape " +
+                                shape_str(x));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (labels[i] >= c && labels[i] != ignore) {
+      throw std::invalid_argument(std::string(op) + ": label " + std::to_string(labels[i]) + " at row " +
+                                  std::to_string(i) + " is out of range for input of shape " + shape_str(x));
+    }
+  }
+  std::vector<Scalar> w(c, Scalar(1));
+  if (weight) {
+    if (weight->dimension() != 1 || weight->shape()[0] != c) {
+      throw std::invalid_argument(std::string(op) + ": weight must have shape (" + std::to_string(c) + ") for input " +
+                                  shape_str(x) + ", got " + shape_str(*weight));
+    }
+    std::copy(weight->data(), weight->data() + c, w.begin());
+  }
+  return w;
+}
+
+}  // namespace
+
+Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels, const NllLossOptions& options) {
+  const Tensor& x = log_probs.value();
+  std::vector<Scalar> w = check_class_loss("nll_loss", x, labels, options.weight, options.ignore_index, options.reduction);
+  const std::size_t n = x.shape()[0], c = x.shape()[1];
+  const Reduction r = options.reduction;
+  const std::optional<std::size_t> ignore = options.ignore_index;
+  // lossᵢ = −w[yᵢ]·x[i, yᵢ]; mean divides by Σ w[yᵢ] over kept rows
+  Tensor l = empty_tensor({n});
+  double total = 0, denom = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const bool kept = labels[i] != ignore;
+    const Scalar li = kept ? -w[labels[i]] * x.data()[i * c + labels[i]] : Scalar(0);
+    l.data()[i] = li;
+    total += li;
+    if (kept) denom += w[labels[i]];
+  }
+  Tensor value;
+  if (r == Reduction::none) {
+    value = std::move(l);
+  } else {
+    value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
+    recycle(l);
+  }
+  const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
+  return make_result("nll_loss", std::move(value), {log_probs}, [labels, w = std::move(w), ignore, r, scale, n, c](Node& self) {
+    // dx[i, yᵢ] = −gᵢ·w[yᵢ] (gᵢ = g·scale unless reduction none); 0 elsewhere and on ignored rows
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + n * c, Scalar(0));
+    for (std::size_t i = 0; i < n; ++i) {
+      if (labels[i] == ignore) continue;
+      dx[i * c + labels[i]] -= upstream(self, i, r, scale) * w[labels[i]];
+    }
+  });
+}
+
+Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels, const CrossEntropyOptions& options) {
+  const Tensor& z = logits.value();
+  std::vector<Scalar> w = check_class_loss("cross_entropy", z, labels, options.weight, options.ignore_index, options.reduction);
+  const double eps = options.label_smoothing;
+  if (!(eps >= 0 && eps <= 1)) {
+    throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " + std::to_string(eps) +
+                                " (logits " + shape_str(z) + ")");
+  }
+  const std::size_t n = z.shape()[0], c = z.shape()[1];
+  const Reduction r = options.reduction;
+  const std::optional<std::size_t> ignore = options.ignore_index;
+  // log p = z − m − log Σ e^(z − m), row by row (m the row maximum)
+  Tensor logp = empty_like(z);
+  for (std::size_t i = 0; i < n; ++i) {
+    const Scalar* zi = z.data() + i * c;
+    Scalar* li = logp.data() + i * c;
+    const Scalar m = *std::max_element(zi, zi + c);
+    double s = 0;
+    for (std::size_t j = 0; j < c; ++j) s += std::exp(zi[j] - m);
+    const Scalar log_s = static_cast<Scalar>(std::log(s));
+    for (std::size_t j = 0; j < c; ++j) li[j] = zi[j] - m - log_s;
+  }
+  // lossᵢ = (1 − ε)·(−w[yᵢ] log p_iyᵢ) + (ε/C)·(−Σ_c w_c log p_ic); mean divides by Σ w[yᵢ]
+  const Scalar keep = static_cast<Scalar>(1 - eps), spread = static_cast<Scalar>(eps / double(c));
+  Tensor l = empty_tensor({n});
+  double total = 0, denom = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    Scalar li = 0;
+    if (labels[i] != ignore) {
+      const Scalar* lp = logp.data() + i * c;
+      double smooth = 0;
+      for (std::size_t j = 0; j < c; ++j) smooth -= double(w[j]) * double(lp[j]);
+      li = keep * (-w[labels[i]] * lp[labels[i]]) + spread * static_cast<Scalar>(smooth);
+      denom += w[labels[i]];
+    }
+    l.data()[i] = li;
+    total += li;
+  }
+  Tensor value;
+  if (r == Reduction::none) {
+    value = std::move(l);
+  } else {
+    value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
+    recycle(l);
+  }
+  const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
+  return make_result("cross_entropy", std::move(value), {logits},
+                     [logp = SavedTensor(std::move(logp)), labels, w = std::move(w), ignore, keep, spread, r, scale, n, c](
+                         Node& self) {
+    // per kept row, with gᵢ its upstream gradient: a_c = ∂loss/∂log p_c = −gᵢ((1 − ε)w_y[c = y] + (ε/C)w_c),
+    // dz_c = a_c − p_c·Σ a  (log_softmax's backward); ignored rows get 0
+    Scalar beta = 0;
+    Scalar* dz = grad_target(self, 0, beta);
+    for (std::size_t i = 0; i < n; ++i) {
+      Scalar* di = dz + i * c;
+      if (labels[i] == ignore) {
+        if (beta == 0) std::fill(di, di + c, Scalar(0));
+        continue;
+      }
+      const Scalar gi = upstream(self, i, r, scale);
+      const Scalar* lp = logp.get().data() + i * c;
+      const auto a = [&](std::size_t j) { return -gi * (spread * w[j] + (j == labels[i] ? keep * w[j] : Scalar(0))); };
+      Scalar total_a = 0;
+      for (std::size_t j = 0; j < c; ++j) total_a += a(j);
+      for (std::size_t j = 0; j < c; ++j) {
+        const Scalar d = a(j) - std::exp(lp[j]) * total_a;
+        di[j] = beta == 0 ? d : di[j] + d;
+      }
+    }
+  });
+}
+
+Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable& targets,
+                                          const BceWithLogitsOptions& options) {
+  const char* op = "binary_cross_entropy_with_logits";
+  const Tensor& x = logits.value();
+  check_reduction(op, options.reduction, false);
+  check_same_shape(op, x, targets.value(), "logits", "targets");
+  // w and p broadcast to the logits' shape (all 1 if absent)
+  const auto spread_to_logits = [&](const std::optional<Tensor>& t, const char* name) {
+    if (!t) return evaluate(xt::ones_like(x));
+    // t broadcasts to x's shape: no more axes, and each trailing extent 1 or x's
+    bool fits = t->dimension() <= x.dimension();
+    for (std::size_t d = 0; fits && d < t->dimension(); ++d) {
+      const std::size_t e = t->shape()[t->dimension() - 1 - d];
+      fits = e == 1 || e == x.shape()[x.dimension() - 1 - d];
+    }
+    if (!fits) {
+      throw std::invalid_argument(std::string(op) + ": " + name + " " + shape_str(*t) +
+                                  " does not broadcast to the logits' shape " + shape_str(x));
+    }
+    return evaluate(xt::broadcast(*t, x.shape()));
+  };
+  Tensor w = spread_to_logits(options.weight, "weight");
+  Tensor p = spread_to_logits(options.pos_weight, "pos_weight");
+  const Tensor& y = targets.value();
+  // lossₖ = w·[p·y·softplus(−x) + (1 − y)·softplus(x)]
+  Tensor l = empty_like(x);
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const Scalar xv = x.data()[k], yv = y.data()[k];
+    l.data()[k] = w.data()[k] * (p.data()[k] * yv * softplus_of(-xv) + (Scalar(1) - yv) * softplus_of(xv));
+  }
+  const Reduction r = options.reduction;
+  Reduced red = reduce_losses(std::move(l), r);
+  return make_result(op, std::move(red.value), {logits, targets},
+                     [w = SavedTensor(std::move(w)), p = SavedTensor(std::move(p)), r, scale = red.scale](Node& self) {
+    const Tensor& x = self.parent_value(0);
+    const Tensor& y = self.parent_value(1);
+    const Scalar* ws = w.get().data();
+    const Scalar* ps = p.get().data();
+    Scalar beta = 0;
+    if (self.parent_requires_grad(0)) {
+      // dx = g·w·[(1 − y)σ(x) − p·y·σ(−x)]
+      Scalar* dx = grad_target(self, 0, beta);
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        const Scalar xv = x.data()[k], yv = y.data()[k];
+        const Scalar d = upstream(self, k, r, scale) * ws[k] * ((Scalar(1) - yv) * sigmoid_of(xv) - ps[k] * yv * sigmoid_of(-xv));
+        dx[k] = beta == 0 ? d : dx[k] + d;
+      }
+    }
+    if (self.parent_requires_grad(1)) {
+      // dy = g·w·[p·softplus(−x) − softplus(x)]
+      Scalar* dy = grad_target(self, 1, beta);
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        const Scalar xv = x.data()[k];
+        const Scalar d = upstream(self, k, r, scale) * ws[k] * (ps[k] * softplus_of(-xv) - softplus_of(xv));
+        dy[k] = beta == 0 ? d : dy[k] + d;
+      }
+    }
+  });
+}
+
+Variable mse_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
+  return pair_loss(
+      "mse_loss", prediction, target, reduction, [](Scalar d) { return d * d; }, [](Scalar d) { return Scalar(2) * d; });
+}
+
+Variable l1_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
+  return pair_loss(
+      "l1_loss", prediction, target, reduction, [](Scalar d) { return std::abs(d); }, [](Scalar d) { return sign_of(d); });
+}
+
+Variable huber_loss(const Variable& prediction, const Variable& target, double delta, Reduction reduction) {
+  if (!(delta > 0)) {
+    throw std::invalid_argument("huber_loss: delta must be positive, got " + std::to_string(delta) + " (prediction " +
+                                shape_str(prediction.value()) + ")");
+  }
+  const Scalar dl = static_cast<Scalar>(delta);
+  return pair_loss(
+      "huber_loss", prediction, target, reduction,
+      [dl](Scalar d) { return std::abs(d) <= dl ? Scalar(0.5) * d * d : dl * (std::abs(d) - Scalar(0.5) * dl); },
+      [dl](Scalar d) { return std::clamp(d, -dl, dl); });
+}
+
+Variable smooth_l1_loss(const Variable& prediction, const Variable& target, double beta, Reduction reduction) {
+  if (!(beta >= 0)) {
+    throw std::invalid_argument("smooth_l1_loss: beta must be non-negative, got " + std::to_string(beta) +
+                                " (prediction " + shape_str(prediction.value()) + ")");
+  }
+  const Scalar b = static_cast<Scalar>(beta);
+  return pair_loss(
+      "smooth_l1_loss", prediction, target, reduction,
+      [b](Scalar d) { return std::abs(d) < b ? Scalar(0.5) * d * d / b : std::abs(d) - Scalar(0.5) * b; },
+      [b](Scalar d) { return std::abs(d) < b ? d / b : sign_of(d); });
+}
+
+Variable kl_div(const Variable& input, const Variable& target, Reduction reduction, bool log_target) {
+  check_reduction("kl_div", reduction, true);
+  check_same_shape("kl_div", input.value(), target.value(), "input", "target");
+  const Tensor& x = input.value();
+  const Tensor& t = target.value();
+  // t·(log t − x) with 0 at t = 0, or eᵗ·(t − x) with log_target
+  Tensor l = empty_like(x);
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const Scalar xv = x.data()[k], tv = t.data()[k];
+    l.data()[k] = log_target ? std::exp(tv) * (tv - xv) : (tv == 0 ? Scalar(0) : tv * (std::log(tv) - xv));
+  }
+  Reduced red = reduce_losses(std::move(l), reduction);
+  return make_result("kl_div", std::move(red.value), {input, target}, [reduction, scale = red.scale, log_target](Node& self) {
+    const Tensor& x = self.parent_value(0);
+    const Tensor& t = self.parent_value(1);
+    Scalar beta = 0;
+    if (self.parent_requires_grad(0)) {
+      // dx = −g·t (or −g·eᵗ)
+      Scalar* dx = grad_target(self, 0, beta);
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        const Scalar tv = t.data()[k];
+        const Scalar d = -upstream(self, k, reduction, scale) * (log_target ? std::exp(tv) : tv);
+        dx[k] = beta == 0 ? d : dx[k] + d;
+      }
+    }
+    if (self.parent_requires_grad(1)) {
+      // dt = g·(log t + 1 − x), 0 where t = 0 (as PyTorch); or g·eᵗ(t − x + 1)
+      Scalar* dt = grad_target(self, 1, beta);
+      for (std::size_t k = 0; k < x.size(); ++k) {
+        const Scalar xv = x.data()[k], tv = t.data()[k];
+        const Scalar local = log_target ? std::exp(tv) * (tv - xv + Scalar(1))
+                                        : (tv == 0 ? Scalar(0) : std::log(tv) + Scalar(1) - xv);
+        const Scalar d = upstream(self, k, reduction, scale) * local;
+        dt[k] = beta == 0 ? d : dt[k] + d;
+      }
+    }
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,123 @@
+#include "xtgrad/ops/matmul_nd.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/gemm.hpp"
+#include "xtgrad/ops/shape_checks.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+// The batch layout of a product: broadcast batch shape, and for each batch the offset of its
+// (m, k) block in a and (k, n) block in b.
+struct BatchPlan {
+  Shape batch;
+  std::vector<std::size_t> a_off, b_off;
+};
+
+// a_batch and b_batch are the leading axes of a and b (as matrices); broadcast them.
+BatchPlan plan_batches(const Shape& a_batch, const Shape& b_batch, std::size_t a_block, std::size_t b_block,
+                       const Tensor& a, const Tensor& b) {
+  const std::size_t r = std::max(a_batch.size(), b_batch.size());
+  BatchPlan p;
+  p.batch.resize(r);
+  std::vector<std::size_t> a_ext(r, 1), b_ext(r, 1);
+  std::copy(a_batch.begin(), a_batch.end(), a_ext.begin() + static_cast<std::ptrdiff_t>(r - a_batch.size()));
+  std::copy(b_batch.begin(), b_batch.end(), b_ext.begin() + static_cast<std::ptrdiff_t>(r - b_batch.size()));
+  for (std::size_t d = 0; d < r; ++d) {
+    if (a_ext[d] != b_ext[d] && a_ext[d] != 1 && b_ext[d] != 1) {
+      throw std::invalid_argument("matmul_nd: batch axes do not broadcast: lhs " + shape_str(a) + ", rhs " + shape_str(b));
+    }
+    p.batch[d] = std::max(a_ext[d], b_ext[d]);
+    if (a_ext[d] == 0 || b_ext[d] == 0) p.batch[d] = 0;
+  }
+  // strides in blocks; 0 along a broadcast axis
+  std::vector<std::size_t> a_stride(r, 0), b_stride(r, 0);
+  std::size_t sa = a_block, sb = b_block;
+  for (std::size_t d = r; d-- > 0;) {
+    a_stride[d] = a_ext[d] == 1 ? 0 : sa;
+    b_stride[d] = b_ext[d] == 1 ? 0 : sb;
+    sa *= a_ext[d];
+    sb *= b_ext[d];
+  }
+  const std::size_t count = element_count(p.batch);
+  std::vector<std::size_t> idx(r, 0);
+  for (std::size_t t = 0; t < count; ++t) {
+    std::size_t oa = 0, ob = 0;
+    for (std::size_t d = 0; d < r; ++d) {
+      oa += idx[d] * a_stride[d];
+      ob += idx[d] * b_stride[d];
+    }
+    p.a_off.push_back(oa);
+    p.b_off.push_back(ob);
+    for (std::size_t d = r; d-- > 0;) {
+      if (++idx[d] < p.batch[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return p;
+}
+
+}  // namespace
+
+Variable matmul_nd(const Variable& a, const Variable& b) {
+  const Tensor& av = a.value();
+  const Tensor& bv = b.value();
+  if (av.dimension() == 0 || bv.dimension() == 0) {
+    throw std::invalid_argument("matmul_nd: operands must have at least one axis, got lhs " + shape_str(av) + ", rhs " +
+                                shape_str(bv));
+  }
+  // a as (batch…, m, k), b as (batch…, k, n)
+  const Shape as = shape_of(av), bs = shape_of(bv);
+  const bool a_vec = as.size() == 1, b_vec = bs.size() == 1;
+  const std::size_t m = a_vec ? 1 : as[as.size() - 2], k = as.back();
+  const std::size_t kb = b_vec ? bs[0] : bs[bs.size() - 2], n = b_vec ? 1 : bs.back();
+  if (k != kb) {
+    throw std::invalid_argument("matmul_nd: inner dimensions differ: lhs " + shape_str(av) + ", rhs " + shape_str(bv));
+  }
+  const Shape a_batch(as.begin(), as.end() - (a_vec ? 1 : 2)), b_batch(bs.begin(), bs.end() - (b_vec ? 1 : 2));
+  BatchPlan plan = plan_batches(a_batch, b_batch, m * k, k * n, av, bv);
+  Shape out = plan.batch;
+  if (!a_vec) out.push_back(m);
+  if (!b_vec) out.push_back(n);
+  Tensor y = empty_tensor(out);
+  const std::size_t batches = plan.a_off.size();
+  for (std::size_t t = 0; t < batches; ++t) {
+    gemm(false, false, m, n, k, 1, av.data() + plan.a_off[t], bv.data() + plan.b_off[t], 0, y.data() + t * m * n);
+  }
+  return make_result("matmul_nd", std::move(y), {a, b}, [plan = std::move(plan), m, n, k, a_vec, b_vec](Node& self) {
+    const Tensor& av = self.parent_value(0);
+    const Tensor& bv = self.parent_value(1);
+    const Scalar* g = self.grad.data();
+    const std::size_t batches = plan.a_off.size();
+    // per batch t: da_t = g_t·b_tᵀ : (m, k), db_t = a_tᵀ·g_t : (k, n), laid out over the full
+    // batch shape; accumulate_grad sums broadcast batch axes down to each operand's shape
+    if (self.parent_requires_grad(0)) {
+      Shape s = plan.batch;
+      if (!a_vec) s.push_back(m);
+      s.push_back(k);
+      Tensor da = empty_tensor(s);
+      for (std::size_t t = 0; t < batches; ++t) {
+        gemm(false, true, m, k, n, 1, g + t * m * n, bv.data() + plan.b_off[t], 0, da.data() + t * m * k);
+      }
+      self.add_to_parent(0, std::move(da));
+    }
+    if (self.parent_requires_grad(1)) {
+      Shape s = plan.batch;
+      s.push_back(k);
+      if (!b_vec) s.push_back(n);
+      Tensor db = empty_tensor(s);
+      for (std::size_t t = 0; t < batches; ++t) {
+        gemm(true, false, k, n, m, 1, av.data() + plan.a_off[t], g + t * m * n, 0, db.data() + t * k * n);
+      }
+      self.add_to_parent(1, std::move(db));
+    }
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

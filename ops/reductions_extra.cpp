@@ -1,0 +1,258 @@
+#include "xtgrad/ops/reductions_extra.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/ops/reduce_plan.hpp"
+#include "xtgrad/ops/shape_checks.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// dx[k] (+)= g[out(k)]·w(k): the backward of a reduction whose output out(k) depends on x[k]
+// with local derivative w(k) = ∂y_out(k)/∂x[k].
+template <class W>
+void spread_grad(Node& self, const ReducePlan& plan, W w) {
+  Scalar beta = 0;
+  Scalar* dx = grad_target(self, 0, beta);
+  const Scalar* g = self.grad.data();
+  const std::size_t n = plan.out_index.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const Scalar d = g[plan.out_index[k]] * w(k);
+    dx[k] = beta == 0 ? d : dx[k] + d;
+  }
+}
+
+void check_nonempty(const char* op, const Tensor& x, const ReducePlan& plan) {
+  if (plan.group == 0) {
+    throw std::invalid_argument(std::string(op) + ": reduction over an empty axis of shape " + shape_str(x));
+  }
+}
+
+Axes one_axis(int axis) { return Axes{axis}; }
+
+Variable reduce_sum(const char* op, const Variable& x, const Axes& axes, bool keepdims, bool average) {
+  ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  if (average) check_nonempty(op, x.value(), plan);
+  const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(plan.group) : Scalar(1);
+  std::vector<double> acc(plan.out_size, 0.0);  // in double: a float sum of 2e7 ones is 1.67e7
+  const Scalar* xs = x.value().data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) acc[plan.out_index[k]] += xs[k];
+  Tensor y = empty_tensor(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = static_cast<Scalar>(acc[o] * double(scale));
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), scale](Node& self) {
+    // dx = g (÷ group for mean), broadcast back over the reduced axes
+    spread_grad(self, plan, [scale](std::size_t) { return scale; });
+  });
+}
+
+// The extremum of each lane: sign +1 for max, −1 for min. NaN wins (and stays). `first[o]` is
+// the flat index of the first extremal element of output o.
+struct Extremum {
+  std::vector<Scalar> value;
+  std::vector<std::size_t> first;
+};
+Extremum find_extremum(const Tensor& x, const ReducePlan& plan, Scalar sign) {
+  Extremum e{std::vector<Scalar>(plan.out_size, 0), std::vector<std::size_t>(plan.out_size, kNone)};
+  const Scalar* xs = x.data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    const std::size_t o = plan.out_index[k];
+    const Scalar v = xs[k];
+    if (e.first[o] != kNone && (std::isnan(e.value[o]) || !(std::isnan(v) || sign * v > sign * e.value[o]))) continue;
+    e.value[o] = v;
+    e.first[o] = k;
+  }
+  return e;
+}
+
+// max/min over `axes`; `split`: ties share the gradient evenly, else it goes to the first.
+Variable reduce_extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims, Scalar sign, bool split) {
+  ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  check_nonempty(op, x.value(), plan);
+  Extremum e = find_extremum(x.value(), plan, sign);
+  Tensor y = empty_tensor(plan.out_shape);
+  std::copy(e.value.begin(), e.value.end(), y.data());
+  if (!split) {
+    return make_result(op, std::move(y), {x}, [first = std::move(e.first)](Node& self) {
+      // dx[first(o)] += g[o]; 0 elsewhere
+      Scalar beta = 0;
+      Scalar* dx = grad_target(self, 0, beta);
+      if (beta == 0) std::fill(dx, dx + self.parent_value(0).size(), Scalar(0));
+      for (std::size_t o = 0; o < first.size(); ++o) dx[first[o]] += self.grad.data()[o];
+    });
+  }
+  // share[o] = 1 / (number of elements equal to the extremum); 0 for a NaN lane
+  std::vector<Scalar> share(plan.out_size, 0);
+  const Scalar* xs = x.value().data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    if (xs[k] == e.value[plan.out_index[k]]) share[plan.out_index[k]] += 1;
+  }
+  for (Scalar& s : share) s = s > 0 ? Scalar(1) / s : Scalar(0);
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), share = std::move(share)](Node& self) {
+    // dx = g·[x = y]/(number of ties)
+    const Scalar* xs = self.parent_value(0).data();
+    const Scalar* ys = self.value.data();
+    spread_grad(self, plan, [&](std::size_t k) {
+      const std::size_t o = plan.out_index[k];
+      return xs[k] == ys[o] ? share[o] : Scalar(0);
+    });
+  });
+}
+
+// Index of the first extremal element: flat (axis < 0 means all) or along `axis`.
+Tensor arg_extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims, Scalar sign) {
+  const ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  check_nonempty(op, x.value(), plan);
+  const Extremum e = find_extremum(x.value(), plan, sign);
+  std::size_t inner = 1, extent = x.size();  // flat index: k itself
+  if (!axes.empty()) {
+    const std::size_t d = normalize_axis(op, x.value(), axes[0]);
+    extent = x.value().shape()[d];
+    for (std::size_t j = d + 1; j < x.value().dimension(); ++j) inner *= x.value().shape()[j];
+  }
+  Tensor idx = Tensor::from_shape(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) idx.data()[o] = static_cast<Scalar>((e.first[o] / inner) % extent);
+  return idx;
+}
+
+Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
+  ReducePlan plan = plan_reduction("prod", x.value(), axes, keepdims);
+  // per output: product of the nonzero elements and the number of zeros
+  std::vector<Scalar> nonzero(plan.out_size, 1);
+  std::vector<std::size_t> zeros(plan.out_size, 0);
+  const Scalar* xs = x.value().data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    const std::size_t o = plan.out_index[k];
+    if (xs[k] == 0) {
+      ++zeros[o];
+    } else {
+      nonzero[o] *= xs[k];
+    }
+  }
+  Tensor y = empty_tensor(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = zeros[o] > 0 ? Scalar(0) : nonzero[o];
+  return make_result("prod", std::move(y), {x},
+                     [plan = std::move(plan), nonzero = std::move(nonzero), zeros = std::move(zeros)](Node& self) {
+    // dxₖ = g·Π_{j≠k} xⱼ: y/xₖ without zeros; with one zero, the product of the others at the
+    // zero and 0 elsewhere; with two or more, 0
+    const Scalar* xs = self.parent_value(0).data();
+    spread_grad(self, plan, [&](std::size_t k) {
+      const std::size_t o = plan.out_index[k];
+      if (zeros[o] == 0) return nonzero[o] / xs[k];
+      return zeros[o] == 1 && xs[k] == 0 ? nonzero[o] : Scalar(0);
+    });
+  });
+}
+
+// var (root = false) or std (root = true) over `axes`.
+Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool unbiased, bool keepdims, bool root) {
+  ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  const Scalar* xs = x.value().data();
+  std::vector<double> mean(plan.out_size, 0.0), ss(plan.out_size, 0.0);
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) mean[plan.out_index[k]] += xs[k];
+  for (double& m : mean) m /= double(plan.group);
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    const double d = xs[k] - mean[plan.out_index[k]];
+    ss[plan.out_index[k]] += d * d;
+  }
+  // N − 1 or N; 0 gives NaN or inf, as PyTorch
+  const Scalar dof = static_cast<Scalar>(plan.group) - (unbiased ? Scalar(1) : Scalar(0));
+  Tensor y = empty_tensor(plan.out_shape);
+  std::vector<Scalar> means(plan.out_size);
+  for (std::size_t o = 0; o < plan.out_size; ++o) {
+    const Scalar v = static_cast<Scalar>(ss[o] / double(dof));
+    y.data()[o] = root ? std::sqrt(v) : v;
+    means[o] = static_cast<Scalar>(mean[o]);
+  }
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), means = std::move(means), dof, root](Node& self) {
+    // var: dx = 2g(x − mean)/dof; std: dx = g(x − mean)/(dof·std)
+    const Scalar* xs = self.parent_value(0).data();
+    const Scalar* ys = self.value.data();
+    spread_grad(self, plan, [&](std::size_t k) {
+      const std::size_t o = plan.out_index[k];
+      const Scalar d = xs[k] - means[o];
+      return root ? d / (dof * ys[o]) : Scalar(2) * d / dof;
+    });
+  });
+}
+
+Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
+  ReducePlan plan = plan_reduction("logsumexp", x.value(), axes, keepdims);
+  const Scalar* xs = x.value().data();
+  // m = lane maximum, replaced by 0 when infinite (then the sum gives ±inf itself, as PyTorch)
+  std::vector<Scalar> m(plan.out_size, -std::numeric_limits<Scalar>::infinity());
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) m[plan.out_index[k]] = std::max(m[plan.out_index[k]], xs[k]);
+  for (Scalar& v : m) v = std::isinf(v) ? Scalar(0) : v;
+  std::vector<double> s(plan.out_size, 0.0);
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
+  Tensor y = empty_tensor(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
+  return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan)](Node& self) {
+    // dx = g·e^(x − y): the softmax over the reduced axes
+    const Scalar* xs = self.parent_value(0).data();
+    const Scalar* ys = self.value.data();
+    spread_grad(self, plan, [&](std::size_t k) { return std::exp(xs[k] - ys[plan.out_index[k]]); });
+  });
+}
+
+}  // namespace
+
+Variable sum(const Variable& x, const Axes& axes, bool keepdims) { return reduce_sum("sum", x, axes, keepdims, false); }
+Variable mean(const Variable& x, const Axes& axes, bool keepdims) { return reduce_sum("mean", x, axes, keepdims, true); }
+
+Variable max(const Variable& x) { return reduce_extremum("max", x, {}, false, Scalar(1), true); }
+Variable min(const Variable& x) { return reduce_extremum("min", x, {}, false, Scalar(-1), true); }
+Variable max(const Variable& x, int axis, bool keepdims) {
+  return reduce_extremum("max", x, one_axis(axis), keepdims, Scalar(1), false);
+}
+Variable min(const Variable& x, int axis, bool keepdims) {
+  return reduce_extremum("min", x, one_axis(axis), keepdims, Scalar(-1), false);
+}
+Variable amax(const Variable& x, const Axes& axes, bool keepdims) {
+  return reduce_extremum("amax", x, axes, keepdims, Scalar(1), true);
+}
+Variable amin(const Variable& x, const Axes& axes, bool keepdims) {
+  return reduce_extremum("amin", x, axes, keepdims, Scalar(-1), true);
+}
+
+Tensor argmax(const Variable& x) { return arg_extremum("argmax", x, {}, false, Scalar(1)); }
+Tensor argmin(const Variable& x) { return arg_extremum("argmin", x, {}, false, Scalar(-1)); }
+Tensor argmax(const Variable& x, int axis, bool keepdims) {
+  return arg_extremum("argmax", x, one_axis(axis), keepdims, Scalar(1));
+}
+Tensor argmin(const Variable& x, int axis, bool keepdims) {
+  return arg_extremum("argmin", x, one_axis(axis), keepdims, Scalar(-1));
+}
+
+Variable prod(const Variable& x) { return reduce_prod(x, {}, false); }
+Variable prod(const Variable& x, int axis, bool keepdims) { return reduce_prod(x, one_axis(axis), keepdims); }
+Variable prod(const Variable& x, const Axes& axes, bool keepdims) { return reduce_prod(x, axes, keepdims); }
+
+Variable var(const Variable& x, bool unbiased) { return reduce_var("var", x, {}, unbiased, false, false); }
+Variable var(const Variable& x, int axis, bool unbiased, bool keepdims) {
+  return reduce_var("var", x, one_axis(axis), unbiased, keepdims, false);
+}
+Variable var(const Variable& x, const Axes& axes, bool unbiased, bool keepdims) {
+  return reduce_var("var", x, axes, unbiased, keepdims, false);
+}
+Variable std_dev(const Variable& x, bool unbiased) { return reduce_var("std_dev", x, {}, unbiased, false, true); }
+Variable std_dev(const Variable& x, int axis, bool unbiased, bool keepdims) {
+  return reduce_var("std_dev", x, one_axis(axis), unbiased, keepdims, true);
+}
+Variable std_dev(const Variable& x, const Axes& axes, bool unbiased, bool keepdims) {
+  return reduce_var("std_dev", x, axes, unbiased, keepdims, true);
+}
+
+Variable logsumexp(const Variable& x) { return reduce_logsumexp(x, {}, false); }
+Variable logsumexp(const Variable& x, int axis, bool keepdims) { return reduce_logsumexp(x, one_axis(axis), keepdims); }
+Variable logsumexp(const Variable& x, const Axes& axes, bool keepdims) { return reduce_logsumexp(x, axes, keepdims); }
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,76 @@
+#include "xtgrad/ops/simd_math.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include <xsimd/xsimd.hpp>
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace {
+
+using Batch = xsimd::batch<Scalar>;
+constexpr std::size_t kLanes = Batch::size;
+
+// f_simd(b) lane by lane, except lanes below `low`, which get f_std (rare: checked per batch).
+template <class SimdF, class StdF>
+Batch map_batch(const Batch& b, Scalar low, SimdF f_simd, StdF f_std) {
+  const Batch r = f_simd(b);
+  if (!xsimd::any(b < Batch(low))) return r;
+  alignas(64) Scalar in[kLanes];
+  alignas(64) Scalar res[kLanes];
+  b.store_aligned(in);
+  r.store_aligned(res);
+  for (std::size_t j = 0; j < kLanes; ++j) {
+    if (in[j] < low) res[j] = f_std(in[j]);
+  }
+  return Batch::load_aligned(res);
+}
+
+// out = f(x) batch by batch; the tail is padded with ones into one more batch.
+template <class F>
+void map_into(const Tensor& x, Tensor& out, F f) {
+  const std::size_t n = x.size();
+  const Scalar* xs = x.data();
+  Scalar* ys = out.data();
+  std::size_t k = 0;
+  for (; k + kLanes <= n; k += kLanes) f(Batch::load_unaligned(xs + k)).store_unaligned(ys + k);
+  if (k < n) {
+    alignas(64) Scalar buf[kLanes];
+    std::fill(buf, buf + kLanes, Scalar(1));
+    std::copy(xs + k, xs + n, buf);
+    f(Batch::load_aligned(buf)).store_aligned(buf);
+    std::copy(buf, buf + (n - k), ys + k);
+  }
+}
+
+// e^b; below ln(smallest normal) the SIMD exp flushes to 0, so those lanes use std::exp.
+inline Batch exp_batch(const Batch& b) {
+  static const Scalar low = std::log(std::numeric_limits<Scalar>::min());
+  return map_batch(b, low, [](const Batch& v) { return xsimd::exp(v); }, [](Scalar v) { return std::exp(v); });
+}
+
+}  // namespace
+
+void exp_into(const Tensor& x, Tensor& out) { map_into(x, out, exp_batch); }
+
+void log_into(const Tensor& x, Tensor& out) {
+  // below the smallest normal (subnormals, and 0 and negatives, which agree anyway)
+  map_into(x, out, [](const Batch& b) {
+    return map_batch(b, std::numeric_limits<Scalar>::min(), [](const Batch& v) { return xsimd::log(v); },
+                     [](Scalar v) { return std::log(v); });
+  });
+}
+
+void sigmoid_into(const Tensor& x, Tensor& out) {
+  // e = e^−|x| ∈ [0, 1] never overflows; σ = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise (NaN stays NaN)
+  const Batch one(Scalar(1)), zero(Scalar(0));
+  map_into(x, out, [&](const Batch& b) {
+    const Batch e = exp_batch(-xsimd::abs(b));
+    return xsimd::select(b >= zero, one, e) / (one + e);
+  });
+}
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad

@@ -1,0 +1,26 @@
+// eˣ, ln x and σ(x) over a whole tensor with a value that depends only on x, never on the element's
+// position. Internal to the ops' sources.
+//
+// xtensor computes full SIMD batches with xsimd and the last size % lanes elements with std::
+// functions, and the two disagree near the subnormal range: xsimd's exp returns 0 for
+// x < ln(smallest normal) (≈ −708.4 in double, −87.3 in float) where std::exp returns the
+// subnormal, and xsimd's double log of a subnormal x is wrong by up to 38 (log(4.3e-309) gives
+// −746.3, not −710.04). log(softmax(x)) of (146.94, 856.98) came out −inf or −746.3 depending
+// on the row's position. Here every element goes through the same SIMD kernel (the tail is
+// padded into one more batch) and the few lanes in those ranges through std::exp / std::log.
+#pragma once
+
+#include "xtgrad/core/tensor.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+
+// out = eˣ elementwise; subnormal results kept. `out` must have x's size; it may be x itself.
+void exp_into(const Tensor& x, Tensor& out);
+// out = ln x elementwise; exact for subnormal x. `out` must have x's size; it may be x itself.
+void log_into(const Tensor& x, Tensor& out);
+// out = σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow, in one pass through exp_into's kernel.
+void sigmoid_into(const Tensor& x, Tensor& out);
+
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad
