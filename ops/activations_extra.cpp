@@ -56,7 +56,8 @@ Variable gelu(const Variable& x, GeluApproximation approximate) {
         "gelu_tanh", x, [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::tanh(k * (v + c * v * v * v))); },
         [](Scalar v, Scalar) {
           const Scalar t = std::tanh(k * (v + c * v * v * v));
-          return Scalar(0.5) * (Scalar(1) + t) + Scalar(0.5) * v * (Scalar(1) - t * t) * k * (Scalar(1) + 3 * c * v * v);
+          return Scalar(0.5) * (Scalar(1) + t) +
+                 Scalar(0.5) * v * (Scalar(1) - t * t) * k * (Scalar(1) + 3 * c * v * v);
         });
   }
   // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)); dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)

@@ -46,8 +46,9 @@ IndexMap map_index(const char* op, const Tensor& target, std::size_t axis, const
     const double v = index.data()[k];
     if (!(v >= 0 && v < extent && v == std::floor(v))) {
       throw std::invalid_argument(std::string(op) + ": index value " + std::to_string(v) + " at flat position " +
-                                  std::to_string(k) + " is not an integer in [0, " + std::to_string(std::size_t(extent)) +
-                                  ") for input " + shape_str(target) + " along axis " + std::to_string(axis));
+                                  std::to_string(k) + " is not an integer in [0, " +
+                                  std::to_string(std::size_t(extent)) + ") for input " + shape_str(target) +
+                                  " along axis " + std::to_string(axis));
     }
     std::size_t t = 0, o = 0;
     for (std::size_t d = 0; d < r; ++d) {

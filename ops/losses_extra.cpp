@@ -50,15 +50,18 @@ Variable pair_loss(const char* op, const Variable& x, const Variable& y, Reducti
   Tensor l = empty_like(d);
   for (std::size_t k = 0; k < d.size(); ++k) l.data()[k] = f(d.data()[k]);
   Reduced red = reduce_losses(std::move(l), r);
-  return make_result(op, std::move(red.value), {x, y}, [d = SavedTensor(std::move(d)), df, r, scale = red.scale](Node& self) {
-    // dx = g·f'(d), dy = −dx at the broadcast shape; accumulate_grad reduces broadcast axes
-    const Tensor& dv = d.get();
-    Tensor gd = empty_like(dv);
-    for (std::size_t k = 0; k < dv.size(); ++k) gd.data()[k] = upstream(self, k, r, scale) * df(dv.data()[k]);
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, gd);
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -gd);
-    recycle(gd);
-  });
+  return make_result(op, std::move(red.value), {x, y},
+                     [d = SavedTensor(std::move(d)), df, r, scale = red.scale](Node& self) {
+                       // dx = g·f'(d), dy = −dx at the broadcast shape; accumulate_grad reduces broadcast axes
+                       const Tensor& dv = d.get();
+                       Tensor gd = empty_like(dv);
+                       for (std::size_t k = 0; k < dv.size(); ++k) {
+                         gd.data()[k] = upstream(self, k, r, scale) * df(dv.data()[k]);
+                       }
+                       if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, gd);
+                       if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -gd);
+                       recycle(gd);
+                     });
 }
 
 Scalar sign_of(Scalar v) { return v > 0 ? Scalar(1) : (v < 0 ? Scalar(-1) : Scalar(0)); }
@@ -106,7 +109,8 @@ std::vector<Scalar> check_class_loss(const char* op, const Tensor& x, const std:
 
 Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels, const NllLossOptions& options) {
   const Tensor& x = log_probs.value();
-  std::vector<Scalar> w = check_class_loss("nll_loss", x, labels, options.weight, options.ignore_index, options.reduction);
+  std::vector<Scalar> w =
+      check_class_loss("nll_loss", x, labels, options.weight, options.ignore_index, options.reduction);
   const std::size_t n = x.shape()[0], c = x.shape()[1];
   const Reduction r = options.reduction;
   const std::optional<std::size_t> ignore = options.ignore_index;
@@ -128,21 +132,25 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
     recycle(l);
   }
   const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
-  return make_result("nll_loss", std::move(value), {log_probs}, [labels, w = std::move(w), ignore, r, scale, n, c](Node& self) {
-    // dx[i, yᵢ] = −gᵢ·w[yᵢ] (gᵢ = g·scale unless reduction none); 0 elsewhere and on ignored rows
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + n * c, Scalar(0));
-    for (std::size_t i = 0; i < n; ++i) {
-      if (labels[i] == ignore) continue;
-      dx[i * c + labels[i]] -= upstream(self, i, r, scale) * w[labels[i]];
-    }
-  });
+  return make_result("nll_loss", std::move(value), {log_probs},
+                     [labels, w = std::move(w), ignore, r, scale, n, c](Node& self) {
+                       // dx[i, yᵢ] = −gᵢ·w[yᵢ] (gᵢ = g·scale unless reduction none); 0 elsewhere and on
+                       // ignored rows
+                       Scalar beta = 0;
+                       Scalar* dx = grad_target(self, 0, beta);
+                       if (beta == 0) std::fill(dx, dx + n * c, Scalar(0));
+                       for (std::size_t i = 0; i < n; ++i) {
+                         if (labels[i] == ignore) continue;
+                         dx[i * c + labels[i]] -= upstream(self, i, r, scale) * w[labels[i]];
+                       }
+                     });
 }
 
-Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels, const CrossEntropyOptions& options) {
+Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels,
+                       const CrossEntropyOptions& options) {
   const Tensor& z = logits.value();
-  std::vector<Scalar> w = check_class_loss("cross_entropy", z, labels, options.weight, options.ignore_index, options.reduction);
+  std::vector<Scalar> w =
+      check_class_loss("cross_entropy", z, labels, options.weight, options.ignore_index, options.reduction);
   const double eps = options.label_smoothing;
   if (!(eps >= 0 && eps <= 1)) {
     throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " + std::to_string(eps) +
@@ -187,29 +195,32 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
   }
   const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
   return make_result("cross_entropy", std::move(value), {logits},
-                     [logp = SavedTensor(std::move(logp)), labels, w = std::move(w), ignore, keep, spread, r, scale, n, c](
-                         Node& self) {
-    // per kept row, with gᵢ its upstream gradient: a_c = ∂loss/∂log p_c = −gᵢ((1 − ε)w_y[c = y] + (ε/C)w_c),
-    // dz_c = a_c − p_c·Σ a  (log_softmax's backward); ignored rows get 0
-    Scalar beta = 0;
-    Scalar* dz = grad_target(self, 0, beta);
-    for (std::size_t i = 0; i < n; ++i) {
-      Scalar* di = dz + i * c;
-      if (labels[i] == ignore) {
-        if (beta == 0) std::fill(di, di + c, Scalar(0));
-        continue;
-      }
-      const Scalar gi = upstream(self, i, r, scale);
-      const Scalar* lp = logp.get().data() + i * c;
-      const auto a = [&](std::size_t j) { return -gi * (spread * w[j] + (j == labels[i] ? keep * w[j] : Scalar(0))); };
-      Scalar total_a = 0;
-      for (std::size_t j = 0; j < c; ++j) total_a += a(j);
-      for (std::size_t j = 0; j < c; ++j) {
-        const Scalar d = a(j) - std::exp(lp[j]) * total_a;
-        di[j] = beta == 0 ? d : di[j] + d;
-      }
-    }
-  });
+                     [logp = SavedTensor(std::move(logp)), labels, w = std::move(w), ignore, keep, spread, r, scale, n,
+                      c](Node& self) {
+                       // per kept row, with gᵢ its upstream gradient:
+                       // a_c = ∂loss/∂log p_c = −gᵢ((1 − ε)w_y[c = y] + (ε/C)w_c),
+                       // dz_c = a_c − p_c·Σ a (log_softmax's backward); ignored rows get 0
+                       Scalar beta = 0;
+                       Scalar* dz = grad_target(self, 0, beta);
+                       for (std::size_t i = 0; i < n; ++i) {
+                         Scalar* di = dz + i * c;
+                         if (labels[i] == ignore) {
+                           if (beta == 0) std::fill(di, di + c, Scalar(0));
+                           continue;
+                         }
+                         const Scalar gi = upstream(self, i, r, scale);
+                         const Scalar* lp = logp.get().data() + i * c;
+                         const auto a = [&](std::size_t j) {
+                           return -gi * (spread * w[j] + (j == labels[i] ? keep * w[j] : Scalar(0)));
+                         };
+                         Scalar total_a = 0;
+                         for (std::size_t j = 0; j < c; ++j) total_a += a(j);
+                         for (std::size_t j = 0; j < c; ++j) {
+                           const Scalar d = a(j) - std::exp(lp[j]) * total_a;
+                           di[j] = beta == 0 ? d : di[j] + d;
+                         }
+                       }
+                     });
 }
 
 Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable& targets,
@@ -256,7 +267,8 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
       Scalar* dx = grad_target(self, 0, beta);
       for (std::size_t k = 0; k < x.size(); ++k) {
         const Scalar xv = x.data()[k], yv = y.data()[k];
-        const Scalar d = upstream(self, k, r, scale) * ws[k] * ((Scalar(1) - yv) * sigmoid_of(xv) - ps[k] * yv * sigmoid_of(-xv));
+        const Scalar d =
+            upstream(self, k, r, scale) * ws[k] * ((Scalar(1) - yv) * sigmoid_of(xv) - ps[k] * yv * sigmoid_of(-xv));
         dx[k] = beta == 0 ? d : dx[k] + d;
       }
     }
@@ -274,12 +286,14 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
 
 Variable mse_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
   return pair_loss(
-      "mse_loss", prediction, target, reduction, [](Scalar d) { return d * d; }, [](Scalar d) { return Scalar(2) * d; });
+      "mse_loss", prediction, target, reduction, [](Scalar d) { return d * d; },
+      [](Scalar d) { return Scalar(2) * d; });
 }
 
 Variable l1_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
   return pair_loss(
-      "l1_loss", prediction, target, reduction, [](Scalar d) { return std::abs(d); }, [](Scalar d) { return sign_of(d); });
+      "l1_loss", prediction, target, reduction, [](Scalar d) { return std::abs(d); },
+      [](Scalar d) { return sign_of(d); });
 }
 
 Variable huber_loss(const Variable& prediction, const Variable& target, double delta, Reduction reduction) {
@@ -318,31 +332,32 @@ Variable kl_div(const Variable& input, const Variable& target, Reduction reducti
     l.data()[k] = log_target ? std::exp(tv) * (tv - xv) : (tv == 0 ? Scalar(0) : tv * (std::log(tv) - xv));
   }
   Reduced red = reduce_losses(std::move(l), reduction);
-  return make_result("kl_div", std::move(red.value), {input, target}, [reduction, scale = red.scale, log_target](Node& self) {
-    const Tensor& x = self.parent_value(0);
-    const Tensor& t = self.parent_value(1);
-    Scalar beta = 0;
-    if (self.parent_requires_grad(0)) {
-      // dx = −g·t (or −g·eᵗ)
-      Scalar* dx = grad_target(self, 0, beta);
-      for (std::size_t k = 0; k < x.size(); ++k) {
-        const Scalar tv = t.data()[k];
-        const Scalar d = -upstream(self, k, reduction, scale) * (log_target ? std::exp(tv) : tv);
-        dx[k] = beta == 0 ? d : dx[k] + d;
-      }
-    }
-    if (self.parent_requires_grad(1)) {
-      // dt = g·(log t + 1 − x), 0 where t = 0 (as PyTorch); or g·eᵗ(t − x + 1)
-      Scalar* dt = grad_target(self, 1, beta);
-      for (std::size_t k = 0; k < x.size(); ++k) {
-        const Scalar xv = x.data()[k], tv = t.data()[k];
-        const Scalar local = log_target ? std::exp(tv) * (tv - xv + Scalar(1))
-                                        : (tv == 0 ? Scalar(0) : std::log(tv) + Scalar(1) - xv);
-        const Scalar d = upstream(self, k, reduction, scale) * local;
-        dt[k] = beta == 0 ? d : dt[k] + d;
-      }
-    }
-  });
+  return make_result("kl_div", std::move(red.value), {input, target},
+                     [reduction, scale = red.scale, log_target](Node& self) {
+                       const Tensor& x = self.parent_value(0);
+                       const Tensor& t = self.parent_value(1);
+                       Scalar beta = 0;
+                       if (self.parent_requires_grad(0)) {
+                         // dx = −g·t (or −g·eᵗ)
+                         Scalar* dx = grad_target(self, 0, beta);
+                         for (std::size_t k = 0; k < x.size(); ++k) {
+                           const Scalar tv = t.data()[k];
+                           const Scalar d = -upstream(self, k, reduction, scale) * (log_target ? std::exp(tv) : tv);
+                           dx[k] = beta == 0 ? d : dx[k] + d;
+                         }
+                       }
+                       if (self.parent_requires_grad(1)) {
+                         // dt = g·(log t + 1 − x), 0 where t = 0 (as PyTorch); or g·eᵗ(t − x + 1)
+                         Scalar* dt = grad_target(self, 1, beta);
+                         for (std::size_t k = 0; k < x.size(); ++k) {
+                           const Scalar xv = x.data()[k], tv = t.data()[k];
+                           const Scalar local = log_target ? std::exp(tv) * (tv - xv + Scalar(1))
+                                                           : (tv == 0 ? Scalar(0) : std::log(tv) + Scalar(1) - xv);
+                           const Scalar d = upstream(self, k, reduction, scale) * local;
+                           dt[k] = beta == 0 ? d : dt[k] + d;
+                         }
+                       }
+                     });
 }
 
 }  // namespace XTGRAD_ABI

@@ -22,7 +22,8 @@ struct NllLossOptions {
   Reduction reduction = Reduction::mean;    // mean = Σᵢ lossᵢ / Σᵢ w[yᵢ] over kept rows
 };
 // lossᵢ = −w[yᵢ]·x[i, yᵢ] for log-probabilities x (n, classes) and labels yᵢ ∈ [0, classes).
-Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels, const NllLossOptions& options = {});
+Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels,
+                  const NllLossOptions& options = {});
 
 struct CrossEntropyOptions {
   std::optional<Tensor> weight;             // (classes) per-class weights w
@@ -33,7 +34,8 @@ struct CrossEntropyOptions {
 // PyTorch's cross_entropy with class indices: with log p = log_softmax(z),
 // loss = (1 − ε)·nll_loss(log p) + (ε/C)·Σᵢ(−Σ_c w_c log p_ic), both reduced the same way (mean:
 // divided by Σᵢ w[yᵢ] over kept rows). Stable for any finite logits. Logits (n, classes).
-Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels, const CrossEntropyOptions& options);
+Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels,
+                       const CrossEntropyOptions& options);
 
 struct BceWithLogitsOptions {
   std::optional<Tensor> weight;      // w, broadcast to the logits' shape

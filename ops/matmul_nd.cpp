@@ -30,7 +30,8 @@ BatchPlan plan_batches(const Shape& a_batch, const Shape& b_batch, std::size_t a
   std::copy(b_batch.begin(), b_batch.end(), b_ext.begin() + static_cast<std::ptrdiff_t>(r - b_batch.size()));
   for (std::size_t d = 0; d < r; ++d) {
     if (a_ext[d] != b_ext[d] && a_ext[d] != 1 && b_ext[d] != 1) {
-      throw std::invalid_argument("matmul_nd: batch axes do not broadcast: lhs " + shape_str(a) + ", rhs " + shape_str(b));
+      throw std::invalid_argument("matmul_nd: batch axes do not broadcast: lhs " + shape_str(a) + ", rhs " +
+                                  shape_str(b));
     }
     p.batch[d] = std::max(a_ext[d], b_ext[d]);
     if (a_ext[d] == 0 || b_ext[d] == 0) p.batch[d] = 0;

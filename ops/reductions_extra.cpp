@@ -191,7 +191,9 @@ Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
   for (std::size_t k = 0; k < plan.out_index.size(); ++k) m[plan.out_index[k]] = std::max(m[plan.out_index[k]], xs[k]);
   for (Scalar& v : m) v = std::isinf(v) ? Scalar(0) : v;
   std::vector<double> s(plan.out_size, 0.0);
-  for (std::size_t k = 0; k < plan.out_index.size(); ++k) s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
+  }
   Tensor y = empty_tensor(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
   return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan)](Node& self) {
@@ -205,7 +207,9 @@ Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
 }  // namespace
 
 Variable sum(const Variable& x, const Axes& axes, bool keepdims) { return reduce_sum("sum", x, axes, keepdims, false); }
-Variable mean(const Variable& x, const Axes& axes, bool keepdims) { return reduce_sum("mean", x, axes, keepdims, true); }
+Variable mean(const Variable& x, const Axes& axes, bool keepdims) {
+  return reduce_sum("mean", x, axes, keepdims, true);
+}
 
 Variable max(const Variable& x) { return reduce_extremum("max", x, {}, false, Scalar(1), true); }
 Variable min(const Variable& x) { return reduce_extremum("min", x, {}, false, Scalar(-1), true); }

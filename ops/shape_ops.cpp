@@ -19,8 +19,8 @@ std::size_t insertion_axis(const char* op, const Shape& shape, int axis) {
   const int r = static_cast<int>(shape.size());
   const int a = axis < 0 ? axis + r + 1 : axis;
   if (a < 0 || a > r) {
-    throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for a new axis of shape " +
-                                shape_str(shape));
+    throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(axis) +
+                                " is out of range for a new axis of shape " + shape_str(shape));
   }
   return static_cast<std::size_t>(a);
 }
@@ -122,8 +122,8 @@ Variable flatten(const Variable& x, int start_axis, int end_axis) {
   }
   const Shape in = shape_of(x.value());
   Shape s(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(a));
-  s.push_back(std::accumulate(in.begin() + static_cast<std::ptrdiff_t>(a), in.begin() + static_cast<std::ptrdiff_t>(b) + 1,
-                              std::size_t(1), std::multiplies<>()));
+  s.push_back(std::accumulate(in.begin() + static_cast<std::ptrdiff_t>(a),
+                              in.begin() + static_cast<std::ptrdiff_t>(b) + 1, std::size_t(1), std::multiplies<>()));
   s.insert(s.end(), in.begin() + static_cast<std::ptrdiff_t>(b) + 1, in.end());
   return reshape(x, s);
 }
@@ -138,7 +138,8 @@ Variable permute(const Variable& x, const Axes& perm) {
   for (std::size_t d = 0; d < perm.size(); ++d) {
     p[d] = normalize_axis("permute", v, perm[d]);
     if (seen[p[d]]) {
-      throw std::invalid_argument("permute: axis " + std::to_string(perm[d]) + " is given twice for shape " + shape_str(v));
+      throw std::invalid_argument("permute: axis " + std::to_string(perm[d]) + " is given twice for shape " +
+                                  shape_str(v));
     }
     seen[p[d]] = true;
     inverse[p[d]] = d;

@@ -93,8 +93,10 @@ TEST(ActivationsExtra, PassGradcheck) {
   expect_gradcheck([](const Vars& v) { return xtgrad::silu(v[0]); }, {x});
   expect_gradcheck([](const Vars& v) { return xtgrad::log_sigmoid(v[0]); }, {x});
   // hardtanh away from its bounds ±0.8
-  expect_gradcheck([](const Vars& v) { return xtgrad::hardtanh(v[0], -0.8, 0.8); }, {away_from_zero({3, 4}, 2, 0.1, 0.7)});
-  expect_gradcheck([](const Vars& v) { return xtgrad::hardtanh(v[0], -0.05, 0.05); }, {away_from_zero({3, 4}, 3, 0.1, 2.0)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::hardtanh(v[0], -0.8, 0.8); },
+                   {away_from_zero({3, 4}, 2, 0.1, 0.7)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::hardtanh(v[0], -0.05, 0.05); },
+                   {away_from_zero({3, 4}, 3, 0.1, 2.0)});
 }
 
 TEST(ActivationsExtraErrors, BadParametersNameTheOpAndTheInputShape) {

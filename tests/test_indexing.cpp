@@ -63,7 +63,10 @@ TEST(IndexingErrors, NameTheOpIndexAndShapes) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::gather(x, 0, Tensor::from_shape({1, 4})); },
                                             {"gather", "larger", "(2, 3)"});
   expect_throws_with<std::invalid_argument>(
-      [&] { xtgrad::scatter_add(x, 1, Tensor{{0.0, 1.0}}, Variable(filled({1, 1}, 1.0))); }, {"scatter_add", "src", "(1, 1)"});
+      [&] {
+        xtgrad::scatter_add(x, 1, Tensor{{0.0, 1.0}}, Variable(filled({1, 1}, 1.0)));
+      },
+      {"scatter_add", "src", "(1, 1)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::one_hot({3}, 3); }, {"one_hot", "label 3", "3 classes"});
 }
 
@@ -112,7 +115,11 @@ TEST(MatmulNdErrors, NameBothShapes) {
     xtgrad::matmul_nd(Variable(Tensor::from_shape(a)), Variable(Tensor::from_shape(b)));
   };
   expect_throws_with<std::invalid_argument>([&] { mm({2, 3}, {4, 2}); }, {"matmul_nd", "inner", "(2, 3)", "(4, 2)"});
-  expect_throws_with<std::invalid_argument>([&] { mm({2, 2, 3}, {3, 3, 2}); }, {"matmul_nd", "batch", "(2, 2, 3)", "(3, 3, 2)"});
+  expect_throws_with<std::invalid_argument>(
+      [&] {
+        mm({2, 2, 3}, {3, 3, 2});
+      },
+      {"matmul_nd", "batch", "(2, 2, 3)", "(3, 3, 2)"});
   expect_throws_with<std::invalid_argument>([&] { mm({}, {3}); }, {"matmul_nd", "()"});
 }
 

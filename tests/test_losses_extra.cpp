@@ -78,8 +78,8 @@ TEST(BceWithLogits, MatchesPyTorchValues) {
 
 TEST(BceWithLogits, HugeLogitsAreFiniteAndExact) {
   Variable x = Variable::parameter(Tensor{1000.0, -1000.0, 1000.0});
-  const Variable loss =
-      xtgrad::binary_cross_entropy_with_logits(x, Variable(Tensor{1.0, 0.0, 0.0}), {std::nullopt, std::nullopt, Reduction::none});
+  const Variable loss = xtgrad::binary_cross_entropy_with_logits(x, Variable(Tensor{1.0, 0.0, 0.0}),
+                                                                 {std::nullopt, std::nullopt, Reduction::none});
   expect_tensor_near(loss.value(), Tensor{0.0, 0.0, 1000.0}, 1e-12);
   xtgrad::sum(loss).backward();
   expect_tensor_near(x.grad(), Tensor{0.0, 0.0, 1.0}, 0.0);
@@ -160,7 +160,10 @@ TEST(LossesExtraErrors, NameTheLossShapesAndOptions) {
       [&] { xtgrad::cross_entropy(z, Labels{0, 1}, ce(Tensor{1.0, 2.0}, {}, 0.0, Reduction::mean)); },
       {"cross_entropy", "weight", "(3)", "(2)"});
   expect_throws_with<std::invalid_argument>(
-      [&] { xtgrad::cross_entropy(z, Labels{0, 1}, ce({}, {}, 1.5, Reduction::mean)); }, {"cross_entropy", "label_smoothing"});
+      [&] {
+        xtgrad::cross_entropy(z, Labels{0, 1}, ce({}, {}, 1.5, Reduction::mean));
+      },
+      {"cross_entropy", "label_smoothing"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::nll_loss(Variable(Tensor{1.0, 2.0}), Labels{0, 1}); },
                                             {"nll_loss", "(n, classes)", "(2)"});
   expect_throws_with<std::invalid_argument>(
@@ -172,7 +175,8 @@ TEST(LossesExtraErrors, NameTheLossShapesAndOptions) {
                                             {"binary_cross_entropy_with_logits", "pos_weight", "(2)", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::mse_loss(z, Variable(Tensor::from_shape({2}))); },
                                             {"mse_loss", "(2, 3)", "(2)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::l1_loss(z, z, Reduction::batch_mean); }, {"l1_loss", "batch_mean"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::l1_loss(z, z, Reduction::batch_mean); },
+                                            {"l1_loss", "batch_mean"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::huber_loss(z, z, 0.0); }, {"huber_loss", "delta", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::kl_div(z, Variable(Tensor::from_shape({3}))); },
                                             {"kl_div", "input", "target", "(2, 3)", "(3)"});

@@ -26,9 +26,12 @@ TEST(NaNConventions, ElementwiseOpsKeepNaNValues) {
   for (auto f : std::vector<std::function<Variable(const Variable&)>>{
            [](const Variable& x) { return xtgrad::relu(x); }, [](const Variable& x) { return xtgrad::abs(x); },
            [](const Variable& x) { return xtgrad::clamp(x, -0.5, 0.5); },
-           [](const Variable& x) { return xtgrad::hardtanh(x); }, [](const Variable& x) { return xtgrad::leaky_relu(x); },
-           [](const Variable& x) { return xtgrad::elu(x); }, [](const Variable& x) { return xtgrad::sigmoid(x); },
-           [](const Variable& x) { return xtgrad::maximum(x, Variable(Tensor{0.0, 0.0, 0.0})); }}) {
+           [](const Variable& x) { return xtgrad::hardtanh(x); },
+           [](const Variable& x) { return xtgrad::leaky_relu(x); }, [](const Variable& x) { return xtgrad::elu(x); },
+           [](const Variable& x) { return xtgrad::sigmoid(x); },
+           [](const Variable& x) {
+             return xtgrad::maximum(x, Variable(Tensor{0.0, 0.0, 0.0}));
+           }}) {
     EXPECT_TRUE(std::isnan(at_nan(f).value));
   }
 }

@@ -38,8 +38,8 @@ TEST(ReductionsExtra, MaxMinValuesAlongAxesAndOverAll) {
   expect_tensor_near(xtgrad::max(x, 1).value(), Tensor{5.0, 7.0}, 0.0);
   expect_tensor_near(xtgrad::min(x, 0, true).value(), Tensor{{1.0, 0.5, 2.0}}, 0.0);
   expect_tensor_near(xtgrad::amax(Variable(iota3()), Axes{0, 2}).value(), Tensor{15.0, 19.0, 23.0}, 0.0);
-  expect_tensor_near(xtgrad::amin(Variable(iota3()), Axes{1}).value(), Tensor{{0.0, 1.0, 2.0, 3.0}, {12.0, 13.0, 14.0, 15.0}},
-                     0.0);
+  expect_tensor_near(xtgrad::amin(Variable(iota3()), Axes{1}).value(),
+                     Tensor{{0.0, 1.0, 2.0, 3.0}, {12.0, 13.0, 14.0, 15.0}}, 0.0);
 }
 
 TEST(ReductionsExtra, TiesGoToTheFirstAlongAnAxisAndAreSplitByAmaxAndMaxOfAll) {
@@ -99,7 +99,8 @@ TEST(ReductionsExtra, VarAndStdMatchHandValues) {
   const Variable x(Tensor{{1.0, 2.0, 3.0, 4.0}, {2.0, 2.0, 2.0, 2.0}});
   expect_tensor_near(xtgrad::var(x, 1).value(), Tensor{5.0 / 3, 0.0}, 1e-15);
   expect_tensor_near(xtgrad::var(x, 1, false).value(), Tensor{1.25, 0.0}, 1e-15);
-  expect_tensor_near(xtgrad::std_dev(x, 1, true, true).value(), reshaped(Tensor{std::sqrt(5.0 / 3), 0.0}, {2, 1}), 1e-15);
+  expect_tensor_near(xtgrad::std_dev(x, 1, true, true).value(), reshaped(Tensor{std::sqrt(5.0 / 3), 0.0}, {2, 1}),
+                     1e-15);
   // all 8: mean 2.25, Σ(x − mean)² = 5.5
   EXPECT_NEAR(xtgrad::var(x).item(), 5.5 / 7, 1e-15);
   EXPECT_NEAR(xtgrad::std_dev(x, false).item(), std::sqrt(5.5 / 8), 1e-15);
@@ -108,7 +109,8 @@ TEST(ReductionsExtra, VarAndStdMatchHandValues) {
 
 TEST(ReductionsExtra, LogsumexpIsStableAndMatchesHandValues) {
   const Variable x(Tensor{{1000.0, 1000.0}, {-1000.0, 0.0}});
-  expect_tensor_near(xtgrad::logsumexp(x, 1).value(), Tensor{1000.0 + std::log(2.0), std::log1p(std::exp(-1000.0))}, 1e-12);
+  expect_tensor_near(xtgrad::logsumexp(x, 1).value(), Tensor{1000.0 + std::log(2.0), std::log1p(std::exp(-1000.0))},
+                     1e-12);
   EXPECT_NEAR(xtgrad::logsumexp(Variable(Tensor{0.0, std::log(3.0)})).item(), std::log(4.0), 1e-15);
   const double inf = std::numeric_limits<double>::infinity();
   EXPECT_EQ(xtgrad::logsumexp(Variable(Tensor{-inf, -inf})).item(), -inf);
@@ -148,7 +150,11 @@ TEST(ReductionsExtra, ProdWithOneZeroPassesGradcheck) {
 
 TEST(ReductionsExtraErrors, AxesAndEmptyReductionsAreNamed) {
   const Variable x(Tensor::from_shape({2, 3}));
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::amax(x, Axes{0, 0}); }, {"amax", "axis 0", "twice", "(2, 3)"});
+  expect_throws_with<std::invalid_argument>(
+      [&] {
+        xtgrad::amax(x, Axes{0, 0});
+      },
+      {"amax", "axis 0", "twice", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::amax(x, Axes{1, -1}); }, {"amax", "axis -1", "twice"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::sum(x, Axes{0, 2}); }, {"sum", "axis 2", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::var(x, 5); }, {"var", "axis 5", "(2, 3)"});

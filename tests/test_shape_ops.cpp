@@ -37,9 +37,11 @@ TEST(ShapeOps, PermuteAndSwapAxesValues) {
   const Variable x(iota3());
   const Tensor p = xtgrad::permute(x, Axes{2, 0, 1}).value();
   ASSERT_EQ(xtgrad::shape_of(p), (Shape{4, 2, 3}));
-  for (std::size_t i = 0; i < 2; ++i)
-    for (std::size_t j = 0; j < 3; ++j)
+  for (std::size_t i = 0; i < 2; ++i) {
+    for (std::size_t j = 0; j < 3; ++j) {
       for (std::size_t k = 0; k < 4; ++k) EXPECT_EQ(p(k, i, j), x.value()(i, j, k));
+    }
+  }
   const Tensor s = xtgrad::swap_axes(x, 0, -1).value();
   ASSERT_EQ(xtgrad::shape_of(s), (Shape{4, 3, 2}));
   EXPECT_EQ(s(3, 1, 0), x.value()(0, 1, 3));
@@ -105,7 +107,8 @@ TEST(ShapeOpsErrors, NameTheOpAndShapes) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::permute(x, Axes{0}); }, {"permute", "1 axes", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::permute(x, Axes{1, 1}); }, {"permute", "twice", "(2, 3)"});
   const Variable y(Tensor::from_shape({3, 3}));
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::concat({x, y}, 1); }, {"concat", "input 1", "(3, 3)", "(2, 3)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::concat({x, y}, 1); },
+                                            {"concat", "input 1", "(3, 3)", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::stack({x, y}); }, {"stack", "input 1", "(3, 3)", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::concat({}); }, {"concat", "at least one"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::slice(x, 1, 0, 2, 0); }, {"slice", "step", "(2, 3)"});

@@ -150,22 +150,31 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
     return xtgrad::slice(a(), axis(), n.at("start").get<std::int64_t>(), n.at("stop").get<std::int64_t>(),
                          n.at("step").get<std::int64_t>());
   }
-  if (op == "narrow") return xtgrad::narrow(a(), axis(), n.at("start").get<std::int64_t>(), n.at("length").get<std::size_t>());
-  if (op == "split") return xtgrad::split(a(), n.at("size").get<std::size_t>(), axis()).at(n.at("part").get<std::size_t>());
+  if (op == "narrow") {
+    return xtgrad::narrow(a(), axis(), n.at("start").get<std::int64_t>(), n.at("length").get<std::size_t>());
+  }
+  if (op == "split") {
+    return xtgrad::split(a(), n.at("size").get<std::size_t>(), axis()).at(n.at("part").get<std::size_t>());
+  }
   if (op == "split_sizes") {
-    return xtgrad::split_sizes(a(), n.at("sizes").get<std::vector<std::size_t>>(), axis()).at(n.at("part").get<std::size_t>());
+    return xtgrad::split_sizes(a(), n.at("sizes").get<std::vector<std::size_t>>(), axis())
+        .at(n.at("part").get<std::size_t>());
   }
   if (op == "index_select") return xtgrad::index_select(a(), axis(), n.at("indices").get<Labels>());
   if (op == "gather") return xtgrad::gather(a(), axis(), tensor_of(n.at("index")));
   if (op == "scatter_add") return xtgrad::scatter_add(a(), axis(), tensor_of(n.at("index")), b());
-  if (op == "one_hot") return Variable(xtgrad::one_hot(n.at("labels").get<Labels>(), n.at("classes").get<std::size_t>()));
+  if (op == "one_hot") {
+    return Variable(xtgrad::one_hot(n.at("labels").get<Labels>(), n.at("classes").get<std::size_t>()));
+  }
   // losses
   if (op == "cross_entropy_targets") return xtgrad::cross_entropy(a(), b());
   if (op == "cross_entropy_labels") return xtgrad::cross_entropy(a(), n.at("labels").get<Labels>());
   if (op == "cross_entropy_opts") {
     xtgrad::CrossEntropyOptions o;
     o.weight = opt_tensor(n, "weight");
-    if (n.contains("ignore_index") && !n.at("ignore_index").is_null()) o.ignore_index = n.at("ignore_index").get<std::size_t>();
+    if (n.contains("ignore_index") && !n.at("ignore_index").is_null()) {
+      o.ignore_index = n.at("ignore_index").get<std::size_t>();
+    }
     o.label_smoothing = n.value("label_smoothing", 0.0);
     o.reduction = reduction_of(n);
     return xtgrad::cross_entropy(a(), n.at("labels").get<Labels>(), o);
@@ -173,7 +182,9 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "nll_loss") {
     xtgrad::NllLossOptions o;
     o.weight = opt_tensor(n, "weight");
-    if (n.contains("ignore_index") && !n.at("ignore_index").is_null()) o.ignore_index = n.at("ignore_index").get<std::size_t>();
+    if (n.contains("ignore_index") && !n.at("ignore_index").is_null()) {
+      o.ignore_index = n.at("ignore_index").get<std::size_t>();
+    }
     o.reduction = reduction_of(n);
     return xtgrad::nll_loss(a(), n.at("labels").get<Labels>(), o);
   }
