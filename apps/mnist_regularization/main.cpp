@@ -32,6 +32,7 @@
 #include "cluster.hpp"
 #include "experiment.hpp"
 #include "limits.hpp"
+#include "methods.hpp"
 #include "outputs.hpp"
 #include "pictures.hpp"
 #include "run_transfer.hpp"
@@ -161,9 +162,16 @@ int main(int argc, char** argv) {
   cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
   cli.add_option("--reg", config.regs,
-                 "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y); optional keys "
-                 "mode=subgradient|prox (l1, l1_l2) and start=N (first epoch with the penalty on)")
+                 "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y) (optional keys "
+                 "mode=subgradient|prox (l1, l1_l2) and start=N: first epoch with the penalty on), dropout(p=P), "
+                 "maxnorm(c=C), noise(std=S), label_smoothing(eps=E), early_stopping(patience=N), "
+                 "adversarial(eps=E), input_grad(lambd=L), or several joined by '+', e.g. "
+                 "'l2(lambd=1e-4)+dropout(p=0.5)'")
       ->capture_default_str();
+  cli.add_option("--eval-fgsm", config.eval_fgsm,
+                 "after training, test accuracy under a one-step FGSM perturbation of each size EPS (comma-separated, "
+                 "in the [-1, 1] input space), for every run")
+      ->delimiter(',')->check(positive_number);
   auto* sweep_option =
       cli.add_option("--sweep", config.sweep,
                      "sweep lambda for a kind, repeatable: l1, l2, or with keys, e.g. 'l1(mode=prox)'; runs none plus "
@@ -213,7 +221,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::vector<std::unique_ptr<xtgrad::Regularizer>> regs;
+  std::vector<mnist_app::Methods> regs;
   std::vector<mnist_app::SweepPoint> sweep;
   mnist_app::Checkpointing checkpoints(checkpoint_dir, resume, overwrite, config);
   mnist_app::MemoryNeed need;
@@ -225,8 +233,19 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> specs;
     for (const auto& spec : config.regs) {
-      regs.push_back(xtgrad::make_regularizer(spec));
-      specs.push_back(regs.back()->describe());
+      regs.push_back(mnist_app::parse_methods(spec));
+      specs.push_back(regs.back().describe());
+      if (regs.back().patience > 0 && !checkpoint_dir.empty()) {
+        throw std::invalid_argument("--reg " + specs.back() +
+                                    ": early_stopping cannot be checkpointed yet (its best weights are not saved); "
+                                    "leave out --checkpoint for this run");
+      }
+    }
+    for (const double eps : config.eval_fgsm) {
+      if (!std::isfinite(eps) || eps > 2) {
+        throw std::invalid_argument(fmt::format("--eval-fgsm: {} is outside (0, 2], the widest step that can "
+                                                "change an input in [-1, 1]", eps));
+      }
     }
     need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
     if (cluster->is_root()) check_output_dir(config.out);
@@ -289,10 +308,10 @@ int main(int argc, char** argv) {
     }
     if (!config.dump_graph.empty() && cluster->is_root()) {
       // The graph of the first run with a penalty, else of the first run.
-      const xtgrad::Regularizer* shown = regs.front().get();
+      const xtgrad::Regularizer* shown = regs.front().penalty.get();
       for (const auto& reg : regs) {
-        if (reg->describe() != "none") {
-          shown = reg.get();
+        if (reg.penalty->describe() != "none") {
+          shown = reg.penalty.get();
           break;
         }
       }
@@ -307,8 +326,8 @@ int main(int argc, char** argv) {
       // gathers the results in run order.
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> mine;
       for (std::size_t i = std::size_t(cluster->rank()); i < regs.size(); i += std::size_t(cluster->size())) {
-        mine.emplace_back(i, mnist_app::run_experiment(data, config, *regs[i], std::cout,
-                                                       checkpoints.control(i, regs[i]->describe(), identity)));
+        mine.emplace_back(i, mnist_app::run_experiment(data, config, regs[i], std::cout,
+                                                       checkpoints.control(i, regs[i].describe(), identity)));
       }
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> all;
       for (const std::string& part : cluster->all_gather(mnist_app::encode_runs(mine))) {
@@ -324,14 +343,14 @@ int main(int argc, char** argv) {
     for (const auto& reg : regs) {
       if (spread) break;
       phase = fmt::format("training run {} ({}) with --hidden {} and --batch-size {}", runs.size() + 1,
-                          reg->describe(), config.hidden, config.batch_size);
-      mnist_app::RunControl control = checkpoints.control(runs.size(), reg->describe(), identity);
+                          reg.describe(), config.hidden, config.batch_size);
+      mnist_app::RunControl control = checkpoints.control(runs.size(), reg.describe(), identity);
       if (parallel) {
         control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
         // A signal stops every rank at the same batch.
         control.should_stop = [&] { return cluster->any(mnist_app::stop_signal() != 0); };
       }
-      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout, control));
+      runs.push_back(mnist_app::run_experiment(data, config, reg, std::cout, control));
       // Keep what is done so far: results on disk grow run by run.
       if (!cluster->is_root()) continue;
       phase = "writing the results";
@@ -342,7 +361,7 @@ int main(int argc, char** argv) {
     if (!cluster->is_root()) return 0;
     written = {"summary.json", "history.csv"};
     stop_check();
-    mnist_app::print_table(std::cout, runs);
+    mnist_app::print_table(std::cout, runs, config.eval_fgsm);
     check_stdout();
     const auto sweep_rows = mnist_app::sweep_rows(sweep, runs);
     if (!sweep.empty()) {
@@ -362,6 +381,7 @@ int main(int argc, char** argv) {
       plot(mnist_app::write_plots(config.out, runs), {"loss.png", "weights.png"});
       plot(mnist_app::write_pixels_png(config.out, runs), {"pixels.png"});
       if (!sweep.empty()) plot(mnist_app::write_path_png(config.out, sweep_rows), {"path.png"});
+      if (!config.eval_fgsm.empty()) plot(mnist_app::write_fgsm_png(config.out, config.eval_fgsm, runs), {"fgsm.png"});
     }
     std::string list;
     for (const auto& f : written) list += (list.empty() ? "" : ", ") + f;
