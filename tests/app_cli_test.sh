@@ -64,6 +64,16 @@ expect "--bogus"               2 bogus      -- "${common[@]}" --bogus
 expect "--reg l3(lambd=1)"     2 l3         -- "${common[@]}" --reg 'l3(lambd=1)'
 expect "--reg l2(lambd=-1)"    2 lambd      -- "${common[@]}" --reg 'l2(lambd=-1)'
 expect "--reg l2(lambd=nan)"   2 lambd      -- "${common[@]}" --reg 'l2(lambd=nan)'
+expect "--reg dropout(p=1)"     2 "out of range" -- "${common[@]}" --reg 'dropout(p=1)'
+expect "--reg dropout(q=0.5)"   2 "unknown key"  -- "${common[@]}" --reg 'dropout(q=0.5)'
+expect "--reg l1+l2 terms"      2 "at most one"  -- "${common[@]}" --reg 'l1(lambd=1)+l2(lambd=1)'
+expect "--reg none+dropout"     2 "none cannot"  -- "${common[@]}" --reg 'none+dropout(p=0.5)'
+expect "--reg trailing +"       2 "empty term"   -- "${common[@]}" --reg 'l2(lambd=1)+'
+expect "--reg patience=0"       2 patience       -- "${common[@]}" --reg 'early_stopping(patience=0)'
+expect "--eval-fgsm 0"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 0.1,0
+expect "--eval-fgsm 3"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 3
+expect "early_stopping with --checkpoint" 2 early_stopping -- "${common[@]}" --checkpoint "$tmp/ck_es" \
+       --reg 'early_stopping(patience=2)'
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
@@ -312,6 +322,40 @@ PY
   else
     fail "l1 mode=prox start=2: penalty 0 in epoch 1, per-tensor penalties close to it, exact zeros only with prox" \
          "exit $rc: $(cat "$tmp/stderr")"
+  fi
+fi
+
+if needs_mnist "the chapter's methods and --eval-fgsm"; then
+  "$app" --data "$mnist" --train-size 600 --epochs 3 --out "$out/methods" --quiet --eval-fgsm 0.1,0.3 \
+         --reg none --reg 'l2(lambd=1e-4)+dropout(p=0.5)' --reg 'maxnorm(c=1)+noise(std=0.2)' \
+         --reg 'label_smoothing(eps=0.1)' --reg 'early_stopping(patience=1)' --reg 'adversarial(eps=0.1)' \
+         --reg 'input_grad(lambd=0.01)' >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && grep -q 'fgsm@0.3' "$tmp/stdout" && { ! command -v gnuplot >/dev/null || [[ -s $out/methods/fgsm.png ]]; } &&
+     python3 - "$out/methods/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+runs = s["runs"]
+assert [r["reg"] for r in runs] == ["none", "l2(lambd=1e-4)+dropout(p=0.5)", "maxnorm(c=1)+noise(std=0.2)",
+        "label_smoothing(eps=0.1)", "early_stopping(patience=1)", "adversarial(eps=0.1)",
+        "input_grad(lambd=0.01)"], [r["reg"] for r in runs]
+assert s["config"]["eval_fgsm"] == [0.1, 0.3]
+assert runs[0]["effects"] == [] and all(r["effects"] for r in runs[1:]), [r["effects"] for r in runs]
+assert len(runs[2]["effects"]) == 2
+for r in runs:
+    f = r["fgsm_test_accuracy"]
+    assert [x["eps"] for x in f] == [0.1, 0.3], f
+    assert all(0 <= x["test_accuracy"] <= 1 for x in f), f
+    assert abs(r["train_test_gap"] - (r["train_accuracy"] - r["test_accuracy"])) < 1e-12
+assert runs[0]["fgsm_test_accuracy"][1]["test_accuracy"] < runs[0]["test_accuracy"], runs[0]
+assert 1 <= runs[4]["early_stopping_best_epoch"] <= len(runs[4]["epochs"]), runs[4]
+assert all(e["penalty"] > 0 for e in runs[6]["epochs"]), [e["penalty"] for e in runs[6]["epochs"]]
+assert runs[1]["coverage"][0]["l2"] == 1e-4
+PY
+  then
+    pass "7 runs of the chapter's methods: canonical specs, effects, FGSM accuracies, gap, early stopping, input_grad penalty"
+  else
+    fail "7 runs of the chapter's methods" "exit $rc: $(cat "$tmp/stderr")"
   fi
 fi
 
