@@ -80,6 +80,9 @@ expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plot
 
 # --- data errors: exit 3, naming the path --------------------------------------------------
 expect "--data /nonexistent"   3 /nonexistent -- --data /nonexistent --out "$out" --quiet --no-plots
+expect "--dataset fashion-mnist, folder missing" 3 dataset-fashion-mnist -- --dataset fashion-mnist \
+       --data /nonexistent/fm --out "$out" --quiet --no-plots
+expect "--dataset cifar"       2 dataset    -- "${common[@]}" --dataset cifar
 # A folder of well-formed one-image IDX files, except that train-images has a wrong magic
 # number (12 34, not 00 00).
 bad="$tmp/corrupt_mnist"
@@ -357,6 +360,24 @@ PY
   else
     fail "7 runs of the chapter's methods" "exit $rc: $(cat "$tmp/stderr")"
   fi
+fi
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist, when installed (scripts/install_deps.sh).
+if [[ -d /usr/share/datasets/fashion-mnist ]]; then
+  "$app" --dataset fashion-mnist --train-size 2000 --epochs 2 --out "$out/fashion" --quiet --no-plots \
+         --reg 'dropout(p=0.2)' >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["config"]["dataset"] == "fashion-mnist" and s["config"]["data"] == "/usr/share/datasets/fashion-mnist"
+assert 0.2 < s["runs"][0]["test_accuracy"] <= 1, s["runs"][0]["test_accuracy"]' "$out/fashion/summary.json"; then
+    pass "--dataset fashion-mnist reads /usr/share/datasets/fashion-mnist and trains"
+  else
+    fail "--dataset fashion-mnist reads /usr/share/datasets/fashion-mnist and trains" "exit $rc: $(cat "$tmp/stderr")"
+  fi
+else
+  skip "--dataset fashion-mnist" "dataset-fashion-mnist is not installed"
 fi
 
 if needs_mnist "--sweep and --dump-graph"; then

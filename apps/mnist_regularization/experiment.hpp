@@ -15,8 +15,12 @@
 
 namespace mnist_app {
 
+// Where Debian's dataset-fashion-mnist puts the IDX files.
+inline const char* const fashion_mnist_dir = "/usr/share/datasets/fashion-mnist";
+
 struct Config {
   std::string data = "data/mnist";
+  std::string dataset = "mnist";   // or "fashion-mnist": the same format; sets the default --data
   std::size_t train_size = 20000;
   std::size_t epochs = 20;
   std::size_t batch_size = 64;

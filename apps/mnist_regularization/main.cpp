@@ -145,8 +145,13 @@ int main(int argc, char** argv) {
                "Exit codes: 0 success, 1 internal error, 2 bad flag/spec/--resume, 3 missing or corrupt data,\n"
                "4 training diverged, 5 an output could not be written, 6 out of memory, 130/143 SIGINT/SIGTERM."};
   const auto count = mnist_app::max_count;
-  cli.add_option("--data", config.data, "folder of MNIST IDX files (raw or .gz) or a .npz file")
-      ->capture_default_str();
+  auto* data_option = cli.add_option("--data", config.data,
+                                     "folder of MNIST IDX files (raw or .gz) or a .npz file; default data/mnist, or "
+                                     "/usr/share/datasets/fashion-mnist with --dataset fashion-mnist")
+                          ->capture_default_str();
+  cli.add_option("--dataset", config.dataset,
+                 "mnist or fashion-mnist (the same IDX format; Fashion-MNIST from Debian's dataset-fashion-mnist)")
+      ->check(CLI::IsMember({"mnist", "fashion-mnist"}))->capture_default_str();
   cli.add_option("--train-size", config.train_size, "training images drawn at random")
       ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--epochs", config.epochs, "passes over the training subset")
@@ -200,6 +205,7 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
   if (stdout_closed) {
     return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
                              "printed; nothing was run");
@@ -292,6 +298,11 @@ int main(int argc, char** argv) {
     if (mnist_app::stop_signal() != 0) throw StoppedWriting{};
   };
   try {
+    if (config.dataset == "fashion-mnist" && !std::filesystem::exists(config.data)) {
+      return fail(exit_data, fmt::format("--dataset fashion-mnist: {} does not exist; install Debian's "
+                                         "dataset-fashion-mnist (scripts/install_deps.sh does) or give --data FOLDER",
+                                         config.data));
+    }
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
     if (config.train_size > mnist.train.count) {
       return fail(exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
@@ -301,8 +312,8 @@ int main(int argc, char** argv) {
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
     if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
     if (!config.quiet) {
-      std::cout << fmt::format("MNIST: {} training images drawn from {}, {} test images; {} gradient\n",
-                               config.train_size, mnist.train.count, mnist.test.count,
+      std::cout << fmt::format("{}: {} training images drawn from {}, {} test images; {} gradient\n",
+                               config.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", config.train_size, mnist.train.count, mnist.test.count,
                                config.blog_gradient ? "the blog's" : "the true");
       check_stdout();
     }
