@@ -127,6 +127,17 @@ TEST(MaxNorm, ScalesOnlyColumnsAboveTheBound) {
   EXPECT_GE(params[1].second.value()(0), 5);  // biases are not weights
 }
 
+TEST(MaxNorm, ScalesEachOutputFilterOfAConvolution) {
+  Tensor w = Tensor::from_shape({2, 1, 2, 2});  // filter 0: norm 4 → 1; filter 1: norm 0.4, kept
+  for (std::size_t i = 0; i < 4; ++i) w.data()[i] = 2, w.data()[4 + i] = 0.2;
+  const NamedParameters params = {{"conv.weight", Variable(w, true)}};
+  EXPECT_EQ(mnist_app::project_max_norm(params, 1.0), 1u);
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(params[0].second.value().data()[i], 0.5, 1e-12);
+    EXPECT_EQ(params[0].second.value().data()[4 + i], 0.2);
+  }
+}
+
 TEST(Methods, ParsesCombinationsToACanonicalSpec) {
   const mnist_app::Methods m = mnist_app::parse_methods(" l2( lambd = 1e-4 ) + dropout(p=0.50)+early_stopping(patience=3)");
   EXPECT_EQ(m.describe(), "l2(lambd=1e-4)+dropout(p=0.5)+early_stopping(patience=3)");

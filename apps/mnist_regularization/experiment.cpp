@@ -11,6 +11,7 @@
 #include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/ops/dropout.hpp"
 #include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/ops/activations.hpp"
@@ -20,29 +21,69 @@ namespace mnist_app {
 
 using namespace xtgrad;
 
-TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng, double dropout,
-                         double noise, bool input_leaf)
-    : fc1(register_module("fc1", nn::Linear(inputs, hidden, rng, [](const Shape& s, Rng& r) {
-        return nn::std_normal(s, r, 0.01);
-      }))),
-      fc2(register_module("fc2", nn::Linear(hidden, classes, rng, [](const Shape& s, Rng& r) {
-        return nn::std_normal(s, r, 0.01);
-      }))),
-      dropout_(dropout),
-      noise_(noise),
-      input_leaf_(input_leaf) {}
-
-Variable TwoLayerNet::forward(const Variable& x) {
-  if (!is_training()) return fc2(sigmoid(fc1(x)));
+Variable AppNet::prepare_input(const Variable& x) {
+  if (!is_training()) return x;
   Variable in = x;
   if (input_leaf_) {
     last_input_ = Variable(x.value(), true);
     in = last_input_;
   }
-  if (noise_ > 0) in = in + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), noise_rng_, 0.0, noise_));
-  Variable h = sigmoid(fc1(in));
-  if (dropout_ > 0) h = xtgrad::dropout(h, dropout_, noise_rng_, true);
-  return fc2(h);
+  if (noise_ > 0) in = in + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), draws_, 0.0, noise_));
+  return in;
+}
+
+Variable AppNet::drop(const Variable& h) {
+  return dropout_ > 0 ? xtgrad::dropout(h, dropout_, draws_, is_training()) : h;
+}
+
+TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng, double dropout,
+                         double noise, bool input_leaf)
+    : AppNet(dropout, noise, input_leaf),
+      fc1(register_module("fc1", nn::Linear(inputs, hidden, rng, [](const Shape& s, Rng& r) {
+        return nn::std_normal(s, r, 0.01);
+      }))),
+      fc2(register_module("fc2", nn::Linear(hidden, classes, rng, [](const Shape& s, Rng& r) {
+        return nn::std_normal(s, r, 0.01);
+      }))) {}
+
+Variable TwoLayerNet::forward(const Variable& x) { return fc2(drop(sigmoid(fc1(prepare_input(x))))); }
+
+namespace {
+nn::Conv2dConfig padded(std::size_t p) {
+  nn::Conv2dConfig c;
+  c.padding = {p, p};
+  return c;
+}
+}  // namespace
+
+LeNet::LeNet(std::size_t classes, Rng& rng, double dropout, double noise, bool input_leaf)
+    : AppNet(dropout, noise, input_leaf),
+      conv1(register_module("conv1", nn::Conv2d(1, 6, 5, rng, padded(2)))),
+      conv2(register_module("conv2", nn::Conv2d(6, 16, 5, rng))),
+      pool1(register_module("pool1", nn::MaxPool2d(2))),
+      pool2(register_module("pool2", nn::MaxPool2d(2))),
+      fc1(register_module("fc1", nn::Linear(400, 120, rng))),
+      fc2(register_module("fc2", nn::Linear(120, 84, rng))),
+      fc3(register_module("fc3", nn::Linear(84, classes, rng))) {}
+
+Variable LeNet::forward(const Variable& x) {
+  const std::size_t n = x.value().shape()[0];
+  Variable h = reshape(prepare_input(x), Shape{n, 1, 28, 28});
+  h = pool1(relu(conv1(h)));                       // (n, 6, 14, 14)
+  h = pool2(relu(conv2(h)));                       // (n, 16, 5, 5)
+  h = reshape(h, Shape{n, 400});
+  return fc3(drop(relu(fc2(relu(fc1(h))))));
+}
+
+std::unique_ptr<AppNet> make_model(const Config& config, std::size_t inputs, std::size_t classes, Rng& rng,
+                                   double dropout, double noise, bool input_leaf) {
+  if (config.model == "lenet") {
+    if (inputs != 784) {
+      throw std::invalid_argument("--model lenet: needs 28x28 images (784 inputs), got " + std::to_string(inputs));
+    }
+    return std::make_unique<LeNet>(classes, rng, dropout, noise, input_leaf);
+  }
+  return std::make_unique<TwoLayerNet>(inputs, config.hidden, classes, rng, dropout, noise, input_leaf);
 }
 
 PreparedData prepare_data(const nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed) {
@@ -66,7 +107,8 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   const std::size_t inputs = data.train.inputs.shape()[1];
   const std::size_t classes = data.train.targets.shape()[1];
   const bool input_leaf = methods.adversarial > 0 || methods.input_grad > 0;
-  TwoLayerNet model(inputs, config.hidden, classes, rng, methods.dropout, methods.noise, input_leaf);
+  const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng, methods.dropout, methods.noise, input_leaf);
+  AppNet& model = *net;
   nn::SGD optimizer(model.named_parameters(), config.lr);
 
   RunResult result;
@@ -207,7 +249,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   result.seconds_per_epoch = secs.empty() ? 0 : secs[secs.size() / 2];
   result.sparsity = sparsity_report(model.named_parameters());
   if (!config.quiet) log << "\n[" << result.reg << "] sparsity of the weights\n" << format_sparsity(result.sparsity);
-  result.first_layer_weights = model.fc1.weight.value();
+  result.first_layer_weights = model.first_layer_weights();
   return result;
 }
 

@@ -149,6 +149,10 @@ int main(int argc, char** argv) {
                                      "folder of MNIST IDX files (raw or .gz) or a .npz file; default data/mnist, or "
                                      "/usr/share/datasets/fashion-mnist with --dataset fashion-mnist")
                           ->capture_default_str();
+  cli.add_option("--model", config.model,
+                 "mlp (the blog's 784-hidden-10 sigmoid network) or lenet (LeNet-5-like: conv 6@5x5 pad 2, maxpool, "
+                 "conv 16@5x5, maxpool, dense 400-120-84-10, relu)")
+      ->check(CLI::IsMember({"mlp", "lenet"}))->capture_default_str();
   cli.add_option("--dataset", config.dataset,
                  "mnist or fashion-mnist (the same IDX format; Fashion-MNIST from Debian's dataset-fashion-mnist)")
       ->check(CLI::IsMember({"mnist", "fashion-mnist"}))->capture_default_str();
@@ -241,6 +245,11 @@ int main(int argc, char** argv) {
     for (const auto& spec : config.regs) {
       regs.push_back(mnist_app::parse_methods(spec));
       specs.push_back(regs.back().describe());
+      if (regs.back().input_grad > 0 && config.model == "lenet") {
+        throw std::invalid_argument("--reg " + specs.back() +
+                                    ": input_grad needs second derivatives through conv2d and max_pool2d, which are "
+                                    "first-order only so far; use --model mlp");
+      }
       if (regs.back().patience > 0 && !checkpoint_dir.empty()) {
         throw std::invalid_argument("--reg " + specs.back() +
                                     ": early_stopping cannot be checkpointed yet (its best weights are not saved); "

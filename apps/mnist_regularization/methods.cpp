@@ -176,8 +176,8 @@ std::vector<std::string> Methods::effects() const {
                               c(dropout)));
   }
   if (maxnorm > 0) {
-    out.push_back(fmt::format("max-norm: after each step every unit's incoming weight vector (each column of "
-                              "fc1.weight and fc2.weight) is scaled down to L2 norm <= {}",
+    out.push_back(fmt::format("max-norm: after each step every unit's incoming weight vector (each column of a "
+                              "Linear weight, each output filter of a Conv2d weight) is scaled down to L2 norm <= {}",
                               c(maxnorm)));
   }
   if (noise > 0) {

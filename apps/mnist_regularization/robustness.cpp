@@ -82,7 +82,24 @@ std::size_t project_max_norm(const NamedParameters& params, double c) {
   for (const auto& [name, param] : params) {
     const std::string suffix = "weight";
     if (name.size() < suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-    if (param.value().dimension() != 2) continue;
+    const std::size_t dims = param.value().dimension();
+    if (dims != 2 && dims != 4) continue;
+    if (dims == 4) {  // a convolution (out, in, kh, kw): each output channel's filter, a row
+      const std::size_t rows = param.value().shape()[0], len = param.value().size() / rows;
+      Variable handle = param;
+      Scalar* m = nullptr;
+      for (std::size_t r = 0; r < rows; ++r) {
+        const Scalar* w = param.value().data() + r * len;
+        double norm = 0;
+        for (std::size_t i = 0; i < len; ++i) norm += double(w[i]) * double(w[i]);
+        norm = std::sqrt(norm);
+        if (norm <= c) continue;
+        if (m == nullptr) m = handle.mutable_value().data();
+        ++scaled;
+        for (std::size_t i = 0; i < len; ++i) m[r * len + i] *= Scalar(c / norm);
+      }
+      continue;
+    }
     const std::size_t in = param.value().shape()[0], out = param.value().shape()[1];
     std::vector<double> norms(out, 0.0);
     const Scalar* w = param.value().data();

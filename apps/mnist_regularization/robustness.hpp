@@ -31,8 +31,9 @@ xtgrad::Tensor fgsm_step(const xtgrad::Tensor& x, const xtgrad::Tensor& g, doubl
 double fgsm_accuracy(xtgrad::nn::Module& model, const xtgrad::nn::Dataset& data, double eps,
                      std::size_t batch_size = 1000);
 
-// Scales each column j of every 2-d weight (in, out) whose name ends in "weight" to L2 norm ≤ c
-// (each unit's incoming weight vector); other tensors untouched. Returns the columns scaled.
+// Scales each unit's incoming weight vector to L2 norm ≤ c, in every tensor whose name ends in
+// "weight": each column j of a 2-d Linear weight (in, out), each output channel's filter (a row)
+// of a 4-d Conv2d weight (out, in, kh, kw); other tensors untouched. Returns the vectors scaled.
 std::size_t project_max_norm(const xtgrad::NamedParameters& params, double c);
 
 }  // namespace mnist_app
