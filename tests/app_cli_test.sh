@@ -269,6 +269,27 @@ PY
          --out "$out/ck_full" --resume
 fi
 
+if needs_mnist "--resume with dropout, noise and FGSM training"; then
+  # Their draws restart from the seed at every epoch: one epoch, then --resume to two, equals two.
+  rs=(--data "$mnist" --train-size 500 --quiet --no-plots --reg 'dropout(p=0.5)+noise(std=0.3)+adversarial(eps=0.1)')
+  "$app" "${rs[@]}" --epochs 2 --checkpoint "$tmp/rs_full" --out "$out/rs_full" >"$tmp/stdout" 2>"$tmp/stderr" &&
+    "$app" "${rs[@]}" --epochs 1 --checkpoint "$tmp/rs_part" --out "$out/rs_part" >"$tmp/stdout" 2>"$tmp/stderr" &&
+    "$app" "${rs[@]}" --epochs 2 --checkpoint "$tmp/rs_part" --out "$out/rs_part" --resume >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 - "$out/rs_full/summary.json" "$out/rs_part/summary.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["runs"][0] for p in sys.argv[1:3])
+assert len(a["epochs"]) == len(b["epochs"]) == 2
+assert [e["data_loss"] for e in a["epochs"]] == [e["data_loss"] for e in b["epochs"]], (a["epochs"], b["epochs"])
+assert a["test_accuracy"] == b["test_accuracy"]
+PY
+  then
+    pass "--resume with dropout+noise+adversarial equals the uninterrupted run"
+  else
+    fail "--resume with dropout+noise+adversarial equals the uninterrupted run" "exit $rc: $(cat "$tmp/stderr")"
+  fi
+fi
+
 if needs_mnist "SIGTERM mid-run"; then
   start_and_signal "SIGTERM" TERM "$tmp/ck_term" "$out/ck_term" --data "$mnist" --train-size 1000 --epochs 20 \
                    --reg none --quiet --no-plots
