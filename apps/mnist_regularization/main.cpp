@@ -1,4 +1,5 @@
-// mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec.
+// mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec, and
+// the regularization chapter's other methods (methods.hpp) with FGSM robustness (--eval-fgsm).
 // Exit codes, one table for every path (the README's Troubleshooting section has it too):
 //   0 success                      4 training diverged
 //   1 internal error (a bug)        5 an output could not be written (files, plots, checkpoints, stdout)
@@ -141,7 +142,8 @@ int main(int argc, char** argv) {
   const bool parallel = cluster->size() > 1;
   if (!cluster->is_root()) std::cout.setstate(std::ios::failbit);  // one voice: rank 0's
   mnist_app::Config config;
-  CLI::App cli{"Trains the blog's 784-200-10 sigmoid network on MNIST once per regularizer spec.\n"
+  CLI::App cli{"Trains the blog's 784-200-10 sigmoid network (or LeNet, --model) on MNIST (or Fashion-MNIST, "
+               "--dataset) once per regularizer spec.\n"
                "Exit codes: 0 success, 1 internal error, 2 bad flag/spec/--resume, 3 missing or corrupt data,\n"
                "4 training diverged, 5 an output could not be written, 6 out of memory, 130/143 SIGINT/SIGTERM."};
   const auto count = mnist_app::max_count;
