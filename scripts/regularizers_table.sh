@@ -44,7 +44,7 @@ for model in ("mlp", "lenet"):
         s = json.load(open(path))
         c = s["config"]
         eps = c["eval_fgsm"]
-        print(f"\n{c['dataset']}, {c['model']}, --train-size {c['train_size']}, --epochs {c['epochs']}, seed {c['seed']}\n")
+        print(f"\n{c['dataset']}, {c.get('model', 'mlp')}, --train-size {c['train_size']}, --epochs {c['epochs']}, seed {c['seed']}\n")
         print("| method | test acc | train−test gap | " + " | ".join(f"FGSM ε={e:g}" for e in eps) +
               " | s/epoch | weights with \\|w\\| < 1e-3 |")
         print("|---|---:|---:|" + "---:|" * len(eps) + "---:|---:|")
