@@ -27,9 +27,9 @@
 #include <nlohmann/json.hpp>
 
 #include "experiment.hpp"
+#include "methods.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/gemm.hpp"
-#include "xtgrad/regularizers/spec.hpp"
 
 namespace {
 
@@ -84,7 +84,7 @@ int main(int argc, char** argv) {
   const std::string spec = reg == "none" ? "none" : fmt::format("{}(lambd={})", reg, lambd);
 
   try {
-    const auto regularizer = xtgrad::make_regularizer(spec);
+    const mnist_app::Methods methods = mnist_app::parse_methods(spec);
     xtgrad::set_blas_threads(config.threads);
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
     if (config.train_size > mnist.train.count) {
@@ -97,13 +97,13 @@ int main(int argc, char** argv) {
     const char* l2size = std::getenv("OPENBLAS_L2_SIZE");
     std::cout << fmt::format("# xtgrad, threads {}, reg {}, seed {}, train {} / test {}, hidden {}, lr {}, batch {}, "
                              "gradient {}, OPENBLAS_CORETYPE={} OPENBLAS_L2_SIZE={}\n",
-                             config.threads, regularizer->describe(), config.seed, config.train_size,
+                             config.threads, methods.describe(), config.seed, config.train_size,
                              mnist.test.count, config.hidden, config.lr, config.batch_size,
                              config.blog_gradient ? "blog" : "true", coretype ? coretype : "(unset)",
                              l2size ? l2size : "(unset)")
               << std::flush;
 
-    const mnist_app::RunResult run = mnist_app::run_experiment(data, config, *regularizer, std::cout);
+    const mnist_app::RunResult run = mnist_app::run_experiment(data, config, methods, std::cout);
 
     std::vector<double> timed;
     nlohmann::json history = nlohmann::json::array();
