@@ -3,6 +3,10 @@
 
 #include "xtgrad/core/broadcast.hpp"
 
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
@@ -34,6 +38,21 @@ void accumulate_variable(Node& target, const Variable& contribution) {
   } else {
     target.grad_node = c.node();
   }
+}
+
+bool is_first_order_only(const char* op) {
+  static constexpr const char* kFirstOrderOnly[] = {"conv2d",     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
+                                                    "dropout",    "batch_norm", "layer_norm", "embedding"};
+  for (const char* name : kFirstOrderOnly) {
+    if (std::strcmp(op, name) == 0) return true;
+  }
+  return false;
+}
+
+void throw_first_order_only(const Node& self) {
+  throw std::logic_error(std::string(self.op) +
+                         ": this op's backward is first-order only; create_graph (second derivatives) "
+                         "through it is not supported yet");
 }
 
 Variable sign_of(const Variable& x) { return Variable(evaluate(xt::sign(x.value())), false); }
