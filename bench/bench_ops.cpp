@@ -29,6 +29,7 @@
 #include <xtgrad/core/gemm.hpp>
 #include <xtgrad/ops/activations.hpp>
 #include <xtgrad/ops/activations_extra.hpp>
+#include <xtgrad/ops/elementwise.hpp>
 #include <xtgrad/ops/elementwise_math.hpp>
 #include <xtgrad/ops/linalg.hpp>
 #include <xtgrad/ops/losses.hpp>
