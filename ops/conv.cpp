@@ -181,6 +181,7 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
   if (!keep_cols) recycle(cols);
   SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
   auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
+    if (self.grad_node) throw std::logic_error("conv2d: has no create_graph (second-derivative) path yet");
     const Tensor& xv = self.parent_value(0);
     const Tensor& wv = self.parent_value(1);
     const Scalar* gy = self.grad.data();
@@ -383,6 +384,7 @@ Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
     });
   }
   return make_result("max_pool2d", std::move(y), {x}, [g, where = SavedTensor(std::move(where))](Node& self) {
+    if (self.grad_node) throw std::logic_error("max_pool2d: has no create_graph (second-derivative) path yet");
     // dx[argmax of each window] += dy
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
@@ -413,6 +415,7 @@ Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
     });
   }
   return make_result("avg_pool2d", std::move(y), {x}, [g, inv](Node& self) {
+    if (self.grad_node) throw std::logic_error("avg_pool2d: has no create_graph (second-derivative) path yet");
     // dx[window] += dy / (kh·kw) for every window
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
@@ -462,6 +465,7 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
     });
   }
   return make_result("adaptive_avg_pool2d", std::move(y), {x}, [planes, h, w, oh, ow](Node& self) {
+    if (self.grad_node) throw std::logic_error("adaptive_avg_pool2d: has no create_graph (second-derivative) path yet");
     // dx[bin] += dy / |bin| for every bin
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);

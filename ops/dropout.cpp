@@ -6,6 +6,7 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -32,7 +33,11 @@ Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
   if (i < n) m[i] = (rng() & 0xffffffffu) < keep ? scale : Scalar(0);
   Tensor y = evaluate(v * mask);
   return make_result("dropout", std::move(y), {x}, [mask = SavedTensor(std::move(mask))](Node& self) {
-    // dx = g ⊙ m : shape of x
+    // dx = g ⊙ m : shape of x (with ops under create_graph: m is a constant)
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, mul(Variable(self.grad_node), Variable(mask.get())));
+      return;
+    }
     add_expr_to_parent(self, 0, self.grad * mask.get());
   });
 }

@@ -34,6 +34,7 @@ Variable embedding(const Variable& indices, const Variable& weight) {
     std::copy(row, row + d, y.data() + i * d);
   }
   return make_result("embedding", std::move(y), {indices, weight}, [d](Node& self) {
+    if (self.grad_node) throw std::logic_error("embedding: has no create_graph (second-derivative) path yet");
     // dW[indices[i], :] += g[i, :]
     if (!self.parent_requires_grad(1)) return;
     const Tensor& iv = self.parent_value(0);

@@ -77,6 +77,7 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
   return make_result(
       "batch_norm", std::move(y), {x, weight, bias},
       [stats = SavedTensor(std::move(stats)), n, c, s, m, training](Node& self) {
+        if (self.grad_node) throw std::logic_error("batch_norm: has no create_graph (second-derivative) path yet");
         const Tensor& xv = self.parent_value(0);
         const Scalar* gamma = self.parent_value(1).data();
         const Scalar* mu = stats.get().data();
@@ -156,6 +157,7 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
   }
   return make_result(
       "layer_norm", std::move(y), {x, weight, bias}, [stats = SavedTensor(std::move(stats)), rows, d](Node& self) {
+        if (self.grad_node) throw std::logic_error("layer_norm: has no create_graph (second-derivative) path yet");
         const Tensor& xv = self.parent_value(0);
         const Scalar* gamma = self.parent_value(1).data();
         const Scalar* g = self.grad.data();

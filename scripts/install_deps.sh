@@ -13,6 +13,7 @@ PKGS=(
   clang libclang-rt-14-dev valgrind   # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
   libopenmpi-dev openmpi-bin           # distributed/ (xtgrad::distributed) and its tests
   python3-torch python3-numpy          # tests/diff: the differential test against PyTorch
+  dataset-fashion-mnist                # the app's --dataset fashion-mnist (/usr/share/datasets/fashion-mnist)
   "$@"
 )
 

@@ -64,12 +64,27 @@ expect "--bogus"               2 bogus      -- "${common[@]}" --bogus
 expect "--reg l3(lambd=1)"     2 l3         -- "${common[@]}" --reg 'l3(lambd=1)'
 expect "--reg l2(lambd=-1)"    2 lambd      -- "${common[@]}" --reg 'l2(lambd=-1)'
 expect "--reg l2(lambd=nan)"   2 lambd      -- "${common[@]}" --reg 'l2(lambd=nan)'
+expect "--reg dropout(p=1)"     2 "out of range" -- "${common[@]}" --reg 'dropout(p=1)'
+expect "--reg dropout(q=0.5)"   2 "unknown key"  -- "${common[@]}" --reg 'dropout(q=0.5)'
+expect "--reg l1+l2 terms"      2 "at most one"  -- "${common[@]}" --reg 'l1(lambd=1)+l2(lambd=1)'
+expect "--reg none+dropout"     2 "none cannot"  -- "${common[@]}" --reg 'none+dropout(p=0.5)'
+expect "--reg trailing +"       2 "empty term"   -- "${common[@]}" --reg 'l2(lambd=1)+'
+expect "--reg patience=0"       2 patience       -- "${common[@]}" --reg 'early_stopping(patience=0)'
+expect "--eval-fgsm 0"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 0.1,0
+expect "--eval-fgsm 3"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 3
+expect "early_stopping with --checkpoint" 2 early_stopping -- "${common[@]}" --checkpoint "$tmp/ck_es" \
+       --reg 'early_stopping(patience=2)'
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
 
 # --- data errors: exit 3, naming the path --------------------------------------------------
 expect "--data /nonexistent"   3 /nonexistent -- --data /nonexistent --out "$out" --quiet --no-plots
+expect "--dataset fashion-mnist, folder missing" 3 dataset-fashion-mnist -- --dataset fashion-mnist \
+       --data /nonexistent/fm --out "$out" --quiet --no-plots
+expect "--dataset cifar"       2 dataset    -- "${common[@]}" --dataset cifar
+expect "--model resnet"        2 model      -- "${common[@]}" --model resnet
+expect "input_grad with lenet" 2 "first-order" -- "${common[@]}" --model lenet --reg 'input_grad(lambd=1)'
 # A folder of well-formed one-image IDX files, except that train-images has a wrong magic
 # number (12 34, not 00 00).
 bad="$tmp/corrupt_mnist"
@@ -254,6 +269,27 @@ PY
          --out "$out/ck_full" --resume
 fi
 
+if needs_mnist "--resume with dropout, noise and FGSM training"; then
+  # Their draws restart from the seed at every epoch: one epoch, then --resume to two, equals two.
+  rs=(--data "$mnist" --train-size 500 --quiet --no-plots --reg 'dropout(p=0.5)+noise(std=0.3)+adversarial(eps=0.1)')
+  "$app" "${rs[@]}" --epochs 2 --checkpoint "$tmp/rs_full" --out "$out/rs_full" >"$tmp/stdout" 2>"$tmp/stderr" &&
+    "$app" "${rs[@]}" --epochs 1 --checkpoint "$tmp/rs_part" --out "$out/rs_part" >"$tmp/stdout" 2>"$tmp/stderr" &&
+    "$app" "${rs[@]}" --epochs 2 --checkpoint "$tmp/rs_part" --out "$out/rs_part" --resume >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 - "$out/rs_full/summary.json" "$out/rs_part/summary.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["runs"][0] for p in sys.argv[1:3])
+assert len(a["epochs"]) == len(b["epochs"]) == 2
+assert [e["data_loss"] for e in a["epochs"]] == [e["data_loss"] for e in b["epochs"]], (a["epochs"], b["epochs"])
+assert a["test_accuracy"] == b["test_accuracy"]
+PY
+  then
+    pass "--resume with dropout+noise+adversarial equals the uninterrupted run"
+  else
+    fail "--resume with dropout+noise+adversarial equals the uninterrupted run" "exit $rc: $(cat "$tmp/stderr")"
+  fi
+fi
+
 if needs_mnist "SIGTERM mid-run"; then
   start_and_signal "SIGTERM" TERM "$tmp/ck_term" "$out/ck_term" --data "$mnist" --train-size 1000 --epochs 20 \
                    --reg none --quiet --no-plots
@@ -313,6 +349,76 @@ PY
     fail "l1 mode=prox start=2: penalty 0 in epoch 1, per-tensor penalties close to it, exact zeros only with prox" \
          "exit $rc: $(cat "$tmp/stderr")"
   fi
+fi
+
+if needs_mnist "the chapter's methods and --eval-fgsm"; then
+  "$app" --data "$mnist" --train-size 600 --epochs 3 --out "$out/methods" --quiet --eval-fgsm 0.1,0.3 \
+         --reg none --reg 'l2(lambd=1e-4)+dropout(p=0.5)' --reg 'maxnorm(c=1)+noise(std=0.2)' \
+         --reg 'label_smoothing(eps=0.1)' --reg 'early_stopping(patience=1)' --reg 'adversarial(eps=0.1)' \
+         --reg 'input_grad(lambd=0.01)' >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && grep -q 'fgsm@0.3' "$tmp/stdout" && { ! command -v gnuplot >/dev/null || [[ -s $out/methods/fgsm.png ]]; } &&
+     python3 - "$out/methods/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+runs = s["runs"]
+assert [r["reg"] for r in runs] == ["none", "l2(lambd=1e-4)+dropout(p=0.5)", "maxnorm(c=1)+noise(std=0.2)",
+        "label_smoothing(eps=0.1)", "early_stopping(patience=1)", "adversarial(eps=0.1)",
+        "input_grad(lambd=0.01)"], [r["reg"] for r in runs]
+assert s["config"]["eval_fgsm"] == [0.1, 0.3]
+assert runs[0]["effects"] == [] and all(r["effects"] for r in runs[1:]), [r["effects"] for r in runs]
+assert len(runs[2]["effects"]) == 2
+for r in runs:
+    f = r["fgsm_test_accuracy"]
+    assert [x["eps"] for x in f] == [0.1, 0.3], f
+    assert all(0 <= x["test_accuracy"] <= 1 for x in f), f
+    assert abs(r["train_test_gap"] - (r["train_accuracy"] - r["test_accuracy"])) < 1e-12
+assert runs[0]["fgsm_test_accuracy"][1]["test_accuracy"] < runs[0]["test_accuracy"], runs[0]
+assert 1 <= runs[4]["early_stopping_best_epoch"] <= len(runs[4]["epochs"]), runs[4]
+assert all(e["penalty"] > 0 for e in runs[6]["epochs"]), [e["penalty"] for e in runs[6]["epochs"]]
+assert runs[1]["coverage"][0]["l2"] == 1e-4
+PY
+  then
+    pass "7 runs of the chapter's methods: canonical specs, effects, FGSM accuracies, gap, early stopping, input_grad penalty"
+  else
+    fail "7 runs of the chapter's methods" "exit $rc: $(cat "$tmp/stderr")"
+  fi
+fi
+
+if needs_mnist "--model lenet"; then
+  "$app" --data "$mnist" --model lenet --train-size 500 --epochs 2 --out "$out/lenet" --quiet --no-plots \
+         --eval-fgsm 0.1 --reg 'maxnorm(c=1)+dropout(p=0.5)' --reg 'adversarial(eps=0.1)' >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["config"]["model"] == "lenet"
+names = [c["tensor"] for c in s["runs"][0]["coverage"]]
+assert names[:2] == ["conv1.weight", "conv1.bias"] and "fc3.weight" in names, names
+for r in s["runs"]:
+    assert 0.2 < r["test_accuracy"] <= 1 and len(r["fgsm_test_accuracy"]) == 1, r["test_accuracy"]' "$out/lenet/summary.json"; then
+    pass "--model lenet trains max-norm+dropout and adversarial runs and evaluates FGSM"
+  else
+    fail "--model lenet trains max-norm+dropout and adversarial runs and evaluates FGSM" "exit $rc: $(cat "$tmp/stderr")"
+  fi
+fi
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist, when installed (scripts/install_deps.sh).
+if [[ -d /usr/share/datasets/fashion-mnist ]]; then
+  "$app" --dataset fashion-mnist --train-size 2000 --epochs 2 --out "$out/fashion" --quiet --no-plots \
+         --reg 'dropout(p=0.2)' >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 -c '
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["config"]["dataset"] == "fashion-mnist" and s["config"]["data"] == "/usr/share/datasets/fashion-mnist"
+assert 0.2 < s["runs"][0]["test_accuracy"] <= 1, s["runs"][0]["test_accuracy"]' "$out/fashion/summary.json"; then
+    pass "--dataset fashion-mnist reads /usr/share/datasets/fashion-mnist and trains"
+  else
+    fail "--dataset fashion-mnist reads /usr/share/datasets/fashion-mnist and trains" "exit $rc: $(cat "$tmp/stderr")"
+  fi
+else
+  skip "--dataset fashion-mnist" "dataset-fashion-mnist is not installed"
 fi
 
 if needs_mnist "--sweep and --dump-graph"; then

@@ -382,3 +382,23 @@ TEST(MaxPool2d, NanWinsItsWindowInBothPaths) {
 }
 
 }  // namespace
+
+namespace {
+
+// These ops' backward is a loop over raw buffers: first derivatives only. Under create_graph
+// they say so instead of reading a gradient that sweep does not fill.
+TEST(ConvAndPooling, CreateGraphIsRefusedNamingTheOp) {
+  const Variable x = Variable::parameter(uniform({1, 1, 4, 4}, 500, -1, 1));
+  const Variable w = Variable::parameter(uniform({1, 1, 2, 2}, 501, -1, 1));
+  const std::vector<std::pair<const char*, Variable>> outputs{
+      {"conv2d", xtgrad::conv2d(x, w)},
+      {"max_pool2d", xtgrad::max_pool2d(x, Pool2dOptions{})},
+      {"avg_pool2d", xtgrad::avg_pool2d(x, Pool2dOptions{})},
+      {"adaptive_avg_pool2d", xtgrad::adaptive_avg_pool2d(x, {2, 2})}};
+  for (const auto& [op, y] : outputs) {
+    expect_throws_with<std::logic_error>([&] { xtgrad::sum(y).backward({.create_graph = true}); },
+                                         {op, "create_graph"});
+  }
+}
+
+}  // namespace

@@ -128,3 +128,17 @@ TEST(DropoutModule, DefaultSeededLayersDrawDifferentMasksAndRngSeedingIsReproduc
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Dropout, PassesGradgradcheck) {
+  // Under create_graph the gradient g ⊙ m is built with ops, so a second derivative exists.
+  xtgrad_test::expect_gradgradcheck(
+      [](const std::vector<Variable>& v) {
+        Rng rng(7);
+        return xtgrad::dropout(v[0] * v[0], 0.3, rng);
+      },
+      {uniform({3, 4}, 8, -1.0, 1.0)});
+}
+
+}  // namespace

@@ -174,3 +174,23 @@ TEST(Embedding, Module) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Normalization, CreateGraphIsRefusedNamingTheOp) {
+  const Variable x = Variable::parameter(uniform({4, 3}, 600, -1, 1));
+  const Variable g = Variable::parameter(filled({3}, 1.0)), b = Variable::parameter(filled({3}, 0.0));
+  Tensor rm = filled({3}, 0.0), rv = filled({3}, 1.0);
+  expect_throws_with<std::logic_error>(
+      [&] { xtgrad::sum(xtgrad::batch_norm(x, g, b, rm, rv, true)).backward({.create_graph = true}); },
+      {"batch_norm", "create_graph"});
+  expect_throws_with<std::logic_error>(
+      [&] { xtgrad::sum(xtgrad::layer_norm(x, g, b)).backward({.create_graph = true}); },
+      {"layer_norm", "create_graph"});
+  const Variable table = Variable::parameter(uniform({5, 2}, 601, -1, 1));
+  expect_throws_with<std::logic_error>(
+      [&] { xtgrad::sum(xtgrad::embedding(Variable(Tensor({1.0, 4.0})), table)).backward({.create_graph = true}); },
+      {"embedding", "create_graph"});
+}
+
+}  // namespace

@@ -6,6 +6,12 @@
 #include <fmt/format.h>
 
 #include "blog_loss.hpp"
+#include "robustness.hpp"
+#include "xtgrad/nn/data_loader.hpp"
+#include "xtgrad/nn/early_stopping.hpp"
+#include "xtgrad/ops/dropout.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/ops/activations.hpp"
@@ -15,15 +21,70 @@ namespace mnist_app {
 
 using namespace xtgrad;
 
-TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng)
-    : fc1(register_module("fc1", nn::Linear(inputs, hidden, rng, [](const Shape& s, Rng& r) {
+Variable AppNet::prepare_input(const Variable& x) {
+  if (!is_training()) return x;
+  Variable in = x;
+  if (input_leaf_) {
+    last_input_ = Variable(x.value(), true);
+    in = last_input_;
+  }
+  if (noise_ > 0) in = in + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), draws_, 0.0, noise_));
+  return in;
+}
+
+Variable AppNet::drop(const Variable& h) {
+  return dropout_ > 0 ? xtgrad::dropout(h, dropout_, draws_, is_training()) : h;
+}
+
+TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng, double dropout,
+                         double noise, bool input_leaf)
+    : AppNet(dropout, noise, input_leaf),
+      fc1(register_module("fc1", nn::Linear(inputs, hidden, rng, [](const Shape& s, Rng& r) {
         return nn::std_normal(s, r, 0.01);
       }))),
       fc2(register_module("fc2", nn::Linear(hidden, classes, rng, [](const Shape& s, Rng& r) {
         return nn::std_normal(s, r, 0.01);
       }))) {}
 
-Variable TwoLayerNet::forward(const Variable& x) { return fc2(sigmoid(fc1(x))); }
+Variable TwoLayerNet::forward(const Variable& x) { return fc2(drop(sigmoid(fc1(prepare_input(x))))); }
+
+namespace {
+nn::Conv2dConfig padded(std::size_t p) {
+  nn::Conv2dConfig c;
+  c.padding = {p, p};
+  return c;
+}
+}  // namespace
+
+LeNet::LeNet(std::size_t classes, Rng& rng, double dropout, double noise, bool input_leaf)
+    : AppNet(dropout, noise, input_leaf),
+      conv1(register_module("conv1", nn::Conv2d(1, 6, 5, rng, padded(2)))),
+      conv2(register_module("conv2", nn::Conv2d(6, 16, 5, rng))),
+      pool1(register_module("pool1", nn::MaxPool2d(2))),
+      pool2(register_module("pool2", nn::MaxPool2d(2))),
+      fc1(register_module("fc1", nn::Linear(400, 120, rng))),
+      fc2(register_module("fc2", nn::Linear(120, 84, rng))),
+      fc3(register_module("fc3", nn::Linear(84, classes, rng))) {}
+
+Variable LeNet::forward(const Variable& x) {
+  const std::size_t n = x.value().shape()[0];
+  Variable h = reshape(prepare_input(x), Shape{n, 1, 28, 28});
+  h = pool1(relu(conv1(h)));                       // (n, 6, 14, 14)
+  h = pool2(relu(conv2(h)));                       // (n, 16, 5, 5)
+  h = reshape(h, Shape{n, 400});
+  return fc3(drop(relu(fc2(relu(fc1(h))))));
+}
+
+std::unique_ptr<AppNet> make_model(const Config& config, std::size_t inputs, std::size_t classes, Rng& rng,
+                                   double dropout, double noise, bool input_leaf) {
+  if (config.model == "lenet") {
+    if (inputs != 784) {
+      throw std::invalid_argument("--model lenet: needs 28x28 images (784 inputs), got " + std::to_string(inputs));
+    }
+    return std::make_unique<LeNet>(classes, rng, dropout, noise, input_leaf);
+  }
+  return std::make_unique<TwoLayerNet>(inputs, config.hidden, classes, rng, dropout, noise, input_leaf);
+}
 
 PreparedData prepare_data(const nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed) {
   Rng rng(seed);
@@ -38,27 +99,43 @@ PreparedData prepare_data(const nn::Mnist& mnist, std::size_t train_size, std::u
   return d;
 }
 
-RunResult run_experiment(const PreparedData& data, const Config& config, const Regularizer& reg, std::ostream& log,
+RunResult run_experiment(const PreparedData& data, const Config& config, const Methods& methods, std::ostream& log,
                          const RunControl& control) {
+  const Regularizer& reg = *methods.penalty;
   // A stream of its own for the model and the shuffles, the same for every run.
   Rng rng(config.seed * 0x9E3779B97F4A7C15ULL + 1);
   const std::size_t inputs = data.train.inputs.shape()[1];
   const std::size_t classes = data.train.targets.shape()[1];
-  TwoLayerNet model(inputs, config.hidden, classes, rng);
+  const bool input_leaf = methods.adversarial > 0 || methods.input_grad > 0;
+  const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng, methods.dropout, methods.noise, input_leaf);
+  AppNet& model = *net;
   nn::SGD optimizer(model.named_parameters(), config.lr);
 
   RunResult result;
-  result.reg = reg.describe();
+  result.reg = methods.describe();
+  result.effects = methods.effects();
   result.gradient = config.blog_gradient ? "blog" : "true";
   result.coverage = reg.coverage(model.named_parameters());
   if (!config.quiet) {
-    log << "\n" << format_coverage(reg, model.named_parameters(), config.batch_size) << std::flush;
+    log << "\n" << format_coverage(reg, model.named_parameters(), config.batch_size);
+    if (result.reg != reg.describe()) log << "run " << result.reg << ": the penalty above, and\n";
+    for (const auto& e : result.effects) log << "  " << e << "\n";
+    log << std::flush;
+  }
+
+  // Early stopping trains on the rest of the subset and watches a held-out validation part.
+  const nn::Dataset* train = &data.train;
+  nn::Dataset fit_train, validation;
+  if (methods.patience > 0) {
+    Rng split_rng(config.seed * 0x9E3779B97F4A7C15ULL + 3);
+    std::tie(fit_train, validation) = nn::split_dataset(data.train, validation_fraction, split_rng);
+    train = &fit_train;
   }
 
   nn::FitOptions options;
   options.epochs = config.epochs;
   // (A batch larger than the subset is the whole subset: the same batches, no size overflow.)
-  options.batch_size = std::min(config.batch_size, data.train.inputs.shape()[0]);
+  options.batch_size = std::min(config.batch_size, train->inputs.shape()[0]);
   // Diverged: an epoch's mean data loss above 10·max(ln 10, first batch's loss), i.e. the
   // average probability of the right digit below 10^-10, worse than any guess (nn::FitOptions).
   options.divergence_factor = 10;
@@ -68,24 +145,79 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   // (x·W1) over it: then the two would compete for it (hidden 3200: 2.15 s/epoch with the
   // prefetch, 1.74 s without, on two threads).
   options.prefetch = config.threads > 1 && !xtgrad::gemm_uses_threads(false, config.batch_size, config.hidden, inputs);
-  if (config.blog_gradient) options.loss = blog_cross_entropy;
+  const nn::LossFunction base_loss = config.blog_gradient ? nn::LossFunction(blog_cross_entropy)
+                                                          : nn::LossFunction([](const Variable& out, const Variable& y) {
+                                                              return cross_entropy(out, y);
+                                                            });
+  // The input-gradient penalty of the current batch, built by the loss and handed to the
+  // penalty callback (fit calls the loss, then the penalty, once per batch).
+  Variable input_penalty;
+  if (methods.label_smoothing > 0 || input_leaf) {
+    options.loss = [&](const Variable& out, const Variable& y) {
+      Variable targets = y;
+      if (methods.label_smoothing > 0) {  // (1 − ε)·y + ε/K
+        const double eps = methods.label_smoothing;
+        Tensor t = y.value();
+        for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = Scalar((1 - eps) * t.data()[i] + eps / double(classes));
+        targets = Variable(t);
+      }
+      Variable loss = base_loss(out, targets);
+      if (!input_leaf) return loss;
+      const Variable x = model.last_input();
+      if (methods.input_grad > 0) input_penalty = input_gradient_penalty(loss, x, methods.input_grad);
+      if (methods.adversarial > 0) {
+        // FGSM on the clean batch: x + ε·sign(∂ℓ/∂x), clipped to [−1, 1]; then ½ clean + ½ perturbed.
+        const Tensor g = grad({loss}, {x}, {.retain_graph = true})[0].value();
+        const Variable perturbed(fgsm_step(x.value(), g, methods.adversarial));
+        loss = (loss + base_loss(model(perturbed), targets)) * 0.5;
+      }
+      return loss;
+    };
+  } else if (config.blog_gradient) {
+    options.loss = blog_cross_entropy;
+  }
   // The penalty follows the epoch (start=N): `epoch` is the one being trained, advanced at each
   // epoch's end, where the per-tensor penalties are recorded (one pass over the weights per
   // epoch, not per batch). In mode prox the proximal step runs after each optimizer step.
   const NamedParameters params = model.named_parameters();
   std::size_t epoch = 1;
-  options.penalty = [&](const NamedParameters& p) { return reg.penalty_at(p, epoch); };
-  options.after_step = [&] { apply_prox(reg, params, optimizer.learning_rate(), epoch); };
+  const std::uint64_t draw_seed = config.seed * 0x9E3779B97F4A7C15ULL + 5;
+  options.penalty = [&](const NamedParameters& p) {
+    Variable penalty = reg.penalty_at(p, epoch);
+    if (input_penalty.defined()) {
+      penalty = penalty + input_penalty;
+      input_penalty = Variable();
+    }
+    return penalty;
+  };
+  options.after_step = [&] {
+    apply_prox(reg, params, optimizer.learning_rate(), epoch);
+    if (methods.maxnorm > 0) project_max_norm(params, methods.maxnorm);
+  };
   options.on_epoch_end = [&](const nn::EpochStats& e) {
     result.tensor_penalties.push_back(reg.active(epoch) ? reg.penalty_terms(params)
                                                         : std::vector<double>(params.size(), 0.0));
     epoch = e.epoch + 1;
+    model.reseed(draw_seed + epoch);
     if (config.quiet) return;
     log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
                        result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
                        e.seconds, e.eval_seconds)
         << std::flush;
   };
+  std::unique_ptr<nn::EarlyStopping> early;
+  if (methods.patience > 0) {
+    early = std::make_unique<nn::EarlyStopping>(model, methods.patience);
+    options.stop_early = [&](const nn::EpochStats& e) {
+      nn::EpochStats on_validation = e;
+      on_validation.test_accuracy = nn::accuracy(model, validation);
+      if (!config.quiet) {
+        log << fmt::format("[{}] epoch {:>2} validation acc {:.4f}\n", result.reg, e.epoch,
+                           on_validation.test_accuracy);
+      }
+      return (*early)(on_validation);
+    };
+  }
   std::unique_ptr<nn::GradientReducer> reducer;
   if (control.make_reducer) {
     reducer = control.make_reducer(params);
@@ -95,16 +227,29 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const R
   result.history = prepare_run(control, model, optimizer, rng, options, config.quiet ? nullptr : &log,
                                result.tensor_penalties);
   epoch = options.first_epoch;
-  for (const auto& e : nn::fit(model, optimizer, data.train, &data.test, rng, options)) result.history.push_back(e);
+  model.reseed(draw_seed + epoch);
+  for (const auto& e : nn::fit(model, optimizer, *train, &data.test, rng, options)) result.history.push_back(e);
 
   result.test_accuracy = result.history.empty() ? 0 : result.history.back().test_accuracy;
+  if (early) {
+    early->restore_best();
+    result.best_epoch = early->best_epoch();
+    result.test_accuracy = nn::accuracy(model, data.test);
+    if (!config.quiet) {
+      log << fmt::format("[{}] early stopping: kept epoch {} (validation acc {:.4f}){}; test acc {:.4f}\n",
+                         result.reg, result.best_epoch, early->best_accuracy(),
+                         early->stopped() ? ", stopped" : ", all epochs ran", result.test_accuracy);
+    }
+  }
+  result.train_accuracy = nn::accuracy(model, data.train);
+  for (const double eps : config.eval_fgsm) result.fgsm_accuracy.push_back(fgsm_accuracy(model, data.test, eps));
   std::vector<double> secs;
   for (const auto& e : result.history) secs.push_back(e.seconds);
   std::sort(secs.begin(), secs.end());
   result.seconds_per_epoch = secs.empty() ? 0 : secs[secs.size() / 2];
   result.sparsity = sparsity_report(model.named_parameters());
   if (!config.quiet) log << "\n[" << result.reg << "] sparsity of the weights\n" << format_sparsity(result.sparsity);
-  result.first_layer_weights = model.fc1.weight.value();
+  result.first_layer_weights = model.first_layer_weights();
   return result;
 }
 

@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "checkpointing.hpp"
+#include "methods.hpp"
+#include "xtgrad/nn/conv.hpp"
 #include "xtgrad/nn/layers.hpp"
 #include "xtgrad/nn/mnist.hpp"
 #include "xtgrad/nn/train.hpp"
@@ -14,8 +16,13 @@
 
 namespace mnist_app {
 
+// Where Debian's dataset-fashion-mnist puts the IDX files.
+inline const char* const fashion_mnist_dir = "/usr/share/datasets/fashion-mnist";
+
 struct Config {
   std::string data = "data/mnist";
+  std::string dataset = "mnist";
+  std::string model = "mlp";       // or "lenet"   // or "fashion-mnist": the same format; sets the default --data
   std::size_t train_size = 20000;
   std::size_t epochs = 20;
   std::size_t batch_size = 64;
@@ -31,15 +38,59 @@ struct Config {
   std::vector<std::string> sweep;  // kinds swept over lambdas (sweep.hpp); replaces regs
   std::vector<double> lambdas{1e-6, 1e-5, 1e-4, 1e-3, 1e-2};
   std::string dump_graph;          // --dump-graph FILE.dot
+  std::vector<double> eval_fgsm;   // --eval-fgsm: the epsilons of the FGSM test accuracy (none: off)
   int ranks = 1;                   // MPI ranks training data-parallel (set by main, not a flag)
 };
 
-// The seed's model: Linear(784, hidden) → sigmoid → Linear(hidden, 10), weights 0.01·N(0,1),
-// biases 0. (The seed's affine(1, 0) output activation is the identity and is left out.)
-struct TwoLayerNet : xtgrad::nn::Module {
+// A model of the app (--model). In training mode only: Gaussian input noise of std `noise`,
+// dropout with probability `dropout` after the last hidden activation (both drawn from the
+// model's own engine, reseed()), and with `input_leaf` the input is copied into a leaf that
+// requires grad, last_input(), so a loss can differentiate with respect to it (adversarial,
+// input_grad). Inputs are rows (n, 784) in [−1, 1].
+class AppNet : public xtgrad::nn::Module {
+ public:
+  // The leaf the last training-mode forward ran on (input_leaf), else undefined.
+  const xtgrad::Variable& last_input() const { return last_input_; }
+  // Restarts the dropout and noise draws (at each epoch start: a resumed run draws the same).
+  void reseed(std::uint64_t seed) { draws_ = xtgrad::Rng(seed); }
+  // The first layer's weight tensor (for the weight plots).
+  virtual xtgrad::Tensor first_layer_weights() const = 0;
+
+ protected:
+  AppNet(double dropout, double noise, bool input_leaf) : dropout_(dropout), noise_(noise), input_leaf_(input_leaf) {}
+  // Training mode: the input leaf and the noise applied to x; else x.
+  xtgrad::Variable prepare_input(const xtgrad::Variable& x);
+  // Training mode: dropout of h; else h.
+  xtgrad::Variable drop(const xtgrad::Variable& h);
+
+ private:
+  double dropout_, noise_;
+  bool input_leaf_;
+  xtgrad::Rng draws_{0};
+  xtgrad::Variable last_input_;
+};
+
+// --model mlp, the seed's model: Linear(784, hidden) → sigmoid → Linear(hidden, 10), weights
+// 0.01·N(0,1), biases 0. (The seed's affine(1, 0) output activation is the identity and is left out.)
+struct TwoLayerNet : AppNet {
   xtgrad::nn::Linear fc1, fc2;
-  TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, xtgrad::Rng& rng);
+  TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, xtgrad::Rng& rng, double dropout = 0,
+              double noise = 0, bool input_leaf = false);
   xtgrad::Variable forward(const xtgrad::Variable& x) override;
+  xtgrad::Tensor first_layer_weights() const override { return fc1.weight.value(); }
+};
+
+// --model lenet, LeNet-5-like on 28×28 images: conv 1→6 5×5 pad 2 → relu → maxpool 2 →
+// conv 6→16 5×5 → relu → maxpool 2 → flatten (400) → Linear 400→120 → relu → Linear 120→84 →
+// relu → Linear 84→classes; PyTorch's default initialisation (Conv2d) and glorot_uniform
+// (Linear), biases of Linear 0. Dropout acts on the 84 features.
+struct LeNet : AppNet {
+  xtgrad::nn::Conv2d conv1, conv2;
+  xtgrad::nn::MaxPool2d pool1, pool2;
+  xtgrad::nn::Linear fc1, fc2, fc3;
+  LeNet(std::size_t classes, xtgrad::Rng& rng, double dropout = 0, double noise = 0, bool input_leaf = false);
+  xtgrad::Variable forward(const xtgrad::Variable& x) override;
+  xtgrad::Tensor first_layer_weights() const override { return conv1.weight.value(); }
 };
 
 // The training subset (train_size random images) and the whole test set, normalized to
@@ -50,11 +101,15 @@ struct PreparedData {
 PreparedData prepare_data(const xtgrad::nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed);
 
 struct RunResult {
-  std::string reg;                 // the canonical spec, e.g. "l2(lambd=0.01)"
+  std::string reg;                 // the canonical spec, e.g. "l2(lambd=0.01)" or "l2(lambd=0.0001)+dropout(p=0.5)"
+  std::vector<std::string> effects;  // what its model, data or training changes did (Methods::effects)
   std::string gradient;            // "true" or "blog"
   xtgrad::nn::History history;
   double test_accuracy = 0;
   double seconds_per_epoch = 0;    // median of the epochs' training passes
+  double train_accuracy = 0;       // on the training subset (all of it), with the final weights
+  std::vector<double> fgsm_accuracy;  // test accuracy under FGSM, one per Config::eval_fgsm epsilon
+  std::size_t best_epoch = 0;      // early stopping: the epoch whose weights were kept (0: not used)
   std::vector<xtgrad::Coverage> coverage;
   // tensor_penalties[e][i]: the penalty on parameter i (coverage order) at the end of epoch e,
   // i.e. with the weights the epoch ended with; 0 when not penalized or before the penalty's
@@ -64,10 +119,14 @@ struct RunResult {
   xtgrad::Tensor first_layer_weights;
 };
 
-// Trains one model with `reg` and reports every epoch on `log` (nothing when quiet).
+// Trains one model with `methods` and reports every epoch on `log` (nothing when quiet).
 // Every run of one invocation starts from the same initial weights and batch order.
 // `control`: its checkpoints, --resume and the stop flag (checkpointing.hpp).
-RunResult run_experiment(const PreparedData& data, const Config& config, const xtgrad::Regularizer& reg,
+// The model `config.model` names, drawing its weights from `rng`.
+std::unique_ptr<AppNet> make_model(const Config& config, std::size_t inputs, std::size_t classes, xtgrad::Rng& rng,
+                                   double dropout = 0, double noise = 0, bool input_leaf = false);
+
+RunResult run_experiment(const PreparedData& data, const Config& config, const Methods& methods,
                          std::ostream& log, const RunControl& control = {});
 
 }  // namespace mnist_app

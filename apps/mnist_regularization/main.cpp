@@ -1,4 +1,5 @@
-// mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec.
+// mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec, and
+// the regularization chapter's other methods (methods.hpp) with FGSM robustness (--eval-fgsm).
 // Exit codes, one table for every path (the README's Troubleshooting section has it too):
 //   0 success                      4 training diverged
 //   1 internal error (a bug)        5 an output could not be written (files, plots, checkpoints, stdout)
@@ -32,6 +33,7 @@
 #include "cluster.hpp"
 #include "experiment.hpp"
 #include "limits.hpp"
+#include "methods.hpp"
 #include "outputs.hpp"
 #include "pictures.hpp"
 #include "run_transfer.hpp"
@@ -140,12 +142,22 @@ int main(int argc, char** argv) {
   const bool parallel = cluster->size() > 1;
   if (!cluster->is_root()) std::cout.setstate(std::ios::failbit);  // one voice: rank 0's
   mnist_app::Config config;
-  CLI::App cli{"Trains the blog's 784-200-10 sigmoid network on MNIST once per regularizer spec.\n"
+  CLI::App cli{"Trains the blog's 784-200-10 sigmoid network (or LeNet, --model) on MNIST (or Fashion-MNIST, "
+               "--dataset) once per regularizer spec.\n"
                "Exit codes: 0 success, 1 internal error, 2 bad flag/spec/--resume, 3 missing or corrupt data,\n"
                "4 training diverged, 5 an output could not be written, 6 out of memory, 130/143 SIGINT/SIGTERM."};
   const auto count = mnist_app::max_count;
-  cli.add_option("--data", config.data, "folder of MNIST IDX files (raw or .gz) or a .npz file")
-      ->capture_default_str();
+  auto* data_option = cli.add_option("--data", config.data,
+                                     "folder of MNIST IDX files (raw or .gz) or a .npz file; default data/mnist, or "
+                                     "/usr/share/datasets/fashion-mnist with --dataset fashion-mnist")
+                          ->capture_default_str();
+  cli.add_option("--model", config.model,
+                 "mlp (the blog's 784-hidden-10 sigmoid network) or lenet (LeNet-5-like: conv 6@5x5 pad 2, maxpool, "
+                 "conv 16@5x5, maxpool, dense 400-120-84-10, relu)")
+      ->check(CLI::IsMember({"mlp", "lenet"}))->capture_default_str();
+  cli.add_option("--dataset", config.dataset,
+                 "mnist or fashion-mnist (the same IDX format; Fashion-MNIST from Debian's dataset-fashion-mnist)")
+      ->check(CLI::IsMember({"mnist", "fashion-mnist"}))->capture_default_str();
   cli.add_option("--train-size", config.train_size, "training images drawn at random")
       ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--epochs", config.epochs, "passes over the training subset")
@@ -161,9 +173,16 @@ int main(int argc, char** argv) {
   cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
   cli.add_option("--reg", config.regs,
-                 "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y); optional keys "
-                 "mode=subgradient|prox (l1, l1_l2) and start=N (first epoch with the penalty on)")
+                 "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y) (optional keys "
+                 "mode=subgradient|prox (l1, l1_l2) and start=N: first epoch with the penalty on), dropout(p=P), "
+                 "maxnorm(c=C), noise(std=S), label_smoothing(eps=E), early_stopping(patience=N), "
+                 "adversarial(eps=E), input_grad(lambd=L), or several joined by '+', e.g. "
+                 "'l2(lambd=1e-4)+dropout(p=0.5)'")
       ->capture_default_str();
+  cli.add_option("--eval-fgsm", config.eval_fgsm,
+                 "after training, test accuracy under a one-step FGSM perturbation of each size EPS (comma-separated, "
+                 "in the [-1, 1] input space), for every run")
+      ->delimiter(',')->check(positive_number);
   auto* sweep_option =
       cli.add_option("--sweep", config.sweep,
                      "sweep lambda for a kind, repeatable: l1, l2, or with keys, e.g. 'l1(mode=prox)'; runs none plus "
@@ -192,6 +211,7 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
   if (stdout_closed) {
     return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
                              "printed; nothing was run");
@@ -213,7 +233,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::vector<std::unique_ptr<xtgrad::Regularizer>> regs;
+  std::vector<mnist_app::Methods> regs;
   std::vector<mnist_app::SweepPoint> sweep;
   mnist_app::Checkpointing checkpoints(checkpoint_dir, resume, overwrite, config);
   mnist_app::MemoryNeed need;
@@ -225,8 +245,24 @@ int main(int argc, char** argv) {
     }
     std::vector<std::string> specs;
     for (const auto& spec : config.regs) {
-      regs.push_back(xtgrad::make_regularizer(spec));
-      specs.push_back(regs.back()->describe());
+      regs.push_back(mnist_app::parse_methods(spec));
+      specs.push_back(regs.back().describe());
+      if (regs.back().input_grad > 0 && config.model == "lenet") {
+        throw std::invalid_argument("--reg " + specs.back() +
+                                    ": input_grad needs second derivatives through conv2d and max_pool2d, which are "
+                                    "first-order only so far; use --model mlp");
+      }
+      if (regs.back().patience > 0 && !checkpoint_dir.empty()) {
+        throw std::invalid_argument("--reg " + specs.back() +
+                                    ": early_stopping cannot be checkpointed yet (its best weights are not saved); "
+                                    "leave out --checkpoint for this run");
+      }
+    }
+    for (const double eps : config.eval_fgsm) {
+      if (!std::isfinite(eps) || eps > 2) {
+        throw std::invalid_argument(fmt::format("--eval-fgsm: {} is outside (0, 2], the widest step that can "
+                                                "change an input in [-1, 1]", eps));
+      }
     }
     need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
     if (cluster->is_root()) check_output_dir(config.out);
@@ -273,6 +309,11 @@ int main(int argc, char** argv) {
     if (mnist_app::stop_signal() != 0) throw StoppedWriting{};
   };
   try {
+    if (config.dataset == "fashion-mnist" && !std::filesystem::exists(config.data)) {
+      return fail(exit_data, fmt::format("--dataset fashion-mnist: {} does not exist; install Debian's "
+                                         "dataset-fashion-mnist (scripts/install_deps.sh does) or give --data FOLDER",
+                                         config.data));
+    }
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
     if (config.train_size > mnist.train.count) {
       return fail(exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
@@ -282,17 +323,17 @@ int main(int argc, char** argv) {
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
     if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
     if (!config.quiet) {
-      std::cout << fmt::format("MNIST: {} training images drawn from {}, {} test images; {} gradient\n",
-                               config.train_size, mnist.train.count, mnist.test.count,
+      std::cout << fmt::format("{}: {} training images drawn from {}, {} test images; {} gradient\n",
+                               config.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", config.train_size, mnist.train.count, mnist.test.count,
                                config.blog_gradient ? "the blog's" : "the true");
       check_stdout();
     }
     if (!config.dump_graph.empty() && cluster->is_root()) {
       // The graph of the first run with a penalty, else of the first run.
-      const xtgrad::Regularizer* shown = regs.front().get();
+      const xtgrad::Regularizer* shown = regs.front().penalty.get();
       for (const auto& reg : regs) {
-        if (reg->describe() != "none") {
-          shown = reg.get();
+        if (reg.penalty->describe() != "none") {
+          shown = reg.penalty.get();
           break;
         }
       }
@@ -307,8 +348,8 @@ int main(int argc, char** argv) {
       // gathers the results in run order.
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> mine;
       for (std::size_t i = std::size_t(cluster->rank()); i < regs.size(); i += std::size_t(cluster->size())) {
-        mine.emplace_back(i, mnist_app::run_experiment(data, config, *regs[i], std::cout,
-                                                       checkpoints.control(i, regs[i]->describe(), identity)));
+        mine.emplace_back(i, mnist_app::run_experiment(data, config, regs[i], std::cout,
+                                                       checkpoints.control(i, regs[i].describe(), identity)));
       }
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> all;
       for (const std::string& part : cluster->all_gather(mnist_app::encode_runs(mine))) {
@@ -324,14 +365,14 @@ int main(int argc, char** argv) {
     for (const auto& reg : regs) {
       if (spread) break;
       phase = fmt::format("training run {} ({}) with --hidden {} and --batch-size {}", runs.size() + 1,
-                          reg->describe(), config.hidden, config.batch_size);
-      mnist_app::RunControl control = checkpoints.control(runs.size(), reg->describe(), identity);
+                          reg.describe(), config.hidden, config.batch_size);
+      mnist_app::RunControl control = checkpoints.control(runs.size(), reg.describe(), identity);
       if (parallel) {
         control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
         // A signal stops every rank at the same batch.
         control.should_stop = [&] { return cluster->any(mnist_app::stop_signal() != 0); };
       }
-      runs.push_back(mnist_app::run_experiment(data, config, *reg, std::cout, control));
+      runs.push_back(mnist_app::run_experiment(data, config, reg, std::cout, control));
       // Keep what is done so far: results on disk grow run by run.
       if (!cluster->is_root()) continue;
       phase = "writing the results";
@@ -342,7 +383,7 @@ int main(int argc, char** argv) {
     if (!cluster->is_root()) return 0;
     written = {"summary.json", "history.csv"};
     stop_check();
-    mnist_app::print_table(std::cout, runs);
+    mnist_app::print_table(std::cout, runs, config.eval_fgsm);
     check_stdout();
     const auto sweep_rows = mnist_app::sweep_rows(sweep, runs);
     if (!sweep.empty()) {
@@ -362,6 +403,7 @@ int main(int argc, char** argv) {
       plot(mnist_app::write_plots(config.out, runs), {"loss.png", "weights.png"});
       plot(mnist_app::write_pixels_png(config.out, runs), {"pixels.png"});
       if (!sweep.empty()) plot(mnist_app::write_path_png(config.out, sweep_rows), {"path.png"});
+      if (!config.eval_fgsm.empty()) plot(mnist_app::write_fgsm_png(config.out, config.eval_fgsm, runs), {"fgsm.png"});
     }
     std::string list;
     for (const auto& f : written) list += (list.empty() ? "" : ", ") + f;

@@ -33,7 +33,7 @@ json sparsity_json(const std::vector<xtgrad::SparsityRow>& rows) {
   return out;
 }
 
-json run_json(const RunResult& run) {
+json run_json(const RunResult& run, const std::vector<double>& eps) {
   json epochs = json::array();
   for (const auto& e : run.history) {
     // The penalty of each penalized tensor, when the run recorded them.
@@ -56,9 +56,18 @@ json run_json(const RunResult& run) {
     coverage.push_back({{"tensor", c.name}, {"penalized", c.penalized}, {"l1", c.l1}, {"l2", c.l2},
                         {"l1_mode", xtgrad::to_string(c.l1_mode)}, {"start", c.start}});
   }
+  json fgsm = json::array();
+  for (std::size_t i = 0; i < run.fgsm_accuracy.size() && i < eps.size(); ++i) {
+    fgsm.push_back({{"eps", eps[i]}, {"test_accuracy", run.fgsm_accuracy[i]}});
+  }
   return {{"reg", run.reg},
           {"gradient", run.gradient},
+          {"effects", run.effects},
           {"test_accuracy", run.test_accuracy},
+          {"train_accuracy", run.train_accuracy},
+          {"train_test_gap", run.train_accuracy - run.test_accuracy},
+          {"fgsm_test_accuracy", fgsm},
+          {"early_stopping_best_epoch", run.best_epoch},
           {"seconds_per_epoch", run.seconds_per_epoch},
           {"coverage", coverage},
           {"sparsity", sparsity_json(run.sparsity)},
@@ -87,17 +96,17 @@ std::string quote(const std::string& s) {
 }  // namespace
 
 void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs) {
-  json cfg = {{"data", config.data},         {"train_size", config.train_size}, {"epochs", config.epochs},
+  json cfg = {{"data", config.data},         {"dataset", config.dataset}, {"model", config.model},         {"train_size", config.train_size}, {"epochs", config.epochs},
               {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr},
               {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
               {"no_plots", config.no_plots}, {"quiet", config.quiet},           {"reg", config.regs},
               {"blog_gradient", config.blog_gradient}, {"sweep", config.sweep},
-              {"lambdas", config.lambdas},   {"dump_graph", config.dump_graph},
+              {"lambdas", config.lambdas},   {"dump_graph", config.dump_graph}, {"eval_fgsm", config.eval_fgsm},
               // Data-parallel runs: the ranks and the largest shard of a batch each trained on.
               {"ranks", config.ranks},
               {"batch_per_rank", (config.batch_size + std::size_t(config.ranks) - 1) / std::size_t(config.ranks)}};
   json all = json::array();
-  for (const auto& r : runs) all.push_back(run_json(r));
+  for (const auto& r : runs) all.push_back(run_json(r, config.eval_fgsm));
   const json summary = {{"config", cfg}, {"runs", all}};
   write_file_atomically((fs::path(dir) / "summary.json").string(),
                         [&](std::ostream& out) { out << summary.dump(2) << "\n"; });
@@ -175,9 +184,41 @@ std::string write_plots(const std::string& dir, const std::vector<RunResult>& ru
   return "";
 }
 
-void print_table(std::ostream& out, const std::vector<RunResult>& runs) {
-  out << fmt::format("\n{:<22} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}\n", "regularizer", "gradient", "test acc",
+std::string write_fgsm_png(const std::string& dir, const std::vector<double>& eps, const std::vector<RunResult>& runs) {
+  if (eps.empty()) return "";
+  if (!installed("gnuplot")) return "plots skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  PlotJob job(dir, "fgsm.png");
+  std::ostringstream data;
+  std::string lines;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    data << 0 << " " << runs[i].test_accuracy << "\n";
+    for (std::size_t k = 0; k < eps.size() && k < runs[i].fgsm_accuracy.size(); ++k) {
+      data << eps[k] << " " << runs[i].fgsm_accuracy[k] << "\n";
+    }
+    data << "\n\n";
+    lines += fmt::format("{}'fgsm.dat' index {} using 1:2 with linespoints title {}", i ? ", " : "", i,
+                         quote(runs[i].reg));
+  }
+  job.add_file("fgsm.dat", data.str());
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size 900,560 noenhanced\n";
+  gp << "set output 'fgsm.png'\n";
+  gp << "set title 'Test accuracy under a one-step FGSM perturbation of size eps (inputs in [-1, 1])'\n";
+  gp << "set xlabel 'eps'\nset ylabel 'test accuracy'\nset grid\nset key bottom left\nset yrange [0:1]\n";
+  gp << "plot " << lines << "\n";
+  gp << "unset output\n";
+  job.run(gp.str(), {"fgsm.png"});
+  return "";
+}
+
+void print_table(std::ostream& out, const std::vector<RunResult>& runs, const std::vector<double>& eps) {
+  std::size_t width = 22;
+  for (const auto& r : runs) width = std::max(width, r.reg.size());
+  out << fmt::format("\n{:<{}} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}", "regularizer", width, "gradient", "test acc",
                      "data loss", "penalty", "s/epoch", "W exact zeros");
+  if (!eps.empty()) out << fmt::format(" {:>9}", "train-test");
+  for (const double e : eps) out << fmt::format(" {:>10}", fmt::format("fgsm@{:g}", e));
+  out << "\n";
   for (const auto& r : runs) {
     const bool trained = !r.history.empty();
     std::size_t zeros = 0, count = 0;
@@ -188,10 +229,15 @@ void print_table(std::ostream& out, const std::vector<RunResult>& runs) {
     const auto cell = [&](double v, const char* spec) {
       return trained ? fmt::format(fmt::runtime(spec), v) : std::string("-");
     };
-    out << fmt::format("{:<22} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}\n", r.reg, r.gradient,
+    out << fmt::format("{:<{}} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}", r.reg, width, r.gradient,
                        cell(r.test_accuracy, "{:.4f}"), cell(trained ? r.history.back().data_loss : 0, "{:.3f}"),
                        cell(trained ? r.history.back().penalty : 0, "{:.3f}"), cell(r.seconds_per_epoch, "{:.3f}"),
                        fmt::format("{}/{}", zeros, count));
+    if (!eps.empty()) out << fmt::format(" {:>9}", cell(r.train_accuracy - r.test_accuracy, "{:+.4f}"));
+    for (std::size_t k = 0; k < eps.size(); ++k) {
+      out << fmt::format(" {:>10}", k < r.fgsm_accuracy.size() ? cell(r.fgsm_accuracy[k], "{:.4f}") : "-");
+    }
+    out << "\n";
   }
 }
 

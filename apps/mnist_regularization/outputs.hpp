@@ -16,7 +16,11 @@ void write_history(const std::string& dir, const std::vector<RunResult>& runs);
 // DIR/loss.png and DIR/weights.png drawn by gnuplot, each verified complete before it replaces
 // the old one; returns a one-line note when gnuplot is not installed, OutputError on failure.
 std::string write_plots(const std::string& dir, const std::vector<RunResult>& runs);
-// The final table of runs, one line each (runs without an epoch show dashes).
-void print_table(std::ostream& out, const std::vector<RunResult>& runs);
+// DIR/fgsm.png: test accuracy against the FGSM epsilon (0 = clean), one line per run; the same
+// note or OutputError as write_plots.
+std::string write_fgsm_png(const std::string& dir, const std::vector<double>& eps, const std::vector<RunResult>& runs);
+// The final table of runs, one line each (runs without an epoch show dashes); with --eval-fgsm
+// (`eps` not empty) also the train−test accuracy gap and the FGSM test accuracy at each eps.
+void print_table(std::ostream& out, const std::vector<RunResult>& runs, const std::vector<double>& eps = {});
 
 }  // namespace mnist_app

@@ -167,7 +167,8 @@ std::string dump_graph(const PreparedData& data, const Config& config, const Reg
                        const std::string& path) {
   Rng rng(config.seed * 0x9E3779B97F4A7C15ULL + 1);  // as run_experiment
   const std::size_t inputs = data.train.inputs.shape()[1], classes = data.train.targets.shape()[1];
-  TwoLayerNet model(inputs, config.hidden, classes, rng);
+  const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng);
+  AppNet& model = *net;
   const std::size_t rows = std::min(config.batch_size, data.train.inputs.shape()[0]);
   Tensor x = Tensor::from_shape({rows, inputs}), y = Tensor::from_shape({rows, classes});
   std::copy(data.train.inputs.data(), data.train.inputs.data() + rows * inputs, x.data());

@@ -38,6 +38,10 @@ json run_json(const RunResult& r) {
           {"history", history},
           {"test_accuracy", r.test_accuracy},
           {"seconds_per_epoch", r.seconds_per_epoch},
+          {"effects", r.effects},
+          {"train_accuracy", r.train_accuracy},
+          {"fgsm_accuracy", r.fgsm_accuracy},
+          {"best_epoch", r.best_epoch},
           {"coverage", coverage},
           {"tensor_penalties", r.tensor_penalties},
           {"sparsity", sparsity},
@@ -61,6 +65,10 @@ RunResult run_from(const json& j) {
   }
   r.test_accuracy = j.at("test_accuracy").get<double>();
   r.seconds_per_epoch = j.at("seconds_per_epoch").get<double>();
+  r.effects = j.at("effects").get<std::vector<std::string>>();
+  r.train_accuracy = j.at("train_accuracy").get<double>();
+  r.fgsm_accuracy = j.at("fgsm_accuracy").get<std::vector<double>>();
+  r.best_epoch = j.at("best_epoch").get<std::size_t>();
   for (const auto& c : j.at("coverage")) {
     xtgrad::Coverage v;
     v.name = c.at(0).get<std::string>();

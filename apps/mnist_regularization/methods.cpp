@@ -1,0 +1,209 @@
+#include "methods.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace mnist_app {
+
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// What a method's one key accepts.
+enum class Range { probability, open_unit, positive, whole };
+struct Method {
+  std::string_view name, key;
+  Range range;
+};
+const Method kMethods[] = {
+    {"dropout", "p", Range::probability},        {"maxnorm", "c", Range::positive},
+    {"noise", "std", Range::positive},            {"label_smoothing", "eps", Range::open_unit},
+    {"early_stopping", "patience", Range::whole}, {"adversarial", "eps", Range::positive},
+    {"input_grad", "lambd", Range::positive},
+};
+constexpr const char* kNames =
+    "none, l1, l2, l1_l2, dropout(p=P), maxnorm(c=C), noise(std=S), label_smoothing(eps=E), "
+    "early_stopping(patience=N), adversarial(eps=E) or input_grad(lambd=L)";
+
+const char* range_text(Range r) {
+  switch (r) {
+    case Range::probability: return "a number in [0, 1)";
+    case Range::open_unit: return "a number in (0, 1)";
+    case Range::positive: return "a finite number > 0";
+    case Range::whole: return "an integer >= 1";
+  }
+  return "";
+}
+
+// name '(' key '=' value ')' with whitespace anywhere between tokens; returns the value.
+double parse_method(const Method& m, std::string_view term, const std::string& fail_prefix) {
+  const auto fail = [&](const std::string& what) -> double {
+    throw std::invalid_argument(fmt::format("{}{}; expected {}({}=...) with {} {}", fail_prefix, what, m.name, m.key,
+                                            m.key, range_text(m.range)));
+  };
+  std::string_view rest = trim(term.substr(m.name.size()));
+  if (rest.empty() || rest.front() != '(') return fail(fmt::format("missing '(' after '{}'", m.name));
+  if (rest.back() != ')') return fail(fmt::format("missing ')' at the end of '{}'", term));
+  rest = trim(rest.substr(1, rest.size() - 2));
+  const std::size_t eq = rest.find('=');
+  if (eq == std::string_view::npos) return fail(fmt::format("missing '{}=' in '{}'", m.key, term));
+  const std::string_view key = trim(rest.substr(0, eq)), token = trim(rest.substr(eq + 1));
+  if (key != m.key) return fail(fmt::format("unknown key '{}' for {}", key, m.name));
+  if (token.empty()) return fail(fmt::format("missing value for key '{}'", m.key));
+  double value = 0;
+  const char* end = token.data() + token.size();
+  if (m.range == Range::whole) {
+    std::size_t n = 0;
+    const auto [p, ec] = std::from_chars(token.data(), end, n);
+    if (ec != std::errc() || p != end || n == 0) {
+      return fail(fmt::format("value '{}' for key '{}' is not {}", token, m.key, range_text(m.range)));
+    }
+    return double(n);
+  }
+  const auto [p, ec] = std::from_chars(token.data(), end, value);
+  if (ec != std::errc() || p != end || !std::isfinite(value)) {
+    return fail(fmt::format("value '{}' for key '{}' is not a finite number", token, m.key));
+  }
+  const bool ok = m.range == Range::probability ? value >= 0 && value < 1
+                  : m.range == Range::open_unit ? value > 0 && value < 1
+                                                : value > 0;
+  if (!ok) return fail(fmt::format("value '{}' for key '{}' is out of range", token, m.key));
+  return value;
+}
+
+}  // namespace
+
+Methods parse_methods(std::string_view spec) {
+  const std::string prefix = fmt::format("invalid regularizer spec \"{}\": ", spec);
+  const auto fail = [&](const std::string& what) { throw std::invalid_argument(prefix + what); };
+  // Split at '+' outside parentheses ('+' never appears inside a valid value).
+  std::vector<std::string_view> parts;
+  int depth = 0;
+  std::size_t begin = 0;
+  for (std::size_t i = 0; i <= spec.size(); ++i) {
+    const char c = i < spec.size() ? spec[i] : '+';
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if ((c == '+' && depth <= 0) || i == spec.size()) {
+      parts.push_back(trim(spec.substr(begin, i - begin)));
+      begin = i + 1;
+    }
+  }
+  Methods m;
+  bool has_none = false;
+  for (const std::string_view part : parts) {
+    if (part.empty()) {
+      fail(parts.size() == 1 ? std::string("the spec is empty; expected ") + kNames
+                             : std::string("an empty term around '+'; expected ") + kNames);
+    }
+    std::size_t n = 0;
+    while (n < part.size() && (std::isalnum(static_cast<unsigned char>(part[n])) || part[n] == '_')) ++n;
+    const std::string_view name = part.substr(0, n);
+    const Method* method = nullptr;
+    for (const auto& candidate : kMethods) {
+      if (candidate.name == name) method = &candidate;
+    }
+    if (method == nullptr) {
+      if (name != "none" && name != "l1" && name != "l2" && name != "l1_l2") {
+        fail(fmt::format("unknown regularizer '{}'; expected {}", name.empty() ? part : name, kNames));
+      }
+      if (m.penalty) fail("at most one norm penalty (none, l1, l2 or l1_l2) per run; use l1_l2 for both");
+      try {
+        m.penalty = xtgrad::make_regularizer(part);
+      } catch (const std::invalid_argument& e) {
+        fail(parts.size() == 1 ? std::string(e.what()).substr(std::string(e.what()).find(": ") + 2)
+                               : fmt::format("term '{}': {}", part, e.what()));
+      }
+      has_none = name == "none";
+      m.terms.push_back(m.penalty->describe());
+      continue;
+    }
+    const double value = parse_method(*method, part, prefix);
+    const auto set = [&](auto& field, auto v) {
+      if (field != 0) fail(fmt::format("{} is given twice", method->name));
+      field = v;
+    };
+    if (name == "dropout") {
+      if (value == 0) fail("dropout(p=0) does nothing: leave it out or give p in (0, 1)");
+      set(m.dropout, value);
+    } else if (name == "maxnorm") {
+      set(m.maxnorm, value);
+    } else if (name == "noise") {
+      set(m.noise, value);
+    } else if (name == "label_smoothing") {
+      set(m.label_smoothing, value);
+    } else if (name == "early_stopping") {
+      set(m.patience, std::size_t(value));
+    } else if (name == "adversarial") {
+      set(m.adversarial, value);
+    } else {
+      set(m.input_grad, value);
+    }
+    m.terms.push_back(method->range == Range::whole
+                          ? fmt::format("{}({}={})", method->name, method->key, std::size_t(value))
+                          : fmt::format("{}({}={})", method->name, method->key, xtgrad::format_coefficient(value)));
+  }
+  if (has_none && m.terms.size() > 1) fail("none cannot be combined with other terms");
+  // The input gradient's own gradient goes through dropout's backward, which is first-order only.
+  if (m.input_grad > 0 && m.dropout > 0) fail("input_grad cannot be combined with dropout yet (dropout has no second derivative)");
+  if (!m.penalty) m.penalty = std::make_shared<xtgrad::NoPenalty>();
+  return m;
+}
+
+std::string Methods::describe() const {
+  std::string out;
+  for (const auto& t : terms) out += (out.empty() ? "" : "+") + t;
+  return out;
+}
+
+std::vector<std::string> Methods::effects() const {
+  std::vector<std::string> out;
+  const auto c = [](double v) { return xtgrad::format_coefficient(v); };
+  if (dropout > 0) {
+    out.push_back(fmt::format("dropout: each hidden activation zeroed with probability {} in training (kept ones "
+                              "scaled by 1/(1-p)); none at evaluation",
+                              c(dropout)));
+  }
+  if (maxnorm > 0) {
+    out.push_back(fmt::format("max-norm: after each step every unit's incoming weight vector (each column of a "
+                              "Linear weight, each output filter of a Conv2d weight) is scaled down to L2 norm <= {}",
+                              c(maxnorm)));
+  }
+  if (noise > 0) {
+    out.push_back(fmt::format("input noise: N(0, {}^2) added to every training input in the normalised [-1, 1] "
+                              "space (not at evaluation)",
+                              c(noise)));
+  }
+  if (label_smoothing > 0) {
+    out.push_back(fmt::format("label smoothing: training targets (1 - {0})*one_hot + {0}/10", c(label_smoothing)));
+  }
+  if (patience > 0) {
+    out.push_back(fmt::format("early stopping: {}% of the training subset held out for validation; stop after {} "
+                              "epochs without a better validation accuracy, best epoch's weights restored",
+                              c(validation_fraction * 100), patience));
+  }
+  if (adversarial > 0) {
+    out.push_back(fmt::format("FGSM adversarial training: loss = 0.5*loss(x) + 0.5*loss(clip(x + {}*sign(dloss/dx), "
+                              "-1, 1)) each step",
+                              c(adversarial)));
+  }
+  if (input_grad > 0) {
+    out.push_back(fmt::format("input-gradient penalty (double backpropagation): {} * mean over the batch of "
+                              "||d loss_i / d x_i||^2, a graph node added to the loss",
+                              c(input_grad)));
+  }
+  return out;
+}
+
+}  // namespace mnist_app
