@@ -3,7 +3,6 @@
 
 #include "xtgrad/core/broadcast.hpp"
 
-#include <cstring>
 #include <stdexcept>
 #include <string>
 
@@ -38,15 +37,6 @@ void accumulate_variable(Node& target, const Variable& contribution) {
   } else {
     target.grad_node = c.node();
   }
-}
-
-bool is_first_order_only(const char* op) {
-  static constexpr const char* kFirstOrderOnly[] = {"conv2d",     "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d",
-                                                    "dropout",    "batch_norm", "layer_norm", "embedding"};
-  for (const char* name : kFirstOrderOnly) {
-    if (std::strcmp(op, name) == 0) return true;
-  }
-  return false;
 }
 
 void throw_first_order_only(const Node& self) {

@@ -42,10 +42,6 @@ inline void shape_grad_storage(Node& p) {
 // check, so an op not written with the runners below can never give a silently wrong or
 // missing second derivative.
 [[noreturn]] void throw_first_order_only(const Node& self);
-// Whether the op named `op` has a first-order closure that reads self.grad before adding to a
-// parent (so the checks above would come too late): the engine refuses to run it in a
-// create_graph sweep. Remove an op from the list in accumulate.cpp when it is ported.
-bool is_first_order_only(const char* op);
 
 // parents[i].grad += expr, evaluated in place when expr already has the parent's shape;
 // otherwise through accumulate_grad (which reduces broadcast axes).

@@ -190,7 +190,6 @@ void run_sweep(const NodePtr* roots, Tensor* seeds, std::size_t count, bool crea
     if (capture) capture_if_input(node, *capture);
     if (has) {
       if (!capture && node.extras && node.extras->retains_grad) retain(node);
-      if (create_graph && is_first_order_only(node.op)) throw_first_order_only(node);
       node.backward_fn(node);
     }
     // Interior gradients are consumed: recycle them (a retained graph starts clean next time).
