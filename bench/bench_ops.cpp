@@ -28,6 +28,9 @@
 #include <xtgrad/core/core.hpp>
 #include <xtgrad/core/gemm.hpp>
 #include <xtgrad/ops/activations.hpp>
+#include <xtgrad/ops/activations_extra.hpp>
+#include <xtgrad/ops/elementwise.hpp>
+#include <xtgrad/ops/elementwise_math.hpp>
 #include <xtgrad/ops/linalg.hpp>
 #include <xtgrad/ops/losses.hpp>
 #include <xtgrad/ops/norms.hpp>
@@ -228,6 +231,36 @@ BENCHMARK_TEMPLATE(BM_penalty_forward, xtgrad::squared_l2)->UseRealTime()->MinWa
 BENCHMARK_TEMPLATE(BM_penalty_backward, xtgrad::squared_l2)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
 BENCHMARK_TEMPLATE(BM_penalty_forward, xtgrad::l1)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
 BENCHMARK_TEMPLATE(BM_penalty_backward, xtgrad::l1)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+
+// ---- backward of the elementwise ops and activations on (64, 200) (fast path, no create_graph) ----
+
+// The graph of op(x) is built once (retain_graph); each iteration runs its backward into x.grad.
+template <class Op>
+void elementwise_backward(benchmark::State& state, Op op) {
+  Variable x(random_tensor({kBatch, kHidden}, 1, 3.0), /*requires_grad=*/true);
+  const Variable other(random_tensor({kBatch, kHidden}, 5, 3.0));
+  const Tensor g = random_tensor({kBatch, kHidden}, 2);
+  const Variable y = op(x, other);
+  for (auto _ : state) {
+    x.zero_grad();
+    y.backward(g, {/*retain_graph=*/true});
+    benchmark::DoNotOptimize(x.grad().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kBatch * kHidden));
+}
+#define XTGRAD_EW_BENCH(name, expr)                                                                  \
+  BENCHMARK_CAPTURE(elementwise_backward, name, [](const Variable& x, const Variable& o) { return expr; }) \
+      ->UseRealTime()                                                                                 \
+      ->MinWarmUpTime(kWarmUpSeconds)
+XTGRAD_EW_BENCH(clamp, xtgrad::clamp(x, -1.0, 1.0));
+XTGRAD_EW_BENCH(maximum, xtgrad::maximum(x, o));
+XTGRAD_EW_BENCH(log1p, xtgrad::log1p(xtgrad::abs(x)));
+XTGRAD_EW_BENCH(sin, xtgrad::sin(x));
+XTGRAD_EW_BENCH(softplus, xtgrad::softplus(x));
+XTGRAD_EW_BENCH(elu, xtgrad::elu(x));
+XTGRAD_EW_BENCH(silu, xtgrad::silu(x));
+XTGRAD_EW_BENCH(gelu, xtgrad::gelu(x));
+XTGRAD_EW_BENCH(gelu_tanh, xtgrad::gelu(x, xtgrad::GeluApproximation::tanh));
 
 #define XTGRAD_OP_BENCH(fn) BENCHMARK(fn)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds)
 XTGRAD_OP_BENCH(BM_matmul_forward);

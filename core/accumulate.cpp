@@ -3,6 +3,9 @@
 
 #include "xtgrad/core/broadcast.hpp"
 
+#include <stdexcept>
+#include <string>
+
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 
@@ -34,6 +37,12 @@ void accumulate_variable(Node& target, const Variable& contribution) {
   } else {
     target.grad_node = c.node();
   }
+}
+
+void throw_first_order_only(const Node& self) {
+  throw std::logic_error(std::string(self.op) +
+                         ": this op's backward is first-order only; create_graph (second derivatives) "
+                         "through it is not supported yet");
 }
 
 Variable sign_of(const Variable& x) { return Variable(evaluate(xt::sign(x.value())), false); }

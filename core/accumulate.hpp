@@ -37,10 +37,17 @@ inline void shape_grad_storage(Node& p) {
   }
 }
 
+// The error a first-order closure raises when a create_graph sweep reaches it (self.grad_node is
+// set): std::logic_error naming self.op. add_expr_to_parent, grad_target and Node::add_to_parent
+// check, so an op not written with the runners below can never give a silently wrong or
+// missing second derivative.
+[[noreturn]] void throw_first_order_only(const Node& self);
+
 // parents[i].grad += expr, evaluated in place when expr already has the parent's shape;
 // otherwise through accumulate_grad (which reduces broadcast axes).
 template <class E>
 void add_expr_to_parent(Node& self, std::size_t i, const E& expr) {
+  if (self.grad_node) throw_first_order_only(self);
   Node& p = *self.parents[i];
   if (!p.requires_grad) return;
   if (!shapes_equal(p.value.shape(), expr.shape())) {
@@ -60,6 +67,7 @@ void add_expr_to_parent(Node& self, std::size_t i, const E& expr) {
 // itself (gemm or a loop): `beta` is 1 when a gradient is already there (add to it), 0 when
 // not (overwrite; the contents are unspecified).
 inline Scalar* grad_target(Node& self, std::size_t i, Scalar& beta) {
+  if (self.grad_node) throw_first_order_only(self);
   Node& p = *self.parents[i];
   if (p.has_grad) {
     beta = 1;

@@ -42,6 +42,7 @@ void Node::throw_modified(std::size_t i) const {
 }
 
 void Node::add_to_parent(std::size_t i, Tensor&& contribution) const {
+  if (grad_node) throw_first_order_only(*this);
   accumulate_grad(*parents[i], std::move(contribution), op);
 }
 

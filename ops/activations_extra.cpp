@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/pointwise.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
@@ -21,6 +23,25 @@ Scalar sigmoid_of(Scalar v) {
 // ln(1 + e^v) without overflow: max(v, 0) + ln(1 + e^−|v|).
 Scalar softplus_of(Scalar v) { return std::max(v, Scalar(0)) + std::log1p(std::exp(-std::abs(v))); }
 
+// σ(e) in a backward formula: 1/(1 + e^−e) as an expression (e^−e = ∞ gives 0), or the sigmoid op.
+template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
+auto logistic(E&& e) {
+  return Scalar(1) / (Scalar(1) + xt::exp(-std::forward<E>(e)));
+}
+Variable logistic(const Variable& v) { return sigmoid(v); }
+
+constexpr Scalar kInvSqrt2 = Scalar(0.70710678118654752440), kInvSqrt2Pi = Scalar(0.39894228040143267794);
+
+// Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF: an expression over a Tensor, an op over a
+// Variable (dΦ/dx = φ(x) = e^(−x²/2)/√(2π)), so gelu's derivative can be differentiated again.
+auto normal_cdf(const Tensor& x) { return Scalar(0.5) * (Scalar(1) + xt::erf(x * kInvSqrt2)); }
+Variable normal_cdf(const Variable& x) {
+  return pointwise("normal_cdf", x, [](Scalar v) { return Scalar(0.5) * (Scalar(1) + std::erf(v * kInvSqrt2)); },
+                   [](const auto& g, const auto& x, const auto&) {
+                     return g * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi;
+                   });
+}
+
 }  // namespace
 
 Variable softplus(const Variable& x, double beta, double threshold) {
@@ -29,23 +50,29 @@ Variable softplus(const Variable& x, double beta, double threshold) {
                                 shape_str(x.value()) + ")");
   }
   const Scalar b = static_cast<Scalar>(beta), t = static_cast<Scalar>(threshold);
-  return pointwise(
-      "softplus", x, [b, t](Scalar v) { return b * v > t ? v : softplus_of(b * v) / b; },
-      [b, t](Scalar v, Scalar) { return b * v > t ? Scalar(1) : sigmoid_of(b * v); });
+  return pointwise("softplus", x, [b, t](Scalar v) { return b * v > t ? v : softplus_of(b * v) / b; },
+                   [b, t](const auto& g, const auto& x, const auto&) {
+                     // dx = g where βx > threshold, else g·σ(βx)
+                     return select_where(value_of(x) * b > t, g, g * logistic(x * b));
+                   });
 }
 
 Variable leaky_relu(const Variable& x, double negative_slope) {
   const Scalar s = static_cast<Scalar>(negative_slope);
-  return pointwise(
-      "leaky_relu", x, [s](Scalar v) { return v > 0 ? v : s * v; },
-      [s](Scalar v, Scalar) { return v > 0 ? Scalar(1) : s; });
+  return pointwise("leaky_relu", x, [s](Scalar v) { return v > 0 ? v : s * v; },
+                   [s](const auto& g, const auto& x, const auto&) {
+                     // dx = g·(x > 0 ? 1 : slope)
+                     return g * constant_like(g, xt::where(value_of(x) > Scalar(0), Scalar(1), s));
+                   });
 }
 
 Variable elu(const Variable& x, double alpha) {
   const Scalar a = static_cast<Scalar>(alpha);
-  return pointwise(
-      "elu", x, [a](Scalar v) { return v > 0 ? v : a * std::expm1(v); },
-      [a](Scalar v, Scalar) { return v > 0 ? Scalar(1) : a * std::exp(v); });
+  return pointwise("elu", x, [a](Scalar v) { return v > 0 ? v : a * std::expm1(v); },
+                   [a](const auto& g, const auto& x, const auto& y) {
+                     // dx = g where x > 0, else g·αeˣ = g·(y + α) (NaN stays NaN)
+                     return select_where(value_of(x) > Scalar(0), g, g * (y + a));
+                   });
 }
 
 Variable gelu(const Variable& x, GeluApproximation approximate) {
@@ -54,28 +81,23 @@ Variable gelu(const Variable& x, GeluApproximation approximate) {
     constexpr Scalar k = Scalar(0.79788456080286535588), c = Scalar(0.044715);
     return pointwise(
         "gelu_tanh", x, [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::tanh(k * (v + c * v * v * v))); },
-        [](Scalar v, Scalar) {
-          const Scalar t = std::tanh(k * (v + c * v * v * v));
-          return Scalar(0.5) * (Scalar(1) + t) +
-                 Scalar(0.5) * v * (Scalar(1) - t * t) * k * (Scalar(1) + 3 * c * v * v);
+        [k = k, c = c](const auto& g, const auto& x, const auto&) {
+          return g * (Scalar(0.5) * (Scalar(1) + tanh(k * (x + c * x * x * x))) +
+                      Scalar(0.5) * x * (Scalar(1) - square(tanh(k * (x + c * x * x * x)))) * k *
+                          (Scalar(1) + Scalar(3) * c * square(x)));
         });
   }
   // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)); dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
-  constexpr Scalar inv_sqrt2 = Scalar(0.70710678118654752440), inv_sqrt_2pi = Scalar(0.39894228040143267794);
-  return pointwise(
-      "gelu", x, [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * inv_sqrt2)); },
-      [](Scalar v, Scalar) {
-        return Scalar(0.5) * (Scalar(1) + std::erf(v * inv_sqrt2)) + v * inv_sqrt_2pi * std::exp(Scalar(-0.5) * v * v);
-      });
+  return pointwise("gelu", x, [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * kInvSqrt2)); },
+                   [](const auto& g, const auto& x, const auto&) {
+                     return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi);
+                   });
 }
 
 Variable silu(const Variable& x) {
-  return pointwise(
-      "silu", x, [](Scalar v) { return v * sigmoid_of(v); },
-      [](Scalar v, Scalar) {
-        const Scalar s = sigmoid_of(v);
-        return s * (Scalar(1) + v * (Scalar(1) - s));
-      });
+  // dy/dx = σ + x·σ(1 − σ) = σ·(1 − y) + y
+  return pointwise("silu", x, [](Scalar v) { return v * sigmoid_of(v); },
+                   [](const auto& g, const auto& x, const auto& y) { return g * (logistic(x) * (Scalar(1) - y) + y); });
 }
 
 Variable hardtanh(const Variable& x, double min_val, double max_val) {
@@ -84,15 +106,18 @@ Variable hardtanh(const Variable& x, double min_val, double max_val) {
                                 std::to_string(max_val) + " (input " + shape_str(x.value()) + ")");
   }
   const Scalar l = static_cast<Scalar>(min_val), h = static_cast<Scalar>(max_val);
-  return pointwise(
-      "hardtanh", x, [l, h](Scalar v) { return v < l ? l : (v > h ? h : v); },
-      [l, h](Scalar v, Scalar) { return v > l && v < h ? Scalar(1) : Scalar(0); });
+  return pointwise("hardtanh", x, [l, h](Scalar v) { return v < l ? l : (v > h ? h : v); },
+                   [l, h](const auto& g, const auto& x, const auto&) {
+                     // dx = g·[l < x < h] (bounds excluded)
+                     const Tensor& v = value_of(x);
+                     return g * constant_like(g, xt::where(v > l && v < h, Scalar(1), Scalar(0)));
+                   });
 }
 
 Variable log_sigmoid(const Variable& x) {
-  return pointwise(
-      "log_sigmoid", x, [](Scalar v) { return std::min(v, Scalar(0)) - std::log1p(std::exp(-std::abs(v))); },
-      [](Scalar v, Scalar) { return sigmoid_of(-v); });
+  // dx = g·σ(−x)
+  return pointwise("log_sigmoid", x, [](Scalar v) { return std::min(v, Scalar(0)) - std::log1p(std::exp(-std::abs(v))); },
+                   [](const auto& g, const auto& x, const auto&) { return g * logistic(-x); });
 }
 
 }  // namespace XTGRAD_ABI

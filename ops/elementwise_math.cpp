@@ -21,9 +21,12 @@ Variable clamp(const Variable& x, std::optional<double> lo, std::optional<double
   const Scalar inf = std::numeric_limits<Scalar>::infinity();
   const Scalar l = lo ? static_cast<Scalar>(*lo) : -inf, h = hi ? static_cast<Scalar>(*hi) : inf;
   // y = l if x < l, h if x > h, else x (NaN fails both tests and stays NaN)
-  return pointwise(
-      "clamp", x, [l, h](Scalar v) { return v < l ? l : (v > h ? h : v); },
-      [l, h](Scalar v, Scalar) { return v >= l && v <= h ? Scalar(1) : Scalar(0); });
+  return pointwise("clamp", x, [l, h](Scalar v) { return v < l ? l : (v > h ? h : v); },
+                   [l, h](const auto& g, const auto& x, const auto&) {
+                     // dx = g·[l ≤ x ≤ h] (0 at NaN)
+                     const Tensor& v = value_of(x);
+                     return g * constant_like(g, xt::where(v >= l && v <= h, Scalar(1), Scalar(0)));
+                   });
 }
 
 Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
@@ -35,8 +38,9 @@ Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
   Tensor y = evaluate(xt::where(xt::not_equal(c, Scalar(0)), a.value(), b.value()));
   return make_result("where", std::move(y), {a, b}, [c = SavedTensor(std::move(c))](Node& self) {
     // da = g·c, db = g·(1 − c) at the output shape; accumulate_grad reduces broadcast axes
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad * c.get());
-    if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, self.grad * (Scalar(1) - c.get()));
+    const Tensor& m = c.get();
+    backward_linear(self, [&m](const auto& g) { return g * constant_like(g, m); },
+                    [&m](const auto& g) { return g * constant_like(g, Scalar(1) - m); });
   });
 }
 
@@ -50,15 +54,18 @@ Variable extremum(const char* op, const Variable& a, const Variable& b, Scalar s
   // a wins where s·a > s·b or a is NaN; otherwise b (which is NaN if b is)
   Tensor y = evaluate(xt::where(sign * av > sign * bv || xt::isnan(av), av, bv));
   return make_result(op, std::move(y), {a, b}, [sign](Node& self) {
-    const Tensor& av = self.parent_value(0);
-    const Tensor& bv = self.parent_value(1);
-    // share of a: 1 where s·a > s·b, ½ where a = b, 0 where s·a < s·b; b gets 1 − that
-    auto share_a = xt::where(sign * av > sign * bv, Scalar(1), xt::where(xt::equal(av, bv), Scalar(0.5), Scalar(0)));
-    if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad * share_a);
-    if (self.parent_requires_grad(1)) {
-      auto share_b = xt::where(sign * bv > sign * av, Scalar(1), xt::where(xt::equal(av, bv), Scalar(0.5), Scalar(0)));
-      add_expr_to_parent(self, 1, self.grad * share_b);
-    }
+    // share of a: 1 where s·a > s·b, ½ where a = b, 0 where s·a < s·b (a constant); b likewise
+    auto share = [sign](const Tensor& u, const Tensor& v) {
+      return xt::where(sign * u > sign * v, Scalar(1), xt::where(xt::equal(u, v), Scalar(0.5), Scalar(0)));
+    };
+    backward_binary(
+        self,
+        [share](const auto& g, const auto& a, const auto& b, const auto&) {
+          return g * constant_like(g, share(value_of(a), value_of(b)));
+        },
+        [share](const auto& g, const auto& a, const auto& b, const auto&) {
+          return g * constant_like(g, share(value_of(b), value_of(a)));
+        });
   });
 }
 
@@ -69,50 +76,50 @@ Variable minimum(const Variable& a, const Variable& b) { return extremum("minimu
 
 Variable log1p(const Variable& x) {
   // dy/dx = 1/(1 + x)
-  return pointwise(
-      "log1p", x, [](Scalar v) { return std::log1p(v); }, [](Scalar v, Scalar) { return Scalar(1) / (Scalar(1) + v); });
+  return pointwise("log1p", x, [](Scalar v) { return std::log1p(v); },
+                   [](const auto& g, const auto& x, const auto&) { return g / (Scalar(1) + x); });
 }
 
 Variable expm1(const Variable& x) {
   // dy/dx = eˣ = y + 1
-  return pointwise(
-      "expm1", x, [](Scalar v) { return std::expm1(v); }, [](Scalar, Scalar y) { return y + Scalar(1); });
+  return pointwise("expm1", x, [](Scalar v) { return std::expm1(v); },
+                   [](const auto& g, const auto&, const auto& y) { return g * (y + Scalar(1)); });
 }
 
 Variable sin(const Variable& x) {
-  return pointwise(
-      "sin", x, [](Scalar v) { return std::sin(v); }, [](Scalar v, Scalar) { return std::cos(v); });
+  // dx = g·cos x
+  return pointwise("sin", x, [](Scalar v) { return std::sin(v); },
+                   [](const auto& g, const auto& x, const auto&) { return g * cos(x); });
 }
 
 Variable cos(const Variable& x) {
-  return pointwise(
-      "cos", x, [](Scalar v) { return std::cos(v); }, [](Scalar v, Scalar) { return -std::sin(v); });
+  // dx = −g·sin x
+  return pointwise("cos", x, [](Scalar v) { return std::cos(v); },
+                   [](const auto& g, const auto& x, const auto&) { return -g * sin(x); });
 }
 
 Variable pow(const Variable& x, const Variable& p) {
   check_broadcastable("pow", x.value(), p.value());
   Tensor y = evaluate(xt::pow(x.value(), p.value()));
   return make_result("pow", std::move(y), {x, p}, [](Node& self) {
-    const Tensor& xv = self.parent_value(0);
-    const Tensor& pv = self.parent_value(1);
-    // dx = g·p·xᵖ⁻¹, 0 where p = 0 (x⁰ is constant, even at x = 0)
-    if (self.parent_requires_grad(0)) {
-      add_expr_to_parent(self, 0,
-                         xt::where(xt::equal(pv, Scalar(0)), Scalar(0), self.grad * pv * xt::pow(xv, pv - Scalar(1))));
-    }
-    // dp = g·xᵖ·ln x, 0 where x = 0 and p ≥ 0 (the limit of xᵖ·ln x)
-    if (self.parent_requires_grad(1)) {
-      add_expr_to_parent(self, 1,
-                         xt::where(xt::equal(xv, Scalar(0)) && pv >= Scalar(0), Scalar(0),
-                                   self.grad * self.value * xt::log(xv)));
-    }
+    backward_binary(
+        self,
+        // dx = g·p·xᵖ⁻¹, 0 where p = 0 (x⁰ is constant, even at x = 0)
+        [](const auto& g, const auto& x, const auto& p, const auto&) {
+          return select_where(xt::equal(value_of(p), Scalar(0)), zero_like(g), g * p * pow(x, p - Scalar(1)));
+        },
+        // dp = g·xᵖ·ln x, 0 where x = 0 and p ≥ 0 (the limit of xᵖ·ln x)
+        [](const auto& g, const auto& x, const auto& p, const auto& y) {
+          return select_where(xt::equal(value_of(x), Scalar(0)) && value_of(p) >= Scalar(0), zero_like(g),
+                              g * y * log(x));
+        });
   });
 }
 
 Variable reciprocal(const Variable& x) {
   // dy/dx = −1/x² = −y²
-  return pointwise(
-      "reciprocal", x, [](Scalar v) { return Scalar(1) / v; }, [](Scalar, Scalar y) { return -y * y; });
+  return pointwise("reciprocal", x, [](Scalar v) { return Scalar(1) / v; },
+                   [](const auto& g, const auto&, const auto& y) { return -g * square(y); });
 }
 
 Variable sign(const Variable& x) {

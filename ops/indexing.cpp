@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 
@@ -86,7 +87,13 @@ Variable gather(const Variable& x, int axis, const Tensor& index) {
   Tensor y = empty_tensor(index.shape());
   for (std::size_t k = 0; k < m.target.size(); ++k) y.data()[k] = x.value().data()[m.target[k]];
   return make_result("gather", std::move(y), {x}, [target = std::move(m.target)](Node& self) {
-    // dx = 0 except dx[target(k)] += g[k]
+    // dx = 0 except dx[target(k)] += g[k]; create_graph: that scatter as an op
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, scatter_flat("gather", Variable(self.grad_node),
+                                                   std::make_shared<const std::vector<std::size_t>>(target),
+                                                   shape_of(self.parents[0]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     if (beta == 0) std::fill(dx, dx + self.parent_value(0).size(), Scalar(0));
@@ -101,6 +108,19 @@ Variable scatter_add(const Variable& x, int axis, const Tensor& index, const Var
   for (std::size_t k = 0; k < m.target.size(); ++k) y.data()[m.target[k]] += src.value().data()[m.other[k]];
   return make_result("scatter_add", std::move(y), {x, src}, [m = std::move(m)](Node& self) {
     // dx = g; dsrc = 0 except dsrc[other(k)] = g[target(k)]
+    if (self.grad_node) {  // create_graph: dsrc = scatter to other(k) of g gathered at target(k)
+      const Variable g(self.grad_node);
+      add_variable_to_parent(self, 0, g);
+      if (self.parent_requires_grad(1)) {
+        const Shape n{m.target.size()};
+        const Variable picked =
+            gather_flat("scatter_add", g, std::make_shared<const std::vector<std::size_t>>(m.target), n);
+        add_variable_to_parent(self, 1, scatter_flat("scatter_add", picked,
+                                                     std::make_shared<const std::vector<std::size_t>>(m.other),
+                                                     shape_of(self.parents[1]->value)));
+      }
+      return;
+    }
     if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, self.grad);
     if (self.parent_requires_grad(1)) {
       Scalar beta = 0;

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/activations.hpp"
+#include "xtgrad/ops/activations_extra.hpp"
+#include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/pointwise.hpp"
+#include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
@@ -41,7 +47,20 @@ inline Scalar upstream(const Node& self, std::size_t k, Reduction r, Scalar scal
   return r == Reduction::none ? self.grad.data()[k] : self.grad.data()[0] * scale;
 }
 
-// A loss of d = x − y (broadcast): f(d) per element, df(d) its derivative.
+// create_graph: the upstream gradient of each element's loss as a Variable: g itself for
+// reduction none, else g·scale (one element, broadcast by the formulas).
+Variable upstream_variable(const Node& self, Reduction r, Scalar scale) {
+  const Variable g(self.grad_node);
+  return r == Reduction::none ? g : g * double(scale);
+}
+// The same per row of an (n, classes) input: g reshaped to (n, 1), or g·scale.
+Variable upstream_rows(const Node& self, Reduction r, Scalar scale, std::size_t n) {
+  const Variable g = upstream_variable(self, r, scale);
+  return r == Reduction::none ? reshape(g, Shape{n, 1}) : g;
+}
+
+// A loss of d = x − y (broadcast): f(d) per element (Scalars), df(d) its derivative written once
+// over Tensors or Variables (core/accumulate.hpp).
 template <class F, class DF>
 Variable pair_loss(const char* op, const Variable& x, const Variable& y, Reduction r, F f, DF df) {
   check_reduction(op, r, false);
@@ -53,18 +72,26 @@ Variable pair_loss(const char* op, const Variable& x, const Variable& y, Reducti
   return make_result(op, std::move(red.value), {x, y},
                      [d = SavedTensor(std::move(d)), df, r, scale = red.scale](Node& self) {
                        // dx = g·f'(d), dy = −dx at the broadcast shape; accumulate_grad reduces broadcast axes
-                       const Tensor& dv = d.get();
-                       Tensor gd = empty_like(dv);
-                       for (std::size_t k = 0; k < dv.size(); ++k) {
-                         gd.data()[k] = upstream(self, k, r, scale) * df(dv.data()[k]);
+                       if (self.grad_node) {
+                         const Variable share = upstream_variable(self, r, scale) *
+                                                df(input_variable(self, 0) - input_variable(self, 1));
+                         add_variable_to_parent(self, 0, share);
+                         add_variable_to_parent(self, 1, -share);
+                         return;
                        }
+                       const Tensor& dv = d.get();
+                       Tensor gd = r == Reduction::none ? evaluate(self.grad * df(dv))
+                                                        : evaluate((self.grad.data()[0] * scale) * df(dv));
                        if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, gd);
                        if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -gd);
                        recycle(gd);
                      });
 }
 
-Scalar sign_of(Scalar v) { return v > 0 ? Scalar(1) : (v < 0 ? Scalar(-1) : Scalar(0)); }
+// sign(v) ∈ {−1, 0, 1}, 0 at NaN (as the scalar loops had it), as an expression.
+auto sign_expr(const Tensor& v) {
+  return xt::where(v > Scalar(0), Scalar(1), xt::where(v < Scalar(0), Scalar(-1), Scalar(0)));
+}
 
 // softplus(v) = ln(1 + eᵛ) without overflow, and σ(v).
 Scalar softplus_of(Scalar v) { return std::max(v, Scalar(0)) + std::log1p(std::exp(-std::abs(v))); }
@@ -136,6 +163,15 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
                      [labels, w = std::move(w), ignore, r, scale, n, c](Node& self) {
                        // dx[i, yᵢ] = −gᵢ·w[yᵢ] (gᵢ = g·scale unless reduction none); 0 elsewhere and on
                        // ignored rows
+                       if (self.grad_node) {  // create_graph: gᵢ times that constant (n, classes) matrix
+                         Tensor m = empty_tensor({n, c});
+                         std::fill(m.data(), m.data() + m.size(), Scalar(0));
+                         for (std::size_t i = 0; i < n; ++i) {
+                           if (labels[i] != ignore) m.data()[i * c + labels[i]] = -w[labels[i]];
+                         }
+                         add_variable_to_parent(self, 0, upstream_rows(self, r, scale, n) * Variable(std::move(m), false));
+                         return;
+                       }
                        Scalar beta = 0;
                        Scalar* dx = grad_target(self, 0, beta);
                        if (beta == 0) std::fill(dx, dx + n * c, Scalar(0));
@@ -200,6 +236,18 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                        // per kept row, with gᵢ its upstream gradient:
                        // a_c = ∂loss/∂log p_c = −gᵢ((1 − ε)w_y[c = y] + (ε/C)w_c),
                        // dz_c = a_c − p_c·Σ a (log_softmax's backward); ignored rows get 0
+                       if (self.grad_node) {  // create_graph: a = gᵢ·(constant coefficients), p = softmax(z)
+                         Tensor coef = empty_tensor({n, c});
+                         for (std::size_t i = 0; i < n; ++i) {
+                           for (std::size_t j = 0; j < c; ++j) {
+                             coef.data()[i * c + j] = labels[i] == ignore ? Scalar(0)
+                                                      : -(spread * w[j] + (j == labels[i] ? keep * w[j] : Scalar(0)));
+                           }
+                         }
+                         const Variable a = upstream_rows(self, r, scale, n) * Variable(std::move(coef), false);
+                         add_variable_to_parent(self, 0, a - softmax(input_variable(self, 0), 1) * sum(a, 1, true));
+                         return;
+                       }
                        Scalar beta = 0;
                        Scalar* dz = grad_target(self, 0, beta);
                        for (std::size_t i = 0; i < n; ++i) {
@@ -257,6 +305,18 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
   Reduced red = reduce_losses(std::move(l), r);
   return make_result(op, std::move(red.value), {logits, targets},
                      [w = SavedTensor(std::move(w)), p = SavedTensor(std::move(p)), r, scale = red.scale](Node& self) {
+    if (self.grad_node) {  // create_graph: the formulas below with ops (softplus without its threshold)
+      const Variable x = input_variable(self, 0), y = input_variable(self, 1), g = upstream_variable(self, r, scale);
+      const Variable wv(Tensor(w.get()), false), pv(Tensor(p.get()), false);
+      if (self.parent_requires_grad(0)) {
+        add_variable_to_parent(self, 0, g * wv * ((1.0 - y) * sigmoid(x) - pv * y * sigmoid(-x)));
+      }
+      if (self.parent_requires_grad(1)) {
+        const double no_threshold = std::numeric_limits<double>::infinity();
+        add_variable_to_parent(self, 1, g * wv * (pv * softplus(-x, 1.0, no_threshold) - softplus(x, 1.0, no_threshold)));
+      }
+      return;
+    }
     const Tensor& x = self.parent_value(0);
     const Tensor& y = self.parent_value(1);
     const Scalar* ws = w.get().data();
@@ -287,13 +347,13 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
 Variable mse_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
   return pair_loss(
       "mse_loss", prediction, target, reduction, [](Scalar d) { return d * d; },
-      [](Scalar d) { return Scalar(2) * d; });
+      [](const auto& d) { return Scalar(2) * d; });
 }
 
 Variable l1_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
   return pair_loss(
       "l1_loss", prediction, target, reduction, [](Scalar d) { return std::abs(d); },
-      [](Scalar d) { return sign_of(d); });
+      [](const auto& d) { return constant_like(d, sign_expr(value_of(d))); });
 }
 
 Variable huber_loss(const Variable& prediction, const Variable& target, double delta, Reduction reduction) {
@@ -305,7 +365,10 @@ Variable huber_loss(const Variable& prediction, const Variable& target, double d
   return pair_loss(
       "huber_loss", prediction, target, reduction,
       [dl](Scalar d) { return std::abs(d) <= dl ? Scalar(0.5) * d * d : dl * (std::abs(d) - Scalar(0.5) * dl); },
-      [dl](Scalar d) { return std::clamp(d, -dl, dl); });
+      // clamp(d, −δ, δ): δ·sign(d) (a constant) outside, d inside (and at NaN, which stays NaN)
+      [dl](const auto& d) {
+        return select_where(xt::abs(value_of(d)) > dl, constant_like(d, dl * sign_expr(value_of(d))), d);
+      });
 }
 
 Variable smooth_l1_loss(const Variable& prediction, const Variable& target, double beta, Reduction reduction) {
@@ -317,7 +380,10 @@ Variable smooth_l1_loss(const Variable& prediction, const Variable& target, doub
   return pair_loss(
       "smooth_l1_loss", prediction, target, reduction,
       [b](Scalar d) { return std::abs(d) < b ? Scalar(0.5) * d * d / b : std::abs(d) - Scalar(0.5) * b; },
-      [b](Scalar d) { return std::abs(d) < b ? d / b : sign_of(d); });
+      // d/β inside, sign(d) (a constant) outside
+      [b](const auto& d) {
+        return select_where(xt::abs(value_of(d)) < b, d / b, constant_like(d, sign_expr(value_of(d))));
+      });
 }
 
 Variable kl_div(const Variable& input, const Variable& target, Reduction reduction, bool log_target) {
@@ -334,6 +400,24 @@ Variable kl_div(const Variable& input, const Variable& target, Reduction reducti
   Reduced red = reduce_losses(std::move(l), reduction);
   return make_result("kl_div", std::move(red.value), {input, target},
                      [reduction, scale = red.scale, log_target](Node& self) {
+                       if (self.grad_node) {  // create_graph: the formulas below with ops
+                         const Variable x = input_variable(self, 0), t = input_variable(self, 1),
+                                        g = upstream_variable(self, reduction, scale);
+                         if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, -g * (log_target ? exp(t) : t));
+                         if (self.parent_requires_grad(1)) {
+                           if (log_target) {
+                             add_variable_to_parent(self, 1, g * exp(t) * (t - x + 1.0));
+                           } else {
+                             // 0 where t = 0: log t is replaced by 0 there, and the factor masks it
+                             const Tensor& tv = t.value();
+                             const Variable safe_t =
+                                 t + Variable(evaluate(xt::where(xt::equal(tv, Scalar(0)), Scalar(1), Scalar(0))), false);
+                             const Variable nonzero(evaluate(xt::where(xt::equal(tv, Scalar(0)), Scalar(0), Scalar(1))), false);
+                             add_variable_to_parent(self, 1, g * nonzero * (log(safe_t) + 1.0 - x));
+                           }
+                         }
+                         return;
+                       }
                        const Tensor& x = self.parent_value(0);
                        const Tensor& t = self.parent_value(1);
                        Scalar beta = 0;

@@ -6,6 +6,8 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/shape_ops.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
@@ -91,6 +93,30 @@ Variable matmul_nd(const Variable& a, const Variable& b) {
     gemm(false, false, m, n, k, 1, av.data() + plan.a_off[t], bv.data() + plan.b_off[t], 0, y.data() + t * m * n);
   }
   return make_result("matmul_nd", std::move(y), {a, b}, [plan = std::move(plan), m, n, k, a_vec, b_vec](Node& self) {
+    if (self.grad_node) {
+      // create_graph: with 1-d operands as (1, k) and (k, 1) matrices and g as (batch…, m, n),
+      // da = g·bᵀ and db = aᵀ·g by matmul_nd itself, each reshaped to (batch…, operand axes);
+      // accumulate_variable sums the broadcast batch axes
+      const Variable av = input_variable(self, 0), bv = input_variable(self, 1);
+      const Variable A = a_vec ? reshape(av, Shape{1, k}) : av, B = b_vec ? reshape(bv, Shape{k, 1}) : bv;
+      Shape gs = plan.batch;
+      gs.push_back(m);
+      gs.push_back(n);
+      const Variable G = reshape(Variable(self.grad_node), gs);
+      if (self.parent_requires_grad(0)) {
+        Shape s = plan.batch;
+        if (!a_vec) s.push_back(m);
+        s.push_back(k);
+        add_variable_to_parent(self, 0, reshape(matmul_nd(G, swap_axes(B, -1, -2)), s));
+      }
+      if (self.parent_requires_grad(1)) {
+        Shape s = plan.batch;
+        s.push_back(k);
+        if (!b_vec) s.push_back(n);
+        add_variable_to_parent(self, 1, reshape(matmul_nd(swap_axes(A, -1, -2), G), s));
+      }
+      return;
+    }
     const Tensor& av = self.parent_value(0);
     const Tensor& bv = self.parent_value(1);
     const Scalar* g = self.grad.data();

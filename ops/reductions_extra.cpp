@@ -7,6 +7,9 @@
 #include <string>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/broadcast.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/reduce_plan.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
@@ -30,6 +33,31 @@ void spread_grad(Node& self, const ReducePlan& plan, W w) {
   }
 }
 
+// x's shape with the reduced axes as 1 (every axis for an empty list).
+Shape kept_shape(const char* op, const Tensor& x, const Axes& axes) {
+  Shape s = shape_of(x);
+  if (axes.empty()) {
+    std::fill(s.begin(), s.end(), std::size_t(1));
+  } else {
+    for (int a : axes) s[normalize_axis(op, x, a)] = 1;
+  }
+  return s;
+}
+
+// create_graph: v (the output's shape) back at input 0's shape, differentiably: reshaped to the
+// kept shape, then broadcast over the reduced axes.
+Variable spread(const Node& self, const Variable& v, const Shape& kept) {
+  return broadcast_to(reshape(v, kept), shape_of(self.parents[0]->value));
+}
+
+// create_graph: a constant tensor of x's shape with w(k) at flat index k (a mask or tie share).
+template <class W>
+Variable constant_weights(const Node& self, W w) {
+  Tensor t = empty_like(self.parents[0]->value);
+  for (std::size_t k = 0; k < t.size(); ++k) t.data()[k] = w(k);
+  return Variable(std::move(t), false);
+}
+
 void check_nonempty(const char* op, const Tensor& x, const ReducePlan& plan) {
   if (plan.group == 0) {
     throw std::invalid_argument(std::string(op) + ": reduction over an empty axis of shape " + shape_str(x));
@@ -47,8 +75,12 @@ Variable reduce_sum(const char* op, const Variable& x, const Axes& axes, bool ke
   for (std::size_t k = 0; k < plan.out_index.size(); ++k) acc[plan.out_index[k]] += xs[k];
   Tensor y = empty_tensor(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = static_cast<Scalar>(acc[o] * double(scale));
-  return make_result(op, std::move(y), {x}, [plan = std::move(plan), scale](Node& self) {
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), scale, kept = kept_shape(op, x.value(), axes)](Node& self) {
     // dx = g (÷ group for mean), broadcast back over the reduced axes
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node), kept) * double(scale));
+      return;
+    }
     spread_grad(self, plan, [scale](std::size_t) { return scale; });
   });
 }
@@ -80,8 +112,15 @@ Variable reduce_extremum(const char* op, const Variable& x, const Axes& axes, bo
   Tensor y = empty_tensor(plan.out_shape);
   std::copy(e.value.begin(), e.value.end(), y.data());
   if (!split) {
-    return make_result(op, std::move(y), {x}, [first = std::move(e.first)](Node& self) {
-      // dx[first(o)] += g[o]; 0 elsewhere
+    return make_result(op, std::move(y), {x}, [first = std::move(e.first), kept = kept_shape(op, x.value(), axes)](Node& self) {
+      // dx[first(o)] += g[o]; 0 elsewhere. create_graph: g spread back times that constant mask
+      if (self.grad_node) {
+        Tensor m = empty_like(self.parents[0]->value);
+        std::fill(m.data(), m.data() + m.size(), Scalar(0));
+        for (std::size_t f : first) m.data()[f] = 1;
+        add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node), kept) * Variable(std::move(m), false));
+        return;
+      }
       Scalar beta = 0;
       Scalar* dx = grad_target(self, 0, beta);
       if (beta == 0) std::fill(dx, dx + self.parent_value(0).size(), Scalar(0));
@@ -95,14 +134,19 @@ Variable reduce_extremum(const char* op, const Variable& x, const Axes& axes, bo
     if (xs[k] == e.value[plan.out_index[k]]) share[plan.out_index[k]] += 1;
   }
   for (Scalar& s : share) s = s > 0 ? Scalar(1) / s : Scalar(0);
-  return make_result(op, std::move(y), {x}, [plan = std::move(plan), share = std::move(share)](Node& self) {
-    // dx = g·[x = y]/(number of ties)
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), share = std::move(share), kept = kept_shape(op, x.value(), axes)](Node& self) {
+    // dx = g·[x = y]/(number of ties), that factor a constant
     const Scalar* xs = self.parent_value(0).data();
-    const Scalar* ys = self.value.data();
-    spread_grad(self, plan, [&](std::size_t k) {
+    const Scalar* ys = self.output_value().data();
+    auto w = [&](std::size_t k) {
       const std::size_t o = plan.out_index[k];
       return xs[k] == ys[o] ? share[o] : Scalar(0);
-    });
+    };
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node), kept) * constant_weights(self, w));
+      return;
+    }
+    spread_grad(self, plan, w);
   });
 }
 
@@ -139,9 +183,21 @@ Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
   Tensor y = empty_tensor(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = zeros[o] > 0 ? Scalar(0) : nonzero[o];
   return make_result("prod", std::move(y), {x},
-                     [plan = std::move(plan), nonzero = std::move(nonzero), zeros = std::move(zeros)](Node& self) {
+                     [plan = std::move(plan), nonzero = std::move(nonzero), zeros = std::move(zeros),
+                      kept = kept_shape("prod", x.value(), axes)](Node& self) {
     // dxₖ = g·Π_{j≠k} xⱼ: y/xₖ without zeros; with one zero, the product of the others at the
     // zero and 0 elsewhere; with two or more, 0
+    if (self.grad_node) {  // create_graph: g·y/x, differentiable where no element is 0
+      for (std::size_t z : zeros) {
+        if (z > 0) {
+          throw std::logic_error("prod: create_graph (second derivatives) through a product with a zero element "
+                                 "is not supported (input " + shape_str(self.parents[0]->value) + ")");
+        }
+      }
+      add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node) * output_variable(self), kept) /
+                                          input_variable(self, 0));
+      return;
+    }
     const Scalar* xs = self.parent_value(0).data();
     spread_grad(self, plan, [&](std::size_t k) {
       const std::size_t o = plan.out_index[k];
@@ -171,8 +227,17 @@ Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool un
     y.data()[o] = root ? std::sqrt(v) : v;
     means[o] = static_cast<Scalar>(mean[o]);
   }
-  return make_result(op, std::move(y), {x}, [plan = std::move(plan), means = std::move(means), dof, root](Node& self) {
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), means = std::move(means), dof, root,
+                                             kept = kept_shape(op, x.value(), axes)](Node& self) {
     // var: dx = 2g(x − mean)/dof; std: dx = g(x − mean)/(dof·std)
+    if (self.grad_node) {  // create_graph: the same with ops, the mean as sum_to(x, kept)/group
+      const Variable x = input_variable(self, 0), g(self.grad_node);
+      const Variable d = x - broadcast_to(sum_to(x, kept) * (1.0 / double(plan.group)), shape_of(x.value()));
+      const Variable share = root ? spread(self, g / output_variable(self), kept) * (d * (1.0 / double(dof)))
+                                  : spread(self, g, kept) * (d * (2.0 / double(dof)));
+      add_variable_to_parent(self, 0, share);
+      return;
+    }
     const Scalar* xs = self.parent_value(0).data();
     const Scalar* ys = self.value.data();
     spread_grad(self, plan, [&](std::size_t k) {
@@ -196,8 +261,13 @@ Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
   }
   Tensor y = empty_tensor(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
-  return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan)](Node& self) {
+  return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan), kept = kept_shape("logsumexp", x.value(), axes)](Node& self) {
     // dx = g·e^(x − y): the softmax over the reduced axes
+    if (self.grad_node) {
+      const Variable g(self.grad_node);
+      add_variable_to_parent(self, 0, spread(self, g, kept) * exp(input_variable(self, 0) - spread(self, output_variable(self), kept)));
+      return;
+    }
     const Scalar* xs = self.parent_value(0).data();
     const Scalar* ys = self.value.data();
     spread_grad(self, plan, [&](std::size_t k) { return std::exp(xs[k] - ys[plan.out_index[k]]); });

@@ -64,8 +64,20 @@ Variable join(const char* op, const std::vector<Variable>& xs, const Shape& out_
     for (std::size_t o = 0; o < outer; ++o) std::copy(src + o * block, src + (o + 1) * block, y.data() + o * row + at);
     at += block;
   }
-  return make_result(op, std::move(y), xs, [extents = std::move(extents), outer, inner, row](Node& self) {
+  return make_result(op, std::move(y), xs, [extents = std::move(extents), outer, inner, row, axis](Node& self) {
     // dxᵢ = gᵢ: input i's block of every outer slice of g
+    if (self.grad_node) {  // create_graph: narrow g along the axis, reshaped to input i
+      const Variable g(self.grad_node);
+      std::int64_t start = 0;
+      for (std::size_t i = 0; i < extents.size(); ++i) {
+        if (self.parent_requires_grad(i)) {
+          add_variable_to_parent(
+              self, i, reshape(narrow(g, int(axis), start, extents[i]), shape_of(self.parents[i]->value)));
+        }
+        start += static_cast<std::int64_t>(extents[i]);
+      }
+      return;
+    }
     std::size_t at = 0;
     for (std::size_t i = 0; i < extents.size(); ++i) {
       const std::size_t block = extents[i] * inner;
@@ -151,6 +163,10 @@ Variable permute(const Variable& x, const Axes& perm) {
   permute_copy(v.data(), in, p, y.data(), false);
   return make_result("permute", std::move(y), {x}, [inverse = std::move(inverse), out](Node& self) {
     // dx = g permuted by the inverse permutation
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, permute(Variable(self.grad_node), Axes(inverse.begin(), inverse.end())));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     permute_copy(self.grad.data(), out, inverse, dx, beta != 0);

@@ -23,8 +23,20 @@ Variable take_along_axis(const char* op, const Variable& x, std::size_t axis, st
       std::copy(src, src + inner, y.data() + (o * m + j) * inner);
     }
   }
-  return make_result(op, std::move(y), {x}, [idx = std::move(idx), outer, n, inner](Node& self) {
+  return make_result(op, std::move(y), {x}, [idx = std::move(idx), outer, n, inner, op](Node& self) {
     // dx = 0 except dx[o, idx[j], :] += g[o, j, :]
+    if (self.grad_node) {  // create_graph: the same scatter as an op
+      const std::size_t m = idx.size();
+      auto map = std::make_shared<std::vector<std::size_t>>(outer * m * inner);
+      for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t j = 0; j < m; ++j) {
+          for (std::size_t t = 0; t < inner; ++t) (*map)[(o * m + j) * inner + t] = (o * n + idx[j]) * inner + t;
+        }
+      }
+      add_variable_to_parent(self, 0,
+                             scatter_flat(op, Variable(self.grad_node), std::move(map), shape_of(self.parents[0]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     if (beta == 0) std::fill(dx, dx + outer * n * inner, Scalar(0));
@@ -35,6 +47,43 @@ Variable take_along_axis(const char* op, const Variable& x, std::size_t axis, st
         Scalar* d = dx + (o * n + idx[j]) * inner;
         for (std::size_t t = 0; t < inner; ++t) d[t] += g[t];
       }
+    }
+  });
+}
+
+Variable gather_flat(const char* op, const Variable& g, FlatMap map, const Shape& shape) {
+  Tensor y = empty_tensor(shape);
+  const Scalar* gs = g.value().data();
+  for (std::size_t k = 0; k < map->size(); ++k) y.data()[k] = gs[(*map)[k]];
+  return make_result(op, std::move(y), {g}, [map, op](Node& self) {
+    // dg = 0 except dg[map[k]] += dy[k]
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, scatter_flat(op, Variable(self.grad_node), map, shape_of(self.parents[0]->value)));
+      return;
+    }
+    Scalar beta = 0;
+    Scalar* dg = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dg, dg + self.parents[0]->value.size(), Scalar(0));
+    for (std::size_t k = 0; k < map->size(); ++k) dg[(*map)[k]] += self.grad.data()[k];
+  });
+}
+
+Variable scatter_flat(const char* op, const Variable& g, FlatMap map, const Shape& shape) {
+  Tensor y = empty_tensor(shape);
+  std::fill(y.data(), y.data() + y.size(), Scalar(0));
+  const Scalar* gs = g.value().data();
+  for (std::size_t k = 0; k < map->size(); ++k) y.data()[(*map)[k]] += gs[k];
+  return make_result(op, std::move(y), {g}, [map, op](Node& self) {
+    // dg[k] = dy[map[k]]
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, gather_flat(op, Variable(self.grad_node), map, shape_of(self.parents[0]->value)));
+      return;
+    }
+    Scalar beta = 0;
+    Scalar* dg = grad_target(self, 0, beta);
+    for (std::size_t k = 0; k < map->size(); ++k) {
+      const Scalar d = self.grad.data()[(*map)[k]];
+      dg[k] = beta == 0 ? d : dg[k] + d;
     }
   });
 }

@@ -225,6 +225,41 @@ json run_case(const json& c) {
   const std::vector<double> wd = c.at("weights").get<std::vector<double>>();
   if (wd.size() != w.size()) throw std::invalid_argument("diff_runner: weights do not match the output's size");
   std::copy(wd.begin(), wd.end(), w.data());
+  if (c.contains("directions")) {
+    // second derivatives: s = Σ_leaves ⟨∂(Σ w·out)/∂leaf, u_leaf⟩ through create_graph, then ∂s/∂leaves
+    std::vector<Variable> req;
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i < leaves; ++i) {
+      if (wants[i]) {
+        req.push_back(v[i]);
+        at.push_back(i);
+      }
+    }
+    json grads(leaves, json()), seconds(leaves, json());
+    if (out.requires_grad() && !req.empty()) {
+      const std::vector<Variable> firsts =
+          xtgrad::grad({xtgrad::sum(out * Variable(w))}, req, {.create_graph = true, .allow_unused = true});
+      Variable s;
+      bool have = false;
+      for (std::size_t k = 0; k < req.size(); ++k) {
+        grads[at[k]] = numbers(firsts[k].value());
+        if (!firsts[k].requires_grad()) continue;
+        Tensor u = Tensor::from_shape(xtgrad::shape_of(firsts[k].value()));
+        const std::vector<double> ud = c.at("directions").at(at[k]).get<std::vector<double>>();
+        std::copy(ud.begin(), ud.end(), u.data());
+        const Variable term = xtgrad::sum(firsts[k] * Variable(u));
+        s = have ? s + term : term;
+        have = true;
+      }
+      if (have) {
+        const std::vector<Variable> h = xtgrad::grad({s}, req, {.allow_unused = true});
+        for (std::size_t k = 0; k < req.size(); ++k) seconds[at[k]] = numbers(h[k].value());
+      }
+    }
+    result["grads"] = grads;
+    result["seconds"] = seconds;
+    return result;
+  }
   if (out.requires_grad()) xtgrad::sum(out * Variable(w)).backward();
   json grads = json::array();
   for (std::size_t i = 0; i < leaves; ++i) grads.push_back(wants[i] && v[i].has_grad() ? numbers(v[i].grad()) : json());

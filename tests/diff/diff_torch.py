@@ -710,8 +710,10 @@ def _var(g, op, fn):
                  axes=[signed_axis(g.rng, a, rank) for a in axes], unbiased=unbiased, keepdims=keep)
 
 
-def make_case(rng, focus):
-    """A graph of 1-6 ops, the first of kind `focus`; returns (case, torch output, torch grads, op list)."""
+def make_case(rng, focus, second=False):
+    """A graph of 1-6 ops, the first of kind `focus`; returns (case, torch output, torch grads, op list,
+    torch second derivatives or None). With `second`, the case also carries a direction u per leaf
+    and the second derivatives are those of s = Σ_leaves ⟨∂(Σ w·out)/∂leaf, u⟩ (create_graph)."""
     for _ in range(50):
         g = Graph(rng)
         try:
@@ -729,10 +731,38 @@ def make_case(rng, focus):
             continue
         out = g.values[max(i for i, w in enumerate(g.where) if w[0] == "node")]  # the runner's output
         weights = [rng.uniform(-1, 1) for _ in range(out.numel())]
-        if out.requires_grad:
-            (out * torch.tensor(weights).reshape(out.shape)).sum().backward()
-        grads = [t.grad if t.requires_grad else None for t in g.torch_leaves]
-        return g.case(weights), out.detach(), grads, [n["op"] for n in g.nodes]
+        case = g.case(weights)
+        # xtgrad refuses create_graph through a product with a zero element (docs/ops.md): such
+        # graphs compare first derivatives only
+        if second and any(n["op"].startswith("prod") and any(bool((g.values[i] == 0).any()) for i in n["in"])
+                          for n in g.nodes):
+            second = False
+        if not second:
+            if out.requires_grad:
+                (out * torch.tensor(weights).reshape(out.shape)).sum().backward()
+            grads = [t.grad if t.requires_grad else None for t in g.torch_leaves]
+            return case, out.detach(), grads, [n["op"] for n in g.nodes], None
+        dirs = [[rng.uniform(-1, 1) for _ in range(t.numel())] if t.requires_grad else None for t in g.torch_leaves]
+        case["directions"] = dirs
+        req = [t for t in g.torch_leaves if t.requires_grad]
+        grads = [None] * len(g.torch_leaves)
+        seconds = [None] * len(g.torch_leaves)
+        if out.requires_grad and req:
+            loss = (out * torch.tensor(weights).reshape(out.shape)).sum()
+            firsts = torch.autograd.grad(loss, req, create_graph=True, allow_unused=True)
+            where = [i for i, t in enumerate(g.torch_leaves) if t.requires_grad]
+            s = None
+            for i, f in zip(where, firsts):
+                if f is None:
+                    continue
+                grads[i] = f.detach()
+                if f.requires_grad:
+                    term = (f * torch.tensor(dirs[i], dtype=torch.float64).reshape(f.shape)).sum()
+                    s = term if s is None else s + term
+            if s is not None:
+                for i, h in zip(where, torch.autograd.grad(s, req, allow_unused=True)):
+                    seconds[i] = None if h is None else h.detach()
+        return case, out.detach(), grads, [n["op"] for n in g.nodes], seconds
     raise RuntimeError("diff_torch: could not build a graph around " + focus)
 
 
@@ -761,6 +791,8 @@ def main():
     ap.add_argument("--cases", type=int, default=3000, help="number of random graphs (default 3000)")
     ap.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     ap.add_argument("--dump", help="also write the cases to this JSON file")
+    ap.add_argument("--second-every", type=int, default=4,
+                    help="every N-th graph also compares second derivatives (create_graph); 0: none (default 4)")
     args = ap.parse_args()
     if args.cases < len(OPS):
         print(f"diff_torch: --cases must be at least {len(OPS)} (one per op kind)", file=sys.stderr)
@@ -773,9 +805,10 @@ def main():
     kinds = list(OPS)
     cases, expected = [], []
     for c in range(args.cases):
-        case, out, grads, ops = make_case(rng, kinds[c % len(kinds)])
+        second = args.second_every > 0 and c % args.second_every == args.second_every - 1
+        case, out, grads, ops, seconds = make_case(rng, kinds[c % len(kinds)], second)
         cases.append(case)
-        expected.append((out, grads, ops))
+        expected.append((out, grads, ops, seconds))
     generated = time.time()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(cases, f)
@@ -798,7 +831,8 @@ def main():
     compared = 0
     worst = 0.0
     seen = {}
-    for n, (line, (out, grads, ops)) in enumerate(zip(lines, expected)):
+    second_cases = 0
+    for n, (line, (out, grads, ops, seconds)) in enumerate(zip(lines, expected)):
         for op in ops:
             seen[op] = seen.get(op, 0) + 1
         r = json.loads(line)
@@ -821,6 +855,20 @@ def main():
                 if not ok:
                     problems.append(f"gradient of leaf {i} {shape} differs (worst {ratio:.3g} x tolerance): "
                                     f"xtgrad {a.reshape(-1)[:6].tolist()} torch {b.reshape(-1)[:6].tolist()}")
+            if seconds is not None:
+                second_cases += 1
+                if "seconds" not in r:
+                    problems.append("the runner gave no second derivatives")
+                for i, (ours, theirs) in enumerate(zip(r.get("seconds", []), seconds)):
+                    shape = cases[n]["leaves"][i]["shape"]
+                    a = to_tensor(ours, shape) if ours is not None else torch.zeros(shape)
+                    b = theirs if theirs is not None else torch.zeros(shape)
+                    ok, ratio = close(a, b)
+                    worst = max(worst, ratio)
+                    compared += 1
+                    if not ok:
+                        problems.append(f"second derivative of leaf {i} {shape} differs (worst {ratio:.3g} x "
+                                        f"tolerance): xtgrad {a.reshape(-1)[:6].tolist()} torch {b.reshape(-1)[:6].tolist()}")
         if problems:
             failures += 1
             if failures <= 10:
@@ -834,7 +882,7 @@ def main():
     missing = sorted(runner_ops - set(seen))
     elapsed = time.time() - start
     print(f"diff_torch: {len(cases)} graphs (seed {args.seed}), {sum(seen.values())} op nodes of {len(seen)} kinds, "
-          f"{compared} tensors compared, worst {worst:.3g} x tolerance (rtol {RTOL}, atol {ATOL}); "
+          f"{second_cases} with second derivatives, {compared} tensors compared, worst {worst:.3g} x tolerance (rtol {RTOL}, atol {ATOL}); "
           f"{failures} graphs disagree; generation {generated - start:.1f} s, total {elapsed:.1f} s")
     print("diff_torch: op counts: " + ", ".join(f"{k} {v}" for k, v in sorted(seen.items())))
     if missing:
