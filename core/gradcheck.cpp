@@ -88,16 +88,7 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>&
       perturbed[i].data()[j] = x;
       const double numeric = (up - down) / (2 * options.eps);
       const double analytic = has ? double(vars[i].grad().data()[j]) : 0.0;
-      double ratio = std::abs(analytic - numeric) / (options.atol + options.rtol * std::abs(numeric));
-      if (std::isnan(ratio)) ratio = INFINITY;
-      if (first || ratio > report.worst_ratio) {
-        first = false;
-        report.worst_ratio = ratio;
-        report.worst_input = i;
-        report.worst_index = j;
-        report.analytic = analytic;
-        report.numeric = numeric;
-      }
+      consider(report, first, i, j, analytic, numeric, options);
     }
   }
   report.ok = report.worst_ratio <= 1.0;
