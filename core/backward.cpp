@@ -226,6 +226,14 @@ void run_backward(const NodePtr* roots, Tensor* seeds, std::size_t count, bool c
   try {
     run_sweep(roots, seeds, count, create_graph, retain_graph, capture, s);
   } catch (...) {
+    // Interior gradients of the failed sweep are never consumed: drop them, so a retained graph
+    // starts clean and a create_graph gradient (whose history points back at the graph) leaves
+    // no reference cycle behind.
+    for (const NodePtr& n : s.order) {
+      if (!n->backward_fn) continue;
+      n->grad_node.reset();
+      n->has_grad = false;
+    }
     for (Stashed& st : s.stash) {  // grad() failed: give the leaves their gradients back
       st.node->grad = std::move(st.grad);
       st.node->has_grad = st.has_grad;
