@@ -111,12 +111,4 @@ BENCHMARK(BM_conv2d_forward_backward)
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  const int threads = xtgrad_bench::setup_process();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  xtgrad_bench::add_context(threads);
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
-}
+int main(int argc, char** argv) { return xtgrad_bench::run_benchmarks(argc, argv); }

@@ -37,4 +37,15 @@ inline void add_context(int threads) {
   benchmark::AddCustomContext("OPENBLAS_L2_SIZE", l2 ? l2 : "(unset)");
 }
 
+// The whole main() of a benchmark program: process setup, flags, context, run.
+inline int run_benchmarks(int argc, char** argv) {
+  const int threads = setup_process();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  add_context(threads);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
+
 }  // namespace xtgrad_bench

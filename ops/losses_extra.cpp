@@ -19,6 +19,14 @@ namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
 
+// The per-row losses `l` as the op's value: themselves (reduction none), their sum `total`, or
+// total / denom (mean; denom is the summed weight of the rows kept).
+Tensor reduce_rows(Tensor&& l, double total, double denom, Reduction r) {
+  if (r == Reduction::none) return std::move(l);
+  recycle(l);
+  return scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
+}
+
 void check_reduction(const char* op, Reduction r, bool batch_mean_ok) {
   if (r == Reduction::batch_mean && !batch_mean_ok) {
     throw std::invalid_argument(std::string(op) + ": reduction batch_mean is only for kl_div");
@@ -151,13 +159,7 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
     total += li;
     if (kept) denom += w[labels[i]];
   }
-  Tensor value;
-  if (r == Reduction::none) {
-    value = std::move(l);
-  } else {
-    value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
-    recycle(l);
-  }
+  Tensor value = reduce_rows(std::move(l), total, denom, r);
   const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
   return make_result("nll_loss", std::move(value), {log_probs},
                      [labels, w = std::move(w), ignore, r, scale, n, c](Node& self) {
@@ -222,13 +224,7 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
     l.data()[i] = li;
     total += li;
   }
-  Tensor value;
-  if (r == Reduction::none) {
-    value = std::move(l);
-  } else {
-    value = scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
-    recycle(l);
-  }
+  Tensor value = reduce_rows(std::move(l), total, denom, r);
   const Scalar scale = r == Reduction::mean ? static_cast<Scalar>(1.0 / denom) : Scalar(1);
   return make_result("cross_entropy", std::move(value), {logits},
                      [logp = SavedTensor(std::move(logp)), labels, w = std::move(w), ignore, keep, spread, r, scale, n,
