@@ -13,7 +13,6 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 using Index = std::ptrdiff_t;
@@ -344,14 +343,17 @@ std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t
 
 }  // namespace
 
+template <>
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
   return conv2d_impl(x, weight, &bias, options);
 }
 
+template <>
 Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& options) {
   return conv2d_impl(x, weight, nullptr, options);
 }
 
+template <>
 Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("max_pool2d", xv, options);
@@ -399,6 +401,7 @@ Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   });
 }
 
+template <>
 Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("avg_pool2d", xv, options);
@@ -432,6 +435,7 @@ Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
   });
 }
 
+template <>
 Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
   const Tensor& xv = x.value();
   if (xv.dimension() != 4 || output_size[0] == 0 || output_size[1] == 0) {
@@ -486,5 +490,4 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,8 +8,8 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
+template <>
 Variable embedding(const Variable& indices, const Variable& weight) {
   const Tensor& iv = indices.value();
   const Tensor& wv = weight.value();
@@ -49,5 +49,4 @@ Variable embedding(const Variable& indices, const Variable& weight) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

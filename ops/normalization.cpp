@@ -8,7 +8,6 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // Adds `contribution(k)` for k < count to parent i's gradient, which is written directly.
@@ -21,6 +20,7 @@ void add_to_grad(Node& self, std::size_t i, std::size_t count, F&& contribution)
 
 }  // namespace
 
+template <>
 Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias, Tensor& running_mean,
                     Tensor& running_var, bool training, double momentum, double eps) {
   const Tensor& xv = x.value();
@@ -125,6 +125,7 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
       });
 }
 
+template <>
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, double eps) {
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
@@ -192,5 +193,4 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
       });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad
