@@ -225,8 +225,10 @@ int main(int argc, char** argv) {
       std::string flags;
       for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
       cluster->check_agreement("the flags", flags);
-      if (!checkpoint_dir.empty()) {
-        throw std::invalid_argument("--checkpoint is not supported with more than one rank yet");
+      if (!checkpoint_dir.empty() && spread) {
+        throw std::invalid_argument("--checkpoint with --sweep over several ranks is not supported yet (each rank "
+                                    "trains whole runs): checkpoint the sweep in one process, or leave out "
+                                    "--checkpoint");
       }
     } catch (const std::invalid_argument& e) {
       return fail(exit_usage, e.what());
@@ -252,11 +254,6 @@ int main(int argc, char** argv) {
                                     ": input_grad needs second derivatives through conv2d and max_pool2d, which are "
                                     "first-order only so far; use --model mlp");
       }
-      if (regs.back().patience > 0 && !checkpoint_dir.empty()) {
-        throw std::invalid_argument("--reg " + specs.back() +
-                                    ": early_stopping cannot be checkpointed yet (its best weights are not saved); "
-                                    "leave out --checkpoint for this run");
-      }
     }
     for (const double eps : config.eval_fgsm) {
       if (!std::isfinite(eps) || eps > 2) {
@@ -265,8 +262,18 @@ int main(int argc, char** argv) {
       }
     }
     need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
-    if (cluster->is_root()) check_output_dir(config.out);
-    checkpoints.prepare(specs);
+    // The folders are rank 0's (no shared file system is assumed); its verdict ends every rank alike.
+    std::string refused;
+    if (cluster->is_root()) {
+      try {
+        check_output_dir(config.out);
+        checkpoints.prepare(specs);
+      } catch (const std::invalid_argument& e) {
+        refused = e.what();
+      }
+    }
+    refused = cluster->from_root(refused);
+    if (!refused.empty()) throw std::invalid_argument(refused);
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
@@ -371,6 +378,11 @@ int main(int argc, char** argv) {
         control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
         // A signal stops every rank at the same batch.
         control.should_stop = [&] { return cluster->any(mnist_app::stop_signal() != 0); };
+        // Rank 0 reads and writes the checkpoint; every rank loads what it read.
+        control.writer = cluster->is_root();
+        control.ranks = cluster->size();
+        control.from_root = [&](const std::string& text) { return cluster->from_root(text); };
+        control.any = [&](bool local) { return cluster->any(local); };
       }
       runs.push_back(mnist_app::run_experiment(data, config, reg, std::cout, control));
       // Keep what is done so far: results on disk grow run by run.

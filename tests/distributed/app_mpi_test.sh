@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mnist_regularization under mpirun: 2 ranks train the same models as 1 process (data-parallel,
-# and --sweep with whole runs per rank), ranks that
+# and --sweep with whole runs per rank), a 2-rank run checkpointed and resumed ends bit-identical
+# to an uninterrupted one, ranks that
 # disagree on the flags stop with exit 2, a rank killed mid-training ends the whole job
 # non-zero within 60 s, SIGTERM to mpirun stops every rank cleanly at the same batch (each rank
 # exits 143 as the app does alone; mpirun itself then exits 1, Open MPI's choice).
@@ -55,6 +56,75 @@ if [[ $rc -eq 0 && -s "$tmp/sweep1/sweep.csv" ]] && cmp -s "$tmp/sweep1/sweep.cs
   pass "--sweep over 2 ranks: sweep.csv identical to one process's"
 else
   fail "--sweep over 2 ranks" "exit $rc" "$(head -c 600 "$tmp/sweep.err")"
+fi
+
+# Checkpoints over 2 ranks: rank 0 writes them, --resume restores every rank. 3 epochs in one go
+# vs 1 epoch, then --resume to 3: the same numbers, written byte for byte (history.csv and
+# summary.json without the timings), and bit-identical final parameters. The early-stopping run
+# resumes with its best epoch, bad-epoch count and best weights.
+ck=(--data "$mnist" --train-size 2000 --quiet --no-plots --reg 'l2(lambd=0.001)' --reg 'early_stopping(patience=1)')
+"${mpirun[@]}" -np 2 "$app" "${ck[@]}" --epochs 3 --checkpoint "$tmp/ck_full" --out "$tmp/ck_full" \
+  >/dev/null 2>"$tmp/ck.err" &&
+  "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --epochs 1 --checkpoint "$tmp/ck_part" --out "$tmp/ck_part" \
+    >/dev/null 2>>"$tmp/ck.err" &&
+  "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --epochs 3 --checkpoint "$tmp/ck_part" --out "$tmp/ck_part" --resume \
+    >/dev/null 2>>"$tmp/ck.err"
+rc=$?
+# history.csv without its two timing columns; summary.json's runs without the timings; each
+# checkpoint's "param/" and "early/" arrays as sha256 of their bytes.
+same_numbers() {
+  python3 - "$1" "$2" <<'PY'
+import csv, hashlib, io, json, sys, zipfile, glob, os
+def table(d):
+    rows = list(csv.reader(open(os.path.join(d, "history.csv"))))
+    drop = {rows[0].index("seconds"), rows[0].index("eval_seconds")}
+    return [[v for i, v in enumerate(r) if i not in drop] for r in rows]
+def runs(d):
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in ("seconds", "eval_seconds", "seconds_per_epoch")}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+    return json.dumps(strip(json.load(open(os.path.join(d, "summary.json")))["runs"]), sort_keys=True)
+def arrays(d):
+    out = {}
+    for f in sorted(glob.glob(os.path.join(d, "*.ckpt.npz"))):
+        z = zipfile.ZipFile(f)
+        for n in z.namelist():
+            if n.startswith(("param/", "early/")):
+                out[os.path.basename(f) + ":" + n] = hashlib.sha256(z.read(n)).hexdigest()
+    return out
+a, b = sys.argv[1], sys.argv[2]
+(ha, hb), (ra, rb), (pa, pb) = (table(a), table(b)), (runs(a), runs(b)), (arrays(a), arrays(b))
+assert len(ha) == 7 and ha == hb, "history.csv differs"
+assert ra == rb, "summary.json's runs differ"
+assert len(pa) > 4 and pa == pb, "the checkpoints' parameters differ"
+PY
+}
+if [[ $rc -eq 0 ]] && same_numbers "$tmp/ck_full" "$tmp/ck_part" >"$tmp/ck.cmp" 2>&1; then
+  pass "--checkpoint/--resume on 2 ranks: 1 + 2 epochs equal 3 in one go, bit for bit (history.csv, summary.json, parameters)"
+else
+  fail "--checkpoint/--resume on 2 ranks" "exit $rc" "$(head -c 600 "$tmp/ck.err")" "$(tail -n 3 "$tmp/ck.cmp" 2>/dev/null)"
+fi
+# A checkpoint of 2 ranks resumed on 3: refused on every rank, exit 2, naming both counts.
+"${mpirun[@]}" -np 3 "$app" "${ck[@]}" --epochs 3 --checkpoint "$tmp/ck_part" --out "$tmp/ck_3" --resume \
+  >/dev/null 2>"$tmp/ck3.err"
+rc=$?
+if [[ $rc -eq 2 ]] && grep -q "written by a run on 2 ranks, this run has 3" "$tmp/ck3.err"; then
+  pass "--resume on 3 ranks of a 2-rank checkpoint: exit 2 and a clear error"
+else
+  fail "--resume on 3 ranks of a 2-rank checkpoint" "exit $rc" "$(head -c 600 "$tmp/ck3.err")"
+fi
+# A corrupt checkpoint (rank 0 reads it): every rank stops with the data error, no hang.
+printf 'not a zip' >"$tmp/ck_part/1-l2_lambd_0.001.ckpt.npz"
+timeout 60 "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --epochs 3 --checkpoint "$tmp/ck_part" --out "$tmp/ck_bad" --resume \
+  >/dev/null 2>"$tmp/ckbad.err"
+rc=$?
+if [[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "1-l2_lambd_0.001.ckpt.npz" "$tmp/ckbad.err"; then
+  pass "--resume of a corrupt checkpoint on 2 ranks: exit $rc naming the file, no hang"
+else
+  fail "--resume of a corrupt checkpoint on 2 ranks" "exit $rc" "$(head -c 600 "$tmp/ckbad.err")"
 fi
 
 # Different flags on the two ranks (MPMD syntax): exit 2, the message on stderr.
