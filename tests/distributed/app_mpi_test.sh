@@ -111,6 +111,27 @@ if [[ $rc -eq 0 ]] && same_numbers "$tmp/ck_full" "$tmp/ck_part" >"$tmp/ck.cmp" 
 else
   fail "--checkpoint/--resume on 2 ranks" "exit $rc" "$(head -c 600 "$tmp/ck.err")" "$(tail -n 3 "$tmp/ck.cmp" 2>/dev/null)"
 fi
+# Resumed again, both runs are finished (one stopped early): nothing is trained, same numbers.
+"${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_again" \
+  --resume >/dev/null 2>"$tmp/ck2.err"
+rc=$?
+cp "$tmp/ck_part/"*.ckpt.npz "$tmp/ck_again/" 2>/dev/null  # (unchanged: nothing was trained)
+if [[ $rc -eq 0 ]] && same_numbers "$tmp/ck_full" "$tmp/ck_again" >"$tmp/ck.cmp" 2>&1; then
+  pass "--resume on 2 ranks of finished runs (one stopped early): nothing retrained, the same numbers"
+else
+  fail "--resume on 2 ranks of finished runs" "exit $rc" "$(head -c 600 "$tmp/ck2.err")" "$(tail -n 3 "$tmp/ck.cmp" 2>/dev/null)"
+fi
+# Rank 0 cannot write the checkpoint (a folder where its temporary file goes): every rank
+# stops after the first epoch with exit 5 and the message, none waits.
+mkdir -p "$tmp/ck_ro/1-l2_lambd_0.001.ckpt.npz.tmp"
+timeout 60 "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_ro" --out "$tmp/ck_ro_out" \
+  >/dev/null 2>"$tmp/ckro.err"
+rc=$?
+if [[ $rc -eq 5 ]] && [[ $(grep -c -- "--checkpoint:" "$tmp/ckro.err") -eq 2 ]]; then
+  pass "rank 0 cannot write the checkpoint: both ranks stop, exit 5"
+else
+  fail "rank 0 cannot write the checkpoint" "exit $rc" "$(head -c 600 "$tmp/ckro.err")"
+fi
 # A checkpoint of 2 ranks resumed on 3: refused on every rank, exit 2, naming both counts.
 "${mpirun[@]}" -np 3 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_3" --resume \
   >/dev/null 2>"$tmp/ck3.err"
