@@ -46,6 +46,10 @@ std::string read_for_resume(const std::string& path) {
   if (!std::filesystem::exists(path)) return "-";
   try {
     const std::vector<std::uint8_t> bytes = nn::read_npz_bytes(path);
+    // (One message to the other ranks carries it: MPI counts are 32-bit.)
+    if (bytes.size() >= (std::size_t{1} << 31) - 1) {
+      return fmt::format("E{}: {} bytes, too large to send to the other ranks (at most 2 GiB)", path, bytes.size());
+    }
     return "F" + std::string(bytes.begin(), bytes.end());
   } catch (const DataError& e) {
     return std::string("E") + e.what();
