@@ -235,11 +235,6 @@ int main(int argc, char** argv) {
       std::string flags;
       for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
       cluster->check_agreement("the flags", flags);
-      if (!checkpoint_dir.empty() && spread) {
-        throw std::invalid_argument("--checkpoint with --sweep over several ranks is not supported yet (each rank "
-                                    "trains whole runs): checkpoint the sweep in one process, or leave out "
-                                    "--checkpoint");
-      }
     } catch (const std::invalid_argument& e) {
       return fail(exit_usage, e.what());
     }
@@ -272,17 +267,25 @@ int main(int argc, char** argv) {
       }
     }
     need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
-    // The folders are rank 0's (no shared file system is assumed); its verdict ends every rank alike.
+    // The folders are rank 0's (no shared file system is assumed), and with --sweep over ranks
+    // each rank's --checkpoint folder holds the checkpoints of the runs it trains; any refusal
+    // ends every rank alike.
     std::string refused;
-    if (cluster->is_root()) {
+    if (cluster->is_root() || spread) {
       try {
-        check_output_dir(config.out);
+        if (cluster->is_root()) check_output_dir(config.out);
         checkpoints.prepare(specs);
       } catch (const std::invalid_argument& e) {
         refused = e.what();
       }
     }
-    refused = cluster->from_root(refused);
+    if (spread) {
+      for (const std::string& r : cluster->all_gather(refused)) {
+        if (refused.empty()) refused = r;
+      }
+    } else {
+      refused = cluster->from_root(refused);
+    }
     if (!refused.empty()) throw std::invalid_argument(refused);
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
@@ -364,9 +367,18 @@ int main(int argc, char** argv) {
       // --sweep over N ranks: run i on rank i mod N, no per-step communication; rank 0
       // gathers the results in run order.
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> mine;
+      // Each run is checkpointed by the rank that trains it, as by one process (it is one
+      // process's training: any number of ranks, or one process, may resume it); a refused
+      // resume or a failed save there ends the job, since the others would wait for its results.
       for (std::size_t i = std::size_t(cluster->rank()); i < regs.size(); i += std::size_t(cluster->size())) {
-        mine.emplace_back(i, mnist_app::run_experiment(data, config, regs[i], std::cout,
-                                                       checkpoints.control(i, regs[i].describe(), identity)));
+        try {
+          mine.emplace_back(i, mnist_app::run_experiment(data, config, regs[i], std::cout,
+                                                         checkpoints.control(i, regs[i].describe(), identity)));
+        } catch (const mnist_app::ResumeError& e) {
+          return cluster->abort(fail(exit_usage, e.what()));
+        } catch (const mnist_app::OutputError& e) {
+          return cluster->abort(fail(exit_output, e.what()));
+        }
       }
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> all;
       for (const std::string& part : cluster->all_gather(mnist_app::encode_runs(mine))) {

@@ -165,14 +165,34 @@ if [[ $rc -eq 2 ]] && grep -q "written by a run on 2 ranks, this run has 3" "$tm
 else
   fail "--resume on 3 ranks of a 2-rank checkpoint" "exit $rc" "$(head -c 600 "$tmp/ck3.err")"
 fi
-# --checkpoint with --sweep over ranks (each rank trains whole runs): refused, exit 2.
-timeout 60 "${mpirun[@]}" -np 2 "$app" "${sweep[@]}" --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" \
+# --checkpoint with --sweep over 2 ranks: each rank checkpoints the runs it trains; 1 epoch,
+# then --resume to 2, writes the sweep.csv of one process's 2 epochs, byte for byte.
+sw=(--data "$mnist" --train-size 2000 --quiet --no-plots --sweep l2 --lambdas 1e-4,1e-3)
+# Rank 1 trains run 2: with run 1's checkpoint in its place, its resume is refused and ends
+# the job (exit 2), which shows that rank 1 does read its runs' checkpoints.
+"${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 1 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" \
   >/dev/null 2>"$tmp/cksweep.err"
 rc=$?
-if [[ $rc -eq 2 ]] && grep -q -- "--checkpoint with --sweep over several ranks" "$tmp/cksweep.err"; then
-  pass "--checkpoint with --sweep over 2 ranks: exit 2 and a clear error"
+second=$(ls "$tmp/ck_sweep"/2-*.ckpt.npz 2>/dev/null)
+if [[ $rc -eq 0 && -n $second ]]; then
+  mv "$second" "$tmp/second.npz" && cp "$tmp/ck_sweep"/1-*.ckpt.npz "$second"
+  timeout 60 "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 2 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_bad" \
+    --resume >/dev/null 2>"$tmp/cksweep_bad.err"
+  rc=$?
+  if [[ $rc -eq 2 ]] && grep -q "other settings" "$tmp/cksweep_bad.err"; then
+    pass "--sweep over 2 ranks: rank 1's refused --resume ends the job, exit 2"
+  else
+    fail "--sweep over 2 ranks: rank 1's refused --resume" "exit $rc" "$(head -c 600 "$tmp/cksweep_bad.err")"
+  fi
+  mv "$tmp/second.npz" "$second"
+  "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 2 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" --resume \
+    >/dev/null 2>>"$tmp/cksweep.err"
+  rc=$?
+fi
+if [[ $rc -eq 0 && -s "$tmp/sweep1/sweep.csv" ]] && cmp -s "$tmp/sweep1/sweep.csv" "$tmp/ck_sweep_out/sweep.csv"; then
+  pass "--sweep over 2 ranks with --checkpoint, 1 epoch then --resume to 2: sweep.csv identical to one process's"
 else
-  fail "--checkpoint with --sweep over 2 ranks" "exit $rc" "$(head -c 600 "$tmp/cksweep.err")"
+  fail "--sweep over 2 ranks with --checkpoint and --resume" "exit $rc" "$(head -c 600 "$tmp/cksweep.err")"
 fi
 # A corrupt checkpoint (rank 0 reads it): every rank stops with the data error, no hang.
 printf 'not a zip' >"$tmp/ck_part/1-l2_lambd_0.001.ckpt.npz"
