@@ -33,11 +33,7 @@ const char* signal_name(int signal) {
   return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
 }
 
-}  // namespace
-
-namespace {
-
-const char kWorldSize[] = "world_size";
+const char kWorldSize[] = "world_size";  // table/world_size: (1, 1), the ranks that trained the run
 
 // What the writer found for --resume, as one text to send to the other ranks: "-" no
 // checkpoint (a fresh start), "F" followed by the file's bytes, or "E" followed by the DataError
@@ -81,10 +77,13 @@ nn::Checkpoint load_for_resume(const RunControl& control, const std::string& fou
                                   control.checkpoint, c.data.empty() ? "not recorded" : c.data, control.data));
   }
   // (Checkpoints from before ranks were recorded come from one process.)
-  const auto ranks_it = c.tables.find(kWorldSize);
-  const bool ranks_ok = ranks_it == c.tables.end() || (ranks_it->second.size() == 1 && ranks_it->second[0].size() == 1);
-  const double ranks = ranks_it == c.tables.end() || !ranks_ok ? 1 : ranks_it->second[0][0];
-  if (!ranks_ok) throw DataError(control.checkpoint + ": 'table/world_size' must hold one number");
+  double ranks = 1;
+  if (const auto it = c.tables.find(kWorldSize); it != c.tables.end()) {
+    if (it->second.size() != 1 || it->second[0].size() != 1) {
+      throw DataError(control.checkpoint + ": 'table/world_size' must hold one number");
+    }
+    ranks = it->second[0][0];
+  }
   if (ranks != control.ranks) {
     // The global batches and their order do not depend on the rank count, but the sums over
     // the ranks round differently: another count would not continue this run bit for bit.
