@@ -72,8 +72,6 @@ expect "--reg trailing +"       2 "empty term"   -- "${common[@]}" --reg 'l2(lam
 expect "--reg patience=0"       2 patience       -- "${common[@]}" --reg 'early_stopping(patience=0)'
 expect "--eval-fgsm 0"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 0.1,0
 expect "--eval-fgsm 3"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 3
-expect "early_stopping with --checkpoint" 2 early_stopping -- "${common[@]}" --checkpoint "$tmp/ck_es" \
-       --reg 'early_stopping(patience=2)'
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
@@ -267,6 +265,38 @@ PY
   # Other settings than the checkpoint's: refused, exit 2.
   expect "--resume with another --lr" 2 "other settings" -- "${ck[@]}" --lr 0.05 --checkpoint "$tmp/ck_full" \
          --out "$out/ck_full" --resume
+fi
+
+if needs_mnist "--resume with early stopping"; then
+  # 8 epochs in one go vs one epoch per invocation, each resuming the last (--epochs 1, 2, ..., 8):
+  # early stopping's state (best epoch, bad epochs, best weights, stopped) crosses every epoch
+  # boundary, including its stop (the later invocations then train nothing). The run must stop
+  # early for this to test anything; the kept epoch, its weights and every number must match.
+  es=(--data "$mnist" --train-size 500 --quiet --no-plots --reg 'early_stopping(patience=2)')
+  "$app" "${es[@]}" --epochs 8 --checkpoint "$tmp/es_full" --out "$out/es_full" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  for k in 1 2 3 4 5 6 7 8; do
+    ((rc == 0)) || break
+    "$app" "${es[@]}" --epochs $k --checkpoint "$tmp/es_part" --out "$out/es_part" $( ((k > 1)) && echo --resume) \
+      >"$tmp/stdout" 2>"$tmp/stderr"
+    rc=$?
+  done
+  if [[ $rc -eq 0 ]] && python3 - "$out/es_full/summary.json" "$out/es_part/summary.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["runs"][0] for p in sys.argv[1:3])
+assert len(a["epochs"]) < 8, f"early stopping did not stop ({len(a['epochs'])} epochs): the case tests nothing"
+assert len(a["epochs"]) == len(b["epochs"]), (len(a["epochs"]), len(b["epochs"]))
+assert a["early_stopping_best_epoch"] == b["early_stopping_best_epoch"], (a["early_stopping_best_epoch"], b["early_stopping_best_epoch"])
+for key in ("test_accuracy", "train_accuracy", "sparsity"):
+    assert a[key] == b[key], (key, a[key], b[key])
+for ea, eb in zip(a["epochs"], b["epochs"]):
+    assert (ea["data_loss"], ea["test_accuracy"]) == (eb["data_loss"], eb["test_accuracy"]), (ea, eb)
+PY
+  then
+    pass "--resume with early stopping, one epoch per invocation, equals the uninterrupted run (stop, kept epoch, weights)"
+  else
+    fail "--resume with early stopping equals the uninterrupted run" "exit $rc: $(cat "$tmp/stderr")"
+  fi
 fi
 
 if needs_mnist "--resume with dropout, noise and FGSM training"; then

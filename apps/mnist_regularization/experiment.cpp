@@ -194,30 +194,33 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
     apply_prox(reg, params, optimizer.learning_rate(), epoch);
     if (methods.maxnorm > 0) project_max_norm(params, methods.maxnorm);
   };
+  // Early stopping watches the validation accuracy at each epoch's end, before the checkpoint
+  // of that epoch is saved (prepare_run), so the checkpoint holds its state after the epoch.
+  std::unique_ptr<nn::EarlyStopping> early;
+  bool stop_now = false;
+  if (methods.patience > 0) {
+    early = std::make_unique<nn::EarlyStopping>(model, methods.patience);
+    options.stop_early = [&](const nn::EpochStats&) { return stop_now; };
+  }
   options.on_epoch_end = [&](const nn::EpochStats& e) {
     result.tensor_penalties.push_back(reg.active(epoch) ? reg.penalty_terms(params)
                                                         : std::vector<double>(params.size(), 0.0));
     epoch = e.epoch + 1;
     model.reseed(draw_seed + epoch);
-    if (config.quiet) return;
-    log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
-                       result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
-                       e.seconds, e.eval_seconds)
-        << std::flush;
+    if (!config.quiet) {
+      log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
+                         result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
+                         e.seconds, e.eval_seconds)
+          << std::flush;
+    }
+    if (!early) return;
+    nn::EpochStats on_validation = e;
+    on_validation.test_accuracy = nn::accuracy(model, validation);
+    if (!config.quiet) {
+      log << fmt::format("[{}] epoch {:>2} validation acc {:.4f}\n", result.reg, e.epoch, on_validation.test_accuracy);
+    }
+    stop_now = (*early)(on_validation);
   };
-  std::unique_ptr<nn::EarlyStopping> early;
-  if (methods.patience > 0) {
-    early = std::make_unique<nn::EarlyStopping>(model, methods.patience);
-    options.stop_early = [&](const nn::EpochStats& e) {
-      nn::EpochStats on_validation = e;
-      on_validation.test_accuracy = nn::accuracy(model, validation);
-      if (!config.quiet) {
-        log << fmt::format("[{}] epoch {:>2} validation acc {:.4f}\n", result.reg, e.epoch,
-                           on_validation.test_accuracy);
-      }
-      return (*early)(on_validation);
-    };
-  }
   std::unique_ptr<nn::GradientReducer> reducer;
   if (control.make_reducer) {
     reducer = control.make_reducer(params);
@@ -225,7 +228,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   }
   // Resuming restores model, optimizer, rng and the epochs done; every epoch end saves them.
   result.history = prepare_run(control, model, optimizer, rng, options, config.quiet ? nullptr : &log,
-                               result.tensor_penalties);
+                               result.tensor_penalties, early.get());
   epoch = options.first_epoch;
   model.reseed(draw_seed + epoch);
   for (const auto& e : nn::fit(model, optimizer, *train, &data.test, rng, options)) result.history.push_back(e);
