@@ -1,6 +1,7 @@
 // nn: modules, initializers, optimizers, data and the training loop.
 #pragma once
 
+#include "xtgrad/nn/activations.hpp"
 #include "xtgrad/nn/batches.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
 #include "xtgrad/nn/clip.hpp"
