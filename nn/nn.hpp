@@ -14,6 +14,7 @@
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"
 #include "xtgrad/nn/mnist.hpp"
+#include "xtgrad/nn/models.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/normalization.hpp"
 #include "xtgrad/nn/npz.hpp"
