@@ -98,7 +98,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   const bool input_leaf = methods.adversarial > 0 || methods.input_grad > 0;
   const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng, methods.dropout, methods.noise, input_leaf);
   AppNet& model = *net;
-  nn::SGD optimizer(model.named_parameters(), config.lr);
+  nn::SGD optimizer(model.named_parameters(), config.lr, config.momentum);
 
   RunResult result;
   result.reg = methods.describe();

@@ -28,6 +28,7 @@ struct Config {
   std::size_t batch_size = 64;
   std::size_t hidden = 200;
   double lr = 0.1;
+  double momentum = 0;             // SGD momentum μ ∈ [0, 1); 0: plain SGD, as the blog
   std::uint64_t seed = 0;
   int threads = 1;
   std::string out = "results";
