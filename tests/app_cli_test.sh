@@ -60,6 +60,9 @@ expect "--epochs 0"            2 epochs     -- "${common[@]}" --epochs 0
 expect "--batch-size -1"       2 batch-size -- "${common[@]}" --batch-size -1
 expect "--lr abc"              2 lr         -- "${common[@]}" --lr abc
 expect "--lr inf"              2 lr         -- "${common[@]}" --lr inf
+expect "--momentum 1"           2 momentum   -- "${common[@]}" --momentum 1
+expect "--momentum -0.1"        2 momentum   -- "${common[@]}" --momentum -0.1
+expect "--momentum nan"         2 momentum   -- "${common[@]}" --momentum nan
 expect "--bogus"               2 bogus      -- "${common[@]}" --bogus
 expect "--reg l3(lambd=1)"     2 l3         -- "${common[@]}" --reg 'l3(lambd=1)'
 expect "--reg l2(lambd=-1)"    2 lambd      -- "${common[@]}" --reg 'l2(lambd=-1)'
@@ -265,6 +268,8 @@ PY
   # Other settings than the checkpoint's: refused, exit 2.
   expect "--resume with another --lr" 2 "other settings" -- "${ck[@]}" --lr 0.05 --checkpoint "$tmp/ck_full" \
          --out "$out/ck_full" --resume
+  expect "--resume with another --momentum" 2 "other settings" -- "${ck[@]}" --momentum 0.9 \
+         --checkpoint "$tmp/ck_full" --out "$out/ck_full" --resume
 fi
 
 if needs_mnist "--resume with early stopping"; then
@@ -537,6 +542,43 @@ expect "--train-size 1e30"          2 "--train-size" -- "${tiny[@]}" --out "$out
 # Too large for this machine's memory: exit 6 naming the flag and the bytes, before any data is read.
 expect "--hidden 1000000000 does not fit" 6 "--hidden 1000000000" -- "${tiny[@]}" --out "$out/x" --quiet --no-plots \
        --hidden 1000000000
+# --model lenet counts its own activations: every conv, pool and dense output, the pools'
+# argmax and the im2col columns, per sample of the batch, and their gradients (was: the MLP's
+# hidden layer, 192 MB for a batch of 60000 that needs over 8 GB). Under a 4 GB address space a
+# batch of 60000 is refused before any data is read; the same flags with --model mlp pass.
+if ldd "$app" 2>/dev/null | grep -q libasan; then
+  skip "--model lenet --batch-size 60000 under ulimit -v" "an AddressSanitizer build cannot start under ulimit -v"
+else
+  lenet_big=(--data "$tiny_a" --train-size 60000 --batch-size 60000 --out "$out/x" --quiet --no-plots)
+  (ulimit -v 4000000 && exec timeout -k 5 60 "$app" --model lenet "${lenet_big[@]}") >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  verdict "--model lenet --batch-size 60000 under ulimit -v 4000000: exit 6" 6 "--batch-size 60000 with --model lenet"
+  grep -qE "needs about [0-9.]+ GB .* [0-9.]+ GB activations" "$tmp/stderr" ||
+    fail "--model lenet --batch-size 60000: the message gives the bytes" "stderr: $(cat "$tmp/stderr")"
+  (ulimit -v 4000000 && exec timeout -k 5 60 "$app" --model mlp "${lenet_big[@]}") >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -ne 6 && $rc -ne 0 ]] && ! grep -q "the run needs about" "$tmp/stderr"; then
+    pass "--model mlp with the same flags passes the memory check (exit $rc: $(head -c 200 "$tmp/stderr"))"
+  else
+    fail "--model mlp with the same flags passes the memory check" "exit $rc: $(head -c 400 "$tmp/stderr")"
+  fi
+fi
+# --momentum reaches the optimizer (another loss curve than plain SGD) and summary.json.
+"$app" "${tiny[@]}" --reg none --momentum 0.9 --out "$out/momentum" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr" &&
+  "$app" "${tiny[@]}" --reg none --out "$out/plain" --quiet --no-plots >"$tmp/stdout" 2>>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 ]] && python3 - "$out/momentum/summary.json" "$out/plain/summary.json" <<'PY'
+import json, sys
+m, p = (json.load(open(f)) for f in sys.argv[1:3])
+assert m["config"]["momentum"] == 0.9 and p["config"]["momentum"] == 0, (m["config"], p["config"])
+lm, lp = ([e["data_loss"] for e in s["runs"][0]["epochs"]] for s in (m, p))
+assert lm[0] == lp[0] and lm[-1] != lp[-1], (lm, lp)  # the first step has no velocity yet
+PY
+then
+  pass "--momentum 0.9 trains with momentum and is in summary.json"
+else
+  fail "--momentum 0.9 trains with momentum and is in summary.json" "exit $rc: $(cat "$tmp/stderr")"
+fi
 # A batch larger than the subset is the whole subset (was: a batch count that overflowed).
 "$app" "${tiny[@]}" --batch-size 1000000000 --out "$out/bigbatch" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?

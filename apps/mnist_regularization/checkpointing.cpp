@@ -222,6 +222,7 @@ RunControl Checkpointing::control(std::size_t index, const std::string& reg, con
                            config_.blog_gradient ? "blog" : "true", config_.train_size, config_.batch_size,
                            config_.hidden, config_.lr, config_.seed);
   if (config_.model != "mlp") c.identity += " model=" + config_.model;  // (mlp: as before, old checkpoints resume)
+  if (config_.momentum != 0) c.identity += fmt::format(" momentum={}", config_.momentum);  // (likewise)
   c.data = data;
   c.should_stop = [] { return stop_signal() != 0; };
   c.on_checkpoint = [this](std::size_t epoch) { saved_epoch_ = epoch; };

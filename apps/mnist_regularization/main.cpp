@@ -176,6 +176,9 @@ int main(int argc, char** argv) {
       ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--hidden", config.hidden, "hidden units")->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
+  cli.add_option("--momentum", config.momentum,
+                 "SGD momentum mu in [0, 1) (PyTorch's: v <- mu*v + g, w <- w - lr*v); 0 is plain SGD")
+      ->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->check(whole_number(0, UINT64_MAX))->capture_default_str();
   cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
@@ -221,6 +224,9 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  if (!(config.momentum >= 0 && config.momentum < 1)) {
+    return fail(exit_usage, fmt::format("--momentum: must be in [0, 1), got {}", config.momentum));
+  }
   if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
   if (stdout_closed) {
     return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
