@@ -4,13 +4,21 @@
 #include <cmath>
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/matmul_nd.hpp"
+#include "xtgrad/ops/reductions_extra.hpp"
+#include "xtgrad/ops/shape_ops.hpp"
+#include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -143,6 +151,71 @@ void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scala
   }
 }
 
+// ---- im2col and col2im over the whole batch, as ops --------------------------------------
+//
+// conv2d's backward is three products around these two maps (see conv2d_impl):
+//   dW_g = G_g · cols_gᵀ,   dcols_g = W_gᵀ · G_g,   dx = col2im(dcols),   db = Σ g,
+// G_g (og, N·L) the output gradient of group g, cols_g (K, N·L) = im2col(x) of its channels.
+// The fast path runs them chunk by chunk with gemm into recycled buffers; a create_graph sweep
+// runs the same products with matmul_nd and the two ops below, whose values are the same
+// kernels (im2col, col2im_add) and whose backwards are each other (col2im is im2col's adjoint),
+// so the gradient has derivatives of any order with respect to x, W, b and g.
+
+// cols (groups, K, N·L) ← every group's windows, sample after sample along the rows (the
+// layout of forward's kept cols): cols[gi, k, j·L + q].
+void im2col_batch(const ConvGeometry& g, const Scalar* x, Scalar* cols) {
+  const std::size_t ld = g.n * g.l;
+  for (std::size_t gi = 0; gi < g.groups; ++gi) {
+    for (std::size_t j = 0; j < g.n; ++j) {
+      im2col(g, x + (j * g.c + gi * g.cg) * g.h * g.w, cols + gi * g.k * ld + j * g.l, ld);
+    }
+  }
+}
+
+// dx (N, C, H, W) += the windows of cols (groups, K, N·L), added back where im2col_batch read them.
+void col2im_batch_add(const ConvGeometry& g, const Scalar* cols, Scalar* dx) {
+  const std::size_t ld = g.n * g.l;
+  for (std::size_t gi = 0; gi < g.groups; ++gi) {
+    for (std::size_t j = 0; j < g.n; ++j) {
+      col2im_add(g, cols + gi * g.k * ld + j * g.l, ld, dx + (j * g.c + gi * g.cg) * g.h * g.w);
+    }
+  }
+}
+
+Variable conv_col2im(const Variable& cols, const ConvGeometry& g);
+
+// im2col_batch as an op: x (N, C, H, W) → cols (groups, K, N·L); dx = col2im(dcols).
+Variable conv_im2col(const Variable& x, const ConvGeometry& g) {
+  Tensor cols = empty_tensor({g.groups, g.k, g.n * g.l});
+  im2col_batch(g, x.value().data(), cols.data());
+  return make_result("conv2d_im2col", std::move(cols), {x}, [g](Node& self) {
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, conv_col2im(Variable(self.grad_node), g));
+      return;
+    }
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + g.n * g.c * g.h * g.w, Scalar(0));
+    col2im_batch_add(g, self.grad.data(), dx);
+  });
+}
+
+// col2im_batch_add onto zeros as an op: cols (groups, K, N·L) → (N, C, H, W); dcols = im2col(dy).
+Variable conv_col2im(const Variable& cols, const ConvGeometry& g) {
+  Tensor x = empty_tensor({g.n, g.c, g.h, g.w});
+  std::fill(x.data(), x.data() + x.size(), Scalar(0));
+  col2im_batch_add(g, cols.value().data(), x.data());
+  return make_result("conv2d_col2im", std::move(x), {cols}, [g](Node& self) {
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, conv_im2col(Variable(self.grad_node), g));
+      return;
+    }
+    Tensor dcols = empty_tensor({g.groups, g.k, g.n * g.l});
+    im2col_batch(g, self.grad.data(), dcols.data());
+    self.add_to_parent(0, std::move(dcols));
+  });
+}
+
 Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* bias, const Conv2dOptions& opt) {
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
@@ -181,7 +254,23 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
   if (!keep_cols) recycle(cols);
   SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
   auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
-    if (self.grad_node) throw std::logic_error("conv2d: has no create_graph (second-derivative) path yet");
+    if (self.grad_node) {
+      // create_graph: the same products with ops, the groups as matmul_nd's batch axis:
+      //   G (groups, og, N·L) = g regrouped;  dW = G·colsᵀ → (O, cg, kh, kw);
+      //   dx = col2im(W_gᵀ·G) : (N, C, H, W);  db = Σ_{n, p, q} g : (O)
+      const Variable gv(self.grad_node);
+      const Variable G = reshape(permute(reshape(gv, {g.n, g.groups, g.og, g.l}), {1, 2, 0, 3}), {g.groups, g.og, g.n * g.l});
+      if (self.parent_requires_grad(1)) {
+        const Variable cols = conv_im2col(input_variable(self, 0), g);
+        add_variable_to_parent(self, 1, reshape(matmul_nd(G, swap_axes(cols, 1, 2)), {g.o, g.cg, g.kh, g.kw}));
+      }
+      if (self.parent_requires_grad(0)) {
+        const Variable wg = reshape(input_variable(self, 1), {g.groups, g.og, g.k});
+        add_variable_to_parent(self, 0, conv_col2im(matmul_nd(swap_axes(wg, 1, 2), G), g));
+      }
+      if (has_bias && self.parent_requires_grad(2)) add_variable_to_parent(self, 2, sum(gv, Axes{0, 2, 3}));
+      return;
+    }
     const Tensor& xv = self.parent_value(0);
     const Tensor& wv = self.parent_value(1);
     const Scalar* gy = self.grad.data();
@@ -342,6 +431,27 @@ std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t
   return ya * w + xa + best;
 }
 
+// The create_graph path of a linear pooling: dx[to[e]] += weight[e]·g[from[e]] over the
+// entries e (one per input element of each window), as a gather, a scale and a scatter: linear
+// ops whose derivatives exist to any order.
+struct WindowEntries {
+  std::vector<std::size_t> from, to;  // flat output index, flat input index
+  std::vector<Scalar> weight;
+  void add(std::size_t out, std::size_t in, Scalar w) {
+    from.push_back(out);
+    to.push_back(in);
+    weight.push_back(w);
+  }
+};
+Variable spread_windows(const char* op, const Variable& g, WindowEntries&& e, const Shape& x_shape) {
+  const std::size_t count = e.from.size();
+  Tensor w = empty_tensor({count});
+  std::copy(e.weight.begin(), e.weight.end(), w.data());
+  const Variable picked = gather_flat(op, g, std::make_shared<const std::vector<std::size_t>>(std::move(e.from)), {count});
+  return scatter_flat(op, picked * Variable(std::move(w)), std::make_shared<const std::vector<std::size_t>>(std::move(e.to)),
+                      x_shape);
+}
+
 }  // namespace
 
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
@@ -384,8 +494,20 @@ Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
     });
   }
   return make_result("max_pool2d", std::move(y), {x}, [g, where = SavedTensor(std::move(where))](Node& self) {
-    if (self.grad_node) throw std::logic_error("max_pool2d: has no create_graph (second-derivative) path yet");
-    // dx[argmax of each window] += dy
+    // dx[argmax of each window] += dy: linear in dy, the argmax a constant
+    if (self.grad_node) {  // create_graph: the same routing as a scatter by the saved argmax
+      const std::size_t per_plane = g.oh * g.ow;
+      auto map = std::make_shared<std::vector<std::size_t>>(g.planes * per_plane);
+      const Scalar* at = where.get().data();
+      for (std::size_t p = 0; p < g.planes; ++p) {
+        for (std::size_t o = 0; o < per_plane; ++o) {
+          (*map)[p * per_plane + o] = p * g.h * g.w + static_cast<std::size_t>(at[p * per_plane + o]);
+        }
+      }
+      add_variable_to_parent(self, 0, scatter_flat("max_pool2d", Variable(self.grad_node), std::move(map),
+                                                   shape_of(self.parents[0]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
@@ -415,8 +537,19 @@ Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
     });
   }
   return make_result("avg_pool2d", std::move(y), {x}, [g, inv](Node& self) {
-    if (self.grad_node) throw std::logic_error("avg_pool2d: has no create_graph (second-derivative) path yet");
     // dx[window] += dy / (kh·kw) for every window
+    if (self.grad_node) {  // create_graph: the same sums as a gather, scale and scatter
+      WindowEntries e;
+      for (std::size_t p = 0; p < g.planes; ++p) {
+        for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+          for (std::size_t iy = ya; iy < yb; ++iy)
+            for (std::size_t ix = xa; ix < xb; ++ix) e.add(p * g.oh * g.ow + o, p * g.h * g.w + iy * g.w + ix, inv);
+        });
+      }
+      add_variable_to_parent(self, 0, spread_windows("avg_pool2d", Variable(self.grad_node), std::move(e),
+                                                     shape_of(self.parents[0]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
@@ -465,23 +598,40 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
     });
   }
   return make_result("adaptive_avg_pool2d", std::move(y), {x}, [planes, h, w, oh, ow](Node& self) {
-    if (self.grad_node) throw std::logic_error("adaptive_avg_pool2d: has no create_graph (second-derivative) path yet");
     // dx[bin] += dy / |bin| for every bin
+    const auto for_each_bin = [&](auto&& f) {
+      for (std::size_t oy = 0; oy < oh; ++oy) {
+        const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
+        for (std::size_t ox = 0; ox < ow; ++ox) {
+          const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
+          f(ya, yb, xa, xb, oy * ow + ox);
+        }
+      }
+    };
+    if (self.grad_node) {  // create_graph: the same sums as a gather, scale and scatter
+      WindowEntries e;
+      for (std::size_t p = 0; p < planes; ++p) {
+        for_each_bin([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+          const Scalar share = Scalar(1) / Scalar((yb - ya) * (xb - xa));
+          for (std::size_t iy = ya; iy < yb; ++iy)
+            for (std::size_t ix = xa; ix < xb; ++ix) e.add(p * oh * ow + o, p * h * w + iy * w + ix, share);
+        });
+      }
+      add_variable_to_parent(self, 0, spread_windows("adaptive_avg_pool2d", Variable(self.grad_node), std::move(e),
+                                                     shape_of(self.parents[0]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
     if (beta == 0) std::fill(dx, dx + planes * h * w, Scalar(0));
     for (std::size_t p = 0; p < planes; ++p) {
       const Scalar* gy = self.grad.data() + p * oh * ow;
       Scalar* dplane = dx + p * h * w;
-      for (std::size_t oy = 0; oy < oh; ++oy) {
-        const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
-        for (std::size_t ox = 0; ox < ow; ++ox) {
-          const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
-          const Scalar share = gy[oy * ow + ox] / Scalar((yb - ya) * (xb - xa));
-          for (std::size_t iy = ya; iy < yb; ++iy)
-            for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * w + ix] += share;
-        }
-      }
+      for_each_bin([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
+        const Scalar share = gy[o] / Scalar((yb - ya) * (xb - xa));
+        for (std::size_t iy = ya; iy < yb; ++iy)
+          for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * w + ix] += share;
+      });
     }
   });
 }
