@@ -16,7 +16,7 @@
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/matmul_nd.hpp"
-#include "xtgrad/ops/reductions_extra.hpp"
+#include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_ops.hpp"
 #include "xtgrad/ops/take.hpp"
 
@@ -153,13 +153,10 @@ void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scala
 
 // ---- im2col and col2im over the whole batch, as ops --------------------------------------
 //
-// conv2d's backward is three products around these two maps (see conv2d_impl):
-//   dW_g = G_g · cols_gᵀ,   dcols_g = W_gᵀ · G_g,   dx = col2im(dcols),   db = Σ g,
-// G_g (og, N·L) the output gradient of group g, cols_g (K, N·L) = im2col(x) of its channels.
-// The fast path runs them chunk by chunk with gemm into recycled buffers; a create_graph sweep
-// runs the same products with matmul_nd and the two ops below, whose values are the same
-// kernels (im2col, col2im_add) and whose backwards are each other (col2im is im2col's adjoint),
-// so the gradient has derivatives of any order with respect to x, W, b and g.
+// conv2d's backward (conv2d_backward_formula below) is products around im2col and col2im. A
+// create_graph sweep runs it with matmul_nd and the two ops below, whose values are the fast
+// path's kernels (im2col, col2im_add) and whose backwards are each other (col2im is im2col's
+// adjoint), so the gradient has derivatives of any order with respect to x, W, b and g.
 
 // cols (groups, K, N·L) ← every group's windows, sample after sample along the rows (the
 // layout of forward's kept cols): cols[gi, k, j·L + q].
@@ -216,6 +213,115 @@ Variable conv_col2im(const Variable& cols, const ConvGeometry& g) {
   });
 }
 
+// ---- conv2d's backward: one formula, two backends -----------------------------------------
+
+// For a group's output gradient G (og, n·L) (g regrouped), its input columns cols = im2col(x)
+// (K, n·L) and its weight W_g (og, K):
+//   dW_g = G · colsᵀ : (og, K),   dx = col2im(W_gᵀ · G) : x's shape,   db_g = Σ_columns G : (og).
+// `ops` is ConvBackwardBuffers (the fast path: one chunk of samples and one group at a time,
+// gemm with transpose flags into the gradient buffers) or ConvBackwardOps (a create_graph
+// sweep: every sample and group at once, differentiable ops), so the two cannot drift apart.
+template <class Ops>
+void conv2d_backward_formula(Ops& ops) {
+  const auto G = ops.output_grad();
+  if (ops.need_w) ops.add_to_weight(ops.matmul_nt(G, ops.input_columns()));
+  if (ops.need_x) ops.add_to_input(ops.col2im(ops.matmul_tn(ops.weight(), G)));
+  if (ops.need_b) ops.add_to_bias(ops.row_sums(G));
+}
+
+// A row-major matrix in a buffer, and a product of two that waits for its destination.
+struct Block {
+  const Scalar* data;
+  std::size_t rows, cols;
+};
+struct Product {
+  Block a, b;
+  bool trans_a, trans_b;
+};
+
+// The fast backend: buffers of one chunk of samples [n0, n0 + nc) and one group gi.
+struct ConvBackwardBuffers {
+  const ConvGeometry& g;
+  const Scalar *x, *w, *gy;            // input, weight, output gradient
+  bool need_x = false, need_w = false, need_b = false;
+  Scalar *dx = nullptr, *dw = nullptr, *db = nullptr;  // gradient buffers (dx zeroed already)
+  Scalar beta_x = 0, beta_w = 0, beta_b = 0;           // 0: dw, db hold no gradient yet
+  Scalar *cols = nullptr, *gyp = nullptr;              // work buffers (K, chunk·L), (og, chunk·L)
+  const Scalar* kept = nullptr;                        // forward's cols of this group, if kept
+  std::size_t n0 = 0, nc = 0, gi = 0;
+
+  std::size_t ld() const { return nc * g.l; }
+  // G (og, nc·L) ← dy[n0 + j, gi·og + oc, :], the layout of prod in forward
+  Block output_grad() {
+    for (std::size_t oc = 0; oc < g.og; ++oc) {
+      for (std::size_t j = 0; j < nc; ++j) {
+        const Scalar* src = gy + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+        std::copy(src, src + g.l, gyp + oc * ld() + j * g.l);
+      }
+    }
+    return {gyp, g.og, ld()};
+  }
+  // forward's cols if it kept them, else im2col of the chunk's samples into the work buffer
+  Block input_columns() {
+    if (kept) return {kept, g.k, ld()};
+    for (std::size_t j = 0; j < nc; ++j) im2col(g, x + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cols + j * g.l, ld());
+    return {cols, g.k, ld()};
+  }
+  Block weight() const { return {w + gi * g.og * g.k, g.og, g.k}; }
+  static Product matmul_nt(Block a, Block b) { return {a, b, false, true}; }
+  static Product matmul_tn(Block a, Block b) { return {a, b, true, false}; }
+  // c (+)= product, c (m, n) row-major
+  static void run(const Product& p, Scalar beta, Scalar* c) {
+    const std::size_t m = p.trans_a ? p.a.cols : p.a.rows, k = p.trans_a ? p.a.rows : p.a.cols;
+    const std::size_t n = p.trans_b ? p.b.rows : p.b.cols;
+    gemm(p.trans_a, p.trans_b, m, n, k, 1, p.a.data, p.b.data, beta, c);
+  }
+  void add_to_weight(const Product& p) { run(p, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k); }
+  // dcols (K, nc·L) into the work buffer
+  Block col2im(const Product& p) {
+    run(p, 0, cols);
+    return {cols, g.k, ld()};
+  }
+  // dx of the chunk's samples += the windows of dcols
+  void add_to_input(Block dcols) {
+    for (std::size_t j = 0; j < nc; ++j) {
+      col2im_add(g, dcols.data + j * g.l, ld(), dx + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w);
+    }
+  }
+  static Block row_sums(Block b) { return b; }
+  void add_to_bias(Block rows) {
+    Scalar* d = db + gi * g.og;
+    const bool first = n0 == 0 && beta_b == 0;
+    for (std::size_t r = 0; r < rows.rows; ++r) {
+      Scalar s = 0;
+      for (std::size_t q = 0; q < rows.cols; ++q) s += rows.data[r * rows.cols + q];
+      d[r] = first ? s : d[r] + s;
+    }
+  }
+};
+
+// The differentiable backend (create_graph): every sample and group at once, matmul_nd over
+// the groups as a batch axis; G (groups, og, N·L), cols (groups, K, N·L), W (groups, og, K).
+struct ConvBackwardOps {
+  Node& self;
+  const ConvGeometry& g;
+  bool need_x, need_w, need_b;
+
+  Variable output_grad() const {
+    const Variable gv(self.grad_node);
+    return reshape(permute(reshape(gv, {g.n, g.groups, g.og, g.l}), {1, 2, 0, 3}), {g.groups, g.og, g.n * g.l});
+  }
+  Variable input_columns() const { return conv_im2col(input_variable(self, 0), g); }
+  Variable weight() const { return reshape(input_variable(self, 1), {g.groups, g.og, g.k}); }
+  static Variable matmul_nt(const Variable& a, const Variable& b) { return matmul_nd(a, swap_axes(b, 1, 2)); }
+  static Variable matmul_tn(const Variable& a, const Variable& b) { return matmul_nd(swap_axes(a, 1, 2), b); }
+  void add_to_weight(const Variable& dw) { add_variable_to_parent(self, 1, reshape(dw, {g.o, g.cg, g.kh, g.kw})); }
+  Variable col2im(const Variable& dcols) const { return conv_col2im(dcols, g); }
+  void add_to_input(const Variable& dx) { add_variable_to_parent(self, 0, dx); }
+  static Variable row_sums(const Variable& G) { return sum(G, 2); }
+  void add_to_bias(const Variable& db) { add_variable_to_parent(self, 2, reshape(db, {g.o})); }
+};
+
 Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* bias, const Conv2dOptions& opt) {
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
@@ -254,85 +360,37 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
   if (!keep_cols) recycle(cols);
   SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
   auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
-    if (self.grad_node) {
-      // create_graph: the same products with ops, the groups as matmul_nd's batch axis:
-      //   G (groups, og, N·L) = g regrouped;  dW = G·colsᵀ → (O, cg, kh, kw);
-      //   dx = col2im(W_gᵀ·G) : (N, C, H, W);  db = Σ_{n, p, q} g : (O)
-      const Variable gv(self.grad_node);
-      const Variable G = reshape(permute(reshape(gv, {g.n, g.groups, g.og, g.l}), {1, 2, 0, 3}), {g.groups, g.og, g.n * g.l});
-      if (self.parent_requires_grad(1)) {
-        const Variable cols = conv_im2col(input_variable(self, 0), g);
-        add_variable_to_parent(self, 1, reshape(matmul_nd(G, swap_axes(cols, 1, 2)), {g.o, g.cg, g.kh, g.kw}));
-      }
-      if (self.parent_requires_grad(0)) {
-        const Variable wg = reshape(input_variable(self, 1), {g.groups, g.og, g.k});
-        add_variable_to_parent(self, 0, conv_col2im(matmul_nd(swap_axes(wg, 1, 2), G), g));
-      }
-      if (has_bias && self.parent_requires_grad(2)) add_variable_to_parent(self, 2, sum(gv, Axes{0, 2, 3}));
+    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
+    const bool need_b = has_bias && self.parent_requires_grad(2);
+    if (self.grad_node) {  // create_graph: the formula once, over ops, the groups as a batch axis
+      ConvBackwardOps ops{self, g, need_x, need_w, need_b};
+      conv2d_backward_formula(ops);
       return;
     }
-    const Tensor& xv = self.parent_value(0);
-    const Tensor& wv = self.parent_value(1);
-    const Scalar* gy = self.grad.data();
-    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
-    Scalar beta_x = 0, beta_w = 0;
-    Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
-    if (dx && beta_x == 0) std::fill(dx, dx + xv.size(), Scalar(0));
-    Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
+    // The formula per chunk of samples and group, over raw buffers and gemm.
+    ConvBackwardBuffers ops{g, self.parent_value(0).data(), self.parent_value(1).data(), self.grad.data()};
+    ops.need_x = need_x, ops.need_w = need_w, ops.need_b = need_b;
+    if (need_x) {
+      ops.dx = grad_target(self, 0, ops.beta_x);
+      if (ops.beta_x == 0) std::fill(ops.dx, ops.dx + g.n * g.c * g.h * g.w, Scalar(0));
+    }
+    if (need_w) ops.dw = grad_target(self, 1, ops.beta_w);
+    if (need_b) ops.db = grad_target(self, 2, ops.beta_b);
+    if (!need_x && !need_w && !need_b) return;
     const bool kept = saved.get().size() != 0;
-    if (need_x || need_w) {
-      // work buffer: cols for dW when forward kept none, and dcols for dx
-      Tensor cols = need_x || !kept ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
-      Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
-      for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-        const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
-        for (std::size_t gi = 0; gi < g.groups; ++gi) {
-          // gyp (og, nc·L) ← dy[n0 + j, g·og + oc, :], the layout of prod in forward
-          for (std::size_t oc = 0; oc < g.og; ++oc) {
-            for (std::size_t j = 0; j < nc; ++j) {
-              const Scalar* src = gy + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
-              std::copy(src, src + g.l, gyp.data() + oc * ld + j * g.l);
-            }
-          }
-          const Scalar* wg = wv.data() + gi * g.og * g.k;
-          if (need_w) {
-            // dW_g (og, K) (+)= gyp (og, nc·L) · colsᵀ (nc·L, K), with forward's cols if it kept them
-            const Scalar* cg = cols.data();
-            if (kept) {
-              cg = saved.get().data() + gi * g.k * ld;
-            } else {
-              for (std::size_t j = 0; j < nc; ++j) {
-                im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cols.data() + j * g.l, ld);
-              }
-            }
-            gemm(false, true, g.og, g.k, ld, 1, gyp.data(), cg, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k);
-          }
-          if (need_x) {
-            // dcols (K, nc·L) = W_gᵀ (K, og) · gyp (og, nc·L), added back into each sample's windows
-            gemm(true, false, g.k, ld, g.og, 1, wg, gyp.data(), 0, cols.data());
-            for (std::size_t j = 0; j < nc; ++j) {
-              col2im_add(g, cols.data() + j * g.l, ld, dx + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w);
-            }
-          }
-        }
-      }
-      recycle(cols);
-      recycle(gyp);
-    }
-    if (has_bias && self.parent_requires_grad(2)) {
-      // db[o] (+)= Σ_{n, p, q} dy[n, o, p, q]
-      Scalar beta_b = 0;
-      Scalar* db = grad_target(self, 2, beta_b);
-      if (beta_b == 0) std::fill(db, db + g.o, Scalar(0));
-      for (std::size_t n = 0; n < g.n; ++n) {
-        for (std::size_t oc = 0; oc < g.o; ++oc) {
-          const Scalar* plane = gy + (n * g.o + oc) * g.l;
-          Scalar s = 0;
-          for (std::size_t q = 0; q < g.l; ++q) s += plane[q];
-          db[oc] += s;
-        }
+    // work buffers: cols for dW when forward kept none, and dcols for dx; G of one group
+    Tensor cols = need_x || (need_w && !kept) ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
+    Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
+    ops.cols = cols.data(), ops.gyp = gyp.data();
+    for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+      for (std::size_t gi = 0; gi < g.groups; ++gi) {
+        ops.n0 = n0, ops.nc = std::min(g.chunk, g.n - n0), ops.gi = gi;
+        ops.kept = kept ? saved.get().data() + gi * g.k * ops.nc * g.l : nullptr;
+        conv2d_backward_formula(ops);
       }
     }
+    recycle(cols);
+    recycle(gyp);
   };
   if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
