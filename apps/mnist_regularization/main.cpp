@@ -247,11 +247,6 @@ int main(int argc, char** argv) {
     for (const auto& spec : config.regs) {
       regs.push_back(mnist_app::parse_methods(spec));
       specs.push_back(regs.back().describe());
-      if (regs.back().input_grad > 0 && config.model == "lenet") {
-        throw std::invalid_argument("--reg " + specs.back() +
-                                    ": input_grad needs second derivatives through conv2d and max_pool2d, which are "
-                                    "first-order only so far; use --model mlp");
-      }
       if (regs.back().patience > 0 && !checkpoint_dir.empty()) {
         throw std::invalid_argument("--reg " + specs.back() +
                                     ": early_stopping cannot be checkpointed yet (its best weights are not saved); "
