@@ -391,7 +391,7 @@ namespace {
 // (second derivatives: tests/test_gradgradcheck_conv.cpp).
 TEST(ConvAndPooling, CreateGraphGradientHasHistoryAndTheSameValue) {
   const Tensor xt = uniform({1, 2, 4, 4}, 500, -1, 1);
-  const Variable w = Variable::parameter(uniform({3, 2, 2, 2}, 501, -1, 1));
+  Variable w = Variable::parameter(uniform({3, 2, 2, 2}, 501, -1, 1));
   const std::vector<std::pair<const char*, std::function<Variable(const Variable&)>>> ops{
       {"conv2d", [&](const Variable& x) { return xtgrad::conv2d(x, w); }},
       {"max_pool2d", [](const Variable& x) { return xtgrad::max_pool2d(x, Pool2dOptions{}); }},
@@ -404,7 +404,8 @@ TEST(ConvAndPooling, CreateGraphGradientHasHistoryAndTheSameValue) {
     xtgrad::sum(xtgrad::square(f(b))).backward({.create_graph = true});
     EXPECT_TRUE(b.grad_variable().requires_grad());
     expect_tensor_near(b.grad(), a.grad(), 1e-12);
-    b.zero_grad();  // breaks the leaf → gradient graph → leaf cycle
+    b.zero_grad();  // breaks the leaf → gradient graph → leaf cycles
+    w.zero_grad();
   }
 }
 
