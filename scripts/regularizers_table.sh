@@ -26,12 +26,11 @@ for model in ${MODELS:-mlp lenet}; do
     data=()
     [[ $dataset == mnist ]] && data=(--data "$mnist")
     if [[ $model == mlp ]]; then
-      # input_grad needs second derivatives, which conv2d and max_pool2d do not have yet: mlp only.
       "$app" --model mlp --dataset "$dataset" "${data[@]}" --seed 0 --eval-fgsm 0.05,0.1,0.2 --quiet \
              --out "$out/$dataset-mlp" "${methods[@]}" --reg 'input_grad(lambd=1)' "${mlp_flags[@]}"
     else
       "$app" --model lenet --dataset "$dataset" "${data[@]}" --seed 0 --eval-fgsm 0.05,0.1,0.2 --quiet \
-             --out "$out/$dataset-lenet" "${methods[@]}" "${lenet_flags[@]}"
+             --out "$out/$dataset-lenet" "${methods[@]}" --reg 'input_grad(lambd=1)' "${lenet_flags[@]}"
     fi
   done
 done

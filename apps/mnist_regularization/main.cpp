@@ -260,11 +260,6 @@ int main(int argc, char** argv) {
     for (const auto& spec : config.regs) {
       regs.push_back(mnist_app::parse_methods(spec));
       specs.push_back(regs.back().describe());
-      if (regs.back().input_grad > 0 && config.model == "lenet") {
-        throw std::invalid_argument("--reg " + specs.back() +
-                                    ": input_grad needs second derivatives through conv2d and max_pool2d, which are "
-                                    "first-order only so far; use --model mlp");
-      }
     }
     for (const double eps : config.eval_fgsm) {
       if (!std::isfinite(eps) || eps > 2) {
