@@ -2,7 +2,7 @@
 // printed as one JSON line like bench/lenet_pytorch.py, which trains the same model the same
 // way; bench/lenet_compare.sh runs the two side by side.
 //
-// Model: conv 1→6 5×5 (padding 2), ReLU, max-pool 2, conv 6→16 5×5, ReLU, max-pool 2,
+// Model: nn::lenet5 (nn/models.hpp), conv 1→6 5×5 (padding 2), ReLU, max-pool 2, conv 6→16 5×5, ReLU, max-pool 2,
 // flatten, linear 400→120, ReLU, linear 120→84, ReLU, linear 84→10; PyTorch's default
 // initialisation (U(±1/√fan_in)); cross-entropy on class-index labels; SGD lr 0.05 with
 // momentum 0.9; batch 64, reshuffled every epoch; pixels standardised with MNIST's mean and
@@ -34,25 +34,6 @@ namespace {
 xtgrad::Tensor torch_linear_init(const xtgrad::Shape& shape, xtgrad::Rng& rng) {
   const double bound = 1.0 / std::sqrt(double(shape[0]));
   return xtgrad::rand_uniform(shape, rng, -bound, bound);
-}
-
-nn::Sequential lenet(xtgrad::Rng& rng) {
-  nn::Conv2dConfig same;
-  same.padding = {2, 2};
-  nn::Sequential net;
-  net.add("conv1", nn::Conv2d(1, 6, 5, rng, same))
-      .add(nn::ReLU())
-      .add(nn::MaxPool2d(2))
-      .add("conv2", nn::Conv2d(6, 16, 5, rng))
-      .add(nn::ReLU())
-      .add(nn::MaxPool2d(2))
-      .add(nn::Flatten())
-      .add("fc1", nn::Linear(400, 120, rng, torch_linear_init))
-      .add(nn::ReLU())
-      .add("fc2", nn::Linear(120, 84, rng, torch_linear_init))
-      .add(nn::ReLU())
-      .add("fc3", nn::Linear(84, 10, rng, torch_linear_init));
-  return net;
 }
 
 }  // namespace
@@ -88,7 +69,7 @@ int main(int argc, char** argv) {
     const nn::Dataset train{nn::scale_images(mnist.train, subset, scaling), nn::label_tensor(mnist.train.labels, subset)};
     const nn::Dataset test{nn::scale_images(mnist.test, all_test, scaling), nn::label_tensor(mnist.test.labels, all_test)};
 
-    nn::Sequential net = lenet(rng);
+    nn::Sequential net = nn::lenet5(rng, {10, torch_linear_init});
     if (print_summary) std::fprintf(stderr, "%s", nn::summary(net, {1, 1, 28, 28}).c_str());
     nn::SGD sgd(net.named_parameters(), 0.05, 0.9);
     nn::FitOptions options;

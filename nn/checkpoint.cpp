@@ -29,6 +29,12 @@ const char kHistoryColumns[] = "meta/history_columns";
 const char kRun[] = "meta/run";
 const char kData[] = "meta/data";
 const char kTable[] = "table/";
+const char kEarly[] = "early/";
+const char kEarlyBestEpoch[] = "early/best_epoch";
+const char kEarlyBadEpochs[] = "early/bad_epochs";
+const char kEarlyStopped[] = "early/stopped";
+const char kEarlyBestAccuracy[] = "early/best_accuracy";
+const char kEarlyBest[] = "early/best/";
 const char kColumns[] = "epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds";
 constexpr std::size_t kHistoryWidth = 7;
 
@@ -83,6 +89,18 @@ const NpyArray& meta_array(const std::string& path, const std::map<std::string, 
   return it->second;
 }
 
+NpyArray float64_scalar(double v) {
+  NpyArray a{{}, "<f8", std::vector<std::uint8_t>(sizeof v)};
+  std::memcpy(a.bytes.data(), &v, sizeof v);
+  return a;
+}
+
+std::int64_t int64_of(const NpyArray& a) {
+  std::int64_t v = 0;
+  std::memcpy(&v, a.bytes.data(), sizeof v);
+  return v;
+}
+
 std::string text_of(const NpyArray& a) { return std::string(a.bytes.begin(), a.bytes.end()); }
 
 // CRC-32 of `bytes`, in chunks (zlib's length is 32-bit).
@@ -128,11 +146,31 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   arrays.emplace(kRun, text_array(meta.run));
   arrays.emplace(kData, text_array(meta.data));
   for (const auto& [name, rows] : meta.tables) arrays.emplace(kTable + name, table_array(path, name, rows));
+  if (meta.early_stopping) {
+    const EarlyStoppingState& es = *meta.early_stopping;
+    if (!es.best_values.empty() && es.best_values.size() != saved.size()) {
+      throw std::invalid_argument("save_checkpoint: " + path + ": " + std::to_string(es.best_values.size()) +
+                                  " early-stopping values for a model of " + std::to_string(saved.size()) +
+                                  " parameters and buffers");
+    }
+    arrays.emplace(kEarlyBestEpoch, int64_scalar(static_cast<std::int64_t>(es.best_epoch)));
+    arrays.emplace(kEarlyBadEpochs, int64_scalar(static_cast<std::int64_t>(es.bad_epochs)));
+    arrays.emplace(kEarlyStopped, int64_scalar(es.stopped ? 1 : 0));
+    arrays.emplace(kEarlyBestAccuracy, float64_scalar(es.best_accuracy));
+    for (std::size_t i = 0; i < es.best_values.size(); ++i) {
+      arrays.emplace(kEarlyBest + saved[i].first, to_npy(es.best_values[i]));
+    }
+  }
   write_npz(path, arrays);  // temporary, fsync, rename, fsync of the folder
 }
 
 Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer) {
-  const std::map<std::string, NpyArray> arrays = read_npz(path);
+  return load_checkpoint_bytes(read_npz_bytes(path), path, model, optimizer);
+}
+
+Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path, Module& model,
+                                 Optimizer& optimizer) {
+  const std::map<std::string, NpyArray> arrays = parse_npz(bytes, path);
 
   // Everything is read and checked before the model or the optimizer changes.
   Checkpoint meta;
@@ -189,6 +227,38 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& op
     }
     values.push_back(std::move(t));
   }
+  if (arrays.count(kEarlyBestEpoch)) {
+    EarlyStoppingState es;
+    const std::int64_t best = int64_of(meta_array(path, arrays, kEarlyBestEpoch, "<i8", 0));
+    const std::int64_t bad = int64_of(meta_array(path, arrays, kEarlyBadEpochs, "<i8", 0));
+    const std::int64_t stopped = int64_of(meta_array(path, arrays, kEarlyStopped, "<i8", 0));
+    std::memcpy(&es.best_accuracy, meta_array(path, arrays, kEarlyBestAccuracy, "<f8", 0).bytes.data(),
+                sizeof es.best_accuracy);
+    if (best < 0 || std::uint64_t(best) > meta.epoch || bad < 0 || std::uint64_t(bad) > meta.epoch ||
+        (stopped != 0 && stopped != 1)) {
+      throw DataError(path + ": early stopping's best epoch " + std::to_string(best) + ", bad epochs " +
+                      std::to_string(bad) + " or stopped " + std::to_string(stopped) + " do not fit " +
+                      std::to_string(meta.epoch) + " completed epochs");
+    }
+    es.best_epoch = std::size_t(best);
+    es.bad_epochs = std::size_t(bad);
+    es.stopped = stopped == 1;
+    if (es.best_epoch > 0) {  // one value per parameter and buffer, in the model's order
+      for (const auto& [name, p] : params) {
+        const auto it = arrays.find(kEarlyBest + name);
+        if (it == arrays.end()) {
+          throw std::invalid_argument(path + ": has no early-stopping value for parameter '" + name + "'");
+        }
+        Tensor t = from_npy(it->second, path + ": " + it->first);
+        if (shape_of(t) != p.shape()) {
+          throw std::invalid_argument(path + ": early-stopping value of '" + name + "' has shape " + shape_str(t) +
+                                      " in the checkpoint but " + shape_str(p.value()) + " in the model");
+        }
+        es.best_values.push_back(std::move(t));
+      }
+    }
+    meta.early_stopping = std::move(es);
+  }
   OptimizerState state;
   for (const auto& [key, a] : arrays) {
     if (starts_with(key, kParam)) {
@@ -206,6 +276,15 @@ Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& op
         const std::size_t row_bytes = t.shape[1] * sizeof(double);
         if (row_bytes) std::memcpy(rows[i].data(), t.bytes.data() + i * row_bytes, row_bytes);
       }
+    } else if (starts_with(key, kEarly)) {
+      const bool best = starts_with(key, kEarlyBest);
+      const std::string k = key;
+      bool known = k == kEarlyBestEpoch || k == kEarlyBadEpochs || k == kEarlyStopped || k == kEarlyBestAccuracy;
+      if (best && meta.early_stopping && meta.early_stopping->best_epoch > 0) {
+        const std::string name = key.substr(std::strlen(kEarlyBest));
+        for (const auto& param : params) known = known || param.first == name;
+      }
+      if (!known) throw DataError(path + ": unexpected array '" + key + "' in a checkpoint");
     } else if (key != kEpoch && key != kRng && key != kHistory && key != kHistoryColumns && key != kRun &&
                key != kData) {
       throw DataError(path + ": unexpected array '" + key + "' in a checkpoint");

@@ -11,14 +11,21 @@
 //     meta/run             uint8: the caller's description of the run's settings (may be empty)
 //     meta/data            uint8: dataset_fingerprint() of the training data (may be empty)
 //     table/<name>         float64 (rows, columns): the caller's extra tables
+//   With Checkpoint::early_stopping set (EarlyStopping::state()), also:
+//     early/best_epoch, early/bad_epochs, early/stopped  int64 0-d
+//     early/best_accuracy  float64 0-d
+//     early/best/<parameter>  the best epoch's value of each parameter and buffer (none before any epoch)
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/nn/train.hpp"
@@ -36,6 +43,8 @@ struct Checkpoint {
   std::string data;       // dataset_fingerprint of the training data, for the caller to compare
   // Extra per-epoch numbers of the caller, by name; the rows of a table have equal lengths.
   std::map<std::string, std::vector<std::vector<double>>> tables;
+  // The run's EarlyStopping::state(), if it uses one (load it with EarlyStopping::load_state).
+  std::optional<EarlyStoppingState> early_stopping;
 };
 
 // The identity of a training set: its shapes and a CRC-32 of its inputs' and targets' bytes,
@@ -53,6 +62,11 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
 // otherwise std::invalid_argument names the file and the entry, and nothing is changed.
 // An unreadable or malformed file throws DataError naming it.
 Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer);
+
+// The same from the bytes of a checkpoint file (read_npz_bytes), `path` naming it in the
+// messages: one process reads the file and sends the bytes, every process loads them.
+Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path, Module& model,
+                                 Optimizer& optimizer);
 
 }  // namespace nn
 }  // namespace XTGRAD_ABI

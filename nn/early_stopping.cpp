@@ -54,6 +54,40 @@ void EarlyStopping::restore_best() {
   for (std::size_t i = 0; i < now.size(); ++i) now[i].mutable_value() = best_values_[i];
 }
 
+EarlyStoppingState EarlyStopping::state() const {
+  return EarlyStoppingState{best_epoch_, bad_epochs_, best_accuracy_, stopped_, best_values_};
+}
+
+void EarlyStopping::load_state(const EarlyStoppingState& state) {
+  const std::vector<Variable> now = state_of(model_);
+  const bool any = state.best_epoch > 0;
+  if (any != !state.best_values.empty()) {
+    throw std::invalid_argument("EarlyStopping::load_state: best_epoch " + std::to_string(state.best_epoch) +
+                                " with " + std::to_string(state.best_values.size()) +
+                                " best values (values are kept from the first epoch on)");
+  }
+  if (any && state.best_values.size() != now.size()) {
+    throw std::invalid_argument("EarlyStopping::load_state: " + std::to_string(state.best_values.size()) +
+                                " best values for a model of " + std::to_string(now.size()) +
+                                " parameters and buffers");
+  }
+  for (std::size_t i = 0; any && i < now.size(); ++i) {
+    if (shape_of(state.best_values[i]) != now[i].shape()) {
+      throw std::invalid_argument("EarlyStopping::load_state: best value " + std::to_string(i) + " has shape " +
+                                  shape_str(state.best_values[i]) + " but the model's has " +
+                                  shape_str(now[i].value()));
+    }
+  }
+  if (!any && (state.bad_epochs != 0 || state.stopped)) {
+    throw std::invalid_argument("EarlyStopping::load_state: bad epochs or stopped before any epoch");
+  }
+  best_epoch_ = state.best_epoch;
+  bad_epochs_ = state.bad_epochs;
+  best_accuracy_ = state.best_accuracy;
+  stopped_ = state.stopped;
+  best_values_ = state.best_values;
+}
+
 }  // namespace nn
 }  // namespace XTGRAD_ABI
 }  // namespace xtgrad

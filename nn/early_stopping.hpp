@@ -22,6 +22,19 @@ namespace nn {
 //   options.stop_early = [&](const EpochStats& s) { return early(s); };
 //   fit(model, optimizer, train, &validation, rng, options);
 //   early.restore_best();  // also when all epochs ran
+//
+// state() and load_state() carry it across a checkpoint (nn/checkpoint.hpp stores it), so a
+// resumed run stops at the same epoch and keeps the same weights as an uninterrupted one.
+
+// Everything EarlyStopping has learned so far.
+struct EarlyStoppingState {
+  std::size_t best_epoch = 0;        // 0 before any epoch
+  std::size_t bad_epochs = 0;        // epochs in a row since the best that did not beat it
+  double best_accuracy = -1;
+  bool stopped = false;              // it asked fit to stop (and put the best values back)
+  std::vector<Tensor> best_values;   // the best epoch's parameters, then buffers, in named_* order
+};
+
 class EarlyStopping {
  public:
   EarlyStopping(Module& model, std::size_t patience, double min_delta = 0.0);
@@ -33,6 +46,14 @@ class EarlyStopping {
   std::size_t best_epoch() const { return best_epoch_; }  // 0 before any epoch
   double best_accuracy() const { return best_accuracy_; }
   bool stopped() const { return stopped_; }
+  std::size_t patience() const { return patience_; }
+
+  // A copy of what it has recorded.
+  EarlyStoppingState state() const;
+  // Replaces what it has recorded with `state` (as state() produced it for the same model).
+  // std::invalid_argument, and nothing changed, if best_values do not match the model's
+  // parameters and buffers in number and shapes, or best_epoch is 0 with values (or not).
+  void load_state(const EarlyStoppingState& state);
 
  private:
   Module& model_;

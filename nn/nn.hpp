@@ -1,6 +1,7 @@
 // nn: modules, initializers, optimizers, data and the training loop.
 #pragma once
 
+#include "xtgrad/nn/activations.hpp"
 #include "xtgrad/nn/batches.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
 #include "xtgrad/nn/clip.hpp"
@@ -13,6 +14,7 @@
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"
 #include "xtgrad/nn/mnist.hpp"
+#include "xtgrad/nn/models.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/normalization.hpp"
 #include "xtgrad/nn/npz.hpp"

@@ -308,8 +308,11 @@ std::size_t npy_itemsize(const std::string& dtype) {
   return 0;
 }
 
-std::map<std::string, NpyArray> read_npz(const std::string& path) {
-  const std::vector<std::uint8_t> f = read_file(path);
+std::vector<std::uint8_t> read_npz_bytes(const std::string& path) { return read_file(path); }
+
+std::map<std::string, NpyArray> read_npz(const std::string& path) { return parse_npz(read_file(path), path); }
+
+std::map<std::string, NpyArray> parse_npz(const std::vector<std::uint8_t>& f, const std::string& path) {
   const Directory dir = find_directory(f, path);
   std::map<std::string, NpyArray> arrays;
   std::uint64_t pos = dir.offset;

@@ -29,6 +29,11 @@ std::size_t npy_itemsize(const std::string& dtype);
 // the file (and entry) when the archive or an array is malformed, a CRC differs, or an entry
 // uses an unsupported compression, dtype or Fortran order.
 std::map<std::string, NpyArray> read_npz(const std::string& path);
+// The same in two steps, e.g. to read a file on one process and parse it on several:
+// the file's bytes (DataError if it is not a readable regular file), and the arrays of an
+// archive held in memory, `path` naming it in the messages.
+std::vector<std::uint8_t> read_npz_bytes(const std::string& path);
+std::map<std::string, NpyArray> parse_npz(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
 // Writes the arrays as an uncompressed .npz that numpy.load reads: to path + ".tmp", fsync,
 // then renamed over path, so a crash never leaves half a file in place of an old one.

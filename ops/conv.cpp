@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <limits>
 #include <stdexcept>
 #include <string>
 
@@ -11,6 +10,10 @@
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/matmul_nd.hpp"
+#include "xtgrad/ops/reductions.hpp"
+#include "xtgrad/ops/shape_ops.hpp"
 
 namespace xtgrad {
 namespace {
@@ -142,6 +145,177 @@ void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scala
   }
 }
 
+// ---- im2col and col2im over the whole batch, as ops --------------------------------------
+//
+// conv2d's backward (conv2d_backward_formula below) is products around im2col and col2im. A
+// create_graph sweep runs it with matmul_nd and the two ops below, whose values are the fast
+// path's kernels (im2col, col2im_add) and whose backwards are each other (col2im is im2col's
+// adjoint), so the gradient has derivatives of any order with respect to x, W, b and g.
+
+// cols (groups, K, N·L) ← every group's windows, sample after sample along the rows (the
+// layout of forward's kept cols): cols[gi, k, j·L + q].
+void im2col_batch(const ConvGeometry& g, const Scalar* x, Scalar* cols) {
+  const std::size_t ld = g.n * g.l;
+  for (std::size_t gi = 0; gi < g.groups; ++gi) {
+    for (std::size_t j = 0; j < g.n; ++j) {
+      im2col(g, x + (j * g.c + gi * g.cg) * g.h * g.w, cols + gi * g.k * ld + j * g.l, ld);
+    }
+  }
+}
+
+// dx (N, C, H, W) += the windows of cols (groups, K, N·L), added back where im2col_batch read them.
+void col2im_batch_add(const ConvGeometry& g, const Scalar* cols, Scalar* dx) {
+  const std::size_t ld = g.n * g.l;
+  for (std::size_t gi = 0; gi < g.groups; ++gi) {
+    for (std::size_t j = 0; j < g.n; ++j) {
+      col2im_add(g, cols + gi * g.k * ld + j * g.l, ld, dx + (j * g.c + gi * g.cg) * g.h * g.w);
+    }
+  }
+}
+
+Variable conv_col2im(const Variable& cols, const ConvGeometry& g);
+
+// im2col_batch as an op: x (N, C, H, W) → cols (groups, K, N·L); dx = col2im(dcols).
+Variable conv_im2col(const Variable& x, const ConvGeometry& g) {
+  Tensor cols = empty_tensor({g.groups, g.k, g.n * g.l});
+  im2col_batch(g, x.value().data(), cols.data());
+  return make_result("conv2d_im2col", std::move(cols), {x}, [g](Node& self) {
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, conv_col2im(Variable(self.grad_node), g));
+      return;
+    }
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + g.n * g.c * g.h * g.w, Scalar(0));
+    col2im_batch_add(g, self.grad.data(), dx);
+  });
+}
+
+// col2im_batch_add onto zeros as an op: cols (groups, K, N·L) → (N, C, H, W); dcols = im2col(dy).
+Variable conv_col2im(const Variable& cols, const ConvGeometry& g) {
+  Tensor x = empty_tensor({g.n, g.c, g.h, g.w});
+  std::fill(x.data(), x.data() + x.size(), Scalar(0));
+  col2im_batch_add(g, cols.value().data(), x.data());
+  return make_result("conv2d_col2im", std::move(x), {cols}, [g](Node& self) {
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, conv_im2col(Variable(self.grad_node), g));
+      return;
+    }
+    Tensor dcols = empty_tensor({g.groups, g.k, g.n * g.l});
+    im2col_batch(g, self.grad.data(), dcols.data());
+    self.add_to_parent(0, std::move(dcols));
+  });
+}
+
+// ---- conv2d's backward: one formula, two backends -----------------------------------------
+
+// For a group's output gradient G (og, n·L) (g regrouped), its input columns cols = im2col(x)
+// (K, n·L) and its weight W_g (og, K):
+//   dW_g = G · colsᵀ : (og, K),   dx = col2im(W_gᵀ · G) : x's shape,   db_g = Σ_columns G : (og).
+// `ops` is ConvBackwardBuffers (the fast path: one chunk of samples and one group at a time,
+// gemm with transpose flags into the gradient buffers) or ConvBackwardOps (a create_graph
+// sweep: every sample and group at once, differentiable ops), so the two cannot drift apart.
+template <class Ops>
+void conv2d_backward_formula(Ops& ops) {
+  const auto G = ops.output_grad();
+  if (ops.need_w) ops.add_to_weight(ops.matmul_nt(G, ops.input_columns()));
+  if (ops.need_x) ops.add_to_input(ops.col2im(ops.matmul_tn(ops.weight(), G)));
+  if (ops.need_b) ops.add_to_bias(ops.row_sums(G));
+}
+
+// A row-major matrix in a buffer, and a product of two that waits for its destination.
+struct Block {
+  const Scalar* data;
+  std::size_t rows, cols;
+};
+struct Product {
+  Block a, b;
+  bool trans_a, trans_b;
+};
+
+// The fast backend: buffers of one chunk of samples [n0, n0 + nc) and one group gi.
+struct ConvBackwardBuffers {
+  const ConvGeometry& g;
+  const Scalar *x, *w, *gy;            // input, weight, output gradient
+  bool need_x = false, need_w = false, need_b = false;
+  Scalar *dx = nullptr, *dw = nullptr, *db = nullptr;  // gradient buffers (dx zeroed already)
+  Scalar beta_x = 0, beta_w = 0, beta_b = 0;           // 0: dw, db hold no gradient yet
+  Scalar *cols = nullptr, *gyp = nullptr;              // work buffers (K, chunk·L), (og, chunk·L)
+  const Scalar* kept = nullptr;                        // forward's cols of this group, if kept
+  std::size_t n0 = 0, nc = 0, gi = 0;
+
+  std::size_t ld() const { return nc * g.l; }
+  // G (og, nc·L) ← dy[n0 + j, gi·og + oc, :], the layout of prod in forward
+  Block output_grad() {
+    for (std::size_t oc = 0; oc < g.og; ++oc) {
+      for (std::size_t j = 0; j < nc; ++j) {
+        const Scalar* src = gy + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+        std::copy(src, src + g.l, gyp + oc * ld() + j * g.l);
+      }
+    }
+    return {gyp, g.og, ld()};
+  }
+  // forward's cols if it kept them, else im2col of the chunk's samples into the work buffer
+  Block input_columns() {
+    if (kept) return {kept, g.k, ld()};
+    for (std::size_t j = 0; j < nc; ++j) im2col(g, x + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cols + j * g.l, ld());
+    return {cols, g.k, ld()};
+  }
+  Block weight() const { return {w + gi * g.og * g.k, g.og, g.k}; }
+  static Product matmul_nt(Block a, Block b) { return {a, b, false, true}; }
+  static Product matmul_tn(Block a, Block b) { return {a, b, true, false}; }
+  // c (+)= product, c (m, n) row-major
+  static void run(const Product& p, Scalar beta, Scalar* c) {
+    const std::size_t m = p.trans_a ? p.a.cols : p.a.rows, k = p.trans_a ? p.a.rows : p.a.cols;
+    const std::size_t n = p.trans_b ? p.b.rows : p.b.cols;
+    gemm(p.trans_a, p.trans_b, m, n, k, 1, p.a.data, p.b.data, beta, c);
+  }
+  void add_to_weight(const Product& p) { run(p, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k); }
+  // dcols (K, nc·L) into the work buffer
+  Block col2im(const Product& p) {
+    run(p, 0, cols);
+    return {cols, g.k, ld()};
+  }
+  // dx of the chunk's samples += the windows of dcols
+  void add_to_input(Block dcols) {
+    for (std::size_t j = 0; j < nc; ++j) {
+      col2im_add(g, dcols.data + j * g.l, ld(), dx + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w);
+    }
+  }
+  static Block row_sums(Block b) { return b; }
+  void add_to_bias(Block rows) {
+    Scalar* d = db + gi * g.og;
+    const bool first = n0 == 0 && beta_b == 0;
+    for (std::size_t r = 0; r < rows.rows; ++r) {
+      Scalar s = 0;
+      for (std::size_t q = 0; q < rows.cols; ++q) s += rows.data[r * rows.cols + q];
+      d[r] = first ? s : d[r] + s;
+    }
+  }
+};
+
+// The differentiable backend (create_graph): every sample and group at once, matmul_nd over
+// the groups as a batch axis; G (groups, og, N·L), cols (groups, K, N·L), W (groups, og, K).
+struct ConvBackwardOps {
+  Node& self;
+  const ConvGeometry& g;
+  bool need_x, need_w, need_b;
+
+  Variable output_grad() const {
+    const Variable gv(self.grad_node);
+    return reshape(permute(reshape(gv, {g.n, g.groups, g.og, g.l}), {1, 2, 0, 3}), {g.groups, g.og, g.n * g.l});
+  }
+  Variable input_columns() const { return conv_im2col(input_variable(self, 0), g); }
+  Variable weight() const { return reshape(input_variable(self, 1), {g.groups, g.og, g.k}); }
+  static Variable matmul_nt(const Variable& a, const Variable& b) { return matmul_nd(a, swap_axes(b, 1, 2)); }
+  static Variable matmul_tn(const Variable& a, const Variable& b) { return matmul_nd(swap_axes(a, 1, 2), b); }
+  void add_to_weight(const Variable& dw) { add_variable_to_parent(self, 1, reshape(dw, {g.o, g.cg, g.kh, g.kw})); }
+  Variable col2im(const Variable& dcols) const { return conv_col2im(dcols, g); }
+  void add_to_input(const Variable& dx) { add_variable_to_parent(self, 0, dx); }
+  static Variable row_sums(const Variable& G) { return sum(G, 2); }
+  void add_to_bias(const Variable& db) { add_variable_to_parent(self, 2, reshape(db, {g.o})); }
+};
+
 Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* bias, const Conv2dOptions& opt) {
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
@@ -180,165 +354,40 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
   if (!keep_cols) recycle(cols);
   SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
   auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
-    if (self.grad_node) throw std::logic_error("conv2d: has no create_graph (second-derivative) path yet");
-    const Tensor& xv = self.parent_value(0);
-    const Tensor& wv = self.parent_value(1);
-    const Scalar* gy = self.grad.data();
     const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
-    Scalar beta_x = 0, beta_w = 0;
-    Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
-    if (dx && beta_x == 0) std::fill(dx, dx + xv.size(), Scalar(0));
-    Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
+    const bool need_b = has_bias && self.parent_requires_grad(2);
+    if (self.grad_node) {  // create_graph: the formula once, over ops, the groups as a batch axis
+      ConvBackwardOps ops{self, g, need_x, need_w, need_b};
+      conv2d_backward_formula(ops);
+      return;
+    }
+    // The formula per chunk of samples and group, over raw buffers and gemm.
+    ConvBackwardBuffers ops{g, self.parent_value(0).data(), self.parent_value(1).data(), self.grad.data()};
+    ops.need_x = need_x, ops.need_w = need_w, ops.need_b = need_b;
+    if (need_x) {
+      ops.dx = grad_target(self, 0, ops.beta_x);
+      if (ops.beta_x == 0) std::fill(ops.dx, ops.dx + g.n * g.c * g.h * g.w, Scalar(0));
+    }
+    if (need_w) ops.dw = grad_target(self, 1, ops.beta_w);
+    if (need_b) ops.db = grad_target(self, 2, ops.beta_b);
+    if (!need_x && !need_w && !need_b) return;
     const bool kept = saved.get().size() != 0;
-    if (need_x || need_w) {
-      // work buffer: cols for dW when forward kept none, and dcols for dx
-      Tensor cols = need_x || !kept ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
-      Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
-      for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-        const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
-        for (std::size_t gi = 0; gi < g.groups; ++gi) {
-          // gyp (og, nc·L) ← dy[n0 + j, g·og + oc, :], the layout of prod in forward
-          for (std::size_t oc = 0; oc < g.og; ++oc) {
-            for (std::size_t j = 0; j < nc; ++j) {
-              const Scalar* src = gy + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
-              std::copy(src, src + g.l, gyp.data() + oc * ld + j * g.l);
-            }
-          }
-          const Scalar* wg = wv.data() + gi * g.og * g.k;
-          if (need_w) {
-            // dW_g (og, K) (+)= gyp (og, nc·L) · colsᵀ (nc·L, K), with forward's cols if it kept them
-            const Scalar* cg = cols.data();
-            if (kept) {
-              cg = saved.get().data() + gi * g.k * ld;
-            } else {
-              for (std::size_t j = 0; j < nc; ++j) {
-                im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cols.data() + j * g.l, ld);
-              }
-            }
-            gemm(false, true, g.og, g.k, ld, 1, gyp.data(), cg, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k);
-          }
-          if (need_x) {
-            // dcols (K, nc·L) = W_gᵀ (K, og) · gyp (og, nc·L), added back into each sample's windows
-            gemm(true, false, g.k, ld, g.og, 1, wg, gyp.data(), 0, cols.data());
-            for (std::size_t j = 0; j < nc; ++j) {
-              col2im_add(g, cols.data() + j * g.l, ld, dx + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w);
-            }
-          }
-        }
-      }
-      recycle(cols);
-      recycle(gyp);
-    }
-    if (has_bias && self.parent_requires_grad(2)) {
-      // db[o] (+)= Σ_{n, p, q} dy[n, o, p, q]
-      Scalar beta_b = 0;
-      Scalar* db = grad_target(self, 2, beta_b);
-      if (beta_b == 0) std::fill(db, db + g.o, Scalar(0));
-      for (std::size_t n = 0; n < g.n; ++n) {
-        for (std::size_t oc = 0; oc < g.o; ++oc) {
-          const Scalar* plane = gy + (n * g.o + oc) * g.l;
-          Scalar s = 0;
-          for (std::size_t q = 0; q < g.l; ++q) s += plane[q];
-          db[oc] += s;
-        }
+    // work buffers: cols for dW when forward kept none, and dcols for dx; G of one group
+    Tensor cols = need_x || (need_w && !kept) ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
+    Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
+    ops.cols = cols.data(), ops.gyp = gyp.data();
+    for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
+      for (std::size_t gi = 0; gi < g.groups; ++gi) {
+        ops.n0 = n0, ops.nc = std::min(g.chunk, g.n - n0), ops.gi = gi;
+        ops.kept = kept ? saved.get().data() + gi * g.k * ops.nc * g.l : nullptr;
+        conv2d_backward_formula(ops);
       }
     }
+    recycle(cols);
+    recycle(gyp);
   };
   if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
-}
-
-// ---- pooling -----------------------------------------------------------------------------
-
-struct PoolGeometry {
-  std::size_t planes, h, w, oh, ow;  // planes = N·C
-  Size2 kernel, stride, padding;
-};
-
-PoolGeometry pool_geometry(const char* op, const Tensor& x, const Pool2dOptions& opt) {
-  Size2 stride = opt.stride;
-  if (stride[0] == 0) stride[0] = opt.kernel[0];
-  if (stride[1] == 0) stride[1] = opt.kernel[1];
-  const auto fail = [&](const std::string& what) {
-    throw std::invalid_argument(std::string(op) + ": " + what + " (input " + shape_str(x) + ", kernel " +
-                                size2_str(opt.kernel) + ", stride " + size2_str(stride) + ", padding " +
-                                size2_str(opt.padding) + ")");
-  };
-  if (x.dimension() != 4) fail("input must be (N, C, H, W)");
-  if (opt.kernel[0] == 0 || opt.kernel[1] == 0) fail("kernel must be positive");
-  if (2 * opt.padding[0] > opt.kernel[0] || 2 * opt.padding[1] > opt.kernel[1]) fail("padding must be at most half the kernel");
-  PoolGeometry g{};
-  g.planes = x.shape()[0] * x.shape()[1], g.h = x.shape()[2], g.w = x.shape()[3];
-  g.kernel = opt.kernel, g.stride = stride, g.padding = opt.padding;
-  if (g.h + 2 * g.padding[0] < g.kernel[0] || g.w + 2 * g.padding[1] < g.kernel[1]) fail("the kernel is larger than the padded input");
-  g.oh = (g.h + 2 * g.padding[0] - g.kernel[0]) / g.stride[0] + 1;
-  g.ow = (g.w + 2 * g.padding[1] - g.kernel[1]) / g.stride[1] + 1;
-  return g;
-}
-
-// Calls f(window_rows [y0, y1), window_cols [x0, x1), output index) for every output of one
-// plane: the window clipped to the input.
-template <class F>
-void for_each_window(const PoolGeometry& g, F&& f) {
-  for (std::size_t oy = 0; oy < g.oh; ++oy) {
-    const Index y0 = Index(oy * g.stride[0]) - Index(g.padding[0]);
-    const std::size_t ya = std::size_t(std::max<Index>(y0, 0));
-    const std::size_t yb = std::size_t(std::min<Index>(y0 + Index(g.kernel[0]), Index(g.h)));
-    for (std::size_t ox = 0; ox < g.ow; ++ox) {
-      const Index x0 = Index(ox * g.stride[1]) - Index(g.padding[1]);
-      const std::size_t xa = std::size_t(std::max<Index>(x0, 0));
-      const std::size_t xb = std::size_t(std::min<Index>(x0 + Index(g.kernel[1]), Index(g.w)));
-      f(ya, yb, xa, xb, oy * g.ow + ox);
-    }
-  }
-}
-
-// Flat index in the plane of the first maximum of the window, a NaN counting as the largest.
-// The maximum first, without branches (the comparisons go either way at random on real
-// data), then the first element equal to it.
-std::size_t window_argmax(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t yb, std::size_t xa,
-                          std::size_t xb) {
-  Scalar top = plane[ya * w + xa];
-  bool nan = false;
-  for (std::size_t iy = ya; iy < yb; ++iy) {
-    for (std::size_t ix = xa; ix < xb; ++ix) {
-      const Scalar v = plane[iy * w + ix];
-      top = v > top ? v : top;
-      nan |= v != v;
-    }
-  }
-  for (std::size_t iy = ya; iy < yb; ++iy) {
-    for (std::size_t ix = xa; ix < xb; ++ix) {
-      const Scalar v = plane[iy * w + ix];
-      if (nan ? v != v : v == top) return iy * w + ix;
-    }
-  }
-  return ya * w + xa;  // not reached
-}
-
-// window_argmax for a KH×KW window at (ya, xa) that lies inside the plane (no padding), with
-// constant bounds: unrolled, and the index chosen from the last element back so that the
-// first match wins without a branch.
-template <std::size_t KH, std::size_t KW>
-std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t xa) {
-  const Scalar* base = plane + ya * w + xa;
-  Scalar top = base[0];
-  bool nan = false;
-  for (std::size_t i = 0; i < KH; ++i) {
-    for (std::size_t j = 0; j < KW; ++j) {
-      const Scalar v = base[i * w + j];
-      top = v > top ? v : top;
-      nan |= v != v;
-    }
-  }
-  if (nan) return window_argmax(plane, w, ya, ya + KH, xa, xa + KW);  // rare: the general rule
-  std::size_t best = 0;
-  for (std::size_t k = KH * KW; k-- > 0;) {
-    const std::size_t offset = (k / KW) * w + k % KW;
-    const std::size_t mask = std::size_t(0) - std::size_t(base[offset] == top);  // all ones on a match
-    best = (offset & mask) | (best & ~mask);
-  }
-  return ya * w + xa + best;
 }
 
 }  // namespace
@@ -351,143 +400,6 @@ Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias,
 template <>
 Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& options) {
   return conv2d_impl(x, weight, nullptr, options);
-}
-
-template <>
-Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
-  const Tensor& xv = x.value();
-  const PoolGeometry g = pool_geometry("max_pool2d", xv, options);
-  if (double(g.h * g.w) > double(std::size_t(1) << std::numeric_limits<Scalar>::digits)) {
-    throw std::invalid_argument("max_pool2d: planes of input " + shape_str(xv) +
-                                " are too large to index in the scalar type");
-  }
-  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
-  // where (N, C, OH, OW): the argmax of each window as a flat index into its plane, exact in Scalar
-  Tensor where = empty_like(y);
-  const bool two_by_two = g.kernel == Size2{2, 2} && g.padding == Size2{0, 0};  // the common case, unrolled
-  for (std::size_t p = 0; p < g.planes; ++p) {
-    const Scalar* plane = xv.data() + p * g.h * g.w;
-    Scalar* out = y.data() + p * g.oh * g.ow;
-    Scalar* at = where.data() + p * g.oh * g.ow;
-    if (two_by_two) {
-      for (std::size_t oy = 0; oy < g.oh; ++oy) {
-        for (std::size_t ox = 0; ox < g.ow; ++ox) {
-          const std::size_t i = window_argmax_inside<2, 2>(plane, g.w, oy * g.stride[0], ox * g.stride[1]);
-          out[oy * g.ow + ox] = plane[i];
-          at[oy * g.ow + ox] = static_cast<Scalar>(i);
-        }
-      }
-      continue;
-    }
-    for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
-      const std::size_t i = window_argmax(plane, g.w, ya, yb, xa, xb);
-      out[o] = plane[i];
-      at[o] = static_cast<Scalar>(i);
-    });
-  }
-  return make_result("max_pool2d", std::move(y), {x}, [g, where = SavedTensor(std::move(where))](Node& self) {
-    if (self.grad_node) throw std::logic_error("max_pool2d: has no create_graph (second-derivative) path yet");
-    // dx[argmax of each window] += dy
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
-    const std::size_t per_plane = g.oh * g.ow;
-    for (std::size_t p = 0; p < g.planes; ++p) {
-      const Scalar* gy = self.grad.data() + p * per_plane;
-      const Scalar* at = where.get().data() + p * per_plane;
-      Scalar* dplane = dx + p * g.h * g.w;
-      for (std::size_t o = 0; o < per_plane; ++o) dplane[static_cast<std::size_t>(at[o])] += gy[o];
-    }
-  });
-}
-
-template <>
-Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
-  const Tensor& xv = x.value();
-  const PoolGeometry g = pool_geometry("avg_pool2d", xv, options);
-  const Scalar inv = Scalar(1) / Scalar(g.kernel[0] * g.kernel[1]);
-  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
-  for (std::size_t p = 0; p < g.planes; ++p) {
-    const Scalar* plane = xv.data() + p * g.h * g.w;
-    Scalar* out = y.data() + p * g.oh * g.ow;
-    for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
-      Scalar s = 0;
-      for (std::size_t iy = ya; iy < yb; ++iy)
-        for (std::size_t ix = xa; ix < xb; ++ix) s += plane[iy * g.w + ix];
-      out[o] = s * inv;
-    });
-  }
-  return make_result("avg_pool2d", std::move(y), {x}, [g, inv](Node& self) {
-    if (self.grad_node) throw std::logic_error("avg_pool2d: has no create_graph (second-derivative) path yet");
-    // dx[window] += dy / (kh·kw) for every window
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
-    for (std::size_t p = 0; p < g.planes; ++p) {
-      const Scalar* gy = self.grad.data() + p * g.oh * g.ow;
-      Scalar* dplane = dx + p * g.h * g.w;
-      for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
-        const Scalar share = gy[o] * inv;
-        for (std::size_t iy = ya; iy < yb; ++iy)
-          for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * g.w + ix] += share;
-      });
-    }
-  });
-}
-
-template <>
-Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
-  const Tensor& xv = x.value();
-  if (xv.dimension() != 4 || output_size[0] == 0 || output_size[1] == 0) {
-    throw std::invalid_argument("adaptive_avg_pool2d: expects input (N, C, H, W) and a positive output size, got input " +
-                                shape_str(xv) + ", output size " + size2_str(output_size));
-  }
-  const std::size_t planes = xv.shape()[0] * xv.shape()[1], h = xv.shape()[2], w = xv.shape()[3];
-  const std::size_t oh = output_size[0], ow = output_size[1];
-  if (h == 0 || w == 0) {
-    throw std::invalid_argument("adaptive_avg_pool2d: input " + shape_str(xv) + " has an empty plane");
-  }
-  // Bin i of n over an axis of size s: [⌊i·s/n⌋, ⌈(i+1)·s/n⌉).
-  auto bins = [&](auto&& f) {
-    for (std::size_t oy = 0; oy < oh; ++oy) {
-      const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
-      for (std::size_t ox = 0; ox < ow; ++ox) {
-        const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
-        f(ya, yb, xa, xb, oy * ow + ox);
-      }
-    }
-  };
-  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], oh, ow});
-  for (std::size_t p = 0; p < planes; ++p) {
-    const Scalar* plane = xv.data() + p * h * w;
-    Scalar* out = y.data() + p * oh * ow;
-    bins([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
-      Scalar s = 0;
-      for (std::size_t iy = ya; iy < yb; ++iy)
-        for (std::size_t ix = xa; ix < xb; ++ix) s += plane[iy * w + ix];
-      out[o] = s / Scalar((yb - ya) * (xb - xa));
-    });
-  }
-  return make_result("adaptive_avg_pool2d", std::move(y), {x}, [planes, h, w, oh, ow](Node& self) {
-    if (self.grad_node) throw std::logic_error("adaptive_avg_pool2d: has no create_graph (second-derivative) path yet");
-    // dx[bin] += dy / |bin| for every bin
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + planes * h * w, Scalar(0));
-    for (std::size_t p = 0; p < planes; ++p) {
-      const Scalar* gy = self.grad.data() + p * oh * ow;
-      Scalar* dplane = dx + p * h * w;
-      for (std::size_t oy = 0; oy < oh; ++oy) {
-        const std::size_t ya = oy * h / oh, yb = ((oy + 1) * h + oh - 1) / oh;
-        for (std::size_t ox = 0; ox < ow; ++ox) {
-          const std::size_t xa = ox * w / ow, xb = ((ox + 1) * w + ow - 1) / ow;
-          const Scalar share = gy[oy * ow + ox] / Scalar((yb - ya) * (xb - xa));
-          for (std::size_t iy = ya; iy < yb; ++iy)
-            for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * w + ix] += share;
-        }
-      }
-    }
-  });
 }
 
 }  // namespace xtgrad

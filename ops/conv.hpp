@@ -1,5 +1,5 @@
 // Convolution and pooling over NCHW batches: conv2d through im2col and gemm (transpose
-// flags, recycled buffers), max / average / adaptive average pooling.
+// flags, recycled buffers; ops/conv.cpp), max / average / adaptive average pooling (ops/pool.cpp).
 #pragma once
 
 #include <array>

@@ -1,11 +1,14 @@
 #include "xtgrad/ops/embedding.hpp"
 
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
 
@@ -34,10 +37,18 @@ Variable embedding(const Variable& indices, const Variable& weight) {
     std::copy(row, row + d, y.data() + i * d);
   }
   return make_result("embedding", std::move(y), {indices, weight}, [d](Node& self) {
-    if (self.grad_node) throw std::logic_error("embedding: has no create_graph (second-derivative) path yet");
-    // dW[indices[i], :] += g[i, :]
+    // dW[indices[i], :] += g[i, :] : linear in g, the indices constants
     if (!self.parent_requires_grad(1)) return;
     const Tensor& iv = self.parent_value(0);
+    if (self.grad_node) {  // create_graph: the same scatter-add as an op
+      auto map = std::make_shared<std::vector<std::size_t>>(iv.size() * d);
+      for (std::size_t i = 0; i < iv.size(); ++i) {
+        for (std::size_t k = 0; k < d; ++k) (*map)[i * d + k] = std::size_t(iv.data()[i]) * d + k;
+      }
+      add_variable_to_parent(self, 1, scatter_flat("embedding", Variable(self.grad_node), std::move(map),
+                                                   shape_of(self.parents[1]->value)));
+      return;
+    }
     Scalar beta = 0;
     Scalar* dw = grad_target(self, 1, beta);
     if (beta == 0) std::fill(dw, dw + self.parent_value(1).size(), Scalar(0));

@@ -1,11 +1,16 @@
 #include "xtgrad/ops/normalization.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/reductions.hpp"
+#include "xtgrad/ops/reductions_extra.hpp"
 
 namespace xtgrad {
 namespace {
@@ -76,8 +81,36 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
   }
   return make_result(
       "batch_norm", std::move(y), {x, weight, bias},
-      [stats = SavedTensor(std::move(stats)), n, c, s, m, training](Node& self) {
-        if (self.grad_node) throw std::logic_error("batch_norm: has no create_graph (second-derivative) path yet");
+      [stats = SavedTensor(std::move(stats)), n, c, s, m, training, eps](Node& self) {
+        if (self.grad_node) {
+          // create_graph: the same formulas below with ops over x, g as (N, C, S), statistics
+          // over axes {0, 2}: x̂ = (x − μ)·inv, inv = (σ² + eps)^(−1/2) (training: μ and σ² of x,
+          // differentiated too; eval: the running statistics, constants).
+          const Variable g3 = reshape(Variable(self.grad_node), {n, c, s});
+          const Variable x3 = reshape(input_variable(self, 0), {n, c, s});
+          const Axes over{0, 2};
+          Variable inv, xhat;
+          if (training) {
+            const Variable xc = x3 - mean(x3, over, true);
+            inv = pow(mean(square(xc), over, true) + eps, -0.5);
+            xhat = xc * inv;
+          } else {
+            Tensor mu_t = Tensor::from_shape({1, c, 1}), inv_t = Tensor::from_shape({1, c, 1});
+            std::copy(stats.get().data(), stats.get().data() + c, mu_t.data());
+            std::copy(stats.get().data() + c, stats.get().data() + 2 * c, inv_t.data());
+            inv = Variable(std::move(inv_t));
+            xhat = (x3 - Variable(std::move(mu_t))) * inv;
+          }
+          // dγ = Σ g·x̂ : (C);  dβ = Σ g : (C)
+          if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, sum(g3 * xhat, over));
+          if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, sum(g3, over));
+          if (self.parent_requires_grad(0)) {
+            const Variable k1 = reshape(input_variable(self, 1), {1, c, 1}) * inv;
+            const Variable dx = training ? k1 * (g3 - mean(g3, over, true) - xhat * mean(g3 * xhat, over, true)) : k1 * g3;
+            add_variable_to_parent(self, 0, reshape(dx, shape_of(self.parents[0]->value)));
+          }
+          return;
+        }
         const Tensor& xv = self.parent_value(0);
         const Scalar* gamma = self.parent_value(1).data();
         const Scalar* mu = stats.get().data();
@@ -157,8 +190,25 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
     for (std::size_t k = 0; k < d; ++k) q[k] = gamma[k] * (p[k] - mu) * inv + beta[k];
   }
   return make_result(
-      "layer_norm", std::move(y), {x, weight, bias}, [stats = SavedTensor(std::move(stats)), rows, d](Node& self) {
-        if (self.grad_node) throw std::logic_error("layer_norm: has no create_graph (second-derivative) path yet");
+      "layer_norm", std::move(y), {x, weight, bias}, [stats = SavedTensor(std::move(stats)), rows, d, eps](Node& self) {
+        if (self.grad_node) {
+          // create_graph: the same formulas below with ops over x, g as (rows, d) and γ as (1, d):
+          // x̂ = (x − μ)·inv, μ and inv = (σ² + eps)^(−1/2) of each row, differentiated too.
+          const Variable g2 = reshape(Variable(self.grad_node), {rows, d});
+          const Variable x2 = reshape(input_variable(self, 0), {rows, d});
+          const Variable xc = x2 - mean(x2, 1, true);
+          const Variable inv = pow(mean(square(xc), 1, true) + eps, -0.5);
+          const Variable xhat = xc * inv;
+          const Shape norm_shape = shape_of(self.parents[1]->value);
+          if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, reshape(sum(g2 * xhat, 0), norm_shape));
+          if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, reshape(sum(g2, 0), norm_shape));
+          if (self.parent_requires_grad(0)) {
+            const Variable gh = g2 * reshape(input_variable(self, 1), {1, d});
+            const Variable dx = inv * (gh - mean(gh, 1, true) - xhat * mean(gh * xhat, 1, true));
+            add_variable_to_parent(self, 0, reshape(dx, shape_of(self.parents[0]->value)));
+          }
+          return;
+        }
         const Tensor& xv = self.parent_value(0);
         const Scalar* gamma = self.parent_value(1).data();
         const Scalar* g = self.grad.data();

@@ -1,8 +1,10 @@
 #include "xtgrad/regularizers/selection.hpp"
 
+#include <algorithm>
 #include <regex>
 #include <stdexcept>
 #include <utility>
+#include <vector>
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -38,6 +40,22 @@ Selection Selection::pattern(const std::string& regex) {
         return std::regex_search(name, compiled);
       },
       "pattern(" + regex + ")");
+}
+
+Selection Selection::among(const NamedParameters& group, const Selection& within) {
+  std::vector<const void*> nodes;  // the group's tensors; the handles below keep them alive
+  std::vector<Variable> handles;
+  std::string names;
+  for (const auto& [name, param] : group) {
+    nodes.push_back(param.node().get());
+    handles.push_back(param);
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  return Selection(
+      [nodes = std::move(nodes), handles = std::move(handles), within](const std::string& name, const Variable& param) {
+        return std::find(nodes.begin(), nodes.end(), param.node().get()) != nodes.end() && within.selects(name, param);
+      },
+      within.describe() + " of [" + names + "]");
 }
 
 Selection Selection::predicate(Predicate predicate, std::string description) {

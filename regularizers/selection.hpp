@@ -28,6 +28,11 @@ class Selection {
   // (std::regex_search: anchor with ^ and $ as needed). The pattern replaces the default:
   // "^fc1\\." selects fc1.weight and fc1.bias. Throws std::invalid_argument on a bad regex.
   static Selection pattern(const std::string& regex);
+  // The tensors of `group` (e.g. an optimizer parameter group's `params`, nn::ParamGroup) that
+  // `within` picks (default: weights only), matched by identity, not by name: a penalty made
+  // with it covers that group and nothing else. Describes itself as "weights of [fc2.weight,
+  // fc2.bias]".
+  static Selection among(const NamedParameters& group, const Selection& within = Selection());
   // Parameters for which `predicate(name, param)` is true; `description` names the rule in
   // coverage tables (default "predicate").
   static Selection predicate(Predicate predicate, std::string description = "predicate");

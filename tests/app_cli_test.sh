@@ -60,6 +60,9 @@ expect "--epochs 0"            2 epochs     -- "${common[@]}" --epochs 0
 expect "--batch-size -1"       2 batch-size -- "${common[@]}" --batch-size -1
 expect "--lr abc"              2 lr         -- "${common[@]}" --lr abc
 expect "--lr inf"              2 lr         -- "${common[@]}" --lr inf
+expect "--momentum 1"           2 momentum   -- "${common[@]}" --momentum 1
+expect "--momentum -0.1"        2 momentum   -- "${common[@]}" --momentum -0.1
+expect "--momentum nan"         2 momentum   -- "${common[@]}" --momentum nan
 expect "--bogus"               2 bogus      -- "${common[@]}" --bogus
 expect "--reg l3(lambd=1)"     2 l3         -- "${common[@]}" --reg 'l3(lambd=1)'
 expect "--reg l2(lambd=-1)"    2 lambd      -- "${common[@]}" --reg 'l2(lambd=-1)'
@@ -72,8 +75,6 @@ expect "--reg trailing +"       2 "empty term"   -- "${common[@]}" --reg 'l2(lam
 expect "--reg patience=0"       2 patience       -- "${common[@]}" --reg 'early_stopping(patience=0)'
 expect "--eval-fgsm 0"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 0.1,0
 expect "--eval-fgsm 3"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 3
-expect "early_stopping with --checkpoint" 2 early_stopping -- "${common[@]}" --checkpoint "$tmp/ck_es" \
-       --reg 'early_stopping(patience=2)'
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
@@ -84,7 +85,6 @@ expect "--dataset fashion-mnist, folder missing" 3 dataset-fashion-mnist -- --da
        --data /nonexistent/fm --out "$out" --quiet --no-plots
 expect "--dataset cifar"       2 dataset    -- "${common[@]}" --dataset cifar
 expect "--model resnet"        2 model      -- "${common[@]}" --model resnet
-expect "input_grad with lenet" 2 "first-order" -- "${common[@]}" --model lenet --reg 'input_grad(lambd=1)'
 # A folder of well-formed one-image IDX files, except that train-images has a wrong magic
 # number (12 34, not 00 00).
 bad="$tmp/corrupt_mnist"
@@ -267,6 +267,40 @@ PY
   # Other settings than the checkpoint's: refused, exit 2.
   expect "--resume with another --lr" 2 "other settings" -- "${ck[@]}" --lr 0.05 --checkpoint "$tmp/ck_full" \
          --out "$out/ck_full" --resume
+  expect "--resume with another --momentum" 2 "other settings" -- "${ck[@]}" --momentum 0.9 \
+         --checkpoint "$tmp/ck_full" --out "$out/ck_full" --resume
+fi
+
+if needs_mnist "--resume with early stopping"; then
+  # 8 epochs in one go vs one epoch per invocation, each resuming the last (--epochs 1, 2, ..., 8):
+  # early stopping's state (best epoch, bad epochs, best weights, stopped) crosses every epoch
+  # boundary, including its stop (the later invocations then train nothing). The run must stop
+  # early for this to test anything; the kept epoch, its weights and every number must match.
+  es=(--data "$mnist" --train-size 500 --quiet --no-plots --reg 'early_stopping(patience=2)')
+  "$app" "${es[@]}" --epochs 8 --checkpoint "$tmp/es_full" --out "$out/es_full" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  for k in 1 2 3 4 5 6 7 8; do
+    ((rc == 0)) || break
+    "$app" "${es[@]}" --epochs $k --checkpoint "$tmp/es_part" --out "$out/es_part" $( ((k > 1)) && echo --resume) \
+      >"$tmp/stdout" 2>"$tmp/stderr"
+    rc=$?
+  done
+  if [[ $rc -eq 0 ]] && python3 - "$out/es_full/summary.json" "$out/es_part/summary.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["runs"][0] for p in sys.argv[1:3])
+assert len(a["epochs"]) < 8, f"early stopping did not stop ({len(a['epochs'])} epochs): the case tests nothing"
+assert len(a["epochs"]) == len(b["epochs"]), (len(a["epochs"]), len(b["epochs"]))
+assert a["early_stopping_best_epoch"] == b["early_stopping_best_epoch"], (a["early_stopping_best_epoch"], b["early_stopping_best_epoch"])
+for key in ("test_accuracy", "train_accuracy", "sparsity"):
+    assert a[key] == b[key], (key, a[key], b[key])
+for ea, eb in zip(a["epochs"], b["epochs"]):
+    assert (ea["data_loss"], ea["test_accuracy"]) == (eb["data_loss"], eb["test_accuracy"]), (ea, eb)
+PY
+  then
+    pass "--resume with early stopping, one epoch per invocation, equals the uninterrupted run (stop, kept epoch, weights)"
+  else
+    fail "--resume with early stopping equals the uninterrupted run" "exit $rc: $(cat "$tmp/stderr")"
+  fi
 fi
 
 if needs_mnist "--resume with dropout, noise and FGSM training"; then
@@ -387,7 +421,8 @@ fi
 
 if needs_mnist "--model lenet"; then
   "$app" --data "$mnist" --model lenet --train-size 500 --epochs 2 --out "$out/lenet" --quiet --no-plots \
-         --eval-fgsm 0.1 --reg 'maxnorm(c=1)+dropout(p=0.5)' --reg 'adversarial(eps=0.1)' >"$tmp/stdout" 2>"$tmp/stderr"
+         --eval-fgsm 0.1 --reg 'maxnorm(c=1)+dropout(p=0.5)' --reg 'adversarial(eps=0.1)' \
+         --reg 'input_grad(lambd=1)+dropout(p=0.5)' >"$tmp/stdout" 2>"$tmp/stderr"
   rc=$?
   if [[ $rc -eq 0 ]] && python3 -c '
 import json, sys
@@ -396,10 +431,13 @@ assert s["config"]["model"] == "lenet"
 names = [c["tensor"] for c in s["runs"][0]["coverage"]]
 assert names[:2] == ["conv1.weight", "conv1.bias"] and "fc3.weight" in names, names
 for r in s["runs"]:
-    assert 0.2 < r["test_accuracy"] <= 1 and len(r["fgsm_test_accuracy"]) == 1, r["test_accuracy"]' "$out/lenet/summary.json"; then
-    pass "--model lenet trains max-norm+dropout and adversarial runs and evaluates FGSM"
+    assert 0.2 < r["test_accuracy"] <= 1 and len(r["fgsm_test_accuracy"]) == 1, r["test_accuracy"]
+# double backpropagation through conv2d, max_pool2d and dropout
+assert all(e["penalty"] > 0 for e in s["runs"][2]["epochs"]), [e["penalty"] for e in s["runs"][2]["epochs"]]' "$out/lenet/summary.json"; then
+    pass "--model lenet trains max-norm+dropout, adversarial and input_grad+dropout runs and evaluates FGSM"
   else
-    fail "--model lenet trains max-norm+dropout and adversarial runs and evaluates FGSM" "exit $rc: $(cat "$tmp/stderr")"
+    fail "--model lenet trains max-norm+dropout, adversarial and input_grad+dropout runs and evaluates FGSM" \
+         "exit $rc: $(cat "$tmp/stderr")"
   fi
 fi
 
@@ -507,6 +545,43 @@ expect "--train-size 1e30"          2 "--train-size" -- "${tiny[@]}" --out "$out
 # Too large for this machine's memory: exit 6 naming the flag and the bytes, before any data is read.
 expect "--hidden 1000000000 does not fit" 6 "--hidden 1000000000" -- "${tiny[@]}" --out "$out/x" --quiet --no-plots \
        --hidden 1000000000
+# --model lenet counts its own activations: every conv, pool and dense output, the pools'
+# argmax and the im2col columns, per sample of the batch, and their gradients (was: the MLP's
+# hidden layer, 192 MB for a batch of 60000 that needs over 8 GB). Under a 4 GB address space a
+# batch of 60000 is refused before any data is read; the same flags with --model mlp pass.
+if ldd "$app" 2>/dev/null | grep -q libasan; then
+  skip "--model lenet --batch-size 60000 under ulimit -v" "an AddressSanitizer build cannot start under ulimit -v"
+else
+  lenet_big=(--data "$tiny_a" --train-size 60000 --batch-size 60000 --out "$out/x" --quiet --no-plots)
+  (ulimit -v 4000000 && exec timeout -k 5 60 "$app" --model lenet "${lenet_big[@]}") >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  verdict "--model lenet --batch-size 60000 under ulimit -v 4000000: exit 6" 6 "--batch-size 60000 with --model lenet"
+  grep -qE "needs about [0-9.]+ GB .* [0-9.]+ GB activations" "$tmp/stderr" ||
+    fail "--model lenet --batch-size 60000: the message gives the bytes" "stderr: $(cat "$tmp/stderr")"
+  (ulimit -v 4000000 && exec timeout -k 5 60 "$app" --model mlp "${lenet_big[@]}") >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -ne 6 && $rc -ne 0 ]] && ! grep -q "the run needs about" "$tmp/stderr"; then
+    pass "--model mlp with the same flags passes the memory check (exit $rc: $(head -c 200 "$tmp/stderr"))"
+  else
+    fail "--model mlp with the same flags passes the memory check" "exit $rc: $(head -c 400 "$tmp/stderr")"
+  fi
+fi
+# --momentum reaches the optimizer (another loss curve than plain SGD) and summary.json.
+"$app" "${tiny[@]}" --reg none --momentum 0.9 --out "$out/momentum" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr" &&
+  "$app" "${tiny[@]}" --reg none --out "$out/plain" --quiet --no-plots >"$tmp/stdout" 2>>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 ]] && python3 - "$out/momentum/summary.json" "$out/plain/summary.json" <<'PY'
+import json, sys
+m, p = (json.load(open(f)) for f in sys.argv[1:3])
+assert m["config"]["momentum"] == 0.9 and p["config"]["momentum"] == 0, (m["config"], p["config"])
+lm, lp = ([e["data_loss"] for e in s["runs"][0]["epochs"]] for s in (m, p))
+assert lm[0] == lp[0] and lm[-1] != lp[-1], (lm, lp)  # the first step has no velocity yet
+PY
+then
+  pass "--momentum 0.9 trains with momentum and is in summary.json"
+else
+  fail "--momentum 0.9 trains with momentum and is in summary.json" "exit $rc: $(cat "$tmp/stderr")"
+fi
 # A batch larger than the subset is the whole subset (was: a batch count that overflowed).
 "$app" "${tiny[@]}" --batch-size 1000000000 --out "$out/bigbatch" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?

@@ -403,3 +403,94 @@ TEST_F(CheckpointTest, BuffersRoundTrip) {
 }
 
 }  // namespace
+
+namespace {
+
+// EarlyStopping's state crosses a checkpoint: a fresh EarlyStopping loaded from it holds the
+// best epoch, its weights and the bad-epoch count, so the same accuracies stop it at the same
+// epoch with the same weights put back; the file's bytes load like the file.
+TEST_F(CheckpointTest, EarlyStoppingStateRoundTripsAndStopsAtTheSameEpoch) {
+  Rng rng(50);
+  Net a(3, 4, 3, rng);
+  xtgrad::nn::SGD sgd_a(a.named_parameters(), 0.1);
+  xtgrad::nn::EarlyStopping early_a(a, 2);
+  Variable w_a = a.named_parameters().front().second;
+  const std::vector<double> accuracies{0.5, 0.8, 0.7, 0.6};  // best epoch 2; epochs 3, 4 worse: stop at 4
+  Checkpoint saved;
+  History history;
+  for (std::size_t e = 1; e <= 3; ++e) {  // three epochs, then the checkpoint
+    w_a.mutable_value().fill(double(e));
+    xtgrad::nn::EpochStats s;
+    s.epoch = e;
+    s.test_accuracy = accuracies[e - 1];
+    history.push_back(s);
+    ASSERT_FALSE(early_a(s));
+  }
+  saved.epoch = 3;
+  saved.history = history;
+  saved.early_stopping = early_a.state();
+  const std::string path = file("es.ckpt.npz");
+  xtgrad::nn::save_checkpoint(path, a, sgd_a, saved);
+
+  Rng other(51);
+  Net b(3, 4, 3, other);
+  xtgrad::nn::SGD sgd_b(b.named_parameters(), 0.1);
+  const Checkpoint loaded = xtgrad::nn::load_checkpoint_bytes(xtgrad::nn::read_npz_bytes(path), path, b, sgd_b);
+  ASSERT_TRUE(loaded.early_stopping.has_value());
+  EXPECT_EQ(loaded.early_stopping->best_epoch, 2u);
+  EXPECT_EQ(loaded.early_stopping->bad_epochs, 1u);
+  EXPECT_EQ(loaded.early_stopping->best_accuracy, 0.8);
+  EXPECT_FALSE(loaded.early_stopping->stopped);
+  xtgrad::nn::EarlyStopping early_b(b, 2);
+  early_b.load_state(*loaded.early_stopping);
+
+  // Epoch 4 on both: each stops and puts epoch 2's weights back.
+  xtgrad::nn::EpochStats s;
+  s.epoch = 4;
+  s.test_accuracy = accuracies[3];
+  w_a.mutable_value().fill(4.0);
+  b.named_parameters().front().second.mutable_value().fill(4.0);
+  EXPECT_TRUE(early_a(s));
+  EXPECT_TRUE(early_b(s));
+  EXPECT_EQ(early_b.best_epoch(), 2u);
+  expect_same_parameters(a, b);
+  EXPECT_EQ(b.named_parameters().front().second.value().data()[0], 2.0);
+
+  // Without early stopping in it, a checkpoint has none.
+  Checkpoint plain;
+  xtgrad::nn::save_checkpoint(file("plain.ckpt.npz"), a, sgd_a, plain);
+  EXPECT_FALSE(xtgrad::nn::load_checkpoint(file("plain.ckpt.npz"), b, sgd_b).early_stopping.has_value());
+}
+
+// A checkpoint whose early-stopping arrays are incomplete or foreign is refused, naming them.
+TEST_F(CheckpointTest, MalformedEarlyStoppingStateIsRefused) {
+  Rng rng(52);
+  Net a(3, 4, 3, rng);
+  xtgrad::nn::SGD sgd(a.named_parameters(), 0.1);
+  const std::string path = file("es.ckpt.npz");
+  Checkpoint meta;
+  meta.early_stopping = xtgrad::nn::EarlyStoppingState{};  // before any epoch: no best values
+  xtgrad::nn::save_checkpoint(path, a, sgd, meta);
+  auto arrays = xtgrad::nn::read_npz(path);
+  EXPECT_EQ(arrays.count("early/best_epoch"), 1u);
+  arrays.erase("early/stopped");
+  xtgrad::nn::write_npz(path, arrays);
+  expect_throws_with<xtgrad::DataError>([&] { xtgrad::nn::load_checkpoint(path, a, sgd); },
+                                        {path.c_str(), "early/stopped"});
+  // A best epoch beyond the epochs done.
+  xtgrad::nn::EarlyStopping early(a, 2);
+  xtgrad::nn::EpochStats s;
+  s.epoch = 5;
+  s.test_accuracy = 0.5;
+  early(s);
+  meta.early_stopping = early.state();
+  xtgrad::nn::save_checkpoint(path, a, sgd, meta);
+  expect_throws_with<xtgrad::DataError>([&] { xtgrad::nn::load_checkpoint(path, a, sgd); },
+                                        {path.c_str(), "best epoch 5", "0 completed epochs"});
+  // Best values that are not one per parameter are refused when saving.
+  meta.early_stopping->best_values.pop_back();
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::save_checkpoint(path, a, sgd, meta); },
+                                            {"early-stopping values"});
+}
+
+}  // namespace

@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test_util.hpp"
@@ -385,19 +387,25 @@ TEST(MaxPool2d, NanWinsItsWindowInBothPaths) {
 
 namespace {
 
-// These ops' backward is a loop over raw buffers: first derivatives only. Under create_graph
-// they say so instead of reading a gradient that sweep does not fill.
-TEST(ConvAndPooling, CreateGraphIsRefusedNamingTheOp) {
-  const Variable x = Variable::parameter(uniform({1, 1, 4, 4}, 500, -1, 1));
-  const Variable w = Variable::parameter(uniform({1, 1, 2, 2}, 501, -1, 1));
-  const std::vector<std::pair<const char*, Variable>> outputs{
-      {"conv2d", xtgrad::conv2d(x, w)},
-      {"max_pool2d", xtgrad::max_pool2d(x, Pool2dOptions{})},
-      {"avg_pool2d", xtgrad::avg_pool2d(x, Pool2dOptions{})},
-      {"adaptive_avg_pool2d", xtgrad::adaptive_avg_pool2d(x, {2, 2})}};
-  for (const auto& [op, y] : outputs) {
-    expect_throws_with<std::logic_error>([&] { xtgrad::sum(y).backward({.create_graph = true}); },
-                                         {op, "create_graph"});
+// backward(create_graph) leaves x a gradient with history whose value is the plain backward's
+// (second derivatives: tests/test_gradgradcheck_conv.cpp).
+TEST(ConvAndPooling, CreateGraphGradientHasHistoryAndTheSameValue) {
+  const Tensor xt = uniform({1, 2, 4, 4}, 500, -1, 1);
+  Variable w = Variable::parameter(uniform({3, 2, 2, 2}, 501, -1, 1));
+  const std::vector<std::pair<const char*, std::function<Variable(const Variable&)>>> ops{
+      {"conv2d", [&](const Variable& x) { return xtgrad::conv2d(x, w); }},
+      {"max_pool2d", [](const Variable& x) { return xtgrad::max_pool2d(x, Pool2dOptions{}); }},
+      {"avg_pool2d", [](const Variable& x) { return xtgrad::avg_pool2d(x, Pool2dOptions{}); }},
+      {"adaptive_avg_pool2d", [](const Variable& x) { return xtgrad::adaptive_avg_pool2d(x, {3, 2}); }}};
+  for (const auto& [op, f] : ops) {
+    SCOPED_TRACE(op);
+    Variable a = Variable::parameter(xt), b = Variable::parameter(xt);
+    xtgrad::sum(xtgrad::square(f(a))).backward();
+    xtgrad::sum(xtgrad::square(f(b))).backward({.create_graph = true});
+    EXPECT_TRUE(b.grad_variable().requires_grad());
+    expect_tensor_near(b.grad(), a.grad(), 1e-12);
+    b.zero_grad();  // breaks the leaf → gradient graph → leaf cycles
+    w.zero_grad();
   }
 }
 

@@ -23,26 +23,6 @@ using xtgrad::Tensor;
 using xtgrad::Variable;
 namespace nn = xtgrad::nn;
 
-// The app's LeNet: conv 1→6 5×5 pad 2, ReLU, pool 2, conv 6→16 5×5, ReLU, pool 2, 400→120→84→10.
-nn::Sequential lenet(Rng& rng) {
-  nn::Conv2dConfig same;
-  same.padding = {2, 2};
-  nn::Sequential net;
-  net.add("conv1", nn::Conv2d(1, 6, 5, rng, same))
-      .add(nn::ReLU())
-      .add(nn::MaxPool2d(2))
-      .add("conv2", nn::Conv2d(6, 16, 5, rng))
-      .add(nn::ReLU())
-      .add(nn::MaxPool2d(2))
-      .add(nn::Flatten())
-      .add("fc1", nn::Linear(400, 120, rng))
-      .add(nn::ReLU())
-      .add("fc2", nn::Linear(120, 84, rng))
-      .add(nn::ReLU())
-      .add("fc3", nn::Linear(84, 10, rng));
-  return net;
-}
-
 nn::Dataset random_images(std::size_t n, Rng& rng) {
   nn::Dataset d;
   d.inputs = xtgrad::rand_uniform({n, 1, 28, 28}, rng, -1.0, 1.0);
@@ -84,7 +64,7 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 
 TEST(ConvEvalInvariance, TrainedLeNetGivesTheSameLogitsForEveryEvalBatchSize) {
   Rng rng(7);
-  nn::Sequential net = lenet(rng);
+  nn::Sequential net = nn::lenet5(rng);
   const nn::Dataset train = random_images(256, rng);
   const nn::Dataset test = random_images(1000, rng);
   nn::SGD sgd(net.named_parameters(), 0.1);
@@ -103,7 +83,7 @@ TEST(ConvEvalInvariance, TrainedLeNetGivesTheSameLogitsForEveryEvalBatchSize) {
 
   // A fresh model loaded with the same parameters agrees.
   Rng other(99);
-  nn::Sequential fresh = lenet(other);
+  nn::Sequential fresh = nn::lenet5(other);
   const auto src = net.named_parameters();
   auto dst = fresh.named_parameters();
   ASSERT_EQ(src.size(), dst.size());
@@ -113,7 +93,7 @@ TEST(ConvEvalInvariance, TrainedLeNetGivesTheSameLogitsForEveryEvalBatchSize) {
 
 TEST(ConvEvalInvariance, AnEvaluationBetweenForwardAndBackwardLeavesTheGradientsAlone) {
   Rng rng(3);
-  nn::Sequential net = lenet(rng);
+  nn::Sequential net = nn::lenet5(rng);
   const nn::Dataset batch = random_images(64, rng);
   const nn::Dataset test = random_images(1000, rng);
   const Variable x(batch.inputs);

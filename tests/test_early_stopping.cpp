@@ -79,3 +79,24 @@ TEST(EarlyStopping, EndsFitEarlyWithTheBestEpochsWeights) {
 }
 
 }  // namespace
+
+namespace {
+
+// load_state refuses values of another model and leaves the state unchanged.
+TEST(EarlyStopping, LoadStateChecksTheModelsShapes) {
+  xtgrad::Rng rng(2);
+  xtgrad::nn::Linear small(2, 3, rng), large(4, 3, rng);
+  EarlyStopping a(small, 2), b(large, 2);
+  EXPECT_FALSE(a(epoch(1, 0.5)));
+  EXPECT_THROW(b.load_state(a.state()), std::invalid_argument);
+  EXPECT_EQ(b.best_epoch(), 0u);
+  xtgrad::nn::EarlyStoppingState odd = a.state();
+  odd.best_values.clear();  // a best epoch without its values
+  EXPECT_THROW(a.load_state(odd), std::invalid_argument);
+  EarlyStopping c(small, 2);
+  c.load_state(a.state());
+  EXPECT_EQ(c.best_epoch(), 1u);
+  EXPECT_EQ(c.best_accuracy(), 0.5);
+}
+
+}  // namespace

@@ -1,7 +1,7 @@
 // Second derivatives of the ops added with the ops table (elementwise_math, activations_extra):
-// gradgradcheck in double precision, inputs away from kinks. And the ops whose backward is still
-// first-order only: a create_graph sweep through them is a clear error naming the op, never a
-// silently wrong or missing second derivative.
+// gradgradcheck in double precision, inputs away from kinks. And an op whose backward is
+// first-order only (user code): a create_graph sweep through it is a clear error naming the op,
+// never a silently wrong or missing second derivative.
 #include <gtest/gtest.h>
 
 #include <functional>
@@ -246,7 +246,9 @@ TEST(GradgradcheckExtra, KlDiv) {
   }
 }
 
-// ---- ops still first-order only: create_graph through them is an error naming the op --------
+// ---- first-order ops: create_graph through them is an error naming the op ---------------------
+// (conv2d, the pools, batch/layer norm and embedding have create_graph paths:
+// tests/test_gradgradcheck_conv.cpp)
 
 // grad(create_graph) of Σ f(x) must throw std::logic_error whose message starts with `op`.
 void expect_first_order_only(const std::string& op, const std::function<Variable(const Variable&)>& f,
@@ -260,27 +262,6 @@ void expect_first_order_only(const std::string& op, const std::function<Variable
     const std::string msg = e.what();
     EXPECT_EQ(msg.rfind(op + ": ", 0), 0U) << msg;
   }
-}
-
-// conv2d, the pools, batch/layer norm and embedding are not ported yet: their closures refuse a
-// create_graph sweep (and add_to_parent, add_expr_to_parent and grad_target would too).
-TEST(FirstOrderOnly, ConvPoolNormEmbedding) {
-  const Tensor img = uniform({1, 2, 4, 4}, 60, -1, 1);
-  const Variable w(uniform({3, 2, 3, 3}, 61, -1, 1));
-  expect_first_order_only("conv2d", [&w](const Variable& v) { return square(conv2d(v, w)); }, img);
-  Pool2dOptions pool;
-  expect_first_order_only("max_pool2d", [&pool](const Variable& v) { return square(max_pool2d(v, pool)); }, img);
-  expect_first_order_only("avg_pool2d", [&pool](const Variable& v) { return square(avg_pool2d(v, pool)); }, img);
-  expect_first_order_only("adaptive_avg_pool2d", [](const Variable& v) { return square(adaptive_avg_pool2d(v, {2, 2})); },
-                          img);
-  const Variable gamma(Tensor{1.0, 2.0, 0.5}), beta(Tensor{0.0, 0.1, 0.2});
-  expect_first_order_only("layer_norm", [&](const Variable& v) { return square(layer_norm(v, gamma, beta)) * v; }, a23());
-  Tensor rm = xt::zeros<double>({3}), rv = xt::ones<double>({3});
-  expect_first_order_only("batch_norm",
-                          [&](const Variable& v) { return square(batch_norm(v, gamma, beta, rm, rv, true)) * v; },
-                          uniform({4, 3}, 62, -1, 1));
-  const Variable idx(Tensor{1.0, 0.0, 1.0});
-  expect_first_order_only("embedding", [&idx](const Variable& v) { return square(embedding(idx, v)); }, a23());
 }
 
 // An op written with add_expr_to_parent on self.grad only (as user code may do): the guard in

@@ -177,20 +177,30 @@ TEST(Embedding, Module) {
 
 namespace {
 
-TEST(Normalization, CreateGraphIsRefusedNamingTheOp) {
-  const Variable x = Variable::parameter(uniform({4, 3}, 600, -1, 1));
-  const Variable g = Variable::parameter(filled({3}, 1.0)), b = Variable::parameter(filled({3}, 0.0));
-  Tensor rm = filled({3}, 0.0), rv = filled({3}, 1.0);
-  expect_throws_with<std::logic_error>(
-      [&] { xtgrad::sum(xtgrad::batch_norm(x, g, b, rm, rv, true)).backward({.create_graph = true}); },
-      {"batch_norm", "create_graph"});
-  expect_throws_with<std::logic_error>(
-      [&] { xtgrad::sum(xtgrad::layer_norm(x, g, b)).backward({.create_graph = true}); },
-      {"layer_norm", "create_graph"});
-  const Variable table = Variable::parameter(uniform({5, 2}, 601, -1, 1));
-  expect_throws_with<std::logic_error>(
-      [&] { xtgrad::sum(xtgrad::embedding(Variable(Tensor({1.0, 4.0})), table)).backward({.create_graph = true}); },
-      {"embedding", "create_graph"});
+// backward(create_graph) leaves the parameters gradients with history whose values are the
+// plain backward's (second derivatives: tests/test_gradgradcheck_conv.cpp).
+TEST(Normalization, CreateGraphGradientsHaveHistoryAndTheSameValues) {
+  const Tensor xt = uniform({4, 3}, 600, -1, 1);
+  const Tensor table_t = uniform({5, 3}, 601, -1, 1);
+  const auto run = [&](bool create_graph) {
+    Tensor rm = filled({3}, 0.1), rv = filled({3}, 1.2);  // the same running statistics in both runs
+    const Variable x = Variable::parameter(xt), table = Variable::parameter(table_t);
+    const Variable g = Variable::parameter(filled({3}, 1.5)), b = Variable::parameter(filled({3}, 0.5));
+    const Variable y = xtgrad::batch_norm(x, g, b, rm, rv, true) * xtgrad::layer_norm(x, g, b) +
+                       xtgrad::batch_norm(x, g, b, rm, rv, false) +
+                       xtgrad::embedding(Variable(Tensor({1.0, 4.0, 4.0, 0.0})), table);
+    xtgrad::sum(xtgrad::square(y)).backward({.create_graph = create_graph});
+    std::vector<Variable> params{x, g, b, table};
+    std::vector<Tensor> grads;
+    for (Variable& p : params) {
+      EXPECT_EQ(p.grad_variable().requires_grad(), create_graph);
+      grads.push_back(p.grad());
+      p.zero_grad();  // breaks the leaf → gradient graph → leaf cycle
+    }
+    return grads;
+  };
+  const std::vector<Tensor> plain = run(false), with_graph = run(true);
+  for (std::size_t i = 0; i < plain.size(); ++i) expect_tensor_near(with_graph[i], plain[i], 1e-12);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
-// Which parameters a regularizer sees: weights by default, a regex, or a predicate.
+// Which parameters a regularizer sees: weights by default, a regex, a predicate, or the tensors
+// of one optimizer parameter group (Selection::among).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "xtgrad/core/core.hpp"
+#include "xtgrad/nn/optimizers.hpp"
+#include "xtgrad/ops/ops.hpp"
 #include "xtgrad/regularizers/regularizers.hpp"
 
 namespace xg = xtgrad;
@@ -138,3 +141,66 @@ TEST(Selection, RegularizerPenalizesOnlyWhatThePredicateSelects) {
   EXPECT_FALSE(ps[0].second.has_grad());
   EXPECT_FALSE(ps[4].second.has_grad());
 }
+
+// ---- Per-group penalty coverage: Selection::among(group.params) --------------------------
+
+namespace {
+
+using xtgrad::nn::ParamGroup;
+using xtgrad::nn::ParamGroups;
+
+// Two optimizer groups over params(): fc1 (lr 0.1, the default) and fc2 (lr 0.5).
+ParamGroups two_groups(const xg::NamedParameters& ps) {
+  return {ParamGroup({ps[0], ps[1]}), ParamGroup({ps[2], ps[3]}, 0.5)};
+}
+
+TEST(SelectionAmong, APenaltyCoversOneOptimizerGroupOnly) {
+  const auto ps = params();
+  const ParamGroups groups = two_groups(ps);
+  const xg::L1 l1(0.25, xg::Selection::among(groups[1].params));  // weights of group 1: fc2.weight
+  EXPECT_EQ(xg::Selection::among(groups[1].params).describe(), "weights of [fc2.weight, fc2.bias]");
+  const auto rows = l1.coverage(ps);
+  std::vector<std::string> penalized;
+  for (const auto& row : rows)
+    if (row.penalized) penalized.push_back(row.name);
+  EXPECT_EQ(penalized, std::vector<std::string>{"fc2.weight"});
+  EXPECT_NEAR(l1.penalty(ps).item(), 0.25 * (4.0 + 1.0), 1e-12);
+  // within: every tensor of the group, biases included.
+  const xg::L2 l2(0.5, xg::Selection::among(groups[1].params, xg::Selection::all()));
+  EXPECT_NEAR(l2.penalty(ps).item(), 0.5 * 0.5 * (16.0 + 1.0 + 4.0), 1e-12);
+}
+
+TEST(SelectionAmong, MatchesTensorsNotNames) {
+  const auto ps = params();
+  const xg::Selection group1 = xg::Selection::among({ps[2], ps[3]});
+  EXPECT_TRUE(group1.selects("fc2.weight", ps[2].second));
+  EXPECT_TRUE(group1.selects("renamed.weight", ps[2].second));  // the same tensor under another name
+  const Variable other = Variable::parameter(matrix(2, 1, {4.0, -1.0}));
+  EXPECT_FALSE(group1.selects("fc2.weight", other));  // another tensor with the group's name
+  EXPECT_FALSE(xg::Selection::among({}).selects("fc2.weight", ps[2].second));
+}
+
+// One SGD step on data + penalty: group 0 moves by its lr times the data gradient alone, group
+// 1's weight by its own lr times data gradient + λ·sign(w).
+TEST(SelectionAmong, GroupsStepWithTheirOwnLrAndOnlyTheirOwnPenalty) {
+  const auto ps = params();
+  std::vector<Tensor> before;
+  for (const auto& p : ps) before.push_back(p.second.value());
+  const ParamGroups groups = two_groups(ps);
+  xtgrad::nn::SGD sgd(groups, 0.1);
+  const xg::L1 l1(0.25, xg::Selection::among(groups[1].params));
+  Variable data = xg::sum(ps[0].second) + xg::sum(ps[1].second) + xg::sum(ps[2].second) + xg::sum(ps[3].second);
+  Variable loss = data + l1(ps);
+  sgd.zero_grad();
+  loss.backward();
+  sgd.step();
+  // d data / dw = 1 everywhere; the penalty adds 0.25·sign(w) to fc2.weight = (4, −1) only.
+  EXPECT_NEAR(ps[0].second.value()(0, 1), before[0](0, 1) - 0.1 * 1.0, 1e-12);
+  EXPECT_NEAR(ps[1].second.value()(0), before[1](0) - 0.1 * 1.0, 1e-12);
+  EXPECT_NEAR(ps[2].second.value()(0, 0), before[2](0, 0) - 0.5 * (1.0 + 0.25), 1e-12);
+  EXPECT_NEAR(ps[2].second.value()(1, 0), before[2](1, 0) - 0.5 * (1.0 - 0.25), 1e-12);
+  EXPECT_NEAR(ps[3].second.value()(0), before[3](0) - 0.5 * 1.0, 1e-12);
+  EXPECT_NEAR(ps[4].second.value()(0, 0), before[4](0, 0), 0.0);  // in no group: untouched
+}
+
+}  // namespace

@@ -13,6 +13,7 @@
 
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
+#include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/train.hpp"
 
 namespace mnist_app {
@@ -34,6 +35,15 @@ struct RunControl {
   std::function<void(std::size_t epoch)> on_checkpoint;  // a checkpoint of `epoch` was saved or loaded
   // Data-parallel training (cluster.hpp): the reducer fit uses for the model's parameters; empty: none.
   std::function<std::unique_ptr<xtgrad::nn::GradientReducer>(const xtgrad::NamedParameters&)> make_reducer;
+  // Several ranks training one run (cluster.hpp); unset: one process. Only the `writer` (rank 0)
+  // reads and writes the checkpoint: on --resume it sends the file's bytes to every rank
+  // (`from_root`: rank 0's text, on every rank), and after each save every rank learns whether
+  // it failed (`any`: whether any rank's flag is true), so an error ends every rank alike.
+  // `ranks` is recorded in the checkpoint; --resume refuses one written by another number.
+  bool writer = true;
+  int ranks = 1;
+  std::function<std::string(const std::string&)> from_root;
+  std::function<bool(bool)> any;
 };
 
 // Sets up `options` (epochs = the run's total) under `control` and returns the epochs already
@@ -42,11 +52,15 @@ struct RunControl {
 // and leaves options.first_epoch/epochs covering only the rest (none when it is complete).
 // Wraps on_epoch_end to save the checkpoint after the epoch's own callback (a failed save is an
 // OutputError). `log` (may be null) gets one line when a run is resumed.
-// `tensor_penalties` (RunResult's, one row per epoch) is saved and restored with the checkpoint.
+// `tensor_penalties` (RunResult's, one row per epoch) is saved and restored with the checkpoint,
+// and so is `early` (may be null): a run early stopping had stopped resumes with no epoch left.
+// With several ranks (RunControl::writer, from_root, any) every rank ends with the same state,
+// and a failure to read, verify or write the checkpoint is the same error on every rank.
 xtgrad::nn::History prepare_run(const RunControl& control, xtgrad::nn::Module& model,
                                 xtgrad::nn::Optimizer& optimizer, xtgrad::Rng& rng,
                                 xtgrad::nn::FitOptions& options, std::ostream* log,
-                                std::vector<std::vector<double>>& tensor_penalties);
+                                std::vector<std::vector<double>>& tensor_penalties,
+                                xtgrad::nn::EarlyStopping* early = nullptr);
 
 // "<index + 1>-<reg with every run of characters other than [A-Za-z0-9.-] as one '_'>.ckpt.npz":
 // 0, "l2(lambd=0.01)" → "1-l2_lambd_0.01.ckpt.npz".
@@ -63,7 +77,7 @@ class Checkpointing {
   // the first epoch would replace it. std::invalid_argument naming --checkpoint if not.
   void prepare(const std::vector<std::string>& regs) const;
   // The control of run `index` (0-based) with the canonical spec `reg`, trained on data whose
-  // nn::dataset_fingerprint is `data`.
+  // nn::dataset_fingerprint is `data`. (main adds the ranks' part, RunControl::writer...)
   RunControl control(std::size_t index, const std::string& reg, const std::string& data);
   // "interrupted by SIGINT in epoch 3 of run 2 (...); ...": where the results and the last checkpoint are.
   std::string interrupted(const xtgrad::Interrupted& e, int signal, const std::string& out) const;

@@ -32,6 +32,8 @@ class Cluster {
   }
   // Every rank's `mine`, indexed by rank. Collective.
   virtual std::vector<std::string> all_gather(const std::string& mine) { return {mine}; }
+  // Rank 0's `text` on every rank (the others' are ignored). Collective.
+  virtual std::string from_root(const std::string& text) { return text; }
   // Whether any rank's `local` is true (every rank gets the same answer). Collective.
   virtual bool any(bool local) { return local; }
   // Ends every rank with exit code `code`; with one rank, returns `code` for main to return.

@@ -38,6 +38,11 @@ class MpiCluster : public Cluster {
 
   std::vector<std::string> all_gather(const std::string& mine) override { return comm_.all_gather(mine); }
 
+  std::string from_root(const std::string& text) override {
+    // (all_gather of the others' empty strings: one collective the communicator already has)
+    return comm_.all_gather(comm_.rank() == 0 ? text : std::string())[0];
+  }
+
   bool any(bool local) override {
     double flag = local ? 1 : 0;
     comm_.all_reduce(&flag, 1, xtgrad::distributed::ReduceOp::max);

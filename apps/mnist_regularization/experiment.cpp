@@ -9,6 +9,7 @@
 #include "robustness.hpp"
 #include "xtgrad/nn/data_loader.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
+#include "xtgrad/nn/models.hpp"
 #include "xtgrad/ops/dropout.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
@@ -21,59 +22,47 @@ namespace mnist_app {
 
 using namespace xtgrad;
 
-Variable AppNet::prepare_input(const Variable& x) {
-  if (!is_training()) return x;
-  Variable in = x;
-  if (input_leaf_) {
-    last_input_ = Variable(x.value(), true);
-    in = last_input_;
+Variable AppNet::forward(const Variable& x) {
+  Variable h = x;
+  if (is_training()) {
+    if (input_leaf_) {
+      last_input_ = Variable(x.value(), true);
+      h = last_input_;
+    }
+    if (noise_ > 0) h = h + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), draws_, 0.0, noise_));
   }
-  if (noise_ > 0) in = in + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), draws_, 0.0, noise_));
-  return in;
+  if (!sample_shape_.empty()) {
+    batch_shape_.assign({x.value().shape()[0]});
+    batch_shape_.insert(batch_shape_.end(), sample_shape_.begin(), sample_shape_.end());
+    h = reshape(h, batch_shape_);  // (n, 784) → (n, 1, 28, 28)
+  }
+  const std::size_t last = size() - 1;
+  for (std::size_t i = 0; i < last; ++i) h = (*this)[i](h);
+  if (dropout_ > 0) h = xtgrad::dropout(h, dropout_, draws_, is_training());
+  return (*this)[last](h);
 }
-
-Variable AppNet::drop(const Variable& h) {
-  return dropout_ > 0 ? xtgrad::dropout(h, dropout_, draws_, is_training()) : h;
-}
-
-TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng, double dropout,
-                         double noise, bool input_leaf)
-    : AppNet(dropout, noise, input_leaf),
-      fc1(register_module("fc1", nn::Linear(inputs, hidden, rng, [](const Shape& s, Rng& r) {
-        return nn::std_normal(s, r, 0.01);
-      }))),
-      fc2(register_module("fc2", nn::Linear(hidden, classes, rng, [](const Shape& s, Rng& r) {
-        return nn::std_normal(s, r, 0.01);
-      }))) {}
-
-Variable TwoLayerNet::forward(const Variable& x) { return fc2(drop(sigmoid(fc1(prepare_input(x))))); }
 
 namespace {
-nn::Conv2dConfig padded(std::size_t p) {
-  nn::Conv2dConfig c;
-  c.padding = {p, p};
-  return c;
+nn::Sequential two_layer(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng) {
+  const auto init = [](const Shape& s, Rng& r) { return nn::std_normal(s, r, 0.01); };
+  nn::Sequential net;
+  net.add("fc1", nn::Linear(inputs, hidden, rng, init))
+      .add("sigmoid", nn::Sigmoid())
+      .add("fc2", nn::Linear(hidden, classes, rng, init));
+  return net;
 }
 }  // namespace
 
-LeNet::LeNet(std::size_t classes, Rng& rng, double dropout, double noise, bool input_leaf)
-    : AppNet(dropout, noise, input_leaf),
-      conv1(register_module("conv1", nn::Conv2d(1, 6, 5, rng, padded(2)))),
-      conv2(register_module("conv2", nn::Conv2d(6, 16, 5, rng))),
-      pool1(register_module("pool1", nn::MaxPool2d(2))),
-      pool2(register_module("pool2", nn::MaxPool2d(2))),
-      fc1(register_module("fc1", nn::Linear(400, 120, rng))),
-      fc2(register_module("fc2", nn::Linear(120, 84, rng))),
-      fc3(register_module("fc3", nn::Linear(84, classes, rng))) {}
+TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng, double dropout,
+                         double noise, bool input_leaf)
+    : AppNet(two_layer(inputs, hidden, classes, rng), {}, dropout, noise, input_leaf) {}
 
-Variable LeNet::forward(const Variable& x) {
-  const std::size_t n = x.value().shape()[0];
-  Variable h = reshape(prepare_input(x), Shape{n, 1, 28, 28});
-  h = pool1(relu(conv1(h)));                       // (n, 6, 14, 14)
-  h = pool2(relu(conv2(h)));                       // (n, 16, 5, 5)
-  h = reshape(h, Shape{n, 400});
-  return fc3(drop(relu(fc2(relu(fc1(h))))));
-}
+Tensor TwoLayerNet::first_layer_weights() const { return get<nn::Linear>("fc1").weight.value(); }
+
+LeNet::LeNet(std::size_t classes, Rng& rng, double dropout, double noise, bool input_leaf)
+    : AppNet(nn::lenet5(rng, {classes, {}}), {1, 28, 28}, dropout, noise, input_leaf) {}
+
+Tensor LeNet::first_layer_weights() const { return get<nn::Conv2d>("conv1").weight.value(); }
 
 std::unique_ptr<AppNet> make_model(const Config& config, std::size_t inputs, std::size_t classes, Rng& rng,
                                    double dropout, double noise, bool input_leaf) {
@@ -109,7 +98,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   const bool input_leaf = methods.adversarial > 0 || methods.input_grad > 0;
   const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng, methods.dropout, methods.noise, input_leaf);
   AppNet& model = *net;
-  nn::SGD optimizer(model.named_parameters(), config.lr);
+  nn::SGD optimizer(model.named_parameters(), config.lr, config.momentum);
 
   RunResult result;
   result.reg = methods.describe();
@@ -194,30 +183,33 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
     apply_prox(reg, params, optimizer.learning_rate(), epoch);
     if (methods.maxnorm > 0) project_max_norm(params, methods.maxnorm);
   };
+  // Early stopping watches the validation accuracy at each epoch's end, before the checkpoint
+  // of that epoch is saved (prepare_run), so the checkpoint holds its state after the epoch.
+  std::unique_ptr<nn::EarlyStopping> early;
+  bool stop_now = false;
+  if (methods.patience > 0) {
+    early = std::make_unique<nn::EarlyStopping>(model, methods.patience);
+    options.stop_early = [&](const nn::EpochStats&) { return stop_now; };
+  }
   options.on_epoch_end = [&](const nn::EpochStats& e) {
     result.tensor_penalties.push_back(reg.active(epoch) ? reg.penalty_terms(params)
                                                         : std::vector<double>(params.size(), 0.0));
     epoch = e.epoch + 1;
     model.reseed(draw_seed + epoch);
-    if (config.quiet) return;
-    log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
-                       result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
-                       e.seconds, e.eval_seconds)
-        << std::flush;
+    if (!config.quiet) {
+      log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
+                         result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
+                         e.seconds, e.eval_seconds)
+          << std::flush;
+    }
+    if (!early) return;
+    nn::EpochStats on_validation = e;
+    on_validation.test_accuracy = nn::accuracy(model, validation);
+    if (!config.quiet) {
+      log << fmt::format("[{}] epoch {:>2} validation acc {:.4f}\n", result.reg, e.epoch, on_validation.test_accuracy);
+    }
+    stop_now = (*early)(on_validation);
   };
-  std::unique_ptr<nn::EarlyStopping> early;
-  if (methods.patience > 0) {
-    early = std::make_unique<nn::EarlyStopping>(model, methods.patience);
-    options.stop_early = [&](const nn::EpochStats& e) {
-      nn::EpochStats on_validation = e;
-      on_validation.test_accuracy = nn::accuracy(model, validation);
-      if (!config.quiet) {
-        log << fmt::format("[{}] epoch {:>2} validation acc {:.4f}\n", result.reg, e.epoch,
-                           on_validation.test_accuracy);
-      }
-      return (*early)(on_validation);
-    };
-  }
   std::unique_ptr<nn::GradientReducer> reducer;
   if (control.make_reducer) {
     reducer = control.make_reducer(params);
@@ -225,7 +217,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   }
   // Resuming restores model, optimizer, rng and the epochs done; every epoch end saves them.
   result.history = prepare_run(control, model, optimizer, rng, options, config.quiet ? nullptr : &log,
-                               result.tensor_penalties);
+                               result.tensor_penalties, early.get());
   epoch = options.first_epoch;
   model.reseed(draw_seed + epoch);
   for (const auto& e : nn::fit(model, optimizer, *train, &data.test, rng, options)) result.history.push_back(e);

@@ -28,6 +28,7 @@ struct Config {
   std::size_t batch_size = 64;
   std::size_t hidden = 200;
   double lr = 0.1;
+  double momentum = 0;             // SGD momentum μ ∈ [0, 1); 0: plain SGD, as the blog
   std::uint64_t seed = 0;
   int threads = 1;
   std::string out = "results";
@@ -42,13 +43,15 @@ struct Config {
   int ranks = 1;                   // MPI ranks training data-parallel (set by main, not a flag)
 };
 
-// A model of the app (--model). In training mode only: Gaussian input noise of std `noise`,
-// dropout with probability `dropout` after the last hidden activation (both drawn from the
-// model's own engine, reseed()), and with `input_leaf` the input is copied into a leaf that
-// requires grad, last_input(), so a loss can differentiate with respect to it (adversarial,
-// input_grad). Inputs are rows (n, 784) in [−1, 1].
-class AppNet : public xtgrad::nn::Module {
+// A model of the app (--model): a Sequential applied to the input rows reshaped to
+// `sample_shape` per sample (empty: kept as rows), with dropout of probability `dropout` on
+// the input of the last layer. In training mode only: Gaussian input noise of std `noise` and
+// the dropout (both drawn from the model's own engine, reseed()), and with `input_leaf` the
+// input is copied into a leaf that requires grad, last_input(), so a loss can differentiate
+// with respect to it (adversarial, input_grad). Inputs are rows (n, 784) in [−1, 1].
+class AppNet : public xtgrad::nn::Sequential {
  public:
+  xtgrad::Variable forward(const xtgrad::Variable& x) override;
   // The leaf the last training-mode forward ran on (input_leaf), else undefined.
   const xtgrad::Variable& last_input() const { return last_input_; }
   // Restarts the dropout and noise draws (at each epoch start: a resumed run draws the same).
@@ -57,40 +60,36 @@ class AppNet : public xtgrad::nn::Module {
   virtual xtgrad::Tensor first_layer_weights() const = 0;
 
  protected:
-  AppNet(double dropout, double noise, bool input_leaf) : dropout_(dropout), noise_(noise), input_leaf_(input_leaf) {}
-  // Training mode: the input leaf and the noise applied to x; else x.
-  xtgrad::Variable prepare_input(const xtgrad::Variable& x);
-  // Training mode: dropout of h; else h.
-  xtgrad::Variable drop(const xtgrad::Variable& h);
+  AppNet(xtgrad::nn::Sequential layers, xtgrad::Shape sample_shape, double dropout, double noise, bool input_leaf)
+      : xtgrad::nn::Sequential(std::move(layers)),
+        sample_shape_(std::move(sample_shape)),
+        dropout_(dropout),
+        noise_(noise),
+        input_leaf_(input_leaf) {}
 
  private:
+  xtgrad::Shape sample_shape_, batch_shape_;
   double dropout_, noise_;
   bool input_leaf_;
   xtgrad::Rng draws_{0};
   xtgrad::Variable last_input_;
 };
 
-// --model mlp, the seed's model: Linear(784, hidden) → sigmoid → Linear(hidden, 10), weights
-// 0.01·N(0,1), biases 0. (The seed's affine(1, 0) output activation is the identity and is left out.)
+// --model mlp, the seed's model: fc1 Linear(784, hidden) → sigmoid → fc2 Linear(hidden, 10),
+// weights 0.01·N(0,1), biases 0. (The seed's affine(1, 0) output activation is the identity
+// and is left out.)
 struct TwoLayerNet : AppNet {
-  xtgrad::nn::Linear fc1, fc2;
   TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, xtgrad::Rng& rng, double dropout = 0,
               double noise = 0, bool input_leaf = false);
-  xtgrad::Variable forward(const xtgrad::Variable& x) override;
-  xtgrad::Tensor first_layer_weights() const override { return fc1.weight.value(); }
+  xtgrad::Tensor first_layer_weights() const override;
 };
 
-// --model lenet, LeNet-5-like on 28×28 images: conv 1→6 5×5 pad 2 → relu → maxpool 2 →
-// conv 6→16 5×5 → relu → maxpool 2 → flatten (400) → Linear 400→120 → relu → Linear 120→84 →
-// relu → Linear 84→classes; PyTorch's default initialisation (Conv2d) and glorot_uniform
-// (Linear), biases of Linear 0. Dropout acts on the 84 features.
+// --model lenet: nn::lenet5 (conv1 6@5×5 pad 2 → pool → conv2 16@5×5 → pool → fc 400→120→84→
+// classes, ReLU between) on the rows as (n, 1, 28, 28); PyTorch's default initialisation for
+// the convolutions, glorot_uniform for the Linear layers. Dropout acts on the 84 features.
 struct LeNet : AppNet {
-  xtgrad::nn::Conv2d conv1, conv2;
-  xtgrad::nn::MaxPool2d pool1, pool2;
-  xtgrad::nn::Linear fc1, fc2, fc3;
   LeNet(std::size_t classes, xtgrad::Rng& rng, double dropout = 0, double noise = 0, bool input_leaf = false);
-  xtgrad::Variable forward(const xtgrad::Variable& x) override;
-  xtgrad::Tensor first_layer_weights() const override { return conv1.weight.value(); }
+  xtgrad::Tensor first_layer_weights() const override;
 };
 
 // The training subset (train_size random images) and the whole test set, normalized to

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+
 namespace mnist_app {
 
 namespace {
@@ -39,7 +40,22 @@ std::uint64_t mapped_bytes() {
   return 0;
 }
 
+// conv2d's im2col works on at most this many elements of columns at a time, unless one sample
+// needs more (kColsBudget in ops/conv.cpp); a batch within it keeps its columns for backward.
+constexpr std::uint64_t conv_cols_budget = std::uint64_t(1) << 22;
+
 }  // namespace
+
+LeNetSampleSizes lenet_sample_sizes(std::uint64_t classes) {
+  LeNetSampleSizes z;
+  z.parameters = (25 + 1) * 6 + (150 + 1) * 16 + (400 + 1) * 120 + (120 + 1) * 84 + (84 + 1) * classes;
+  // input 784; conv1, relu1 (6, 28, 28); pool1 (6, 14, 14) and its argmax; conv2, relu2
+  // (16, 10, 10); pool2 (16, 5, 5) and its argmax; flatten 400; fc1, relu3 120; fc2, relu4 84; fc3.
+  z.values = 784 + 2 * 4704 + 2 * 1176 + 2 * 1600 + 2 * 400 + 400 + 2 * 120 + 2 * 84 + classes;
+  z.largest = std::max<std::uint64_t>(4704, classes);
+  z.cols = {25 * 784, 150 * 100};  // K·L: conv1 (1·5·5, 28·28), conv2 (6·5·5, 10·10)
+  return z;
+}
 
 MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows) {
   const std::uint64_t s = sizeof(xtgrad::Scalar);
@@ -50,13 +66,34 @@ MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t clas
   // Normalized inputs and one-hot targets of the subset and of the test set.
   const std::uint64_t row = mul_add(inputs + classes, s, 0, train);
   need.data = mul_add(mul_add(c.train_size, row, 0, train), 1, mul_add(test_rows, row, 0, train), train);
-  // Parameters (inputs+1)·hidden + (hidden+1)·classes, each as value, gradient and a spare
-  // (optimizer state, the checkpoint's copy): 3 copies.
+  if (c.model == "lenet") {
+    const LeNetSampleSizes lenet = lenet_sample_sizes(classes);
+    const std::string flag = batch + " with --model lenet";
+    need.model = mul_add(lenet.parameters, 3 * s, 0, flag);  // value, gradient and a spare, as below
+    // Training batch: every value the forward keeps and its gradient, and per convolution the
+    // columns forward keeps and backward's dcols, each (K, rows·L) or a chunk of at most
+    // conv_cols_budget elements. The evaluation batch (1000 rows, no graph) holds about two
+    // layer outputs and one chunk of columns at a time.
+    const std::uint64_t train_rows = std::min<std::uint64_t>(c.batch_size, c.train_size);
+    const std::uint64_t eval_rows = 1000;
+    std::uint64_t in_training = mul_add(train_rows, 2 * lenet.values, 0, flag);
+    std::uint64_t in_evaluation = mul_add(eval_rows, 2 * lenet.largest, 0, flag);
+    for (const std::uint64_t kl : lenet.cols) {
+      const std::uint64_t chunk = std::max(kl, conv_cols_budget);
+      in_training = mul_add(std::min(mul_add(train_rows, kl, 0, flag), chunk), 2, in_training, flag);
+      in_evaluation = std::max(in_evaluation, mul_add(eval_rows, 2 * lenet.largest, std::min(eval_rows * kl, chunk), flag));
+    }
+    need.activations = mul_add(std::max(in_training, in_evaluation), s, 0, flag);
+    mul_add(need.data + need.model, 1, need.activations, flag);  // the sum itself
+    return need;
+  }
+  // --model mlp: parameters (inputs+1)·hidden + (hidden+1)·classes, each as value, gradient and
+  // a spare (optimizer state, the checkpoint's copy): 3 copies; one batch (and the 1000-row
+  // evaluation batch):
   const std::uint64_t params =
       mul_add(inputs + 1, c.hidden, mul_add(c.hidden + 1, classes, 0, hidden), hidden);
   need.model = mul_add(params, 3 * s, 0, hidden);
-  // One batch (and the 1000-row evaluation batch): hidden pre-activations, activations and their
-  // gradients, 4 arrays of (rows, hidden).
+  // hidden pre-activations, activations and their gradients, 4 arrays of (rows, hidden).
   const std::uint64_t rows = std::max<std::uint64_t>(std::min<std::uint64_t>(c.batch_size, c.train_size), 1000);
   const std::string both = hidden + " with " + batch;
   need.activations = mul_add(mul_add(rows, c.hidden, 0, both), 4 * s, 0, both);
@@ -113,6 +150,7 @@ std::string format_bytes(std::uint64_t bytes) {
 
 std::string largest_part(const Config& c, const MemoryNeed& need) {
   if (need.data >= need.model && need.data >= need.activations) return fmt::format("--train-size {}", c.train_size);
+  if (c.model == "lenet") return fmt::format("--batch-size {} with --model lenet", c.batch_size);  // its model is 61 706 parameters
   if (need.model >= need.activations) return fmt::format("--hidden {}", c.hidden);
   return fmt::format("--hidden {} with --batch-size {}", c.hidden, c.batch_size);
 }

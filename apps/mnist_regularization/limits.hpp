@@ -2,6 +2,7 @@
 // the flag; a run larger than the memory the process may have is refused before it starts.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 
@@ -15,12 +16,26 @@ constexpr std::uint64_t max_count = 1000000000;     // --train-size, --batch-siz
 
 // The bytes a run of `config` needs at most at once, as a sum of named parts, for `inputs`
 // features and `classes` classes (784 and 10 for MNIST): the training subset and the test set
-// (`test_rows`), the model with its gradients, and one batch's activations. Throws
+// (`test_rows`), the model with its gradients, and one batch's activations (--model lenet:
+// every layer's output, the pools' argmax and the convolutions' im2col columns, and their
+// gradients: lenet_sample_sizes). Throws
 // std::invalid_argument naming the flag whose value makes the sum overflow 64 bits.
 struct MemoryNeed {
   std::uint64_t data = 0, model = 0, activations = 0;
   std::uint64_t total() const { return data + model + activations; }
 };
+// One sample of nn::lenet5 on (1, 28, 28) with `classes` outputs (nn/models.hpp), counted in
+// Scalars: its parameters, the values its training forward keeps (input, every layer's output,
+// the max-pools' argmax), the largest single layer output, and its two convolutions' im2col
+// columns K·L. Counted by hand, without a forward: the first matrix product would make
+// OpenBLAS take its work buffer before the memory check (tests/test_limits_f32.cpp checks the
+// counts against nn::summarize).
+struct LeNetSampleSizes {
+  std::uint64_t parameters = 0, values = 0, largest = 0;
+  std::array<std::uint64_t, 2> cols{};
+};
+LeNetSampleSizes lenet_sample_sizes(std::uint64_t classes);
+
 MemoryNeed memory_need(const Config& config, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows);
 
 // The bytes this process may still allocate: the address-space limit (ulimit -v) less what is
@@ -42,7 +57,8 @@ class BlasWatchdog {
 // "1.50 GB", "12.0 MB", "900 bytes".
 std::string format_bytes(std::uint64_t bytes);
 
-// The flag that dominates a memory need: "--hidden 4000" or "--train-size 60000".
+// The flag that dominates a memory need: "--hidden 4000", "--train-size 60000" or
+// "--batch-size 60000 with --model lenet".
 std::string largest_part(const Config& config, const MemoryNeed& need);
 
 }  // namespace mnist_app

@@ -22,6 +22,7 @@
 #include <iostream>
 #include <memory>
 #include <new>
+#include <streambuf>
 #include <system_error>
 #include <string_view>
 
@@ -113,6 +114,12 @@ CLI::Validator whole_number(std::uint64_t lowest, std::uint64_t highest) {
       fmt::format("INT in [{}, {}]", lowest, highest));
 }
 
+// A stream buffer that accepts everything and keeps nothing.
+struct DiscardingBuffer : std::streambuf {
+  int overflow(int c) override { return traits_type::not_eof(c); }
+  std::streamsize xsputn(const char*, std::streamsize n) override { return n; }
+};
+
 // A signal arrived while the results were being written: the write in progress was finished.
 struct StoppedWriting {
   std::string what;
@@ -140,7 +147,10 @@ int main(int argc, char** argv) {
 
   const std::unique_ptr<mnist_app::Cluster> cluster = mnist_app::Cluster::join();
   const bool parallel = cluster->size() > 1;
-  if (!cluster->is_root()) std::cout.setstate(std::ios::failbit);  // one voice: rank 0's
+  // One voice, rank 0's: the others' std::cout discards what it is given and stays good (a
+  // failed stream would make check_stdout end that rank alone, leaving rank 0 waiting).
+  // (Never freed: std::cout is flushed after main returns.)
+  if (!cluster->is_root()) std::cout.rdbuf(new DiscardingBuffer);
   mnist_app::Config config;
   CLI::App cli{"Trains the blog's 784-200-10 sigmoid network (or LeNet, --model) on MNIST (or Fashion-MNIST, "
                "--dataset) once per regularizer spec.\n"
@@ -166,6 +176,9 @@ int main(int argc, char** argv) {
       ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--hidden", config.hidden, "hidden units")->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
+  cli.add_option("--momentum", config.momentum,
+                 "SGD momentum mu in [0, 1) (PyTorch's: v <- mu*v + g, w <- w - lr*v); 0 is plain SGD")
+      ->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->check(whole_number(0, UINT64_MAX))->capture_default_str();
   cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
@@ -211,6 +224,9 @@ int main(int argc, char** argv) {
     return fail(exit_usage, std::string(e.what()) + " (see --help)");
   }
   if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
+  if (!(config.momentum >= 0 && config.momentum < 1)) {
+    return fail(exit_usage, fmt::format("--momentum: must be in [0, 1), got {}", config.momentum));
+  }
   if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
   if (stdout_closed) {
     return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
@@ -225,9 +241,6 @@ int main(int argc, char** argv) {
       std::string flags;
       for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
       cluster->check_agreement("the flags", flags);
-      if (!checkpoint_dir.empty()) {
-        throw std::invalid_argument("--checkpoint is not supported with more than one rank yet");
-      }
     } catch (const std::invalid_argument& e) {
       return fail(exit_usage, e.what());
     }
@@ -247,16 +260,6 @@ int main(int argc, char** argv) {
     for (const auto& spec : config.regs) {
       regs.push_back(mnist_app::parse_methods(spec));
       specs.push_back(regs.back().describe());
-      if (regs.back().input_grad > 0 && config.model == "lenet") {
-        throw std::invalid_argument("--reg " + specs.back() +
-                                    ": input_grad needs second derivatives through conv2d and max_pool2d, which are "
-                                    "first-order only so far; use --model mlp");
-      }
-      if (regs.back().patience > 0 && !checkpoint_dir.empty()) {
-        throw std::invalid_argument("--reg " + specs.back() +
-                                    ": early_stopping cannot be checkpointed yet (its best weights are not saved); "
-                                    "leave out --checkpoint for this run");
-      }
     }
     for (const double eps : config.eval_fgsm) {
       if (!std::isfinite(eps) || eps > 2) {
@@ -265,8 +268,26 @@ int main(int argc, char** argv) {
       }
     }
     need = mnist_app::memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
-    if (cluster->is_root()) check_output_dir(config.out);
-    checkpoints.prepare(specs);
+    // The folders are rank 0's (no shared file system is assumed), and with --sweep over ranks
+    // each rank's --checkpoint folder holds the checkpoints of the runs it trains; any refusal
+    // ends every rank alike.
+    std::string refused;
+    if (cluster->is_root() || spread) {
+      try {
+        if (cluster->is_root()) check_output_dir(config.out);
+        checkpoints.prepare(specs);
+      } catch (const std::invalid_argument& e) {
+        refused = e.what();
+      }
+    }
+    if (spread) {
+      for (const std::string& r : cluster->all_gather(refused)) {
+        if (refused.empty()) refused = r;
+      }
+    } else {
+      refused = cluster->from_root(refused);
+    }
+    if (!refused.empty()) throw std::invalid_argument(refused);
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
@@ -347,9 +368,18 @@ int main(int argc, char** argv) {
       // --sweep over N ranks: run i on rank i mod N, no per-step communication; rank 0
       // gathers the results in run order.
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> mine;
+      // Each run is checkpointed by the rank that trains it, as by one process (it is one
+      // process's training: any number of ranks, or one process, may resume it); a refused
+      // resume or a failed save there ends the job, since the others would wait for its results.
       for (std::size_t i = std::size_t(cluster->rank()); i < regs.size(); i += std::size_t(cluster->size())) {
-        mine.emplace_back(i, mnist_app::run_experiment(data, config, regs[i], std::cout,
-                                                       checkpoints.control(i, regs[i].describe(), identity)));
+        try {
+          mine.emplace_back(i, mnist_app::run_experiment(data, config, regs[i], std::cout,
+                                                         checkpoints.control(i, regs[i].describe(), identity)));
+        } catch (const mnist_app::ResumeError& e) {
+          return cluster->abort(fail(exit_usage, e.what()));
+        } catch (const mnist_app::OutputError& e) {
+          return cluster->abort(fail(exit_output, e.what()));
+        }
       }
       std::vector<std::pair<std::size_t, mnist_app::RunResult>> all;
       for (const std::string& part : cluster->all_gather(mnist_app::encode_runs(mine))) {
@@ -371,6 +401,11 @@ int main(int argc, char** argv) {
         control.make_reducer = [&](const xtgrad::NamedParameters& p) { return cluster->make_reducer(p); };
         // A signal stops every rank at the same batch.
         control.should_stop = [&] { return cluster->any(mnist_app::stop_signal() != 0); };
+        // Rank 0 reads and writes the checkpoint; every rank loads what it read.
+        control.writer = cluster->is_root();
+        control.ranks = cluster->size();
+        control.from_root = [&](const std::string& text) { return cluster->from_root(text); };
+        control.any = [&](bool local) { return cluster->any(local); };
       }
       runs.push_back(mnist_app::run_experiment(data, config, reg, std::cout, control));
       // Keep what is done so far: results on disk grow run by run.

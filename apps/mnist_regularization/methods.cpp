@@ -155,8 +155,6 @@ Methods parse_methods(std::string_view spec) {
                           : fmt::format("{}({}={})", method->name, method->key, xtgrad::format_coefficient(value)));
   }
   if (has_none && m.terms.size() > 1) fail("none cannot be combined with other terms");
-  // The input gradient's own gradient goes through dropout's backward, which is first-order only.
-  if (m.input_grad > 0 && m.dropout > 0) fail("input_grad cannot be combined with dropout yet (dropout has no second derivative)");
   if (!m.penalty) m.penalty = std::make_shared<xtgrad::NoPenalty>();
   return m;
 }

@@ -97,7 +97,7 @@ std::string quote(const std::string& s) {
 
 void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs) {
   json cfg = {{"data", config.data},         {"dataset", config.dataset}, {"model", config.model},         {"train_size", config.train_size}, {"epochs", config.epochs},
-              {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr},
+              {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr}, {"momentum", config.momentum},
               {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
               {"no_plots", config.no_plots}, {"quiet", config.quiet},           {"reg", config.regs},
               {"blog_gradient", config.blog_gradient}, {"sweep", config.sweep},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # mnist_regularization under mpirun: 2 ranks train the same models as 1 process (data-parallel,
-# and --sweep with whole runs per rank), ranks that
+# and --sweep with whole runs per rank), a 2-rank run checkpointed and resumed ends bit-identical
+# to an uninterrupted one, ranks that
 # disagree on the flags stop with exit 2, a rank killed mid-training ends the whole job
 # non-zero within 60 s, SIGTERM to mpirun stops every rank cleanly at the same batch (each rank
 # exits 143 as the app does alone; mpirun itself then exits 1, Open MPI's choice).
@@ -55,6 +56,153 @@ if [[ $rc -eq 0 && -s "$tmp/sweep1/sweep.csv" ]] && cmp -s "$tmp/sweep1/sweep.cs
   pass "--sweep over 2 ranks: sweep.csv identical to one process's"
 else
   fail "--sweep over 2 ranks" "exit $rc" "$(head -c 600 "$tmp/sweep.err")"
+fi
+
+# Checkpoints over 2 ranks: rank 0 writes them, --resume restores every rank. 8 epochs in one go
+# vs 4 epochs, then --resume to 8: the same numbers, written byte for byte (history.csv and
+# summary.json without the timings), and bit-identical final parameters. The early-stopping run
+# stops before epoch 8 (after epoch 4 it has one bad epoch behind it): it must resume with its
+# best epoch, bad-epoch count and best weights to stop at the same epoch with the same weights.
+# (The uninterrupted run is not --quiet: rank 1's discarded output must not end it.)
+ck=(--data "$mnist" --train-size 500 --no-plots --reg 'l2(lambd=0.001)' --reg 'early_stopping(patience=2)')
+"${mpirun[@]}" -np 2 "$app" "${ck[@]}" --epochs 8 --checkpoint "$tmp/ck_full" --out "$tmp/ck_full" \
+  >/dev/null 2>"$tmp/ck.err" &&
+  "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 4 --checkpoint "$tmp/ck_part" --out "$tmp/ck_part" \
+    >/dev/null 2>>"$tmp/ck.err" &&
+  "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_part" \
+    --resume >/dev/null 2>>"$tmp/ck.err"
+rc=$?
+# history.csv without its two timing columns; summary.json's runs without the timings; each
+# checkpoint's "param/" and "early/" arrays as sha256 of their bytes.
+same_numbers() {
+  python3 - "$1" "$2" <<'PY'
+import csv, hashlib, io, json, sys, zipfile, glob, os
+def table(d):
+    rows = list(csv.reader(open(os.path.join(d, "history.csv"))))
+    drop = {rows[0].index("seconds"), rows[0].index("eval_seconds")}
+    return [[v for i, v in enumerate(r) if i not in drop] for r in rows]
+def runs(d):
+    def strip(x):
+        if isinstance(x, dict):
+            return {k: strip(v) for k, v in x.items() if k not in ("seconds", "eval_seconds", "seconds_per_epoch")}
+        if isinstance(x, list):
+            return [strip(v) for v in x]
+        return x
+    return json.dumps(strip(json.load(open(os.path.join(d, "summary.json")))["runs"]), sort_keys=True)
+def arrays(d):
+    out = {}
+    for f in sorted(glob.glob(os.path.join(d, "*.ckpt.npz"))):
+        z = zipfile.ZipFile(f)
+        for n in z.namelist():
+            if n.startswith(("param/", "early/")):
+                out[os.path.basename(f) + ":" + n] = hashlib.sha256(z.read(n)).hexdigest()
+    return out
+a, b = sys.argv[1], sys.argv[2]
+(ha, hb), (ra, rb), (pa, pb) = (table(a), table(b)), (runs(a), runs(b)), (arrays(a), arrays(b))
+assert len(ha) > 1 and ha == hb, "history.csv differs"
+assert ra == rb, "summary.json's runs differ"
+for run in json.load(open(os.path.join(a, "summary.json")))["runs"]:
+    if run["reg"].startswith("early_stopping"):
+        assert len(run["epochs"]) < 8, "early stopping did not stop: this case no longer tests its resumed state"
+assert len(pa) >= 4 and pa == pb, "the checkpoints' parameters differ"
+PY
+}
+if [[ $rc -eq 0 ]] && same_numbers "$tmp/ck_full" "$tmp/ck_part" >"$tmp/ck.cmp" 2>&1; then
+  pass "--checkpoint/--resume on 2 ranks: 4 + 4 epochs equal 8 in one go, bit for bit (history.csv, summary.json, parameters)"
+else
+  fail "--checkpoint/--resume on 2 ranks" "exit $rc" "$(head -c 600 "$tmp/ck.err")" "$(tail -n 3 "$tmp/ck.cmp" 2>/dev/null)"
+fi
+# Resumed again, both runs are finished (one stopped early): nothing is trained, same numbers.
+"${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_again" \
+  --resume >/dev/null 2>"$tmp/ck2.err"
+rc=$?
+cp "$tmp/ck_part/"*.ckpt.npz "$tmp/ck_again/" 2>/dev/null  # (unchanged: nothing was trained)
+if [[ $rc -eq 0 ]] && same_numbers "$tmp/ck_full" "$tmp/ck_again" >"$tmp/ck.cmp" 2>&1; then
+  pass "--resume on 2 ranks of finished runs (one stopped early): nothing retrained, the same numbers"
+else
+  fail "--resume on 2 ranks of finished runs" "exit $rc" "$(head -c 600 "$tmp/ck2.err")" "$(tail -n 3 "$tmp/ck.cmp" 2>/dev/null)"
+fi
+# Rank 0 cannot write the checkpoint (a folder where its temporary file goes): every rank
+# stops after the first epoch with exit 5 and the message, none waits.
+mkdir -p "$tmp/ck_ro/1-l2_lambd_0.001.ckpt.npz.tmp"
+timeout 60 "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_ro" --out "$tmp/ck_ro_out" \
+  >/dev/null 2>"$tmp/ckro.err"
+rc=$?
+if [[ $rc -eq 5 ]] && [[ $(grep -c -- "--checkpoint:" "$tmp/ckro.err") -eq 2 ]]; then
+  pass "rank 0 cannot write the checkpoint: both ranks stop, exit 5"
+else
+  fail "rank 0 cannot write the checkpoint" "exit $rc" "$(head -c 600 "$tmp/ckro.err")"
+fi
+# SIGTERM to mpirun mid-run, after the first checkpoint: every rank stops (143), rank 0's last
+# checkpoint is intact, and --resume on 2 ranks ends bit-identical to an uninterrupted 2-rank run.
+st=(--data "$mnist" --train-size 5000 --epochs 12 --quiet --no-plots --reg 'l2(lambd=0.001)')
+"${mpirun[@]}" -np 2 "$app" "${st[@]}" --checkpoint "$tmp/st_full" --out "$tmp/st_full" >/dev/null 2>"$tmp/st.err"
+"${mpirun[@]}" -np 2 "$app" "${st[@]}" --checkpoint "$tmp/st_part" --out "$tmp/st_part" >/dev/null 2>>"$tmp/st.err" &
+job=$!
+for _ in $(seq 1 300); do
+  [[ -f "$tmp/st_part/1-l2_lambd_0.001.ckpt.npz" ]] && break
+  sleep 0.05
+done
+kill -TERM "$job"
+wait "$job"
+rc=$?
+stopped=$(grep -c "interrupted by SIGTERM" "$tmp/st.err")
+"${mpirun[@]}" -np 2 "$app" "${st[@]}" --checkpoint "$tmp/st_part" --out "$tmp/st_part" --resume >/dev/null 2>>"$tmp/st.err"
+rc2=$?
+if [[ $rc -ne 0 && $stopped -eq 2 && $rc2 -eq 0 ]] && ! ls "$tmp/st_part"/*.tmp >/dev/null 2>&1 &&
+   same_numbers "$tmp/st_full" "$tmp/st_part" >"$tmp/st.cmp" 2>&1; then
+  pass "SIGTERM on 2 ranks, then --resume: bit-identical to the uninterrupted run ($(grep -o 'in epoch [0-9]*' "$tmp/st.err" | head -n 1))"
+else
+  fail "SIGTERM on 2 ranks, then --resume" "exit $rc, $stopped ranks stopped, resume exit $rc2" \
+       "$(head -c 600 "$tmp/st.err")" "$(tail -n 3 "$tmp/st.cmp" 2>/dev/null)"
+fi
+# A checkpoint of 2 ranks resumed on 3: refused on every rank, exit 2, naming both counts.
+"${mpirun[@]}" -np 3 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_3" --resume \
+  >/dev/null 2>"$tmp/ck3.err"
+rc=$?
+if [[ $rc -eq 2 ]] && grep -q "written by a run on 2 ranks, this run has 3" "$tmp/ck3.err"; then
+  pass "--resume on 3 ranks of a 2-rank checkpoint: exit 2 and a clear error"
+else
+  fail "--resume on 3 ranks of a 2-rank checkpoint" "exit $rc" "$(head -c 600 "$tmp/ck3.err")"
+fi
+# --checkpoint with --sweep over 2 ranks: each rank checkpoints the runs it trains; 1 epoch,
+# then --resume to 2, writes the sweep.csv of one process's 2 epochs, byte for byte.
+sw=(--data "$mnist" --train-size 2000 --quiet --no-plots --sweep l2 --lambdas 1e-4,1e-3)
+# Rank 1 trains run 2: with run 1's checkpoint in its place, its resume is refused and ends
+# the job (exit 2), which shows that rank 1 does read its runs' checkpoints.
+"${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 1 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" \
+  >/dev/null 2>"$tmp/cksweep.err"
+rc=$?
+second=$(ls "$tmp/ck_sweep"/2-*.ckpt.npz 2>/dev/null)
+if [[ $rc -eq 0 && -n $second ]]; then
+  mv "$second" "$tmp/second.npz" && cp "$tmp/ck_sweep"/1-*.ckpt.npz "$second"
+  timeout 60 "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 2 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_bad" \
+    --resume >/dev/null 2>"$tmp/cksweep_bad.err"
+  rc=$?
+  if [[ $rc -eq 2 ]] && grep -q "other settings" "$tmp/cksweep_bad.err"; then
+    pass "--sweep over 2 ranks: rank 1's refused --resume ends the job, exit 2"
+  else
+    fail "--sweep over 2 ranks: rank 1's refused --resume" "exit $rc" "$(head -c 600 "$tmp/cksweep_bad.err")"
+  fi
+  mv "$tmp/second.npz" "$second"
+  "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 2 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" --resume \
+    >/dev/null 2>>"$tmp/cksweep.err"
+  rc=$?
+fi
+if [[ $rc -eq 0 && -s "$tmp/sweep1/sweep.csv" ]] && cmp -s "$tmp/sweep1/sweep.csv" "$tmp/ck_sweep_out/sweep.csv"; then
+  pass "--sweep over 2 ranks with --checkpoint, 1 epoch then --resume to 2: sweep.csv identical to one process's"
+else
+  fail "--sweep over 2 ranks with --checkpoint and --resume" "exit $rc" "$(head -c 600 "$tmp/cksweep.err")"
+fi
+# A corrupt checkpoint (rank 0 reads it): every rank stops with the data error, no hang.
+printf 'not a zip' >"$tmp/ck_part/1-l2_lambd_0.001.ckpt.npz"
+timeout 60 "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_bad" --resume \
+  >/dev/null 2>"$tmp/ckbad.err"
+rc=$?
+if [[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "1-l2_lambd_0.001.ckpt.npz" "$tmp/ckbad.err"; then
+  pass "--resume of a corrupt checkpoint on 2 ranks: exit $rc naming the file, no hang"
+else
+  fail "--resume of a corrupt checkpoint on 2 ranks" "exit $rc" "$(head -c 600 "$tmp/ckbad.err")"
 fi
 
 # Different flags on the two ranks (MPMD syntax): exit 2, the message on stderr.
