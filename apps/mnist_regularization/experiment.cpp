@@ -7,9 +7,9 @@
 
 #include "blog_loss.hpp"
 #include "robustness.hpp"
+#include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/data_loader.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
-#include "xtgrad/ops/dropout.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/core/gemm.hpp"
@@ -28,12 +28,13 @@ Variable AppNet::prepare_input(const Variable& x) {
     last_input_ = Variable(x.value(), true);
     in = last_input_;
   }
-  if (noise_ > 0) in = in + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), draws_, 0.0, noise_));
+  // (Data-parallel: drawn for the whole batch, this rank's rows kept, so as one process draws.)
+  if (noise_ > 0) in = in + Variable(nn::sharded_randn(shape_of(x.value()), draws_, 0.0, noise_));
   return in;
 }
 
 Variable AppNet::drop(const Variable& h) {
-  return dropout_ > 0 ? xtgrad::dropout(h, dropout_, draws_, is_training()) : h;
+  return dropout_ > 0 ? nn::sharded_dropout(h, dropout_, draws_, is_training()) : h;
 }
 
 TwoLayerNet::TwoLayerNet(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng, double dropout,

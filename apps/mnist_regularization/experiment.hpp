@@ -44,9 +44,10 @@ struct Config {
 
 // A model of the app (--model). In training mode only: Gaussian input noise of std `noise`,
 // dropout with probability `dropout` after the last hidden activation (both drawn from the
-// model's own engine, reseed()), and with `input_leaf` the input is copied into a leaf that
-// requires grad, last_input(), so a loss can differentiate with respect to it (adversarial,
-// input_grad). Inputs are rows (n, 784) in [−1, 1].
+// model's own engine, reseed(); on N ranks each rank draws for the whole batch and keeps its
+// rows, nn::sharded_dropout / sharded_randn, so the draws are one process's), and with
+// `input_leaf` the input is copied into a leaf that requires grad, last_input(), so a loss can
+// differentiate with respect to it (adversarial, input_grad). Inputs are rows (n, 784) in [−1, 1].
 class AppNet : public xtgrad::nn::Module {
  public:
   // The leaf the last training-mode forward ran on (input_leaf), else undefined.
