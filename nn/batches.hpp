@@ -2,6 +2,7 @@
 // every epoch.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <utility>
@@ -67,6 +68,11 @@ class BatchIterator {
   std::size_t batches_per_epoch() const;
   // Rows of the whole batch the last next() returned a shard of (all of them without shards).
   std::size_t batch_rows() const { return batch_rows_; }
+  // Rows of that whole batch before this shard's first row (0 without shards).
+  std::size_t shard_offset() const {
+    const std::size_t base = batch_rows_ / shard_count_, extra = batch_rows_ % shard_count_;
+    return shard_index_ * base + std::min(shard_index_, extra);
+  }
 
   // Number of rows n.
   std::size_t size() const { return order_.size(); }

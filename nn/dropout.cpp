@@ -4,7 +4,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "xtgrad/ops/dropout.hpp"
+#include "xtgrad/nn/batch_shard.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
@@ -21,7 +21,7 @@ Dropout::Dropout(double p, std::uint64_t seed) : p_(p), rng_(std::make_shared<Rn
   if (!(p >= 0 && p < 1)) throw std::invalid_argument("Dropout: p must be in [0, 1), got " + std::to_string(p));
 }
 
-Variable Dropout::forward(const Variable& x) { return dropout(x, p_, *rng_, is_training()); }
+Variable Dropout::forward(const Variable& x) { return sharded_dropout(x, p_, *rng_, is_training()); }
 
 }  // namespace nn
 }  // namespace XTGRAD_ABI

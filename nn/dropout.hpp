@@ -14,7 +14,9 @@ namespace nn {
 // Inverted dropout (ops/dropout.hpp) with probability p of zeroing each element, drawing its
 // masks from its own engine (shared by copies, so the member a model calls and the child it
 // registered draw one sequence). Two layers given the same seed draw the same masks: give
-// each its own seed, or draw the seeds from the model's Rng.
+// each its own seed, or draw the seeds from the model's Rng. In data-parallel training
+// (nn::fit with a reducer) each process draws the mask of the whole batch and applies its own
+// rows of it (batch_shard.hpp), so N processes draw the masks one process would.
 class Dropout : public Module {
  public:
   // p ∈ [0, 1); std::invalid_argument otherwise. Seeded from a process-wide sequence (the

@@ -7,6 +7,7 @@
 #include "xtgrad/nn/clip.hpp"
 #include "xtgrad/nn/conv.hpp"
 #include "xtgrad/nn/data_loader.hpp"
+#include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/dropout.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/gradient_reducer.hpp"

@@ -7,12 +7,14 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
+#include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/batches.hpp"
 #include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/ops/elementwise.hpp"
@@ -211,6 +213,11 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
       Variable loss;
       double data_value = 0, penalty_value = 0;
       if (has_rows) {
+        // Sharded: per-sample draws follow the rows' places in the whole batch (batch_shard.hpp).
+        std::optional<BatchShardScope> shard;
+        if (options.reducer) {
+          shard.emplace(BatchShard{batches.shard_offset(), x_batch.value().shape()[0], batches.batch_rows()});
+        }
         loss = loss_fn(model(x_batch), y_batch);
         data_value = loss.item();
       }

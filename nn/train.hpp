@@ -65,7 +65,8 @@ struct FitOptions {
   double divergence_floor = 0;
   // Data-parallel training (gradient_reducer.hpp; distributed/ has one over MPI): train on
   // its shard of every batch and let it reduce the gradients before each optimizer.step();
-  // evaluate its slice of the test set and sum the counts with the other processes.
+  // evaluate its slice of the test set and sum the counts with the other processes. The
+  // model's per-sample draws follow the whole batch (nn::Dropout; batch_shard.hpp).
   GradientReducer* reducer = nullptr;
 };
 

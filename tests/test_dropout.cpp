@@ -142,3 +142,73 @@ TEST(Dropout, PassesGradgradcheck) {
 }
 
 }  // namespace
+
+namespace {
+
+using xtgrad::nn::BatchShard;
+using xtgrad::nn::BatchShardScope;
+
+// Rows [first, first + rows) of t (n, k).
+Tensor rows_of(const Tensor& t, std::size_t first, std::size_t rows) {
+  const std::size_t k = t.shape()[1];
+  Tensor out = xtgrad::nn::zeros({rows, k});
+  for (std::size_t i = 0; i < rows * k; ++i) out.data()[i] = t.data()[first * k + i];
+  return out;
+}
+
+TEST(ShardedDraws, EachShardGetsItsRowsOfTheWholeBatchsDraws) {
+  // A batch of 7 rows of 5 (an odd row: a mask word straddles rows) split 3 + 2 + 2: every
+  // shard, drawing from the same seed, gets its rows of the one-process mask and noise, and
+  // its engine ends where the one process's does.
+  const std::size_t batch = 7, k = 5;
+  const Tensor x = uniform({batch, k}, 14, 0.5, 1.5);
+  Rng whole(15);
+  const Tensor y_whole = xtgrad::nn::sharded_dropout(Variable(x), 0.5, whole).value();
+  const Tensor noise_whole = xtgrad::nn::sharded_randn({batch, k}, whole, 0.0, 0.3);
+  const std::uint64_t next_whole = whole();
+  Rng plain(15);  // no shard: exactly the plain draws
+  EXPECT_EQ(y_whole, xtgrad::dropout(Variable(x), 0.5, plain).value());
+  EXPECT_EQ(noise_whole, xtgrad::randn({batch, k}, plain, 0.0, 0.3));
+  for (const auto& [first, rows] : std::vector<std::pair<std::size_t, std::size_t>>{{0, 3}, {3, 2}, {5, 2}}) {
+    Rng rng(15);
+    const BatchShardScope scope(BatchShard{first, rows, batch});
+    const Variable xs = Variable::parameter(rows_of(x, first, rows));
+    const Variable y = xtgrad::nn::sharded_dropout(xs, 0.5, rng);
+    EXPECT_EQ(y.value(), rows_of(y_whole, first, rows)) << "rows from " << first;
+    EXPECT_EQ(xtgrad::nn::sharded_randn({rows, k}, rng, 0.0, 0.3), rows_of(noise_whole, first, rows));
+    EXPECT_EQ(rng(), next_whole);
+    xtgrad::sum(y).backward();  // the gradient is the shard's mask
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      EXPECT_NEAR(xs.grad().data()[i], y.value().data()[i] / xs.value().data()[i], 1e-12);
+    }
+  }
+}
+
+TEST(ShardedDraws, TheModuleDrawsTheWholeBatchsMaskInAShardAndTheScopeEnds) {
+  const Tensor x = filled({6, 4}, 1.0);
+  xtgrad::nn::Dropout whole(0.5, 16), shard(0.5, 16);
+  const Tensor y_whole = whole(Variable(x)).value();
+  {
+    const BatchShardScope scope(BatchShard{3, 3, 6});
+    ASSERT_NE(xtgrad::nn::current_batch_shard(), nullptr);
+    EXPECT_EQ(shard(Variable(rows_of(x, 3, 3))).value(), rows_of(y_whole, 3, 3));
+    shard.eval();  // evaluation: no draw, the identity
+    const Variable part(rows_of(x, 3, 3));
+    EXPECT_EQ(shard(part).node(), part.node());
+    shard.train();
+  }
+  EXPECT_EQ(xtgrad::nn::current_batch_shard(), nullptr);
+  EXPECT_EQ(shard(Variable(x)).value(), whole(Variable(x)).value());  // both at their second mask
+}
+
+TEST(ShardedDraws, AnInputWithoutTheShardsRowsIsAnError) {
+  Rng rng(17);
+  const BatchShardScope scope(BatchShard{0, 3, 6});
+  expect_throws_with<std::invalid_argument>(
+      [&] { xtgrad::nn::sharded_dropout(Variable(filled({4, 2}, 1.0)), 0.5, rng); },
+      {"sharded_dropout", "3 rows of the batch of 6", "(4, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::sharded_randn({2, 2}, rng); },
+                                            {"sharded_randn", "(2, 2)"});
+}
+
+}  // namespace

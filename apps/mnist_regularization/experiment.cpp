@@ -7,10 +7,10 @@
 
 #include "blog_loss.hpp"
 #include "robustness.hpp"
+#include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/data_loader.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/models.hpp"
-#include "xtgrad/ops/dropout.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/core/gemm.hpp"
@@ -29,7 +29,8 @@ Variable AppNet::forward(const Variable& x) {
       last_input_ = Variable(x.value(), true);
       h = last_input_;
     }
-    if (noise_ > 0) h = h + Variable(randn(Shape(x.value().shape().begin(), x.value().shape().end()), draws_, 0.0, noise_));
+    // (Data-parallel: drawn for the whole batch, this rank's rows kept, as one process draws.)
+    if (noise_ > 0) h = h + Variable(nn::sharded_randn(shape_of(x.value()), draws_, 0.0, noise_));
   }
   if (!sample_shape_.empty()) {
     batch_shape_.assign({x.value().shape()[0]});
@@ -38,7 +39,7 @@ Variable AppNet::forward(const Variable& x) {
   }
   const std::size_t last = size() - 1;
   for (std::size_t i = 0; i < last; ++i) h = (*this)[i](h);
-  if (dropout_ > 0) h = xtgrad::dropout(h, dropout_, draws_, is_training());
+  if (dropout_ > 0) h = nn::sharded_dropout(h, dropout_, draws_, is_training());
   return (*this)[last](h);
 }
 

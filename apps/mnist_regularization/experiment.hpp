@@ -46,7 +46,9 @@ struct Config {
 // A model of the app (--model): a Sequential applied to the input rows reshaped to
 // `sample_shape` per sample (empty: kept as rows), with dropout of probability `dropout` on
 // the input of the last layer. In training mode only: Gaussian input noise of std `noise` and
-// the dropout (both drawn from the model's own engine, reseed()), and with `input_leaf` the
+// the dropout (both drawn from the model's own engine, reseed(); on N ranks each rank draws for
+// the whole batch and keeps its rows, nn::sharded_dropout / sharded_randn, so the draws are one
+// process's), and with `input_leaf` the
 // input is copied into a leaf that requires grad, last_input(), so a loss can differentiate
 // with respect to it (adversarial, input_grad). Inputs are rows (n, 784) in [−1, 1].
 class AppNet : public xtgrad::nn::Sequential {

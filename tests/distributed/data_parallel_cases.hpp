@@ -38,6 +38,17 @@ inline Dataset teacher_task(std::size_t n, std::size_t features, std::size_t cla
   return d;
 }
 
+// SigmoidNet with nn::Dropout(p, seed 5) on its hidden layer (p = 0: SigmoidNet's forward).
+struct DropoutNet : xtgrad::nn::Module {
+  xtgrad::nn::Linear fc1, fc2;
+  xtgrad::nn::Dropout drop;
+  DropoutNet(std::size_t in, std::size_t hidden, std::size_t out, double p, xtgrad::Rng& rng)
+      : fc1(register_module("fc1", xtgrad::nn::Linear(in, hidden, rng))),
+        fc2(register_module("fc2", xtgrad::nn::Linear(hidden, out, rng))),
+        drop(register_module("drop", xtgrad::nn::Dropout(p, 5))) {}
+  xtgrad::Variable forward(const xtgrad::Variable& x) override { return fc2(drop(xtgrad::sigmoid(fc1(x)))); }
+};
+
 struct RunSpec {
   std::size_t features = 20, hidden = 16, classes = 3;
   std::size_t rows = 64 * 50;  // 50 steps of the global batch
@@ -45,16 +56,17 @@ struct RunSpec {
   std::size_t epochs = 1;
   double lr = 0.1;
   double l2 = 0;               // 0.5·l2·Σ W² over both weight matrices, as a penalty
+  double dropout = 0;          // p of the hidden layer's nn::Dropout
   DataParallelOptions ddp;
 };
 
-// Trains SigmoidNet(features, hidden, classes) with SGD(lr) from Rng(7) weights on
+// Trains DropoutNet(features, hidden, classes, dropout) with SGD(lr) from Rng(7) weights on
 // teacher_task(rows): with `comm` data-parallel over the ranks (each rank's model first drawn
 // from a different seed, so the broadcast matters), else in this process alone.
-inline SigmoidNet train(const RunSpec& spec, xtgrad::distributed::Communicator* comm) {
+inline DropoutNet train(const RunSpec& spec, xtgrad::distributed::Communicator* comm) {
   const Dataset data = teacher_task(spec.rows, spec.features, spec.classes, 11);
   Rng init(comm ? 7 + 1000 * std::uint64_t(comm->rank()) : 7);
-  SigmoidNet net(spec.features, spec.hidden, spec.classes, init);
+  DropoutNet net(spec.features, spec.hidden, spec.classes, spec.dropout, init);
   xtgrad::nn::SGD sgd(net.named_parameters(), spec.lr);
   xtgrad::nn::FitOptions options;
   options.epochs = spec.epochs;
@@ -82,7 +94,7 @@ inline SigmoidNet train(const RunSpec& spec, xtgrad::distributed::Communicator* 
 }
 
 // max |a − b| / max |b| per parameter, the largest over parameters.
-inline double max_relative_difference(SigmoidNet& a, SigmoidNet& b) {
+inline double max_relative_difference(xtgrad::nn::Module& a, xtgrad::nn::Module& b) {
   double worst = 0;
   const auto pa = a.named_parameters(), pb = b.named_parameters();
   for (std::size_t k = 0; k < pa.size(); ++k) {

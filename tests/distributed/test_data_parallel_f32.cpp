@@ -25,8 +25,8 @@ TEST(DistributedDataParallelF32, SeedModelOneEpochMatchesOneProcess) {
   for (bool overlap : {true, false}) {
     RunSpec spec = seed_model();
     spec.ddp.overlap = overlap;
-    SigmoidNet single = train(spec, nullptr);
-    SigmoidNet parallel = train(spec, &world());
+    DropoutNet single = train(spec, nullptr);
+    DropoutNet parallel = train(spec, &world());
     const double difference = max_relative_difference(parallel, single);
     if (world().rank() == 0) std::cout << "largest relative parameter difference: " << difference << "\n";
     EXPECT_LE(difference, 1e-5)

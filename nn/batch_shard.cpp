@@ -1,0 +1,72 @@
+#include "xtgrad/nn/batch_shard.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "xtgrad/core/buffer_cache.hpp"
+#include "xtgrad/ops/dropout.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+
+namespace xtgrad {
+inline namespace XTGRAD_ABI {
+namespace nn {
+
+namespace {
+
+thread_local const BatchShard* g_shard = nullptr;
+
+// The current shard when it is a strict part of its batch (else the draw is the plain one),
+// checking that `shape` is (shard rows, ...).
+const BatchShard* strict_shard(const Shape& shape, const char* what) {
+  const BatchShard* s = g_shard;
+  if (s == nullptr || s->rows == s->batch_rows) return nullptr;
+  if (shape.empty() || shape[0] != s->rows) {
+    throw std::invalid_argument(std::string(what) + ": in a data-parallel step the input's first dimension must be " +
+                                "this process's " + std::to_string(s->rows) + " rows of the batch of " +
+                                std::to_string(s->batch_rows) + ", got " + shape_str(shape));
+  }
+  return s;
+}
+
+// Rows [first, first + rows) of `whole` (batch_rows, ...), row-major.
+Tensor shard_rows(const Tensor& whole, const BatchShard& s, const Shape& shape) {
+  Tensor out = empty_tensor(shape);
+  const std::size_t row = s.batch_rows ? whole.size() / s.batch_rows : 0;
+  std::copy(whole.data() + s.first * row, whole.data() + (s.first + s.rows) * row, out.data());
+  return out;
+}
+
+Shape whole_batch(Shape shape, const BatchShard& s) {
+  shape[0] = s.batch_rows;
+  return shape;
+}
+
+}  // namespace
+
+const BatchShard* current_batch_shard() { return g_shard; }
+
+BatchShardScope::BatchShardScope(const BatchShard& shard) : shard_(shard), previous_(g_shard) { g_shard = &shard_; }
+
+BatchShardScope::~BatchShardScope() { g_shard = previous_; }
+
+Variable sharded_dropout(const Variable& x, double p, Rng& rng, bool training) {
+  const Shape shape = shape_of(x.value());
+  const BatchShard* s = training && p > 0 ? strict_shard(shape, "sharded_dropout") : nullptr;
+  if (s == nullptr) return dropout(x, p, rng, training);
+  // dropout of ones is its mask m (1/(1−p) or 0), drawn as for the whole batch.
+  Tensor ones = empty_tensor(whole_batch(shape, *s));
+  ones.fill(Scalar(1));
+  const Tensor mask = dropout(Variable(std::move(ones)), p, rng, true).value();
+  return x * Variable(shard_rows(mask, *s, shape));
+}
+
+Tensor sharded_randn(const Shape& shape, Rng& rng, double mean, double stddev) {
+  const BatchShard* s = strict_shard(shape, "sharded_randn");
+  if (s == nullptr) return randn(shape, rng, mean, stddev);
+  return shard_rows(randn(whole_batch(shape, *s), rng, mean, stddev), *s, shape);
+}
+
+}  // namespace nn
+}  // namespace XTGRAD_ABI
+}  // namespace xtgrad
