@@ -15,7 +15,7 @@
 #    *.jsonl beside it): s/epoch, speedup = t(1 rank) / t(2 ranks), efficiency = speedup / 2,
 #    and test accuracy.
 # 5. The regularization path: the app's --sweep l2 (none + 5 lambdas = 6 runs, SWEEP_EPOCHS
-#    epochs each, default 5) on 1 rank and on 2 ranks (each rank trains whole runs): wall
+#    epochs each, default 20 as the app's runs) on 1 rank and on 2 ranks (each rank trains whole runs): wall
 #    seconds and speedup.
 #
 # The machine is shared: the load average is printed before and after. Two ranks need two
@@ -29,7 +29,7 @@ BUILD=build
 DATA=${XTGRAD_MNIST_DIR:-data/mnist}
 EPOCHS=4
 BATCHES="64 256 1024"
-SWEEP_EPOCHS=5
+SWEEP_EPOCHS=20  # the app's default run length
 PYTHON=/usr/bin/python3  # Debian's torch is importable from the system python only
 
 usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }

@@ -18,7 +18,6 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 [[noreturn]] void throw_released(const Node& n) {
@@ -81,7 +80,7 @@ void topological_order(const NodePtr* roots, std::size_t count, SweepScratch& s)
 // The leaf's gradient is final for this sweep: run its hooks. They run from a copy of the list,
 // so a hook may register or remove hooks (its own included) while they fire.
 void run_post_accumulate_grad_hooks(const NodePtr& leaf) {
-  const std::vector<std::shared_ptr<LeafHook>> hooks = leaf->post_accumulate_grad_hooks;
+  const std::vector<std::shared_ptr<LeafHook<Scalar>>> hooks = leaf->post_accumulate_grad_hooks;
   const Variable v(leaf);
   for (const auto& hook : hooks) {
     if (!hook->removed) hook->fn(v);
@@ -109,7 +108,7 @@ void run_hooks(Node& node) {
 
 // retain_grad(): the interior node's gradient of this pass is added to what it keeps.
 void retain(Node& node) {
-  NodeExtras& e = *node.extras;
+  NodeExtras<Scalar>& e = *node.extras;
   if (node.grad_node) {
     const Tensor& v = node.grad_node->value;
     if (!e.has_retained) {
@@ -269,6 +268,7 @@ Tensor unit_seed(const Node& n, const std::string& who) {
 
 }  // namespace
 
+template <>
 void Variable::backward(BackwardOptions options) const {
   const Node& n = checked_node("backward");
   Tensor seed = unit_seed(n, "backward");
@@ -276,6 +276,7 @@ void Variable::backward(BackwardOptions options) const {
   run_backward(&node_, &seed, 1, options.create_graph, options.retain_graph.value_or(options.create_graph), nullptr);
 }
 
+template <>
 void Variable::backward_from(const Tensor& upstream, BackwardOptions options) const {
   const Node& n = checked_node("backward");
   if (shape_of(upstream) != shape_of(n.value)) {
@@ -342,5 +343,4 @@ std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vect
   return results;
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -1,4 +1,4 @@
-// BackwardFn: the closure a node runs in the backward sweep. Like std::function<void(Node&)>
+// BasicBackwardFn<T>: the closure a node runs in the backward sweep. Like std::function<void(BasicNode<T>&)>
 // but move-only (a closure may own saved tensors) and stored in a recycled small block, so
 // building a graph step after step does not call malloc for its closures.
 #pragma once
@@ -11,18 +11,19 @@
 #include "xtgrad/core/small_blocks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-struct Node;
+template <class T>
+struct BasicNode;
 
-class BackwardFn {
+template <class T>
+class BasicBackwardFn {
  public:
-  BackwardFn() = default;
-  BackwardFn(std::nullptr_t) {}  // NOLINT: an empty closure, as std::function
-  // Any callable with signature void(Node&).
-  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, BackwardFn> &&
-                                              std::is_invocable_r_v<void, std::decay_t<F>&, Node&>>>
-  BackwardFn(F&& f) {  // NOLINT: implicit, as std::function
+  BasicBackwardFn() = default;
+  BasicBackwardFn(std::nullptr_t) {}  // NOLINT: an empty closure, as std::function
+  // Any callable with signature void(BasicNode<T>&).
+  template <class F, class = std::enable_if_t<!std::is_same_v<std::decay_t<F>, BasicBackwardFn> &&
+                                              std::is_invocable_r_v<void, std::decay_t<F>&, BasicNode<T>&>>>
+  BasicBackwardFn(F&& f) {  // NOLINT: implicit, as std::function
     using Fn = std::decay_t<F>;
     static_assert(alignof(Fn) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__, "over-aligned closure");
     void* block = allocate_small_block(sizeof(Fn));
@@ -35,9 +36,9 @@ class BackwardFn {
     callable_ = block;
     ops_ = &kOps<Fn>;
   }
-  BackwardFn(BackwardFn&& other) noexcept
+  BasicBackwardFn(BasicBackwardFn&& other) noexcept
       : callable_(std::exchange(other.callable_, nullptr)), ops_(std::exchange(other.ops_, nullptr)) {}
-  BackwardFn& operator=(BackwardFn&& other) noexcept {
+  BasicBackwardFn& operator=(BasicBackwardFn&& other) noexcept {
     if (this != &other) {
       reset();
       callable_ = std::exchange(other.callable_, nullptr);
@@ -45,26 +46,26 @@ class BackwardFn {
     }
     return *this;
   }
-  BackwardFn& operator=(std::nullptr_t) noexcept {
+  BasicBackwardFn& operator=(std::nullptr_t) noexcept {
     reset();
     return *this;
   }
-  BackwardFn(const BackwardFn&) = delete;
-  BackwardFn& operator=(const BackwardFn&) = delete;
-  ~BackwardFn() { reset(); }
+  BasicBackwardFn(const BasicBackwardFn&) = delete;
+  BasicBackwardFn& operator=(const BasicBackwardFn&) = delete;
+  ~BasicBackwardFn() { reset(); }
 
   explicit operator bool() const noexcept { return ops_ != nullptr; }
   // Runs the closure; it must not be empty.
-  void operator()(Node& self) const { ops_->call(callable_, self); }
+  void operator()(BasicNode<T>& self) const { ops_->call(callable_, self); }
 
  private:
   struct Ops {
-    void (*call)(void* callable, Node& self);
+    void (*call)(void* callable, BasicNode<T>& self);
     void (*destroy)(void* callable) noexcept;
     std::size_t size;
   };
   template <class Fn>
-  static constexpr Ops kOps = {[](void* c, Node& self) { (*static_cast<Fn*>(c))(self); },
+  static constexpr Ops kOps = {[](void* c, BasicNode<T>& self) { (*static_cast<Fn*>(c))(self); },
                                [](void* c) noexcept { static_cast<Fn*>(c)->~Fn(); }, sizeof(Fn)};
 
   void reset() noexcept {
@@ -79,5 +80,4 @@ class BackwardFn {
   const Ops* ops_ = nullptr;
 };
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

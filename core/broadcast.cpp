@@ -6,13 +6,18 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
+
+// Specialisations used before their definition below.
+template <>
+Variable broadcast_to(const Variable& x, const Shape& shape);
+
 namespace {
 // g broadcast to `shape`: a lazy expression for a tensor, the op for a Variable.
 auto broadcast_to_shape(const Tensor& g, const Shape& shape) { return xt::broadcast(g, shape); }
 Variable broadcast_to_shape(const Variable& g, const Shape& shape) { return broadcast_to(g, shape); }
 }  // namespace
 
+template <>
 Variable sum_to(const Variable& x, const Shape& shape) {
   if (shapes_equal(x.value().shape(), shape)) return x;
   Tensor out = Tensor::from_shape({0});
@@ -29,6 +34,7 @@ Variable sum_to(const Variable& x, const Shape& shape) {
   });
 }
 
+template <>
 Variable broadcast_to(const Variable& x, const Shape& shape) {
   if (shapes_equal(x.value().shape(), shape)) return x;
   const Tensor& v = x.value();
@@ -45,5 +51,4 @@ Variable broadcast_to(const Variable& x, const Shape& shape) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

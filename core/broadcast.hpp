@@ -5,12 +5,12 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // x summed down to `shape` (numpy broadcasting in reverse); gradient: g broadcast back to x's shape.
-Variable sum_to(const Variable& x, const Shape& shape);
+template <class T>
+BasicVariable<T> sum_to(const BasicVariable<T>& x, const Shape& shape);
 // x repeated to `shape` (numpy broadcasting); gradient: sum_to(g, x's shape).
-Variable broadcast_to(const Variable& x, const Shape& shape);
+template <class T>
+BasicVariable<T> broadcast_to(const BasicVariable<T>& x, const Shape& shape);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -1,7 +1,6 @@
 #include "xtgrad/core/grad_mode.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 thread_local bool grad_enabled = true;
 }
@@ -11,5 +10,4 @@ bool is_grad_enabled() { return grad_enabled; }
 NoGrad::NoGrad() : previous_(grad_enabled) { grad_enabled = false; }
 NoGrad::~NoGrad() { grad_enabled = previous_; }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

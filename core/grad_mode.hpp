@@ -4,7 +4,6 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // True unless a NoGrad guard is alive on this thread.
 bool is_grad_enabled();
@@ -22,5 +21,4 @@ class NoGrad {
   bool previous_;
 };
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,9 +8,13 @@
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/core/xt.hpp"
 
+// Built only in the double-precision pass over the sources (CMakeLists.txt): Variable and
+// Tensor below are double.
+#ifndef XTGRAD_DOUBLE
+#error "gradcheck.cpp is compiled with XTGRAD_DOUBLE only"
+#endif
+
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
-#ifdef XTGRAD_DOUBLE
 namespace {
 
 // ⟨f(x), R⟩ in double, recording nothing.
@@ -57,16 +61,9 @@ void consider(GradcheckReport& report, bool& first, std::size_t i, std::size_t j
 }
 
 }  // namespace
-#endif
 
 GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
                           const GradcheckOptions& options) {
-#ifndef XTGRAD_DOUBLE
-  (void)f, (void)inputs, (void)options;
-  throw std::logic_error(
-      "gradcheck: needs the double-precision library: build the check as its own target (test or program) "
-      "linked to xtgrad::xtgrad_f64 instead of xtgrad::xtgrad (one target cannot link both)");
-#else
   std::vector<Variable> vars;
   for (const Tensor& t : inputs) vars.push_back(Variable::parameter(t));
   Variable y = f(vars);
@@ -100,17 +97,10 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>&
       << report.numeric << " (error " << report.worst_ratio << " x tolerance)";
   report.message = msg.str();
   return report;
-#endif
 }
 
 GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
                               const GradcheckOptions& options) {
-#ifndef XTGRAD_DOUBLE
-  (void)f, (void)inputs, (void)options;
-  throw std::logic_error(
-      "gradgradcheck: needs the double-precision library: build the check as its own target (test or program) "
-      "linked to xtgrad::xtgrad_f64 instead of xtgrad::xtgrad (one target cannot link both)");
-#else
   Rng rng(options.seed);
   std::vector<Variable> vars;
   for (const Tensor& t : inputs) vars.push_back(Variable::parameter(t));
@@ -161,8 +151,13 @@ GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
       << " (error " << report.worst_ratio << " x tolerance)";
   report.message = msg.str();
   return report;
-#endif
 }
 
-}  // namespace XTGRAD_ABI
+std::vector<TensorOf<double>> widen_to_double(const std::vector<TensorOf<float>>& tensors) {
+  std::vector<TensorOf<double>> out;
+  out.reserve(tensors.size());
+  for (const TensorOf<float>& t : tensors) out.emplace_back(xt::cast<double>(t));
+  return out;
+}
+
 }  // namespace xtgrad

@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 struct GradcheckOptions {
   double eps = 1e-6;    // central-difference step
@@ -27,22 +27,36 @@ struct GradcheckReport {
   std::string message;           // one line naming the input, the element and both values
 };
 
-using GradcheckFunction = std::function<Variable(const std::vector<Variable>&)>;
+// The function under test: called with the inputs as double-precision leaves, it returns a
+// double-precision Variable. Any callable does, typically a generic lambda, so that the code a
+// program trains in float is checked in double from the same source:
+//   gradcheck([](const auto& x) { return sum(sigmoid(x[0])); }, {w});
+using GradcheckFunction = std::function<BasicVariable<double>(const std::vector<BasicVariable<double>>&)>;
+
+// Copies of float tensors in double.
+std::vector<TensorOf<double>> widen_to_double(const std::vector<TensorOf<float>>& tensors);
 
 // Checks d⟨f(x), R⟩/dx from backward() against central differences for every element of
-// every input (each passed to f as a leaf that requires grad); R is a fixed random tensor of
-// f's output shape. Needs the double library (xtgrad::xtgrad_f64): throws std::logic_error
-// in the float one, where differences are too coarse to mean anything.
-GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
+// every input (each passed to f as a double leaf that requires grad); R is a fixed random
+// tensor of f's output shape. Always in double, whatever precision the program trains in:
+// float inputs are widened first (in float the differences would be too coarse to mean anything).
+GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<TensorOf<double>>& inputs,
                           const GradcheckOptions& options = {});
-
+// Float inputs (a std::vector<TensorOf<float>>: a braced list of tensors means the double form).
+template <class Inputs, std::enable_if_t<std::is_same_v<Inputs, std::vector<TensorOf<float>>>, int> = 0>
+GradcheckReport gradcheck(const GradcheckFunction& f, const Inputs& inputs, const GradcheckOptions& options = {}) {
+  return gradcheck(f, widen_to_double(inputs), options);
+}
 // Checks second derivatives: d⟨∇ₓ⟨f(x), R⟩, S⟩/dx from a double backward (grad with
 // create_graph, then grad again) against central differences of the first derivatives
 // (computed by plain backward passes), for every element of every input; R and S are fixed
 // random tensors of f's output and inputs' shapes. The report names the input and the worst
-// element. Needs the double library, like gradcheck.
-GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tensor>& inputs,
+// element. In double, like gradcheck.
+GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<TensorOf<double>>& inputs,
                               const GradcheckOptions& options = {});
+template <class Inputs, std::enable_if_t<std::is_same_v<Inputs, std::vector<TensorOf<float>>>, int> = 0>
+GradcheckReport gradgradcheck(const GradcheckFunction& f, const Inputs& inputs, const GradcheckOptions& options = {}) {
+  return gradgradcheck(f, widen_to_double(inputs), options);
+}
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,9 +8,10 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-Node::~Node() {
+// The members of BasicNode<Scalar>, for this source's precision (built once per precision).
+template <>
+BasicNode<Scalar>::~BasicNode() {
   // Take over the parents; a parent we hold the last reference to hands its own parents to
   // the worklist before it dies, so no destructor ever runs another one recursively.
   NodeList pending = std::move(parents);
@@ -28,9 +29,8 @@ Node::~Node() {
   recycle(grad);
 }
 
-NodePtr make_node() { return std::allocate_shared<Node>(SmallBlockAllocator<Node>()); }
-
-void Node::throw_modified(std::size_t i) const {
+template <>
+void BasicNode<Scalar>::throw_modified(std::size_t i) const {
   const Node& n = i < kCheckedParents ? *parents[i] : *this;
   const std::string what = i < kCheckedParents ? "input " + std::to_string(i) : std::string("its output");
   const std::string label = n.name.empty() ? std::string() : " '" + n.name + "'";
@@ -41,10 +41,15 @@ void Node::throw_modified(std::size_t i) const {
                          "); backward needs the old value: compute the output again after changing it");
 }
 
-void Node::add_to_parent(std::size_t i, Tensor&& contribution) const {
+template <>
+void BasicNode<Scalar>::add_to_parent(std::size_t i, Tensor&& contribution) const {
   if (grad_node) throw_first_order_only(*this);
   accumulate_grad(*parents[i], std::move(contribution), op);
 }
+
+inline namespace XTGRAD_ABI {
+
+NodePtr make_node() { return std::allocate_shared<Node>(SmallBlockAllocator<Node>()); }
 
 namespace {
 

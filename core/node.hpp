@@ -12,24 +12,28 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-struct Node;
-class Variable;
-using NodePtr = std::shared_ptr<Node>;
-class Variable;
+template <class T>
+struct BasicNode;
+template <class T>
+class BasicVariable;
+template <class T>
+using NodePtrOf = std::shared_ptr<BasicNode<T>>;
 
 // Called with a leaf when a backward pass has added its last contribution to the leaf's
 // gradient (Variable::register_post_accumulate_grad_hook).
-using PostAccumulateGradHook = std::function<void(const Variable& leaf)>;
+template <class T>
+using PostAccumulateGradHookOf = std::function<void(const BasicVariable<T>& leaf)>;
+template <class T>
 struct LeafHook {
   std::uint64_t id;
-  PostAccumulateGradHook fn;
+  PostAccumulateGradHookOf<T> fn;
   bool removed = false;  // set by HookHandle::remove(), which may run while the hooks fire
 };
 
 // A node's inputs, in recycled small blocks like the node itself.
-using NodeList = std::vector<NodePtr, SmallBlockAllocator<NodePtr>>;
+template <class T>
+using NodeListOf = std::vector<NodePtrOf<T>, SmallBlockAllocator<NodePtrOf<T>>>;
 
 // A node's BackwardFn (backward_fn.hpp) reads `self.grad` (complete when called) and adds
 // each parent's share through `self.add_to_parent`. It captures evaluated tensors (as
@@ -39,23 +43,27 @@ using NodeList = std::vector<NodePtr, SmallBlockAllocator<NodePtr>>;
 
 // A gradient hook (Variable::register_hook): gets the complete gradient of a value and
 // returns an empty Variable to keep it, or a Variable of the same shape to replace it.
-using GradHook = std::function<Variable(const Variable& grad)>;
+template <class T>
+using GradHookOf = std::function<BasicVariable<T>(const BasicVariable<T>& grad)>;
 
 // What few nodes need, kept out of line so that a Node stays small: hooks, retain_grad().
+template <class T>
 struct NodeExtras {
-  std::vector<GradHook> hooks;
+  std::vector<GradHookOf<T>> hooks;
   bool retains_grad = false;  // an interior value keeps its gradient (retain_grad())
   bool has_retained = false;
-  Tensor retained = Tensor::from_shape({0});  // accumulated over backward passes until zero_grad
-  NodePtr retained_node;                     // its history, after a create_graph pass
+  TensorOf<T> retained = TensorOf<T>::from_shape({0});  // accumulated over backward passes until zero_grad
+  NodePtrOf<T> retained_node;                     // its history, after a create_graph pass
 };
 
 // Parents whose version is recorded for the in-place check (all of every op in ops/).
 constexpr std::size_t kCheckedParents = 4;
 
-struct Node : std::enable_shared_from_this<Node> {
-  Tensor value = Tensor::from_shape({0});
-  Tensor grad = Tensor::from_shape({0});  // storage kept between backward passes; valid while has_grad
+template <class T>
+struct BasicNode : std::enable_shared_from_this<BasicNode<T>> {
+  using Scalar = T;
+  TensorOf<T> value = TensorOf<T>::from_shape({0});
+  TensorOf<T> grad = TensorOf<T>::from_shape({0});  // storage kept between backward passes; valid while has_grad
   bool has_grad = false;
   bool requires_grad = false;
   bool released = false;       // backward already freed this node's closure and parents
@@ -63,34 +71,34 @@ struct Node : std::enable_shared_from_this<Node> {
   std::uint64_t visit_mark = 0;  // the last backward sweep that reached this node
   const char* op = "leaf";     // a string literal: the op that made this node
   std::string name;            // optional label (parameters), shown by to_dot
-  NodeList parents;
-  BackwardFn backward_fn;      // empty for leaves and constants
-  NodePtr grad_node;           // the gradient with history (create_graph); see above
+  NodeListOf<T> parents;
+  BasicBackwardFn<T> backward_fn;      // empty for leaves and constants
+  NodePtrOf<T> grad_node;           // the gradient with history (create_graph); see above
   std::uint32_t version = 0;   // bumped by every in-place write to `value` (mutable_value)
   // parents[i]'s version when this node was recorded (i < kCheckedParents).
   std::array<std::uint32_t, kCheckedParents> saved_versions{};
-  std::unique_ptr<NodeExtras> extras;  // null unless hooks or retain_grad were asked for
-  std::vector<std::shared_ptr<LeafHook>> post_accumulate_grad_hooks;  // leaves only, in registration order
+  std::unique_ptr<NodeExtras<T>> extras;  // null unless hooks or retain_grad were asked for
+  std::vector<std::shared_ptr<LeafHook<T>>> post_accumulate_grad_hooks;  // leaves only, in registration order
 
-  Node() = default;
-  Node(const Node&) = delete;
-  Node& operator=(const Node&) = delete;
+  BasicNode() = default;
+  BasicNode(const BasicNode&) = delete;
+  BasicNode& operator=(const BasicNode&) = delete;
   // Frees the ancestors it alone owns through a worklist: no recursion, so a chain of any
   // length is destroyed without growing the stack. The gradient's storage, and the value's
   // if an op computed it, go to the buffer cache (buffer_cache.hpp); a value the user gave
   // (a parameter, a data set) is freed, so the cache holds only per-step temporaries.
-  ~Node();
+  ~BasicNode();
 
   // A parameter or constant: no backward closure, and not an interior node already released.
   bool is_leaf() const { return !backward_fn && !released; }
   // Value of input i, for backward closures. Throws std::logic_error naming the op and the
   // input if that value was changed in place since this node was recorded.
-  const Tensor& parent_value(std::size_t i) const {
+  const TensorOf<T>& parent_value(std::size_t i) const {
     if (i < kCheckedParents && parents[i]->version != saved_versions[i]) throw_modified(i);
     return parents[i]->value;
   }
   // This node's own value, with the same check (an op's output has version 0 when recorded).
-  const Tensor& output_value() const {
+  const TensorOf<T>& output_value() const {
     if (version != 0) throw_modified(kCheckedParents);
     return value;
   }
@@ -98,10 +106,19 @@ struct Node : std::enable_shared_from_this<Node> {
   bool parent_requires_grad(std::size_t i) const { return parents[i]->requires_grad; }
   // parents[i].grad += sum_to(contribution, parents[i].value.shape); a no-op if the parent
   // needs no gradient. Throws std::logic_error naming `op` if the shapes cannot broadcast.
-  void add_to_parent(std::size_t i, Tensor&& contribution) const;
+  void add_to_parent(std::size_t i, TensorOf<T>&& contribution) const;
   // The error parent_value / output_value throw (i == kCheckedParents: the output itself).
   [[noreturn]] void throw_modified(std::size_t i) const;
 };
+
+inline namespace XTGRAD_ABI {
+
+using Node = BasicNode<Scalar>;
+using NodePtr = NodePtrOf<Scalar>;
+using NodeList = NodeListOf<Scalar>;
+using BackwardFn = BasicBackwardFn<Scalar>;
+using GradHook = GradHookOf<Scalar>;
+using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
 
 // A new node from the recycled small blocks (small_blocks.hpp).
 NodePtr make_node();

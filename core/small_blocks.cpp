@@ -11,7 +11,6 @@
 #endif
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 constexpr std::size_t kGranule = 64;       // size classes: 64, 128, ..., 1024 bytes
@@ -80,5 +79,4 @@ void free_small_block(void* block, std::size_t bytes) noexcept {
   XTGRAD_POISON(block, (c + 1) * kGranule);
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

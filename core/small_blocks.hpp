@@ -11,7 +11,6 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // A block of at least `bytes` bytes, aligned for any fundamental type.
 void* allocate_small_block(std::size_t bytes);
@@ -36,5 +35,4 @@ struct SmallBlockAllocator {
   bool operator!=(const SmallBlockAllocator<U>&) const noexcept { return false; }
 };
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,41 +9,53 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-Variable::Variable(Tensor value, bool requires_grad) : node_(make_node()) {
+// BasicVariable<Scalar>'s members, for this source's precision (built once per precision).
+
+template <>
+BasicVariable<Scalar>::BasicVariable(Tensor value, bool requires_grad) : node_(make_node()) {
   node_->value = std::move(value);
   node_->requires_grad = requires_grad;
 }
 
+template <>
 Variable Variable::scalar(Scalar value) {
   Variable v(scalar_tensor(value));
   v.node_->recycle_value = true;  // the library's buffer, not the user's
   return v;
 }
 
+template <>
 Variable Variable::parameter(Tensor value, std::string name) {
   Variable v(std::move(value), true);
   v.node_->name = std::move(name);
   return v;
 }
 
+template <>
 Node& Variable::checked_node(const char* what) const {
   if (!node_) throw std::logic_error(std::string("Variable::") + what + ": the variable is empty");
   return *node_;
 }
 
+template <>
 const Tensor& Variable::value() const { return checked_node("value").value; }
+template <>
 Tensor& Variable::mutable_value() {
   Node& n = checked_node("mutable_value");
   ++n.version;
   return n.value;
 }
+template <>
 std::uint32_t Variable::version() const { return checked_node("version").version; }
+template <>
 Shape Variable::shape() const { return shape_of(checked_node("shape").value); }
+template <>
 std::size_t Variable::size() const { return checked_node("size").value.size(); }
+template <>
 std::size_t Variable::dim() const { return checked_node("dim").value.dimension(); }
 
+template <>
 Scalar Variable::item() const {
   const Tensor& v = checked_node("item").value;
   if (v.size() != 1) {
@@ -52,8 +64,10 @@ Scalar Variable::item() const {
   return v.data()[0];
 }
 
+template <>
 bool Variable::requires_grad() const { return checked_node("requires_grad").requires_grad; }
 
+template <>
 void Variable::set_requires_grad(bool requires_grad) {
   Node& n = checked_node("set_requires_grad");
   if (n.backward_fn || n.released) {
@@ -68,11 +82,13 @@ namespace {
 bool has_retained(const Node& n) { return n.extras && n.extras->has_retained; }
 }  // namespace
 
+template <>
 bool Variable::has_grad() const {
   const Node& n = checked_node("has_grad");
   return n.backward_fn || n.released ? has_retained(n) : n.has_grad;
 }
 
+template <>
 const Tensor& Variable::grad() const {
   const Node& n = checked_node("grad");
   if (has_retained(n)) return n.extras->retained;
@@ -86,6 +102,7 @@ const Tensor& Variable::grad() const {
   return n.grad;
 }
 
+template <>
 Variable Variable::grad_variable() const {
   const Node& n = checked_node("grad_variable");
   if (has_retained(n) && n.extras->retained_node) return Variable(n.extras->retained_node);
@@ -93,6 +110,7 @@ Variable Variable::grad_variable() const {
   return Variable(Tensor(grad()), false);
 }
 
+template <>
 Tensor& Variable::mutable_grad() {
   Tensor& g = const_cast<Tensor&>(grad());
   node_->grad_node.reset();  // changed by hand: its history no longer describes it
@@ -100,6 +118,7 @@ Tensor& Variable::mutable_grad() {
   return g;
 }
 
+template <>
 void Variable::zero_grad() {
   Node& n = checked_node("zero_grad");
   n.has_grad = false;
@@ -110,23 +129,26 @@ void Variable::zero_grad() {
   }
 }
 
+template <>
 void Variable::register_hook(GradHook hook) {
   Node& n = checked_node("register_hook");
   if (!n.requires_grad) {
     throw std::logic_error("register_hook: this value (op '" + std::string(n.op) +
                            "') does not require grad, so it never gets a gradient");
   }
-  if (!n.extras) n.extras = std::make_unique<NodeExtras>();
+  if (!n.extras) n.extras = std::make_unique<NodeExtras<Scalar>>();
   n.extras->hooks.push_back(std::move(hook));
 }
 
+template <>
 void Variable::retain_grad() {
   Node& n = checked_node("retain_grad");
   if (!n.backward_fn && !n.released) return;  // a leaf keeps its gradient anyway
-  if (!n.extras) n.extras = std::make_unique<NodeExtras>();
+  if (!n.extras) n.extras = std::make_unique<NodeExtras<Scalar>>();
   n.extras->retains_grad = true;
 }
 
+template <>
 HookHandle Variable::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
   Node& n = checked_node("register_post_accumulate_grad_hook");
   if (n.backward_fn || n.released || !n.requires_grad) {
@@ -137,10 +159,11 @@ HookHandle Variable::register_post_accumulate_grad_hook(PostAccumulateGradHook h
   if (!hook) throw std::invalid_argument("register_post_accumulate_grad_hook: the hook is empty");
   static std::atomic<std::uint64_t> next_id{0};
   const std::uint64_t id = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
-  n.post_accumulate_grad_hooks.push_back(std::make_shared<LeafHook>(LeafHook{id, std::move(hook)}));
+  n.post_accumulate_grad_hooks.push_back(std::make_shared<LeafHook<Scalar>>(LeafHook<Scalar>{id, std::move(hook)}));
   return HookHandle(node_, id);
 }
 
+template <>
 void HookHandle::remove() {
   const NodePtr node = node_.lock();
   if (!node) return;
@@ -152,11 +175,17 @@ void HookHandle::remove() {
   node_.reset();
 }
 
+template <>
 Variable Variable::detach() const { return Variable(Tensor(checked_node("detach").value), false); }
 
+template <>
 const char* Variable::op() const { return checked_node("op").op; }
+template <>
 const std::string& Variable::name() const { return checked_node("name").name; }
+template <>
 void Variable::set_name(std::string name) { checked_node("set_name").name = std::move(name); }
+
+inline namespace XTGRAD_ABI {
 
 namespace {
 

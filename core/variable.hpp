@@ -11,7 +11,6 @@
 #include "xtgrad/core/node.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // Options of Variable::backward: `y.backward({.create_graph = true})`.
 struct BackwardOptions {
@@ -23,44 +22,55 @@ struct BackwardOptions {
 };
 
 // Options of grad(): `grad({y}, {x}, {.create_graph = true})`.
-struct GradOptions {
+template <class T>
+struct BasicGradOptions {
   bool create_graph = false;          // the returned gradients are Variables with history
   std::optional<bool> retain_graph = std::nullopt;  // unset: create_graph's value (as in PyTorch)
   bool allow_unused = false;          // an input the outputs do not depend on gets zeros, not an error
   // Upstream gradient of each output (same shapes); empty: every output has one element, seed 1.
-  std::vector<Tensor> grad_outputs = {};
+  std::vector<TensorOf<T>> grad_outputs = {};
 };
 
 // Removes a hook it was returned for. Does not keep the variable alive; remove() on a handle
 // whose variable is gone, or a second time, does nothing. Dropping the handle keeps the hook.
-class HookHandle {
+template <class T>
+class BasicHookHandle {
  public:
-  HookHandle() = default;
+  BasicHookHandle() = default;
   // Unregisters the hook: it will not run again, even later in a sweep already running.
   void remove();
 
  private:
-  friend class Variable;
-  HookHandle(const NodePtr& node, std::uint64_t id) : node_(node), id_(id) {}
-  std::weak_ptr<Node> node_;
+  friend class BasicVariable<T>;
+  BasicHookHandle(const NodePtrOf<T>& node, std::uint64_t id) : node_(node), id_(id) {}
+  std::weak_ptr<BasicNode<T>> node_;
   std::uint64_t id_ = 0;
 };
 
 // A cheap handle over a shared graph node: copies alias the same node (value, grad and
 // history), as a std::shared_ptr does. Parameters are leaves with requires_grad; inputs and
-// labels are constants, and no gradient is ever computed for them.
-class Variable {
+// labels are constants, and no gradient is ever computed for them. T is the scalar type
+// (float or double); `Variable` names the default one.
+template <class T>
+class BasicVariable {
+  static_assert(is_supported_scalar_v<T>, "xtgrad: BasicVariable<T> exists for float and double");
+
  public:
+  using Scalar = T;
+  using Tensor = TensorOf<T>;
+  using Node = BasicNode<T>;
+  using NodePtr = NodePtrOf<T>;
+
   // An empty handle; most operations on it throw std::logic_error.
-  Variable() = default;
+  BasicVariable() = default;
   // A leaf holding `value`; a parameter if `requires_grad`.
-  explicit Variable(Tensor value, bool requires_grad = false);
+  explicit BasicVariable(Tensor value, bool requires_grad = false);
   // A constant leaf with a single element.
-  static Variable scalar(Scalar value);
+  static BasicVariable scalar(Scalar value);
   // A leaf that requires grad, labelled `name` in graph exports.
-  static Variable parameter(Tensor value, std::string name = {});
+  static BasicVariable parameter(Tensor value, std::string name = {});
   // Wraps an existing node (used by ops).
-  explicit Variable(NodePtr node) : node_(std::move(node)) {}
+  explicit BasicVariable(NodePtr node) : node_(std::move(node)) {}
 
   // False for an empty handle.
   bool defined() const { return static_cast<bool>(node_); }
@@ -93,7 +103,7 @@ class Variable {
 
   // d(output)/d(this) as a Variable: with history after a create_graph backward() (so it can
   // be differentiated again), otherwise a constant copy of grad().
-  Variable grad_variable() const;
+  BasicVariable grad_variable() const;
 
   // Reverse-mode sweep from this one-element output (seed 1). Gradients are added to every
   // leaf that requires grad; the graph is freed unless options.retain_graph. With
@@ -102,8 +112,8 @@ class Variable {
   void backward(BackwardOptions options = {}) const;
   // Same, with an explicit upstream gradient of this value's shape (a Tensor: a template so
   // that a braced `{.retain_graph = true}` can only mean the options).
-  template <class T, class = std::enable_if_t<std::is_same_v<T, Tensor>>>
-  void backward(const T& upstream, BackwardOptions options = {}) const {
+  template <class U, class = std::enable_if_t<std::is_same_v<U, Tensor>>>
+  void backward(const U& upstream, BackwardOptions options = {}) const {
     backward_from(upstream, options);
   }
 
@@ -111,7 +121,7 @@ class Variable {
   // passed on; for a leaf, once all of the pass's contributions are added, so it includes what
   // earlier passes accumulated). The hook returns an empty Variable to keep the gradient or a
   // Variable of the same shape to replace it. Hooks run in the order registered.
-  void register_hook(GradHook hook);
+  void register_hook(GradHookOf<T> hook);
   // An interior value keeps its gradient (grad(), has_grad()) as a leaf does; no-op on leaves.
   void retain_grad();
   // How many times the value was changed in place (mutable_value()). Ops that need an input's
@@ -125,10 +135,10 @@ class Variable {
   // reducing a gradient there, overlapped with the rest of backward (distributed/). Hooks run
   // in registration order; an exception from one propagates out of backward(). Throws
   // std::logic_error unless this is a leaf that requires grad. (PyTorch's name.)
-  HookHandle register_post_accumulate_grad_hook(PostAccumulateGradHook hook);
+  BasicHookHandle<T> register_post_accumulate_grad_hook(PostAccumulateGradHookOf<T> hook);
 
   // A constant sharing no history: same value (copied), requires_grad false.
-  Variable detach() const;
+  BasicVariable detach() const;
 
   // Name of the op that produced this value ("leaf" for leaves and constants).
   const char* op() const;
@@ -145,17 +155,29 @@ class Variable {
   NodePtr node_;
 };
 
-// A parameter with its dotted name (`fc1.weight`): what modules give and regularizers take.
-using NamedParameter = std::pair<std::string, Variable>;
-using NamedParameters = std::vector<NamedParameter>;
 
 // Gradients of `outputs` (one-element each, or seeded with options.grad_outputs) with respect
 // to `inputs`, returned (one per input, shaped like it) instead of accumulated into .grad:
 // PyTorch's torch.autograd.grad. With create_graph they carry history. An input that does not
 // require grad is an error; one the outputs do not depend on is an error unless allow_unused
 // (then zeros). Throws std::invalid_argument naming the output or input.
-std::vector<Variable> grad(const std::vector<Variable>& outputs, const std::vector<Variable>& inputs,
-                           GradOptions options = {});
+// Declared for each precision (not a template), so that braced lists deduce: grad({y}, {x}).
+std::vector<BasicVariable<float>> grad(const std::vector<BasicVariable<float>>& outputs,
+                                       const std::vector<BasicVariable<float>>& inputs,
+                                       BasicGradOptions<float> options = {});
+std::vector<BasicVariable<double>> grad(const std::vector<BasicVariable<double>>& outputs,
+                                        const std::vector<BasicVariable<double>>& inputs,
+                                        BasicGradOptions<double> options = {});
+
+inline namespace XTGRAD_ABI {
+
+using Variable = BasicVariable<Scalar>;
+using GradOptions = BasicGradOptions<Scalar>;
+using HookHandle = BasicHookHandle<Scalar>;
+
+// A parameter with its dotted name (`fc1.weight`): what modules give and regularizers take.
+using NamedParameter = std::pair<std::string, Variable>;
+using NamedParameters = std::vector<NamedParameter>;
 
 // Builds an op's result: records `inputs` as parents and `backward` as the closure only when
 // grad mode is on and some input requires grad; otherwise returns a constant.

@@ -16,17 +16,20 @@ namespace {
 
 thread_local const BatchShard* g_shard = nullptr;
 
-// The current shard when it is a strict part of its batch (else the draw is the plain one),
-// checking that `shape` is (shard rows, ...).
-const BatchShard* strict_shard(const Shape& shape, const char* what) {
+// The current shard when it is a strict part of its batch, else null (the draw is the plain
+// one). Reads no shape: the common case, one process, stays free of allocations.
+const BatchShard* strict_shard() {
   const BatchShard* s = g_shard;
-  if (s == nullptr || s->rows == s->batch_rows) return nullptr;
-  if (shape.empty() || shape[0] != s->rows) {
+  return s == nullptr || s->rows == s->batch_rows ? nullptr : s;
+}
+
+// Checks that `shape` is (shard rows, ...).
+void check_shard_rows(const BatchShard& s, const Shape& shape, const char* what) {
+  if (shape.empty() || shape[0] != s.rows) {
     throw std::invalid_argument(std::string(what) + ": in a data-parallel step the input's first dimension must be " +
-                                "this process's " + std::to_string(s->rows) + " rows of the batch of " +
-                                std::to_string(s->batch_rows) + ", got " + shape_str(shape));
+                                "this process's " + std::to_string(s.rows) + " rows of the batch of " +
+                                std::to_string(s.batch_rows) + ", got " + shape_str(shape));
   }
-  return s;
 }
 
 // Rows [first, first + rows) of `whole` (batch_rows, ...), row-major.
@@ -51,9 +54,10 @@ BatchShardScope::BatchShardScope(const BatchShard& shard) : shard_(shard), previ
 BatchShardScope::~BatchShardScope() { g_shard = previous_; }
 
 Variable sharded_dropout(const Variable& x, double p, Rng& rng, bool training) {
-  const Shape shape = shape_of(x.value());
-  const BatchShard* s = training && p > 0 ? strict_shard(shape, "sharded_dropout") : nullptr;
+  const BatchShard* s = training && p > 0 ? strict_shard() : nullptr;
   if (s == nullptr) return dropout(x, p, rng, training);
+  const Shape shape = shape_of(x.value());
+  check_shard_rows(*s, shape, "sharded_dropout");
   // dropout of ones is its mask m (1/(1−p) or 0), drawn as for the whole batch.
   Tensor ones = empty_tensor(whole_batch(shape, *s));
   ones.fill(Scalar(1));
@@ -62,8 +66,9 @@ Variable sharded_dropout(const Variable& x, double p, Rng& rng, bool training) {
 }
 
 Tensor sharded_randn(const Shape& shape, Rng& rng, double mean, double stddev) {
-  const BatchShard* s = strict_shard(shape, "sharded_randn");
+  const BatchShard* s = strict_shard();
   if (s == nullptr) return randn(shape, rng, mean, stddev);
+  check_shard_rows(*s, shape, "sharded_randn");
   return shard_rows(randn(whole_batch(shape, *s), rng, mean, stddev), *s, shape);
 }
 

@@ -11,7 +11,6 @@
 #include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // x viewed as (outer, n, inner) around axis `ax`. A lane is one (outer, inner) position: its
@@ -49,6 +48,7 @@ Variable where_positive(const Variable& x, const Variable& g) {
 
 }  // namespace
 
+template <>
 Variable sigmoid(const Variable& x) {
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
@@ -60,6 +60,7 @@ Variable sigmoid(const Variable& x) {
   });
 }
 
+template <>
 Variable tanh(const Variable& x) {
   return make_result("tanh", evaluate(xt::tanh(x.value())), {x}, [](Node& self) {
     // dx = g ⊙ (1 − y²)
@@ -67,6 +68,7 @@ Variable tanh(const Variable& x) {
   });
 }
 
+template <>
 Variable relu(const Variable& x) {
   const Tensor& v = x.value();
   return make_result("relu", evaluate(xt::where(v <= Scalar(0), Scalar(0), v)), {x},
@@ -76,12 +78,14 @@ Variable relu(const Variable& x) {
                      });
 }
 
+template <>
 Variable affine(const Variable& x, double slope, double intercept) {
   const Scalar a = static_cast<Scalar>(slope), b = static_cast<Scalar>(intercept);
   return make_result("affine", evaluate(a * x.value() + b), {x},
                      [a](Node& self) { backward_linear(self, [a](const auto& g) { return a * g; }); });
 }
 
+template <>
 Variable softmax(const Variable& x, int axis) {
   const std::size_t ax = normalize_axis("softmax", x.value(), axis);
   const AxisView v(x.value(), ax);
@@ -117,6 +121,7 @@ Variable softmax(const Variable& x, int axis) {
   });
 }
 
+template <>
 Variable log_softmax(const Variable& x, int axis) {
   const std::size_t ax = normalize_axis("log_softmax", x.value(), axis);
   const AxisView v(x.value(), ax);
@@ -154,5 +159,4 @@ Variable log_softmax(const Variable& x, int axis) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -4,16 +4,20 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-Variable sigmoid(const Variable& x);  // 1 / (1 + e⁻ˣ), computed without overflow for any x
-Variable tanh(const Variable& x);     // tanh x
-Variable relu(const Variable& x);     // max(x, 0); subgradient 0 at 0; NaN stays NaN
-Variable affine(const Variable& x, double slope, double intercept);  // slope·x + intercept
+template <class T>
+BasicVariable<T> sigmoid(const BasicVariable<T>& x);  // 1 / (1 + e⁻ˣ), computed without overflow for any x
+template <class T>
+BasicVariable<T> tanh(const BasicVariable<T>& x);     // tanh x
+template <class T>
+BasicVariable<T> relu(const BasicVariable<T>& x);     // max(x, 0); subgradient 0 at 0; NaN stays NaN
+template <class T>
+BasicVariable<T> affine(const BasicVariable<T>& x, double slope, double intercept);  // slope·x + intercept
 // exp(x − max) / Σ exp(x − max) along `axis` (default: the last, i.e. per row of (n, c)).
-Variable softmax(const Variable& x, int axis = -1);
+template <class T>
+BasicVariable<T> softmax(const BasicVariable<T>& x, int axis = -1);
 // x − max − log Σ exp(x − max) along `axis`: finite for logits of any size.
-Variable log_softmax(const Variable& x, int axis = -1);
+template <class T>
+BasicVariable<T> log_softmax(const BasicVariable<T>& x, int axis = -1);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

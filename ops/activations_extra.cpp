@@ -11,7 +11,6 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // σ(v) without overflow: 1/(1 + e^−v) for v ≥ 0, e^v/(1 + e^v) otherwise.
@@ -44,6 +43,7 @@ Variable normal_cdf(const Variable& x) {
 
 }  // namespace
 
+template <>
 Variable softplus(const Variable& x, double beta, double threshold) {
   if (!(beta > 0)) {
     throw std::invalid_argument("softplus: beta must be positive, got " + std::to_string(beta) + " (input " +
@@ -57,6 +57,7 @@ Variable softplus(const Variable& x, double beta, double threshold) {
                    });
 }
 
+template <>
 Variable leaky_relu(const Variable& x, double negative_slope) {
   const Scalar s = static_cast<Scalar>(negative_slope);
   return pointwise("leaky_relu", x, [s](Scalar v) { return v > 0 ? v : s * v; },
@@ -66,6 +67,7 @@ Variable leaky_relu(const Variable& x, double negative_slope) {
                    });
 }
 
+template <>
 Variable elu(const Variable& x, double alpha) {
   const Scalar a = static_cast<Scalar>(alpha);
   return pointwise("elu", x, [a](Scalar v) { return v > 0 ? v : a * std::expm1(v); },
@@ -75,6 +77,7 @@ Variable elu(const Variable& x, double alpha) {
                    });
 }
 
+template <>
 Variable gelu(const Variable& x, GeluApproximation approximate) {
   if (approximate == GeluApproximation::tanh) {
     // u = √(2/π)(x + c·x³), y = ½x(1 + tanh u), dy/dx = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3c·x²)
@@ -94,12 +97,14 @@ Variable gelu(const Variable& x, GeluApproximation approximate) {
                    });
 }
 
+template <>
 Variable silu(const Variable& x) {
   // dy/dx = σ + x·σ(1 − σ) = σ·(1 − y) + y
   return pointwise("silu", x, [](Scalar v) { return v * sigmoid_of(v); },
                    [](const auto& g, const auto& x, const auto& y) { return g * (logistic(x) * (Scalar(1) - y) + y); });
 }
 
+template <>
 Variable hardtanh(const Variable& x, double min_val, double max_val) {
   if (min_val > max_val) {
     throw std::invalid_argument("hardtanh: min_val " + std::to_string(min_val) + " is greater than max_val " +
@@ -114,11 +119,11 @@ Variable hardtanh(const Variable& x, double min_val, double max_val) {
                    });
 }
 
+template <>
 Variable log_sigmoid(const Variable& x) {
   // dx = g·σ(−x)
   return pointwise("log_sigmoid", x, [](Scalar v) { return std::min(v, Scalar(0)) - std::log1p(std::exp(-std::abs(v))); },
                    [](const auto& g, const auto& x, const auto&) { return g * logistic(-x); });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -5,27 +5,32 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // (1/β)·ln(1 + e^(βx)), computed as max(βx, 0) + ln(1 + e^−|βx|) so it never overflows; x itself
 // where βx > threshold (as PyTorch). dx = g·σ(βx) (1 above the threshold).
-Variable softplus(const Variable& x, double beta = 1.0, double threshold = 20.0);
+template <class T>
+BasicVariable<T> softplus(const BasicVariable<T>& x, double beta = 1.0, double threshold = 20.0);
 // x for x > 0, slope·x otherwise; dx = g·(x > 0 ? 1 : slope) (slope at 0, as PyTorch).
-Variable leaky_relu(const Variable& x, double negative_slope = 0.01);
+template <class T>
+BasicVariable<T> leaky_relu(const BasicVariable<T>& x, double negative_slope = 0.01);
 // x for x > 0, α(eˣ − 1) otherwise; dx = g·(x > 0 ? 1 : α eˣ).
-Variable elu(const Variable& x, double alpha = 1.0);
+template <class T>
+BasicVariable<T> elu(const BasicVariable<T>& x, double alpha = 1.0);
 
 enum class GeluApproximation { none, tanh };
 // x·Φ(x) with Φ the standard normal CDF (none), or 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) (tanh).
 // dx = g·(Φ(x) + x·φ(x)), or the derivative of the tanh form.
-Variable gelu(const Variable& x, GeluApproximation approximate = GeluApproximation::none);
+template <class T>
+BasicVariable<T> gelu(const BasicVariable<T>& x, GeluApproximation approximate = GeluApproximation::none);
 // x·σ(x); dx = g·σ(x)(1 + x(1 − σ(x))).
-Variable silu(const Variable& x);
+template <class T>
+BasicVariable<T> silu(const BasicVariable<T>& x);
 // min(max(x, lo), hi); dx = g where lo < x < hi, 0 at and beyond the bounds (as PyTorch; clamp
 // keeps the gradient at the bounds). Throws if lo > hi.
-Variable hardtanh(const Variable& x, double min_val = -1.0, double max_val = 1.0);
+template <class T>
+BasicVariable<T> hardtanh(const BasicVariable<T>& x, double min_val = -1.0, double max_val = 1.0);
 // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), finite for any finite x; dx = g·σ(−x).
-Variable log_sigmoid(const Variable& x);
+template <class T>
+BasicVariable<T> log_sigmoid(const BasicVariable<T>& x);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -16,7 +16,6 @@
 #include "xtgrad/ops/shape_ops.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 using Index = std::ptrdiff_t;
@@ -393,13 +392,14 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
 
 }  // namespace
 
+template <>
 Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
   return conv2d_impl(x, weight, &bias, options);
 }
 
+template <>
 Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& options) {
   return conv2d_impl(x, weight, nullptr, options);
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,7 +8,6 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // (height, width) of a kernel, stride, padding or dilation.
 using Size2 = std::array<std::size_t, 2>;
@@ -23,9 +22,11 @@ struct Conv2dOptions {
 // Cross-correlation, PyTorch's conv2d: x (N, C, H, W), weight (O, C/groups, kh, kw),
 // bias (O) → (N, O, OH, OW), OH = (H + 2·pad − dil·(kh − 1) − 1)/stride + 1 (same for W).
 //   y[n, o, p, q] = b[o] + Σ_{c ∈ group(o), i, j} w[o, c, i, j]·x[n, c, p·s − pad + i·dil, q·s − pad + j·dil]
-Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options = {});
+template <class T>
+BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias, const Conv2dOptions& options = {});
 // Same without a bias.
-Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& options = {});
+template <class T>
+BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weight, const Conv2dOptions& options = {});
 
 struct Pool2dOptions {
   Size2 kernel{2, 2};
@@ -35,12 +36,14 @@ struct Pool2dOptions {
 
 // Maximum over each window of x (N, C, H, W) → (N, C, OH, OW), OH = (H + 2·pad − k)/stride + 1;
 // padding never wins. The gradient goes to the first maximum of each window.
-Variable max_pool2d(const Variable& x, const Pool2dOptions& options);
+template <class T>
+BasicVariable<T> max_pool2d(const BasicVariable<T>& x, const Pool2dOptions& options);
 // Mean over each window (padded zeros count, as PyTorch's default count_include_pad).
-Variable avg_pool2d(const Variable& x, const Pool2dOptions& options);
+template <class T>
+BasicVariable<T> avg_pool2d(const BasicVariable<T>& x, const Pool2dOptions& options);
 // Mean over bins that tile x (N, C, H, W) into (N, C, out_h, out_w): bin i of H spans rows
 // ⌊i·H/out_h⌋ .. ⌈(i+1)·H/out_h⌉ − 1.
-Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size);
+template <class T>
+BasicVariable<T> adaptive_avg_pool2d(const BasicVariable<T>& x, Size2 output_size);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,8 +9,8 @@
 #include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
+template <>
 Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
   if (!(p >= 0 && p < 1)) {
     throw std::invalid_argument("dropout: p must be in [0, 1), got " + std::to_string(p) + " for input " +
@@ -42,5 +42,4 @@ Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -5,12 +5,11 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // Training: y = x ⊙ m with mᵢ = 1/(1−p) with probability 1−p, else 0 (one draw from `rng`
 // per element), so E[y] = x; the gradient is g ⊙ m. Not training, or p = 0: y is x itself.
 // p ∈ [0, 1); std::invalid_argument otherwise.
-Variable dropout(const Variable& x, double p, Rng& rng, bool training = true);
+template <class T>
+BasicVariable<T> dropout(const BasicVariable<T>& x, double p, Rng& rng, bool training = true);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

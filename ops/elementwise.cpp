@@ -6,7 +6,6 @@
 #include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // Binary ops compute gradients at the broadcast output shape; accumulate_grad sums them back
 // down to each input's shape.
@@ -15,6 +14,7 @@ inline namespace XTGRAD_ABI {
 // create_graph sweep) the same text builds differentiable ops. Scalar constants are written
 // as Scalar(k) so that the tensor expressions stay in one type.
 
+template <>
 Variable add(const Variable& a, const Variable& b) {
   check_broadcastable("add", a.value(), b.value());
   return make_result("add", evaluate(a.value() + b.value()), {a, b}, [](Node& self) {
@@ -24,6 +24,7 @@ Variable add(const Variable& a, const Variable& b) {
   });
 }
 
+template <>
 Variable sub(const Variable& a, const Variable& b) {
   check_broadcastable("sub", a.value(), b.value());
   return make_result("sub", evaluate(a.value() - b.value()), {a, b}, [](Node& self) {
@@ -32,6 +33,7 @@ Variable sub(const Variable& a, const Variable& b) {
   });
 }
 
+template <>
 Variable mul(const Variable& a, const Variable& b) {
   check_broadcastable("mul", a.value(), b.value());
   return make_result("mul", evaluate(a.value() * b.value()), {a, b}, [](Node& self) {
@@ -41,6 +43,7 @@ Variable mul(const Variable& a, const Variable& b) {
   });
 }
 
+template <>
 Variable div(const Variable& a, const Variable& b) {
   check_broadcastable("div", a.value(), b.value());
   return make_result("div", evaluate(a.value() / b.value()), {a, b}, [](Node& self) {
@@ -50,18 +53,21 @@ Variable div(const Variable& a, const Variable& b) {
   });
 }
 
+template <>
 Variable neg(const Variable& a) {
   return make_result("neg", evaluate(-a.value()), {a}, [](Node& self) {
     backward_linear(self, [](const auto& g) { return -g; });  // da = −g
   });
 }
 
+template <>
 Variable add(const Variable& a, double s) {
   return make_result("add_scalar", evaluate(a.value() + static_cast<Scalar>(s)), {a}, [](Node& self) {
     backward_linear(self, [](const auto& g) -> const auto& { return g; });  // da = g
   });
 }
 
+template <>
 Variable mul(const Variable& a, double s) {
   const Scalar k = static_cast<Scalar>(s);
   return make_result("mul_scalar", evaluate(a.value() * k), {a}, [k](Node& self) {
@@ -69,12 +75,14 @@ Variable mul(const Variable& a, double s) {
   });
 }
 
+template <>
 Variable rsub(double s, const Variable& a) {
   return make_result("rsub_scalar", evaluate(static_cast<Scalar>(s) - a.value()), {a}, [](Node& self) {
     backward_linear(self, [](const auto& g) { return -g; });  // da = −g
   });
 }
 
+template <>
 Variable rdiv(double s, const Variable& a) {
   return make_result("rdiv_scalar", evaluate(static_cast<Scalar>(s) / a.value()), {a}, [](Node& self) {
     // d(s/a)/da = −(s/a)/a = −y/a
@@ -82,6 +90,7 @@ Variable rdiv(double s, const Variable& a) {
   });
 }
 
+template <>
 Variable exp(const Variable& x) {
   Tensor y = empty_like(x.value());
   exp_into(x.value(), y);  // the same value at every position, subnormals kept
@@ -90,6 +99,7 @@ Variable exp(const Variable& x) {
   });
 }
 
+template <>
 Variable log(const Variable& x) {
   Tensor y = empty_like(x.value());
   log_into(x.value(), y);  // the same value at every position, exact for subnormal x
@@ -98,6 +108,7 @@ Variable log(const Variable& x) {
   });
 }
 
+template <>
 Variable sqrt(const Variable& x) {
   return make_result("sqrt", evaluate(xt::sqrt(x.value())), {x}, [](Node& self) {
     // d√x/dx = 1 / (2√x)
@@ -105,12 +116,14 @@ Variable sqrt(const Variable& x) {
   });
 }
 
+template <>
 Variable square(const Variable& x) {
   return make_result("square", evaluate(xt::square(x.value())), {x}, [](Node& self) {
     backward_unary(self, [](const auto& g, const auto& x, const auto&) { return Scalar(2) * g * x; });  // dx = 2g ⊙ x
   });
 }
 
+template <>
 Variable pow(const Variable& x, double p) {
   const Scalar e = static_cast<Scalar>(p);
   return make_result("pow", evaluate(xt::pow(x.value(), e)), {x}, [e](Node& self) {
@@ -123,6 +136,7 @@ Variable pow(const Variable& x, double p) {
   });
 }
 
+template <>
 Variable abs(const Variable& x) {
   return make_result("abs", evaluate(xt::abs(x.value())), {x}, [](Node& self) {
     // d|x|/dx = sign(x), 0 at 0
@@ -130,5 +144,4 @@ Variable abs(const Variable& x) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

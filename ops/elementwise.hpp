@@ -4,39 +4,65 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-Variable add(const Variable& a, const Variable& b);  // a + b
-Variable sub(const Variable& a, const Variable& b);  // a − b
-Variable mul(const Variable& a, const Variable& b);  // a ⊙ b
-Variable div(const Variable& a, const Variable& b);  // a ⊘ b
-Variable neg(const Variable& a);                     // −a
+template <class T>
+BasicVariable<T> add(const BasicVariable<T>& a, const BasicVariable<T>& b);  // a + b
+template <class T>
+BasicVariable<T> sub(const BasicVariable<T>& a, const BasicVariable<T>& b);  // a − b
+template <class T>
+BasicVariable<T> mul(const BasicVariable<T>& a, const BasicVariable<T>& b);  // a ⊙ b
+template <class T>
+BasicVariable<T> div(const BasicVariable<T>& a, const BasicVariable<T>& b);  // a ⊘ b
+template <class T>
+BasicVariable<T> neg(const BasicVariable<T>& a);                     // −a
 
-Variable add(const Variable& a, double s);  // a + s
-Variable mul(const Variable& a, double s);  // s·a
-Variable rsub(double s, const Variable& a);  // s − a
-Variable rdiv(double s, const Variable& a);  // s ⊘ a
+template <class T>
+BasicVariable<T> add(const BasicVariable<T>& a, double s);  // a + s
+template <class T>
+BasicVariable<T> mul(const BasicVariable<T>& a, double s);  // s·a
+template <class T>
+BasicVariable<T> rsub(double s, const BasicVariable<T>& a);  // s − a
+template <class T>
+BasicVariable<T> rdiv(double s, const BasicVariable<T>& a);  // s ⊘ a
 
-Variable exp(const Variable& x);             // eˣ
-Variable log(const Variable& x);             // ln x (x > 0)
-Variable sqrt(const Variable& x);            // √x (x > 0)
-Variable square(const Variable& x);          // x²
-Variable pow(const Variable& x, double p);   // xᵖ
-Variable abs(const Variable& x);             // |x|; subgradient 0 at 0
+template <class T>
+BasicVariable<T> exp(const BasicVariable<T>& x);             // eˣ
+template <class T>
+BasicVariable<T> log(const BasicVariable<T>& x);             // ln x (x > 0)
+template <class T>
+BasicVariable<T> sqrt(const BasicVariable<T>& x);            // √x (x > 0)
+template <class T>
+BasicVariable<T> square(const BasicVariable<T>& x);          // x²
+template <class T>
+BasicVariable<T> pow(const BasicVariable<T>& x, double p);   // xᵖ
+template <class T>
+BasicVariable<T> abs(const BasicVariable<T>& x);             // |x|; subgradient 0 at 0
 
-inline Variable operator+(const Variable& a, const Variable& b) { return add(a, b); }  // add(a, b)
-inline Variable operator-(const Variable& a, const Variable& b) { return sub(a, b); }  // sub(a, b)
-inline Variable operator*(const Variable& a, const Variable& b) { return mul(a, b); }  // mul(a, b)
-inline Variable operator/(const Variable& a, const Variable& b) { return div(a, b); }  // div(a, b)
-inline Variable operator-(const Variable& a) { return neg(a); }  // neg(a)
-inline Variable operator+(const Variable& a, double s) { return add(a, s); }  // a + s
-inline Variable operator+(double s, const Variable& a) { return add(a, s); }  // s + a
-inline Variable operator-(const Variable& a, double s) { return add(a, -s); }  // a − s
-inline Variable operator-(double s, const Variable& a) { return rsub(s, a); }  // s − a
-inline Variable operator*(const Variable& a, double s) { return mul(a, s); }  // s·a
-inline Variable operator*(double s, const Variable& a) { return mul(a, s); }  // s·a
-inline Variable operator/(const Variable& a, double s) { return mul(a, 1.0 / s); }  // (1/s)·a
-inline Variable operator/(double s, const Variable& a) { return rdiv(s, a); }  // s ⊘ a
+template <class T>
+inline BasicVariable<T> operator+(const BasicVariable<T>& a, const BasicVariable<T>& b) { return add(a, b); }  // add(a, b)
+template <class T>
+inline BasicVariable<T> operator-(const BasicVariable<T>& a, const BasicVariable<T>& b) { return sub(a, b); }  // sub(a, b)
+template <class T>
+inline BasicVariable<T> operator*(const BasicVariable<T>& a, const BasicVariable<T>& b) { return mul(a, b); }  // mul(a, b)
+template <class T>
+inline BasicVariable<T> operator/(const BasicVariable<T>& a, const BasicVariable<T>& b) { return div(a, b); }  // div(a, b)
+template <class T>
+inline BasicVariable<T> operator-(const BasicVariable<T>& a) { return neg(a); }  // neg(a)
+template <class T>
+inline BasicVariable<T> operator+(const BasicVariable<T>& a, double s) { return add(a, s); }  // a + s
+template <class T>
+inline BasicVariable<T> operator+(double s, const BasicVariable<T>& a) { return add(a, s); }  // s + a
+template <class T>
+inline BasicVariable<T> operator-(const BasicVariable<T>& a, double s) { return add(a, -s); }  // a − s
+template <class T>
+inline BasicVariable<T> operator-(double s, const BasicVariable<T>& a) { return rsub(s, a); }  // s − a
+template <class T>
+inline BasicVariable<T> operator*(const BasicVariable<T>& a, double s) { return mul(a, s); }  // s·a
+template <class T>
+inline BasicVariable<T> operator*(double s, const BasicVariable<T>& a) { return mul(a, s); }  // s·a
+template <class T>
+inline BasicVariable<T> operator/(const BasicVariable<T>& a, double s) { return mul(a, 1.0 / s); }  // (1/s)·a
+template <class T>
+inline BasicVariable<T> operator/(double s, const BasicVariable<T>& a) { return rdiv(s, a); }  // s ⊘ a
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

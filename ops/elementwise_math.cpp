@@ -11,8 +11,8 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
+template <>
 Variable clamp(const Variable& x, std::optional<double> lo, std::optional<double> hi) {
   if (lo && hi && *lo > *hi) {
     throw std::invalid_argument("clamp: min " + std::to_string(*lo) + " is greater than max " + std::to_string(*hi) +
@@ -29,6 +29,7 @@ Variable clamp(const Variable& x, std::optional<double> lo, std::optional<double
                    });
 }
 
+template <>
 Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
   // pairwise broadcastable ⇔ the three broadcast together
   check_broadcastable("where", a.value(), b.value());
@@ -71,33 +72,40 @@ Variable extremum(const char* op, const Variable& a, const Variable& b, Scalar s
 
 }  // namespace
 
+template <>
 Variable maximum(const Variable& a, const Variable& b) { return extremum("maximum", a, b, Scalar(1)); }
+template <>
 Variable minimum(const Variable& a, const Variable& b) { return extremum("minimum", a, b, Scalar(-1)); }
 
+template <>
 Variable log1p(const Variable& x) {
   // dy/dx = 1/(1 + x)
   return pointwise("log1p", x, [](Scalar v) { return std::log1p(v); },
                    [](const auto& g, const auto& x, const auto&) { return g / (Scalar(1) + x); });
 }
 
+template <>
 Variable expm1(const Variable& x) {
   // dy/dx = eˣ = y + 1
   return pointwise("expm1", x, [](Scalar v) { return std::expm1(v); },
                    [](const auto& g, const auto&, const auto& y) { return g * (y + Scalar(1)); });
 }
 
+template <>
 Variable sin(const Variable& x) {
   // dx = g·cos x
   return pointwise("sin", x, [](Scalar v) { return std::sin(v); },
                    [](const auto& g, const auto& x, const auto&) { return g * cos(x); });
 }
 
+template <>
 Variable cos(const Variable& x) {
   // dx = −g·sin x
   return pointwise("cos", x, [](Scalar v) { return std::cos(v); },
                    [](const auto& g, const auto& x, const auto&) { return -g * sin(x); });
 }
 
+template <>
 Variable pow(const Variable& x, const Variable& p) {
   check_broadcastable("pow", x.value(), p.value());
   Tensor y = evaluate(xt::pow(x.value(), p.value()));
@@ -116,12 +124,14 @@ Variable pow(const Variable& x, const Variable& p) {
   });
 }
 
+template <>
 Variable reciprocal(const Variable& x) {
   // dy/dx = −1/x² = −y²
   return pointwise("reciprocal", x, [](Scalar v) { return Scalar(1) / v; },
                    [](const auto& g, const auto&, const auto& y) { return -g * square(y); });
 }
 
+template <>
 Variable sign(const Variable& x) {
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
@@ -132,5 +142,4 @@ Variable sign(const Variable& x) {
   return Variable(std::move(y));
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -11,8 +11,8 @@
 #include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
+template <>
 Variable embedding(const Variable& indices, const Variable& weight) {
   const Tensor& iv = indices.value();
   const Tensor& wv = weight.value();
@@ -60,5 +60,4 @@ Variable embedding(const Variable& indices, const Variable& weight) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -4,12 +4,11 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // y[..., :] = weight[indices[...], :] for weight (V, D) and indices of any shape holding whole
 // numbers in [0, V) → indices.shape + (D). The gradient adds each g row into the row it
 // came from; indices get none.
-Variable embedding(const Variable& indices, const Variable& weight);
+template <class T>
+BasicVariable<T> embedding(const BasicVariable<T>& indices, const BasicVariable<T>& weight);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -11,7 +11,6 @@
 #include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // For every position p of index (row-major): the flat offset in `target` of p with p_axis
@@ -68,6 +67,7 @@ IndexMap map_index(const char* op, const Tensor& target, std::size_t axis, const
 
 }  // namespace
 
+template <>
 Variable index_select(const Variable& x, int axis, const std::vector<std::size_t>& indices) {
   const std::size_t a = normalize_axis("index_select", x.value(), axis);
   const std::size_t n = x.value().shape()[a];
@@ -81,6 +81,7 @@ Variable index_select(const Variable& x, int axis, const std::vector<std::size_t
   return take_along_axis("index_select", x, a, indices);
 }
 
+template <>
 Variable gather(const Variable& x, int axis, const Tensor& index) {
   const std::size_t a = normalize_axis("gather", x.value(), axis);
   IndexMap m = map_index("gather", x.value(), a, index, index);
@@ -101,6 +102,7 @@ Variable gather(const Variable& x, int axis, const Tensor& index) {
   });
 }
 
+template <>
 Variable scatter_add(const Variable& x, int axis, const Tensor& index, const Variable& src) {
   const std::size_t a = normalize_axis("scatter_add", x.value(), axis);
   IndexMap m = map_index("scatter_add", x.value(), a, index, src.value());
@@ -131,6 +133,8 @@ Variable scatter_add(const Variable& x, int axis, const Tensor& index, const Var
   });
 }
 
+inline namespace XTGRAD_ABI {
+
 Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes) {
   Tensor t = Tensor::from_shape({labels.size(), classes});
   std::fill(t.data(), t.data() + t.size(), Scalar(0));
@@ -145,4 +149,5 @@ Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes) {
 }
 
 }  // namespace XTGRAD_ABI
+
 }  // namespace xtgrad

@@ -8,18 +8,21 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // The slices at `indices` along `axis` (repeats allowed); dx adds g back at those slices.
-Variable index_select(const Variable& x, int axis, const std::vector<std::size_t>& indices);
+template <class T>
+BasicVariable<T> index_select(const BasicVariable<T>& x, int axis, const std::vector<std::size_t>& indices);
 // y[p] = x[p with p_axis replaced by index[p]]: y has index's shape, which must have x's rank and
 // no larger extents than x off the axis (as PyTorch). dx[…] += g at the gathered positions.
-Variable gather(const Variable& x, int axis, const Tensor& index);
+template <class T>
+BasicVariable<T> gather(const BasicVariable<T>& x, int axis, const TensorOf<T>& index);
 // x with src[p] added at x[p with p_axis replaced by index[p]] for every p in index's shape
 // (index no larger than src, and than x off the axis). dx = g, dsrc = g gathered back.
-Variable scatter_add(const Variable& x, int axis, const Tensor& index, const Variable& src);
-// (n, classes) rows of 0 with a 1 at each label (a constant).
+template <class T>
+BasicVariable<T> scatter_add(const BasicVariable<T>& x, int axis, const TensorOf<T>& index, const BasicVariable<T>& src);
+inline namespace XTGRAD_ABI {
+// (n, classes) rows of 0 with a 1 at each label (a constant, in the default precision).
 Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes);
-
 }  // namespace XTGRAD_ABI
+
 }  // namespace xtgrad

@@ -8,7 +8,11 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
+
+// Specialisations used before their definition below.
+template <>
+Variable transpose(const Variable& x);
+
 namespace {
 
 // d(x·W) for g = dL/d(xW) : (n, out); x : (n, in); W : (in, out). Shared by matmul and linear.
@@ -43,6 +47,7 @@ void check_matmul(const char* op, const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
+template <>
 Variable matmul(const Variable& a, const Variable& b) {
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
@@ -61,6 +66,7 @@ Variable matmul(const Variable& a, const Variable& b) {
   });
 }
 
+template <>
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
@@ -101,11 +107,13 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   });
 }
 
+template <>
 Variable transpose(const Variable& x) {
   return make_result("transpose", evaluate(xt::transpose(x.value())), {x},
                      [](Node& self) { backward_linear(self, [](const auto& g) { return transpose(g); }); });
 }
 
+template <>
 Variable reshape(const Variable& x, const Shape& shape) {
   if (element_count(shape) != x.size()) {
     throw std::invalid_argument("reshape: cannot view " + shape_str(x.value()) + " (" + std::to_string(x.size()) +
@@ -132,5 +140,4 @@ Variable reshape(const Variable& x, const Shape& shape) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

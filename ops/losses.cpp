@@ -12,7 +12,6 @@
 #include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // Row-wise softmax of z (n, c), max-shifted: p = e^(z − m) / s and log p = z − m − log s,
@@ -55,6 +54,7 @@ void check_logits(const char* op, const Tensor& z) {
 
 }  // namespace
 
+template <>
 Variable cross_entropy(const Variable& logits, const Variable& targets) {
   const Tensor& z = logits.value();
   const Tensor& y = targets.value();
@@ -96,6 +96,7 @@ Variable cross_entropy(const Variable& logits, const Variable& targets) {
   });
 }
 
+template <>
 Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels) {
   const Tensor& z = logits.value();
   check_logits("cross_entropy", z);
@@ -133,6 +134,7 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
   });
 }
 
+template <>
 Variable mse(const Variable& prediction, const Variable& target) {
   const Tensor& p = prediction.value();
   const Tensor& t = target.value();
@@ -152,5 +154,4 @@ Variable mse(const Variable& prediction, const Variable& target) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -16,7 +16,6 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // The per-row losses `l` as the op's value: themselves (reduction none), their sum `total`, or
@@ -142,6 +141,7 @@ std::vector<Scalar> check_class_loss(const char* op, const Tensor& x, const std:
 
 }  // namespace
 
+template <>
 Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels, const NllLossOptions& options) {
   const Tensor& x = log_probs.value();
   std::vector<Scalar> w =
@@ -184,6 +184,7 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
                      });
 }
 
+template <>
 Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels,
                        const CrossEntropyOptions& options) {
   const Tensor& z = logits.value();
@@ -267,6 +268,7 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                      });
 }
 
+template <>
 Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable& targets,
                                           const BceWithLogitsOptions& options) {
   const char* op = "binary_cross_entropy_with_logits";
@@ -340,18 +342,21 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
   });
 }
 
+template <>
 Variable mse_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
   return pair_loss(
       "mse_loss", prediction, target, reduction, [](Scalar d) { return d * d; },
       [](const auto& d) { return Scalar(2) * d; });
 }
 
+template <>
 Variable l1_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
   return pair_loss(
       "l1_loss", prediction, target, reduction, [](Scalar d) { return std::abs(d); },
       [](const auto& d) { return constant_like(d, sign_expr(value_of(d))); });
 }
 
+template <>
 Variable huber_loss(const Variable& prediction, const Variable& target, double delta, Reduction reduction) {
   if (!(delta > 0)) {
     throw std::invalid_argument("huber_loss: delta must be positive, got " + std::to_string(delta) + " (prediction " +
@@ -367,6 +372,7 @@ Variable huber_loss(const Variable& prediction, const Variable& target, double d
       });
 }
 
+template <>
 Variable smooth_l1_loss(const Variable& prediction, const Variable& target, double beta, Reduction reduction) {
   if (!(beta >= 0)) {
     throw std::invalid_argument("smooth_l1_loss: beta must be non-negative, got " + std::to_string(beta) +
@@ -382,6 +388,7 @@ Variable smooth_l1_loss(const Variable& prediction, const Variable& target, doub
       });
 }
 
+template <>
 Variable kl_div(const Variable& input, const Variable& target, Reduction reduction, bool log_target) {
   check_reduction("kl_div", reduction, true);
   check_same_shape("kl_div", input.value(), target.value(), "input", "target");
@@ -440,5 +447,4 @@ Variable kl_div(const Variable& input, const Variable& target, Reduction reducti
                      });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -10,23 +10,25 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // How per-element (or per-row) losses are combined. batch_mean (sum / first extent) is only
 // for kl_div, as PyTorch's reduction='batchmean'.
 enum class Reduction { none, mean, sum, batch_mean };
 
-struct NllLossOptions {
-  std::optional<Tensor> weight;             // (classes) per-class weights w; all 1 if absent
+template <class T>
+struct BasicNllLossOptions {
+  std::optional<TensorOf<T>> weight;             // (classes) per-class weights w; all 1 if absent
   std::optional<std::size_t> ignore_index;  // rows with this label add nothing (and no weight)
   Reduction reduction = Reduction::mean;    // mean = Σᵢ lossᵢ / Σᵢ w[yᵢ] over kept rows
 };
 // lossᵢ = −w[yᵢ]·x[i, yᵢ] for log-probabilities x (n, classes) and labels yᵢ ∈ [0, classes).
-Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels,
-                  const NllLossOptions& options = {});
+template <class T>
+BasicVariable<T> nll_loss(const BasicVariable<T>& log_probs, const std::vector<std::size_t>& labels,
+                  const BasicNllLossOptions<NonDeduced<T>>& options = {});
 
-struct CrossEntropyOptions {
-  std::optional<Tensor> weight;             // (classes) per-class weights w
+template <class T>
+struct BasicCrossEntropyOptions {
+  std::optional<TensorOf<T>> weight;             // (classes) per-class weights w
   std::optional<std::size_t> ignore_index;  // rows with this label add nothing
   double label_smoothing = 0.0;             // ε ∈ [0, 1]
   Reduction reduction = Reduction::mean;
@@ -34,36 +36,49 @@ struct CrossEntropyOptions {
 // PyTorch's cross_entropy with class indices: with log p = log_softmax(z),
 // loss = (1 − ε)·nll_loss(log p) + (ε/C)·Σᵢ(−Σ_c w_c log p_ic), both reduced the same way (mean:
 // divided by Σᵢ w[yᵢ] over kept rows). Stable for any finite logits. Logits (n, classes).
-Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels,
-                       const CrossEntropyOptions& options);
+template <class T>
+BasicVariable<T> cross_entropy(const BasicVariable<T>& logits, const std::vector<std::size_t>& labels,
+                       const BasicCrossEntropyOptions<NonDeduced<T>>& options);
 
-struct BceWithLogitsOptions {
-  std::optional<Tensor> weight;      // w, broadcast to the logits' shape
-  std::optional<Tensor> pos_weight;  // p, weight of the positive term, broadcast likewise
+template <class T>
+struct BasicBceWithLogitsOptions {
+  std::optional<TensorOf<T>> weight;      // w, broadcast to the logits' shape
+  std::optional<TensorOf<T>> pos_weight;  // p, weight of the positive term, broadcast likewise
   Reduction reduction = Reduction::mean;
 };
 // w·[p·y·softplus(−x) + (1 − y)·softplus(x)] = −w·[p·y·log σ(x) + (1 − y)·log(1 − σ(x))],
 // finite for any finite x; targets y have the logits' shape. dx = w·[(1 − y)σ(x) − p·y·σ(−x)],
 // dy = w·[p·softplus(−x) − softplus(x)].
-Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable& targets,
-                                          const BceWithLogitsOptions& options = {});
+template <class T>
+BasicVariable<T> binary_cross_entropy_with_logits(const BasicVariable<T>& logits, const BasicVariable<T>& targets,
+                                          const BasicBceWithLogitsOptions<NonDeduced<T>>& options = {});
 
 // The pair losses broadcast prediction against target (numpy rules, as PyTorch); d = x − y.
 // (x − y)²; mse() in losses.hpp is the same with mean reduction and equal shapes only.
-Variable mse_loss(const Variable& prediction, const Variable& target, Reduction reduction = Reduction::mean);
+template <class T>
+BasicVariable<T> mse_loss(const BasicVariable<T>& prediction, const BasicVariable<T>& target, Reduction reduction = Reduction::mean);
 // |x − y| (mean by default); the gradient is sign(x − y), 0 where x = y. Not the l1 norm penalty.
-Variable l1_loss(const Variable& prediction, const Variable& target, Reduction reduction = Reduction::mean);
+template <class T>
+BasicVariable<T> l1_loss(const BasicVariable<T>& prediction, const BasicVariable<T>& target, Reduction reduction = Reduction::mean);
 // ½d² where |d| ≤ δ, δ(|d| − ½δ) beyond; gradient clamp(d, −δ, δ).
-Variable huber_loss(const Variable& prediction, const Variable& target, double delta = 1.0,
+template <class T>
+BasicVariable<T> huber_loss(const BasicVariable<T>& prediction, const BasicVariable<T>& target, double delta = 1.0,
                     Reduction reduction = Reduction::mean);
 // ½d²/β where |d| < β, |d| − ½β beyond; gradient d/β or sign(d). β = 0 is l1_loss.
-Variable smooth_l1_loss(const Variable& prediction, const Variable& target, double beta = 1.0,
+template <class T>
+BasicVariable<T> smooth_l1_loss(const BasicVariable<T>& prediction, const BasicVariable<T>& target, double beta = 1.0,
                         Reduction reduction = Reduction::mean);
 // PyTorch's kl_div(input, target): input holds log-probabilities; pointwise t·(log t − x) (0 where
 // t = 0), or eᵗ·(t − x) with log_target. Same shapes. Reduction mean averages over every element
 // (as PyTorch); batch_mean divides the sum by the first extent (the KL divergence per sample).
-Variable kl_div(const Variable& input, const Variable& target, Reduction reduction = Reduction::mean,
+template <class T>
+BasicVariable<T> kl_div(const BasicVariable<T>& input, const BasicVariable<T>& target, Reduction reduction = Reduction::mean,
                 bool log_target = false);
 
+inline namespace XTGRAD_ABI {
+using NllLossOptions = BasicNllLossOptions<Scalar>;
+using CrossEntropyOptions = BasicCrossEntropyOptions<Scalar>;
+using BceWithLogitsOptions = BasicBceWithLogitsOptions<Scalar>;
 }  // namespace XTGRAD_ABI
+
 }  // namespace xtgrad

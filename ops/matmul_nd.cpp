@@ -11,7 +11,6 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // The batch layout of a product: broadcast batch shape, and for each batch the offset of its
@@ -67,6 +66,7 @@ BatchPlan plan_batches(const Shape& a_batch, const Shape& b_batch, std::size_t a
 
 }  // namespace
 
+template <>
 Variable matmul_nd(const Variable& a, const Variable& b) {
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
@@ -146,5 +146,4 @@ Variable matmul_nd(const Variable& a, const Variable& b) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

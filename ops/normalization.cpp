@@ -13,7 +13,6 @@
 #include "xtgrad/ops/reductions_extra.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // Adds `contribution(k)` for k < count to parent i's gradient, which is written directly.
@@ -26,6 +25,7 @@ void add_to_grad(Node& self, std::size_t i, std::size_t count, F&& contribution)
 
 }  // namespace
 
+template <>
 Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias, Tensor& running_mean,
                     Tensor& running_var, bool training, double momentum, double eps) {
   const Tensor& xv = x.value();
@@ -158,6 +158,7 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
       });
 }
 
+template <>
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, double eps) {
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
@@ -242,5 +243,4 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
       });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -5,7 +5,6 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // Batch normalisation of x (N, C) or (N, C, d₁, ...) per channel c, with weight γ and bias β
 // of shape (C):  y = γ·(x − μ)/√(σ² + eps) + β.
@@ -14,13 +13,14 @@ inline namespace XTGRAD_ABI {
 //   towards them: r_μ ← (1 − momentum)·r_μ + momentum·μ, r_σ² likewise with the unbiased
 //   variance σ²·M/(M − 1). The gradient flows through μ and σ² as well.
 // otherwise: μ, σ² are the running statistics, constants.
-Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias, Tensor& running_mean,
-                    Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
+template <class T>
+BasicVariable<T> batch_norm(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias, TensorOf<T>& running_mean,
+                    TensorOf<T>& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 
 // Layer normalisation over the trailing axes of x whose shape is weight's (the normalized
 // shape, e.g. (D) for x (N, D)): per sample, y = γ ⊙ (x − μ)/√(σ² + eps) + β, μ and σ² the
 // mean and biased variance of that sample's normalized elements; γ, β of the normalized shape.
-Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, double eps = 1e-5);
+template <class T>
+BasicVariable<T> layer_norm(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias, double eps = 1e-5);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

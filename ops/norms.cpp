@@ -7,7 +7,6 @@
 #include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // Σ f(x) of non-negative terms: blocks of 512 elements summed in Scalar by 16 independent
@@ -35,6 +34,7 @@ double sum_of(const Tensor& v, F f) {
 }
 }  // namespace
 
+template <>
 Variable l1(const Variable& w) {
   const double total = sum_of(w.value(), [](Scalar x) { return std::abs(x); });
   return make_result("l1", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
@@ -43,6 +43,7 @@ Variable l1(const Variable& w) {
   });
 }
 
+template <>
 Variable squared_l2(const Variable& w) {
   const double total = sum_of(w.value(), [](Scalar x) { return x * x; });
   return make_result("squared_l2", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
@@ -51,5 +52,4 @@ Variable squared_l2(const Variable& w) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -4,10 +4,10 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-Variable l1(const Variable& w);          // Σ|w|: shape (); gradient sign(w), 0 at 0
-Variable squared_l2(const Variable& w);  // Σw²: shape (); gradient 2w
+template <class T>
+BasicVariable<T> l1(const BasicVariable<T>& w);          // Σ|w|: shape (); gradient sign(w), 0 at 0
+template <class T>
+BasicVariable<T> squared_l2(const BasicVariable<T>& w);  // Σw²: shape (); gradient 2w
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

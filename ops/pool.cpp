@@ -14,7 +14,6 @@
 #include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 using Index = std::ptrdiff_t;
@@ -135,6 +134,7 @@ Variable spread_windows(const char* op, const Variable& g, WindowEntries&& e, co
 
 }  // namespace
 
+template <>
 Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("max_pool2d", xv, options);
@@ -194,6 +194,7 @@ Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   });
 }
 
+template <>
 Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("avg_pool2d", xv, options);
@@ -238,6 +239,7 @@ Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
   });
 }
 
+template <>
 Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
   const Tensor& xv = x.value();
   if (xv.dimension() != 4 || output_size[0] == 0 || output_size[1] == 0) {
@@ -309,5 +311,4 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
   });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

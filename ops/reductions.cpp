@@ -10,7 +10,6 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 Variable reduce_all(const char* op, const Variable& x, bool average) {
@@ -97,10 +96,13 @@ Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims,
 
 }  // namespace
 
+template <>
 Variable sum(const Variable& x) { return reduce_all("sum", x, false); }
+template <>
 Variable mean(const Variable& x) { return reduce_all("mean", x, true); }
+template <>
 Variable sum(const Variable& x, int axis, bool keepdims) { return reduce_axis("sum", x, axis, keepdims, false); }
+template <>
 Variable mean(const Variable& x, int axis, bool keepdims) { return reduce_axis("mean", x, axis, keepdims, true); }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

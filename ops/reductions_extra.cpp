@@ -14,7 +14,6 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
@@ -276,57 +275,80 @@ Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
 
 }  // namespace
 
+template <>
 Variable sum(const Variable& x, const Axes& axes, bool keepdims) { return reduce_sum("sum", x, axes, keepdims, false); }
+template <>
 Variable mean(const Variable& x, const Axes& axes, bool keepdims) {
   return reduce_sum("mean", x, axes, keepdims, true);
 }
 
+template <>
 Variable max(const Variable& x) { return reduce_extremum("max", x, {}, false, Scalar(1), true); }
+template <>
 Variable min(const Variable& x) { return reduce_extremum("min", x, {}, false, Scalar(-1), true); }
+template <>
 Variable max(const Variable& x, int axis, bool keepdims) {
   return reduce_extremum("max", x, one_axis(axis), keepdims, Scalar(1), false);
 }
+template <>
 Variable min(const Variable& x, int axis, bool keepdims) {
   return reduce_extremum("min", x, one_axis(axis), keepdims, Scalar(-1), false);
 }
+template <>
 Variable amax(const Variable& x, const Axes& axes, bool keepdims) {
   return reduce_extremum("amax", x, axes, keepdims, Scalar(1), true);
 }
+template <>
 Variable amin(const Variable& x, const Axes& axes, bool keepdims) {
   return reduce_extremum("amin", x, axes, keepdims, Scalar(-1), true);
 }
 
+template <>
 Tensor argmax(const Variable& x) { return arg_extremum("argmax", x, {}, false, Scalar(1)); }
+template <>
 Tensor argmin(const Variable& x) { return arg_extremum("argmin", x, {}, false, Scalar(-1)); }
+template <>
 Tensor argmax(const Variable& x, int axis, bool keepdims) {
   return arg_extremum("argmax", x, one_axis(axis), keepdims, Scalar(1));
 }
+template <>
 Tensor argmin(const Variable& x, int axis, bool keepdims) {
   return arg_extremum("argmin", x, one_axis(axis), keepdims, Scalar(-1));
 }
 
+template <>
 Variable prod(const Variable& x) { return reduce_prod(x, {}, false); }
+template <>
 Variable prod(const Variable& x, int axis, bool keepdims) { return reduce_prod(x, one_axis(axis), keepdims); }
+template <>
 Variable prod(const Variable& x, const Axes& axes, bool keepdims) { return reduce_prod(x, axes, keepdims); }
 
+template <>
 Variable var(const Variable& x, bool unbiased) { return reduce_var("var", x, {}, unbiased, false, false); }
+template <>
 Variable var(const Variable& x, int axis, bool unbiased, bool keepdims) {
   return reduce_var("var", x, one_axis(axis), unbiased, keepdims, false);
 }
+template <>
 Variable var(const Variable& x, const Axes& axes, bool unbiased, bool keepdims) {
   return reduce_var("var", x, axes, unbiased, keepdims, false);
 }
+template <>
 Variable std_dev(const Variable& x, bool unbiased) { return reduce_var("std_dev", x, {}, unbiased, false, true); }
+template <>
 Variable std_dev(const Variable& x, int axis, bool unbiased, bool keepdims) {
   return reduce_var("std_dev", x, one_axis(axis), unbiased, keepdims, true);
 }
+template <>
 Variable std_dev(const Variable& x, const Axes& axes, bool unbiased, bool keepdims) {
   return reduce_var("std_dev", x, axes, unbiased, keepdims, true);
 }
 
+template <>
 Variable logsumexp(const Variable& x) { return reduce_logsumexp(x, {}, false); }
+template <>
 Variable logsumexp(const Variable& x, int axis, bool keepdims) { return reduce_logsumexp(x, one_axis(axis), keepdims); }
+template <>
 Variable logsumexp(const Variable& x, const Axes& axes, bool keepdims) { return reduce_logsumexp(x, axes, keepdims); }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

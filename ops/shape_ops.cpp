@@ -11,7 +11,13 @@
 #include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
+
+// Specialisations used before their definition below.
+template <>
+Variable narrow(const Variable& x, int axis, std::int64_t start, std::size_t length);
+template <>
+std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size_t>& sizes, int axis);
+
 namespace {
 
 // Maps an axis in [−(rank+1), rank] (a position for a new axis) to [0, rank].
@@ -101,6 +107,7 @@ void check_nonempty_list(const char* op, const std::vector<Variable>& xs) {
 
 }  // namespace
 
+template <>
 Variable squeeze(const Variable& x) {
   Shape s;
   for (std::size_t e : x.value().shape()) {
@@ -109,6 +116,7 @@ Variable squeeze(const Variable& x) {
   return reshape(x, s);
 }
 
+template <>
 Variable squeeze(const Variable& x, int axis) {
   const std::size_t a = normalize_axis("squeeze", x.value(), axis);
   Shape s = shape_of(x.value());
@@ -117,6 +125,7 @@ Variable squeeze(const Variable& x, int axis) {
   return reshape(x, s);
 }
 
+template <>
 Variable unsqueeze(const Variable& x, int axis) {
   Shape s = shape_of(x.value());
   const std::size_t a = insertion_axis("unsqueeze", s, axis);
@@ -124,6 +133,7 @@ Variable unsqueeze(const Variable& x, int axis) {
   return reshape(x, s);
 }
 
+template <>
 Variable flatten(const Variable& x, int start_axis, int end_axis) {
   if (x.dim() == 0) return reshape(x, {1});
   const std::size_t a = normalize_axis("flatten", x.value(), start_axis);
@@ -140,6 +150,7 @@ Variable flatten(const Variable& x, int start_axis, int end_axis) {
   return reshape(x, s);
 }
 
+template <>
 Variable permute(const Variable& x, const Axes& perm) {
   const Tensor& v = x.value();
   if (perm.size() != v.dimension()) {
@@ -173,6 +184,7 @@ Variable permute(const Variable& x, const Axes& perm) {
   });
 }
 
+template <>
 Variable swap_axes(const Variable& x, int a, int b) {
   const std::size_t i = normalize_axis("swap_axes", x.value(), a), j = normalize_axis("swap_axes", x.value(), b);
   Axes perm(x.dim());
@@ -219,6 +231,7 @@ Variable stack(const std::vector<Variable>& xs, int axis) {
   return join("stack", xs, out, a, std::vector<std::size_t>(xs.size(), 1));
 }
 
+template <>
 Variable slice(const Variable& x, int axis, std::int64_t start, std::int64_t stop, std::int64_t step) {
   const std::size_t a = normalize_axis("slice", x.value(), axis);
   if (step < 1) {
@@ -233,6 +246,7 @@ Variable slice(const Variable& x, int axis, std::int64_t start, std::int64_t sto
   return take_along_axis("slice", x, a, std::move(idx));
 }
 
+template <>
 Variable narrow(const Variable& x, int axis, std::int64_t start, std::size_t length) {
   const std::size_t a = normalize_axis("narrow", x.value(), axis);
   const auto n = static_cast<std::int64_t>(x.value().shape()[a]);
@@ -246,6 +260,7 @@ Variable narrow(const Variable& x, int axis, std::int64_t start, std::size_t len
   return take_along_axis("narrow", x, a, std::move(idx));
 }
 
+template <>
 std::vector<Variable> split(const Variable& x, std::size_t size, int axis) {
   const std::size_t a = normalize_axis("split", x.value(), axis);
   if (size == 0) throw std::invalid_argument("split: size must be positive (shape " + shape_str(x.value()) + ")");
@@ -256,6 +271,7 @@ std::vector<Variable> split(const Variable& x, std::size_t size, int axis) {
   return split_sizes(x, sizes, axis);
 }
 
+template <>
 std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size_t>& sizes, int axis) {
   const std::size_t a = normalize_axis("split_sizes", x.value(), axis);
   const std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t(0));
@@ -273,5 +289,4 @@ std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size
   return parts;
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

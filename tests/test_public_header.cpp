@@ -14,7 +14,10 @@ TEST(PublicHeader, ReachesEveryPublicFunction) {
   EXPECT_FALSE(xtgrad::blas_core_name().empty());
   EXPECT_NE(&xtgrad::allocate_small_block, nullptr);
   EXPECT_NE(&xtgrad::broadcast_shape, nullptr);
-  EXPECT_NE(&xtgrad::gradgradcheck, nullptr);
+  EXPECT_NE(static_cast<xtgrad::GradcheckReport (*)(const xtgrad::GradcheckFunction&,
+                                                    const std::vector<xtgrad::TensorOf<double>>&,
+                                                    const xtgrad::GradcheckOptions&)>(&xtgrad::gradgradcheck),
+            nullptr);
   EXPECT_NE(&xtgrad::hessian_vector_product, nullptr);
   EXPECT_NE(&xtgrad::hessian, nullptr);
   EXPECT_NE(static_cast<xtgrad::Variable (*)(const xtgrad::Variable&, const xtgrad::Shape&)>(&xtgrad::sum_to), nullptr);

@@ -110,7 +110,7 @@ TEST(ShapeOpsErrors, NameTheOpAndShapes) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::concat({x, y}, 1); },
                                             {"concat", "input 1", "(3, 3)", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::stack({x, y}); }, {"stack", "input 1", "(3, 3)", "(2, 3)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::concat({}); }, {"concat", "at least one"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::concat(std::vector<Variable>{}); }, {"concat", "at least one"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::slice(x, 1, 0, 2, 0); }, {"slice", "step", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::narrow(x, 1, 2, 2); }, {"narrow", "start 2", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::split_sizes(x, {1, 1}, 1); }, {"split_sizes", "2", "(2, 3)"});
