@@ -9,18 +9,7 @@
 # Needs MNIST; without it the test is skipped (ctest: exit 77).
 set -u
 
-app=${1:?usage: app_mpi_randomness_test.sh APP_BINARY MNIST_DIR MPIEXEC [FLAGS...]}
-mnist=${2:?}
-shift 2
-mpirun=("$@")
-passed=0 failed=0
-
-[[ -f "$mnist/train-images-idx3-ubyte" || -f "$mnist/train-images-idx3-ubyte.gz" ]] || {
-  echo "skip: no MNIST in $mnist"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtgrad_mpi_rand.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-pass() { passed=$((passed + 1)); echo "ok   - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; shift; for line in "$@"; do echo "       $line"; done; }
+source "$(dirname "${BASH_SOURCE[0]}")/app_test_setup.sh" "$@"
 
 # Each run's numbers of a summary.json against another's: 1e-5 relative, or the first mismatch.
 same_numbers() {

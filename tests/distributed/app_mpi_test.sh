@@ -9,18 +9,7 @@
 # Every case needs MNIST; without it the test is skipped (ctest: exit 77).
 set -u
 
-app=${1:?usage: app_mpi_test.sh APP_BINARY MNIST_DIR MPIEXEC [FLAGS...]}
-mnist=${2:?}
-shift 2
-mpirun=("$@")
-passed=0 failed=0
-
-[[ -f "$mnist/train-images-idx3-ubyte" || -f "$mnist/train-images-idx3-ubyte.gz" ]] || {
-  echo "skip: no MNIST in $mnist"; exit 77; }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/xtgrad_mpi.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-pass() { passed=$((passed + 1)); echo "ok   - $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL - $1"; shift; for line in "$@"; do echo "       $line"; done; }
+source "$(dirname "${BASH_SOURCE[0]}")/app_test_setup.sh" "$@"
 small=(--data "$mnist" --train-size 2000 --epochs 2 --quiet --no-plots)
 
 # Accuracies of none / l2 / l1 from a run's final table: "name gradient acc ...".
