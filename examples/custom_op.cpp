@@ -1,6 +1,7 @@
 // custom_op: a differentiable op defined outside the library, with its own backward, checked
-// against central differences by xtgrad::gradcheck. Links xtgrad::xtgrad_f64: gradient checks
-// need double precision (the same op compiles unchanged against the float library).
+// against central differences by xtgrad::gradcheck. Links xtgrad::xtgrad_f64: an op written
+// with make_result has its TU's default precision, and gradient checks need double (the same
+// op compiles unchanged against the float library, where it is a float op).
 //
 // An op is a free function: check the input, compute the forward value, and hand make_result
 // a backward closure that reads the output's gradient (self.grad, complete when called) and

@@ -2,7 +2,8 @@
 // H·v, by double backward (Pearlmutter's trick), without ever forming H. Checks it against
 // finite differences of the gradient, (∇L(θ + εv) − ∇L(θ − εv)) / 2ε, and prints vᵀHv, the
 // loss's second derivative along v. The same, by hand: grad(..., {.create_graph = true}), then
-// grad of ⟨∇L, v⟩. Links xtgrad::xtgrad_f64: the finite-difference check needs double.
+// grad of ⟨∇L, v⟩. Links xtgrad::xtgrad_f64 (Variable is double; hessian_vector_product is
+// declared for the default precision): the finite-difference check needs double.
 #include <xtgrad/xtgrad.hpp>
 
 #include <cmath>
