@@ -43,17 +43,16 @@ Selection Selection::pattern(const std::string& regex) {
 }
 
 Selection Selection::among(const NamedParameters& group, const Selection& within) {
-  std::vector<const void*> nodes;  // the group's tensors; the handles below keep them alive
-  std::vector<Variable> handles;
+  std::vector<Variable> members;  // the group's handles: compared by node, and kept alive
   std::string names;
   for (const auto& [name, param] : group) {
-    nodes.push_back(param.node().get());
-    handles.push_back(param);
+    members.push_back(param);
     names += (names.empty() ? "" : ", ") + name;
   }
   return Selection(
-      [nodes = std::move(nodes), handles = std::move(handles), within](const std::string& name, const Variable& param) {
-        return std::find(nodes.begin(), nodes.end(), param.node().get()) != nodes.end() && within.selects(name, param);
+      [members = std::move(members), within](const std::string& name, const Variable& param) {
+        const auto same = [&](const Variable& m) { return m.node() == param.node(); };
+        return std::any_of(members.begin(), members.end(), same) && within.selects(name, param);
       },
       within.describe() + " of [" + names + "]");
 }
