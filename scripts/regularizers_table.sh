@@ -7,7 +7,7 @@
 # Environment: MODELS (default "mlp lenet"), MLP_FLAGS (default: none, i.e. the app's defaults,
 # --train-size 20000 --epochs 20) and LENET_FLAGS (default "--train-size 5000 --epochs 10 --lr
 # 0.01 --momentum 0.9": LeNet is ~10 times slower per image here) are passed to the app.
-# Needs MNIST in data/mnist (or XTGRAD_MNIST_DIR) and dataset-fashion-mnist (scripts/install_deps.sh).
+# Needs MNIST in data/mnist (or XTGRAD_MNIST_DIR) and dataset-fashion-mnist (scripts/install_deps.sh --test).
 set -euo pipefail
 build=${1:-build}
 out=${2:-results/regularizers}

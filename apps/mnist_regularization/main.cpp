@@ -332,7 +332,7 @@ int main(int argc, char** argv) {
   try {
     if (config.dataset == "fashion-mnist" && !std::filesystem::exists(config.data)) {
       return fail(exit_data, fmt::format("--dataset fashion-mnist: {} does not exist; install Debian's "
-                                         "dataset-fashion-mnist (scripts/install_deps.sh does) or give --data FOLDER",
+                                         "dataset-fashion-mnist (apt-get install dataset-fashion-mnist, or scripts/install_deps.sh --test) or give --data FOLDER",
                                          config.data));
     }
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);

@@ -28,7 +28,7 @@ try:
     import torch.nn.functional as F
 except ImportError:
     print("diff_torch: SKIPPED: torch is not importable by " + sys.executable +
-          " (install python3-torch: scripts/install_deps.sh)")
+          " (install python3-torch: scripts/install_deps.sh --test)")
     sys.exit(77)
 
 warnings.filterwarnings("ignore")  # mse_loss broadcasting, kl_div 'mean'
