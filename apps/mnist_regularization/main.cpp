@@ -1,6 +1,6 @@
 // mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec, and
 // the regularization chapter's other methods (methods.hpp) with FGSM robustness (--eval-fgsm).
-// Exit codes, one table for every path (the README's Troubleshooting section has it too):
+// Exit codes, one table for every path (docs/troubleshooting.md has it too):
 //   0 success                      4 training diverged
 //   1 internal error (a bug)        5 an output could not be written (files, plots, checkpoints, stdout)
 //   2 bad flag, spec or --resume    6 out of memory (or the run would not fit in the memory allowed)
