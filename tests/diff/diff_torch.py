@@ -798,6 +798,14 @@ def edge_empty(op, shape, node, fn):
     return build
 
 
+def edge_empty_loss(op, shape, fn):
+    def build(g):
+        g.finite_only = False
+        a, b = g.leaf(shape, data=[]), g.leaf(shape, data=[])
+        g.add(op, [a, b], fn)
+    return build
+
+
 def edge_cross_entropy_large_logits(g):
     n, c = 3, 4
     z = g.leaf((n, c), data=[1e7 + g.rng.uniform(-2.0, 2.0) for _ in range(n * c)])
@@ -827,6 +835,9 @@ EDGE_CASES = {
                                         lambda x: x.prod(1)),
     "logsumexp of (0, 3) over 0": edge_empty("logsumexp", (0, 3), {"axes": [0], "keepdims": False},
                                              lambda x: torch.logsumexp(x, [0])),
+    "cross_entropy (probability targets) of an empty batch": edge_empty_loss(
+        "cross_entropy_targets", (0, 3), lambda x, y: F.cross_entropy(x, y)),
+    "mse of an empty batch": edge_empty_loss("mse", (0, 2), F.mse_loss),
     "cross_entropy (probability targets) at logits near 1e7": edge_cross_entropy_large_logits,
 }
 
