@@ -216,11 +216,13 @@ Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
 // Each lane is shifted by its first element c before summing (the shifted-data algorithm):
 // s = x − c, m = Σ s / N, d = s − m, var = Σ d² / dof. The shift keeps the sums small when the
 // mean is large, and a lane of equal values gives d = 0 exactly (x − c = 0), so var = std = 0
-// exactly, as PyTorch (whose Welford pass is exact there too); Σ x / N would round.
+// exactly, as torch.std(x, dim) (a Welford pass); Σ x / N would round ((0.1, 0.1, 0.1): 1.7e-17,
+// which torch.std(x) over all elements gives).
 //
 // Gradients: var: dx = 2g·d/dof. std: dx = g·d/(dof·y), and 0 in a lane whose y is 0, as
-// PyTorch: there √ has no derivative and the formula is 0/0; every d of such a lane is 0, so
-// 0 is the limit along any direction that keeps the lane constant.
+// PyTorch: there √ has no derivative and the formula is 0/0 (every d of such a lane is 0, or
+// so small that d² underflows); 0 is also what central differences give, std being even about
+// a constant lane.
 //
 // N = 0 (an empty lane): y = NaN, as mean (0/0), PyTorch and numpy; dx is empty.
 Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool unbiased, bool keepdims, bool root) {
