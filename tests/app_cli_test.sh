@@ -75,6 +75,19 @@ expect "--reg trailing +"       2 "empty term"   -- "${common[@]}" --reg 'l2(lam
 expect "--reg patience=0"       2 patience       -- "${common[@]}" --reg 'early_stopping(patience=0)'
 expect "--eval-fgsm 0"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 0.1,0
 expect "--eval-fgsm 3"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 3
+# Empty values (issue 19): CLI11 read `--momentum ''` as 0 and dropped the empty items of a list.
+for list in '0.1,,0.2' '0.1,' ',0.1' ',' '[0.1,,0.2]'; do
+  expect "--eval-fgsm '$list'" 2 "--eval-fgsm" -- "${common[@]}" --eval-fgsm "$list"
+done
+expect "--lambdas '1e-4,,1e-3'" 2 "--lambdas"   -- "${common[@]}" --sweep l1 --lambdas '1e-4,,1e-3'
+expect "--lambdas '1e-4,'"      2 "--lambdas"   -- "${common[@]}" --sweep l1 --lambdas '1e-4,'
+# Every flag that takes a value refuses an empty one, naming it.
+for flag in --data --model --dataset --train-size --epochs --batch-size --hidden --lr --momentum --seed --threads \
+            --out --reg --eval-fgsm --sweep --dump-graph --checkpoint; do
+  expect "$flag ''" 2 "$flag" -- "${common[@]}" "$flag" ''
+done
+expect "--lambdas ''" 2 "--lambdas" -- "${common[@]}" --sweep l1 --lambdas ''
+expect "--momentum=" 2 "--momentum" -- "${common[@]}" --momentum=
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
