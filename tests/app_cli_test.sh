@@ -88,6 +88,12 @@ for flag in --data --model --dataset --train-size --epochs --batch-size --hidden
 done
 expect "--lambdas ''" 2 "--lambdas" -- "${common[@]}" --sweep l1 --lambdas ''
 expect "--momentum=" 2 "--momentum" -- "${common[@]}" --momentum=
+# early_stopping holds out 10% of --train-size: below 5 images nothing is left to validate on
+# (was: exit 1, "internal error … split_dataset").
+for n in 1 4; do
+  expect "--reg early_stopping with --train-size $n" 2 "--train-size $n" -- "${common[@]}" \
+         --reg 'early_stopping(patience=1)' --train-size "$n"
+done
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
@@ -119,6 +125,13 @@ expect "corrupt IDX (wrong magic)" 3 train-images-idx3-ubyte -- --data "$bad" --
 # --- cases that read MNIST -------------------------------------------------------------
 if needs_mnist "--train-size 70000"; then
   expect "--train-size 70000"  2 train-size -- "${common[@]}" --train-size 70000
+fi
+if needs_mnist "--reg early_stopping with --train-size 5"; then
+  # Control for the cases of --train-size 1 and 4 above: 5 images leave 1 to validate on.
+  "$app" "${common[@]}" --reg 'early_stopping(patience=1)' --train-size 5 --epochs 2 >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]]; then pass "--reg early_stopping with --train-size 5 trains"
+  else fail "--reg early_stopping with --train-size 5 trains" "exit $rc: $(cat "$tmp/stderr")"; fi
 fi
 
 # lr = 1e38 (near float's largest value): the output weights jump to ~1e38 in one step, the

@@ -245,6 +245,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> specs;
     for (const auto& spec : config.regs) {
       regs.push_back(mnist_app::parse_methods(spec));
+      mnist_app::check_train_size(regs.back(), config.train_size);
       specs.push_back(regs.back().describe());
     }
     for (const double eps : config.eval_fgsm) {
