@@ -258,11 +258,12 @@ int main(int argc, char** argv) {
     // The folders are rank 0's (no shared file system is assumed), and with --sweep over ranks
     // each rank's --checkpoint folder holds the checkpoints of the runs it trains; any refusal
     // ends every rank alike.
-    std::string refused;
+    checkpoints.set_runs(specs);
+    std::string refused, note;
     if (cluster->is_root() || spread) {
       try {
         if (cluster->is_root()) check_output_dir(config.out);
-        checkpoints.prepare(specs);
+        note = checkpoints.prepare();
       } catch (const std::invalid_argument& e) {
         refused = e.what();
       }
@@ -275,6 +276,8 @@ int main(int argc, char** argv) {
       refused = cluster->from_root(refused);
     }
     if (!refused.empty()) throw std::invalid_argument(refused);
+    // (Checkpoints renamed or left unclaimed: said once, by rank 0.)
+    if (!note.empty() && cluster->is_root()) std::cerr << "mnist_regularization: " << note << "\n";
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
