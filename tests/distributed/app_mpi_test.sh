@@ -163,7 +163,7 @@ sw=(--data "$mnist" --train-size 2000 --quiet --no-plots --sweep l2 --lambdas 1e
 "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 1 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" \
   >/dev/null 2>"$tmp/cksweep.err"
 rc=$?
-second=$(ls "$tmp/ck_sweep"/l2_lambd_0.0001.ckpt.npz 2>/dev/null)
+second=$(ls "$tmp/ck_sweep"/l2_lambd_1e-4.ckpt.npz 2>/dev/null)
 if [[ $rc -eq 0 && -n $second ]]; then
   mv "$second" "$tmp/second.npz" && cp "$tmp/ck_sweep"/none.ckpt.npz "$second"
   timeout 60 "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 2 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_bad" \
