@@ -178,14 +178,14 @@ int main(int argc, char** argv) {
   cli.add_option("--eval-fgsm", eval_fgsm_given,
                  "after training, test accuracy under a one-step FGSM perturbation of each size EPS (comma-separated, "
                  "in the [-1, 1] input space), for every run")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)->type_name("EPS[,EPS...]");
   auto* sweep_option =
       cli.add_option("--sweep", config.sweep,
                      "sweep lambda for a kind, repeatable: l1, l2, or with keys, e.g. 'l1(mode=prox)'; runs none plus "
                      "one run per --lambdas value, writes sweep.csv and path.png")
           ->excludes(cli.get_option("--reg"));
   cli.add_option("--lambdas", lambdas_given, "the lambdas of --sweep, comma-separated")
-      ->allow_extra_args(false)->needs(sweep_option)->default_str(fmt::format("{}", fmt::join(config.lambdas, ",")));
+      ->allow_extra_args(false)->type_name("LAMBDA[,LAMBDA...]")->needs(sweep_option)->default_str(fmt::format("{}", fmt::join(config.lambdas, ",")));
   cli.add_option("--dump-graph", config.dump_graph,
                  "write one training step's graph to FILE.dot (and FILE.png when Graphviz is installed)");
   cli.add_flag("--blog-gradient", config.blog_gradient,
