@@ -28,11 +28,12 @@ done
 launcher=()
 if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); export CCACHE_BASEDIR=$ROOT; fi
 build() {  # dir, arch
+  mkdir -p "$1"
   cmake -S . -B "$1" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DXTGRAD_ARCH="$2" -DXTGRAD_NATIVE=OFF \
-    -DXTGRAD_BUILD_TESTS=OFF -DXTGRAD_BUILD_EXAMPLES=OFF -DXTGRAD_BUILD_APPS=ON -DXTGRAD_BUILD_BENCH=ON > "$1.configure.log" 2>&1 ||
-    { cat "$1.configure.log" >&2; exit 1; }
-  grep -o 'xtgrad: .*' "$1.configure.log" >&2 || true
-  cmake --build "$1" -j "$JOBS" --target bench_train_step bench_conv > "$1.build.log" 2>&1 || { tail -40 "$1.build.log" >&2; exit 1; }
+    -DXTGRAD_BUILD_TESTS=OFF -DXTGRAD_BUILD_EXAMPLES=OFF -DXTGRAD_BUILD_APPS=ON -DXTGRAD_BUILD_BENCH=ON > "$1/arch_compare.configure.log" 2>&1 ||
+    { cat "$1/arch_compare.configure.log" >&2; exit 1; }
+  grep -o 'xtgrad: .*' "$1/arch_compare.configure.log" >&2 || true
+  cmake --build "$1" -j "$JOBS" --target bench_train_step bench_conv > "$1/arch_compare.build.log" 2>&1 || { tail -40 "$1/arch_compare.build.log" >&2; exit 1; }
 }
 build build-bench x86-64-v3
 build build-bench-native native
