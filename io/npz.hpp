@@ -35,9 +35,10 @@ std::map<std::string, NpyArray> read_npz(const std::string& path);
 std::vector<std::uint8_t> read_npz_bytes(const std::string& path);
 std::map<std::string, NpyArray> parse_npz(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
-// Writes the arrays as an uncompressed .npz that numpy.load reads: to path + ".tmp", fsync,
-// then renamed over path, so a crash never leaves half a file in place of an old one.
-// Inconsistent arrays throw std::invalid_argument; I/O failures throw DataError.
+// Writes the arrays as an uncompressed .npz that numpy.load reads, through an io::AtomicFile
+// (to path + ".tmp", fsync, then renamed over path), so a crash never leaves half a file in
+// place of an old one. Inconsistent arrays throw std::invalid_argument; I/O failures throw
+// io::WriteError (a DataError).
 void write_npz(const std::string& path, const std::map<std::string, NpyArray>& arrays);
 
 // The tensor as an array of dtype "<f4" or "<f8" (matching Scalar), same shape.
