@@ -24,3 +24,4 @@
 #include "xtgrad/nn/serialize.hpp"
 #include "xtgrad/nn/summary.hpp"
 #include "xtgrad/nn/train.hpp"
+#include "xtgrad/nn/training_errors.hpp"
