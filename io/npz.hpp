@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "xtgrad/core/tensor.hpp"
+#include "xtgrad/io/atomic_file.hpp"  // io::WriteError, which write_npz throws
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
