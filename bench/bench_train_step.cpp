@@ -41,7 +41,7 @@
 
 #include "experiment.hpp"  // mnist_app::TwoLayerNet
 
-#include "malloc_counter.hpp"  // defines malloc & co. for this program
+#include "../tests/support/malloc_counter.hpp"  // defines malloc & co. for this program (the tests' counter)
 
 namespace {
 

@@ -2,7 +2,7 @@
 // xtgrad's own allocations from the BLAS library's (OpenBLAS 0.3.21's small-matrix kernels for
 // AVX-512, sgemm/dgemm_small_kernel_*_SKYLAKEX, malloc a packing buffer on some shapes).
 // gemm() (core/gemm.cpp), the only caller of BLAS, holds a BlasScope around each call;
-// tests/ and bench/ read inside_blas() from their malloc hook (bench/malloc_counter.hpp).
+// tests/ and bench/ read inside_blas() from their malloc hook (tests/support/malloc_counter.hpp).
 //
 // Header-only and free of xtensor, so the malloc hook can include it; outside the float/double
 // ABI namespace, so both precisions' gemm share the one per-thread depth. Reading it neither

@@ -13,7 +13,7 @@
 
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/xt.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {

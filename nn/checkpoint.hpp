@@ -53,7 +53,7 @@ struct Checkpoint {
 std::string dataset_fingerprint(const Dataset& data);
 
 // Writes model, optimizer and `meta` to `path` as one .npz: a temporary file, fsynced, renamed
-// over `path`, and the folder fsynced; a failure leaves the previous file intact (DataError).
+// over `path`, and the folder fsynced; a failure leaves the previous file intact (io::WriteError, a DataError).
 void save_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
                      const Checkpoint& meta);
 

@@ -1,6 +1,9 @@
 // nn: modules, initializers, optimizers, data and the training loop.
 #pragma once
 
+// io/ (npz, IDX, MNIST, atomic writes) moved out of nn/; nn.hpp still includes it, so that
+// a program that included nn.hpp for load_mnist or read_npz keeps compiling.
+#include "xtgrad/io/io.hpp"
 #include "xtgrad/nn/activations.hpp"
 #include "xtgrad/nn/batches.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
@@ -11,16 +14,14 @@
 #include "xtgrad/nn/dropout.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/gradient_reducer.hpp"
-#include "xtgrad/nn/idx.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"
-#include "xtgrad/nn/mnist.hpp"
 #include "xtgrad/nn/models.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/normalization.hpp"
-#include "xtgrad/nn/npz.hpp"
 #include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/nn/serialize.hpp"
 #include "xtgrad/nn/summary.hpp"
 #include "xtgrad/nn/train.hpp"
+#include "xtgrad/nn/training_errors.hpp"

@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "xtgrad/core/xt.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {

@@ -11,7 +11,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "xtgrad/core/errors.hpp"
+#include "xtgrad/nn/training_errors.hpp"
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/nn/batch_shard.hpp"

@@ -9,6 +9,7 @@
 #include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/optimizers.hpp"
+#include "xtgrad/nn/training_errors.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {

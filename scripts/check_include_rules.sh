@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The layering rule, enforced (ctest include_rules; tests/include_rules_fixture.sh shows that it
-# fails on a planted violation). A library folder may include its own files and those of the
-# folders listed for it, nothing else of xtgrad's:
+# The layering rule, enforced (ctest include_rules; tests/scripts/include_rules_fixture.sh shows
+# that it fails on a planted violation). A library folder may include its own files and those
+# of the folders listed for it, nothing else of xtgrad's:
 #
 #   core          nothing else
 #   ops           core
@@ -11,8 +11,8 @@
 #   distributed   core, ops, nn
 #
 # apps/ (and tests/, bench/, examples/) may include anything and are not checked; a rule whose
-# folder does not exist (io/ today) is simply not used yet. Checked: every C/C++ source and
-# header under the folders above (subfolders included), and in them each
+# folder does not exist is simply not used. Checked: every C/C++ source and header under the
+# folders above (subfolders included), and in them each
 #   #include <xtgrad/FOLDER/...>  or  #include "xtgrad/FOLDER/..."   (the installed spelling)
 #   #include "../FOLDER/..."       (relative to the including file, any depth)
 # The umbrella <xtgrad/xtgrad.hpp> includes every folder, so no library folder may include it.

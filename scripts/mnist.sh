@@ -4,7 +4,7 @@
 # Usage: scripts/mnist.sh [app flags...]
 # Without --data, MNIST is fetched (and verified) into data/mnist and used; with --data DIR
 # (or --data=DIR) the user's data is used as given and nothing is downloaded.
-# XTGRAD_DRY_RUN=1: print each step instead of running it (tests/app_cli_test.sh uses it).
+# XTGRAD_DRY_RUN=1: print each step instead of running it (tests/apps/app_cli_test.sh uses it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

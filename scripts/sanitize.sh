@@ -17,7 +17,7 @@
 # Measured (2 cores, from scratch, one compile job): build 420 s, tests 33 s.
 # Where the build time goes: ~120 compiles (library float 36, library double 37, tests 37, app
 # 10); one test TU takes ~30 s at -O1 under ASan on a loaded 2-core machine. The app's double
-# variant holds only blog_loss.cpp (all that tests/test_blog_loss.cpp needs): 8 of the slowest
+# variant holds only blog_loss.cpp (all that tests/apps/test_blog_loss.cpp needs): 8 of the slowest
 # compiles fewer than before. With ccache installed, a rerun of an unchanged tree is cached.
 # MPI is left out of this tree: Open MPI's own allocations are not LeakSanitizer-clean, and the
 # distributed tests run (under mpirun) in the Release suite of scripts/test.sh.

@@ -20,7 +20,7 @@
 
 #include "atomic_file.hpp"
 #include "experiment.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace mnist_app {
 

@@ -17,6 +17,7 @@
 #include "xtgrad/nn/checkpoint.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/train.hpp"
+#include "xtgrad/nn/training_errors.hpp"
 
 namespace mnist_app {
 

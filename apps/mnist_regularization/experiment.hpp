@@ -10,7 +10,7 @@
 #include "methods.hpp"
 #include "xtgrad/nn/conv.hpp"
 #include "xtgrad/nn/layers.hpp"
-#include "xtgrad/nn/mnist.hpp"
+#include "xtgrad/io/mnist.hpp"
 #include "xtgrad/nn/train.hpp"
 #include "xtgrad/regularizers/regularizers.hpp"
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +126,30 @@ void PlotJob::run(const std::string& script, const std::vector<std::string>& png
   }
   for (const auto& png : pngs) check_png((fs::path(scratch_) / png).string(), (fs::path(dir_) / png).string());
   for (const auto& png : pngs) commit_file((fs::path(scratch_) / png).string(), (fs::path(dir_) / png).string());
+}
+
+void check_png(const std::string& path, const std::string& what) {
+  static const unsigned char signature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+  // The last chunk: length 0, type IEND, CRC ae 42 60 82.
+  static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int err = errno;
+    throw OutputError(what + ": gnuplot did not write it (" + os_reason(err) + ")");
+  }
+  struct stat st {};
+  unsigned char head[8] = {}, tail[12] = {};
+  const bool read_ok = ::fstat(fd, &st) == 0 && st.st_size >= 8 + 12 && ::pread(fd, head, 8, 0) == 8 &&
+                       ::pread(fd, tail, 12, st.st_size - 12) == 12;
+  ::close(fd);
+  if (!read_ok || std::memcmp(head, signature, 8) != 0 || std::memcmp(tail, iend, 12) != 0) {
+    // gnuplot exits 0 even when its PNG write fails; a full device is the usual cause.
+    struct statvfs fs {};
+    const bool full = ::statvfs(path.c_str(), &fs) == 0 && fs.f_bavail * fs.f_frsize < (1u << 20);
+    throw OutputError(what + ": gnuplot wrote an incomplete PNG (" + std::to_string(st.st_size) +
+                      " bytes, no IEND chunk at its end" + (full ? "; no space left on device" : "") +
+                      "); the previous file is kept");
+  }
 }
 
 }  // namespace mnist_app

@@ -6,6 +6,10 @@
 
 namespace mnist_app {
 
+// Throws OutputError unless `path` is a complete PNG: the signature first and the IEND chunk
+// last (a full disk leaves a truncated file that lacks it). `what` names it in the message.
+void check_png(const std::string& path, const std::string& what);
+
 // Whether `program` is an executable file in a folder of $PATH (no shell involved).
 bool installed(const std::string& program);
 

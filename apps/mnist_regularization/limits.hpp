@@ -28,7 +28,7 @@ struct MemoryNeed {
 // Scalars: its parameters, the values its training forward keeps (input, every layer's output,
 // the max-pools' argmax), the largest single layer output, and its two convolutions' im2col
 // columns K·L. Counted by hand, without a forward: the first matrix product would make
-// OpenBLAS take its work buffer before the memory check (tests/test_limits_f32.cpp checks the
+// OpenBLAS take its work buffer before the memory check (tests/apps/test_limits_f32.cpp checks the
 // counts against nn::summarize).
 struct LeNetSampleSizes {
   std::uint64_t parameters = 0, values = 0, largest = 0;

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Writes tests/data/hvp_reference.txt: a small sigmoid MLP's loss, gradient and
 Hessian-vector product from PyTorch (torch.autograd.functional.hvp, float64), with the inputs
-that produced them, for tests/test_hessian.cpp.
+that produced them, for tests/core/test_hessian.cpp.
 
 Model (the seed's, shrunk): logits = sigmoid(x·W1 + b1)·W2 + b2, loss = mean cross-entropy
 over integer labels. Run with Debian's python3-torch (importable from /usr/bin/python3 only):

@@ -7,7 +7,7 @@
 
 #include "fuzz_common.hpp"
 #include "xtgrad/core/errors.hpp"
-#include "xtgrad/nn/idx.hpp"
+#include "xtgrad/io/idx.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const xtgrad_fuzz::ScratchCleanup scratch{xtgrad_fuzz::scratch_path("idx")};

@@ -9,7 +9,7 @@
 
 #include "fuzz_common.hpp"
 #include "xtgrad/core/errors.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 using xtgrad::nn::NpyArray;
 

@@ -1,4 +1,4 @@
-#include "xtgrad/nn/mnist.hpp"
+#include "xtgrad/io/mnist.hpp"
 
 #include <array>
 #include <cerrno>
@@ -11,8 +11,8 @@
 
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/xt.hpp"
-#include "xtgrad/nn/idx.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/idx.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace xtgrad {
 inline namespace XTGRAD_ABI {

@@ -252,7 +252,7 @@ TEST(GradgradcheckExtra, KlDiv) {
 
 // ---- first-order ops: create_graph through them is an error naming the op ---------------------
 // (conv2d, the pools, batch/layer norm and embedding have create_graph paths:
-// tests/test_gradgradcheck_conv.cpp)
+// tests/ops/test_gradgradcheck_conv.cpp)
 
 // grad(create_graph) of Σ f(x) must throw std::logic_error whose message starts with `op`.
 void expect_first_order_only(const std::string& op, const std::function<Variable(const Variable&)>& f,

@@ -1,6 +1,6 @@
-// The allocation counter the steady-state tests rely on (bench/malloc_counter.hpp): it counts
-// an allocation xtgrad or the program makes, and tallies apart one made while the thread is
-// inside a BLAS call (xtgrad::BlasScope, held by gemm() around each cblas call), so that
+// The allocation counter the steady-state tests rely on (malloc_counter.hpp, beside this file):
+// it counts an allocation xtgrad or the program makes, and tallies apart one made while the
+// thread is inside a BLAS call (xtgrad::BlasScope, held by gemm() around each cblas call), so that
 // OpenBLAS's own mallocs (its AVX-512 small-matrix kernels: issue 19 §2) do not fail the
 // "no heap allocation in steady state" tests, and an xtgrad allocation still does.
 #include <gtest/gtest.h>

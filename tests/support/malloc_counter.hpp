@@ -2,9 +2,10 @@
 // calloc, realloc, posix_memalign, aligned_alloc, memalign, valloc) and forwards each to
 // glibc's __libc_* entry point, so it sees xtensor's posix_memalign'd buffers and every
 // operator new, in the program and in the shared libraries it loads (mallopt still applies).
-// Include it in exactly one source file of a program. Under AddressSanitizer, which
-// interposes malloc itself, it defines no malloc (the counters stay at zero) and sets
-// MALLOC_COUNTER_AVAILABLE to 0.
+// Include it in exactly one source file of a program (the steady-state tests, and
+// bench/bench_train_step.cpp as "../tests/support/malloc_counter.hpp": one copy). Under
+// AddressSanitizer, which interposes malloc itself, it defines no malloc (the counters stay at
+// zero) and sets MALLOC_COUNTER_AVAILABLE to 0.
 //
 // malloc_counter::g_counting switches counting on; g_allocs / g_bytes count calls and bytes
 // requested by xtgrad and the program: everything except what the BLAS library allocates while

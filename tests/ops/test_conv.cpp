@@ -388,7 +388,7 @@ TEST(MaxPool2d, NanWinsItsWindowInBothPaths) {
 namespace {
 
 // backward(create_graph) leaves x a gradient with history whose value is the plain backward's
-// (second derivatives: tests/test_gradgradcheck_conv.cpp).
+// (second derivatives: tests/ops/test_gradgradcheck_conv.cpp).
 TEST(ConvAndPooling, CreateGraphGradientHasHistoryAndTheSameValue) {
   const Tensor xt = uniform({1, 2, 4, 4}, 500, -1, 1);
   Variable w = Variable::parameter(uniform({3, 2, 2, 2}, 501, -1, 1));

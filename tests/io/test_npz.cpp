@@ -1,4 +1,4 @@
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -203,7 +203,7 @@ TEST(Npz, WriteIntoMissingFolderIsADataErrorNamingThePath) {
     write_npz(path, sample_arrays());
     ADD_FAILURE() << "no exception";
   } catch (const DataError& e) {
-    expect_has(e.what(), {path, "cannot write"});
+    expect_has(e.what(), {path, "cannot create"});
   }
 }
 

@@ -869,7 +869,7 @@ fi
 
 # scripts/mnist.sh: a user's --data wins and nothing is downloaded (was: CLI11's "At Most 1
 # required but received 2", since the wrapper always added its own --data).
-mnist_sh="$(dirname "$0")/../scripts/mnist.sh"
+mnist_sh="$(dirname "$0")/../../scripts/mnist.sh"
 for form in "--data $tiny_a" "--data=$tiny_a"; do
   # shellcheck disable=SC2086
   steps=$(XTGRAD_DRY_RUN=1 bash "$mnist_sh" $form --epochs 1 2>&1)

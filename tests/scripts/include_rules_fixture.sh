@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # ctest include_rules_fixture: scripts/check_include_rules.sh fails on planted violations (and
 # on exactly those), and passes on the same tree once they are removed.
-# Usage: tests/include_rules_fixture.sh [CHECKER]
+# Usage: tests/scripts/include_rules_fixture.sh [CHECKER]
 set -euo pipefail
 
-checker=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/scripts/check_include_rules.sh}
+checker=${1:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/check_include_rules.sh}
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 cd "$tree"

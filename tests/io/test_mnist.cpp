@@ -1,4 +1,4 @@
-#include "xtgrad/nn/mnist.hpp"
+#include "xtgrad/io/mnist.hpp"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
@@ -16,7 +16,7 @@
 
 #include "fixture_files.hpp"
 #include "xtgrad/core/errors.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace {
 

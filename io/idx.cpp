@@ -1,4 +1,4 @@
-#include "xtgrad/nn/idx.hpp"
+#include "xtgrad/io/idx.hpp"
 
 #include <sys/stat.h>
 

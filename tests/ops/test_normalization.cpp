@@ -178,7 +178,7 @@ TEST(Embedding, Module) {
 namespace {
 
 // backward(create_graph) leaves the parameters gradients with history whose values are the
-// plain backward's (second derivatives: tests/test_gradgradcheck_conv.cpp).
+// plain backward's (second derivatives: tests/ops/test_gradgradcheck_conv.cpp).
 TEST(Normalization, CreateGraphGradientsHaveHistoryAndTheSameValues) {
   const Tensor xt = uniform({4, 3}, 600, -1, 1);
   const Tensor table_t = uniform({5, 3}, 601, -1, 1);

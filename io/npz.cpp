@@ -1,9 +1,7 @@
-#include "xtgrad/nn/npz.hpp"
-#include "xtgrad/nn/idx.hpp"
+#include "xtgrad/io/npz.hpp"
+#include "xtgrad/io/atomic_file.hpp"
+#include "xtgrad/io/idx.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #include <cerrno>
@@ -418,52 +416,6 @@ std::string npy_header(const NpyArray& a) {
   }
   return h + dict;
 }
-
-class TmpFile {
- public:
-  TmpFile(const std::string& path, const std::string& tmp) : path_(path), tmp_(tmp) {
-    fd_ = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd_ < 0) fail(path_, "cannot write " + tmp + ": " + std::strerror(errno));
-  }
-  ~TmpFile() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(tmp_.c_str());
-  }
-  void write(const void* data, std::size_t n) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-      const ssize_t w = ::write(fd_, p, n);
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0) fail(path_, "cannot write " + tmp_ + ": " + std::strerror(errno));
-      p += w;
-      n -= static_cast<std::size_t>(w);
-    }
-  }
-  void commit() {
-    if (::fsync(fd_) != 0) fail(path_, "cannot fsync " + tmp_ + ": " + std::strerror(errno));
-    const int fd = fd_;
-    fd_ = -1;
-    if (::close(fd) != 0) fail(path_, "cannot close " + tmp_ + ": " + std::strerror(errno));
-    if (std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-      fail(path_, "cannot rename " + tmp_ + " over it: " + std::strerror(errno));
-    }
-    committed_ = true;
-    // Make the rename itself durable; a failure here leaves a complete file, so it is ignored.
-    const std::string dir = std::filesystem::path(path_).parent_path().string();
-    const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-      ::fsync(dfd);
-      ::close(dfd);
-    }
-  }
-
- private:
-  const std::string& path_;
-  std::string tmp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 }  // namespace
 
 void write_npz(const std::string& path, const std::map<std::string, NpyArray>& arrays) {
@@ -508,7 +460,7 @@ void write_npz(const std::string& path, const std::map<std::string, NpyArray>& a
     entries.push_back(std::move(e));
   }
 
-  TmpFile out(path, path + ".tmp");
+  io::AtomicFile out(path);
   std::string directory;
   for (const Entry& e : entries) {
     // Fields shared by the local header and the directory record: version 2.0, no flags,

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "test_util.hpp"
-#include "xtgrad/nn/npz.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace xtgrad_test {
 

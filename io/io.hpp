@@ -1,0 +1,10 @@
+// io: reading and writing files — numpy .npy/.npz archives, IDX files, MNIST (and the
+// conversions of its images and labels to tensors), and files written whole or not at all.
+// (Saving a module's parameters or a training checkpoint is nn's: nn/serialize.hpp and
+// nn/checkpoint.hpp, which write through io/.)
+#pragma once
+
+#include "xtgrad/io/atomic_file.hpp"
+#include "xtgrad/io/idx.hpp"
+#include "xtgrad/io/mnist.hpp"
+#include "xtgrad/io/npz.hpp"
