@@ -7,7 +7,8 @@
 #   - SIGINT / SIGTERM at random moments: exit 130 / 143 (or 0 when it had finished), one line
 #     on stderr, complete files, and the resumed run again bit-identical;
 #   - a full disk (a 130 KiB tmpfs; skipped without the right to mount): exit 5, complete files;
-#   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once.
+#   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once;
+#   - under mpirun (skipped without it): one rank's bad flags end every rank at once (exit 2).
 # Usage: scripts/fault_test.sh [APP [MNIST_DIR]]   (defaults: build/apps/.../mnist_regularization,
 #        $XTGRAD_MNIST_DIR or data/mnist; without MNIST a synthetic IDX set of the same format is used)
 #        FAULT_ROUNDS=N (default 2) interrupted runs of each kind, each stopped again and again.
@@ -210,6 +211,43 @@ for case in "150000 2000" "330000 60000"; do
     fail "ulimit -v $limit, --train-size $size, no estimate: exit 6" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
   fi
 done
+
+# Under mpirun: a rank that rejects its flags ends every rank at once with that rank's code
+# (2; 5 for a closed stdout, as one process), one message.
+if ! command -v mpirun >/dev/null; then
+  skip "MPI cases" "no mpirun (install OpenMPI to run them)"
+else
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  mpi=(timeout -k 5 60 mpirun --oversubscribe)
+  small=(--data "$mnist" --train-size 500 --epochs 1 --reg none --quiet --no-plots --out "$tmp/mpi_out")
+  # Each rank's exit code, written to $tmp/rank_R.
+  cat >"$tmp/rank.sh" <<'SH'
+#!/usr/bin/env bash
+"$@"
+rc=$?
+echo "$rc" >"$RANK_DIR/rank_$OMPI_COMM_WORLD_RANK"
+exit "$rc"
+SH
+  chmod +x "$tmp/rank.sh"
+  for case in "2|--lr -1" "2|--frobnicate" "2|--help" "2|--momentum 1" "5|>&-"; do
+    want=${case%%|*} bad=${case#*|}
+    rm -f "$tmp"/rank_*
+    second=("$tmp/rank.sh" "$app" "${small[@]}" $bad)
+    [[ $bad == ">&-" ]] && second=("$tmp/rank.sh" bash -c 'exec "$@" >&-' - "$app" "${small[@]}")
+    t0=$SECONDS
+    RANK_DIR=$tmp "${mpi[@]}" -x RANK_DIR -np 1 "$tmp/rank.sh" "$app" "${small[@]}" : -np 1 "${second[@]}" \
+      >/dev/null 2>"$tmp/stderr"
+    rc=$?
+    ranks="$(cat "$tmp/rank_0" 2>/dev/null || echo -) $(cat "$tmp/rank_1" 2>/dev/null || echo -)"
+    lines=$(grep -c '^mnist_regularization:' "$tmp/stderr")
+    if [[ $rc -eq $want && $ranks == "$want $want" && $lines -eq 1 ]]; then
+      pass "mpirun, rank 1 alone with '$bad': every rank exits $want in $((SECONDS - t0)) s ($(grep '^mnist_regularization:' "$tmp/stderr" | head -c 140))"
+    else
+      fail "mpirun, rank 1 alone with '$bad': every rank exits $want at once, one message" \
+           "mpirun exit $rc after $((SECONDS - t0)) s, ranks exited: $ranks, $lines messages" "$(head -c 600 "$tmp/stderr")"
+    fi
+  done
+fi
 
 echo "fault_test: $passed passed, $failed failed, $skipped skipped in $SECONDS s"
 [[ $failed -eq 0 ]]

@@ -137,6 +137,27 @@ std::string data_checksum(const mnist_app::PreparedData& d) {
   return std::to_string(h);
 }
 
+// What the flags' validators cannot check, and whether the results can be printed.
+mnist_app::Outcome check_flags(const mnist_app::Config& config, bool stdout_closed) {
+  if (!std::isfinite(config.lr)) return {exit_usage, "--lr: must be a finite positive number"};
+  if (!(config.momentum >= 0 && config.momentum < 1)) {
+    return {exit_usage, fmt::format("--momentum: must be in [0, 1), got {}", config.momentum)};
+  }
+  if (stdout_closed) {
+    return {exit_output, "standard output is closed (bad file descriptor): the results table could not be printed; "
+                         "nothing was run"};
+  }
+  return {};
+}
+
+// Under mpirun, a step that failed on some ranks ends every rank with the code of the lowest
+// failed rank, whose message that rank alone prints. Returns that code, or 0 to carry on.
+int settle(mnist_app::Cluster& cluster, const mnist_app::Outcome& mine) {
+  const mnist_app::Outcome first = cluster.first_failure(mine);
+  if (first.code != 0 && first.rank == cluster.rank()) fail(first.code, first.message);
+  return first.code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -216,35 +237,33 @@ int main(int argc, char** argv) {
   bool overwrite = false;
   cli.add_flag("--overwrite", overwrite, "start afresh over the checkpoints already in --checkpoint DIR")
       ->needs(checkpoint_option)->excludes("--resume");
+  // A rank that rejects its flags still takes part in the agreement below (a rank that returned
+  // early would sit in MPI_Finalize while the others wait for it in a collective forever).
+  mnist_app::Outcome parsed;
+  bool help = false;
   try {
     cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
+  } catch (const CLI::CallForHelp&) {
+    help = true;  // printed once the ranks agree on the flags
   } catch (const CLI::ParseError& e) {
-    return fail(exit_usage, std::string(e.what()) + " (see --help)");
+    parsed = {exit_usage, std::string(e.what()) + " (see --help)"};
   }
-  if (!std::isfinite(config.lr)) return fail(exit_usage, "--lr: must be a finite positive number");
-  if (!(config.momentum >= 0 && config.momentum < 1)) {
-    return fail(exit_usage, fmt::format("--momentum: must be in [0, 1), got {}", config.momentum));
-  }
-  if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
-  if (stdout_closed) {
-    return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
-                             "printed; nothing was run");
-  }
-  config.ranks = cluster->size();
-  // --sweep with several ranks: whole runs per rank (set once the flags are parsed).
-  bool spread = false;
-  spread = parallel && !config.sweep.empty();
+  if (!help && parsed.code == 0) parsed = check_flags(config, stdout_closed);
+  if (const int code = settle(*cluster, parsed)) return code;
   if (parallel) {
     try {
       std::string flags;
       for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
       cluster->check_agreement("the flags", flags);
     } catch (const std::invalid_argument& e) {
-      return fail(exit_usage, e.what());
+      return cluster->is_root() ? fail(exit_usage, e.what()) : exit_usage;  // one voice
     }
   }
+  if (help) return cli.exit(CLI::CallForHelp());
+  if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
+  config.ranks = cluster->size();
+  // --sweep with several ranks: whole runs per rank (set once the flags are parsed).
+  const bool spread = parallel && !config.sweep.empty();
 
   std::vector<mnist_app::Methods> regs;
   std::vector<mnist_app::SweepPoint> sweep;
@@ -301,19 +320,21 @@ int main(int argc, char** argv) {
   // watchdog and the std::bad_alloc path behind it).
   const char* no_check = std::getenv("XTGRAD_NO_MEMORY_CHECK");
   const bool check_memory = !(no_check && std::string(no_check) == "1");
+  mnist_app::Outcome fits;
   if (check_memory && available != 0 && need.total() + raw_mnist + blas_buffers > available) {
-    return fail(exit_memory, fmt::format("{}: the run needs about {} ({} data, {} model, {} activations, {} "
-                                         "OpenBLAS buffers for --threads {}) but this process may allocate only {} "
-                                         "more ({}); use smaller values",
-                                         mnist_app::largest_part(config, need),
-                                         mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
-                                         mnist_app::format_bytes(need.data + raw_mnist),
-                                         mnist_app::format_bytes(need.model),
-                                         mnist_app::format_bytes(need.activations),
-                                         mnist_app::format_bytes(blas_buffers), config.threads,
-                                         mnist_app::format_bytes(available),
-                                         mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap"));
+    fits = {exit_memory, fmt::format("{}: the run needs about {} ({} data, {} model, {} activations, {} "
+                                     "OpenBLAS buffers for --threads {}) but this process may allocate only {} "
+                                     "more ({}); use smaller values",
+                                     mnist_app::largest_part(config, need),
+                                     mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
+                                     mnist_app::format_bytes(need.data + raw_mnist),
+                                     mnist_app::format_bytes(need.model),
+                                     mnist_app::format_bytes(need.activations),
+                                     mnist_app::format_bytes(blas_buffers), config.threads,
+                                     mnist_app::format_bytes(available),
+                                     mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap")};
   }
+  if (const int code = settle(*cluster, fits)) return code;  // the limits may differ by rank
   // A first product now makes OpenBLAS take its buffer before anything else is allocated, so a
   // later shortage is a std::bad_alloc of ours. Should it loop anyway, a watchdog ends it.
   xtgrad::set_blas_threads(config.threads);
@@ -336,10 +357,12 @@ int main(int argc, char** argv) {
                                          config.data));
     }
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
+    mnist_app::Outcome enough;  // (each rank reads its own files)
     if (config.train_size > mnist.train.count) {
-      return fail(exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
-                                          config.train_size, mnist.train.count, config.data));
+      enough = {exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
+                                        config.train_size, mnist.train.count, config.data)};
     }
+    if (const int code = settle(*cluster, enough)) return code;
     phase = "preparing the training subset (--train-size " + std::to_string(config.train_size) + ")";
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
     if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
