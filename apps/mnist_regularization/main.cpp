@@ -365,7 +365,17 @@ int main(int argc, char** argv) {
     if (const int code = settle(*cluster, enough)) return code;
     phase = "preparing the training subset (--train-size " + std::to_string(config.train_size) + ")";
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
-    if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
+    if (parallel) {
+      // Same flags, other files (another node's copy of --data): a usage error, said once.
+      try {
+        cluster->check_agreement("the data's checksum", data_checksum(data));
+      } catch (const std::invalid_argument& e) {
+        if (!cluster->is_root()) return exit_usage;
+        return fail(exit_usage, fmt::format("--data {}: the ranks read different images or labels ({}); every rank "
+                                            "must read the same files",
+                                            config.data, e.what()));
+      }
+    }
     if (!config.quiet) {
       std::cout << fmt::format("{}: {} training images drawn from {}, {} test images; {} gradient\n",
                                config.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", config.train_size, mnist.train.count, mnist.test.count,
