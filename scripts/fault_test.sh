@@ -7,7 +7,8 @@
 #   - SIGINT / SIGTERM at random moments: exit 130 / 143 (or 0 when it had finished), one line
 #     on stderr, complete files, and the resumed run again bit-identical;
 #   - a full disk (a 130 KiB tmpfs; skipped without the right to mount): exit 5, complete files;
-#   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once;
+#   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once, also
+#     with OpenBLAS's own threads;
 #   - under mpirun (skipped without it): one rank's bad flags end every rank at once (exit 2).
 # Usage: scripts/fault_test.sh [APP [MNIST_DIR]]   (defaults: build/apps/.../mnist_regularization,
 #        $XTGRAD_MNIST_DIR or data/mnist; without MNIST a synthetic IDX set of the same format is used)
@@ -209,6 +210,25 @@ for case in "150000 2000" "330000 60000"; do
     pass "ulimit -v $limit, --train-size $size, no estimate: exit 6 in $((SECONDS - t0)) s ($(cat "$tmp/stderr"))"
   else
     fail "ulimit -v $limit, --train-size $size, no estimate: exit 6" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
+  fi
+done
+
+# OpenBLAS's own threads (OPENBLAS_NUM_THREADS unset: a pool thread per core, each taking its
+# 128 MiB buffer when the library loads and retrying forever under the limit): still a prompt
+# exit 6 at 150000, never a hang at exit; at 350000 the run fits in one OpenBLAS thread.
+for case in "unset 150000 6" "unset 350000 0" "2 150000 6" "2 350000 6"; do
+  read -r threads limit want <<<"$case"
+  [[ $threads == unset ]] && blas=(env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u GOTO_NUM_THREADS) ||
+    blas=(env -u OMP_NUM_THREADS -u GOTO_NUM_THREADS OPENBLAS_NUM_THREADS="$threads")
+  if [[ $mnist == "$tmp/synthetic" ]]; then skip "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads" "needs MNIST"; continue; fi
+  t0=$SECONDS
+  (ulimit -v "$limit" && exec timeout -k 5 60 "${blas[@]}" "$app" --data "$mnist" --train-size 20000 --epochs 1 \
+     --reg none --quiet --no-plots --out "$tmp/x") >/dev/null 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq $want && $(grep -c '' "$tmp/stderr") -eq $((want == 0 ? 0 : 1)) ]]; then
+    pass "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads: exit $rc in $((SECONDS - t0)) s $(head -c 160 "$tmp/stderr")"
+  else
+    fail "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads: exit $want" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
   fi
 done
 

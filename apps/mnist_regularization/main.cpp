@@ -30,6 +30,7 @@
 #include <fmt/format.h>
 
 #include "atomic_file.hpp"
+#include "blas_pool.hpp"
 #include "checkpointing.hpp"
 #include "cluster.hpp"
 #include "experiment.hpp"
@@ -158,9 +159,8 @@ int settle(mnist_app::Cluster& cluster, const mnist_app::Outcome& mine) {
   return first.code;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// The app; main() adds only how the process ends.
+int run(int argc, char** argv) {
   const bool stdout_closed = reserve_standard_fds();
   // Fresh pages cost ~12 µs each on this VM: keep freed memory instead of returning it.
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
@@ -312,9 +312,11 @@ int main(int argc, char** argv) {
   }
   // Refuse a run that cannot fit before loading anything: the raw MNIST files (~55 MB), the
   // prepared data, the model and one batch, and OpenBLAS 0.3.21's work buffer: a 128 MiB
-  // malloc per thread at its first product (BUFFER_SIZE, fixed when it was built: no setting
-  // changes it), retried forever when it fails — a hang under ulimit -v.
-  const std::uint64_t raw_mnist = 70000ull * 785, blas_buffers = std::uint64_t(config.threads) * (128ull << 20);
+  // malloc per thread (BUFFER_SIZE, fixed when it was built: no setting changes it), retried
+  // forever when it fails — a hang under ulimit -v. Its threads: --threads, or more when the
+  // environment gave OpenBLAS more (blas_pool.cpp).
+  const int blas_threads = std::max(config.threads, mnist_app::blas_pool_threads());
+  const std::uint64_t raw_mnist = 70000ull * 785, blas_buffers = std::uint64_t(blas_threads) * (128ull << 20);
   const std::uint64_t available = mnist_app::memory_available();
   // XTGRAD_NO_MEMORY_CHECK=1 skips this estimate (scripts/fault_test.sh uses it to reach the
   // watchdog and the std::bad_alloc path behind it).
@@ -323,25 +325,32 @@ int main(int argc, char** argv) {
   mnist_app::Outcome fits;
   if (check_memory && available != 0 && need.total() + raw_mnist + blas_buffers > available) {
     fits = {exit_memory, fmt::format("{}: the run needs about {} ({} data, {} model, {} activations, {} "
-                                     "OpenBLAS buffers for --threads {}) but this process may allocate only {} "
-                                     "more ({}); use smaller values",
+                                     "OpenBLAS buffers for {}) but this process may allocate only {} more ({}); use "
+                                     "smaller values",
                                      mnist_app::largest_part(config, need),
                                      mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
                                      mnist_app::format_bytes(need.data + raw_mnist),
                                      mnist_app::format_bytes(need.model),
                                      mnist_app::format_bytes(need.activations),
-                                     mnist_app::format_bytes(blas_buffers), config.threads,
+                                     mnist_app::format_bytes(blas_buffers),
+                                     blas_threads == config.threads
+                                         ? fmt::format("--threads {}", config.threads)
+                                         : fmt::format("its {} threads (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)",
+                                                       blas_threads),
                                      mnist_app::format_bytes(available),
                                      mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap")};
   }
   if (const int code = settle(*cluster, fits)) return code;  // the limits may differ by rank
   // A first product now makes OpenBLAS take its buffer before anything else is allocated, so a
-  // later shortage is a std::bad_alloc of ours. Should it loop anyway, a watchdog ends it.
+  // later shortage is a std::bad_alloc of ours. Should it loop anyway, a watchdog ends it. It
+  // must be large: OpenBLAS computes products of up to ~10^6 multiply-adds without its buffer.
   xtgrad::set_blas_threads(config.threads);
   {
     mnist_app::BlasWatchdog watchdog(30);
-    xtgrad::Scalar a[4] = {1, 2, 3, 4}, c[4] = {};
-    xtgrad::gemm(false, false, 2, 2, 2, 1, a, a, 0, c);
+    constexpr std::size_t n = 128;
+    const std::vector<xtgrad::Scalar> a(n * n, 1);
+    std::vector<xtgrad::Scalar> c(n * n);
+    xtgrad::gemm(false, false, n, n, n, 1, a.data(), a.data(), 0, c.data());
   }
   mnist_app::install_stop_handlers();  // they set a flag; training stops at the next batch
 
@@ -521,4 +530,20 @@ int main(int argc, char** argv) {
     return fail(exit_internal, message);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mnist_app::one_blas_thread_unless_chosen(argv);
+  const int code = run(argc, argv);  // (MPI is finalised by then)
+  if (code == exit_memory) {
+    // OpenBLAS threads may still be retrying their buffers, and OpenBLAS joins its threads at
+    // exit: leave without the exit-time teardown, so that the exit is prompt.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  return code;
 }
