@@ -9,7 +9,8 @@
 #   - a full disk (a 130 KiB tmpfs; skipped without the right to mount): exit 5, complete files;
 #   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once, also
 #     with OpenBLAS's own threads;
-#   - under mpirun (skipped without it): one rank's bad flags end every rank at once (exit 2).
+#   - under mpirun (skipped without it): one rank's bad flags end every rank at once (exit 2),
+#     and SIGINT / SIGTERM to mpirun stop every rank cleanly.
 # Usage: scripts/fault_test.sh [APP [MNIST_DIR]]   (defaults: build/apps/.../mnist_regularization,
 #        $XTGRAD_MNIST_DIR or data/mnist; without MNIST a synthetic IDX set of the same format is used)
 #        FAULT_ROUNDS=N (default 2) interrupted runs of each kind, each stopped again and again.
@@ -233,7 +234,9 @@ for case in "unset 150000 6" "unset 350000 0" "2 150000 6" "2 350000 6"; do
 done
 
 # Under mpirun: a rank that rejects its flags ends every rank at once with that rank's code
-# (2; 5 for a closed stdout, as one process), one message.
+# (2; 5 for a closed stdout, as one process), one message; SIGINT and SIGTERM to mpirun stop
+# every rank cleanly (each prints its line and exits 143: mpirun sends SIGTERM for both, then
+# exits 1 itself, Open MPI's code for a job it stopped).
 if ! command -v mpirun >/dev/null; then
   skip "MPI cases" "no mpirun (install OpenMPI to run them)"
 else
@@ -265,6 +268,26 @@ SH
     else
       fail "mpirun, rank 1 alone with '$bad': every rank exits $want at once, one message" \
            "mpirun exit $rc after $((SECONDS - t0)) s, ranks exited: $ranks, $lines messages" "$(head -c 600 "$tmp/stderr")"
+    fi
+  done
+  for sig in INT TERM; do
+    rm -rf "$tmp/mpi_ck"
+    mpirun --oversubscribe -np 2 "$app" --data "$mnist" --train-size 5000 --epochs 40 --reg none --quiet --no-plots \
+      --checkpoint "$tmp/mpi_ck" --out "$tmp/mpi_sig" >/dev/null 2>"$tmp/stderr" &
+    job=$!
+    for _ in $(seq 1 600); do [[ -f $tmp/mpi_ck/1-none.ckpt.npz ]] && break; sleep 0.05; done
+    t0=$SECONDS
+    kill -"$sig" "$job"
+    while kill -0 "$job" 2>/dev/null && ((SECONDS - t0 < 60)); do sleep 0.2; done
+    kill -0 "$job" 2>/dev/null && kill -9 "$job"  # a hang: fails below
+    wait "$job"
+    rc=$?
+    stopped=$(grep -c "interrupted by SIGTERM in epoch .*mpirun sends SIGTERM to every rank for a Ctrl-C too" "$tmp/stderr")
+    if [[ $rc -eq 1 && $stopped -eq 2 ]] && ! ls "$tmp/mpi_ck"/*.tmp >/dev/null 2>&1 && complete "$tmp/mpi_ck" >/dev/null; then
+      pass "SIG$sig to mpirun: both ranks stopped with their line, mpirun exit 1 in $((SECONDS - t0)) s, complete checkpoints"
+    else
+      fail "SIG$sig to mpirun: both ranks stop with their line, mpirun exit 1" \
+           "exit $rc after $((SECONDS - t0)) s, $stopped ranks reported the stop" "$(head -c 600 "$tmp/stderr")"
     fi
   done
 fi

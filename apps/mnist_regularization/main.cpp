@@ -509,8 +509,13 @@ int run(int argc, char** argv) {
     if (spread) return cluster->abort(fail(exit_diverged, checkpoints.diverged(e.what())));
     return fail(exit_diverged, checkpoints.diverged(e.what()));
   } catch (const xtgrad::Interrupted& e) {
-    if (spread) return cluster->abort(fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out)));
-    return fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out));
+    const int signal = mnist_app::stop_signal();
+    std::string message = checkpoints.interrupted(e, signal, config.out);
+    // Open MPI's mpirun answers a SIGINT (Ctrl-C) and a SIGTERM alike: SIGTERM to every rank,
+    // SIGKILL 1 s later, and exit status 1 for itself, whatever the ranks return.
+    if (parallel && signal == SIGTERM) message += " (mpirun sends SIGTERM to every rank for a Ctrl-C too)";
+    if (spread) return cluster->abort(fail(128 + signal, message));
+    return fail(128 + signal, message);
   } catch (const mnist_app::ResumeError& e) {
     return fail(exit_usage, e.what());
   } catch (const std::bad_alloc&) {
