@@ -12,7 +12,7 @@
 //
 // GEMM benchmarks report a GFLOPS counter (2·m·n·k per product, 10⁹ FLOP per second of real
 // time). Every benchmark warms up first (the first one in a process runs cold: OpenBLAS
-// buffers and fresh pages; notes/xtensor-probe.md §5.16) and uses real time.
+// buffers and fresh pages made the first variant of a sweep 30-40% slower) and uses real time.
 //
 // Environment: BLAS threads = $XTGRAD_BENCH_THREADS (default 1). Like the app, main() raises
 // malloc's trim/mmap thresholds so freed buffers are reused instead of returned to the

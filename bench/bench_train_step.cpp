@@ -4,7 +4,10 @@
 // data in [−1, 1] with one-hot labels, batch 64 unless the argument says otherwise.
 //
 // Counters per step (averaged over the timed iterations, after warm-up):
-//   allocs, bytes   heap allocations and bytes requested, the whole step;
+//   allocs, bytes   heap allocations and bytes requested, the whole step, by xtgrad (and this
+//                   program): not those OpenBLAS makes inside gemm() (malloc_counter.hpp);
+//   blas_allocs     those: allocations made inside OpenBLAS calls (its AVX-512 small-matrix
+//                   kernels allocate on some shapes);
 //   allocs_fwd / allocs_bwd / allocs_opt   the same split by phase (forward + loss + penalty,
 //                   backward, zero_grad + step); the batch copy is in allocs only;
 //   minflt          minor page faults (fresh pages: ~12 µs each on this VM).
@@ -48,8 +51,8 @@ using xtgrad::Tensor;
 using xtgrad::Variable;
 
 struct Snapshot {
-  std::uint64_t allocs, bytes;
-  static Snapshot now() { return {g_allocs.load(), g_bytes.load()}; }
+  std::uint64_t allocs, bytes, blas_allocs;
+  static Snapshot now() { return {g_allocs.load(), g_bytes.load(), g_blas_allocs.load()}; }
 };
 
 long minor_faults() {
@@ -149,6 +152,7 @@ void run_train_step(benchmark::State& state, bool create_graph) {
   state.counters["allocs_fwd"] = Counter(double(fwd), Counter::kAvgIterations);
   state.counters["allocs_bwd"] = Counter(double(bwd), Counter::kAvgIterations);
   state.counters["allocs_opt"] = Counter(double(opt), Counter::kAvgIterations);
+  state.counters["blas_allocs"] = Counter(double(end.blas_allocs - start.blas_allocs), Counter::kAvgIterations);
   state.counters["minflt"] = Counter(double(faults), Counter::kAvgIterations);
   state.counters["samples/s"] = Counter(double(batch), Counter::kIsIterationInvariantRate);
   // GEMM work per step: forward (two layers), dW1 and dW2 and dH; no dX for the data batch.

@@ -7,8 +7,13 @@
 // MALLOC_COUNTER_AVAILABLE to 0.
 //
 // malloc_counter::g_counting switches counting on; g_allocs / g_bytes count calls and bytes
-// requested. With g_tracing also on, the sizes of the first kTraceCapacity allocations are
-// kept in order in g_trace (fixed storage: the hook must not allocate).
+// requested by xtgrad and the program: everything except what the BLAS library allocates while
+// the allocating thread is inside an xtgrad BLAS call (xtgrad::inside_blas(), set by gemm()
+// around each cblas call, core/blas_scope.hpp). Those are tallied apart in g_blas_allocs /
+// g_blas_bytes: OpenBLAS 0.3.21's AVX-512 small-matrix kernels malloc a packing buffer on some
+// shapes, which xtgrad neither causes nor can avoid. With g_tracing also on, the sizes of the
+// first kTraceCapacity counted allocations are kept in order in g_trace (fixed storage: the
+// hook must not allocate).
 #pragma once
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -29,6 +34,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+
+#include "xtgrad/core/blas_scope.hpp"  // xtgrad::inside_blas(): no allocation, no xtensor
 // Every header that declares a malloc-family function must come before the definitions below.
 #if __has_include(<mm_malloc.h>)
 #include <mm_malloc.h>
@@ -45,7 +52,8 @@ void __libc_free(void*);
 namespace malloc_counter {
 
 inline std::atomic<bool> g_counting{false};
-inline std::atomic<std::uint64_t> g_allocs{0}, g_bytes{0};
+inline std::atomic<std::uint64_t> g_allocs{0}, g_bytes{0};            // xtgrad's and the program's
+inline std::atomic<std::uint64_t> g_blas_allocs{0}, g_blas_bytes{0};  // inside a BLAS call
 
 constexpr std::size_t kTraceCapacity = 4096;
 inline std::atomic<bool> g_tracing{false};
@@ -54,6 +62,11 @@ inline std::atomic<std::size_t> g_trace_len{0};
 
 inline void note_alloc(std::size_t bytes) {
   if (!g_counting.load(std::memory_order_relaxed)) return;
+  if (xtgrad::inside_blas()) {
+    g_blas_allocs.fetch_add(1, std::memory_order_relaxed);
+    g_blas_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    return;
+  }
   g_allocs.fetch_add(1, std::memory_order_relaxed);
   g_bytes.fetch_add(bytes, std::memory_order_relaxed);
   if (g_tracing.load(std::memory_order_relaxed)) {

@@ -3,6 +3,8 @@
 
 #include <cblas.h>
 
+#include "xtgrad/core/blas_scope.hpp"
+
 namespace xtgrad {
 inline namespace XTGRAD_ABI {
 namespace {
@@ -19,6 +21,7 @@ int current_threads = -1;
 
 void use_threads(int threads) {
   if (threads != current_threads) {
+    const BlasScope in_blas;  // starting OpenBLAS threads allocates
     openblas_set_num_threads(threads);
     current_threads = threads;
   }
@@ -34,6 +37,7 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
   const int lda = static_cast<int>(trans_a ? m : k);
   const int ldb = static_cast<int>(trans_b ? k : n);
+  const BlasScope in_blas;  // OpenBLAS's own allocations are tallied apart (core/blas_scope.hpp)
 #ifdef XTGRAD_DOUBLE
   cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda > 0 ? lda : 1, b,
               ldb > 0 ? ldb : 1, beta, c, int(n));

@@ -45,9 +45,11 @@ RowSoftmax row_softmax(const Tensor& z) {
   return r;
 }
 
+// Logits (n, classes), classes > 0. n = 0 (an empty batch) is allowed: the mean over zero rows
+// is NaN, as mean() and PyTorch (docs/ops.md, "Reductions over zero elements").
 void check_logits(const char* op, const Tensor& z) {
-  if (z.dimension() != 2 || z.shape()[0] == 0 || z.shape()[1] == 0) {
-    throw std::invalid_argument(std::string(op) + ": expects logits of shape (n, classes) with n, classes > 0, got " +
+  if (z.dimension() != 2 || z.shape()[1] == 0) {
+    throw std::invalid_argument(std::string(op) + ": expects logits of shape (n, classes) with classes > 0, got " +
                                 shape_str(z));
   }
 }
@@ -139,8 +141,7 @@ Variable mse(const Variable& prediction, const Variable& target) {
   const Tensor& p = prediction.value();
   const Tensor& t = target.value();
   check_same_shape("mse", p, t, "prediction", "target");
-  if (p.size() == 0) throw std::invalid_argument("mse: empty inputs of shape " + shape_str(p));
-  double total = 0;
+  double total = 0;  // N = 0: 0/0 = NaN below, as mean() and PyTorch; the gradient is empty
   for (std::size_t i = 0; i < p.size(); ++i) {
     const double d = double(p.data()[i]) - double(t.data()[i]);
     total += d * d;

@@ -1,5 +1,6 @@
 #include "xtgrad/ops/reductions.hpp"
 
+#include <limits>
 #include <stdexcept>
 
 #include "xtgrad/core/accumulate.hpp"
@@ -15,11 +16,12 @@ namespace {
 Variable reduce_all(const char* op, const Variable& x, bool average) {
   const Tensor& v = x.value();
   const std::size_t n = v.size();
-  if (average && n == 0) throw std::invalid_argument(std::string(op) + ": mean of an empty tensor of shape " + shape_str(v));
   double total = 0;  // accumulate in double: a float sum of 2e7 ones is 1.67e7
   for (std::size_t i = 0; i < n; ++i) total += v.data()[i];
   const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(n) : Scalar(1);
-  Tensor result = scalar_tensor(static_cast<Scalar>(average ? total / double(n) : total));
+  // an empty x: sum 0, mean NaN (0/0, as PyTorch and numpy); dx is empty
+  Tensor result = scalar_tensor(static_cast<Scalar>(
+      !average ? total : n == 0 ? std::numeric_limits<double>::quiet_NaN() : total / double(n)));
   return make_result(op, std::move(result), {x}, [scale](Node& self) {
     // dx = g (or g / n) at every element
     if (self.grad_node) {
@@ -44,7 +46,6 @@ Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims,
   const Tensor& v = x.value();
   const std::size_t ax = normalize_axis(op, v, axis);
   const std::size_t n = v.shape()[ax];
-  if (average && n == 0) throw std::invalid_argument(std::string(op) + ": mean over an empty axis of shape " + shape_str(v));
   const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(n) : Scalar(1);
   std::size_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < ax; ++d) outer *= v.shape()[d];
@@ -65,8 +66,8 @@ Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims,
       for (std::size_t j = 0; j < inner; ++j) oa[j] += xi[j];
     }
   }
-  if (average) {
-    for (std::size_t k = 0; k < out.size(); ++k) o[k] *= scale;
+  if (average) {  // an empty axis (n = 0): NaN (0/0), as PyTorch and numpy
+    for (std::size_t k = 0; k < out.size(); ++k) o[k] = n == 0 ? std::numeric_limits<Scalar>::quiet_NaN() : o[k] * scale;
   }
   return make_result(op, std::move(out), {x}, [outer, n, inner, scale, ax](Node& self) {
     // dx[a, i, j] = g[a, j] (÷ n for mean): g broadcast along the reduced axis

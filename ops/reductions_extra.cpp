@@ -65,15 +65,19 @@ void check_nonempty(const char* op, const Tensor& x, const ReducePlan& plan) {
 
 Axes one_axis(int axis) { return Axes{axis}; }
 
+// sum or mean (average) over `axes`. An empty lane (N = 0) sums to 0 and averages to NaN (0/0,
+// as PyTorch and numpy); dx is then empty.
 Variable reduce_sum(const char* op, const Variable& x, const Axes& axes, bool keepdims, bool average) {
   ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
-  if (average) check_nonempty(op, x.value(), plan);
-  const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(plan.group) : Scalar(1);
+  const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(plan.group) : Scalar(1);  // inf for N = 0: unused
   std::vector<double> acc(plan.out_size, 0.0);  // in double: a float sum of 2e7 ones is 1.67e7
   const Scalar* xs = x.value().data();
   for (std::size_t k = 0; k < plan.out_index.size(); ++k) acc[plan.out_index[k]] += xs[k];
+  if (average) {
+    for (double& a : acc) a = plan.group == 0 ? std::numeric_limits<double>::quiet_NaN() : a * double(scale);
+  }
   Tensor y = empty_tensor(plan.out_shape);
-  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = static_cast<Scalar>(acc[o] * double(scale));
+  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = static_cast<Scalar>(acc[o]);
   return make_result(op, std::move(y), {x}, [plan = std::move(plan), scale, kept = kept_shape(op, x.value(), axes)](Node& self) {
     // dx = g (÷ group for mean), broadcast back over the reduced axes
     if (self.grad_node) {
@@ -206,43 +210,86 @@ Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
   });
 }
 
-// var (root = false) or std (root = true) over `axes`.
+// var (root = false) or std (root = true) over `axes`. Shapes: x any; y the kept axes
+// (plan.out_shape); N = plan.group elements per lane, dof = N − 1 (unbiased) or N.
+//
+// Each lane is shifted by its first element c before summing (the shifted-data algorithm):
+// s = x − c, m = Σ s / N, d = s − m, var = Σ d² / dof. The shift keeps the sums small when the
+// mean is large, and a lane of equal values gives d = 0 exactly (x − c = 0), so var = std = 0
+// exactly, as torch.std(x, dim) (a Welford pass); Σ x / N would round ((0.1, 0.1, 0.1): 1.7e-17,
+// which torch.std(x) over all elements gives).
+//
+// Gradients: var: dx = 2g·d/dof. std: dx = g·d/(dof·y), and 0 in a lane whose y is 0, as
+// PyTorch: there √ has no derivative and the formula is 0/0 (every d of such a lane is 0, or
+// so small that d² underflows); 0 is also what central differences give, std being even about
+// a constant lane.
+//
+// N = 0 (an empty lane): y = NaN, as mean (0/0), PyTorch and numpy; dx is empty.
 Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool unbiased, bool keepdims, bool root) {
   ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   const Scalar* xs = x.value().data();
-  std::vector<double> mean(plan.out_size, 0.0), ss(plan.out_size, 0.0);
-  for (std::size_t k = 0; k < plan.out_index.size(); ++k) mean[plan.out_index[k]] += xs[k];
-  for (double& m : mean) m /= double(plan.group);
-  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
-    const double d = xs[k] - mean[plan.out_index[k]];
-    ss[plan.out_index[k]] += d * d;
+  const std::size_t n = plan.out_index.size();
+  // c = the lane's first element; m = Σ (x − c) / N (in double)
+  std::vector<Scalar> shift(plan.out_size, 0);
+  std::vector<bool> seen(plan.out_size, false);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t o = plan.out_index[k];
+    if (!seen[o]) {
+      shift[o] = xs[k];
+      seen[o] = true;
+    }
   }
-  // N − 1 or N; 0 gives NaN or inf, as PyTorch
-  const Scalar dof = static_cast<Scalar>(plan.group) - (unbiased ? Scalar(1) : Scalar(0));
+  std::vector<double> m(plan.out_size, 0.0), ss(plan.out_size, 0.0);
+  for (std::size_t k = 0; k < n; ++k) m[plan.out_index[k]] += double(xs[k]) - double(shift[plan.out_index[k]]);
+  for (double& v : m) v /= double(plan.group);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t o = plan.out_index[k];
+    const double d = (double(xs[k]) - double(shift[o])) - m[o];
+    ss[o] += d * d;
+  }
+  // N − 1 or N; 0 (a single unbiased element) gives 0/0 = NaN, as PyTorch
+  const double dof = double(plan.group) - (unbiased ? 1.0 : 0.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
   Tensor y = empty_tensor(plan.out_shape);
-  std::vector<Scalar> means(plan.out_size);
   for (std::size_t o = 0; o < plan.out_size; ++o) {
-    const Scalar v = static_cast<Scalar>(ss[o] / double(dof));
-    y.data()[o] = root ? std::sqrt(v) : v;
-    means[o] = static_cast<Scalar>(mean[o]);
+    const double v = plan.group == 0 ? nan : ss[o] / dof;
+    y.data()[o] = static_cast<Scalar>(root ? std::sqrt(v) : v);
   }
-  return make_result(op, std::move(y), {x}, [plan = std::move(plan), means = std::move(means), dof, root,
-                                             kept = kept_shape(op, x.value(), axes)](Node& self) {
-    // var: dx = 2g(x − mean)/dof; std: dx = g(x − mean)/(dof·std)
-    if (self.grad_node) {  // create_graph: the same with ops, the mean as sum_to(x, kept)/group
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), shift = std::move(shift), m = std::move(m), dof,
+                                             root, kept = kept_shape(op, x.value(), axes)](Node& self) {
+    if (self.grad_node) {
+      // create_graph: the same formulas with ops, d = s − sum_to(s, kept)/N with s = x − c (c a
+      // constant); std's 1/y as (1 − Z)/(y + Z), Z the constant mask [y = 0], which is 0 with
+      // a zero derivative in those lanes and 1/y elsewhere
       const Variable x = input_variable(self, 0), g(self.grad_node);
-      const Variable d = x - broadcast_to(sum_to(x, kept) * (1.0 / double(plan.group)), shape_of(x.value()));
-      const Variable share = root ? spread(self, g / output_variable(self), kept) * (d * (1.0 / double(dof)))
-                                  : spread(self, g, kept) * (d * (2.0 / double(dof)));
-      add_variable_to_parent(self, 0, share);
+      const Variable s = x - constant_weights(self, [&](std::size_t k) { return shift[plan.out_index[k]]; });
+      const Variable d = s - broadcast_to(sum_to(s, kept) * (1.0 / double(plan.group)), shape_of(x.value()));
+      if (!root) {
+        add_variable_to_parent(self, 0, spread(self, g, kept) * (d * (2.0 / dof)));
+        return;
+      }
+      const Tensor& yv = self.output_value();
+      Variable inv_y;
+      if (std::find(yv.data(), yv.data() + yv.size(), Scalar(0)) == yv.data() + yv.size()) {
+        inv_y = Scalar(1) / output_variable(self);
+      } else {
+        Tensor zero = empty_like(yv), one_minus = empty_like(yv);
+        for (std::size_t o = 0; o < yv.size(); ++o) {
+          zero.data()[o] = yv.data()[o] == 0 ? Scalar(1) : Scalar(0);
+          one_minus.data()[o] = Scalar(1) - zero.data()[o];
+        }
+        inv_y = Variable(std::move(one_minus), false) / (output_variable(self) + Variable(std::move(zero), false));
+      }
+      add_variable_to_parent(self, 0, spread(self, g * inv_y, kept) * (d * (1.0 / dof)));
       return;
     }
     const Scalar* xs = self.parent_value(0).data();
     const Scalar* ys = self.value.data();
     spread_grad(self, plan, [&](std::size_t k) {
       const std::size_t o = plan.out_index[k];
-      const Scalar d = xs[k] - means[o];
-      return root ? d / (dof * ys[o]) : Scalar(2) * d / dof;
+      const double d = (double(xs[k]) - double(shift[o])) - m[o];
+      if (!root) return static_cast<Scalar>(2.0 * d / dof);
+      return ys[o] == 0 ? Scalar(0) : static_cast<Scalar>(d / (dof * double(ys[o])));
     });
   });
 }

@@ -275,7 +275,7 @@ SH
     mpirun --oversubscribe -np 2 "$app" --data "$mnist" --train-size 5000 --epochs 40 --reg none --quiet --no-plots \
       --checkpoint "$tmp/mpi_ck" --out "$tmp/mpi_sig" >/dev/null 2>"$tmp/stderr" &
     job=$!
-    for _ in $(seq 1 600); do [[ -f $tmp/mpi_ck/1-none.ckpt.npz ]] && break; sleep 0.05; done
+    for _ in $(seq 1 600); do compgen -G "$tmp/mpi_ck/*.ckpt.npz" >/dev/null && break; sleep 0.05; done
     t0=$SECONDS
     kill -"$sig" "$job"
     while kill -0 "$job" 2>/dev/null && ((SECONDS - t0 < 60)); do sleep 0.2; done

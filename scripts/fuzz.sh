@@ -16,7 +16,7 @@ SECONDS_EACH=${FUZZ_SECONDS:-60}
 TARGETS=("$@")
 if ((${#TARGETS[@]} == 0)); then TARGETS=(fuzz_idx fuzz_npz fuzz_spec); fi
 
-command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (scripts/install_deps.sh installs clang)" >&2; exit 2; }
+command -v clang++ >/dev/null || { echo "fuzz: clang++ not found (scripts/install_deps.sh --test installs clang)" >&2; exit 2; }
 
 # ccache, when installed, makes a rebuild of an unchanged tree nearly free (not required).
 launcher=()

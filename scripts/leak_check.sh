@@ -4,10 +4,10 @@
 # load time and never joins them, so their thread stacks/TLS show up as possibly lost.
 # No suppression file is used.
 #
-# Which binary: the Release build's (build/) when valgrind can run it. Valgrind 3.19 (Debian
-# bookworm) cannot decode AVX-512, so on a CPU that has it an -march=native build dies with
-# SIGILL; then the same Release app is built in build-valgrind/ with -march=x86-64-v3 (AVX2 +
-# FMA, which valgrind decodes) instead of -march=native, and that one is checked.
+# Which binary: the Release build's (build/) when valgrind can run it, as it can the default
+# portable build (-march=x86-64-v3: AVX2 + FMA). Valgrind 3.19 (Debian bookworm) cannot decode
+# AVX-512, so an XTGRAD_ARCH=native (or x86-64-v4) build dies with SIGILL on a CPU that has it;
+# then the same Release app is built in build-valgrind/ with the default XTGRAD_ARCH and checked.
 #
 # Usage: scripts/leak_check.sh            LEAK_APP=path overrides the binary.
 # Environment: XTGRAD_MNIST_DIR (default data/mnist).
@@ -16,22 +16,24 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 MNIST=${XTGRAD_MNIST_DIR:-$ROOT/data/mnist}
 
-command -v valgrind >/dev/null || { echo "leak_check: valgrind not found (scripts/install_deps.sh installs it)" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "leak_check: valgrind not found (scripts/install_deps.sh --test installs it)" >&2; exit 2; }
 
 start=$SECONDS
 app=${LEAK_APP:-}
 if [ -z "$app" ]; then
+  arch=$(sed -n 's/^XTGRAD_ARCH:STRING=//p' build/CMakeCache.txt 2>/dev/null || true)
   native=$(sed -n 's/^XTGRAD_NATIVE:BOOL=//p' build/CMakeCache.txt 2>/dev/null || true)
+  avx512_build=0
+  if [[ $native == ON || $arch == native || $arch == *v4* || $arch == *avx512* || $arch == *skylake* || \
+        $arch == *sapphire* || $arch == *icelake* || $arch == *znver4* ]]; then avx512_build=1; fi
   if [ -x build/apps/mnist_regularization/mnist_regularization ] && \
-     { [ "$native" = OFF ] || ! grep -qw avx512f /proc/cpuinfo; }; then
+     { ((avx512_build == 0)) || ! grep -qw avx512f /proc/cpuinfo; }; then
     app=$ROOT/build/apps/mnist_regularization/mnist_regularization
   else
-    arch=()
-    if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then arch=(-DCMAKE_CXX_FLAGS=-march=x86-64-v3); fi
-    echo "leak_check: valgrind cannot run an AVX-512 (-march=native) build; building the Release app in build-valgrind/ ${arch[*]:-(baseline x86-64)}"
+    echo "leak_check: valgrind cannot run an AVX-512 build (XTGRAD_ARCH=${arch:-?}); building the Release app in build-valgrind/ with the default XTGRAD_ARCH"
     launcher=()  # ccache when installed (not required)
     if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); export CCACHE_BASEDIR=$ROOT; fi
-    cmake -S . -B build-valgrind -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DXTGRAD_NATIVE=OFF "${arch[@]}" \
+    cmake -S . -B build-valgrind -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=Release -DXTGRAD_NATIVE=OFF -DXTGRAD_ARCH=x86-64-v3 \
       -DXTGRAD_BUILD_TESTS=OFF -DXTGRAD_BUILD_EXAMPLES=OFF -DXTGRAD_BUILD_BENCH=OFF -DXTGRAD_BUILD_APPS=ON > /dev/null
     cmake --build build-valgrind --target mnist_regularization
     app=$ROOT/build-valgrind/apps/mnist_regularization/mnist_regularization

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run the MNIST regularization app (Release build); extra args go to the app.
+# Run the MNIST regularization app (Release build); extra args go to the app. Installs and
+# builds only what the library and the app need (scripts/test.sh does the rest).
 # Usage: scripts/mnist.sh [app flags...]
 # Without --data, MNIST is fetched (and verified) into data/mnist and used; with --data DIR
 # (or --data=DIR) the user's data is used as given and nothing is downloaded.
@@ -25,7 +26,7 @@ else
   run scripts/fetch_mnist.sh data/mnist
   data_flag=(--data data/mnist)
 fi
-run scripts/build.sh Release
+run scripts/build.sh Release --app
 if [[ ${XTGRAD_DRY_RUN:-0} == 1 ]]; then
   run build/apps/mnist_regularization/mnist_regularization "${data_flag[@]}" "$@"
   exit 0

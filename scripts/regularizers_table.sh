@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The README's regularizer table: the chapter's methods side by side, seed 0, with FGSM test
+# The regularizer table of docs/results.md: the chapter's methods side by side, seed 0, with FGSM test
 # accuracy at eps 0.05, 0.1, 0.2, on MNIST and Fashion-MNIST, for the blog's 784-200-10 sigmoid
 # MLP (SGD lr 0.1) and for LeNet (SGD lr 0.01 with momentum 0.9: with plain SGD at lr 0.1 its
 # test accuracy dropped by up to 18 points from one epoch to the next), batch 64 for both.
@@ -7,7 +7,7 @@
 # Environment: MODELS (default "mlp lenet"), MLP_FLAGS (default: none, i.e. the app's defaults,
 # --train-size 20000 --epochs 20) and LENET_FLAGS (default "--train-size 5000 --epochs 10 --lr
 # 0.01 --momentum 0.9": LeNet is ~10 times slower per image here) are passed to the app.
-# Needs MNIST in data/mnist (or XTGRAD_MNIST_DIR) and dataset-fashion-mnist (scripts/install_deps.sh).
+# Needs MNIST in data/mnist (or XTGRAD_MNIST_DIR) and dataset-fashion-mnist (scripts/install_deps.sh --test).
 set -euo pipefail
 build=${1:-build}
 out=${2:-results/regularizers}

@@ -4,9 +4,9 @@
 # installed). Writes results/reproduce/ and prints a markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/install_deps.sh python3-torch
+scripts/install_deps.sh python3-torch python3-numpy
 scripts/fetch_mnist.sh
-scripts/build.sh Release
+scripts/build.sh Release --app
 export OPENBLAS_NUM_THREADS=1
 app=build/apps/mnist_regularization/mnist_regularization
 out=results/reproduce

@@ -30,7 +30,7 @@ stage() {
   echo "test.sh: stage $name took $((SECONDS - t0))s"
 }
 
-stage install_deps scripts/install_deps.sh
+stage install_deps scripts/install_deps.sh --test
 stage fetch_mnist scripts/fetch_mnist.sh "$ROOT/data/mnist"
 stage build scripts/build.sh Release
 

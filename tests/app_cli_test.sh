@@ -75,6 +75,25 @@ expect "--reg trailing +"       2 "empty term"   -- "${common[@]}" --reg 'l2(lam
 expect "--reg patience=0"       2 patience       -- "${common[@]}" --reg 'early_stopping(patience=0)'
 expect "--eval-fgsm 0"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 0.1,0
 expect "--eval-fgsm 3"          2 eval-fgsm      -- "${common[@]}" --eval-fgsm 3
+# Empty values (issue 19): CLI11 read `--momentum ''` as 0 and dropped the empty items of a list.
+for list in '0.1,,0.2' '0.1,' ',0.1' ',' '[0.1,,0.2]'; do
+  expect "--eval-fgsm '$list'" 2 "--eval-fgsm" -- "${common[@]}" --eval-fgsm "$list"
+done
+expect "--lambdas '1e-4,,1e-3'" 2 "--lambdas"   -- "${common[@]}" --sweep l1 --lambdas '1e-4,,1e-3'
+expect "--lambdas '1e-4,'"      2 "--lambdas"   -- "${common[@]}" --sweep l1 --lambdas '1e-4,'
+# Every flag that takes a value refuses an empty one, naming it.
+for flag in --data --model --dataset --train-size --epochs --batch-size --hidden --lr --momentum --seed --threads \
+            --out --reg --eval-fgsm --sweep --dump-graph --checkpoint; do
+  expect "$flag ''" 2 "$flag" -- "${common[@]}" "$flag" ''
+done
+expect "--lambdas ''" 2 "--lambdas" -- "${common[@]}" --sweep l1 --lambdas ''
+expect "--momentum=" 2 "--momentum" -- "${common[@]}" --momentum=
+# early_stopping holds out 10% of --train-size: below 5 images nothing is left to validate on
+# (was: exit 1, "internal error … split_dataset").
+for n in 1 4; do
+  expect "--reg early_stopping with --train-size $n" 2 "--train-size $n" -- "${common[@]}" \
+         --reg 'early_stopping(patience=1)' --train-size "$n"
+done
 # --out under a regular file cannot be created.
 touch "$tmp/a_file"
 expect "--out under a file"    2 --out      -- --data "$mnist" --quiet --no-plots --out "$tmp/a_file/out"
@@ -106,6 +125,13 @@ expect "corrupt IDX (wrong magic)" 3 train-images-idx3-ubyte -- --data "$bad" --
 # --- cases that read MNIST -------------------------------------------------------------
 if needs_mnist "--train-size 70000"; then
   expect "--train-size 70000"  2 train-size -- "${common[@]}" --train-size 70000
+fi
+if needs_mnist "--reg early_stopping with --train-size 5"; then
+  # Control for the cases of --train-size 1 and 4 above: 5 images leave 1 to validate on.
+  "$app" "${common[@]}" --reg 'early_stopping(patience=1)' --train-size 5 --epochs 2 >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]]; then pass "--reg early_stopping with --train-size 5 trains"
+  else fail "--reg early_stopping with --train-size 5 trains" "exit $rc: $(cat "$tmp/stderr")"; fi
 fi
 
 # lr = 1e38 (near float's largest value): the output weights jump to ~1e38 in one step, the
@@ -205,10 +231,10 @@ if needs_mnist "checkpoints: interrupted and resumed equals uninterrupted"; then
   ck=(--data "$mnist" --train-size 1000 --epochs 20 --reg 'l2(lambd=0.001)' --quiet --no-plots)
   "$app" "${ck[@]}" --checkpoint "$tmp/ck_full" --out "$out/ck_full" >"$tmp/stdout" 2>"$tmp/stderr"
   rc=$?
-  if [[ $rc -eq 0 && -f $tmp/ck_full/1-l2_lambd_0.001.ckpt.npz ]]; then
-    pass "--checkpoint: an uninterrupted run saves DIR/1-l2_lambd_0.001.ckpt.npz"
+  if [[ $rc -eq 0 && -f $tmp/ck_full/l2_lambd_0.001.ckpt.npz ]]; then
+    pass "--checkpoint: an uninterrupted run saves DIR/l2_lambd_0.001.ckpt.npz"
   else
-    fail "--checkpoint: an uninterrupted run saves DIR/1-l2_lambd_0.001.ckpt.npz" "exit $rc: $(cat "$tmp/stderr")" \
+    fail "--checkpoint: an uninterrupted run saves DIR/l2_lambd_0.001.ckpt.npz" "exit $rc: $(cat "$tmp/stderr")" \
          "$(ls -la "$tmp/ck_full" 2>&1)"
   fi
 
@@ -217,8 +243,8 @@ if needs_mnist "checkpoints: interrupted and resumed equals uninterrupted"; then
   start_and_signal "SIGINT" INT "$tmp/ck_int" "$out/ck_int" "${ck[@]}"
   leftovers=$(find "$tmp/ck_int" "$out/ck_int" -name '*.tmp' 2>&1)
   lines=$(grep -c '' "$tmp/stderr")
-  if [[ $rc == 130 && -z $leftovers && $lines -eq 1 && -f $tmp/ck_int/1-l2_lambd_0.001.ckpt.npz ]] &&
-     grep -q 'SIGINT' "$tmp/stderr" && grep -qF "$tmp/ck_int/1-l2_lambd_0.001.ckpt.npz" "$tmp/stderr" &&
+  if [[ $rc == 130 && -z $leftovers && $lines -eq 1 && -f $tmp/ck_int/l2_lambd_0.001.ckpt.npz ]] &&
+     grep -q 'SIGINT' "$tmp/stderr" && grep -qF "$tmp/ck_int/l2_lambd_0.001.ckpt.npz" "$tmp/stderr" &&
      grep -q '"earlier"' "$out/ck_int/summary.json"; then
     pass "SIGINT mid-run: exit 130, no *.tmp, checkpoint and earlier results kept ($(cat "$tmp/stderr"))"
   else
@@ -241,8 +267,8 @@ PY
   else
     fail "--resume after SIGINT: summary.json equals the uninterrupted run's" "exit $rc: $(cat "$tmp/stderr")"
   fi
-  if [[ -n $(params_of "$tmp/ck_full/1-l2_lambd_0.001.ckpt.npz") ]] &&
-     [[ $(params_of "$tmp/ck_full/1-l2_lambd_0.001.ckpt.npz") == $(params_of "$tmp/ck_int/1-l2_lambd_0.001.ckpt.npz") ]]; then
+  if [[ -n $(params_of "$tmp/ck_full/l2_lambd_0.001.ckpt.npz") ]] &&
+     [[ $(params_of "$tmp/ck_full/l2_lambd_0.001.ckpt.npz") == $(params_of "$tmp/ck_int/l2_lambd_0.001.ckpt.npz") ]]; then
     pass "--resume after SIGINT: final parameters bit-identical to the uninterrupted run's"
   else
     fail "--resume after SIGINT: final parameters bit-identical to the uninterrupted run's"
@@ -329,7 +355,7 @@ if needs_mnist "SIGTERM mid-run"; then
                    --reg none --quiet --no-plots
   leftovers=$(find "$tmp/ck_term" "$out/ck_term" -name '*.tmp' 2>&1)
   if [[ $rc == 143 && -z $leftovers && $(grep -c '' "$tmp/stderr") -eq 1 ]] && grep -q 'SIGTERM' "$tmp/stderr" &&
-     [[ -f $tmp/ck_term/1-none.ckpt.npz ]]; then
+     [[ -f $tmp/ck_term/none.ckpt.npz ]]; then
     pass "SIGTERM mid-run: exit 143, checkpoint kept ($(cat "$tmp/stderr"))"
   else
     fail "SIGTERM mid-run: exit 143, checkpoint kept" "exit $rc" "left: $leftovers" "stderr: $(cat "$tmp/stderr")"
@@ -632,11 +658,11 @@ expect "--resume with another --hidden" 2 "--resume" -- "${tiny[@]}" --epochs 2 
        --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots --resume
 expect "--checkpoint over existing checkpoints without --resume" 2 "--overwrite" -- "${tiny[@]}" --epochs 1 --reg none \
        --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots
-before=$(params_of "$tmp/ck_data/1-none.ckpt.npz")
+before=$(params_of "$tmp/ck_data/none.ckpt.npz")
 "$app" "${tiny[@]}" --epochs 2 --reg none --checkpoint "$tmp/ck_data" --out "$out/ck_data" --quiet --no-plots \
   --resume >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
-if [[ $rc -eq 0 && $(params_of "$tmp/ck_data/1-none.ckpt.npz") != "$before" ]]; then
+if [[ $rc -eq 0 && $(params_of "$tmp/ck_data/none.ckpt.npz") != "$before" ]]; then
   pass "--resume on the same data continues"
 else
   fail "--resume on the same data continues" "exit $rc: $(cat "$tmp/stderr")"
@@ -645,6 +671,81 @@ fi
   >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?
 if [[ $rc -eq 0 ]]; then pass "--overwrite starts afresh over existing checkpoints"; else fail "--overwrite starts afresh" "exit $rc: $(cat "$tmp/stderr")"; fi
+
+# Checkpoints are named by the run's spec, not its place in the --reg list (issue 19: after
+# the list was reordered or edited, --resume restarted finished runs at epoch 1 while their
+# checkpoints sat under another index, e.g. 2-dropout_p_0.5.ckpt.npz).
+# retrained SUMMARY_BEFORE SUMMARY_AFTER SPEC...: the runs SPEC of AFTER whose epochs' timings
+# differ from BEFORE's (a run resumed from a finished checkpoint keeps its recorded timings).
+retrained() {
+  python3 - "$@" <<'PY'
+import json, sys
+runs = lambda p: {r["reg"]: [e["seconds"] for e in r["epochs"]] for r in json.load(open(p))["runs"]}
+before, after = runs(sys.argv[1]), runs(sys.argv[2])
+print(" ".join(s for s in sys.argv[3:] if before.get(s) != after.get(s)))
+PY
+}
+ks=("${tiny[@]}" --epochs 2 --quiet --no-plots)
+"$app" "${ks[@]}" --reg none --reg 'dropout(p=0.5)' --checkpoint "$tmp/ck_key" --out "$out/ck_key" \
+  >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 && -f $tmp/ck_key/none.ckpt.npz && -f $tmp/ck_key/dropout_p_0.5.ckpt.npz ]]; then
+  pass "--checkpoint names each file by its run's spec: none.ckpt.npz, dropout_p_0.5.ckpt.npz"
+else
+  fail "--checkpoint names each file by its run's spec" "exit $rc: $(cat "$tmp/stderr")" "$(ls "$tmp/ck_key")"
+fi
+cp "$out/ck_key/summary.json" "$tmp/key_summary.json"
+"$app" "${ks[@]}" --reg 'dropout(p=0.5)' --reg none --checkpoint "$tmp/ck_key" --out "$out/ck_key" --resume \
+  >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+again=$(retrained "$tmp/key_summary.json" "$out/ck_key/summary.json" 'dropout(p=0.5)' none)
+if [[ $rc -eq 0 && -z $again && ! -s $tmp/stderr ]]; then
+  pass "--resume after the --reg list was reordered: no finished run is retrained"
+else
+  fail "--resume after the --reg list was reordered" "exit $rc, retrained: ${again:-no run}" "$(cat "$tmp/stderr")"
+fi
+"$app" "${ks[@]}" --reg 'l2(lambd=0.01)' --reg 'dropout(p=0.5)' --checkpoint "$tmp/ck_key" --out "$out/ck_key" \
+  --resume >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+again=$(retrained "$tmp/key_summary.json" "$out/ck_key/summary.json" 'dropout(p=0.5)')
+lines=$(grep -c '' "$tmp/stderr")
+if [[ $rc -eq 0 && -z $again && -f $tmp/ck_key/l2_lambd_0.01.ckpt.npz && $lines -eq 1 ]] &&
+   grep -q "no run of this invocation claims none.ckpt.npz" "$tmp/stderr"; then
+  pass "--resume after the list was edited: the kept run resumes, the new one trains, the orphan is named ($(cat "$tmp/stderr"))"
+else
+  fail "--resume after the --reg list was edited" "exit $rc, retrained: ${again:-no run}" "$(cat "$tmp/stderr")"
+fi
+# Checkpoints named by position (before issue 19) are renamed to their run's name by --resume;
+# one that no run claims is named, never silently ignored. (The files' contents did not change.)
+mkdir -p "$tmp/ck_old"
+cp "$tmp/ck_key/none.ckpt.npz" "$tmp/ck_old/2-none.ckpt.npz"
+cp "$tmp/ck_key/dropout_p_0.5.ckpt.npz" "$tmp/ck_old/1-dropout_p_0.5.ckpt.npz"
+cp "$tmp/ck_key/l2_lambd_0.01.ckpt.npz" "$tmp/ck_old/3-l2_lambd_0.01.ckpt.npz"
+expect "--checkpoint over checkpoints named by position, without --resume" 2 "2-none.ckpt.npz" -- "${ks[@]}" \
+       --reg none --checkpoint "$tmp/ck_old" --out "$out/ck_old"
+"$app" "${ks[@]}" --reg none --reg 'dropout(p=0.5)' --checkpoint "$tmp/ck_old" --out "$out/ck_old" --resume \
+  >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+again=$(retrained "$tmp/key_summary.json" "$out/ck_old/summary.json" 'dropout(p=0.5)' none)
+lines=$(grep -c '' "$tmp/stderr")
+if [[ $rc -eq 0 && -z $again && $lines -eq 1 && -f $tmp/ck_old/none.ckpt.npz && -f $tmp/ck_old/dropout_p_0.5.ckpt.npz &&
+      ! -e $tmp/ck_old/2-none.ckpt.npz && -f $tmp/ck_old/3-l2_lambd_0.01.ckpt.npz ]] &&
+   grep -q "2-none.ckpt.npz -> none.ckpt.npz, 1-dropout_p_0.5.ckpt.npz -> dropout_p_0.5.ckpt.npz" "$tmp/stderr" &&
+   grep -q "claims 3-l2_lambd_0.01.ckpt.npz" "$tmp/stderr"; then
+  pass "--resume over checkpoints named by position: renamed, resumed, the unclaimed one named ($(cat "$tmp/stderr"))"
+else
+  fail "--resume over checkpoints named by position" "exit $rc, retrained: ${again:-no run}" "$(cat "$tmp/stderr")" \
+       "$(ls "$tmp/ck_old")"
+fi
+# The same spec twice: one checkpoint each (none, none#2), not one file shared by both.
+"$app" "${tiny[@]}" --epochs 1 --quiet --no-plots --reg none --reg none --checkpoint "$tmp/ck_twice" \
+  --out "$out/ck_twice" >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 && -f $tmp/ck_twice/none.ckpt.npz && -f "$tmp/ck_twice/none#2.ckpt.npz" ]]; then
+  pass "--reg none --reg none: none.ckpt.npz and none#2.ckpt.npz"
+else
+  fail "--reg none --reg none: one checkpoint each" "exit $rc: $(cat "$tmp/stderr")" "$(ls "$tmp/ck_twice")"
+fi
 
 if command -v gnuplot >/dev/null 2>&1; then
   # An apostrophe (and a double quote) in --out: every plot written, and the "wrote" line true.

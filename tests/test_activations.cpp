@@ -10,8 +10,9 @@ namespace {
 
 using Vars = std::vector<Variable>;
 
-// The probe's regression matrix (notes/xtensor-probe.md §5.1): a lazy keep_dims reducer in a
-// broadcast gives wrong rows for it.
+// A regression matrix for an xtensor bug (Debian bookworm's xtensor; upstream xtensor#2737): a
+// lazy keep_dims reducer inside a broadcast, `a - xt::amax(a, {1}, xt::keep_dims)`, gives wrong
+// rows for it at -O2 (and a heap over-read under ASan); softmax's `exp(x - amax(...))` is hit too.
 const Tensor kProbe{{1.0, 5.0, 2.0}, {7.0, 0.0, 3.0}, {2.0, 2.0, 9.0}};
 const Tensor kHuge{{1000.0, -1000.0, 0.0}, {-1000.0, 1000.0, 999.0}};
 

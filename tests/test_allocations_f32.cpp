@@ -1,7 +1,9 @@
 // Steady state: a training step of a sigmoid MLP (forward, cross-entropy, penalty, backward,
 // optimizer step, next batch) makes no heap allocation once the first steps have run, with
 // no penalty, L2 and L1, and with SGD and Adam. Counts calls, not time. Skipped under
-// AddressSanitizer, which replaces malloc itself.
+// AddressSanitizer, which replaces malloc itself. Counts xtgrad's allocations: those OpenBLAS
+// makes inside gemm() are tallied apart (malloc_counter.hpp; docs/design.md, "The guarantee,
+// precisely"); ctest also runs this file with OPENBLAS_CORETYPE=SkylakeX.
 #include <gtest/gtest.h>
 
 #include <memory>

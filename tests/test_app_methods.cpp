@@ -17,6 +17,7 @@
 #include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/losses.hpp"
+#include "xtgrad/nn/data_loader.hpp"
 
 namespace {
 
@@ -184,6 +185,35 @@ TEST(Methods, RejectsBadSpecsWithClearErrors) {
       const std::string what = e.what();
       EXPECT_NE(what.find("invalid regularizer spec \"" + spec + "\""), std::string::npos) << what;
       EXPECT_NE(what.find(word), std::string::npos) << spec << ": " << what;
+    }
+  }
+}
+
+// early_stopping on a subset too small to split (issue 19: exit 1, "internal error …
+// split_dataset"): refused up front, naming both flags, for exactly the sizes
+// nn::split_dataset refuses.
+TEST(Methods, EarlyStoppingRefusesASubsetSplitDatasetCannotSplit) {
+  const mnist_app::Methods early = mnist_app::parse_methods("dropout(p=0.5)+early_stopping(patience=1)");
+  const mnist_app::Methods plain = mnist_app::parse_methods("dropout(p=0.5)");
+  for (std::size_t n = 1; n <= 40; ++n) {
+    Tensor x = Tensor::from_shape({n, 2}), y = Tensor::from_shape({n});
+    x.fill(0);
+    y.fill(0);
+    Rng rng(0);
+    bool splits = true;
+    try {
+      nn::split_dataset(nn::Dataset{x, y}, mnist_app::validation_fraction, rng);
+    } catch (const std::invalid_argument&) {
+      splits = false;
+    }
+    EXPECT_NO_THROW(mnist_app::check_train_size(plain, n));
+    if (splits) {
+      EXPECT_NO_THROW(mnist_app::check_train_size(early, n)) << n;
+    } else {
+      const std::string size = "--train-size " + std::to_string(n);
+      xtgrad_test::expect_throws_with<std::invalid_argument>(
+          [&] { mnist_app::check_train_size(early, n); },
+          {"--reg 'dropout(p=0.5)+early_stopping(patience=1)'", size.c_str(), "--train-size 5 or more"});
     }
   }
 }

@@ -135,6 +135,10 @@ TEST(GradgradcheckExtra, VarStdDev) {
   expect_gradgradcheck([](const Vars& v) { return var(v[0], 1, false); }, {x});
   expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 0); }, {x});
   expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], Axes{0, 1}, true, true); }, {x});
+  // biased, one axis kept; and lanes far from 0 (each is shifted by its first element)
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 1, false, true); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0] + 1e3, Axes{1}, true) * sum(var(v[0] - 1e3, 0)); },
+                       {x});
 }
 TEST(GradgradcheckExtra, Logsumexp) {
   const Tensor x = uniform({3, 4}, 43, -1.5, 1.5);

@@ -2,6 +2,7 @@
 // shape and label errors.
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <stdexcept>
 #include <vector>
 
@@ -119,6 +120,58 @@ TEST(CrossEntropy, HugeLogitsWithSoftTargetsHaveFiniteGradients) {
 }
 
 // ---- cross_entropy: errors ----------------------------------------------------------------
+
+// Second derivatives with probability targets at logits near 1e7 (issue 19 §5): the fused op's
+// create_graph path against −Σ y ⊙ log_softmax(z) / n written with ops (which matches PyTorch
+// there to 1e-15: tests/diff, edge case "cross_entropy ... near 1e7"). Both Hessian-vector
+// products, in z and in y, along random directions; and at ordinary logits.
+TEST(CrossEntropy, SoftTargetSecondDerivativesMatchTheComposedOpsAtLargeLogits) {
+  for (double offset : {0.0, 1e7, -1e7}) {
+    SCOPED_TRACE(testing::Message() << "logits " << offset << " + U(-2, 2)");
+    const Tensor z0 = uniform({3, 4}, 21, -2.0, 2.0) + offset;
+    const Tensor y0 = uniform({3, 4}, 22, 0.0, 1.0);  // rows need not sum to 1
+    const Tensor uz = uniform({3, 4}, 23, -1.0, 1.0), uy = uniform({3, 4}, 24, -1.0, 1.0);
+    // H·u of f at (z0, y0), u = (uz, uy), by double backward: ∇⟨∇f, u⟩
+    auto hvp = [&](const std::function<Variable(const Variable&, const Variable&)>& f) {
+      Variable z = Variable::parameter(z0), y = Variable::parameter(y0);
+      const std::vector<Variable> g = xtgrad::grad({f(z, y)}, {z, y}, {.create_graph = true});
+      const Variable s = xtgrad::sum(g[0] * Variable(uz)) + xtgrad::sum(g[1] * Variable(uy));
+      std::vector<Tensor> out{g[0].value(), g[1].value()};
+      for (const Variable& h : xtgrad::grad({s}, {z, y})) out.push_back(h.value());
+      return out;
+    };
+    const std::vector<Tensor> fused = hvp([](const Variable& z, const Variable& y) { return cross_entropy(z, y); });
+    const std::vector<Tensor> composed = hvp([](const Variable& z, const Variable& y) {
+      return xtgrad::sum(y * log_softmax(z, 1)) * (-1.0 / 3);
+    });
+    for (std::size_t k = 0; k < 4; ++k) {  // dz, dy, then the two second-derivative blocks
+      SCOPED_TRACE(k);
+      const double scale = xt::amax(xt::abs(composed[k]))();
+      expect_tensor_near(fused[k], composed[k], 1e-14 * scale);
+    }
+  }
+}
+
+// An empty batch: the mean over zero rows is NaN (0/0), as mean() and PyTorch
+// (F.cross_entropy and F.mse_loss give nan); gradients are empty. Before, these three threw
+// while the CrossEntropyOptions overload and the Reduction losses gave NaN.
+TEST(CrossEntropy, EmptyBatchGivesNaNAndEmptyGradients) {
+  Variable z = Variable::parameter(Tensor::from_shape({0, 3})), y = Variable::parameter(Tensor::from_shape({0, 3}));
+  const Variable soft = xtgrad::cross_entropy(z, y), hard = xtgrad::cross_entropy(z, Labels{});
+  EXPECT_TRUE(std::isnan(soft.item()));
+  EXPECT_TRUE(std::isnan(hard.item()));
+  (soft + hard).backward();
+  EXPECT_EQ(z.grad().shape(), (Shape{0, 3}));
+  EXPECT_EQ(y.grad().shape(), (Shape{0, 3}));
+  Variable p = Variable::parameter(Tensor::from_shape({0, 2}));
+  const Variable m = xtgrad::mse(p, Variable(Tensor::from_shape({0, 2})));
+  EXPECT_TRUE(std::isnan(m.item()));
+  m.backward();
+  EXPECT_EQ(p.grad().shape(), (Shape{0, 2}));
+  // no classes is still an error
+  expect_throws_with<std::invalid_argument>([] { xtgrad::cross_entropy(Variable(Tensor::from_shape({2, 0})), Labels{0, 0}); },
+                                            {"cross_entropy", "classes > 0", "(2, 0)"});
+}
 
 TEST(CrossEntropyErrors, LogitsAndTargetsShapesDifferNamesBothShapes) {
   const Variable z(Tensor::from_shape({2, 3})), y(Tensor::from_shape({2, 4}));

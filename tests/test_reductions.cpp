@@ -1,4 +1,5 @@
 // sum and mean over everything and along one axis: values, shapes, gradient checks, errors.
+#include <cmath>
 #include <stdexcept>
 
 #include "test_util.hpp"
@@ -101,10 +102,21 @@ TEST(ReductionErrors, AxisOutOfRangeNamesTheOpAxisAndShape) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::mean(x, 5); }, {"mean", "axis 5", "(2, 3)"});
 }
 
-TEST(ReductionErrors, MeanOfEmptyNamesTheShape) {
-  const Variable empty(Tensor::from_shape({0, 3}));
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::mean(empty); }, {"mean", "(0, 3)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::mean(empty, 0); }, {"mean", "(0, 3)"});
+// Over zero elements the sum is 0 and the mean NaN (0/0), as PyTorch and numpy (docs/ops.md,
+// "Reductions"); the gradient is an empty tensor of x's shape.
+TEST(Reductions, EmptySumIsZeroAndEmptyMeanIsNaN) {
+  Variable empty = Variable::parameter(Tensor::from_shape({0, 3}));
+  EXPECT_EQ(xtgrad::sum(empty).item(), 0.0);
+  EXPECT_TRUE(std::isnan(xtgrad::mean(empty).item()));
+  const Variable m0 = xtgrad::mean(empty, 0);  // three empty lanes
+  ASSERT_EQ(m0.value().shape(), (Shape{3}));
+  for (std::size_t j = 0; j < 3; ++j) EXPECT_TRUE(std::isnan(m0.value()(j))) << j;
+  expect_tensor_near(xtgrad::sum(empty, 0, true).value(), Tensor{{0.0, 0.0, 0.0}}, 0.0);
+  EXPECT_EQ(xtgrad::mean(empty, 1).value().shape(), (Shape{0}));  // no lane at all
+  xtgrad::sum(m0 + xtgrad::mean(empty)).backward();
+  EXPECT_EQ(empty.grad().shape(), (Shape{0, 3}));
+  const Variable g = xtgrad::grad({xtgrad::mean(empty)}, {empty}, {.create_graph = true})[0];
+  EXPECT_EQ(g.value().shape(), (Shape{0, 3}));
 }
 
 }  // namespace

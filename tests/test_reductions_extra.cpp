@@ -107,6 +107,89 @@ TEST(ReductionsExtra, VarAndStdMatchHandValues) {
   EXPECT_TRUE(std::isnan(xtgrad::var(Variable(Tensor{3.0})).item()));  // N − 1 = 0, as PyTorch
 }
 
+// A lane of equal values has std 0, where √ has no derivative: the gradient there is 0, as
+// PyTorch's (which masks result == 0), not 0/0 = NaN, so one constant row (a dead feature, a
+// padded sample) does not poison the gradient upstream. First and second derivatives.
+TEST(ReductionsExtra, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
+  const Tensor x0{{2.0, 2.0, 2.0, 2.0}, {1.0, 2.0, 3.0, 4.0}};
+  const Tensor w{3.0, -2.0};  // weights of the two lanes' std in the loss
+  for (bool unbiased : {true, false}) {
+    SCOPED_TRACE(unbiased ? "unbiased" : "biased");
+    const double dof = unbiased ? 3.0 : 4.0, s1 = std::sqrt(5.0 / dof);  // row 1: Σ(x − 2.5)² = 5
+    Variable x = Variable::parameter(x0);
+    const Variable y = xtgrad::std_dev(x * 1.0, 1, unbiased);  // through an op: the NaN would spread upstream
+    EXPECT_EQ(y.value()(0), 0.0);
+    EXPECT_NEAR(y.value()(1), s1, 1e-15);
+    xtgrad::sum(y * Variable(w)).backward();
+    const Tensor d{-1.5, -0.5, 0.5, 1.5};  // row 1 minus its mean
+    for (std::size_t j = 0; j < 4; ++j) {
+      EXPECT_EQ(x.grad()(0, j), 0.0) << j;
+      EXPECT_NEAR(x.grad()(1, j), -2.0 * d(j) / (dof * s1), 1e-15) << j;
+    }
+    // create_graph: the first derivative as a graph, then its derivative along u: the constant
+    // lane's second derivatives are 0 too (PyTorch: 0), the other lane's those of its std alone
+    const Tensor u{{0.3, -0.7, 1.1, 0.2}, {0.5, -0.4, 0.9, -1.3}};
+    Variable xc = Variable::parameter(x0);
+    const Variable g = xtgrad::grad({xtgrad::sum(xtgrad::std_dev(xc, 1, unbiased) * Variable(w))}, {xc},
+                                    {.create_graph = true})[0];
+    for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(g.value()(0, j), 0.0) << j;
+    const Tensor h = xtgrad::grad({xtgrad::sum(g * Variable(u))}, {xc})[0].value();
+    Variable r1 = Variable::parameter(Tensor{1.0, 2.0, 3.0, 4.0});
+    const Variable g1 = xtgrad::grad({xtgrad::std_dev(r1, unbiased) * -2.0}, {r1}, {.create_graph = true})[0];
+    const Tensor h1 = xtgrad::grad({xtgrad::sum(g1 * Variable(Tensor{0.5, -0.4, 0.9, -1.3}))}, {r1})[0].value();
+    for (std::size_t j = 0; j < 4; ++j) {
+      EXPECT_EQ(h(0, j), 0.0) << j;
+      EXPECT_NEAR(h(1, j), h1(j), 1e-15) << j;
+    }
+  }
+  // not only exact ties of the sum: Σ 0.1 / 3 rounds to 0.10000000000000002, yet the lane's
+  // std is exactly 0 (each lane is shifted by its first element before summing)
+  Variable t = Variable::parameter(Tensor{0.1, 0.1, 0.1});
+  const Variable st = xtgrad::std_dev(t);
+  EXPECT_EQ(st.item(), 0.0);
+  EXPECT_EQ(xtgrad::var(t).item(), 0.0);
+  st.backward();
+  for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(t.grad()(j), 0.0) << j;
+  // central differences agree: std is even about a constant lane, so they give 0 there
+  expect_gradcheck([](const Vars& v) { return xtgrad::std_dev(v[0], 1); }, {x0});
+  expect_gradcheck([](const Vars& v) { return xtgrad::std_dev(v[0], Axes{0, 1}, false); },
+                   {Tensor{{0.5, 0.5}, {0.5, 0.5}}});
+}
+
+// Reductions over zero elements (docs/ops.md, "Reductions"): the identity where there is one
+// (sum 0, prod 1, logsumexp −inf), NaN for the averages (mean, var, std_dev: 0/0, as PyTorch and
+// numpy), an error naming the op and the shape for max/min/amax/amin/argmax/argmin. The
+// gradient is then an empty tensor.
+TEST(ReductionsExtra, EmptyReductionsFollowOneRule) {
+  const Variable e0(Tensor::from_shape({0}));
+  for (bool unbiased : {true, false}) {
+    EXPECT_TRUE(std::isnan(xtgrad::var(e0, unbiased).item())) << unbiased;  // was −0 (0/−1) unbiased
+    EXPECT_TRUE(std::isnan(xtgrad::std_dev(e0, unbiased).item())) << unbiased;
+  }
+  EXPECT_TRUE(std::isnan(xtgrad::mean(e0, Axes{}).item()));
+  EXPECT_EQ(xtgrad::sum(e0, Axes{}).item(), 0.0);
+  EXPECT_EQ(xtgrad::prod(e0).item(), 1.0);
+  EXPECT_EQ(xtgrad::logsumexp(e0).item(), -std::numeric_limits<double>::infinity());
+  // (3, 0): over axis 1, three empty lanes; over axis 0, no lane at all
+  const Variable e30(Tensor::from_shape({3, 0}));
+  for (const Variable& v : {xtgrad::mean(e30, Axes{1}), xtgrad::var(e30, 1), xtgrad::std_dev(e30, 1, false)}) {
+    ASSERT_EQ(v.value().shape(), (Shape{3}));
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(std::isnan(v.value()(i)));
+  }
+  expect_tensor_near(xtgrad::sum(e30, Axes{1}).value(), Tensor{0.0, 0.0, 0.0}, 0.0);
+  EXPECT_EQ(xtgrad::var(e30, 0, true, true).value().shape(), (Shape{1, 0}));
+  // the gradient: empty, of x's shape, first and second order
+  Variable p = Variable::parameter(Tensor::from_shape({3, 0}));
+  xtgrad::sum(xtgrad::std_dev(p, 1) + xtgrad::var(p, 1) + xtgrad::mean(p, Axes{1})).backward();
+  EXPECT_EQ(p.grad().shape(), (Shape{3, 0}));
+  const Variable g = xtgrad::grad({xtgrad::sum(xtgrad::std_dev(p, 1))}, {p}, {.create_graph = true})[0];
+  EXPECT_EQ(g.value().shape(), (Shape{3, 0}));
+  // no identity: an error naming the op and the shape
+  const Variable e03(Tensor::from_shape({0, 3}));
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::amin(e03, Axes{0}); }, {"amin", "empty", "(0, 3)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::max(e03, 0); }, {"max", "empty", "(0, 3)"});
+}
+
 TEST(ReductionsExtra, LogsumexpIsStableAndMatchesHandValues) {
   const Variable x(Tensor{{1000.0, 1000.0}, {-1000.0, 0.0}});
   expect_tensor_near(xtgrad::logsumexp(x, 1).value(), Tensor{1000.0 + std::log(2.0), std::log1p(std::exp(-1000.0))},
@@ -162,7 +245,6 @@ TEST(ReductionsExtraErrors, AxesAndEmptyReductionsAreNamed) {
   const Variable empty(Tensor::from_shape({0, 3}));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::max(empty); }, {"max", "empty", "(0, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::argmin(empty, 0); }, {"argmin", "empty", "(0, 3)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::mean(empty, Axes{0}); }, {"mean", "empty", "(0, 3)"});
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// --checkpoint DIR / --resume and SIGINT/SIGTERM: each run saves DIR/<run>-<reg>.ckpt.npz at
+// --checkpoint DIR / --resume and SIGINT/SIGTERM: each run saves DIR/<its spec>.ckpt.npz at
 // every epoch end (atomically), a resumed run continues from it exactly, and a signal stops
-// training at the next batch with the last checkpoint and the finished results kept.
+// training at the next batch with the last checkpoint and the finished results kept. A run's
+// checkpoint is named by what the run is (its canonical spec), not by its place in the --reg
+// list, so reordering or editing the list still finds it.
 #pragma once
 
 #include <cstddef>
@@ -62,9 +64,13 @@ xtgrad::nn::History prepare_run(const RunControl& control, xtgrad::nn::Module& m
                                 std::vector<std::vector<double>>& tensor_penalties,
                                 xtgrad::nn::EarlyStopping* early = nullptr);
 
-// "<index + 1>-<reg with every run of characters other than [A-Za-z0-9.-] as one '_'>.ckpt.npz":
-// 0, "l2(lambd=0.01)" → "1-l2_lambd_0.01.ckpt.npz".
-std::string checkpoint_file_name(std::size_t index, const std::string& reg);
+// "<reg with every run of characters other than [A-Za-z0-9.-] as one '_'>.ckpt.npz", the file of
+// the run with the canonical spec `reg`: "l2(lambd=0.01)" → "l2_lambd_0.01.ckpt.npz". A spec
+// given more than once gets one file per `occurrence` (from 1): the second "none" is
+// "none#2.ckpt.npz".
+std::string checkpoint_file_name(const std::string& reg, std::size_t occurrence = 1);
+// (Older versions named it by its place in the --reg list: "<index + 1>-" and the above,
+// e.g. "3-dropout_p_0.5.ckpt.npz"; Checkpointing::prepare recognises those.)
 
 // The invocation's side, for main: the folder, each run's control and the one-line messages.
 class Checkpointing {
@@ -72,10 +78,15 @@ class Checkpointing {
   // `dir` empty: no checkpoints (--resume then needs none either). `overwrite`: start afresh
   // even where checkpoints exist.
   Checkpointing(std::string dir, bool resume, bool overwrite, const Config& config);
+  // The runs of this invocation: their canonical specs, in order (every rank, before control()).
+  void set_runs(const std::vector<std::string>& regs);
   // Creates the folder and proves it writable; refuses, unless --resume or --overwrite, when
-  // a checkpoint of one of the runs `regs` (canonical specs, in order) is already there, since
-  // the first epoch would replace it. std::invalid_argument naming --checkpoint if not.
-  void prepare(const std::vector<std::string>& regs) const;
+  // a checkpoint of one of the runs is already there (under its name, or the positional name of
+  // an older version), since the first epoch would replace it. With --resume, renames such
+  // older checkpoints to their run's name. std::invalid_argument naming --checkpoint if not.
+  // Returns one line for the user (empty: nothing to say) naming what was renamed and the
+  // checkpoints in the folder that no run of this invocation claims (they are left alone).
+  std::string prepare() const;
   // The control of run `index` (0-based) with the canonical spec `reg`, trained on data whose
   // nn::dataset_fingerprint is `data`. (main adds the ranks' part, RunControl::writer...)
   RunControl control(std::size_t index, const std::string& reg, const std::string& data);
@@ -87,8 +98,16 @@ class Checkpointing {
  private:
   std::string where_checkpoint() const;
 
+  // Throws std::invalid_argument naming the first checkpoint of these runs already in the folder.
+  void refuse_existing() const;
+  // Renames the positional checkpoints of this invocation's runs to their names (--resume);
+  // returns "OLD -> NEW" for each.
+  std::vector<std::string> adopt_positional_checkpoints() const;
+
   std::string dir_;
   bool resume_, overwrite_;
+  std::vector<std::string> regs_;   // the runs' canonical specs, in order
+  std::vector<std::string> names_;  // their checkpoint file names
   const Config& config_;
   std::size_t run_ = 0;       // the run in progress (0-based)
   std::string reg_;           // its spec

@@ -1,6 +1,6 @@
 // mnist_regularization: the blog's L1/L2 experiment on real MNIST, one run per --reg spec, and
 // the regularization chapter's other methods (methods.hpp) with FGSM robustness (--eval-fgsm).
-// Exit codes, one table for every path (the README's Troubleshooting section has it too):
+// Exit codes, one table for every path (docs/troubleshooting.md has it too):
 //   0 success                      4 training diverged
 //   1 internal error (a bug)        5 an output could not be written (files, plots, checkpoints, stdout)
 //   2 bad flag, spec or --resume    6 out of memory (or the run would not fit in the memory allowed)
@@ -34,6 +34,7 @@
 #include "checkpointing.hpp"
 #include "cluster.hpp"
 #include "experiment.hpp"
+#include "flags.hpp"
 #include "limits.hpp"
 #include "methods.hpp"
 #include "outputs.hpp"
@@ -44,6 +45,12 @@
 #include "xtgrad/core/gemm.hpp"
 
 namespace {
+
+using mnist_app::number_from_below;
+using mnist_app::number_list;
+using mnist_app::positive_number;
+using mnist_app::refuse_empty_values;
+using mnist_app::whole_number;
 
 constexpr int exit_internal = 1, exit_usage = 2, exit_data = 3, exit_diverged = 4, exit_output = 5,
               exit_memory = 6;
@@ -89,32 +96,6 @@ void check_output_dir(const std::string& dir) {
   ::unlink(probe.c_str());
 }
 
-// CLI::PositiveNumber's message reads "Value 0 not in range 0.000000 to 1797…(309 digits)",
-// also for a non-number: this one says what is wrong in a few words.
-const CLI::Validator positive_number(
-    [](std::string& text) -> std::string {
-      char* end = nullptr;
-      const double value = std::strtod(text.c_str(), &end);
-      if (text.empty() || *end != '\0') return "'" + text + "' is not a number";
-      if (!(value > 0) || !std::isfinite(value)) return "must be a finite positive number, got " + text;
-      return "";
-    },
-    "POSITIVE");
-
-// Digits only (no sign, no exponent), from `lowest` to `highest`: "-1" never wraps to 2^64 − 1.
-CLI::Validator whole_number(std::uint64_t lowest, std::uint64_t highest) {
-  return CLI::Validator(
-      [=](std::string& text) -> std::string {
-        const std::string range = fmt::format("must be a whole number from {} to {}, got {}", lowest, highest, text);
-        if (text.empty() || text.find_first_not_of("0123456789") != std::string::npos) return range;
-        errno = 0;
-        const unsigned long long value = std::strtoull(text.c_str(), nullptr, 10);
-        if (errno == ERANGE || value < lowest || value > highest) return range;
-        return "";
-      },
-      fmt::format("INT in [{}, {}]", lowest, highest));
-}
-
 // A stream buffer that accepts everything and keeps nothing.
 struct DiscardingBuffer : std::streambuf {
   int overflow(int c) override { return traits_type::not_eof(c); }
@@ -136,19 +117,6 @@ std::string data_checksum(const mnist_app::PreparedData& d) {
     h = h * 31 + std::hash<std::string_view>{}(bytes);
   }
   return std::to_string(h);
-}
-
-// What the flags' validators cannot check, and whether the results can be printed.
-mnist_app::Outcome check_flags(const mnist_app::Config& config, bool stdout_closed) {
-  if (!std::isfinite(config.lr)) return {exit_usage, "--lr: must be a finite positive number"};
-  if (!(config.momentum >= 0 && config.momentum < 1)) {
-    return {exit_usage, fmt::format("--momentum: must be in [0, 1), got {}", config.momentum)};
-  }
-  if (stdout_closed) {
-    return {exit_output, "standard output is closed (bad file descriptor): the results table could not be printed; "
-                         "nothing was run"};
-  }
-  return {};
 }
 
 // Under mpirun, a step that failed on some ranks ends every rank with the code of the lowest
@@ -199,10 +167,10 @@ int run(int argc, char** argv) {
   cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
   cli.add_option("--momentum", config.momentum,
                  "SGD momentum mu in [0, 1) (PyTorch's: v <- mu*v + g, w <- w - lr*v); 0 is plain SGD")
-      ->capture_default_str();
+      ->check(number_from_below(0, 1))->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->check(whole_number(0, UINT64_MAX))->capture_default_str();
-  cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(CLI::Range(1, 256))->capture_default_str();
+  cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(whole_number(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
   cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
@@ -213,17 +181,19 @@ int run(int argc, char** argv) {
                  "adversarial(eps=E), input_grad(lambd=L), or several joined by '+', e.g. "
                  "'l2(lambd=1e-4)+dropout(p=0.5)'")
       ->capture_default_str();
-  cli.add_option("--eval-fgsm", config.eval_fgsm,
+  // The lists are split here (number_list), not by CLI11, which drops empty items.
+  std::vector<std::string> eval_fgsm_given, lambdas_given;
+  cli.add_option("--eval-fgsm", eval_fgsm_given,
                  "after training, test accuracy under a one-step FGSM perturbation of each size EPS (comma-separated, "
                  "in the [-1, 1] input space), for every run")
-      ->delimiter(',')->check(positive_number);
+      ->allow_extra_args(false)->type_name("EPS[,EPS...]");
   auto* sweep_option =
       cli.add_option("--sweep", config.sweep,
                      "sweep lambda for a kind, repeatable: l1, l2, or with keys, e.g. 'l1(mode=prox)'; runs none plus "
                      "one run per --lambdas value, writes sweep.csv and path.png")
           ->excludes(cli.get_option("--reg"));
-  cli.add_option("--lambdas", config.lambdas, "the lambdas of --sweep, comma-separated")
-      ->delimiter(',')->check(positive_number)->needs(sweep_option)->capture_default_str();
+  cli.add_option("--lambdas", lambdas_given, "the lambdas of --sweep, comma-separated")
+      ->allow_extra_args(false)->type_name("LAMBDA[,LAMBDA...]")->needs(sweep_option)->default_str(fmt::format("{}", fmt::join(config.lambdas, ",")));
   cli.add_option("--dump-graph", config.dump_graph,
                  "write one training step's graph to FILE.dot (and FILE.png when Graphviz is installed)");
   cli.add_flag("--blog-gradient", config.blog_gradient,
@@ -237,6 +207,7 @@ int run(int argc, char** argv) {
   bool overwrite = false;
   cli.add_flag("--overwrite", overwrite, "start afresh over the checkpoints already in --checkpoint DIR")
       ->needs(checkpoint_option)->excludes("--resume");
+  refuse_empty_values(cli);
   // A rank that rejects its flags still takes part in the agreement below (a rank that returned
   // early would sit in MPI_Finalize while the others wait for it in a collective forever).
   mnist_app::Outcome parsed;
@@ -248,7 +219,18 @@ int run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     parsed = {exit_usage, std::string(e.what()) + " (see --help)"};
   }
-  if (!help && parsed.code == 0) parsed = check_flags(config, stdout_closed);
+  if (!help && parsed.code == 0) {
+    try {
+      config.eval_fgsm = number_list("--eval-fgsm", eval_fgsm_given, positive_number);
+      if (!lambdas_given.empty()) config.lambdas = number_list("--lambdas", lambdas_given, positive_number);
+    } catch (const std::invalid_argument& e) {
+      parsed = {exit_usage, e.what()};
+    }
+  }
+  if (!help && parsed.code == 0 && stdout_closed) {
+    parsed = {exit_output, "standard output is closed (bad file descriptor): the results table could not be printed; "
+                           "nothing was run"};
+  }
   if (const int code = settle(*cluster, parsed)) return code;
   if (parallel) {
     try {
@@ -278,6 +260,7 @@ int run(int argc, char** argv) {
     std::vector<std::string> specs;
     for (const auto& spec : config.regs) {
       regs.push_back(mnist_app::parse_methods(spec));
+      mnist_app::check_train_size(regs.back(), config.train_size);
       specs.push_back(regs.back().describe());
     }
     for (const double eps : config.eval_fgsm) {
@@ -290,11 +273,12 @@ int run(int argc, char** argv) {
     // The folders are rank 0's (no shared file system is assumed), and with --sweep over ranks
     // each rank's --checkpoint folder holds the checkpoints of the runs it trains; any refusal
     // ends every rank alike.
-    std::string refused;
+    checkpoints.set_runs(specs);
+    std::string refused, note;
     if (cluster->is_root() || spread) {
       try {
         if (cluster->is_root()) check_output_dir(config.out);
-        checkpoints.prepare(specs);
+        note = checkpoints.prepare();
       } catch (const std::invalid_argument& e) {
         refused = e.what();
       }
@@ -307,6 +291,8 @@ int run(int argc, char** argv) {
       refused = cluster->from_root(refused);
     }
     if (!refused.empty()) throw std::invalid_argument(refused);
+    // (Checkpoints renamed or left unclaimed: said once, by rank 0.)
+    if (!note.empty() && cluster->is_root()) std::cerr << "mnist_regularization: " << note << "\n";
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
@@ -362,7 +348,7 @@ int run(int argc, char** argv) {
   try {
     if (config.dataset == "fashion-mnist" && !std::filesystem::exists(config.data)) {
       return fail(exit_data, fmt::format("--dataset fashion-mnist: {} does not exist; install Debian's "
-                                         "dataset-fashion-mnist (scripts/install_deps.sh does) or give --data FOLDER",
+                                         "dataset-fashion-mnist (apt-get install dataset-fashion-mnist, or scripts/install_deps.sh --test) or give --data FOLDER",
                                          config.data));
     }
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);

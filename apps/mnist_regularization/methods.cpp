@@ -159,6 +159,22 @@ Methods parse_methods(std::string_view spec) {
   return m;
 }
 
+std::size_t validation_size(std::size_t train_size) {
+  return static_cast<std::size_t>(std::llround(validation_fraction * double(train_size)));
+}
+
+void check_train_size(const Methods& methods, std::size_t train_size) {
+  const auto splits = [](std::size_t n) { return validation_size(n) > 0 && validation_size(n) < n; };
+  if (methods.patience == 0 || splits(train_size)) return;
+  std::size_t least = train_size + 1;
+  while (!splits(least)) ++least;  // (a few steps: 0.1·n reaches 0.5 at n = 5)
+  throw std::invalid_argument(fmt::format(
+      "--reg '{}' holds out {}% of the training subset for validation, and --train-size {} leaves {} images for "
+      "it and {} to train on: give --train-size {} or more, or leave early_stopping out",
+      methods.describe(), xtgrad::format_coefficient(validation_fraction * 100), train_size,
+      validation_size(train_size), train_size - validation_size(train_size), least));
+}
+
 std::string Methods::describe() const {
   std::string out;
   for (const auto& t : terms) out += (out.empty() ? "" : "+") + t;

@@ -47,6 +47,15 @@ struct Methods {
 // The fraction of the training subset early_stopping holds out for validation.
 constexpr double validation_fraction = 0.1;
 
+// The images early_stopping holds out from a training subset of `train_size`: the fraction
+// rounded half away from zero, as nn::split_dataset rounds it.
+std::size_t validation_size(std::size_t train_size);
+
+// Throws std::invalid_argument naming --reg and --train-size when `methods` stops early and a
+// subset of `train_size` images leaves none to validate on or none to train on (before any
+// data is read, rather than nn::split_dataset's internal error later).
+void check_train_size(const Methods& methods, std::size_t train_size);
+
 // Parses `spec`; std::invalid_argument quoting it and saying what is wrong (an unknown name or
 // key, a value out of range, an empty term, a method given twice, two norm penalties, none
 // combined with anything).

@@ -6,6 +6,7 @@
 // A case: {"leaves": [{"shape": [2, 3], "data": [...], "grad": true}, ...],
 //          "nodes": [{"op": "exp", "in": [0]}, {"op": "sum_axes", "in": [1], "axes": [0], "keepdims": false}, ...],
 //          "weights": [...]}   (a node's id is the number of leaves plus its position)
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -201,9 +202,18 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   throw std::invalid_argument("diff_runner: unknown op '" + op + "'");
 }
 
+// JSON has no NaN or infinity: NaN is written as null, ±inf as "inf" / "-inf" (diff_torch.py's
+// to_tensor reads both back).
 json numbers(const Tensor& t) {
   json out = json::array();
-  for (std::size_t i = 0; i < t.size(); ++i) out.push_back(double(t.data()[i]));
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const double v = double(t.data()[i]);
+    if (std::isinf(v)) {
+      out.push_back(v > 0 ? "inf" : "-inf");
+    } else {
+      out.push_back(v);  // NaN: null
+    }
+  }
   return out;
 }
 

@@ -28,7 +28,7 @@ try:
     import torch.nn.functional as F
 except ImportError:
     print("diff_torch: SKIPPED: torch is not importable by " + sys.executable +
-          " (install python3-torch: scripts/install_deps.sh)")
+          " (install python3-torch: scripts/install_deps.sh --test)")
     sys.exit(77)
 
 warnings.filterwarnings("ignore")  # mse_loss broadcasting, kl_div 'mean'
@@ -54,10 +54,14 @@ class Graph:
         self.values = []  # torch tensor of every id (leaves and nodes interleaved)
         self.where = []   # id → ("leaf", k) or ("node", k)
         self.torch_leaves = []
+        self.finite_only = True  # add() rejects non-finite values (the fixed edge cases allow them)
 
     # ---- building -------------------------------------------------------------------------
-    def leaf(self, shape, lo=-2.0, hi=2.0, grad=True):
-        data = [self.rng.uniform(lo, hi) for _ in range(math.prod(shape))]
+    def leaf(self, shape, lo=-2.0, hi=2.0, grad=True, data=None):
+        """A new leaf of uniform values in [lo, hi), or of the given `data` (row-major)."""
+        if data is None:
+            data = [self.rng.uniform(lo, hi) for _ in range(math.prod(shape))]
+        data = [float(v) for v in data]
         t = torch.tensor(data, dtype=torch.float64).reshape(shape)
         t.requires_grad_(grad)
         self.leaves.append({"shape": list(shape), "data": data, "grad": grad})
@@ -72,7 +76,7 @@ class Graph:
         if not torch.is_tensor(out):
             out = torch.tensor(out)
         v = out.detach()
-        if v.numel() and (not torch.isfinite(v).all() or v.abs().max() > MAX_ABS):
+        if self.finite_only and v.numel() and (not torch.isfinite(v).all() or v.abs().max() > MAX_ABS):
             raise Reject()
         self.nodes.append(dict(op=op, **{"in": list(ins)}, **params))
         self.values.append(out)
@@ -729,41 +733,119 @@ def make_case(rng, focus, second=False):
             continue
         if not g.nodes:
             continue
-        out = g.values[max(i for i, w in enumerate(g.where) if w[0] == "node")]  # the runner's output
-        weights = [rng.uniform(-1, 1) for _ in range(out.numel())]
-        case = g.case(weights)
-        # xtgrad refuses create_graph through a product with a zero element (docs/ops.md): such
-        # graphs compare first derivatives only
-        if second and any(n["op"].startswith("prod") and any(bool((g.values[i] == 0).any()) for i in n["in"])
-                          for n in g.nodes):
-            second = False
-        if not second:
-            if out.requires_grad:
-                (out * torch.tensor(weights).reshape(out.shape)).sum().backward()
-            grads = [t.grad if t.requires_grad else None for t in g.torch_leaves]
-            return case, out.detach(), grads, [n["op"] for n in g.nodes], None
-        dirs = [[rng.uniform(-1, 1) for _ in range(t.numel())] if t.requires_grad else None for t in g.torch_leaves]
-        case["directions"] = dirs
-        req = [t for t in g.torch_leaves if t.requires_grad]
-        grads = [None] * len(g.torch_leaves)
-        seconds = [None] * len(g.torch_leaves)
-        if out.requires_grad and req:
-            loss = (out * torch.tensor(weights).reshape(out.shape)).sum()
-            firsts = torch.autograd.grad(loss, req, create_graph=True, allow_unused=True)
-            where = [i for i, t in enumerate(g.torch_leaves) if t.requires_grad]
-            s = None
-            for i, f in zip(where, firsts):
-                if f is None:
-                    continue
-                grads[i] = f.detach()
-                if f.requires_grad:
-                    term = (f * torch.tensor(dirs[i], dtype=torch.float64).reshape(f.shape)).sum()
-                    s = term if s is None else s + term
-            if s is not None:
-                for i, h in zip(where, torch.autograd.grad(s, req, allow_unused=True)):
-                    seconds[i] = None if h is None else h.detach()
-        return case, out.detach(), grads, [n["op"] for n in g.nodes], seconds
+        return reference(g, rng, second)
     raise RuntimeError("diff_torch: could not build a graph around " + focus)
+
+
+def reference(g, rng, second):
+    """The runner's case for graph g and torch's results: (case, output, gradients, op list,
+    second derivatives or None), as make_case returns them."""
+    out = g.values[max(i for i, w in enumerate(g.where) if w[0] == "node")]  # the runner's output
+    weights = [rng.uniform(-1, 1) for _ in range(out.numel())]
+    case = g.case(weights)
+    # xtgrad refuses create_graph through a product with a zero element (docs/ops.md): such
+    # graphs compare first derivatives only
+    if second and any(n["op"].startswith("prod") and any(bool((g.values[i] == 0).any()) for i in n["in"])
+                      for n in g.nodes):
+        second = False
+    if not second:
+        if out.requires_grad:
+            (out * torch.tensor(weights).reshape(out.shape)).sum().backward()
+        grads = [t.grad if t.requires_grad else None for t in g.torch_leaves]
+        return case, out.detach(), grads, [n["op"] for n in g.nodes], None
+    dirs = [[rng.uniform(-1, 1) for _ in range(t.numel())] if t.requires_grad else None for t in g.torch_leaves]
+    case["directions"] = dirs
+    req = [t for t in g.torch_leaves if t.requires_grad]
+    grads = [None] * len(g.torch_leaves)
+    seconds = [None] * len(g.torch_leaves)
+    if out.requires_grad and req:
+        loss = (out * torch.tensor(weights).reshape(out.shape)).sum()
+        firsts = torch.autograd.grad(loss, req, create_graph=True, allow_unused=True)
+        where = [i for i, t in enumerate(g.torch_leaves) if t.requires_grad]
+        s = None
+        for i, f in zip(where, firsts):
+            if f is None:
+                continue
+            grads[i] = f.detach()
+            if f.requires_grad:
+                term = (f * torch.tensor(dirs[i], dtype=torch.float64).reshape(f.shape)).sum()
+                s = term if s is None else s + term
+        if s is not None:
+            for i, h in zip(where, torch.autograd.grad(s, req, allow_unused=True)):
+                seconds[i] = None if h is None else h.detach()
+    return case, out.detach(), grads, [n["op"] for n in g.nodes], seconds
+
+
+# ---- fixed edge cases, compared once each beside the random graphs ----------------------------
+# Inputs random graphs never draw (issue 19 §5): a lane of equal values under std, reductions
+# over zero elements, cross-entropy with probability targets at logits near 1e7. Each builds
+# its graph on a Graph and returns nothing; all compare second derivatives too.
+
+def edge_std_constant_lane(unbiased, axes, shape, data):
+    def build(g):
+        x = g.leaf(shape, data=data)
+        s = g.add("mul_scalar", [x], lambda v: v * 1.5, s=1.5)  # an op upstream: NaN would reach x
+        g.add("std", [s], lambda v: torch.std(v, axes, unbiased=unbiased), axes=axes, unbiased=unbiased,
+              keepdims=False)
+    return build
+
+
+def edge_empty(op, shape, node, fn):
+    def build(g):
+        g.finite_only = False  # NaN (mean, var, std) and −inf (logsumexp) are the expected values
+        x = g.leaf(shape, data=[])
+        g.add(op, [x], fn, **node)
+    return build
+
+
+def edge_empty_loss(op, shape, fn):
+    def build(g):
+        g.finite_only = False
+        a, b = g.leaf(shape, data=[]), g.leaf(shape, data=[])
+        g.add(op, [a, b], fn)
+    return build
+
+
+def edge_cross_entropy_large_logits(g):
+    n, c = 3, 4
+    z = g.leaf((n, c), data=[1e7 + g.rng.uniform(-2.0, 2.0) for _ in range(n * c)])
+    t = g.leaf((n, c), 0.0, 1.0)
+    g.add("cross_entropy_targets", [z, t], lambda x, y: -(y * F.log_softmax(x, 1)).sum() / n)
+
+
+EDGE_CASES = {
+    "std of a constant lane (unbiased)": edge_std_constant_lane(True, [1], (2, 4), [2, 2, 2, 2, 1, 2, 3, 4]),
+    "std of a constant lane (biased)": edge_std_constant_lane(False, [1], (3, 3), [0.5] * 3 + [1, -1, 2] + [-3] * 3),
+    "std of a constant tensor": edge_std_constant_lane(True, [0, 1], (2, 2), [0.25] * 4),
+    "sum of (0,)": edge_empty("sum_all", (0,), {}, torch.sum),
+    "mean of (0,)": edge_empty("mean_all", (0,), {}, torch.mean),
+    "mean of (3, 0) along 1": edge_empty("mean_axis", (3, 0), {"axis": 1, "keepdims": False},
+                                         lambda x: x.mean(1)),
+    "mean of (0, 3) over 0": edge_empty("mean_axes", (0, 3), {"axes": [0], "keepdims": True},
+                                        lambda x: x.mean([0], keepdim=True)),
+    "var of (0,)": edge_empty("var", (0,), {"axes": [0], "unbiased": True, "keepdims": False},
+                              lambda x: torch.var(x, [0], unbiased=True)),
+    "biased var of (0, 3)": edge_empty("var", (0, 3), {"axes": [0, 1], "unbiased": False, "keepdims": False},
+                                       lambda x: torch.var(x, [0, 1], unbiased=False)),
+    "std of (3, 0) along 1": edge_empty("std", (3, 0), {"axes": [1], "unbiased": True, "keepdims": True},
+                                        lambda x: torch.std(x, [1], unbiased=True, keepdim=True)),
+    "biased std of (0, 3) over 0": edge_empty("std", (0, 3), {"axes": [0], "unbiased": False, "keepdims": False},
+                                              lambda x: torch.std(x, [0], unbiased=False)),
+    "prod of (3, 0) over 1": edge_empty("prod_axes", (3, 0), {"axes": [1], "keepdims": False},
+                                        lambda x: x.prod(1)),
+    "logsumexp of (0, 3) over 0": edge_empty("logsumexp", (0, 3), {"axes": [0], "keepdims": False},
+                                             lambda x: torch.logsumexp(x, [0])),
+    "cross_entropy (probability targets) of an empty batch": edge_empty_loss(
+        "cross_entropy_targets", (0, 3), lambda x, y: F.cross_entropy(x, y)),
+    "mse of an empty batch": edge_empty_loss("mse", (0, 2), F.mse_loss),
+    "cross_entropy (probability targets) at logits near 1e7": edge_cross_entropy_large_logits,
+}
+
+
+def make_edge_case(rng, build):
+    g = Graph(rng)
+    build(g)
+    return reference(g, rng, True)
 
 
 def close(ours, theirs):
@@ -782,7 +864,8 @@ def close(ours, theirs):
 
 
 def to_tensor(values, shape):
-    return torch.tensor([math.nan if v is None else v for v in values], dtype=torch.float64).reshape(shape)
+    """The runner's numbers: JSON has no NaN or infinity, so it writes null and "inf"/"-inf"."""
+    return torch.tensor([math.nan if v is None else float(v) for v in values], dtype=torch.float64).reshape(shape)
 
 
 def main():
@@ -809,6 +892,12 @@ def main():
         case, out, grads, ops, seconds = make_case(rng, kinds[c % len(kinds)], second)
         cases.append(case)
         expected.append((out, grads, ops, seconds))
+    names = [None] * len(cases)
+    for name, build in EDGE_CASES.items():
+        case, out, grads, ops, seconds = make_edge_case(rng, build)
+        cases.append(case)
+        expected.append((out, grads, ops, seconds))
+        names.append(name)
     generated = time.time()
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(cases, f)
@@ -832,11 +921,13 @@ def main():
     worst = 0.0
     seen = {}
     second_cases = 0
+    edge_lines = []
     for n, (line, (out, grads, ops, seconds)) in enumerate(zip(lines, expected)):
         for op in ops:
             seen[op] = seen.get(op, 0) + 1
         r = json.loads(line)
         problems = []
+        worst_before, worst = worst, 0.0  # this case's worst, for the edge-case lines
         if "error" in r:
             problems.append("xtgrad threw: " + r["error"])
         else:
@@ -869,10 +960,13 @@ def main():
                     if not ok:
                         problems.append(f"second derivative of leaf {i} {shape} differs (worst {ratio:.3g} x "
                                         f"tolerance): xtgrad {a.reshape(-1)[:6].tolist()} torch {b.reshape(-1)[:6].tolist()}")
+        if names[n]:
+            edge_lines.append(f"  {names[n]}: worst {worst:.3g} x tolerance{'' if not problems else ', DISAGREES'}")
+        worst = max(worst, worst_before)
         if problems:
             failures += 1
-            if failures <= 10:
-                print(f"case {n} ({' -> '.join(ops)}):")
+            if failures <= 10 or names[n]:
+                print(f"case {n} ({' -> '.join(ops)}){': edge case ' + names[n] if names[n] else ''}:")
                 for p in problems:
                     print("  " + p)
                 print("  graph: " + json.dumps(cases[n]["nodes"])[:2000])
@@ -881,10 +975,11 @@ def main():
         runner_ops = set(re.findall(r'op == "(\w+)"', f.read()))
     missing = sorted(runner_ops - set(seen))
     elapsed = time.time() - start
-    print(f"diff_torch: {len(cases)} graphs (seed {args.seed}), {sum(seen.values())} op nodes of {len(seen)} kinds, "
+    print(f"diff_torch: {len(cases) - len(EDGE_CASES)} random graphs (seed {args.seed}) and {len(EDGE_CASES)} fixed edge cases, {sum(seen.values())} op nodes of {len(seen)} kinds, "
           f"{second_cases} with second derivatives, {compared} tensors compared, worst {worst:.3g} x tolerance (rtol {RTOL}, atol {ATOL}); "
           f"{failures} graphs disagree; generation {generated - start:.1f} s, total {elapsed:.1f} s")
     print("diff_torch: op counts: " + ", ".join(f"{k} {v}" for k, v in sorted(seen.items())))
+    print("diff_torch: fixed edge cases (values, gradients, second derivatives):\n" + "\n".join(edge_lines))
     if missing:
         print("diff_torch: ops never drawn (raise --cases): " + ", ".join(missing))
     if failures or missing:

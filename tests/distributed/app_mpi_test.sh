@@ -113,7 +113,7 @@ else
 fi
 # Rank 0 cannot write the checkpoint (a folder where its temporary file goes): every rank
 # stops after the first epoch with exit 5 and the message, none waits.
-mkdir -p "$tmp/ck_ro/1-l2_lambd_0.001.ckpt.npz.tmp"
+mkdir -p "$tmp/ck_ro/l2_lambd_0.001.ckpt.npz.tmp"
 timeout 60 "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_ro" --out "$tmp/ck_ro_out" \
   >/dev/null 2>"$tmp/ckro.err"
 rc=$?
@@ -130,7 +130,7 @@ st=(--data "$mnist" --train-size 5000 --epochs 40 --quiet --no-plots --reg 'l2(l
 "${mpirun[@]}" -np 2 "$app" "${st[@]}" --checkpoint "$tmp/st_part" --out "$tmp/st_part" >/dev/null 2>>"$tmp/st.err" &
 job=$!
 for _ in $(seq 1 300); do
-  [[ -f "$tmp/st_part/1-l2_lambd_0.001.ckpt.npz" ]] && break
+  [[ -f "$tmp/st_part/l2_lambd_0.001.ckpt.npz" ]] && break
   sleep 0.05
 done
 kill -TERM "$job"
@@ -163,9 +163,9 @@ sw=(--data "$mnist" --train-size 2000 --quiet --no-plots --sweep l2 --lambdas 1e
 "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 1 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_out" \
   >/dev/null 2>"$tmp/cksweep.err"
 rc=$?
-second=$(ls "$tmp/ck_sweep"/2-*.ckpt.npz 2>/dev/null)
+second=$(ls "$tmp/ck_sweep"/l2_lambd_1e-4.ckpt.npz 2>/dev/null)
 if [[ $rc -eq 0 && -n $second ]]; then
-  mv "$second" "$tmp/second.npz" && cp "$tmp/ck_sweep"/1-*.ckpt.npz "$second"
+  mv "$second" "$tmp/second.npz" && cp "$tmp/ck_sweep"/none.ckpt.npz "$second"
   timeout 60 "${mpirun[@]}" -np 2 "$app" "${sw[@]}" --epochs 2 --checkpoint "$tmp/ck_sweep" --out "$tmp/ck_sweep_bad" \
     --resume >/dev/null 2>"$tmp/cksweep_bad.err"
   rc=$?
@@ -185,11 +185,11 @@ else
   fail "--sweep over 2 ranks with --checkpoint and --resume" "exit $rc" "$(head -c 600 "$tmp/cksweep.err")"
 fi
 # A corrupt checkpoint (rank 0 reads it): every rank stops with the data error, no hang.
-printf 'not a zip' >"$tmp/ck_part/1-l2_lambd_0.001.ckpt.npz"
+printf 'not a zip' >"$tmp/ck_part/l2_lambd_0.001.ckpt.npz"
 timeout 60 "${mpirun[@]}" -np 2 "$app" "${ck[@]}" --quiet --epochs 8 --checkpoint "$tmp/ck_part" --out "$tmp/ck_bad" --resume \
   >/dev/null 2>"$tmp/ckbad.err"
 rc=$?
-if [[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "1-l2_lambd_0.001.ckpt.npz" "$tmp/ckbad.err"; then
+if [[ $rc -ne 0 && $rc -ne 124 ]] && grep -q "l2_lambd_0.001.ckpt.npz" "$tmp/ckbad.err"; then
   pass "--resume of a corrupt checkpoint on 2 ranks: exit $rc naming the file, no hang"
 else
   fail "--resume of a corrupt checkpoint on 2 ranks" "exit $rc" "$(head -c 600 "$tmp/ckbad.err")"
