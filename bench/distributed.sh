@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel scaling of the seed model on this machine, xtgrad over MPI beside PyTorch DDP.
 #
-#   bench/distributed.sh [--data DIR] [--epochs N] [--batches "64 256 1024"] [--build DIR]
+#   bench/distributed.sh [--data DIR] [--epochs N] [--batches "64 256 1024"] [--build DIR] [--load]
 #
 # 1. Builds bench/distributed_speed in BUILD (default build/, configured as the README says).
 # 2. Allreduce microbenchmark on 2 ranks: 4 KiB .. 64 MiB of floats and the seed model's
@@ -9,7 +9,8 @@
 # 3. For each global batch: xtgrad on 1 rank (plain nn::fit) and on 2 ranks, overlapped and
 #    not (DistributedDataParallel, bucket 1 MiB); xtgrad on 1 rank at half the batch (the
 #    compute term of the cost model); PyTorch on 1 process and with DDP (gloo) on 2. One
-#    thread per rank everywhere (OMP/OpenBLAS/torch), ranks bound to cores. N epochs each
+#    thread per rank everywhere (OMP/OpenBLAS/torch); mpirun binds ranks to cores and
+#    xtgrad's communicator widens them again (MpiOptions::unbind). N epochs each
 #    (default 4: 1 warm-up + 3 timed; the median is reported).
 # 4. Prints a markdown table (also bench/results/distributed/table.md; raw JSON lines in
 #    *.jsonl beside it): s/epoch, speedup = t(1 rank) / t(2 ranks), efficiency = speedup / 2,
@@ -18,9 +19,12 @@
 #    epochs each, default 20 as the app's runs) on 1 rank and on 2 ranks (each rank trains whole runs): wall
 #    seconds and speedup.
 #
+# --load: one busy process (a shell loop) competes for the cores during the whole run, as other
+# work on a shared machine does; results go to bench/results/distributed_load/.
+#
 # The machine is shared: the load average is printed before and after. Two ranks need two
-# idle cores; with other work running, MPI's busy-polling ranks lose their time slices while
-# they wait for each other and every 2-rank number is worse than the machine can do.
+# idle cores; with other work running, a rank that busy-polls for a descheduled peer burns the
+# time slice that peer needs, which xtgrad's waits avoid (MpiOptions in mpi_communicator.hpp).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -31,8 +35,9 @@ EPOCHS=4
 BATCHES="64 256 1024"
 SWEEP_EPOCHS=20  # the app's default run length
 PYTHON=/usr/bin/python3  # Debian's torch is importable from the system python only
+LOAD=0
 
-usage() { sed -n '2,21p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --data) DATA=$2; shift 2 ;;
@@ -40,6 +45,7 @@ while [[ $# -gt 0 ]]; do
     --batches) BATCHES=$2; shift 2 ;;
     --build) BUILD=$2; shift 2 ;;
     --sweep-epochs) SWEEP_EPOCHS=$2; shift 2 ;;
+    --load) LOAD=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "distributed.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
@@ -55,15 +61,22 @@ cmake --build "$BUILD" --target distributed_speed mnist_regularization >/dev/nul
 BIN="$BUILD/bench/distributed_speed"
 APP="$BUILD/apps/mnist_regularization/mnist_regularization"
 OUT=bench/results/distributed
+if ((LOAD)); then OUT+=_load; fi
 mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl
 
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 # Open MPI refuses to start as root without these (containers, CI); harmless otherwise.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-MPIRUN=(mpirun --bind-to core)
+MPIRUN=(mpirun)
 
 log() { echo "[distributed.sh $(date +%H:%M:%S)] $*" >&2; }
+if ((LOAD)); then
+  (while :; do :; done) &
+  load_pid=$!
+  trap 'kill "$load_pid" 2>/dev/null' EXIT
+  log "--load: busy process $load_pid competes for the cores until the end"
+fi
 log "load average before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc --all) cores; $(mpirun --version | head -1)"
 
 log "allreduce microbenchmark, 2 ranks"

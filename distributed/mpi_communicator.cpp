@@ -1,6 +1,7 @@
 #include "xtgrad/distributed/mpi_communicator.hpp"
 
 #include <mpi.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -24,21 +25,53 @@ void check(int code, const char* call) {
   throw std::runtime_error(std::string(call) + " failed: " + std::string(text, static_cast<std::size_t>(length)));
 }
 
-// Completes `request`: polls MPI_Test for up to `spin`, then every ~20 µs with a sleep in
-// between. MPI_Wait busy-polls, so a rank waiting for a peer that lost its core (more
-// runnable threads than cores) would burn its own time slice instead of giving it away.
-void wait_for(MPI_Request& request, std::chrono::microseconds spin) {
-  int flag = 0;
-  if (spin == std::chrono::microseconds::max()) {
-    check(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
-    return;
+}  // namespace
+
+// Completes requests: polls MPI_Test busily for up to a budget, then every ~20 µs with a sleep
+// in between. MPI_Wait busy-polls, so a rank waiting for a peer that lost its core (more
+// runnable threads than cores) would burn the time slice that peer needs. The budget adapts
+// between kMinSpin and MpiOptions::spin: a wait that outlasts it halves it (the peer was
+// likely off its core, and spinning for it again would likely be wasted too), one that ends
+// while spinning raises it by a quarter, so on idle cores, where waits are short, it stays at
+// the most, and where the peer is off its core about half the time it falls.
+class MpiCommunicator::Waiter {
+ public:
+  explicit Waiter(std::chrono::microseconds most) : most_(most), budget_(most) {}
+
+  void wait(MPI_Request& request) {
+    if (most_ == std::chrono::microseconds::max()) {
+      check(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
+      return;
+    }
+    int flag = 0;
+    const auto start = std::chrono::steady_clock::now();
+    for (bool slept = false;;) {
+      check(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
+      if (flag) {
+        budget_ = slept ? std::max(std::min(most_, kMinSpin), budget_ / 2) : std::min(most_, budget_ + budget_ / 4);
+        return;
+      }
+      if (std::chrono::steady_clock::now() - start > budget_) {
+        std::this_thread::sleep_for(std::chrono::microseconds(20));
+        slept = true;
+      }
+    }
   }
-  const auto start = std::chrono::steady_clock::now();
-  for (;;) {
-    check(MPI_Test(&request, &flag, MPI_STATUS_IGNORE), "MPI_Test");
-    if (flag) return;
-    if (std::chrono::steady_clock::now() - start > spin) std::this_thread::sleep_for(std::chrono::microseconds(20));
-  }
+
+ private:
+  static constexpr std::chrono::microseconds kMinSpin{20};
+  std::chrono::microseconds most_, budget_;
+};
+
+namespace {
+
+// Lets the kernel run this process on any CPU (after MPI_Init, which may bind it too): the
+// kernel limits the set to the process's cpuset. Best effort: a failure keeps the binding.
+void widen_cpu_affinity() {
+  cpu_set_t all;
+  CPU_ZERO(&all);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &all);
+  (void)::sched_setaffinity(0, sizeof all, &all);
 }
 
 template <class T>
@@ -74,8 +107,8 @@ constexpr std::size_t max_count = std::size_t(INT_MAX);
 template <class T>
 class MpiPendingReduction : public PendingReduction {
  public:
-  MpiPendingReduction(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, std::chrono::microseconds spin)
-      : data_(data), n_(n), mean_(op == ReduceOp::mean), size_(size), spin_(spin) {
+  MpiPendingReduction(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, MpiCommunicator::Waiter& waiter)
+      : data_(data), n_(n), mean_(op == ReduceOp::mean), size_(size), waiter_(waiter) {
     check(MPI_Iallreduce(MPI_IN_PLACE, data, static_cast<int>(n), mpi_type<T>(), mpi_op(op), comm, &request_),
           "MPI_Iallreduce");
   }
@@ -91,7 +124,7 @@ class MpiPendingReduction : public PendingReduction {
   }
   void wait() override {
     if (finished_) return;
-    wait_for(request_, spin_);
+    waiter_.wait(request_);
     complete();
   }
 
@@ -105,21 +138,22 @@ class MpiPendingReduction : public PendingReduction {
   std::size_t n_;
   bool mean_;
   int size_;
-  std::chrono::microseconds spin_;
+  MpiCommunicator::Waiter& waiter_;
   bool finished_ = false;
 };
 
 template <class T>
-void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, std::chrono::microseconds spin) {
+void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, MpiCommunicator::Waiter& waiter,
+                         bool spin_forever) {
   for (std::size_t done = 0; done < n; done += max_count) {
     const int count = static_cast<int>(std::min(max_count, n - done));
-    if (spin == std::chrono::microseconds::max()) {
+    if (spin_forever) {
       check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm), "MPI_Allreduce");
     } else {
       MPI_Request request = MPI_REQUEST_NULL;
       check(MPI_Iallreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm, &request),
             "MPI_Iallreduce");
-      wait_for(request, spin);
+      waiter.wait(request);
     }
   }
   if (op == ReduceOp::mean) divide(data, n, size);
@@ -139,12 +173,12 @@ void blocking_broadcast(MPI_Comm comm, T* data, std::size_t n, int root, int siz
 
 template <class T>
 std::unique_ptr<PendingReduction> start(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size,
-                                        std::chrono::microseconds spin) {
+                                        MpiCommunicator::Waiter& waiter) {
   if (n > max_count) {
     throw std::invalid_argument("start_all_reduce: " + std::to_string(n) + " elements; at most " +
                                 std::to_string(max_count) + " in one non-blocking reduction");
   }
-  return std::make_unique<MpiPendingReduction<T>>(comm, data, n, op, size, spin);
+  return std::make_unique<MpiPendingReduction<T>>(comm, data, n, op, size, waiter);
 }
 
 }  // namespace
@@ -154,7 +188,8 @@ struct MpiCommunicator::Impl {
   bool owns_mpi = false;  // this object initialised MPI and finalises it
 };
 
-MpiCommunicator::MpiCommunicator(MpiOptions options) : impl_(std::make_unique<Impl>()), options_(options) {
+MpiCommunicator::MpiCommunicator(MpiOptions options)
+    : impl_(std::make_unique<Impl>()), options_(options), waiter_(std::make_unique<Waiter>(options.spin)) {
   int initialized = 0;
   check(MPI_Initialized(&initialized), "MPI_Initialized");
   if (!initialized) {
@@ -168,6 +203,7 @@ MpiCommunicator::MpiCommunicator(MpiOptions options) : impl_(std::make_unique<Im
   check(MPI_Comm_set_errhandler(impl_->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   check(MPI_Comm_rank(impl_->comm, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(impl_->comm, &size_), "MPI_Comm_size");
+  if (options_.unbind) widen_cpu_affinity();
 }
 
 MpiCommunicator::~MpiCommunicator() {
@@ -179,16 +215,16 @@ MpiCommunicator::~MpiCommunicator() {
 }
 
 void MpiCommunicator::all_reduce(float* data, std::size_t n, ReduceOp op) {
-  blocking_all_reduce(impl_->comm, data, n, op, size_, options_.spin);
+  blocking_all_reduce(impl_->comm, data, n, op, size_, *waiter_, options_.spin == std::chrono::microseconds::max());
 }
 void MpiCommunicator::all_reduce(double* data, std::size_t n, ReduceOp op) {
-  blocking_all_reduce(impl_->comm, data, n, op, size_, options_.spin);
+  blocking_all_reduce(impl_->comm, data, n, op, size_, *waiter_, options_.spin == std::chrono::microseconds::max());
 }
 std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(float* data, std::size_t n, ReduceOp op) {
-  return start(impl_->comm, data, n, op, size_, options_.spin);
+  return start(impl_->comm, data, n, op, size_, *waiter_);
 }
 std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(double* data, std::size_t n, ReduceOp op) {
-  return start(impl_->comm, data, n, op, size_, options_.spin);
+  return start(impl_->comm, data, n, op, size_, *waiter_);
 }
 void MpiCommunicator::broadcast(float* data, std::size_t n, int root) {
   blocking_broadcast(impl_->comm, data, n, root, size_);

@@ -12,14 +12,23 @@ inline namespace XTGRAD_ABI {
 namespace distributed {
 
 struct MpiOptions {
-  // How long a wait busy-polls MPI before it polls with 20 µs sleeps in between, giving its core
-  // away. MPI's own waits always spin: the fastest on dedicated cores, and pathological when
-  // ranks share cores with other work (a rank spinning for a descheduled peer burns the time
-  // slice that peer needs; measured on this 2-core VM under a load of ~6: 2 ranks took 2.2-2.9
-  // s/epoch spinning, 1.1-1.2 s with this default). 1 ms is longer than an allreduce of the
-  // seed model's gradient here (~0.1-0.2 ms), so on idle cores the default waits as MPI's do.
+  // The most a wait busy-polls MPI before it polls with 20 µs sleeps in between, giving its core
+  // away; the budget adapts below it (mpi_communicator.cpp): a wait that had to sleep halves it,
+  // one that did not raises it by a quarter. MPI's own waits always spin: the fastest on
+  // dedicated cores, and pathological when ranks share cores with other work (a rank spinning
+  // for a descheduled peer burns the time slice that peer needs). 1 ms is longer than an
+  // allreduce of the seed model's gradient here (~0.1-0.2 ms), so on idle cores the budget
+  // stays there and waits as MPI's do; under load it falls to 20 µs. Measured on this 2-core
+  // VM, batch 256, one busy process and a load average of ~6.6 from other work: 1 rank 0.48-0.50
+  // s/epoch, 2 ranks 0.62-0.89 with a fixed 1 ms spin, 0.49-0.52 adaptive (docs/distributed.md).
   // microseconds::max(): MPI_Wait and MPI_Allreduce themselves.
   std::chrono::microseconds spin{1000};
+  // Widen this rank's CPU affinity to every CPU it may run on, undoing a launcher's binding to
+  // one core (mpirun binds 2 ranks to cores by default). A rank pinned to a core it shares with
+  // other work cannot move to the core its waiting peer leaves idle: under the load above, 2
+  // bound ranks took 0.64-0.87 s/epoch, 0.49-0.52 unbound. With idle cores the kernel keeps
+  // the ranks apart anyway. A cpuset (Slurm's cgroups) still bounds it. false: keep the binding.
+  bool unbind = true;
 };
 
 // Initialises MPI if nobody has (and then finalises it in the destructor), and works on its
@@ -52,10 +61,13 @@ class MpiCommunicator : public Communicator {
   using Communicator::all_reduce;
   using Communicator::broadcast;
 
+  class Waiter;  // how a wait polls (mpi_communicator.cpp)
+
  private:
   struct Impl;  // holds the MPI_Comm: mpi.h stays out of this header
   std::unique_ptr<Impl> impl_;
   MpiOptions options_;
+  std::unique_ptr<Waiter> waiter_;
   int rank_ = 0;
   int size_ = 1;
 };

@@ -7,7 +7,10 @@
 #   - SIGINT / SIGTERM at random moments: exit 130 / 143 (or 0 when it had finished), one line
 #     on stderr, complete files, and the resumed run again bit-identical;
 #   - a full disk (a 130 KiB tmpfs; skipped without the right to mount): exit 5, complete files;
-#   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once.
+#   - a FIFO as a data file: exit 3 at once; a memory limit (ulimit -v): exit 6 at once, also
+#     with OpenBLAS's own threads;
+#   - under mpirun (skipped without it): one rank's bad flags end every rank at once (exit 2),
+#     and SIGINT / SIGTERM to mpirun stop every rank cleanly.
 # Usage: scripts/fault_test.sh [APP [MNIST_DIR]]   (defaults: build/apps/.../mnist_regularization,
 #        $XTGRAD_MNIST_DIR or data/mnist; without MNIST a synthetic IDX set of the same format is used)
 #        FAULT_ROUNDS=N (default 2) interrupted runs of each kind, each stopped again and again.
@@ -210,6 +213,84 @@ for case in "150000 2000" "330000 60000"; do
     fail "ulimit -v $limit, --train-size $size, no estimate: exit 6" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
   fi
 done
+
+# OpenBLAS's own threads (OPENBLAS_NUM_THREADS unset: a pool thread per core, each taking its
+# 128 MiB buffer when the library loads and retrying forever under the limit): still a prompt
+# exit 6 at 150000, never a hang at exit; at 350000 the run fits in one OpenBLAS thread.
+for case in "unset 150000 6" "unset 350000 0" "2 150000 6" "2 350000 6"; do
+  read -r threads limit want <<<"$case"
+  [[ $threads == unset ]] && blas=(env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u GOTO_NUM_THREADS) ||
+    blas=(env -u OMP_NUM_THREADS -u GOTO_NUM_THREADS OPENBLAS_NUM_THREADS="$threads")
+  if [[ $mnist == "$tmp/synthetic" ]]; then skip "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads" "needs MNIST"; continue; fi
+  t0=$SECONDS
+  (ulimit -v "$limit" && exec timeout -k 5 60 "${blas[@]}" "$app" --data "$mnist" --train-size 20000 --epochs 1 \
+     --reg none --quiet --no-plots --out "$tmp/x") >/dev/null 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq $want && $(grep -c '' "$tmp/stderr") -eq $((want == 0 ? 0 : 1)) ]]; then
+    pass "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads: exit $rc in $((SECONDS - t0)) s $(head -c 160 "$tmp/stderr")"
+  else
+    fail "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads: exit $want" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
+  fi
+done
+
+# Under mpirun: a rank that rejects its flags ends every rank at once with that rank's code
+# (2; 5 for a closed stdout, as one process), one message; SIGINT and SIGTERM to mpirun stop
+# every rank cleanly (each prints its line and exits 143: mpirun sends SIGTERM for both, then
+# exits 1 itself, Open MPI's code for a job it stopped).
+if ! command -v mpirun >/dev/null; then
+  skip "MPI cases" "no mpirun (install OpenMPI to run them)"
+else
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+  mpi=(timeout -k 5 60 mpirun --oversubscribe)
+  small=(--data "$mnist" --train-size 500 --epochs 1 --reg none --quiet --no-plots --out "$tmp/mpi_out")
+  # Each rank's exit code, written to $tmp/rank_R.
+  cat >"$tmp/rank.sh" <<'SH'
+#!/usr/bin/env bash
+"$@"
+rc=$?
+echo "$rc" >"$RANK_DIR/rank_$OMPI_COMM_WORLD_RANK"
+exit "$rc"
+SH
+  chmod +x "$tmp/rank.sh"
+  for case in "2|--lr -1" "2|--frobnicate" "2|--help" "2|--momentum 1" "5|>&-"; do
+    want=${case%%|*} bad=${case#*|}
+    rm -f "$tmp"/rank_*
+    second=("$tmp/rank.sh" "$app" "${small[@]}" $bad)
+    [[ $bad == ">&-" ]] && second=("$tmp/rank.sh" bash -c 'exec "$@" >&-' - "$app" "${small[@]}")
+    t0=$SECONDS
+    RANK_DIR=$tmp "${mpi[@]}" -x RANK_DIR -np 1 "$tmp/rank.sh" "$app" "${small[@]}" : -np 1 "${second[@]}" \
+      >/dev/null 2>"$tmp/stderr"
+    rc=$?
+    ranks="$(cat "$tmp/rank_0" 2>/dev/null || echo -) $(cat "$tmp/rank_1" 2>/dev/null || echo -)"
+    lines=$(grep -c '^mnist_regularization:' "$tmp/stderr")
+    if [[ $rc -eq $want && $ranks == "$want $want" && $lines -eq 1 ]]; then
+      pass "mpirun, rank 1 alone with '$bad': every rank exits $want in $((SECONDS - t0)) s ($(grep '^mnist_regularization:' "$tmp/stderr" | head -c 140))"
+    else
+      fail "mpirun, rank 1 alone with '$bad': every rank exits $want at once, one message" \
+           "mpirun exit $rc after $((SECONDS - t0)) s, ranks exited: $ranks, $lines messages" "$(head -c 600 "$tmp/stderr")"
+    fi
+  done
+  for sig in INT TERM; do
+    rm -rf "$tmp/mpi_ck"
+    mpirun --oversubscribe -np 2 "$app" --data "$mnist" --train-size 5000 --epochs 40 --reg none --quiet --no-plots \
+      --checkpoint "$tmp/mpi_ck" --out "$tmp/mpi_sig" >/dev/null 2>"$tmp/stderr" &
+    job=$!
+    for _ in $(seq 1 600); do compgen -G "$tmp/mpi_ck/*.ckpt.npz" >/dev/null && break; sleep 0.05; done
+    t0=$SECONDS
+    kill -"$sig" "$job"
+    while kill -0 "$job" 2>/dev/null && ((SECONDS - t0 < 60)); do sleep 0.2; done
+    kill -0 "$job" 2>/dev/null && kill -9 "$job"  # a hang: fails below
+    wait "$job"
+    rc=$?
+    stopped=$(grep -c "interrupted by SIGTERM in epoch .*mpirun sends SIGTERM to every rank for a Ctrl-C too" "$tmp/stderr")
+    if [[ $rc -eq 1 && $stopped -eq 2 ]] && ! ls "$tmp/mpi_ck"/*.tmp >/dev/null 2>&1 && complete "$tmp/mpi_ck" >/dev/null; then
+      pass "SIG$sig to mpirun: both ranks stopped with their line, mpirun exit 1 in $((SECONDS - t0)) s, complete checkpoints"
+    else
+      fail "SIG$sig to mpirun: both ranks stop with their line, mpirun exit 1" \
+           "exit $rc after $((SECONDS - t0)) s, $stopped ranks reported the stop" "$(head -c 600 "$tmp/stderr")"
+    fi
+  done
+fi
 
 echo "fault_test: $passed passed, $failed failed, $skipped skipped in $SECONDS s"
 [[ $failed -eq 0 ]]

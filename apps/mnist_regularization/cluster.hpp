@@ -12,6 +12,14 @@
 
 namespace mnist_app {
 
+// How a step went on one rank: exit code 0 when it went well, else the code and the one-line
+// message; `rank` is the rank it happened on.
+struct Outcome {
+  int code = 0;
+  std::string message;
+  int rank = 0;
+};
+
 class Cluster {
  public:
   virtual ~Cluster() = default;
@@ -23,8 +31,13 @@ class Cluster {
   virtual int size() const { return 1; }
   bool is_root() const { return rank() == 0; }
   // Throws std::invalid_argument on every rank, naming `what`, the ranks and both values,
-  // unless every rank passes the same `value`.
-  virtual void check_agreement(const std::string& what, const std::string& value) { (void)what, (void)value; }
+  // unless every rank passes the same `value`. Collective.
+  void check_agreement(const std::string& what, const std::string& value);
+  // The outcome of the lowest rank whose step failed (`mine` on one rank), the same on every
+  // rank, or success when no rank failed: a failure that only some ranks saw ends every rank
+  // alike instead of leaving the others waiting in the next collective. Its message starts
+  // with "rank R of N: " unless every rank failed with the same message. Collective.
+  Outcome first_failure(const Outcome& mine);
   // The gradient reducer for a model's parameters (rank 0's copied to every rank); null on one rank.
   virtual std::unique_ptr<xtgrad::nn::GradientReducer> make_reducer(const xtgrad::NamedParameters& params) {
     (void)params;

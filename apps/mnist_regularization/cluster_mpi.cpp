@@ -22,16 +22,6 @@ class MpiCluster : public Cluster {
   int rank() const override { return comm_.rank(); }
   int size() const override { return comm_.world_size(); }
 
-  void check_agreement(const std::string& what, const std::string& value) override {
-    const std::vector<std::string> all = comm_.all_gather(value);
-    for (std::size_t r = 1; r < all.size(); ++r) {
-      if (all[r] != all[0]) {
-        throw std::invalid_argument("the ranks disagree on " + what + ": rank 0 has '" + all[0] + "' but rank " +
-                                    std::to_string(r) + " has '" + all[r] + "'");
-      }
-    }
-  }
-
   std::unique_ptr<xtgrad::nn::GradientReducer> make_reducer(const xtgrad::NamedParameters& params) override {
     return std::make_unique<xtgrad::distributed::DistributedDataParallel>(params, comm_);
   }

@@ -30,6 +30,7 @@
 #include <fmt/format.h>
 
 #include "atomic_file.hpp"
+#include "blas_pool.hpp"
 #include "checkpointing.hpp"
 #include "cluster.hpp"
 #include "experiment.hpp"
@@ -118,9 +119,16 @@ std::string data_checksum(const mnist_app::PreparedData& d) {
   return std::to_string(h);
 }
 
-}  // namespace
+// Under mpirun, a step that failed on some ranks ends every rank with the code of the lowest
+// failed rank, whose message that rank alone prints. Returns that code, or 0 to carry on.
+int settle(mnist_app::Cluster& cluster, const mnist_app::Outcome& mine) {
+  const mnist_app::Outcome first = cluster.first_failure(mine);
+  if (first.code != 0 && first.rank == cluster.rank()) fail(first.code, first.message);
+  return first.code;
+}
 
-int main(int argc, char** argv) {
+// The app; main() adds only how the process ends.
+int run(int argc, char** argv) {
   const bool stdout_closed = reserve_standard_fds();
   // Fresh pages cost ~12 µs each on this VM: keep freed memory instead of returning it.
   mallopt(M_TRIM_THRESHOLD, 256 << 20);
@@ -200,37 +208,44 @@ int main(int argc, char** argv) {
   cli.add_flag("--overwrite", overwrite, "start afresh over the checkpoints already in --checkpoint DIR")
       ->needs(checkpoint_option)->excludes("--resume");
   refuse_empty_values(cli);
+  // A rank that rejects its flags still takes part in the agreement below (a rank that returned
+  // early would sit in MPI_Finalize while the others wait for it in a collective forever).
+  mnist_app::Outcome parsed;
+  bool help = false;
   try {
     cli.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return cli.exit(e);
+  } catch (const CLI::CallForHelp&) {
+    help = true;  // printed once the ranks agree on the flags
   } catch (const CLI::ParseError& e) {
-    return fail(exit_usage, std::string(e.what()) + " (see --help)");
+    parsed = {exit_usage, std::string(e.what()) + " (see --help)"};
   }
-  try {
-    config.eval_fgsm = number_list("--eval-fgsm", eval_fgsm_given, positive_number);
-    if (!lambdas_given.empty()) config.lambdas = number_list("--lambdas", lambdas_given, positive_number);
-  } catch (const std::invalid_argument& e) {
-    return fail(exit_usage, e.what());
+  if (!help && parsed.code == 0) {
+    try {
+      config.eval_fgsm = number_list("--eval-fgsm", eval_fgsm_given, positive_number);
+      if (!lambdas_given.empty()) config.lambdas = number_list("--lambdas", lambdas_given, positive_number);
+    } catch (const std::invalid_argument& e) {
+      parsed = {exit_usage, e.what()};
+    }
   }
-  if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
-  if (stdout_closed) {
-    return fail(exit_output, "standard output is closed (bad file descriptor): the results table could not be "
-                             "printed; nothing was run");
+  if (!help && parsed.code == 0 && stdout_closed) {
+    parsed = {exit_output, "standard output is closed (bad file descriptor): the results table could not be printed; "
+                           "nothing was run"};
   }
-  config.ranks = cluster->size();
-  // --sweep with several ranks: whole runs per rank (set once the flags are parsed).
-  bool spread = false;
-  spread = parallel && !config.sweep.empty();
+  if (const int code = settle(*cluster, parsed)) return code;
   if (parallel) {
     try {
       std::string flags;
       for (int i = 1; i < argc; ++i) flags += std::string(i > 1 ? " " : "") + argv[i];
       cluster->check_agreement("the flags", flags);
     } catch (const std::invalid_argument& e) {
-      return fail(exit_usage, e.what());
+      return cluster->is_root() ? fail(exit_usage, e.what()) : exit_usage;  // one voice
     }
   }
+  if (help) return cli.exit(CLI::CallForHelp());
+  if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = mnist_app::fashion_mnist_dir;
+  config.ranks = cluster->size();
+  // --sweep with several ranks: whole runs per rank (set once the flags are parsed).
+  const bool spread = parallel && !config.sweep.empty();
 
   std::vector<mnist_app::Methods> regs;
   std::vector<mnist_app::SweepPoint> sweep;
@@ -283,34 +298,45 @@ int main(int argc, char** argv) {
   }
   // Refuse a run that cannot fit before loading anything: the raw MNIST files (~55 MB), the
   // prepared data, the model and one batch, and OpenBLAS 0.3.21's work buffer: a 128 MiB
-  // malloc per thread at its first product (BUFFER_SIZE, fixed when it was built: no setting
-  // changes it), retried forever when it fails — a hang under ulimit -v.
-  const std::uint64_t raw_mnist = 70000ull * 785, blas_buffers = std::uint64_t(config.threads) * (128ull << 20);
+  // malloc per thread (BUFFER_SIZE, fixed when it was built: no setting changes it), retried
+  // forever when it fails — a hang under ulimit -v. Its threads: --threads, or more when the
+  // environment gave OpenBLAS more (blas_pool.cpp).
+  const int blas_threads = std::max(config.threads, mnist_app::blas_pool_threads());
+  const std::uint64_t raw_mnist = 70000ull * 785, blas_buffers = std::uint64_t(blas_threads) * (128ull << 20);
   const std::uint64_t available = mnist_app::memory_available();
   // XTGRAD_NO_MEMORY_CHECK=1 skips this estimate (scripts/fault_test.sh uses it to reach the
   // watchdog and the std::bad_alloc path behind it).
   const char* no_check = std::getenv("XTGRAD_NO_MEMORY_CHECK");
   const bool check_memory = !(no_check && std::string(no_check) == "1");
+  mnist_app::Outcome fits;
   if (check_memory && available != 0 && need.total() + raw_mnist + blas_buffers > available) {
-    return fail(exit_memory, fmt::format("{}: the run needs about {} ({} data, {} model, {} activations, {} "
-                                         "OpenBLAS buffers for --threads {}) but this process may allocate only {} "
-                                         "more ({}); use smaller values",
-                                         mnist_app::largest_part(config, need),
-                                         mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
-                                         mnist_app::format_bytes(need.data + raw_mnist),
-                                         mnist_app::format_bytes(need.model),
-                                         mnist_app::format_bytes(need.activations),
-                                         mnist_app::format_bytes(blas_buffers), config.threads,
-                                         mnist_app::format_bytes(available),
-                                         mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap"));
+    fits = {exit_memory, fmt::format("{}: the run needs about {} ({} data, {} model, {} activations, {} "
+                                     "OpenBLAS buffers for {}) but this process may allocate only {} more ({}); use "
+                                     "smaller values",
+                                     mnist_app::largest_part(config, need),
+                                     mnist_app::format_bytes(need.total() + raw_mnist + blas_buffers),
+                                     mnist_app::format_bytes(need.data + raw_mnist),
+                                     mnist_app::format_bytes(need.model),
+                                     mnist_app::format_bytes(need.activations),
+                                     mnist_app::format_bytes(blas_buffers),
+                                     blas_threads == config.threads
+                                         ? fmt::format("--threads {}", config.threads)
+                                         : fmt::format("its {} threads (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS)",
+                                                       blas_threads),
+                                     mnist_app::format_bytes(available),
+                                     mnist_app::memory_limited() ? "ulimit -v" : "RAM + swap")};
   }
+  if (const int code = settle(*cluster, fits)) return code;  // the limits may differ by rank
   // A first product now makes OpenBLAS take its buffer before anything else is allocated, so a
-  // later shortage is a std::bad_alloc of ours. Should it loop anyway, a watchdog ends it.
+  // later shortage is a std::bad_alloc of ours. Should it loop anyway, a watchdog ends it. It
+  // must be large: OpenBLAS computes products of up to ~10^6 multiply-adds without its buffer.
   xtgrad::set_blas_threads(config.threads);
   {
     mnist_app::BlasWatchdog watchdog(30);
-    xtgrad::Scalar a[4] = {1, 2, 3, 4}, c[4] = {};
-    xtgrad::gemm(false, false, 2, 2, 2, 1, a, a, 0, c);
+    constexpr std::size_t n = 128;
+    const std::vector<xtgrad::Scalar> a(n * n, 1);
+    std::vector<xtgrad::Scalar> c(n * n);
+    xtgrad::gemm(false, false, n, n, n, 1, a.data(), a.data(), 0, c.data());
   }
   mnist_app::install_stop_handlers();  // they set a flag; training stops at the next batch
 
@@ -326,13 +352,25 @@ int main(int argc, char** argv) {
                                          config.data));
     }
     const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
+    mnist_app::Outcome enough;  // (each rank reads its own files)
     if (config.train_size > mnist.train.count) {
-      return fail(exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
-                                          config.train_size, mnist.train.count, config.data));
+      enough = {exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}",
+                                        config.train_size, mnist.train.count, config.data)};
     }
+    if (const int code = settle(*cluster, enough)) return code;
     phase = "preparing the training subset (--train-size " + std::to_string(config.train_size) + ")";
     const mnist_app::PreparedData data = mnist_app::prepare_data(mnist, config.train_size, config.seed);
-    if (parallel) cluster->check_agreement("the data's checksum", data_checksum(data));
+    if (parallel) {
+      // Same flags, other files (another node's copy of --data): a usage error, said once.
+      try {
+        cluster->check_agreement("the data's checksum", data_checksum(data));
+      } catch (const std::invalid_argument& e) {
+        if (!cluster->is_root()) return exit_usage;
+        return fail(exit_usage, fmt::format("--data {}: the ranks read different images or labels ({}); every rank "
+                                            "must read the same files",
+                                            config.data, e.what()));
+      }
+    }
     if (!config.quiet) {
       std::cout << fmt::format("{}: {} training images drawn from {}, {} test images; {} gradient\n",
                                config.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", config.train_size, mnist.train.count, mnist.test.count,
@@ -457,8 +495,13 @@ int main(int argc, char** argv) {
     if (spread) return cluster->abort(fail(exit_diverged, checkpoints.diverged(e.what())));
     return fail(exit_diverged, checkpoints.diverged(e.what()));
   } catch (const xtgrad::Interrupted& e) {
-    if (spread) return cluster->abort(fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out)));
-    return fail(128 + mnist_app::stop_signal(), checkpoints.interrupted(e, mnist_app::stop_signal(), config.out));
+    const int signal = mnist_app::stop_signal();
+    std::string message = checkpoints.interrupted(e, signal, config.out);
+    // Open MPI's mpirun answers a SIGINT (Ctrl-C) and a SIGTERM alike: SIGTERM to every rank,
+    // SIGKILL 1 s later, and exit status 1 for itself, whatever the ranks return.
+    if (parallel && signal == SIGTERM) message += " (mpirun sends SIGTERM to every rank for a Ctrl-C too)";
+    if (spread) return cluster->abort(fail(128 + signal, message));
+    return fail(128 + signal, message);
   } catch (const mnist_app::ResumeError& e) {
     return fail(exit_usage, e.what());
   } catch (const std::bad_alloc&) {
@@ -478,4 +521,20 @@ int main(int argc, char** argv) {
     return fail(exit_internal, message);
   }
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mnist_app::one_blas_thread_unless_chosen(argv);
+  const int code = run(argc, argv);  // (MPI is finalised by then)
+  if (code == exit_memory) {
+    // OpenBLAS threads may still be retrying their buffers, and OpenBLAS joins its threads at
+    // exit: leave without the exit-time teardown, so that the exit is prompt.
+    std::cout.flush();
+    std::cerr.flush();
+    std::fflush(nullptr);
+    ::_exit(code);
+  }
+  return code;
 }

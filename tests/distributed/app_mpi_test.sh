@@ -2,7 +2,7 @@
 # mnist_regularization under mpirun: 2 ranks train the same models as 1 process (data-parallel,
 # and --sweep with whole runs per rank), a 2-rank run checkpointed and resumed ends bit-identical
 # to an uninterrupted one, ranks that
-# disagree on the flags stop with exit 2, a rank killed mid-training ends the whole job
+# disagree on the flags stop with exit 2 (on the data too), a rank killed mid-training ends the whole job
 # non-zero within 60 s, SIGTERM to mpirun stops every rank cleanly at the same batch (each rank
 # exits 143 as the app does alone; mpirun itself then exits 1, Open MPI's choice).
 # Usage: app_mpi_test.sh APP_BINARY MNIST_DIR MPIEXEC [MPIEXEC_FLAGS...]
@@ -203,6 +203,31 @@ if [[ $rc -eq 2 ]] && grep -q "the ranks disagree on the flags" "$tmp/mm.err"; t
   pass "flag mismatch: exit 2 and a clear error"
 else
   fail "flag mismatch" "exit $rc" "$(head -c 600 "$tmp/mm.err")"
+fi
+
+# The same flags, other data (rank 1's copy of the images inverted; each rank started in its
+# own folder, --data relative): a usage error, exit 2 on every rank, one message naming --data.
+for r in 0 1; do
+  mkdir -p "$tmp/wd$r/mnist"
+  cp "$mnist"/*-ubyte* "$tmp/wd$r/mnist/"
+done
+python3 - "$tmp/wd1/mnist" <<'PY'
+import glob, gzip, sys
+path = glob.glob(sys.argv[1] + "/train-images-idx3-ubyte*")[0]
+opener = gzip.open if path.endswith(".gz") else open
+data = bytearray(opener(path, "rb").read())
+data[16:] = bytes(255 - b for b in data[16:])  # after the IDX header
+opener(path, "wb").write(bytes(data))
+PY
+dd=(--data mnist --train-size 500 --epochs 1 --quiet --no-plots --out out)
+timeout 60 "${mpirun[@]}" -np 1 -wdir "$tmp/wd0" "$app" "${dd[@]}" : -np 1 -wdir "$tmp/wd1" "$app" "${dd[@]}" \
+  >/dev/null 2>"$tmp/dd.err"
+rc=$?
+if [[ $rc -eq 2 && $(grep -c '^mnist_regularization:' "$tmp/dd.err") -eq 1 ]] &&
+   grep -q "^mnist_regularization: --data mnist: the ranks read different images or labels" "$tmp/dd.err"; then
+  pass "same flags, different data on rank 1: exit 2 and one message naming --data"
+else
+  fail "same flags, different data on rank 1" "exit $rc" "$(head -c 600 "$tmp/dd.err")"
 fi
 
 # A rank killed mid-training: the job ends, non-zero, within 60 s.
