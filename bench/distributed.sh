@@ -10,7 +10,7 @@
 #    not (DistributedDataParallel, bucket 1 MiB); xtgrad on 1 rank at half the batch (the
 #    compute term of the cost model); PyTorch on 1 process and with DDP (gloo) on 2. One
 #    thread per rank everywhere (OMP/OpenBLAS/torch); mpirun binds ranks to cores and
-#    xtgrad's communicator widens them again (MpiOptions::unbind). N epochs each
+#    xtgrad's communicator widens them again (MpiOptions::affinity, automatic: 2 ranks fill 2 cores). N epochs each
 #    (default 4: 1 warm-up + 3 timed; the median is reported).
 # 4. Prints a markdown table (also bench/results/distributed/table.md; raw JSON lines in
 #    *.jsonl beside it): s/epoch, speedup = t(1 rank) / t(2 ranks), efficiency = speedup / 2,

@@ -65,13 +65,30 @@ class MpiCommunicator::Waiter {
 
 namespace {
 
-// Lets the kernel run this process on any CPU (after MPI_Init, which may bind it too): the
-// kernel limits the set to the process's cpuset. Best effort: a failure keeps the binding.
-void widen_cpu_affinity() {
+// Applies MpiOptions::affinity after MPI_Init (which may bind the process too). Widening asks
+// for every CPU; the kernel limits the set to the process's cpuset. Best effort: a failure
+// keeps the binding.
+void apply_affinity(MpiOptions::Affinity affinity, MPI_Comm comm) {
+  if (affinity == MpiOptions::Affinity::keep) return;
+  cpu_set_t bound;
+  if (::sched_getaffinity(0, sizeof bound, &bound) != 0) return;
   cpu_set_t all;
   CPU_ZERO(&all);
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &all);
-  (void)::sched_setaffinity(0, sizeof all, &all);
+  if (::sched_setaffinity(0, sizeof all, &all) != 0) return;
+  if (affinity == MpiOptions::Affinity::widen) return;
+  // automatic: how many ranks share this node, and how many CPUs widening gave us.
+  cpu_set_t allowed;
+  int ranks_on_node = 1;
+  MPI_Comm node = MPI_COMM_NULL;
+  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+    MPI_Comm_size(node, &ranks_on_node);
+    MPI_Comm_free(&node);
+  }
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 ||
+      !should_widen_affinity(CPU_COUNT(&bound), ranks_on_node, CPU_COUNT(&allowed))) {
+    (void)::sched_setaffinity(0, sizeof bound, &bound);
+  }
 }
 
 template <class T>
@@ -188,6 +205,10 @@ struct MpiCommunicator::Impl {
   bool owns_mpi = false;  // this object initialised MPI and finalises it
 };
 
+bool should_widen_affinity(int bound_cpus, int ranks_on_node, int node_cpus) {
+  return bound_cpus == 1 && ranks_on_node >= node_cpus;
+}
+
 MpiCommunicator::MpiCommunicator(MpiOptions options)
     : impl_(std::make_unique<Impl>()), options_(options), waiter_(std::make_unique<Waiter>(options.spin)) {
   int initialized = 0;
@@ -203,7 +224,7 @@ MpiCommunicator::MpiCommunicator(MpiOptions options)
   check(MPI_Comm_set_errhandler(impl_->comm, MPI_ERRORS_RETURN), "MPI_Comm_set_errhandler");
   check(MPI_Comm_rank(impl_->comm, &rank_), "MPI_Comm_rank");
   check(MPI_Comm_size(impl_->comm, &size_), "MPI_Comm_size");
-  if (options_.unbind) widen_cpu_affinity();
+  apply_affinity(options_.affinity, impl_->comm);
 }
 
 MpiCommunicator::~MpiCommunicator() {

@@ -23,13 +23,22 @@ struct MpiOptions {
   // s/epoch, 2 ranks 0.62-0.89 with a fixed 1 ms spin, 0.49-0.52 adaptive (docs/distributed.md).
   // microseconds::max(): MPI_Wait and MPI_Allreduce themselves.
   std::chrono::microseconds spin{1000};
-  // Widen this rank's CPU affinity to every CPU it may run on, undoing a launcher's binding to
-  // one core (mpirun binds 2 ranks to cores by default). A rank pinned to a core it shares with
-  // other work cannot move to the core its waiting peer leaves idle: under the load above, 2
-  // bound ranks took 0.64-0.87 s/epoch, 0.49-0.52 unbound. With idle cores the kernel keeps
-  // the ranks apart anyway. A cpuset (Slurm's cgroups) still bounds it. false: keep the binding.
-  bool unbind = true;
+  // What to do with a launcher's CPU binding once MPI has started:
+  //   automatic  widen it (as `widen`) only where should_widen_affinity() says so: this rank is
+  //              pinned to one CPU and the job's ranks on this node fill every CPU the node lets
+  //              it use (2 ranks on a 2-core machine). There a rank pinned to a core it shares
+  //              with other work cannot move to the core its waiting peer leaves idle: under the
+  //              load above, 2 bound ranks took 0.64-0.87 s/epoch, 0.49-0.52 unbound. Where the
+  //              job leaves CPUs free (a cluster node with fewer ranks than cores, hybrid MPI +
+  //              threads), other work runs there and the launcher's placement is kept.
+  //   keep       never touch it;   widen  always let the rank run on every CPU its cpuset allows.
+  enum class Affinity { automatic, keep, widen };
+  Affinity affinity = Affinity::automatic;
 };
+
+// The `automatic` rule: widen a rank bound to `bound_cpus` CPUs when it is pinned to one and the
+// `ranks_on_node` ranks of the job on its node are at least the `node_cpus` CPUs it may use.
+bool should_widen_affinity(int bound_cpus, int ranks_on_node, int node_cpus);
 
 // Initialises MPI if nobody has (and then finalises it in the destructor), and works on its
 // own duplicate of MPI_COMM_WORLD, so its messages never mix with the program's own MPI

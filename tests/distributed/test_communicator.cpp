@@ -16,6 +16,7 @@
 namespace {
 
 using xtgrad::distributed::ReduceOp;
+using xtgrad::distributed::should_widen_affinity;
 using xtgrad_test::world;
 
 const std::vector<std::size_t> sizes = {0, 1, 7, 1000000};
@@ -183,9 +184,21 @@ TEST(MpiCommunicator, WaitingForALatePeerGivesTheCoreAway) {
   if (comm.rank() == 0) EXPECT_LT(per_wait, 0.7e-3) << "CPU seconds per wait for a late peer";
 }
 
+TEST(MpiCommunicator, AutomaticAffinityWidensOnlyPinnedRanksThatFillTheNode) {
+  EXPECT_TRUE(should_widen_affinity(1, 2, 2));     // 2 ranks pinned on a 2-core machine
+  EXPECT_TRUE(should_widen_affinity(1, 3, 2));     // oversubscribed
+  EXPECT_FALSE(should_widen_affinity(1, 8, 64));   // a cluster node with free cores: keep
+  EXPECT_FALSE(should_widen_affinity(16, 4, 64));  // bound to a socket or a range: keep
+}
+
 TEST(MpiCommunicator, RanksMayRunOnEveryCpuTheirLauncherMay) {
-  // mpirun binds 2 ranks to one core each; the communicator widens that (MpiOptions::unbind)
-  // to the CPUs mpirun itself may use, so a rank can move off a core another process holds.
+  // mpirun binds 2 ranks to one core each; on this 2-CPU machine they fill the node, so the
+  // communicator (MpiOptions::Affinity::automatic) widens that to the CPUs mpirun itself may
+  // use, and a rank can move off a core another process holds. (With more CPUs than ranks
+  // the binding is kept, and each rank's set is what mpirun gave it: still not wider.)
+  cpu_set_t launcher_cpus;
+  ASSERT_EQ(sched_getaffinity(getppid(), sizeof launcher_cpus, &launcher_cpus), 0);
+  if (CPU_COUNT(&launcher_cpus) > world().world_size()) GTEST_SKIP() << "more CPUs than ranks: binding kept";
   cpu_set_t mine, launcher;
   ASSERT_EQ(sched_getaffinity(0, sizeof mine, &mine), 0);
   ASSERT_EQ(sched_getaffinity(getppid(), sizeof launcher, &launcher), 0);
