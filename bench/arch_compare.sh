@@ -5,7 +5,8 @@
 # the same machine. Prints, per benchmark, the median real time of each build and the ratio
 # portable / native, and the load average before and after; writes bench/results/arch.md.
 #
-# Usage: bench/arch_compare.sh [--rounds N] [--jobs N] [--filter REGEX]
+# Usage: bench/arch_compare.sh [--rounds N] [--jobs N] [--filter REGEX] [--no-build]
+#   --no-build: time the binaries a previous run built (both from the same sources) again.
 # The same OPENBLAS_* environment for both builds (OpenBLAS picks its kernels at run time
 # either way: only xtgrad's own code differs between the two).
 set -euo pipefail
@@ -14,12 +15,14 @@ cd "$ROOT"
 ROUNDS=5
 JOBS=2
 FILTER='.'
+BUILD=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) ROUNDS=$2; shift 2 ;;
     --jobs) JOBS=$2; shift 2 ;;
     --filter) FILTER=$2; shift 2 ;;
-    -h|--help) sed -n '2,11p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "arch_compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -35,8 +38,13 @@ build() {  # dir, arch
   grep -o 'xtgrad: .*' "$1/arch_compare.configure.log" >&2 || true
   cmake --build "$1" -j "$JOBS" --target bench_train_step bench_conv > "$1/arch_compare.build.log" 2>&1 || { tail -40 "$1/arch_compare.build.log" >&2; exit 1; }
 }
-build build-bench x86-64-v3
-build build-bench-native native
+if ((BUILD)); then
+  build build-bench x86-64-v3
+  build build-bench-native native
+fi
+for b in build-bench/bench/bench_train_step build-bench-native/bench/bench_conv; do
+  [[ -x $b ]] || { echo "arch_compare.sh: $b is missing (run without --no-build)" >&2; exit 2; }
+done
 
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
