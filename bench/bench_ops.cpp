@@ -249,7 +249,7 @@ void elementwise_backward(benchmark::State& state, Op op) {
   state.SetItemsProcessed(state.iterations() * std::int64_t(kBatch * kHidden));
 }
 #define XTGRAD_EW_BENCH(name, expr)                                                                  \
-  BENCHMARK_CAPTURE(elementwise_backward, name, [](const Variable& x, const Variable& o) { return expr; }) \
+  BENCHMARK_CAPTURE(elementwise_backward, name, [](const Variable& x, [[maybe_unused]] const Variable& o) { return expr; }) \
       ->UseRealTime()                                                                                 \
       ->MinWarmUpTime(kWarmUpSeconds)
 XTGRAD_EW_BENCH(clamp, xtgrad::clamp(x, -1.0, 1.0));

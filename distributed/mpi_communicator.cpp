@@ -38,8 +38,11 @@ class MpiCommunicator::Waiter {
  public:
   explicit Waiter(std::chrono::microseconds most) : most_(most), budget_(most) {}
 
+  // MpiOptions::spin is microseconds::max(): MPI's own waits, blocking calls included.
+  bool spins_forever() const { return most_ == std::chrono::microseconds::max(); }
+
   void wait(MPI_Request& request) {
-    if (most_ == std::chrono::microseconds::max()) {
+    if (spins_forever()) {
       check(MPI_Wait(&request, MPI_STATUS_IGNORE), "MPI_Wait");
       return;
     }
@@ -65,26 +68,25 @@ class MpiCommunicator::Waiter {
 
 namespace {
 
-// Applies MpiOptions::affinity after MPI_Init (which may bind the process too). Widening asks
-// for every CPU; the kernel limits the set to the process's cpuset. Best effort: a failure
-// keeps the binding.
+// Applies MpiOptions::affinity (the same on every rank) after MPI_Init, which may bind the
+// process too. Widening asks for every CPU; the kernel limits the set to the process's cpuset.
+// Best effort: a failure keeps the binding. `automatic` first counts the ranks on this node, a
+// collective every rank reaches whatever its own affinity calls do.
 void apply_affinity(MpiOptions::Affinity affinity, MPI_Comm comm) {
   if (affinity == MpiOptions::Affinity::keep) return;
-  cpu_set_t bound;
-  if (::sched_getaffinity(0, sizeof bound, &bound) != 0) return;
-  cpu_set_t all;
-  CPU_ZERO(&all);
-  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &all);
-  if (::sched_setaffinity(0, sizeof all, &all) != 0) return;
-  if (affinity == MpiOptions::Affinity::widen) return;
-  // automatic: how many ranks share this node, and how many CPUs widening gave us.
-  cpu_set_t allowed;
   int ranks_on_node = 1;
-  MPI_Comm node = MPI_COMM_NULL;
-  if (MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node) == MPI_SUCCESS) {
+  if (affinity == MpiOptions::Affinity::automatic) {
+    MPI_Comm node = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(comm, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node), "MPI_Comm_split_type");
     MPI_Comm_size(node, &ranks_on_node);
     MPI_Comm_free(&node);
   }
+  cpu_set_t bound, all, allowed;
+  if (::sched_getaffinity(0, sizeof bound, &bound) != 0) return;
+  CPU_ZERO(&all);
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) CPU_SET(cpu, &all);
+  if (::sched_setaffinity(0, sizeof all, &all) != 0 || affinity == MpiOptions::Affinity::widen) return;
+  // automatic: keep the widened set only where the rule says so (`allowed`: what widening gave)
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0 ||
       !should_widen_affinity(CPU_COUNT(&bound), ranks_on_node, CPU_COUNT(&allowed))) {
     (void)::sched_setaffinity(0, sizeof bound, &bound);
@@ -160,11 +162,10 @@ class MpiPendingReduction : public PendingReduction {
 };
 
 template <class T>
-void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, MpiCommunicator::Waiter& waiter,
-                         bool spin_forever) {
+void blocking_all_reduce(MPI_Comm comm, T* data, std::size_t n, ReduceOp op, int size, MpiCommunicator::Waiter& waiter) {
   for (std::size_t done = 0; done < n; done += max_count) {
     const int count = static_cast<int>(std::min(max_count, n - done));
-    if (spin_forever) {
+    if (waiter.spins_forever()) {
       check(MPI_Allreduce(MPI_IN_PLACE, data + done, count, mpi_type<T>(), mpi_op(op), comm), "MPI_Allreduce");
     } else {
       MPI_Request request = MPI_REQUEST_NULL;
@@ -236,10 +237,10 @@ MpiCommunicator::~MpiCommunicator() {
 }
 
 void MpiCommunicator::all_reduce(float* data, std::size_t n, ReduceOp op) {
-  blocking_all_reduce(impl_->comm, data, n, op, size_, *waiter_, options_.spin == std::chrono::microseconds::max());
+  blocking_all_reduce(impl_->comm, data, n, op, size_, *waiter_);
 }
 void MpiCommunicator::all_reduce(double* data, std::size_t n, ReduceOp op) {
-  blocking_all_reduce(impl_->comm, data, n, op, size_, *waiter_, options_.spin == std::chrono::microseconds::max());
+  blocking_all_reduce(impl_->comm, data, n, op, size_, *waiter_);
 }
 std::unique_ptr<PendingReduction> MpiCommunicator::start_all_reduce(float* data, std::size_t n, ReduceOp op) {
   return start(impl_->comm, data, n, op, size_, *waiter_);

@@ -23,7 +23,7 @@ struct MpiOptions {
   // s/epoch, 2 ranks 0.62-0.89 with a fixed 1 ms spin, 0.49-0.52 adaptive (docs/distributed.md).
   // microseconds::max(): MPI_Wait and MPI_Allreduce themselves.
   std::chrono::microseconds spin{1000};
-  // What to do with a launcher's CPU binding once MPI has started:
+  // What to do with a launcher's CPU binding once MPI has started (the same on every rank):
   //   automatic  widen it (as `widen`) only where should_widen_affinity() says so: this rank is
   //              pinned to one CPU and the job's ranks on this node fill every CPU the node lets
   //              it use (2 ranks on a 2-core machine). There a rank pinned to a core it shares

@@ -181,7 +181,9 @@ TEST(MpiCommunicator, WaitingForALatePeerGivesTheCoreAway) {
     comm.all_reduce(&value, 1, ReduceOp::max);
   }
   const double per_wait = (thread_cpu_seconds() - start) / waits;
-  if (comm.rank() == 0) EXPECT_LT(per_wait, 0.7e-3) << "CPU seconds per wait for a late peer";
+  if (comm.rank() == 0) {
+    EXPECT_LT(per_wait, 0.7e-3) << "CPU seconds per wait for a late peer";
+  }
 }
 
 TEST(MpiCommunicator, AutomaticAffinityWidensOnlyPinnedRanksThatFillTheNode) {
