@@ -55,8 +55,12 @@ using mnist_app::whole_number;
 constexpr int exit_internal = 1, exit_usage = 2, exit_data = 3, exit_diverged = 4, exit_output = 5,
               exit_memory = 6;
 
+// One line on stderr, written by one write: under mpirun the ranks' stderr meet in one stream,
+// and a line written piece by piece (std::cerr is unbuffered) can be cut by another rank's.
+void say(const std::string& message) { std::cerr << ("mnist_regularization: " + message + "\n") << std::flush; }
+
 int fail(int code, const std::string& message) {
-  std::cerr << "mnist_regularization: " << message << "\n";
+  say(message);
   return code;
 }
 
@@ -292,7 +296,7 @@ int run(int argc, char** argv) {
     }
     if (!refused.empty()) throw std::invalid_argument(refused);
     // (Checkpoints renamed or left unclaimed: said once, by rank 0.)
-    if (!note.empty() && cluster->is_root()) std::cerr << "mnist_regularization: " << note << "\n";
+    if (!note.empty() && cluster->is_root()) say(note);
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
@@ -459,7 +463,7 @@ int run(int argc, char** argv) {
     if (!config.no_plots) {
       // Each plot is drawn, verified and renamed in place, or an OutputError ends the run.
       const auto plot = [&](const std::string& note, std::vector<std::string> files) {
-        if (!note.empty()) std::cerr << "mnist_regularization: " << note << "\n";
+        if (!note.empty()) say(note);
         else written.insert(written.end(), files.begin(), files.end());
         stop_check();
       };
