@@ -169,15 +169,20 @@ std::vector<BasicVariable<double>> grad(const std::vector<BasicVariable<double>>
                                         const std::vector<BasicVariable<double>>& inputs,
                                         BasicGradOptions<double> options = {});
 
+// A parameter with its dotted name (`fc1.weight`): what modules give and regularizers take.
+template <class T>
+using NamedParameterOf = std::pair<std::string, BasicVariable<T>>;
+template <class T>
+using NamedParametersOf = std::vector<NamedParameterOf<T>>;
+
 inline namespace XTGRAD_ABI {
 
 using Variable = BasicVariable<Scalar>;
 using GradOptions = BasicGradOptions<Scalar>;
 using HookHandle = BasicHookHandle<Scalar>;
 
-// A parameter with its dotted name (`fc1.weight`): what modules give and regularizers take.
-using NamedParameter = std::pair<std::string, Variable>;
-using NamedParameters = std::vector<NamedParameter>;
+using NamedParameter = NamedParameterOf<Scalar>;
+using NamedParameters = NamedParametersOf<Scalar>;
 
 // Builds an op's result: records `inputs` as parents and `backward` as the closure only when
 // grad mode is on and some input requires grad; otherwise returns a constant.
