@@ -40,7 +40,8 @@ struct ConvGeometry {
 
 constexpr std::size_t kColsBudget = std::size_t(1) << 22;  // 16 MiB of float: LeNet at batch 64 is one chunk
 
-ConvGeometry conv_geometry(const Tensor& x, const Tensor& w, const Conv2dOptions& opt) {
+template <class Scalar>
+ConvGeometry conv_geometry(const TensorOf<Scalar>& x, const TensorOf<Scalar>& w, const Conv2dOptions& opt) {
   const auto fail = [&](const std::string& what) {
     throw std::invalid_argument("conv2d: " + what + " (input " + shape_str(x) + ", weight " + shape_str(w) +
                                 ", stride " + size2_str(opt.stride) + ", padding " + size2_str(opt.padding) +
@@ -89,6 +90,7 @@ ColumnRange column_range(const ConvGeometry& g, std::size_t j) {
 // x (cg, h, w); zeros where a window reaches into the padding.
 // GCC would turn the short row copies into memmove calls, which cost more than the copies
 // at these lengths (10-30 elements); kept as vectorised loops.
+template <class Scalar>
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld) {
   for (std::size_t c = 0; c < g.cg; ++c) {
@@ -121,6 +123,7 @@ void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld
 
 // dx (cg, h, w) += the windows in dcols (cg·kh·kw, oh·ow), rows `ld` apart, added back where
 // they were read.
+template <class Scalar>
 void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scalar* dx) {
   for (std::size_t c = 0; c < g.cg; ++c) {
     Scalar* dxc = dx + c * g.h * g.w;
@@ -154,6 +157,7 @@ void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scala
 
 // cols (groups, K, N·L) ← every group's windows, sample after sample along the rows (the
 // layout of forward's kept cols): cols[gi, k, j·L + q].
+template <class Scalar>
 void im2col_batch(const ConvGeometry& g, const Scalar* x, Scalar* cols) {
   const std::size_t ld = g.n * g.l;
   for (std::size_t gi = 0; gi < g.groups; ++gi) {
@@ -164,6 +168,7 @@ void im2col_batch(const ConvGeometry& g, const Scalar* x, Scalar* cols) {
 }
 
 // dx (N, C, H, W) += the windows of cols (groups, K, N·L), added back where im2col_batch read them.
+template <class Scalar>
 void col2im_batch_add(const ConvGeometry& g, const Scalar* cols, Scalar* dx) {
   const std::size_t ld = g.n * g.l;
   for (std::size_t gi = 0; gi < g.groups; ++gi) {
@@ -173,11 +178,16 @@ void col2im_batch_add(const ConvGeometry& g, const Scalar* cols, Scalar* dx) {
   }
 }
 
-Variable conv_col2im(const Variable& cols, const ConvGeometry& g);
+template <class Scalar>
+BasicVariable<Scalar> conv_col2im(const BasicVariable<Scalar>& cols, const ConvGeometry& g);
 
 // im2col_batch as an op: x (N, C, H, W) → cols (groups, K, N·L); dx = col2im(dcols).
-Variable conv_im2col(const Variable& x, const ConvGeometry& g) {
-  Tensor cols = empty_tensor({g.groups, g.k, g.n * g.l});
+template <class Scalar>
+BasicVariable<Scalar> conv_im2col(const BasicVariable<Scalar>& x, const ConvGeometry& g) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  Tensor cols = empty_tensor<Scalar>({g.groups, g.k, g.n * g.l});
   im2col_batch(g, x.value().data(), cols.data());
   return make_result("conv2d_im2col", std::move(cols), {x}, [g](Node& self) {
     if (self.grad_node) {
@@ -192,8 +202,12 @@ Variable conv_im2col(const Variable& x, const ConvGeometry& g) {
 }
 
 // col2im_batch_add onto zeros as an op: cols (groups, K, N·L) → (N, C, H, W); dcols = im2col(dy).
-Variable conv_col2im(const Variable& cols, const ConvGeometry& g) {
-  Tensor x = empty_tensor({g.n, g.c, g.h, g.w});
+template <class Scalar>
+BasicVariable<Scalar> conv_col2im(const BasicVariable<Scalar>& cols, const ConvGeometry& g) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  Tensor x = empty_tensor<Scalar>({g.n, g.c, g.h, g.w});
   std::fill(x.data(), x.data() + x.size(), Scalar(0));
   col2im_batch_add(g, cols.value().data(), x.data());
   return make_result("conv2d_col2im", std::move(x), {cols}, [g](Node& self) {
@@ -201,7 +215,7 @@ Variable conv_col2im(const Variable& cols, const ConvGeometry& g) {
       add_variable_to_parent(self, 0, conv_im2col(Variable(self.grad_node), g));
       return;
     }
-    Tensor dcols = empty_tensor({g.groups, g.k, g.n * g.l});
+    Tensor dcols = empty_tensor<Scalar>({g.groups, g.k, g.n * g.l});
     im2col_batch(g, self.grad.data(), dcols.data());
     self.add_to_parent(0, std::move(dcols));
   });
@@ -224,17 +238,22 @@ void conv2d_backward_formula(Ops& ops) {
 }
 
 // A row-major matrix in a buffer, and a product of two that waits for its destination.
-struct Block {
+template <class Scalar>
+struct BlockOf {
   const Scalar* data;
   std::size_t rows, cols;
 };
-struct Product {
-  Block a, b;
+template <class Scalar>
+struct ProductOf {
+  BlockOf<Scalar> a, b;
   bool trans_a, trans_b;
 };
 
 // The fast backend: buffers of one chunk of samples [n0, n0 + nc) and one group gi.
+template <class Scalar>
 struct ConvBackwardBuffers {
+  using Block = BlockOf<Scalar>;
+  using Product = ProductOf<Scalar>;
   const ConvGeometry& g;
   const Scalar *x, *w, *gy;            // input, weight, output gradient
   bool need_x = false, need_w = false, need_b = false;
@@ -296,8 +315,10 @@ struct ConvBackwardBuffers {
 
 // The differentiable backend (create_graph): every sample and group at once, matmul_nd over
 // the groups as a batch axis; G (groups, og, N·L), cols (groups, K, N·L), W (groups, og, K).
+template <class Scalar>
 struct ConvBackwardOps {
-  Node& self;
+  using Variable = BasicVariable<Scalar>;
+  BasicNode<Scalar>& self;
   const ConvGeometry& g;
   bool need_x, need_w, need_b;
 
@@ -316,7 +337,11 @@ struct ConvBackwardOps {
   void add_to_bias(const Variable& db) { add_variable_to_parent(self, 2, reshape(db, {g.o})); }
 };
 
-Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* bias, const Conv2dOptions& opt) {
+template <class Scalar>
+BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                                  const BasicVariable<Scalar>* bias, const Conv2dOptions& opt) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
   const ConvGeometry g = conv_geometry(xv, wv, opt);
@@ -324,12 +349,13 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
     throw std::invalid_argument("conv2d: bias must have shape (" + std::to_string(g.o) + ") for weight " +
                                 shape_str(wv) + ", got " + shape_str(bias->value()));
   }
-  Tensor y = empty_tensor({g.n, g.o, g.oh, g.ow});
+  Tensor y = empty_tensor<Scalar>({g.n, g.o, g.oh, g.ow});
   // When the whole batch is one chunk and dW will be needed, the closure keeps every group's
   // cols (groups·K, N·L) instead of running im2col again in backward.
   const bool keep_cols = g.chunk == g.n && weight.requires_grad() && is_grad_enabled();
-  Tensor cols = keep_cols ? empty_tensor({g.groups * g.k, g.n * g.l}) : empty_tensor({g.k, g.chunk * g.l});
-  Tensor prod = empty_tensor({g.og, g.chunk * g.l});
+  Tensor cols = keep_cols ? empty_tensor<Scalar>({g.groups * g.k, g.n * g.l})
+                          : empty_tensor<Scalar>({g.k, g.chunk * g.l});
+  Tensor prod = empty_tensor<Scalar>({g.og, g.chunk * g.l});
   for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
     const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
     for (std::size_t gi = 0; gi < g.groups; ++gi) {
@@ -357,12 +383,12 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
     const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
     const bool need_b = has_bias && self.parent_requires_grad(2);
     if (self.grad_node) {  // create_graph: the formula once, over ops, the groups as a batch axis
-      ConvBackwardOps ops{self, g, need_x, need_w, need_b};
+      ConvBackwardOps<Scalar> ops{self, g, need_x, need_w, need_b};
       conv2d_backward_formula(ops);
       return;
     }
     // The formula per chunk of samples and group, over raw buffers and gemm.
-    ConvBackwardBuffers ops{g, self.parent_value(0).data(), self.parent_value(1).data(), self.grad.data()};
+    ConvBackwardBuffers<Scalar> ops{g, self.parent_value(0).data(), self.parent_value(1).data(), self.grad.data()};
     ops.need_x = need_x, ops.need_w = need_w, ops.need_b = need_b;
     if (need_x) {
       ops.dx = grad_target(self, 0, ops.beta_x);
@@ -373,8 +399,8 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
     if (!need_x && !need_w && !need_b) return;
     const bool kept = saved.get().size() != 0;
     // work buffers: cols for dW when forward kept none, and dcols for dx; G of one group
-    Tensor cols = need_x || (need_w && !kept) ? empty_tensor({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
-    Tensor gyp = empty_tensor({g.og, g.chunk * g.l});
+    Tensor cols = need_x || (need_w && !kept) ? empty_tensor<Scalar>({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
+    Tensor gyp = empty_tensor<Scalar>({g.og, g.chunk * g.l});
     ops.cols = cols.data(), ops.gyp = gyp.data();
     for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
       for (std::size_t gi = 0; gi < g.groups; ++gi) {
@@ -392,14 +418,24 @@ Variable conv2d_impl(const Variable& x, const Variable& weight, const Variable* 
 
 }  // namespace
 
-template <>
-Variable conv2d(const Variable& x, const Variable& weight, const Variable& bias, const Conv2dOptions& options) {
+template <class Scalar>
+BasicVariable<Scalar> conv2d(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                             const BasicVariable<Scalar>& bias, const Conv2dOptions& options) {
   return conv2d_impl(x, weight, &bias, options);
 }
 
-template <>
-Variable conv2d(const Variable& x, const Variable& weight, const Conv2dOptions& options) {
-  return conv2d_impl(x, weight, nullptr, options);
+template <class Scalar>
+BasicVariable<Scalar> conv2d(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                             const Conv2dOptions& options) {
+  return conv2d_impl<Scalar>(x, weight, nullptr, options);
 }
+
+#define XTGRAD_INSTANTIATE(T)                                                                                 \
+  template BasicVariable<T> conv2d(const BasicVariable<T>&, const BasicVariable<T>&, const BasicVariable<T>&, \
+                                   const Conv2dOptions&);                                                     \
+  template BasicVariable<T> conv2d(const BasicVariable<T>&, const BasicVariable<T>&, const Conv2dOptions&);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

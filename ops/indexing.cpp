@@ -19,7 +19,9 @@ namespace {
 struct IndexMap {
   std::vector<std::size_t> target, other;
 };
-IndexMap map_index(const char* op, const Tensor& target, std::size_t axis, const Tensor& index, const Tensor& other) {
+template <class Scalar>
+IndexMap map_index(const char* op, const TensorOf<Scalar>& target, std::size_t axis, const TensorOf<Scalar>& index,
+                   const TensorOf<Scalar>& other) {
   const std::size_t r = target.dimension();
   if (index.dimension() != r || other.dimension() != r) {
     throw std::invalid_argument(std::string(op) + ": index " + shape_str(index) + " must have the rank of input " +
@@ -67,8 +69,8 @@ IndexMap map_index(const char* op, const Tensor& target, std::size_t axis, const
 
 }  // namespace
 
-template <>
-Variable index_select(const Variable& x, int axis, const std::vector<std::size_t>& indices) {
+template <class Scalar>
+BasicVariable<Scalar> index_select(const BasicVariable<Scalar>& x, int axis, const std::vector<std::size_t>& indices) {
   const std::size_t a = normalize_axis("index_select", x.value(), axis);
   const std::size_t n = x.value().shape()[a];
   for (std::size_t j = 0; j < indices.size(); ++j) {
@@ -81,11 +83,14 @@ Variable index_select(const Variable& x, int axis, const std::vector<std::size_t
   return take_along_axis("index_select", x, a, indices);
 }
 
-template <>
-Variable gather(const Variable& x, int axis, const Tensor& index) {
+template <class Scalar>
+BasicVariable<Scalar> gather(const BasicVariable<Scalar>& x, int axis, const TensorOf<Scalar>& index) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const std::size_t a = normalize_axis("gather", x.value(), axis);
   IndexMap m = map_index("gather", x.value(), a, index, index);
-  Tensor y = empty_tensor(index.shape());
+  Tensor y = empty_tensor<Scalar>(index.shape());
   for (std::size_t k = 0; k < m.target.size(); ++k) y.data()[k] = x.value().data()[m.target[k]];
   return make_result("gather", std::move(y), {x}, [target = std::move(m.target)](Node& self) {
     // dx = 0 except dx[target(k)] += g[k]; create_graph: that scatter as an op
@@ -102,8 +107,12 @@ Variable gather(const Variable& x, int axis, const Tensor& index) {
   });
 }
 
-template <>
-Variable scatter_add(const Variable& x, int axis, const Tensor& index, const Variable& src) {
+template <class Scalar>
+BasicVariable<Scalar> scatter_add(const BasicVariable<Scalar>& x, int axis, const TensorOf<Scalar>& index,
+                                  const BasicVariable<Scalar>& src) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const std::size_t a = normalize_axis("scatter_add", x.value(), axis);
   IndexMap m = map_index("scatter_add", x.value(), a, index, src.value());
   Tensor y = evaluate(x.value());
@@ -133,9 +142,9 @@ Variable scatter_add(const Variable& x, int axis, const Tensor& index, const Var
   });
 }
 
-inline namespace XTGRAD_ABI {
-
-Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes) {
+template <class Scalar>
+TensorOf<Scalar> one_hot(const std::vector<std::size_t>& labels, std::size_t classes) {
+  using Tensor = TensorOf<Scalar>;
   Tensor t = Tensor::from_shape({labels.size(), classes});
   std::fill(t.data(), t.data() + t.size(), Scalar(0));
   for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -148,6 +157,14 @@ Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes) {
   return t;
 }
 
-}  // namespace XTGRAD_ABI
+#define XTGRAD_INSTANTIATE(T)                                                                                 \
+  template BasicVariable<T> index_select(const BasicVariable<T>&, int, const std::vector<std::size_t>&);      \
+  template BasicVariable<T> gather(const BasicVariable<T>&, int, const TensorOf<T>&);                         \
+  template BasicVariable<T> scatter_add(const BasicVariable<T>&, int, const TensorOf<T>&,                     \
+                                        const BasicVariable<T>&);                                             \
+  template TensorOf<T> one_hot<T>(const std::vector<std::size_t>&, std::size_t);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

@@ -20,9 +20,8 @@ BasicVariable<T> gather(const BasicVariable<T>& x, int axis, const TensorOf<T>& 
 // (index no larger than src, and than x off the axis). dx = g, dsrc = g gathered back.
 template <class T>
 BasicVariable<T> scatter_add(const BasicVariable<T>& x, int axis, const TensorOf<T>& index, const BasicVariable<T>& src);
-inline namespace XTGRAD_ABI {
-// (n, classes) rows of 0 with a 1 at each label (a constant, in the default precision).
-Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t classes);
-}  // namespace XTGRAD_ABI
+// (n, classes) rows of 0 with a 1 at each label (a constant; float unless T is given).
+template <class T = float>
+TensorOf<T> one_hot(const std::vector<std::size_t>& labels, std::size_t classes);
 
 }  // namespace xtgrad

@@ -8,15 +8,12 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-
-// Specialisations used before their definition below.
-template <>
-Variable transpose(const Variable& x);
-
 namespace {
 
 // d(x·W) for g = dL/d(xW) : (n, out); x : (n, in); W : (in, out). Shared by matmul and linear.
-void matmul_backward(Node& self, const Tensor& g) {
+template <class Scalar>
+void matmul_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& g) {
+  using Tensor = TensorOf<Scalar>;
   const std::size_t n = self.parents[0]->value.shape()[0], in = self.parents[0]->value.shape()[1],
                     out = self.parents[1]->value.shape()[1];
   Scalar beta = 0;
@@ -34,7 +31,8 @@ void matmul_backward(Node& self, const Tensor& g) {
   }
 }
 
-void check_matmul(const char* op, const Tensor& a, const Tensor& b) {
+template <class Scalar>
+void check_matmul(const char* op, const TensorOf<Scalar>& a, const TensorOf<Scalar>& b) {
   if (a.dimension() != 2 || b.dimension() != 2) {
     throw std::invalid_argument(std::string(op) + ": expects 2-d operands, got lhs " + shape_str(a) + ", rhs " +
                                 shape_str(b));
@@ -47,13 +45,16 @@ void check_matmul(const char* op, const Tensor& a, const Tensor& b) {
 
 }  // namespace
 
-template <>
-Variable matmul(const Variable& a, const Variable& b) {
+template <class Scalar>
+BasicVariable<Scalar> matmul(const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
   check_matmul("matmul", av, bv);
   const std::size_t m = av.shape()[0], k = av.shape()[1], n = bv.shape()[1];
-  Tensor out = empty_tensor({m, n});
+  Tensor out = empty_tensor<Scalar>({m, n});
   gemm(false, false, m, n, k, 1, av.data(), bv.data(), 0, out.data());
   return make_result("matmul", std::move(out), {a, b}, [](Node& self) {
     if (self.grad_node) {  // create_graph: da = g·bᵀ, db = aᵀ·g with ops
@@ -66,8 +67,12 @@ Variable matmul(const Variable& a, const Variable& b) {
   });
 }
 
-template <>
-Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+template <class Scalar>
+BasicVariable<Scalar> linear(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                             const BasicVariable<Scalar>& bias) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
   const Tensor& bv = bias.value();
@@ -80,7 +85,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
                                 std::to_string(out) + ") for weight " + shape_str(wv) + ", got " + shape_str(bv));
   }
   // y = 1·x·W + 1·b (each row of y starts as b)
-  Tensor y = empty_tensor({n, out});
+  Tensor y = empty_tensor<Scalar>({n, out});
   for (std::size_t r = 0; r < n; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
   gemm(false, false, n, out, in, 1, xv.data(), wv.data(), 1, y.data());
   return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
@@ -107,20 +112,24 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
   });
 }
 
-template <>
-Variable transpose(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> transpose(const BasicVariable<Scalar>& x) {
+  using Node = BasicNode<Scalar>;
   return make_result("transpose", evaluate(xt::transpose(x.value())), {x},
                      [](Node& self) { backward_linear(self, [](const auto& g) { return transpose(g); }); });
 }
 
-template <>
-Variable reshape(const Variable& x, const Shape& shape) {
+template <class Scalar>
+BasicVariable<Scalar> reshape(const BasicVariable<Scalar>& x, const Shape& shape) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   if (element_count(shape) != x.size()) {
     throw std::invalid_argument("reshape: cannot view " + shape_str(x.value()) + " (" + std::to_string(x.size()) +
                                 " elements) as " + shape_str(shape) + " (" + std::to_string(element_count(shape)) +
                                 " elements)");
   }
-  Tensor t = empty_tensor(shape);
+  Tensor t = empty_tensor<Scalar>(shape);
   std::copy(x.value().data(), x.value().data() + x.size(), t.data());
   return make_result("reshape", std::move(t), {x}, [](Node& self) {
     // dx = g read in x's shape (same elements, same order)
@@ -139,5 +148,14 @@ Variable reshape(const Variable& x, const Shape& shape) {
     }
   });
 }
+
+#define XTGRAD_INSTANTIATE(T)                                                                                      \
+  template BasicVariable<T> matmul(const BasicVariable<T>&, const BasicVariable<T>&);                              \
+  template BasicVariable<T> linear(const BasicVariable<T>&, const BasicVariable<T>&, const BasicVariable<T>&);     \
+  template BasicVariable<T> transpose(const BasicVariable<T>&);                                                    \
+  template BasicVariable<T> reshape(const BasicVariable<T>&, const Shape&);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

@@ -21,8 +21,9 @@ struct BatchPlan {
 };
 
 // a_batch and b_batch are the leading axes of a and b (as matrices); broadcast them.
+template <class Scalar>
 BatchPlan plan_batches(const Shape& a_batch, const Shape& b_batch, std::size_t a_block, std::size_t b_block,
-                       const Tensor& a, const Tensor& b) {
+                       const TensorOf<Scalar>& a, const TensorOf<Scalar>& b) {
   const std::size_t r = std::max(a_batch.size(), b_batch.size());
   BatchPlan p;
   p.batch.resize(r);
@@ -66,8 +67,11 @@ BatchPlan plan_batches(const Shape& a_batch, const Shape& b_batch, std::size_t a
 
 }  // namespace
 
-template <>
-Variable matmul_nd(const Variable& a, const Variable& b) {
+template <class Scalar>
+BasicVariable<Scalar> matmul_nd(const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
   if (av.dimension() == 0 || bv.dimension() == 0) {
@@ -87,7 +91,7 @@ Variable matmul_nd(const Variable& a, const Variable& b) {
   Shape out = plan.batch;
   if (!a_vec) out.push_back(m);
   if (!b_vec) out.push_back(n);
-  Tensor y = empty_tensor(out);
+  Tensor y = empty_tensor<Scalar>(out);
   const std::size_t batches = plan.a_off.size();
   for (std::size_t t = 0; t < batches; ++t) {
     gemm(false, false, m, n, k, 1, av.data() + plan.a_off[t], bv.data() + plan.b_off[t], 0, y.data() + t * m * n);
@@ -127,7 +131,7 @@ Variable matmul_nd(const Variable& a, const Variable& b) {
       Shape s = plan.batch;
       if (!a_vec) s.push_back(m);
       s.push_back(k);
-      Tensor da = empty_tensor(s);
+      Tensor da = empty_tensor<Scalar>(s);
       for (std::size_t t = 0; t < batches; ++t) {
         gemm(false, true, m, k, n, 1, g + t * m * n, bv.data() + plan.b_off[t], 0, da.data() + t * m * k);
       }
@@ -137,7 +141,7 @@ Variable matmul_nd(const Variable& a, const Variable& b) {
       Shape s = plan.batch;
       s.push_back(k);
       if (!b_vec) s.push_back(n);
-      Tensor db = empty_tensor(s);
+      Tensor db = empty_tensor<Scalar>(s);
       for (std::size_t t = 0; t < batches; ++t) {
         gemm(true, false, k, n, m, 1, av.data() + plan.a_off[t], g + t * m * n, 0, db.data() + t * k * n);
       }
@@ -145,5 +149,8 @@ Variable matmul_nd(const Variable& a, const Variable& b) {
     }
   });
 }
+
+template BasicVariable<float> matmul_nd(const BasicVariable<float>&, const BasicVariable<float>&);
+template BasicVariable<double> matmul_nd(const BasicVariable<double>&, const BasicVariable<double>&);
 
 }  // namespace xtgrad

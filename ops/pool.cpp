@@ -25,7 +25,8 @@ struct PoolGeometry {
   Size2 kernel, stride, padding;
 };
 
-PoolGeometry pool_geometry(const char* op, const Tensor& x, const Pool2dOptions& opt) {
+template <class Scalar>
+PoolGeometry pool_geometry(const char* op, const TensorOf<Scalar>& x, const Pool2dOptions& opt) {
   Size2 stride = opt.stride;
   if (stride[0] == 0) stride[0] = opt.kernel[0];
   if (stride[1] == 0) stride[1] = opt.kernel[1];
@@ -66,6 +67,7 @@ void for_each_window(const PoolGeometry& g, F&& f) {
 // Flat index in the plane of the first maximum of the window, a NaN counting as the largest.
 // The maximum first, without branches (the comparisons go either way at random on real
 // data), then the first element equal to it.
+template <class Scalar>
 std::size_t window_argmax(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t yb, std::size_t xa,
                           std::size_t xb) {
   Scalar top = plane[ya * w + xa];
@@ -89,7 +91,7 @@ std::size_t window_argmax(const Scalar* plane, std::size_t w, std::size_t ya, st
 // window_argmax for a KH×KW window at (ya, xa) that lies inside the plane (no padding), with
 // constant bounds: unrolled, and the index chosen from the last element back so that the
 // first match wins without a branch.
-template <std::size_t KH, std::size_t KW>
+template <std::size_t KH, std::size_t KW, class Scalar>
 std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t ya, std::size_t xa) {
   const Scalar* base = plane + ya * w + xa;
   Scalar top = base[0];
@@ -114,6 +116,7 @@ std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t
 // The create_graph path of a linear pooling: dx[to[e]] += weight[e]·g[from[e]] over the
 // entries e (one per input element of each window), as a gather, a scale and a scatter: linear
 // ops whose derivatives exist to any order.
+template <class Scalar>
 struct WindowEntries {
   std::vector<std::size_t> from, to;  // flat output index, flat input index
   std::vector<Scalar> weight;
@@ -123,9 +126,13 @@ struct WindowEntries {
     weight.push_back(w);
   }
 };
-Variable spread_windows(const char* op, const Variable& g, WindowEntries&& e, const Shape& x_shape) {
+template <class Scalar>
+BasicVariable<Scalar> spread_windows(const char* op, const BasicVariable<Scalar>& g, WindowEntries<Scalar>&& e,
+                                     const Shape& x_shape) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
   const std::size_t count = e.from.size();
-  Tensor w = empty_tensor({count});
+  Tensor w = empty_tensor<Scalar>({count});
   std::copy(e.weight.begin(), e.weight.end(), w.data());
   const Variable picked = gather_flat(op, g, std::make_shared<const std::vector<std::size_t>>(std::move(e.from)), {count});
   return scatter_flat(op, picked * Variable(std::move(w)), std::make_shared<const std::vector<std::size_t>>(std::move(e.to)),
@@ -134,15 +141,18 @@ Variable spread_windows(const char* op, const Variable& g, WindowEntries&& e, co
 
 }  // namespace
 
-template <>
-Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
+template <class Scalar>
+BasicVariable<Scalar> max_pool2d(const BasicVariable<Scalar>& x, const Pool2dOptions& options) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("max_pool2d", xv, options);
   if (double(g.h * g.w) > double(std::size_t(1) << std::numeric_limits<Scalar>::digits)) {
     throw std::invalid_argument("max_pool2d: planes of input " + shape_str(xv) +
                                 " are too large to index in the scalar type");
   }
-  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
+  Tensor y = empty_tensor<Scalar>({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
   // where (N, C, OH, OW): the argmax of each window as a flat index into its plane, exact in Scalar
   Tensor where = empty_like(y);
   const bool two_by_two = g.kernel == Size2{2, 2} && g.padding == Size2{0, 0};  // the common case, unrolled
@@ -194,12 +204,15 @@ Variable max_pool2d(const Variable& x, const Pool2dOptions& options) {
   });
 }
 
-template <>
-Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
+template <class Scalar>
+BasicVariable<Scalar> avg_pool2d(const BasicVariable<Scalar>& x, const Pool2dOptions& options) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const PoolGeometry g = pool_geometry("avg_pool2d", xv, options);
   const Scalar inv = Scalar(1) / Scalar(g.kernel[0] * g.kernel[1]);
-  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
+  Tensor y = empty_tensor<Scalar>({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
   for (std::size_t p = 0; p < g.planes; ++p) {
     const Scalar* plane = xv.data() + p * g.h * g.w;
     Scalar* out = y.data() + p * g.oh * g.ow;
@@ -213,7 +226,7 @@ Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
   return make_result("avg_pool2d", std::move(y), {x}, [g, inv](Node& self) {
     // dx[window] += dy / (kh·kw) for every window
     if (self.grad_node) {  // create_graph: the same sums as a gather, scale and scatter
-      WindowEntries e;
+      WindowEntries<Scalar> e;
       for (std::size_t p = 0; p < g.planes; ++p) {
         for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
           for (std::size_t iy = ya; iy < yb; ++iy)
@@ -239,8 +252,11 @@ Variable avg_pool2d(const Variable& x, const Pool2dOptions& options) {
   });
 }
 
-template <>
-Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
+template <class Scalar>
+BasicVariable<Scalar> adaptive_avg_pool2d(const BasicVariable<Scalar>& x, Size2 output_size) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   if (xv.dimension() != 4 || output_size[0] == 0 || output_size[1] == 0) {
     throw std::invalid_argument("adaptive_avg_pool2d: expects input (N, C, H, W) and a positive output size, got input " +
@@ -261,7 +277,7 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
       }
     }
   };
-  Tensor y = empty_tensor({xv.shape()[0], xv.shape()[1], oh, ow});
+  Tensor y = empty_tensor<Scalar>({xv.shape()[0], xv.shape()[1], oh, ow});
   for (std::size_t p = 0; p < planes; ++p) {
     const Scalar* plane = xv.data() + p * h * w;
     Scalar* out = y.data() + p * oh * ow;
@@ -284,7 +300,7 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
       }
     };
     if (self.grad_node) {  // create_graph: the same sums as a gather, scale and scatter
-      WindowEntries e;
+      WindowEntries<Scalar> e;
       for (std::size_t p = 0; p < planes; ++p) {
         for_each_bin([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
           const Scalar share = Scalar(1) / Scalar((yb - ya) * (xb - xa));
@@ -310,5 +326,13 @@ Variable adaptive_avg_pool2d(const Variable& x, Size2 output_size) {
     }
   });
 }
+
+#define XTGRAD_INSTANTIATE(T)                                                                                 \
+  template BasicVariable<T> max_pool2d(const BasicVariable<T>&, const Pool2dOptions&);                        \
+  template BasicVariable<T> avg_pool2d(const BasicVariable<T>&, const Pool2dOptions&);                        \
+  template BasicVariable<T> adaptive_avg_pool2d(const BasicVariable<T>&, Size2);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

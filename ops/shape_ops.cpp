@@ -11,13 +11,6 @@
 #include "xtgrad/ops/take.hpp"
 
 namespace xtgrad {
-
-// Specialisations used before their definition below.
-template <>
-Variable narrow(const Variable& x, int axis, std::int64_t start, std::size_t length);
-template <>
-std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size_t>& sizes, int axis);
-
 namespace {
 
 // Maps an axis in [−(rank+1), rank] (a position for a new axis) to [0, rank].
@@ -32,6 +25,7 @@ std::size_t insertion_axis(const char* op, const Shape& shape, int axis) {
 }
 
 // dst[k] (+)= src[k'] with dst the permutation of src: dst axis d is src axis perm[d].
+template <class Scalar>
 void permute_copy(const Scalar* src, const Shape& src_shape, const std::vector<std::size_t>& perm, Scalar* dst,
                   bool add) {
   const std::size_t r = src_shape.size();
@@ -56,13 +50,17 @@ void permute_copy(const Scalar* src, const Shape& src_shape, const std::vector<s
 
 // Joins `xs` along `axis` of the output shape `out_shape`; extents[i] is input i's share of that
 // axis (1 for stack, whose inputs lack the axis: their memory layout is the same).
-Variable join(const char* op, const std::vector<Variable>& xs, const Shape& out_shape, std::size_t axis,
-              std::vector<std::size_t> extents) {
+template <class Scalar>
+BasicVariable<Scalar> join(const char* op, const std::vector<BasicVariable<Scalar>>& xs, const Shape& out_shape,
+                           std::size_t axis, std::vector<std::size_t> extents) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   std::size_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < axis; ++d) outer *= out_shape[d];
   for (std::size_t d = axis + 1; d < out_shape.size(); ++d) inner *= out_shape[d];
   const std::size_t row = out_shape[axis] * inner;  // one outer slice of the output
-  Tensor y = empty_tensor(out_shape);
+  Tensor y = empty_tensor<Scalar>(out_shape);
   std::size_t at = 0;  // where input i starts within an outer slice
   for (std::size_t i = 0; i < xs.size(); ++i) {
     const std::size_t block = extents[i] * inner;
@@ -101,14 +99,15 @@ Variable join(const char* op, const std::vector<Variable>& xs, const Shape& out_
   });
 }
 
-void check_nonempty_list(const char* op, const std::vector<Variable>& xs) {
+template <class Scalar>
+void check_nonempty_list(const char* op, const std::vector<BasicVariable<Scalar>>& xs) {
   if (xs.empty()) throw std::invalid_argument(std::string(op) + ": needs at least one input");
 }
 
 }  // namespace
 
-template <>
-Variable squeeze(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> squeeze(const BasicVariable<Scalar>& x) {
   Shape s;
   for (std::size_t e : x.value().shape()) {
     if (e != 1) s.push_back(e);
@@ -116,8 +115,8 @@ Variable squeeze(const Variable& x) {
   return reshape(x, s);
 }
 
-template <>
-Variable squeeze(const Variable& x, int axis) {
+template <class Scalar>
+BasicVariable<Scalar> squeeze(const BasicVariable<Scalar>& x, int axis) {
   const std::size_t a = normalize_axis("squeeze", x.value(), axis);
   Shape s = shape_of(x.value());
   if (s[a] != 1) return reshape(x, s);
@@ -125,16 +124,16 @@ Variable squeeze(const Variable& x, int axis) {
   return reshape(x, s);
 }
 
-template <>
-Variable unsqueeze(const Variable& x, int axis) {
+template <class Scalar>
+BasicVariable<Scalar> unsqueeze(const BasicVariable<Scalar>& x, int axis) {
   Shape s = shape_of(x.value());
   const std::size_t a = insertion_axis("unsqueeze", s, axis);
   s.insert(s.begin() + static_cast<std::ptrdiff_t>(a), 1);
   return reshape(x, s);
 }
 
-template <>
-Variable flatten(const Variable& x, int start_axis, int end_axis) {
+template <class Scalar>
+BasicVariable<Scalar> flatten(const BasicVariable<Scalar>& x, int start_axis, int end_axis) {
   if (x.dim() == 0) return reshape(x, {1});
   const std::size_t a = normalize_axis("flatten", x.value(), start_axis);
   const std::size_t b = normalize_axis("flatten", x.value(), end_axis);
@@ -150,8 +149,11 @@ Variable flatten(const Variable& x, int start_axis, int end_axis) {
   return reshape(x, s);
 }
 
-template <>
-Variable permute(const Variable& x, const Axes& perm) {
+template <class Scalar>
+BasicVariable<Scalar> permute(const BasicVariable<Scalar>& x, const Axes& perm) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   if (perm.size() != v.dimension()) {
     throw std::invalid_argument("permute: " + std::to_string(perm.size()) + " axes given for shape " + shape_str(v));
@@ -170,7 +172,7 @@ Variable permute(const Variable& x, const Axes& perm) {
   const Shape in = shape_of(v);
   Shape out(in.size());
   for (std::size_t d = 0; d < in.size(); ++d) out[d] = in[p[d]];
-  Tensor y = empty_tensor(out);
+  Tensor y = empty_tensor<Scalar>(out);
   permute_copy(v.data(), in, p, y.data(), false);
   return make_result("permute", std::move(y), {x}, [inverse = std::move(inverse), out](Node& self) {
     // dx = g permuted by the inverse permutation
@@ -184,8 +186,8 @@ Variable permute(const Variable& x, const Axes& perm) {
   });
 }
 
-template <>
-Variable swap_axes(const Variable& x, int a, int b) {
+template <class Scalar>
+BasicVariable<Scalar> swap_axes(const BasicVariable<Scalar>& x, int a, int b) {
   const std::size_t i = normalize_axis("swap_axes", x.value(), a), j = normalize_axis("swap_axes", x.value(), b);
   Axes perm(x.dim());
   std::iota(perm.begin(), perm.end(), 0);
@@ -193,7 +195,12 @@ Variable swap_axes(const Variable& x, int a, int b) {
   return permute(x, perm);
 }
 
-Variable concat(const std::vector<Variable>& xs, int axis) {
+namespace {
+
+// concat and stack for either precision (the public overloads below forward here).
+template <class Scalar>
+BasicVariable<Scalar> concat_of(const std::vector<BasicVariable<Scalar>>& xs, int axis) {
+  using Tensor = TensorOf<Scalar>;
   check_nonempty_list("concat", xs);
   const Tensor& first = xs[0].value();
   if (first.dimension() == 0) throw std::invalid_argument("concat: inputs must have at least one axis, got shape ()");
@@ -216,7 +223,8 @@ Variable concat(const std::vector<Variable>& xs, int axis) {
   return join("concat", xs, out, a, std::move(extents));
 }
 
-Variable stack(const std::vector<Variable>& xs, int axis) {
+template <class Scalar>
+BasicVariable<Scalar> stack_of(const std::vector<BasicVariable<Scalar>>& xs, int axis) {
   check_nonempty_list("stack", xs);
   const Shape in = shape_of(xs[0].value());
   const std::size_t a = insertion_axis("stack", in, axis);
@@ -231,8 +239,16 @@ Variable stack(const std::vector<Variable>& xs, int axis) {
   return join("stack", xs, out, a, std::vector<std::size_t>(xs.size(), 1));
 }
 
-template <>
-Variable slice(const Variable& x, int axis, std::int64_t start, std::int64_t stop, std::int64_t step) {
+}  // namespace
+
+BasicVariable<float> concat(const std::vector<BasicVariable<float>>& xs, int axis) { return concat_of(xs, axis); }
+BasicVariable<double> concat(const std::vector<BasicVariable<double>>& xs, int axis) { return concat_of(xs, axis); }
+BasicVariable<float> stack(const std::vector<BasicVariable<float>>& xs, int axis) { return stack_of(xs, axis); }
+BasicVariable<double> stack(const std::vector<BasicVariable<double>>& xs, int axis) { return stack_of(xs, axis); }
+
+template <class Scalar>
+BasicVariable<Scalar> slice(const BasicVariable<Scalar>& x, int axis, std::int64_t start, std::int64_t stop,
+                            std::int64_t step) {
   const std::size_t a = normalize_axis("slice", x.value(), axis);
   if (step < 1) {
     throw std::invalid_argument("slice: step must be at least 1, got " + std::to_string(step) + " (shape " +
@@ -246,8 +262,8 @@ Variable slice(const Variable& x, int axis, std::int64_t start, std::int64_t sto
   return take_along_axis("slice", x, a, std::move(idx));
 }
 
-template <>
-Variable narrow(const Variable& x, int axis, std::int64_t start, std::size_t length) {
+template <class Scalar>
+BasicVariable<Scalar> narrow(const BasicVariable<Scalar>& x, int axis, std::int64_t start, std::size_t length) {
   const std::size_t a = normalize_axis("narrow", x.value(), axis);
   const auto n = static_cast<std::int64_t>(x.value().shape()[a]);
   const std::int64_t b = start < 0 ? start + n : start;
@@ -260,8 +276,8 @@ Variable narrow(const Variable& x, int axis, std::int64_t start, std::size_t len
   return take_along_axis("narrow", x, a, std::move(idx));
 }
 
-template <>
-std::vector<Variable> split(const Variable& x, std::size_t size, int axis) {
+template <class Scalar>
+std::vector<BasicVariable<Scalar>> split(const BasicVariable<Scalar>& x, std::size_t size, int axis) {
   const std::size_t a = normalize_axis("split", x.value(), axis);
   if (size == 0) throw std::invalid_argument("split: size must be positive (shape " + shape_str(x.value()) + ")");
   const std::size_t n = x.value().shape()[a];
@@ -271,8 +287,9 @@ std::vector<Variable> split(const Variable& x, std::size_t size, int axis) {
   return split_sizes(x, sizes, axis);
 }
 
-template <>
-std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size_t>& sizes, int axis) {
+template <class Scalar>
+std::vector<BasicVariable<Scalar>> split_sizes(const BasicVariable<Scalar>& x, const std::vector<std::size_t>& sizes,
+                                               int axis) {
   const std::size_t a = normalize_axis("split_sizes", x.value(), axis);
   const std::size_t total = std::accumulate(sizes.begin(), sizes.end(), std::size_t(0));
   if (total != x.value().shape()[a]) {
@@ -280,7 +297,7 @@ std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size
                                 std::to_string(axis) + " of shape " + shape_str(x.value()) + " has " +
                                 std::to_string(x.value().shape()[a]));
   }
-  std::vector<Variable> parts;
+  std::vector<BasicVariable<Scalar>> parts;
   std::int64_t at = 0;
   for (std::size_t s : sizes) {
     parts.push_back(narrow(x, axis, at, s));
@@ -288,5 +305,21 @@ std::vector<Variable> split_sizes(const Variable& x, const std::vector<std::size
   }
   return parts;
 }
+
+#define XTGRAD_INSTANTIATE(T)                                                                                 \
+  template BasicVariable<T> squeeze(const BasicVariable<T>&);                                                 \
+  template BasicVariable<T> squeeze(const BasicVariable<T>&, int);                                            \
+  template BasicVariable<T> unsqueeze(const BasicVariable<T>&, int);                                          \
+  template BasicVariable<T> flatten(const BasicVariable<T>&, int, int);                                       \
+  template BasicVariable<T> permute(const BasicVariable<T>&, const Axes&);                                    \
+  template BasicVariable<T> swap_axes(const BasicVariable<T>&, int, int);                                     \
+  template BasicVariable<T> slice(const BasicVariable<T>&, int, std::int64_t, std::int64_t, std::int64_t);    \
+  template BasicVariable<T> narrow(const BasicVariable<T>&, int, std::int64_t, std::size_t);                  \
+  template std::vector<BasicVariable<T>> split(const BasicVariable<T>&, std::size_t, int);                    \
+  template std::vector<BasicVariable<T>> split_sizes(const BasicVariable<T>&, const std::vector<std::size_t>&, \
+                                                     int);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

@@ -5,9 +5,13 @@
 #include "xtgrad/core/accumulate.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-Variable take_along_axis(const char* op, const Variable& x, std::size_t axis, std::vector<std::size_t> idx) {
+template <class Scalar>
+BasicVariable<Scalar> take_along_axis(const char* op, const BasicVariable<Scalar>& x, std::size_t axis,
+                                      std::vector<std::size_t> idx) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   // x viewed as (outer, n, inner) around the axis; y as (outer, m, inner)
   std::size_t outer = 1, inner = 1;
@@ -16,7 +20,7 @@ Variable take_along_axis(const char* op, const Variable& x, std::size_t axis, st
   const std::size_t n = v.shape()[axis], m = idx.size();
   Shape out = shape_of(v);
   out[axis] = m;
-  Tensor y = empty_tensor(out);
+  Tensor y = empty_tensor<Scalar>(out);
   for (std::size_t o = 0; o < outer; ++o) {
     for (std::size_t j = 0; j < m; ++j) {
       const Scalar* src = v.data() + (o * n + idx[j]) * inner;
@@ -51,8 +55,12 @@ Variable take_along_axis(const char* op, const Variable& x, std::size_t axis, st
   });
 }
 
-Variable gather_flat(const char* op, const Variable& g, FlatMap map, const Shape& shape) {
-  Tensor y = empty_tensor(shape);
+template <class Scalar>
+BasicVariable<Scalar> gather_flat(const char* op, const BasicVariable<Scalar>& g, FlatMap map, const Shape& shape) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  Tensor y = empty_tensor<Scalar>(shape);
   const Scalar* gs = g.value().data();
   for (std::size_t k = 0; k < map->size(); ++k) y.data()[k] = gs[(*map)[k]];
   return make_result(op, std::move(y), {g}, [map, op](Node& self) {
@@ -68,8 +76,12 @@ Variable gather_flat(const char* op, const Variable& g, FlatMap map, const Shape
   });
 }
 
-Variable scatter_flat(const char* op, const Variable& g, FlatMap map, const Shape& shape) {
-  Tensor y = empty_tensor(shape);
+template <class Scalar>
+BasicVariable<Scalar> scatter_flat(const char* op, const BasicVariable<Scalar>& g, FlatMap map, const Shape& shape) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  Tensor y = empty_tensor<Scalar>(shape);
   std::fill(y.data(), y.data() + y.size(), Scalar(0));
   const Scalar* gs = g.value().data();
   for (std::size_t k = 0; k < map->size(); ++k) y.data()[(*map)[k]] += gs[k];
@@ -88,5 +100,13 @@ Variable scatter_flat(const char* op, const Variable& g, FlatMap map, const Shap
   });
 }
 
-}  // namespace XTGRAD_ABI
+#define XTGRAD_INSTANTIATE(T)                                                                                 \
+  template BasicVariable<T> take_along_axis(const char*, const BasicVariable<T>&, std::size_t,                \
+                                            std::vector<std::size_t>);                                        \
+  template BasicVariable<T> gather_flat(const char*, const BasicVariable<T>&, FlatMap, const Shape&);         \
+  template BasicVariable<T> scatter_flat(const char*, const BasicVariable<T>&, FlatMap, const Shape&);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
+
 }  // namespace xtgrad

@@ -9,19 +9,21 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // y[…, j, …] = x[…, idx[j], …] along `axis` (already normalized; every idx[j] < its extent);
 // dx[…, idx[j], …] += g[…, j, …] (repeated indices add up). `op` names the node.
-Variable take_along_axis(const char* op, const Variable& x, std::size_t axis, std::vector<std::size_t> idx);
+template <class T>
+BasicVariable<T> take_along_axis(const char* op, const BasicVariable<T>& x, std::size_t axis,
+                                 std::vector<std::size_t> idx);
 
 // Flat index maps for the differentiable backward of the picking ops: each of the two ops below
 // is the other's adjoint, so their gradients exist to any order.
 using FlatMap = std::shared_ptr<const std::vector<std::size_t>>;
 // y[k] = g[map[k]], y of `shape` (map->size() elements); dg[map[k]] += dy[k].
-Variable gather_flat(const char* op, const Variable& g, FlatMap map, const Shape& shape);
+template <class T>
+BasicVariable<T> gather_flat(const char* op, const BasicVariable<T>& g, FlatMap map, const Shape& shape);
 // y of `shape`, 0 except y[map[k]] += g[k] (g has map->size() elements); dg[k] = dy[map[k]].
-Variable scatter_flat(const char* op, const Variable& g, FlatMap map, const Shape& shape);
+template <class T>
+BasicVariable<T> scatter_flat(const char* op, const BasicVariable<T>& g, FlatMap map, const Shape& shape);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad
