@@ -47,7 +47,8 @@ BasicVariable<Scalar> reduce_all(const char* op, const BasicVariable<Scalar>& x,
 // x viewed as (outer, n, inner) around axis `ax`; the result (outer, inner) is Σ over n (or the
 // mean), shaped with the axis kept as 1 or dropped.
 template <class Scalar>
-BasicVariable<Scalar> reduce_axis(const char* op, const BasicVariable<Scalar>& x, int axis, bool keepdims, bool average) {
+BasicVariable<Scalar> reduce_axis(const char* op, const BasicVariable<Scalar>& x, int axis, bool keepdims,
+                                  bool average) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
