@@ -16,13 +16,15 @@ namespace {
 
 // Row-wise softmax of z (n, c), max-shifted: p = e^(z − m) / s and log p = z − m − log s,
 // with m the row maximum and s = Σ_c e^(z − m) summed in double.
+template <class Scalar>
 struct RowSoftmax {
-  Tensor p;
-  Tensor log_p;
+  TensorOf<Scalar> p;
+  TensorOf<Scalar> log_p;
 };
-RowSoftmax row_softmax(const Tensor& z) {
+template <class Scalar>
+RowSoftmax<Scalar> row_softmax(const TensorOf<Scalar>& z) {
   const std::size_t n = z.shape()[0], c = z.shape()[1];
-  RowSoftmax r{empty_like(z), empty_like(z)};
+  RowSoftmax<Scalar> r{empty_like(z), empty_like(z)};
   for (std::size_t i = 0; i < n; ++i) {  // log_p holds z − m for now
     const Scalar* zi = z.data() + i * c;
     Scalar* li = r.log_p.data() + i * c;
@@ -47,7 +49,8 @@ RowSoftmax row_softmax(const Tensor& z) {
 
 // Logits (n, classes), classes > 0. n = 0 (an empty batch) is allowed: the mean over zero rows
 // is NaN, as mean() and PyTorch (docs/ops.md, "Reductions over zero elements").
-void check_logits(const char* op, const Tensor& z) {
+template <class Scalar>
+void check_logits(const char* op, const TensorOf<Scalar>& z) {
   if (z.dimension() != 2 || z.shape()[1] == 0) {
     throw std::invalid_argument(std::string(op) + ": expects logits of shape (n, classes) with classes > 0, got " +
                                 shape_str(z));
@@ -56,14 +59,17 @@ void check_logits(const char* op, const Tensor& z) {
 
 }  // namespace
 
-template <>
-Variable cross_entropy(const Variable& logits, const Variable& targets) {
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const BasicVariable<Scalar>& targets) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& z = logits.value();
   const Tensor& y = targets.value();
   check_logits("cross_entropy", z);
   check_same_shape("cross_entropy", z, y, "logits", "targets");
   const std::size_t n = z.shape()[0], c = z.shape()[1];
-  RowSoftmax sm = row_softmax(z);
+  RowSoftmax<Scalar> sm = row_softmax(z);
   double total = 0;
   for (std::size_t i = 0; i < z.size(); ++i) total -= double(y.data()[i]) * double(sm.log_p.data()[i]);
   return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits, targets},
@@ -98,8 +104,11 @@ Variable cross_entropy(const Variable& logits, const Variable& targets) {
   });
 }
 
-template <>
-Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels) {
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const std::vector<std::size_t>& labels) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& z = logits.value();
   check_logits("cross_entropy", z);
   const std::size_t n = z.shape()[0], c = z.shape()[1];
@@ -113,7 +122,7 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                                   std::to_string(i) + " is out of range for logits of shape " + shape_str(z));
     }
   }
-  RowSoftmax sm = row_softmax(z);
+  RowSoftmax<Scalar> sm = row_softmax(z);
   double total = 0;
   for (std::size_t i = 0; i < n; ++i) total -= double(sm.log_p.data()[i * c + labels[i]]);
   recycle(sm.log_p);
@@ -136,8 +145,10 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
   });
 }
 
-template <>
-Variable mse(const Variable& prediction, const Variable& target) {
+template <class Scalar>
+BasicVariable<Scalar> mse(const BasicVariable<Scalar>& prediction, const BasicVariable<Scalar>& target) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& p = prediction.value();
   const Tensor& t = target.value();
   check_same_shape("mse", p, t, "prediction", "target");
@@ -154,5 +165,13 @@ Variable mse(const Variable& prediction, const Variable& target) {
                        [k](const auto& g, const auto& p, const auto& t) { return (-k * g) * (p - t); });
   });
 }
+
+#define XTGRAD_INSTANTIATE_LOSSES(T)                                                                \
+  template BasicVariable<T> cross_entropy(const BasicVariable<T>&, const BasicVariable<T>&);        \
+  template BasicVariable<T> cross_entropy(const BasicVariable<T>&, const std::vector<std::size_t>&); \
+  template BasicVariable<T> mse(const BasicVariable<T>&, const BasicVariable<T>&);
+XTGRAD_INSTANTIATE_LOSSES(float)
+XTGRAD_INSTANTIATE_LOSSES(double)
+#undef XTGRAD_INSTANTIATE_LOSSES
 
 }  // namespace xtgrad

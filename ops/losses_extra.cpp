@@ -20,7 +20,8 @@ namespace {
 
 // The per-row losses `l` as the op's value: themselves (reduction none), their sum `total`, or
 // total / denom (mean; denom is the summed weight of the rows kept).
-Tensor reduce_rows(Tensor&& l, double total, double denom, Reduction r) {
+template <class Scalar>
+TensorOf<Scalar> reduce_rows(TensorOf<Scalar>&& l, double total, double denom, Reduction r) {
   if (r == Reduction::none) return std::move(l);
   recycle(l);
   return scalar_tensor(static_cast<Scalar>(r == Reduction::mean ? total / denom : total));
@@ -34,11 +35,13 @@ void check_reduction(const char* op, Reduction r, bool batch_mean_ok) {
 
 // Per-element losses `l` combined by `r`: the result, and the factor each element's loss
 // carries into it (1 for sum, 1/N for mean, 1/first extent for batch_mean; unused for none).
+template <class Scalar>
 struct Reduced {
-  Tensor value;
+  TensorOf<Scalar> value;
   Scalar scale = 1;
 };
-Reduced reduce_losses(Tensor l, Reduction r) {
+template <class Scalar>
+Reduced<Scalar> reduce_losses(TensorOf<Scalar> l, Reduction r) {
   if (r == Reduction::none) return {std::move(l), Scalar(1)};
   double total = 0;
   for (std::size_t k = 0; k < l.size(); ++k) total += l.data()[k];
@@ -50,32 +53,39 @@ Reduced reduce_losses(Tensor l, Reduction r) {
 }
 
 // The upstream gradient reaching element k's loss.
-inline Scalar upstream(const Node& self, std::size_t k, Reduction r, Scalar scale) {
+template <class Scalar>
+inline Scalar upstream(const BasicNode<Scalar>& self, std::size_t k, Reduction r, Scalar scale) {
   return r == Reduction::none ? self.grad.data()[k] : self.grad.data()[0] * scale;
 }
 
 // create_graph: the upstream gradient of each element's loss as a Variable: g itself for
 // reduction none, else g·scale (one element, broadcast by the formulas).
-Variable upstream_variable(const Node& self, Reduction r, Scalar scale) {
-  const Variable g(self.grad_node);
+template <class Scalar>
+BasicVariable<Scalar> upstream_variable(const BasicNode<Scalar>& self, Reduction r, Scalar scale) {
+  const BasicVariable<Scalar> g(self.grad_node);
   return r == Reduction::none ? g : g * double(scale);
 }
 // The same per row of an (n, classes) input: g reshaped to (n, 1), or g·scale.
-Variable upstream_rows(const Node& self, Reduction r, Scalar scale, std::size_t n) {
-  const Variable g = upstream_variable(self, r, scale);
+template <class Scalar>
+BasicVariable<Scalar> upstream_rows(const BasicNode<Scalar>& self, Reduction r, Scalar scale, std::size_t n) {
+  const BasicVariable<Scalar> g = upstream_variable(self, r, scale);
   return r == Reduction::none ? reshape(g, Shape{n, 1}) : g;
 }
 
 // A loss of d = x − y (broadcast): f(d) per element (Scalars), df(d) its derivative written once
 // over Tensors or Variables (core/accumulate.hpp).
-template <class F, class DF>
-Variable pair_loss(const char* op, const Variable& x, const Variable& y, Reduction r, F f, DF df) {
+template <class Scalar, class F, class DF>
+BasicVariable<Scalar> pair_loss(const char* op, const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& y,
+                                Reduction r, F f, DF df) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   check_reduction(op, r, false);
   check_broadcastable(op, x.value(), y.value());
   Tensor d = evaluate(x.value() - y.value());
   Tensor l = empty_like(d);
   for (std::size_t k = 0; k < d.size(); ++k) l.data()[k] = f(d.data()[k]);
-  Reduced red = reduce_losses(std::move(l), r);
+  Reduced<Scalar> red = reduce_losses(std::move(l), r);
   return make_result(op, std::move(red.value), {x, y},
                      [d = SavedTensor(std::move(d)), df, r, scale = red.scale](Node& self) {
                        // dx = g·f'(d), dy = −dx at the broadcast shape; accumulate_grad reduces broadcast axes
@@ -96,12 +106,15 @@ Variable pair_loss(const char* op, const Variable& x, const Variable& y, Reducti
 }
 
 // sign(v) ∈ {−1, 0, 1}, 0 at NaN (as the scalar loops had it), as an expression.
-auto sign_expr(const Tensor& v) {
+template <class Scalar>
+auto sign_expr(const TensorOf<Scalar>& v) {
   return xt::where(v > Scalar(0), Scalar(1), xt::where(v < Scalar(0), Scalar(-1), Scalar(0)));
 }
 
 // softplus(v) = ln(1 + eᵛ) without overflow, and σ(v).
+template <class Scalar>
 Scalar softplus_of(Scalar v) { return std::max(v, Scalar(0)) + std::log1p(std::exp(-std::abs(v))); }
+template <class Scalar>
 Scalar sigmoid_of(Scalar v) {
   const Scalar e = std::exp(-std::abs(v));
   return v >= 0 ? Scalar(1) / (Scalar(1) + e) : e / (Scalar(1) + e);
@@ -109,8 +122,9 @@ Scalar sigmoid_of(Scalar v) {
 
 // Shared checks of nll_loss and cross_entropy: x (n, classes), labels, weight, reduction.
 // Returns the class weights (all 1 if none were given).
-std::vector<Scalar> check_class_loss(const char* op, const Tensor& x, const std::vector<std::size_t>& labels,
-                                     const std::optional<Tensor>& weight, std::optional<std::size_t> ignore,
+template <class Scalar>
+std::vector<Scalar> check_class_loss(const char* op, const TensorOf<Scalar>& x, const std::vector<std::size_t>& labels,
+                                     const std::optional<TensorOf<Scalar>>& weight, std::optional<std::size_t> ignore,
                                      Reduction r) {
   check_reduction(op, r, false);
   if (x.dimension() != 2 || x.shape()[1] == 0) {
@@ -141,8 +155,12 @@ std::vector<Scalar> check_class_loss(const char* op, const Tensor& x, const std:
 
 }  // namespace
 
-template <>
-Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& labels, const NllLossOptions& options) {
+template <class Scalar>
+BasicVariable<Scalar> nll_loss(const BasicVariable<Scalar>& log_probs, const std::vector<std::size_t>& labels,
+                               const BasicNllLossOptions<NonDeduced<Scalar>>& options) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& x = log_probs.value();
   std::vector<Scalar> w =
       check_class_loss("nll_loss", x, labels, options.weight, options.ignore_index, options.reduction);
@@ -150,7 +168,7 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
   const Reduction r = options.reduction;
   const std::optional<std::size_t> ignore = options.ignore_index;
   // lossᵢ = −w[yᵢ]·x[i, yᵢ]; mean divides by Σ w[yᵢ] over kept rows
-  Tensor l = empty_tensor({n});
+  Tensor l = empty_tensor<Scalar>({n});
   double total = 0, denom = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const bool kept = labels[i] != ignore;
@@ -166,7 +184,7 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
                        // dx[i, yᵢ] = −gᵢ·w[yᵢ] (gᵢ = g·scale unless reduction none); 0 elsewhere and on
                        // ignored rows
                        if (self.grad_node) {  // create_graph: gᵢ times that constant (n, classes) matrix
-                         Tensor m = empty_tensor({n, c});
+                         Tensor m = empty_tensor<Scalar>({n, c});
                          std::fill(m.data(), m.data() + m.size(), Scalar(0));
                          for (std::size_t i = 0; i < n; ++i) {
                            if (labels[i] != ignore) m.data()[i * c + labels[i]] = -w[labels[i]];
@@ -184,9 +202,12 @@ Variable nll_loss(const Variable& log_probs, const std::vector<std::size_t>& lab
                      });
 }
 
-template <>
-Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& labels,
-                       const CrossEntropyOptions& options) {
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const std::vector<std::size_t>& labels,
+                                    const BasicCrossEntropyOptions<NonDeduced<Scalar>>& options) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& z = logits.value();
   std::vector<Scalar> w =
       check_class_loss("cross_entropy", z, labels, options.weight, options.ignore_index, options.reduction);
@@ -211,7 +232,7 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
   }
   // lossᵢ = (1 − ε)·(−w[yᵢ] log p_iyᵢ) + (ε/C)·(−Σ_c w_c log p_ic); mean divides by Σ w[yᵢ]
   const Scalar keep = static_cast<Scalar>(1 - eps), spread = static_cast<Scalar>(eps / double(c));
-  Tensor l = empty_tensor({n});
+  Tensor l = empty_tensor<Scalar>({n});
   double total = 0, denom = 0;
   for (std::size_t i = 0; i < n; ++i) {
     Scalar li = 0;
@@ -234,7 +255,7 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                        // a_c = ∂loss/∂log p_c = −gᵢ((1 − ε)w_y[c = y] + (ε/C)w_c),
                        // dz_c = a_c − p_c·Σ a (log_softmax's backward); ignored rows get 0
                        if (self.grad_node) {  // create_graph: a = gᵢ·(constant coefficients), p = softmax(z)
-                         Tensor coef = empty_tensor({n, c});
+                         Tensor coef = empty_tensor<Scalar>({n, c});
                          for (std::size_t i = 0; i < n; ++i) {
                            for (std::size_t j = 0; j < c; ++j) {
                              coef.data()[i * c + j] = labels[i] == ignore ? Scalar(0)
@@ -268,9 +289,13 @@ Variable cross_entropy(const Variable& logits, const std::vector<std::size_t>& l
                      });
 }
 
-template <>
-Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable& targets,
-                                          const BceWithLogitsOptions& options) {
+template <class Scalar>
+BasicVariable<Scalar> binary_cross_entropy_with_logits(const BasicVariable<Scalar>& logits,
+                                                       const BasicVariable<Scalar>& targets,
+                                                       const BasicBceWithLogitsOptions<NonDeduced<Scalar>>& options) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const char* op = "binary_cross_entropy_with_logits";
   const Tensor& x = logits.value();
   check_reduction(op, options.reduction, false);
@@ -300,7 +325,7 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
     l.data()[k] = w.data()[k] * (p.data()[k] * yv * softplus_of(-xv) + (Scalar(1) - yv) * softplus_of(xv));
   }
   const Reduction r = options.reduction;
-  Reduced red = reduce_losses(std::move(l), r);
+  Reduced<Scalar> red = reduce_losses(std::move(l), r);
   return make_result(op, std::move(red.value), {logits, targets},
                      [w = SavedTensor(std::move(w)), p = SavedTensor(std::move(p)), r, scale = red.scale](Node& self) {
     if (self.grad_node) {  // create_graph: the formulas below with ops (softplus without its threshold)
@@ -342,22 +367,25 @@ Variable binary_cross_entropy_with_logits(const Variable& logits, const Variable
   });
 }
 
-template <>
-Variable mse_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
+template <class Scalar>
+BasicVariable<Scalar> mse_loss(const BasicVariable<Scalar>& prediction, const BasicVariable<Scalar>& target,
+                               Reduction reduction) {
   return pair_loss(
       "mse_loss", prediction, target, reduction, [](Scalar d) { return d * d; },
       [](const auto& d) { return Scalar(2) * d; });
 }
 
-template <>
-Variable l1_loss(const Variable& prediction, const Variable& target, Reduction reduction) {
+template <class Scalar>
+BasicVariable<Scalar> l1_loss(const BasicVariable<Scalar>& prediction, const BasicVariable<Scalar>& target,
+                              Reduction reduction) {
   return pair_loss(
       "l1_loss", prediction, target, reduction, [](Scalar d) { return std::abs(d); },
       [](const auto& d) { return constant_like(d, sign_expr(value_of(d))); });
 }
 
-template <>
-Variable huber_loss(const Variable& prediction, const Variable& target, double delta, Reduction reduction) {
+template <class Scalar>
+BasicVariable<Scalar> huber_loss(const BasicVariable<Scalar>& prediction, const BasicVariable<Scalar>& target,
+                                 double delta, Reduction reduction) {
   if (!(delta > 0)) {
     throw std::invalid_argument("huber_loss: delta must be positive, got " + std::to_string(delta) + " (prediction " +
                                 shape_str(prediction.value()) + ")");
@@ -372,8 +400,9 @@ Variable huber_loss(const Variable& prediction, const Variable& target, double d
       });
 }
 
-template <>
-Variable smooth_l1_loss(const Variable& prediction, const Variable& target, double beta, Reduction reduction) {
+template <class Scalar>
+BasicVariable<Scalar> smooth_l1_loss(const BasicVariable<Scalar>& prediction, const BasicVariable<Scalar>& target,
+                                     double beta, Reduction reduction) {
   if (!(beta >= 0)) {
     throw std::invalid_argument("smooth_l1_loss: beta must be non-negative, got " + std::to_string(beta) +
                                 " (prediction " + shape_str(prediction.value()) + ")");
@@ -388,8 +417,12 @@ Variable smooth_l1_loss(const Variable& prediction, const Variable& target, doub
       });
 }
 
-template <>
-Variable kl_div(const Variable& input, const Variable& target, Reduction reduction, bool log_target) {
+template <class Scalar>
+BasicVariable<Scalar> kl_div(const BasicVariable<Scalar>& input, const BasicVariable<Scalar>& target,
+                             Reduction reduction, bool log_target) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   check_reduction("kl_div", reduction, true);
   check_same_shape("kl_div", input.value(), target.value(), "input", "target");
   const Tensor& x = input.value();
@@ -400,7 +433,7 @@ Variable kl_div(const Variable& input, const Variable& target, Reduction reducti
     const Scalar xv = x.data()[k], tv = t.data()[k];
     l.data()[k] = log_target ? std::exp(tv) * (tv - xv) : (tv == 0 ? Scalar(0) : tv * (std::log(tv) - xv));
   }
-  Reduced red = reduce_losses(std::move(l), reduction);
+  Reduced<Scalar> red = reduce_losses(std::move(l), reduction);
   return make_result("kl_div", std::move(red.value), {input, target},
                      [reduction, scale = red.scale, log_target](Node& self) {
                        if (self.grad_node) {  // create_graph: the formulas below with ops
@@ -446,5 +479,21 @@ Variable kl_div(const Variable& input, const Variable& target, Reduction reducti
                        }
                      });
 }
+
+#define XTGRAD_INSTANTIATE_LOSSES_EXTRA(T)                                                                      \
+  template BasicVariable<T> nll_loss(const BasicVariable<T>&, const std::vector<std::size_t>&,                  \
+                                     const BasicNllLossOptions<T>&);                                            \
+  template BasicVariable<T> cross_entropy(const BasicVariable<T>&, const std::vector<std::size_t>&,             \
+                                          const BasicCrossEntropyOptions<T>&);                                  \
+  template BasicVariable<T> binary_cross_entropy_with_logits(const BasicVariable<T>&, const BasicVariable<T>&,  \
+                                                             const BasicBceWithLogitsOptions<T>&);              \
+  template BasicVariable<T> mse_loss(const BasicVariable<T>&, const BasicVariable<T>&, Reduction);              \
+  template BasicVariable<T> l1_loss(const BasicVariable<T>&, const BasicVariable<T>&, Reduction);               \
+  template BasicVariable<T> huber_loss(const BasicVariable<T>&, const BasicVariable<T>&, double, Reduction);    \
+  template BasicVariable<T> smooth_l1_loss(const BasicVariable<T>&, const BasicVariable<T>&, double, Reduction); \
+  template BasicVariable<T> kl_div(const BasicVariable<T>&, const BasicVariable<T>&, Reduction, bool);
+XTGRAD_INSTANTIATE_LOSSES_EXTRA(float)
+XTGRAD_INSTANTIATE_LOSSES_EXTRA(double)
+#undef XTGRAD_INSTANTIATE_LOSSES_EXTRA
 
 }  // namespace xtgrad

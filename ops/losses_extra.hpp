@@ -75,10 +75,9 @@ template <class T>
 BasicVariable<T> kl_div(const BasicVariable<T>& input, const BasicVariable<T>& target, Reduction reduction = Reduction::mean,
                 bool log_target = false);
 
-inline namespace XTGRAD_ABI {
-using NllLossOptions = BasicNllLossOptions<Scalar>;
-using CrossEntropyOptions = BasicCrossEntropyOptions<Scalar>;
-using BceWithLogitsOptions = BasicBceWithLogitsOptions<Scalar>;
-}  // namespace XTGRAD_ABI
+// The options at the default precision (float, as Variable in core/defaults.hpp).
+using NllLossOptions = BasicNllLossOptions<float>;
+using CrossEntropyOptions = BasicCrossEntropyOptions<float>;
+using BceWithLogitsOptions = BasicBceWithLogitsOptions<float>;
 
 }  // namespace xtgrad

@@ -16,8 +16,8 @@ namespace xtgrad {
 namespace {
 
 // Adds `contribution(k)` for k < count to parent i's gradient, which is written directly.
-template <class F>
-void add_to_grad(Node& self, std::size_t i, std::size_t count, F&& contribution) {
+template <class Scalar, class F>
+void add_to_grad(BasicNode<Scalar>& self, std::size_t i, std::size_t count, F&& contribution) {
   Scalar beta = 0;
   Scalar* d = grad_target(self, i, beta);
   for (std::size_t k = 0; k < count; ++k) d[k] = (beta == 0 ? Scalar(0) : d[k]) + contribution(k);
@@ -25,9 +25,13 @@ void add_to_grad(Node& self, std::size_t i, std::size_t count, F&& contribution)
 
 }  // namespace
 
-template <>
-Variable batch_norm(const Variable& x, const Variable& weight, const Variable& bias, Tensor& running_mean,
-                    Tensor& running_var, bool training, double momentum, double eps) {
+template <class Scalar>
+BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                                 const BasicVariable<Scalar>& bias, TensorOf<Scalar>& running_mean,
+                                 TensorOf<Scalar>& running_var, bool training, double momentum, double eps) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const auto fail = [&](const std::string& what) {
     throw std::invalid_argument("batch_norm: " + what + " (input " + shape_str(xv) + ", weight " +
@@ -43,7 +47,7 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
   if (!(eps > 0) || !(momentum >= 0 && momentum <= 1)) fail("eps must be > 0 and momentum in [0, 1]");
   if (training && m < 2) fail("training needs more than one value per channel");
   // stats (2, C): μ and 1/√(σ² + eps) of each channel
-  Tensor stats = empty_tensor({2, c});
+  Tensor stats = empty_tensor<Scalar>({2, c});
   Scalar* mu = stats.data();
   Scalar* inv = stats.data() + c;
   for (std::size_t ch = 0; ch < c; ++ch) {
@@ -117,7 +121,7 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
         const Scalar* inv = mu + c;
         const Scalar* g = self.grad.data();
         // Per channel: Σg and Σg·x̂ over the M values, x̂ = (x − μ)/√(σ² + eps).
-        Tensor sums = empty_tensor({2, c});
+        Tensor sums = empty_tensor<Scalar>({2, c});
         Scalar* sg = sums.data();
         Scalar* sgx = sums.data() + c;
         for (std::size_t ch = 0; ch < c; ++ch) {
@@ -158,8 +162,12 @@ Variable batch_norm(const Variable& x, const Variable& weight, const Variable& b
       });
 }
 
-template <>
-Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, double eps) {
+template <class Scalar>
+BasicVariable<Scalar> layer_norm(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                                 const BasicVariable<Scalar>& bias, double eps) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
   const std::size_t r = wv.dimension();
@@ -172,7 +180,7 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
   }
   const std::size_t d = wv.size(), rows = xv.size() / d;
   // stats (rows, 2): μ and 1/√(σ² + eps) of each sample
-  Tensor stats = empty_tensor({rows, std::size_t(2)});
+  Tensor stats = empty_tensor<Scalar>({rows, std::size_t(2)});
   Tensor y = empty_like(xv);
   const Scalar* gamma = wv.data();
   const Scalar* beta = bias.value().data();
@@ -242,5 +250,14 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
         }
       });
 }
+
+#define XTGRAD_INSTANTIATE_NORMALIZATION(T)                                                                   \
+  template BasicVariable<T> batch_norm(const BasicVariable<T>&, const BasicVariable<T>&, const BasicVariable<T>&, \
+                                       TensorOf<T>&, TensorOf<T>&, bool, double, double);                     \
+  template BasicVariable<T> layer_norm(const BasicVariable<T>&, const BasicVariable<T>&, const BasicVariable<T>&, \
+                                       double);
+XTGRAD_INSTANTIATE_NORMALIZATION(float)
+XTGRAD_INSTANTIATE_NORMALIZATION(double)
+#undef XTGRAD_INSTANTIATE_NORMALIZATION
 
 }  // namespace xtgrad

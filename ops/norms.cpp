@@ -14,8 +14,8 @@ namespace {
 // loss (in float a block sum carries a relative error below 46·2⁻²⁴ ≈ 3e-6: 31 additions per
 // lane, 15 to join the lanes), and not bound by the latency of one serial add chain: the
 // penalty runs every training step.
-template <class F>
-double sum_of(const Tensor& v, F f) {
+template <class Scalar, class F>
+double sum_of(const TensorOf<Scalar>& v, F f) {
   constexpr std::size_t kLanes = 16, kBlock = 512;
   const Scalar* x = v.data();
   const std::size_t n = v.size();
@@ -34,8 +34,9 @@ double sum_of(const Tensor& v, F f) {
 }
 }  // namespace
 
-template <>
-Variable l1(const Variable& w) {
+template <class Scalar>
+BasicVariable<Scalar> l1(const BasicVariable<Scalar>& w) {
+  using Node = BasicNode<Scalar>;
   const double total = sum_of(w.value(), [](Scalar x) { return std::abs(x); });
   return make_result("l1", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = g·sign(w) : shape of w
@@ -43,13 +44,19 @@ Variable l1(const Variable& w) {
   });
 }
 
-template <>
-Variable squared_l2(const Variable& w) {
+template <class Scalar>
+BasicVariable<Scalar> squared_l2(const BasicVariable<Scalar>& w) {
+  using Node = BasicNode<Scalar>;
   const double total = sum_of(w.value(), [](Scalar x) { return x * x; });
   return make_result("squared_l2", scalar_tensor(static_cast<Scalar>(total)), {w}, [](Node& self) {
     // dw = 2g·w : shape of w
     backward_of_scalar(self, [](const auto& g, const auto& w) { return (Scalar(2) * g) * w; });
   });
 }
+
+template BasicVariable<float> l1(const BasicVariable<float>&);
+template BasicVariable<double> l1(const BasicVariable<double>&);
+template BasicVariable<float> squared_l2(const BasicVariable<float>&);
+template BasicVariable<double> squared_l2(const BasicVariable<double>&);
 
 }  // namespace xtgrad

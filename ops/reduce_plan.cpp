@@ -6,9 +6,9 @@
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
-ReducePlan plan_reduction(const char* op, const Tensor& x, const Axes& axes, bool keepdims) {
+template <class Scalar>
+ReducePlan plan_reduction(const char* op, const TensorOf<Scalar>& x, const Axes& axes, bool keepdims) {
   const std::size_t rank = x.dimension();
   std::vector<bool> reduced(rank, axes.empty());
   for (int a : axes) {
@@ -53,5 +53,7 @@ ReducePlan plan_reduction(const char* op, const Tensor& x, const Axes& axes, boo
   return plan;
 }
 
-}  // namespace XTGRAD_ABI
+template ReducePlan plan_reduction(const char*, const TensorOf<float>&, const Axes&, bool);
+template ReducePlan plan_reduction(const char*, const TensorOf<double>&, const Axes&, bool);
+
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 #include "xtgrad/ops/reductions_extra.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 struct ReducePlan {
   Shape out_shape;                     // the kept axes (reduced ones as 1 with keepdims)
@@ -20,7 +19,8 @@ struct ReducePlan {
 
 // The plan for reducing x over `axes` (negative count from the end; empty = every axis). Throws
 // std::invalid_argument naming `op`, the axis and x's shape for an axis out of range or repeated.
-ReducePlan plan_reduction(const char* op, const Tensor& x, const Axes& axes, bool keepdims);
+// Defined for float and double (reduce_plan.cpp).
+template <class T>
+ReducePlan plan_reduction(const char* op, const TensorOf<T>& x, const Axes& axes, bool keepdims);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

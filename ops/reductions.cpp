@@ -13,7 +13,11 @@
 namespace xtgrad {
 namespace {
 
-Variable reduce_all(const char* op, const Variable& x, bool average) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_all(const char* op, const BasicVariable<Scalar>& x, bool average) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   const std::size_t n = v.size();
   double total = 0;  // accumulate in double: a float sum of 2e7 ones is 1.67e7
@@ -42,7 +46,12 @@ Variable reduce_all(const char* op, const Variable& x, bool average) {
 
 // x viewed as (outer, n, inner) around axis `ax`; the result (outer, inner) is Σ over n (or the
 // mean), shaped with the axis kept as 1 or dropped.
-Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims, bool average) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_axis(const char* op, const BasicVariable<Scalar>& x, int axis, bool keepdims,
+                                  bool average) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   const std::size_t ax = normalize_axis(op, v, axis);
   const std::size_t n = v.shape()[ax];
@@ -50,13 +59,13 @@ Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims,
   std::size_t outer = 1, inner = 1;
   for (std::size_t d = 0; d < ax; ++d) outer *= v.shape()[d];
   for (std::size_t d = ax + 1; d < v.dimension(); ++d) inner *= v.shape()[d];
-  Tensor::shape_type out_shape(v.shape().begin(), v.shape().end());
+  typename Tensor::shape_type out_shape(v.shape().begin(), v.shape().end());
   if (keepdims) {
     out_shape[ax] = 1;
   } else {
     out_shape.erase(out_shape.begin() + static_cast<std::ptrdiff_t>(ax));
   }
-  Tensor out = empty_tensor(out_shape);
+  Tensor out = empty_tensor<Scalar>(out_shape);
   Scalar* o = out.data();
   std::fill(o, o + out.size(), Scalar(0));
   for (std::size_t a = 0; a < outer; ++a) {
@@ -97,13 +106,26 @@ Variable reduce_axis(const char* op, const Variable& x, int axis, bool keepdims,
 
 }  // namespace
 
-template <>
-Variable sum(const Variable& x) { return reduce_all("sum", x, false); }
-template <>
-Variable mean(const Variable& x) { return reduce_all("mean", x, true); }
-template <>
-Variable sum(const Variable& x, int axis, bool keepdims) { return reduce_axis("sum", x, axis, keepdims, false); }
-template <>
-Variable mean(const Variable& x, int axis, bool keepdims) { return reduce_axis("mean", x, axis, keepdims, true); }
+template <class Scalar>
+BasicVariable<Scalar> sum(const BasicVariable<Scalar>& x) { return reduce_all("sum", x, false); }
+template <class Scalar>
+BasicVariable<Scalar> mean(const BasicVariable<Scalar>& x) { return reduce_all("mean", x, true); }
+template <class Scalar>
+BasicVariable<Scalar> sum(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
+  return reduce_axis("sum", x, axis, keepdims, false);
+}
+template <class Scalar>
+BasicVariable<Scalar> mean(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
+  return reduce_axis("mean", x, axis, keepdims, true);
+}
+
+#define XTGRAD_INSTANTIATE_REDUCTIONS(T)                                      \
+  template BasicVariable<T> sum(const BasicVariable<T>&);                     \
+  template BasicVariable<T> mean(const BasicVariable<T>&);                    \
+  template BasicVariable<T> sum(const BasicVariable<T>&, int, bool);          \
+  template BasicVariable<T> mean(const BasicVariable<T>&, int, bool);
+XTGRAD_INSTANTIATE_REDUCTIONS(float)
+XTGRAD_INSTANTIATE_REDUCTIONS(double)
+#undef XTGRAD_INSTANTIATE_REDUCTIONS
 
 }  // namespace xtgrad

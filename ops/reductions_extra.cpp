@@ -20,8 +20,8 @@ constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
 // dx[k] (+)= g[out(k)]·w(k): the backward of a reduction whose output out(k) depends on x[k]
 // with local derivative w(k) = ∂y_out(k)/∂x[k].
-template <class W>
-void spread_grad(Node& self, const ReducePlan& plan, W w) {
+template <class Scalar, class W>
+void spread_grad(BasicNode<Scalar>& self, const ReducePlan& plan, W w) {
   Scalar beta = 0;
   Scalar* dx = grad_target(self, 0, beta);
   const Scalar* g = self.grad.data();
@@ -33,7 +33,8 @@ void spread_grad(Node& self, const ReducePlan& plan, W w) {
 }
 
 // x's shape with the reduced axes as 1 (every axis for an empty list).
-Shape kept_shape(const char* op, const Tensor& x, const Axes& axes) {
+template <class Scalar>
+Shape kept_shape(const char* op, const TensorOf<Scalar>& x, const Axes& axes) {
   Shape s = shape_of(x);
   if (axes.empty()) {
     std::fill(s.begin(), s.end(), std::size_t(1));
@@ -45,19 +46,21 @@ Shape kept_shape(const char* op, const Tensor& x, const Axes& axes) {
 
 // create_graph: v (the output's shape) back at input 0's shape, differentiably: reshaped to the
 // kept shape, then broadcast over the reduced axes.
-Variable spread(const Node& self, const Variable& v, const Shape& kept) {
+template <class Scalar>
+BasicVariable<Scalar> spread(const BasicNode<Scalar>& self, const BasicVariable<Scalar>& v, const Shape& kept) {
   return broadcast_to(reshape(v, kept), shape_of(self.parents[0]->value));
 }
 
 // create_graph: a constant tensor of x's shape with w(k) at flat index k (a mask or tie share).
-template <class W>
-Variable constant_weights(const Node& self, W w) {
-  Tensor t = empty_like(self.parents[0]->value);
+template <class Scalar, class W>
+BasicVariable<Scalar> constant_weights(const BasicNode<Scalar>& self, W w) {
+  TensorOf<Scalar> t = empty_like(self.parents[0]->value);
   for (std::size_t k = 0; k < t.size(); ++k) t.data()[k] = w(k);
-  return Variable(std::move(t), false);
+  return BasicVariable<Scalar>(std::move(t), false);
 }
 
-void check_nonempty(const char* op, const Tensor& x, const ReducePlan& plan) {
+template <class Scalar>
+void check_nonempty(const char* op, const TensorOf<Scalar>& x, const ReducePlan& plan) {
   if (plan.group == 0) {
     throw std::invalid_argument(std::string(op) + ": reduction over an empty axis of shape " + shape_str(x));
   }
@@ -67,7 +70,12 @@ Axes one_axis(int axis) { return Axes{axis}; }
 
 // sum or mean (average) over `axes`. An empty lane (N = 0) sums to 0 and averages to NaN (0/0,
 // as PyTorch and numpy); dx is then empty.
-Variable reduce_sum(const char* op, const Variable& x, const Axes& axes, bool keepdims, bool average) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_sum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                                 bool average) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(plan.group) : Scalar(1);  // inf for N = 0: unused
   std::vector<double> acc(plan.out_size, 0.0);  // in double: a float sum of 2e7 ones is 1.67e7
@@ -76,7 +84,7 @@ Variable reduce_sum(const char* op, const Variable& x, const Axes& axes, bool ke
   if (average) {
     for (double& a : acc) a = plan.group == 0 ? std::numeric_limits<double>::quiet_NaN() : a * double(scale);
   }
-  Tensor y = empty_tensor(plan.out_shape);
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = static_cast<Scalar>(acc[o]);
   return make_result(op, std::move(y), {x}, [plan = std::move(plan), scale, kept = kept_shape(op, x.value(), axes)](Node& self) {
     // dx = g (÷ group for mean), broadcast back over the reduced axes
@@ -90,12 +98,14 @@ Variable reduce_sum(const char* op, const Variable& x, const Axes& axes, bool ke
 
 // The extremum of each lane: sign +1 for max, −1 for min. NaN wins (and stays). `first[o]` is
 // the flat index of the first extremal element of output o.
+template <class Scalar>
 struct Extremum {
   std::vector<Scalar> value;
   std::vector<std::size_t> first;
 };
-Extremum find_extremum(const Tensor& x, const ReducePlan& plan, Scalar sign) {
-  Extremum e{std::vector<Scalar>(plan.out_size, 0), std::vector<std::size_t>(plan.out_size, kNone)};
+template <class Scalar>
+Extremum<Scalar> find_extremum(const TensorOf<Scalar>& x, const ReducePlan& plan, Scalar sign) {
+  Extremum<Scalar> e{std::vector<Scalar>(plan.out_size, 0), std::vector<std::size_t>(plan.out_size, kNone)};
   const Scalar* xs = x.data();
   for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
     const std::size_t o = plan.out_index[k];
@@ -108,11 +118,16 @@ Extremum find_extremum(const Tensor& x, const ReducePlan& plan, Scalar sign) {
 }
 
 // max/min over `axes`; `split`: ties share the gradient evenly, else it goes to the first.
-Variable reduce_extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims, Scalar sign, bool split) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                                      Scalar sign, bool split) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   check_nonempty(op, x.value(), plan);
-  Extremum e = find_extremum(x.value(), plan, sign);
-  Tensor y = empty_tensor(plan.out_shape);
+  Extremum<Scalar> e = find_extremum(x.value(), plan, sign);
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
   std::copy(e.value.begin(), e.value.end(), y.data());
   if (!split) {
     return make_result(op, std::move(y), {x}, [first = std::move(e.first), kept = kept_shape(op, x.value(), axes)](Node& self) {
@@ -154,10 +169,13 @@ Variable reduce_extremum(const char* op, const Variable& x, const Axes& axes, bo
 }
 
 // Index of the first extremal element: flat (axis < 0 means all) or along `axis`.
-Tensor arg_extremum(const char* op, const Variable& x, const Axes& axes, bool keepdims, Scalar sign) {
+template <class Scalar>
+TensorOf<Scalar> arg_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                              Scalar sign) {
+  using Tensor = TensorOf<Scalar>;
   const ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   check_nonempty(op, x.value(), plan);
-  const Extremum e = find_extremum(x.value(), plan, sign);
+  const Extremum<Scalar> e = find_extremum(x.value(), plan, sign);
   std::size_t inner = 1, extent = x.size();  // flat index: k itself
   if (!axes.empty()) {
     const std::size_t d = normalize_axis(op, x.value(), axes[0]);
@@ -169,7 +187,11 @@ Tensor arg_extremum(const char* op, const Variable& x, const Axes& axes, bool ke
   return idx;
 }
 
-Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_prod(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   ReducePlan plan = plan_reduction("prod", x.value(), axes, keepdims);
   // per output: product of the nonzero elements and the number of zeros
   std::vector<Scalar> nonzero(plan.out_size, 1);
@@ -183,7 +205,7 @@ Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
       nonzero[o] *= xs[k];
     }
   }
-  Tensor y = empty_tensor(plan.out_shape);
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = zeros[o] > 0 ? Scalar(0) : nonzero[o];
   return make_result("prod", std::move(y), {x},
                      [plan = std::move(plan), nonzero = std::move(nonzero), zeros = std::move(zeros),
@@ -225,7 +247,12 @@ Variable reduce_prod(const Variable& x, const Axes& axes, bool keepdims) {
 // a constant lane.
 //
 // N = 0 (an empty lane): y = NaN, as mean (0/0), PyTorch and numpy; dx is empty.
-Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool unbiased, bool keepdims, bool root) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_var(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool unbiased,
+                                 bool keepdims, bool root) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   const Scalar* xs = x.value().data();
   const std::size_t n = plan.out_index.size();
@@ -250,7 +277,7 @@ Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool un
   // N − 1 or N; 0 (a single unbiased element) gives 0/0 = NaN, as PyTorch
   const double dof = double(plan.group) - (unbiased ? 1.0 : 0.0);
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  Tensor y = empty_tensor(plan.out_shape);
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) {
     const double v = plan.group == 0 ? nan : ss[o] / dof;
     y.data()[o] = static_cast<Scalar>(root ? std::sqrt(v) : v);
@@ -294,7 +321,11 @@ Variable reduce_var(const char* op, const Variable& x, const Axes& axes, bool un
   });
 }
 
-Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> reduce_logsumexp(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   ReducePlan plan = plan_reduction("logsumexp", x.value(), axes, keepdims);
   const Scalar* xs = x.value().data();
   // m = lane maximum, replaced by 0 when infinite (then the sum gives ±inf itself, as PyTorch)
@@ -305,7 +336,7 @@ Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
   for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
     s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
   }
-  Tensor y = empty_tensor(plan.out_shape);
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
   return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan), kept = kept_shape("logsumexp", x.value(), axes)](Node& self) {
     // dx = g·e^(x − y): the softmax over the reduced axes
@@ -322,80 +353,127 @@ Variable reduce_logsumexp(const Variable& x, const Axes& axes, bool keepdims) {
 
 }  // namespace
 
-template <>
-Variable sum(const Variable& x, const Axes& axes, bool keepdims) { return reduce_sum("sum", x, axes, keepdims, false); }
-template <>
-Variable mean(const Variable& x, const Axes& axes, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> sum(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  return reduce_sum("sum", x, axes, keepdims, false);
+}
+template <class Scalar>
+BasicVariable<Scalar> mean(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
   return reduce_sum("mean", x, axes, keepdims, true);
 }
 
-template <>
-Variable max(const Variable& x) { return reduce_extremum("max", x, {}, false, Scalar(1), true); }
-template <>
-Variable min(const Variable& x) { return reduce_extremum("min", x, {}, false, Scalar(-1), true); }
-template <>
-Variable max(const Variable& x, int axis, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> max(const BasicVariable<Scalar>& x) {
+  return reduce_extremum("max", x, {}, false, Scalar(1), true);
+}
+template <class Scalar>
+BasicVariable<Scalar> min(const BasicVariable<Scalar>& x) {
+  return reduce_extremum("min", x, {}, false, Scalar(-1), true);
+}
+template <class Scalar>
+BasicVariable<Scalar> max(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
   return reduce_extremum("max", x, one_axis(axis), keepdims, Scalar(1), false);
 }
-template <>
-Variable min(const Variable& x, int axis, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> min(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
   return reduce_extremum("min", x, one_axis(axis), keepdims, Scalar(-1), false);
 }
-template <>
-Variable amax(const Variable& x, const Axes& axes, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> amax(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
   return reduce_extremum("amax", x, axes, keepdims, Scalar(1), true);
 }
-template <>
-Variable amin(const Variable& x, const Axes& axes, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> amin(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
   return reduce_extremum("amin", x, axes, keepdims, Scalar(-1), true);
 }
 
-template <>
-Tensor argmax(const Variable& x) { return arg_extremum("argmax", x, {}, false, Scalar(1)); }
-template <>
-Tensor argmin(const Variable& x) { return arg_extremum("argmin", x, {}, false, Scalar(-1)); }
-template <>
-Tensor argmax(const Variable& x, int axis, bool keepdims) {
+template <class Scalar>
+TensorOf<Scalar> argmax(const BasicVariable<Scalar>& x) { return arg_extremum("argmax", x, {}, false, Scalar(1)); }
+template <class Scalar>
+TensorOf<Scalar> argmin(const BasicVariable<Scalar>& x) { return arg_extremum("argmin", x, {}, false, Scalar(-1)); }
+template <class Scalar>
+TensorOf<Scalar> argmax(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
   return arg_extremum("argmax", x, one_axis(axis), keepdims, Scalar(1));
 }
-template <>
-Tensor argmin(const Variable& x, int axis, bool keepdims) {
+template <class Scalar>
+TensorOf<Scalar> argmin(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
   return arg_extremum("argmin", x, one_axis(axis), keepdims, Scalar(-1));
 }
 
-template <>
-Variable prod(const Variable& x) { return reduce_prod(x, {}, false); }
-template <>
-Variable prod(const Variable& x, int axis, bool keepdims) { return reduce_prod(x, one_axis(axis), keepdims); }
-template <>
-Variable prod(const Variable& x, const Axes& axes, bool keepdims) { return reduce_prod(x, axes, keepdims); }
+template <class Scalar>
+BasicVariable<Scalar> prod(const BasicVariable<Scalar>& x) { return reduce_prod(x, {}, false); }
+template <class Scalar>
+BasicVariable<Scalar> prod(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
+  return reduce_prod(x, one_axis(axis), keepdims);
+}
+template <class Scalar>
+BasicVariable<Scalar> prod(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  return reduce_prod(x, axes, keepdims);
+}
 
-template <>
-Variable var(const Variable& x, bool unbiased) { return reduce_var("var", x, {}, unbiased, false, false); }
-template <>
-Variable var(const Variable& x, int axis, bool unbiased, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> var(const BasicVariable<Scalar>& x, bool unbiased) {
+  return reduce_var("var", x, {}, unbiased, false, false);
+}
+template <class Scalar>
+BasicVariable<Scalar> var(const BasicVariable<Scalar>& x, int axis, bool unbiased, bool keepdims) {
   return reduce_var("var", x, one_axis(axis), unbiased, keepdims, false);
 }
-template <>
-Variable var(const Variable& x, const Axes& axes, bool unbiased, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> var(const BasicVariable<Scalar>& x, const Axes& axes, bool unbiased, bool keepdims) {
   return reduce_var("var", x, axes, unbiased, keepdims, false);
 }
-template <>
-Variable std_dev(const Variable& x, bool unbiased) { return reduce_var("std_dev", x, {}, unbiased, false, true); }
-template <>
-Variable std_dev(const Variable& x, int axis, bool unbiased, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> std_dev(const BasicVariable<Scalar>& x, bool unbiased) {
+  return reduce_var("std_dev", x, {}, unbiased, false, true);
+}
+template <class Scalar>
+BasicVariable<Scalar> std_dev(const BasicVariable<Scalar>& x, int axis, bool unbiased, bool keepdims) {
   return reduce_var("std_dev", x, one_axis(axis), unbiased, keepdims, true);
 }
-template <>
-Variable std_dev(const Variable& x, const Axes& axes, bool unbiased, bool keepdims) {
+template <class Scalar>
+BasicVariable<Scalar> std_dev(const BasicVariable<Scalar>& x, const Axes& axes, bool unbiased, bool keepdims) {
   return reduce_var("std_dev", x, axes, unbiased, keepdims, true);
 }
 
-template <>
-Variable logsumexp(const Variable& x) { return reduce_logsumexp(x, {}, false); }
-template <>
-Variable logsumexp(const Variable& x, int axis, bool keepdims) { return reduce_logsumexp(x, one_axis(axis), keepdims); }
-template <>
-Variable logsumexp(const Variable& x, const Axes& axes, bool keepdims) { return reduce_logsumexp(x, axes, keepdims); }
+template <class Scalar>
+BasicVariable<Scalar> logsumexp(const BasicVariable<Scalar>& x) { return reduce_logsumexp(x, {}, false); }
+template <class Scalar>
+BasicVariable<Scalar> logsumexp(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
+  return reduce_logsumexp(x, one_axis(axis), keepdims);
+}
+template <class Scalar>
+BasicVariable<Scalar> logsumexp(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  return reduce_logsumexp(x, axes, keepdims);
+}
+
+#define XTGRAD_INSTANTIATE_REDUCTIONS_EXTRA(T)                                              \
+  template BasicVariable<T> sum(const BasicVariable<T>&, const Axes&, bool);                \
+  template BasicVariable<T> mean(const BasicVariable<T>&, const Axes&, bool);               \
+  template BasicVariable<T> max(const BasicVariable<T>&);                                   \
+  template BasicVariable<T> min(const BasicVariable<T>&);                                   \
+  template BasicVariable<T> max(const BasicVariable<T>&, int, bool);                        \
+  template BasicVariable<T> min(const BasicVariable<T>&, int, bool);                        \
+  template BasicVariable<T> amax(const BasicVariable<T>&, const Axes&, bool);               \
+  template BasicVariable<T> amin(const BasicVariable<T>&, const Axes&, bool);               \
+  template TensorOf<T> argmax(const BasicVariable<T>&);                                     \
+  template TensorOf<T> argmin(const BasicVariable<T>&);                                     \
+  template TensorOf<T> argmax(const BasicVariable<T>&, int, bool);                          \
+  template TensorOf<T> argmin(const BasicVariable<T>&, int, bool);                          \
+  template BasicVariable<T> prod(const BasicVariable<T>&);                                  \
+  template BasicVariable<T> prod(const BasicVariable<T>&, int, bool);                       \
+  template BasicVariable<T> prod(const BasicVariable<T>&, const Axes&, bool);               \
+  template BasicVariable<T> var(const BasicVariable<T>&, bool);                             \
+  template BasicVariable<T> var(const BasicVariable<T>&, int, bool, bool);                  \
+  template BasicVariable<T> var(const BasicVariable<T>&, const Axes&, bool, bool);          \
+  template BasicVariable<T> std_dev(const BasicVariable<T>&, bool);                         \
+  template BasicVariable<T> std_dev(const BasicVariable<T>&, int, bool, bool);              \
+  template BasicVariable<T> std_dev(const BasicVariable<T>&, const Axes&, bool, bool);      \
+  template BasicVariable<T> logsumexp(const BasicVariable<T>&);                             \
+  template BasicVariable<T> logsumexp(const BasicVariable<T>&, int, bool);                  \
+  template BasicVariable<T> logsumexp(const BasicVariable<T>&, const Axes&, bool);
+XTGRAD_INSTANTIATE_REDUCTIONS_EXTRA(float)
+XTGRAD_INSTANTIATE_REDUCTIONS_EXTRA(double)
+#undef XTGRAD_INSTANTIATE_REDUCTIONS_EXTRA
 
 }  // namespace xtgrad
