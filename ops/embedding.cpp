@@ -32,7 +32,7 @@ BasicVariable<Scalar> embedding(const BasicVariable<Scalar>& indices, const Basi
                                   std::to_string(v) + ") for weight " + shape_str(wv));
     }
   }
-  Tensor::shape_type shape = iv.shape();
+  typename Tensor::shape_type shape = iv.shape();
   shape.push_back(d);
   Tensor y = empty_tensor<Scalar>(shape);
   for (std::size_t i = 0; i < iv.size(); ++i) {
