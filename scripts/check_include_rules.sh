@@ -16,6 +16,9 @@
 #   #include <xtgrad/FOLDER/...>  or  #include "xtgrad/FOLDER/..."   (the installed spelling)
 #   #include "../FOLDER/..."       (relative to the including file, any depth)
 # The umbrella <xtgrad/xtgrad.hpp> includes every folder, so no library folder may include it.
+# core/ and ops/ are precision-generic (templates over the scalar): no file there but
+# core/core.hpp may include the float defaults (core/defaults.hpp, or core/core.hpp which
+# includes them), so that a forgotten `Tensor` fails to compile instead of computing in float.
 #
 # Usage: scripts/check_include_rules.sh [ROOT]   (ROOT: the source tree, default: this repo)
 # Exit: 0 no violation; 1 violations (one line each: file:line, the rule, the include); 2 usage.
@@ -107,6 +110,13 @@ awk -v rules="$rules" -v nfiles="${#files[@]}" '
       next                                            # <vector>, <xtensor/...>, <mpi.h>, ...
     }
     checked++
+    file = target ~ /^xtgrad\// ? substr(target, 8) : normalize(dir "/" target)
+    if ((from == "core" || from == "ops") && FILENAME != "core/core.hpp" &&
+        (file == "core/defaults.hpp" || file == "core/core.hpp")) {
+      bad++
+      printf "%s:%d: %s/ is precision-generic; this includes the defaults (float Variable, Tensor, ...): %s\n", FILENAME, FNR, from, $0
+      next
+    }
     if (to == from || allowed[from, to]) next
     bad++
     what = allowed_text[from]

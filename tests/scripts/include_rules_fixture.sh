@@ -19,6 +19,8 @@ plant() {  # plant FILE LINE...: FILE with one line each
 # Allowed: each folder its own files and what its rule lists; apps anything.
 plant core/tensor.hpp '#pragma once' '#include <vector>' '#include <xtensor/xtensor.hpp>'
 plant core/variable.hpp '#pragma once' '#include "tensor.hpp"' '#include "xtgrad/core/tensor.hpp"'
+plant core/defaults.hpp '#pragma once' '#include "variable.hpp"'
+plant core/core.hpp '#pragma once' '#include "defaults.hpp"' '#include "xtgrad/core/variable.hpp"'
 plant ops/elementwise.hpp '#pragma once' '#include <xtgrad/core/variable.hpp>' '#include "../core/tensor.hpp"'
 plant io/npz.hpp '#pragma once' '#include "xtgrad/core/tensor.hpp"'
 plant nn/module.hpp '#pragma once' '#include "xtgrad/ops/elementwise.hpp"' '#include "xtgrad/io/npz.hpp"'
@@ -48,13 +50,17 @@ plant nn/data/shard.cpp '#include "../../regularizers/l2.hpp"'                  
 plant regularizers/spec.cpp '#include "xtgrad/nn/module.hpp"' '#include "xtgrad/io/npz.hpp"'  # → nn, → io
 plant distributed/comm.hpp '#pragma once' '#include "xtgrad/regularizers/l2.hpp"'     # distributed → regularizers
 plant ops/app_bits.cpp '#include "../apps/demo/main.cpp"'                             # ops → apps
+plant ops/float_op.cpp '#include "xtgrad/core/defaults.hpp"'                          # ops → the float defaults
+plant core/grad.cpp '#include "core.hpp"'                                              # core → its umbrella (defaults)
 
 expected="core/all.hpp:2:umbrella
+core/grad.cpp:1:defaults
 core/node.hpp:2:ops
 distributed/comm.hpp:2:regularizers
 io/mnist.cpp:1:nn
 nn/data/shard.cpp:1:regularizers
 ops/app_bits.cpp:1:apps
+ops/float_op.cpp:1:defaults
 ops/losses.cpp:1:nn
 regularizers/spec.cpp:1:nn
 regularizers/spec.cpp:2:io"
@@ -77,4 +83,4 @@ if [[ $got != "$expected" ]]; then
   echo "$got"
   exit 1
 fi
-echo "planted tree: the checker failed with exit 1 and named exactly the 9 planted includes"
+echo "planted tree: the checker failed with exit 1 and named exactly the 11 planted includes"
