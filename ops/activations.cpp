@@ -17,7 +17,8 @@ namespace {
 // n elements along the axis sit at base + i·stride.
 struct AxisView {
   std::size_t outer = 1, n = 1, inner = 1;
-  AxisView(const Tensor& x, std::size_t ax) : n(x.shape()[ax]) {
+  template <class Scalar>
+  AxisView(const TensorOf<Scalar>& x, std::size_t ax) : n(x.shape()[ax]) {
     for (std::size_t d = 0; d < ax; ++d) outer *= x.shape()[d];
     for (std::size_t d = ax + 1; d < x.dimension(); ++d) inner *= x.shape()[d];
   }
@@ -30,7 +31,8 @@ struct AxisView {
 };
 
 // out = x − max along the axis, lane by lane.
-void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
+template <class Scalar>
+void subtract_axis_max(const TensorOf<Scalar>& x, const AxisView& v, TensorOf<Scalar>& out) {
   const Scalar* xs = x.data();
   Scalar* o = out.data();
   v.for_each_lane([&](std::size_t base, std::size_t stride) {
@@ -41,15 +43,22 @@ void subtract_axis_max(const Tensor& x, const AxisView& v, Tensor& out) {
 }
 
 // g where x > 0, else 0: the relu derivative applied to g.
-auto where_positive(const Tensor& x, const Tensor& g) { return xt::where(x > Scalar(0), g, Scalar(0)); }
-Variable where_positive(const Variable& x, const Variable& g) {
+template <class Scalar>
+auto where_positive(const TensorOf<Scalar>& x, const TensorOf<Scalar>& g) {
+  return xt::where(x > Scalar(0), g, Scalar(0));
+}
+template <class Scalar>
+BasicVariable<Scalar> where_positive(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& g) {
+  using Variable = BasicVariable<Scalar>;
   return g * Variable(evaluate(xt::where(x.value() > Scalar(0), Scalar(1), Scalar(0))), false);
 }
 
 }  // namespace
 
-template <>
-Variable sigmoid(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> sigmoid(const BasicVariable<Scalar>& x) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   // e = e^(−|x|) ∈ (0, 1], never overflows; σ(x) = 1/(1+e) for x ≥ 0, e/(1+e) for x < 0.
   Tensor y = empty_like(v);
@@ -60,16 +69,19 @@ Variable sigmoid(const Variable& x) {
   });
 }
 
-template <>
-Variable tanh(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> tanh(const BasicVariable<Scalar>& x) {
+  using Node = BasicNode<Scalar>;
   return make_result("tanh", evaluate(xt::tanh(x.value())), {x}, [](Node& self) {
     // dx = g ⊙ (1 − y²)
     backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * (Scalar(1) - square(y)); });
   });
 }
 
-template <>
-Variable relu(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> relu(const BasicVariable<Scalar>& x) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   return make_result("relu", evaluate(xt::where(v <= Scalar(0), Scalar(0), v)), {x},
                      [](Node& self) {
@@ -78,15 +90,19 @@ Variable relu(const Variable& x) {
                      });
 }
 
-template <>
-Variable affine(const Variable& x, double slope, double intercept) {
+template <class Scalar>
+BasicVariable<Scalar> affine(const BasicVariable<Scalar>& x, double slope, double intercept) {
+  using Node = BasicNode<Scalar>;
   const Scalar a = static_cast<Scalar>(slope), b = static_cast<Scalar>(intercept);
   return make_result("affine", evaluate(a * x.value() + b), {x},
                      [a](Node& self) { backward_linear(self, [a](const auto& g) { return a * g; }); });
 }
 
-template <>
-Variable softmax(const Variable& x, int axis) {
+template <class Scalar>
+BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const std::size_t ax = normalize_axis("softmax", x.value(), axis);
   const AxisView v(x.value(), ax);
   if (v.n == 0) return make_result("softmax", empty_like(x.value()), {x}, [](Node&) {});
@@ -121,8 +137,11 @@ Variable softmax(const Variable& x, int axis) {
   });
 }
 
-template <>
-Variable log_softmax(const Variable& x, int axis) {
+template <class Scalar>
+BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const std::size_t ax = normalize_axis("log_softmax", x.value(), axis);
   const AxisView v(x.value(), ax);
   if (v.n == 0) return make_result("log_softmax", empty_like(x.value()), {x}, [](Node&) {});
@@ -158,5 +177,17 @@ Variable log_softmax(const Variable& x, int axis) {
     });
   });
 }
+
+// float and double, the precisions the library is built for
+#define XTGRAD_INSTANTIATE(T)                                                \
+  template BasicVariable<T> sigmoid(const BasicVariable<T>&);                \
+  template BasicVariable<T> tanh(const BasicVariable<T>&);                   \
+  template BasicVariable<T> relu(const BasicVariable<T>&);                   \
+  template BasicVariable<T> affine(const BasicVariable<T>&, double, double); \
+  template BasicVariable<T> softmax(const BasicVariable<T>&, int);           \
+  template BasicVariable<T> log_softmax(const BasicVariable<T>&, int);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

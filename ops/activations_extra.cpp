@@ -14,37 +14,53 @@ namespace xtgrad {
 namespace {
 
 // σ(v) without overflow: 1/(1 + e^−v) for v ≥ 0, e^v/(1 + e^v) otherwise.
+template <class Scalar>
 Scalar sigmoid_of(Scalar v) {
   const Scalar e = std::exp(-std::abs(v));
   return v >= 0 ? Scalar(1) / (Scalar(1) + e) : e / (Scalar(1) + e);
 }
 
 // ln(1 + e^v) without overflow: max(v, 0) + ln(1 + e^−|v|).
-Scalar softplus_of(Scalar v) { return std::max(v, Scalar(0)) + std::log1p(std::exp(-std::abs(v))); }
+template <class Scalar>
+Scalar softplus_of(Scalar v) {
+  return std::max(v, Scalar(0)) + std::log1p(std::exp(-std::abs(v)));
+}
 
 // σ(e) in a backward formula: 1/(1 + e^−e) as an expression (e^−e = ∞ gives 0), or the sigmoid op.
 template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
 auto logistic(E&& e) {
+  using Scalar = typename std::decay_t<E>::value_type;
   return Scalar(1) / (Scalar(1) + xt::exp(-std::forward<E>(e)));
 }
-Variable logistic(const Variable& v) { return sigmoid(v); }
+template <class Scalar>
+BasicVariable<Scalar> logistic(const BasicVariable<Scalar>& v) {
+  return sigmoid(v);
+}
 
-constexpr Scalar kInvSqrt2 = Scalar(0.70710678118654752440), kInvSqrt2Pi = Scalar(0.39894228040143267794);
+template <class Scalar>
+constexpr Scalar kInvSqrt2 = Scalar(0.70710678118654752440);
+template <class Scalar>
+constexpr Scalar kInvSqrt2Pi = Scalar(0.39894228040143267794);
 
 // Φ(x) = ½(1 + erf(x/√2)), the standard normal CDF: an expression over a Tensor, an op over a
 // Variable (dΦ/dx = φ(x) = e^(−x²/2)/√(2π)), so gelu's derivative can be differentiated again.
-auto normal_cdf(const Tensor& x) { return Scalar(0.5) * (Scalar(1) + xt::erf(x * kInvSqrt2)); }
-Variable normal_cdf(const Variable& x) {
-  return pointwise("normal_cdf", x, [](Scalar v) { return Scalar(0.5) * (Scalar(1) + std::erf(v * kInvSqrt2)); },
+template <class Scalar>
+auto normal_cdf(const TensorOf<Scalar>& x) {
+  return Scalar(0.5) * (Scalar(1) + xt::erf(x * kInvSqrt2<Scalar>));
+}
+template <class Scalar>
+BasicVariable<Scalar> normal_cdf(const BasicVariable<Scalar>& x) {
+  return pointwise("normal_cdf", x,
+                   [](Scalar v) { return Scalar(0.5) * (Scalar(1) + std::erf(v * kInvSqrt2<Scalar>)); },
                    [](const auto& g, const auto& x, const auto&) {
-                     return g * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi;
+                     return g * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>;
                    });
 }
 
 }  // namespace
 
-template <>
-Variable softplus(const Variable& x, double beta, double threshold) {
+template <class Scalar>
+BasicVariable<Scalar> softplus(const BasicVariable<Scalar>& x, double beta, double threshold) {
   if (!(beta > 0)) {
     throw std::invalid_argument("softplus: beta must be positive, got " + std::to_string(beta) + " (input " +
                                 shape_str(x.value()) + ")");
@@ -57,8 +73,8 @@ Variable softplus(const Variable& x, double beta, double threshold) {
                    });
 }
 
-template <>
-Variable leaky_relu(const Variable& x, double negative_slope) {
+template <class Scalar>
+BasicVariable<Scalar> leaky_relu(const BasicVariable<Scalar>& x, double negative_slope) {
   const Scalar s = static_cast<Scalar>(negative_slope);
   return pointwise("leaky_relu", x, [s](Scalar v) { return v > 0 ? v : s * v; },
                    [s](const auto& g, const auto& x, const auto&) {
@@ -67,8 +83,8 @@ Variable leaky_relu(const Variable& x, double negative_slope) {
                    });
 }
 
-template <>
-Variable elu(const Variable& x, double alpha) {
+template <class Scalar>
+BasicVariable<Scalar> elu(const BasicVariable<Scalar>& x, double alpha) {
   const Scalar a = static_cast<Scalar>(alpha);
   return pointwise("elu", x, [a](Scalar v) { return v > 0 ? v : a * std::expm1(v); },
                    [a](const auto& g, const auto& x, const auto& y) {
@@ -77,8 +93,8 @@ Variable elu(const Variable& x, double alpha) {
                    });
 }
 
-template <>
-Variable gelu(const Variable& x, GeluApproximation approximate) {
+template <class Scalar>
+BasicVariable<Scalar> gelu(const BasicVariable<Scalar>& x, GeluApproximation approximate) {
   if (approximate == GeluApproximation::tanh) {
     // u = √(2/π)(x + c·x³), y = ½x(1 + tanh u), dy/dx = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3c·x²)
     constexpr Scalar k = Scalar(0.79788456080286535588), c = Scalar(0.044715);
@@ -91,21 +107,23 @@ Variable gelu(const Variable& x, GeluApproximation approximate) {
         });
   }
   // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)); dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
-  return pointwise("gelu", x, [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * kInvSqrt2)); },
+  return pointwise("gelu", x,
+                   [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * kInvSqrt2<Scalar>)); },
                    [](const auto& g, const auto& x, const auto&) {
-                     return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi);
+                     return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>);
                    });
 }
 
-template <>
-Variable silu(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> silu(const BasicVariable<Scalar>& x) {
   // dy/dx = σ + x·σ(1 − σ) = σ·(1 − y) + y
   return pointwise("silu", x, [](Scalar v) { return v * sigmoid_of(v); },
                    [](const auto& g, const auto& x, const auto& y) { return g * (logistic(x) * (Scalar(1) - y) + y); });
 }
 
-template <>
-Variable hardtanh(const Variable& x, double min_val, double max_val) {
+template <class Scalar>
+BasicVariable<Scalar> hardtanh(const BasicVariable<Scalar>& x, double min_val, double max_val) {
+  using Tensor = TensorOf<Scalar>;
   if (min_val > max_val) {
     throw std::invalid_argument("hardtanh: min_val " + std::to_string(min_val) + " is greater than max_val " +
                                 std::to_string(max_val) + " (input " + shape_str(x.value()) + ")");
@@ -119,11 +137,24 @@ Variable hardtanh(const Variable& x, double min_val, double max_val) {
                    });
 }
 
-template <>
-Variable log_sigmoid(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> log_sigmoid(const BasicVariable<Scalar>& x) {
   // dx = g·σ(−x)
   return pointwise("log_sigmoid", x, [](Scalar v) { return std::min(v, Scalar(0)) - std::log1p(std::exp(-std::abs(v))); },
                    [](const auto& g, const auto& x, const auto&) { return g * logistic(-x); });
 }
+
+// float and double, the precisions the library is built for
+#define XTGRAD_INSTANTIATE(T)                                                  \
+  template BasicVariable<T> softplus(const BasicVariable<T>&, double, double); \
+  template BasicVariable<T> leaky_relu(const BasicVariable<T>&, double);       \
+  template BasicVariable<T> elu(const BasicVariable<T>&, double);              \
+  template BasicVariable<T> gelu(const BasicVariable<T>&, GeluApproximation);  \
+  template BasicVariable<T> silu(const BasicVariable<T>&);                     \
+  template BasicVariable<T> hardtanh(const BasicVariable<T>&, double, double); \
+  template BasicVariable<T> log_sigmoid(const BasicVariable<T>&);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

@@ -10,8 +10,11 @@
 
 namespace xtgrad {
 
-template <>
-Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
+template <class Scalar>
+BasicVariable<Scalar> dropout(const BasicVariable<Scalar>& x, double p, Rng& rng, bool training) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   if (!(p >= 0 && p < 1)) {
     throw std::invalid_argument("dropout: p must be in [0, 1), got " + std::to_string(p) + " for input " +
                                 shape_str(x.value()));
@@ -41,5 +44,9 @@ Variable dropout(const Variable& x, double p, Rng& rng, bool training) {
     add_expr_to_parent(self, 0, self.grad * mask.get());
   });
 }
+
+// float and double, the precisions the library is built for
+template BasicVariable<float> dropout(const BasicVariable<float>&, double, Rng&, bool);
+template BasicVariable<double> dropout(const BasicVariable<double>&, double, Rng&, bool);
 
 }  // namespace xtgrad

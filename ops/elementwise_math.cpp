@@ -12,8 +12,9 @@
 
 namespace xtgrad {
 
-template <>
-Variable clamp(const Variable& x, std::optional<double> lo, std::optional<double> hi) {
+template <class Scalar>
+BasicVariable<Scalar> clamp(const BasicVariable<Scalar>& x, std::optional<double> lo, std::optional<double> hi) {
+  using Tensor = TensorOf<Scalar>;
   if (lo && hi && *lo > *hi) {
     throw std::invalid_argument("clamp: min " + std::to_string(*lo) + " is greater than max " + std::to_string(*hi) +
                                 " (input " + shape_str(x.value()) + ")");
@@ -29,8 +30,11 @@ Variable clamp(const Variable& x, std::optional<double> lo, std::optional<double
                    });
 }
 
-template <>
-Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
+template <class Scalar>
+BasicVariable<Scalar> where(const TensorOf<Scalar>& condition, const BasicVariable<Scalar>& a,
+                            const BasicVariable<Scalar>& b) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   // pairwise broadcastable ⇔ the three broadcast together
   check_broadcastable("where", a.value(), b.value());
   check_broadcastable("where", condition, a.value());
@@ -48,7 +52,11 @@ Variable where(const Tensor& condition, const Variable& a, const Variable& b) {
 namespace {
 
 // max (sign = +1) or min (sign = −1) of a and b, NaN-propagating; ties split the gradient.
-Variable extremum(const char* op, const Variable& a, const Variable& b, Scalar sign) {
+template <class Scalar>
+BasicVariable<Scalar> extremum(const char* op, const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b,
+                               Scalar sign) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   check_broadcastable(op, a.value(), b.value());
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
@@ -72,41 +80,47 @@ Variable extremum(const char* op, const Variable& a, const Variable& b, Scalar s
 
 }  // namespace
 
-template <>
-Variable maximum(const Variable& a, const Variable& b) { return extremum("maximum", a, b, Scalar(1)); }
-template <>
-Variable minimum(const Variable& a, const Variable& b) { return extremum("minimum", a, b, Scalar(-1)); }
+template <class Scalar>
+BasicVariable<Scalar> maximum(const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b) {
+  return extremum("maximum", a, b, Scalar(1));
+}
+template <class Scalar>
+BasicVariable<Scalar> minimum(const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b) {
+  return extremum("minimum", a, b, Scalar(-1));
+}
 
-template <>
-Variable log1p(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> log1p(const BasicVariable<Scalar>& x) {
   // dy/dx = 1/(1 + x)
   return pointwise("log1p", x, [](Scalar v) { return std::log1p(v); },
                    [](const auto& g, const auto& x, const auto&) { return g / (Scalar(1) + x); });
 }
 
-template <>
-Variable expm1(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> expm1(const BasicVariable<Scalar>& x) {
   // dy/dx = eˣ = y + 1
   return pointwise("expm1", x, [](Scalar v) { return std::expm1(v); },
                    [](const auto& g, const auto&, const auto& y) { return g * (y + Scalar(1)); });
 }
 
-template <>
-Variable sin(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> sin(const BasicVariable<Scalar>& x) {
   // dx = g·cos x
   return pointwise("sin", x, [](Scalar v) { return std::sin(v); },
                    [](const auto& g, const auto& x, const auto&) { return g * cos(x); });
 }
 
-template <>
-Variable cos(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> cos(const BasicVariable<Scalar>& x) {
   // dx = −g·sin x
   return pointwise("cos", x, [](Scalar v) { return std::cos(v); },
                    [](const auto& g, const auto& x, const auto&) { return -g * sin(x); });
 }
 
-template <>
-Variable pow(const Variable& x, const Variable& p) {
+template <class Scalar>
+BasicVariable<Scalar> pow(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& p) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   check_broadcastable("pow", x.value(), p.value());
   Tensor y = evaluate(xt::pow(x.value(), p.value()));
   return make_result("pow", std::move(y), {x, p}, [](Node& self) {
@@ -124,15 +138,17 @@ Variable pow(const Variable& x, const Variable& p) {
   });
 }
 
-template <>
-Variable reciprocal(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> reciprocal(const BasicVariable<Scalar>& x) {
   // dy/dx = −1/x² = −y²
   return pointwise("reciprocal", x, [](Scalar v) { return Scalar(1) / v; },
                    [](const auto& g, const auto&, const auto& y) { return -g * square(y); });
 }
 
-template <>
-Variable sign(const Variable& x) {
+template <class Scalar>
+BasicVariable<Scalar> sign(const BasicVariable<Scalar>& x) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
   for (std::size_t k = 0; k < v.size(); ++k) {
@@ -141,5 +157,22 @@ Variable sign(const Variable& x) {
   }
   return Variable(std::move(y));
 }
+
+// float and double, the precisions the library is built for
+#define XTGRAD_INSTANTIATE(T)                                                                             \
+  template BasicVariable<T> clamp(const BasicVariable<T>&, std::optional<double>, std::optional<double>); \
+  template BasicVariable<T> where(const TensorOf<T>&, const BasicVariable<T>&, const BasicVariable<T>&);  \
+  template BasicVariable<T> maximum(const BasicVariable<T>&, const BasicVariable<T>&);                    \
+  template BasicVariable<T> minimum(const BasicVariable<T>&, const BasicVariable<T>&);                    \
+  template BasicVariable<T> log1p(const BasicVariable<T>&);                                               \
+  template BasicVariable<T> expm1(const BasicVariable<T>&);                                               \
+  template BasicVariable<T> sin(const BasicVariable<T>&);                                                 \
+  template BasicVariable<T> cos(const BasicVariable<T>&);                                                 \
+  template BasicVariable<T> pow(const BasicVariable<T>&, const BasicVariable<T>&);                        \
+  template BasicVariable<T> reciprocal(const BasicVariable<T>&);                                          \
+  template BasicVariable<T> sign(const BasicVariable<T>&);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
 
 }  // namespace xtgrad

@@ -12,8 +12,11 @@
 
 namespace xtgrad {
 
-template <>
-Variable embedding(const Variable& indices, const Variable& weight) {
+template <class Scalar>
+BasicVariable<Scalar> embedding(const BasicVariable<Scalar>& indices, const BasicVariable<Scalar>& weight) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& iv = indices.value();
   const Tensor& wv = weight.value();
   if (wv.dimension() != 2) {
@@ -29,9 +32,9 @@ Variable embedding(const Variable& indices, const Variable& weight) {
                                   std::to_string(v) + ") for weight " + shape_str(wv));
     }
   }
-  Tensor::shape_type shape = iv.shape();
+  typename Tensor::shape_type shape = iv.shape();
   shape.push_back(d);
-  Tensor y = empty_tensor(shape);
+  Tensor y = empty_tensor<Scalar>(shape);
   for (std::size_t i = 0; i < iv.size(); ++i) {
     const Scalar* row = wv.data() + std::size_t(iv.data()[i]) * d;
     std::copy(row, row + d, y.data() + i * d);
@@ -59,5 +62,9 @@ Variable embedding(const Variable& indices, const Variable& weight) {
     }
   });
 }
+
+// float and double, the precisions the library is built for
+template BasicVariable<float> embedding(const BasicVariable<float>&, const BasicVariable<float>&);
+template BasicVariable<double> embedding(const BasicVariable<double>&, const BasicVariable<double>&);
 
 }  // namespace xtgrad

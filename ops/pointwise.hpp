@@ -13,49 +13,74 @@
 #include "xtgrad/ops/elementwise_math.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
+
+// Whether T is a BasicVariable (of any scalar type).
+template <class T>
+struct IsBasicVariable : std::false_type {};
+template <class T>
+struct IsBasicVariable<BasicVariable<T>> : std::true_type {};
 
 // ---- helpers for backward formulas written once over Tensors or Variables (core/accumulate.hpp) ----
 
 // The value of an operand: the Tensor itself, or a Variable's value (for masks: constants).
-inline const Tensor& value_of(const Tensor& t) { return t; }
-inline const Tensor& value_of(const Variable& v) { return v.value(); }
+template <class Scalar>
+const TensorOf<Scalar>& value_of(const TensorOf<Scalar>& t) {
+  return t;
+}
+template <class Scalar>
+const TensorOf<Scalar>& value_of(const BasicVariable<Scalar>& v) {
+  return v.value();
+}
 
 // A constant factor (a mask, a tie share) next to the gradient g: on the fast path the lazy
 // expression itself, in a create_graph sweep a Variable without history (derivative 0).
-inline const Tensor& constant_like(const Tensor&, const Tensor& t) { return t; }
-template <class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
-std::decay_t<E> constant_like(const Tensor&, E&& e) {
+template <class Scalar>
+const TensorOf<Scalar>& constant_like(const TensorOf<Scalar>&, const TensorOf<Scalar>& t) {
+  return t;
+}
+template <class Scalar, class E, class = std::enable_if_t<xt::is_xexpression<std::decay_t<E>>::value>>
+std::decay_t<E> constant_like(const TensorOf<Scalar>&, E&& e) {
   return std::forward<E>(e);
 }
-template <class E>
-Variable constant_like(const Variable&, const E& e) {
-  return Variable(evaluate(e), false);
+template <class Scalar, class E>
+BasicVariable<Scalar> constant_like(const BasicVariable<Scalar>&, const E& e) {
+  return BasicVariable<Scalar>(evaluate(e), false);
 }
 
 // 0 in a formula: a Scalar on the fast path (xt::where takes one), a constant 0-d Variable in a
 // create_graph sweep.
-inline Scalar zero_like(const Tensor&) { return Scalar(0); }
-inline Variable zero_like(const Variable&) { return Variable(scalar_tensor(Scalar(0)), false); }
+template <class Scalar>
+Scalar zero_like(const TensorOf<Scalar>&) {
+  return Scalar(0);
+}
+template <class Scalar>
+BasicVariable<Scalar> zero_like(const BasicVariable<Scalar>&) {
+  return BasicVariable<Scalar>(scalar_tensor(Scalar(0)), false);
+}
 
 // a where cond, else b (cond an expression over operand values): xt::where on the fast path,
 // the differentiable where() in a create_graph sweep.
 template <class C, class A, class B,
-          class = std::enable_if_t<!std::is_same_v<std::decay_t<A>, Variable> && !std::is_same_v<std::decay_t<B>, Variable>>>
+          class = std::enable_if_t<!IsBasicVariable<std::decay_t<A>>::value &&
+                                   !IsBasicVariable<std::decay_t<B>>::value>>
 auto select_where(C&& cond, A&& a, B&& b) {
   return xt::where(std::forward<C>(cond), std::forward<A>(a), std::forward<B>(b));
 }
-template <class C>
-Variable select_where(const C& cond, const Variable& a, const Variable& b) {
-  Tensor c = evaluate(cond);
+template <class C, class Scalar>
+BasicVariable<Scalar> select_where(const C& cond, const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  Tensor c = evaluate(xt::cast<Scalar>(cond));  // 1 where cond holds, else 0
   Variable y = xtgrad::where(c, a, b);
   recycle(c);
   return y;
 }
 
 // y = f(x) elementwise (`f` on Scalars); backward dx = d(g, x, y), a formula run by backward_unary.
-template <class F, class D>
-Variable pointwise(const char* op, const Variable& x, F f, D d) {
+template <class Scalar, class F, class D>
+BasicVariable<Scalar> pointwise(const char* op, const BasicVariable<Scalar>& x, F f, D d) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
   const Scalar* xs = v.data();
@@ -64,5 +89,4 @@ Variable pointwise(const char* op, const Variable& x, F f, D d) {
   return make_result(op, std::move(y), {x}, [d](Node& self) { backward_unary(self, d); });
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

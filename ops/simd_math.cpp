@@ -7,15 +7,13 @@
 #include <xsimd/xsimd.hpp>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
-using Batch = xsimd::batch<Scalar>;
-constexpr std::size_t kLanes = Batch::size;
-
 // f_simd(b) lane by lane, except lanes below `low`, which get f_std (rare: checked per batch).
-template <class SimdF, class StdF>
-Batch map_batch(const Batch& b, Scalar low, SimdF f_simd, StdF f_std) {
+template <class Scalar, class SimdF, class StdF>
+xsimd::batch<Scalar> map_batch(const xsimd::batch<Scalar>& b, Scalar low, SimdF f_simd, StdF f_std) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t kLanes = Batch::size;
   const Batch r = f_simd(b);
   if (!xsimd::any(b < Batch(low))) return r;
   alignas(64) Scalar in[kLanes];
@@ -29,8 +27,10 @@ Batch map_batch(const Batch& b, Scalar low, SimdF f_simd, StdF f_std) {
 }
 
 // out = f(x) batch by batch; the tail is padded with ones into one more batch.
-template <class F>
-void map_into(const Tensor& x, Tensor& out, F f) {
+template <class Scalar, class F>
+void map_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out, F f) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t kLanes = Batch::size;
   const std::size_t n = x.size();
   const Scalar* xs = x.data();
   Scalar* ys = out.data();
@@ -46,16 +46,23 @@ void map_into(const Tensor& x, Tensor& out, F f) {
 }
 
 // e^b; below ln(smallest normal) the SIMD exp flushes to 0, so those lanes use std::exp.
-inline Batch exp_batch(const Batch& b) {
+template <class Scalar>
+xsimd::batch<Scalar> exp_batch(const xsimd::batch<Scalar>& b) {
+  using Batch = xsimd::batch<Scalar>;
   static const Scalar low = std::log(std::numeric_limits<Scalar>::min());
   return map_batch(b, low, [](const Batch& v) { return xsimd::exp(v); }, [](Scalar v) { return std::exp(v); });
 }
 
 }  // namespace
 
-void exp_into(const Tensor& x, Tensor& out) { map_into(x, out, exp_batch); }
+template <class Scalar>
+void exp_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
+  map_into(x, out, exp_batch<Scalar>);
+}
 
-void log_into(const Tensor& x, Tensor& out) {
+template <class Scalar>
+void log_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
+  using Batch = xsimd::batch<Scalar>;
   // below the smallest normal (subnormals, and 0 and negatives, which agree anyway)
   map_into(x, out, [](const Batch& b) {
     return map_batch(b, std::numeric_limits<Scalar>::min(), [](const Batch& v) { return xsimd::log(v); },
@@ -63,7 +70,9 @@ void log_into(const Tensor& x, Tensor& out) {
   });
 }
 
-void sigmoid_into(const Tensor& x, Tensor& out) {
+template <class Scalar>
+void sigmoid_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
+  using Batch = xsimd::batch<Scalar>;
   // e = e^−|x| ∈ [0, 1] never overflows; σ = 1/(1 + e) for x ≥ 0, e/(1 + e) otherwise (NaN stays NaN)
   const Batch one(Scalar(1)), zero(Scalar(0));
   map_into(x, out, [&](const Batch& b) {
@@ -72,5 +81,12 @@ void sigmoid_into(const Tensor& x, Tensor& out) {
   });
 }
 
-}  // namespace XTGRAD_ABI
+// float and double, the precisions the library is built for
+template void exp_into(const TensorOf<float>&, TensorOf<float>&);
+template void log_into(const TensorOf<float>&, TensorOf<float>&);
+template void sigmoid_into(const TensorOf<float>&, TensorOf<float>&);
+template void exp_into(const TensorOf<double>&, TensorOf<double>&);
+template void log_into(const TensorOf<double>&, TensorOf<double>&);
+template void sigmoid_into(const TensorOf<double>&, TensorOf<double>&);
+
 }  // namespace xtgrad

@@ -1,5 +1,5 @@
 // eˣ, ln x and σ(x) over a whole tensor with a value that depends only on x, never on the element's
-// position. Internal to the ops' sources.
+// position. Internal to the ops' sources; defined for float and double.
 //
 // xtensor computes full SIMD batches with xsimd and the last size % lanes elements with std::
 // functions, and the two disagree near the subnormal range: xsimd's exp returns 0 for
@@ -13,14 +13,15 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // out = eˣ elementwise; subnormal results kept. `out` must have x's size; it may be x itself.
-void exp_into(const Tensor& x, Tensor& out);
+template <class T>
+void exp_into(const TensorOf<T>& x, TensorOf<T>& out);
 // out = ln x elementwise; exact for subnormal x. `out` must have x's size; it may be x itself.
-void log_into(const Tensor& x, Tensor& out);
+template <class T>
+void log_into(const TensorOf<T>& x, TensorOf<T>& out);
 // out = σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow, in one pass through exp_into's kernel.
-void sigmoid_into(const Tensor& x, Tensor& out);
+template <class T>
+void sigmoid_into(const TensorOf<T>& x, TensorOf<T>& out);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad
