@@ -4,17 +4,17 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // Scales every gradient by max_norm/(‖g‖ + 1e-6) when the global norm ‖g‖ = √(Σ over all
 // parameters with a gradient of Σg²) exceeds max_norm (PyTorch clip_grad_norm_). Returns ‖g‖
 // before clipping. max_norm must be > 0.
-double clip_grad_norm(const NamedParameters& params, double max_norm);
+template <class T>
+double clip_grad_norm(const NamedParametersOf<T>& params, double max_norm);
 
 // Clamps every gradient element to [−clip, clip]; clip must be > 0.
-void clip_grad_value(const NamedParameters& params, double clip);
+template <class T>
+void clip_grad_value(const NamedParametersOf<T>& params, double clip);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad
