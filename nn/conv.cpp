@@ -9,14 +9,6 @@
 namespace xtgrad {
 namespace nn {
 
-namespace {
-// U(−bound, bound) draws of T (core/random.hpp).
-template <class T>
-TensorOf<T> uniform_draws(const Shape& shape, Rng& rng, double bound) {
-  return TensorOf<T>(rand_uniform(shape, rng, -bound, bound));
-}
-}  // namespace
-
 template <class T>
 BasicConv2d<T>::BasicConv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel, Rng& rng,
                             const Conv2dConfig& config, const WeightInitOf<T>& init)
@@ -30,10 +22,10 @@ BasicConv2d<T>::BasicConv2d(std::size_t in_channels, std::size_t out_channels, S
   }
   const Shape shape{out_channels, in_channels / config.groups, kernel[0], kernel[1]};
   const double bound = 1.0 / std::sqrt(double(shape[1] * kernel[0] * kernel[1]));  // 1/√fan_in
-  weight = this->register_parameter("weight", init ? init(shape, rng) : uniform_draws<T>(shape, rng, bound));
+  weight = this->register_parameter("weight", init ? init(shape, rng) : rand_uniform<T>(shape, rng, -bound, bound));
   if (config.bias) {
     bias = this->register_parameter("bias", init ? TensorOf<T>(xt::zeros<T>({out_channels}))
-                                                 : uniform_draws<T>({out_channels}, rng, bound));
+                                                 : rand_uniform<T>({out_channels}, rng, -bound, bound));
   }
 }
 

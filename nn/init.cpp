@@ -30,16 +30,6 @@ Fans checked_fans(const Shape& shape, const char* who) {
   return {shape[1] * taps, shape[0] * taps};
 }
 
-// N(mean, stddev²) and U[low, high) draws of T (core/random.hpp).
-template <class T>
-TensorOf<T> normal_draws(const Shape& shape, Rng& rng, double mean, double stddev) {
-  return TensorOf<T>(randn(shape, rng, mean, stddev));
-}
-template <class T>
-TensorOf<T> uniform_draws(const Shape& shape, Rng& rng, double low, double high) {
-  return TensorOf<T>(rand_uniform(shape, rng, low, high));
-}
-
 }  // namespace
 
 Fans fans_of(const Shape& shape) { return checked_fans(shape, "fans_of"); }
@@ -48,33 +38,33 @@ template <class T>
 TensorOf<T> std_normal(const Shape& shape, Rng& rng, double gain) {
   if (!std::isfinite(gain))
     throw std::invalid_argument("std_normal: gain must be finite, got " + std::to_string(gain));
-  return normal_draws<T>(shape, rng, 0.0, gain);  // gain·N(0, 1) = N(0, gain²); a negative gain flips signs only
+  return randn<T>(shape, rng, 0.0, gain);  // gain·N(0, 1) = N(0, gain²); a negative gain flips signs only
 }
 
 template <class T>
 TensorOf<T> he_normal(const Shape& shape, Rng& rng) {
   const Fans f = checked_fans(shape, "he_normal");
-  return normal_draws<T>(shape, rng, 0.0, std::sqrt(2.0 / static_cast<double>(f.in)));  // σ = √(2/fan_in)
+  return randn<T>(shape, rng, 0.0, std::sqrt(2.0 / static_cast<double>(f.in)));  // σ = √(2/fan_in)
 }
 
 template <class T>
 TensorOf<T> he_uniform(const Shape& shape, Rng& rng) {
   const Fans f = checked_fans(shape, "he_uniform");
   const double a = std::sqrt(6.0 / static_cast<double>(f.in));  // Var U(−a, a) = a²/3 = 2/fan_in
-  return uniform_draws<T>(shape, rng, -a, a);
+  return rand_uniform<T>(shape, rng, -a, a);
 }
 
 template <class T>
 TensorOf<T> glorot_normal(const Shape& shape, Rng& rng) {
   const Fans f = checked_fans(shape, "glorot_normal");
-  return normal_draws<T>(shape, rng, 0.0, std::sqrt(2.0 / static_cast<double>(f.in + f.out)));  // σ = √(2/(in+out))
+  return randn<T>(shape, rng, 0.0, std::sqrt(2.0 / static_cast<double>(f.in + f.out)));  // σ = √(2/(in+out))
 }
 
 template <class T>
 TensorOf<T> glorot_uniform(const Shape& shape, Rng& rng) {
   const Fans f = checked_fans(shape, "glorot_uniform");
   const double a = std::sqrt(6.0 / static_cast<double>(f.in + f.out));  // Var = a²/3 = 2/(in+out)
-  return uniform_draws<T>(shape, rng, -a, a);
+  return rand_uniform<T>(shape, rng, -a, a);
 }
 
 template <class T>

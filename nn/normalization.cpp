@@ -57,7 +57,7 @@ BasicEmbedding<T>::BasicEmbedding(std::size_t count, std::size_t dim, Rng& rng) 
     throw std::invalid_argument("Embedding: count and dim must be positive, got " + std::to_string(count) + " and " +
                                 std::to_string(dim));
   }
-  weight = this->register_parameter("weight", TensorOf<T>(randn({count, dim}, rng)));
+  weight = this->register_parameter("weight", randn<T>({count, dim}, rng));
 }
 
 template <class T>
