@@ -13,7 +13,6 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // Whether two shapes (any containers of extents) are equal.
 template <class A, class B>
@@ -23,14 +22,15 @@ bool shapes_equal(const A& a, const B& b) {
 
 // `expr` evaluated into a tensor from the buffer cache.
 template <class E>
-Tensor evaluate(const E& expr) {
-  Tensor out = empty_tensor(expr.shape());
+TensorOf<typename E::value_type> evaluate(const E& expr) {
+  TensorOf<typename E::value_type> out = empty_tensor<typename E::value_type>(expr.shape());
   xt::noalias(out) = expr;
   return out;
 }
 
 // Makes p.grad a buffer of p.value's shape (contents unspecified), reusing the one it has.
-inline void shape_grad_storage(Node& p) {
+template <class T>
+void shape_grad_storage(BasicNode<T>& p) {
   if (!shapes_equal(p.grad.shape(), p.value.shape())) {
     recycle(p.grad);
     p.grad = empty_like(p.value);
@@ -41,14 +41,18 @@ inline void shape_grad_storage(Node& p) {
 // set): std::logic_error naming self.op. add_expr_to_parent, grad_target and Node::add_to_parent
 // check, so an op not written with the runners below can never give a silently wrong or
 // missing second derivative.
-[[noreturn]] void throw_first_order_only(const Node& self);
+[[noreturn]] void throw_first_order_only(const char* op);
+template <class T>
+[[noreturn]] void throw_first_order_only(const BasicNode<T>& self) {
+  throw_first_order_only(self.op);
+}
 
 // parents[i].grad += expr, evaluated in place when expr already has the parent's shape;
 // otherwise through accumulate_grad (which reduces broadcast axes).
-template <class E>
-void add_expr_to_parent(Node& self, std::size_t i, const E& expr) {
+template <class T, class E>
+void add_expr_to_parent(BasicNode<T>& self, std::size_t i, const E& expr) {
   if (self.grad_node) throw_first_order_only(self);
-  Node& p = *self.parents[i];
+  BasicNode<T>& p = *self.parents[i];
   if (!p.requires_grad) return;
   if (!shapes_equal(p.value.shape(), expr.shape())) {
     self.add_to_parent(i, evaluate(expr));
@@ -66,9 +70,10 @@ void add_expr_to_parent(Node& self, std::size_t i, const E& expr) {
 // The parent's gradient storage, shaped like its value, for an op that writes its share
 // itself (gemm or a loop): `beta` is 1 when a gradient is already there (add to it), 0 when
 // not (overwrite; the contents are unspecified).
-inline Scalar* grad_target(Node& self, std::size_t i, Scalar& beta) {
+template <class T>
+T* grad_target(BasicNode<T>& self, std::size_t i, T& beta) {
   if (self.grad_node) throw_first_order_only(self);
-  Node& p = *self.parents[i];
+  BasicNode<T>& p = *self.parents[i];
   if (p.has_grad) {
     beta = 1;
   } else {
@@ -82,29 +87,38 @@ inline Scalar* grad_target(Node& self, std::size_t i, Scalar& beta) {
 // ---- create_graph: gradients as Variables ---------------------------------------------------
 
 // a + b for two gradients of the same shape, recorded as a graph op ("grad_sum").
-Variable grad_sum(const Variable& a, const Variable& b);
+template <class T>
+BasicVariable<T> grad_sum(const BasicVariable<T>& a, const BasicVariable<T>& b);
 // target.grad_node += contribution, reduced to target's shape by the differentiable sum_to. A
 // leaf that already holds a tensor gradient without history starts from a constant copy of it.
-void accumulate_variable(Node& target, const Variable& contribution);
+template <class T>
+void accumulate_variable(BasicNode<T>& target, const BasicVariable<T>& contribution);
 // The same for parents[i] of `self`; a no-op if that parent needs no gradient.
-inline void add_variable_to_parent(Node& self, std::size_t i, const Variable& contribution) {
+template <class T>
+void add_variable_to_parent(BasicNode<T>& self, std::size_t i, const BasicVariable<T>& contribution) {
   if (self.parents[i]->requires_grad) accumulate_variable(*self.parents[i], contribution);
 }
 
 // Input i and the output of `self` as Variables (with the in-place check of parent_value).
-inline Variable input_variable(const Node& self, std::size_t i) {
+template <class T>
+BasicVariable<T> input_variable(const BasicNode<T>& self, std::size_t i) {
   (void)self.parent_value(i);
-  return Variable(self.parents[i]);
+  return BasicVariable<T>(self.parents[i]);
 }
-inline Variable output_variable(Node& self) {
+template <class T>
+BasicVariable<T> output_variable(BasicNode<T>& self) {
   (void)self.output_value();
-  return Variable(self.shared_from_this());
+  return BasicVariable<T>(self.shared_from_this());
 }
 
 // sign(x) ∈ {−1, 0, 1}: an expression over a tensor, a constant Variable over a Variable (its
 // derivative is 0 almost everywhere).
-inline auto sign_of(const Tensor& x) { return xt::sign(x); }
-Variable sign_of(const Variable& x);
+template <class T>
+auto sign_of(const TensorOf<T>& x) {
+  return xt::sign(x);
+}
+template <class T>
+BasicVariable<T> sign_of(const BasicVariable<T>& x);
 
 // ---- backward formulas, written once, run on Tensors or on Variables --------------------------
 //
@@ -117,13 +131,13 @@ Variable sign_of(const Variable& x);
 // reference (`-> const auto&`), or the Tensor is copied.
 
 // fi(g) is input i's share (ops whose derivative needs no value: add, neg, affine, ...).
-template <class... F>
-void backward_linear(Node& self, const F&... f) {
+template <class T, class... F>
+void backward_linear(BasicNode<T>& self, const F&... f) {
   std::size_t i = 0;
   auto one = [&self](std::size_t k, const auto& fk) {
     if (!self.parent_requires_grad(k)) return;
     if (self.grad_node) {
-      add_variable_to_parent(self, k, fk(Variable(self.grad_node)));
+      add_variable_to_parent(self, k, fk(BasicVariable<T>(self.grad_node)));
     } else {
       add_expr_to_parent(self, k, fk(self.grad));
     }
@@ -132,49 +146,49 @@ void backward_linear(Node& self, const F&... f) {
 }
 
 // f(g, x, y) is the share of the one input x, y the output (exp, sigmoid, ...).
-template <class F>
-void backward_unary(Node& self, const F& f) {
+template <class T, class F>
+void backward_unary(BasicNode<T>& self, const F& f) {
   if (!self.parent_requires_grad(0)) return;
   if (self.grad_node) {
-    add_variable_to_parent(self, 0, f(Variable(self.grad_node), input_variable(self, 0), output_variable(self)));
+    add_variable_to_parent(self, 0, f(BasicVariable<T>(self.grad_node), input_variable(self, 0), output_variable(self)));
   } else {
     add_expr_to_parent(self, 0, f(self.grad, self.parent_value(0), self.output_value()));
   }
 }
 
 // fa(g, a, b, y) and fb(g, a, b, y) are the shares of a and b, at the broadcast shape.
-template <class Fa, class Fb>
-void backward_binary(Node& self, const Fa& fa, const Fb& fb) {
+template <class T, class Fa, class Fb>
+void backward_binary(BasicNode<T>& self, const Fa& fa, const Fb& fb) {
   if (self.grad_node) {
-    const Variable g(self.grad_node), a = input_variable(self, 0), b = input_variable(self, 1),
+    const BasicVariable<T> g(self.grad_node), a = input_variable(self, 0), b = input_variable(self, 1),
         y = output_variable(self);
     if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, fa(g, a, b, y));
     if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, fb(g, a, b, y));
     return;
   }
-  const Tensor &g = self.grad, &a = self.parent_value(0), &b = self.parent_value(1), &y = self.output_value();
+  const TensorOf<T> &g = self.grad, &a = self.parent_value(0), &b = self.parent_value(1), &y = self.output_value();
   if (self.parent_requires_grad(0)) add_expr_to_parent(self, 0, fa(g, a, b, y));
   if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, fb(g, a, b, y));
 }
 
 // For an op with a one-element output (a loss, a norm): fi(g, inputs...) is input i's share,
 // g the upstream gradient as a Scalar (fast path) or as a one-element Variable.
-template <class... F>
-void backward_of_scalar(Node& self, const F&... f) {
+template <class T, class... F>
+void backward_of_scalar(BasicNode<T>& self, const F&... f) {
   std::size_t i = 0;
   auto one = [&self](std::size_t k, const auto& fk) {
     if (!self.parent_requires_grad(k)) return;
     // fk takes the op's inputs: one (a norm) or two (a loss and its target)
-    constexpr bool unary = std::is_invocable_v<decltype(fk), const Scalar&, const Tensor&>;
+    constexpr bool unary = std::is_invocable_v<decltype(fk), const T&, const TensorOf<T>&>;
     if (self.grad_node) {
-      const Variable g(self.grad_node);
+      const BasicVariable<T> g(self.grad_node);
       if constexpr (unary) {
         add_variable_to_parent(self, k, fk(g, input_variable(self, 0)));
       } else {
         add_variable_to_parent(self, k, fk(g, input_variable(self, 0), input_variable(self, 1)));
       }
     } else {
-      const Scalar g = self.grad.data()[0];
+      const T g = self.grad.data()[0];
       if constexpr (unary) {
         add_expr_to_parent(self, k, fk(g, self.parent_value(0)));
       } else {
@@ -185,5 +199,4 @@ void backward_of_scalar(Node& self, const F&... f) {
   (one(i++, f), ...);
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

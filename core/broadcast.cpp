@@ -7,18 +7,21 @@
 
 namespace xtgrad {
 
-// Specialisations used before their definition below.
-template <>
-Variable broadcast_to(const Variable& x, const Shape& shape);
-
 namespace {
 // g broadcast to `shape`: a lazy expression for a tensor, the op for a Variable.
-auto broadcast_to_shape(const Tensor& g, const Shape& shape) { return xt::broadcast(g, shape); }
-Variable broadcast_to_shape(const Variable& g, const Shape& shape) { return broadcast_to(g, shape); }
+template <class Scalar>
+auto broadcast_to_shape(const TensorOf<Scalar>& g, const Shape& shape) {
+  return xt::broadcast(g, shape);
+}
+template <class Scalar>
+BasicVariable<Scalar> broadcast_to_shape(const BasicVariable<Scalar>& g, const Shape& shape) {
+  return broadcast_to(g, shape);
+}
 }  // namespace
 
-template <>
-Variable sum_to(const Variable& x, const Shape& shape) {
+template <class Scalar>
+BasicVariable<Scalar> sum_to(const BasicVariable<Scalar>& x, const Shape& shape) {
+  using Tensor = TensorOf<Scalar>;
   if (shapes_equal(x.value().shape(), shape)) return x;
   Tensor out = Tensor::from_shape({0});
   try {
@@ -26,18 +29,18 @@ Variable sum_to(const Variable& x, const Shape& shape) {
   } catch (const std::logic_error&) {
     throw std::invalid_argument("sum_to: cannot reduce " + shape_str(x.value()) + " to " + shape_str(shape));
   }
-  return make_result("sum_to", std::move(out), {x}, [](Node& self) {
+  return make_result("sum_to", std::move(out), {x}, [](BasicNode<Scalar>& self) {
     // dx = g broadcast to x's shape
-    const Tensor& xv = self.parents[0]->value;
+    const TensorOf<Scalar>& xv = self.parents[0]->value;
     const Shape x_shape(xv.shape().begin(), xv.shape().end());
     backward_linear(self, [&x_shape](const auto& g) { return broadcast_to_shape(g, x_shape); });
   });
 }
 
-template <>
-Variable broadcast_to(const Variable& x, const Shape& shape) {
+template <class Scalar>
+BasicVariable<Scalar> broadcast_to(const BasicVariable<Scalar>& x, const Shape& shape) {
   if (shapes_equal(x.value().shape(), shape)) return x;
-  const Tensor& v = x.value();
+  const TensorOf<Scalar>& v = x.value();
   // every axis of x (aligned right) must be 1 or equal to the target's
   bool ok = v.dimension() <= shape.size();
   for (std::size_t k = 0; ok && k < v.dimension(); ++k) {
@@ -45,10 +48,15 @@ Variable broadcast_to(const Variable& x, const Shape& shape) {
     ok = have == want || have == 1;
   }
   if (!ok) throw std::invalid_argument("broadcast_to: cannot broadcast " + shape_str(v) + " to " + shape_str(shape));
-  return make_result("broadcast_to", evaluate(xt::broadcast(v, shape)), {x}, [](Node& self) {
+  return make_result("broadcast_to", evaluate(xt::broadcast(v, shape)), {x}, [](BasicNode<Scalar>& self) {
     // dx = sum_to(g, x's shape): the engine reduces a share of the broadcast shape
     backward_linear(self, [](const auto& g) -> const auto& { return g; });
   });
 }
+
+template BasicVariable<float> sum_to(const BasicVariable<float>&, const Shape&);
+template BasicVariable<double> sum_to(const BasicVariable<double>&, const Shape&);
+template BasicVariable<float> broadcast_to(const BasicVariable<float>&, const Shape&);
+template BasicVariable<double> broadcast_to(const BasicVariable<double>&, const Shape&);
 
 }  // namespace xtgrad

@@ -16,38 +16,49 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
-
 // A tensor of `shape` whose contents are unspecified: a cached buffer of the same element
-// count if there is one, otherwise a new allocation.
-Tensor empty_tensor(const Shape& shape);
-Tensor empty_tensor(const Tensor::shape_type& shape);
-Tensor empty_tensor(std::initializer_list<std::size_t> shape);
+// count if there is one, otherwise a new allocation. Float and double have a pool each.
+template <class T>
+TensorOf<T> empty_tensor(const Shape& shape);
+template <class T>
+TensorOf<T> empty_tensor(const typename TensorOf<T>::shape_type& shape);
+template <class T>
+TensorOf<T> empty_tensor(std::initializer_list<std::size_t> shape);
 // empty_tensor(t.shape()).
-inline Tensor empty_like(const Tensor& t) { return empty_tensor(t.shape()); }
+template <class T>
+TensorOf<T> empty_like(const TensorOf<T>& t) {
+  return empty_tensor<T>(t.shape());
+}
 // A 0-d tensor holding `value` (from the cache).
-Tensor scalar_tensor(Scalar value);
+template <class T>
+TensorOf<T> scalar_tensor(T value);
 // Gives `t`'s storage to the cache; `t` is left empty (shape (0)). A no-op for empty tensors.
-void recycle(Tensor& t) noexcept;
-inline void recycle(Tensor&& t) noexcept { recycle(t); }
+template <class T>
+void recycle(TensorOf<T>& t) noexcept;
+template <class T>
+void recycle(TensorOf<T>&& t) noexcept {
+  recycle(t);
+}
 
 // A tensor a backward closure keeps (say, softmax probabilities): recycled, not freed, when
 // the closure is destroyed. Move-only.
+template <class T>
 class SavedTensor {
  public:
-  explicit SavedTensor(Tensor t) : tensor_(std::move(t)) {}
+  explicit SavedTensor(TensorOf<T> t) : tensor_(std::move(t)) {}
   SavedTensor(SavedTensor&&) noexcept = default;
   SavedTensor& operator=(SavedTensor&&) = delete;
   SavedTensor(const SavedTensor&) = delete;
   SavedTensor& operator=(const SavedTensor&) = delete;
   ~SavedTensor() { recycle(tensor_); }
-  const Tensor& get() const { return tensor_; }
+  const TensorOf<T>& get() const { return tensor_; }
 
  private:
-  Tensor tensor_;
+  TensorOf<T> tensor_;
 };
 
-// What the calling thread's cache holds and how it has served requests so far.
+// What the calling thread's caches (float and double together) hold and how they have served
+// requests so far.
 struct BufferCacheStats {
   std::size_t buffers = 0;  // tensors waiting to be reused
   std::size_t bytes = 0;    // their total size
@@ -56,12 +67,12 @@ struct BufferCacheStats {
 };
 BufferCacheStats buffer_cache_stats();
 
-// Upper bound on the bytes one thread's cache keeps (default 64 MiB); 0 turns caching off.
+// Upper bound on the bytes one thread's cache of each precision keeps (default 64 MiB); 0
+// turns caching off.
 // Applies to every thread; lowering it frees the calling thread's excess at once.
 void set_buffer_cache_limit(std::size_t bytes);
 std::size_t buffer_cache_limit();
-// Frees every buffer the calling thread's cache holds.
+// Frees every buffer the calling thread's caches hold.
 void release_cached_buffers();
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

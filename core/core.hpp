@@ -1,12 +1,13 @@
 // core: tensors, recycled buffers, the graph, backward and grad(), no-grad mode, gradient
 // checks, Hessian-vector products, graph export, BLAS settings and the inside-BLAS marker,
-// version. (accumulate.hpp and xt.hpp are for ops' sources: they pull in xtensor's expression
-// headers.)
+// version, and the float defaults (defaults.hpp: Variable, Tensor, ...). (accumulate.hpp and
+// xt.hpp are for ops' sources: they pull in xtensor's expression headers.)
 #pragma once
 
 #include "xtgrad/core/blas_scope.hpp"
 #include "xtgrad/core/broadcast.hpp"
 #include "xtgrad/core/buffer_cache.hpp"
+#include "xtgrad/core/defaults.hpp"
 #include "xtgrad/core/dot_export.hpp"
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/gemm.hpp"

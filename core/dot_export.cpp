@@ -4,7 +4,6 @@
 #include <unordered_map>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 namespace {
 // DOT string literal contents: quotes and backslashes escaped.
@@ -18,7 +17,9 @@ std::string escape(const std::string& s) {
 }
 }  // namespace
 
-std::string to_dot(const Variable& output) {
+template <class T>
+std::string to_dot(const BasicVariable<T>& output) {
+  using Node = BasicNode<T>;
   std::ostringstream out;
   out << "digraph xtgrad {\n  rankdir=BT;\n  node [fontname=\"Helvetica\", fontsize=10];\n";
   if (!output.defined()) return out.str() + "}\n";
@@ -39,7 +40,7 @@ std::string to_dot(const Variable& output) {
     else if (constant) out << ", shape=box, style=filled, fillcolor=\"#eeeeee\", fontcolor=\"#555555\"";
     else out << ", shape=box";
     out << "];\n";
-    for (const NodePtr& p : n->parents) {
+    for (const NodePtrOf<T>& p : n->parents) {
       auto [it, inserted] = ids.emplace(p.get(), ids.size());
       if (inserted) stack.push_back(p.get());
       edges << "  n" << it->second << " -> n" << id << ";\n";
@@ -49,5 +50,7 @@ std::string to_dot(const Variable& output) {
   return out.str();
 }
 
-}  // namespace XTGRAD_ABI
+template std::string to_dot(const BasicVariable<float>&);
+template std::string to_dot(const BasicVariable<double>&);
+
 }  // namespace xtgrad

@@ -6,11 +6,10 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // DOT text: one node per graph node (op name and shape; parameters as filled ellipses with
 // their names, constants grey) and an edge from each input to the op that used it.
-std::string to_dot(const Variable& output);
+template <class T>
+std::string to_dot(const BasicVariable<T>& output);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

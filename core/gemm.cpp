@@ -6,7 +6,6 @@
 #include "xtgrad/core/blas_scope.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // OpenBLAS's thread count is process-wide. With two threads it splits the weight-gradient
@@ -29,8 +28,12 @@ void use_threads(int threads) {
 
 }  // namespace
 
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Scalar alpha,
-          const Scalar* a, const Scalar* b, Scalar beta, Scalar* c) {
+namespace {
+
+// Thread choice, the inside-BLAS marker and leading dimensions, shared by both precisions;
+// `call` runs cblas_sgemm or cblas_dgemm.
+template <class T, class Call>
+void run_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Call call) {
   if (m == 0 || n == 0) return;
   if (configured_threads > 1) use_threads(gemm_uses_threads(trans_a, m, n, k) ? configured_threads : 1);
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
@@ -38,13 +41,23 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
   const int lda = static_cast<int>(trans_a ? m : k);
   const int ldb = static_cast<int>(trans_b ? k : n);
   const BlasScope in_blas;  // OpenBLAS's own allocations are tallied apart (core/blas_scope.hpp)
-#ifdef XTGRAD_DOUBLE
-  cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda > 0 ? lda : 1, b,
-              ldb > 0 ? ldb : 1, beta, c, int(n));
-#else
-  cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda > 0 ? lda : 1, b,
-              ldb > 0 ? ldb : 1, beta, c, int(n));
-#endif
+  call(ta, tb, lda > 0 ? lda : 1, ldb > 0 ? ldb : 1);
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+          const float* b, float beta, float* c) {
+  run_gemm<float>(trans_a, trans_b, m, n, k, [&](auto ta, auto tb, int lda, int ldb) {
+    cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda, b, ldb, beta, c, int(n));
+  });
+}
+
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+          const double* b, double beta, double* c) {
+  run_gemm<double>(trans_a, trans_b, m, n, k, [&](auto ta, auto tb, int lda, int ldb) {
+    cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda, b, ldb, beta, c, int(n));
+  });
 }
 
 bool gemm_uses_threads(bool trans_a, std::size_t m, std::size_t n, std::size_t k) {
@@ -61,5 +74,4 @@ void set_blas_threads(int threads) {
   use_threads(configured_threads);
 }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,11 +9,12 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // C = alpha·op(A)·op(B) + beta·C; op(A): (m, k), op(B): (k, n), C: (m, n), row-major.
-void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Scalar alpha,
-          const Scalar* a, const Scalar* b, Scalar beta, Scalar* c);
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+          const float* b, float beta, float* c);
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+          const double* b, double beta, double* c);
 
 // Number of threads OpenBLAS may use (set_blas_threads(1) is the fastest at the seed's
 // sizes); gemm() gives a product more than one only when it is large enough to gain.
@@ -26,5 +27,4 @@ bool gemm_uses_threads(bool trans_a, std::size_t m, std::size_t n, std::size_t k
 // OPENBLAS_CORETYPE when that is set.
 std::string blas_core_name();
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,14 +8,13 @@
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/core/xt.hpp"
 
-// Built only in the double-precision pass over the sources (CMakeLists.txt): Variable and
-// Tensor below are double.
-#ifndef XTGRAD_DOUBLE
-#error "gradcheck.cpp is compiled with XTGRAD_DOUBLE only"
-#endif
-
 namespace xtgrad {
 namespace {
+
+// The checker works in double, whatever precision the checked code trains in.
+using Scalar = double;
+using Tensor = TensorOf<double>;
+using Variable = BasicVariable<double>;
 
 // ⟨f(x), R⟩ in double, recording nothing.
 double projected(const GradcheckFunction& f, const std::vector<Tensor>& inputs, const Tensor& r) {
@@ -68,7 +67,7 @@ GradcheckReport gradcheck(const GradcheckFunction& f, const std::vector<Tensor>&
   for (const Tensor& t : inputs) vars.push_back(Variable::parameter(t));
   Variable y = f(vars);
   Rng rng(options.seed);
-  const Tensor r = randn(y.shape(), rng);
+  const Tensor r = randn<double>(y.shape(), rng);
   if (y.requires_grad()) y.backward(r);
 
   GradcheckReport report;
@@ -105,9 +104,9 @@ GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
   std::vector<Variable> vars;
   for (const Tensor& t : inputs) vars.push_back(Variable::parameter(t));
   const Variable y = f(vars);
-  const Tensor r = randn(y.shape(), rng);
+  const Tensor r = randn<double>(y.shape(), rng);
   std::vector<Tensor> s;
-  for (const Tensor& t : inputs) s.push_back(randn(shape_of(t), rng));
+  for (const Tensor& t : inputs) s.push_back(randn<double>(shape_of(t), rng));
 
   // analytic: the first derivatives with history, then d⟨first, S⟩/dx
   std::vector<Tensor> analytic;
@@ -116,7 +115,7 @@ GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
     const std::vector<Variable> first =
         grad({y}, vars, {.create_graph = true, .allow_unused = true, .grad_outputs = {r}});
     std::vector<Variable> outs;
-    GradOptions second{.allow_unused = true};
+    BasicGradOptions<double> second{.allow_unused = true};
     for (std::size_t i = 0; i < first.size(); ++i) {
       if (!first[i].requires_grad()) continue;  // constant: it contributes no second derivative
       outs.push_back(first[i]);

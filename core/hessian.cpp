@@ -6,11 +6,13 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // ∇f with history, or the error naming what is wrong with f's output.
-std::vector<Variable> first_gradients(const char* who, const Variable& y, const std::vector<Variable>& params) {
+template <class Scalar>
+std::vector<BasicVariable<Scalar>> first_gradients(const char* who, const BasicVariable<Scalar>& y,
+                                                   const std::vector<BasicVariable<Scalar>>& params) {
+  using Variable = BasicVariable<Scalar>;
   if (!y.defined() || y.size() != 1) {
     throw std::invalid_argument(std::string(who) + ": f must return a one-element Variable, got shape " +
                                 (y.defined() ? shape_str(y.value()) : std::string("(empty)")));
@@ -25,8 +27,12 @@ std::vector<Variable> first_gradients(const char* who, const Variable& y, const 
 
 }  // namespace
 
-std::vector<Tensor> hessian_vector_product(const ScalarFunction& f, const std::vector<Variable>& params,
-                                           const std::vector<Tensor>& v) {
+template <class Scalar>
+std::vector<TensorOf<Scalar>> hessian_vector_product(const NonDeduced<ScalarFunctionOf<Scalar>>& f,
+                                                     const std::vector<BasicVariable<Scalar>>& params,
+                                                     const std::vector<TensorOf<Scalar>>& v) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
   if (v.size() != params.size()) {
     throw std::invalid_argument("hessian_vector_product: " + std::to_string(v.size()) + " vectors for " +
                                 std::to_string(params.size()) + " parameters");
@@ -43,7 +49,7 @@ std::vector<Tensor> hessian_vector_product(const ScalarFunction& f, const std::v
   const std::vector<Variable> g = first_gradients("hessian_vector_product", f(params), params);
   // H·v = ∇⟨g, v⟩: seed each g_i with v_i (a g_i without history contributes nothing)
   std::vector<Variable> outs;
-  GradOptions second{.allow_unused = true};
+  BasicGradOptions<Scalar> second{.allow_unused = true};
   for (std::size_t i = 0; i < g.size(); ++i) {
     if (!g[i].requires_grad()) continue;
     outs.push_back(g[i]);
@@ -58,11 +64,15 @@ std::vector<Tensor> hessian_vector_product(const ScalarFunction& f, const std::v
   return hv;
 }
 
-Tensor hessian(const std::function<Variable(const Variable&)>& f, const Tensor& x) {
+template <class Scalar>
+TensorOf<Scalar> hessian(const NonDeduced<std::function<BasicVariable<Scalar>(const BasicVariable<Scalar>&)>>& f,
+                         const TensorOf<Scalar>& x) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
   const Variable xv = Variable::parameter(x);
   const Variable g = first_gradients("hessian", f(xv), {xv})[0];
   const std::size_t n = x.size();
-  Tensor::shape_type shape(x.shape().begin(), x.shape().end());
+  typename Tensor::shape_type shape(x.shape().begin(), x.shape().end());
   shape.insert(shape.end(), x.shape().begin(), x.shape().end());
   Tensor h = xt::zeros<Scalar>(shape);
   if (!g.requires_grad()) return h;
@@ -77,5 +87,13 @@ Tensor hessian(const std::function<Variable(const Variable&)>& f, const Tensor& 
   return h;
 }
 
-}  // namespace XTGRAD_ABI
+#define XTGRAD_INSTANTIATE(T)                                                                                  \
+  template std::vector<TensorOf<T>> hessian_vector_product(const ScalarFunctionOf<T>&,                          \
+                                                           const std::vector<BasicVariable<T>>&,                \
+                                                           const std::vector<TensorOf<T>>&);                    \
+  template TensorOf<T> hessian(const std::function<BasicVariable<T>(const BasicVariable<T>&)>&, const TensorOf<T>&);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
+
 }  // namespace xtgrad

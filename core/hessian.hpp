@@ -7,20 +7,22 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // f(params) → a one-element Variable (a loss).
-using ScalarFunction = std::function<Variable(const std::vector<Variable>&)>;
+template <class T>
+using ScalarFunctionOf = std::function<BasicVariable<T>(const std::vector<BasicVariable<T>>&)>;
 
 // H·v, H the Hessian of f with respect to `params` (each must require grad) and v one tensor
 // per parameter, of its shape. Pearlmutter's trick: H·v = ∇⟨∇f, v⟩, one create_graph backward
 // and one more backward, never forming H. Returns one tensor per parameter; .grad is untouched.
-std::vector<Tensor> hessian_vector_product(const ScalarFunction& f, const std::vector<Variable>& params,
-                                           const std::vector<Tensor>& v);
+template <class T>
+std::vector<TensorOf<T>> hessian_vector_product(const NonDeduced<ScalarFunctionOf<T>>& f,
+                                                const std::vector<BasicVariable<T>>& params,
+                                                const std::vector<TensorOf<T>>& v);
 
 // The Hessian of f at x, of shape x.shape + x.shape (one double backward per element of x:
 // for small inputs).
-Tensor hessian(const std::function<Variable(const Variable&)>& f, const Tensor& x);
+template <class T>
+TensorOf<T> hessian(const NonDeduced<std::function<BasicVariable<T>(const BasicVariable<T>&)>>& f, const TensorOf<T>& x);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

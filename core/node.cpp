@@ -9,17 +9,16 @@
 
 namespace xtgrad {
 
-// The members of BasicNode<Scalar>, for this source's precision (built once per precision).
-template <>
-BasicNode<Scalar>::~BasicNode() {
+template <class T>
+BasicNode<T>::~BasicNode() {
   // Take over the parents; a parent we hold the last reference to hands its own parents to
   // the worklist before it dies, so no destructor ever runs another one recursively.
-  NodeList pending = std::move(parents);
+  NodeListOf<T> pending = std::move(parents);
   while (!pending.empty()) {
-    NodePtr node = std::move(pending.back());
+    NodePtrOf<T> node = std::move(pending.back());
     pending.pop_back();
     if (node && node.use_count() == 1) {
-      for (NodePtr& p : node->parents) pending.push_back(std::move(p));
+      for (NodePtrOf<T>& p : node->parents) pending.push_back(std::move(p));
       node->parents.clear();
       if (node->grad_node) pending.push_back(std::move(node->grad_node));
       node->backward_fn = nullptr;
@@ -29,9 +28,9 @@ BasicNode<Scalar>::~BasicNode() {
   recycle(grad);
 }
 
-template <>
-void BasicNode<Scalar>::throw_modified(std::size_t i) const {
-  const Node& n = i < kCheckedParents ? *parents[i] : *this;
+template <class T>
+void BasicNode<T>::throw_modified(std::size_t i) const {
+  const BasicNode& n = i < kCheckedParents ? *parents[i] : *this;
   const std::string what = i < kCheckedParents ? "input " + std::to_string(i) : std::string("its output");
   const std::string label = n.name.empty() ? std::string() : " '" + n.name + "'";
   throw std::logic_error(std::string(op) + ": " + what + label + " (op '" + n.op + "', shape " + shape_str(n.value) +
@@ -41,20 +40,22 @@ void BasicNode<Scalar>::throw_modified(std::size_t i) const {
                          "); backward needs the old value: compute the output again after changing it");
 }
 
-template <>
-void BasicNode<Scalar>::add_to_parent(std::size_t i, Tensor&& contribution) const {
+template <class T>
+void BasicNode<T>::add_to_parent(std::size_t i, TensorOf<T>&& contribution) const {
   if (grad_node) throw_first_order_only(*this);
   accumulate_grad(*parents[i], std::move(contribution), op);
 }
 
-inline namespace XTGRAD_ABI {
-
-NodePtr make_node() { return std::allocate_shared<Node>(SmallBlockAllocator<Node>()); }
+template <class T>
+NodePtrOf<T> make_node() {
+  return std::allocate_shared<BasicNode<T>>(SmallBlockAllocator<BasicNode<T>>());
+}
 
 namespace {
 
-template <class S>
-Tensor sum_to_shape(const Tensor& t, const S& shape) {
+template <class Scalar, class S>
+TensorOf<Scalar> sum_to_shape(const TensorOf<Scalar>& t, const S& shape) {
+  using Tensor = TensorOf<Scalar>;
   const std::size_t rank = t.dimension();
   const std::size_t target_rank = shape.size();
   auto fail = [&]() -> Tensor {
@@ -68,7 +69,7 @@ Tensor sum_to_shape(const Tensor& t, const S& shape) {
     if (have != shape[k] && shape[k] != 1) return fail();
     trailing = trailing && have == shape[k];
   }
-  Tensor out = empty_tensor(shape);
+  Tensor out = empty_tensor<Scalar>(shape);
   const std::size_t n_out = out.size();
   Scalar* o = out.data();
   const Scalar* x = t.data();
@@ -90,9 +91,9 @@ Tensor sum_to_shape(const Tensor& t, const S& shape) {
   // General case: every element of t adds into the output element it broadcasts from
   // (index 0 along the output's size-1 axes), visited in row-major order.
   std::fill(o, o + n_out, Scalar(0));
-  Tensor::shape_type stride(target_rank, 0);  // output strides, 0 along size-1 axes
+  typename Tensor::shape_type stride(target_rank, 0);  // output strides, 0 along size-1 axes
   for (std::size_t k = target_rank, s = 1; k-- > 0; s *= shape[k]) stride[k] = shape[k] == 1 ? 0 : s;
-  Tensor::shape_type index(rank, 0);
+  typename Tensor::shape_type index(rank, 0);
   std::size_t offset = 0;
   for (std::size_t i = 0, n = t.size(); i < n; ++i) {
     o[offset] += x[i];
@@ -111,14 +112,18 @@ Tensor sum_to_shape(const Tensor& t, const S& shape) {
 
 }  // namespace
 
-Tensor sum_to(const Tensor& t, const Shape& shape) { return sum_to_shape(t, shape); }
+template <class T>
+TensorOf<T> sum_to(const TensorOf<T>& t, const Shape& shape) {
+  return sum_to_shape(t, shape);
+}
 
-void accumulate_grad(Node& target, Tensor&& contribution, const char* op) {
+template <class T>
+void accumulate_grad(BasicNode<T>& target, TensorOf<T>&& contribution, const char* op) {
   if (!target.requires_grad) return;
   const auto& want = target.value.shape();
   const auto& have = contribution.shape();
   if (!shapes_equal(want, have)) {
-    Tensor reduced = Tensor::from_shape({0});
+    TensorOf<T> reduced = TensorOf<T>::from_shape({0});
     try {
       reduced = sum_to_shape(contribution, want);
     } catch (const std::logic_error&) {
@@ -139,5 +144,13 @@ void accumulate_grad(Node& target, Tensor&& contribution, const char* op) {
   }
 }
 
-}  // namespace XTGRAD_ABI
+#define XTGRAD_INSTANTIATE(T)                                                        \
+  template struct BasicNode<T>;                                                     \
+  template NodePtrOf<T> make_node();                                                \
+  template TensorOf<T> sum_to(const TensorOf<T>&, const Shape&);                    \
+  template void accumulate_grad(BasicNode<T>&, TensorOf<T>&&, const char*);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
+
 }  // namespace xtgrad

@@ -111,25 +111,18 @@ struct BasicNode : std::enable_shared_from_this<BasicNode<T>> {
   [[noreturn]] void throw_modified(std::size_t i) const;
 };
 
-inline namespace XTGRAD_ABI {
-
-using Node = BasicNode<Scalar>;
-using NodePtr = NodePtrOf<Scalar>;
-using NodeList = NodeListOf<Scalar>;
-using BackwardFn = BasicBackwardFn<Scalar>;
-using GradHook = GradHookOf<Scalar>;
-using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
-
 // A new node from the recycled small blocks (small_blocks.hpp).
-NodePtr make_node();
+template <class T>
+NodePtrOf<T> make_node();
 
 // target.grad += contribution, reduced over broadcast dimensions to target's shape: the one
 // place where broadcasting is undone. `op` names the op that produced the contribution.
-void accumulate_grad(Node& target, Tensor&& contribution, const char* op);
+template <class T>
+void accumulate_grad(BasicNode<T>& target, TensorOf<T>&& contribution, const char* op);
 
 // Sums `t` down to `shape` (numpy broadcasting in reverse): leading extra axes are summed
 // away, axes where `shape` has 1 and `t` does not are summed with keepdims.
-Tensor sum_to(const Tensor& t, const Shape& shape);
+template <class T>
+TensorOf<T> sum_to(const TensorOf<T>& t, const Shape& shape);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

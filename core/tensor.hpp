@@ -5,11 +5,10 @@
 // that links the library, and the ops and the engine are declared once for any scalar type
 // (template declarations, specialised in the library for float and double).
 //
-// `Scalar`, `Tensor`, `Variable` and `Node` name the *default* precision of a translation
-// unit: float when it links `xtgrad::xtgrad`, double when it links `xtgrad::xtgrad_f64`
-// (whose nn/ and regularizers/ are built in double). The few internals an op's source uses
-// (buffer cache, accumulate.hpp, sum_to, ...) are declared for that default precision, in an
-// inline namespace per precision (f32 / f64), so both sets coexist in one library.
+// `Scalar`, `Tensor`, `Variable`, ... name the default precision, float, as std::string names
+// std::basic_string<char>: core/defaults.hpp declares them. core/ and ops/ never use them:
+// everything there is a template over the scalar, explicitly instantiated for float and
+// double in the library.
 #pragma once
 
 #include <cstddef>
@@ -18,15 +17,6 @@
 #include <vector>
 
 #include <xtensor/xarray.hpp>
-
-#if defined(XTGRAD_DOUBLE) && defined(XTGRAD_FLOAT)
-#error "xtgrad: this target links both xtgrad::xtgrad (float nn) and xtgrad::xtgrad_f64 (double nn); one is enough: both give the ops, the engine and gradcheck in float and double (BasicVariable<float>, BasicVariable<double>)"
-#endif
-#ifdef XTGRAD_DOUBLE
-#define XTGRAD_ABI f64
-#else
-#define XTGRAD_ABI f32
-#endif
 
 namespace xtgrad {
 
@@ -47,26 +37,21 @@ using NonDeduced = typename TypeIdentity<T>::type;
 template <class T>
 inline constexpr bool is_supported_scalar_v = std::is_same_v<T, float> || std::is_same_v<T, double>;
 
-inline namespace XTGRAD_ABI {
-
-#ifdef XTGRAD_DOUBLE
-using Scalar = double;
-#else
-using Scalar = float;
-#endif
-
-using Tensor = TensorOf<Scalar>;
-
 // "(64, 784)"; "()" for a 0-d tensor.
 std::string shape_str(const Shape& shape);
-// Same, for the shape of `t`.
-std::string shape_str(const Tensor& t);
+// Same, for the shape of `t` (any xtensor container or expression).
+template <class E, class = std::enable_if_t<xt::is_xexpression<E>::value>>
+std::string shape_str(const E& t) {
+  return shape_str(Shape(t.shape().begin(), t.shape().end()));
+}
 
 // Shape of a tensor as an owning vector.
-Shape shape_of(const Tensor& t);
+template <class T>
+Shape shape_of(const TensorOf<T>& t) {
+  return Shape(t.shape().begin(), t.shape().end());
+}
 
 // Number of elements of a shape (1 for rank 0).
 std::size_t element_count(const Shape& shape);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

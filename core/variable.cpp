@@ -10,53 +10,51 @@
 
 namespace xtgrad {
 
-// BasicVariable<Scalar>'s members, for this source's precision (built once per precision).
-
-template <>
-BasicVariable<Scalar>::BasicVariable(Tensor value, bool requires_grad) : node_(make_node()) {
+template <class T>
+BasicVariable<T>::BasicVariable(Tensor value, bool requires_grad) : node_(make_node<T>()) {
   node_->value = std::move(value);
   node_->requires_grad = requires_grad;
 }
 
-template <>
-Variable Variable::scalar(Scalar value) {
-  Variable v(scalar_tensor(value));
+template <class T>
+BasicVariable<T> BasicVariable<T>::scalar(Scalar value) {
+  BasicVariable v(scalar_tensor(value));
   v.node_->recycle_value = true;  // the library's buffer, not the user's
   return v;
 }
 
-template <>
-Variable Variable::parameter(Tensor value, std::string name) {
-  Variable v(std::move(value), true);
+template <class T>
+BasicVariable<T> BasicVariable<T>::parameter(Tensor value, std::string name) {
+  BasicVariable v(std::move(value), true);
   v.node_->name = std::move(name);
   return v;
 }
 
-template <>
-Node& Variable::checked_node(const char* what) const {
+template <class T>
+BasicNode<T>& BasicVariable<T>::checked_node(const char* what) const {
   if (!node_) throw std::logic_error(std::string("Variable::") + what + ": the variable is empty");
   return *node_;
 }
 
-template <>
-const Tensor& Variable::value() const { return checked_node("value").value; }
-template <>
-Tensor& Variable::mutable_value() {
+template <class T>
+const TensorOf<T>& BasicVariable<T>::value() const { return checked_node("value").value; }
+template <class T>
+TensorOf<T>& BasicVariable<T>::mutable_value() {
   Node& n = checked_node("mutable_value");
   ++n.version;
   return n.value;
 }
-template <>
-std::uint32_t Variable::version() const { return checked_node("version").version; }
-template <>
-Shape Variable::shape() const { return shape_of(checked_node("shape").value); }
-template <>
-std::size_t Variable::size() const { return checked_node("size").value.size(); }
-template <>
-std::size_t Variable::dim() const { return checked_node("dim").value.dimension(); }
+template <class T>
+std::uint32_t BasicVariable<T>::version() const { return checked_node("version").version; }
+template <class T>
+Shape BasicVariable<T>::shape() const { return shape_of(checked_node("shape").value); }
+template <class T>
+std::size_t BasicVariable<T>::size() const { return checked_node("size").value.size(); }
+template <class T>
+std::size_t BasicVariable<T>::dim() const { return checked_node("dim").value.dimension(); }
 
-template <>
-Scalar Variable::item() const {
+template <class T>
+T BasicVariable<T>::item() const {
   const Tensor& v = checked_node("item").value;
   if (v.size() != 1) {
     throw std::invalid_argument("item: needs a one-element value, got shape " + shape_str(v));
@@ -64,11 +62,11 @@ Scalar Variable::item() const {
   return v.data()[0];
 }
 
-template <>
-bool Variable::requires_grad() const { return checked_node("requires_grad").requires_grad; }
+template <class T>
+bool BasicVariable<T>::requires_grad() const { return checked_node("requires_grad").requires_grad; }
 
-template <>
-void Variable::set_requires_grad(bool requires_grad) {
+template <class T>
+void BasicVariable<T>::set_requires_grad(bool requires_grad) {
   Node& n = checked_node("set_requires_grad");
   if (n.backward_fn || n.released) {
     throw std::logic_error(std::string("set_requires_grad: only leaves can change it; this value was made by '") +
@@ -79,17 +77,18 @@ void Variable::set_requires_grad(bool requires_grad) {
 
 namespace {
 // An interior node that keeps its gradient (retain_grad()) and has one.
-bool has_retained(const Node& n) { return n.extras && n.extras->has_retained; }
+template <class T>
+bool has_retained(const BasicNode<T>& n) { return n.extras && n.extras->has_retained; }
 }  // namespace
 
-template <>
-bool Variable::has_grad() const {
+template <class T>
+bool BasicVariable<T>::has_grad() const {
   const Node& n = checked_node("has_grad");
   return n.backward_fn || n.released ? has_retained(n) : n.has_grad;
 }
 
-template <>
-const Tensor& Variable::grad() const {
+template <class T>
+const TensorOf<T>& BasicVariable<T>::grad() const {
   const Node& n = checked_node("grad");
   if (has_retained(n)) return n.extras->retained;
   if (!n.has_grad || n.backward_fn || n.released) {
@@ -102,24 +101,24 @@ const Tensor& Variable::grad() const {
   return n.grad;
 }
 
-template <>
-Variable Variable::grad_variable() const {
+template <class T>
+BasicVariable<T> BasicVariable<T>::grad_variable() const {
   const Node& n = checked_node("grad_variable");
-  if (has_retained(n) && n.extras->retained_node) return Variable(n.extras->retained_node);
-  if (!has_retained(n) && n.grad_node && n.has_grad) return Variable(n.grad_node);
-  return Variable(Tensor(grad()), false);
+  if (has_retained(n) && n.extras->retained_node) return BasicVariable(n.extras->retained_node);
+  if (!has_retained(n) && n.grad_node && n.has_grad) return BasicVariable(n.grad_node);
+  return BasicVariable(Tensor(grad()), false);
 }
 
-template <>
-Tensor& Variable::mutable_grad() {
+template <class T>
+TensorOf<T>& BasicVariable<T>::mutable_grad() {
   Tensor& g = const_cast<Tensor&>(grad());
   node_->grad_node.reset();  // changed by hand: its history no longer describes it
   if (node_->extras) node_->extras->retained_node.reset();
   return g;
 }
 
-template <>
-void Variable::zero_grad() {
+template <class T>
+void BasicVariable<T>::zero_grad() {
   Node& n = checked_node("zero_grad");
   n.has_grad = false;
   n.grad_node.reset();
@@ -129,8 +128,8 @@ void Variable::zero_grad() {
   }
 }
 
-template <>
-void Variable::register_hook(GradHook hook) {
+template <class T>
+void BasicVariable<T>::register_hook(GradHookOf<T> hook) {
   Node& n = checked_node("register_hook");
   if (!n.requires_grad) {
     throw std::logic_error("register_hook: this value (op '" + std::string(n.op) +
@@ -140,16 +139,16 @@ void Variable::register_hook(GradHook hook) {
   n.extras->hooks.push_back(std::move(hook));
 }
 
-template <>
-void Variable::retain_grad() {
+template <class T>
+void BasicVariable<T>::retain_grad() {
   Node& n = checked_node("retain_grad");
   if (!n.backward_fn && !n.released) return;  // a leaf keeps its gradient anyway
   if (!n.extras) n.extras = std::make_unique<NodeExtras<Scalar>>();
   n.extras->retains_grad = true;
 }
 
-template <>
-HookHandle Variable::register_post_accumulate_grad_hook(PostAccumulateGradHook hook) {
+template <class T>
+BasicHookHandle<T> BasicVariable<T>::register_post_accumulate_grad_hook(PostAccumulateGradHookOf<T> hook) {
   Node& n = checked_node("register_post_accumulate_grad_hook");
   if (n.backward_fn || n.released || !n.requires_grad) {
     throw std::logic_error(std::string("register_post_accumulate_grad_hook: only a leaf that requires grad has one; ") +
@@ -160,12 +159,12 @@ HookHandle Variable::register_post_accumulate_grad_hook(PostAccumulateGradHook h
   static std::atomic<std::uint64_t> next_id{0};
   const std::uint64_t id = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
   n.post_accumulate_grad_hooks.push_back(std::make_shared<LeafHook<Scalar>>(LeafHook<Scalar>{id, std::move(hook)}));
-  return HookHandle(node_, id);
+  return BasicHookHandle<T>(node_, id);
 }
 
-template <>
-void HookHandle::remove() {
-  const NodePtr node = node_.lock();
+template <class T>
+void BasicHookHandle<T>::remove() {
+  const NodePtrOf<T> node = node_.lock();
   if (!node) return;
   auto& hooks = node->post_accumulate_grad_hooks;
   const auto it = std::find_if(hooks.begin(), hooks.end(), [&](const auto& h) { return h->id == id_; });
@@ -175,28 +174,26 @@ void HookHandle::remove() {
   node_.reset();
 }
 
-template <>
-Variable Variable::detach() const { return Variable(Tensor(checked_node("detach").value), false); }
+template <class T>
+BasicVariable<T> BasicVariable<T>::detach() const { return BasicVariable(Tensor(checked_node("detach").value), false); }
 
-template <>
-const char* Variable::op() const { return checked_node("op").op; }
-template <>
-const std::string& Variable::name() const { return checked_node("name").name; }
-template <>
-void Variable::set_name(std::string name) { checked_node("set_name").name = std::move(name); }
-
-inline namespace XTGRAD_ABI {
+template <class T>
+const char* BasicVariable<T>::op() const { return checked_node("op").op; }
+template <class T>
+const std::string& BasicVariable<T>::name() const { return checked_node("name").name; }
+template <class T>
+void BasicVariable<T>::set_name(std::string name) { checked_node("set_name").name = std::move(name); }
 
 namespace {
 
-template <class Inputs>
-Variable make_result_from(const char* op, Tensor value, const Inputs& inputs, BackwardFn backward) {
-  NodePtr node = make_node();
+template <class T, class Inputs>
+BasicVariable<T> make_result_from(const char* op, TensorOf<T> value, const Inputs& inputs, BasicBackwardFn<T> backward) {
+  NodePtrOf<T> node = make_node<T>();
   node->value = std::move(value);
   node->op = op;
   node->recycle_value = true;
   bool any = false;
-  for (const Variable& in : inputs) {
+  for (const BasicVariable<T>& in : inputs) {
     if (!in.defined()) throw std::invalid_argument(std::string(op) + ": an input variable is empty");
     any = any || in.node()->requires_grad;
   }
@@ -204,24 +201,38 @@ Variable make_result_from(const char* op, Tensor value, const Inputs& inputs, Ba
     node->requires_grad = true;
     node->parents.reserve(inputs.size());
     std::size_t i = 0;
-    for (const Variable& in : inputs) {
+    for (const BasicVariable<T>& in : inputs) {
       if (i < kCheckedParents) node->saved_versions[i++] = in.node()->version;
       node->parents.push_back(in.node());
     }
     node->backward_fn = std::move(backward);
   }
-  return Variable(std::move(node));
+  return BasicVariable<T>(std::move(node));
 }
 
 }  // namespace
 
-Variable make_result(const char* op, Tensor value, std::initializer_list<Variable> inputs, BackwardFn backward) {
-  return make_result_from(op, std::move(value), inputs, std::move(backward));
+template <class T>
+BasicVariable<T> make_result(const char* op, NonDeduced<TensorOf<T>> value, std::initializer_list<BasicVariable<T>> inputs,
+                             NonDeduced<BasicBackwardFn<T>> backward) {
+  return make_result_from<T>(op, std::move(value), inputs, std::move(backward));
 }
 
-Variable make_result(const char* op, Tensor value, const std::vector<Variable>& inputs, BackwardFn backward) {
-  return make_result_from(op, std::move(value), inputs, std::move(backward));
+template <class T>
+BasicVariable<T> make_result(const char* op, NonDeduced<TensorOf<T>> value, const std::vector<BasicVariable<T>>& inputs,
+                             NonDeduced<BasicBackwardFn<T>> backward) {
+  return make_result_from<T>(op, std::move(value), inputs, std::move(backward));
 }
 
-}  // namespace XTGRAD_ABI
+#define XTGRAD_INSTANTIATE(T)                                                                          \
+  template class BasicVariable<T>;                                                                    \
+  template class BasicHookHandle<T>;                                                                  \
+  template BasicVariable<T> make_result(const char*, TensorOf<T>, std::initializer_list<BasicVariable<T>>, \
+                                        BasicBackwardFn<T>);                                          \
+  template BasicVariable<T> make_result(const char*, TensorOf<T>, const std::vector<BasicVariable<T>>&,    \
+                                        BasicBackwardFn<T>);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
+
 }  // namespace xtgrad

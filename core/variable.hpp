@@ -175,21 +175,15 @@ using NamedParameterOf = std::pair<std::string, BasicVariable<T>>;
 template <class T>
 using NamedParametersOf = std::vector<NamedParameterOf<T>>;
 
-inline namespace XTGRAD_ABI {
-
-using Variable = BasicVariable<Scalar>;
-using GradOptions = BasicGradOptions<Scalar>;
-using HookHandle = BasicHookHandle<Scalar>;
-
-using NamedParameter = NamedParameterOf<Scalar>;
-using NamedParameters = NamedParametersOf<Scalar>;
-
 // Builds an op's result: records `inputs` as parents and `backward` as the closure only when
-// grad mode is on and some input requires grad; otherwise returns a constant.
-Variable make_result(const char* op, Tensor value, std::initializer_list<Variable> inputs,
-                     BackwardFn backward);
+// grad mode is on and some input requires grad; otherwise returns a constant. T comes from the
+// inputs: `make_result("exp", std::move(y), {x}, [](BasicNode<T>& self) { ... })`.
+template <class T>
+BasicVariable<T> make_result(const char* op, NonDeduced<TensorOf<T>> value, std::initializer_list<BasicVariable<T>> inputs,
+                             NonDeduced<BasicBackwardFn<T>> backward);
 // Same, for an op with any number of inputs (concat, stack).
-Variable make_result(const char* op, Tensor value, const std::vector<Variable>& inputs, BackwardFn backward);
+template <class T>
+BasicVariable<T> make_result(const char* op, NonDeduced<TensorOf<T>> value, const std::vector<BasicVariable<T>>& inputs,
+                             NonDeduced<BasicBackwardFn<T>> backward);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -7,12 +7,10 @@
 #endif
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 const char* version() { return XTGRAD_LIB_VERSION; }
 int version_major() { return XTGRAD_LIB_VERSION_MAJOR; }
 int version_minor() { return XTGRAD_LIB_VERSION_MINOR; }
 int version_patch() { return XTGRAD_LIB_VERSION_PATCH; }
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -6,7 +6,6 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // "MAJOR.MINOR.PATCH", e.g. "0.1.0".
 const char* version();
@@ -17,5 +16,4 @@ int version_minor();
 // The PATCH of version().
 int version_patch();
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -2,8 +2,8 @@
 // H·v, by double backward (Pearlmutter's trick), without ever forming H. Checks it against
 // finite differences of the gradient, (∇L(θ + εv) − ∇L(θ − εv)) / 2ε, and prints vᵀHv, the
 // loss's second derivative along v. The same, by hand: grad(..., {.create_graph = true}), then
-// grad of ⟨∇L, v⟩. Links xtgrad::xtgrad_f64 (Variable is double; hessian_vector_product is
-// declared for the default precision): the finite-difference check needs double.
+// grad of ⟨∇L, v⟩. In double (the finite-difference check needs it): the program names its
+// precision once, below, and every function it calls is the double one.
 #include <xtgrad/xtgrad.hpp>
 
 #include <cmath>
@@ -12,16 +12,23 @@
 
 using namespace xtgrad;
 
-int main() {
+namespace {
+
+using Tensor = TensorOf<double>;
+using Variable = BasicVariable<double>;
+
+int run() {
   Rng rng(3);
-  const Tensor x = rand_uniform({16, 4}, rng, -1, 1);  // 16 samples, 4 features
+  const Tensor x = rand_uniform<double>({16, 4}, rng, -1, 1);  // 16 samples, 4 features
   std::vector<std::size_t> labels;
   for (std::size_t i = 0; i < 16; ++i) labels.push_back(i % 3);
   // θ = (W1 (4, 8), b1 (8), W2 (8, 3), b2 (3)), and a direction v of the same shapes
-  std::vector<Variable> theta{Variable::parameter(randn({4, 8}, rng)), Variable::parameter(randn({8}, rng)),
-                              Variable::parameter(randn({8, 3}, rng)), Variable::parameter(randn({3}, rng))};
+  std::vector<Variable> theta;
+  for (const Shape& shape : {Shape{4, 8}, Shape{8}, Shape{8, 3}, Shape{3}}) {
+    theta.push_back(Variable::parameter(randn<double>(shape, rng)));
+  }
   std::vector<Tensor> v;
-  for (const Variable& p : theta) v.push_back(randn(p.shape(), rng));
+  for (const Variable& p : theta) v.push_back(randn<double>(p.shape(), rng));
 
   const auto loss = [&](const std::vector<Variable>& p) {
     return cross_entropy(linear(sigmoid(linear(Variable(x), p[0], p[1])), p[2], p[3]), labels);
@@ -59,3 +66,7 @@ int main() {
   }
   return 0;
 }
+
+}  // namespace
+
+int main() { return run(); }

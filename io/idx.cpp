@@ -15,7 +15,6 @@
 #include "xtgrad/core/errors.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
@@ -247,5 +246,4 @@ IdxArray read_idx(const std::string& path) {
 }
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // Largest body read_idx accepts, in bytes (2 GiB); a larger declared size is rejected
@@ -33,5 +32,4 @@ IdxArray read_idx(const std::string& path);
 void check_regular_file(const std::string& path, const std::string& expected);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -15,7 +15,6 @@
 #include "xtgrad/io/npz.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
@@ -183,8 +182,10 @@ std::vector<std::size_t> random_subset(std::size_t total, std::size_t n, Rng& rn
 namespace {
 
 // scale_images, with errors naming `op`.
-Tensor scale_images_for(const char* op, const ImageSet& images, const std::vector<std::size_t>& indices,
-                        const ImageOptions& options) {
+template <class Scalar>
+TensorOf<Scalar> scale_images_for(const char* op, const ImageSet& images, const std::vector<std::size_t>& indices,
+                                  const ImageOptions& options) {
+  using Tensor = TensorOf<Scalar>;
   check_indices(op, indices, images.count);
   const std::size_t pixels = images.rows * images.cols;
   if (images.pixels.size() != images.count * pixels) {
@@ -219,22 +220,27 @@ Tensor scale_images_for(const char* op, const ImageSet& images, const std::vecto
 
 }  // namespace
 
-Tensor scale_images(const ImageSet& images, const std::vector<std::size_t>& indices, const ImageOptions& options) {
-  return scale_images_for("scale_images", images, indices, options);
+template <class T>
+TensorOf<T> scale_images(const ImageSet& images, const std::vector<std::size_t>& indices, const ImageOptions& options) {
+  return scale_images_for<T>("scale_images", images, indices, options);
 }
 
-Tensor normalize_images(const ImageSet& images, const std::vector<std::size_t>& indices) {
-  return scale_images_for("normalize_images", images, indices, ImageOptions{});
+template <class T>
+TensorOf<T> normalize_images(const ImageSet& images, const std::vector<std::size_t>& indices) {
+  return scale_images_for<T>("normalize_images", images, indices, ImageOptions{});
 }
 
-Tensor normalize_images(const ImageSet& images) {
+template <class T>
+TensorOf<T> normalize_images(const ImageSet& images) {
   std::vector<std::size_t> all(images.count);
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
-  return normalize_images(images, all);
+  return normalize_images<T>(images, all);
 }
 
-Tensor one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices,
-               std::size_t classes) {
+template <class Scalar>
+TensorOf<Scalar> one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices,
+                         std::size_t classes) {
+  using Tensor = TensorOf<Scalar>;
   if (classes == 0) throw std::invalid_argument("one_hot: classes must be positive");
   check_indices("one_hot", indices, labels.size());
   Tensor out = xt::zeros<Scalar>({indices.size(), classes});
@@ -249,9 +255,10 @@ Tensor one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::s
   return out;
 }
 
-Tensor label_tensor(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices) {
+template <class Scalar>
+TensorOf<Scalar> label_tensor(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices) {
   check_indices("label_tensor", indices, labels.size());
-  Tensor out = Tensor::from_shape({indices.size()});
+  TensorOf<Scalar> out = TensorOf<Scalar>::from_shape({indices.size()});
   for (std::size_t r = 0; r < indices.size(); ++r) out(r) = static_cast<Scalar>(labels[indices[r]]);
   return out;
 }
@@ -264,6 +271,15 @@ std::vector<std::size_t> select_labels(const std::vector<std::uint8_t>& labels,
   return out;
 }
 
+#define XTGRAD_INSTANTIATE(T)                                                                                   \
+  template TensorOf<T> normalize_images<T>(const ImageSet&, const std::vector<std::size_t>&);                   \
+  template TensorOf<T> normalize_images<T>(const ImageSet&);                                                    \
+  template TensorOf<T> scale_images<T>(const ImageSet&, const std::vector<std::size_t>&, const ImageOptions&);   \
+  template TensorOf<T> label_tensor<T>(const std::vector<std::uint8_t>&, const std::vector<std::size_t>&);       \
+  template TensorOf<T> one_hot<T>(const std::vector<std::uint8_t>&, const std::vector<std::size_t>&, std::size_t);
+XTGRAD_INSTANTIATE(float)
+XTGRAD_INSTANTIATE(double)
+#undef XTGRAD_INSTANTIATE
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -11,7 +11,6 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // `count` images of rows x cols bytes, row-major, one after the other, and their labels 0..9.
@@ -34,10 +33,14 @@ Mnist load_mnist(const std::string& path);
 // n distinct indices from [0, total): the first n of a random permutation.
 std::vector<std::size_t> random_subset(std::size_t total, std::size_t n, Rng& rng);
 
+// The tensors below hold T: float unless asked (`normalize_images<double>(...)`).
+
 // Images at `indices` as (n, rows*cols), each pixel x mapped to (x/255 - 0.5)*2 in [-1, 1].
-Tensor normalize_images(const ImageSet& images, const std::vector<std::size_t>& indices);
+template <class T = float>
+TensorOf<T> normalize_images(const ImageSet& images, const std::vector<std::size_t>& indices);
 // Every image, as (count, rows*cols).
-Tensor normalize_images(const ImageSet& images);
+template <class T = float>
+TensorOf<T> normalize_images(const ImageSet& images);
 
 // How pixel bytes x ∈ [0, 255] become inputs.
 enum class PixelScaling {
@@ -53,20 +56,22 @@ struct ImageOptions {
 };
 
 // Images at `indices`, scaled and shaped as `options` say. std must be > 0.
-Tensor scale_images(const ImageSet& images, const std::vector<std::size_t>& indices, const ImageOptions& options);
+template <class T = float>
+TensorOf<T> scale_images(const ImageSet& images, const std::vector<std::size_t>& indices, const ImageOptions& options);
 
 // Labels at `indices` as class indices in a tensor (n): the targets nn::fit, accuracy and
 // cross-entropy take without one-hot rows.
-Tensor label_tensor(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices);
+template <class T = float>
+TensorOf<T> label_tensor(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices);
 
 // Labels at `indices` as one-hot rows: (n, classes).
-Tensor one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices,
-               std::size_t classes = 10);
+template <class T = float>
+TensorOf<T> one_hot(const std::vector<std::uint8_t>& labels, const std::vector<std::size_t>& indices,
+                    std::size_t classes = 10);
 
 // Labels at `indices` as class indices: (n).
 std::vector<std::size_t> select_labels(const std::vector<std::uint8_t>& labels,
                                        const std::vector<std::size_t>& indices);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

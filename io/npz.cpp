@@ -18,7 +18,6 @@
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "npz: .npy data is read as little-endian");
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
@@ -507,7 +506,8 @@ void write_npz(const std::string& path, const std::map<std::string, NpyArray>& a
   out.commit();
 }
 
-NpyArray to_npy(const Tensor& t) {
+template <class Scalar>
+NpyArray to_npy(const TensorOf<Scalar>& t) {
   NpyArray a;
   a.shape.assign(t.shape().begin(), t.shape().end());
   a.dtype = sizeof(Scalar) == 8 ? "<f8" : "<f4";
@@ -517,8 +517,8 @@ NpyArray to_npy(const Tensor& t) {
 }
 
 namespace {
-template <typename T>
-void convert(const NpyArray& a, Tensor& t) {
+template <typename T, class Scalar>
+void convert(const NpyArray& a, TensorOf<Scalar>& t) {
   const std::uint8_t* p = a.bytes.data();
   for (Scalar& x : t) {
     T v;
@@ -529,7 +529,8 @@ void convert(const NpyArray& a, Tensor& t) {
 }
 }  // namespace
 
-Tensor from_npy(const NpyArray& a, const std::string& context) {
+template <class Scalar>
+TensorOf<Scalar> from_npy(const NpyArray& a, const std::string& context) {
   const std::size_t itemsize = npy_itemsize(a.dtype);
   if (itemsize == 0) {
     fail(context, "dtype '" + a.dtype + "' is not supported (supported: |u1 <i4 <i8 <f4 <f8)");
@@ -539,7 +540,7 @@ Tensor from_npy(const NpyArray& a, const std::string& context) {
     fail(context, "shape " + shape_text(a.shape) + " of dtype " + a.dtype + " does not match its " +
                       std::to_string(a.bytes.size()) + " bytes");
   }
-  Tensor t = Tensor::from_shape(a.shape);
+  TensorOf<Scalar> t = TensorOf<Scalar>::from_shape(a.shape);
   if (a.dtype == "|u1") convert<std::uint8_t>(a, t);
   else if (a.dtype == "<i4") convert<std::int32_t>(a, t);
   else if (a.dtype == "<i8") convert<std::int64_t>(a, t);
@@ -548,6 +549,10 @@ Tensor from_npy(const NpyArray& a, const std::string& context) {
   return t;
 }
 
+template NpyArray to_npy(const TensorOf<float>&);
+template NpyArray to_npy(const TensorOf<double>&);
+template TensorOf<float> from_npy<float>(const NpyArray&, const std::string&);
+template TensorOf<double> from_npy<double>(const NpyArray&, const std::string&);
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

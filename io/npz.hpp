@@ -12,7 +12,6 @@
 #include "xtgrad/io/atomic_file.hpp"  // io::WriteError, which write_npz throws
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // One .npy array: its shape (empty for a 0-d array), numpy dtype string ("|u1", "<i4",
@@ -42,13 +41,14 @@ std::map<std::string, NpyArray> parse_npz(const std::vector<std::uint8_t>& bytes
 // io::WriteError (a DataError).
 void write_npz(const std::string& path, const std::map<std::string, NpyArray>& arrays);
 
-// The tensor as an array of dtype "<f4" or "<f8" (matching Scalar), same shape.
-NpyArray to_npy(const Tensor& t);
+// The tensor as an array of dtype "<f4" (float) or "<f8" (double), same shape.
+template <class T>
+NpyArray to_npy(const TensorOf<T>& t);
 
-// The array converted to Scalar, same shape; any supported dtype. `context` ("file: key")
-// starts the DataError message when the array is inconsistent.
-Tensor from_npy(const NpyArray& array, const std::string& context);
+// The array converted to T (float unless asked), same shape; any supported dtype. `context`
+// ("file: key") starts the DataError message when the array is inconsistent.
+template <class T = float>
+TensorOf<T> from_npy(const NpyArray& array, const std::string& context);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

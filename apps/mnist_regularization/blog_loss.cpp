@@ -8,16 +8,14 @@
 
 namespace mnist_app {
 
-using xtgrad::Node;
-using xtgrad::Scalar;
-using xtgrad::Tensor;
-using xtgrad::Variable;
-
-Variable blog_cross_entropy(const Variable& logits, const Variable& targets) {
+template <class Scalar>
+xtgrad::BasicVariable<Scalar> blog_cross_entropy(const xtgrad::BasicVariable<Scalar>& logits,
+                                                 const xtgrad::BasicVariable<Scalar>& targets) {
+  using Tensor = xtgrad::TensorOf<Scalar>;
   xtgrad::check_same_shape("blog_cross_entropy", logits.value(), targets.value(), "logits", "targets");
   // The value is the ordinary loss; only the backward differs.
   const Tensor loss = xtgrad::cross_entropy(logits.detach(), targets.detach()).value();
-  return xtgrad::make_result("blog_cross_entropy", Tensor(loss), {logits, targets}, [](Node& self) {
+  return xtgrad::make_result("blog_cross_entropy", Tensor(loss), {logits, targets}, [](xtgrad::BasicNode<Scalar>& self) {
     const Tensor& z = self.parent_value(0);
     const Tensor& y = self.parent_value(1);
     const std::size_t n = z.shape()[0];
@@ -32,5 +30,10 @@ Variable blog_cross_entropy(const Variable& logits, const Variable& targets) {
     self.add_to_parent(0, p * (g - pg));
   });
 }
+
+template xtgrad::BasicVariable<float> blog_cross_entropy(const xtgrad::BasicVariable<float>&,
+                                                         const xtgrad::BasicVariable<float>&);
+template xtgrad::BasicVariable<double> blog_cross_entropy(const xtgrad::BasicVariable<double>&,
+                                                          const xtgrad::BasicVariable<double>&);
 
 }  // namespace mnist_app

@@ -9,6 +9,9 @@ namespace mnist_app {
 // Backward: the gradient the blog's code computes, not the true one. Its loss layer already
 // returns the gradient with respect to the logits, g = (p − y)/n, and its separate Softmax
 // layer multiplies it by the softmax Jacobian again: dz = p ⊙ (g − ⟨p, g⟩) per row.
-xtgrad::Variable blog_cross_entropy(const xtgrad::Variable& logits, const xtgrad::Variable& targets);
+// In float (training) and double (its test against finite differences).
+template <class T>
+xtgrad::BasicVariable<T> blog_cross_entropy(const xtgrad::BasicVariable<T>& logits,
+                                            const xtgrad::BasicVariable<T>& targets);
 
 }  // namespace mnist_app

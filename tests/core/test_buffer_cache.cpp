@@ -31,14 +31,14 @@ class BufferCache : public ::testing::Test {
 };
 
 TEST_F(BufferCache, RecycledStorageComesBackReshaped) {
-  Tensor a = empty_tensor({6, 4});
+  Tensor a = empty_tensor<Scalar>({6, 4});
   const Scalar* storage = a.data();
   recycle(a);
   EXPECT_EQ(a.size(), 0u);  // left empty, not dangling
   EXPECT_EQ(buffer_cache_stats().buffers, 1u);
   EXPECT_EQ(buffer_cache_stats().bytes, 24 * sizeof(Scalar));
   const std::size_t hits = buffer_cache_stats().hits;
-  Tensor b = empty_tensor({2, 3, 4});  // same element count, other shape
+  Tensor b = empty_tensor<Scalar>({2, 3, 4});  // same element count, other shape
   EXPECT_EQ(b.data(), storage);
   ASSERT_EQ(b.dimension(), 3u);
   EXPECT_EQ(b.shape()[0], 2u);
@@ -49,17 +49,17 @@ TEST_F(BufferCache, RecycledStorageComesBackReshaped) {
 }
 
 TEST_F(BufferCache, OtherElementCountsAllocateAfresh) {
-  Tensor a = empty_tensor({5});
+  Tensor a = empty_tensor<Scalar>({5});
   recycle(a);
   const std::size_t misses = buffer_cache_stats().misses;
-  Tensor b = empty_tensor({6});
+  Tensor b = empty_tensor<Scalar>({6});
   EXPECT_EQ(buffer_cache_stats().misses, misses + 1);
   EXPECT_EQ(buffer_cache_stats().buffers, 1u);  // the 5-element buffer waits
   EXPECT_EQ(b.size(), 6u);
 }
 
 TEST_F(BufferCache, ScalarTensorIsZeroDimensional) {
-  const Tensor s = scalar_tensor(2.5);
+  const Tensor s = scalar_tensor(Scalar(2.5));
   EXPECT_EQ(s.dimension(), 0u);
   EXPECT_EQ(s.size(), 1u);
   EXPECT_EQ(s(), 2.5);
@@ -67,26 +67,26 @@ TEST_F(BufferCache, ScalarTensorIsZeroDimensional) {
 
 TEST_F(BufferCache, LimitDropsTheOldestAndZeroTurnsItOff) {
   set_buffer_cache_limit(10 * sizeof(Scalar));
-  Tensor a = empty_tensor({4}), b = empty_tensor({4}), c = empty_tensor({4});
+  Tensor a = empty_tensor<Scalar>({4}), b = empty_tensor<Scalar>({4}), c = empty_tensor<Scalar>({4});
   recycle(a);
   recycle(b);
   EXPECT_EQ(buffer_cache_stats().buffers, 2u);
   recycle(c);  // 12 elements would exceed 10: the oldest goes
   EXPECT_EQ(buffer_cache_stats().buffers, 2u);
   EXPECT_EQ(buffer_cache_stats().bytes, 8 * sizeof(Scalar));
-  Tensor big = empty_tensor({11});
+  Tensor big = empty_tensor<Scalar>({11});
   recycle(big);  // larger than the limit on its own: freed
   EXPECT_EQ(buffer_cache_stats().buffers, 2u);
   set_buffer_cache_limit(0);
   EXPECT_EQ(buffer_cache_stats().buffers, 0u);
-  Tensor d = empty_tensor({4});
+  Tensor d = empty_tensor<Scalar>({4});
   recycle(d);
   EXPECT_EQ(buffer_cache_stats().buffers, 0u);
 }
 
 TEST_F(BufferCache, SavedTensorRecyclesWhenDestroyed) {
   {
-    SavedTensor saved(empty_tensor({3, 3}));
+    SavedTensor saved(empty_tensor<Scalar>({3, 3}));
     EXPECT_EQ(saved.get().size(), 9u);
     EXPECT_EQ(buffer_cache_stats().buffers, 0u);
   }
@@ -118,7 +118,7 @@ TEST_F(BufferCache, UserGivenValuesAreFreedNotCached) {
 
 TEST_F(BufferCache, RecycledBuffersDoNotLeakOldValuesIntoResults) {
   // A buffer comes back with stale contents; every op must overwrite all of it.
-  Tensor junk = empty_tensor({2, 2});
+  Tensor junk = empty_tensor<Scalar>({2, 2});
   junk.fill(1e30);
   recycle(junk);
   const Variable a = Variable::parameter(make_tensor({2, 2}, {1, 2, 3, 4}));

@@ -14,11 +14,15 @@
 namespace xtgrad {
 namespace {
 
+using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
+using Tensor = TensorOf<Scalar>;
+using Variable = BasicVariable<Scalar>;
+
 static_assert(std::is_same_v<Scalar, double>, "gradient checks run against the double library");
 
 Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
   Rng rng(seed);
-  return randn(shape, rng);
+  return randn<Scalar>(shape, rng);
 }
 
 // y = x ⊙ x with a backward that returns x ⊙ g (should be 2x ⊙ g).

@@ -15,6 +15,10 @@
 namespace xtgrad {
 namespace {
 
+using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
+using Tensor = TensorOf<Scalar>;
+using Variable = BasicVariable<Scalar>;
+
 // Resident set size of this process in KiB, from the VmRSS line of /proc/self/status.
 long resident_kib() {
   std::ifstream status("/proc/self/status");
@@ -32,14 +36,14 @@ long resident_kib() {
 
 TEST(Memory, FlatOverTenThousandTrainingSteps) {
   Rng rng(31);
-  const Variable x(randn({32, 20}, rng));  // constant batch
+  const Variable x(randn<Scalar>({32, 20}, rng));  // constant batch
   std::vector<std::size_t> labels(32);
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = i % 4;
   std::vector<Variable> params{
-      Variable::parameter(randn({20, 16}, rng, 0.0, 0.3), "fc1.weight"),
-      Variable::parameter(randn({16}, rng, 0.0, 0.01), "fc1.bias"),
-      Variable::parameter(randn({16, 4}, rng, 0.0, 0.3), "fc2.weight"),
-      Variable::parameter(randn({4}, rng, 0.0, 0.01), "fc2.bias"),
+      Variable::parameter(randn<Scalar>({20, 16}, rng, 0.0, 0.3), "fc1.weight"),
+      Variable::parameter(randn<Scalar>({16}, rng, 0.0, 0.01), "fc1.bias"),
+      Variable::parameter(randn<Scalar>({16, 4}, rng, 0.0, 0.3), "fc2.weight"),
+      Variable::parameter(randn<Scalar>({4}, rng, 0.0, 0.01), "fc2.bias"),
   };
   const double lr = 0.1;
   const int steps = 10000, warmup = 1000;

@@ -9,6 +9,10 @@
 namespace xtgrad {
 namespace {
 
+using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
+using Tensor = TensorOf<Scalar>;
+using Variable = BasicVariable<Scalar>;
+
 struct Moments {
   double mean, stddev;
 };
@@ -31,33 +35,33 @@ bool equal_tensors(const Tensor& a, const Tensor& b) {
 
 TEST(Random, RandnHasTheRequestedShape) {
   Rng rng(1);
-  Tensor t = randn({3, 4, 5}, rng);
+  Tensor t = randn<Scalar>({3, 4, 5}, rng);
   EXPECT_EQ(shape_of(t), (Shape{3, 4, 5}));
-  Tensor s = randn({}, rng);
+  Tensor s = randn<Scalar>({}, rng);
   EXPECT_EQ(s.size(), 1u);
 }
 
 TEST(Random, RandnSameSeedSameDraws) {
   Rng a(123), b(123);
-  EXPECT_TRUE(equal_tensors(randn({10, 10}, a), randn({10, 10}, b)));
+  EXPECT_TRUE(equal_tensors(randn<Scalar>({10, 10}, a), randn<Scalar>({10, 10}, b)));
   // And the engines stay in step afterwards.
-  EXPECT_TRUE(equal_tensors(randn({5}, a), randn({5}, b)));
+  EXPECT_TRUE(equal_tensors(randn<Scalar>({5}, a), randn<Scalar>({5}, b)));
 }
 
 TEST(Random, RandnDifferentSeedDifferentDraws) {
   Rng a(123), b(124);
-  EXPECT_FALSE(equal_tensors(randn({10, 10}, a), randn({10, 10}, b)));
+  EXPECT_FALSE(equal_tensors(randn<Scalar>({10, 10}, a), randn<Scalar>({10, 10}, b)));
 }
 
 TEST(Random, SuccessiveDrawsFromOneEngineDiffer) {
   Rng rng(7);
-  Tensor first = randn({8}, rng);
-  EXPECT_FALSE(equal_tensors(first, randn({8}, rng)));
+  Tensor first = randn<Scalar>({8}, rng);
+  EXPECT_FALSE(equal_tensors(first, randn<Scalar>({8}, rng)));
 }
 
 TEST(Random, StandardNormalMomentsOverOneHundredThousandDraws) {
   Rng rng(2024);
-  const Moments m = moments(randn({100000}, rng));
+  const Moments m = moments(randn<Scalar>({100000}, rng));
   // Standard errors: 1/√n ≈ 0.0032 for the mean, ≈ 0.0022 for the std.
   EXPECT_NEAR(m.mean, 0.0, 0.02);
   EXPECT_NEAR(m.stddev, 1.0, 0.02);
@@ -65,7 +69,7 @@ TEST(Random, StandardNormalMomentsOverOneHundredThousandDraws) {
 
 TEST(Random, ShiftedAndScaledNormalMoments) {
   Rng rng(5);
-  const Moments m = moments(randn({100000}, rng, 3.0, 0.01));
+  const Moments m = moments(randn<Scalar>({100000}, rng, 3.0, 0.01));
   EXPECT_NEAR(m.mean, 3.0, 0.001);
   EXPECT_NEAR(m.stddev, 0.01, 0.0005);
 }
@@ -73,7 +77,7 @@ TEST(Random, ShiftedAndScaledNormalMoments) {
 TEST(Random, RandUniformStaysWithinBoundsWithUniformMoments) {
   Rng rng(9);
   const double low = -2.5, high = 1.5;
-  Tensor t = rand_uniform({100000}, rng, low, high);
+  Tensor t = rand_uniform<Scalar>({100000}, rng, low, high);
   double lo = t.data()[0], hi = t.data()[0];
   for (std::size_t i = 0; i < t.size(); ++i) {
     ASSERT_GE(t.data()[i], low) << "at " << i;
@@ -91,7 +95,7 @@ TEST(Random, RandUniformStaysWithinBoundsWithUniformMoments) {
 
 TEST(Random, RandUniformDefaultIsTheUnitInterval) {
   Rng rng(11);
-  Tensor t = rand_uniform({1000}, rng);
+  Tensor t = rand_uniform<Scalar>({1000}, rng);
   for (std::size_t i = 0; i < t.size(); ++i) {
     EXPECT_GE(t.data()[i], 0.0);
     EXPECT_LT(t.data()[i], 1.0);
@@ -100,7 +104,7 @@ TEST(Random, RandUniformDefaultIsTheUnitInterval) {
 
 TEST(Random, RandUniformSameSeedSameDraws) {
   Rng a(77), b(77), c(78);
-  const Tensor ta = rand_uniform({50}, a), tb = rand_uniform({50}, b), tc = rand_uniform({50}, c);
+  const Tensor ta = rand_uniform<Scalar>({50}, a), tb = rand_uniform<Scalar>({50}, b), tc = rand_uniform<Scalar>({50}, c);
   EXPECT_TRUE(equal_tensors(ta, tb));
   EXPECT_FALSE(equal_tensors(ta, tc));
 }

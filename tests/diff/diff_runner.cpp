@@ -26,8 +26,8 @@ namespace {
 using json = nlohmann::json;
 using xtgrad::Reduction;
 using xtgrad::Shape;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using Tensor = xtgrad::TensorOf<double>;  // the runner works in double, as torch.float64
+using Variable = xtgrad::BasicVariable<double>;
 
 Tensor tensor_of(const json& j) {
   Tensor t = Tensor::from_shape(j.at("shape").get<Shape>());
@@ -165,7 +165,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "gather") return xtgrad::gather(a(), axis(), tensor_of(n.at("index")));
   if (op == "scatter_add") return xtgrad::scatter_add(a(), axis(), tensor_of(n.at("index")), b());
   if (op == "one_hot") {
-    return Variable(xtgrad::one_hot(n.at("labels").get<Labels>(), n.at("classes").get<std::size_t>()));
+    return Variable(xtgrad::one_hot<double>(n.at("labels").get<Labels>(), n.at("classes").get<std::size_t>()));
   }
   // losses
   if (op == "cross_entropy_targets") return xtgrad::cross_entropy(a(), b());

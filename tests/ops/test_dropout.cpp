@@ -168,7 +168,7 @@ TEST(ShardedDraws, EachShardGetsItsRowsOfTheWholeBatchsDraws) {
   const std::uint64_t next_whole = whole();
   Rng plain(15);  // no shard: exactly the plain draws
   EXPECT_EQ(y_whole, xtgrad::dropout(Variable(x), 0.5, plain).value());
-  EXPECT_EQ(noise_whole, xtgrad::randn({batch, k}, plain, 0.0, 0.3));
+  EXPECT_EQ(noise_whole, xtgrad::randn<Scalar>({batch, k}, plain, 0.0, 0.3));
   for (const auto& [first, rows] : std::vector<std::pair<std::size_t, std::size_t>>{{0, 3}, {3, 2}, {5, 2}}) {
     Rng rng(15);
     const BatchShardScope scope(BatchShard{first, rows, batch});

@@ -39,7 +39,7 @@ TEST(Indexing, ScatterAddAddsSourceAtTheIndexedPositions) {
 }
 
 TEST(Indexing, OneHotRows) {
-  expect_values(xtgrad::one_hot({2, 0}, 3), {2, 3}, {0, 0, 1, 1, 0, 0});
+  expect_values(xtgrad::one_hot<Scalar>({2, 0}, 3), {2, 3}, {0, 0, 1, 1, 0, 0});
 }
 
 TEST(Indexing, PassGradcheck) {

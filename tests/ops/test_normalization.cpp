@@ -88,7 +88,7 @@ TEST(BatchNormModule, RunningStatisticsConvergeAndEvalModeUsesThem) {
   xtgrad::nn::BatchNorm1d bn(2);
   Rng rng(7);
   for (int step = 0; step < 200; ++step) {
-    Tensor x = xtgrad::randn({64, 2}, rng);
+    Tensor x = xtgrad::randn<Scalar>({64, 2}, rng);
     for (std::size_t i = 0; i < 64; ++i) {
       x(i, 0) = 3 + 2 * x(i, 0);  // channel 0 ~ N(3, 4)
       x(i, 1) = -1 + 0.5 * x(i, 1);  // channel 1 ~ N(−1, 0.25)

@@ -15,10 +15,16 @@
 
 namespace xtgrad_test {
 
-using xtgrad::Scalar;
+// The precision this test program runs in: XTGRAD_TEST_SCALAR, set per program by
+// tests/CMakeLists.txt (double for the op and gradient tests, float for the nn tests).
+#ifndef XTGRAD_TEST_SCALAR
+#error "tests/CMakeLists.txt sets XTGRAD_TEST_SCALAR (float or double) for every test program"
+#endif
+using Scalar = XTGRAD_TEST_SCALAR;
+using Tensor = xtgrad::TensorOf<Scalar>;
+using Variable = xtgrad::BasicVariable<Scalar>;
+using Node = xtgrad::BasicNode<Scalar>;
 using xtgrad::Shape;
-using xtgrad::Tensor;
-using xtgrad::Variable;
 
 // The checker's report, for tests that expect it to fail (a deliberately wrong backward).
 inline xtgrad::GradcheckReport run_gradcheck(const xtgrad::GradcheckFunction& f, const std::vector<Tensor>& inputs,
@@ -43,14 +49,14 @@ inline void expect_gradgradcheck(const xtgrad::GradcheckFunction& f, const std::
 // U[low, high) draws of `shape`, reproducible from `seed` (log/sqrt inputs: low ≥ 0.5).
 inline Tensor uniform(const Shape& shape, std::uint64_t seed, double low, double high) {
   xtgrad::Rng rng(seed);
-  return xtgrad::rand_uniform(shape, rng, low, high);
+  return xtgrad::rand_uniform<Scalar>(shape, rng, low, high);
 }
 
 // Random signs times |x| ∈ [low, high): away from the kink at 0 of abs, relu and l1.
 inline Tensor away_from_zero(const Shape& shape, std::uint64_t seed, double low = 0.2, double high = 1.5) {
   xtgrad::Rng rng(seed);
-  Tensor t = xtgrad::rand_uniform(shape, rng, low, high);
-  const Tensor sign = xtgrad::rand_uniform(shape, rng, -1.0, 1.0);
+  Tensor t = xtgrad::rand_uniform<Scalar>(shape, rng, low, high);
+  const Tensor sign = xtgrad::rand_uniform<Scalar>(shape, rng, -1.0, 1.0);
   for (std::size_t i = 0; i < t.size(); ++i) {
     if (sign.data()[i] < 0) t.data()[i] = -t.data()[i];
   }
