@@ -2,6 +2,8 @@
 // needs from MPI, as an interface, so tests can exercise it and another backend could
 // replace it. MpiCommunicator (mpi_communicator.hpp) is the implementation.
 //
+// Precision-free: each operation on arrays has a float and a double overload.
+//
 // Every call is collective: each rank of the group must make the same calls, in the same
 // order, with the same sizes; otherwise the job hangs or fails inside MPI.
 #pragma once
@@ -11,12 +13,9 @@
 #include <string>
 #include <vector>
 
-#include <xtensor/xarray.hpp>
-
-#include "xtgrad/core/tensor.hpp"  // the inline namespace of this build (f32 or f64)
+#include "xtgrad/core/tensor.hpp"  // TensorOf<T>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace distributed {
 
 // How all_reduce combines the ranks' arrays element by element.
@@ -68,12 +67,11 @@ class Communicator {
   [[noreturn]] virtual void abort(int code) = 0;
 
   // The same on whole tensors (any shape, row-major contiguous).
-  void all_reduce(xt::xarray<float>& t, ReduceOp op = ReduceOp::sum) { all_reduce(t.data(), t.size(), op); }
-  void all_reduce(xt::xarray<double>& t, ReduceOp op = ReduceOp::sum) { all_reduce(t.data(), t.size(), op); }
-  void broadcast(xt::xarray<float>& t, int root = 0) { broadcast(t.data(), t.size(), root); }
-  void broadcast(xt::xarray<double>& t, int root = 0) { broadcast(t.data(), t.size(), root); }
+  void all_reduce(TensorOf<float>& t, ReduceOp op = ReduceOp::sum) { all_reduce(t.data(), t.size(), op); }
+  void all_reduce(TensorOf<double>& t, ReduceOp op = ReduceOp::sum) { all_reduce(t.data(), t.size(), op); }
+  void broadcast(TensorOf<float>& t, int root = 0) { broadcast(t.data(), t.size(), root); }
+  void broadcast(TensorOf<double>& t, int root = 0) { broadcast(t.data(), t.size(), root); }
 };
 
 }  // namespace distributed
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

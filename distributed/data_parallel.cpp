@@ -6,14 +6,14 @@
 #include <stdexcept>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace distributed {
 namespace {
 
 // "fc1.weight (784, 200)" per line: what every rank must agree on.
-std::string describe(const NamedParameters& params) {
+template <class Scalar>
+std::string describe(const NamedParametersOf<Scalar>& params) {
   std::string out;
-  for (const auto& [name, p] : params) out += name + '\t' + shape_str(p.value()) + '\n';
+  for (const auto& [name, p] : params) out += name + '\t' + shape_str(p.shape()) + '\n';
   return out;
 }
 
@@ -28,10 +28,18 @@ std::vector<std::pair<std::string, std::string>> parse(const std::string& descri
   return out;
 }
 
+// Whether t has shape `like`'s (xtensor shapes compared without building vectors).
+template <class Scalar>
+bool same_shape(const TensorOf<Scalar>& t, const TensorOf<Scalar>& like) {
+  return t.dimension() == like.dimension() && std::equal(t.shape().begin(), t.shape().end(), like.shape().begin());
+}
+
 }  // namespace
 
-DistributedDataParallel::DistributedDataParallel(NamedParameters params, Communicator& comm,
-                                                 DataParallelOptions options)
+template <class Scalar>
+BasicDistributedDataParallel<Scalar>::BasicDistributedDataParallel(NamedParametersOf<Scalar> params,
+                                                                   Communicator& comm,
+                                                                   DataParallelOptions options)
     : params_(std::move(params)), comm_(comm), options_(options) {
   if (options_.bucket_bytes == 0) {
     throw std::invalid_argument("DistributedDataParallel: bucket_bytes must be positive");
@@ -43,19 +51,21 @@ DistributedDataParallel::DistributedDataParallel(NamedParameters params, Communi
   if (options_.overlap) {
     for (std::size_t i = 0; i < params_.size(); ++i) {
       hooks_.push_back(params_[i].second.register_post_accumulate_grad_hook(
-          [this, i](const Variable&) { on_gradient_ready(i); }));
+          [this, i](const BasicVariable<Scalar>&) { on_gradient_ready(i); }));
     }
   }
 }
 
-DistributedDataParallel::~DistributedDataParallel() {
-  for (HookHandle& h : hooks_) h.remove();
+template <class Scalar>
+BasicDistributedDataParallel<Scalar>::~BasicDistributedDataParallel() {
+  for (BasicHookHandle<Scalar>& h : hooks_) h.remove();
   for (Bucket& b : buckets_) {
     if (b.pending) b.pending->wait();  // MPI still writes into the bucket
   }
 }
 
-void DistributedDataParallel::check_same_parameters() {
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::check_same_parameters() {
   // Every rank gathers every rank's list, so every rank finds the same first difference and
   // throws the same message: no rank is left waiting in a collective.
   const std::vector<std::string> all = comm_.all_gather(describe(params_));
@@ -80,7 +90,8 @@ void DistributedDataParallel::check_same_parameters() {
   }
 }
 
-void DistributedDataParallel::make_buckets() {
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::make_buckets() {
   // Reverse parameter order: the last layer's gradients are finished first by backward(). A
   // parameter of at least half a bucket gets one of its own.
   bucket_of_.assign(params_.size(), 0);
@@ -104,17 +115,19 @@ void DistributedDataParallel::make_buckets() {
   }
   for (Bucket& b : buckets_) {
     b.in_place = b.params.size() == 1;
-    if (!b.in_place) b.flat = Tensor::from_shape({b.offsets.back() + params_[b.params.back()].second.size()});
+    if (!b.in_place) b.flat = TensorOf<Scalar>::from_shape({b.offsets.back() + params_[b.params.back()].second.size()});
   }
 }
 
-Tensor& DistributedDataParallel::buffer(Bucket& b) {
+template <class Scalar>
+TensorOf<Scalar>& BasicDistributedDataParallel<Scalar>::buffer(Bucket& b) {
   return b.in_place ? params_[b.params.front()].second.node()->grad : b.flat;
 }
 
-void DistributedDataParallel::pack(std::size_t i) {
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::pack(std::size_t i) {
   Bucket& b = buckets_[bucket_of_[i]];
-  Node& node = *params_[i].second.node();
+  BasicNode<Scalar>& node = *params_[i].second.node();
   const Scalar w = Scalar(weight_);
   const std::size_t n = node.value.size();
   if (b.in_place) {
@@ -122,7 +135,7 @@ void DistributedDataParallel::pack(std::size_t i) {
       Scalar* g = node.grad.data();
       for (std::size_t k = 0; k < n; ++k) g[k] *= w;
     } else {  // no gradient on this rank: it contributes zeros, reduced in a gradient made here
-      if (shape_of(node.grad) != shape_of(node.value)) node.grad.resize(shape_of(node.value));
+      if (!same_shape(node.grad, node.value)) node.grad.resize(node.value.shape());
       std::fill(node.grad.data(), node.grad.data() + n, Scalar(0));
       node.has_grad = true;
     }
@@ -139,13 +152,15 @@ void DistributedDataParallel::pack(std::size_t i) {
   ++b.ready;
 }
 
-std::vector<std::string> DistributedDataParallel::bucket_names(std::size_t bucket) const {
+template <class Scalar>
+std::vector<std::string> BasicDistributedDataParallel<Scalar>::bucket_names(std::size_t bucket) const {
   std::vector<std::string> out;
   for (std::size_t i : buckets_.at(bucket).params) out.push_back(params_[i].first);
   return out;
 }
 
-void DistributedDataParallel::begin_step(std::size_t rows, std::size_t batch_rows) {
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::begin_step(std::size_t rows, std::size_t batch_rows) {
   if (batch_rows == 0 || rows > batch_rows) {
     throw std::invalid_argument("DistributedDataParallel::begin_step: " + std::to_string(rows) +
                                 " rows of a batch of " + std::to_string(batch_rows));
@@ -161,7 +176,8 @@ void DistributedDataParallel::begin_step(std::size_t rows, std::size_t batch_row
   }
 }
 
-void DistributedDataParallel::on_gradient_ready(std::size_t i) {
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::on_gradient_ready(std::size_t i) {
   if (!in_step_) return;  // a backward() outside begin_step/finish_step (e.g. a gradient check)
   if (packed_[i]) {
     throw std::logic_error("DistributedDataParallel: '" + params_[i].first +
@@ -175,19 +191,22 @@ void DistributedDataParallel::on_gradient_ready(std::size_t i) {
   }
 }
 
-void DistributedDataParallel::start_ready_buckets() {
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::start_ready_buckets() {
   while (next_to_start_ < buckets_.size() && buckets_[next_to_start_].ready == buckets_[next_to_start_].params.size()) {
     start(buckets_[next_to_start_++]);
   }
 }
 
-void DistributedDataParallel::start(Bucket& b) {
-  Tensor& data = buffer(b);
+template <class Scalar>
+void BasicDistributedDataParallel<Scalar>::start(Bucket& b) {
+  TensorOf<Scalar>& data = buffer(b);
   b.pending = comm_.start_all_reduce(data.data(), data.size(), ReduceOp::sum);
   b.started = true;
 }
 
-double DistributedDataParallel::finish_step(double local_loss) {
+template <class Scalar>
+double BasicDistributedDataParallel<Scalar>::finish_step(double local_loss) {
   if (!in_step_) throw std::logic_error("DistributedDataParallel::finish_step: begin_step() was not called");
   const auto start = std::chrono::steady_clock::now();
   // Gradients the hooks did not pack (no hooks, or a rank whose shard was empty or whose graph
@@ -199,7 +218,7 @@ double DistributedDataParallel::finish_step(double local_loss) {
     start_ready_buckets();
   } else {
     for (; next_to_start_ < buckets_.size(); ++next_to_start_) {
-      Tensor& data = buffer(buckets_[next_to_start_]);
+      TensorOf<Scalar>& data = buffer(buckets_[next_to_start_]);
       comm_.all_reduce(data.data(), data.size(), ReduceOp::sum);
     }
   }
@@ -213,9 +232,9 @@ double DistributedDataParallel::finish_step(double local_loss) {
     }
     if (b.in_place) continue;
     for (std::size_t s = 0; s < b.params.size(); ++s) {
-      Node& node = *params_[b.params[s]].second.node();
+      BasicNode<Scalar>& node = *params_[b.params[s]].second.node();
       if (!node.has_grad) {
-        if (shape_of(node.grad) != shape_of(node.value)) node.grad.resize(shape_of(node.value));
+        if (!same_shape(node.grad, node.value)) node.grad.resize(node.value.shape());
         node.has_grad = true;
       }
       const Scalar* src = b.flat.data() + b.offsets[s];
@@ -227,11 +246,14 @@ double DistributedDataParallel::finish_step(double local_loss) {
   return loss;
 }
 
-double DistributedDataParallel::sum(double value) {
+template <class Scalar>
+double BasicDistributedDataParallel<Scalar>::sum(double value) {
   comm_.all_reduce(&value, 1, ReduceOp::sum);
   return value;
 }
 
+template class BasicDistributedDataParallel<float>;
+template class BasicDistributedDataParallel<double>;
+
 }  // namespace distributed
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -14,7 +14,6 @@
 #include "xtgrad/nn/gradient_reducer.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace distributed {
 
 struct DataParallelOptions {
@@ -44,22 +43,25 @@ struct DataParallelOptions {
 //     sgd.step();
 //   }
 //
-// or hand it to nn::fit as FitOptions::reducer, which does exactly that.
+// or hand it to nn::fit as FitOptions::reducer, which does exactly that. T is the parameters'
+// scalar type; `DistributedDataParallel` is the float one.
 //
 // Gradient: rank r with b_r of the batch's B rows contributes (b_r/B)·∇(its mean loss), so
 // the sum over ranks is ∇ of the mean loss over the whole batch, also when B does not split
 // evenly, and a penalty every rank adds (the same on all) counts once. Every rank must run
 // the same steps; a rank whose shard is empty skips backward() and contributes zeros.
-class DistributedDataParallel : public nn::GradientReducer {
+template <class T>
+class BasicDistributedDataParallel : public nn::GradientReducer {
  public:
   // Checks that every rank has the same parameter names and shapes (else
   // std::invalid_argument on every rank naming the parameter, the ranks and both shapes),
   // then copies rank 0's values to every rank. Collective.
-  DistributedDataParallel(NamedParameters params, Communicator& comm, DataParallelOptions options = {});
+  BasicDistributedDataParallel(NamedParametersOf<T> params, Communicator& comm,
+                               DataParallelOptions options = {});
   // Removes the hooks; waits for reductions still in flight.
-  ~DistributedDataParallel() override;
-  DistributedDataParallel(const DistributedDataParallel&) = delete;
-  DistributedDataParallel& operator=(const DistributedDataParallel&) = delete;
+  ~BasicDistributedDataParallel() override;
+  BasicDistributedDataParallel(const BasicDistributedDataParallel&) = delete;
+  BasicDistributedDataParallel& operator=(const BasicDistributedDataParallel&) = delete;
 
   // nn::GradientReducer: this rank's shard is shard rank() of world_size().
   std::size_t shard_index() const override { return std::size_t(comm_.rank()); }
@@ -88,7 +90,7 @@ class DistributedDataParallel : public nn::GradientReducer {
   struct Bucket {
     std::vector<std::size_t> params;  // indices into params_
     std::vector<std::size_t> offsets;  // each one's first element in `flat`
-    Tensor flat;                       // the packed, weighted gradients, reduced in place
+    TensorOf<T> flat;                  // the packed, weighted gradients, reduced in place
     bool in_place = false;             // one parameter: its gradient is the buffer
     std::size_t ready = 0;             // parameters packed in this step
     std::unique_ptr<PendingReduction> pending;
@@ -98,7 +100,7 @@ class DistributedDataParallel : public nn::GradientReducer {
   void check_same_parameters();
   void make_buckets();
   // What bucket b reduces: its buffer, or its one parameter's gradient.
-  Tensor& buffer(Bucket& b);
+  TensorOf<T>& buffer(Bucket& b);
   // Parameter i's gradient × this step's weight into its bucket (zeros if it has none).
   void pack(std::size_t i);
   // Packs parameter i's weighted gradient into its bucket; starts the buckets that are full.
@@ -108,20 +110,24 @@ class DistributedDataParallel : public nn::GradientReducer {
   void start_ready_buckets();
   void start(Bucket& bucket);
 
-  NamedParameters params_;
+  NamedParametersOf<T> params_;
   Communicator& comm_;
   DataParallelOptions options_;
   std::vector<Bucket> buckets_;
   std::vector<std::size_t> bucket_of_;  // parameter index → bucket
   std::vector<std::size_t> slot_of_;    // parameter index → position in its bucket
   std::vector<bool> packed_;            // parameter index → packed in this step
-  std::vector<HookHandle> hooks_;
+  std::vector<BasicHookHandle<T>> hooks_;
   std::size_t next_to_start_ = 0;       // buckets before it have started this step
   double weight_ = 1;                   // b_r / B of this step
   bool in_step_ = false;
   double finish_seconds_ = 0;
 };
 
+extern template class BasicDistributedDataParallel<float>;
+extern template class BasicDistributedDataParallel<double>;
+
+using DistributedDataParallel = BasicDistributedDataParallel<float>;
+
 }  // namespace distributed
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

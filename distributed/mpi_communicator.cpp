@@ -12,7 +12,6 @@
 #include <thread>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace distributed {
 namespace {
 
@@ -285,5 +284,4 @@ void MpiCommunicator::abort(int code) {
 }
 
 }  // namespace distributed
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,7 +8,6 @@
 #include "xtgrad/distributed/communicator.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace distributed {
 
 struct MpiOptions {
@@ -82,5 +81,4 @@ class MpiCommunicator : public Communicator {
 };
 
 }  // namespace distributed
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 #include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
@@ -29,21 +28,25 @@ void check_finite(const char* module, const char* what, double v) {
 
 }  // namespace
 
-ELU::ELU(double alpha) : alpha_(alpha) {
+template <class T>
+BasicELU<T>::BasicELU(double alpha) : alpha_(alpha) {
   check_finite("ELU", "alpha", alpha);
 }
 
-LeakyReLU::LeakyReLU(double negative_slope) : negative_slope_(negative_slope) {
+template <class T>
+BasicLeakyReLU<T>::BasicLeakyReLU(double negative_slope) : negative_slope_(negative_slope) {
   check_finite("LeakyReLU", "negative_slope", negative_slope);
 }
 
-Softplus::Softplus(double beta, double threshold) : beta_(beta), threshold_(threshold) {
+template <class T>
+BasicSoftplus<T>::BasicSoftplus(double beta, double threshold) : beta_(beta), threshold_(threshold) {
   check_finite("Softplus", "beta", beta);
   check_finite("Softplus", "threshold", threshold);
   if (beta <= 0) throw std::invalid_argument("Softplus: beta must be > 0, got " + text(beta));
 }
 
-Hardtanh::Hardtanh(double min_val, double max_val) : min_val_(min_val), max_val_(max_val) {
+template <class T>
+BasicHardtanh<T>::BasicHardtanh(double min_val, double max_val) : min_val_(min_val), max_val_(max_val) {
   check_finite("Hardtanh", "min_val", min_val);
   check_finite("Hardtanh", "max_val", max_val);
   if (min_val > max_val) {
@@ -51,15 +54,52 @@ Hardtanh::Hardtanh(double min_val, double max_val) : min_val_(min_val), max_val_
   }
 }
 
-Variable GELU::forward(const Variable& x) { return gelu(x, approximate_); }
-Variable SiLU::forward(const Variable& x) { return silu(x); }
-Variable ELU::forward(const Variable& x) { return elu(x, alpha_); }
-Variable LeakyReLU::forward(const Variable& x) { return leaky_relu(x, negative_slope_); }
-Variable Softplus::forward(const Variable& x) { return softplus(x, beta_, threshold_); }
-Variable Hardtanh::forward(const Variable& x) { return hardtanh(x, min_val_, max_val_); }
-Variable LogSigmoid::forward(const Variable& x) { return log_sigmoid(x); }
-Variable Mish::forward(const Variable& x) { return mul(x, tanh(softplus(x))); }
+template <class T>
+BasicVariable<T> BasicGELU<T>::forward(const Variable& x) {
+  return gelu(x, approximate_);
+}
+template <class T>
+BasicVariable<T> BasicSiLU<T>::forward(const Variable& x) {
+  return silu(x);
+}
+template <class T>
+BasicVariable<T> BasicELU<T>::forward(const Variable& x) {
+  return elu(x, alpha_);
+}
+template <class T>
+BasicVariable<T> BasicLeakyReLU<T>::forward(const Variable& x) {
+  return leaky_relu(x, negative_slope_);
+}
+template <class T>
+BasicVariable<T> BasicSoftplus<T>::forward(const Variable& x) {
+  return softplus(x, beta_, threshold_);
+}
+template <class T>
+BasicVariable<T> BasicHardtanh<T>::forward(const Variable& x) {
+  return hardtanh(x, min_val_, max_val_);
+}
+template <class T>
+BasicVariable<T> BasicLogSigmoid<T>::forward(const Variable& x) {
+  return log_sigmoid(x);
+}
+template <class T>
+BasicVariable<T> BasicMish<T>::forward(const Variable& x) {
+  return mul(x, tanh(softplus(x)));
+}
+
+#define XTGRAD_NN_ACTIVATIONS_INSTANTIATE(T) \
+  template class BasicGELU<T>; \
+  template class BasicSiLU<T>; \
+  template class BasicELU<T>; \
+  template class BasicLeakyReLU<T>; \
+  template class BasicSoftplus<T>; \
+  template class BasicHardtanh<T>; \
+  template class BasicReLU6<T>; \
+  template class BasicLogSigmoid<T>; \
+  template class BasicMish<T>;
+XTGRAD_NN_ACTIVATIONS_INSTANTIATE(float)
+XTGRAD_NN_ACTIVATIONS_INSTANTIATE(double)
+#undef XTGRAD_NN_ACTIVATIONS_INSTANTIATE
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 #include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
@@ -33,8 +32,9 @@ void check_shard_rows(const BatchShard& s, const Shape& shape, const char* what)
 }
 
 // Rows [first, first + rows) of `whole` (batch_rows, ...), row-major.
-Tensor shard_rows(const Tensor& whole, const BatchShard& s, const Shape& shape) {
-  Tensor out = empty_tensor(shape);
+template <class T>
+TensorOf<T> shard_rows(const TensorOf<T>& whole, const BatchShard& s, const Shape& shape) {
+  TensorOf<T> out = empty_tensor<T>(shape);
   const std::size_t row = s.batch_rows ? whole.size() / s.batch_rows : 0;
   std::copy(whole.data() + s.first * row, whole.data() + (s.first + s.rows) * row, out.data());
   return out;
@@ -53,25 +53,33 @@ BatchShardScope::BatchShardScope(const BatchShard& shard) : shard_(shard), previ
 
 BatchShardScope::~BatchShardScope() { g_shard = previous_; }
 
-Variable sharded_dropout(const Variable& x, double p, Rng& rng, bool training) {
+template <class T>
+BasicVariable<T> sharded_dropout(const BasicVariable<T>& x, double p, Rng& rng, bool training) {
+  using Tensor = TensorOf<T>;
+  using Variable = BasicVariable<T>;
   const BatchShard* s = training && p > 0 ? strict_shard() : nullptr;
   if (s == nullptr) return dropout(x, p, rng, training);
   const Shape shape = shape_of(x.value());
   check_shard_rows(*s, shape, "sharded_dropout");
   // dropout of ones is its mask m (1/(1−p) or 0), drawn as for the whole batch.
-  Tensor ones = empty_tensor(whole_batch(shape, *s));
-  ones.fill(Scalar(1));
+  Tensor ones = empty_tensor<T>(whole_batch(shape, *s));
+  ones.fill(T(1));
   const Tensor mask = dropout(Variable(std::move(ones)), p, rng, true).value();
   return x * Variable(shard_rows(mask, *s, shape));
 }
 
-Tensor sharded_randn(const Shape& shape, Rng& rng, double mean, double stddev) {
+template <class T>
+TensorOf<T> sharded_randn(const Shape& shape, Rng& rng, double mean, double stddev) {
   const BatchShard* s = strict_shard();
-  if (s == nullptr) return randn(shape, rng, mean, stddev);
+  if (s == nullptr) return randn<T>(shape, rng, mean, stddev);
   check_shard_rows(*s, shape, "sharded_randn");
-  return shard_rows(randn(whole_batch(shape, *s), rng, mean, stddev), *s, shape);
+  return shard_rows(randn<T>(whole_batch(shape, *s), rng, mean, stddev), *s, shape);
 }
 
+template BasicVariable<float> sharded_dropout(const BasicVariable<float>&, double, Rng&, bool);
+template BasicVariable<double> sharded_dropout(const BasicVariable<double>&, double, Rng&, bool);
+template TensorOf<float> sharded_randn<float>(const Shape&, Rng&, double, double);
+template TensorOf<double> sharded_randn<double>(const Shape&, Rng&, double, double);
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

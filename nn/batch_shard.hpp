@@ -20,7 +20,6 @@
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // This process's rows [first, first + rows) of a batch of batch_rows rows.
@@ -48,12 +47,13 @@ class BatchShardScope {
 // dropout(x, p, rng, training) (ops/dropout.hpp). In a sharded step x is (rows, ...): the
 // mask is drawn for (batch_rows, ...) and this shard's rows of it are applied (y = x ⊙ m,
 // dx = g ⊙ m, as dropout). std::invalid_argument if x's first dimension is not the shard's rows.
-Variable sharded_dropout(const Variable& x, double p, Rng& rng, bool training = true);
+template <class T>
+BasicVariable<T> sharded_dropout(const BasicVariable<T>& x, double p, Rng& rng, bool training = true);
 
-// randn(shape, rng, mean, stddev) (core/random.hpp). In a sharded step shape is (rows, ...):
+// randn<T>(shape, rng, mean, stddev) (core/random.hpp). In a sharded step shape is (rows, ...):
 // drawn for (batch_rows, ...), this shard's rows. std::invalid_argument if shape[0] is not rows.
-Tensor sharded_randn(const Shape& shape, Rng& rng, double mean = 0.0, double stddev = 1.0);
+template <class T = float>
+TensorOf<T> sharded_randn(const Shape& shape, Rng& rng, double mean = 0.0, double stddev = 1.0);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -11,13 +11,13 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
 
 // Sets shape[0] = rows and resizes t when its shape differs (no allocation otherwise).
-void fit(Tensor& t, Shape& shape, std::size_t rows) {
+template <class T>
+void fit(TensorOf<T>& t, Shape& shape, std::size_t rows) {
   shape[0] = rows;
   if (t.dimension() == shape.size() && std::equal(shape.begin(), shape.end(), t.shape().begin())) return;
   t.resize(shape);
@@ -30,11 +30,12 @@ void fit(Tensor& t, Shape& shape, std::size_t rows) {
 // polls it with short sleeps: the training thread never makes a system call for it (a futex
 // wake cost about as much as the copy it was meant to hide, on this VM), and the worker
 // uses little of its core, which OpenBLAS may need. The iterator owns the thread.
-class BatchIterator::Prefetcher {
+template <class T>
+class BasicBatchIterator<T>::Prefetcher {
  public:
   Tensor x = Tensor::from_shape({0}), y = Tensor::from_shape({0});
 
-  explicit Prefetcher(const BatchIterator& owner) : owner_(owner), thread_([this] { loop(); }) {}
+  explicit Prefetcher(const BasicBatchIterator& owner) : owner_(owner), thread_([this] { loop(); }) {}
   ~Prefetcher() {
     state_.store(kStop, std::memory_order_release);
     thread_.join();
@@ -66,14 +67,15 @@ class BatchIterator::Prefetcher {
     }
   }
 
-  const BatchIterator& owner_;
+  const BasicBatchIterator& owner_;
   std::atomic<int> state_{kIdle};
   std::size_t first_ = 0, rows_ = 0;
   std::thread thread_;  // last: started once everything above exists
 };
 
-BatchIterator::BatchIterator(const Tensor& inputs, const Tensor& targets, std::size_t batch_size, bool shuffle,
-                             Rng& rng)
+template <class T>
+BasicBatchIterator<T>::BasicBatchIterator(const Tensor& inputs, const Tensor& targets, std::size_t batch_size,
+                                          bool shuffle, Rng& rng)
     : inputs_(&inputs), targets_(&targets), batch_size_(batch_size), shuffle_(shuffle), rng_(&rng) {
   if (inputs.dimension() == 0 || targets.dimension() == 0 || inputs.shape()[0] != targets.shape()[0]) {
     throw std::invalid_argument("BatchIterator: inputs " + shape_str(inputs) + " and targets " +
@@ -91,9 +93,11 @@ BatchIterator::BatchIterator(const Tensor& inputs, const Tensor& targets, std::s
 }
 
 // Stops the worker first: it reads order_ and the data, which are destroyed after this body.
-BatchIterator::~BatchIterator() { worker_.reset(); }
+template <class T>
+BasicBatchIterator<T>::~BasicBatchIterator() { worker_.reset(); }
 
-void BatchIterator::set_prefetch(bool on) {
+template <class T>
+void BasicBatchIterator<T>::set_prefetch(bool on) {
   if (on == prefetch()) return;
   if (worker_ && requested_) worker_->wait();
   requested_ = false;
@@ -104,7 +108,8 @@ void BatchIterator::set_prefetch(bool on) {
   }
 }
 
-void BatchIterator::set_shard(std::size_t index, std::size_t count) {
+template <class T>
+void BasicBatchIterator<T>::set_shard(std::size_t index, std::size_t count) {
   if (count == 0 || index >= count) {
     throw std::invalid_argument("BatchIterator: shard " + std::to_string(index) + " of " + std::to_string(count) +
                                 " does not exist (need index < count)");
@@ -116,7 +121,8 @@ void BatchIterator::set_shard(std::size_t index, std::size_t count) {
   if (worker_ && started_) request_next();
 }
 
-std::pair<std::size_t, std::size_t> BatchIterator::shard_span() const {
+template <class T>
+std::pair<std::size_t, std::size_t> BasicBatchIterator<T>::shard_span() const {
   // The batch's b rows split in `count` runs: the first b mod count hold ⌊b/count⌋ + 1.
   const std::size_t b = std::min(batch_size_, order_.size() - position_);
   const std::size_t base = b / shard_count_, extra = b % shard_count_;
@@ -124,7 +130,8 @@ std::pair<std::size_t, std::size_t> BatchIterator::shard_span() const {
   return {position_ + shard_index_ * base + std::min(shard_index_, extra), rows};
 }
 
-void BatchIterator::start_epoch() {
+template <class T>
+void BasicBatchIterator<T>::start_epoch() {
   if (worker_ && requested_) worker_->wait();  // it reads order_
   requested_ = false;
   started_ = true;
@@ -141,17 +148,18 @@ void BatchIterator::start_epoch() {
   if (worker_) request_next();
 }
 
-void BatchIterator::gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const {
-  const Scalar* xs = inputs_->data();
-  const Scalar* ys = targets_->data();
-  Scalar* xd = x.data();
-  Scalar* yd = y.data();
+template <class T>
+void BasicBatchIterator<T>::gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const {
+  const T* xs = inputs_->data();
+  const T* ys = targets_->data();
+  T* xd = x.data();
+  T* yd = y.data();
   for (std::size_t r = 0; r < rows; ++r) {
     // The rows are scattered over a data set larger than the cache: ask for the next row's
     // lines while this one is copied (1-2% of an epoch at the seed's sizes, train_speed).
     if (r + 1 < rows) {
-      const Scalar* next = xs + order_[first + r + 1] * x_row_;
-      for (std::size_t k = 0; k < x_row_; k += 64 / sizeof(Scalar)) __builtin_prefetch(next + k);
+      const T* next = xs + order_[first + r + 1] * x_row_;
+      for (std::size_t k = 0; k < x_row_; k += 64 / sizeof(T)) __builtin_prefetch(next + k);
     }
     const std::size_t i = order_[first + r];
     std::copy(xs + i * x_row_, xs + (i + 1) * x_row_, xd + r * x_row_);
@@ -159,7 +167,8 @@ void BatchIterator::gather(std::size_t first, std::size_t rows, Tensor& x, Tenso
   }
 }
 
-void BatchIterator::request_next() {
+template <class T>
+void BasicBatchIterator<T>::request_next() {
   if (position_ >= order_.size() || (drop_last_ && order_.size() - position_ < batch_size_)) return;
   const auto [first, rows] = shard_span();
   fit(worker_->x, x_shape_, rows);
@@ -168,7 +177,8 @@ void BatchIterator::request_next() {
   requested_ = true;
 }
 
-bool BatchIterator::next(Tensor& x_batch, Tensor& y_batch) {
+template <class T>
+bool BasicBatchIterator<T>::next(Tensor& x_batch, Tensor& y_batch) {
   if (!started_) start_epoch();
   if (position_ >= order_.size() || (drop_last_ && order_.size() - position_ < batch_size_)) return false;
   batch_rows_ = std::min(batch_size_, order_.size() - position_);
@@ -190,10 +200,13 @@ bool BatchIterator::next(Tensor& x_batch, Tensor& y_batch) {
   return true;
 }
 
-std::size_t BatchIterator::batches_per_epoch() const {
+template <class T>
+std::size_t BasicBatchIterator<T>::batches_per_epoch() const {
   return drop_last_ ? order_.size() / batch_size_ : (order_.size() + batch_size_ - 1) / batch_size_;
 }
 
+template class BasicBatchIterator<float>;
+template class BasicBatchIterator<double>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

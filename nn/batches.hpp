@@ -12,10 +12,9 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-// Iterates over the rows of inputs (n, ...) and targets (n, ...) in batches of batch_size; the
+// Iterates over the rows of inputs (n, ...) and targets (n, ...) of scalar type T in batches of batch_size; the
 // last batch of an epoch holds the remaining rows. Keeps references to the two tensors and
 // to rng, which must outlive it.
 //
@@ -28,17 +27,19 @@ namespace nn {
 //     batches.start_epoch();
 //     while (batches.next(x, y)) { ... }
 //   }
-class BatchIterator {
+template <class T>
+class BasicBatchIterator {
  public:
+  using Tensor = TensorOf<T>;
   // Batches of `batch_size` rows of inputs and targets (both n rows), reshuffled if `shuffle`.
-  BatchIterator(const Tensor& inputs, const Tensor& targets, std::size_t batch_size, bool shuffle, Rng& rng);
+  BasicBatchIterator(const Tensor& inputs, const Tensor& targets, std::size_t batch_size, bool shuffle, Rng& rng);
   // The iterator would outlive a temporary.
-  BatchIterator(const Tensor&&, const Tensor&, std::size_t, bool, Rng&) = delete;
-  BatchIterator(const Tensor&, const Tensor&&, std::size_t, bool, Rng&) = delete;
-  BatchIterator(const Tensor&&, const Tensor&&, std::size_t, bool, Rng&) = delete;
-  BatchIterator(const BatchIterator&) = delete;
-  BatchIterator& operator=(const BatchIterator&) = delete;
-  ~BatchIterator();
+  BasicBatchIterator(const Tensor&&, const Tensor&, std::size_t, bool, Rng&) = delete;
+  BasicBatchIterator(const Tensor&, const Tensor&&, std::size_t, bool, Rng&) = delete;
+  BasicBatchIterator(const Tensor&&, const Tensor&&, std::size_t, bool, Rng&) = delete;
+  BasicBatchIterator(const BasicBatchIterator&) = delete;
+  BasicBatchIterator& operator=(const BasicBatchIterator&) = delete;
+  ~BasicBatchIterator();
 
   // Skips an epoch's last batch when it has fewer than batch_size rows (off by default).
   void set_drop_last(bool on) { drop_last_ = on; }
@@ -103,6 +104,10 @@ class BatchIterator {
   Shape x_shape_, y_shape_;    // batch shapes; [0] is set per batch
 };
 
+using BatchIterator = BasicBatchIterator<float>;
+
+extern template class BasicBatchIterator<float>;
+extern template class BasicBatchIterator<double>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

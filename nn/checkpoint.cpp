@@ -16,7 +16,6 @@
 #include "xtgrad/io/npz.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 namespace {
 
@@ -117,23 +116,25 @@ uLong crc_of(uLong crc, const void* data, std::size_t bytes) {
 
 }  // namespace
 
-std::string dataset_fingerprint(const Dataset& data) {
+template <class T>
+std::string dataset_fingerprint(const BasicDataset<T>& data) {
   uLong crc = crc32(0L, Z_NULL, 0);
-  crc = crc_of(crc, data.inputs.data(), data.inputs.size() * sizeof(Scalar));
-  crc = crc_of(crc, data.targets.data(), data.targets.size() * sizeof(Scalar));
+  crc = crc_of(crc, data.inputs.data(), data.inputs.size() * sizeof(T));
+  crc = crc_of(crc, data.targets.data(), data.targets.size() * sizeof(T));
   char hex[9];
   std::snprintf(hex, sizeof hex, "%08lx", static_cast<unsigned long>(crc & 0xffffffffUL));
   return "inputs " + shape_str(data.inputs) + ", targets " + shape_str(data.targets) + ", crc32 " + hex;
 }
 
-void save_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
-                     const Checkpoint& meta) {
+template <class T>
+void save_checkpoint(const std::string& path, const BasicModule<T>& model, const BasicOptimizer<T>& optimizer,
+                     const NonDeduced<BasicCheckpoint<T>>& meta) {
   if (meta.history.size() != meta.epoch) {
     throw std::invalid_argument("save_checkpoint: " + path + ": epoch " + std::to_string(meta.epoch) + " but " +
                                 std::to_string(meta.history.size()) + " history records");
   }
   std::map<std::string, NpyArray> arrays;
-  NamedParameters saved = model.named_parameters();  // and the buffers (BatchNorm's statistics)
+  NamedParametersOf<T> saved = model.named_parameters();  // and the buffers (BatchNorm's statistics)
   for (auto& entry : model.named_buffers()) saved.push_back(std::move(entry));
   for (const auto& [name, p] : saved) arrays.emplace(kParam + name, to_npy(p.value()));
   for (const auto& [entry, t] : optimizer.state()) arrays.emplace(kOptim + entry, to_npy(t));
@@ -147,7 +148,7 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   arrays.emplace(kData, text_array(meta.data));
   for (const auto& [name, rows] : meta.tables) arrays.emplace(kTable + name, table_array(path, name, rows));
   if (meta.early_stopping) {
-    const EarlyStoppingState& es = *meta.early_stopping;
+    const BasicEarlyStoppingState<T>& es = *meta.early_stopping;
     if (!es.best_values.empty() && es.best_values.size() != saved.size()) {
       throw std::invalid_argument("save_checkpoint: " + path + ": " + std::to_string(es.best_values.size()) +
                                   " early-stopping values for a model of " + std::to_string(saved.size()) +
@@ -164,16 +165,18 @@ void save_checkpoint(const std::string& path, const Module& model, const Optimiz
   write_npz(path, arrays);  // temporary, fsync, rename, fsync of the folder
 }
 
-Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer) {
+template <class T>
+BasicCheckpoint<T> load_checkpoint(const std::string& path, BasicModule<T>& model, BasicOptimizer<T>& optimizer) {
   return load_checkpoint_bytes(read_npz_bytes(path), path, model, optimizer);
 }
 
-Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path, Module& model,
-                                 Optimizer& optimizer) {
+template <class T>
+BasicCheckpoint<T> load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path,
+                                         BasicModule<T>& model, BasicOptimizer<T>& optimizer) {
   const std::map<std::string, NpyArray> arrays = parse_npz(bytes, path);
 
   // Everything is read and checked before the model or the optimizer changes.
-  Checkpoint meta;
+  BasicCheckpoint<T> meta;
   const NpyArray& epoch = meta_array(path, arrays, kEpoch, "<i8", 0);
   std::int64_t epochs_done = 0;
   std::memcpy(&epochs_done, epoch.bytes.data(), sizeof epochs_done);
@@ -210,9 +213,9 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
   if (arrays.count(kRun)) meta.run = text_of(meta_array(path, arrays, kRun, "|u1", 1));
   if (arrays.count(kData)) meta.data = text_of(meta_array(path, arrays, kData, "|u1", 1));
 
-  NamedParameters params = model.named_parameters();  // and the buffers, as saved
+  NamedParametersOf<T> params = model.named_parameters();  // and the buffers, as saved
   for (auto& entry : model.named_buffers()) params.push_back(std::move(entry));
-  std::vector<Tensor> values;
+  std::vector<TensorOf<T>> values;
   values.reserve(params.size());
   for (const auto& [name, p] : params) {
     const auto it = arrays.find(kParam + name);
@@ -220,7 +223,7 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
       throw std::invalid_argument(path + ": has no array for parameter '" + name + "' of shape " +
                                   shape_str(p.value()));
     }
-    Tensor t = from_npy(it->second, path + ": " + it->first);
+    TensorOf<T> t = from_npy<T>(it->second, path + ": " + it->first);
     if (shape_of(t) != p.shape()) {
       throw std::invalid_argument(path + ": parameter '" + name + "' has shape " + shape_str(t) +
                                   " in the checkpoint but " + shape_str(p.value()) + " in the model");
@@ -228,7 +231,7 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
     values.push_back(std::move(t));
   }
   if (arrays.count(kEarlyBestEpoch)) {
-    EarlyStoppingState es;
+    BasicEarlyStoppingState<T> es;
     const std::int64_t best = int64_of(meta_array(path, arrays, kEarlyBestEpoch, "<i8", 0));
     const std::int64_t bad = int64_of(meta_array(path, arrays, kEarlyBadEpochs, "<i8", 0));
     const std::int64_t stopped = int64_of(meta_array(path, arrays, kEarlyStopped, "<i8", 0));
@@ -249,7 +252,7 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
         if (it == arrays.end()) {
           throw std::invalid_argument(path + ": has no early-stopping value for parameter '" + name + "'");
         }
-        Tensor t = from_npy(it->second, path + ": " + it->first);
+        TensorOf<T> t = from_npy<T>(it->second, path + ": " + it->first);
         if (shape_of(t) != p.shape()) {
           throw std::invalid_argument(path + ": early-stopping value of '" + name + "' has shape " + shape_str(t) +
                                       " in the checkpoint but " + shape_str(p.value()) + " in the model");
@@ -259,7 +262,7 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
     }
     meta.early_stopping = std::move(es);
   }
-  OptimizerState state;
+  OptimizerStateOf<T> state;
   for (const auto& [key, a] : arrays) {
     if (starts_with(key, kParam)) {
       bool known = false;
@@ -267,7 +270,7 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
       for (const auto& param : params) known = known || param.first == name;
       if (!known) throw std::invalid_argument(path + ": array '" + key + "' matches no parameter of the model");
     } else if (starts_with(key, kOptim)) {
-      state.emplace_back(key.substr(std::strlen(kOptim)), from_npy(a, path + ": " + key));
+      state.emplace_back(key.substr(std::strlen(kOptim)), from_npy<T>(a, path + ": " + key));
     } else if (starts_with(key, kTable)) {
       const NpyArray& t = meta_array(path, arrays, key.c_str(), "<f8", 2);
       std::vector<std::vector<double>>& rows = meta.tables[key.substr(std::strlen(kTable))];
@@ -299,6 +302,18 @@ Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const s
   return meta;
 }
 
+template std::string dataset_fingerprint(const BasicDataset<float>&);
+template std::string dataset_fingerprint(const BasicDataset<double>&);
+template void save_checkpoint(const std::string&, const BasicModule<float>&, const BasicOptimizer<float>&,
+                              const BasicCheckpoint<float>&);
+template void save_checkpoint(const std::string&, const BasicModule<double>&, const BasicOptimizer<double>&,
+                              const BasicCheckpoint<double>&);
+template BasicCheckpoint<float> load_checkpoint(const std::string&, BasicModule<float>&, BasicOptimizer<float>&);
+template BasicCheckpoint<double> load_checkpoint(const std::string&, BasicModule<double>&, BasicOptimizer<double>&);
+template BasicCheckpoint<float> load_checkpoint_bytes(const std::vector<std::uint8_t>&, const std::string&,
+                                                      BasicModule<float>&, BasicOptimizer<float>&);
+template BasicCheckpoint<double> load_checkpoint_bytes(const std::vector<std::uint8_t>&, const std::string&,
+                                                       BasicModule<double>&, BasicOptimizer<double>&);
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -2,7 +2,7 @@
 // one .npz, so a run resumed from epoch k's checkpoint continues exactly as if never stopped.
 //
 //   Arrays (numpy reads them; np.load(f)["param/fc1.weight"]):
-//     param/<parameter>    the parameter's value (Scalar dtype)
+//     param/<parameter>    the parameter's value (dtype of T: <f4 or <f8)
 //     optim/<entry>        Optimizer::state(): "optim/fc1.weight.momentum", ...
 //     meta/epoch           int64 0-d: epochs completed
 //     meta/rng             uint8: the Rng's text state (operator<<)
@@ -31,11 +31,11 @@
 #include "xtgrad/nn/train.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-// What a checkpoint holds besides the model and the optimizer.
-struct Checkpoint {
+// What a checkpoint holds besides the model and the optimizer (of scalar type T).
+template <class T>
+struct BasicCheckpoint {
   std::size_t epoch = 0;  // epochs completed; resume with FitOptions::first_epoch = epoch + 1
   Rng rng;                // the shuffle stream as it was after that epoch
   History history;        // the completed epochs' records
@@ -44,30 +44,34 @@ struct Checkpoint {
   // Extra per-epoch numbers of the caller, by name; the rows of a table have equal lengths.
   std::map<std::string, std::vector<std::vector<double>>> tables;
   // The run's EarlyStopping::state(), if it uses one (load it with EarlyStopping::load_state).
-  std::optional<EarlyStoppingState> early_stopping;
+  std::optional<BasicEarlyStoppingState<T>> early_stopping;
 };
+using Checkpoint = BasicCheckpoint<float>;
 
 // The identity of a training set: its shapes and a CRC-32 of its inputs' and targets' bytes,
 // e.g. "inputs (20000, 784), targets (20000, 10), crc32 1a2b3c4d". Equal data, equal text; data
 // that differs in any sample (or in their order) differs here with near certainty.
-std::string dataset_fingerprint(const Dataset& data);
+template <class T>
+std::string dataset_fingerprint(const BasicDataset<T>& data);
 
 // Writes model, optimizer and `meta` to `path` as one .npz: a temporary file, fsynced, renamed
 // over `path`, and the folder fsynced; a failure leaves the previous file intact (io::WriteError, a DataError).
-void save_checkpoint(const std::string& path, const Module& model, const Optimizer& optimizer,
-                     const Checkpoint& meta);
+template <class T>
+void save_checkpoint(const std::string& path, const BasicModule<T>& model, const BasicOptimizer<T>& optimizer,
+                     const NonDeduced<BasicCheckpoint<T>>& meta);
 
 // Restores the parameters and the optimizer state from `path` and returns the rest. The file
 // must hold exactly the model's parameters with their shapes and a state the optimizer accepts;
 // otherwise std::invalid_argument names the file and the entry, and nothing is changed.
 // An unreadable or malformed file throws DataError naming it.
-Checkpoint load_checkpoint(const std::string& path, Module& model, Optimizer& optimizer);
+template <class T>
+BasicCheckpoint<T> load_checkpoint(const std::string& path, BasicModule<T>& model, BasicOptimizer<T>& optimizer);
 
 // The same from the bytes of a checkpoint file (read_npz_bytes), `path` naming it in the
 // messages: one process reads the file and sends the bytes, every process loads them.
-Checkpoint load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path, Module& model,
-                                 Optimizer& optimizer);
+template <class T>
+BasicCheckpoint<T> load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path,
+                                         BasicModule<T>& model, BasicOptimizer<T>& optimizer);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

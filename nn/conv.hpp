@@ -8,7 +8,6 @@
 #include "xtgrad/ops/conv.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 struct Conv2dConfig {
@@ -22,14 +21,16 @@ struct Conv2dConfig {
 // y = conv2d(x, W, b): x (N, in, H, W) → (N, out, OH, OW); W (out, in/groups, kh, kw) and
 // b (out) drawn, as in PyTorch, from U(−1/√fan_in, 1/√fan_in), fan_in = in/groups·kh·kw,
 // unless `init` is given (it gets the 4-d weight shape; the bias then starts at zero).
-class Conv2d : public Module {
+template <class T>
+class BasicConv2d : public BasicModule<T> {
  public:
-  Conv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel, Rng& rng, const Conv2dConfig& config = {},
-         const WeightInit& init = {});
+  using Variable = BasicVariable<T>;
+  BasicConv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel, Rng& rng,
+              const Conv2dConfig& config = {}, const WeightInitOf<T>& init = {});
   // A square kernel × kernel.
-  Conv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, Rng& rng,
-         const Conv2dConfig& config = {}, const WeightInit& init = {})
-      : Conv2d(in_channels, out_channels, Size2{kernel, kernel}, rng, config, init) {}
+  BasicConv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, Rng& rng,
+              const Conv2dConfig& config = {}, const WeightInitOf<T>& init = {})
+      : BasicConv2d(in_channels, out_channels, Size2{kernel, kernel}, rng, config, init) {}
   Variable forward(const Variable& x) override;
   Variable weight, bias;  // "weight" (out, in/groups, kh, kw); "bias" (out), undefined without one
 
@@ -38,11 +39,14 @@ class Conv2d : public Module {
 };
 
 // Maximum over kernel windows (ops max_pool2d); stride defaults to the kernel.
-class MaxPool2d : public Module {
+template <class T>
+class BasicMaxPool2d : public BasicModule<T> {
  public:
-  explicit MaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0}) : options_{kernel, stride, padding} {}
-  explicit MaxPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
-      : MaxPool2d(Size2{kernel, kernel}, Size2{stride, stride}, Size2{padding, padding}) {}
+  using Variable = BasicVariable<T>;
+  explicit BasicMaxPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0})
+      : options_{kernel, stride, padding} {}
+  explicit BasicMaxPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
+      : BasicMaxPool2d(Size2{kernel, kernel}, Size2{stride, stride}, Size2{padding, padding}) {}
   Variable forward(const Variable& x) override;
 
  private:
@@ -50,11 +54,14 @@ class MaxPool2d : public Module {
 };
 
 // Mean over kernel windows (ops avg_pool2d); stride defaults to the kernel.
-class AvgPool2d : public Module {
+template <class T>
+class BasicAvgPool2d : public BasicModule<T> {
  public:
-  explicit AvgPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0}) : options_{kernel, stride, padding} {}
-  explicit AvgPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
-      : AvgPool2d(Size2{kernel, kernel}, Size2{stride, stride}, Size2{padding, padding}) {}
+  using Variable = BasicVariable<T>;
+  explicit BasicAvgPool2d(Size2 kernel, Size2 stride = {0, 0}, Size2 padding = {0, 0})
+      : options_{kernel, stride, padding} {}
+  explicit BasicAvgPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
+      : BasicAvgPool2d(Size2{kernel, kernel}, Size2{stride, stride}, Size2{padding, padding}) {}
   Variable forward(const Variable& x) override;
 
  private:
@@ -63,16 +70,31 @@ class AvgPool2d : public Module {
 
 // Mean over bins tiling each plane into output_size (ops adaptive_avg_pool2d); {1, 1} is
 // global average pooling.
-class AdaptiveAvgPool2d : public Module {
+template <class T>
+class BasicAdaptiveAvgPool2d : public BasicModule<T> {
  public:
-  explicit AdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {}
-  explicit AdaptiveAvgPool2d(std::size_t output_size) : output_size_{output_size, output_size} {}
+  using Variable = BasicVariable<T>;
+  explicit BasicAdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {}
+  explicit BasicAdaptiveAvgPool2d(std::size_t output_size) : output_size_{output_size, output_size} {}
   Variable forward(const Variable& x) override;
 
  private:
   Size2 output_size_;
 };
 
+extern template class BasicConv2d<float>;
+extern template class BasicConv2d<double>;
+extern template class BasicMaxPool2d<float>;
+extern template class BasicMaxPool2d<double>;
+extern template class BasicAvgPool2d<float>;
+extern template class BasicAvgPool2d<double>;
+extern template class BasicAdaptiveAvgPool2d<float>;
+extern template class BasicAdaptiveAvgPool2d<double>;
+
+using Conv2d = BasicConv2d<float>;
+using MaxPool2d = BasicMaxPool2d<float>;
+using AvgPool2d = BasicAvgPool2d<float>;
+using AdaptiveAvgPool2d = BasicAdaptiveAvgPool2d<float>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,16 +8,16 @@
 #include <vector>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 namespace {
 
 // Rows `rows` of t (n, ...), in that order.
-Tensor take_rows(const Tensor& t, const std::vector<std::size_t>& rows) {
+template <class T>
+TensorOf<T> take_rows(const TensorOf<T>& t, const std::vector<std::size_t>& rows) {
   Shape shape = shape_of(t);
   const std::size_t row = t.shape()[0] ? t.size() / t.shape()[0] : 0;
   shape[0] = rows.size();
-  Tensor out = Tensor::from_shape(shape);
+  TensorOf<T> out = TensorOf<T>::from_shape(shape);
   for (std::size_t i = 0; i < rows.size(); ++i)
     std::copy(t.data() + rows[i] * row, t.data() + (rows[i] + 1) * row, out.data() + i * row);
   return out;
@@ -25,7 +25,9 @@ Tensor take_rows(const Tensor& t, const std::vector<std::size_t>& rows) {
 
 }  // namespace
 
-std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double validation_fraction, Rng& rng) {
+template <class T>
+std::pair<BasicDataset<T>, BasicDataset<T>> split_dataset(const BasicDataset<T>& data, double validation_fraction,
+                                                          Rng& rng) {
   if (data.inputs.dimension() == 0 || data.targets.dimension() == 0 ||
       data.inputs.shape()[0] != data.targets.shape()[0]) {
     throw std::invalid_argument("split_dataset: inputs " + shape_str(data.inputs) + " and targets " +
@@ -47,23 +49,32 @@ std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double validation
   std::vector<std::size_t> train(order.begin() + std::ptrdiff_t(n_val), order.end());
   std::sort(val.begin(), val.end());
   std::sort(train.begin(), train.end());
-  return {Dataset{take_rows(data.inputs, train), take_rows(data.targets, train)},
-          Dataset{take_rows(data.inputs, val), take_rows(data.targets, val)}};
+  return {BasicDataset<T>{take_rows(data.inputs, train), take_rows(data.targets, train)},
+          BasicDataset<T>{take_rows(data.inputs, val), take_rows(data.targets, val)}};
 }
 
-DataLoader::DataLoader(const Dataset& data, const DataLoaderOptions& options, Rng& rng)
+template <class T>
+BasicDataLoader<T>::BasicDataLoader(const BasicDataset<T>& data, const DataLoaderOptions& options, Rng& rng)
     : batches_(data.inputs, data.targets, options.batch_size, options.shuffle, rng) {
   batches_.set_drop_last(options.drop_last);
   batches_.set_prefetch(options.prefetch);
 }
 
-DataLoader::iterator DataLoader::begin() {
+template <class T>
+typename BasicDataLoader<T>::iterator BasicDataLoader<T>::begin() {
   batches_.start_epoch();
   return iterator(advance() ? this : nullptr);
 }
 
-bool DataLoader::advance() { return batches_.next(batch_.x.mutable_value(), batch_.y.mutable_value()); }
+template <class T>
+bool BasicDataLoader<T>::advance() { return batches_.next(batch_.x.mutable_value(), batch_.y.mutable_value()); }
+
+template std::pair<BasicDataset<float>, BasicDataset<float>> split_dataset(const BasicDataset<float>&, double,
+                                                                          Rng&);
+template std::pair<BasicDataset<double>, BasicDataset<double>> split_dataset(const BasicDataset<double>&, double,
+                                                                            Rng&);
+template class BasicDataLoader<float>;
+template class BasicDataLoader<double>;
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -11,13 +11,14 @@
 #include "xtgrad/nn/train.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // Splits the rows of `data` at random into (train, validation), the validation part holding
 // round(fraction·n) rows, both in their original order. fraction ∈ (0, 1) and both parts
 // non-empty, else std::invalid_argument.
-std::pair<Dataset, Dataset> split_dataset(const Dataset& data, double validation_fraction, Rng& rng);
+template <class T>
+std::pair<BasicDataset<T>, BasicDataset<T>> split_dataset(const BasicDataset<T>& data, double validation_fraction,
+                                                          Rng& rng);
 
 struct DataLoaderOptions {
   std::size_t batch_size = 64;
@@ -27,9 +28,11 @@ struct DataLoaderOptions {
 };
 
 // One batch: constant leaves holding rows of the inputs (b, ...) and targets (b, ...).
-struct Batch {
-  Variable x, y;
+template <class T>
+struct BasicBatch {
+  BasicVariable<T> x, y;
 };
+using Batch = BasicBatch<float>;
 
 // Each range-for over the loader is one epoch:
 //   DataLoader loader(train, {.batch_size = 64}, rng);
@@ -38,10 +41,13 @@ struct Batch {
 // The batch's two Variables are refilled in place for every batch (no copy, no allocation
 // once their shapes are set), so keep a batch's value with detach() if it must outlive the
 // step. Keeps references to the data and the Rng, which must outlive it.
-class DataLoader {
+template <class T>
+class BasicDataLoader {
  public:
-  DataLoader(const Dataset& data, const DataLoaderOptions& options, Rng& rng);
-  DataLoader(const Dataset&&, const DataLoaderOptions&, Rng&) = delete;  // would dangle
+  using Batch = BasicBatch<T>;
+
+  BasicDataLoader(const BasicDataset<T>& data, const DataLoaderOptions& options, Rng& rng);
+  BasicDataLoader(const BasicDataset<T>&&, const DataLoaderOptions&, Rng&) = delete;  // would dangle
 
   class iterator {
    public:
@@ -55,9 +61,9 @@ class DataLoader {
     bool operator==(const iterator& other) const { return loader_ == other.loader_; }
 
    private:
-    friend class DataLoader;
-    explicit iterator(DataLoader* loader) : loader_(loader) {}
-    DataLoader* loader_;
+    friend class BasicDataLoader;
+    explicit iterator(BasicDataLoader* loader) : loader_(loader) {}
+    BasicDataLoader* loader_;
   };
 
   // Starts an epoch and loads its first batch.
@@ -68,10 +74,14 @@ class DataLoader {
 
  private:
   bool advance();
-  BatchIterator batches_;
-  Batch batch_{Variable(Tensor::from_shape({0})), Variable(Tensor::from_shape({0}))};
+  BasicBatchIterator<T> batches_;
+  Batch batch_{BasicVariable<T>(TensorOf<T>::from_shape({0})), BasicVariable<T>(TensorOf<T>::from_shape({0}))};
 };
 
+using DataLoader = BasicDataLoader<float>;
+
+extern template class BasicDataLoader<float>;
+extern template class BasicDataLoader<double>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

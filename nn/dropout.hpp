@@ -8,7 +8,6 @@
 #include "xtgrad/nn/module.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // Inverted dropout (ops/dropout.hpp) with probability p of zeroing each element, drawing its
@@ -17,15 +16,17 @@ namespace nn {
 // each its own seed, or draw the seeds from the model's Rng. In data-parallel training
 // (nn::fit with a reducer) each process draws the mask of the whole batch and applies its own
 // rows of it (batch_shard.hpp), so N processes draw the masks one process would.
-class Dropout : public Module {
+template <class T>
+class BasicDropout : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   // p ∈ [0, 1); std::invalid_argument otherwise. Seeded from a process-wide sequence (the
   // k-th Dropout built this way gets the k-th seed): distinct layers, reproducible runs.
-  explicit Dropout(double p = 0.5);
+  explicit BasicDropout(double p = 0.5);
   // Seeded with `seed`.
-  Dropout(double p, std::uint64_t seed);
+  BasicDropout(double p, std::uint64_t seed);
   // Seeded with one draw from `rng` (as Linear draws its weights from it).
-  Dropout(double p, Rng& rng) : Dropout(p, static_cast<std::uint64_t>(rng())) {}
+  BasicDropout(double p, Rng& rng) : BasicDropout(p, static_cast<std::uint64_t>(rng())) {}
   Variable forward(const Variable& x) override;
   double p() const { return p_; }
   // Restarts the mask sequence from `seed`.
@@ -36,6 +37,10 @@ class Dropout : public Module {
   std::shared_ptr<Rng> rng_;
 };
 
+extern template class BasicDropout<float>;
+extern template class BasicDropout<double>;
+
+using Dropout = BasicDropout<float>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -5,13 +5,13 @@
 #include <string>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 namespace {
 
 // Parameters then buffers of `model`, as handles.
-std::vector<Variable> state_of(const Module& model) {
-  std::vector<Variable> out;
+template <class T>
+std::vector<BasicVariable<T>> state_of(const BasicModule<T>& model) {
+  std::vector<BasicVariable<T>> out;
   for (const auto& [_, p] : model.named_parameters()) out.push_back(p);
   for (const auto& [_, b] : model.named_buffers()) out.push_back(b);
   return out;
@@ -19,14 +19,16 @@ std::vector<Variable> state_of(const Module& model) {
 
 }  // namespace
 
-EarlyStopping::EarlyStopping(Module& model, std::size_t patience, double min_delta)
+template <class T>
+BasicEarlyStopping<T>::BasicEarlyStopping(BasicModule<T>& model, std::size_t patience, double min_delta)
     : model_(model), patience_(patience), min_delta_(min_delta) {
   if (!(min_delta >= 0) || !std::isfinite(min_delta)) {
     throw std::invalid_argument("EarlyStopping: min_delta must be finite and >= 0, got " + std::to_string(min_delta));
   }
 }
 
-bool EarlyStopping::operator()(const EpochStats& stats) {
+template <class T>
+bool BasicEarlyStopping<T>::operator()(const EpochStats& stats) {
   if (stats.test_accuracy < 0) {
     throw std::invalid_argument("EarlyStopping: epoch " + std::to_string(stats.epoch) +
                                 " has no validation accuracy (pass a validation set as fit's test set)");
@@ -36,7 +38,7 @@ bool EarlyStopping::operator()(const EpochStats& stats) {
     best_accuracy_ = stats.test_accuracy;
     bad_epochs_ = 0;
     best_values_.clear();
-    for (const Variable& v : state_of(model_)) best_values_.push_back(v.value());
+    for (const BasicVariable<T>& v : state_of(model_)) best_values_.push_back(v.value());
     return false;
   }
   if (++bad_epochs_ < patience_) return false;
@@ -45,21 +47,24 @@ bool EarlyStopping::operator()(const EpochStats& stats) {
   return true;
 }
 
-void EarlyStopping::restore_best() {
+template <class T>
+void BasicEarlyStopping<T>::restore_best() {
   if (best_values_.empty()) return;
-  std::vector<Variable> now = state_of(model_);
+  std::vector<BasicVariable<T>> now = state_of(model_);
   if (now.size() != best_values_.size()) {
     throw std::logic_error("EarlyStopping: the model's parameters changed since the best epoch");
   }
   for (std::size_t i = 0; i < now.size(); ++i) now[i].mutable_value() = best_values_[i];
 }
 
-EarlyStoppingState EarlyStopping::state() const {
-  return EarlyStoppingState{best_epoch_, bad_epochs_, best_accuracy_, stopped_, best_values_};
+template <class T>
+BasicEarlyStoppingState<T> BasicEarlyStopping<T>::state() const {
+  return BasicEarlyStoppingState<T>{best_epoch_, bad_epochs_, best_accuracy_, stopped_, best_values_};
 }
 
-void EarlyStopping::load_state(const EarlyStoppingState& state) {
-  const std::vector<Variable> now = state_of(model_);
+template <class T>
+void BasicEarlyStopping<T>::load_state(const BasicEarlyStoppingState<T>& state) {
+  const std::vector<BasicVariable<T>> now = state_of(model_);
   const bool any = state.best_epoch > 0;
   if (any != !state.best_values.empty()) {
     throw std::invalid_argument("EarlyStopping::load_state: best_epoch " + std::to_string(state.best_epoch) +
@@ -88,6 +93,8 @@ void EarlyStopping::load_state(const EarlyStoppingState& state) {
   best_values_ = state.best_values;
 }
 
+template class BasicEarlyStopping<float>;
+template class BasicEarlyStopping<double>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 #include "xtgrad/nn/train.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // Watches EpochStats::test_accuracy (the accuracy on the data set fit evaluates: pass a
@@ -26,18 +25,21 @@ namespace nn {
 // state() and load_state() carry it across a checkpoint (nn/checkpoint.hpp stores it), so a
 // resumed run stops at the same epoch and keeps the same weights as an uninterrupted one.
 
-// Everything EarlyStopping has learned so far.
-struct EarlyStoppingState {
+// Everything EarlyStopping has learned so far, for a model of scalar type T.
+template <class T>
+struct BasicEarlyStoppingState {
   std::size_t best_epoch = 0;        // 0 before any epoch
   std::size_t bad_epochs = 0;        // epochs in a row since the best that did not beat it
   double best_accuracy = -1;
   bool stopped = false;              // it asked fit to stop (and put the best values back)
-  std::vector<Tensor> best_values;   // the best epoch's parameters, then buffers, in named_* order
+  std::vector<TensorOf<T>> best_values;  // the best epoch's parameters, then buffers, in named_* order
 };
+using EarlyStoppingState = BasicEarlyStoppingState<float>;
 
-class EarlyStopping {
+template <class T>
+class BasicEarlyStopping {
  public:
-  EarlyStopping(Module& model, std::size_t patience, double min_delta = 0.0);
+  BasicEarlyStopping(BasicModule<T>& model, std::size_t patience, double min_delta = 0.0);
   // Records the epoch; true (after restoring the best values) when training should stop.
   // Throws std::invalid_argument if the epoch has no accuracy (fit got no test set).
   bool operator()(const EpochStats& stats);
@@ -49,22 +51,26 @@ class EarlyStopping {
   std::size_t patience() const { return patience_; }
 
   // A copy of what it has recorded.
-  EarlyStoppingState state() const;
+  BasicEarlyStoppingState<T> state() const;
   // Replaces what it has recorded with `state` (as state() produced it for the same model).
   // std::invalid_argument, and nothing changed, if best_values do not match the model's
   // parameters and buffers in number and shapes, or best_epoch is 0 with values (or not).
-  void load_state(const EarlyStoppingState& state);
+  void load_state(const BasicEarlyStoppingState<T>& state);
 
  private:
-  Module& model_;
+  BasicModule<T>& model_;
   std::size_t patience_;
   double min_delta_;
   std::size_t best_epoch_ = 0, bad_epochs_ = 0;
   double best_accuracy_ = -1;
   bool stopped_ = false;
-  std::vector<Tensor> best_values_;  // parameters, then buffers, in named_* order
+  std::vector<TensorOf<T>> best_values_;  // parameters, then buffers, in named_* order
 };
 
+using EarlyStopping = BasicEarlyStopping<float>;
+
+extern template class BasicEarlyStopping<float>;
+extern template class BasicEarlyStopping<double>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -6,7 +6,6 @@
 #include <cstddef>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 class GradientReducer {
@@ -29,5 +28,4 @@ class GradientReducer {
 };
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

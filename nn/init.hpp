@@ -13,11 +13,12 @@
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // A rule that fills a tensor of `shape` from `rng` (what initializer_from_name returns).
-using Initializer = std::function<Tensor(const Shape& shape, Rng& rng)>;
+template <class T>
+using InitializerOf = std::function<TensorOf<T>(const Shape& shape, Rng& rng)>;
+using Initializer = InitializerOf<float>;
 
 // (fan_in, fan_out) of a 2-d weight shape (in, out) or a 4-d convolution weight; other ranks
 // throw std::invalid_argument.
@@ -28,23 +29,31 @@ struct Fans {
 // Fans of a weight shape (in, out).
 Fans fans_of(const Shape& shape);
 
+// Each initializer draws TensorOf<T> (float unless asked: he_normal<double>(shape, rng)).
+
 // gain·N(0, 1), any shape (the seed's "std_normal" uses gain 0.01).
-Tensor std_normal(const Shape& shape, Rng& rng, double gain);
+template <class T = float>
+TensorOf<T> std_normal(const Shape& shape, Rng& rng, double gain);
 // N(0, 2/fan_in) (He et al. 2015, for ReLU layers).
-Tensor he_normal(const Shape& shape, Rng& rng);
+template <class T = float>
+TensorOf<T> he_normal(const Shape& shape, Rng& rng);
 // U(−a, a), a = √(6/fan_in): same variance as he_normal.
-Tensor he_uniform(const Shape& shape, Rng& rng);
+template <class T = float>
+TensorOf<T> he_uniform(const Shape& shape, Rng& rng);
 // N(0, 2/(fan_in + fan_out)) (Glorot & Bengio 2010).
-Tensor glorot_normal(const Shape& shape, Rng& rng);
+template <class T = float>
+TensorOf<T> glorot_normal(const Shape& shape, Rng& rng);
 // U(−a, a), a = √(6/(fan_in + fan_out)): same variance as glorot_normal.
-Tensor glorot_uniform(const Shape& shape, Rng& rng);
+template <class T = float>
+TensorOf<T> glorot_uniform(const Shape& shape, Rng& rng);
 // 0 everywhere, any shape (biases).
-Tensor zeros(const Shape& shape);
+template <class T = float>
+TensorOf<T> zeros(const Shape& shape);
 
 // The initializer a CLI names: "std_normal" (gain 0.01), "he_normal", "he_uniform",
 // "glorot_normal", "glorot_uniform". Unknown names throw std::invalid_argument listing these.
-Initializer initializer_from_name(const std::string& name);
+template <class T = float>
+InitializerOf<T> initializer_from_name(const std::string& name);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

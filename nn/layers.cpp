@@ -9,39 +9,62 @@
 #include "xtgrad/ops/linalg.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-Linear::Linear(std::size_t in_features, std::size_t out_features, Rng& rng, const WeightInit& init) {
+template <class T>
+BasicLinear<T>::BasicLinear(std::size_t in_features, std::size_t out_features, Rng& rng, const WeightInitOf<T>& init) {
   const Shape shape{in_features, out_features};
-  weight = register_parameter("weight", init ? init(shape, rng) : glorot_uniform(shape, rng));
-  bias = register_parameter("bias", Tensor(xt::zeros<Scalar>({out_features})));
+  weight = this->register_parameter("weight", init ? init(shape, rng) : glorot_uniform<T>(shape, rng));
+  bias = this->register_parameter("bias", TensorOf<T>(xt::zeros<T>({out_features})));
 }
 
-Variable Linear::forward(const Variable& x) { return linear(x, weight, bias); }
-Variable Sigmoid::forward(const Variable& x) { return sigmoid(x); }
-Variable Tanh::forward(const Variable& x) { return tanh(x); }
-Variable ReLU::forward(const Variable& x) { return relu(x); }
-Variable Affine::forward(const Variable& x) { return affine(x, slope_, intercept_); }
-Variable Softmax::forward(const Variable& x) { return softmax(x, axis_); }
+template <class T>
+BasicVariable<T> BasicLinear<T>::forward(const Variable& x) {
+  return linear(x, weight, bias);
+}
+template <class T>
+BasicVariable<T> BasicSigmoid<T>::forward(const Variable& x) {
+  return sigmoid(x);
+}
+template <class T>
+BasicVariable<T> BasicTanh<T>::forward(const Variable& x) {
+  return tanh(x);
+}
+template <class T>
+BasicVariable<T> BasicReLU<T>::forward(const Variable& x) {
+  return relu(x);
+}
+template <class T>
+BasicVariable<T> BasicAffine<T>::forward(const Variable& x) {
+  return affine(x, slope_, intercept_);
+}
+template <class T>
+BasicVariable<T> BasicSoftmax<T>::forward(const Variable& x) {
+  return softmax(x, axis_);
+}
+template <class T>
+BasicVariable<T> BasicLogSoftmax<T>::forward(const Variable& x) {
+  return log_softmax(x, axis_);
+}
 
-Variable LogSoftmax::forward(const Variable& x) { return log_softmax(x, axis_); }
-
-Variable Flatten::forward(const Variable& x) {
-  const Tensor& v = x.value();
+template <class T>
+BasicVariable<T> BasicFlatten<T>::forward(const Variable& x) {
+  const TensorOf<T>& v = x.value();
   if (v.dimension() < 1) throw std::invalid_argument("Flatten: expects an input with a batch axis, got shape ()");
   const std::size_t n = v.shape()[0];
   shape_.assign({n, n == 0 ? 0 : v.size() / n});
   return reshape(x, shape_);
 }
 
-Variable Sequential::forward(const Variable& x) {
+template <class T>
+BasicVariable<T> BasicSequential<T>::forward(const Variable& x) {
   Variable y = x;
   for (auto& layer : layers_) y = (*layer)(y);
   return y;
 }
 
-Module& Sequential::operator[](std::size_t index) const {
+template <class T>
+BasicModule<T>& BasicSequential<T>::operator[](std::size_t index) const {
   if (index >= layers_.size()) {
     throw std::out_of_range("Sequential: index " + std::to_string(index) + " is out of range for " +
                             std::to_string(layers_.size()) + " layers");
@@ -49,7 +72,8 @@ Module& Sequential::operator[](std::size_t index) const {
   return *layers_[index];
 }
 
-Module& Sequential::operator[](const std::string& name) const {
+template <class T>
+BasicModule<T>& BasicSequential<T>::operator[](const std::string& name) const {
   for (std::size_t i = 0; i < names_.size(); ++i)
     if (names_[i] == name) return *layers_[i];
   std::string known;
@@ -58,10 +82,24 @@ Module& Sequential::operator[](const std::string& name) const {
                               (known.empty() ? std::string("none") : known) + ")");
 }
 
-void Sequential::throw_wrong_type(const std::string& which, const Module& m) {
+template <class T>
+void BasicSequential<T>::throw_wrong_type(const std::string& which, const ModuleBase& m) {
   throw std::invalid_argument("Sequential: layer " + which + " is a " + m.type_name() + ", not the type asked for");
 }
 
+#define XTGRAD_NN_LAYERS_INSTANTIATE(T) \
+  template class BasicLinear<T>;        \
+  template class BasicSigmoid<T>;       \
+  template class BasicTanh<T>;          \
+  template class BasicReLU<T>;          \
+  template class BasicAffine<T>;        \
+  template class BasicSoftmax<T>;       \
+  template class BasicLogSoftmax<T>;    \
+  template class BasicFlatten<T>;       \
+  template class BasicSequential<T>;
+XTGRAD_NN_LAYERS_INSTANTIATE(float)
+XTGRAD_NN_LAYERS_INSTANTIATE(double)
+#undef XTGRAD_NN_LAYERS_INSTANTIATE
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -1,60 +1,75 @@
-// Layers: Linear, activation modules and Sequential.
+// Layers: Linear, activation modules and Sequential, each a class template over the scalar
+// type T (BasicLinear<T>, ...) with the float alias under the plain name (Linear, ...).
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/nn/module.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // Draws a weight tensor of the given (in, out) shape.
-using WeightInit = std::function<Tensor(const Shape&, Rng&)>;
+template <class T>
+using WeightInitOf = std::function<TensorOf<T>(const Shape&, Rng&)>;
+using WeightInit = WeightInitOf<float>;
 
 // y = x·W + b for x (n, in), W (in, out) as in the seed, b (out) initialised to zero.
-class Linear : public Module {
+template <class T>
+class BasicLinear : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   // W drawn by `init` (default: glorot_uniform) from `rng`.
-  Linear(std::size_t in_features, std::size_t out_features, Rng& rng, const WeightInit& init = {});
+  BasicLinear(std::size_t in_features, std::size_t out_features, Rng& rng, const WeightInitOf<T>& init = {});
   Variable forward(const Variable& x) override;
   Variable weight, bias;  // W (in, out) and b (out), registered as "weight" and "bias"
 };
 
 // y = σ(x) = 1 / (1 + e⁻ˣ), elementwise: sigmoid() as a module.
-class Sigmoid : public Module {
+template <class T>
+class BasicSigmoid : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   Variable forward(const Variable& x) override;
 };
 // y = tanh x, elementwise: tanh() as a module.
-class Tanh : public Module {
+template <class T>
+class BasicTanh : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   Variable forward(const Variable& x) override;
 };
 // y = max(x, 0), elementwise: relu() as a module.
-class ReLU : public Module {
+template <class T>
+class BasicReLU : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   Variable forward(const Variable& x) override;
 };
 // y = slope·x + intercept (the seed's output "activation" is Affine(1, 0)).
-class Affine : public Module {
+template <class T>
+class BasicAffine : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   // y = slope·x + intercept.
-  Affine(double slope = 1.0, double intercept = 0.0) : slope_(slope), intercept_(intercept) {}
+  BasicAffine(double slope = 1.0, double intercept = 0.0) : slope_(slope), intercept_(intercept) {}
   Variable forward(const Variable& x) override;
 
  private:
   double slope_, intercept_;
 };
 // Softmax along `axis` (default last). For training, prefer cross_entropy on logits.
-class Softmax : public Module {
+template <class T>
+class BasicSoftmax : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   // Along `axis` (negative counts from the end).
-  explicit Softmax(int axis = -1) : axis_(axis) {}
+  explicit BasicSoftmax(int axis = -1) : axis_(axis) {}
   Variable forward(const Variable& x) override;
 
  private:
@@ -62,10 +77,12 @@ class Softmax : public Module {
 };
 
 // log_softmax along `axis` (default last), as a module.
-class LogSoftmax : public Module {
+template <class T>
+class BasicLogSoftmax : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   // Along `axis` (negative counts from the end).
-  explicit LogSoftmax(int axis = -1) : axis_(axis) {}
+  explicit BasicLogSoftmax(int axis = -1) : axis_(axis) {}
   Variable forward(const Variable& x) override;
 
  private:
@@ -73,8 +90,10 @@ class LogSoftmax : public Module {
 };
 
 // (n, d₁, d₂, ...) → (n, d₁·d₂·...): the bridge from convolutional to dense layers.
-class Flatten : public Module {
+template <class T>
+class BasicFlatten : public BasicModule<T> {
  public:
+  using Variable = BasicVariable<T>;
   Variable forward(const Variable& x) override;
 
  private:
@@ -84,20 +103,24 @@ class Flatten : public Module {
 // Children applied in order. add(m) names a child by its position ("0", "1", ...),
 // add(name, m) by `name`; named_parameters() uses those names ("0.weight", "fc.bias").
 // The stored child is reachable by index or name (at, get), and a copy taken before add()
-// shares its parameters and mode with it.
-class Sequential : public Module {
+// shares its parameters and mode with it. Every child is a module of the same T.
+template <class T>
+class BasicSequential : public BasicModule<T> {
  public:
-  Sequential() = default;
+  using Variable = BasicVariable<T>;
+  BasicSequential() = default;
   // Appends `module` as the next layer, named by its position; chainable.
   template <class M>
-  Sequential& add(M module) {
+  BasicSequential& add(M module) {
     return add(std::to_string(layers_.size()), std::move(module));
   }
   // Appends `module` as the next layer under `name` (no '.', not taken); chainable.
   template <class M>
-  Sequential& add(const std::string& name, M module) {
+  BasicSequential& add(const std::string& name, M module) {
+    static_assert(std::is_base_of_v<BasicModule<T>, M>,
+                  "Sequential::add: the layer must be a module of the Sequential's scalar type");
     auto shared = std::make_shared<M>(std::move(module));
-    register_shared_module(name, shared);
+    this->register_shared_module(name, shared);
     layers_.push_back(std::move(shared));
     names_.push_back(name);
     return *this;
@@ -106,9 +129,9 @@ class Sequential : public Module {
   // Number of layers.
   std::size_t size() const { return layers_.size(); }
   // The stored layer at `index`; std::out_of_range naming the index and size otherwise.
-  Module& operator[](std::size_t index) const;
+  BasicModule<T>& operator[](std::size_t index) const;
   // The stored layer named `name`; std::invalid_argument listing the names otherwise.
-  Module& operator[](const std::string& name) const;
+  BasicModule<T>& operator[](const std::string& name) const;
   // The stored layer at `index` as an M; std::invalid_argument if it is another type.
   template <class M>
   M& at(std::size_t index) const {
@@ -124,15 +147,43 @@ class Sequential : public Module {
 
  private:
   template <class M>
-  static M& cast(Module& m, const std::string& which) {
+  static M& cast(BasicModule<T>& m, const std::string& which) {
     if (auto* p = dynamic_cast<M*>(&m)) return *p;
     throw_wrong_type(which, m);
   }
-  [[noreturn]] static void throw_wrong_type(const std::string& which, const Module& m);
-  std::vector<std::shared_ptr<Module>> layers_;
+  [[noreturn]] static void throw_wrong_type(const std::string& which, const ModuleBase& m);
+  std::vector<std::shared_ptr<BasicModule<T>>> layers_;
   std::vector<std::string> names_;
 };
 
+extern template class BasicLinear<float>;
+extern template class BasicLinear<double>;
+extern template class BasicSigmoid<float>;
+extern template class BasicSigmoid<double>;
+extern template class BasicTanh<float>;
+extern template class BasicTanh<double>;
+extern template class BasicReLU<float>;
+extern template class BasicReLU<double>;
+extern template class BasicAffine<float>;
+extern template class BasicAffine<double>;
+extern template class BasicSoftmax<float>;
+extern template class BasicSoftmax<double>;
+extern template class BasicLogSoftmax<float>;
+extern template class BasicLogSoftmax<double>;
+extern template class BasicFlatten<float>;
+extern template class BasicFlatten<double>;
+extern template class BasicSequential<float>;
+extern template class BasicSequential<double>;
+
+using Linear = BasicLinear<float>;
+using Sigmoid = BasicSigmoid<float>;
+using Tanh = BasicTanh<float>;
+using ReLU = BasicReLU<float>;
+using Affine = BasicAffine<float>;
+using Softmax = BasicSoftmax<float>;
+using LogSoftmax = BasicLogSoftmax<float>;
+using Flatten = BasicFlatten<float>;
+using Sequential = BasicSequential<float>;
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -1,4 +1,5 @@
-// Reference models built from the nn layers.
+// Reference models built from the nn layers, as function templates over the scalar type
+// (float unless asked: lenet5<double>(rng)).
 #pragma once
 
 #include <cstddef>
@@ -7,13 +8,14 @@
 #include "xtgrad/nn/layers.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-struct LeNet5Options {
-  std::size_t classes = 10;  // outputs of fc3
-  WeightInit linear_init;    // fc1–fc3 weights; default glorot_uniform (Linear's)
+template <class T>
+struct BasicLeNet5Options {
+  std::size_t classes = 10;     // outputs of fc3
+  WeightInitOf<T> linear_init;  // fc1–fc3 weights; default glorot_uniform (Linear's)
 };
+using LeNet5Options = BasicLeNet5Options<float>;
 
 // LeNet-5 for (N, 1, 28, 28) images (MNIST) as PyTorch's tutorial has it, logits (N, classes):
 //   conv1 Conv2d(1→6, 5×5, padding 2) → relu1 → pool1 MaxPool2d(2)     (N, 6, 14, 14)
@@ -22,8 +24,8 @@ struct LeNet5Options {
 // Layers are named as above, so the parameters are conv1.weight, conv1.bias, ..., fc3.bias;
 // weights are drawn from `rng` in that order (conv layers with Conv2d's PyTorch default).
 // 61 706 parameters for 10 classes.
-Sequential lenet5(Rng& rng, const LeNet5Options& options = {});
+template <class T = float>
+BasicSequential<T> lenet5(Rng& rng, const BasicLeNet5Options<T>& options = {});
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -1,39 +1,98 @@
-// Module: the base of every layer and model; registers named parameters, buffers and children,
-// and carries the train/eval mode.
+// BasicModule<T>: the base of every layer and model of scalar type T (float or double);
+// registers named parameters, buffers and children, and carries the train/eval mode.
+// `Module` is BasicModule<float>. What does not depend on T (the tree of children, the mode,
+// the type name) lives in ModuleBase, so EvalModeGuard, named_modules() and the forward
+// observer of summaries serve float and double models alike.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-class Module;
-// Called after each Module::operator() on the thread that installed it (nn/summary.cpp).
-using ForwardObserver = std::function<void(const Module& module, const Variable& output)>;
-// Installs `observer` (nullptr: none) for the calling thread; returns the previous one.
-ForwardObserver* set_forward_observer(ForwardObserver* observer);
+class ModuleBase;
+template <class T>
+class BasicModule;
 
 // A module in the tree with its dotted path ("" for the root, "features.0", ...). The pointer
 // does not own: it is valid while the root module lives.
-using NamedModule = std::pair<std::string, Module*>;
+using NamedModule = std::pair<std::string, ModuleBase*>;
 
-// A model or layer. Parameters and buffers are Variable handles, and the mode flag is shared
-// state, so a copy of a module aliases the same parameters, buffers and mode (as the copy
-// stored by register_module does: train()/eval() on the parent reach the member too). Derive,
-// register members in the constructor, implement forward.
-class Module {
+// Called after each BasicModule<T>::operator() (either T) on the thread that installed it,
+// with the output's shape (nn/summary.cpp).
+using ForwardObserver = std::function<void(const ModuleBase& module, const Shape& output_shape)>;
+// Installs `observer` (nullptr: none) for the calling thread; returns the previous one.
+ForwardObserver* set_forward_observer(ForwardObserver* observer);
+
+// The precision-free part of a module: its children, its mode and its name. Only
+// BasicModule<T> derives from it (its constructor is private), so every child of a
+// BasicModule<T> is a BasicModule<T>. The mode flag is shared state: a copy of a module
+// aliases the mode (and, through BasicModule, the parameters) of the original.
+class ModuleBase {
  public:
-  Module() = default;
-  Module(const Module&) = default;
-  Module& operator=(const Module&) = default;
-  virtual ~Module() = default;
+  ModuleBase(const ModuleBase&) = default;
+  ModuleBase& operator=(const ModuleBase&) = default;
+  virtual ~ModuleBase() = default;
+
+  // This module ("") and every descendant, depth-first in registration order.
+  std::vector<NamedModule> named_modules();
+  // Total number of scalar parameters (this module and its descendants).
+  virtual std::size_t parameter_count() const = 0;
+
+  // Sets training mode (on = true) or evaluation mode on this module and every descendant.
+  // Dropout and BatchNorm read it; a new module is in training mode.
+  void train(bool on = true);
+  // train(false): dropout off, BatchNorm uses its running statistics.
+  void eval() { train(false); }
+  // Whether this module is in training mode.
+  bool is_training() const { return state_->training; }
+
+  // The class name shown by summaries ("Linear", "Conv2d", ...): the demangled type name
+  // without namespaces, and a library template BasicX<float> / BasicX<double> shown as "X".
+  virtual std::string type_name() const;
+  // Identity shared by a module and its copies (a member and the child stored for it).
+  const void* identity() const { return state_.get(); }
+
+ private:
+  template <class T>
+  friend class BasicModule;
+  friend class EvalModeGuard;
+  struct State {
+    bool training = true;
+  };
+  using Child = std::pair<std::string, std::shared_ptr<ModuleBase>>;
+
+  ModuleBase() = default;
+  // Throws std::invalid_argument unless `name` is not empty, has no '.' and is not taken.
+  void check_name(const std::string& name) const;
+  // check_name, then records `name` as taken by `kind` ("a parameter", "a buffer", "a child module").
+  void claim_name(const std::string& name, const char* kind);
+
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+  std::vector<std::pair<std::string, const char*>> names_;  // every registered name and its kind
+  std::vector<Child> children_;
+};
+
+// A model or layer over BasicVariable<T>. Parameters and buffers are handles, so a copy of a
+// module aliases the same parameters, buffers and mode (as the copy stored by register_module
+// does: train()/eval() on the parent reach the member too). Derive, register members in the
+// constructor, implement forward.
+template <class T>
+class BasicModule : public ModuleBase {
+ public:
+  using Scalar = T;
+  using Tensor = TensorOf<T>;
+  using Variable = BasicVariable<T>;
+  using NamedParameters = NamedParametersOf<T>;
+
+  BasicModule() = default;
 
   // y = f(x) for this module.
   virtual Variable forward(const Variable& x) = 0;
@@ -48,26 +107,10 @@ class Module {
   // State that is not trained by gradients (BatchNorm's running statistics), named like
   // named_parameters(); the handles alias the module's tensors.
   NamedParameters named_buffers() const;
-  // This module ("") and every descendant, depth-first in registration order.
-  std::vector<NamedModule> named_modules();
   // Forgets every parameter's gradient.
   void zero_grad();
   // Total number of scalar parameters.
-  std::size_t parameter_count() const;
-
-  // Sets training mode (on = true) or evaluation mode on this module and every descendant.
-  // Dropout and BatchNorm read it; a new module is in training mode.
-  void train(bool on = true);
-  // train(false): dropout off, BatchNorm uses its running statistics.
-  void eval() { train(false); }
-  // Whether this module is in training mode.
-  bool is_training() const { return state_->training; }
-
-  // The class name shown by summaries ("Linear", "Conv2d", ...); by default the demangled
-  // type name without namespaces.
-  virtual std::string type_name() const;
-  // Identity shared by a module and its copies (a member and the child stored for it).
-  const void* identity() const { return state_.get(); }
+  std::size_t parameter_count() const override;
 
  protected:
   // Adds a leaf that requires grad under `name` (no '.', not empty, not taken).
@@ -75,44 +118,42 @@ class Module {
   // Adds a constant leaf under `name`, listed by named_buffers().
   Variable register_buffer(const std::string& name, Tensor value);
   // Adds a child under `name` and returns the module (a copy sharing its parameters and mode).
+  // The child has this module's scalar type.
   template <class M>
   M register_module(const std::string& name, M module) {
-    check_name(name);
+    static_assert(std::is_base_of_v<BasicModule<T>, M>,
+                  "register_module: the child must be a module of the parent's scalar type");
+    claim_name(name, "a child module");
     children_.emplace_back(name, std::make_shared<M>(module));
     return module;
   }
   // Same, for a child already owned elsewhere (Sequential).
-  void register_shared_module(const std::string& name, std::shared_ptr<Module> module);
-  // The registered children, in order.
-  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  void register_shared_module(const std::string& name, std::shared_ptr<BasicModule> module);
 
  private:
-  friend class EvalModeGuard;
-  struct State {
-    bool training = true;
-  };
-  void check_name(const std::string& name) const;
   // Parameters (or buffers) of the whole tree, dotted, each module's own before its children's.
   NamedParameters named_entries(bool buffers) const;
-  std::shared_ptr<State> state_ = std::make_shared<State>();
-  std::vector<std::pair<std::string, Variable>> parameters_;
-  std::vector<std::pair<std::string, Variable>> buffers_;
-  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  NamedParameters parameters_;
+  NamedParameters buffers_;
 };
+
+extern template class BasicModule<float>;
+extern template class BasicModule<double>;
+
+using Module = BasicModule<float>;
 
 // Puts every module of a tree in evaluation mode for its lifetime, then restores each
 // module's own mode (accuracy() and summaries evaluate through it).
 class EvalModeGuard {
  public:
-  explicit EvalModeGuard(Module& root);
+  explicit EvalModeGuard(ModuleBase& root);
   ~EvalModeGuard();
   EvalModeGuard(const EvalModeGuard&) = delete;
   EvalModeGuard& operator=(const EvalModeGuard&) = delete;
 
  private:
-  std::vector<std::pair<Module*, bool>> saved_;
+  std::vector<std::pair<ModuleBase*, bool>> saved_;
 };
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

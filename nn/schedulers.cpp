@@ -6,7 +6,6 @@
 #include <string>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 namespace {
 
@@ -16,7 +15,7 @@ void require(bool ok, const char* who, const std::string& what) {
 
 }  // namespace
 
-LrScheduler::LrScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
+LrScheduler::LrScheduler(OptimizerBase& optimizer) : optimizer_(optimizer) {
   for (std::size_t g = 0; g < optimizer.group_count(); ++g) base_lrs_.push_back(optimizer.group_learning_rate(g));
 }
 
@@ -30,7 +29,7 @@ void FactorScheduler::apply() {
   for (std::size_t g = 0; g < base_lrs_.size(); ++g) optimizer_.set_group_learning_rate(g, base_lrs_[g] * f);
 }
 
-StepLR::StepLR(Optimizer& optimizer, std::size_t step_size, double gamma)
+StepLR::StepLR(OptimizerBase& optimizer, std::size_t step_size, double gamma)
     : FactorScheduler(optimizer), step_size_(step_size), gamma_(gamma) {
   require(step_size > 0, "StepLR", "step_size must be positive, got 0");
   require(gamma > 0 && gamma <= 1, "StepLR", "gamma must be in (0, 1], got " + std::to_string(gamma));
@@ -38,7 +37,7 @@ StepLR::StepLR(Optimizer& optimizer, std::size_t step_size, double gamma)
 }
 double StepLR::factor(std::size_t t) const { return std::pow(gamma_, double(t / step_size_)); }
 
-MultiStepLR::MultiStepLR(Optimizer& optimizer, std::vector<std::size_t> milestones, double gamma)
+MultiStepLR::MultiStepLR(OptimizerBase& optimizer, std::vector<std::size_t> milestones, double gamma)
     : FactorScheduler(optimizer), milestones_(std::move(milestones)), gamma_(gamma) {
   require(std::is_sorted(milestones_.begin(), milestones_.end()) &&
               std::adjacent_find(milestones_.begin(), milestones_.end()) == milestones_.end(),
@@ -51,13 +50,13 @@ double MultiStepLR::factor(std::size_t t) const {
   return std::pow(gamma_, double(passed));
 }
 
-ExponentialLR::ExponentialLR(Optimizer& optimizer, double gamma) : FactorScheduler(optimizer), gamma_(gamma) {
+ExponentialLR::ExponentialLR(OptimizerBase& optimizer, double gamma) : FactorScheduler(optimizer), gamma_(gamma) {
   require(gamma > 0 && gamma <= 1, "ExponentialLR", "gamma must be in (0, 1], got " + std::to_string(gamma));
   apply();
 }
 double ExponentialLR::factor(std::size_t t) const { return std::pow(gamma_, double(t)); }
 
-CosineLR::CosineLR(Optimizer& optimizer, std::size_t total, std::size_t warmup, double min_factor)
+CosineLR::CosineLR(OptimizerBase& optimizer, std::size_t total, std::size_t warmup, double min_factor)
     : FactorScheduler(optimizer), total_(total), warmup_(warmup), min_factor_(min_factor) {
   require(total > warmup, "CosineLR",
           "total (" + std::to_string(total) + ") must exceed warmup (" + std::to_string(warmup) + ")");
@@ -70,7 +69,7 @@ double CosineLR::factor(std::size_t t) const {
   return min_factor_ + (1 - min_factor_) * 0.5 * (1 + std::cos(M_PI * progress));
 }
 
-ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, PlateauMode mode, double factor, std::size_t patience,
+ReduceLROnPlateau::ReduceLROnPlateau(OptimizerBase& optimizer, PlateauMode mode, double factor, std::size_t patience,
                                      double threshold, std::size_t cooldown, double min_lr)
     : LrScheduler(optimizer),
       mode_(mode),
@@ -112,5 +111,4 @@ void ReduceLROnPlateau::step(double metric) {
 }
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

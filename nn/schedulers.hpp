@@ -9,14 +9,14 @@
 #include "xtgrad/nn/optimizers.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-// Sets the learning rates of an optimizer's groups as training goes. Keeps a reference to
-// the optimizer, which must outlive it.
+// Sets the learning rates of an optimizer's groups as training goes; precision-free (it holds
+// the OptimizerBase of a float or double optimizer). Keeps a reference to the optimizer, which
+// must outlive it.
 class LrScheduler {
  public:
-  explicit LrScheduler(Optimizer& optimizer);
+  explicit LrScheduler(OptimizerBase& optimizer);
   virtual ~LrScheduler() = default;
   LrScheduler(const LrScheduler&) = delete;
   LrScheduler& operator=(const LrScheduler&) = delete;
@@ -27,7 +27,7 @@ class LrScheduler {
   std::size_t epoch() const { return epoch_; }
 
  protected:
-  Optimizer& optimizer_;
+  OptimizerBase& optimizer_;
   std::vector<double> base_lrs_;  // each group's learning rate when the scheduler was made
   std::size_t epoch_ = 0;
 };
@@ -40,7 +40,7 @@ class FactorScheduler : public LrScheduler {
   double factor() const { return factor(epoch_); }
 
  protected:
-  explicit FactorScheduler(Optimizer& optimizer) : LrScheduler(optimizer) {}
+  explicit FactorScheduler(OptimizerBase& optimizer) : LrScheduler(optimizer) {}
   // Sets every group's lr for the current epoch (call at the end of a derived constructor).
   void apply();
   virtual double factor(std::size_t t) const = 0;
@@ -49,7 +49,7 @@ class FactorScheduler : public LrScheduler {
 // factor = γ^⌊t / step_size⌋ (PyTorch StepLR).
 class StepLR : public FactorScheduler {
  public:
-  StepLR(Optimizer& optimizer, std::size_t step_size, double gamma = 0.1);
+  StepLR(OptimizerBase& optimizer, std::size_t step_size, double gamma = 0.1);
 
  private:
   double factor(std::size_t t) const override;
@@ -60,7 +60,7 @@ class StepLR : public FactorScheduler {
 // factor = γ^(number of milestones ≤ t) (PyTorch MultiStepLR); milestones increasing.
 class MultiStepLR : public FactorScheduler {
  public:
-  MultiStepLR(Optimizer& optimizer, std::vector<std::size_t> milestones, double gamma = 0.1);
+  MultiStepLR(OptimizerBase& optimizer, std::vector<std::size_t> milestones, double gamma = 0.1);
 
  private:
   double factor(std::size_t t) const override;
@@ -71,7 +71,7 @@ class MultiStepLR : public FactorScheduler {
 // factor = γᵗ (PyTorch ExponentialLR).
 class ExponentialLR : public FactorScheduler {
  public:
-  ExponentialLR(Optimizer& optimizer, double gamma);
+  ExponentialLR(OptimizerBase& optimizer, double gamma);
 
  private:
   double factor(std::size_t t) const override;
@@ -83,7 +83,7 @@ class ExponentialLR : public FactorScheduler {
 //   factor = min + (1 − min)·(1 + cos(π·(t − warmup)/(total − warmup)))/2.
 class CosineLR : public FactorScheduler {
  public:
-  CosineLR(Optimizer& optimizer, std::size_t total, std::size_t warmup = 0, double min_factor = 0.0);
+  CosineLR(OptimizerBase& optimizer, std::size_t total, std::size_t warmup = 0, double min_factor = 0.0);
 
  private:
   double factor(std::size_t t) const override;
@@ -99,7 +99,7 @@ enum class PlateauMode { min, max };  // whether smaller (a loss) or larger (an 
 // metric > best·(1 + threshold) in max mode.
 class ReduceLROnPlateau : public LrScheduler {
  public:
-  ReduceLROnPlateau(Optimizer& optimizer, PlateauMode mode = PlateauMode::min, double factor = 0.1,
+  ReduceLROnPlateau(OptimizerBase& optimizer, PlateauMode mode = PlateauMode::min, double factor = 0.1,
                     std::size_t patience = 10, double threshold = 1e-4, std::size_t cooldown = 0,
                     double min_lr = 0.0);
   // A NaN metric throws std::invalid_argument: this scheduler needs one.
@@ -116,5 +116,4 @@ class ReduceLROnPlateau : public LrScheduler {
 };
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -7,30 +7,32 @@
 #include "xtgrad/io/npz.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 namespace {
 
 // Parameters, then buffers (BatchNorm's running statistics): what a saved model holds.
-NamedParameters saved_state(const Module& model) {
-  NamedParameters out = model.named_parameters();
+template <class T>
+NamedParametersOf<T> saved_state(const BasicModule<T>& model) {
+  NamedParametersOf<T> out = model.named_parameters();
   for (auto& entry : model.named_buffers()) out.push_back(std::move(entry));
   return out;
 }
 
 }  // namespace
 
-void save_parameters(const Module& model, const std::string& path) {
+template <class T>
+void save_parameters(const BasicModule<T>& model, const std::string& path) {
   std::map<std::string, NpyArray> arrays;
   for (const auto& [name, p] : saved_state(model)) arrays.emplace(name, to_npy(p.value()));
   write_npz(path, arrays);
 }
 
-void load_parameters(Module& model, const std::string& path) {
+template <class T>
+void load_parameters(BasicModule<T>& model, const std::string& path) {
   const std::map<std::string, NpyArray> arrays = read_npz(path);
-  NamedParameters params = saved_state(model);
-  std::vector<Tensor> loaded;
+  NamedParametersOf<T> params = saved_state(model);
+  std::vector<TensorOf<T>> loaded;
   loaded.reserve(params.size());
   // Check everything first, so a mismatch leaves the model untouched.
   for (const auto& [name, p] : params) {
@@ -39,7 +41,7 @@ void load_parameters(Module& model, const std::string& path) {
       throw std::invalid_argument(path + ": has no array for parameter '" + name + "' of shape " +
                                   shape_str(p.value()));
     }
-    Tensor t = from_npy(it->second, path + ":" + name);
+    TensorOf<T> t = from_npy<T>(it->second, path + ":" + name);
     if (shape_of(t) != p.shape()) {
       throw std::invalid_argument(path + ": parameter '" + name + "' has shape " + shape_str(t) +
                                   " in the file but " + shape_str(p.value()) + " in the model");
@@ -56,6 +58,10 @@ void load_parameters(Module& model, const std::string& path) {
   for (std::size_t i = 0; i < params.size(); ++i) xt::noalias(params[i].second.mutable_value()) = loaded[i];
 }
 
+template void save_parameters(const BasicModule<float>&, const std::string&);
+template void save_parameters(const BasicModule<double>&, const std::string&);
+template void load_parameters(BasicModule<float>&, const std::string&);
+template void load_parameters(BasicModule<double>&, const std::string&);
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -6,19 +6,20 @@
 #include "xtgrad/nn/module.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 // One array per parameter and per buffer (BatchNorm's running statistics), keyed by its
-// dotted name (fc1.weight, bn.running_mean), dtype float32 or float64
-// as the library's Scalar; written to a temporary file, synced, then renamed over `path`.
-void save_parameters(const Module& model, const std::string& path);
+// dotted name (fc1.weight, bn.running_mean), dtype float32 or float64 as the model's T;
+// written to a temporary file, synced, then renamed over `path`.
+template <class T>
+void save_parameters(const BasicModule<T>& model, const std::string& path);
 
 // Copies every array of `path` into the parameter (or buffer) of the same name. The file must
 // hold exactly the model's parameter and buffer names with the same shapes; otherwise std::invalid_argument
-// names the file, the parameter and both shapes, and the model is left unchanged.
-void load_parameters(Module& model, const std::string& path);
+// names the file, the parameter and both shapes, and the model is left unchanged. Arrays of
+// any supported dtype are converted to T (a float64 file loads into a float model).
+template <class T>
+void load_parameters(BasicModule<T>& model, const std::string& path);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -8,10 +8,10 @@
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
-std::vector<LayerSummary> summarize(Module& model, const Shape& input_shape) {
+template <class T>
+std::vector<LayerSummary> summarize(BasicModule<T>& model, const Shape& input_shape) {
   // Name of each module by identity (a member and its registered copy share one).
   std::unordered_map<const void*, std::string> names;
   std::unordered_map<const void*, bool> is_leaf;
@@ -20,17 +20,17 @@ std::vector<LayerSummary> summarize(Module& model, const Shape& input_shape) {
     is_leaf[m->identity()] = m->named_modules().size() == 1;
   }
   std::vector<LayerSummary> rows;
-  ForwardObserver observer = [&](const Module& m, const Variable& out) {
+  ForwardObserver observer = [&](const ModuleBase& m, const Shape& output_shape) {
     const auto leaf = is_leaf.find(m.identity());
     if (leaf != is_leaf.end() && !leaf->second) return;  // a container: its layers have rows
     const auto name = names.find(m.identity());
-    rows.push_back({name == names.end() ? "?" : name->second, m.type_name(), out.shape(), m.parameter_count()});
+    rows.push_back({name == names.end() ? "?" : name->second, m.type_name(), output_shape, m.parameter_count()});
   };
   NoGrad no_grad;
   EvalModeGuard eval_mode(model);
   ForwardObserver* previous = set_forward_observer(&observer);
   try {
-    model(Variable(Tensor(xt::zeros<Scalar>(input_shape))));
+    model(BasicVariable<T>(TensorOf<T>(xt::zeros<T>(input_shape))));
   } catch (...) {
     set_forward_observer(previous);
     throw;
@@ -39,7 +39,8 @@ std::vector<LayerSummary> summarize(Module& model, const Shape& input_shape) {
   return rows;
 }
 
-std::string summary(Module& model, const Shape& input_shape) {
+template <class T>
+std::string summary(BasicModule<T>& model, const Shape& input_shape) {
   const std::vector<LayerSummary> rows = summarize(model, input_shape);
   std::vector<std::string> first{"Layer (type)"}, second{"Output shape"}, third{"Params"};
   for (const auto& r : rows) {
@@ -67,6 +68,10 @@ std::string summary(Module& model, const Shape& input_shape) {
   return out + "\n";
 }
 
+template std::vector<LayerSummary> summarize(BasicModule<float>&, const Shape&);
+template std::vector<LayerSummary> summarize(BasicModule<double>&, const Shape&);
+template std::string summary(BasicModule<float>&, const Shape&);
+template std::string summary(BasicModule<double>&, const Shape&);
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,29 +9,29 @@
 #include "xtgrad/nn/module.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 struct LayerSummary {
   std::string name;    // dotted path in the model ("features.0"); "?" if not registered
-  std::string type;    // Module::type_name()
+  std::string type;    // ModuleBase::type_name()
   Shape output_shape;  // of this call's output
   std::size_t parameters = 0;  // scalars in this layer (and its children)
 };
 
 // Runs model on zeros of `input_shape` (batch axis included) without recording a graph and
 // in evaluation mode (each module's mode restored after), and lists every call of a layer
-// without children, in call order. Calls are seen through Module::operator() (m(x), as
+// without children, in call order. Calls are seen through BasicModule::operator() (m(x), as
 // Sequential makes them), not through a direct m.forward(x).
-std::vector<LayerSummary> summarize(Module& model, const Shape& input_shape);
+template <class T>
+std::vector<LayerSummary> summarize(BasicModule<T>& model, const Shape& input_shape);
 
 // summarize() as a table, with the model's total parameter and buffer counts:
 //   Layer (type)        Output shape      Params
 //   conv1 (Conv2d)      (1, 6, 28, 28)       156
 //   ...
 //   Total parameters: 51902
-std::string summary(Module& model, const Shape& input_shape);
+template <class T>
+std::string summary(BasicModule<T>& model, const Shape& input_shape);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

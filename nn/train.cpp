@@ -21,7 +21,6 @@
 #include "xtgrad/ops/losses.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 namespace {
 
@@ -40,7 +39,8 @@ void draw_progress(std::size_t epoch, std::size_t done, std::size_t total, doubl
   std::fflush(stderr);
 }
 
-void check_dataset(const char* what, const Dataset& d) {
+template <class T>
+void check_dataset(const char* what, const BasicDataset<T>& d) {
   const bool targets_ok = d.targets.dimension() == 2 || d.targets.dimension() == 1;
   if (d.inputs.dimension() < 2 || !targets_ok || d.inputs.shape()[0] != d.targets.shape()[0]) {
     throw std::invalid_argument(std::string("fit: ") + what + " inputs " + shape_str(d.inputs) + " and targets " +
@@ -57,10 +57,11 @@ std::string number(double v) {
 
 // After an epoch: every parameter finite, and the epoch's mean data loss within
 // options.divergence_factor of the reference (see FitOptions).
-void check_divergence(std::size_t epoch, double mean_data_loss, double first_loss, const NamedParameters& params,
-                      const FitOptions& options) {
+template <class T>
+void check_divergence(std::size_t epoch, double mean_data_loss, double first_loss, const NamedParametersOf<T>& params,
+                      const BasicFitOptions<T>& options) {
   for (const auto& [name, p] : params) {
-    const Tensor& v = p.value();
+    const TensorOf<T>& v = p.value();
     for (std::size_t i = 0; i < v.size(); ++i) {
       if (!std::isfinite(v.data()[i])) {
         throw DivergenceError("training diverged in epoch " + std::to_string(epoch) + ": parameter " + name +
@@ -81,11 +82,12 @@ void check_divergence(std::size_t epoch, double mean_data_loss, double first_los
 
 // Class of each row: the arg-max of one-hot (n, classes) targets, or (n) class indices
 // (non-negative integers, else std::invalid_argument naming the row).
-std::vector<std::size_t> target_classes(const Tensor& targets) {
+template <class T>
+std::vector<std::size_t> target_classes(const TensorOf<T>& targets) {
   if (targets.dimension() == 2) return argmax_rows(targets);
   std::vector<std::size_t> out(targets.size());
   for (std::size_t i = 0; i < targets.size(); ++i) {
-    const Scalar v = targets.data()[i];
+    const T v = targets.data()[i];
     if (!(v >= 0) || std::floor(v) != v) {
       throw std::invalid_argument("fit: class index " + std::to_string(v) + " at row " + std::to_string(i) +
                                   " is not a non-negative integer");
@@ -97,12 +99,13 @@ std::vector<std::size_t> target_classes(const Tensor& targets) {
 
 }  // namespace
 
-std::vector<std::size_t> argmax_rows(const Tensor& x) {
+template <class T>
+std::vector<std::size_t> argmax_rows(const TensorOf<T>& x) {
   if (x.dimension() != 2) throw std::invalid_argument("argmax_rows: expects a 2-d tensor, got " + shape_str(x));
   const std::size_t n = x.shape()[0], c = x.shape()[1];
   std::vector<std::size_t> out(n, 0);
   for (std::size_t i = 0; i < n; ++i) {
-    const Scalar* row = x.data() + i * c;
+    const T* row = x.data() + i * c;
     for (std::size_t j = 1; j < c; ++j)
       if (row[j] > row[out[i]]) out[i] = j;
   }
@@ -113,8 +116,11 @@ namespace {
 
 // Rows in [first, last) whose arg-max output matches the target class, in eval mode and
 // without a graph.
-std::size_t count_correct(Module& model, const Dataset& data, std::size_t first, std::size_t last,
+template <class T>
+std::size_t count_correct(BasicModule<T>& model, const BasicDataset<T>& data, std::size_t first, std::size_t last,
                           std::size_t batch_size) {
+  using Tensor = TensorOf<T>;
+  using Variable = BasicVariable<T>;
   if (batch_size == 0) throw std::invalid_argument("accuracy: batch_size must be positive");
   if (first >= last) return 0;
   NoGrad no_grad;
@@ -139,15 +145,19 @@ std::size_t count_correct(Module& model, const Dataset& data, std::size_t first,
 
 }  // namespace
 
-double accuracy(Module& model, const Dataset& data, std::size_t batch_size) {
+template <class T>
+double accuracy(BasicModule<T>& model, const BasicDataset<T>& data, std::size_t batch_size) {
   check_dataset("accuracy", data);
   const std::size_t n = data.inputs.shape()[0];
   if (n == 0) return 0.0;
   return double(count_correct(model, data, 0, n, batch_size)) / double(n);
 }
 
-History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
-            const FitOptions& options) {
+template <class T>
+History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
+            const NonDeduced<BasicDataset<T>>* test, Rng& rng, const NonDeduced<BasicFitOptions<T>>& options) {
+  using Tensor = TensorOf<T>;
+  using Variable = BasicVariable<T>;
   check_dataset("train", train);
   if (test) check_dataset("test", *test);
   // Index targets are checked once here, so an error names the data set's row.
@@ -163,7 +173,7 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   // Index targets become one-hot rows in a reused constant leaf (checked above to be whole
   // numbers), so this path allocates nothing per step either.
   Variable one_hot(Tensor::from_shape({0}));
-  const LossFunction loss_fn = options.loss ? options.loss : [&one_hot](const Variable& out, const Variable& y) {
+  const BasicLossFunction<T> loss_fn = options.loss ? options.loss : [&one_hot](const Variable& out, const Variable& y) {
     const Tensor& labels = y.value();
     if (labels.dimension() == 2) return cross_entropy(out, y);
     const Tensor& z = out.value();
@@ -173,23 +183,23 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
     }
     const std::size_t n = z.shape()[0], c = z.shape()[1];
     Tensor& t = one_hot.mutable_value();
-    if (t.dimension() != 2 || t.shape()[0] != n || t.shape()[1] != c) t.resize(Tensor::shape_type{n, c});
-    std::fill(t.data(), t.data() + t.size(), Scalar(0));
+    if (t.dimension() != 2 || t.shape()[0] != n || t.shape()[1] != c) t.resize(typename Tensor::shape_type{n, c});
+    std::fill(t.data(), t.data() + t.size(), T(0));
     for (std::size_t i = 0; i < n; ++i) {
       const auto k = static_cast<std::size_t>(labels.data()[i]);
       if (k >= c) {
         throw std::invalid_argument("fit: label " + std::to_string(k) + " is out of range for the model's output " +
                                     shape_str(z));
       }
-      t.data()[i * c + k] = Scalar(1);
+      t.data()[i * c + k] = T(1);
     }
     return cross_entropy(out, one_hot);
   };
   const bool was_training = model.is_training();
   const bool bar = options.progress_bar && ::isatty(STDERR_FILENO);
-  const NamedParameters params = model.named_parameters();
+  const NamedParametersOf<T> params = model.named_parameters();
 
-  BatchIterator batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
+  BasicBatchIterator<T> batches(train.inputs, train.targets, options.batch_size, options.shuffle, rng);
   batches.set_prefetch(options.prefetch);
   if (options.reducer) batches.set_shard(options.reducer->shard_index(), options.reducer->shard_count());
   // The batch buffers live in two constant leaves that are refilled in place each step.
@@ -287,6 +297,14 @@ History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dat
   return history;
 }
 
+template std::vector<std::size_t> argmax_rows(const TensorOf<float>&);
+template std::vector<std::size_t> argmax_rows(const TensorOf<double>&);
+template double accuracy(BasicModule<float>&, const BasicDataset<float>&, std::size_t);
+template double accuracy(BasicModule<double>&, const BasicDataset<double>&, std::size_t);
+template History fit(BasicModule<float>&, BasicOptimizer<float>&, const BasicDataset<float>&,
+                     const BasicDataset<float>*, Rng&, const BasicFitOptions<float>&);
+template History fit(BasicModule<double>&, BasicOptimizer<double>&, const BasicDataset<double>&,
+                     const BasicDataset<double>*, Rng&, const BasicFitOptions<double>&);
+
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -12,17 +12,18 @@
 #include "xtgrad/nn/training_errors.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace nn {
 
 class LrScheduler;  // nn/schedulers.hpp
 
 // Inputs (n, features...) (e.g. (n, 784) or (n, 1, 28, 28)) and targets: one-hot rows
-// (n, classes) or class indices (n) stored as whole numbers.
-struct Dataset {
-  Tensor inputs;
-  Tensor targets;
+// (n, classes) or class indices (n) stored as whole numbers, of scalar type T.
+template <class T>
+struct BasicDataset {
+  TensorOf<T> inputs;
+  TensorOf<T> targets;
 };
+using Dataset = BasicDataset<float>;
 
 struct EpochStats {
   std::size_t epoch = 0;       // 1-based
@@ -36,17 +37,23 @@ struct EpochStats {
 using History = std::vector<EpochStats>;
 
 // Data loss from the model's output (n, classes) and the targets (a batch of Dataset::targets).
-using LossFunction = std::function<Variable(const Variable& output, const Variable& targets)>;
+template <class T>
+using BasicLossFunction = std::function<BasicVariable<T>(const BasicVariable<T>& output, const BasicVariable<T>& targets)>;
 // A scalar penalty built from the named parameters (e.g. a regularizer), added to the loss.
-using PenaltyFunction = std::function<Variable(const NamedParameters&)>;
+template <class T>
+using BasicPenaltyFunction = std::function<BasicVariable<T>(const NamedParametersOf<T>&)>;
+using LossFunction = BasicLossFunction<float>;
+using PenaltyFunction = BasicPenaltyFunction<float>;
 
-struct FitOptions {
+// fit's settings for a model of scalar type T (FitOptions: float).
+template <class T>
+struct BasicFitOptions {
   std::size_t epochs = 20;
   std::size_t batch_size = 64;
   bool shuffle = true;              // reshuffle every epoch
   bool prefetch = false;            // copy the next batch on a background thread (BatchIterator)
-  LossFunction loss;                // default: cross_entropy on logits (one-hot or index targets)
-  PenaltyFunction penalty;          // default: none
+  BasicLossFunction<T> loss;        // default: cross_entropy on logits (one-hot or index targets)
+  BasicPenaltyFunction<T> penalty;  // default: none
   bool progress_bar = true;         // drawn on stderr, only when stderr is a terminal
   std::size_t eval_batch_size = 1000;
   std::size_t first_epoch = 1;      // > 1 when resuming
@@ -70,6 +77,7 @@ struct FitOptions {
   // model's per-sample draws follow the whole batch (nn::Dropout; batch_shard.hpp).
   GradientReducer* reducer = nullptr;
 };
+using FitOptions = BasicFitOptions<float>;
 
 // Trains `model` on `train`, evaluating on `test` (if given) after every epoch, epochs
 // first_epoch .. first_epoch + epochs − 1 (std::invalid_argument if that overflows). Each epoch
@@ -82,17 +90,19 @@ struct FitOptions {
 // Each epoch's batch order is drawn from `rng` alone (a fresh permutation of 0..n−1), so
 // resuming after epoch k with the model, the optimizer state and the Rng as they were at the
 // end of epoch k (nn/checkpoint.hpp), and first_epoch = k + 1, continues exactly as an
-// uninterrupted run.
-History fit(Module& model, Optimizer& optimizer, const Dataset& train, const Dataset* test, Rng& rng,
-            const FitOptions& options);
+// uninterrupted run. T (float or double) is deduced from the model, optimizer and train set.
+template <class T>
+History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
+            const NonDeduced<BasicDataset<T>>* test, Rng& rng, const NonDeduced<BasicFitOptions<T>>& options);
 
 // Fraction of rows whose arg-max output matches the target class (arg-max of a one-hot row,
 // or the index), in evaluation mode (each module's mode restored after) and without a graph.
-double accuracy(Module& model, const Dataset& data, std::size_t batch_size = 1000);
+template <class T>
+double accuracy(BasicModule<T>& model, const BasicDataset<T>& data, std::size_t batch_size = 1000);
 
 // Index of the largest element of each row of (n, c); ties go to the first.
-std::vector<std::size_t> argmax_rows(const Tensor& x);
+template <class T>
+std::vector<std::size_t> argmax_rows(const TensorOf<T>& x);
 
 }  // namespace nn
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

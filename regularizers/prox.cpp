@@ -6,7 +6,6 @@
 #include <unordered_set>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 void check_threshold(const char* who, double threshold) {
@@ -16,7 +15,8 @@ void check_threshold(const char* who, double threshold) {
   }
 }
 
-std::size_t shrink(Tensor& w, Scalar t) {
+template <class Scalar>
+std::size_t shrink(TensorOf<Scalar>& w, Scalar t) {
   Scalar* data = w.data();
   std::size_t zeros = 0;
   for (std::size_t i = 0, n = w.size(); i < n; ++i) {
@@ -29,28 +29,31 @@ std::size_t shrink(Tensor& w, Scalar t) {
 
 }  // namespace
 
-std::size_t soft_threshold(Tensor& w, double threshold) {
+template <class Scalar>
+std::size_t soft_threshold(TensorOf<Scalar>& w, double threshold) {
   check_threshold("soft_threshold", threshold);
   return shrink(w, Scalar(threshold));
 }
 
-std::size_t soft_threshold(const NamedParameters& params, const Selection& selection,
+template <class Scalar>
+std::size_t soft_threshold(const NamedParametersOf<Scalar>& params, const BasicSelection<Scalar>& selection,
                            double threshold) {
   check_threshold("soft_threshold", threshold);
   std::size_t zeros = 0;
-  std::unordered_set<const Node*> seen;
+  std::unordered_set<const BasicNode<Scalar>*> seen;
   for (const auto& [name, param] : params) {
     if (!param.defined()) {
       throw std::invalid_argument("soft_threshold: parameter '" + name + "' is an empty Variable");
     }
     if (!selection.selects(name, param) || !seen.insert(param.node().get()).second) continue;
-    Variable handle = param;  // aliases the parameter's node
+    BasicVariable<Scalar> handle = param;  // aliases the parameter's node
     zeros += shrink(handle.mutable_value(), Scalar(threshold));
   }
   return zeros;
 }
 
-bool apply_prox(const Regularizer& reg, const NamedParameters& params, double lr,
+template <class Scalar>
+bool apply_prox(const BasicRegularizer<Scalar>& reg, const NamedParametersOf<Scalar>& params, double lr,
                 std::size_t epoch) {
   if (!std::isfinite(lr) || !(lr > 0)) {
     throw std::invalid_argument("apply_prox: lr must be finite and > 0, got " +
@@ -62,5 +65,11 @@ bool apply_prox(const Regularizer& reg, const NamedParameters& params, double lr
   return true;
 }
 
-}  // namespace XTGRAD_ABI
+template std::size_t soft_threshold(TensorOf<float>&, double);
+template std::size_t soft_threshold(TensorOf<double>&, double);
+template std::size_t soft_threshold(const NamedParametersOf<float>&, const BasicSelection<float>&, double);
+template std::size_t soft_threshold(const NamedParametersOf<double>&, const BasicSelection<double>&, double);
+template bool apply_prox(const BasicRegularizer<float>&, const NamedParametersOf<float>&, double, std::size_t);
+template bool apply_prox(const BasicRegularizer<double>&, const NamedParametersOf<double>&, double, std::size_t);
+
 }  // namespace xtgrad

@@ -11,23 +11,24 @@
 #include "xtgrad/regularizers/selection.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // w ← sign(w)·max(|w| − threshold, 0) elementwise, in place; a result of 0 is +0. Returns how
 // many elements are exactly 0 afterwards. Throws std::invalid_argument unless threshold is
 // finite and ≥ 0.
-std::size_t soft_threshold(Tensor& w, double threshold);
+template <class T>
+std::size_t soft_threshold(TensorOf<T>& w, double threshold);
 
 // Same on every tensor `selection` picks from `params` (a tensor listed twice, once); the
 // handles alias the parameters, so the model's weights change. Returns the exact zeros.
-std::size_t soft_threshold(const NamedParameters& params, const Selection& selection,
+template <class T>
+std::size_t soft_threshold(const NamedParametersOf<T>& params, const BasicSelection<T>& selection,
                            double threshold);
 
 // The proximal step of `reg` after an optimizer step with learning rate `lr` in `epoch`
 // (1-based): soft_threshold by lr·reg.prox_l1() over reg.prox_selection() when reg is in mode
 // prox and active in that epoch. Returns whether it ran.
-bool apply_prox(const Regularizer& reg, const NamedParameters& params, double lr,
+template <class T>
+bool apply_prox(const BasicRegularizer<T>& reg, const NamedParametersOf<T>& params, double lr,
                 std::size_t epoch);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -13,7 +13,6 @@
 #include "xtgrad/ops/norms.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 // Finite and ≥ 0, or std::invalid_argument naming `who` and the coefficient `what`.
@@ -25,7 +24,8 @@ double checked_coefficient(const char* who, const char* what, double value) {
   return value == 0 ? 0.0 : value;  // -0 → +0, so describe() prints "0"
 }
 
-void check_defined(const char* who, const NamedParameters& params) {
+template <class Scalar>
+void check_defined(const char* who, const NamedParametersOf<Scalar>& params) {
   for (const auto& [name, param] : params) {
     if (!param.defined()) {
       throw std::invalid_argument(std::string(who) + ": parameter '" + name +
@@ -37,9 +37,11 @@ void check_defined(const char* who, const NamedParameters& params) {
 // Whether params[i] is selected and is the first selected entry for its tensor (a tensor
 // listed under two names, a shared weight, counts once). Quadratic in the number of
 // parameters, which stays small, and free of allocation: the penalty is built every step.
-bool first_selected(const NamedParameters& params, std::size_t i, const Selection& selection) {
+template <class Scalar>
+bool first_selected(const NamedParametersOf<Scalar>& params, std::size_t i,
+                    const BasicSelection<Scalar>& selection) {
   if (!selection.selects(params[i].first, params[i].second)) return false;
-  const Node* node = params[i].second.node().get();
+  const BasicNode<Scalar>* node = params[i].second.node().get();
   for (std::size_t j = 0; j < i; ++j) {
     if (params[j].second.node().get() == node && selection.selects(params[j].first, params[j].second)) return false;
   }
@@ -47,12 +49,13 @@ bool first_selected(const NamedParameters& params, std::size_t i, const Selectio
 }
 
 // Σₜ f(wₜ) over the selected tensors as a chain of add nodes; none selected → undefined.
-template <class F>
-Variable sum_over(const NamedParameters& params, const Selection& selection, F f) {
-  Variable total;
+template <class Scalar, class F>
+BasicVariable<Scalar> sum_over(const NamedParametersOf<Scalar>& params,
+                               const BasicSelection<Scalar>& selection, F f) {
+  BasicVariable<Scalar> total;
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!first_selected(params, i, selection)) continue;
-    Variable term = f(params[i].second);
+    BasicVariable<Scalar> term = f(params[i].second);
     total = total.defined() ? total + term : term;
   }
   return total;
@@ -60,9 +63,11 @@ Variable sum_over(const NamedParameters& params, const Selection& selection, F f
 
 // l1·Σ|w| + ½·l2·Σw² over the selected tensors; a constant 0 if no term remains. In mode
 // prox the l1 term is a constant: its value counts, its gradient is the proximal step's.
-Variable elastic_penalty(const char* who, const NamedParameters& params,
-                         const Selection& selection, double l1_coef, double l2_coef,
-                         L1Mode mode) {
+template <class Scalar>
+BasicVariable<Scalar> elastic_penalty(const char* who, const NamedParametersOf<Scalar>& params,
+                                      const BasicSelection<Scalar>& selection, double l1_coef,
+                                      double l2_coef, L1Mode mode) {
+  using Variable = BasicVariable<Scalar>;
   check_defined(who, params);
   Variable total;
   if (l1_coef != 0) {
@@ -84,11 +89,12 @@ Variable elastic_penalty(const char* who, const NamedParameters& params,
       total = total.defined() ? total + term : term;
     }
   }
-  return total.defined() ? total : Variable::scalar(0);
+  return total.defined() ? total : Variable::scalar(Scalar(0));
 }
 
-std::vector<Coverage> elastic_coverage(const char* who, const NamedParameters& params,
-                                       const Selection* selection, double l1_coef,
+template <class Scalar>
+std::vector<Coverage> elastic_coverage(const char* who, const NamedParametersOf<Scalar>& params,
+                                       const BasicSelection<Scalar>* selection, double l1_coef,
                                        double l2_coef, L1Mode mode, std::size_t start) {
   check_defined(who, params);
   std::vector<Coverage> rows;
@@ -146,32 +152,37 @@ const char* to_string(L1Mode mode) {
 
 // ---- Regularizer ----------------------------------------------------------------------------
 
-Regularizer::Regularizer(std::size_t start) : start_(start) {
+template <class Scalar>
+BasicRegularizer<Scalar>::BasicRegularizer(std::size_t start) : start_(start) {
   if (start == 0) {
     throw std::invalid_argument("Regularizer: start is the first epoch with the penalty on, "
                                 "counted from 1; got 0");
   }
 }
 
-std::string Regularizer::describe_start() const {
+template <class Scalar>
+std::string BasicRegularizer<Scalar>::describe_start() const {
   return start_ > 1 ? ", start=" + std::to_string(start_) : std::string();
 }
 
-Variable Regularizer::penalty_at(const NamedParameters& params, std::size_t epoch) const {
+template <class Scalar>
+BasicVariable<Scalar> BasicRegularizer<Scalar>::penalty_at(const NamedParametersOf<Scalar>& params,
+                                                           std::size_t epoch) const {
   if (!active(epoch)) {
     check_defined("Regularizer::penalty_at", params);
-    return Variable::scalar(0);
+    return BasicVariable<Scalar>::scalar(Scalar(0));
   }
   return penalty(params);
 }
 
-std::vector<double> Regularizer::penalty_terms(const NamedParameters& params) const {
+template <class Scalar>
+std::vector<double> BasicRegularizer<Scalar>::penalty_terms(const NamedParametersOf<Scalar>& params) const {
   const std::vector<Coverage> rows = coverage(params);
   std::vector<double> terms(params.size(), 0.0);
-  std::unordered_set<const Node*> seen;
+  std::unordered_set<const BasicNode<Scalar>*> seen;
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!rows[i].penalized || !seen.insert(params[i].second.node().get()).second) continue;
-    const Tensor& w = params[i].second.value();
+    const TensorOf<Scalar>& w = params[i].second.value();
     double abs_sum = 0, square_sum = 0;
     for (std::size_t k = 0; k < w.size(); ++k) {
       const double v = w.data()[k];
@@ -185,76 +196,94 @@ std::vector<double> Regularizer::penalty_terms(const NamedParameters& params) co
 
 // ---- L1 -----------------------------------------------------------------------------------
 
-L1::L1(double lambd, Selection selection, L1Mode mode, std::size_t start)
-    : Regularizer(start),
+template <class Scalar>
+BasicL1<Scalar>::BasicL1(double lambd, BasicSelection<Scalar> selection, L1Mode mode, std::size_t start)
+    : BasicRegularizer<Scalar>(start),
       lambd_(checked_coefficient("L1", "lambd", lambd)),
       selection_(std::move(selection)),
       mode_(mode) {}
 
-Variable L1::penalty(const NamedParameters& params) const {
+template <class Scalar>
+BasicVariable<Scalar> BasicL1<Scalar>::penalty(const NamedParametersOf<Scalar>& params) const {
   return elastic_penalty("L1", params, selection_, lambd_, 0, mode_);
 }
 
-std::string L1::describe() const {
-  return "l1(lambd=" + format_coefficient(lambd_) + describe_mode(mode_) + describe_start() + ")";
+template <class Scalar>
+std::string BasicL1<Scalar>::describe() const {
+  return "l1(lambd=" + format_coefficient(lambd_) + describe_mode(mode_) + this->describe_start() + ")";
 }
 
-std::vector<Coverage> L1::coverage(const NamedParameters& params) const {
-  return elastic_coverage("L1", params, &selection_, lambd_, 0, mode_, start());
+template <class Scalar>
+std::vector<Coverage> BasicL1<Scalar>::coverage(const NamedParametersOf<Scalar>& params) const {
+  return elastic_coverage("L1", params, &selection_, lambd_, 0, mode_, this->start());
 }
 
 // ---- L2 -----------------------------------------------------------------------------------
 
-L2::L2(double lambd, Selection selection, std::size_t start)
-    : Regularizer(start),
+template <class Scalar>
+BasicL2<Scalar>::BasicL2(double lambd, BasicSelection<Scalar> selection, std::size_t start)
+    : BasicRegularizer<Scalar>(start),
       lambd_(checked_coefficient("L2", "lambd", lambd)),
       selection_(std::move(selection)) {}
 
-Variable L2::penalty(const NamedParameters& params) const {
+template <class Scalar>
+BasicVariable<Scalar> BasicL2<Scalar>::penalty(const NamedParametersOf<Scalar>& params) const {
   return elastic_penalty("L2", params, selection_, 0, lambd_, L1Mode::subgradient);
 }
 
-std::string L2::describe() const {
-  return "l2(lambd=" + format_coefficient(lambd_) + describe_start() + ")";
+template <class Scalar>
+std::string BasicL2<Scalar>::describe() const {
+  return "l2(lambd=" + format_coefficient(lambd_) + this->describe_start() + ")";
 }
 
-std::vector<Coverage> L2::coverage(const NamedParameters& params) const {
-  return elastic_coverage("L2", params, &selection_, 0, lambd_, L1Mode::subgradient, start());
+template <class Scalar>
+std::vector<Coverage> BasicL2<Scalar>::coverage(const NamedParametersOf<Scalar>& params) const {
+  return elastic_coverage("L2", params, &selection_, 0, lambd_, L1Mode::subgradient, this->start());
 }
 
 // ---- ElasticNet ---------------------------------------------------------------------------
 
-ElasticNet::ElasticNet(double l1, double l2, Selection selection, L1Mode mode, std::size_t start)
-    : Regularizer(start),
+template <class Scalar>
+BasicElasticNet<Scalar>::BasicElasticNet(double l1, double l2, BasicSelection<Scalar> selection,
+                                         L1Mode mode, std::size_t start)
+    : BasicRegularizer<Scalar>(start),
       l1_(checked_coefficient("ElasticNet", "l1", l1)),
       l2_(checked_coefficient("ElasticNet", "l2", l2)),
       selection_(std::move(selection)),
       mode_(mode) {}
 
-Variable ElasticNet::penalty(const NamedParameters& params) const {
+template <class Scalar>
+BasicVariable<Scalar> BasicElasticNet<Scalar>::penalty(const NamedParametersOf<Scalar>& params) const {
   return elastic_penalty("ElasticNet", params, selection_, l1_, l2_, mode_);
 }
 
-std::string ElasticNet::describe() const {
+template <class Scalar>
+std::string BasicElasticNet<Scalar>::describe() const {
   return "l1_l2(l1=" + format_coefficient(l1_) + ", l2=" + format_coefficient(l2_) +
-         describe_mode(mode_) + describe_start() + ")";
+         describe_mode(mode_) + this->describe_start() + ")";
 }
 
-std::vector<Coverage> ElasticNet::coverage(const NamedParameters& params) const {
-  return elastic_coverage("ElasticNet", params, &selection_, l1_, l2_, mode_, start());
+template <class Scalar>
+std::vector<Coverage> BasicElasticNet<Scalar>::coverage(const NamedParametersOf<Scalar>& params) const {
+  return elastic_coverage("ElasticNet", params, &selection_, l1_, l2_, mode_, this->start());
 }
 
 // ---- NoPenalty ----------------------------------------------------------------------------
 
-Variable NoPenalty::penalty(const NamedParameters& params) const {
+template <class Scalar>
+BasicVariable<Scalar> BasicNoPenalty<Scalar>::penalty(const NamedParametersOf<Scalar>& params) const {
   check_defined("NoPenalty", params);
-  return Variable::scalar(0);
+  return BasicVariable<Scalar>::scalar(Scalar(0));
 }
 
-std::string NoPenalty::describe() const { return "none"; }
+template <class Scalar>
+std::string BasicNoPenalty<Scalar>::describe() const {
+  return "none";
+}
 
-std::vector<Coverage> NoPenalty::coverage(const NamedParameters& params) const {
-  return elastic_coverage("NoPenalty", params, nullptr, 0, 0, L1Mode::subgradient, start());
+template <class Scalar>
+std::vector<Coverage> BasicNoPenalty<Scalar>::coverage(const NamedParametersOf<Scalar>& params) const {
+  return elastic_coverage<Scalar>("NoPenalty", params, nullptr, 0, 0, L1Mode::subgradient, this->start());
 }
 
 // ---- coverage table -----------------------------------------------------------------------
@@ -294,12 +323,13 @@ std::string format_coverage(const std::vector<Coverage>& rows) {
   return out.str();
 }
 
-std::string format_equivalents(const Regularizer& reg, std::size_t batch_size) {
+template <class Scalar>
+std::string format_equivalents(const BasicRegularizer<Scalar>& reg, std::size_t batch_size) {
   // The coefficients of the built-in kinds; another Regularizer gets the generic lines.
   double l1_coef = 0, l2_coef = 0;
-  if (const auto* r = dynamic_cast<const L1*>(&reg)) l1_coef = r->lambd();
-  if (const auto* r = dynamic_cast<const L2*>(&reg)) l2_coef = r->lambd();
-  if (const auto* r = dynamic_cast<const ElasticNet*>(&reg)) {
+  if (const auto* r = dynamic_cast<const BasicL1<Scalar>*>(&reg)) l1_coef = r->lambd();
+  if (const auto* r = dynamic_cast<const BasicL2<Scalar>*>(&reg)) l2_coef = r->lambd();
+  if (const auto* r = dynamic_cast<const BasicElasticNet<Scalar>*>(&reg)) {
     l1_coef = r->l1();
     l2_coef = r->l2();
   }
@@ -350,11 +380,26 @@ std::string format_equivalents(const Regularizer& reg, std::size_t batch_size) {
   return out.str();
 }
 
-std::string format_coverage(const Regularizer& reg, const NamedParameters& params,
+template <class Scalar>
+std::string format_coverage(const BasicRegularizer<Scalar>& reg, const NamedParametersOf<Scalar>& params,
                             std::size_t batch_size) {
   return "regularizer " + reg.describe() + "\n" + format_coverage(reg.coverage(params)) +
          format_equivalents(reg, batch_size);
 }
 
-}  // namespace XTGRAD_ABI
+template class BasicRegularizer<float>;
+template class BasicRegularizer<double>;
+template class BasicL1<float>;
+template class BasicL1<double>;
+template class BasicL2<float>;
+template class BasicL2<double>;
+template class BasicElasticNet<float>;
+template class BasicElasticNet<double>;
+template class BasicNoPenalty<float>;
+template class BasicNoPenalty<double>;
+template std::string format_equivalents(const BasicRegularizer<float>&, std::size_t);
+template std::string format_equivalents(const BasicRegularizer<double>&, std::size_t);
+template std::string format_coverage(const BasicRegularizer<float>&, const NamedParametersOf<float>&, std::size_t);
+template std::string format_coverage(const BasicRegularizer<double>&, const NamedParametersOf<double>&, std::size_t);
+
 }  // namespace xtgrad

@@ -22,7 +22,6 @@
 #include "xtgrad/regularizers/selection.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 // How the L1 term is applied: `subgradient` adds the node λ·Σ|w| to the graph (gradient
 // λ·sign(w)); `prox` reports its value but applies it after each optimizer step with
@@ -42,38 +41,40 @@ struct Coverage {
   std::size_t start = 1;  // first epoch (1-based) with the penalty on
 };
 
-class Regularizer {
+// A penalty over parameters of scalar type T (float or double); coefficients are doubles
+// whatever T is. `Regularizer`, `L1`, `L2`, `ElasticNet`, `NoPenalty` are the float ones.
+template <class T>
+class BasicRegularizer {
  public:
-  virtual ~Regularizer() = default;
+  virtual ~BasicRegularizer() = default;
   // Scalar (shape ()) penalty over the selected parameters, built from ops only. A constant
   // 0 (requires_grad false) when nothing is selected or every coefficient is 0.
-  virtual Variable penalty(const NamedParameters& params) const = 0;
+  virtual BasicVariable<T> penalty(const NamedParametersOf<T>& params) const = 0;
   // Canonical spec, re-parsable by parse_regularizer_spec: "l2(lambd=0.01)".
   virtual std::string describe() const = 0;
   // Every parameter in `params`, in order, penalized or not, with its coefficients.
-  virtual std::vector<Coverage> coverage(const NamedParameters& params) const = 0;
+  virtual std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const = 0;
 
   // Same as penalty(params): `loss = data + reg(model.named_parameters())`.
-  Variable operator()(const NamedParameters& params) const { return penalty(params); }
+  BasicVariable<T> operator()(const NamedParametersOf<T>& params) const { return penalty(params); }
 
   // First epoch (1-based) with the penalty on.
   std::size_t start() const { return start_; }
   // epoch ≥ start(): the penalty and its proximal step apply in this epoch.
   bool active(std::size_t epoch) const { return epoch >= start_; }
   // penalty(params) in an active epoch, a constant 0 before start().
-  Variable penalty_at(const NamedParameters& params, std::size_t epoch) const;
+  BasicVariable<T> penalty_at(const NamedParametersOf<T>& params, std::size_t epoch) const;
   // The penalty's value per parameter, aligned with `params` (0 for one not penalized, or a
   // second name of a tensor already counted): l1·Σ|w| + ½·l2·Σw² as plain numbers, no graph.
-  std::vector<double> penalty_terms(const NamedParameters& params) const;
-  // The L1 coefficient left to the proximal step (l1 in mode prox, else 0), and the
-  // tensors that step applies to.
+  std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const;
+  // The L1 coefficient left to the proximal step (l1 in mode prox, else 0).
   virtual double prox_l1() const { return 0; }
   // The tensors the proximal step applies to (the regularizer's selection).
-  virtual Selection prox_selection() const { return Selection(); }
+  virtual BasicSelection<T> prox_selection() const { return BasicSelection<T>(); }
 
  protected:
   // Throws std::invalid_argument unless start ≥ 1.
-  explicit Regularizer(std::size_t start = 1);
+  explicit BasicRegularizer(std::size_t start = 1);
   // ", start=N" when start() > 1, else "": the tail of describe().
   std::string describe_start() const;
 
@@ -83,73 +84,94 @@ class Regularizer {
 
 // λ·Σ|w| over the selection; gradient λ·sign(w), 0 at w = 0 (mode subgradient), or a
 // proximal step (mode prox), on from epoch `start`.
-class L1 : public Regularizer {
+template <class T>
+class BasicL1 : public BasicRegularizer<T> {
  public:
   // Throws std::invalid_argument unless λ is finite and ≥ 0 and start ≥ 1.
-  explicit L1(double lambd, Selection selection = {}, L1Mode mode = L1Mode::subgradient,
-              std::size_t start = 1);
-  Variable penalty(const NamedParameters& params) const override;
+  explicit BasicL1(double lambd, BasicSelection<T> selection = {}, L1Mode mode = L1Mode::subgradient,
+                   std::size_t start = 1);
+  BasicVariable<T> penalty(const NamedParametersOf<T>& params) const override;
   std::string describe() const override;
-  std::vector<Coverage> coverage(const NamedParameters& params) const override;
+  std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const override;
   double prox_l1() const override { return mode_ == L1Mode::prox ? lambd_ : 0.0; }
-  Selection prox_selection() const override { return selection_; }
-  double lambd() const { return lambd_; }                      // λ
-  L1Mode mode() const { return mode_; }                          // subgradient or prox
-  const Selection& selection() const { return selection_; }      // the penalized tensors
+  BasicSelection<T> prox_selection() const override { return selection_; }
+  double lambd() const { return lambd_; }                            // λ
+  L1Mode mode() const { return mode_; }                                // subgradient or prox
+  const BasicSelection<T>& selection() const { return selection_; }    // the penalized tensors
 
  private:
   double lambd_;
-  Selection selection_;
+  BasicSelection<T> selection_;
   L1Mode mode_;
 };
 
 // ½·λ·Σw² over the selection (the seed's convention); gradient λ·w; on from epoch `start`.
-class L2 : public Regularizer {
+template <class T>
+class BasicL2 : public BasicRegularizer<T> {
  public:
   // Throws std::invalid_argument unless λ is finite and ≥ 0 and start ≥ 1.
-  explicit L2(double lambd, Selection selection = {}, std::size_t start = 1);
-  Variable penalty(const NamedParameters& params) const override;
+  explicit BasicL2(double lambd, BasicSelection<T> selection = {}, std::size_t start = 1);
+  BasicVariable<T> penalty(const NamedParametersOf<T>& params) const override;
   std::string describe() const override;
-  std::vector<Coverage> coverage(const NamedParameters& params) const override;
-  double lambd() const { return lambd_; }                      // λ
-  const Selection& selection() const { return selection_; }      // the penalized tensors
+  std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const override;
+  double lambd() const { return lambd_; }                            // λ
+  const BasicSelection<T>& selection() const { return selection_; }    // the penalized tensors
 
  private:
   double lambd_;
-  Selection selection_;
+  BasicSelection<T> selection_;
 };
 
 // l1·Σ|w| + ½·l2·Σw² over the selection; gradient l1·sign(w) + l2·w, or with mode prox
 // gradient l2·w and a proximal step for the l1 part; on from epoch `start`.
-class ElasticNet : public Regularizer {
+template <class T>
+class BasicElasticNet : public BasicRegularizer<T> {
  public:
   // Throws std::invalid_argument unless both coefficients are finite and ≥ 0 and start ≥ 1.
-  ElasticNet(double l1, double l2, Selection selection = {}, L1Mode mode = L1Mode::subgradient,
-             std::size_t start = 1);
-  Variable penalty(const NamedParameters& params) const override;
+  BasicElasticNet(double l1, double l2, BasicSelection<T> selection = {},
+                  L1Mode mode = L1Mode::subgradient, std::size_t start = 1);
+  BasicVariable<T> penalty(const NamedParametersOf<T>& params) const override;
   std::string describe() const override;
-  std::vector<Coverage> coverage(const NamedParameters& params) const override;
+  std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const override;
   double prox_l1() const override { return mode_ == L1Mode::prox ? l1_ : 0.0; }
-  Selection prox_selection() const override { return selection_; }
-  double l1() const { return l1_; }                             // coefficient of Σ|w|
-  double l2() const { return l2_; }                             // coefficient of ½Σw²
-  L1Mode mode() const { return mode_; }                          // subgradient or prox
-  const Selection& selection() const { return selection_; }      // the penalized tensors
+  BasicSelection<T> prox_selection() const override { return selection_; }
+  double l1() const { return l1_; }                                   // coefficient of Σ|w|
+  double l2() const { return l2_; }                                   // coefficient of ½Σw²
+  L1Mode mode() const { return mode_; }                                // subgradient or prox
+  const BasicSelection<T>& selection() const { return selection_; }    // the penalized tensors
 
  private:
   double l1_, l2_;
-  Selection selection_;
+  BasicSelection<T> selection_;
   L1Mode mode_;
 };
 
 // 0: penalizes nothing; penalty is a constant 0.
-class NoPenalty : public Regularizer {
+template <class T>
+class BasicNoPenalty : public BasicRegularizer<T> {
  public:
-  NoPenalty() = default;
-  Variable penalty(const NamedParameters& params) const override;
+  BasicNoPenalty() = default;
+  BasicVariable<T> penalty(const NamedParametersOf<T>& params) const override;
   std::string describe() const override;
-  std::vector<Coverage> coverage(const NamedParameters& params) const override;
+  std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const override;
 };
+
+extern template class BasicRegularizer<float>;
+extern template class BasicRegularizer<double>;
+extern template class BasicL1<float>;
+extern template class BasicL1<double>;
+extern template class BasicL2<float>;
+extern template class BasicL2<double>;
+extern template class BasicElasticNet<float>;
+extern template class BasicElasticNet<double>;
+extern template class BasicNoPenalty<float>;
+extern template class BasicNoPenalty<double>;
+
+using Regularizer = BasicRegularizer<float>;
+using L1 = BasicL1<float>;
+using L2 = BasicL2<float>;
+using ElasticNet = BasicElasticNet<float>;
+using NoPenalty = BasicNoPenalty<float>;
 
 // Shortest decimal text that reads back to exactly `value` ("0.01", "1e-4", "5e+20").
 std::string format_coefficient(double value);
@@ -160,10 +182,11 @@ std::string format_coverage(const std::vector<Coverage>& rows);
 // The same coefficients in other libraries' terms: PyTorch weight_decay, Keras L1/L2/L1L2,
 // scikit-learn's MLP alpha (for minibatches of `batch_size`; left out when 0) and
 // SGDClassifier alpha; then the L1 mode and the schedule. One line each.
-std::string format_equivalents(const Regularizer& reg, std::size_t batch_size = 0);
+template <class T>
+std::string format_equivalents(const BasicRegularizer<T>& reg, std::size_t batch_size = 0);
 // reg.describe(), the table, and format_equivalents(reg, batch_size).
-std::string format_coverage(const Regularizer& reg, const NamedParameters& params,
+template <class T>
+std::string format_coverage(const BasicRegularizer<T>& reg, const NamedParametersOf<T>& params,
                             std::size_t batch_size = 0);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 #include "xtgrad/regularizers/regularizer.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 double fraction(std::size_t part, std::size_t whole) {
@@ -22,10 +21,11 @@ std::string percent(double f) {
   return buf;
 }
 
-SparsityRow measure(const std::string& name, const Tensor& w, double eps) {
+template <class Scalar>
+SparsityRow measure(const std::string& name, const TensorOf<Scalar>& w, double eps) {
   SparsityRow row;
   row.name = name;
-  row.shape = shape_of(w);
+  row.shape = Shape(w.shape().begin(), w.shape().end());
   row.count = w.size();
   row.eps = eps;
   const Scalar* data = w.data();
@@ -62,8 +62,9 @@ SparsityRow measure(const std::string& name, const Tensor& w, double eps) {
 
 }  // namespace
 
-std::vector<SparsityRow> sparsity_report(const NamedParameters& params,
-                                         const Selection& selection, double eps) {
+template <class Scalar>
+std::vector<SparsityRow> sparsity_report(const NamedParametersOf<Scalar>& params,
+                                         const BasicSelection<Scalar>& selection, double eps) {
   if (!std::isfinite(eps) || !(eps > 0)) {
     throw std::invalid_argument("sparsity_report: eps must be finite and > 0, got " +
                                 format_coefficient(eps));
@@ -119,5 +120,9 @@ std::string format_sparsity(const std::vector<SparsityRow>& rows) {
   return out.str();
 }
 
-}  // namespace XTGRAD_ABI
+template std::vector<SparsityRow> sparsity_report(const NamedParametersOf<float>&,
+                                                  const BasicSelection<float>&, double);
+template std::vector<SparsityRow> sparsity_report(const NamedParametersOf<double>&,
+                                                  const BasicSelection<double>&, double);
+
 }  // namespace xtgrad

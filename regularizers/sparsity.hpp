@@ -10,7 +10,6 @@
 #include "xtgrad/regularizers/selection.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 struct SparsityRow {
   std::string name;
@@ -31,12 +30,12 @@ struct SparsityRow {
 
 // One row per selected tensor, in order. Throws std::invalid_argument if eps is not a
 // finite number > 0 or a parameter is an empty Variable.
-std::vector<SparsityRow> sparsity_report(const NamedParameters& params,
-                                         const Selection& selection = weights_only(),
+template <class T>
+std::vector<SparsityRow> sparsity_report(const NamedParametersOf<T>& params,
+                                         const BasicSelection<T>& selection = BasicSelection<T>(),
                                          double eps = 1e-3);
 
 // A printable table of the rows, with a total line.
 std::string format_sparsity(const std::vector<SparsityRow>& rows);
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

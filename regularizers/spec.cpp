@@ -8,7 +8,6 @@
 #include <vector>
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 namespace {
 
 constexpr const char* kExpected = "expected none, l1, l2 or l1_l2";
@@ -269,7 +268,8 @@ class SpecParser {
 
 RegSpec parse_regularizer_spec(std::string_view text) { return SpecParser(text).parse(); }
 
-std::unique_ptr<Regularizer> make_regularizer(const RegSpec& spec, Selection selection) {
+template <class Scalar>
+std::unique_ptr<BasicRegularizer<Scalar>> make_regularizer(const RegSpec& spec, BasicSelection<Scalar> selection) {
   auto unused = [&](const char* coefficient, double value) {
     if (value != 0) {
       throw std::invalid_argument("make_regularizer: spec kind '" + spec.kind + "' takes no " +
@@ -290,28 +290,33 @@ std::unique_ptr<Regularizer> make_regularizer(const RegSpec& spec, Selection sel
       throw std::invalid_argument("make_regularizer: spec kind 'none' takes no start, got " +
                                   std::to_string(spec.start));
     }
-    return std::make_unique<NoPenalty>();
+    return std::make_unique<BasicNoPenalty<Scalar>>();
   }
   if (spec.kind == "l1") {
     unused("l2", spec.l2);
-    return std::make_unique<L1>(spec.l1, std::move(selection), spec.mode, spec.start);
+    return std::make_unique<BasicL1<Scalar>>(spec.l1, std::move(selection), spec.mode, spec.start);
   }
   if (spec.kind == "l2") {
     unused("l1", spec.l1);
     no_mode();
-    return std::make_unique<L2>(spec.l2, std::move(selection), spec.start);
+    return std::make_unique<BasicL2<Scalar>>(spec.l2, std::move(selection), spec.start);
   }
   if (spec.kind == "l1_l2") {
-    return std::make_unique<ElasticNet>(spec.l1, spec.l2, std::move(selection), spec.mode,
-                                        spec.start);
+    return std::make_unique<BasicElasticNet<Scalar>>(spec.l1, spec.l2, std::move(selection), spec.mode,
+                                                     spec.start);
   }
   throw std::invalid_argument("make_regularizer: unknown regularizer '" + spec.kind + "'; " +
                               kExpected);
 }
 
-std::unique_ptr<Regularizer> make_regularizer(std::string_view text, Selection selection) {
+template <class Scalar>
+std::unique_ptr<BasicRegularizer<Scalar>> make_regularizer(std::string_view text, BasicSelection<Scalar> selection) {
   return make_regularizer(parse_regularizer_spec(text), std::move(selection));
 }
 
-}  // namespace XTGRAD_ABI
+template std::unique_ptr<BasicRegularizer<float>> make_regularizer(const RegSpec&, BasicSelection<float>);
+template std::unique_ptr<BasicRegularizer<double>> make_regularizer(const RegSpec&, BasicSelection<double>);
+template std::unique_ptr<BasicRegularizer<float>> make_regularizer(std::string_view, BasicSelection<float>);
+template std::unique_ptr<BasicRegularizer<double>> make_regularizer(std::string_view, BasicSelection<double>);
+
 }  // namespace xtgrad

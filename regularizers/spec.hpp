@@ -14,7 +14,6 @@
 #include "xtgrad/regularizers/selection.hpp"
 
 namespace xtgrad {
-inline namespace XTGRAD_ABI {
 
 struct RegSpec {
   std::string kind;  // "none", "l1", "l2" or "l1_l2"
@@ -31,10 +30,12 @@ struct RegSpec {
 // an integer ≥ 1, anything after ')', an empty spec).
 RegSpec parse_regularizer_spec(std::string_view text);
 
-// The regularizer a spec names, penalizing `selection` (weights only by default).
-std::unique_ptr<Regularizer> make_regularizer(const RegSpec& spec, Selection selection = {});
+// The regularizer a spec names, over parameters of scalar type T (float unless given or
+// deduced from `selection`), penalizing `selection` (weights only by default).
+template <class T = float>
+std::unique_ptr<BasicRegularizer<T>> make_regularizer(const RegSpec& spec, BasicSelection<T> selection = {});
 // parse_regularizer_spec then make_regularizer.
-std::unique_ptr<Regularizer> make_regularizer(std::string_view text, Selection selection = {});
+template <class T = float>
+std::unique_ptr<BasicRegularizer<T>> make_regularizer(std::string_view text, BasicSelection<T> selection = {});
 
-}  // namespace XTGRAD_ABI
 }  // namespace xtgrad

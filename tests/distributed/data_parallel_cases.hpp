@@ -23,7 +23,8 @@ using xtgrad::Scalar;
 using xtgrad::Tensor;
 using xtgrad::Variable;
 using xtgrad::distributed::DataParallelOptions;
-using xtgrad::distributed::DistributedDataParallel;
+// The precision of the test program (double, or float in test_*_f32.cpp).
+using DistributedDataParallel = xtgrad::distributed::BasicDistributedDataParallel<Scalar>;
 using xtgrad::nn::Dataset;
 
 // n rows of `features` inputs in [−1, 1] and one-hot labels of a fixed random linear

@@ -1,5 +1,6 @@
 // nn/activations.hpp: each activation module gives exactly its op's value with its
-// parameters, its gradient through a small Sequential passes a double-precision gradcheck,
+// parameters, its gradient through a small Sequential passes a gradcheck (on the double
+// instances, nn::BasicX<double>; the float aliases are what the other tests train),
 // it shows in named_modules() and summary(), and bad constructor arguments are clear errors.
 #include <gtest/gtest.h>
 
@@ -15,8 +16,8 @@
 namespace {
 
 using xtgrad::Rng;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using Tensor = xtgrad::TensorOf<float>;
+using Variable = xtgrad::BasicVariable<float>;
 using xtgrad_test::expect_tensor_near;
 using xtgrad_test::expect_throws_with;
 using xtgrad_test::uniform;
@@ -53,46 +54,49 @@ TEST(ActivationModules, ParametersAreKeptAndReadable) {
   EXPECT_EQ(nn::Mish().parameter_count(), 0u);
 }
 
-// A model Linear(3, 6) → act → Linear(6, 2) and its pre-activations on `x`.
+// A model Linear(3, 6) → act → Linear(6, 2) in double and its pre-activations on `x`.
 struct SmallNet {
-  nn::Sequential net;
-  nn::Linear fc1;
+  nn::BasicSequential<double> net;
+  nn::BasicLinear<double> fc1;
   template <class Act>
   SmallNet(Act act, Rng& rng) : fc1(3, 6, rng) {
-    net.add("fc1", fc1).add("act", act).add("fc2", nn::Linear(6, 2, rng));
+    net.add("fc1", fc1).add("act", act).add("fc2", nn::BasicLinear<double>(6, 2, rng));
   }
 };
 
 // gradcheck of x ↦ net(x) in double, where no pre-activation lies within 1e-3 of a kink
-// (the central difference would straddle it).
+// (the central difference would straddle it). `act` is a BasicX<double>.
 template <class Act>
 void expect_gradcheck_through_sequential(Act act, const std::vector<double>& kinks, std::uint64_t seed) {
+  using Variable64 = xtgrad::BasicVariable<double>;
   Rng rng(seed);
   SmallNet s(act, rng);
-  const Tensor x = uniform({5, 3}, seed + 1, -2.5, 2.5);
-  const Tensor h = s.fc1(Variable(x)).value();
+  const xtgrad::TensorOf<double> x = uniform({5, 3}, seed + 1, -2.5, 2.5);
+  const xtgrad::TensorOf<double> h = s.fc1(Variable64(x)).value();
   for (std::size_t i = 0; i < h.size(); ++i)
     for (double k : kinks) ASSERT_GT(std::abs(h.data()[i] - k), 1e-3) << "seed " << seed << ": input near a kink";
-  xtgrad_test::expect_gradcheck([&](const std::vector<Variable>& v) { return s.net(v[0]); }, {x});
+  const xtgrad::GradcheckReport report =
+      xtgrad::gradcheck([&](const std::vector<Variable64>& v) { return s.net(v[0]); }, {x});
+  EXPECT_TRUE(report.ok) << report.message;
   // The parameters of the layers around it get gradients through it.
   s.net.zero_grad();
-  xtgrad::sum(s.net(Variable(x))).backward();
+  xtgrad::sum(s.net(Variable64(x))).backward();
   double g = 0;
   for (std::size_t i = 0; i < s.fc1.weight.grad().size(); ++i) g += std::abs(s.fc1.weight.grad().data()[i]);
   EXPECT_GT(g, 0.0);
 }
 
 TEST(ActivationModules, GradcheckThroughASequentialForEach) {
-  expect_gradcheck_through_sequential(nn::GELU(), {}, 10);
-  expect_gradcheck_through_sequential(nn::GELU(xtgrad::GeluApproximation::tanh), {}, 11);
-  expect_gradcheck_through_sequential(nn::SiLU(), {}, 12);
-  expect_gradcheck_through_sequential(nn::ELU(0.7), {0.0}, 13);
-  expect_gradcheck_through_sequential(nn::LeakyReLU(0.1), {0.0}, 14);
-  expect_gradcheck_through_sequential(nn::Softplus(1.5, 2.0), {2.0 / 1.5}, 25);
-  expect_gradcheck_through_sequential(nn::Hardtanh(-0.5, 0.5), {-0.5, 0.5}, 16);
-  expect_gradcheck_through_sequential(nn::ReLU6(), {0.0, 6.0}, 17);
-  expect_gradcheck_through_sequential(nn::LogSigmoid(), {}, 18);
-  expect_gradcheck_through_sequential(nn::Mish(), {}, 19);
+  expect_gradcheck_through_sequential(nn::BasicGELU<double>(), {}, 10);
+  expect_gradcheck_through_sequential(nn::BasicGELU<double>(xtgrad::GeluApproximation::tanh), {}, 11);
+  expect_gradcheck_through_sequential(nn::BasicSiLU<double>(), {}, 12);
+  expect_gradcheck_through_sequential(nn::BasicELU<double>(0.7), {0.0}, 13);
+  expect_gradcheck_through_sequential(nn::BasicLeakyReLU<double>(0.1), {0.0}, 14);
+  expect_gradcheck_through_sequential(nn::BasicSoftplus<double>(1.5, 2.0), {2.0 / 1.5}, 25);
+  expect_gradcheck_through_sequential(nn::BasicHardtanh<double>(-0.5, 0.5), {-0.5, 0.5}, 16);
+  expect_gradcheck_through_sequential(nn::BasicReLU6<double>(), {0.0, 6.0}, 17);
+  expect_gradcheck_through_sequential(nn::BasicLogSigmoid<double>(), {}, 18);
+  expect_gradcheck_through_sequential(nn::BasicMish<double>(), {}, 19);
 }
 
 TEST(ActivationModules, NamedInNamedModulesAndSummary) {

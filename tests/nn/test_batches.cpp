@@ -305,3 +305,41 @@ TEST(BatchIterator, DropLastSkipsTheShortBatchWithAndWithoutPrefetch) {
 }
 
 }  // namespace
+
+// ---- double: the same iterator over TensorOf<double>, no conversion ------------------------
+
+namespace {
+
+TEST(BasicBatchIterator, DoubleDataGivesTheSameOrderAsFloatData) {
+  const std::size_t n = 11;
+  xtgrad::TensorOf<double> x64 = xtgrad::TensorOf<double>::from_shape({n, 2});
+  xtgrad::TensorOf<double> y64 = xtgrad::TensorOf<double>::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    x64(i, 0) = double(i) + 1e-12;  // below float resolution: kept only in double
+    x64(i, 1) = -double(i);
+    y64(i) = double(i);
+  }
+  const Tensor x32 = make_x(n), y32 = make_y(n);
+  Rng rng64(7), rng32(7);
+  xtgrad::nn::BasicBatchIterator<double> it64(x64, y64, 4, true, rng64);
+  BatchIterator it32(x32, y32, 4, true, rng32);
+  it64.set_prefetch(true);
+  xtgrad::TensorOf<double> xb64, yb64;
+  Tensor xb32, yb32;
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    it64.start_epoch();
+    it32.start_epoch();
+    while (it32.next(xb32, yb32)) {
+      ASSERT_TRUE(it64.next(xb64, yb64));
+      ASSERT_EQ(xb64.shape(0), xb32.shape(0));
+      for (std::size_t r = 0; r < xb64.shape(0); ++r) {
+        const auto id = static_cast<std::size_t>(xb32(r, 0));
+        EXPECT_EQ(xb64(r, 0), double(id) + 1e-12);
+        EXPECT_EQ(yb64(r), double(id));
+      }
+    }
+    EXPECT_FALSE(it64.next(xb64, yb64));
+  }
+}
+
+}  // namespace

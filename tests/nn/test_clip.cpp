@@ -10,14 +10,15 @@
 
 namespace {
 
-using xtgrad::NamedParameters;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using NamedParameters = xtgrad::NamedParametersOf<float>;
+using Tensor = xtgrad::TensorOf<float>;
+using Variable = xtgrad::BasicVariable<float>;
 using xtgrad_test::expect_tensor_near;
 using xtgrad_test::expect_throws_with;
 
-Variable with_grad(const Tensor& value, const Tensor& grad) {
-  Variable p = Variable::parameter(value);
+template <class T>
+xtgrad::BasicVariable<T> with_grad(const xtgrad::TensorOf<T>& value, const xtgrad::TensorOf<T>& grad) {
+  auto p = xtgrad::BasicVariable<T>::parameter(value);
   p.backward(grad);
   return p;
 }
@@ -30,9 +31,20 @@ TEST(ClipGradNorm, ScalesEveryGradientByTheGlobalNorm) {
   const NamedParameters params{{"a", a}, {"b", b}, {"none", none}};
   EXPECT_NEAR(xtgrad::nn::clip_grad_norm(params, 6.5), 13.0, 1e-12);
   const double k = 6.5 / (13.0 + 1e-6);
-  expect_tensor_near(a.grad(), Tensor({3 * k, 4 * k}), 1e-12);
-  expect_tensor_near(b.grad(), Tensor({0.0, 0.0, 12 * k}), 1e-12);
+  expect_tensor_near(a.grad(), Tensor({3 * k, 4 * k}), 1e-6);
+  expect_tensor_near(b.grad(), Tensor({0.0, 0.0, 12 * k}), 1e-6);
   EXPECT_FALSE(none.has_grad());
+}
+
+TEST(ClipGradNorm, WorksOnDoubleParametersInDouble) {
+  using Tensor64 = xtgrad::TensorOf<double>;
+  const auto a = with_grad(Tensor64({1.0, 1.0}), Tensor64({3.0, 4.0}));
+  const xtgrad::NamedParametersOf<double> params{{"a", a}};
+  EXPECT_NEAR(xtgrad::nn::clip_grad_norm(params, 2.5), 5.0, 1e-12);
+  const double k = 2.5 / (5.0 + 1e-6);
+  for (std::size_t i = 0; i < 2; ++i) EXPECT_NEAR(a.grad()(i), (i == 0 ? 3.0 : 4.0) * k, 1e-12);
+  xtgrad::nn::clip_grad_value(params, 1.0);
+  EXPECT_EQ(a.grad()(1), 1.0);
 }
 
 TEST(ClipGradNorm, LeavesSmallGradientsAlone) {

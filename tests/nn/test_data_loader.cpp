@@ -109,3 +109,34 @@ TEST(SplitDataset, PartsAreDisjointCompleteAndSized) {
 }
 
 }  // namespace
+
+// ---- double: BasicDataLoader<double> and split_dataset over BasicDataset<double> -----------
+
+namespace {
+
+TEST(BasicDataLoader, DoubleDatasetsLoadAndSplitWithoutConversion) {
+  const std::size_t n = 10;
+  xtgrad::nn::BasicDataset<double> d{xtgrad::TensorOf<double>::from_shape({n, 2}),
+                                     xtgrad::TensorOf<double>::from_shape({n})};
+  for (std::size_t i = 0; i < n; ++i) {
+    d.inputs(i, 0) = double(i) + 1e-12;  // below float resolution
+    d.inputs(i, 1) = double(i);
+    d.targets(i) = double(i % 3);
+  }
+  Rng rng(5);
+  const auto [train, validation] = xtgrad::nn::split_dataset(d, 0.3, rng);
+  ASSERT_EQ(validation.inputs.shape()[0], 3u);
+  xtgrad::nn::BasicDataLoader<double> loader(train, {.batch_size = 3}, rng);
+  std::set<std::size_t> seen;
+  for (const xtgrad::nn::BasicBatch<double>& b : loader) {
+    for (std::size_t r = 0; r < b.x.value().shape()[0]; ++r) {
+      const auto id = static_cast<std::size_t>(b.x.value()(r, 1));
+      EXPECT_EQ(b.x.value()(r, 0), double(id) + 1e-12);
+      EXPECT_EQ(b.y.value()(r), double(id % 3));
+      seen.insert(id);
+    }
+  }
+  EXPECT_EQ(seen.size(), 7u);
+}
+
+}  // namespace

@@ -1,4 +1,5 @@
-// Initializers: statistics of a (400, 300) draw, bounds, reproducibility, names and errors.
+// Initializers: statistics of a (400, 300) draw, bounds, reproducibility, names and errors;
+// float by default, double when asked (he_normal<double>).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,7 +13,7 @@ namespace {
 
 using xtgrad::Rng;
 using xtgrad::Shape;
-using xtgrad::Tensor;
+using Tensor = xtgrad::TensorOf<float>;
 using xtgrad_test::expect_throws_with;
 namespace nn = xtgrad::nn;
 
@@ -22,7 +23,8 @@ struct Stats {
   double mean, std, min, max;
 };
 
-Stats stats_of(const Tensor& t) {
+template <class T>
+Stats stats_of(const xtgrad::TensorOf<T>& t) {
   double sum = 0, sum_sq = 0, lo = INFINITY, hi = -INFINITY;
   for (double x : t) {
     sum += x;
@@ -35,19 +37,22 @@ Stats stats_of(const Tensor& t) {
 }
 
 // Mean within 0.02σ of 0 (the sample mean's sd is σ/√120000 ≈ 0.003σ), std within 3%.
-void expect_stats(const Tensor& t, double target_std) {
+template <class T>
+void expect_stats(const xtgrad::TensorOf<T>& t, double target_std) {
   ASSERT_EQ(xtgrad::shape_str(t), "(400, 300)");
   const Stats s = stats_of(t);
   EXPECT_NEAR(s.mean, 0.0, 0.02 * target_std);
   EXPECT_NEAR(s.std, target_std, 0.03 * target_std);
 }
 
-// Uniform U(−a, a): every draw in [−a, a), the extremes close to ±a, std a/√3.
-void expect_uniform(const Tensor& t, double a) {
+// Uniform U(−a, a): every draw in [−a, a] (a draw just below a may round to T's nearest
+// value of a), the extremes close to ±a, std a/√3.
+template <class T>
+void expect_uniform(const xtgrad::TensorOf<T>& t, double a) {
   expect_stats(t, a / std::sqrt(3.0));
   const Stats s = stats_of(t);
-  EXPECT_GE(s.min, -a);
-  EXPECT_LE(s.max, a);
+  EXPECT_GE(s.min, static_cast<double>(static_cast<T>(-a)));
+  EXPECT_LE(s.max, static_cast<double>(static_cast<T>(a)));
   EXPECT_LT(s.min, -0.99 * a);
   EXPECT_GT(s.max, 0.99 * a);
 }
@@ -136,6 +141,17 @@ TEST(Init, FanBasedRulesNeedATwoDimensionalShape) {
   EXPECT_EQ(f.in, 400u);
   EXPECT_EQ(f.out, 300u);
   expect_throws_with<std::invalid_argument>([] { nn::fans_of({}); }, {"()"});
+}
+
+TEST(Init, DoubleDrawsFollowTheSameRules) {
+  Rng rng(8);
+  const xtgrad::TensorOf<double> w = nn::he_normal<double>(shape, rng);
+  expect_stats(w, std::sqrt(2.0 / 400));
+  expect_uniform(nn::glorot_uniform<double>(shape, rng), std::sqrt(6.0 / 700));
+  Rng a(9), b(9);
+  xtgrad_test::expect_tensor_near(nn::initializer_from_name<double>("he_uniform")({30, 20}, a),
+                                  nn::he_uniform<double>({30, 20}, b), 0.0);
+  for (double x : nn::zeros<double>({2, 2})) EXPECT_EQ(x, 0.0);
 }
 
 }  // namespace

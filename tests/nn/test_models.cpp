@@ -11,8 +11,8 @@
 namespace {
 
 using xtgrad::Rng;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using Tensor = xtgrad::TensorOf<float>;
+using Variable = xtgrad::BasicVariable<float>;
 namespace nn = xtgrad::nn;
 
 TEST(LeNet5, LayersNamesShapesAndParameterCount) {
@@ -32,6 +32,16 @@ TEST(LeNet5, LayersNamesShapesAndParameterCount) {
                                         "(2, 84)", "(2, 84)", "(2, 10)"};
   for (std::size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(xtgrad::shape_str(rows[i].output_shape), shapes[i]) << i;
   EXPECT_EQ(xtgrad::shape_str(net.get<nn::Conv2d>("conv1").weight.value()), "(6, 1, 5, 5)");
+}
+
+TEST(LeNet5, DoubleInstanceHasTheSameLayers) {
+  Rng rng(1);
+  nn::BasicSequential<double> net = nn::lenet5<double>(rng);
+  EXPECT_EQ(net.parameter_count(), 61706u);
+  EXPECT_EQ(net["conv1"].type_name(), "Conv2d");
+  const auto rows = nn::summarize(net, {1, 1, 28, 28});
+  ASSERT_EQ(rows.size(), 12u);
+  EXPECT_EQ(xtgrad::shape_str(rows.back().output_shape), "(1, 10)");
 }
 
 TEST(LeNet5, OptionsSetTheClassesAndTheLinearInit) {

@@ -1,4 +1,5 @@
-// nn::Module: named parameters and children, name checks, aliasing copies, zero_grad, counts.
+// nn::Module (BasicModule<float>): named parameters and children, name checks, aliasing
+// copies, zero_grad, counts; the mode and the tree (ModuleBase) for float and double models.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -10,8 +11,8 @@
 namespace {
 
 using xtgrad::Rng;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using Tensor = xtgrad::TensorOf<float>;
+using Variable = xtgrad::BasicVariable<float>;
 using xtgrad::nn::Linear;
 using xtgrad::nn::Module;
 using xtgrad_test::expect_throws_with;
@@ -239,6 +240,46 @@ TEST(ModuleBuffers, AreNamedAliasedAndNotParameters) {
   WithBuffer copy = m;
   copy.count.mutable_value()(0) = 3.0;
   EXPECT_EQ(m.count.value()(0), 3.0);
+}
+
+}  // namespace
+
+// ---- one tree walk and one mode for both precisions --------------------------------------
+
+namespace {
+
+// A user's model written once for either precision, as the library's own layers are.
+template <class T>
+struct BasicTwoLayer : xtgrad::nn::BasicModule<T> {
+  using Variable = xtgrad::BasicVariable<T>;
+  xtgrad::nn::BasicLinear<T> fc1, fc2;
+  explicit BasicTwoLayer(Rng& rng)
+      : fc1(this->register_module("fc1", xtgrad::nn::BasicLinear<T>(3, 4, rng))),
+        fc2(this->register_module("fc2", xtgrad::nn::BasicLinear<T>(4, 2, rng))) {}
+  Variable forward(const Variable& x) override { return fc2(xtgrad::sigmoid(fc1(x))); }
+};
+
+TEST(ModuleBase, FloatAndDoubleModelsShareTheTreeWalkAndTheModeGuard) {
+  Rng rng(50);
+  BasicTwoLayer<float> f(rng);
+  BasicTwoLayer<double> d(rng);
+  std::vector<std::string> names_f, names_d;
+  for (auto& [name, m] : f.named_modules()) names_f.push_back(name + ":" + m->type_name());
+  for (auto& [name, m] : d.named_modules()) names_d.push_back(name + ":" + m->type_name());
+  EXPECT_EQ(names_f, (std::vector<std::string>{":TwoLayer", "fc1:Linear", "fc2:Linear"}));
+  EXPECT_EQ(names_d, names_f);
+  EXPECT_EQ(d.parameter_count(), f.parameter_count());
+  {
+    xtgrad::nn::EvalModeGuard guard_f(f), guard_d(d);
+    EXPECT_FALSE(f.fc2.is_training());
+    EXPECT_FALSE(d.fc2.is_training());
+  }
+  EXPECT_TRUE(f.fc2.is_training());
+  EXPECT_TRUE(d.fc2.is_training());
+  // Each computes in its own precision.
+  const xtgrad::BasicVariable<double> y = d(xtgrad::BasicVariable<double>(xtgrad_test::uniform({2, 3}, 51, -1.0, 1.0)));
+  EXPECT_EQ(xtgrad::shape_str(y.value()), "(2, 2)");
+  EXPECT_EQ(d.named_parameters()[0].first, "fc1.weight");
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Optimizers: each against hand-computed steps, state checkpoints, validation, allocation-free
-// steps and a small convergence run. Runs on the double library (exact numbers to 1e-12).
+// steps and a small convergence run, in double through the BasicX<double> types (exact numbers
+// to 1e-12); at the end the float optimizers users train with follow the double ones.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "test_util.hpp"
@@ -19,17 +21,25 @@
 
 namespace {
 
-using xtgrad::NamedParameters;
-using xtgrad::Tensor;
-using xtgrad::Variable;
-using xtgrad::nn::Adam;
-using xtgrad::nn::AdamW;
-using xtgrad::nn::Optimizer;
-using xtgrad::nn::OptimizerState;
-using xtgrad::nn::RMSProp;
-using xtgrad::nn::SGD;
-using xtgrad_test::expect_tensor_near;
+using NamedParameters = xtgrad::NamedParametersOf<double>;
+using Tensor = xtgrad::TensorOf<double>;
+using Variable = xtgrad::BasicVariable<double>;
+using Adam = xtgrad::nn::BasicAdam<double>;
+using AdamW = xtgrad::nn::BasicAdamW<double>;
+using Optimizer = xtgrad::nn::BasicOptimizer<double>;
+using OptimizerState = xtgrad::nn::OptimizerStateOf<double>;
+using RMSProp = xtgrad::nn::BasicRMSProp<double>;
+using SGD = xtgrad::nn::BasicSGD<double>;
 using xtgrad_test::expect_throws_with;
+
+// Same shape, and every element within `tol` of the expected one (in double).
+void expect_tensor_near(const Tensor& actual, const Tensor& expected, double tol = 1e-12) {
+  ASSERT_EQ(xtgrad::shape_str(xtgrad::Shape(actual.shape().begin(), actual.shape().end())),
+            xtgrad::shape_str(xtgrad::Shape(expected.shape().begin(), expected.shape().end())));
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    EXPECT_NEAR(actual.data()[i], expected.data()[i], tol) << "at flat index " << i;
+  }
+}
 
 // The two gradients every hand-computed test feeds: g1 on step 1, g2 on step 2, w0 = [1, −2].
 const Tensor w0 = {1.0, -2.0};
@@ -302,7 +312,7 @@ TEST(Optimizers, StateIsNamedByParameter) {
   ASSERT_EQ(st.size(), 2u);
   EXPECT_EQ(st[0].first, "fc1.weight.momentum");
   EXPECT_EQ(st[1].first, "fc1.bias.momentum");
-  EXPECT_EQ(xtgrad::shape_str(st[0].second), "(2, 3)");
+  EXPECT_EQ(st[0].second.shape(), (std::vector<std::size_t>{2, 3}));
 }
 
 TEST(Optimizers, WithoutStateALoadedCheckpointStartsAfresh) {
@@ -473,8 +483,8 @@ TEST(Optimizers, AdamMinimisesAQuadratic) {
 
 namespace {
 
-using xtgrad::nn::ParamGroup;
-using xtgrad::nn::ParamGroups;
+using ParamGroup = xtgrad::nn::BasicParamGroup<double>;
+using ParamGroups = xtgrad::nn::BasicParamGroups<double>;
 
 TEST(ParamGroups, EachGroupStepsWithItsOwnLearningRateAndWeightDecay) {
   // SGD: w ← w − lr·(g + wd·w). Group 0 inherits lr 0.1 and wd 0; group 1 has lr 0.5, wd 0.2.
@@ -572,6 +582,62 @@ TEST(ParamGroups, GroupedStepsMakeNoHeapAllocationAfterTheFirst) {
   for (int i = 0; i < 10; ++i) opt.step();
   malloc_counter::g_counting = false;
   EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
+}
+
+}  // namespace
+
+// ---- float: the optimizers users train with ------------------------------------------------
+
+namespace {
+
+// Three steps of the float optimizer `kind` and of its double twin from the same values and
+// gradients end within float rounding of each other, and the float steps allocate nothing.
+template <class Float, class Double, class... Args>
+void expect_float_follows_double(const char* kind, Args... args) {
+  SCOPED_TRACE(kind);
+  const xtgrad::TensorOf<float> w32 = {{0.5f, -1.0f, 2.0f}, {1.5f, 0.25f, -0.75f}};
+  auto p32 = xtgrad::BasicVariable<float>::parameter(w32);
+  auto p64 = xtgrad::BasicVariable<double>::parameter(xtgrad::TensorOf<double>(weight0));
+  Float f32({{"w", p32}}, args...);
+  Double f64({{"w", p64}}, args...);
+  for (int k = 0; k < 3; ++k) {
+    p32.zero_grad();
+    p32.backward(xtgrad::TensorOf<float>(weight_grads[k]));
+    set_grad(p64, weight_grads[k]);
+    if (k == 2 && MALLOC_COUNTER_AVAILABLE) {
+      const std::uint64_t before = malloc_counter::g_allocs.load();
+      malloc_counter::g_counting = true;
+      f32.step();
+      malloc_counter::g_counting = false;
+      EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
+    } else {
+      f32.step();
+    }
+    f64.step();
+  }
+  for (std::size_t i = 0; i < w32.size(); ++i) {
+    EXPECT_NEAR(p32.value().data()[i], p64.value().data()[i], 1e-5) << "at flat index " << i;
+  }
+  const auto s32 = f32.state();
+  const auto s64 = f64.state();
+  ASSERT_EQ(s32.size(), s64.size());
+  for (std::size_t i = 0; i < s32.size(); ++i) EXPECT_EQ(s32[i].first, s64[i].first);
+}
+
+TEST(FloatOptimizers, FollowTheDoubleOnesToFloatRounding) {
+  using namespace xtgrad::nn;
+  expect_float_follows_double<xtgrad::nn::SGD, BasicSGD<double>>("SGD", 0.1, 0.9, true, 0.01);
+  expect_float_follows_double<xtgrad::nn::Adam, BasicAdam<double>>("Adam", 0.1, 0.9, 0.999, 1e-8, 0.01);
+  expect_float_follows_double<xtgrad::nn::AdamW, BasicAdamW<double>>("AdamW", 0.1);
+  expect_float_follows_double<xtgrad::nn::RMSProp, BasicRMSProp<double>>("RMSProp", 0.01, 0.99, 1e-8, 0.9, 0.01);
+}
+
+TEST(FloatOptimizers, TheFloatNamesAreTheBasicFloatTemplates) {
+  static_assert(std::is_same_v<xtgrad::nn::Optimizer, xtgrad::nn::BasicOptimizer<float>>);
+  static_assert(std::is_same_v<xtgrad::nn::SGD, xtgrad::nn::BasicSGD<float>>);
+  static_assert(std::is_same_v<xtgrad::nn::OptimizerState, xtgrad::nn::OptimizerStateOf<float>>);
+  static_assert(std::is_base_of_v<xtgrad::nn::OptimizerBase, xtgrad::nn::BasicAdam<double>>);
+  SUCCEED();
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // nn::save_parameters / load_parameters: a round trip restores values and predictions;
-// mismatches are refused without touching the model; the file is a plain .npz.
+// mismatches are refused without touching the model; the file is a plain .npz of the model's
+// precision, and a file loads into a model of either precision.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -20,8 +21,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using xtgrad::Rng;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using Tensor = xtgrad::TensorOf<float>;
+using Variable = xtgrad::BasicVariable<float>;
 using xtgrad::nn::Linear;
 using xtgrad::nn::Module;
 using xtgrad_test::expect_tensor_near;
@@ -98,7 +99,7 @@ TEST_F(Serialize, FileIsAnNpzKeyedByDottedNames) {
   EXPECT_EQ(keys, (std::vector<std::string>{"fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"}));  // map order
   const auto& w = arrays.at("fc1.weight");
   EXPECT_EQ(w.shape, (std::vector<std::size_t>{3, 2}));
-  EXPECT_EQ(w.dtype, sizeof(xtgrad::Scalar) == 8 ? "<f8" : "<f4");
+  EXPECT_EQ(w.dtype, "<f4");  // the model's float
   expect_tensor_near(xtgrad::nn::from_npy(w, "fc1.weight"), a.fc1.weight.value(), 0.0);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
 }
@@ -208,6 +209,28 @@ TEST_F(Serialize, BuffersRoundTripWithTheParameters) {
   with_bn.add(Linear(3, 2, rng2)).add("bn", xtgrad::nn::BatchNorm1d(2));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(with_bn, file("no_bn.npz")); },
                                             {"bn.weight"});
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Serialize, DoubleModelsSaveFloat64AndFilesLoadAcrossPrecisions) {
+  Rng rng(40);
+  xtgrad::nn::BasicLinear<double> d(3, 2, rng);
+  xtgrad::nn::save_parameters(d, file("d.npz"));
+  EXPECT_EQ(xtgrad::nn::read_npz(file("d.npz")).at("weight").dtype, "<f8");
+  // float64 into a float model: each value rounded to float.
+  Linear f(3, 2, rng);
+  xtgrad::nn::load_parameters(f, file("d.npz"));
+  for (std::size_t i = 0; i < f.weight.size(); ++i)
+    EXPECT_EQ(f.weight.value().data()[i], static_cast<float>(d.weight.value().data()[i])) << i;
+  // float32 into a double model: exact.
+  xtgrad::nn::save_parameters(f, file("f.npz"));
+  xtgrad::nn::BasicLinear<double> d2(3, 2, rng);
+  xtgrad::nn::load_parameters(d2, file("f.npz"));
+  for (std::size_t i = 0; i < f.weight.size(); ++i)
+    EXPECT_EQ(d2.weight.value().data()[i], static_cast<double>(f.weight.value().data()[i])) << i;
 }
 
 }  // namespace

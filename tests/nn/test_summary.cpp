@@ -11,7 +11,7 @@
 namespace {
 
 using xtgrad::Rng;
-using xtgrad::Variable;
+using Variable = xtgrad::BasicVariable<float>;
 namespace nn = xtgrad::nn;
 
 // LeNet-5-like, as a user-defined module with a nested Sequential.
@@ -52,6 +52,19 @@ TEST(Summary, ListsEachLayerWithNameTypeShapeAndParameters) {
   EXPECT_NE(text.find("features.3 (Conv2d)"), std::string::npos) << text;
   EXPECT_NE(text.find("(2, 16, 10, 10)"), std::string::npos) << text;
   EXPECT_NE(text.find("Total parameters: 51902"), std::string::npos) << text;
+}
+
+TEST(Summary, ADoubleModelIsSummarizedAlike) {
+  Rng rng(3);
+  nn::BasicSequential<double> net;
+  net.add("fc", nn::BasicLinear<double>(3, 4, rng)).add(nn::BasicReLU<double>());
+  const auto rows = nn::summarize(net, {2, 3});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].name, "fc");
+  EXPECT_EQ(rows[0].type, "Linear");
+  EXPECT_EQ(rows[0].parameters, 16u);
+  EXPECT_EQ(xtgrad::shape_str(rows[1].output_shape), "(2, 4)");
+  EXPECT_NE(nn::summary(net, {2, 3}).find("Total parameters: 16"), std::string::npos);
 }
 
 TEST(Summary, RestoresModesAndLeavesRunningStatisticsAlone) {

@@ -152,11 +152,11 @@ TEST(Fit, PenaltyIsPartOfTheGradient) {
     return xtgrad::sum(xtgrad::square(params[0].second));
   };
   const auto history = xtgrad::nn::fit(fc, sgd, train, nullptr, rng, options);
-  xtgrad_test::expect_tensor_near(fc.weight.value(), Tensor(0.8 * w0), 1e-12);
+  xtgrad_test::expect_tensor_near(fc.weight.value(), Tensor(0.8 * w0), 1e-6);  // float rounding
   double sq = 0;
-  for (std::size_t i = 0; i < w0.size(); ++i) sq += w0.data()[i] * w0.data()[i];
-  EXPECT_NEAR(history[0].penalty, sq, 1e-12);
-  EXPECT_NEAR(history[0].loss, sq, 1e-12);
+  for (std::size_t i = 0; i < w0.size(); ++i) sq += double(w0.data()[i]) * double(w0.data()[i]);
+  EXPECT_NEAR(history[0].penalty, sq, 1e-5 * sq);
+  EXPECT_NEAR(history[0].loss, sq, 1e-5 * sq);
 }
 
 TEST(Fit, OnEpochEndIsCalledOncePerEpochWithThatEpochsStats) {

@@ -15,8 +15,16 @@
 #include "xtgrad/regularizers/regularizers.hpp"
 
 namespace xg = xtgrad;
-using xg::Tensor;
-using xg::Variable;
+// In double: exact comparisons and gradient checks (the float aliases L1, ... train).
+using Tensor = xg::TensorOf<double>;
+using Variable = xg::BasicVariable<double>;
+using NamedParameters = xg::NamedParametersOf<double>;
+using Regularizer = xg::BasicRegularizer<double>;
+using L1 = xg::BasicL1<double>;
+using L2 = xg::BasicL2<double>;
+using ElasticNet = xg::BasicElasticNet<double>;
+using NoPenalty = xg::BasicNoPenalty<double>;
+using Selection = xg::BasicSelection<double>;
 using xtgrad_test::expect_tensor_near;
 
 namespace {
@@ -61,10 +69,10 @@ struct Lasso {
 
 // Runs `steps` of SGD(η) on the data loss plus reg's penalty, then reg's proximal step,
 // like nn::fit with after_step. Returns w after each of the last two steps.
-std::vector<Tensor> train_lasso(const xg::Regularizer& reg, double eta, std::size_t steps) {
+std::vector<Tensor> train_lasso(const Regularizer& reg, double eta, std::size_t steps) {
   Lasso lasso;
   Variable w = Variable::parameter(xtgrad_test::reshaped(Tensor{0.3, 0.3, 0.3, 0.3}, {kP, 1}), "fc.weight");
-  const xg::NamedParameters params = {{"fc.weight", w}};
+  const NamedParameters params = {{"fc.weight", w}};
   xg::nn::SGD sgd(params, eta);
   std::vector<Tensor> last;
   for (std::size_t s = 0; s < steps; ++s) {
@@ -112,11 +120,11 @@ TEST(SoftThreshold, OnlySelectedTensorsEachOnceBiasUntouched) {
   Variable w = Variable::parameter(Tensor{0.5, -0.05}, "fc.weight");
   Variable b = Variable::parameter(Tensor{0.5, -0.05}, "fc.bias");
   // The weight listed twice (a shared tensor) is shrunk once, not twice.
-  const xg::NamedParameters params = {{"fc.weight", w}, {"fc.bias", b}, {"tied.weight", w}};
-  EXPECT_EQ(xg::soft_threshold(params, xg::weights_only(), 0.1), 1u);
+  const NamedParameters params = {{"fc.weight", w}, {"fc.bias", b}, {"tied.weight", w}};
+  EXPECT_EQ(xg::soft_threshold(params, xg::weights_only<double>(), 0.1), 1u);
   expect_tensor_near(w.value(), Tensor{0.4, 0.0}, 1e-15);
   expect_tensor_near(b.value(), Tensor{0.5, -0.05}, 0.0);
-  xg::soft_threshold(params, xg::Selection::all(), 0.1);
+  xg::soft_threshold(params, Selection::all(), 0.1);
   expect_tensor_near(b.value(), Tensor{0.4, 0.0}, 1e-15);
 }
 
@@ -124,18 +132,18 @@ TEST(SoftThreshold, OnlySelectedTensorsEachOnceBiasUntouched) {
 
 TEST(ApplyProx, ThresholdIsLearningRateTimesLambda) {
   Variable w = Variable::parameter(Tensor{1.0, -0.01}, "fc.weight");
-  const xg::NamedParameters params = {{"fc.weight", w}};
-  EXPECT_TRUE(xg::apply_prox(xg::L1(0.5, {}, xg::L1Mode::prox), params, 0.2, 1));
+  const NamedParameters params = {{"fc.weight", w}};
+  EXPECT_TRUE(xg::apply_prox(L1(0.5, {}, xg::L1Mode::prox), params, 0.2, 1));
   expect_tensor_near(w.value(), Tensor{0.9, 0.0}, 1e-15);
 }
 
 TEST(ApplyProx, DoesNothingInSubgradientModeForL2OrBeforeStart) {
   Variable w = Variable::parameter(Tensor{1.0, -0.01}, "fc.weight");
-  const xg::NamedParameters params = {{"fc.weight", w}};
-  EXPECT_FALSE(xg::apply_prox(xg::L1(0.5), params, 0.2, 1));
-  EXPECT_FALSE(xg::apply_prox(xg::L2(0.5), params, 0.2, 1));
-  EXPECT_FALSE(xg::apply_prox(xg::NoPenalty(), params, 0.2, 1));
-  const xg::L1 late(0.5, {}, xg::L1Mode::prox, 3);
+  const NamedParameters params = {{"fc.weight", w}};
+  EXPECT_FALSE(xg::apply_prox(L1(0.5), params, 0.2, 1));
+  EXPECT_FALSE(xg::apply_prox(L2(0.5), params, 0.2, 1));
+  EXPECT_FALSE(xg::apply_prox(NoPenalty(), params, 0.2, 1));
+  const L1 late(0.5, {}, xg::L1Mode::prox, 3);
   EXPECT_FALSE(xg::apply_prox(late, params, 0.2, 2));
   expect_tensor_near(w.value(), Tensor{1.0, -0.01}, 0.0);
   EXPECT_TRUE(xg::apply_prox(late, params, 0.2, 3));
@@ -144,31 +152,31 @@ TEST(ApplyProx, DoesNothingInSubgradientModeForL2OrBeforeStart) {
 
 TEST(ApplyProx, ElasticNetProxShrinksByItsL1Part) {
   Variable w = Variable::parameter(Tensor{1.0, -0.01}, "fc.weight");
-  const xg::NamedParameters params = {{"fc.weight", w}};
-  EXPECT_TRUE(xg::apply_prox(xg::ElasticNet(0.5, 3.0, {}, xg::L1Mode::prox), params, 0.2, 1));
+  const NamedParameters params = {{"fc.weight", w}};
+  EXPECT_TRUE(xg::apply_prox(ElasticNet(0.5, 3.0, {}, xg::L1Mode::prox), params, 0.2, 1));
   expect_tensor_near(w.value(), Tensor{0.9, 0.0}, 1e-15);
 }
 
 TEST(ApplyProx, RejectsABadLearningRate) {
-  xg::NamedParameters params = {{"fc.weight", Variable::parameter(Tensor{1.0}, "fc.weight")}};
+  NamedParameters params = {{"fc.weight", Variable::parameter(Tensor{1.0}, "fc.weight")}};
   xtgrad_test::expect_throws_with<std::invalid_argument>(
-      [&] { xg::apply_prox(xg::L1(0.5, {}, xg::L1Mode::prox), params, 0.0, 1); }, {"lr"});
+      [&] { xg::apply_prox(L1(0.5, {}, xg::L1Mode::prox), params, 0.0, 1); }, {"lr"});
 }
 
 // ---- mode=prox penalties --------------------------------------------------------------------
 
 TEST(ProxMode, L1PenaltyIsReportedButIsAConstant) {
   Variable w = Variable::parameter(Tensor{1.0, -3.0}, "fc.weight");
-  const xg::NamedParameters params = {{"fc.weight", w}};
-  const Variable p = xg::L1(0.01, {}, xg::L1Mode::prox).penalty(params);
+  const NamedParameters params = {{"fc.weight", w}};
+  const Variable p = L1(0.01, {}, xg::L1Mode::prox).penalty(params);
   EXPECT_NEAR(p.item(), 0.04, 1e-15);
   EXPECT_FALSE(p.requires_grad());
 }
 
 TEST(ProxMode, ElasticNetKeepsOnlyTheL2TermInTheGraph) {
   Variable w = Variable::parameter(Tensor{1.0, -3.0}, "fc.weight");
-  const xg::NamedParameters params = {{"fc.weight", w}};
-  const Variable p = xg::ElasticNet(0.01, 0.5, {}, xg::L1Mode::prox).penalty(params);
+  const NamedParameters params = {{"fc.weight", w}};
+  const Variable p = ElasticNet(0.01, 0.5, {}, xg::L1Mode::prox).penalty(params);
   EXPECT_NEAR(p.item(), 0.01 * 4 + 0.25 * 10, 1e-13);
   ASSERT_TRUE(p.requires_grad());
   p.backward();
@@ -176,15 +184,15 @@ TEST(ProxMode, ElasticNetKeepsOnlyTheL2TermInTheGraph) {
 }
 
 TEST(ProxMode, DescribeAndCoverageNameTheMode) {
-  const xg::L1 reg(1e-4, {}, xg::L1Mode::prox);
+  const L1 reg(1e-4, {}, xg::L1Mode::prox);
   EXPECT_EQ(reg.describe(), "l1(lambd=1e-4, mode=prox)");
-  EXPECT_EQ(xg::ElasticNet(1e-4, 0.01, {}, xg::L1Mode::prox).describe(), "l1_l2(l1=1e-4, l2=0.01, mode=prox)");
-  EXPECT_EQ(xg::L1(1e-4).describe(), "l1(lambd=1e-4)");
+  EXPECT_EQ(ElasticNet(1e-4, 0.01, {}, xg::L1Mode::prox).describe(), "l1_l2(l1=1e-4, l2=0.01, mode=prox)");
+  EXPECT_EQ(L1(1e-4).describe(), "l1(lambd=1e-4)");
   const auto rows = reg.coverage({{"fc.weight", Variable::parameter(Tensor{1.0}, "fc.weight")}});
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].l1_mode, xg::L1Mode::prox);
   EXPECT_EQ(reg.prox_l1(), 1e-4);
-  EXPECT_EQ(xg::L1(1e-4).prox_l1(), 0.0);
+  EXPECT_EQ(L1(1e-4).prox_l1(), 0.0);
   EXPECT_NE(xg::format_equivalents(reg).find("L1 mode prox"), std::string::npos);
 }
 
@@ -206,7 +214,7 @@ TEST(Lasso, DesignIsOrthogonalSoTheOptimumIsTheSoftThresholdOfXty) {
 
 TEST(Lasso, ProxReachesTheClosedFormOptimumWithExactZeros) {
   const double eta = 0.05;
-  const auto last = train_lasso(xg::L1(kLambda, {}, xg::L1Mode::prox), eta, 1500);
+  const auto last = train_lasso(L1(kLambda, {}, xg::L1Mode::prox), eta, 1500);
   const Tensor& w = last.back();
   for (std::size_t j = 0; j < kP; ++j) {
     const double expected = soft(kZ[j], kLambda);  // (1.9, 0, 0.4, 0)
@@ -221,7 +229,7 @@ TEST(Lasso, ProxReachesTheClosedFormOptimumWithExactZeros) {
 
 TEST(Lasso, SubgradientLeavesTinyOscillatingValuesWhereTheOptimumIsZero) {
   const double eta = 0.05;
-  const auto last = train_lasso(xg::L1(kLambda), eta, 1500);
+  const auto last = train_lasso(L1(kLambda), eta, 1500);
   const Tensor &before = last.front(), &after = last.back();
   for (std::size_t j : {std::size_t(1), std::size_t(3)}) {
     EXPECT_NE(after(j, 0), 0.0) << "coordinate " << j << " never lands on zero";

@@ -18,8 +18,16 @@
 #include "xtgrad/regularizers/regularizers.hpp"
 
 namespace xg = xtgrad;
-using xg::Tensor;
-using xg::Variable;
+// In double: exact comparisons and gradient checks (the float aliases L1, ... train).
+using Tensor = xg::TensorOf<double>;
+using Variable = xg::BasicVariable<double>;
+using NamedParameters = xg::NamedParametersOf<double>;
+using Regularizer = xg::BasicRegularizer<double>;
+using L1 = xg::BasicL1<double>;
+using L2 = xg::BasicL2<double>;
+using ElasticNet = xg::BasicElasticNet<double>;
+using NoPenalty = xg::BasicNoPenalty<double>;
+using Selection = xg::BasicSelection<double>;
 
 namespace {
 
@@ -33,7 +41,7 @@ struct Net {
   Variable w1 = Variable::parameter(w1_value(), "fc1.weight");
   Variable b1 = Variable::parameter(b1_value(), "fc1.bias");
   Variable w2 = Variable::parameter(w2_value(), "fc2.weight");
-  xg::NamedParameters params() const { return {{"fc1.weight", w1}, {"fc1.bias", b1}, {"fc2.weight", w2}}; }
+  NamedParameters params() const { return {{"fc1.weight", w1}, {"fc1.bias", b1}, {"fc2.weight", w2}}; }
 };
 
 double sign(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
@@ -77,7 +85,7 @@ constexpr double kTol = 1e-12;
 
 TEST(Regularizer, L1PenaltyIsLambdaTimesSumOfAbsoluteWeightsBiasExcluded) {
   Net net;
-  const Variable p = xg::L1(0.01).penalty(net.params());
+  const Variable p = L1(0.01).penalty(net.params());
   EXPECT_EQ(p.dim(), 0u);
   EXPECT_TRUE(p.requires_grad());
   EXPECT_NEAR(p.item(), 0.01 * 9.0, kTol);
@@ -85,44 +93,44 @@ TEST(Regularizer, L1PenaltyIsLambdaTimesSumOfAbsoluteWeightsBiasExcluded) {
 
 TEST(Regularizer, L2PenaltyIsHalfLambdaTimesSumOfSquaredWeightsBiasExcluded) {
   Net net;
-  const Variable p = xg::L2(0.1).penalty(net.params());
+  const Variable p = L2(0.1).penalty(net.params());
   EXPECT_EQ(p.dim(), 0u);
   EXPECT_NEAR(p.item(), 0.5 * 0.1 * 17.125, kTol);
 }
 
 TEST(Regularizer, ElasticNetPenaltyIsL1TermPlusHalfL2Term) {
   Net net;
-  const Variable p = xg::ElasticNet(0.01, 0.1).penalty(net.params());
+  const Variable p = ElasticNet(0.01, 0.1).penalty(net.params());
   EXPECT_EQ(p.dim(), 0u);
   EXPECT_NEAR(p.item(), 0.01 * 9.0 + 0.5 * 0.1 * 17.125, kTol);
 }
 
 TEST(Regularizer, SelectingAllIncludesTheBias) {
   Net net;
-  EXPECT_NEAR(xg::L1(0.01, xg::Selection::all()).penalty(net.params()).item(), 0.01 * 10.0, kTol);
-  EXPECT_NEAR(xg::L2(0.1, xg::Selection::all()).penalty(net.params()).item(),
+  EXPECT_NEAR(L1(0.01, Selection::all()).penalty(net.params()).item(), 0.01 * 10.0, kTol);
+  EXPECT_NEAR(L2(0.1, Selection::all()).penalty(net.params()).item(),
               0.5 * 0.1 * (17.125 + 0.58), kTol);
 }
 
 TEST(Regularizer, CallOperatorIsPenalty) {
   Net net;
-  const xg::L2 l2(0.1);
+  const L2 l2(0.1);
   EXPECT_NEAR(l2(net.params()).item(), l2.penalty(net.params()).item(), kTol);
 }
 
 TEST(Regularizer, SharedTensorListedTwiceIsPenalizedOnce) {
   Net net;
-  xg::NamedParameters params = net.params();
+  NamedParameters params = net.params();
   params.emplace_back("tied.weight", net.w2);
-  EXPECT_NEAR(xg::L1(0.01).penalty(params).item(), 0.01 * 9.0, kTol);
+  EXPECT_NEAR(L1(0.01).penalty(params).item(), 0.01 * 9.0, kTol);
 }
 
 TEST(Regularizer, NothingSelectedGivesConstantZero) {
   Net net;
-  const xg::L2 none_selected(0.1, xg::Selection::pattern("^nothing"));
-  for (const Variable& p : {none_selected.penalty(net.params()), xg::L2(0.1).penalty({}),
-                            xg::NoPenalty().penalty(net.params()), xg::L1(0).penalty(net.params()),
-                            xg::ElasticNet(0, 0).penalty(net.params())}) {
+  const L2 none_selected(0.1, Selection::pattern("^nothing"));
+  for (const Variable& p : {none_selected.penalty(net.params()), L2(0.1).penalty({}),
+                            NoPenalty().penalty(net.params()), L1(0).penalty(net.params()),
+                            ElasticNet(0, 0).penalty(net.params())}) {
     ASSERT_TRUE(p.defined());
     EXPECT_EQ(p.dim(), 0u);
     EXPECT_EQ(p.item(), 0.0);
@@ -133,7 +141,7 @@ TEST(Regularizer, NothingSelectedGivesConstantZero) {
 TEST(Regularizer, ConstantZeroPenaltyLeavesDataGradientsUnchanged) {
   Net reference, net;
   data_loss(reference).backward();
-  (data_loss(net) + xg::NoPenalty().penalty(net.params())).backward();
+  (data_loss(net) + NoPenalty().penalty(net.params())).backward();
   expect_tensor_near(net.w1.grad(), reference.w1.grad(), kTol, "fc1.weight");
   expect_tensor_near(net.b1.grad(), reference.b1.grad(), kTol, "fc1.bias");
 }
@@ -141,7 +149,7 @@ TEST(Regularizer, ConstantZeroPenaltyLeavesDataGradientsUnchanged) {
 TEST(Regularizer, PenaltyUnderNoGradIsAConstantWithTheSameValue) {
   Net net;
   xg::NoGrad guard;
-  const Variable p = xg::L2(0.1).penalty(net.params());
+  const Variable p = L2(0.1).penalty(net.params());
   EXPECT_FALSE(p.requires_grad());
   EXPECT_NEAR(p.item(), 0.5 * 0.1 * 17.125, kTol);
 }
@@ -151,7 +159,7 @@ TEST(Regularizer, PenaltyUnderNoGradIsAConstantWithTheSameValue) {
 TEST(Regularizer, L1GradientIsLambdaSignWZeroAtZeroAndNoneForBias) {
   Net net;
   const double lambd = 0.01;
-  xg::L1(lambd).penalty(net.params()).backward();
+  L1(lambd).penalty(net.params()).backward();
   auto expected = [&](const Tensor& w) { return map(w, [&](double v) { return lambd * sign(v); }); };
   expect_tensor_near(net.w1.grad(), expected(w1_value()), kTol, "fc1.weight");
   expect_tensor_near(net.w2.grad(), expected(w2_value()), kTol, "fc2.weight");
@@ -163,7 +171,7 @@ TEST(Regularizer, L1GradientIsLambdaSignWZeroAtZeroAndNoneForBias) {
 TEST(Regularizer, L2GradientIsLambdaWAndNoneForBias) {
   Net net;
   const double lambd = 0.1;
-  xg::L2(lambd).penalty(net.params()).backward();
+  L2(lambd).penalty(net.params()).backward();
   auto expected = [&](const Tensor& w) { return map(w, [&](double v) { return lambd * v; }); };
   expect_tensor_near(net.w1.grad(), expected(w1_value()), kTol, "fc1.weight");
   expect_tensor_near(net.w2.grad(), expected(w2_value()), kTol, "fc2.weight");
@@ -172,7 +180,7 @@ TEST(Regularizer, L2GradientIsLambdaWAndNoneForBias) {
 
 TEST(Regularizer, ElasticNetGradientIsL1SignWPlusL2W) {
   Net net;
-  xg::ElasticNet(0.01, 0.1).penalty(net.params()).backward();
+  ElasticNet(0.01, 0.1).penalty(net.params()).backward();
   auto expected = [](const Tensor& w) {
     return map(w, [](double v) { return 0.01 * sign(v) + 0.1 * v; });
   };
@@ -184,7 +192,7 @@ TEST(Regularizer, ElasticNetGradientIsL1SignWPlusL2W) {
 namespace {
 
 // grad(W) of data + penalty equals grad_data(W) + contribution(W); biases get the data grad.
-void expect_penalty_adds_to_data_gradient(const xg::Regularizer& reg,
+void expect_penalty_adds_to_data_gradient(const Regularizer& reg,
                                           const std::function<double(double)>& contribution) {
   Net reference, net;
   data_loss(reference).backward();
@@ -204,15 +212,15 @@ void expect_penalty_adds_to_data_gradient(const xg::Regularizer& reg,
 }  // namespace
 
 TEST(Regularizer, L1AddsLambdaSignWToTheDataGradient) {
-  expect_penalty_adds_to_data_gradient(xg::L1(1e-2), [](double v) { return 1e-2 * sign(v); });
+  expect_penalty_adds_to_data_gradient(L1(1e-2), [](double v) { return 1e-2 * sign(v); });
 }
 
 TEST(Regularizer, L2AddsLambdaWToTheDataGradient) {
-  expect_penalty_adds_to_data_gradient(xg::L2(0.1), [](double v) { return 0.1 * v; });
+  expect_penalty_adds_to_data_gradient(L2(0.1), [](double v) { return 0.1 * v; });
 }
 
 TEST(Regularizer, ElasticNetAddsBothToTheDataGradient) {
-  expect_penalty_adds_to_data_gradient(xg::ElasticNet(1e-2, 0.1),
+  expect_penalty_adds_to_data_gradient(ElasticNet(1e-2, 0.1),
                                        [](double v) { return 1e-2 * sign(v) + 0.1 * v; });
 }
 
@@ -226,7 +234,7 @@ std::vector<Tensor> gradcheck_inputs() {
           Tensor{{1.0, -3.0}, {0.75, -0.4}}};
 }
 
-xg::GradcheckReport check_penalty(const xg::Regularizer& reg) {
+xg::GradcheckReport check_penalty(const Regularizer& reg) {
   return xg::gradcheck(
       [&](const std::vector<Variable>& v) {
         return reg.penalty({{"fc1.weight", v[0]}, {"fc1.bias", v[1]}, {"fc2.weight", v[2]}});
@@ -237,22 +245,22 @@ xg::GradcheckReport check_penalty(const xg::Regularizer& reg) {
 }  // namespace
 
 TEST(Regularizer, L1PassesGradcheckAwayFromZero) {
-  const auto report = check_penalty(xg::L1(0.3));
+  const auto report = check_penalty(L1(0.3));
   EXPECT_TRUE(report.ok) << report.message;
 }
 
 TEST(Regularizer, L2PassesGradcheck) {
-  const auto report = check_penalty(xg::L2(0.7));
+  const auto report = check_penalty(L2(0.7));
   EXPECT_TRUE(report.ok) << report.message;
 }
 
 TEST(Regularizer, ElasticNetPassesGradcheck) {
-  const auto report = check_penalty(xg::ElasticNet(0.2, 0.5));
+  const auto report = check_penalty(ElasticNet(0.2, 0.5));
   EXPECT_TRUE(report.ok) << report.message;
 }
 
 TEST(Regularizer, DataLossPlusPenaltyPassesGradcheck) {
-  const xg::ElasticNet reg(0.2, 0.5);
+  const ElasticNet reg(0.2, 0.5);
   const auto report = xg::gradcheck(
       [&](const std::vector<Variable>& v) {
         Net net;
@@ -267,7 +275,7 @@ TEST(Regularizer, DataLossPlusPenaltyPassesGradcheck) {
 
 TEST(Regularizer, CoverageListsBothWeightsPenalizedAndTheBiasNot) {
   Net net;
-  const auto rows = xg::L2(0.01).coverage(net.params());
+  const auto rows = L2(0.01).coverage(net.params());
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].name, "fc1.weight");
   EXPECT_EQ(rows[0].shape, (xg::Shape{3, 2}));
@@ -286,20 +294,20 @@ TEST(Regularizer, CoverageListsBothWeightsPenalizedAndTheBiasNot) {
 
 TEST(Regularizer, CoverageCarriesEachKindsCoefficients) {
   Net net;
-  const auto l1 = xg::L1(1e-4).coverage(net.params());
+  const auto l1 = L1(1e-4).coverage(net.params());
   EXPECT_TRUE(l1[0].penalized);
   EXPECT_EQ(l1[0].l1, 1e-4);
   EXPECT_EQ(l1[0].l2, 0.0);
-  const auto en = xg::ElasticNet(1e-4, 0.01).coverage(net.params());
+  const auto en = ElasticNet(1e-4, 0.01).coverage(net.params());
   EXPECT_EQ(en[2].l1, 1e-4);
   EXPECT_EQ(en[2].l2, 0.01);
   EXPECT_FALSE(en[1].penalized);
-  for (const auto& row : xg::NoPenalty().coverage(net.params())) EXPECT_FALSE(row.penalized) << row.name;
+  for (const auto& row : NoPenalty().coverage(net.params())) EXPECT_FALSE(row.penalized) << row.name;
 }
 
 TEST(Regularizer, FormatCoverageIsATableWithEveryTensor) {
   Net net;
-  const std::string table = xg::format_coverage(xg::L2(0.01), net.params());
+  const std::string table = xg::format_coverage(L2(0.01), net.params());
   for (const char* word : {"regularizer l2(lambd=0.01)", "parameter", "fc1.weight", "(3, 2)",
                            "fc1.bias", "fc2.weight", "yes", "no", "0.01",
                            "2 of 3 tensors penalized (10 of 12 elements)"}) {
@@ -310,13 +318,13 @@ TEST(Regularizer, FormatCoverageIsATableWithEveryTensor) {
 // ---- describe and coefficient checks --------------------------------------------------------
 
 TEST(Regularizer, DescribeGivesTheCanonicalSpec) {
-  EXPECT_EQ(xg::L1(1e-4).describe(), "l1(lambd=1e-4)");
-  EXPECT_EQ(xg::L2(0.01).describe(), "l2(lambd=0.01)");
-  EXPECT_EQ(xg::ElasticNet(1e-4, 0.01).describe(), "l1_l2(l1=1e-4, l2=0.01)");
-  EXPECT_EQ(xg::NoPenalty().describe(), "none");
-  EXPECT_EQ(xg::L2(-0.0).describe(), "l2(lambd=0)");
-  EXPECT_EQ(xg::L2(5e20).describe(), "l2(lambd=5e+20)");
-  EXPECT_EQ(xg::L2(1e-300).describe(), "l2(lambd=1e-300)");
+  EXPECT_EQ(L1(1e-4).describe(), "l1(lambd=1e-4)");
+  EXPECT_EQ(L2(0.01).describe(), "l2(lambd=0.01)");
+  EXPECT_EQ(ElasticNet(1e-4, 0.01).describe(), "l1_l2(l1=1e-4, l2=0.01)");
+  EXPECT_EQ(NoPenalty().describe(), "none");
+  EXPECT_EQ(L2(-0.0).describe(), "l2(lambd=0)");
+  EXPECT_EQ(L2(5e20).describe(), "l2(lambd=5e+20)");
+  EXPECT_EQ(L2(1e-300).describe(), "l2(lambd=1e-300)");
 }
 
 TEST(Regularizer, BadCoefficientsThrowNamingTheCoefficient) {
@@ -327,13 +335,13 @@ TEST(Regularizer, BadCoefficientsThrowNamingTheCoefficient) {
     std::string words;
   };
   const std::vector<Case> cases = {
-      {[] { (void)xg::L1(-1e-4); }, "L1: coefficient 'lambd'"},
-      {[&] { (void)xg::L1(nan); }, "L1: coefficient 'lambd'"},
-      {[&] { (void)xg::L2(inf); }, "L2: coefficient 'lambd'"},
-      {[] { (void)xg::L2(-0.01); }, "got -0.01"},
-      {[] { (void)xg::ElasticNet(-1, 0.01); }, "ElasticNet: coefficient 'l1'"},
-      {[&] { (void)xg::ElasticNet(1e-4, nan); }, "ElasticNet: coefficient 'l2'"},
-      {[&] { (void)xg::ElasticNet(1e-4, -inf); }, "ElasticNet: coefficient 'l2'"},
+      {[] { (void)L1(-1e-4); }, "L1: coefficient 'lambd'"},
+      {[&] { (void)L1(nan); }, "L1: coefficient 'lambd'"},
+      {[&] { (void)L2(inf); }, "L2: coefficient 'lambd'"},
+      {[] { (void)L2(-0.01); }, "got -0.01"},
+      {[] { (void)ElasticNet(-1, 0.01); }, "ElasticNet: coefficient 'l1'"},
+      {[&] { (void)ElasticNet(1e-4, nan); }, "ElasticNet: coefficient 'l2'"},
+      {[&] { (void)ElasticNet(1e-4, -inf); }, "ElasticNet: coefficient 'l2'"},
   };
   for (const auto& c : cases) {
     const std::string message = error_of(c.make);
@@ -342,8 +350,8 @@ TEST(Regularizer, BadCoefficientsThrowNamingTheCoefficient) {
 }
 
 TEST(Regularizer, EmptyVariableIsRejectedWithItsName) {
-  const xg::NamedParameters params = {{"fc1.weight", Variable()}};
-  const std::string message = error_of([&] { xg::L2(0.01).penalty(params); });
+  const NamedParameters params = {{"fc1.weight", Variable()}};
+  const std::string message = error_of([&] { L2(0.01).penalty(params); });
   EXPECT_NE(message.find("'fc1.weight'"), std::string::npos) << message;
 }
 
@@ -351,7 +359,7 @@ TEST(Regularizer, EmptyVariableIsRejectedWithItsName) {
 
 TEST(Regularizer, PenaltyTermsArePerTensorAndSumToThePenalty) {
   Net net;
-  const xg::ElasticNet en(0.01, 0.1);
+  const ElasticNet en(0.01, 0.1);
   const std::vector<double> terms = en.penalty_terms(net.params());
   ASSERT_EQ(terms.size(), 3u);
   EXPECT_NEAR(terms[0], 0.01 * 4.25 + 0.05 * 6.5625, kTol);   // fc1.weight
@@ -359,28 +367,28 @@ TEST(Regularizer, PenaltyTermsArePerTensorAndSumToThePenalty) {
   EXPECT_NEAR(terms[2], 0.01 * 4.75 + 0.05 * 10.5625, kTol);  // fc2.weight
   EXPECT_NEAR(terms[0] + terms[1] + terms[2], en.penalty(net.params()).item(), kTol);
   // A second name of the same tensor counts once, under its first name.
-  xg::NamedParameters params = net.params();
+  NamedParameters params = net.params();
   params.emplace_back("tied.weight", net.w2);
-  const auto tied = xg::L1(0.01).penalty_terms(params);
+  const auto tied = L1(0.01).penalty_terms(params);
   ASSERT_EQ(tied.size(), 4u);
   EXPECT_EQ(tied[3], 0.0);
-  for (double t : xg::NoPenalty().penalty_terms(net.params())) EXPECT_EQ(t, 0.0);
+  for (double t : NoPenalty().penalty_terms(net.params())) EXPECT_EQ(t, 0.0);
 }
 
 TEST(Regularizer, EquivalentsGiveOtherLibrariesCoefficients) {
-  const std::string l2 = xg::format_equivalents(xg::L2(0.01), 64);
+  const std::string l2 = xg::format_equivalents(L2(0.01), 64);
   for (const char* word : {"L2 = ½·l2·Σw²", "weight_decay=0.01", "L2(0.005)", "MLPClassifier(alpha=0.64)",
                            "at batch 64", "SGDClassifier(penalty='l2', alpha=0.01)"}) {
     EXPECT_NE(l2.find(word), std::string::npos) << "missing '" << word << "' in\n" << l2;
   }
-  EXPECT_EQ(xg::format_equivalents(xg::L2(0.01)).find("MLPClassifier"), std::string::npos);
-  const std::string l1 = xg::format_equivalents(xg::L1(1e-4));
+  EXPECT_EQ(xg::format_equivalents(L2(0.01)).find("MLPClassifier"), std::string::npos);
+  const std::string l1 = xg::format_equivalents(L1(1e-4));
   for (const char* word : {"no built-in L1", "L1(1e-4)", "penalty='l1', alpha=1e-4", "mode subgradient"}) {
     EXPECT_NE(l1.find(word), std::string::npos) << "missing '" << word << "' in\n" << l1;
   }
-  const std::string en = xg::format_equivalents(xg::ElasticNet(1e-4, 0.01));
+  const std::string en = xg::format_equivalents(ElasticNet(1e-4, 0.01));
   EXPECT_NE(en.find("L1L2(l1=1e-4, l2=0.005)"), std::string::npos) << en;
-  const std::string table = xg::format_coverage(xg::L2(0.01), Net().params(), 64);
+  const std::string table = xg::format_coverage(L2(0.01), Net().params(), 64);
   EXPECT_NE(table.find("alpha=0.64"), std::string::npos) << table;
 }
 
@@ -395,7 +403,7 @@ constexpr double kLambda = 0.1;
 // The weights of `net` after each of five steps with `optimizer`, the loss being the data
 // loss plus `penalty` (when given).
 template <class MakeOptimizer>
-std::vector<std::vector<Tensor>> five_steps(MakeOptimizer make, const xg::Regularizer* penalty) {
+std::vector<std::vector<Tensor>> five_steps(MakeOptimizer make, const Regularizer* penalty) {
   Net net;
   auto optimizer = make(net.params());
   std::vector<std::vector<Tensor>> out;
@@ -422,31 +430,31 @@ double max_difference(const std::vector<std::vector<Tensor>>& a, const std::vect
 }  // namespace
 
 TEST(Regularizer, SgdWithTheL2NodeEqualsSgdWithWeightDecayStepForStep) {
-  const xg::L2 l2(kLambda, xg::Selection::all());
+  const L2 l2(kLambda, Selection::all());
   for (const double momentum : {0.0, 0.9}) {
     const auto with_node = five_steps(
-        [&](const xg::NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, &l2);
+        [&](const NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, &l2);
     const auto with_decay = five_steps(
-        [&](const xg::NamedParameters& p) {
+        [&](const NamedParameters& p) {
           return std::make_unique<xg::nn::SGD>(p, 0.5, momentum, false, kLambda);
         },
         nullptr);
     const auto without = five_steps(
-        [&](const xg::NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, nullptr);
+        [&](const NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, nullptr);
     EXPECT_LT(max_difference(with_node, with_decay), 1e-14) << "momentum " << momentum;
     EXPECT_GT(max_difference(with_node, without), 1e-3) << "momentum " << momentum << ": the penalty acts";
   }
 }
 
 TEST(Regularizer, AdamWithTheL2NodeIsCoupledAdamNotAdamW) {
-  const xg::L2 l2(kLambda, xg::Selection::all());
+  const L2 l2(kLambda, Selection::all());
   auto adam = [](double wd) {
-    return [wd](const xg::NamedParameters& p) { return std::make_unique<xg::nn::Adam>(p, 0.05, 0.9, 0.999, 1e-8, wd); };
+    return [wd](const NamedParameters& p) { return std::make_unique<xg::nn::Adam>(p, 0.05, 0.9, 0.999, 1e-8, wd); };
   };
   const auto with_node = five_steps(adam(0.0), &l2);
   const auto coupled = five_steps(adam(kLambda), nullptr);
   const auto decoupled = five_steps(
-      [](const xg::NamedParameters& p) { return std::make_unique<xg::nn::AdamW>(p, 0.05, 0.9, 0.999, 1e-8, kLambda); },
+      [](const NamedParameters& p) { return std::make_unique<xg::nn::AdamW>(p, 0.05, 0.9, 0.999, 1e-8, kLambda); },
       nullptr);
   // The L2 node is exactly Adam's (coupled) weight_decay: the decay goes through m and v.
   EXPECT_LT(max_difference(with_node, coupled), 1e-14);

@@ -14,8 +14,13 @@
 #include "xtgrad/regularizers/regularizers.hpp"
 
 namespace xg = xtgrad;
-using xg::Tensor;
-using xg::Variable;
+// In double: exact comparisons and gradient checks (the float aliases L1, ... train).
+using Tensor = xg::TensorOf<double>;
+using Variable = xg::BasicVariable<double>;
+using NamedParameters = xg::NamedParametersOf<double>;
+using L1 = xg::BasicL1<double>;
+using L2 = xg::BasicL2<double>;
+using Selection = xg::BasicSelection<double>;
 
 namespace {
 
@@ -27,7 +32,7 @@ Tensor matrix(std::size_t rows, std::size_t cols, std::initializer_list<double> 
 }
 
 // fc1 (2, 2) + bias, fc2 (2, 1) + bias, and a Sequential-style "0.weight".
-xg::NamedParameters params() {
+NamedParameters params() {
   return {{"fc1.weight", Variable::parameter(Tensor{{1.0, -2.0}, {0.0, 3.0}})},
           {"fc1.bias", Variable::parameter(Tensor{0.5, -0.5})},
           {"fc2.weight", Variable::parameter(matrix(2, 1, {4.0, -1.0}))},
@@ -35,7 +40,7 @@ xg::NamedParameters params() {
           {"0.weight", Variable::parameter(matrix(1, 1, {10.0}))}};
 }
 
-std::vector<std::string> chosen(const xg::Selection& selection) {
+std::vector<std::string> chosen(const Selection& selection) {
   std::vector<std::string> names;
   for (const auto& [name, param] : params()) {
     if (selection.selects(name, param)) names.push_back(name);
@@ -59,38 +64,38 @@ TEST(Selection, WeightNameIsTheLastDottedComponent) {
 
 TEST(Selection, DefaultIsWeightsOnlyNeverBiases) {
   const Names expected = {"fc1.weight", "fc2.weight", "0.weight"};
-  EXPECT_EQ(chosen(xg::Selection()), expected);
-  EXPECT_EQ(chosen(xg::Selection::weights_only()), expected);
-  EXPECT_EQ(chosen(xg::weights_only()), expected);
-  EXPECT_EQ(xg::Selection().describe(), "weights");
+  EXPECT_EQ(chosen(Selection()), expected);
+  EXPECT_EQ(chosen(Selection::weights_only()), expected);
+  EXPECT_EQ(chosen(xg::weights_only<double>()), expected);
+  EXPECT_EQ(Selection().describe(), "weights");
 }
 
 TEST(Selection, AllSelectsEverything) {
-  EXPECT_EQ(chosen(xg::Selection::all()).size(), 5u);
-  EXPECT_EQ(xg::Selection::all().describe(), "all");
+  EXPECT_EQ(chosen(Selection::all()).size(), 5u);
+  EXPECT_EQ(Selection::all().describe(), "all");
 }
 
 TEST(Selection, PatternSearchesTheFullName) {
-  EXPECT_EQ(chosen(xg::Selection::pattern("^fc1\\.")), (Names{"fc1.weight", "fc1.bias"}));
-  EXPECT_EQ(chosen(xg::Selection::pattern("bias$")), (Names{"fc1.bias", "fc2.bias"}));
-  EXPECT_EQ(chosen(xg::Selection::pattern("^fc2\\.weight$")), (Names{"fc2.weight"}));
-  EXPECT_EQ(chosen(xg::Selection::pattern("^[0-9]+\\.")), (Names{"0.weight"}));
-  EXPECT_TRUE(chosen(xg::Selection::pattern("^W\\d+")).empty());  // the seed's names
-  EXPECT_EQ(xg::Selection::pattern("^fc1\\.").describe(), "pattern(^fc1\\.)");
+  EXPECT_EQ(chosen(Selection::pattern("^fc1\\.")), (Names{"fc1.weight", "fc1.bias"}));
+  EXPECT_EQ(chosen(Selection::pattern("bias$")), (Names{"fc1.bias", "fc2.bias"}));
+  EXPECT_EQ(chosen(Selection::pattern("^fc2\\.weight$")), (Names{"fc2.weight"}));
+  EXPECT_EQ(chosen(Selection::pattern("^[0-9]+\\.")), (Names{"0.weight"}));
+  EXPECT_TRUE(chosen(Selection::pattern("^W\\d+")).empty());  // the seed's names
+  EXPECT_EQ(Selection::pattern("^fc1\\.").describe(), "pattern(^fc1\\.)");
 }
 
 TEST(Selection, PatternIsAnchoredOnlyWhereTheRegexSaysSo) {
-  const auto s = xg::Selection::pattern("^fc1\\.");
+  const auto s = Selection::pattern("^fc1\\.");
   const Variable w(Tensor{1.0});
   EXPECT_TRUE(s.selects("fc1.weight", w));
   EXPECT_FALSE(s.selects("xfc1.weight", w));
   EXPECT_FALSE(s.selects("fc10.weight", w));
-  EXPECT_TRUE(xg::Selection::pattern("fc1").selects("block.fc1.weight", w));
+  EXPECT_TRUE(Selection::pattern("fc1").selects("block.fc1.weight", w));
 }
 
 TEST(Selection, BadRegexThrowsWithThePattern) {
   try {
-    xg::Selection::pattern("fc1.(weight");
+    Selection::pattern("fc1.(weight");
     FAIL() << "no exception";
   } catch (const std::invalid_argument& e) {
     EXPECT_NE(std::string(e.what()).find("'fc1.(weight'"), std::string::npos) << e.what();
@@ -98,21 +103,21 @@ TEST(Selection, BadRegexThrowsWithThePattern) {
 }
 
 TEST(Selection, PredicateSeesNameAndValue) {
-  const auto matrices = xg::Selection::predicate(
+  const auto matrices = Selection::predicate(
       [](const std::string&, const Variable& p) { return p.dim() == 2; }, "matrices");
   EXPECT_EQ(chosen(matrices), (Names{"fc1.weight", "fc2.weight", "0.weight"}));
   EXPECT_EQ(matrices.describe(), "matrices");
-  const auto fc2_any = xg::Selection::predicate(
+  const auto fc2_any = Selection::predicate(
       [](const std::string& name, const Variable&) { return name.rfind("fc2.", 0) == 0; });
   EXPECT_EQ(chosen(fc2_any), (Names{"fc2.weight", "fc2.bias"}));
   EXPECT_EQ(fc2_any.describe(), "predicate");
-  EXPECT_THROW(xg::Selection::predicate(nullptr), std::invalid_argument);
+  EXPECT_THROW(Selection::predicate(nullptr), std::invalid_argument);
 }
 
 TEST(Selection, RegularizerPenalizesOnlyWhatThePatternSelects) {
   const auto ps = params();
   // fc1.*: Σw² = 1 + 4 + 0 + 9 + 0.25 + 0.25 = 14.5
-  const xg::L2 l2(0.2, xg::Selection::pattern("^fc1\\."));
+  const L2 l2(0.2, Selection::pattern("^fc1\\."));
   const Variable p = l2.penalty(ps);
   EXPECT_NEAR(p.item(), 0.5 * 0.2 * 14.5, 1e-12);
   p.backward();
@@ -131,7 +136,7 @@ TEST(Selection, RegularizerPenalizesOnlyWhatThePatternSelects) {
 
 TEST(Selection, RegularizerPenalizesOnlyWhatThePredicateSelects) {
   const auto ps = params();
-  const xg::L1 l1(0.1, xg::Selection::predicate(
+  const L1 l1(0.1, Selection::predicate(
                            [](const std::string& name, const Variable&) { return name == "fc2.weight"; }));
   const Variable p = l1.penalty(ps);
   EXPECT_NEAR(p.item(), 0.1 * 5.0, 1e-12);
@@ -150,15 +155,15 @@ using xtgrad::nn::ParamGroup;
 using xtgrad::nn::ParamGroups;
 
 // Two optimizer groups over params(): fc1 (lr 0.1, the default) and fc2 (lr 0.5).
-ParamGroups two_groups(const xg::NamedParameters& ps) {
+ParamGroups two_groups(const NamedParameters& ps) {
   return {ParamGroup({ps[0], ps[1]}), ParamGroup({ps[2], ps[3]}, 0.5)};
 }
 
 TEST(SelectionAmong, APenaltyCoversOneOptimizerGroupOnly) {
   const auto ps = params();
   const ParamGroups groups = two_groups(ps);
-  const xg::L1 l1(0.25, xg::Selection::among(groups[1].params));  // weights of group 1: fc2.weight
-  EXPECT_EQ(xg::Selection::among(groups[1].params).describe(), "weights of [fc2.weight, fc2.bias]");
+  const L1 l1(0.25, Selection::among(groups[1].params));  // weights of group 1: fc2.weight
+  EXPECT_EQ(Selection::among(groups[1].params).describe(), "weights of [fc2.weight, fc2.bias]");
   const auto rows = l1.coverage(ps);
   std::vector<std::string> penalized;
   for (const auto& row : rows)
@@ -166,18 +171,18 @@ TEST(SelectionAmong, APenaltyCoversOneOptimizerGroupOnly) {
   EXPECT_EQ(penalized, std::vector<std::string>{"fc2.weight"});
   EXPECT_NEAR(l1.penalty(ps).item(), 0.25 * (4.0 + 1.0), 1e-12);
   // within: every tensor of the group, biases included.
-  const xg::L2 l2(0.5, xg::Selection::among(groups[1].params, xg::Selection::all()));
+  const L2 l2(0.5, Selection::among(groups[1].params, Selection::all()));
   EXPECT_NEAR(l2.penalty(ps).item(), 0.5 * 0.5 * (16.0 + 1.0 + 4.0), 1e-12);
 }
 
 TEST(SelectionAmong, MatchesTensorsNotNames) {
   const auto ps = params();
-  const xg::Selection group1 = xg::Selection::among({ps[2], ps[3]});
+  const Selection group1 = Selection::among({ps[2], ps[3]});
   EXPECT_TRUE(group1.selects("fc2.weight", ps[2].second));
   EXPECT_TRUE(group1.selects("renamed.weight", ps[2].second));  // the same tensor under another name
   const Variable other = Variable::parameter(matrix(2, 1, {4.0, -1.0}));
   EXPECT_FALSE(group1.selects("fc2.weight", other));  // another tensor with the group's name
-  EXPECT_FALSE(xg::Selection::among({}).selects("fc2.weight", ps[2].second));
+  EXPECT_FALSE(Selection::among({}).selects("fc2.weight", ps[2].second));
 }
 
 // One SGD step on data + penalty: group 0 moves by its lr times the data gradient alone, group
@@ -188,7 +193,7 @@ TEST(SelectionAmong, GroupsStepWithTheirOwnLrAndOnlyTheirOwnPenalty) {
   for (const auto& p : ps) before.push_back(p.second.value());
   const ParamGroups groups = two_groups(ps);
   xtgrad::nn::SGD sgd(groups, 0.1);
-  const xg::L1 l1(0.25, xg::Selection::among(groups[1].params));
+  const L1 l1(0.25, Selection::among(groups[1].params));
   Variable data = xg::sum(ps[0].second) + xg::sum(ps[1].second) + xg::sum(ps[2].second) + xg::sum(ps[3].second);
   Variable loss = data + l1(ps);
   sgd.zero_grad();

@@ -10,8 +10,11 @@
 #include "xtgrad/regularizers/regularizers.hpp"
 
 namespace xg = xtgrad;
-using xg::Tensor;
-using xg::Variable;
+// In double: exact comparisons and gradient checks (the float aliases xg::L1, ... train).
+using Tensor = xg::TensorOf<double>;
+using Variable = xg::BasicVariable<double>;
+using NamedParameters = xg::NamedParametersOf<double>;
+using Selection = xg::BasicSelection<double>;
 
 namespace {
 
@@ -21,7 +24,7 @@ Tensor matrix() {
   return Tensor{{0.0, 0.0, 0.0, 0.0}, {0.0, 5e-4, 0.0, -1e-3}, {0.0, -1e-4, 0.0, 0.5}};
 }
 
-xg::NamedParameters params() {
+NamedParameters params() {
   return {{"fc1.weight", Variable::parameter(matrix())},
           {"fc1.bias", Variable::parameter(Tensor{0.0, 1.0, 0.0, 0.0})},
           {"conv.weight", Variable::parameter(Tensor{{{0.0, 1.0}, {2.0, 0.0}}, {{0.0, 0.0}, {3.0, 4.0}}})}};
@@ -51,17 +54,17 @@ TEST(Sparsity, MatrixCountsZerosNearZerosRowsAndColumns) {
 }
 
 TEST(Sparsity, ThresholdIsConfigurableAndStrict) {
-  const auto rows = xg::sparsity_report(params(), xg::weights_only(), 2e-3);
+  const auto rows = xg::sparsity_report(params(), xg::weights_only<double>(), 2e-3);
   const auto& w = rows[0];
   EXPECT_EQ(w.zeros, 8u);
   EXPECT_EQ(w.near_zeros, 11u);  // −1e-3 now counts
   EXPECT_EQ(w.near_zero_rows, 2u);
   EXPECT_EQ(w.near_zero_cols, 3u);
-  EXPECT_EQ(xg::sparsity_report(params(), xg::weights_only(), 1e-4)[0].near_zeros, 8u);  // 1e-4 is not < 1e-4
+  EXPECT_EQ(xg::sparsity_report(params(), xg::weights_only<double>(), 1e-4)[0].near_zeros, 8u);  // 1e-4 is not < 1e-4
 }
 
 TEST(Sparsity, OtherRanksHaveNoRowsOrColumns) {
-  const auto rows = xg::sparsity_report(params(), xg::Selection::all());
+  const auto rows = xg::sparsity_report(params(), Selection::all());
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[1].name, "fc1.bias");
   EXPECT_EQ(rows[1].count, 4u);
@@ -76,7 +79,7 @@ TEST(Sparsity, OtherRanksHaveNoRowsOrColumns) {
 }
 
 TEST(Sparsity, SelectionByPattern) {
-  const auto rows = xg::sparsity_report(params(), xg::Selection::pattern("bias$"));
+  const auto rows = xg::sparsity_report(params(), Selection::pattern("bias$"));
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0].name, "fc1.bias");
 }
@@ -84,7 +87,7 @@ TEST(Sparsity, SelectionByPattern) {
 TEST(Sparsity, BadEpsThrows) {
   for (const double eps : {0.0, -1e-3, std::numeric_limits<double>::quiet_NaN(),
                            std::numeric_limits<double>::infinity()}) {
-    EXPECT_THROW(xg::sparsity_report(params(), xg::weights_only(), eps), std::invalid_argument) << eps;
+    EXPECT_THROW(xg::sparsity_report(params(), xg::weights_only<double>(), eps), std::invalid_argument) << eps;
   }
 }
 

@@ -89,6 +89,20 @@ TEST(SpecParser, MakeRegularizerBuildsTheNamedKind) {
   EXPECT_EQ(dynamic_cast<xg::ElasticNet&>(*en).selection().describe(), "all");
 }
 
+TEST(SpecParser, MakeRegularizerBuildsEitherPrecision) {
+  // float unless asked: xg::L2 is BasicL2<float>.
+  EXPECT_NE(dynamic_cast<xg::L2*>(xg::make_regularizer("l2(lambd=0.01)").get()), nullptr);
+  auto l2 = xg::make_regularizer<double>("l2(lambd=0.01)");
+  ASSERT_NE(dynamic_cast<xg::BasicL2<double>*>(l2.get()), nullptr);
+  // The scalar type follows a selection's.
+  auto l1 = xg::make_regularizer("l1(lambd=1e-4)", xg::BasicSelection<double>::all());
+  ASSERT_NE(dynamic_cast<xg::BasicL1<double>*>(l1.get()), nullptr);
+  EXPECT_EQ(l1->describe(), "l1(lambd=1e-4)");
+  const xg::NamedParametersOf<double> params = {
+      {"fc.weight", xg::BasicVariable<double>::parameter(xg::TensorOf<double>{1.0, -3.0})}};
+  EXPECT_DOUBLE_EQ(l2->penalty(params).item(), 0.5 * 0.01 * 10.0);
+}
+
 TEST(SpecParser, DescribeReadsBackToTheSameCoefficients) {
   for (const double v : {0.01, 1e-4, 0.1, 1.0 / 3.0, 5e-324, 1.7976931348623157e308}) {
     for (const auto& reg : {xg::make_regularizer(xg::RegSpec{"l1", v, 0, ""}),

@@ -1,8 +1,11 @@
 // Penalty schedules: start=N switches a penalty (and its proximal step) on at epoch N,
 // 1-based. Checked on the regularizer alone and through nn::fit, wired as the app wires it:
 // the penalty and the proximal step both ask the regularizer whether the epoch is active.
+// In float, the precision the app trains in (xg::L1, nn::Linear, ... are the float ones).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <stdexcept>
@@ -141,7 +144,7 @@ TEST(Schedule, FitBeforeStartEqualsAnUnpenalizedRunThenDiverges) {
   for (std::size_t e = 2; e < 4; ++e) EXPECT_GT(scheduled.history[e].penalty, 0.0) << "epoch " << e + 1;
   double moved = 0;
   const Tensor &a = scheduled.weights_after_epoch[2], &b = plain.weights_after_epoch[2];
-  for (std::size_t i = 0; i < a.size(); ++i) moved = std::max(moved, std::abs(a.data()[i] - b.data()[i]));
+  for (std::size_t i = 0; i < a.size(); ++i) moved = std::max(moved, std::abs(double(a.data()[i]) - double(b.data()[i])));
   EXPECT_GT(moved, 1e-6) << "from epoch 3 the penalty changes the weights";
 }
 
