@@ -49,7 +49,7 @@ TEST(ClipGradNorm, WorksOnDoubleParametersInDouble) {
 
 TEST(ClipGradNorm, LeavesSmallGradientsAlone) {
   const Variable a = with_grad(Tensor({1.0, 1.0}), Tensor({0.3, 0.4}));
-  EXPECT_NEAR(xtgrad::nn::clip_grad_norm({{"a", a}}, 1.0), 0.5, 1e-12);
+  EXPECT_NEAR(xtgrad::nn::clip_grad_norm({{"a", a}}, 1.0), 0.5, 1e-7);  // ‖(0.3f, 0.4f)‖
   expect_tensor_near(a.grad(), Tensor({0.3, 0.4}), 0.0);
   expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::clip_grad_norm({{"a", a}}, 0.0); },
                                             {"clip_grad_norm", "max_norm"});
@@ -91,7 +91,7 @@ TEST(ClipInFit, BeforeStepBoundsEveryUpdate) {
   };
   xtgrad::nn::fit(fc, sgd, data, nullptr, rng, options);
   EXPECT_GT(largest, 0.0);
-  EXPECT_LE(largest, 0.01 + 1e-9);
+  EXPECT_LE(largest, 0.01 + 1e-6);  // float parameters: each update rounded
 }
 
 }  // namespace
