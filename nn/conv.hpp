@@ -1,4 +1,5 @@
-// Convolution and pooling modules over NCHW batches (ops/conv.hpp).
+// Convolution and pooling modules over NCHW batches (ops/conv.hpp), each a class template
+// BasicX<T> over the scalar type with the float alias X (Conv2d = BasicConv2d<float>).
 #pragma once
 
 #include <cstddef>

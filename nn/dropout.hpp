@@ -1,4 +1,5 @@
 // Dropout as a module: on in training mode, the identity in evaluation mode.
+// BasicDropout<T> over the scalar type; Dropout = BasicDropout<float>.
 #pragma once
 
 #include <cstdint>

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "xtgrad/core/defaults.hpp"  // the float names (Variable, Tensor) a subclass of Module writes
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {

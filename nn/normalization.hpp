@@ -1,5 +1,5 @@
 // Normalisation modules: BatchNorm1d / BatchNorm2d (running statistics, train vs eval),
-// LayerNorm, and the Embedding table.
+// LayerNorm, and the Embedding table; each BasicX<T> over the scalar type, X = BasicX<float>.
 #pragma once
 
 #include <cstddef>
