@@ -1,7 +1,9 @@
-// regularizers: penalties as graph nodes, the proximal L1 step, parameter selection, the CLI
+// regularizers: penalties as graph nodes, the input-space ones (input-gradient penalty, FGSM,
+// max-norm), the proximal L1 step, parameter selection, the CLI
 // spec parser and the sparsity report.
 #pragma once
 
+#include "xtgrad/regularizers/input_space.hpp"
 #include "xtgrad/regularizers/prox.hpp"
 #include "xtgrad/regularizers/regularizer.hpp"
 #include "xtgrad/regularizers/selection.hpp"

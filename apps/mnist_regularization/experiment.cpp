@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "blog_loss.hpp"
-#include "robustness.hpp"
 #include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/data_loader.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
@@ -17,6 +16,7 @@
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/losses.hpp"
+#include "xtgrad/regularizers/input_space.hpp"
 
 namespace mnist_app {
 
@@ -235,7 +235,13 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
     }
   }
   result.train_accuracy = nn::accuracy(model, data.train);
-  for (const double eps : config.eval_fgsm) result.fgsm_accuracy.push_back(fgsm_accuracy(model, data.test, eps));
+  {
+    const nn::EvalModeGuard eval(model);
+    const auto predict = [&model](const Variable& x) { return model(x); };
+    for (const double eps : config.eval_fgsm) {
+      result.fgsm_accuracy.push_back(fgsm_accuracy<Scalar>(predict, data.test.inputs, data.test.targets, eps));
+    }
+  }
   std::vector<double> secs;
   for (const auto& e : result.history) secs.push_back(e.seconds);
   std::sort(secs.begin(), secs.end());

@@ -1,9 +1,8 @@
-// The app's regularization methods (double): the input-gradient penalty of double
-// backpropagation against per-sample gradients and central differences, the FGSM step, the
-// max-norm projection, and the strict --reg parser for combined specs.
+// The app's strict --reg parser for combined specs (the input-space regularizers it names are
+// tested with the library, tests/regularizers/test_input_space.cpp).
 #include <gtest/gtest.h>
 
-#if __has_include("robustness.hpp")  // the app's library is linked only when apps/ is built
+#if __has_include("methods.hpp")  // the app's library is linked only when apps/ is built
 
 #include <cmath>
 #include <stdexcept>
@@ -11,7 +10,6 @@
 #include <vector>
 
 #include "methods.hpp"
-#include "robustness.hpp"
 #include "test_util.hpp"
 #include "xtgrad/core/gradcheck.hpp"
 #include "xtgrad/ops/activations.hpp"
@@ -23,121 +21,6 @@ namespace {
 
 using namespace xtgrad;
 using xtgrad_test::uniform;
-
-// One-hot rows (n, c).
-Tensor one_hot(const std::vector<std::size_t>& labels, std::size_t c) {
-  Tensor y = Tensor::from_shape({labels.size(), c});
-  y.fill(0);
-  for (std::size_t i = 0; i < labels.size(); ++i) y(i, labels[i]) = 1;
-  return y;
-}
-
-// A tiny net: sigmoid(x·W1 + b1)·W2, cross-entropy (mean over the rows) against y.
-Variable tiny_loss(const Variable& x, const Variable& w1, const Variable& b1, const Variable& w2, const Tensor& y) {
-  return cross_entropy(matmul(sigmoid(matmul(x, w1) + b1), w2), Variable(y));
-}
-
-const Tensor kX = uniform({3, 4}, 1, -1, 1), kW1 = uniform({4, 5}, 2, -1, 1), kB1 = uniform({5}, 3, -0.5, 0.5),
-             kW2 = uniform({5, 3}, 4, -1, 1), kY = one_hot({0, 2, 1}, 3);
-
-TEST(InputGradientPenalty, IsLambdaTimesTheMeanOfPerSampleSquaredInputGradients) {
-  const double lambd = 0.7;
-  const Variable w1(kW1, true), b1(kB1, true), w2(kW2, true);
-  const Variable x(kX, true);
-  const Variable penalty = mnist_app::input_gradient_penalty(tiny_loss(x, w1, b1, w2, kY), x, lambd);
-  // Each sample alone: ℓᵢ from a one-row batch, its input gradient by grad().
-  double expected = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    Tensor xi = Tensor::from_shape({1, 4}), yi = Tensor::from_shape({1, 3});
-    for (std::size_t j = 0; j < 4; ++j) xi(0, j) = kX(i, j);
-    for (std::size_t j = 0; j < 3; ++j) yi(0, j) = kY(i, j);
-    const Variable x1(xi, true);
-    const Tensor g = grad({tiny_loss(x1, w1, b1, w2, yi)}, {x1})[0].value();
-    for (std::size_t j = 0; j < 4; ++j) expected += g(0, j) * g(0, j);
-  }
-  expected = lambd * expected / 3;
-  EXPECT_NEAR(penalty.item(), expected, 1e-12 * std::abs(expected));
-  EXPECT_GT(expected, 0);
-}
-
-// The penalty's gradient from backward() against central differences of its value, for every
-// element of x, W1, b1 and W2. (gradcheck evaluates f under NoGrad, where the penalty cannot
-// take its inner gradient, so the differences are taken here with grad mode on.)
-TEST(InputGradientPenalty, GradientMatchesCentralDifferences) {
-  for (const bool with_loss : {false, true}) {
-    const auto f = [&](const std::vector<Tensor>& t, std::vector<Variable>* leaves) {
-      std::vector<Variable> v;
-      for (const Tensor& x : t) v.emplace_back(x, true);
-      const Variable loss = tiny_loss(v[0], v[1], v[2], v[3], kY);
-      const Variable penalty = mnist_app::input_gradient_penalty(loss, v[0], 0.5);
-      if (leaves) *leaves = v;
-      return with_loss ? loss + penalty : penalty;
-    };
-    const std::vector<Tensor> inputs = {kX, kW1, kB1, kW2};
-    std::vector<Variable> leaves;
-    f(inputs, &leaves).backward();
-    const double h = 1e-6;
-    double worst = 0;
-    for (std::size_t k = 0; k < inputs.size(); ++k) {
-      const Tensor analytic = leaves[k].grad();
-      for (std::size_t i = 0; i < inputs[k].size(); ++i) {
-        std::vector<Tensor> plus = inputs, minus = inputs;
-        plus[k].data()[i] += h;
-        minus[k].data()[i] -= h;
-        const double numeric = (f(plus, nullptr).item() - f(minus, nullptr).item()) / (2 * h);
-        const double a = analytic.data()[i];
-        EXPECT_NEAR(a, numeric, 1e-7 + 1e-5 * std::abs(numeric)) << "input " << k << " element " << i;
-        worst = std::max(worst, std::abs(numeric));
-      }
-    }
-    EXPECT_GT(worst, 1e-3);  // the gradients are not all (near) zero
-  }
-}
-
-TEST(InputGradientPenalty, RejectsAnInputWithoutGrad) {
-  const Variable w1(kW1, true), b1(kB1, true), w2(kW2, true);
-  const Variable x(kX);
-  EXPECT_THROW(mnist_app::input_gradient_penalty(tiny_loss(x, w1, b1, w2, kY), x, 1.0), std::invalid_argument);
-  const Variable xg(kX, true);
-  EXPECT_THROW(mnist_app::input_gradient_penalty(tiny_loss(xg, w1, b1, w2, kY), xg, -1.0), std::invalid_argument);
-}
-
-TEST(FgsmStep, StepsBySignAndClipsToTheRange) {
-  Tensor x = Tensor::from_shape({1, 4}), g = Tensor::from_shape({1, 4});
-  x(0, 0) = 0.5, x(0, 1) = 0.95, x(0, 2) = -0.95, x(0, 3) = 0.2;
-  g(0, 0) = -3, g(0, 1) = 1e-9, g(0, 2) = -2, g(0, 3) = 0;
-  const Tensor y = mnist_app::fgsm_step(x, g, 0.1);
-  EXPECT_DOUBLE_EQ(y(0, 0), 0.4);
-  EXPECT_DOUBLE_EQ(y(0, 1), 1.0);   // clipped
-  EXPECT_DOUBLE_EQ(y(0, 2), -1.0);  // clipped
-  EXPECT_DOUBLE_EQ(y(0, 3), 0.2);   // sign(0) = 0
-}
-
-TEST(MaxNorm, ScalesOnlyColumnsAboveTheBound) {
-  Tensor w = Tensor::from_shape({2, 3});
-  w(0, 0) = 3, w(1, 0) = 4;  // norm 5 → 2
-  w(0, 1) = 1, w(1, 1) = 1;  // norm √2 < 2: untouched
-  w(0, 2) = 0, w(1, 2) = -6;
-  const NamedParameters params = {{"fc.weight", Variable(w, true)}, {"fc.bias", Variable(uniform({3}, 5, 5, 9), true)}};
-  EXPECT_EQ(mnist_app::project_max_norm(params, 2.0), 2u);
-  const Tensor& p = params[0].second.value();
-  EXPECT_NEAR(p(0, 0), 1.2, 1e-12);
-  EXPECT_NEAR(p(1, 0), 1.6, 1e-12);
-  EXPECT_EQ(p(0, 1), 1);
-  EXPECT_NEAR(p(1, 2), -2, 1e-12);
-  EXPECT_GE(params[1].second.value()(0), 5);  // biases are not weights
-}
-
-TEST(MaxNorm, ScalesEachOutputFilterOfAConvolution) {
-  Tensor w = Tensor::from_shape({2, 1, 2, 2});  // filter 0: norm 4 → 1; filter 1: norm 0.4, kept
-  for (std::size_t i = 0; i < 4; ++i) w.data()[i] = 2, w.data()[4 + i] = 0.2;
-  const NamedParameters params = {{"conv.weight", Variable(w, true)}};
-  EXPECT_EQ(mnist_app::project_max_norm(params, 1.0), 1u);
-  for (std::size_t i = 0; i < 4; ++i) {
-    EXPECT_NEAR(params[0].second.value().data()[i], 0.5, 1e-12);
-    EXPECT_EQ(params[0].second.value().data()[4 + i], 0.2);
-  }
-}
 
 TEST(Methods, ParsesCombinationsToACanonicalSpec) {
   const mnist_app::Methods m = mnist_app::parse_methods(" l2( lambd = 1e-4 ) + dropout(p=0.50)+early_stopping(patience=3)");

@@ -13,8 +13,8 @@
 
 namespace {
 
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using xtgrad_test::Tensor;
+using xtgrad_test::Variable;
 using xtgrad_test::expect_tensor_near;
 using xtgrad_test::uniform;
 

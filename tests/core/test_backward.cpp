@@ -15,6 +15,14 @@
 namespace xtgrad {
 namespace {
 
+using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
+using Tensor = TensorOf<Scalar>;
+using Variable = BasicVariable<Scalar>;
+using Node = BasicNode<Scalar>;
+using NodePtr = NodePtrOf<Scalar>;
+using GradOptions = BasicGradOptions<Scalar>;
+using HookHandle = BasicHookHandle<Scalar>;
+
 using xtgrad_test::make_tensor;
 using xtgrad_test::filled;
 using xtgrad_test::expect_values;

@@ -18,6 +18,10 @@ namespace {
 using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
 using Tensor = TensorOf<Scalar>;
 using Variable = BasicVariable<Scalar>;
+using Node = BasicNode<Scalar>;
+using NodePtr = NodePtrOf<Scalar>;
+using GradOptions = BasicGradOptions<Scalar>;
+using HookHandle = BasicHookHandle<Scalar>;
 
 // Resident set size of this process in KiB, from the VmRSS line of /proc/self/status.
 long resident_kib() {

@@ -11,8 +11,8 @@
 namespace {
 
 using xtgrad::Rng;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using xtgrad_test::Tensor;
+using xtgrad_test::Variable;
 using xtgrad_test::expect_throws_with;
 using xtgrad_test::filled;
 using xtgrad_test::uniform;

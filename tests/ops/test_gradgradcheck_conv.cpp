@@ -16,6 +16,14 @@
 namespace xtgrad {
 namespace {
 
+using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
+using Tensor = TensorOf<Scalar>;
+using Variable = BasicVariable<Scalar>;
+using Node = BasicNode<Scalar>;
+using NodePtr = NodePtrOf<Scalar>;
+using GradOptions = BasicGradOptions<Scalar>;
+using HookHandle = BasicHookHandle<Scalar>;
+
 using Vars = std::vector<Variable>;
 using xtgrad_test::expect_gradgradcheck;
 using xtgrad_test::expect_tensor_near;

@@ -12,7 +12,7 @@ namespace {
 
 using Vars = std::vector<Variable>;
 using Labels = std::vector<std::size_t>;
-using xtgrad::CrossEntropyOptions;
+using CrossEntropyOptions = xtgrad::BasicCrossEntropyOptions<Scalar>;
 using xtgrad::Reduction;
 
 const Tensor kZ{{1.0, 2.0, 3.0}, {1.0, 1.0, 1.0}, {0.5, -1.0, 2.0}};
@@ -57,7 +57,7 @@ TEST(CrossEntropyOptions, HugeLogitsStayFinite) {
 
 TEST(NllLoss, MatchesPyTorchAndCrossEntropy) {
   const Variable lp = xtgrad::log_softmax(Variable(kZ));
-  xtgrad::NllLossOptions o;
+  xtgrad::BasicNllLossOptions<Scalar> o;
   o.weight = kW;
   EXPECT_NEAR(xtgrad::nll_loss(lp, kY, o).item(), 1.910834421078735, 1e-14);
   o.ignore_index = 0;
@@ -68,7 +68,7 @@ TEST(NllLoss, MatchesPyTorchAndCrossEntropy) {
 TEST(BceWithLogits, MatchesPyTorchValues) {
   const Variable x(Tensor{{-1.0, 0.5}, {2.0, -3.0}}), t(Tensor{{0.0, 1.0}, {1.0, 0.3}});
   EXPECT_NEAR(xtgrad::binary_cross_entropy_with_logits(x, t).item(), 0.4657135085787611, 1e-14);
-  xtgrad::BceWithLogitsOptions o;
+  xtgrad::BasicBceWithLogitsOptions<Scalar> o;
   o.pos_weight = Tensor{2.0, 0.5};
   EXPECT_NEAR(xtgrad::binary_cross_entropy_with_logits(x, t, o).item(), 0.32386386263297556, 1e-14);
   o.weight = reshaped(Tensor{1.0, 3.0}, {2, 1});
@@ -125,7 +125,7 @@ TEST(LossesExtra, PassGradcheck) {
       expect_gradcheck([&](const Vars& v) { return xtgrad::cross_entropy(v[0], y, ce(kW, {}, eps, r)); }, {z});
       expect_gradcheck([&](const Vars& v) { return xtgrad::cross_entropy(v[0], y, ce(kW, 0, eps, r)); }, {z});
     }
-    xtgrad::NllLossOptions o;
+    xtgrad::BasicNllLossOptions<Scalar> o;
     o.weight = kW;
     o.ignore_index = 1;
     o.reduction = r;

@@ -11,8 +11,8 @@
 namespace {
 
 using xtgrad::Rng;
-using xtgrad::Tensor;
-using xtgrad::Variable;
+using xtgrad_test::Tensor;
+using xtgrad_test::Variable;
 using xtgrad_test::expect_gradcheck;
 using xtgrad_test::expect_tensor_near;
 using xtgrad_test::expect_throws_with;
