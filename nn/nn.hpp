@@ -1,5 +1,9 @@
-// nn: modules, initializers, optimizers, data and the training loop.
+// nn: modules, initializers, optimizers, data and the training loop, for float and double
+// (BasicX<T>); the float names (Linear, SGD, Dataset, ...) go with core/defaults.hpp's
+// Variable and Tensor, which this umbrella brings along.
 #pragma once
+
+#include "xtgrad/core/defaults.hpp"
 
 // io/ (npz, IDX, MNIST, atomic writes) moved out of nn/; nn.hpp still includes it, so that
 // a program that included nn.hpp for load_mnist or read_npz keeps compiling.

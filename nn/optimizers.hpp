@@ -1,8 +1,8 @@
 // Optimizers: update parameters in place from the gradients stored in their nodes.
 //
-// An optimizer holds the same BasicVariable<T> handles the module holds (copies alias), reads each
-// parameter's gradient from its node and nothing else, and keeps its per-parameter state in
-// slots aligned with the parameter list. So a data-parallel run can average the gradients
+// An optimizer holds the same BasicVariable<T> handles the module holds (copies alias), reads
+// each parameter's gradient from its node and nothing else, and keeps its per-parameter state
+// in slots aligned with the parameter list. So a data-parallel run can average the gradients
 // (an allreduce) between backward() and step() without the optimizer knowing.
 #pragma once
 

@@ -173,7 +173,8 @@ History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicData
   // Index targets become one-hot rows in a reused constant leaf (checked above to be whole
   // numbers), so this path allocates nothing per step either.
   Variable one_hot(Tensor::from_shape({0}));
-  const BasicLossFunction<T> loss_fn = options.loss ? options.loss : [&one_hot](const Variable& out, const Variable& y) {
+  const BasicLossFunction<T> loss_fn =
+      options.loss ? options.loss : [&one_hot](const Variable& out, const Variable& y) {
     const Tensor& labels = y.value();
     if (labels.dimension() == 2) return cross_entropy(out, y);
     const Tensor& z = out.value();

@@ -38,7 +38,8 @@ using History = std::vector<EpochStats>;
 
 // Data loss from the model's output (n, classes) and the targets (a batch of Dataset::targets).
 template <class T>
-using BasicLossFunction = std::function<BasicVariable<T>(const BasicVariable<T>& output, const BasicVariable<T>& targets)>;
+using BasicLossFunction =
+    std::function<BasicVariable<T>(const BasicVariable<T>& output, const BasicVariable<T>& targets)>;
 // A scalar penalty built from the named parameters (e.g. a regularizer), added to the loss.
 template <class T>
 using BasicPenaltyFunction = std::function<BasicVariable<T>(const NamedParametersOf<T>&)>;

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "malloc_counter.hpp"  // defines malloc & co. for this test program
+#include "xtgrad/core/defaults.hpp"  // test_models.hpp names xtgrad::Variable
 #include "test_models.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/nn/batches.hpp"

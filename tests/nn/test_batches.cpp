@@ -10,6 +10,8 @@
 
 #include <xtensor/xarray.hpp>
 
+#include "xtgrad/core/defaults.hpp"
+
 namespace {
 
 using xtgrad::Rng;

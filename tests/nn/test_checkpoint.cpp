@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "xtgrad/core/defaults.hpp"  // test_models.hpp names xtgrad::Variable
 #include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/core/errors.hpp"
@@ -491,6 +492,32 @@ TEST_F(CheckpointTest, MalformedEarlyStoppingStateIsRefused) {
   meta.early_stopping->best_values.pop_back();
   expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::save_checkpoint(path, a, sgd, meta); },
                                             {"early-stopping values"});
+}
+
+}  // namespace
+
+// ---- double: a BasicLinear<double> with BasicAdam<double> keeps every bit ------------------
+
+namespace {
+
+TEST_F(CheckpointTest, DoubleModelAndOptimizerRoundTripInFloat64) {
+  Rng rng(40);
+  xtgrad::nn::BasicLinear<double> a(3, 2, rng), b(3, 2, rng);
+  xtgrad::nn::BasicAdam<double> adam_a(a.named_parameters(), 0.01), adam_b(b.named_parameters(), 0.01);
+  xtgrad::TensorOf<double> x = {{1.0, 2.0, 3.0}};
+  xtgrad::sum(a(xtgrad::BasicVariable<double>(x))).backward();
+  adam_a.step();
+  a.weight.mutable_value()(0, 0) = 1.0 + 1e-12;  // below float resolution
+  xtgrad::nn::BasicCheckpoint<double> saved;
+  saved.rng = rng;
+  const std::string path = file("double.ckpt.npz");
+  xtgrad::nn::save_checkpoint(path, a, adam_a, saved);
+  EXPECT_EQ(xtgrad::nn::read_npz(path).at("param/weight").dtype, "<f8");
+  xtgrad::nn::load_checkpoint(path, b, adam_b);
+  EXPECT_EQ(b.weight.value()(0, 0), 1.0 + 1e-12);
+  const auto sa = adam_a.state(), sb = adam_b.state();
+  ASSERT_EQ(sa.size(), sb.size());
+  for (std::size_t i = 0; i < sa.size(); ++i) EXPECT_EQ(sa[i].second, sb[i].second) << sa[i].first;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "xtgrad/core/defaults.hpp"  // test_models.hpp names xtgrad::Variable
 #include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/nn/nn.hpp"
