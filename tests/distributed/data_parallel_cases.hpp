@@ -1,6 +1,7 @@
 // Shared by test_data_parallel.cpp (double) and test_data_parallel_f32.cpp (float): a
 // synthetic classification task, and one training run either in one process over whole
-// batches or data-parallel over the ranks, to compare parameter by parameter.
+// batches or data-parallel over the ranks, to compare parameter by parameter. Everything is
+// in the test program's precision, Scalar (test_util.hpp, from XTGRAD_TEST_SCALAR).
 #pragma once
 
 #include <gtest/gtest.h>
@@ -10,7 +11,6 @@
 #include <string>
 
 #include "mpi_test_main.hpp"
-#include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/distributed/data_parallel.hpp"
 #include "xtgrad/nn/nn.hpp"
@@ -19,35 +19,34 @@
 namespace xtgrad_test {
 
 using xtgrad::Rng;
-using xtgrad::Scalar;
-using xtgrad::Tensor;
-using xtgrad::Variable;
 using xtgrad::distributed::DataParallelOptions;
-// The precision of the test program (double, or float in test_*_f32.cpp).
 using DistributedDataParallel = xtgrad::distributed::BasicDistributedDataParallel<Scalar>;
-using xtgrad::nn::Dataset;
+using NamedParameters = xtgrad::NamedParametersOf<Scalar>;
+using Module = xtgrad::nn::BasicModule<Scalar>;
+using Dataset = xtgrad::nn::BasicDataset<Scalar>;
 
 // n rows of `features` inputs in [−1, 1] and one-hot labels of a fixed random linear
 // teacher over `classes` (so training makes progress). The same on every rank.
 inline Dataset teacher_task(std::size_t n, std::size_t features, std::size_t classes, std::uint64_t seed) {
   Rng rng(seed);
-  Dataset d{xtgrad::rand_uniform({n, features}, rng, -1.0, 1.0), xtgrad::nn::zeros({n, classes})};
-  const Variable teacher(xtgrad::randn({features, classes}, rng));
+  Dataset d{xtgrad::rand_uniform<Scalar>({n, features}, rng, -1.0, 1.0), xtgrad::nn::zeros<Scalar>({n, classes})};
+  const Variable teacher(xtgrad::randn<Scalar>({features, classes}, rng));
   const Tensor scores = xtgrad::matmul(Variable(d.inputs), teacher).value();
   const std::vector<std::size_t> labels = xtgrad::nn::argmax_rows(scores);
   for (std::size_t i = 0; i < n; ++i) d.targets(i, labels[i]) = 1;
   return d;
 }
 
-// SigmoidNet with nn::Dropout(p, seed 5) on its hidden layer (p = 0: SigmoidNet's forward).
-struct DropoutNet : xtgrad::nn::Module {
-  xtgrad::nn::Linear fc1, fc2;
-  xtgrad::nn::Dropout drop;
+// Linear(in, hidden) → sigmoid → Dropout(p, seed 5) → Linear(hidden, out), registered as
+// fc1, drop and fc2 (p = 0: test_models.hpp's SigmoidNet, with the same weights from `rng`).
+struct DropoutNet : Module {
+  xtgrad::nn::BasicLinear<Scalar> fc1, fc2;
+  xtgrad::nn::BasicDropout<Scalar> drop;
   DropoutNet(std::size_t in, std::size_t hidden, std::size_t out, double p, xtgrad::Rng& rng)
-      : fc1(register_module("fc1", xtgrad::nn::Linear(in, hidden, rng))),
-        fc2(register_module("fc2", xtgrad::nn::Linear(hidden, out, rng))),
-        drop(register_module("drop", xtgrad::nn::Dropout(p, 5))) {}
-  xtgrad::Variable forward(const xtgrad::Variable& x) override { return fc2(drop(xtgrad::sigmoid(fc1(x)))); }
+      : fc1(register_module("fc1", xtgrad::nn::BasicLinear<Scalar>(in, hidden, rng))),
+        fc2(register_module("fc2", xtgrad::nn::BasicLinear<Scalar>(hidden, out, rng))),
+        drop(register_module("drop", xtgrad::nn::BasicDropout<Scalar>(p, 5))) {}
+  Variable forward(const Variable& x) override { return fc2(drop(xtgrad::sigmoid(fc1(x)))); }
 };
 
 struct RunSpec {
@@ -68,14 +67,14 @@ inline DropoutNet train(const RunSpec& spec, xtgrad::distributed::Communicator* 
   const Dataset data = teacher_task(spec.rows, spec.features, spec.classes, 11);
   Rng init(comm ? 7 + 1000 * std::uint64_t(comm->rank()) : 7);
   DropoutNet net(spec.features, spec.hidden, spec.classes, spec.dropout, init);
-  xtgrad::nn::SGD sgd(net.named_parameters(), spec.lr);
-  xtgrad::nn::FitOptions options;
+  xtgrad::nn::BasicSGD<Scalar> sgd(net.named_parameters(), spec.lr);
+  xtgrad::nn::BasicFitOptions<Scalar> options;
   options.epochs = spec.epochs;
   options.batch_size = spec.batch;
   options.progress_bar = false;
   if (spec.l2 > 0) {
     const double l2 = spec.l2;
-    options.penalty = [l2](const xtgrad::NamedParameters& ps) {
+    options.penalty = [l2](const NamedParameters& ps) {
       Variable total;
       for (const auto& [name, p] : ps) {
         if (name.find("weight") == std::string::npos) continue;
@@ -95,7 +94,7 @@ inline DropoutNet train(const RunSpec& spec, xtgrad::distributed::Communicator* 
 }
 
 // max |a − b| / max |b| per parameter, the largest over parameters.
-inline double max_relative_difference(xtgrad::nn::Module& a, xtgrad::nn::Module& b) {
+inline double max_relative_difference(Module& a, Module& b) {
   double worst = 0;
   const auto pa = a.named_parameters(), pb = b.named_parameters();
   for (std::size_t k = 0; k < pa.size(); ++k) {

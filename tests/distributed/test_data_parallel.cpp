@@ -16,17 +16,17 @@ using xtgrad::distributed::ReduceOp;
 TEST(DistributedDataParallel, StartsEveryRankFromRankZerosParameters) {
   auto& comm = world();
   Rng mine(7 + 1000 * std::uint64_t(comm.rank()));
-  SigmoidNet net(5, 4, 3, mine);
+  DropoutNet net(5, 4, 3, 0.0, mine);
   DistributedDataParallel ddp(net.named_parameters(), comm);
   Rng rank0(7);
-  SigmoidNet expected(5, 4, 3, rank0);
+  DropoutNet expected(5, 4, 3, 0.0, rank0);
   EXPECT_EQ(max_relative_difference(net, expected), 0.0) << "rank " << comm.rank();
 }
 
 TEST(DistributedDataParallel, ShapeMismatchIsAnErrorOnEveryRankNamingBothShapes) {
   auto& comm = world();
   Rng rng(1);
-  SigmoidNet net(5, comm.rank() == 1 ? 6 : 4, 3, rng);  // rank 1 has a wider hidden layer
+  DropoutNet net(5, comm.rank() == 1 ? 6 : 4, 3, 0.0, rng);  // rank 1 has a wider hidden layer
   expect_throws_with<std::invalid_argument>(
       [&] { DistributedDataParallel ddp(net.named_parameters(), comm); },
       {"'fc1.weight'", "(5, 4) on rank 0", "(5, 6) on rank 1"});
@@ -35,8 +35,8 @@ TEST(DistributedDataParallel, ShapeMismatchIsAnErrorOnEveryRankNamingBothShapes)
 TEST(DistributedDataParallel, NameOrCountMismatchIsAnErrorOnEveryRank) {
   auto& comm = world();
   Rng rng(1);
-  SigmoidNet net(5, 4, 3, rng);
-  xtgrad::NamedParameters params = net.named_parameters();
+  DropoutNet net(5, 4, 3, 0.0, rng);
+  NamedParameters params = net.named_parameters();
   if (comm.rank() == comm.world_size() - 1) params[2].first = "fc2.w";
   expect_throws_with<std::invalid_argument>([&] { DistributedDataParallel ddp(params, comm); },
                                             {"'fc2.weight' on rank 0", "'fc2.w' on rank"});
@@ -49,7 +49,7 @@ TEST(DistributedDataParallel, NameOrCountMismatchIsAnErrorOnEveryRank) {
 TEST(DistributedDataParallel, OverlapStartsEveryBucketDuringBackward) {
   auto& comm = world();
   Rng rng(1);
-  SigmoidNet net(5, 4, 3, rng);
+  DropoutNet net(5, 4, 3, 0.0, rng);
   DataParallelOptions options;
   options.bucket_bytes = 1;  // one parameter per bucket
   for (bool overlap : {true, false}) {
@@ -57,8 +57,8 @@ TEST(DistributedDataParallel, OverlapStartsEveryBucketDuringBackward) {
     DistributedDataParallel ddp(net.named_parameters(), comm, options);
     ASSERT_EQ(ddp.bucket_count(), 4u);
     EXPECT_EQ(ddp.bucket_names(0), std::vector<std::string>{"fc2.bias"});  // finished first by backward
-    const Variable x(xtgrad::rand_uniform({2, 5}, rng, -1, 1));
-    Tensor uniform = xtgrad::nn::zeros({2, 3});
+    const Variable x(xtgrad::rand_uniform<Scalar>({2, 5}, rng, -1, 1));
+    Tensor uniform = xtgrad::nn::zeros<Scalar>({2, 3});
     uniform.fill(Scalar(1.0 / 3));
     const Variable y(uniform);
     for (auto& [name, p] : net.named_parameters()) p.zero_grad();
@@ -75,7 +75,7 @@ TEST(DistributedDataParallel, GradientIsTheWholeBatchsWeightedByRows) {
   // Σ_r (r + 1)/B · (r + 1) with B = Σ_r (r + 1); the loss likewise.
   auto& comm = world();
   Rng rng(1);
-  SigmoidNet net(5, 4, 3, rng);
+  DropoutNet net(5, 4, 3, 0.0, rng);
   DistributedDataParallel ddp(net.named_parameters(), comm);
   const int n = comm.world_size();
   const std::size_t batch = std::size_t(n * (n + 1) / 2), rows = std::size_t(comm.rank() + 1);

@@ -73,7 +73,7 @@ std::vector<Tensor> train_lasso(const Regularizer& reg, double eta, std::size_t 
   Lasso lasso;
   Variable w = Variable::parameter(xtgrad_test::reshaped(Tensor{0.3, 0.3, 0.3, 0.3}, {kP, 1}), "fc.weight");
   const NamedParameters params = {{"fc.weight", w}};
-  xg::nn::SGD sgd(params, eta);
+  xg::nn::BasicSGD<double> sgd(params, eta);
   std::vector<Tensor> last;
   for (std::size_t s = 0; s < steps; ++s) {
     Variable loss = lasso.data_loss(w);

@@ -433,14 +433,14 @@ TEST(Regularizer, SgdWithTheL2NodeEqualsSgdWithWeightDecayStepForStep) {
   const L2 l2(kLambda, Selection::all());
   for (const double momentum : {0.0, 0.9}) {
     const auto with_node = five_steps(
-        [&](const NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, &l2);
+        [&](const NamedParameters& p) { return std::make_unique<xg::nn::BasicSGD<double>>(p, 0.5, momentum); }, &l2);
     const auto with_decay = five_steps(
         [&](const NamedParameters& p) {
-          return std::make_unique<xg::nn::SGD>(p, 0.5, momentum, false, kLambda);
+          return std::make_unique<xg::nn::BasicSGD<double>>(p, 0.5, momentum, false, kLambda);
         },
         nullptr);
     const auto without = five_steps(
-        [&](const NamedParameters& p) { return std::make_unique<xg::nn::SGD>(p, 0.5, momentum); }, nullptr);
+        [&](const NamedParameters& p) { return std::make_unique<xg::nn::BasicSGD<double>>(p, 0.5, momentum); }, nullptr);
     EXPECT_LT(max_difference(with_node, with_decay), 1e-14) << "momentum " << momentum;
     EXPECT_GT(max_difference(with_node, without), 1e-3) << "momentum " << momentum << ": the penalty acts";
   }
@@ -449,12 +449,12 @@ TEST(Regularizer, SgdWithTheL2NodeEqualsSgdWithWeightDecayStepForStep) {
 TEST(Regularizer, AdamWithTheL2NodeIsCoupledAdamNotAdamW) {
   const L2 l2(kLambda, Selection::all());
   auto adam = [](double wd) {
-    return [wd](const NamedParameters& p) { return std::make_unique<xg::nn::Adam>(p, 0.05, 0.9, 0.999, 1e-8, wd); };
+    return [wd](const NamedParameters& p) { return std::make_unique<xg::nn::BasicAdam<double>>(p, 0.05, 0.9, 0.999, 1e-8, wd); };
   };
   const auto with_node = five_steps(adam(0.0), &l2);
   const auto coupled = five_steps(adam(kLambda), nullptr);
   const auto decoupled = five_steps(
-      [](const NamedParameters& p) { return std::make_unique<xg::nn::AdamW>(p, 0.05, 0.9, 0.999, 1e-8, kLambda); },
+      [](const NamedParameters& p) { return std::make_unique<xg::nn::BasicAdamW<double>>(p, 0.05, 0.9, 0.999, 1e-8, kLambda); },
       nullptr);
   // The L2 node is exactly Adam's (coupled) weight_decay: the decay goes through m and v.
   EXPECT_LT(max_difference(with_node, coupled), 1e-14);

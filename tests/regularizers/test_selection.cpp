@@ -151,8 +151,8 @@ TEST(Selection, RegularizerPenalizesOnlyWhatThePredicateSelects) {
 
 namespace {
 
-using xtgrad::nn::ParamGroup;
-using xtgrad::nn::ParamGroups;
+using ParamGroup = xtgrad::nn::BasicParamGroup<double>;
+using ParamGroups = xtgrad::nn::BasicParamGroups<double>;
 
 // Two optimizer groups over params(): fc1 (lr 0.1, the default) and fc2 (lr 0.5).
 ParamGroups two_groups(const NamedParameters& ps) {
@@ -192,7 +192,7 @@ TEST(SelectionAmong, GroupsStepWithTheirOwnLrAndOnlyTheirOwnPenalty) {
   std::vector<Tensor> before;
   for (const auto& p : ps) before.push_back(p.second.value());
   const ParamGroups groups = two_groups(ps);
-  xtgrad::nn::SGD sgd(groups, 0.1);
+  xtgrad::nn::BasicSGD<double> sgd(groups, 0.1);
   const L1 l1(0.25, Selection::among(groups[1].params));
   Variable data = xg::sum(ps[0].second) + xg::sum(ps[1].second) + xg::sum(ps[2].second) + xg::sum(ps[3].second);
   Variable loss = data + l1(ps);
