@@ -25,12 +25,10 @@ std::vector<BasicVariable<Scalar>> first_gradients(const char* who, const BasicV
   return grad({y}, params, {.create_graph = true, .allow_unused = true});
 }
 
-}  // namespace
-
+// hessian_vector_product for either precision.
 template <class Scalar>
-std::vector<TensorOf<Scalar>> hessian_vector_product(const NonDeduced<ScalarFunctionOf<Scalar>>& f,
-                                                     const std::vector<BasicVariable<Scalar>>& params,
-                                                     const std::vector<TensorOf<Scalar>>& v) {
+std::vector<TensorOf<Scalar>> hvp(const ScalarFunctionOf<Scalar>& f, const std::vector<BasicVariable<Scalar>>& params,
+                                  const std::vector<TensorOf<Scalar>>& v) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   if (v.size() != params.size()) {
@@ -64,6 +62,8 @@ std::vector<TensorOf<Scalar>> hessian_vector_product(const NonDeduced<ScalarFunc
   return hv;
 }
 
+}  // namespace
+
 template <class Scalar>
 TensorOf<Scalar> hessian(const NonDeduced<std::function<BasicVariable<Scalar>(const BasicVariable<Scalar>&)>>& f,
                          const TensorOf<Scalar>& x) {
@@ -87,10 +87,19 @@ TensorOf<Scalar> hessian(const NonDeduced<std::function<BasicVariable<Scalar>(co
   return h;
 }
 
-#define XTGRAD_INSTANTIATE(T)                                                                                  \
-  template std::vector<TensorOf<T>> hessian_vector_product(const ScalarFunctionOf<T>&,                          \
-                                                           const std::vector<BasicVariable<T>>&,                \
-                                                           const std::vector<TensorOf<T>>&);                    \
+std::vector<TensorOf<float>> hessian_vector_product(const ScalarFunctionOf<float>& f,
+                                                    const std::vector<BasicVariable<float>>& params,
+                                                    const std::vector<TensorOf<float>>& v) {
+  return hvp(f, params, v);
+}
+
+std::vector<TensorOf<double>> hessian_vector_product(const ScalarFunctionOf<double>& f,
+                                                     const std::vector<BasicVariable<double>>& params,
+                                                     const std::vector<TensorOf<double>>& v) {
+  return hvp(f, params, v);
+}
+
+#define XTGRAD_INSTANTIATE(T) \
   template TensorOf<T> hessian(const std::function<BasicVariable<T>(const BasicVariable<T>&)>&, const TensorOf<T>&);
 XTGRAD_INSTANTIATE(float)
 XTGRAD_INSTANTIATE(double)

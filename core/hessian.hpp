@@ -15,10 +15,13 @@ using ScalarFunctionOf = std::function<BasicVariable<T>(const std::vector<BasicV
 // H·v, H the Hessian of f with respect to `params` (each must require grad) and v one tensor
 // per parameter, of its shape. Pearlmutter's trick: H·v = ∇⟨∇f, v⟩, one create_graph backward
 // and one more backward, never forming H. Returns one tensor per parameter; .grad is untouched.
-template <class T>
-std::vector<TensorOf<T>> hessian_vector_product(const NonDeduced<ScalarFunctionOf<T>>& f,
-                                                const std::vector<BasicVariable<T>>& params,
-                                                const std::vector<TensorOf<T>>& v);
+// Declared for each precision (not a template), so that braced lists work: hvp(f, {w}, {v}).
+std::vector<TensorOf<float>> hessian_vector_product(const ScalarFunctionOf<float>& f,
+                                                    const std::vector<BasicVariable<float>>& params,
+                                                    const std::vector<TensorOf<float>>& v);
+std::vector<TensorOf<double>> hessian_vector_product(const ScalarFunctionOf<double>& f,
+                                                     const std::vector<BasicVariable<double>>& params,
+                                                     const std::vector<TensorOf<double>>& v);
 
 // The Hessian of f at x, of shape x.shape + x.shape (one double backward per element of x:
 // for small inputs).

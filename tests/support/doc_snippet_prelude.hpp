@@ -15,4 +15,4 @@
 
 using namespace xtgrad;
 using namespace xtgrad_test;
-using Vars = std::vector<Variable>;
+using Vars = std::vector<BasicVariable<double>>;  // gradcheck runs its function on double leaves
