@@ -21,6 +21,10 @@ using Node = BasicNode<Scalar>;
 using NodePtr = NodePtrOf<Scalar>;
 using GradOptions = BasicGradOptions<Scalar>;
 using HookHandle = BasicHookHandle<Scalar>;
+using BackwardFn = BasicBackwardFn<Scalar>;
+using GradHook = GradHookOf<Scalar>;
+using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
+using NamedParameters = NamedParametersOf<Scalar>;
 
 static_assert(std::is_same_v<Scalar, double>, "gradient checks run against the double library");
 

@@ -16,6 +16,10 @@ using Node = BasicNode<Scalar>;
 using NodePtr = NodePtrOf<Scalar>;
 using GradOptions = BasicGradOptions<Scalar>;
 using HookHandle = BasicHookHandle<Scalar>;
+using BackwardFn = BasicBackwardFn<Scalar>;
+using GradHook = GradHookOf<Scalar>;
+using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
+using NamedParameters = NamedParametersOf<Scalar>;
 
 struct Moments {
   double mean, stddev;

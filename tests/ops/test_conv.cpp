@@ -21,6 +21,7 @@ using xtgrad::Pool2dOptions;
 using xtgrad::Rng;
 using xtgrad::Shape;
 using xtgrad::Size2;
+using xtgrad_test::Scalar;
 using xtgrad_test::Tensor;
 using xtgrad_test::Variable;
 using xtgrad_test::expect_gradcheck;
@@ -295,7 +296,7 @@ TEST(Conv2dModule, ShapesInitAndForwardEqualTheOp) {
   xtgrad::nn::Conv2dConfig config;
   config.padding = {1, 1};
   config.groups = 2;
-  xtgrad::nn::Conv2d conv(4, 6, 3, rng, config);
+  xtgrad::nn::BasicConv2d<Scalar> conv(4, 6, 3, rng, config);
   EXPECT_EQ(xtgrad::shape_str(conv.weight.value()), "(6, 2, 3, 3)");
   EXPECT_EQ(xtgrad::shape_str(conv.bias.value()), "(6)");
   EXPECT_EQ(conv.parameter_count(), std::size_t(6 * 2 * 9 + 6));
@@ -307,28 +308,28 @@ TEST(Conv2dModule, ShapesInitAndForwardEqualTheOp) {
   o.groups = 2;
   expect_tensor_near(conv(x).value(), xtgrad::conv2d(x, conv.weight, conv.bias, o).value(), 0.0);
   config.bias = false;
-  xtgrad::nn::Conv2d plain(4, 6, Size2{3, 1}, rng, config);
+  xtgrad::nn::BasicConv2d<Scalar> plain(4, 6, Size2{3, 1}, rng, config);
   EXPECT_FALSE(plain.bias.defined());
   EXPECT_EQ(plain.named_parameters().size(), 1u);
   EXPECT_EQ(xtgrad::shape_str(plain(x).value()), "(2, 6, 5, 7)");
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::Conv2d(3, 4, 3, rng, config); }, {"Conv2d", "groups 2"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::BasicConv2d<Scalar>(3, 4, 3, rng, config); }, {"Conv2d", "groups 2"});
 }
 
 TEST(PoolModules, EqualTheirOps) {
   const Variable x(uniform({2, 3, 6, 6}, 22, -1, 1));
-  expect_tensor_near(xtgrad::nn::MaxPool2d(2)(x).value(), xtgrad::max_pool2d(x, Pool2dOptions{}).value(), 0.0);
-  expect_tensor_near(xtgrad::nn::MaxPool2d(3, 2, 1)(x).value(),
+  expect_tensor_near(xtgrad::nn::BasicMaxPool2d<Scalar>(2)(x).value(), xtgrad::max_pool2d(x, Pool2dOptions{}).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::BasicMaxPool2d<Scalar>(3, 2, 1)(x).value(),
                      xtgrad::max_pool2d(x, Pool2dOptions{{3, 3}, {2, 2}, {1, 1}}).value(), 0.0);
-  expect_tensor_near(xtgrad::nn::AvgPool2d(Size2{2, 3})(x).value(),
+  expect_tensor_near(xtgrad::nn::BasicAvgPool2d<Scalar>(Size2{2, 3})(x).value(),
                      xtgrad::avg_pool2d(x, Pool2dOptions{{2, 3}, {0, 0}, {0, 0}}).value(), 0.0);
-  expect_tensor_near(xtgrad::nn::AdaptiveAvgPool2d(1)(x).value(), xtgrad::adaptive_avg_pool2d(x, {1, 1}).value(), 0.0);
+  expect_tensor_near(xtgrad::nn::BasicAdaptiveAvgPool2d<Scalar>(1)(x).value(), xtgrad::adaptive_avg_pool2d(x, {1, 1}).value(), 0.0);
 }
 
 // Images 6×6 with one bright bar: class 0 a vertical bar, class 1 a horizontal one, at a
 // random place, plus noise. Labels as class indices (n), inputs (n, 1, 6, 6).
-xtgrad::nn::Dataset bars(std::size_t n, std::uint64_t seed) {
+xtgrad::nn::BasicDataset<Scalar> bars(std::size_t n, std::uint64_t seed) {
   Rng rng(seed);
-  xtgrad::nn::Dataset d{xtgrad::randn({n, 1, 6, 6}, rng, 0.0, 0.2), Tensor::from_shape({n})};
+  xtgrad::nn::BasicDataset<Scalar> d{xtgrad::randn({n, 1, 6, 6}, rng, 0.0, 0.2), Tensor::from_shape({n})};
   std::uniform_int_distribution<int> where(0, 5);
   for (std::size_t i = 0; i < n; ++i) {
     const int at = where(rng);
@@ -344,17 +345,17 @@ xtgrad::nn::Dataset bars(std::size_t n, std::uint64_t seed) {
 
 TEST(ConvNet, LearnsBarOrientationWithIndexLabels) {
   Rng rng(23);
-  xtgrad::nn::Sequential net;
+  xtgrad::nn::BasicSequential<Scalar> net;
   xtgrad::nn::Conv2dConfig same;
   same.padding = {1, 1};
-  net.add("conv", xtgrad::nn::Conv2d(1, 4, 3, rng, same))
-      .add(xtgrad::nn::ReLU())
-      .add(xtgrad::nn::MaxPool2d(2))
-      .add(xtgrad::nn::Flatten())
-      .add("fc", xtgrad::nn::Linear(4 * 3 * 3, 2, rng));
+  net.add("conv", xtgrad::nn::BasicConv2d<Scalar>(1, 4, 3, rng, same))
+      .add(xtgrad::nn::BasicReLU<Scalar>())
+      .add(xtgrad::nn::BasicMaxPool2d<Scalar>(2))
+      .add(xtgrad::nn::BasicFlatten<Scalar>())
+      .add("fc", xtgrad::nn::BasicLinear<Scalar>(4 * 3 * 3, 2, rng));
   const auto train = bars(200, 24), test = bars(100, 25);
-  xtgrad::nn::Adam adam(net.named_parameters(), 0.02);
-  xtgrad::nn::FitOptions options;
+  xtgrad::nn::BasicAdam<Scalar> adam(net.named_parameters(), 0.02);
+  xtgrad::nn::BasicFitOptions<Scalar> options;
   options.epochs = 8;
   options.batch_size = 20;
   options.progress_bar = false;

@@ -11,6 +11,7 @@
 namespace {
 
 using xtgrad::Rng;
+using xtgrad_test::Scalar;
 using xtgrad_test::Tensor;
 using xtgrad_test::Variable;
 using xtgrad_test::expect_throws_with;
@@ -82,11 +83,11 @@ TEST(Dropout, RejectsPOutsideZeroOne) {
   const Variable x(filled({2, 2}, 1.0));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::dropout(x, 1.0, rng); }, {"dropout", "[0, 1)", "(2, 2)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::dropout(x, -0.1, rng); }, {"dropout"});
-  expect_throws_with<std::invalid_argument>([] { xtgrad::nn::Dropout(1.5); }, {"Dropout", "[0, 1)"});
+  expect_throws_with<std::invalid_argument>([] { xtgrad::nn::BasicDropout<Scalar>(1.5); }, {"Dropout", "[0, 1)"});
 }
 
 TEST(DropoutModule, DropsInTrainingAndIsTheIdentityInEvaluation) {
-  xtgrad::nn::Dropout drop(0.5, 12);
+  xtgrad::nn::BasicDropout<Scalar> drop(0.5, 12);
   const Variable x(filled({10, 10}, 1.0));
   const Tensor y = drop(x).value();
   std::size_t zeros = 0;
@@ -100,10 +101,10 @@ TEST(DropoutModule, DropsInTrainingAndIsTheIdentityInEvaluation) {
 }
 
 TEST(DropoutModule, SeedMakesRunsReproducibleAndCopiesShareTheSequence) {
-  xtgrad::nn::Dropout a(0.5, 13), b(0.5, 13);
+  xtgrad::nn::BasicDropout<Scalar> a(0.5, 13), b(0.5, 13);
   const Variable x(filled({4, 8}, 1.0));
   EXPECT_EQ(a(x).value(), b(x).value());
-  xtgrad::nn::Dropout copy = a;
+  xtgrad::nn::BasicDropout<Scalar> copy = a;
   const Tensor from_copy = copy(x).value();  // the second mask of seed 13, drawn from a's engine
   const Tensor second_b = b(x).value();
   EXPECT_EQ(from_copy, second_b);
@@ -118,12 +119,12 @@ namespace {
 
 TEST(DropoutModule, DefaultSeededLayersDrawDifferentMasksAndRngSeedingIsReproducible) {
   const Variable x(filled({8, 8}, 1.0));
-  xtgrad::nn::Dropout a(0.5), b(0.5);
+  xtgrad::nn::BasicDropout<Scalar> a(0.5), b(0.5);
   EXPECT_NE(a(x).value(), b(x).value());
   Rng r1(21), r2(21);
-  xtgrad::nn::Dropout c(0.5, r1), d(0.5, r2);
+  xtgrad::nn::BasicDropout<Scalar> c(0.5, r1), d(0.5, r2);
   EXPECT_EQ(c(x).value(), d(x).value());
-  xtgrad::nn::Dropout e(0.5, r1);  // the next draw: another seed
+  xtgrad::nn::BasicDropout<Scalar> e(0.5, r1);  // the next draw: another seed
   EXPECT_NE(e(x).value(), c(x).value());
 }
 
@@ -186,7 +187,7 @@ TEST(ShardedDraws, EachShardGetsItsRowsOfTheWholeBatchsDraws) {
 
 TEST(ShardedDraws, TheModuleDrawsTheWholeBatchsMaskInAShardAndTheScopeEnds) {
   const Tensor x = filled({6, 4}, 1.0);
-  xtgrad::nn::Dropout whole(0.5, 16), shard(0.5, 16);
+  xtgrad::nn::BasicDropout<Scalar> whole(0.5, 16), shard(0.5, 16);
   const Tensor y_whole = whole(Variable(x)).value();
   {
     const BatchShardScope scope(BatchShard{3, 3, 6});

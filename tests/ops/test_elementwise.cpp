@@ -226,7 +226,7 @@ TEST(ElementwiseErrors, NonBroadcastableShapesNameTheOpAndBothShapes) {
 
 // x² with a deliberately wrong backward: 3·g·x instead of 2·g·x.
 Variable wrong_square(const Variable& x) {
-  return xtgrad::make_result("wrong_square", x.value() * x.value(), {x}, [](xtgrad::Node& self) {
+  return xtgrad::make_result("wrong_square", x.value() * x.value(), {x}, [](Node& self) {
     self.add_to_parent(0, Scalar(3) * self.grad * self.parent_value(0));
   });
 }

@@ -22,6 +22,10 @@ using Node = BasicNode<Scalar>;
 using NodePtr = NodePtrOf<Scalar>;
 using GradOptions = BasicGradOptions<Scalar>;
 using HookHandle = BasicHookHandle<Scalar>;
+using BackwardFn = BasicBackwardFn<Scalar>;
+using GradHook = GradHookOf<Scalar>;
+using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
+using NamedParameters = NamedParametersOf<Scalar>;
 
 using Vars = std::vector<Variable>;
 using xtgrad_test::away_from_zero;

@@ -131,7 +131,7 @@ TEST(LossesExtra, PassGradcheck) {
     o.reduction = r;
     expect_gradcheck([&](const Vars& v) { return xtgrad::nll_loss(v[0], y, o); }, {z});
     const Tensor t = uniform({4, 3}, 2, 0.0, 1.0);
-    xtgrad::BceWithLogitsOptions b{Tensor{1.0, 2.0, 0.5}, reshaped(Tensor{1.5, 0.5, 1.0, 2.0}, {4, 1}), r};
+    xtgrad::BasicBceWithLogitsOptions<Scalar> b{Tensor{1.0, 2.0, 0.5}, reshaped(Tensor{1.5, 0.5, 1.0, 2.0}, {4, 1}), r};
     expect_gradcheck([&](const Vars& v) { return xtgrad::binary_cross_entropy_with_logits(v[0], v[1], b); }, {z, t});
     const Tensor q = uniform({3}, 3, -1, 1);
     expect_gradcheck([&](const Vars& v) { return xtgrad::mse_loss(v[0], v[1], r); }, {z, q});
@@ -169,7 +169,7 @@ TEST(LossesExtraErrors, NameTheLossShapesAndOptions) {
   expect_throws_with<std::invalid_argument>(
       [&] { xtgrad::binary_cross_entropy_with_logits(z, Variable(Tensor::from_shape({3, 2}))); },
       {"binary_cross_entropy_with_logits", "(2, 3)", "(3, 2)"});
-  xtgrad::BceWithLogitsOptions b;
+  xtgrad::BasicBceWithLogitsOptions<Scalar> b;
   b.pos_weight = Tensor{1.0, 2.0};
   expect_throws_with<std::invalid_argument>([&] { xtgrad::binary_cross_entropy_with_logits(z, z, b); },
                                             {"binary_cross_entropy_with_logits", "pos_weight", "(2)", "(2, 3)"});

@@ -11,6 +11,7 @@
 namespace {
 
 using xtgrad::Rng;
+using xtgrad_test::Scalar;
 using xtgrad_test::Tensor;
 using xtgrad_test::Variable;
 using xtgrad_test::expect_gradcheck;
@@ -80,12 +81,12 @@ TEST(BatchNorm, ErrorsNameTheOpAndTheShapes) {
   expect_throws_with<std::invalid_argument>(
       [&] { xtgrad::batch_norm(Variable(filled({1, 3}, 1.0)), w, b, rm, rv, true); },
       {"batch_norm", "more than one value per channel", "(1, 3)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::BatchNorm2d(3)(Variable(filled({4, 3}, 1.0))); },
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::BasicBatchNorm2d<Scalar>(3)(Variable(filled({4, 3}, 1.0))); },
                                             {"BatchNorm2d", "(N, C, H, W)", "(4, 3)"});
 }
 
 TEST(BatchNormModule, RunningStatisticsConvergeAndEvalModeUsesThem) {
-  xtgrad::nn::BatchNorm1d bn(2);
+  xtgrad::nn::BasicBatchNorm1d<Scalar> bn(2);
   Rng rng(7);
   for (int step = 0; step < 200; ++step) {
     Tensor x = xtgrad::randn<Scalar>({64, 2}, rng);
@@ -112,14 +113,14 @@ TEST(BatchNormModule, RunningStatisticsConvergeAndEvalModeUsesThem) {
 
 TEST(BatchNormModule, TwoDInSequentialFollowsTheModeOfItsParent) {
   Rng rng(8);
-  xtgrad::nn::Sequential net;
-  net.add(xtgrad::nn::Conv2d(1, 2, 3, rng)).add("bn", xtgrad::nn::BatchNorm2d(2));
+  xtgrad::nn::BasicSequential<Scalar> net;
+  net.add(xtgrad::nn::BasicConv2d<Scalar>(1, 2, 3, rng)).add("bn", xtgrad::nn::BasicBatchNorm2d<Scalar>(2));
   const Variable x(uniform({4, 1, 5, 5}, 9, -1, 1));
   net(x);
-  const Tensor after_train = net.get<xtgrad::nn::BatchNorm2d>("bn").running_mean.value();
+  const Tensor after_train = net.get<xtgrad::nn::BasicBatchNorm2d<Scalar>>("bn").running_mean.value();
   net.eval();
   net(x);
-  expect_tensor_near(net.get<xtgrad::nn::BatchNorm2d>("bn").running_mean.value(), after_train, 0.0);
+  expect_tensor_near(net.get<xtgrad::nn::BasicBatchNorm2d<Scalar>>("bn").running_mean.value(), after_train, 0.0);
   std::vector<std::string> names;
   for (const auto& [name, _] : net.named_buffers()) names.push_back(name);
   EXPECT_EQ(names, (std::vector<std::string>{"bn.running_mean", "bn.running_var"}));
@@ -141,7 +142,7 @@ TEST(LayerNorm, PassesGradcheckForOneAndTwoNormalizedAxes) {
 }
 
 TEST(LayerNorm, ModuleAndErrors) {
-  xtgrad::nn::LayerNorm ln({3, 2});
+  xtgrad::nn::BasicLayerNorm<Scalar> ln({3, 2});
   EXPECT_EQ(ln.parameter_count(), 12u);
   const Variable x(uniform({4, 3, 2}, 16, -1, 1));
   expect_tensor_near(ln(x).value(), xtgrad::layer_norm(x, ln.weight, ln.bias).value(), 0.0);
@@ -166,7 +167,7 @@ TEST(Embedding, LooksUpRowsAndAddsGradientsIntoThem) {
 
 TEST(Embedding, Module) {
   Rng rng(19);
-  xtgrad::nn::Embedding emb(10, 4, rng);
+  xtgrad::nn::BasicEmbedding<Scalar> emb(10, 4, rng);
   EXPECT_EQ(xtgrad::shape_str(emb.weight.value()), "(10, 4)");
   const Tensor y = emb(Variable(Tensor({7.0, 7.0, 0.0}))).value();
   EXPECT_EQ(xtgrad::shape_str(y), "(3, 4)");
