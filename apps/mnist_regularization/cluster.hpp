@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "xtgrad/core/variable.hpp"
+#include "xtgrad/core/defaults.hpp"
 #include "xtgrad/nn/gradient_reducer.hpp"
 
 namespace mnist_app {

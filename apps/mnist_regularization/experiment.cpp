@@ -135,7 +135,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   // (x·W1) over it: then the two would compete for it (hidden 3200: 2.15 s/epoch with the
   // prefetch, 1.74 s without, on two threads).
   options.prefetch = config.threads > 1 && !xtgrad::gemm_uses_threads(false, config.batch_size, config.hidden, inputs);
-  const nn::LossFunction base_loss = config.blog_gradient ? nn::LossFunction(blog_cross_entropy)
+  const nn::LossFunction base_loss = config.blog_gradient ? nn::LossFunction(blog_cross_entropy<Scalar>)
                                                           : nn::LossFunction([](const Variable& out, const Variable& y) {
                                                               return cross_entropy(out, y);
                                                             });
@@ -164,7 +164,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
       return loss;
     };
   } else if (config.blog_gradient) {
-    options.loss = blog_cross_entropy;
+    options.loss = blog_cross_entropy<Scalar>;
   }
   // The penalty follows the epoch (start=N): `epoch` is the one being trained, advanced at each
   // epoch's end, where the per-tensor penalties are recorded (one pass over the weights per

@@ -171,7 +171,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "cross_entropy_targets") return xtgrad::cross_entropy(a(), b());
   if (op == "cross_entropy_labels") return xtgrad::cross_entropy(a(), n.at("labels").get<Labels>());
   if (op == "cross_entropy_opts") {
-    xtgrad::CrossEntropyOptions o;
+    xtgrad::BasicCrossEntropyOptions<double> o;
     o.weight = opt_tensor(n, "weight");
     if (n.contains("ignore_index") && !n.at("ignore_index").is_null()) {
       o.ignore_index = n.at("ignore_index").get<std::size_t>();
@@ -181,7 +181,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
     return xtgrad::cross_entropy(a(), n.at("labels").get<Labels>(), o);
   }
   if (op == "nll_loss") {
-    xtgrad::NllLossOptions o;
+    xtgrad::BasicNllLossOptions<double> o;
     o.weight = opt_tensor(n, "weight");
     if (n.contains("ignore_index") && !n.at("ignore_index").is_null()) {
       o.ignore_index = n.at("ignore_index").get<std::size_t>();
@@ -195,7 +195,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "huber_loss") return xtgrad::huber_loss(a(), b(), num("delta"), reduction_of(n));
   if (op == "smooth_l1_loss") return xtgrad::smooth_l1_loss(a(), b(), num("beta"), reduction_of(n));
   if (op == "bce_logits") {
-    xtgrad::BceWithLogitsOptions o{opt_tensor(n, "weight"), opt_tensor(n, "pos_weight"), reduction_of(n)};
+    xtgrad::BasicBceWithLogitsOptions<double> o{opt_tensor(n, "weight"), opt_tensor(n, "pos_weight"), reduction_of(n)};
     return xtgrad::binary_cross_entropy_with_logits(a(), b(), o);
   }
   if (op == "kl_div") return xtgrad::kl_div(a(), b(), reduction_of(n), n.value("log_target", false));

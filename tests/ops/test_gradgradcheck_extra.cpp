@@ -205,7 +205,7 @@ TEST(GradgradcheckExtra, MatmulNd) {
 // ---- losses_extra -------------------------------------------------------------------------
 
 TEST(GradgradcheckExtra, NllLoss) {
-  NllLossOptions o;
+  BasicNllLossOptions<Scalar> o;
   o.weight = Tensor{0.5, 1.0, 2.0};
   o.ignore_index = 1;
   expect_gradgradcheck([&o](const Vars& v) { return nll_loss(log_softmax(v[0]), {0, 1}, o); }, {a23()});
@@ -224,7 +224,7 @@ TEST(GradgradcheckExtra, CrossEntropyOptions) {
   expect_gradgradcheck([&o](const Vars& v) { return cross_entropy(v[0], std::vector<std::size_t>{1, 2}, o); }, {a23()});
 }
 TEST(GradgradcheckExtra, BceWithLogits) {
-  BceWithLogitsOptions o;
+  BasicBceWithLogitsOptions<Scalar> o;
   o.weight = Tensor{0.5, 1.0, 2.0};
   o.pos_weight = Tensor{1.5, 1.0, 0.7};
   expect_gradgradcheck([&o](const Vars& v) { return binary_cross_entropy_with_logits(v[0], v[1], o); },

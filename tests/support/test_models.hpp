@@ -1,6 +1,7 @@
 // Small models shared by the tests that train, save or checkpoint one.
 #pragma once
 
+#include "xtgrad/core/defaults.hpp"
 #include "xtgrad/nn/layers.hpp"
 #include "xtgrad/ops/activations.hpp"
 
