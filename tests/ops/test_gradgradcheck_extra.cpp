@@ -213,7 +213,7 @@ TEST(GradgradcheckExtra, NllLoss) {
   expect_gradgradcheck([&o](const Vars& v) { return nll_loss(log_softmax(v[0]), {2, 0}, o); }, {a23()});
 }
 TEST(GradgradcheckExtra, CrossEntropyOptions) {
-  CrossEntropyOptions o;
+  BasicCrossEntropyOptions<Scalar> o;
   o.weight = Tensor{0.5, 1.0, 2.0};
   o.label_smoothing = 0.2;
   expect_gradgradcheck([&o](const Vars& v) { return cross_entropy(v[0], std::vector<std::size_t>{0, 2}, o); }, {a23()});
