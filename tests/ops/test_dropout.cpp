@@ -165,7 +165,7 @@ TEST(ShardedDraws, EachShardGetsItsRowsOfTheWholeBatchsDraws) {
   const Tensor x = uniform({batch, k}, 14, 0.5, 1.5);
   Rng whole(15);
   const Tensor y_whole = xtgrad::nn::sharded_dropout(Variable(x), 0.5, whole).value();
-  const Tensor noise_whole = xtgrad::nn::sharded_randn({batch, k}, whole, 0.0, 0.3);
+  const Tensor noise_whole = xtgrad::nn::sharded_randn<Scalar>({batch, k}, whole, 0.0, 0.3);
   const std::uint64_t next_whole = whole();
   Rng plain(15);  // no shard: exactly the plain draws
   EXPECT_EQ(y_whole, xtgrad::dropout(Variable(x), 0.5, plain).value());
@@ -176,7 +176,7 @@ TEST(ShardedDraws, EachShardGetsItsRowsOfTheWholeBatchsDraws) {
     const Variable xs = Variable::parameter(rows_of(x, first, rows));
     const Variable y = xtgrad::nn::sharded_dropout(xs, 0.5, rng);
     EXPECT_EQ(y.value(), rows_of(y_whole, first, rows)) << "rows from " << first;
-    EXPECT_EQ(xtgrad::nn::sharded_randn({rows, k}, rng, 0.0, 0.3), rows_of(noise_whole, first, rows));
+    EXPECT_EQ(xtgrad::nn::sharded_randn<Scalar>({rows, k}, rng, 0.0, 0.3), rows_of(noise_whole, first, rows));
     EXPECT_EQ(rng(), next_whole);
     xtgrad::sum(y).backward();  // the gradient is the shard's mask
     for (std::size_t i = 0; i < xs.size(); ++i) {
@@ -208,7 +208,7 @@ TEST(ShardedDraws, AnInputWithoutTheShardsRowsIsAnError) {
   expect_throws_with<std::invalid_argument>(
       [&] { xtgrad::nn::sharded_dropout(Variable(filled({4, 2}, 1.0)), 0.5, rng); },
       {"sharded_dropout", "3 rows of the batch of 6", "(4, 2)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::sharded_randn({2, 2}, rng); },
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::sharded_randn<Scalar>({2, 2}, rng); },
                                             {"sharded_randn", "(2, 2)"});
 }
 
