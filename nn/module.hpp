@@ -26,7 +26,7 @@ class BasicModule;
 // does not own: it is valid while the root module lives.
 using NamedModule = std::pair<std::string, ModuleBase*>;
 
-// Called after each BasicModule<T>::operator() (either T) on the thread that installed it,
+// Called after each call of a module (BasicModule<T>, either T) on the thread that installed it,
 // with the output's shape (nn/summary.cpp).
 using ForwardObserver = std::function<void(const ModuleBase& module, const Shape& output_shape)>;
 // Installs `observer` (nullptr: none) for the calling thread; returns the previous one.
