@@ -10,20 +10,11 @@
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
-namespace xtgrad {
-namespace {
+namespace xtgrad_test {
 
-using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
-using Tensor = TensorOf<Scalar>;
-using Variable = BasicVariable<Scalar>;
-using Node = BasicNode<Scalar>;
-using NodePtr = NodePtrOf<Scalar>;
-using GradOptions = BasicGradOptions<Scalar>;
-using HookHandle = BasicHookHandle<Scalar>;
-using BackwardFn = BasicBackwardFn<Scalar>;
-using GradHook = GradHookOf<Scalar>;
-using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
-using NamedParameters = NamedParametersOf<Scalar>;
+using namespace xtgrad;  // the names under test; Scalar, Tensor, Variable, ... are this program's (test_util.hpp)
+
+namespace {
 
 using xtgrad_test::filled;
 
@@ -141,4 +132,4 @@ TEST(GradMode, NoGradAliveOnAnotherThreadLeavesThisOneRecording) {
 }
 
 }  // namespace
-}  // namespace xtgrad
+}  // namespace xtgrad_test

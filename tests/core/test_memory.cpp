@@ -11,21 +11,13 @@
 
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
+#include "test_util.hpp"
 
-namespace xtgrad {
+namespace xtgrad_test {
+
+using namespace xtgrad;  // the names under test; Scalar, Tensor, Variable, ... are this program's (test_util.hpp)
+
 namespace {
-
-using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
-using Tensor = TensorOf<Scalar>;
-using Variable = BasicVariable<Scalar>;
-using Node = BasicNode<Scalar>;
-using NodePtr = NodePtrOf<Scalar>;
-using GradOptions = BasicGradOptions<Scalar>;
-using HookHandle = BasicHookHandle<Scalar>;
-using BackwardFn = BasicBackwardFn<Scalar>;
-using GradHook = GradHookOf<Scalar>;
-using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
-using NamedParameters = NamedParametersOf<Scalar>;
 
 // Resident set size of this process in KiB, from the VmRSS line of /proc/self/status.
 long resident_kib() {
@@ -100,4 +92,4 @@ TEST(Memory, FlatOverTenThousandTrainingSteps) {
 }
 
 }  // namespace
-}  // namespace xtgrad
+}  // namespace xtgrad_test

@@ -5,21 +5,13 @@
 #include <cmath>
 
 #include "xtgrad/core/core.hpp"
+#include "test_util.hpp"
 
-namespace xtgrad {
+namespace xtgrad_test {
+
+using namespace xtgrad;  // the names under test; Scalar, Tensor, Variable, ... are this program's (test_util.hpp)
+
 namespace {
-
-using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
-using Tensor = TensorOf<Scalar>;
-using Variable = BasicVariable<Scalar>;
-using Node = BasicNode<Scalar>;
-using NodePtr = NodePtrOf<Scalar>;
-using GradOptions = BasicGradOptions<Scalar>;
-using HookHandle = BasicHookHandle<Scalar>;
-using BackwardFn = BasicBackwardFn<Scalar>;
-using GradHook = GradHookOf<Scalar>;
-using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
-using NamedParameters = NamedParametersOf<Scalar>;
 
 struct Moments {
   double mean, stddev;
@@ -118,4 +110,4 @@ TEST(Random, RandUniformSameSeedSameDraws) {
 }
 
 }  // namespace
-}  // namespace xtgrad
+}  // namespace xtgrad_test

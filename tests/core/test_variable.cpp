@@ -9,20 +9,11 @@
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/ops/ops.hpp"
 
-namespace xtgrad {
-namespace {
+namespace xtgrad_test {
 
-using Scalar = XTGRAD_TEST_SCALAR;  // this program's precision (tests/CMakeLists.txt)
-using Tensor = TensorOf<Scalar>;
-using Variable = BasicVariable<Scalar>;
-using Node = BasicNode<Scalar>;
-using NodePtr = NodePtrOf<Scalar>;
-using GradOptions = BasicGradOptions<Scalar>;
-using HookHandle = BasicHookHandle<Scalar>;
-using BackwardFn = BasicBackwardFn<Scalar>;
-using GradHook = GradHookOf<Scalar>;
-using PostAccumulateGradHook = PostAccumulateGradHookOf<Scalar>;
-using NamedParameters = NamedParametersOf<Scalar>;
+using namespace xtgrad;  // the names under test; Scalar, Tensor, Variable, ... are this program's (test_util.hpp)
+
+namespace {
 
 using xtgrad_test::make_tensor;
 using xtgrad_test::message_of;
@@ -177,4 +168,4 @@ TEST(Variable, OpOnAnEmptyHandleThrowsInvalidArgumentNamingTheOp) {
 }
 
 }  // namespace
-}  // namespace xtgrad
+}  // namespace xtgrad_test

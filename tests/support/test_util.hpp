@@ -24,6 +24,13 @@ using Scalar = XTGRAD_TEST_SCALAR;
 using Tensor = xtgrad::TensorOf<Scalar>;
 using Variable = xtgrad::BasicVariable<Scalar>;
 using Node = xtgrad::BasicNode<Scalar>;
+using NodePtr = xtgrad::NodePtrOf<Scalar>;
+using BackwardFn = xtgrad::BasicBackwardFn<Scalar>;
+using GradOptions = xtgrad::BasicGradOptions<Scalar>;
+using HookHandle = xtgrad::BasicHookHandle<Scalar>;
+using GradHook = xtgrad::GradHookOf<Scalar>;
+using PostAccumulateGradHook = xtgrad::PostAccumulateGradHookOf<Scalar>;
+using NamedParameters = xtgrad::NamedParametersOf<Scalar>;
 using xtgrad::Shape;
 
 // The checker's report, for tests that expect it to fail (a deliberately wrong backward).
