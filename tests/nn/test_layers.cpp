@@ -277,6 +277,13 @@ TEST(Sequential, FloatAndDoubleModelsInOneProgramTrainAlike) {
   EXPECT_LT(last_loss, first_loss);  // the steps did train
   for (std::size_t i = 0; i < p32.size(); ++i) expect_tensor_near(p32[i].value(), Tensor(p64[i].value()), 1e-5);
 
+  // Both gradients at the trained parameters: the double one against central differences
+  // (gradcheck), the float one against the double one, to float precision.
+  net64.zero_grad();
+  net32.zero_grad();
+  mse_of(net64, x, y).backward();
+  mse_of(net32, xf, yf).backward();
+  for (std::size_t i = 0; i < p32.size(); ++i) expect_tensor_near(p32[i].grad(), Tensor(p64[i].grad()), 1e-5);
   expect_gradcheck64([&](const std::vector<Variable64>& v) { return mse_of(net64, v[0], y); }, {x64});
 }
 
