@@ -42,6 +42,21 @@ std::size_t epoch(const SpecTerm& term, const std::string& key, const std::strin
   return value;
 }
 
+// Reads one key's value into `spec`.
+void read_value(RegSpec& spec, const SpecTerm& term, const std::string& key, const std::string& value) {
+  if (key == "mode") {
+    spec.mode = mode(term, key, value);
+  } else if (key == "start") {
+    spec.start = epoch(term, key, value);
+  } else if (key == "l1" || (key == "lambd" && term.name == "l1")) {
+    spec.l1 = coefficient_of(term, key, value);
+  } else if (key == "l2" || (key == "lambd" && term.name == "l2")) {
+    spec.l2 = coefficient_of(term, key, value);
+  } else {
+    term.fail("unknown key '" + key + "' for " + term.name);
+  }
+}
+
 }  // namespace
 
 const SpecGrammar& regularizer_grammar() {
@@ -55,7 +70,11 @@ const SpecGrammar& regularizer_grammar() {
         "l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox and start=N"}},
       "none, l1, l2 or l1_l2",
       "none, l1(lambd=X), l2(lambd=X) or l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox "
-      "(l1, l1_l2) and start=N (l1, l2, l1_l2)"};
+      "(l1, l1_l2) and start=N (l1, l2, l1_l2)",
+      [](const SpecTerm& term, const std::string& key, const std::string& value) {
+        RegSpec scratch;
+        read_value(scratch, term, key, value);
+      }};
   return grammar;
 }
 
@@ -66,19 +85,7 @@ RegSpec regularizer_spec(const SpecTerm& term) {
   RegSpec spec;
   spec.kind = term.name;
   spec.text = term.spec;
-  for (const auto& [key, value] : term.args) {  // in the order given, as the messages go
-    if (key == "mode") {
-      spec.mode = mode(term, key, value);
-    } else if (key == "start") {
-      spec.start = epoch(term, key, value);
-    } else if (key == "l1" || (key == "lambd" && term.name == "l1")) {
-      spec.l1 = coefficient_of(term, key, value);
-    } else if (key == "l2" || (key == "lambd" && term.name == "l2")) {
-      spec.l2 = coefficient_of(term, key, value);
-    } else {
-      term.fail("unknown key '" + key + "' for " + term.name);
-    }
-  }
+  for (const auto& [key, value] : term.args) read_value(spec, term, key, value);
   return spec;
 }
 

@@ -32,8 +32,9 @@ struct RegSpec {
 // an integer ≥ 1, anything after ')', an empty spec).
 RegSpec parse_regularizer_spec(std::string_view text);
 
-// The norm penalties' names and keys, for a caller that parses them among its own terms
-// (parse_spec_terms with these forms and others), then reads them with regularizer_spec.
+// The norm penalties' names, keys and value check, for a caller that parses them among its
+// own terms (parse_spec_terms with these forms and others), then reads them with
+// regularizer_spec.
 const SpecGrammar& regularizer_grammar();
 // The RegSpec of a term of regularizer_grammar(); its text is the term's whole spec. Throws
 // std::invalid_argument (SpecTerm::fail) for a value that is not what its key takes, checked in

@@ -66,6 +66,7 @@ class TermParser {
 
     SpecTerm term;
     term.name = form->name;
+    term.spec = std::string(text_);
     std::size_t end = pos_;
     skip_ws();
     if (term_ends()) {
@@ -75,26 +76,25 @@ class TermParser {
       missing_open(*form);
     } else {
       ++pos_;
-      term.args = arguments(*form);
+      arguments(*form, term);
       end = pos_;
       skip_ws();
       if (!term_ends()) trailing(")");
     }
     term.text = std::string(text_.substr(begin, end - begin));
-    term.spec = std::string(text_);
     for (const auto& key : form->required) {
       if (term.find(key) == nullptr) fail("missing key '" + key + "'; expected " + form->usage);
     }
     return term;
   }
 
-  // key=value pairs up to and including ')'; the '(' is consumed.
-  std::vector<std::pair<std::string, std::string>> arguments(const SpecForm& form) {
-    std::vector<std::pair<std::string, std::string>> args;
+  // key=value pairs up to and including ')' into term.args; the '(' is consumed.
+  void arguments(const SpecForm& form, SpecTerm& term) {
+    auto& args = term.args;
     skip_ws();
     if (!at_end() && peek() == ')') {
       ++pos_;
-      return args;
+      return;
     }
     for (;;) {
       skip_ws();
@@ -115,12 +115,13 @@ class TermParser {
       skip_ws();
       const std::string_view value = value_token();
       if (value.empty()) fail("missing value for key '" + key + "'");
+      if (grammar_.check) grammar_.check(term, key, std::string(value));
       args.emplace_back(key, std::string(value));
       skip_ws();
       if (at_end()) fail("missing ')'");
       if (peek() == ')') {
         ++pos_;
-        return args;
+        return;
       }
       if (peek() != ',') fail("expected ',' or ')' after the value of '" + key + "' at '" + rest() + "'");
       ++pos_;

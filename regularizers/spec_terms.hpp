@@ -9,6 +9,7 @@
 // "invalid regularizer spec \"<the whole spec>\": <what is wrong>".
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -25,11 +26,6 @@ struct SpecForm {
   std::string usage;                  // e.g. "l2(lambd=X), optionally with start=N"
 };
 
-struct SpecGrammar {
-  std::vector<SpecForm> forms;
-  std::string names;  // after "expected " for an unknown or missing name: "none, l1, l2 or l1_l2"
-  std::string usage;  // after "expected " for an empty spec or term: every form
-};
 
 // One `name(key=value, ...)` term as written; its name and keys are the grammar's.
 struct SpecTerm {
@@ -42,6 +38,16 @@ struct SpecTerm {
   const std::string* find(std::string_view key) const;
   // Throws std::invalid_argument("invalid regularizer spec \"<spec>\": <what>").
   [[noreturn]] void fail(const std::string& what) const;
+};
+
+struct SpecGrammar {
+  std::vector<SpecForm> forms;
+  std::string names;  // after "expected " for an unknown or missing name: "none, l1, l2 or l1_l2"
+  std::string usage;  // after "expected " for an empty spec or term: every form
+  // Optional: called on each value as soon as it is read (`term` has its name and spec, and the
+  // keys before this one); throwing there (SpecTerm::fail) reports a bad value before any error
+  // further right, so a spec's errors are reported from left to right.
+  std::function<void(const SpecTerm& term, const std::string& key, const std::string& value)> check;
 };
 
 // Parses `text` as exactly one term ('+' is trailing text). Throws std::invalid_argument

@@ -18,7 +18,21 @@ const xg::SpecGrammar& grammar() {
                                   {"pair", {"a", "b"}, {"c"}, "pair(a=X, b=Y), optionally with c=Z"},
                                   {"one", {"k"}, {}, "one(k=...)"}},
                                  "plain, pair or one",
-                                 "plain, pair(...) or one(...)"};
+                                 "plain, pair(...) or one(...)",
+                                 {}};
+  return g;
+}
+
+// grammar() with a value check that refuses "bad".
+const xg::SpecGrammar& checked_grammar() {
+  static const xg::SpecGrammar g = [] {
+    xg::SpecGrammar out = grammar();
+    out.check = [](const xg::SpecTerm& term, const std::string& key, const std::string& value) {
+      EXPECT_EQ(term.spec.empty(), false);
+      if (value == "bad") term.fail("value 'bad' for key '" + key + "' of " + term.name + " is bad");
+    };
+    return out;
+  }();
   return g;
 }
 
@@ -114,6 +128,35 @@ TEST(SpecTerms, EachErrorSaysWhatIsWrong) {
   };
   for (const auto& [text, what] : cases) {
     EXPECT_EQ(error_of(text), "invalid regularizer spec \"" + text + "\": " + what) << text;
+  }
+}
+
+TEST(SpecTerms, ACheckSeesEachValueBeforeTheRestIsRead) {
+  std::vector<std::string> seen;
+  xg::SpecGrammar g = grammar();
+  g.check = [&](const xg::SpecTerm& term, const std::string& key, const std::string& value) {
+    seen.push_back(term.name + "." + key + "=" + value + " after " + std::to_string(term.args.size()));
+  };
+  xg::parse_spec_terms("pair(b=2, a=1)+one(k=3)", g);
+  EXPECT_EQ(seen, (std::vector<std::string>{"pair.b=2 after 0", "pair.a=1 after 1", "one.k=3 after 0"}));
+  // a bad value is reported before a syntax error to its right; without the check, the latter
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"one(k=bad", "missing ')'"},
+      {"one(k=bad 1)", "expected ',' or ')' after the value of 'k' at '1)'"},
+      {"one(k=bad)+two", "unknown regularizer 'two'; expected plain, pair or one"},
+      {"pair(b=bad)", "missing key 'a'; expected pair(a=X, b=Y), optionally with c=Z"},
+  };
+  for (const auto& [text, unchecked] : cases) {
+    EXPECT_EQ(error_of(text), "invalid regularizer spec \"" + text + "\": " + unchecked);
+    try {
+      xg::parse_spec_terms(text, checked_grammar());
+      ADD_FAILURE() << "no error for " << text;
+    } catch (const std::invalid_argument& e) {
+      const std::string name = text.rfind("pair", 0) == 0 ? "pair" : "one";
+      const std::string key = name == "pair" ? "b" : "k";
+      EXPECT_EQ(std::string(e.what()), "invalid regularizer spec \"" + text + "\": value 'bad' for key '" + key +
+                                           "' of " + name + " is bad");
+    }
   }
 }
 
