@@ -26,7 +26,6 @@ struct SpecForm {
   std::string usage;                  // e.g. "l2(lambd=X), optionally with start=N"
 };
 
-
 // One `name(key=value, ...)` term as written; its name and keys are the grammar's.
 struct SpecTerm {
   std::string name;
@@ -40,6 +39,7 @@ struct SpecTerm {
   [[noreturn]] void fail(const std::string& what) const;
 };
 
+// The names a spec may use, and the words its messages offer.
 struct SpecGrammar {
   std::vector<SpecForm> forms;
   std::string names;  // after "expected " for an unknown or missing name: "none, l1, l2 or l1_l2"
