@@ -37,12 +37,6 @@ std::pair<std::string, std::string> split_kind(const std::string& kind) {
   return {name, trim(text.substr(open + 1, text.size() - open - 2))};
 }
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 const SweepRow* reference(const std::vector<SweepRow>& rows) {
   for (const auto& r : rows)
     if (r.kind == "none") return &r;
@@ -145,12 +139,12 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     const std::string sep = k ? ", " : "";
     acc_plot += fmt::format("{}{} index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, data,
-                            k, k + 1, quote(kinds[k]));
+                            k, k + 1, gnuplot_string(kinds[k]));
     zero_plot += fmt::format(
         "{}{} index {} using 1:3 with linespoints lw 2 lc {} title {}, {} index {} using 1:4 with lines dt 2 lc {} "
         "title {}",
-        sep, data, k, k + 1, quote(kinds[k] + ": w = 0 exactly"), data, k, k + 1,
-        quote(kinds[k] + ": |w| < 1e-3"));
+        sep, data, k, k + 1, gnuplot_string(kinds[k] + ": w = 0 exactly"), data, k, k + 1,
+        gnuplot_string(kinds[k] + ": |w| < 1e-3"));
   }
   if (ref) {
     acc_plot += fmt::format(", {} with lines dt 3 lw 2 lc rgb 'black' title 'none (reference)'", ref->test_accuracy);
