@@ -62,7 +62,7 @@ class TermParser {
     if (name.empty()) fail("expected a regularizer name at '" + rest() + "'; expected " + grammar_.names);
     const SpecForm* form = find_form(name);
     if (form == nullptr) fail("unknown regularizer '" + std::string(name) + "'; expected " + grammar_.names);
-    const bool takes_keys = !form->required.empty() || !form->optional.empty();
+    const bool needs_parens = !form->required.empty();
 
     SpecTerm term;
     term.name = form->name;
@@ -70,9 +70,9 @@ class TermParser {
     std::size_t end = pos_;
     skip_ws();
     if (term_ends()) {
-      if (takes_keys) missing_open(*form);
+      if (needs_parens) missing_open(*form);
     } else if (peek() != '(') {
-      if (!takes_keys) trailing(name);
+      if (!needs_parens) trailing(name);
       missing_open(*form);
     } else {
       ++pos_;

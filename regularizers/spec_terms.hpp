@@ -18,7 +18,7 @@
 namespace xtgrad {
 
 // A name a spec may use: its keys and how it is written, for messages ("expected <usage>").
-// A name with keys needs its parentheses; one without may have "()" or nothing.
+// A name with required keys needs its parentheses; one without may stand alone.
 struct SpecForm {
   std::string name;
   std::vector<std::string> required;  // keys every use must give, checked in this order

@@ -16,7 +16,8 @@ namespace {
 const xg::SpecGrammar& grammar() {
   static const xg::SpecGrammar g{{{"plain", {}, {}, "plain"},
                                   {"pair", {"a", "b"}, {"c"}, "pair(a=X, b=Y), optionally with c=Z"},
-                                  {"one", {"k"}, {}, "one(k=...)"}},
+                                  {"one", {"k"}, {}, "one(k=...)"},
+                                  {"opt", {}, {"x"}, "opt, optionally with x=..."}},
                                  "plain, pair or one",
                                  "plain, pair(...) or one(...)",
                                  {}};
@@ -71,6 +72,17 @@ TEST(SpecTerms, ReadsTermsWithTheirKeysInTheOrderGiven) {
   ASSERT_NE(terms[0].find("a"), nullptr);
   EXPECT_EQ(*terms[0].find("a"), "x1");
   EXPECT_EQ(terms[0].find("k"), nullptr);
+}
+
+TEST(SpecTerms, ANameWithoutRequiredKeysMayStandAlone) {
+  const auto terms = xg::parse_spec_terms("opt + opt(x=1)+opt()", grammar());
+  ASSERT_EQ(terms.size(), 3u);
+  EXPECT_TRUE(terms[0].args.empty());
+  EXPECT_EQ(terms[1].args, (Args{{"x", "1"}}));
+  EXPECT_TRUE(terms[2].args.empty());
+  EXPECT_EQ(error_of("opt y"), "invalid regularizer spec \"opt y\": unexpected trailing text 'y' after 'opt'");
+  EXPECT_EQ(error_of("opt(y=1)"),
+            "invalid regularizer spec \"opt(y=1)\": unknown key 'y' for opt; expected opt, optionally with x=...");
 }
 
 TEST(SpecTerms, OneTermAlone) {
