@@ -23,18 +23,31 @@ std::string trim(const std::string& s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-// "l1(mode=prox)" → name "l1", keys "mode=prox"; "l2" → "l2", "".
+// A swept kind: l1 or l2 of the library's spec grammar, with its keys other than lambd (the
+// sweep gives each λ), their values checked as the library checks them.
+const xtgrad::SpecGrammar& kind_grammar() {
+  static const xtgrad::SpecGrammar grammar = [] {
+    xtgrad::SpecGrammar out = xtgrad::regularizer_grammar();
+    out.forms = {{"l1", {}, {"mode", "start"}, "l1, optionally with mode=subgradient|prox and start=N"},
+                 {"l2", {}, {"start"}, "l2, optionally with start=N"}};
+    out.names = "l1 or l2";
+    out.usage = "l1 or l2, optionally with keys, e.g. l1(mode=prox)";
+    return out;
+  }();
+  return grammar;
+}
+
+// "l1(mode=prox)" → name "l1", keys "mode=prox" as written; "l2" → "l2", "".
 std::pair<std::string, std::string> split_kind(const std::string& kind) {
-  const std::string text = trim(kind);
-  const auto open = text.find('(');
-  const std::string name = trim(text.substr(0, open));
-  if (name != "l1" && name != "l2") {
-    throw std::invalid_argument("--sweep '" + kind +
-                                "': expected l1 or l2, optionally with keys, e.g. l1(mode=prox)");
+  xtgrad::SpecTerm term;
+  try {
+    term = xtgrad::parse_spec_term(kind, kind_grammar());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--sweep: ") + e.what());
   }
-  if (open == std::string::npos) return {name, ""};
-  if (text.back() != ')') throw std::invalid_argument("--sweep '" + kind + "': missing ')'");
-  return {name, trim(text.substr(open + 1, text.size() - open - 2))};
+  const auto open = term.text.find('(');
+  if (open == std::string::npos) return {term.name, ""};
+  return {term.name, trim(term.text.substr(open + 1, term.text.size() - open - 2))};  // inside "(...)"
 }
 
 const SweepRow* reference(const std::vector<SweepRow>& rows) {
