@@ -10,6 +10,18 @@
 namespace xtgrad {
 namespace nn {
 
+std::size_t LayerSummary::output_size() const {
+  std::size_t n = 1;
+  for (const std::size_t d : output_shape) n *= d;
+  return n;
+}
+
+std::size_t total_output_size(const std::vector<LayerSummary>& rows) {
+  std::size_t n = 0;
+  for (const auto& row : rows) n += row.output_size();
+  return n;
+}
+
 template <class T>
 std::vector<LayerSummary> summarize(BasicModule<T>& model, const Shape& input_shape) {
   // Name of each module by identity (a member and its registered copy share one).

@@ -16,7 +16,14 @@ struct LayerSummary {
   std::string type;    // ModuleBase::type_name()
   Shape output_shape;  // of this call's output
   std::size_t parameters = 0;  // scalars in this layer (and its children)
+
+  // Elements of the output: the product of output_shape.
+  std::size_t output_size() const;
 };
+
+// Σ output_size() over `rows`: the values a forward pass makes, layer by layer (the input
+// and what an op keeps besides its output, such as a max-pool's argmax, not counted).
+std::size_t total_output_size(const std::vector<LayerSummary>& rows);
 
 // Runs model on zeros of `input_shape` (batch axis included) without recording a graph and
 // in evaluation mode (each module's mode restored after), and lists every call of a layer

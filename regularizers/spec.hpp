@@ -3,7 +3,8 @@
 // with whitespace allowed around every token and X, Y finite numbers ≥ 0 (1e-4, 0.01, 1, .5).
 // Optional keys, in any order: mode=subgradient|prox (l1, l1_l2: how the L1 term is applied)
 // and start=N (l1, l2, l1_l2: the first epoch with the penalty on, an integer ≥ 1), e.g.
-// l1(lambd=1e-4, mode=prox, start=10).
+// l1(lambd=1e-4, mode=prox, start=10). The grammar is spec_terms.hpp's; this file gives the
+// names, keys and values their meaning.
 #pragma once
 
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include "xtgrad/regularizers/regularizer.hpp"
 #include "xtgrad/regularizers/selection.hpp"
+#include "xtgrad/regularizers/spec_terms.hpp"
 
 namespace xtgrad {
 
@@ -19,7 +21,7 @@ struct RegSpec {
   std::string kind;  // "none", "l1", "l2" or "l1_l2"
   double l1 = 0;     // coefficient of Σ|w| (l1's lambd, l1_l2's l1)
   double l2 = 0;     // coefficient of ½Σw² (l2's lambd, l1_l2's l2)
-  std::string text;  // the spec as given
+  std::string text;  // the spec it was read from, as given
   L1Mode mode = L1Mode::subgradient;  // key mode (l1, l1_l2)
   std::size_t start = 1;              // key start: first epoch (1-based) with the penalty on
 };
@@ -29,6 +31,15 @@ struct RegSpec {
 // that is not a finite number ≥ 0, a mode other than subgradient or prox, a start that is not
 // an integer ≥ 1, anything after ')', an empty spec).
 RegSpec parse_regularizer_spec(std::string_view text);
+
+// The norm penalties' names, keys and value check, for a caller that parses them among its
+// own terms (parse_spec_terms with these forms and others), then reads them with
+// regularizer_spec.
+const SpecGrammar& regularizer_grammar();
+// The RegSpec of a term of regularizer_grammar(); its text is the term's whole spec. Throws
+// std::invalid_argument (SpecTerm::fail) for a value that is not what its key takes, checked in
+// the order given, and for a name or key that is not the grammar's.
+RegSpec regularizer_spec(const SpecTerm& term);
 
 // The regularizer a spec names, over parameters of scalar type T (float unless given or
 // deduced from `selection`), penalizing `selection` (weights only by default).

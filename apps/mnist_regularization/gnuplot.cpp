@@ -41,6 +41,12 @@ std::string find_program(const std::string& program) {
 
 }  // namespace
 
+std::string gnuplot_string(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
 bool installed(const std::string& program) { return !find_program(program).empty(); }
 
 std::string describe_status(int status) {

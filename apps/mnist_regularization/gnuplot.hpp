@@ -10,6 +10,9 @@ namespace mnist_app {
 // last (a full disk leaves a truncated file that lacks it). `what` names it in the message.
 void check_png(const std::string& path, const std::string& what);
 
+// `s` as a gnuplot string literal: in single quotes, each ' doubled (no escapes are read there).
+std::string gnuplot_string(const std::string& s);
+
 // Whether `program` is an executable file in a folder of $PATH (no shell involved).
 bool installed(const std::string& program);
 

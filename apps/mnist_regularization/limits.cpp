@@ -8,9 +8,13 @@
 #include <algorithm>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include <fmt/format.h>
 
+#include "xtgrad/nn/conv.hpp"
+#include "xtgrad/nn/models.hpp"
+#include "xtgrad/nn/summary.hpp"
 
 namespace mnist_app {
 
@@ -47,13 +51,28 @@ constexpr std::uint64_t conv_cols_budget = std::uint64_t(1) << 22;
 }  // namespace
 
 LeNetSampleSizes lenet_sample_sizes(std::uint64_t classes) {
+  namespace nn = xtgrad::nn;
+  xtgrad::Rng rng(0);
+  nn::Sequential net = nn::lenet5(rng, {classes, {}});
+  std::vector<nn::LayerSummary> rows;
+  {
+    const BlasWatchdog watchdog(30);  // the first matrix product takes OpenBLAS's work buffer
+    rows = nn::summarize(net, {1, 1, 28, 28});
+  }
   LeNetSampleSizes z;
-  z.parameters = (25 + 1) * 6 + (150 + 1) * 16 + (400 + 1) * 120 + (120 + 1) * 84 + (84 + 1) * classes;
-  // input 784; conv1, relu1 (6, 28, 28); pool1 (6, 14, 14) and its argmax; conv2, relu2
-  // (16, 10, 10); pool2 (16, 5, 5) and its argmax; flatten 400; fc1, relu3 120; fc2, relu4 84; fc3.
-  z.values = 784 + 2 * 4704 + 2 * 1176 + 2 * 1600 + 2 * 400 + 400 + 2 * 120 + 2 * 84 + classes;
-  z.largest = std::max<std::uint64_t>(4704, classes);
-  z.cols = {25 * 784, 150 * 100};  // K·L: conv1 (1·5·5, 28·28), conv2 (6·5·5, 10·10)
+  z.parameters = net.parameter_count();
+  z.values = 28 * 28 + nn::total_output_size(rows);  // the input and every layer's output
+  std::size_t conv = 0;
+  for (const nn::LayerSummary& layer : rows) {
+    const std::uint64_t n = layer.output_size();
+    if (layer.type == "MaxPool2d") z.values += n;  // a pool also keeps each window's argmax
+    z.largest = std::max(z.largest, n);
+    if (layer.type == "Conv2d") {
+      if (conv == z.cols.size()) throw std::logic_error("lenet_sample_sizes: nn::lenet5 has more than two Conv2d");
+      const xtgrad::Tensor& w = net.get<nn::Conv2d>(layer.name).weight.value();  // (out, in, kh, kw)
+      z.cols[conv++] = w.size() / w.shape()[0] * (n / w.shape()[0]);            // K·L
+    }
+  }
   return z;
 }
 

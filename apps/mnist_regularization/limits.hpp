@@ -27,9 +27,8 @@ struct MemoryNeed {
 // One sample of nn::lenet5 on (1, 28, 28) with `classes` outputs (nn/models.hpp), counted in
 // Scalars: its parameters, the values its training forward keeps (input, every layer's output,
 // the max-pools' argmax), the largest single layer output, and its two convolutions' im2col
-// columns K·L. Counted by hand, without a forward: the first matrix product would make
-// OpenBLAS take its work buffer before the memory check (tests/apps/test_limits_f32.cpp checks the
-// counts against nn::summarize).
+// columns K·L. Read from nn::summarize on one sample, so they follow the model; that forward
+// makes OpenBLAS take its work buffer, under a BlasWatchdog (exit 6 if it cannot).
 struct LeNetSampleSizes {
   std::uint64_t parameters = 0, values = 0, largest = 0;
   std::array<std::uint64_t, 2> cols{};

@@ -1,6 +1,5 @@
 #include "methods.hpp"
 
-#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
@@ -11,14 +10,6 @@
 namespace mnist_app {
 
 namespace {
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 // What a method's one key accepts.
 enum class Range { probability, open_unit, positive, whole };
@@ -46,40 +37,56 @@ const char* range_text(Range r) {
   return "";
 }
 
-// name '(' key '=' value ')' with whitespace anywhere between tokens; returns the value.
-double parse_method(const Method& m, std::string_view term, const std::string& fail_prefix) {
-  const auto fail = [&](const std::string& what) -> double {
-    throw std::invalid_argument(fmt::format("{}{}; expected {}({}=...) with {} {}", fail_prefix, what, m.name, m.key,
-                                            m.key, range_text(m.range)));
-  };
-  std::string_view rest = trim(term.substr(m.name.size()));
-  if (rest.empty() || rest.front() != '(') return fail(fmt::format("missing '(' after '{}'", m.name));
-  if (rest.back() != ')') return fail(fmt::format("missing ')' at the end of '{}'", term));
-  rest = trim(rest.substr(1, rest.size() - 2));
-  const std::size_t eq = rest.find('=');
-  if (eq == std::string_view::npos) return fail(fmt::format("missing '{}=' in '{}'", m.key, term));
-  const std::string_view key = trim(rest.substr(0, eq)), token = trim(rest.substr(eq + 1));
-  if (key != m.key) return fail(fmt::format("unknown key '{}' for {}", key, m.name));
-  if (token.empty()) return fail(fmt::format("missing value for key '{}'", m.key));
-  double value = 0;
+std::string usage(const Method& m) { return fmt::format("{}({}=...) with {} {}", m.name, m.key, m.key, range_text(m.range)); }
+
+const Method* find_method(std::string_view name) {
+  for (const auto& candidate : kMethods) {
+    if (candidate.name == name) return &candidate;
+  }
+  return nullptr;
+}
+
+// The value `token` of a method's term, in its range.
+double method_value(const Method& m, const xtgrad::SpecTerm& term, const std::string& token) {
+  const auto fail = [&](const std::string& what) { term.fail(fmt::format("{}; expected {}", what, usage(m))); };
   const char* end = token.data() + token.size();
   if (m.range == Range::whole) {
     std::size_t n = 0;
     const auto [p, ec] = std::from_chars(token.data(), end, n);
     if (ec != std::errc() || p != end || n == 0) {
-      return fail(fmt::format("value '{}' for key '{}' is not {}", token, m.key, range_text(m.range)));
+      fail(fmt::format("value '{}' for key '{}' is not {}", token, m.key, range_text(m.range)));
     }
     return double(n);
   }
+  double value = 0;
   const auto [p, ec] = std::from_chars(token.data(), end, value);
   if (ec != std::errc() || p != end || !std::isfinite(value)) {
-    return fail(fmt::format("value '{}' for key '{}' is not a finite number", token, m.key));
+    fail(fmt::format("value '{}' for key '{}' is not a finite number", token, m.key));
   }
   const bool ok = m.range == Range::probability ? value >= 0 && value < 1
                   : m.range == Range::open_unit ? value > 0 && value < 1
                                                 : value > 0;
-  if (!ok) return fail(fmt::format("value '{}' for key '{}' is out of range", token, m.key));
+  if (!ok) fail(fmt::format("value '{}' for key '{}' is out of range", token, m.key));
   return value;
+}
+
+// The library's norm penalties and the methods above, each with its one required key; each
+// value checked as it is read.
+const xtgrad::SpecGrammar& grammar() {
+  static const xtgrad::SpecGrammar g = [] {
+    const xtgrad::SpecGrammar& penalties = xtgrad::regularizer_grammar();
+    xtgrad::SpecGrammar out{penalties.forms, kNames, kNames, {}};
+    for (const Method& m : kMethods) out.forms.push_back({std::string(m.name), {std::string(m.key)}, {}, usage(m)});
+    out.check = [&penalties](const xtgrad::SpecTerm& term, const std::string& key, const std::string& value) {
+      if (const Method* m = find_method(term.name)) {
+        method_value(*m, term, value);
+      } else {
+        penalties.check(term, key, value);
+      }
+    };
+    return out;
+  }();
+  return g;
 }
 
 }  // namespace
@@ -87,65 +94,34 @@ double parse_method(const Method& m, std::string_view term, const std::string& f
 Methods parse_methods(std::string_view spec) {
   const std::string prefix = fmt::format("invalid regularizer spec \"{}\": ", spec);
   const auto fail = [&](const std::string& what) { throw std::invalid_argument(prefix + what); };
-  // Split at '+' outside parentheses ('+' never appears inside a valid value).
-  std::vector<std::string_view> parts;
-  int depth = 0;
-  std::size_t begin = 0;
-  for (std::size_t i = 0; i <= spec.size(); ++i) {
-    const char c = i < spec.size() ? spec[i] : '+';
-    if (c == '(') ++depth;
-    if (c == ')') --depth;
-    if ((c == '+' && depth <= 0) || i == spec.size()) {
-      parts.push_back(trim(spec.substr(begin, i - begin)));
-      begin = i + 1;
-    }
-  }
   Methods m;
   bool has_none = false;
-  for (const std::string_view part : parts) {
-    if (part.empty()) {
-      fail(parts.size() == 1 ? std::string("the spec is empty; expected ") + kNames
-                             : std::string("an empty term around '+'; expected ") + kNames);
-    }
-    std::size_t n = 0;
-    while (n < part.size() && (std::isalnum(static_cast<unsigned char>(part[n])) || part[n] == '_')) ++n;
-    const std::string_view name = part.substr(0, n);
-    const Method* method = nullptr;
-    for (const auto& candidate : kMethods) {
-      if (candidate.name == name) method = &candidate;
-    }
-    if (method == nullptr) {
-      if (name != "none" && name != "l1" && name != "l2" && name != "l1_l2") {
-        fail(fmt::format("unknown regularizer '{}'; expected {}", name.empty() ? part : name, kNames));
-      }
+  for (const xtgrad::SpecTerm& term : xtgrad::parse_spec_terms(spec, grammar())) {
+    const Method* method = find_method(term.name);
+    if (method == nullptr) {  // a norm penalty
       if (m.penalty) fail("at most one norm penalty (none, l1, l2 or l1_l2) per run; use l1_l2 for both");
-      try {
-        m.penalty = xtgrad::make_regularizer(part);
-      } catch (const std::invalid_argument& e) {
-        fail(parts.size() == 1 ? std::string(e.what()).substr(std::string(e.what()).find(": ") + 2)
-                               : fmt::format("term '{}': {}", part, e.what()));
-      }
-      has_none = name == "none";
+      m.penalty = xtgrad::make_regularizer(xtgrad::regularizer_spec(term));
+      has_none = term.name == "none";
       m.terms.push_back(m.penalty->describe());
       continue;
     }
-    const double value = parse_method(*method, part, prefix);
+    const double value = method_value(*method, term, *term.find(method->key));
     const auto set = [&](auto& field, auto v) {
       if (field != 0) fail(fmt::format("{} is given twice", method->name));
       field = v;
     };
-    if (name == "dropout") {
+    if (term.name == "dropout") {
       if (value == 0) fail("dropout(p=0) does nothing: leave it out or give p in (0, 1)");
       set(m.dropout, value);
-    } else if (name == "maxnorm") {
+    } else if (term.name == "maxnorm") {
       set(m.maxnorm, value);
-    } else if (name == "noise") {
+    } else if (term.name == "noise") {
       set(m.noise, value);
-    } else if (name == "label_smoothing") {
+    } else if (term.name == "label_smoothing") {
       set(m.label_smoothing, value);
-    } else if (name == "early_stopping") {
+    } else if (term.name == "early_stopping") {
       set(m.patience, std::size_t(value));
-    } else if (name == "adversarial") {
+    } else if (term.name == "adversarial") {
       set(m.adversarial, value);
     } else {
       set(m.input_grad, value);

@@ -12,7 +12,8 @@
 //   adversarial(eps=E)        FGSM adversarial training: each step's loss is
 //                             ½·ℓ(x) + ½·ℓ(clip(x + E·sign(∂ℓ/∂x), −1, 1)), E > 0
 //   input_grad(lambd=L)       double backpropagation: the penalty L·mean_i ‖∂ℓᵢ/∂xᵢ‖², L > 0
-// e.g. "l2(lambd=1e-4)+dropout(p=0.5)". `none` stands alone.
+// e.g. "l2(lambd=1e-4)+dropout(p=0.5)". `none` stands alone. The grammar and its messages are
+// the library's (regularizers/spec_terms.hpp); the app adds these names, keys and ranges.
 #pragma once
 
 #include <cstddef>

@@ -87,12 +87,6 @@ std::vector<std::pair<double, std::size_t>> histogram(const xtgrad::Tensor& w, d
   return h;
 }
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 }  // namespace
 
 void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs) {
@@ -158,7 +152,7 @@ std::string write_plots(const std::string& dir, const std::vector<RunResult>& ru
   }
   std::string loss_plot, weight_plot;
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    const std::string title = quote(runs[i].reg + (runs[i].gradient == "blog" ? " (blog gradient)" : ""));
+    const std::string title = gnuplot_string(run_title(runs[i]));
     loss_plot += fmt::format("{}'loss.dat' index {} using 1:2 with linespoints title {}", i ? ", " : "", i, title);
     weight_plot += fmt::format("{}'weights.dat' index {} using 1:2 with steps title {}", i ? ", " : "", i, title);
   }
@@ -197,7 +191,7 @@ std::string write_fgsm_png(const std::string& dir, const std::vector<double>& ep
     }
     data << "\n\n";
     lines += fmt::format("{}'fgsm.dat' index {} using 1:2 with linespoints title {}", i ? ", " : "", i,
-                         quote(runs[i].reg));
+                         gnuplot_string(runs[i].reg));
   }
   job.add_file("fgsm.dat", data.str());
   std::ostringstream gp;

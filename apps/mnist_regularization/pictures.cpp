@@ -20,17 +20,7 @@ namespace mnist_app {
 using namespace xtgrad;
 namespace fs = std::filesystem;
 
-namespace {
-
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
-}
-
 std::string run_title(const RunResult& r) { return r.reg + (r.gradient == "blog" ? " (blog gradient)" : ""); }
-
-}  // namespace
 
 LogWeightsPanel log_weights_panel(const std::string& data_file, const std::vector<RunResult>& runs) {
   // Shared bins over log10|w| of every run's nonzero weights.
@@ -70,9 +60,9 @@ LogWeightsPanel log_weights_panel(const std::string& data_file, const std::vecto
       }
       out << "\n\n";
       plot += fmt::format("{}{} index {} using 1:($2 > 0 ? $2 : NaN) with steps lc {} title {}", k ? ", " : "",
-                          quote(data_file), k, k + 1, quote(run_title(runs[k])));
+                          gnuplot_string(data_file), k, k + 1, gnuplot_string(run_title(runs[k])));
       labels += fmt::format("set label {} {} at graph 0.02, graph {} left tc lt {}\n", k + 1,
-                            quote(fmt::format("{}: {} of {} weights exactly 0 ({:.2f}%)", run_title(runs[k]), zeros,
+                            gnuplot_string(fmt::format("{}: {} of {} weights exactly 0 ({:.2f}%)", run_title(runs[k]), zeros,
                                               w.size(), w.size() ? 100.0 * zeros / w.size() : 0.0)),
                             0.94 - 0.06 * double(k), k + 1);
     }

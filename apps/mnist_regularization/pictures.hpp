@@ -9,6 +9,9 @@
 
 namespace mnist_app {
 
+// A run's name in plot legends: its spec, and " (blog gradient)" for the blog's gradient.
+std::string run_title(const RunResult& run);
+
 // A histogram of log10|w| over the nonzero first-layer weights of each run (`data`, for a file
 // named `data_file`) and gnuplot commands for a panel plotting it, with each run's count of
 // exact zeros as text: with the linear histogram above it, exact zeros and tiny weights part.

@@ -23,24 +23,31 @@ std::string trim(const std::string& s) {
   return s.substr(first, s.find_last_not_of(" \t") - first + 1);
 }
 
-// "l1(mode=prox)" → name "l1", keys "mode=prox"; "l2" → "l2", "".
-std::pair<std::string, std::string> split_kind(const std::string& kind) {
-  const std::string text = trim(kind);
-  const auto open = text.find('(');
-  const std::string name = trim(text.substr(0, open));
-  if (name != "l1" && name != "l2") {
-    throw std::invalid_argument("--sweep '" + kind +
-                                "': expected l1 or l2, optionally with keys, e.g. l1(mode=prox)");
-  }
-  if (open == std::string::npos) return {name, ""};
-  if (text.back() != ')') throw std::invalid_argument("--sweep '" + kind + "': missing ')'");
-  return {name, trim(text.substr(open + 1, text.size() - open - 2))};
+// A swept kind: l1 or l2 of the library's spec grammar, with its keys other than lambd (the
+// sweep gives each λ), their values checked as the library checks them.
+const xtgrad::SpecGrammar& kind_grammar() {
+  static const xtgrad::SpecGrammar grammar = [] {
+    xtgrad::SpecGrammar out = xtgrad::regularizer_grammar();
+    out.forms = {{"l1", {}, {"mode", "start"}, "l1, optionally with mode=subgradient|prox and start=N"},
+                 {"l2", {}, {"start"}, "l2, optionally with start=N"}};
+    out.names = "l1 or l2";
+    out.usage = "l1 or l2, optionally with keys, e.g. l1(mode=prox)";
+    return out;
+  }();
+  return grammar;
 }
 
-std::string quote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
-  return out + "'";
+// "l1(mode=prox)" → name "l1", keys "mode=prox" as written; "l2" → "l2", "".
+std::pair<std::string, std::string> split_kind(const std::string& kind) {
+  xtgrad::SpecTerm term;
+  try {
+    term = xtgrad::parse_spec_term(kind, kind_grammar());
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(std::string("--sweep: ") + e.what());
+  }
+  const auto open = term.text.find('(');
+  if (open == std::string::npos) return {term.name, ""};
+  return {term.name, trim(term.text.substr(open + 1, term.text.size() - open - 2))};  // inside "(...)"
 }
 
 const SweepRow* reference(const std::vector<SweepRow>& rows) {
@@ -145,12 +152,12 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     const std::string sep = k ? ", " : "";
     acc_plot += fmt::format("{}{} index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, data,
-                            k, k + 1, quote(kinds[k]));
+                            k, k + 1, gnuplot_string(kinds[k]));
     zero_plot += fmt::format(
         "{}{} index {} using 1:3 with linespoints lw 2 lc {} title {}, {} index {} using 1:4 with lines dt 2 lc {} "
         "title {}",
-        sep, data, k, k + 1, quote(kinds[k] + ": w = 0 exactly"), data, k, k + 1,
-        quote(kinds[k] + ": |w| < 1e-3"));
+        sep, data, k, k + 1, gnuplot_string(kinds[k] + ": w = 0 exactly"), data, k, k + 1,
+        gnuplot_string(kinds[k] + ": |w| < 1e-3"));
   }
   if (ref) {
     acc_plot += fmt::format(", {} with lines dt 3 lw 2 lc rgb 'black' title 'none (reference)'", ref->test_accuracy);

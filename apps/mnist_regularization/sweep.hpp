@@ -20,9 +20,9 @@ struct SweepPoint {
 
 // The reference run "none", then for each kind each λ in order. A kind is l1 or l2, optionally
 // with keys other than lambd: "l1(mode=prox, start=5)" runs "l1(lambd=λ, mode=prox, start=5)".
-// Throws std::invalid_argument naming --sweep or --lambdas for another kind, an empty list or a
-// λ that is not a finite number > 0 (the path has a log axis). The specs are checked later, by
-// the spec parser.
+// Throws std::invalid_argument naming --sweep or --lambdas for another kind or key, a bad value
+// (read by the library's spec grammar), an empty list or a λ that is not a finite number > 0
+// (the path has a log axis).
 std::vector<SweepPoint> sweep_points(const std::vector<std::string>& kinds, const std::vector<double>& lambdas);
 
 // Summary numbers of one run for the table: exact and near (|w| < 1e-3) zeros of all penalized

@@ -37,6 +37,8 @@ TEST(Methods, ParsesCombinationsToACanonicalSpec) {
   EXPECT_EQ(mnist_app::parse_methods("adversarial(eps=0.1)+maxnorm(c=3)+noise(std=0.2)+label_smoothing(eps=0.1)")
                 .describe(),
             "adversarial(eps=0.1)+maxnorm(c=3)+noise(std=0.2)+label_smoothing(eps=0.1)");
+  // the library's grammar: a '+' inside parentheses belongs to a value
+  EXPECT_EQ(mnist_app::parse_methods("l2(lambd=5e+1) +dropout( p = .5 )").describe(), "l2(lambd=50)+dropout(p=0.5)");
 }
 
 TEST(Methods, RejectsBadSpecsWithClearErrors) {
@@ -58,7 +60,10 @@ TEST(Methods, RejectsBadSpecsWithClearErrors) {
       {"noise(std=-1)", "out of range"},
       {"maxnorm(c=inf)", "not a finite number"},
       {"l3(lambd=1)", "unknown regularizer 'l3'"},
-      {"l2(lambd=-1)+dropout(p=0.5)", "negative"},
+      {"l2(lambd=-1)+dropout(p=0.5)", "value '-1' for key 'lambd' is negative"},
+      {"dropout(p=0.5, p=0.2)", "repeated key 'p'"},
+      {"dropout(p=0.5)+noise()", "missing key 'std'; expected noise(std=...) with std a finite number > 0"},
+      {"+dropout(p=0.5)", "empty term"},
   };
   for (const auto& [spec, word] : bad) {
     try {

@@ -67,6 +67,20 @@ TEST(Summary, ADoubleModelIsSummarizedAlike) {
   EXPECT_NE(nn::summary(net, {2, 3}).find("Total parameters: 16"), std::string::npos);
 }
 
+TEST(Summary, CountsEachOutputsElementsAndTheirSum) {
+  Rng rng(1);
+  LeNet net(rng);
+  const auto rows = nn::summarize(net, {2, 1, 28, 28});
+  EXPECT_EQ(rows[0].output_size(), 2u * 6 * 28 * 28);
+  EXPECT_EQ(rows[6].output_size(), 2u * 400);
+  // conv, relu (6, 28, 28); pool (6, 14, 14); conv, relu (16, 10, 10); pool, flatten 400; fc1 120; fc2 10
+  // (forward's relu between fc1 and fc2 is a function, not a module: no row)
+  EXPECT_EQ(nn::total_output_size(rows), 2u * (2 * 4704 + 1176 + 2 * 1600 + 2 * 400 + 120 + 10));
+  EXPECT_EQ(nn::total_output_size({}), 0u);
+  const nn::LayerSummary scalar{"s", "Scalar", {}, 0};
+  EXPECT_EQ(scalar.output_size(), 1u);  // a 0-d output is one value
+}
+
 TEST(Summary, RestoresModesAndLeavesRunningStatisticsAlone) {
   Rng rng(2);
   nn::Sequential net;
