@@ -78,7 +78,7 @@ class Checkpointing {
   // checkpoints in the folder that no run of this invocation claims (they are left alone).
   std::string prepare() const;
   // The control of run `index` (0-based) with the canonical spec `reg`, trained on data whose
-  // nn::dataset_fingerprint is `data`. (main adds the ranks' part, RunControl::make_reducer.)
+  // nn::dataset_fingerprint is `data`. (train_runs adds the ranks' part, RunControl::make_reducer.)
   RunControl control(std::size_t index, const std::string& reg, const std::string& data);
   // "interrupted by SIGINT in epoch 3 of run 2 (...); ...": where the results and the last checkpoint are.
   std::string interrupted(const xtgrad::Interrupted& e, int signal, const std::string& out) const;
