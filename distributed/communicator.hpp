@@ -1,6 +1,7 @@
 // A group of processes (ranks) that reduce and share arrays: what data-parallel training
 // needs from MPI, as an interface, so tests can exercise it and another backend could
-// replace it. MpiCommunicator (mpi_communicator.hpp) is the implementation.
+// replace it. MpiCommunicator (mpi_communicator.hpp) is the MPI implementation;
+// SingleProcessCommunicator (single_process_communicator.hpp, no MPI needed) is a group of one.
 //
 // Precision-free: each operation on arrays has a float and a double overload.
 //
@@ -9,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -59,6 +61,8 @@ class Communicator {
   virtual void broadcast(double* data, std::size_t n, int root) = 0;
   // Every rank's `mine`, indexed by rank (the strings may differ in length).
   virtual std::vector<std::string> all_gather(const std::string& mine) = 0;
+  // bytes ← rank root's bytes, on every rank (resized to root's length; any length, 0 included).
+  virtual void broadcast_bytes(std::vector<std::uint8_t>& bytes, int root) = 0;
 
   // Returns once every rank has called it.
   virtual void barrier() = 0;

@@ -74,6 +74,8 @@ class BasicDistributedDataParallel : public nn::GradientReducer {
   double finish_step(double local_loss) override;
   // Σ over ranks of value. Collective.
   double sum(double value) override;
+  // Rank 0's bytes on every rank. Collective.
+  void broadcast_bytes(std::vector<std::uint8_t>& bytes) override { comm_.broadcast_bytes(bytes, 0); }
 
   // Number of buckets, and each one's parameter names (in reduction order).
   std::size_t bucket_count() const { return buckets_.size(); }

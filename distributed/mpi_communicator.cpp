@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 #include <string>
@@ -274,6 +275,21 @@ std::vector<std::string> MpiCommunicator::all_gather(const std::string& mine) {
   out.reserve(lengths.size());
   for (int r = 0; r < size_; ++r) out.push_back(all.substr(offsets[r], lengths[r]));
   return out;
+}
+
+void MpiCommunicator::broadcast_bytes(std::vector<std::uint8_t>& bytes, int root) {
+  if (root < 0 || root >= size_) {
+    throw std::invalid_argument("broadcast_bytes: root " + std::to_string(root) + " is not a rank of a group of " +
+                                std::to_string(size_));
+  }
+  // The length first (64-bit), then the bytes in pieces of at most 2³¹ − 1.
+  std::uint64_t length = bytes.size();
+  check(MPI_Bcast(&length, 1, MPI_UINT64_T, root, impl_->comm), "MPI_Bcast");
+  if (rank_ != root) bytes.resize(static_cast<std::size_t>(length));
+  for (std::size_t done = 0; done < bytes.size(); done += max_count) {
+    const int count = static_cast<int>(std::min(max_count, bytes.size() - done));
+    check(MPI_Bcast(bytes.data() + done, count, MPI_BYTE, root, impl_->comm), "MPI_Bcast");
+  }
 }
 
 void MpiCommunicator::barrier() { check(MPI_Barrier(impl_->comm), "MPI_Barrier"); }

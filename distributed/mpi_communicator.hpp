@@ -63,6 +63,7 @@ class MpiCommunicator : public Communicator {
   void broadcast(float* data, std::size_t n, int root) override;
   void broadcast(double* data, std::size_t n, int root) override;
   std::vector<std::string> all_gather(const std::string& mine) override;
+  void broadcast_bytes(std::vector<std::uint8_t>& bytes, int root) override;
   void barrier() override;
   [[noreturn]] void abort(int code) override;
 

@@ -26,6 +26,8 @@
 
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
+#include "xtgrad/nn/fit_checkpoint.hpp"
+#include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/nn/train.hpp"
@@ -72,6 +74,27 @@ BasicCheckpoint<T> load_checkpoint(const std::string& path, BasicModule<T>& mode
 template <class T>
 BasicCheckpoint<T> load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path,
                                          BasicModule<T>& model, BasicOptimizer<T>& optimizer);
+
+// The two steps of FitOptions::checkpoint (nn/fit_checkpoint.hpp), which fit takes itself; a
+// hand-written loop may call them too. `group`: the processes training the run together
+// (fit's reducer), or null for one process; `data` is the training data's identity.
+//
+// Resume: with settings.resume and a file at settings.path (read by shard 0, its bytes sent to
+// every process), loads the model and the optimizer state from it and returns the rest, after
+// checking it against this run (CheckpointMismatch naming the file and what differs: identity,
+// data, process count, more than `epochs` epochs, or a model it does not fit; the model and the
+// optimizer may then hold some of its values); nothing when there is no file or no resume.
+template <class T>
+std::optional<BasicCheckpoint<T>> resume_run(const NonDeduced<BasicFitCheckpoint<T>>& settings,
+                                             const std::string& data, std::size_t epochs, BasicModule<T>& model,
+                                             BasicOptimizer<T>& optimizer, GradientReducer* group);
+
+// Save: shard 0 writes `meta` (its identity, data and process count set here) with the model
+// and the optimizer state to settings.path, atomically; then every process learns whether that
+// failed, and each throws io::WriteError naming the file if it did. Collective with a group.
+template <class T>
+void save_run(const NonDeduced<BasicFitCheckpoint<T>>& settings, BasicCheckpoint<T> meta, const std::string& data,
+              const BasicModule<T>& model, const BasicOptimizer<T>& optimizer, GradientReducer* group);
 
 }  // namespace nn
 }  // namespace xtgrad

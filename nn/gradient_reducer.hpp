@@ -4,6 +4,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace xtgrad {
 namespace nn {
@@ -25,6 +29,15 @@ class GradientReducer {
   // The sum over processes of `value` (fit sums the correct predictions of each process's
   // slice of the test set).
   virtual double sum(double value) = 0;
+  // bytes ← shard 0's bytes, on every process (fit's checkpoints: shard 0 reads the file and
+  // every process loads its bytes). The default serves a single shard and refuses more.
+  virtual void broadcast_bytes(std::vector<std::uint8_t>& bytes) {
+    (void)bytes;
+    if (shard_count() > 1) {
+      throw std::logic_error("GradientReducer::broadcast_bytes: this reducer of " + std::to_string(shard_count()) +
+                             " shards cannot send bytes; override it to use checkpoints (FitOptions::checkpoint)");
+    }
+  }
 };
 
 }  // namespace nn

@@ -16,6 +16,7 @@
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/batches.hpp"
+#include "xtgrad/nn/checkpoint.hpp"
 #include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/losses.hpp"
@@ -153,9 +154,12 @@ double accuracy(BasicModule<T>& model, const BasicDataset<T>& data, std::size_t 
   return double(count_correct(model, data, 0, n, batch_size)) / double(n);
 }
 
+namespace {
+
+// fit without options.checkpoint: epochs first_epoch .. first_epoch + epochs − 1.
 template <class T>
-History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
-            const NonDeduced<BasicDataset<T>>* test, Rng& rng, const NonDeduced<BasicFitOptions<T>>& options) {
+History train_epochs(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
+                     const BasicDataset<T>* test, Rng& rng, const BasicFitOptions<T>& options) {
   using Tensor = TensorOf<T>;
   using Variable = BasicVariable<T>;
   check_dataset("train", train);
@@ -296,6 +300,53 @@ History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicData
   }
   model.train(was_training);
   return history;
+}
+
+// fit with options.checkpoint: resume (model, optimizer, rng and the epochs done) when asked
+// and possible, then train the rest, saving after each epoch's own callback has run.
+template <class T>
+History train_checkpointed(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
+                           const BasicDataset<T>* test, Rng& rng, const BasicFitOptions<T>& options) {
+  const BasicFitCheckpoint<T>& settings = options.checkpoint;
+  if (options.first_epoch != 1) {
+    throw std::invalid_argument("fit: first_epoch " + std::to_string(options.first_epoch) + " with checkpoint " +
+                                settings.path + ": a checkpointed run counts its epochs from 1 and resumes by itself");
+  }
+  const std::string data = settings.data.empty() ? dataset_fingerprint(train) : settings.data;
+  History done;  // every epoch of the run so far
+  BasicFitOptions<T> rest = options;
+  rest.checkpoint = {};
+  if (std::optional<BasicCheckpoint<T>> c =
+          resume_run<T>(settings, data, options.epochs, model, optimizer, options.reducer)) {
+    rng = c->rng;
+    done = c->history;
+    const bool ended = settings.load_extra && settings.load_extra(*c);
+    rest.first_epoch = c->epoch + 1;
+    rest.epochs = ended ? 0 : options.epochs - c->epoch;
+    if (settings.on_checkpoint) settings.on_checkpoint(c->epoch);
+  }
+  rest.on_epoch_end = [&](const EpochStats& e) {
+    if (options.on_epoch_end) options.on_epoch_end(e);  // (so the caller's state below includes this epoch)
+    done.push_back(e);
+    BasicCheckpoint<T> c;
+    c.epoch = e.epoch;
+    c.rng = rng;
+    c.history = done;
+    if (settings.save_extra) settings.save_extra(c);
+    save_run<T>(settings, std::move(c), data, model, optimizer, options.reducer);
+    if (settings.on_checkpoint) settings.on_checkpoint(e.epoch);
+  };
+  train_epochs(model, optimizer, train, test, rng, rest);
+  return done;
+}
+
+}  // namespace
+
+template <class T>
+History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
+            const NonDeduced<BasicDataset<T>>* test, Rng& rng, const NonDeduced<BasicFitOptions<T>>& options) {
+  if (!options.checkpoint.path.empty()) return train_checkpointed(model, optimizer, train, test, rng, options);
+  return train_epochs(model, optimizer, train, test, rng, options);
 }
 
 template std::vector<std::size_t> argmax_rows(const TensorOf<float>&);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "xtgrad/core/random.hpp"
+#include "xtgrad/nn/fit_checkpoint.hpp"
 #include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/optimizers.hpp"
@@ -77,6 +78,8 @@ struct BasicFitOptions {
   // evaluate its slice of the test set and sum the counts with the other processes. The
   // model's per-sample draws follow the whole batch (nn::Dropout; batch_shard.hpp).
   GradientReducer* reducer = nullptr;
+  // Checkpoint at every epoch end and resume from it (nn/fit_checkpoint.hpp); default: none.
+  BasicFitCheckpoint<T> checkpoint;
 };
 using FitOptions = BasicFitOptions<float>;
 
@@ -91,7 +94,9 @@ using FitOptions = BasicFitOptions<float>;
 // Each epoch's batch order is drawn from `rng` alone (a fresh permutation of 0..n−1), so
 // resuming after epoch k with the model, the optimizer state and the Rng as they were at the
 // end of epoch k (nn/checkpoint.hpp), and first_epoch = k + 1, continues exactly as an
-// uninterrupted run. T (float or double) is deduced from the model, optimizer and train set.
+// uninterrupted run; options.checkpoint does all of that itself (nn/fit_checkpoint.hpp: then
+// epochs is the run's total, and the history returned covers every epoch, resumed ones
+// included). T (float or double) is deduced from the model, optimizer and train set.
 template <class T>
 History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
             const NonDeduced<BasicDataset<T>>* test, Rng& rng, const NonDeduced<BasicFitOptions<T>>& options);

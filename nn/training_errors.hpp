@@ -1,4 +1,4 @@
-// The errors nn::fit throws when training ends early (they were in core/errors.hpp, which now
+// The errors nn::fit throws when training ends early or cannot resume (they were in core/errors.hpp, which now
 // holds only DataError). Kept in namespace xtgrad, as before, so catch clauses keep compiling.
 #pragma once
 
@@ -19,6 +19,13 @@ struct Interrupted : std::runtime_error {
   // `what` says where training stopped; `epoch` is the epoch that was running.
   Interrupted(const std::string& what, std::size_t epoch) : std::runtime_error(what), epoch(epoch) {}
   std::size_t epoch;  // 1-based
+};
+
+// fit refused to resume from a checkpoint made for another run (FitOptions::checkpoint): other
+// settings, other data, another model, another number of processes or more epochs. The
+// message names the file and what differs.
+struct CheckpointMismatch : std::invalid_argument {
+  using std::invalid_argument::invalid_argument;
 };
 
 }  // namespace xtgrad

@@ -20,6 +20,7 @@
 
 #include "atomic_file.hpp"
 #include "experiment.hpp"
+#include "process.hpp"
 #include "xtgrad/io/npz.hpp"
 
 namespace mnist_app {
@@ -33,75 +34,6 @@ volatile std::sig_atomic_t received_signal = 0;
 void record_signal(int signal) { received_signal = signal; }
 
 const char kTensorPenalties[] = "tensor_penalties";
-
-const char* signal_name(int signal) {
-  return signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
-}
-
-const char kWorldSize[] = "world_size";  // table/world_size: (1, 1), the ranks that trained the run
-
-// What the writer found for --resume, as one text to send to the other ranks: "-" no
-// checkpoint (a fresh start), "F" followed by the file's bytes, or "E" followed by the DataError
-// message of a file it could not read.
-std::string read_for_resume(const std::string& path) {
-  if (!std::filesystem::exists(path)) return "-";
-  try {
-    const std::vector<std::uint8_t> bytes = nn::read_npz_bytes(path);
-    // (One message to the other ranks carries it: MPI counts are 32-bit.)
-    if (bytes.size() >= (std::size_t{1} << 31) - 1) {
-      return fmt::format("E{}: {} bytes, too large to send to the other ranks (at most 2 GiB)", path, bytes.size());
-    }
-    return "F" + std::string(bytes.begin(), bytes.end());
-  } catch (const DataError& e) {
-    return std::string("E") + e.what();
-  }
-}
-
-// Loads the checkpoint `found` holds (read_for_resume's text, the same on every rank) and checks
-// it against this run: ResumeError (every rank alike) if it was made for another run.
-nn::Checkpoint load_for_resume(const RunControl& control, const std::string& found, nn::Module& model,
-                               nn::Optimizer& optimizer, std::size_t total) {
-  if (found.front() == 'E') throw DataError(found.substr(1));
-  const std::vector<std::uint8_t> bytes(found.begin() + 1, found.end());
-  nn::Checkpoint c;
-  try {
-    c = nn::load_checkpoint_bytes(bytes, control.checkpoint, model, optimizer);
-  } catch (const std::invalid_argument& e) {  // parameters of other shapes: another --hidden
-    throw ResumeError(fmt::format("--resume: {} does not fit this run's model ({}); it was made with other "
-                                  "settings: remove it or resume with the same flags",
-                                  control.checkpoint, e.what()));
-  }
-  if (c.run != control.identity) {
-    throw ResumeError(fmt::format("--resume: {} was made with other settings ({}) than this run ({}); remove it "
-                                  "or resume with the same flags",
-                                  control.checkpoint, c.run, control.identity));
-  }
-  if (c.data != control.data) {
-    throw ResumeError(fmt::format("--resume: {} was trained on other data ({}) than this run's --data, "
-                                  "--train-size and --seed select ({}); resume with the same data or remove it",
-                                  control.checkpoint, c.data.empty() ? "not recorded" : c.data, control.data));
-  }
-  // (Checkpoints from before ranks were recorded come from one process.)
-  double ranks = 1;
-  if (const auto it = c.tables.find(kWorldSize); it != c.tables.end()) {
-    if (it->second.size() != 1 || it->second[0].size() != 1) {
-      throw DataError(control.checkpoint + ": 'table/world_size' must hold one number");
-    }
-    ranks = it->second[0][0];
-  }
-  if (ranks != control.ranks) {
-    // The global batches and their order do not depend on the rank count, but the sums over
-    // the ranks round differently: another count would not continue this run bit for bit.
-    throw ResumeError(fmt::format("--resume: {} was written by a run on {} rank{}, this run has {}; resume with "
-                                  "the same number of ranks (mpirun -np {}) to continue it exactly",
-                                  control.checkpoint, ranks, ranks == 1 ? "" : "s", control.ranks, ranks));
-  }
-  if (c.epoch > total) {
-    throw ResumeError(fmt::format("--resume: {} holds {} epochs, more than --epochs {}", control.checkpoint,
-                                  c.epoch, total));
-  }
-  return c;
-}
 
 constexpr const char kSuffix[] = ".ckpt.npz";
 
@@ -160,72 +92,45 @@ std::string join(const std::vector<std::string>& items, const char* separator = 
 
 }  // namespace
 
-nn::History prepare_run(const RunControl& control, nn::Module& model, nn::Optimizer& optimizer, Rng& rng,
-                        nn::FitOptions& options, std::ostream* log,
-                        std::vector<std::vector<double>>& tensor_penalties, nn::EarlyStopping* early) {
+void control_run(const RunControl& control, nn::FitOptions& options, std::vector<std::vector<double>>& tensor_penalties,
+                 nn::EarlyStopping* early, std::ostream* log, std::function<void(std::size_t)> resumed) {
   options.should_stop = control.should_stop;
-  if (control.checkpoint.empty()) return {};
-
-  // The history of every epoch done, shared with the callback that saves it.
-  auto done = std::make_shared<nn::History>();
-  const std::size_t total = options.epochs;
-  if (control.resume) {
-    // Rank 0 reads the file (no shared file system is assumed) and every rank loads its bytes.
-    std::string found = control.writer ? read_for_resume(control.checkpoint) : std::string();
-    if (control.from_root) found = control.from_root(found);
-    if (found != "-") {
-      nn::Checkpoint c = load_for_resume(control, found, model, optimizer, total);
-      if (early) {
-        if (!c.early_stopping) {
-          throw ResumeError(fmt::format("--resume: {} has no early-stopping state; it was made with other "
-                                        "settings: remove it or resume with the same flags",
-                                        control.checkpoint));
-        }
-        early->load_state(*c.early_stopping);
-      }
-      rng = c.rng;
-      *done = std::move(c.history);
-      tensor_penalties = std::move(c.tables[kTensorPenalties]);
-      options.first_epoch = c.epoch + 1;
-      // Early stopping had ended the run: nothing is left to train.
-      options.epochs = early && early->stopped() ? 0 : total - c.epoch;
-      if (control.on_checkpoint) control.on_checkpoint(c.epoch);
-      if (log) {
-        *log << fmt::format("\nresumed from {}: {} of {} epochs done{}\n", control.checkpoint, c.epoch, total,
-                            early && early->stopped() ? " (early stopping had stopped it)" : "");
-      }
-    }
-  }
-
-  options.on_epoch_end = [control, done, &model, &optimizer, &rng, &tensor_penalties, early,
-                          report = std::move(options.on_epoch_end)](const nn::EpochStats& e) {
-    if (report) report(e);  // (which runs early stopping, so its state below includes this epoch)
-    done->push_back(e);
-    std::string error;
-    if (control.writer) {
-      nn::Checkpoint c;
-      c.epoch = e.epoch;
-      c.rng = rng;
-      c.history = *done;
-      c.run = control.identity;
-      c.data = control.data;
-      c.tables[kTensorPenalties] = tensor_penalties;
-      c.tables[kWorldSize] = {{double(control.ranks)}};
-      if (early) c.early_stopping = early->state();
-      try {
-        nn::save_checkpoint(control.checkpoint, model, optimizer, c);
-      } catch (const DataError& e) {  // a write, sync or rename failed: an output error, not bad data
-        error = e.what();
-      }
-    }
-    // Every rank stops when rank 0 could not save, instead of waiting for it in the next epoch.
-    const bool failed = control.any ? control.any(!error.empty()) : !error.empty();
-    if (failed) {
-      throw OutputError("--checkpoint: " + (error.empty() ? "rank 0 could not write the checkpoint" : error));
-    }
-    if (control.on_checkpoint) control.on_checkpoint(e.epoch);
+  options.checkpoint = control.checkpoint;
+  if (control.checkpoint.path.empty()) return;
+  options.checkpoint.save_extra = [&tensor_penalties, early](nn::Checkpoint& c) {
+    c.tables[kTensorPenalties] = tensor_penalties;
+    if (early) c.early_stopping = early->state();  // (early stopping ran in the epoch's callback)
   };
-  return *done;
+  const std::string path = control.checkpoint.path;
+  const std::size_t total = options.epochs;
+  options.checkpoint.load_extra = [=, &tensor_penalties](const nn::Checkpoint& c) {
+    if (early) {
+      if (!c.early_stopping) {
+        throw CheckpointMismatch(path + " has no early-stopping state; it was made with other settings: remove it "
+                                        "or resume with the same flags");
+      }
+      early->load_state(*c.early_stopping);
+    }
+    const auto rows = c.tables.find(kTensorPenalties);
+    tensor_penalties = rows == c.tables.end() ? std::vector<std::vector<double>>{} : rows->second;
+    if (resumed) resumed(c.epoch);
+    if (log) {
+      *log << fmt::format("\nresumed from {}: {} of {} epochs done{}\n", path, c.epoch, total,
+                          early && early->stopped() ? " (early stopping had stopped it)" : "");
+    }
+    return early && early->stopped();  // early stopping had ended the run: nothing is left to train
+  };
+}
+
+nn::History fit_run(nn::Module& model, nn::Optimizer& optimizer, const nn::Dataset& train, const nn::Dataset* test,
+                    Rng& rng, const nn::FitOptions& options) {
+  try {
+    return nn::fit(model, optimizer, train, test, rng, options);
+  } catch (const CheckpointMismatch& e) {
+    throw ResumeError(std::string("--resume: ") + e.what());
+  } catch (const OutputError& e) {  // (fit writes nothing but its checkpoints)
+    throw OutputError("--checkpoint: " + std::string(e.what()));
+  }
 }
 
 std::string checkpoint_file_name(const std::string& reg, std::size_t occurrence) {
@@ -244,17 +149,7 @@ void Checkpointing::set_runs(const std::vector<std::string>& regs) {
 
 std::string Checkpointing::prepare() const {
   if (dir_.empty()) return "";
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir_, ec);
-  if (ec) throw std::invalid_argument("--checkpoint " + dir_ + ": cannot create the folder (" + ec.message() + ")");
-  const std::string probe = (fs::path(dir_) / ".write_test").string();
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw std::invalid_argument("--checkpoint " + dir_ + ": the folder is not writable (" + os_reason(errno) + ")");
-  }
-  ::close(fd);
-  ::unlink(probe.c_str());
+  check_output_dir("--checkpoint", dir_);
   if (!resume_ && !overwrite_) refuse_existing();
   std::vector<std::string> parts;
   if (resume_) {
@@ -335,17 +230,17 @@ RunControl Checkpointing::control(std::size_t index, const std::string& reg, con
   path_ = dir_.empty() ? std::string() : (std::filesystem::path(dir_) / names_.at(index)).string();
   saved_epoch_ = 0;
   RunControl c;
-  c.checkpoint = path_;
-  c.resume = resume_;
+  c.checkpoint.path = path_;
+  c.checkpoint.resume = resume_;
   // Everything that changes the numbers except --epochs (a run may be extended) and --threads.
-  c.identity = fmt::format("reg={} gradient={} train_size={} batch_size={} hidden={} lr={} seed={}", reg,
+  c.checkpoint.identity = fmt::format("reg={} gradient={} train_size={} batch_size={} hidden={} lr={} seed={}", reg,
                            config_.blog_gradient ? "blog" : "true", config_.train_size, config_.batch_size,
                            config_.hidden, config_.lr, config_.seed);
-  if (config_.model != "mlp") c.identity += " model=" + config_.model;  // (mlp: as before, old checkpoints resume)
-  if (config_.momentum != 0) c.identity += fmt::format(" momentum={}", config_.momentum);  // (likewise)
-  c.data = data;
+  if (config_.model != "mlp") c.checkpoint.identity += " model=" + config_.model;  // (mlp: as before, old checkpoints resume)
+  if (config_.momentum != 0) c.checkpoint.identity += fmt::format(" momentum={}", config_.momentum);  // (likewise)
+  c.checkpoint.data = data;
+  c.checkpoint.on_checkpoint = [this](std::size_t epoch) { saved_epoch_ = epoch; };
   c.should_stop = [] { return stop_signal() != 0; };
-  c.on_checkpoint = [this](std::size_t epoch) { saved_epoch_ = epoch; };
   return c;
 }
 

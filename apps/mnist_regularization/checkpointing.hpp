@@ -28,42 +28,31 @@ struct ResumeError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// How one run is checkpointed, resumed and stopped; by default none of it.
+// How one run is checkpointed, resumed and stopped; by default none of it. The checkpoints
+// themselves are nn::fit's (FitOptions::checkpoint): this adds what the app keeps with them.
 struct RunControl {
-  std::string checkpoint;             // the run's checkpoint file; empty: no checkpoints
-  bool resume = false;                // continue from `checkpoint` when it exists
-  std::string identity;               // the run's settings, stored in the checkpoint and compared on resume
-  std::string data;                   // nn::dataset_fingerprint of the training data, likewise
+  // The run's checkpoint file (empty: none), --resume, its settings and its data's identity.
+  xtgrad::nn::FitCheckpoint checkpoint;
   std::function<bool()> should_stop;  // polled by fit; true ends training with xtgrad::Interrupted
-  std::function<void(std::size_t epoch)> on_checkpoint;  // a checkpoint of `epoch` was saved or loaded
-  // Data-parallel training (cluster.hpp): the reducer fit uses for the model's parameters; empty: none.
+  // Data-parallel training (cluster.hpp): the reducer fit uses for the model's parameters; empty:
+  // none. With one, only rank 0 reads and writes the checkpoint (nn/fit_checkpoint.hpp).
   std::function<std::unique_ptr<xtgrad::nn::GradientReducer>(const xtgrad::NamedParameters&)> make_reducer;
-  // Several ranks training one run (cluster.hpp); unset: one process. Only the `writer` (rank 0)
-  // reads and writes the checkpoint: on --resume it sends the file's bytes to every rank
-  // (`from_root`: rank 0's text, on every rank), and after each save every rank learns whether
-  // it failed (`any`: whether any rank's flag is true), so an error ends every rank alike.
-  // `ranks` is recorded in the checkpoint; --resume refuses one written by another number.
-  bool writer = true;
-  int ranks = 1;
-  std::function<std::string(const std::string&)> from_root;
-  std::function<bool(bool)> any;
 };
 
-// Sets up `options` (epochs = the run's total) under `control` and returns the epochs already
-// done. Resuming from an existing checkpoint loads it into model, optimizer and rng
-// (ResumeError if it holds other settings, other training data, another model or more epochs)
-// and leaves options.first_epoch/epochs covering only the rest (none when it is complete).
-// Wraps on_epoch_end to save the checkpoint after the epoch's own callback (a failed save is an
-// OutputError). `log` (may be null) gets one line when a run is resumed.
-// `tensor_penalties` (RunResult's, one row per epoch) is saved and restored with the checkpoint,
-// and so is `early` (may be null): a run early stopping had stopped resumes with no epoch left.
-// With several ranks (RunControl::writer, from_root, any) every rank ends with the same state,
-// and a failure to read, verify or write the checkpoint is the same error on every rank.
-xtgrad::nn::History prepare_run(const RunControl& control, xtgrad::nn::Module& model,
-                                xtgrad::nn::Optimizer& optimizer, xtgrad::Rng& rng,
-                                xtgrad::nn::FitOptions& options, std::ostream* log,
-                                std::vector<std::vector<double>>& tensor_penalties,
-                                xtgrad::nn::EarlyStopping* early = nullptr);
+// Sets `options` up under `control` (should_stop, checkpoint) with the app's own state saved in
+// every checkpoint and restored by --resume: `tensor_penalties` (RunResult's, one row per epoch)
+// and `early` (may be null: a run early stopping had stopped resumes with no epoch left; a
+// checkpoint without its state is a ResumeError). `resumed(epoch)` is called when a run resumes
+// after `epoch`, and `log` (may be null) gets one line then.
+void control_run(const RunControl& control, xtgrad::nn::FitOptions& options,
+                 std::vector<std::vector<double>>& tensor_penalties, xtgrad::nn::EarlyStopping* early,
+                 std::ostream* log, std::function<void(std::size_t epoch)> resumed);
+
+// nn::fit under control_run: a checkpoint of another run is a ResumeError ("--resume: ..."),
+// a failed save an OutputError ("--checkpoint: ...").
+xtgrad::nn::History fit_run(xtgrad::nn::Module& model, xtgrad::nn::Optimizer& optimizer,
+                            const xtgrad::nn::Dataset& train, const xtgrad::nn::Dataset* test, xtgrad::Rng& rng,
+                            const xtgrad::nn::FitOptions& options);
 
 // "<reg with every run of characters other than [A-Za-z0-9.-] as one '_'>.ckpt.npz", the file of
 // the run with the canonical spec `reg`: "l2(lambd=0.01)" → "l2_lambd_0.01.ckpt.npz". A spec
@@ -89,7 +78,7 @@ class Checkpointing {
   // checkpoints in the folder that no run of this invocation claims (they are left alone).
   std::string prepare() const;
   // The control of run `index` (0-based) with the canonical spec `reg`, trained on data whose
-  // nn::dataset_fingerprint is `data`. (main adds the ranks' part, RunControl::writer...)
+  // nn::dataset_fingerprint is `data`. (train_runs adds the ranks' part, RunControl::make_reducer.)
   RunControl control(std::size_t index, const std::string& reg, const std::string& data);
   // "interrupted by SIGINT in epoch 3 of run 2 (...); ...": where the results and the last checkpoint are.
   std::string interrupted(const xtgrad::Interrupted& e, int signal, const std::string& out) const;

@@ -1,13 +1,16 @@
-// The collective checks of Cluster, over its all_gather: the same code serves one process and
-// the ranks of an mpirun.
-#include <stdexcept>
-
+// The app's agreements over a Communicator: the same code serves one process and the ranks
+// of an mpirun.
 #include "cluster.hpp"
+
+#include <cstdint>
+#include <iostream>
+#include <stdexcept>
+#include <vector>
 
 namespace mnist_app {
 
-void Cluster::check_agreement(const std::string& what, const std::string& value) {
-  const std::vector<std::string> all = all_gather(value);
+void check_agreement(Communicator& ranks, const std::string& what, const std::string& value) {
+  const std::vector<std::string> all = ranks.all_gather(value);
   for (std::size_t r = 1; r < all.size(); ++r) {
     if (all[r] != all[0]) {
       throw std::invalid_argument("the ranks disagree on " + what + ": rank 0 has '" + all[0] + "' but rank " +
@@ -16,9 +19,9 @@ void Cluster::check_agreement(const std::string& what, const std::string& value)
   }
 }
 
-Outcome Cluster::first_failure(const Outcome& mine) {
+Outcome first_failure(Communicator& ranks, const Outcome& mine) {
   // Each rank's code and message as "CODE MESSAGE".
-  const std::vector<std::string> all = all_gather(std::to_string(mine.code) + " " + mine.message);
+  const std::vector<std::string> all = ranks.all_gather(std::to_string(mine.code) + " " + mine.message);
   Outcome first;
   bool alike = true;
   for (std::size_t r = 0; r < all.size(); ++r) {
@@ -32,6 +35,25 @@ Outcome Cluster::first_failure(const Outcome& mine) {
     first.message = "rank " + std::to_string(first.rank) + " of " + std::to_string(all.size()) + ": " + first.message;
   }
   return first;
+}
+
+std::string from_root(Communicator& ranks, const std::string& text) {
+  std::vector<std::uint8_t> bytes(text.begin(), text.end());
+  ranks.broadcast_bytes(bytes, 0);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+bool any(Communicator& ranks, bool local) {
+  double flag = local ? 1 : 0;
+  ranks.all_reduce(&flag, 1, xtgrad::distributed::ReduceOp::max);
+  return flag > 0;
+}
+
+int end_every_rank(Communicator& ranks, int code) {
+  if (ranks.world_size() == 1) return code;
+  std::cout.flush();
+  std::cerr.flush();
+  ranks.abort(code);
 }
 
 }  // namespace mnist_app

@@ -185,7 +185,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
     if (methods.maxnorm > 0) project_max_norm(params, methods.maxnorm);
   };
   // Early stopping watches the validation accuracy at each epoch's end, before the checkpoint
-  // of that epoch is saved (prepare_run), so the checkpoint holds its state after the epoch.
+  // of that epoch is saved (control_run), so the checkpoint holds its state after the epoch.
   std::unique_ptr<nn::EarlyStopping> early;
   bool stop_now = false;
   if (methods.patience > 0) {
@@ -216,12 +216,16 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
     reducer = control.make_reducer(params);
     options.reducer = reducer.get();
   }
-  // Resuming restores model, optimizer, rng and the epochs done; every epoch end saves them.
-  result.history = prepare_run(control, model, optimizer, rng, options, config.quiet ? nullptr : &log,
-                               result.tensor_penalties, early.get());
-  epoch = options.first_epoch;
-  model.reseed(draw_seed + epoch);
-  for (const auto& e : nn::fit(model, optimizer, *train, &data.test, rng, options)) result.history.push_back(e);
+  // Every epoch end saves model, optimizer, rng and the epochs done; resuming restores them,
+  // and the penalty's epoch and the draws continue from the epoch after the checkpoint's.
+  const auto start_at = [&](std::size_t first) {
+    epoch = first;
+    model.reseed(draw_seed + epoch);
+  };
+  start_at(1);
+  control_run(control, options, result.tensor_penalties, early.get(), config.quiet ? nullptr : &log,
+              [&](std::size_t done) { start_at(done + 1); });
+  result.history = fit_run(model, optimizer, *train, &data.test, rng, options);
 
   result.test_accuracy = result.history.empty() ? 0 : result.history.back().test_accuracy;
   if (early) {

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <thread>
 #include <vector>
@@ -132,6 +133,32 @@ TEST(MpiCommunicator, BroadcastRejectsARootOutsideTheGroup) {
   double x = 0;
   EXPECT_THROW(comm.broadcast(&x, 1, comm.world_size()), std::invalid_argument);
   EXPECT_THROW(comm.broadcast(&x, 1, -1), std::invalid_argument);
+}
+
+// Rank r's bytes: a length and contents that differ by rank (rank 1 has none).
+std::vector<std::uint8_t> bytes_of(int rank, std::size_t n) {
+  std::vector<std::uint8_t> b(rank == 1 ? 0 : n + std::size_t(rank));
+  for (std::size_t i = 0; i < b.size(); ++i) b[i] = std::uint8_t((i * 31 + std::size_t(rank) * 7) % 251);
+  return b;
+}
+
+TEST(MpiCommunicator, BroadcastBytesGivesEveryRankTheRootsBytesAndLength) {
+  auto& comm = world();
+  for (int root = 0; root < comm.world_size(); ++root) {
+    for (std::size_t n : sizes) {
+      std::vector<std::uint8_t> b = bytes_of(comm.rank(), n);
+      comm.broadcast_bytes(b, root);
+      EXPECT_EQ(b, bytes_of(root, n)) << "root " << root << ", " << n << " bytes, rank " << comm.rank();
+    }
+  }
+}
+
+TEST(MpiCommunicator, BroadcastBytesRejectsARootOutsideTheGroup) {
+  auto& comm = world();
+  std::vector<std::uint8_t> b(3, 1);
+  EXPECT_THROW(comm.broadcast_bytes(b, comm.world_size()), std::invalid_argument);
+  EXPECT_THROW(comm.broadcast_bytes(b, -1), std::invalid_argument);
+  EXPECT_EQ(b, std::vector<std::uint8_t>(3, 1));
 }
 
 TEST(MpiCommunicator, AllGatherStringsOfDifferentLengths) {
