@@ -123,6 +123,18 @@ BasicVariable<Scalar> reduce_sum(const char* op, const BasicVariable<Scalar>& x,
       Scalar beta = 0;
       Scalar* dx = grad_target(self, 0, beta);
       const Scalar* g = self.grad.data();
+      if (inner == 1) {  // each g[a] fills a run of n elements (every axis: one run)
+        for (std::size_t a = 0; a < outer; ++a) {
+          const Scalar ga = g[a] * scale;
+          Scalar* da = dx + a * n;
+          if (beta == 0) {
+            std::fill(da, da + n, ga);
+          } else {
+            for (std::size_t i = 0; i < n; ++i) da[i] += ga;
+          }
+        }
+        return;
+      }
       for (std::size_t a = 0; a < outer; ++a) {
         const Scalar* ga = g + a * inner;
         for (std::size_t i = 0; i < n; ++i) {
