@@ -16,6 +16,5 @@
 #include "xtgrad/ops/normalization.hpp"
 #include "xtgrad/ops/norms.hpp"
 #include "xtgrad/ops/reductions.hpp"
-#include "xtgrad/ops/reductions_extra.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 #include "xtgrad/ops/shape_ops.hpp"

@@ -1,129 +1,502 @@
 #include "xtgrad/ops/reductions.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "xtgrad/core/accumulate.hpp"
-#include "xtgrad/core/xt.hpp"
 #include "xtgrad/core/broadcast.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
+#include "xtgrad/ops/reduce_plan.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
+
+std::string Axes::str() const {
+  if (all_) return "all axes";
+  if (size_ == 1) return "axis " + std::to_string(begin()[0]);
+  std::string s = "axes (";
+  for (std::size_t i = 0; i < size_; ++i) s += (i ? ", " : "") + std::to_string(begin()[i]);
+  return s + ")";
+}
+
 namespace {
 
+constexpr std::size_t kNone = static_cast<std::size_t>(-1);
+
+// dx[k] (+)= g[out(k)]·w(k): the backward of a reduction whose output out(k) depends on x[k]
+// with local derivative w(k) = ∂y_out(k)/∂x[k].
+template <class Scalar, class W>
+void spread_grad(BasicNode<Scalar>& self, const ReducePlan& plan, W w) {
+  Scalar beta = 0;
+  Scalar* dx = grad_target(self, 0, beta);
+  const Scalar* g = self.grad.data();
+  const std::size_t n = plan.out_index.size();
+  for (std::size_t k = 0; k < n; ++k) {
+    const Scalar d = g[plan.out_index[k]] * w(k);
+    dx[k] = beta == 0 ? d : dx[k] + d;
+  }
+}
+
+// create_graph: v (the output's shape) back at input 0's shape, differentiably: reshaped to the
+// kept shape, then broadcast over the reduced axes.
 template <class Scalar>
-BasicVariable<Scalar> reduce_all(const char* op, const BasicVariable<Scalar>& x, bool average) {
+BasicVariable<Scalar> spread(const BasicNode<Scalar>& self, const BasicVariable<Scalar>& v, const Shape& kept) {
+  return broadcast_to(reshape(v, kept), shape_of(self.parents[0]->value));
+}
+
+// create_graph: a constant tensor of x's shape with w(k) at flat index k (a mask or tie share).
+template <class Scalar, class W>
+BasicVariable<Scalar> constant_weights(const BasicNode<Scalar>& self, W w) {
+  TensorOf<Scalar> t = empty_like(self.parents[0]->value);
+  for (std::size_t k = 0; k < t.size(); ++k) t.data()[k] = w(k);
+  return BasicVariable<Scalar>(std::move(t), false);
+}
+
+template <class Scalar>
+void check_nonempty(const char* op, const TensorOf<Scalar>& x, const ReducePlan& plan) {
+  if (plan.group == 0) {
+    throw std::invalid_argument(std::string(op) + ": reduction over an empty axis of shape " + shape_str(x));
+  }
+}
+
+// sum or mean (average) over `axes`. An empty lane (N = 0) sums to 0 and averages to NaN (0/0,
+// as PyTorch and numpy); dx is then empty.
+//
+// Reduced axes that form one run (every axis, one axis, adjacent axes) take the fast path: x
+// viewed as (outer, n, inner), y (outer, inner) = Σ over n, no index table and no allocation
+// besides y. A lane of contiguous elements (inner = 1, e.g. every axis) accumulates in double (a
+// float sum of 2e7 ones is 1.67e7); across inner, in T, row after row (vectorised). Axes with a
+// gap go through a ReducePlan and accumulate in double.
+template <class Scalar>
+BasicVariable<Scalar> reduce_sum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                                 bool average) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
-  const std::size_t n = v.size();
-  double total = 0;  // accumulate in double: a float sum of 2e7 ones is 1.67e7
-  for (std::size_t i = 0; i < n; ++i) total += v.data()[i];
-  const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(n) : Scalar(1);
-  // an empty x: sum 0, mean NaN (0/0, as PyTorch and numpy); dx is empty
-  Tensor result = scalar_tensor(static_cast<Scalar>(
-      !average ? total : n == 0 ? std::numeric_limits<double>::quiet_NaN() : total / double(n)));
-  return make_result(op, std::move(result), {x}, [scale](Node& self) {
-    // dx = g (or g / n) at every element
+  const AxisRun run = axis_run(op, v, axes);
+  const Scalar nan = std::numeric_limits<Scalar>::quiet_NaN();
+  if (run.contiguous) {
+    const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(run.n) : Scalar(1);  // inf for N = 0: unused
+    const std::size_t outer = run.outer, n = run.n, inner = run.inner;
+    typename Tensor::shape_type out_shape;  // x's shape with the run dropped, or as 1s (keepdims)
+    for (std::size_t d = 0; d < v.dimension(); ++d) {
+      const bool reduced = d >= run.first && d <= run.last;
+      if (!reduced || keepdims) out_shape.push_back(reduced ? 1 : v.shape()[d]);
+    }
+    Tensor out = empty_tensor<Scalar>(out_shape);
+    Scalar* o = out.data();
+    const Scalar* xs = v.data();
+    if (inner == 1) {
+      for (std::size_t a = 0; a < outer; ++a) {
+        double total = 0;
+        for (std::size_t i = 0; i < n; ++i) total += xs[a * n + i];
+        o[a] = static_cast<Scalar>(!average ? total : n == 0 ? double(nan) : total / double(n));
+      }
+    } else {
+      std::fill(o, o + out.size(), Scalar(0));
+      for (std::size_t a = 0; a < outer; ++a) {
+        Scalar* oa = o + a * inner;
+        for (std::size_t i = 0; i < n; ++i) {
+          const Scalar* xi = xs + (a * n + i) * inner;
+          for (std::size_t j = 0; j < inner; ++j) oa[j] += xi[j];
+        }
+      }
+      if (average) {
+        for (std::size_t k = 0; k < out.size(); ++k) o[k] = n == 0 ? nan : o[k] * scale;
+      }
+    }
+    const std::size_t first = run.first, last = run.last;
+    return make_result(op, std::move(out), {x}, [outer, n, inner, scale, first, last](Node& self) {
+      // dx[a, i, j] = g[a, j] (÷ n for mean): g broadcast over the run
+      if (self.grad_node) {  // the same with ops: g with the run kept as 1s, broadcast, scaled
+        const Shape x_shape = shape_of(self.parents[0]->value);
+        Shape kept = x_shape;
+        for (std::size_t d = first; d <= last && d < kept.size(); ++d) kept[d] = 1;
+        add_variable_to_parent(self, 0, broadcast_to(reshape(Variable(self.grad_node), kept), x_shape) * scale);
+        return;
+      }
+      Scalar beta = 0;
+      Scalar* dx = grad_target(self, 0, beta);
+      const Scalar* g = self.grad.data();
+      if (inner == 1) {  // each g[a] fills a run of n elements (every axis: one run)
+        for (std::size_t a = 0; a < outer; ++a) {
+          const Scalar ga = g[a] * scale;
+          Scalar* da = dx + a * n;
+          if (beta == 0) {
+            std::fill(da, da + n, ga);
+          } else {
+            for (std::size_t i = 0; i < n; ++i) da[i] += ga;
+          }
+        }
+        return;
+      }
+      for (std::size_t a = 0; a < outer; ++a) {
+        const Scalar* ga = g + a * inner;
+        for (std::size_t i = 0; i < n; ++i) {
+          Scalar* di = dx + (a * n + i) * inner;
+          if (beta == 0) {
+            for (std::size_t j = 0; j < inner; ++j) di[j] = ga[j] * scale;
+          } else {
+            for (std::size_t j = 0; j < inner; ++j) di[j] += ga[j] * scale;
+          }
+        }
+      }
+    });
+  }
+  ReducePlan plan = plan_reduction(op, v, axes, keepdims);
+  const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(plan.group) : Scalar(1);
+  std::vector<double> acc(plan.out_size, 0.0);
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) acc[plan.out_index[k]] += v.data()[k];
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) {
+    y.data()[o] = static_cast<Scalar>(!average ? acc[o] : plan.group == 0 ? double(nan) : acc[o] / double(plan.group));
+  }
+  Shape kept = kept_shape(op, v, axes);
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), scale, kept = std::move(kept)](Node& self) {
+    // dx = g (÷ N for mean), broadcast back over the reduced axes
     if (self.grad_node) {
-      add_variable_to_parent(self, 0, broadcast_to(Variable(self.grad_node) * scale, shape_of(self.parents[0]->value)));
+      add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node), kept) * scale);
       return;
     }
-    const Scalar g = self.grad.data()[0] * scale;
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    const std::size_t count = self.parents[0]->value.size();  // its size only: no in-place check
-    if (beta == 0) {
-      std::fill(dx, dx + count, g);
-    } else {
-      for (std::size_t k = 0; k < count; ++k) dx[k] += g;
-    }
+    spread_grad(self, plan, [scale](std::size_t) { return scale; });
   });
 }
 
-// x viewed as (outer, n, inner) around axis `ax`; the result (outer, inner) is Σ over n (or the
-// mean), shaped with the axis kept as 1 or dropped.
+// The extremum of each lane: sign +1 for max, −1 for min. NaN wins (and stays). `first[o]` is
+// the flat index of the first extremal element of output o.
 template <class Scalar>
-BasicVariable<Scalar> reduce_axis(const char* op, const BasicVariable<Scalar>& x, int axis, bool keepdims,
-                                  bool average) {
+struct Extremum {
+  std::vector<Scalar> value;
+  std::vector<std::size_t> first;
+};
+template <class Scalar>
+Extremum<Scalar> find_extremum(const TensorOf<Scalar>& x, const ReducePlan& plan, Scalar sign) {
+  Extremum<Scalar> e{std::vector<Scalar>(plan.out_size, 0), std::vector<std::size_t>(plan.out_size, kNone)};
+  const Scalar* xs = x.data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    const std::size_t o = plan.out_index[k];
+    const Scalar v = xs[k];
+    if (e.first[o] != kNone && (std::isnan(e.value[o]) || !(std::isnan(v) || sign * v > sign * e.value[o]))) continue;
+    e.value[o] = v;
+    e.first[o] = k;
+  }
+  return e;
+}
+
+// max/min over `axes`; `split`: ties share the gradient evenly, else it goes to the first.
+template <class Scalar>
+BasicVariable<Scalar> reduce_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                                      Scalar sign, bool split) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
-  const Tensor& v = x.value();
-  const std::size_t ax = normalize_axis(op, v, axis);
-  const std::size_t n = v.shape()[ax];
-  const Scalar scale = average ? Scalar(1) / static_cast<Scalar>(n) : Scalar(1);
-  std::size_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < ax; ++d) outer *= v.shape()[d];
-  for (std::size_t d = ax + 1; d < v.dimension(); ++d) inner *= v.shape()[d];
-  typename Tensor::shape_type out_shape(v.shape().begin(), v.shape().end());
-  if (keepdims) {
-    out_shape[ax] = 1;
-  } else {
-    out_shape.erase(out_shape.begin() + static_cast<std::ptrdiff_t>(ax));
+  ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  check_nonempty(op, x.value(), plan);
+  Extremum<Scalar> e = find_extremum(x.value(), plan, sign);
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
+  std::copy(e.value.begin(), e.value.end(), y.data());
+  if (!split) {
+    return make_result(op, std::move(y), {x}, [first = std::move(e.first), kept = kept_shape(op, x.value(), axes)](Node& self) {
+      // dx[first(o)] += g[o]; 0 elsewhere. create_graph: g spread back times that constant mask
+      if (self.grad_node) {
+        Tensor m = empty_like(self.parents[0]->value);
+        std::fill(m.data(), m.data() + m.size(), Scalar(0));
+        for (std::size_t f : first) m.data()[f] = 1;
+        add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node), kept) * Variable(std::move(m), false));
+        return;
+      }
+      Scalar beta = 0;
+      Scalar* dx = grad_target(self, 0, beta);
+      if (beta == 0) std::fill(dx, dx + self.parent_value(0).size(), Scalar(0));
+      for (std::size_t o = 0; o < first.size(); ++o) dx[first[o]] += self.grad.data()[o];
+    });
   }
-  Tensor out = empty_tensor<Scalar>(out_shape);
-  Scalar* o = out.data();
-  std::fill(o, o + out.size(), Scalar(0));
-  for (std::size_t a = 0; a < outer; ++a) {
-    for (std::size_t i = 0; i < n; ++i) {
-      const Scalar* xi = v.data() + (a * n + i) * inner;
-      Scalar* oa = o + a * inner;
-      for (std::size_t j = 0; j < inner; ++j) oa[j] += xi[j];
-    }
+  // share[o] = 1 / (number of elements equal to the extremum); 0 for a NaN lane
+  std::vector<Scalar> share(plan.out_size, 0);
+  const Scalar* xs = x.value().data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    if (xs[k] == e.value[plan.out_index[k]]) share[plan.out_index[k]] += 1;
   }
-  if (average) {  // an empty axis (n = 0): NaN (0/0), as PyTorch and numpy
-    for (std::size_t k = 0; k < out.size(); ++k) o[k] = n == 0 ? std::numeric_limits<Scalar>::quiet_NaN() : o[k] * scale;
-  }
-  return make_result(op, std::move(out), {x}, [outer, n, inner, scale, ax](Node& self) {
-    // dx[a, i, j] = g[a, j] (÷ n for mean): g broadcast along the reduced axis
-    if (self.grad_node) {  // the same with ops: g with the axis kept as 1, broadcast, scaled
-      const Shape x_shape = shape_of(self.parents[0]->value);
-      Shape kept = x_shape;
-      kept[ax] = 1;
-      add_variable_to_parent(self, 0, broadcast_to(reshape(Variable(self.grad_node), kept), x_shape) * scale);
+  for (Scalar& s : share) s = s > 0 ? Scalar(1) / s : Scalar(0);
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), share = std::move(share), kept = kept_shape(op, x.value(), axes)](Node& self) {
+    // dx = g·[x = y]/(number of ties), that factor a constant
+    const Scalar* xs = self.parent_value(0).data();
+    const Scalar* ys = self.output_value().data();
+    auto w = [&](std::size_t k) {
+      const std::size_t o = plan.out_index[k];
+      return xs[k] == ys[o] ? share[o] : Scalar(0);
+    };
+    if (self.grad_node) {
+      add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node), kept) * constant_weights(self, w));
       return;
     }
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    const Scalar* g = self.grad.data();
-    for (std::size_t a = 0; a < outer; ++a) {
-      for (std::size_t i = 0; i < n; ++i) {
-        Scalar* di = dx + (a * n + i) * inner;
-        const Scalar* ga = g + a * inner;
-        if (beta == 0) {
-          for (std::size_t j = 0; j < inner; ++j) di[j] = ga[j] * scale;
-        } else {
-          for (std::size_t j = 0; j < inner; ++j) di[j] += ga[j] * scale;
+    spread_grad(self, plan, w);
+  });
+}
+
+// Index of the first extremal element: flat over every axis, or along one axis.
+template <class Scalar>
+TensorOf<Scalar> arg_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                              Scalar sign) {
+  using Tensor = TensorOf<Scalar>;
+  if (!axes.is_all() && axes.size() != 1) {
+    throw std::invalid_argument(std::string(op) + ": one axis or every axis, not " + axes.str() + ", for rank " +
+                                std::to_string(x.value().dimension()) + " (shape " + shape_str(x.value()) + ")");
+  }
+  const ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  check_nonempty(op, x.value(), plan);
+  const Extremum<Scalar> e = find_extremum(x.value(), plan, sign);
+  std::size_t inner = 1, extent = x.size();  // flat index: k itself
+  if (!axes.is_all()) {
+    const std::size_t d = normalize_axis(op, x.value(), axes[0]);
+    extent = x.value().shape()[d];
+    for (std::size_t j = d + 1; j < x.value().dimension(); ++j) inner *= x.value().shape()[j];
+  }
+  Tensor idx = Tensor::from_shape(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) idx.data()[o] = static_cast<Scalar>((e.first[o] / inner) % extent);
+  return idx;
+}
+
+template <class Scalar>
+BasicVariable<Scalar> reduce_prod(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  ReducePlan plan = plan_reduction("prod", x.value(), axes, keepdims);
+  // per output: product of the nonzero elements and the number of zeros
+  std::vector<Scalar> nonzero(plan.out_size, 1);
+  std::vector<std::size_t> zeros(plan.out_size, 0);
+  const Scalar* xs = x.value().data();
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    const std::size_t o = plan.out_index[k];
+    if (xs[k] == 0) {
+      ++zeros[o];
+    } else {
+      nonzero[o] *= xs[k];
+    }
+  }
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = zeros[o] > 0 ? Scalar(0) : nonzero[o];
+  return make_result("prod", std::move(y), {x},
+                     [plan = std::move(plan), nonzero = std::move(nonzero), zeros = std::move(zeros),
+                      kept = kept_shape("prod", x.value(), axes)](Node& self) {
+    // dxₖ = g·Π_{j≠k} xⱼ: y/xₖ without zeros; with one zero, the product of the others at the
+    // zero and 0 elsewhere; with two or more, 0
+    if (self.grad_node) {  // create_graph: g·y/x, differentiable where no element is 0
+      for (std::size_t z : zeros) {
+        if (z > 0) {
+          throw std::logic_error("prod: create_graph (second derivatives) through a product with a zero element "
+                                 "is not supported (input " + shape_str(self.parents[0]->value) + ")");
         }
       }
+      add_variable_to_parent(self, 0, spread(self, Variable(self.grad_node) * output_variable(self), kept) /
+                                          input_variable(self, 0));
+      return;
     }
+    const Scalar* xs = self.parent_value(0).data();
+    spread_grad(self, plan, [&](std::size_t k) {
+      const std::size_t o = plan.out_index[k];
+      if (zeros[o] == 0) return nonzero[o] / xs[k];
+      return zeros[o] == 1 && xs[k] == 0 ? nonzero[o] : Scalar(0);
+    });
+  });
+}
+
+// var (root = false) or std (root = true) over `axes`. Shapes: x any; y the kept axes
+// (plan.out_shape); N = plan.group elements per lane, dof = N − 1 (unbiased) or N.
+//
+// Each lane is shifted by its first element c before summing (the shifted-data algorithm):
+// s = x − c, m = Σ s / N, d = s − m, var = Σ d² / dof. The shift keeps the sums small when the
+// mean is large, and a lane of equal values gives d = 0 exactly (x − c = 0), so var = std = 0
+// exactly, as torch.std(x, dim) (a Welford pass); Σ x / N would round ((0.1, 0.1, 0.1): 1.7e-17,
+// which torch.std(x) over all elements gives).
+//
+// Gradients: var: dx = 2g·d/dof. std: dx = g·d/(dof·y), and 0 in a lane whose y is 0, as
+// PyTorch: there √ has no derivative and the formula is 0/0 (every d of such a lane is 0, or
+// so small that d² underflows); 0 is also what central differences give, std being even about
+// a constant lane.
+//
+// N = 0 (an empty lane): y = NaN, as mean (0/0), PyTorch and numpy; dx is empty.
+template <class Scalar>
+BasicVariable<Scalar> reduce_var(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool unbiased,
+                                 bool keepdims, bool root) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
+  const Scalar* xs = x.value().data();
+  const std::size_t n = plan.out_index.size();
+  // c = the lane's first element; m = Σ (x − c) / N (in double)
+  std::vector<Scalar> shift(plan.out_size, 0);
+  std::vector<bool> seen(plan.out_size, false);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t o = plan.out_index[k];
+    if (!seen[o]) {
+      shift[o] = xs[k];
+      seen[o] = true;
+    }
+  }
+  std::vector<double> m(plan.out_size, 0.0), ss(plan.out_size, 0.0);
+  for (std::size_t k = 0; k < n; ++k) m[plan.out_index[k]] += double(xs[k]) - double(shift[plan.out_index[k]]);
+  for (double& v : m) v /= double(plan.group);
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t o = plan.out_index[k];
+    const double d = (double(xs[k]) - double(shift[o])) - m[o];
+    ss[o] += d * d;
+  }
+  // N − 1 or N; 0 (a single unbiased element) gives 0/0 = NaN, as PyTorch
+  const double dof = double(plan.group) - (unbiased ? 1.0 : 0.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) {
+    const double v = plan.group == 0 ? nan : ss[o] / dof;
+    y.data()[o] = static_cast<Scalar>(root ? std::sqrt(v) : v);
+  }
+  return make_result(op, std::move(y), {x}, [plan = std::move(plan), shift = std::move(shift), m = std::move(m), dof,
+                                             root, kept = kept_shape(op, x.value(), axes)](Node& self) {
+    if (self.grad_node) {
+      // create_graph: the same formulas with ops, d = s − sum_to(s, kept)/N with s = x − c (c a
+      // constant); std's 1/y as (1 − Z)/(y + Z), Z the constant mask [y = 0], which is 0 with
+      // a zero derivative in those lanes and 1/y elsewhere
+      const Variable x = input_variable(self, 0), g(self.grad_node);
+      const Variable s = x - constant_weights(self, [&](std::size_t k) { return shift[plan.out_index[k]]; });
+      const Variable d = s - broadcast_to(sum_to(s, kept) * (1.0 / double(plan.group)), shape_of(x.value()));
+      if (!root) {
+        add_variable_to_parent(self, 0, spread(self, g, kept) * (d * (2.0 / dof)));
+        return;
+      }
+      const Tensor& yv = self.output_value();
+      Variable inv_y;
+      if (std::find(yv.data(), yv.data() + yv.size(), Scalar(0)) == yv.data() + yv.size()) {
+        inv_y = Scalar(1) / output_variable(self);
+      } else {
+        Tensor zero = empty_like(yv), one_minus = empty_like(yv);
+        for (std::size_t o = 0; o < yv.size(); ++o) {
+          zero.data()[o] = yv.data()[o] == 0 ? Scalar(1) : Scalar(0);
+          one_minus.data()[o] = Scalar(1) - zero.data()[o];
+        }
+        inv_y = Variable(std::move(one_minus), false) / (output_variable(self) + Variable(std::move(zero), false));
+      }
+      add_variable_to_parent(self, 0, spread(self, g * inv_y, kept) * (d * (1.0 / dof)));
+      return;
+    }
+    const Scalar* xs = self.parent_value(0).data();
+    const Scalar* ys = self.value.data();
+    spread_grad(self, plan, [&](std::size_t k) {
+      const std::size_t o = plan.out_index[k];
+      const double d = (double(xs[k]) - double(shift[o])) - m[o];
+      if (!root) return static_cast<Scalar>(2.0 * d / dof);
+      return ys[o] == 0 ? Scalar(0) : static_cast<Scalar>(d / (dof * double(ys[o])));
+    });
+  });
+}
+
+template <class Scalar>
+BasicVariable<Scalar> reduce_logsumexp(const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  ReducePlan plan = plan_reduction("logsumexp", x.value(), axes, keepdims);
+  const Scalar* xs = x.value().data();
+  // m = lane maximum, replaced by 0 when infinite (then the sum gives ±inf itself, as PyTorch)
+  std::vector<Scalar> m(plan.out_size, -std::numeric_limits<Scalar>::infinity());
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) m[plan.out_index[k]] = std::max(m[plan.out_index[k]], xs[k]);
+  for (Scalar& v : m) v = std::isinf(v) ? Scalar(0) : v;
+  std::vector<double> s(plan.out_size, 0.0);
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+    s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
+  }
+  Tensor y = empty_tensor<Scalar>(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
+  return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan), kept = kept_shape("logsumexp", x.value(), axes)](Node& self) {
+    // dx = g·e^(x − y): the softmax over the reduced axes
+    if (self.grad_node) {
+      const Variable g(self.grad_node);
+      add_variable_to_parent(self, 0, spread(self, g, kept) * exp(input_variable(self, 0) - spread(self, output_variable(self), kept)));
+      return;
+    }
+    const Scalar* xs = self.parent_value(0).data();
+    const Scalar* ys = self.value.data();
+    spread_grad(self, plan, [&](std::size_t k) { return std::exp(xs[k] - ys[plan.out_index[k]]); });
   });
 }
 
 }  // namespace
 
 template <class Scalar>
-BasicVariable<Scalar> sum(const BasicVariable<Scalar>& x) { return reduce_all("sum", x, false); }
-template <class Scalar>
-BasicVariable<Scalar> mean(const BasicVariable<Scalar>& x) { return reduce_all("mean", x, true); }
-template <class Scalar>
-BasicVariable<Scalar> sum(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
-  return reduce_axis("sum", x, axis, keepdims, false);
+BasicVariable<Scalar> sum(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_sum("sum", x, axes, keepdims, false);
 }
 template <class Scalar>
-BasicVariable<Scalar> mean(const BasicVariable<Scalar>& x, int axis, bool keepdims) {
-  return reduce_axis("mean", x, axis, keepdims, true);
+BasicVariable<Scalar> mean(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_sum("mean", x, axes, keepdims, true);
 }
 
-#define XTGRAD_INSTANTIATE_REDUCTIONS(T)                                      \
-  template BasicVariable<T> sum(const BasicVariable<T>&);                     \
-  template BasicVariable<T> mean(const BasicVariable<T>&);                    \
-  template BasicVariable<T> sum(const BasicVariable<T>&, int, bool);          \
-  template BasicVariable<T> mean(const BasicVariable<T>&, int, bool);
+// max/min over one named axis: the gradient to the first extremal element (PyTorch's max(dim));
+// over every axis or several, ties split it (PyTorch's max() and amax).
+template <class Scalar>
+BasicVariable<Scalar> max(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_extremum("max", x, axes, keepdims, Scalar(1), axes.size() != 1);
+}
+template <class Scalar>
+BasicVariable<Scalar> min(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_extremum("min", x, axes, keepdims, Scalar(-1), axes.size() != 1);
+}
+template <class Scalar>
+BasicVariable<Scalar> amax(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_extremum("amax", x, axes, keepdims, Scalar(1), true);
+}
+template <class Scalar>
+BasicVariable<Scalar> amin(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_extremum("amin", x, axes, keepdims, Scalar(-1), true);
+}
+
+template <class Scalar>
+TensorOf<Scalar> argmax(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return arg_extremum("argmax", x, axes, keepdims, Scalar(1));
+}
+template <class Scalar>
+TensorOf<Scalar> argmin(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return arg_extremum("argmin", x, axes, keepdims, Scalar(-1));
+}
+
+template <class Scalar>
+BasicVariable<Scalar> prod(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_prod(x, axes, keepdims);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> var(const BasicVariable<Scalar>& x, Axes axes, bool unbiased, bool keepdims) {
+  return reduce_var("var", x, axes, unbiased, keepdims, false);
+}
+template <class Scalar>
+BasicVariable<Scalar> std_dev(const BasicVariable<Scalar>& x, Axes axes, bool unbiased, bool keepdims) {
+  return reduce_var("std_dev", x, axes, unbiased, keepdims, true);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> logsumexp(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+  return reduce_logsumexp(x, axes, keepdims);
+}
+
+#define XTGRAD_INSTANTIATE_REDUCTIONS(T)                                             \
+  template BasicVariable<T> sum(const BasicVariable<T>&, Axes, bool);                \
+  template BasicVariable<T> mean(const BasicVariable<T>&, Axes, bool);               \
+  template BasicVariable<T> max(const BasicVariable<T>&, Axes, bool);                \
+  template BasicVariable<T> min(const BasicVariable<T>&, Axes, bool);                \
+  template BasicVariable<T> amax(const BasicVariable<T>&, Axes, bool);               \
+  template BasicVariable<T> amin(const BasicVariable<T>&, Axes, bool);               \
+  template TensorOf<T> argmax(const BasicVariable<T>&, Axes, bool);                  \
+  template TensorOf<T> argmin(const BasicVariable<T>&, Axes, bool);                  \
+  template BasicVariable<T> prod(const BasicVariable<T>&, Axes, bool);               \
+  template BasicVariable<T> var(const BasicVariable<T>&, Axes, bool, bool);          \
+  template BasicVariable<T> std_dev(const BasicVariable<T>&, Axes, bool, bool);      \
+  template BasicVariable<T> logsumexp(const BasicVariable<T>&, Axes, bool);
 XTGRAD_INSTANTIATE_REDUCTIONS(float)
 XTGRAD_INSTANTIATE_REDUCTIONS(double)
 #undef XTGRAD_INSTANTIATE_REDUCTIONS

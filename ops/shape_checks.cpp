@@ -63,8 +63,8 @@ std::size_t normalize_axis(const char* op, const TensorOf<Scalar>& x, int axis) 
   const int rank = static_cast<int>(x.dimension());
   const int a = axis < 0 ? axis + rank : axis;
   if (a < 0 || a >= rank) {
-    throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for shape " +
-                                shape_str(x));
+    throw std::invalid_argument(std::string(op) + ": axis " + std::to_string(axis) + " is out of range for rank " +
+                                std::to_string(rank) + " (shape " + shape_str(x) + ")");
   }
   return static_cast<std::size_t>(a);
 }

@@ -150,7 +150,7 @@ BasicVariable<Scalar> flatten(const BasicVariable<Scalar>& x, int start_axis, in
 }
 
 template <class Scalar>
-BasicVariable<Scalar> permute(const BasicVariable<Scalar>& x, const Axes& perm) {
+BasicVariable<Scalar> permute(const BasicVariable<Scalar>& x, const std::vector<int>& perm) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
@@ -177,7 +177,7 @@ BasicVariable<Scalar> permute(const BasicVariable<Scalar>& x, const Axes& perm) 
   return make_result("permute", std::move(y), {x}, [inverse = std::move(inverse), out](Node& self) {
     // dx = g permuted by the inverse permutation
     if (self.grad_node) {
-      add_variable_to_parent(self, 0, permute(Variable(self.grad_node), Axes(inverse.begin(), inverse.end())));
+      add_variable_to_parent(self, 0, permute(Variable(self.grad_node), std::vector<int>(inverse.begin(), inverse.end())));
       return;
     }
     Scalar beta = 0;
@@ -189,7 +189,7 @@ BasicVariable<Scalar> permute(const BasicVariable<Scalar>& x, const Axes& perm) 
 template <class Scalar>
 BasicVariable<Scalar> swap_axes(const BasicVariable<Scalar>& x, int a, int b) {
   const std::size_t i = normalize_axis("swap_axes", x.value(), a), j = normalize_axis("swap_axes", x.value(), b);
-  Axes perm(x.dim());
+  std::vector<int> perm(x.dim());
   std::iota(perm.begin(), perm.end(), 0);
   std::swap(perm[i], perm[j]);
   return permute(x, perm);
@@ -311,7 +311,7 @@ std::vector<BasicVariable<Scalar>> split_sizes(const BasicVariable<Scalar>& x, c
   template BasicVariable<T> squeeze(const BasicVariable<T>&, int);                                            \
   template BasicVariable<T> unsqueeze(const BasicVariable<T>&, int);                                          \
   template BasicVariable<T> flatten(const BasicVariable<T>&, int, int);                                       \
-  template BasicVariable<T> permute(const BasicVariable<T>&, const Axes&);                                    \
+  template BasicVariable<T> permute(const BasicVariable<T>&, const std::vector<int>&);                                  \
   template BasicVariable<T> swap_axes(const BasicVariable<T>&, int, int);                                     \
   template BasicVariable<T> slice(const BasicVariable<T>&, int, std::int64_t, std::int64_t, std::int64_t);    \
   template BasicVariable<T> narrow(const BasicVariable<T>&, int, std::int64_t, std::size_t);                  \

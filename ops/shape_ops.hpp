@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "xtgrad/core/variable.hpp"
-#include "xtgrad/ops/reductions_extra.hpp"  // Axes
 
 namespace xtgrad {
 
@@ -25,7 +24,7 @@ template <class T>
 BasicVariable<T> flatten(const BasicVariable<T>& x, int start_axis = 0, int end_axis = -1);
 // Axes reordered: result axis d is x's axis perm[d]; dx = g permuted back.
 template <class T>
-BasicVariable<T> permute(const BasicVariable<T>& x, const Axes& perm);
+BasicVariable<T> permute(const BasicVariable<T>& x, const std::vector<int>& perm);
 // Axes a and b exchanged (PyTorch's transpose(a, b) / swapaxes).
 template <class T>
 BasicVariable<T> swap_axes(const BasicVariable<T>& x, int a, int b);

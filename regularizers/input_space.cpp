@@ -10,7 +10,6 @@
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/losses.hpp"
 #include "xtgrad/ops/reductions.hpp"
-#include "xtgrad/ops/reductions_extra.hpp"
 
 namespace xtgrad {
 

@@ -67,7 +67,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   const auto num = [&](const char* key) { return n.at(key).get<double>(); };
   const auto axis = [&] { return n.at("axis").get<int>(); };
   const auto keep = [&] { return n.value("keepdims", false); };
-  const auto axes = [&] { return n.at("axes").get<xtgrad::Axes>(); };
+  const auto axes = [&] { return n.at("axes").get<std::vector<int>>(); };
   // elementwise
   if (op == "add") return a() + b();
   if (op == "sub") return a() - b();
@@ -115,22 +115,22 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "mean_all") return xtgrad::mean(a());
   if (op == "sum_axis") return xtgrad::sum(a(), axis(), keep());
   if (op == "mean_axis") return xtgrad::mean(a(), axis(), keep());
-  if (op == "sum_axes") return xtgrad::sum(a(), axes(), keep());
-  if (op == "mean_axes") return xtgrad::mean(a(), axes(), keep());
+  if (op == "sum_axes") return xtgrad::sum(a(), xtgrad::Axes(axes()), keep());
+  if (op == "mean_axes") return xtgrad::mean(a(), xtgrad::Axes(axes()), keep());
   if (op == "max_all") return xtgrad::max(a());
   if (op == "min_all") return xtgrad::min(a());
   if (op == "max_axis") return xtgrad::max(a(), axis(), keep());
   if (op == "min_axis") return xtgrad::min(a(), axis(), keep());
-  if (op == "amax") return xtgrad::amax(a(), axes(), keep());
-  if (op == "amin") return xtgrad::amin(a(), axes(), keep());
+  if (op == "amax") return xtgrad::amax(a(), xtgrad::Axes(axes()), keep());
+  if (op == "amin") return xtgrad::amin(a(), xtgrad::Axes(axes()), keep());
   if (op == "argmax_axis") return Variable(xtgrad::argmax(a(), axis(), keep()));
   if (op == "argmin_axis") return Variable(xtgrad::argmin(a(), axis(), keep()));
   if (op == "argmax_all") return Variable(xtgrad::argmax(a()));
-  if (op == "prod_axes") return xtgrad::prod(a(), axes(), keep());
+  if (op == "prod_axes") return xtgrad::prod(a(), xtgrad::Axes(axes()), keep());
   if (op == "prod_all") return xtgrad::prod(a());
-  if (op == "var") return xtgrad::var(a(), axes(), n.at("unbiased").get<bool>(), keep());
-  if (op == "std") return xtgrad::std_dev(a(), axes(), n.at("unbiased").get<bool>(), keep());
-  if (op == "logsumexp") return xtgrad::logsumexp(a(), axes(), keep());
+  if (op == "var") return xtgrad::var(a(), xtgrad::Axes(axes()), n.at("unbiased").get<bool>(), keep());
+  if (op == "std") return xtgrad::std_dev(a(), xtgrad::Axes(axes()), n.at("unbiased").get<bool>(), keep());
+  if (op == "logsumexp") return xtgrad::logsumexp(a(), xtgrad::Axes(axes()), keep());
   if (op == "l1") return xtgrad::l1(a());
   if (op == "squared_l2") return xtgrad::squared_l2(a());
   // linear algebra and shapes

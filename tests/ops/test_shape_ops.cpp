@@ -8,7 +8,7 @@ namespace xtgrad_test {
 namespace {
 
 using Vars = std::vector<Variable>;
-using xtgrad::Axes;
+using Perm = std::vector<int>;
 
 // 0, 1, …, 23 in shape (2, 3, 4)
 Tensor iota3() {
@@ -35,7 +35,7 @@ TEST(ShapeOps, SqueezeUnsqueezeFlattenShapes) {
 
 TEST(ShapeOps, PermuteAndSwapAxesValues) {
   const Variable x(iota3());
-  const Tensor p = xtgrad::permute(x, Axes{2, 0, 1}).value();
+  const Tensor p = xtgrad::permute(x, Perm{2, 0, 1}).value();
   ASSERT_EQ(xtgrad::shape_of(p), (Shape{4, 2, 3}));
   for (std::size_t i = 0; i < 2; ++i) {
     for (std::size_t j = 0; j < 3; ++j) {
@@ -85,7 +85,7 @@ TEST(ShapeOps, PassGradcheck) {
   const Tensor x = uniform({2, 3, 4}, 1, -1, 1);
   expect_gradcheck([](const Vars& v) { return xtgrad::squeeze(xtgrad::unsqueeze(v[0], 1)); }, {x});
   expect_gradcheck([](const Vars& v) { return xtgrad::flatten(v[0], 1) * 2.0; }, {x});
-  for (const Axes& perm : {Axes{0, 1, 2}, Axes{2, 0, 1}, Axes{1, 2, 0}, Axes{-1, -2, -3}}) {
+  for (const Perm& perm : {Perm{0, 1, 2}, Perm{2, 0, 1}, Perm{1, 2, 0}, Perm{-1, -2, -3}}) {
     expect_gradcheck([=](const Vars& v) { return xtgrad::permute(v[0], perm); }, {x});
   }
   expect_gradcheck([](const Vars& v) { return xtgrad::swap_axes(v[0], 0, 2); }, {x});
@@ -104,8 +104,8 @@ TEST(ShapeOpsErrors, NameTheOpAndShapes) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::unsqueeze(x, 3); }, {"unsqueeze", "axis 3", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::squeeze(x, 2); }, {"squeeze", "axis 2", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::flatten(x, 1, 0); }, {"flatten", "(2, 3)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::permute(x, Axes{0}); }, {"permute", "1 axes", "(2, 3)"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::permute(x, Axes{1, 1}); }, {"permute", "twice", "(2, 3)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::permute(x, Perm{0}); }, {"permute", "1 axes", "(2, 3)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::permute(x, Perm{1, 1}); }, {"permute", "twice", "(2, 3)"});
   const Variable y(Tensor::from_shape({3, 3}));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::concat({x, y}, 1); },
                                             {"concat", "input 1", "(3, 3)", "(2, 3)"});
