@@ -52,7 +52,11 @@ struct Engine {
     std::vector<Stashed> stash;                         // grad() only
     bool in_use = false;
   };
-  static thread_local SweepScratch t_scratch;
+  // This thread's scratch (a function-local thread_local: see thread_cache in buffer_cache.cpp).
+  static SweepScratch& thread_scratch() {
+    thread_local SweepScratch scratch;
+    return scratch;
+  }
 
   // Nodes that require grad and are reachable from the roots, every parent before its children
   // (iterative post-order DFS), into `order`. A node is visited once per sweep: its visit_mark
@@ -228,7 +232,8 @@ struct Engine {
   static void run_backward(const NodePtr* roots, Tensor* seeds, std::size_t count, bool create_graph, bool retain_graph,
                     const Capture* capture) {
     SweepScratch local;
-    SweepScratch& s = t_scratch.in_use ? local : t_scratch;
+    SweepScratch& mine = thread_scratch();
+    SweepScratch& s = mine.in_use ? local : mine;
     s.in_use = true;
     try {
       run_sweep(roots, seeds, count, create_graph, retain_graph, capture, s);
@@ -274,8 +279,6 @@ struct Engine {
     return seed;
   }
 };
-template <class Scalar>
-thread_local typename Engine<Scalar>::SweepScratch Engine<Scalar>::t_scratch;
 
 }  // namespace
 

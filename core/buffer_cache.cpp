@@ -36,15 +36,22 @@ struct BufferCache {
   }
 };
 
+// The calling thread's cache for T: a function-local thread_local, constructed on first use
+// and destroyed at thread exit. (As a thread_local variable template, the instance a second
+// thread used was never constructed nor destroyed under GCC 12: no reserve, and
+// LeakSanitizer reported its buffers at that thread's exit.)
 template <class T>
-thread_local BufferCache<T> t_cache;
+BufferCache<T>& thread_cache() {
+  thread_local BufferCache<T> cache;
+  return cache;
+}
 
 template <class T, class S>
 TensorOf<T> take_or_allocate(const S& shape) {
   std::size_t n = 1;
   for (std::size_t d : shape) n *= d;
   if (n > 0 && !t_cache_destroyed<T>) {
-    BufferCache<T>& cache = t_cache<T>;
+    BufferCache<T>& cache = thread_cache<T>();
     // Newest first: the buffer freed most recently is the likeliest to be in cache.
     for (std::size_t i = cache.buffers.size(); i-- > 0;) {
       if (cache.buffers[i].size() != n) continue;
@@ -100,7 +107,7 @@ void recycle(TensorOf<T>& t) noexcept {
     t = TensorOf<T>::from_shape({0});
     return;
   }
-  BufferCache<T>& cache = t_cache<T>;
+  BufferCache<T>& cache = thread_cache<T>();
   cache.shrink_to(limit - b);
   cache.buffers.push_back(std::move(t));  // capacity reserved: no allocation, no throw
   cache.bytes += b;
@@ -119,15 +126,15 @@ XTGRAD_INSTANTIATE(double)
 
 BufferCacheStats buffer_cache_stats() {
   BufferCacheStats s;
-  if (!t_cache_destroyed<float>) s += t_cache<float>;
-  if (!t_cache_destroyed<double>) s += t_cache<double>;
+  if (!t_cache_destroyed<float>) s += thread_cache<float>();
+  if (!t_cache_destroyed<double>) s += thread_cache<double>();
   return s;
 }
 
 void set_buffer_cache_limit(std::size_t bytes) {
   g_limit_bytes.store(bytes, std::memory_order_relaxed);
-  if (!t_cache_destroyed<float>) t_cache<float>.shrink_to(bytes);
-  if (!t_cache_destroyed<double>) t_cache<double>.shrink_to(bytes);
+  if (!t_cache_destroyed<float>) thread_cache<float>().shrink_to(bytes);
+  if (!t_cache_destroyed<double>) thread_cache<double>().shrink_to(bytes);
 }
 
 std::size_t buffer_cache_limit() { return g_limit_bytes.load(std::memory_order_relaxed); }
@@ -137,8 +144,8 @@ void release_cached_buffers() {
     cache.buffers.clear();
     cache.bytes = 0;
   };
-  if (!t_cache_destroyed<float>) release(t_cache<float>);
-  if (!t_cache_destroyed<double>) release(t_cache<double>);
+  if (!t_cache_destroyed<float>) release(thread_cache<float>());
+  if (!t_cache_destroyed<double>) release(thread_cache<double>());
 }
 
 }  // namespace xtgrad
