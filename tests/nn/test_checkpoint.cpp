@@ -36,19 +36,7 @@ using xtgrad::nn::Optimizer;
 using xtgrad_test::expect_throws_with;
 
 using Net = xtgrad_test::SigmoidNet;
-
-// n points in 3-d around one of 3 random centres, one-hot over 3 classes.
-Dataset clusters(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  const Tensor noise = xtgrad::randn({n, 3}, rng, 0.0, 0.8);
-  Dataset d{xtgrad::nn::zeros({n, 3}), xtgrad::nn::zeros({n, 3})};
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t c = i % 3;
-    for (std::size_t j = 0; j < 3; ++j) d.inputs(i, j) = (j == c ? 1.5 : -0.5) + noise(i, j);
-    d.targets(i, c) = 1.0;
-  }
-  return d;
-}
+using xtgrad_test::clusters;
 
 FitOptions quiet_options(std::size_t epochs) {
   FitOptions o;
