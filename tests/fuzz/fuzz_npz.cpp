@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (std::size_t d : a.shape) n *= d;  // read_npz checked this product for overflow
     if (n != a.bytes.size()) xtgrad_fuzz::finding("read_npz returned bytes that do not match shape and dtype");
     // A valid array always converts (DataError here would be a finding too: not caught).
-    const xtgrad::Tensor t = xtgrad::nn::from_npy(a, key);
+    const xtgrad::TensorOf<float> t = xtgrad::nn::from_npy<float>(a, key);
     if (t.size() * itemsize != a.bytes.size()) xtgrad_fuzz::finding("from_npy changed the element count");
     // write_npz refuses names it cannot store (documented std::invalid_argument); skip those.
     if (key.empty() || key.find('\0') != std::string::npos) writable = false;
