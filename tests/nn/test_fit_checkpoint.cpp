@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "xtgrad/core/defaults.hpp"  // test_models.hpp names xtgrad::Variable
+#include "fixture_files.hpp"
 #include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/nn/nn.hpp"
@@ -54,16 +55,7 @@ void expect_same_parameters(const Net& a, const Net& b) {
 
 class FitCheckpointTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    std::string tmpl = (fs::temp_directory_path() / "xtgrad_fit_checkpoint_XXXXXX").string();
-    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-  }
-  std::string file(const std::string& name) const { return (dir_ / name).string(); }
+  std::string file(const std::string& name) const { return dir_.file(name); }
 
   // Trains a fresh Net(3, 5, 3) (seeded 11) with momentum SGD for `epochs` under `options`.
   History train(Net& net, const FitOptions& options) {
@@ -76,7 +68,7 @@ class FitCheckpointTest : public ::testing::Test {
     return Net(3, 5, 3, init);
   }
 
-  fs::path dir_;
+  xtgrad_test::TempDir dir_{"xtgrad_fit_checkpoint"};  // removed with the fixture
   const Dataset train_ = clusters(100, 1);
   const Dataset test_ = clusters(30, 2);
 };
