@@ -1,5 +1,5 @@
 // core: tensors, recycled buffers, the graph, backward and grad(), no-grad mode, gradient
-// checks, Hessian-vector products, graph export, BLAS settings and the inside-BLAS marker,
+// checks, Hessian-vector products, graph export, the thread pool, BLAS settings and the inside-BLAS marker,
 // version, and the float defaults (defaults.hpp: Variable, Tensor, ...). (accumulate.hpp and
 // xt.hpp are for ops' sources: they pull in xtensor's expression headers.)
 #pragma once
@@ -15,6 +15,7 @@
 #include "xtgrad/core/gradcheck.hpp"
 #include "xtgrad/core/hessian.hpp"
 #include "xtgrad/core/node.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/core/small_blocks.hpp"
 #include "xtgrad/core/tensor.hpp"

@@ -3,65 +3,108 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+
 #include "xtgrad/core/blas_scope.hpp"
+#include "xtgrad/core/parallel.hpp"
 
 namespace xtgrad {
 namespace {
 
-// OpenBLAS's thread count is process-wide. With two threads it splits the weight-gradient
-// shape xᵀ·g (m = in, n = out, small k = batch) badly: 2 threads ran 64x784x200's dW at
-// 96 GFLOP/s against 125 on one (bench_ops, BM_sgemm); and at the seed's sizes a whole
-// training epoch was 10% slower on two threads even with that product on one (waking the
-// second thread costs more than it saves). So extra threads are used only for products of
-// at least kMinThreadedWork multiply-adds and never for Aᵀ with k < 256.
-constexpr double kMinThreadedWork = 32.0 * 1024 * 1024;
-int configured_threads = 1;
-int current_threads = -1;
+// Below this many multiply-adds per thread a product runs on the calling thread alone: a
+// share of 256 Ki multiply-adds takes ~3 µs at 100 GFLOP/s, about what handing it to a
+// spinning worker costs.
+constexpr double kMinWorkPerThread = 256.0 * 1024;
+// Row blocks start at multiples of 8, column blocks at multiples of 16 (whole SIMD tiles).
+constexpr std::size_t kRowAlign = 8, kColumnAlign = 16;
 
-void use_threads(int threads) {
-  if (threads != current_threads) {
-    const BlasScope in_blas;  // starting OpenBLAS threads allocates
-    openblas_set_num_threads(threads);
-    current_threads = threads;
-  }
+// OpenBLAS runs every call on the calling thread: xtgrad's pool partitions products itself,
+// so OpenBLAS's own threads (one per core by default) would only oversubscribe the cores.
+void one_blas_thread() {
+  static const bool done = [] {
+    const BlasScope in_blas;  // may start or stop OpenBLAS threads, which allocates
+    openblas_set_num_threads(1);
+    return true;
+  }();
+  (void)done;
 }
 
-}  // namespace
+std::size_t aligned_start(std::size_t extent, std::size_t blocks, std::size_t b, std::size_t align) {
+  if (b >= blocks) return extent;
+  const std::size_t start = extent * b / blocks;
+  return std::min(extent, start / align * align);
+}
 
-namespace {
+// The number of blocks gemm() splits this product into (1: not split).
+std::size_t gemm_blocks(std::size_t m, std::size_t n, std::size_t k) {
+  const int threads = num_threads();
+  if (threads <= 1 || in_parallel_region()) return 1;
+  const double work = double(m) * double(n) * double(k);
+  const auto by_work = static_cast<std::size_t>(work / kMinWorkPerThread);
+  const std::size_t by_shape = std::max(m / kRowAlign, n / kColumnAlign);
+  return std::max<std::size_t>(1, std::min({by_work, by_shape, std::size_t(threads)}));
+}
 
-// Thread choice, the inside-BLAS marker and leading dimensions, shared by both precisions;
-// `call` runs cblas_sgemm or cblas_dgemm.
+// C = alpha·op(A)·op(B) + beta·C with explicit leading dimensions; `call(ta, tb, rows, cols,
+// a, lda, b, ldb, c)` runs one cblas_?gemm on one thread. Splits C by rows when m >= n (each
+// block reads its rows of op(A) and all of op(B)), by columns otherwise; every element's
+// k-sum is one BLAS call's, so the blocks add nothing to rounding but BLAS's tile edges.
 template <class T, class Call>
-void run_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, Call call) {
+void run_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
+              T* c, Call call) {
   if (m == 0 || n == 0) return;
-  if (configured_threads > 1) use_threads(gemm_uses_threads(trans_a, m, n, k) ? configured_threads : 1);
+  one_blas_thread();
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  const int lda = static_cast<int>(trans_a ? m : k);
-  const int ldb = static_cast<int>(trans_b ? k : n);
+  const int lda = std::max(1, static_cast<int>(trans_a ? m : k));
+  const int ldb = std::max(1, static_cast<int>(trans_b ? k : n));
+  const std::size_t blocks = gemm_blocks(m, n, k);
   const BlasScope in_blas;  // OpenBLAS's own allocations are tallied apart (core/blas_scope.hpp)
-  call(ta, tb, lda > 0 ? lda : 1, ldb > 0 ? ldb : 1);
+  if (blocks <= 1) {
+    call(ta, tb, m, n, a, lda, b, ldb, c);
+    return;
+  }
+  const bool by_rows = m >= n;
+  parallel_for(0, blocks, 1, [&](std::size_t b0, std::size_t b1) {
+    const BlasScope worker_in_blas;
+    for (std::size_t block = b0; block < b1; ++block) {
+      if (by_rows) {
+        const std::size_t i0 = aligned_start(m, blocks, block, kRowAlign);
+        const std::size_t i1 = aligned_start(m, blocks, block + 1, kRowAlign);
+        if (i1 > i0) call(ta, tb, i1 - i0, n, trans_a ? a + i0 : a + i0 * k, lda, b, ldb, c + i0 * n);
+      } else {
+        const std::size_t j0 = aligned_start(n, blocks, block, kColumnAlign);
+        const std::size_t j1 = aligned_start(n, blocks, block + 1, kColumnAlign);
+        if (j1 > j0) call(ta, tb, m, j1 - j0, a, lda, trans_b ? b + j0 * k : b + j0, ldb, c + j0);
+      }
+    }
+  });
 }
 
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           const float* b, float beta, float* c) {
-  run_gemm<float>(trans_a, trans_b, m, n, k, [&](auto ta, auto tb, int lda, int ldb) {
-    cblas_sgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda, b, ldb, beta, c, int(n));
-  });
+  run_gemm<float>(trans_a, trans_b, m, n, k, a, b, c,
+                  [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const float* pa, int lda, const float* pb,
+                      int ldb, float* pc) {
+                    cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, lda, pb, ldb, beta,
+                                pc, int(n));
+                  });
 }
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           const double* b, double beta, double* c) {
-  run_gemm<double>(trans_a, trans_b, m, n, k, [&](auto ta, auto tb, int lda, int ldb) {
-    cblas_dgemm(CblasRowMajor, ta, tb, int(m), int(n), int(k), alpha, a, lda, b, ldb, beta, c, int(n));
-  });
+  run_gemm<double>(trans_a, trans_b, m, n, k, a, b, c,
+                   [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const double* pa, int lda,
+                       const double* pb, int ldb, double* pc) {
+                     cblas_dgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, lda, pb, ldb, beta,
+                                 pc, int(n));
+                   });
 }
 
-bool gemm_uses_threads(bool trans_a, std::size_t m, std::size_t n, std::size_t k) {
-  return configured_threads > 1 && double(m) * double(n) * double(k) >= kMinThreadedWork && !(trans_a && k < 256);
+bool gemm_uses_threads(bool /*trans_a*/, std::size_t m, std::size_t n, std::size_t k) {
+  return gemm_blocks(m, n, k) > 1;
 }
 
 std::string blas_core_name() {
@@ -69,9 +112,6 @@ std::string blas_core_name() {
   return name ? name : "unknown";
 }
 
-void set_blas_threads(int threads) {
-  configured_threads = threads > 0 ? threads : 1;
-  use_threads(configured_threads);
-}
+void set_blas_threads(int threads) { set_num_threads(threads > 0 ? threads : 1); }
 
 }  // namespace xtgrad

@@ -16,11 +16,12 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           const double* b, double beta, double* c);
 
-// Number of threads OpenBLAS may use (set_blas_threads(1) is the fastest at the seed's
-// sizes); gemm() gives a product more than one only when it is large enough to gain.
+// Products of enough work are split into row (or column) blocks run on xtgrad's threads
+// (core/parallel.hpp), each block one single-threaded BLAS call; OpenBLAS's own threads are
+// never used. Deprecated: same as set_num_threads(threads).
 void set_blas_threads(int threads);
 
-// Whether gemm() would run this product on more than one thread.
+// Whether gemm() would split this product across more than one thread now.
 bool gemm_uses_threads(bool trans_a, std::size_t m, std::size_t n, std::size_t k);
 
 // The kernel family OpenBLAS chose for this CPU ("Haswell", "Cooperlake", ...); it follows

@@ -6,6 +6,7 @@
 
 #include "test_util.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/parallel.hpp"
 
 namespace xtgrad_test {
 namespace {
@@ -173,15 +174,16 @@ TEST(LinalgErrors, ReshapeElementCountNamesBothShapes) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::reshape(x, {4, 2}); }, {"reshape", "(2, 3)", "(4, 2)"});
 }
 
-TEST(Gemm, ThreadsOnlyForProductsLargeEnoughToSplit) {
+TEST(Gemm, SplitsOnlyProductsLargeEnoughToShare) {
   using xtgrad::gemm_uses_threads;
-  xtgrad::set_blas_threads(2);
-  EXPECT_FALSE(gemm_uses_threads(false, 64, 200, 784));   // the seed's x·W1: 10M multiply-adds
-  EXPECT_TRUE(gemm_uses_threads(false, 64, 3200, 784));   // hidden 3200: 160M
-  EXPECT_FALSE(gemm_uses_threads(true, 784, 3200, 64));   // xᵀ·g with k = batch < 256
-  EXPECT_TRUE(gemm_uses_threads(true, 784, 3200, 1024));  // ... unless the batch is large
-  xtgrad::set_blas_threads(1);
-  EXPECT_FALSE(gemm_uses_threads(false, 64, 3200, 784));  // one thread configured
+  const xtgrad::NumThreadsGuard two(2);
+  EXPECT_FALSE(gemm_uses_threads(false, 4, 4, 4));       // 64 multiply-adds
+  EXPECT_TRUE(gemm_uses_threads(false, 64, 200, 784));   // the seed's x·W1: 10M
+  EXPECT_TRUE(gemm_uses_threads(true, 784, 200, 64));    // its xᵀ·g
+  {
+    const xtgrad::NumThreadsGuard one(1);
+    EXPECT_FALSE(gemm_uses_threads(false, 64, 3200, 784));  // one thread configured
+  }
 }
 
 }  // namespace
