@@ -5,8 +5,8 @@
 // tensors the user gave) to a per-thread cache when they die,
 // and ops take their outputs from it (matched by element count, reshaped in place), so in
 // steady state a step calls malloc for none of them and touches no fresh pages. The cache
-// holds at most `buffer_cache_limit()` bytes (oldest buffers are dropped first); it lives
-// and dies with its thread.
+// holds at most `buffer_cache_limit()` bytes, a bound that grows to the step's working set by
+// itself (oldest buffers are dropped first when it cannot grow); it lives and dies with its thread.
 #pragma once
 
 #include <cstddef>
@@ -67,11 +67,23 @@ struct BufferCacheStats {
 };
 BufferCacheStats buffer_cache_stats();
 
-// Upper bound on the bytes one thread's cache of each precision keeps (default 64 MiB); 0
-// turns caching off.
-// Applies to every thread; lowering it frees the calling thread's excess at once.
+// Upper bound on the bytes one thread's cache of each precision keeps.
+//
+// Automatic (the default): the bound starts at 64 MiB and doubles whenever a tensor comes back
+// to a full cache, up to buffer_cache_cap(); the number of buffers held grows alike (to 16384),
+// so after a few steps the cache holds a step's whole working set and a step allocates nothing
+// (a CNN at batch 128 needs a few hundred MiB). The bound never shrinks by itself.
+//
+// set_buffer_cache_limit(bytes) fixes the bound (0 turns caching off) and ends automatic mode;
+// lowering it frees the calling thread's excess at once. set_buffer_cache_automatic(start)
+// returns to automatic mode from `start` bytes.
 void set_buffer_cache_limit(std::size_t bytes);
+void set_buffer_cache_automatic(std::size_t start_bytes = std::size_t(64) << 20);
+bool buffer_cache_is_automatic();
 std::size_t buffer_cache_limit();
+// The most an automatic bound grows to: a quarter of the memory this process may use (physical
+// memory, capped by ulimit -v and a cgroup memory limit), read once.
+std::size_t buffer_cache_cap();
 // Frees every buffer the calling thread's caches hold.
 void release_cached_buffers();
 

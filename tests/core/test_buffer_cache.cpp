@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "test_util.hpp"
 #include "xtgrad/core/buffer_cache.hpp"
@@ -27,7 +28,7 @@ class BufferCache : public ::testing::Test {
     release_cached_buffers();
   }
   void TearDown() override {
-    set_buffer_cache_limit(kDefaultLimit);
+    set_buffer_cache_automatic();  // the default mode
     release_cached_buffers();
   }
   static constexpr std::size_t kDefaultLimit = std::size_t(64) << 20;
@@ -85,6 +86,49 @@ TEST_F(BufferCache, LimitDropsTheOldestAndZeroTurnsItOff) {
   Tensor d = empty_tensor<Scalar>({4});
   recycle(d);
   EXPECT_EQ(buffer_cache_stats().buffers, 0u);
+}
+
+TEST_F(BufferCache, AutomaticModeGrowsTheLimitInsteadOfDroppingBuffers) {
+  set_buffer_cache_automatic(10 * sizeof(Scalar));
+  EXPECT_TRUE(buffer_cache_is_automatic());
+  EXPECT_EQ(buffer_cache_limit(), 10 * sizeof(Scalar));
+  std::vector<Tensor> tensors;
+  for (int i = 0; i < 600; ++i) tensors.push_back(empty_tensor<Scalar>({4}));  // more than the 256 held at first
+  for (Tensor& t : tensors) recycle(t);
+  EXPECT_EQ(buffer_cache_stats().buffers, 600u);  // none dropped
+  EXPECT_EQ(buffer_cache_stats().bytes, 2400 * sizeof(Scalar));
+  EXPECT_GE(buffer_cache_limit(), 2400 * sizeof(Scalar));
+  EXPECT_LE(buffer_cache_limit(), 2 * 2400 * sizeof(Scalar));  // doubled as needed, not beyond
+  EXPECT_LE(buffer_cache_limit(), buffer_cache_cap());
+  set_buffer_cache_limit(kDefaultLimit);
+  EXPECT_FALSE(buffer_cache_is_automatic());
+}
+
+TEST_F(BufferCache, AutomaticModeReachesAStepsWorkingSetAndThenAllocatesNothing) {
+  // A working set far above the starting bound (a few KiB here; a CNN's hundreds of MiB
+  // above 64 MiB in a real run): after warm-up, a step is served from the cache alone.
+  set_buffer_cache_automatic(1024);
+  auto filled = [](Shape shape, Scalar v) {
+    Tensor t = Tensor::from_shape(shape);
+    t.fill(v);
+    return t;
+  };
+  const Variable w1 = Variable::parameter(filled({64, 128}, 0.01));
+  const Variable w2 = Variable::parameter(filled({128, 10}, 0.01));
+  const Variable x(filled({32, 64}, 0.5));
+  auto step = [&] { sum(sigmoid(matmul(relu(matmul(x, w1)), w2))).backward(); };
+  for (int warm_up = 0; warm_up < 3; ++warm_up) step();
+  const BufferCacheStats before = buffer_cache_stats();
+  for (int i = 0; i < 5; ++i) step();
+  EXPECT_EQ(buffer_cache_stats().misses, before.misses);
+  EXPECT_GT(buffer_cache_limit(), 32u * 128 * sizeof(Scalar));
+  // With the same small bound fixed, the same steps keep missing.
+  set_buffer_cache_limit(1024);
+  release_cached_buffers();
+  step();
+  const std::size_t fixed_misses = buffer_cache_stats().misses;
+  step();
+  EXPECT_GT(buffer_cache_stats().misses, fixed_misses);
 }
 
 TEST_F(BufferCache, SavedTensorRecyclesWhenDestroyed) {
