@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The tests of the code that runs on more than one thread (the batch prefetch thread, and the
-# per-thread buffer cache and free lists it allocates from) under ThreadSanitizer, in
-# build-tsan/. Only those test programs are built. Any data race report fails the run.
+# The tests of the code that runs on more than one thread (the worker pool and the ops it runs,
+# the batch prefetch thread, and the per-thread buffer cache and free lists it allocates from)
+# under ThreadSanitizer, in build-tsan/, with the pool at 3 threads whatever the machine. Only those test programs are built. Any data race report fails the run.
 #
 # Usage: scripts/thread_sanitize.sh
 # Environment: TSAN_JOBS (parallel compile jobs, default nproc), TSAN_BUILD_DIR (default build-tsan)
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${TSAN_BUILD_DIR:-$ROOT/build-tsan}
 JOBS=${TSAN_JOBS:-$(nproc)}
-TESTS=(test_batches test_train test_buffer_cache)
+TESTS=(test_parallel test_batches test_train test_buffer_cache)
 
 # ccache, when installed, makes a rebuild of an unchanged tree nearly free (not required).
 launcher=()
@@ -22,7 +22,7 @@ cmake -S . -B "$BUILD" -G Ninja "${launcher[@]}" -DCMAKE_BUILD_TYPE=RelWithDebIn
 cmake --build "$BUILD" -j"$JOBS" --target "${TESTS[@]}"
 build_s=$((SECONDS - start))
 
-export OPENBLAS_NUM_THREADS=1
+export OPENBLAS_NUM_THREADS=1 XTGRAD_NUM_THREADS=3
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

@@ -5,6 +5,7 @@
 #include "flags.hpp"
 #include "limits.hpp"
 #include "process.hpp"
+#include "xtgrad/core/parallel.hpp"
 
 namespace mnist_app {
 
@@ -39,7 +40,15 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
       ->check(number_from_below(0, 1))->capture_default_str();
   cli.add_option("--seed", config.seed, "seed for the subset, the initial weights and the shuffles")
       ->check(whole_number(0, UINT64_MAX))->capture_default_str();
-  cli.add_option("--threads", config.threads, "threads: from 2, one copies the next batch in the background; OpenBLAS uses up to N for large products")->check(whole_number(1, 256))->capture_default_str();
+  try {
+    config.threads = xtgrad::default_num_threads();  // the CPUs this process may use, or XTGRAD_NUM_THREADS
+  } catch (const std::invalid_argument& e) {
+    return {exit_usage, e.what()};
+  }
+  cli.add_option("--threads", config.threads,
+                 "threads for xtgrad's ops (products, convolutions, elementwise ops); default: the CPUs this process "
+                 "may use (affinity and cgroup quota) or XTGRAD_NUM_THREADS")
+      ->check(whole_number(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
   cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");

@@ -131,10 +131,9 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   options.divergence_factor = 10;
   options.divergence_floor = std::log(double(classes));
   options.progress_bar = !config.quiet;
-  // A second core copies the next batch, unless OpenBLAS splits the step's largest product
-  // (x·W1) over it: then the two would compete for it (hidden 3200: 2.15 s/epoch with the
-  // prefetch, 1.74 s without, on two threads).
-  options.prefetch = config.threads > 1 && !xtgrad::gemm_uses_threads(false, config.batch_size, config.hidden, inputs);
+  // No background batch copy: every core already works on the step's ops (--threads); at one
+  // thread a second one would only take time from the process's single CPU share.
+  options.prefetch = false;
   const nn::LossFunction base_loss = config.blog_gradient ? nn::LossFunction(blog_cross_entropy<Scalar>)
                                                           : nn::LossFunction([](const Variable& out, const Variable& y) {
                                                               return cross_entropy(out, y);

@@ -51,8 +51,9 @@ std::string MemoryPlan::out_of_memory(const std::string& phase) const {
 void take_blas_buffers(int threads) {
   xtgrad::set_blas_threads(threads);
   BlasWatchdog watchdog(30);
-  // Large: OpenBLAS computes products of up to ~10^6 multiply-adds without its buffer.
-  constexpr std::size_t n = 128;
+  // Large: OpenBLAS computes products of up to ~10^6 multiply-adds without its buffer, and
+  // gemm splits this one over the threads, each of which takes a buffer of its own.
+  constexpr std::size_t n = 256;
   const std::vector<xtgrad::Scalar> a(n * n, 1);
   std::vector<xtgrad::Scalar> c(n * n);
   xtgrad::gemm(false, false, n, n, n, 1, a.data(), a.data(), 0, c.data());
