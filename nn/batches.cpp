@@ -8,6 +8,7 @@
 #include <string>
 #include <thread>
 
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
@@ -61,7 +62,7 @@ class BasicBatchIterator<T>::Prefetcher {
         std::this_thread::sleep_for(std::chrono::microseconds(20));  // a step takes hundreds
         continue;
       }
-      owner_.gather(first_, rows_, x, y);  // x, y and the rows are the caller's again after wait()
+      owner_.gather(first_, rows_, x, y, false);  // x, y and the rows are the caller's again after wait()
       int expected = kPending;
       state_.compare_exchange_strong(expected, kIdle, std::memory_order_acq_rel);
     }
@@ -149,21 +150,31 @@ void BasicBatchIterator<T>::start_epoch() {
 }
 
 template <class T>
-void BasicBatchIterator<T>::gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const {
+void BasicBatchIterator<T>::gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y, bool use_pool) const {
   const T* xs = inputs_->data();
   const T* ys = targets_->data();
   T* xd = x.data();
   T* yd = y.data();
-  for (std::size_t r = 0; r < rows; ++r) {
-    // The rows are scattered over a data set larger than the cache: ask for the next row's
-    // lines while this one is copied (1-2% of an epoch at the seed's sizes, train_speed).
-    if (r + 1 < rows) {
-      const T* next = xs + order_[first + r + 1] * x_row_;
-      for (std::size_t k = 0; k < x_row_; k += 64 / sizeof(T)) __builtin_prefetch(next + k);
+  auto copy_rows = [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t r = r0; r < r1; ++r) {
+      // The rows are scattered over a data set larger than the cache: ask for the next row's
+      // lines while this one is copied (1-2% of an epoch at the seed's sizes, train_speed).
+      if (r + 1 < r1) {
+        const T* next = xs + order_[first + r + 1] * x_row_;
+        for (std::size_t k = 0; k < x_row_; k += 64 / sizeof(T)) __builtin_prefetch(next + k);
+      }
+      const std::size_t i = order_[first + r];
+      std::copy(xs + i * x_row_, xs + (i + 1) * x_row_, xd + r * x_row_);
+      std::copy(ys + i * y_row_, ys + (i + 1) * y_row_, yd + r * y_row_);
     }
-    const std::size_t i = order_[first + r];
-    std::copy(xs + i * x_row_, xs + (i + 1) * x_row_, xd + r * x_row_);
-    std::copy(ys + i * y_row_, ys + (i + 1) * y_row_, yd + r * y_row_);
+  };
+  // On the caller's thread, large batches are copied by the pool's threads in row blocks; the
+  // prefetch thread copies alone (the pool is the training step's).
+  if (use_pool) {
+    parallel_for(0, rows, std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(1, x_row_ + y_row_)),
+                 copy_rows);
+  } else {
+    copy_rows(0, rows);
   }
 }
 
@@ -194,7 +205,7 @@ bool BasicBatchIterator<T>::next(Tensor& x_batch, Tensor& y_batch) {
   const auto [first, rows] = shard_span();
   fit(x_batch, x_shape_, rows);
   fit(y_batch, y_shape_, rows);
-  gather(first, rows, x_batch, y_batch);
+  gather(first, rows, x_batch, y_batch, true);
   position_ += batch_rows_;
   if (worker_) request_next();
   return true;

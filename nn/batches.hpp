@@ -80,8 +80,9 @@ class BasicBatchIterator {
 
  private:
   class Prefetcher;
-  // Copies rows order_[first .. first+rows) into x (rows, ...) and y, shaped by the caller.
-  void gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y) const;
+  // Copies rows order_[first .. first+rows) into x (rows, ...) and y, shaped by the caller;
+  // in row blocks on the pool's threads when `use_pool` (the caller's thread, not the prefetcher).
+  void gather(std::size_t first, std::size_t rows, Tensor& x, Tensor& y, bool use_pool) const;
   // (first position, rows) of this shard of the batch that starts at position_.
   std::pair<std::size_t, std::size_t> shard_span() const;
   // Shapes the staging tensors for the batch at position_ and hands it to the worker.

@@ -11,6 +11,7 @@
 #include <xtensor/xarray.hpp>
 
 #include "xtgrad/core/defaults.hpp"
+#include "xtgrad/core/parallel.hpp"
 
 namespace {
 
@@ -342,6 +343,34 @@ TEST(BasicBatchIterator, DoubleDataGivesTheSameOrderAsFloatData) {
     }
     EXPECT_FALSE(it64.next(xb64, yb64));
   }
+}
+
+}  // namespace
+
+namespace {
+
+// Batches large enough to be copied in row blocks by the pool's threads hold the same rows as
+// one thread's copy.
+TEST(BatchIterator, PoolCopiedBatchesEqualOneThreadsCopy) {
+  const std::size_t n = 300, width = 1000;  // 100 rows x 1001 values per batch: 3 blocks at 3 threads
+  Tensor x = Tensor::from_shape({n, width});
+  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = Scalar(i % 9973) * Scalar(0.5);
+  const Tensor y = make_y(n);
+  auto epoch = [&](int threads) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    Rng rng(7);
+    BatchIterator it(x, y, 100, true, rng);
+    std::vector<Tensor> batches;
+    Tensor xb, yb;
+    while (it.next(xb, yb)) {
+      batches.push_back(xb);
+      batches.push_back(yb);
+    }
+    return batches;
+  };
+  const std::vector<Tensor> one = epoch(1), three = epoch(3);
+  ASSERT_EQ(one.size(), 6u);
+  for (std::size_t b = 0; b < one.size(); ++b) EXPECT_EQ(one[b], three[b]) << "tensor " << b;
 }
 
 }  // namespace
