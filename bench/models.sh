@@ -16,7 +16,10 @@
 # Threads: xtgrad --threads N with OPENBLAS_NUM_THREADS=1 (xtgrad splits its own work);
 # libtorch at::set_num_threads(N), interop 1, and OPENBLAS_NUM_THREADS=N (so its 1-thread
 # rows use one core: Debian's torch calls OpenBLAS, whose own pool ignores set_num_threads);
-# PyTorch torch.set_num_threads(N) and OpenBLAS N.
+# PyTorch torch.set_num_threads(N) and OpenBLAS N. libtorch's OpenMP threads spin while they
+# wait: on a loaded machine (load > cores) its N-thread steps can be tens of times slower
+# (seen here at load 9: 55 ms instead of 1 ms per MLP step; OMP_WAIT_POLICY=passive, which
+# this script passes through but does not set, gave 1 ms).
 #
 # Builds nothing: env BUILD (default build-bench) must hold bench/models_xtgrad and
 # bench/models_libtorch. Data: XTGRAD_MNIST_DIR (default data/mnist), XTGRAD_FASHION_DIR
@@ -115,7 +118,7 @@ log "load average after: $LOAD_AFTER"
 TORCH_ERR="$LOGS/libtorch-mlp-1-r1.log.err"
 TORCH_CONFIG="$( { grep -o -E 'BLAS_INFO=[^,]*|USE_MKLDNN=[^,]*|USE_OPENMP=[^,]*|ATen parallel backend: .*|MKL not found|MKL-DNN v[0-9.]*' "$TORCH_ERR" || true; } | sort -u | tr '\n' ';' | sed 's/;$//; s/;/, /g')"
 BLAS_LIB=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
-TORCH_CONFIG="$TORCH_CONFIG, libblas.so.3 = $BLAS_LIB"
+TORCH_CONFIG="$TORCH_CONFIG, libblas.so.3 = $BLAS_LIB, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
 
 "$PYTHON" bench/models_report.py "$RUNS" "$RESULTS/models.md" "$RESULTS/models.dat" \
   --rounds "$ROUNDS" --quick "$QUICK" --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER" \
