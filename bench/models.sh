@@ -34,7 +34,7 @@ QUICK=0
 for arg in "$@"; do
   case "$arg" in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) [[ "$arg" =~ ^[1-9][0-9]*$ ]] || { echo "models.sh: ROUNDS must be a positive integer, not '$arg'" >&2; exit 2; }
        ROUNDS=$arg ;;
   esac
