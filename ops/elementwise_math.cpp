@@ -27,7 +27,8 @@ BasicVariable<Scalar> clamp(const BasicVariable<Scalar>& x, std::optional<double
                      // dx = g·[l ≤ x ≤ h] (0 at NaN)
                      const Tensor& v = value_of(x);
                      return g * constant_like(g, xt::where(v >= l && v <= h, Scalar(1), Scalar(0)));
-                   });
+                   },
+                   kElementwiseGrain);
 }
 
 template <class Scalar>
@@ -142,7 +143,7 @@ template <class Scalar>
 BasicVariable<Scalar> reciprocal(const BasicVariable<Scalar>& x) {
   // dy/dx = −1/x² = −y²
   return pointwise("reciprocal", x, [](Scalar v) { return Scalar(1) / v; },
-                   [](const auto& g, const auto&, const auto& y) { return -g * square(y); });
+                   [](const auto& g, const auto&, const auto& y) { return -g * square(y); }, kElementwiseGrain);
 }
 
 template <class Scalar>

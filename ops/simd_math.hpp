@@ -23,5 +23,11 @@ void log_into(const TensorOf<T>& x, TensorOf<T>& out);
 // out = σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow, in one pass through exp_into's kernel.
 template <class T>
 void sigmoid_into(const TensorOf<T>& x, TensorOf<T>& out);
+// The three above split their work across the threads above kTranscendentalGrain elements.
+
+// y[i] = e^x[i] for i in [0, n), the values exp_into gives, on this thread: for a part of a
+// tensor (a row of a softmax). y may be x.
+template <class T>
+void exp_range(const T* x, T* y, std::size_t n);
 
 }  // namespace xtgrad
