@@ -123,7 +123,7 @@ BasicVariable<Scalar> pow(const BasicVariable<Scalar>& x, const BasicVariable<Sc
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
   check_broadcastable("pow", x.value(), p.value());
-  Tensor y = evaluate(xt::pow(x.value(), p.value()));
+  Tensor y = evaluate(xt::pow(x.value(), p.value()), kTranscendentalGrain);
   return make_result("pow", std::move(y), {x, p}, [](Node& self) {
     backward_binary(
         self,
@@ -152,10 +152,11 @@ BasicVariable<Scalar> sign(const BasicVariable<Scalar>& x) {
   using Variable = BasicVariable<Scalar>;
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    const Scalar e = v.data()[k];
-    y.data()[k] = e > 0 ? Scalar(1) : (e < 0 ? Scalar(-1) : e);  // 0 → 0, NaN → NaN
-  }
+  const Scalar* xs = v.data();
+  Scalar* ys = y.data();
+  parallel_blocks(v.size(), kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t k = b; k < e; ++k) ys[k] = xs[k] > 0 ? Scalar(1) : (xs[k] < 0 ? Scalar(-1) : xs[k]);  // 0 → 0, NaN → NaN
+  });
   return Variable(std::move(y));
 }
 
