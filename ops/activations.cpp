@@ -83,7 +83,7 @@ BasicVariable<Scalar> sigmoid(const BasicVariable<Scalar>& x) {
 template <class Scalar>
 BasicVariable<Scalar> tanh(const BasicVariable<Scalar>& x) {
   using Node = BasicNode<Scalar>;
-  return make_result("tanh", evaluate(xt::tanh(x.value()), kTranscendentalGrain), {x}, [](Node& self) {
+  return make_result("tanh", evaluate(xt::tanh(x.value()), kExpGrain), {x}, [](Node& self) {
     // dx = g ⊙ (1 − y²)
     backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * (Scalar(1) - square(y)); });
   });
@@ -117,7 +117,7 @@ BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
   const std::size_t ax = normalize_axis("softmax", x.value(), axis);
   const AxisView v(x.value(), ax);
   if (v.n == 0) return make_result("softmax", empty_like(x.value()), {x}, [](Node&) {});
-  // y = e^(x − max) / Σ_axis e^(x − max), on every core above kTranscendentalGrain elements
+  // y = e^(x − max) / Σ_axis e^(x − max), on every core above kExpGrain elements
   Tensor y = empty_like(x.value());
   Scalar* ys = y.data();
   auto normalize = [&](std::size_t base, std::size_t stride) {
@@ -133,7 +133,7 @@ BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
           exp_range(ys + base, ys + base, v.n);  // the values of exp_into
           normalize(base, stride);
         },
-        kTranscendentalGrain);
+        kExpGrain);
   } else {
     subtract_axis_max(x.value(), v, y);
     exp_into(y, y);  // subnormal results kept: log(softmax(x)) stays finite
@@ -171,7 +171,7 @@ BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
   // y = (x − max) − log Σ_axis e^(x − max)
   Tensor y = empty_like(x.value());
   subtract_axis_max(x.value(), v, y);
-  Tensor e = evaluate(xt::exp(y), kTranscendentalGrain);
+  Tensor e = evaluate(xt::exp(y), kExpGrain);
   Scalar* ys = y.data();
   v.for_each_lane([&](std::size_t base, std::size_t stride) {
     Scalar s = 0;
@@ -199,7 +199,7 @@ BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
             dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
           }
         },
-        kTranscendentalGrain);
+        kExpGrain);
   });
 }
 

@@ -9,6 +9,7 @@
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/pointwise.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 
@@ -123,7 +124,7 @@ BasicVariable<Scalar> pow(const BasicVariable<Scalar>& x, const BasicVariable<Sc
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
   check_broadcastable("pow", x.value(), p.value());
-  Tensor y = evaluate(xt::pow(x.value(), p.value()), kTranscendentalGrain);
+  Tensor y = evaluate(xt::pow(x.value(), p.value()), kExpGrain);
   return make_result("pow", std::move(y), {x, p}, [](Node& self) {
     backward_binary(
         self,

@@ -25,11 +25,11 @@ struct RowSoftmax {
 };
 
 // Rows of at least this many elements per thread: one e^x per element.
-inline std::size_t row_grain(std::size_t c) { return std::max<std::size_t>(1, kTranscendentalGrain / c); }
+inline std::size_t row_grain(std::size_t c) { return std::max<std::size_t>(1, kExpGrain / c); }
 
 // The row softmax of z, and the sum over rows of row_loss(i, log p_i) (a double, minus the
 // loss terms accumulated from 0, row after row). Rows split across the threads above
-// kTranscendentalGrain elements; the row sums of each chunk are added in chunk order, so the
+// kExpGrain elements; the row sums of each chunk are added in chunk order, so the
 // total is the same for a given thread count (and on one thread the left-to-right sum).
 template <class Scalar, class RowLoss>
 RowSoftmax<Scalar> row_softmax(const TensorOf<Scalar>& z, const RowLoss& row_loss) {

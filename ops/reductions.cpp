@@ -12,6 +12,7 @@
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/reduce_plan.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 
@@ -477,7 +478,7 @@ BasicVariable<Scalar> reduce_logsumexp(const BasicVariable<Scalar>& x, const Axe
     const Scalar* xs = self.parent_value(0).data();
     const Scalar* ys = self.value.data();
     spread_grad(self, plan, [&](std::size_t k) { return std::exp(xs[k] - ys[plan.out_index[k]]); },
-                kTranscendentalGrain);
+                kExpGrain);
   });
 }
 

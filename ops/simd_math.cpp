@@ -44,7 +44,7 @@ void map_range(const Scalar* xs, Scalar* ys, std::size_t b, std::size_t e, const
   }
 }
 
-// out = f(x) on every core above kTranscendentalGrain elements, in chunks that start at
+// out = f(x) on every core above kExpGrain elements, in chunks that start at
 // multiples of 64 elements (a multiple of the batch size: each element's value is the same for
 // any thread count, since the lanes of a batch do not interact).
 template <class Scalar, class F>
@@ -54,7 +54,7 @@ void map_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out, F f) {
   const std::size_t n = x.size(), blocks = (n + kBlock - 1) / kBlock;
   const Scalar* xs = x.data();
   Scalar* ys = out.data();
-  parallel_for(0, blocks, kTranscendentalGrain / kBlock, [&](std::size_t b, std::size_t e) {
+  parallel_for(0, blocks, kExpGrain / kBlock, [&](std::size_t b, std::size_t e) {
     map_range(xs, ys, b * kBlock, std::min(n, e * kBlock), f);
   });
 }
