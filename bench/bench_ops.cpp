@@ -9,6 +9,12 @@
 //   BM_cross_entropy_*  fused softmax cross-entropy on 64x10 logits, one-hot targets.
 //   BM_penalty_*        squared_l2 and l1 of W1 (784x200), forward and backward: the extra
 //                       work of the l2 / l1 runs.
+//   BM_threads_*/N      ops at N threads (xtgrad::NumThreadsGuard; issue 21): sigmoid on the seed's
+//                       64x200 (below the grains: must not get slower at 2), exp and add on 1M
+//                       elements, sum over all of 1M, softmax on 128x10 and 2048x512, an Adam
+//                       step on 784x200. Compare /1 with /2 in one run, e.g.
+//                       --benchmark_filter=threads --benchmark_repetitions=5
+//                       --benchmark_enable_random_interleaving=true.
 //
 // GEMM benchmarks report a GFLOPS counter (2·m·n·k per product, 10⁹ FLOP per second of real
 // time). Every benchmark warms up first (the first one in a process runs cold: OpenBLAS
@@ -27,6 +33,8 @@
 
 #include <xtgrad/core/core.hpp>
 #include <xtgrad/core/gemm.hpp>
+#include <xtgrad/core/parallel.hpp>
+#include <xtgrad/nn/optimizers.hpp>
 #include <xtgrad/ops/activations.hpp>
 #include <xtgrad/ops/activations_extra.hpp>
 #include <xtgrad/ops/elementwise.hpp>
@@ -34,6 +42,7 @@
 #include <xtgrad/ops/linalg.hpp>
 #include <xtgrad/ops/losses.hpp>
 #include <xtgrad/ops/norms.hpp>
+#include <xtgrad/ops/reductions.hpp>
 
 namespace {
 
@@ -261,6 +270,77 @@ XTGRAD_EW_BENCH(elu, xtgrad::elu(x));
 XTGRAD_EW_BENCH(silu, xtgrad::silu(x));
 XTGRAD_EW_BENCH(gelu, xtgrad::gelu(x));
 XTGRAD_EW_BENCH(gelu_tanh, xtgrad::gelu(x, xtgrad::GeluApproximation::tanh));
+
+// ---- ops at 1 or 2 threads (the argument) -----------------------------------------------------
+
+constexpr std::size_t kMillion = 1 << 20;
+
+// Forward only, graph recorded (x requires grad), as in training.
+template <class Op>
+void threads_forward(benchmark::State& state, xtgrad::Shape shape, Op op) {
+  const xtgrad::NumThreadsGuard threads(int(state.range(0)));
+  const Variable x(random_tensor(shape, 1, 2.0), /*requires_grad=*/true);
+  const Variable other(random_tensor(shape, 2, 2.0));
+  for (auto _ : state) {
+    Variable y = op(x, other);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(x.size()));
+}
+
+// Forward and backward into x.grad (for an upstream g of the output's shape).
+template <class Op>
+void threads_forward_backward(benchmark::State& state, xtgrad::Shape shape, Op op) {
+  const xtgrad::NumThreadsGuard threads(int(state.range(0)));
+  Variable x(random_tensor(shape, 1, 2.0), /*requires_grad=*/true);
+  const Variable other(random_tensor(shape, 2, 2.0));
+  const Tensor g = random_tensor(op(x, other).shape(), 3);
+  for (auto _ : state) {
+    x.zero_grad();
+    Variable y = op(x, other);
+    y.backward(g);
+    benchmark::DoNotOptimize(x.grad().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(x.size()));
+}
+
+#define XTGRAD_THREADS_BENCH(kind, name, shape, expr)                                                         \
+  BENCHMARK_CAPTURE(threads_##kind, name, shape,                                                             \
+                    [](const Variable& x, [[maybe_unused]] const Variable& o) { return expr; })              \
+      ->Arg(1)                                                                                                \
+      ->Arg(2)                                                                                                \
+      ->UseRealTime()                                                                                         \
+      ->MinWarmUpTime(kWarmUpSeconds)
+XTGRAD_THREADS_BENCH(forward, sigmoid_64x200, (xtgrad::Shape{kBatch, kHidden}), xtgrad::sigmoid(x));
+XTGRAD_THREADS_BENCH(forward_backward, sigmoid_64x200, (xtgrad::Shape{kBatch, kHidden}), xtgrad::sigmoid(x));
+XTGRAD_THREADS_BENCH(forward, exp_1M, (xtgrad::Shape{kMillion}), xtgrad::exp(x));
+XTGRAD_THREADS_BENCH(forward_backward, exp_1M, (xtgrad::Shape{kMillion}), xtgrad::exp(x));
+XTGRAD_THREADS_BENCH(forward, tanh_1M, (xtgrad::Shape{kMillion}), xtgrad::tanh(x));
+XTGRAD_THREADS_BENCH(forward, add_1M, (xtgrad::Shape{kMillion}), x + o);
+XTGRAD_THREADS_BENCH(forward_backward, add_1M, (xtgrad::Shape{kMillion}), x + o);
+XTGRAD_THREADS_BENCH(forward, sum_1M, (xtgrad::Shape{kMillion}), xtgrad::sum(x));
+XTGRAD_THREADS_BENCH(forward_backward, sum_1M, (xtgrad::Shape{kMillion}), xtgrad::sum(x));
+XTGRAD_THREADS_BENCH(forward, softmax_128x10, (xtgrad::Shape{128, kClasses}), xtgrad::softmax(x, 1));
+XTGRAD_THREADS_BENCH(forward_backward, softmax_128x10, (xtgrad::Shape{128, kClasses}), xtgrad::softmax(x, 1));
+XTGRAD_THREADS_BENCH(forward, softmax_2048x512, (xtgrad::Shape{2048, 512}), xtgrad::softmax(x, 1));
+XTGRAD_THREADS_BENCH(forward_backward, softmax_2048x512, (xtgrad::Shape{2048, 512}), xtgrad::softmax(x, 1));
+XTGRAD_THREADS_BENCH(forward_backward, log_softmax_2048x512, (xtgrad::Shape{2048, 512}), xtgrad::log_softmax(x, 1));
+XTGRAD_THREADS_BENCH(forward_backward, cross_entropy_2048x512, (xtgrad::Shape{2048, 512}), xtgrad::cross_entropy(x, o));
+XTGRAD_THREADS_BENCH(forward, cross_entropy_64x10, (xtgrad::Shape{kBatch, kClasses}), xtgrad::cross_entropy(x, o));
+
+// One Adam step on W1 (784x200) with a fixed gradient.
+void BM_threads_adam_step_784x200(benchmark::State& state) {
+  const xtgrad::NumThreadsGuard threads(int(state.range(0)));
+  Variable w = Variable::parameter(random_tensor({kIn, kHidden}, 1, 0.01), "W");
+  xtgrad::sum(w * Variable(random_tensor({kIn, kHidden}, 2))).backward();  // w.grad: that tensor
+  xtgrad::nn::Adam adam({{"W", w}}, 1e-3);
+  for (auto _ : state) {
+    adam.step();
+    benchmark::DoNotOptimize(w.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kIn * kHidden));
+}
+BENCHMARK(BM_threads_adam_step_784x200)->Arg(1)->Arg(2)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
 
 #define XTGRAD_OP_BENCH(fn) BENCHMARK(fn)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds)
 XTGRAD_OP_BENCH(BM_matmul_forward);

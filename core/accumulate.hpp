@@ -6,9 +6,11 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <utility>
 
 #include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/node.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/variable.hpp"
 #include "xtgrad/core/xt.hpp"
 
@@ -20,11 +22,102 @@ bool shapes_equal(const A& a, const B& b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
 }
 
-// `expr` evaluated into a tensor from the buffer cache.
+// ---- elementwise work on every core ------------------------------------------------------------
+//
+// Chunks of the parallel elementwise loops start at multiples of kBlock elements, a multiple of
+// every SIMD width: an element is then computed by a SIMD batch or by a scalar tail (which can
+// differ in the last bit: exp, tanh, erf) exactly as in one serial pass over the whole tensor,
+// so the result does not depend on the thread count.
+constexpr std::size_t kBlock = 64;
+
+// fn(b, e) over a partition of [0, n) into chunks of >= grain elements (about) whose starts are
+// multiples of kBlock; one call fn(0, n) when n is below two grains or there is one thread.
+template <class F>
+void parallel_blocks(std::size_t n, std::size_t grain, const F& fn) {
+  const std::size_t blocks = (n + kBlock - 1) / kBlock;
+  parallel_for(0, blocks, std::max<std::size_t>(1, grain / kBlock),
+               [&](std::size_t b, std::size_t e) { fn(b * kBlock, std::min(n, e * kBlock)); });
+}
+
+namespace assign_detail {
+
+template <class E, class S, class = void>
+struct Linear : std::false_type {};  // E has has_linear_assign(strides)
+template <class E, class S>
+struct Linear<E, S, std::void_t<decltype(std::declval<const E&>().has_linear_assign(std::declval<const S&>()))>>
+    : std::true_type {};
+
+// Whether `e` (of out's shape) can be read at flat index i (no broadcasting inside), the
+// condition of xtensor's linear assignment; `simd` whether xtensor would read it by batches.
+template <class T, class E>
+bool linear(const TensorOf<T>& out, const E& e, bool& simd) {
+  using Traits = xt::xassign_traits<TensorOf<T>, E>;
+  simd = false;
+  if constexpr (Linear<E, typename TensorOf<T>::strides_type>::value &&
+                std::is_same_v<typename E::value_type, T>) {
+    if (!shapes_equal(out.shape(), e.shape()) || !e.has_linear_assign(out.strides())) return false;
+    if constexpr (Traits::simd_assign()) simd = Traits::simd_linear_assign() || Traits::simd_linear_assign(out, e);
+    return true;
+  } else {
+    return false;
+  }
+}
+
+// out[b, end) = e[b, end), b a multiple of kBlock, as xtensor's linear assigners do over
+// [0, size): SIMD batches (when `simd`) while a whole batch fits, then data_element; without
+// SIMD, its linear iterator.
+template <class T, class E>
+void linear_range(TensorOf<T>& out, const E& e, std::size_t b, std::size_t end, bool simd) {
+  T* o = out.data();
+  if constexpr (Linear<E, typename TensorOf<T>::strides_type>::value &&
+                std::is_same_v<typename E::value_type, T>) {
+    if constexpr (xt::xassign_traits<TensorOf<T>, E>::simd_assign()) {
+      if (simd) {
+        constexpr std::size_t lanes = xt_simd::simd_type<T>::size;
+        static_assert(kBlock % lanes == 0, "kBlock must be a multiple of the SIMD width");
+        std::size_t i = b;
+        for (; i + lanes <= end; i += lanes) {
+          out.template store_simd<xt_simd::unaligned_mode>(i, e.template load_simd<xt_simd::unaligned_mode, T>(i));
+        }
+        for (; i < end; ++i) o[i] = e.data_element(i);
+        return;
+      }
+    }
+    auto it = xt::linear_begin(e);
+    it += static_cast<std::ptrdiff_t>(b);
+    for (std::size_t i = b; i < end; ++i, ++it) o[i] = *it;
+  }
+}
+
+}  // namespace assign_detail
+
+// out = expr, out already of expr's shape: split across the threads above `grain` elements when
+// expr reads its operands linearly (no broadcasting), bit-identical to one xtensor assignment
+// for any thread count; otherwise one xtensor assignment on this thread.
+template <class T, class E>
+void assign_into(TensorOf<T>& out, const E& expr, std::size_t grain = kElementwiseGrain) {
+  bool simd = false;
+  if (!assign_detail::linear(out, expr, simd)) {
+    xt::noalias(out) = expr;
+    return;
+  }
+  parallel_blocks(out.size(), grain,
+                  [&](std::size_t b, std::size_t e) { assign_detail::linear_range(out, expr, b, e, simd); });
+}
+
+// out += expr (of out's shape), likewise: out = out + expr element by element.
+template <class T, class E>
+void add_into(TensorOf<T>& out, const E& expr, std::size_t grain = kElementwiseGrain) {
+  const TensorOf<T>& in = out;
+  assign_into(out, in + expr, grain);
+}
+
+// `expr` evaluated into a tensor from the buffer cache (on every core above `grain` elements,
+// assign_into).
 template <class E>
-TensorOf<typename E::value_type> evaluate(const E& expr) {
+TensorOf<typename E::value_type> evaluate(const E& expr, std::size_t grain = kElementwiseGrain) {
   TensorOf<typename E::value_type> out = empty_tensor<typename E::value_type>(expr.shape());
-  xt::noalias(out) = expr;
+  assign_into(out, expr, grain);
   return out;
 }
 
@@ -49,21 +142,22 @@ template <class T>
 
 // parents[i].grad += expr, evaluated in place when expr already has the parent's shape;
 // otherwise through accumulate_grad (which reduces broadcast axes).
+// Elementwise on every core above `grain` elements (assign_into).
 template <class T, class E>
-void add_expr_to_parent(BasicNode<T>& self, std::size_t i, const E& expr) {
+void add_expr_to_parent(BasicNode<T>& self, std::size_t i, const E& expr, std::size_t grain = kElementwiseGrain) {
   if (self.grad_node) throw_first_order_only(self);
   BasicNode<T>& p = *self.parents[i];
   if (!p.requires_grad) return;
   if (!shapes_equal(p.value.shape(), expr.shape())) {
-    self.add_to_parent(i, evaluate(expr));
+    self.add_to_parent(i, evaluate(expr, grain));
     return;
   }
   if (p.has_grad) {
-    xt::noalias(p.grad) += expr;
+    add_into(p.grad, expr, grain);
     return;
   }
   shape_grad_storage(p);
-  xt::noalias(p.grad) = expr;
+  assign_into(p.grad, expr, grain);
   p.has_grad = true;
 }
 
@@ -145,14 +239,15 @@ void backward_linear(BasicNode<T>& self, const F&... f) {
   (one(i++, f), ...);
 }
 
-// f(g, x, y) is the share of the one input x, y the output (exp, sigmoid, ...).
+// f(g, x, y) is the share of the one input x, y the output (exp, sigmoid, ...); `grain` that of
+// its evaluation (kTranscendentalGrain for a formula with exp, erf, ...).
 template <class T, class F>
-void backward_unary(BasicNode<T>& self, const F& f) {
+void backward_unary(BasicNode<T>& self, const F& f, std::size_t grain = kElementwiseGrain) {
   if (!self.parent_requires_grad(0)) return;
   if (self.grad_node) {
     add_variable_to_parent(self, 0, f(BasicVariable<T>(self.grad_node), input_variable(self, 0), output_variable(self)));
   } else {
-    add_expr_to_parent(self, 0, f(self.grad, self.parent_value(0), self.output_value()));
+    add_expr_to_parent(self, 0, f(self.grad, self.parent_value(0), self.output_value()), grain);
   }
 }
 

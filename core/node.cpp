@@ -1,5 +1,6 @@
 #include "xtgrad/core/node.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "xtgrad/core/accumulate.hpp"
@@ -53,6 +54,42 @@ NodePtrOf<T> make_node() {
 
 namespace {
 
+// out[j] = Σ_r x[r, j] for x (rows, cols), rows ≥ 1, in Scalar, row after row. On every core
+// above kElementwiseGrain elements: by column blocks when there are enough columns (each sum
+// then runs as on one thread), else by row chunks whose partial rows (scratch from the buffer
+// cache) are added in chunk order: the same for a given thread count, and on one thread the
+// serial sum.
+template <class Scalar>
+void sum_rows(const Scalar* x, std::size_t rows, std::size_t cols, Scalar* out) {
+  auto columns = [&](Scalar* o, std::size_t r0, std::size_t r1, std::size_t j0, std::size_t j1) {
+    std::copy(x + r0 * cols + j0, x + r0 * cols + j1, o + j0);
+    for (std::size_t r = r0 + 1; r < r1; ++r) {
+      const Scalar* xr = x + r * cols;
+      for (std::size_t j = j0; j < j1; ++j) o[j] += xr[j];
+    }
+  };
+  const std::size_t column_grain = std::max<std::size_t>(16, kElementwiseGrain / rows);
+  const std::size_t row_chunks = parallel_detail::chunk_count(rows, std::max<std::size_t>(1, kElementwiseGrain / cols));
+  if (parallel_detail::chunk_count(cols, column_grain) > 1 || row_chunks <= 1) {
+    parallel_for(0, cols, column_grain, [&](std::size_t j0, std::size_t j1) { columns(out, 0, rows, j0, j1); });
+    return;
+  }
+  // chunk 0 sums into out, chunk c > 0 into row c − 1 of the scratch
+  TensorOf<Scalar> partial = empty_tensor<Scalar>(Shape{row_chunks - 1, cols});
+  Scalar* p = partial.data();
+  parallel_for(0, row_chunks, 1, [&](std::size_t c0, std::size_t c1) {
+    for (std::size_t c = c0; c < c1; ++c) {
+      columns(c == 0 ? out : p + (c - 1) * cols, parallel_detail::chunk_start(0, rows, row_chunks, c),
+              parallel_detail::chunk_start(0, rows, row_chunks, c + 1), 0, cols);
+    }
+  });
+  for (std::size_t c = 1; c < row_chunks; ++c) {
+    const Scalar* pc = p + (c - 1) * cols;
+    for (std::size_t j = 0; j < cols; ++j) out[j] += pc[j];
+  }
+  recycle(partial);
+}
+
 template <class Scalar, class S>
 TensorOf<Scalar> sum_to_shape(const TensorOf<Scalar>& t, const S& shape) {
   using Tensor = TensorOf<Scalar>;
@@ -81,11 +118,7 @@ TensorOf<Scalar> sum_to_shape(const TensorOf<Scalar>& t, const S& shape) {
       std::fill(o, o + n_out, Scalar(0));
       return out;
     }
-    std::copy(x, x + n_out, o);
-    for (std::size_t r = 1; r < rows; ++r) {
-      const Scalar* xr = x + r * n_out;
-      for (std::size_t j = 0; j < n_out; ++j) o[j] += xr[j];
-    }
+    sum_rows(x, rows, n_out, o);
     return out;
   }
   // General case: every element of t adds into the output element it broadcasts from
@@ -139,7 +172,7 @@ void accumulate_grad(BasicNode<T>& target, TensorOf<T>&& contribution, const cha
     target.grad = std::move(contribution);
     target.has_grad = true;
   } else {
-    xt::noalias(target.grad) += contribution;
+    add_into(target.grad, contribution);  // on every core above the grain
     recycle(contribution);
   }
 }

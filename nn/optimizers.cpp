@@ -5,14 +5,43 @@
 #include <cstdio>
 #include <stdexcept>
 #include <unordered_map>
+#include <tuple>
 #include <unordered_set>
 
+#include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
 namespace nn {
 
 namespace {
+
+// One statement out = e of an update (e of out's shape, reading any tensor at the same index).
+template <class T, class E>
+struct Assign {
+  TensorOf<T>& out;
+  const E& e;
+  bool simd = false;
+};
+template <class T, class E>
+Assign<T, E> set(TensorOf<T>& out, const E& e) {
+  return {out, e};
+}
+
+// Runs the statements in order, element by element: on every core above kElementwiseGrain
+// elements, each chunk running them all over its range (a statement reads only the element it
+// writes and the same element of earlier statements' outputs). Each element is computed as
+// xtensor computes it (assign_into), so the result is the same for any thread count.
+template <class... S>
+void update(S... s) {
+  if (!(assign_detail::linear(s.out, s.e, s.simd) && ...)) {
+    ((xt::noalias(s.out) = s.e), ...);
+    return;
+  }
+  const std::size_t n = std::get<0>(std::tie(s...)).out.size();
+  parallel_blocks(n, kElementwiseGrain,
+                  [&](std::size_t b, std::size_t e) { (assign_detail::linear_range(s.out, s.e, b, e, s.simd), ...); });
+}
 
 std::string number_str(double x) {
   char buf[32];
@@ -251,28 +280,32 @@ void BasicSGD<T>::step() {
     Tensor& w = this->checked_value(i);
     const Tensor& grad = this->parameters()[i].second.grad();
     // `g` is ∇w or the lazy ∇w + wd·w; each statement reads w before writing it, elementwise.
-    auto update = [&](const auto& g) {
+    // on every core above the grain (update())
+    auto step = [&](const auto& g) {
       if (momentum_ == 0) {
-        xt::noalias(w) -= lr * g;  // w ← w − lr·g
+        update(set(w, w - lr * g));  // w ← w − lr·g
         return;
       }
       const bool first = !this->has_state(i);
       Tensor& v = this->slot(i).buffers[0];
+      // v ← g on the first step, else v ← μv + g
+      auto run = [&](const auto& v_next) {
+        if (nesterov_) {
+          update(set(v, v_next), set(w, w - lr * (g + mu * v)));  // w ← w − lr·(g + μv)
+        } else {
+          update(set(v, v_next), set(w, w - lr * v));  // w ← w − lr·v
+        }
+      };
       if (first) {
-        xt::noalias(v) = g;  // v ← g on the first step
+        run(g);
       } else {
-        xt::noalias(v) = mu * v + g;  // v ← μv + g
-      }
-      if (nesterov_) {
-        xt::noalias(w) -= lr * (g + mu * v);  // w ← w − lr·(g + μv)
-      } else {
-        xt::noalias(w) -= lr * v;  // w ← w − lr·v
+        run(mu * v + g);
       }
     };
     if (wd == 0) {
-      update(grad);
+      step(grad);
     } else {
-      update(grad + wd * w);
+      step(grad + wd * w);
     }
   }
 }
@@ -324,17 +357,18 @@ void BasicAdam<T>::step() {
     const double bias2 = 1.0 - std::pow(beta2_, t);  // 1 − β₂ᵗ
     const auto step_size = static_cast<T>(lr / bias1);
     const auto sqrt_bias2 = static_cast<T>(std::sqrt(bias2));
-    auto update = [&](const auto& g) {
-      xt::noalias(m) = b1 * m + (1 - b1) * g;      // m ← β₁m + (1−β₁)g
-      xt::noalias(v) = b2 * v + (1 - b2) * g * g;  // v ← β₂v + (1−β₂)g²
-      // w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε) = w − lr·m̂/(√v̂ + ε)
-      xt::noalias(w) -= step_size * m / (xt::sqrt(v) / sqrt_bias2 + eps);
+    // on every core above the grain (update())
+    auto step = [&](const auto& g) {
+      update(set(m, b1 * m + (1 - b1) * g),      // m ← β₁m + (1−β₁)g
+             set(v, b2 * v + (1 - b2) * g * g),  // v ← β₂v + (1−β₂)g²
+             // w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε) = w − lr·m̂/(√v̂ + ε)
+             set(w, w - step_size * m / (xt::sqrt(v) / sqrt_bias2 + eps)));
     };
-    if (decoupled_ && weight_decay != 0) xt::noalias(w) *= decay;  // w ← (1 − lr·wd)·w
+    if (decoupled_ && weight_decay != 0) update(set(w, w * decay));  // w ← (1 − lr·wd)·w
     if (decoupled_ || weight_decay == 0) {
-      update(grad);
+      step(grad);
     } else {
-      update(grad + wd * w);
+      step(grad + wd * w);
     }
   }
 }
@@ -387,20 +421,22 @@ void BasicRMSProp<T>::step() {
     const Tensor& grad = this->parameters()[i].second.grad();
     auto& s = this->slot(i);
     Tensor& sq = s.buffers[0];
-    auto update = [&](const auto& g) {
-      xt::noalias(sq) = a * sq + (1 - a) * g * g;  // s ← αs + (1−α)g²
+    // on every core above the grain (update())
+    auto step = [&](const auto& g) {
+      const auto sq_next = a * sq + (1 - a) * g * g;  // s ← αs + (1−α)g²
       if (momentum_ > 0) {
         Tensor& b = s.buffers[1];
-        xt::noalias(b) = mu * b + g / (xt::sqrt(sq) + eps);  // b ← μb + g/(√s + ε)
-        xt::noalias(w) -= lr * b;                            // w ← w − lr·b
+        update(set(sq, sq_next),
+               set(b, mu * b + g / (xt::sqrt(sq) + eps)),  // b ← μb + g/(√s + ε)
+               set(w, w - lr * b));                        // w ← w − lr·b
       } else {
-        xt::noalias(w) -= lr * g / (xt::sqrt(sq) + eps);  // w ← w − lr·g/(√s + ε)
+        update(set(sq, sq_next), set(w, w - lr * g / (xt::sqrt(sq) + eps)));  // w ← w − lr·g/(√s + ε)
       }
     };
     if (wd == 0) {
-      update(grad);
+      step(grad);
     } else {
-      update(grad + wd * w);
+      step(grad + wd * w);
     }
   }
 }

@@ -22,24 +22,35 @@ struct AxisView {
     for (std::size_t d = 0; d < ax; ++d) outer *= x.shape()[d];
     for (std::size_t d = ax + 1; d < x.dimension(); ++d) inner *= x.shape()[d];
   }
-  // Calls f(base, stride) once per lane.
+  std::size_t lanes() const { return outer * inner; }
+  // Calls f(base, stride) once per lane; lanes [l0, l1) in the order a, then j.
   template <class F>
-  void for_each_lane(F f) const {
-    for (std::size_t a = 0; a < outer; ++a)
-      for (std::size_t j = 0; j < inner; ++j) f(a * n * inner + j, inner);
+  void for_lanes(std::size_t l0, std::size_t l1, const F& f) const {
+    for (std::size_t l = l0; l < l1; ++l) f((l / inner) * n * inner + l % inner, inner);
+  }
+  // The same for every lane, split across the threads above `grain` elements (lanes are
+  // independent: each is computed as on one thread).
+  template <class F>
+  void for_each_lane(const F& f, std::size_t grain = kElementwiseGrain) const {
+    parallel_for(0, lanes(), std::max<std::size_t>(1, grain / std::max<std::size_t>(n, 1)),
+                 [&](std::size_t l0, std::size_t l1) { for_lanes(l0, l1, f); });
   }
 };
+
+// out = x − max along the lane at (base, stride).
+template <class Scalar>
+void subtract_lane_max(const Scalar* xs, Scalar* o, std::size_t base, std::size_t stride, std::size_t n) {
+  Scalar m = xs[base];
+  for (std::size_t i = 1; i < n; ++i) m = std::max(m, xs[base + i * stride]);
+  for (std::size_t i = 0; i < n; ++i) o[base + i * stride] = xs[base + i * stride] - m;
+}
 
 // out = x − max along the axis, lane by lane.
 template <class Scalar>
 void subtract_axis_max(const TensorOf<Scalar>& x, const AxisView& v, TensorOf<Scalar>& out) {
   const Scalar* xs = x.data();
   Scalar* o = out.data();
-  v.for_each_lane([&](std::size_t base, std::size_t stride) {
-    Scalar m = xs[base];
-    for (std::size_t i = 1; i < v.n; ++i) m = std::max(m, xs[base + i * stride]);
-    for (std::size_t i = 0; i < v.n; ++i) o[base + i * stride] = xs[base + i * stride] - m;
-  });
+  v.for_each_lane([&](std::size_t base, std::size_t stride) { subtract_lane_max(xs, o, base, stride, v.n); });
 }
 
 // g where x > 0, else 0: the relu derivative applied to g.
@@ -72,7 +83,7 @@ BasicVariable<Scalar> sigmoid(const BasicVariable<Scalar>& x) {
 template <class Scalar>
 BasicVariable<Scalar> tanh(const BasicVariable<Scalar>& x) {
   using Node = BasicNode<Scalar>;
-  return make_result("tanh", evaluate(xt::tanh(x.value())), {x}, [](Node& self) {
+  return make_result("tanh", evaluate(xt::tanh(x.value()), kExpGrain), {x}, [](Node& self) {
     // dx = g ⊙ (1 − y²)
     backward_unary(self, [](const auto& g, const auto&, const auto& y) { return g * (Scalar(1) - square(y)); });
   });
@@ -106,16 +117,28 @@ BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
   const std::size_t ax = normalize_axis("softmax", x.value(), axis);
   const AxisView v(x.value(), ax);
   if (v.n == 0) return make_result("softmax", empty_like(x.value()), {x}, [](Node&) {});
-  // y = e^(x − max) / Σ_axis e^(x − max)
+  // y = e^(x − max) / Σ_axis e^(x − max), on every core above kExpGrain elements
   Tensor y = empty_like(x.value());
-  subtract_axis_max(x.value(), v, y);
-  exp_into(y, y);  // subnormal results kept: log(softmax(x)) stays finite
   Scalar* ys = y.data();
-  v.for_each_lane([&](std::size_t base, std::size_t stride) {
+  auto normalize = [&](std::size_t base, std::size_t stride) {
     Scalar s = 0;
     for (std::size_t i = 0; i < v.n; ++i) s += ys[base + i * stride];
     for (std::size_t i = 0; i < v.n; ++i) ys[base + i * stride] /= s;
-  });
+  };
+  if (v.inner == 1) {  // contiguous lanes (the last axis): one pass per lane
+    const Scalar* xs = x.value().data();
+    v.for_each_lane(
+        [&](std::size_t base, std::size_t stride) {
+          subtract_lane_max(xs, ys, base, stride, v.n);
+          exp_range(ys + base, ys + base, v.n);  // the values of exp_into
+          normalize(base, stride);
+        },
+        kExpGrain);
+  } else {
+    subtract_axis_max(x.value(), v, y);
+    exp_into(y, y);  // subnormal results kept: log(softmax(x)) stays finite
+    v.for_each_lane(normalize);
+  }
   return make_result("softmax", std::move(y), {x}, [v, ax](Node& self) {
     // dx = y ⊙ (g − Σ_axis g ⊙ y); create_graph: the same with ops, the fast path by lanes
     if (self.grad_node) {
@@ -127,7 +150,7 @@ BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    v.for_each_lane([&](std::size_t base, std::size_t stride) {
+    v.for_each_lane([&](std::size_t base, std::size_t stride) {  // lanes on every core
       Scalar gy = 0;
       for (std::size_t i = 0; i < v.n; ++i) gy += g[base + i * stride] * y[base + i * stride];
       for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
@@ -148,7 +171,7 @@ BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
   // y = (x − max) − log Σ_axis e^(x − max)
   Tensor y = empty_like(x.value());
   subtract_axis_max(x.value(), v, y);
-  Tensor e = evaluate(xt::exp(y));
+  Tensor e = evaluate(xt::exp(y), kExpGrain);
   Scalar* ys = y.data();
   v.for_each_lane([&](std::size_t base, std::size_t stride) {
     Scalar s = 0;
@@ -168,13 +191,15 @@ BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    v.for_each_lane([&](std::size_t base, std::size_t stride) {
-      Scalar gs = 0;
-      for (std::size_t i = 0; i < v.n; ++i) gs += g[base + i * stride];
-      for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
-        dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
-      }
-    });
+    v.for_each_lane(
+        [&](std::size_t base, std::size_t stride) {
+          Scalar gs = 0;
+          for (std::size_t i = 0; i < v.n; ++i) gs += g[base + i * stride];
+          for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
+            dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
+          }
+        },
+        kExpGrain);
   });
 }
 

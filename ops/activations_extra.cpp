@@ -80,7 +80,8 @@ BasicVariable<Scalar> leaky_relu(const BasicVariable<Scalar>& x, double negative
                    [s](const auto& g, const auto& x, const auto&) {
                      // dx = g·(x > 0 ? 1 : slope)
                      return g * constant_like(g, xt::where(value_of(x) > Scalar(0), Scalar(1), s));
-                   });
+                   },
+                   kElementwiseGrain);
 }
 
 template <class Scalar>
@@ -134,7 +135,8 @@ BasicVariable<Scalar> hardtanh(const BasicVariable<Scalar>& x, double min_val, d
                      // dx = g·[l < x < h] (bounds excluded)
                      const Tensor& v = value_of(x);
                      return g * constant_like(g, xt::where(v > l && v < h, Scalar(1), Scalar(0)));
-                   });
+                   },
+                   kElementwiseGrain);
 }
 
 template <class Scalar>

@@ -142,12 +142,14 @@ template <class Scalar>
 BasicVariable<Scalar> pow(const BasicVariable<Scalar>& x, double p) {
   using Node = BasicNode<Scalar>;
   const Scalar e = static_cast<Scalar>(p);
-  return make_result("pow", evaluate(xt::pow(x.value(), e)), {x}, [e](Node& self) {
+  return make_result("pow", evaluate(xt::pow(x.value(), e), kExpGrain), {x}, [e](Node& self) {
     // d xᵖ/dx = p·xᵖ⁻¹; for p = 0 the derivative is 0 everywhere (p·xᵖ⁻¹ would be 0·∞ at x = 0)
     if (e == Scalar(0)) {
       backward_unary(self, [](const auto& g, const auto&, const auto&) { return Scalar(0) * g; });
     } else {
-      backward_unary(self, [e](const auto& g, const auto& x, const auto&) { return g * e * pow(x, e - Scalar(1)); });
+      backward_unary(
+          self, [e](const auto& g, const auto& x, const auto&) { return g * e * pow(x, e - Scalar(1)); },
+          kExpGrain);
     }
   });
 }

@@ -9,6 +9,7 @@
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/pointwise.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 
@@ -27,7 +28,8 @@ BasicVariable<Scalar> clamp(const BasicVariable<Scalar>& x, std::optional<double
                      // dx = g·[l ≤ x ≤ h] (0 at NaN)
                      const Tensor& v = value_of(x);
                      return g * constant_like(g, xt::where(v >= l && v <= h, Scalar(1), Scalar(0)));
-                   });
+                   },
+                   kElementwiseGrain);
 }
 
 template <class Scalar>
@@ -122,7 +124,7 @@ BasicVariable<Scalar> pow(const BasicVariable<Scalar>& x, const BasicVariable<Sc
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
   check_broadcastable("pow", x.value(), p.value());
-  Tensor y = evaluate(xt::pow(x.value(), p.value()));
+  Tensor y = evaluate(xt::pow(x.value(), p.value()), kExpGrain);
   return make_result("pow", std::move(y), {x, p}, [](Node& self) {
     backward_binary(
         self,
@@ -142,7 +144,7 @@ template <class Scalar>
 BasicVariable<Scalar> reciprocal(const BasicVariable<Scalar>& x) {
   // dy/dx = −1/x² = −y²
   return pointwise("reciprocal", x, [](Scalar v) { return Scalar(1) / v; },
-                   [](const auto& g, const auto&, const auto& y) { return -g * square(y); });
+                   [](const auto& g, const auto&, const auto& y) { return -g * square(y); }, kElementwiseGrain);
 }
 
 template <class Scalar>
@@ -151,10 +153,11 @@ BasicVariable<Scalar> sign(const BasicVariable<Scalar>& x) {
   using Variable = BasicVariable<Scalar>;
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
-  for (std::size_t k = 0; k < v.size(); ++k) {
-    const Scalar e = v.data()[k];
-    y.data()[k] = e > 0 ? Scalar(1) : (e < 0 ? Scalar(-1) : e);  // 0 → 0, NaN → NaN
-  }
+  const Scalar* xs = v.data();
+  Scalar* ys = y.data();
+  parallel_blocks(v.size(), kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t k = b; k < e; ++k) ys[k] = xs[k] > 0 ? Scalar(1) : (xs[k] < 0 ? Scalar(-1) : xs[k]);  // 0 → 0, NaN → NaN
+  });
   return Variable(std::move(y));
 }
 

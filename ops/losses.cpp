@@ -1,5 +1,6 @@
 #include "xtgrad/ops/losses.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -20,30 +21,42 @@ template <class Scalar>
 struct RowSoftmax {
   TensorOf<Scalar> p;
   TensorOf<Scalar> log_p;
+  double total = 0;  // Σ over rows of row_loss
 };
-template <class Scalar>
-RowSoftmax<Scalar> row_softmax(const TensorOf<Scalar>& z) {
+
+// Rows of at least this many elements per thread: one e^x per element.
+inline std::size_t row_grain(std::size_t c) { return std::max<std::size_t>(1, kExpGrain / c); }
+
+// The row softmax of z, and the sum over rows of row_loss(i, log p_i) (a double, minus the
+// loss terms accumulated from 0, row after row). Rows split across the threads above
+// kExpGrain elements; the row sums of each chunk are added in chunk order, so the
+// total is the same for a given thread count (and on one thread the left-to-right sum).
+template <class Scalar, class RowLoss>
+RowSoftmax<Scalar> row_softmax(const TensorOf<Scalar>& z, const RowLoss& row_loss) {
   const std::size_t n = z.shape()[0], c = z.shape()[1];
   RowSoftmax<Scalar> r{empty_like(z), empty_like(z)};
-  for (std::size_t i = 0; i < n; ++i) {  // log_p holds z − m for now
-    const Scalar* zi = z.data() + i * c;
-    Scalar* li = r.log_p.data() + i * c;
-    Scalar m = zi[0];
-    for (std::size_t j = 1; j < c; ++j) m = zi[j] > m ? zi[j] : m;
-    for (std::size_t j = 0; j < c; ++j) li[j] = zi[j] - m;
-  }
-  exp_into(r.log_p, r.p);  // vectorised; subnormal probabilities kept
-  for (std::size_t i = 0; i < n; ++i) {
-    Scalar* pi = r.p.data() + i * c;
-    Scalar* li = r.log_p.data() + i * c;
-    double s = 0;
-    for (std::size_t j = 0; j < c; ++j) s += double(pi[j]);
-    const Scalar log_s = static_cast<Scalar>(std::log(s)), inv_s = static_cast<Scalar>(1.0 / s);
-    for (std::size_t j = 0; j < c; ++j) {
-      pi[j] *= inv_s;
-      li[j] -= log_s;
+  auto rows = [&](std::size_t i0, std::size_t i1) {
+    double total = 0;
+    for (std::size_t i = i0; i < i1; ++i) {
+      const Scalar* zi = z.data() + i * c;
+      Scalar* pi = r.p.data() + i * c;
+      Scalar* li = r.log_p.data() + i * c;
+      Scalar m = zi[0];
+      for (std::size_t j = 1; j < c; ++j) m = zi[j] > m ? zi[j] : m;
+      for (std::size_t j = 0; j < c; ++j) li[j] = zi[j] - m;  // z − m for now
+      exp_range(li, pi, c);  // vectorised, the values of exp_into; subnormal probabilities kept
+      double s = 0;
+      for (std::size_t j = 0; j < c; ++j) s += double(pi[j]);
+      const Scalar log_s = static_cast<Scalar>(std::log(s)), inv_s = static_cast<Scalar>(1.0 / s);
+      for (std::size_t j = 0; j < c; ++j) {
+        pi[j] *= inv_s;
+        li[j] -= log_s;
+      }
+      row_loss(i, li, total);
     }
-  }
+    return total;
+  };
+  r.total = parallel_reduce(0, n, row_grain(c), 0.0, rows, [](double a, double b) { return a + b; });
   return r;
 }
 
@@ -69,9 +82,11 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const B
   check_logits("cross_entropy", z);
   check_same_shape("cross_entropy", z, y, "logits", "targets");
   const std::size_t n = z.shape()[0], c = z.shape()[1];
-  RowSoftmax<Scalar> sm = row_softmax(z);
-  double total = 0;
-  for (std::size_t i = 0; i < z.size(); ++i) total -= double(y.data()[i]) * double(sm.log_p.data()[i]);
+  RowSoftmax<Scalar> sm = row_softmax(z, [&](std::size_t i, const Scalar* log_p, double& total) {
+    const Scalar* yi = y.data() + i * c;
+    for (std::size_t j = 0; j < c; ++j) total -= double(yi[j]) * double(log_p[j]);
+  });
+  const double total = sm.total;
   return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits, targets},
                      [p = SavedTensor(std::move(sm.p)), log_p = SavedTensor(std::move(sm.log_p)), n, c](Node& self) {
     if (self.grad_node) {  // create_graph: the formulas below with ops
@@ -87,17 +102,20 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const B
       // dz = g·(p ⊙ Σ_c y − y) : (n, c), row by row
       Scalar beta = 0;
       Scalar* dz = grad_target(self, 0, beta);
-      for (std::size_t i = 0; i < n; ++i) {
-        const Scalar* yi = y.data() + i * c;
-        const Scalar* pi = p.get().data() + i * c;
-        Scalar* di = dz + i * c;
-        Scalar mass = 0;
-        for (std::size_t j = 0; j < c; ++j) mass += yi[j];
-        for (std::size_t j = 0; j < c; ++j) {
-          const Scalar d = g * (pi[j] * mass - yi[j]);
-          di[j] = beta == 0 ? d : di[j] + d;
+      const Scalar* ps = p.get().data();
+      parallel_for(0, n, std::max<std::size_t>(1, kElementwiseGrain / c), [&](std::size_t i0, std::size_t i1) {
+        for (std::size_t i = i0; i < i1; ++i) {
+          const Scalar* yi = y.data() + i * c;
+          const Scalar* pi = ps + i * c;
+          Scalar* di = dz + i * c;
+          Scalar mass = 0;
+          for (std::size_t j = 0; j < c; ++j) mass += yi[j];
+          for (std::size_t j = 0; j < c; ++j) {
+            const Scalar d = g * (pi[j] * mass - yi[j]);
+            di[j] = beta == 0 ? d : di[j] + d;
+          }
         }
-      }
+      });
     }
     // dy = −g·log p : (n, c)
     if (self.parent_requires_grad(1)) add_expr_to_parent(self, 1, -g * log_p.get());
@@ -122,9 +140,9 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const s
                                   std::to_string(i) + " is out of range for logits of shape " + shape_str(z));
     }
   }
-  RowSoftmax<Scalar> sm = row_softmax(z);
-  double total = 0;
-  for (std::size_t i = 0; i < n; ++i) total -= double(sm.log_p.data()[i * c + labels[i]]);
+  RowSoftmax<Scalar> sm = row_softmax(
+      z, [&](std::size_t i, const Scalar* log_p, double& total) { total -= double(log_p[labels[i]]); });
+  const double total = sm.total;
   recycle(sm.log_p);
   return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits},
                      [p = SavedTensor(std::move(sm.p)), labels, n, c](Node& self) {

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 
@@ -14,23 +15,32 @@ namespace {
 // loss (in float a block sum carries a relative error below 46·2⁻²⁴ ≈ 3e-6: 31 additions per
 // lane, 15 to join the lanes), and not bound by the latency of one serial add chain: the
 // penalty runs every training step.
+//
+// On every core above kElementwiseGrain elements: chunks of whole blocks (the tail in the last),
+// their double partials added in chunk order: the same for a given thread count, and on one
+// thread the serial sum.
 template <class Scalar, class F>
 double sum_of(const TensorOf<Scalar>& v, F f) {
   constexpr std::size_t kLanes = 16, kBlock = 512;
   const Scalar* x = v.data();
-  const std::size_t n = v.size();
-  double total = 0;
-  std::size_t i = 0;
-  for (; i + kBlock <= n; i += kBlock) {
-    Scalar acc[kLanes] = {};
-    for (std::size_t j = 0; j < kBlock; j += kLanes)
-      for (std::size_t k = 0; k < kLanes; ++k) acc[k] += f(x[i + j + k]);
-    Scalar block = 0;
-    for (Scalar a : acc) block += a;
-    total += double(block);
-  }
-  for (; i < n; ++i) total += double(f(x[i]));
-  return total;
+  const std::size_t n = v.size(), blocks = n / kBlock;
+  auto chunk = [&](std::size_t b0, std::size_t b1) {
+    double total = 0;
+    for (std::size_t i = b0 * kBlock; i < b1 * kBlock; i += kBlock) {
+      Scalar acc[kLanes] = {};
+      for (std::size_t j = 0; j < kBlock; j += kLanes)
+        for (std::size_t k = 0; k < kLanes; ++k) acc[k] += f(x[i + j + k]);
+      Scalar block = 0;
+      for (Scalar a : acc) block += a;
+      total += double(block);
+    }
+    if (b1 == blocks) {
+      for (std::size_t i = blocks * kBlock; i < n; ++i) total += double(f(x[i]));
+    }
+    return total;
+  };
+  if (blocks == 0) return chunk(0, 0);
+  return parallel_reduce(0, blocks, kElementwiseGrain / kBlock, 0.0, chunk, [](double a, double b) { return a + b; });
 }
 }  // namespace
 

@@ -11,6 +11,7 @@
 #include "xtgrad/core/variable.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/elementwise_math.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 
@@ -77,16 +78,21 @@ BasicVariable<Scalar> select_where(const C& cond, const BasicVariable<Scalar>& a
 }
 
 // y = f(x) elementwise (`f` on Scalars); backward dx = d(g, x, y), a formula run by backward_unary.
+// Both run on every core above `grain` elements: kExpGrain when f or d calls exp, log,
+// erf, sin ..., kElementwiseGrain for a few comparisons and multiplications.
 template <class Scalar, class F, class D>
-BasicVariable<Scalar> pointwise(const char* op, const BasicVariable<Scalar>& x, F f, D d) {
+BasicVariable<Scalar> pointwise(const char* op, const BasicVariable<Scalar>& x, F f, D d,
+                                std::size_t grain = kExpGrain) {
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   Tensor y = empty_like(v);
   const Scalar* xs = v.data();
   Scalar* ys = y.data();
-  for (std::size_t k = 0; k < v.size(); ++k) ys[k] = f(xs[k]);
-  return make_result(op, std::move(y), {x}, [d](Node& self) { backward_unary(self, d); });
+  parallel_blocks(v.size(), grain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t k = b; k < e; ++k) ys[k] = f(xs[k]);
+  });
+  return make_result(op, std::move(y), {x}, [d, grain](Node& self) { backward_unary(self, d, grain); });
 }
 
 }  // namespace xtgrad

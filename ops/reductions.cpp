@@ -12,6 +12,7 @@
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/reduce_plan.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
+#include "xtgrad/ops/simd_math.hpp"
 
 namespace xtgrad {
 
@@ -28,17 +29,78 @@ namespace {
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
 // dx[k] (+)= g[out(k)]·w(k): the backward of a reduction whose output out(k) depends on x[k]
-// with local derivative w(k) = ∂y_out(k)/∂x[k].
+// with local derivative w(k) = ∂y_out(k)/∂x[k]. On every core above `grain` elements (w must
+// only read).
 template <class Scalar, class W>
-void spread_grad(BasicNode<Scalar>& self, const ReducePlan& plan, W w) {
+void spread_grad(BasicNode<Scalar>& self, const ReducePlan& plan, W w, std::size_t grain = kElementwiseGrain) {
   Scalar beta = 0;
   Scalar* dx = grad_target(self, 0, beta);
   const Scalar* g = self.grad.data();
-  const std::size_t n = plan.out_index.size();
-  for (std::size_t k = 0; k < n; ++k) {
-    const Scalar d = g[plan.out_index[k]] * w(k);
-    dx[k] = beta == 0 ? d : dx[k] + d;
+  parallel_blocks(plan.out_index.size(), grain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t k = b; k < e; ++k) {
+      const Scalar d = g[plan.out_index[k]] * w(k);
+      dx[k] = beta == 0 ? d : dx[k] + d;
+    }
+  });
+}
+
+// Σ_i x[i] for i in [0, n), in double, left to right: the sum of one contiguous lane.
+template <class Scalar>
+double lane_sum(const Scalar* x, std::size_t n) {
+  double total = 0;
+  for (std::size_t i = 0; i < n; ++i) total += x[i];
+  return total;
+}
+
+// out[a] = Σ_i x[a·n + i] (÷ n for the mean) for a in [0, outer): lanes split across the threads
+// when there are enough of them (each summed as on one thread), else each lane split into
+// chunks whose double partials are added in chunk order (parallel_reduce): the same for a
+// given thread count, and on one thread the left-to-right sum.
+template <class Scalar>
+void sum_lanes(const Scalar* x, std::size_t outer, std::size_t n, bool average, Scalar* out) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  auto finish = [&](double total) { return static_cast<Scalar>(!average ? total : n == 0 ? nan : total / double(n)); };
+  if (outer >= std::size_t(num_threads()) || n < 2 * kElementwiseGrain) {
+    parallel_for(0, outer, std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(n, 1)),
+                 [&](std::size_t a0, std::size_t a1) {
+                   for (std::size_t a = a0; a < a1; ++a) out[a] = finish(lane_sum(x + a * n, n));
+                 });
+    return;
   }
+  for (std::size_t a = 0; a < outer; ++a) {
+    const Scalar* xa = x + a * n;
+    const double total = parallel_reduce(
+        0, n, kElementwiseGrain, 0.0, [&](std::size_t b, std::size_t e) { return lane_sum(xa + b, e - b); },
+        [](double s, double t) { return s + t; });
+    out[a] = finish(total);
+  }
+}
+
+// out[a, j] = Σ_i x[a, i, j] for x (outer, n, inner), inner > 1, in Scalar, row after row
+// (vectorised along j). Each output's sum runs in the same order whatever the split: across
+// a when there are enough, else across column blocks of j.
+template <class Scalar>
+void sum_rows(const Scalar* x, std::size_t outer, std::size_t n, std::size_t inner, Scalar* out) {
+  auto block = [&](std::size_t a0, std::size_t a1, std::size_t j0, std::size_t j1) {
+    for (std::size_t a = a0; a < a1; ++a) {
+      Scalar* oa = out + a * inner;
+      std::fill(oa + j0, oa + j1, Scalar(0));
+      for (std::size_t i = 0; i < n; ++i) {
+        const Scalar* xi = x + (a * n + i) * inner;
+        for (std::size_t j = j0; j < j1; ++j) oa[j] += xi[j];
+      }
+    }
+  };
+  const std::size_t per_lane = std::max<std::size_t>(1, n * inner);
+  if (outer >= std::size_t(num_threads())) {
+    parallel_for(0, outer, std::max<std::size_t>(1, kElementwiseGrain / per_lane),
+                 [&](std::size_t a0, std::size_t a1) { block(a0, a1, 0, inner); });
+    return;
+  }
+  // column blocks of at least 16 (a cache line of floats), each running down every row
+  const std::size_t per_column = std::max<std::size_t>(1, outer * n);
+  parallel_for(0, inner, std::max<std::size_t>(16, kElementwiseGrain / per_column),
+               [&](std::size_t j0, std::size_t j1) { block(0, outer, j0, j1); });
 }
 
 // create_graph: v (the output's shape) back at input 0's shape, differentiably: reshaped to the
@@ -92,20 +154,9 @@ BasicVariable<Scalar> reduce_sum(const char* op, const BasicVariable<Scalar>& x,
     Scalar* o = out.data();
     const Scalar* xs = v.data();
     if (inner == 1) {
-      for (std::size_t a = 0; a < outer; ++a) {
-        double total = 0;
-        for (std::size_t i = 0; i < n; ++i) total += xs[a * n + i];
-        o[a] = static_cast<Scalar>(!average ? total : n == 0 ? double(nan) : total / double(n));
-      }
+      sum_lanes(xs, outer, n, average, o);
     } else {
-      std::fill(o, o + out.size(), Scalar(0));
-      for (std::size_t a = 0; a < outer; ++a) {
-        Scalar* oa = o + a * inner;
-        for (std::size_t i = 0; i < n; ++i) {
-          const Scalar* xi = xs + (a * n + i) * inner;
-          for (std::size_t j = 0; j < inner; ++j) oa[j] += xi[j];
-        }
-      }
+      sum_rows(xs, outer, n, inner, o);
       if (average) {
         for (std::size_t k = 0; k < out.size(); ++k) o[k] = n == 0 ? nan : o[k] * scale;
       }
@@ -124,28 +175,32 @@ BasicVariable<Scalar> reduce_sum(const char* op, const BasicVariable<Scalar>& x,
       Scalar* dx = grad_target(self, 0, beta);
       const Scalar* g = self.grad.data();
       if (inner == 1) {  // each g[a] fills a run of n elements (every axis: one run)
-        for (std::size_t a = 0; a < outer; ++a) {
-          const Scalar ga = g[a] * scale;
-          Scalar* da = dx + a * n;
-          if (beta == 0) {
-            std::fill(da, da + n, ga);
-          } else {
-            for (std::size_t i = 0; i < n; ++i) da[i] += ga;
+        parallel_blocks(outer * n, kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+          for (std::size_t k = b; k < e;) {  // the part of run a = k / n in [b, e)
+            const std::size_t a = k / n, end = std::min(e, (a + 1) * n);
+            const Scalar ga = g[a] * scale;
+            if (beta == 0) {
+              std::fill(dx + k, dx + end, ga);
+            } else {
+              for (std::size_t i = k; i < end; ++i) dx[i] += ga;
+            }
+            k = end;
           }
-        }
+        });
         return;
       }
-      for (std::size_t a = 0; a < outer; ++a) {
-        const Scalar* ga = g + a * inner;
-        for (std::size_t i = 0; i < n; ++i) {
-          Scalar* di = dx + (a * n + i) * inner;
+      // rows r = a·n + i of x viewed as (outer·n, inner)
+      parallel_for(0, outer * n, std::max<std::size_t>(1, kElementwiseGrain / inner), [&](std::size_t r0, std::size_t r1) {
+        for (std::size_t r = r0; r < r1; ++r) {
+          const Scalar* ga = g + (r / n) * inner;
+          Scalar* di = dx + r * inner;
           if (beta == 0) {
             for (std::size_t j = 0; j < inner; ++j) di[j] = ga[j] * scale;
           } else {
             for (std::size_t j = 0; j < inner; ++j) di[j] += ga[j] * scale;
           }
         }
-      }
+      });
     });
   }
   ReducePlan plan = plan_reduction(op, v, axes, keepdims);
@@ -422,7 +477,8 @@ BasicVariable<Scalar> reduce_logsumexp(const BasicVariable<Scalar>& x, const Axe
     }
     const Scalar* xs = self.parent_value(0).data();
     const Scalar* ys = self.value.data();
-    spread_grad(self, plan, [&](std::size_t k) { return std::exp(xs[k] - ys[plan.out_index[k]]); });
+    spread_grad(self, plan, [&](std::size_t k) { return std::exp(xs[k] - ys[plan.out_index[k]]); },
+                kExpGrain);
   });
 }
 

@@ -6,6 +6,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "xtgrad/core/parallel.hpp"
+
 namespace xtgrad {
 namespace {
 
@@ -26,23 +28,35 @@ xsimd::batch<Scalar> map_batch(const xsimd::batch<Scalar>& b, Scalar low, SimdF 
   return Batch::load_aligned(res);
 }
 
-// out = f(x) batch by batch; the tail is padded with ones into one more batch.
+// out[b, e) = f(x[b, e)) batch by batch; the tail is padded with ones into one more batch.
 template <class Scalar, class F>
-void map_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out, F f) {
+void map_range(const Scalar* xs, Scalar* ys, std::size_t b, std::size_t e, const F& f) {
   using Batch = xsimd::batch<Scalar>;
   constexpr std::size_t kLanes = Batch::size;
-  const std::size_t n = x.size();
-  const Scalar* xs = x.data();
-  Scalar* ys = out.data();
-  std::size_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) f(Batch::load_unaligned(xs + k)).store_unaligned(ys + k);
-  if (k < n) {
+  std::size_t k = b;
+  for (; k + kLanes <= e; k += kLanes) f(Batch::load_unaligned(xs + k)).store_unaligned(ys + k);
+  if (k < e) {
     alignas(64) Scalar buf[kLanes];
     std::fill(buf, buf + kLanes, Scalar(1));
-    std::copy(xs + k, xs + n, buf);
+    std::copy(xs + k, xs + e, buf);
     f(Batch::load_aligned(buf)).store_aligned(buf);
-    std::copy(buf, buf + (n - k), ys + k);
+    std::copy(buf, buf + (e - k), ys + k);
   }
+}
+
+// out = f(x) on every core above kExpGrain elements, in chunks that start at
+// multiples of 64 elements (a multiple of the batch size: each element's value is the same for
+// any thread count, since the lanes of a batch do not interact).
+template <class Scalar, class F>
+void map_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out, F f) {
+  constexpr std::size_t kBlock = 64;
+  static_assert(kBlock % xsimd::batch<Scalar>::size == 0, "chunks must start on a batch boundary");
+  const std::size_t n = x.size(), blocks = (n + kBlock - 1) / kBlock;
+  const Scalar* xs = x.data();
+  Scalar* ys = out.data();
+  parallel_for(0, blocks, kExpGrain / kBlock, [&](std::size_t b, std::size_t e) {
+    map_range(xs, ys, b * kBlock, std::min(n, e * kBlock), f);
+  });
 }
 
 // e^b; below ln(smallest normal) the SIMD exp flushes to 0, so those lanes use std::exp.
@@ -58,6 +72,11 @@ xsimd::batch<Scalar> exp_batch(const xsimd::batch<Scalar>& b) {
 template <class Scalar>
 void exp_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
   map_into(x, out, exp_batch<Scalar>);
+}
+
+template <class Scalar>
+void exp_range(const Scalar* x, Scalar* y, std::size_t n) {
+  map_range(x, y, 0, n, exp_batch<Scalar>);
 }
 
 template <class Scalar>
@@ -83,6 +102,8 @@ void sigmoid_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
 
 // float and double, the precisions the library is built for
 template void exp_into(const TensorOf<float>&, TensorOf<float>&);
+template void exp_range(const float*, float*, std::size_t);
+template void exp_range(const double*, double*, std::size_t);
 template void log_into(const TensorOf<float>&, TensorOf<float>&);
 template void sigmoid_into(const TensorOf<float>&, TensorOf<float>&);
 template void exp_into(const TensorOf<double>&, TensorOf<double>&);

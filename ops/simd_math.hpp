@@ -10,9 +10,18 @@
 // padded into one more batch) and the few lanes in those ranges through std::exp / std::log.
 #pragma once
 
+#include <cstddef>
+
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/tensor.hpp"
 
 namespace xtgrad {
+
+// Elements per thread for the ops with an exp, log, tanh, erf ... per element (4 ×
+// kTranscendentalGrain): split in two, sigmoid on the seed model's 64×200 (12800 elements, 7 µs
+// on one thread) took 10-13 µs at 2 threads on the 2-core test machine (bench_ops
+// BM_threads_*), so such ops stay on one thread below 32Ki elements.
+constexpr std::size_t kExpGrain = 4 * kTranscendentalGrain;
 
 // out = eˣ elementwise; subnormal results kept. `out` must have x's size; it may be x itself.
 template <class T>
@@ -23,5 +32,11 @@ void log_into(const TensorOf<T>& x, TensorOf<T>& out);
 // out = σ(x) = 1/(1 + e⁻ˣ) elementwise, without overflow, in one pass through exp_into's kernel.
 template <class T>
 void sigmoid_into(const TensorOf<T>& x, TensorOf<T>& out);
+// The three above split their work across the threads above kExpGrain elements.
+
+// y[i] = e^x[i] for i in [0, n), the values exp_into gives, on this thread: for a part of a
+// tensor (a row of a softmax). y may be x.
+template <class T>
+void exp_range(const T* x, T* y, std::size_t n);
 
 }  // namespace xtgrad

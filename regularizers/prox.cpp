@@ -5,6 +5,8 @@
 #include <string>
 #include <unordered_set>
 
+#include "xtgrad/core/parallel.hpp"
+
 namespace xtgrad {
 namespace {
 
@@ -15,16 +17,23 @@ void check_threshold(const char* who, double threshold) {
   }
 }
 
+// w ← sign(w)·max(|w| − t, 0) on every core above kElementwiseGrain elements; the number of
+// zeros it leaves (an exact count, summed over the chunks).
 template <class Scalar>
 std::size_t shrink(TensorOf<Scalar>& w, Scalar t) {
   Scalar* data = w.data();
-  std::size_t zeros = 0;
-  for (std::size_t i = 0, n = w.size(); i < n; ++i) {
-    const Scalar a = std::abs(data[i]) - t;  // |w| − t; ≤ 0 → exactly 0
-    data[i] = a > 0 ? std::copysign(a, data[i]) : Scalar(0);
-    zeros += data[i] == 0;
-  }
-  return zeros;
+  return parallel_reduce(
+      0, w.size(), kElementwiseGrain, std::size_t(0),
+      [&](std::size_t b, std::size_t e) {
+        std::size_t zeros = 0;
+        for (std::size_t i = b; i < e; ++i) {
+          const Scalar a = std::abs(data[i]) - t;  // |w| − t; ≤ 0 → exactly 0
+          data[i] = a > 0 ? std::copysign(a, data[i]) : Scalar(0);
+          zeros += data[i] == 0;
+        }
+        return zeros;
+      },
+      [](std::size_t a, std::size_t b) { return a + b; });
 }
 
 }  // namespace

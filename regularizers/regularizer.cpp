@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "xtgrad/core/grad_mode.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/norms.hpp"
 
@@ -183,13 +184,22 @@ std::vector<double> BasicRegularizer<Scalar>::penalty_terms(const NamedParameter
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!rows[i].penalized || !seen.insert(params[i].second.node().get()).second) continue;
     const TensorOf<Scalar>& w = params[i].second.value();
-    double abs_sum = 0, square_sum = 0;
-    for (std::size_t k = 0; k < w.size(); ++k) {
-      const double v = w.data()[k];
-      abs_sum += std::abs(v);
-      square_sum += v * v;
-    }
-    terms[i] = rows[i].l1 * abs_sum + 0.5 * rows[i].l2 * square_sum;
+    // (Σ|w|, Σw²) in double, chunk partials added in order (the same for a given thread count)
+    using Sums = std::pair<double, double>;
+    const Scalar* x = w.data();
+    const Sums sums = parallel_reduce(
+        0, w.size(), kElementwiseGrain, Sums(0.0, 0.0),
+        [x](std::size_t b, std::size_t e) {
+          double abs_sum = 0, square_sum = 0;
+          for (std::size_t k = b; k < e; ++k) {
+            const double v = x[k];
+            abs_sum += std::abs(v);
+            square_sum += v * v;
+          }
+          return Sums(abs_sum, square_sum);
+        },
+        [](const Sums& a, const Sums& b) { return Sums(a.first + b.first, a.second + b.second); });
+    terms[i] = rows[i].l1 * sums.first + 0.5 * rows[i].l2 * sums.second;
   }
   return terms;
 }
