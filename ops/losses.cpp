@@ -144,14 +144,20 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const s
       z, [&](std::size_t i, const Scalar* log_p, double& total) { total -= double(log_p[labels[i]]); });
   const double total = sm.total;
   recycle(sm.log_p);
+  // The labels travel with the closure in a recycled buffer (as doubles: exact below 2^53), not a
+  // copied std::vector: a training step allocates nothing.
+  TensorOf<double> saved_labels = empty_tensor<double>({n});
+  std::copy(labels.begin(), labels.end(), saved_labels.data());
   return make_result("cross_entropy", scalar_tensor(static_cast<Scalar>(total / double(n))), {logits},
-                     [p = SavedTensor(std::move(sm.p)), labels, n, c](Node& self) {
+                     [p = SavedTensor(std::move(sm.p)), label_of = SavedTensor(std::move(saved_labels)), n,
+                      c](Node& self) {
+    const double* labels = label_of.get().data();
     // dz = (p − onehot(labels))·g/n : (n, c)
     if (!self.parent_requires_grad(0)) return;
     if (self.grad_node) {  // create_graph: the same with ops
       Tensor onehot = Tensor::from_shape({n, c});
       onehot.fill(0);
-      for (std::size_t i = 0; i < n; ++i) onehot(i, labels[i]) = 1;
+      for (std::size_t i = 0; i < n; ++i) onehot(i, std::size_t(labels[i])) = 1;
       const Variable g = Variable(self.grad_node) * (1.0 / double(n));
       add_variable_to_parent(self, 0, g * (softmax(input_variable(self, 0), 1) - Variable(std::move(onehot))));
       return;
@@ -159,7 +165,7 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const s
     const Scalar g = self.grad.data()[0] / static_cast<Scalar>(n);
     add_expr_to_parent(self, 0, g * p.get());
     Scalar* dz = self.parents[0]->grad.data();
-    for (std::size_t i = 0; i < n; ++i) dz[i * c + labels[i]] -= g;
+    for (std::size_t i = 0; i < n; ++i) dz[i * c + std::size_t(labels[i])] -= g;
   });
 }
 

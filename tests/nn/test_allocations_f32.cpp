@@ -111,6 +111,31 @@ TEST(SteadyStateUnfused, MatmulBiasTanhMseStepsMakeNoHeapAllocation) {
   EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
 }
 
+// Class-index labels (a std::vector<size_t> the caller refills): cross_entropy keeps them in
+// a recycled buffer, not a copied vector.
+TEST(SteadyStateLabels, CrossEntropyWithClassIndicesMakesNoHeapAllocation) {
+  if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
+  Rng rng(9);
+  const Variable w = Variable::parameter(randn({12, 5}, rng, 0.0, 0.3), "w");
+  const Variable x(randn({16, 12}, rng));
+  std::vector<std::size_t> labels(16);
+  nn::SGD sgd({{"w", w}}, 0.05);
+  std::uint64_t before = 0;
+  for (int step = 0; step < 30; ++step) {
+    if (step == 10) {
+      before = malloc_counter::g_allocs.load();
+      malloc_counter::g_counting = true;
+    }
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = (i + std::size_t(step)) % 5;
+    Variable loss = cross_entropy(matmul(x, w), labels);
+    sgd.zero_grad();
+    loss.backward();
+    sgd.step();
+  }
+  malloc_counter::g_counting = false;
+  EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
+}
+
 TEST(SteadyStateCounter, SeesAnAllocation) {
   if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
   // The counter itself works: a fresh tensor the cache cannot serve is counted.
