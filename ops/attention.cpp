@@ -137,17 +137,20 @@ struct Masking {
 
 // ---- row kernels --------------------------------------------------------------------------------
 
-// s ← e^(s − shift) over n elements, SIMD; lanes below ln(smallest normal) through std::exp
-// (xsimd flushes those to 0), the tail padded into one more batch, as ops/simd_math.cpp.
+// s ← e^(s − shift) over n elements, SIMD. xsimd's exp flushes x < ln(smallest normal) to 0
+// where std::exp gives a subnormal: lanes in that range go through std::exp (rare), −inf
+// (a masked score) gives 0 on the SIMD path; the tail is padded into one more batch, as
+// ops/simd_math.cpp does.
 template <class Scalar>
-void exp_shifted(Scalar* s, std::size_t n, Scalar shift) {
+Scalar exp_shifted(Scalar* s, std::size_t n, Scalar shift) {
   using Batch = xsimd::batch<Scalar>;
   constexpr std::size_t kLanes = Batch::size;
   static const Scalar low = std::log(std::numeric_limits<Scalar>::min());
-  const Batch sh(shift);
+  const Batch sh(shift), lo(low), ninf(-std::numeric_limits<Scalar>::infinity()), zero(Scalar(0));
   const auto one = [&](const Batch& x) {
-    const Batch r = xsimd::exp(x);
-    if (!xsimd::any(x < Batch(low))) return r;
+    const auto masked = x == ninf;
+    const Batch r = xsimd::select(masked, zero, xsimd::exp(x));
+    if (!xsimd::any((x < lo) & !masked)) return r;
     alignas(64) Scalar in[kLanes];
     alignas(64) Scalar out[kLanes];
     x.store_aligned(in);
@@ -156,15 +159,54 @@ void exp_shifted(Scalar* s, std::size_t n, Scalar shift) {
       if (in[j] < low) out[j] = std::exp(in[j]);
     return Batch::load_aligned(out);
   };
+  Batch acc(Scalar(0));  // the sum, lane by lane: a fixed order for a given n
   std::size_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) one(Batch::load_unaligned(s + k) - sh).store_unaligned(s + k);
+  for (; k + kLanes <= n; k += kLanes) {
+    const Batch e = one(Batch::load_unaligned(s + k) - sh);
+    e.store_unaligned(s + k);
+    acc += e;
+  }
+  Scalar sum = xsimd::hadd(acc);
   if (k < n) {
     alignas(64) Scalar buf[kLanes];
     std::fill(buf, buf + kLanes, shift);
     std::copy(s + k, s + n, buf);
     one(Batch::load_aligned(buf) - sh).store_aligned(buf);
     std::copy(buf, buf + (n - k), s + k);
+    for (std::size_t j = 0; j < n - k; ++j) sum += buf[j];
   }
+  return sum;
+}
+
+// max of s[0 .. n), n >= 1, SIMD lanes then the tail.
+template <class Scalar>
+Scalar row_max(const Scalar* s, std::size_t n) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t kLanes = Batch::size;
+  Scalar mx = s[0];
+  std::size_t k = 0;
+  if (n >= kLanes) {
+    Batch m = Batch::load_unaligned(s);
+    for (k = kLanes; k + kLanes <= n; k += kLanes) m = xsimd::max(m, Batch::load_unaligned(s + k));
+    alignas(64) Scalar lanes[kLanes];
+    m.store_aligned(lanes);
+    for (std::size_t j = 0; j < kLanes; ++j) mx = std::max(mx, lanes[j]);
+  }
+  for (; k < n; ++k) mx = std::max(mx, s[k]);
+  return mx;
+}
+
+// Σ a ⊙ b over n elements, SIMD lanes then the tail (a fixed order for a given n).
+template <class Scalar>
+Scalar row_dot(const Scalar* a, const Scalar* b, std::size_t n) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t kLanes = Batch::size;
+  Batch acc(Scalar(0));
+  std::size_t k = 0;
+  for (; k + kLanes <= n; k += kLanes) acc = xsimd::fma(Batch::load_unaligned(a + k), Batch::load_unaligned(b + k), acc);
+  Scalar sum = xsimd::hadd(acc);
+  for (; k < n; ++k) sum += a[k] * b[k];
+  return sum;
 }
 
 // s ← softmax(s) over n elements in place; a row with no finite maximum (every key masked:
@@ -172,16 +214,12 @@ void exp_shifted(Scalar* s, std::size_t n, Scalar shift) {
 template <class Scalar>
 void softmax_row(Scalar* s, std::size_t n) {
   if (n == 0) return;
-  Scalar mx = s[0];
-  for (std::size_t j = 1; j < n; ++j) mx = std::max(mx, s[j]);
+  const Scalar mx = row_max(s, n);
   if (mx == -std::numeric_limits<Scalar>::infinity()) {
     std::fill(s, s + n, Scalar(0));
     return;
   }
-  exp_shifted(s, n, mx);
-  double sum = 0;
-  for (std::size_t j = 0; j < n; ++j) sum += s[j];
-  const Scalar inv = Scalar(1.0 / sum);
+  const Scalar inv = Scalar(1) / exp_shifted(s, n, mx);
   for (std::size_t j = 0; j < n; ++j) s[j] *= inv;
 }
 
@@ -290,14 +328,14 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
         for (std::size_t i = 0; i < s.lq; ++i) {
           Scalar* r = dS + i * s.lk;
           const Scalar* p = pt + i * s.lk;
+          const std::size_t live = sv.causal ? std::min(s.lk, i + 1) : s.lk;  // P is 0 past it
           if (mt) {
             const Scalar* mr = mt + i * s.lk;
-            for (std::size_t j = 0; j < s.lk; ++j) r[j] *= mr[j];
+            for (std::size_t j = 0; j < live; ++j) r[j] *= mr[j];
           }
-          double dot = 0;
-          for (std::size_t j = 0; j < s.lk; ++j) dot += double(r[j]) * p[j];
-          const Scalar rs = Scalar(dot);
-          for (std::size_t j = 0; j < s.lk; ++j) r[j] = p[j] * (r[j] - rs);
+          const Scalar rs = row_dot(r, p, live);
+          for (std::size_t j = 0; j < live; ++j) r[j] = p[j] * (r[j] - rs);
+          std::fill(r + live, r + s.lk, Scalar(0));
         }
         // dQ = scale·dS·K : (Lq, d);  dK = scale·dSᵀ·Q : (Lk, d)
         if (want[0]) gemm_k0(false, false, s.lq, s.d, s.lk, sv.scale, dS, kt, beta[0], grad[0] + t * s.lq * s.d);
@@ -412,8 +450,12 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
       Scalar* pt = probs.data() + t * block;
       gemm_k0(false, true, s.lq, s.lk, s.d, scale, qd + t * s.lq * s.d, kd + t * s.lk * s.d, Scalar(0), pt);
       for (std::size_t i = 0; i < s.lq; ++i) {
-        masking.apply(pt + i * s.lk, s.lk, t, i);
-        softmax_row(pt + i * s.lk, s.lk);
+        Scalar* row = pt + i * s.lk;
+        masking.apply(row, s.lk, t, i);
+        // causal: keys past i are 0 already; the softmax runs over the first i + 1
+        const std::size_t live = options.causal ? std::min(s.lk, i + 1) : s.lk;
+        softmax_row(row, live);
+        std::fill(row + live, row + s.lk, Scalar(0));
       }
       // O = (P ⊙ m)·V : (Lq, dv)
       const Scalar* a = pt;
