@@ -15,6 +15,7 @@
 #include "xtgrad/core/parallel.hpp"
 #include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/matmul_nd.hpp"
 #include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
@@ -27,9 +28,16 @@ constexpr const char* kOp = "scaled_dot_product_attention";
 
 // ---- shapes and the mask ----------------------------------------------------------------------
 
-// q (..., Lq, d), k (..., Lk, d), v (..., Lk, dv); `items` is the product of the leading axes.
+// q (..., Lq, d), k (..., Lk, d), v (..., Lk, dv), or with `heads` = H > 0 q (..., Lq, H·d),
+// k (..., Lk, H·d), v (..., Lk, H·dv); `items` is the product of the leading axes (times H).
 struct Dims {
-  std::size_t items = 1, lq = 0, lk = 0, d = 0, dv = 0;
+  std::size_t items = 1, lq = 0, lk = 0, d = 0, dv = 0, heads = 0;
+  // Where item t's (rows, cols) matrix starts in a tensor of such items, and its row stride:
+  // item after item, or with heads the columns [h·cols, (h + 1)·cols) of the rows of batch t / H.
+  std::size_t offset(std::size_t t, std::size_t rows, std::size_t cols) const {
+    return heads == 0 ? t * rows * cols : (t / heads) * rows * heads * cols + (t % heads) * cols;
+  }
+  std::size_t ld(std::size_t cols) const { return heads == 0 ? cols : heads * cols; }
 };
 
 template <class Scalar>
@@ -38,7 +46,7 @@ std::string shapes_of(const TensorOf<Scalar>& q, const TensorOf<Scalar>& k, cons
 }
 
 template <class Scalar>
-Dims check_qkv(const TensorOf<Scalar>& q, const TensorOf<Scalar>& k, const TensorOf<Scalar>& v) {
+Dims check_qkv(const TensorOf<Scalar>& q, const TensorOf<Scalar>& k, const TensorOf<Scalar>& v, std::size_t heads) {
   const std::size_t r = q.dimension();
   bool ok = r >= 2 && k.dimension() == r && v.dimension() == r;
   for (std::size_t a = 0; ok && a + 2 < r; ++a) ok = q.shape()[a] == k.shape()[a] && q.shape()[a] == v.shape()[a];
@@ -48,12 +56,19 @@ Dims check_qkv(const TensorOf<Scalar>& q, const TensorOf<Scalar>& k, const Tenso
                                 shapes_of(q, k, v));
   }
   Dims s;
+  s.heads = heads;
+  const std::size_t h = std::max<std::size_t>(heads, 1);
   for (std::size_t a = 0; a + 2 < r; ++a) s.items *= q.shape()[a];
+  s.items *= h;
   s.lq = q.shape()[r - 2];
-  s.d = q.shape()[r - 1];
   s.lk = k.shape()[r - 2];
-  s.dv = v.shape()[r - 1];
-  if (k.shape()[r - 1] != s.d) {
+  if (q.shape()[r - 1] % h != 0 || v.shape()[r - 1] % h != 0) {
+    throw std::invalid_argument(std::string(kOp) + ": with " + std::to_string(heads) +
+                                " heads the last axes of q, k, v must be multiples of it, got " + shapes_of(q, k, v));
+  }
+  s.d = q.shape()[r - 1] / h;
+  s.dv = v.shape()[r - 1] / h;
+  if (k.shape()[r - 1] != q.shape()[r - 1]) {
     throw std::invalid_argument(std::string(kOp) + ": q and k must have the same last axis (d), got " +
                                 shapes_of(q, k, v));
   }
@@ -62,6 +77,35 @@ Dims check_qkv(const TensorOf<Scalar>& q, const TensorOf<Scalar>& k, const Tenso
                                 shapes_of(q, k, v));
   }
   return s;
+}
+
+// The scores' shape: (..., Lq, Lk), or (..., H, Lq, Lk) with heads.
+template <class Scalar>
+Shape scores_shape(const TensorOf<Scalar>& q, const Dims& s) {
+  Shape scores(q.shape().begin(), q.shape().end() - 2);
+  if (s.heads > 0) scores.push_back(s.heads);
+  scores.push_back(s.lq);
+  scores.push_back(s.lk);
+  return scores;
+}
+
+// rows × cols of src (row stride ld) into dst (row stride cols).
+template <class Scalar>
+void pack(Scalar* dst, const Scalar* src, std::size_t rows, std::size_t cols, std::size_t ld) {
+  for (std::size_t i = 0; i < rows; ++i) std::copy(src + i * ld, src + i * ld + cols, dst + i * cols);
+}
+// dst (row stride ld) = src (rows × cols), or += src when beta is 1.
+template <class Scalar>
+void unpack(Scalar* dst, std::size_t ld, const Scalar* src, std::size_t rows, std::size_t cols, Scalar beta) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    Scalar* d = dst + i * ld;
+    const Scalar* r = src + i * cols;
+    if (beta == 0) {
+      std::copy(r, r + cols, d);
+    } else {
+      for (std::size_t j = 0; j < cols; ++j) d[j] += r[j];
+    }
+  }
 }
 
 // Where score (item t, row i, column j) reads the mask: offset(t) + i·row + j·col, strides 0
@@ -79,12 +123,10 @@ struct MaskLayout {
   }
 };
 
-// The mask's layout over the scores (..., Lq, Lk) (the leading axes are q's).
+// The mask's layout over the scores (..., [H,] Lq, Lk).
 template <class Scalar>
-MaskLayout mask_layout(const TensorOf<Scalar>& mask, const TensorOf<Scalar>& q, const Dims& s) {
-  const std::size_t r = q.dimension(), mr = mask.dimension();
-  Shape scores(q.shape().begin(), q.shape().end());
-  scores.back() = s.lk;
+MaskLayout mask_layout(const TensorOf<Scalar>& mask, const Shape& scores, const TensorOf<Scalar>& q) {
+  const std::size_t r = scores.size(), mr = mask.dimension();
   bool ok = mr <= r;
   std::vector<std::size_t> stride(r, 0);
   std::size_t natural = 1;
@@ -290,10 +332,12 @@ struct Saved {
 
 // The fast path: per item, dP = dO·Vᵀ (⊙ m), dS = P ⊙ (dP − rowsum(dP ⊙ P)) in one pass per row,
 // dQ (+)= scale·dS·K, dK (+)= scale·dSᵀ·Q, dV (+)= (P ⊙ m)ᵀ·dO, straight into the gradients'
-// storage (each item owns its blocks), parallel over items.
+// storage (each item owns its blocks; with heads, its columns, through per-chunk packed copies),
+// parallel over items.
 template <class Scalar>
 void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
   const Dims& s = sv.s;
+  const bool packed = s.heads > 0;
   const Scalar* q = self.parent_value(0).data();
   const Scalar* k = self.parent_value(1).data();
   const Scalar* v = self.parent_value(2).data();
@@ -307,21 +351,37 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
   for (std::size_t i = 0; i < 3; ++i)
     if (want[i]) grad[i] = grad_target(self, i, beta[i]);
   const std::size_t block = s.lq * s.lk;
+  const std::size_t nq = s.lq * s.d, nk = s.lk * s.d, nv = s.lk * s.dv, ng = s.lq * s.dv;
   const std::size_t chunks = std::max<std::size_t>(1, parallel_detail::chunk_count(s.items, item_grain(s)));
-  // per chunk: dS (Lq, Lk), and P ⊙ m (Lq, Lk) with dropout
-  const std::size_t per_chunk = block * (m ? 2 : 1);
+  // per chunk: dS (Lq, Lk), P ⊙ m (Lq, Lk) with dropout; with heads, Q, K, V, dO packed and
+  // dQ, dK, dV before they are added into their columns
+  const std::size_t per_chunk = block * (m ? 2 : 1) + (packed ? 2 * (nq + nk + nv) + ng : 0);
   TensorOf<Scalar> scratch = empty_tensor<Scalar>({chunks * per_chunk});
   Scalar* scr = scratch.data();
   for_each_chunk(s.items, chunks, [&](std::size_t c, std::size_t t0, std::size_t t1) {
     Scalar* dS = scr + c * per_chunk;
     Scalar* pm = dS + block;
+    Scalar* qs = pm + (m ? block : 0);
+    Scalar *ks = qs + nq, *vs = ks + nk, *gs = vs + nv, *dqs = gs + ng, *dks = dqs + nq, *dvs = dks + nk;
     for (std::size_t t = t0; t < t1; ++t) {
-      const Scalar* qt = q + t * s.lq * s.d;
-      const Scalar* kt = k + t * s.lk * s.d;
-      const Scalar* vt = v + t * s.lk * s.dv;
-      const Scalar* gt = g + t * s.lq * s.dv;
+      const Scalar* qt = q + s.offset(t, s.lq, s.d);
+      const Scalar* kt = k + s.offset(t, s.lk, s.d);
+      const Scalar* vt = v + s.offset(t, s.lk, s.dv);
+      const Scalar* gt = g + s.offset(t, s.lq, s.dv);
+      if (packed) {
+        pack(qs, qt, s.lq, s.d, s.ld(s.d));
+        pack(ks, kt, s.lk, s.d, s.ld(s.d));
+        pack(vs, vt, s.lk, s.dv, s.ld(s.dv));
+        pack(gs, gt, s.lq, s.dv, s.ld(s.dv));
+        qt = qs, kt = ks, vt = vs, gt = gs;
+      }
       const Scalar* pt = P + t * block;
       const Scalar* mt = m ? m + t * block : nullptr;
+      // where each share goes: the gradient's own block, or the packed buffer (added after)
+      Scalar* dq = packed ? dqs : want[0] ? grad[0] + s.offset(t, s.lq, s.d) : nullptr;
+      Scalar* dk = packed ? dks : want[1] ? grad[1] + s.offset(t, s.lk, s.d) : nullptr;
+      Scalar* dv = packed ? dvs : want[2] ? grad[2] + s.offset(t, s.lk, s.dv) : nullptr;
+      const Scalar bq = packed ? Scalar(0) : beta[0], bk = packed ? Scalar(0) : beta[1], bv = packed ? Scalar(0) : beta[2];
       if (want[0] || want[1]) {
         // dP = dO·Vᵀ : (Lq, Lk), then dS = P ⊙ (dP − Σ_j dP ⊙ P) row by row (dP ⊙ m with dropout)
         gemm_k0(false, true, s.lq, s.lk, s.dv, Scalar(1), gt, vt, Scalar(0), dS);
@@ -338,8 +398,14 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
           std::fill(r + live, r + s.lk, Scalar(0));
         }
         // dQ = scale·dS·K : (Lq, d);  dK = scale·dSᵀ·Q : (Lk, d)
-        if (want[0]) gemm_k0(false, false, s.lq, s.d, s.lk, sv.scale, dS, kt, beta[0], grad[0] + t * s.lq * s.d);
-        if (want[1]) gemm_k0(true, false, s.lk, s.d, s.lq, sv.scale, dS, qt, beta[1], grad[1] + t * s.lk * s.d);
+        if (want[0]) {
+          gemm_k0(false, false, s.lq, s.d, s.lk, sv.scale, dS, kt, bq, dq);
+          if (packed) unpack(grad[0] + s.offset(t, s.lq, s.d), s.ld(s.d), dq, s.lq, s.d, beta[0]);
+        }
+        if (want[1]) {
+          gemm_k0(true, false, s.lk, s.d, s.lq, sv.scale, dS, qt, bk, dk);
+          if (packed) unpack(grad[1] + s.offset(t, s.lk, s.d), s.ld(s.d), dk, s.lk, s.d, beta[1]);
+        }
       }
       if (want[2]) {
         // dV = (P ⊙ m)ᵀ·dO : (Lk, dv)
@@ -348,7 +414,8 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
           for (std::size_t j = 0; j < block; ++j) pm[j] = pt[j] * mt[j];
           a = pm;
         }
-        gemm_k0(true, false, s.lk, s.dv, s.lq, Scalar(1), a, gt, beta[2], grad[2] + t * s.lk * s.dv);
+        gemm_k0(true, false, s.lk, s.dv, s.lq, Scalar(1), a, gt, bv, dv);
+        if (packed) unpack(grad[2] + s.offset(t, s.lk, s.dv), s.ld(s.dv), dv, s.lk, s.dv, beta[2]);
       }
     }
   });
@@ -357,19 +424,32 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
 
 // create_graph: the same formulas with ops, P recomputed from q and k as softmax(scale·Q·Kᵀ + M)
 // with M the constant mask (additive values, −inf where not attended; 0 on rows with no key
-// left, which are then multiplied by 0), so second derivatives exist.
+// left, which are then multiplied by 0), so second derivatives exist. With heads, q, k, v and
+// g are viewed as (..., H, L, ·) by reshape and swap_axes (copies: this path records a graph
+// anyway) and the shares mapped back the same way.
 template <class Scalar>
 void attention_backward_graph(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   const Dims& s = sv.s;
-  const Variable g(self.grad_node), q = input_variable(self, 0), k = input_variable(self, 1),
-      v = input_variable(self, 2);
+  const Shape shape = shape_of(sv.probs.get());  // the scores' (..., [H,] Lq, Lk)
+  // (..., L, H·c) → (..., H, L, c) and back
+  const auto split = [&](const Variable& x, std::size_t cols) {
+    if (s.heads == 0) return x;
+    Shape split_shape(shape.begin(), shape.end() - 3);
+    split_shape.insert(split_shape.end(), {x.value().shape()[x.value().dimension() - 2], s.heads, cols});
+    return swap_axes(reshape(x, split_shape), -2, -3);
+  };
+  const auto merge = [&](std::size_t input, const Variable& x) {
+    if (s.heads == 0) return x;
+    return reshape(swap_axes(x, -2, -3), shape_of(self.parents[input]->value));
+  };
+  const Variable g = split(Variable(self.grad_node), s.dv), q = split(input_variable(self, 0), s.d),
+                 k = split(input_variable(self, 1), s.d), v = split(input_variable(self, 2), s.dv);
   Variable scores = matmul_nd(q, swap_axes(k, -1, -2)) * double(sv.scale);
   Tensor alive;  // (..., Lq, 1): 0 on rows with no key left, 1 elsewhere (when there are such rows)
   bool any_dead = false;
   if (sv.has_mask || sv.causal) {
-    const Shape shape = shape_of(sv.probs.get());
     Shape row_shape = shape;
     row_shape.back() = 1;
     Tensor M = Tensor::from_shape(shape), live = Tensor::from_shape(row_shape);
@@ -394,13 +474,15 @@ void attention_backward_graph(BasicNode<Scalar>& self, const Saved<Scalar>& sv) 
   const Variable drop = sv.has_dropout ? Variable(Tensor(sv.drop.get())) : Variable(Tensor());
   const Variable pm = sv.has_dropout ? p * drop : p;
   // dV = (P ⊙ m)ᵀ·dO;  dP = (dO·Vᵀ) ⊙ m;  dS = P ⊙ (dP − Σ_j dP ⊙ P);  dQ = scale·dS·K;  dK = scale·dSᵀ·Q
-  if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, matmul_nd(swap_axes(pm, -1, -2), g));
+  if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, merge(2, matmul_nd(swap_axes(pm, -1, -2), g)));
   if (!self.parent_requires_grad(0) && !self.parent_requires_grad(1)) return;
   Variable dp = matmul_nd(g, swap_axes(v, -1, -2));
   if (sv.has_dropout) dp = dp * drop;
   const Variable ds = p * (dp - sum(dp * p, -1, true));
-  if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, matmul_nd(ds, k) * double(sv.scale));
-  if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, matmul_nd(swap_axes(ds, -1, -2), q) * double(sv.scale));
+  if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, merge(0, matmul_nd(ds, k) * double(sv.scale)));
+  if (self.parent_requires_grad(1)) {
+    add_variable_to_parent(self, 1, merge(1, matmul_nd(swap_axes(ds, -1, -2), q) * double(sv.scale)));
+  }
 }
 
 }  // namespace
@@ -414,7 +496,8 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
   const Tensor& qv = q.value();
   const Tensor& kv = k.value();
   const Tensor& vv = v.value();
-  const Dims s = check_qkv(qv, kv, vv);
+  const Dims s = check_qkv(qv, kv, vv, options.heads);
+  const bool packed = s.heads > 0;
   const double p = options.dropout_p;
   if (!(p >= 0 && p < 1) || (p > 0 && options.rng == nullptr)) {
     throw std::invalid_argument(std::string(kOp) + ": dropout_p must be in [0, 1) (and > 0 needs an rng), got " +
@@ -426,29 +509,43 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
                                 " for " + shapes_of(qv, kv, vv));
   }
   const Scalar scale = Scalar(scale_d);
+  const Shape scores = scores_shape(qv, s);
   MaskLayout layout;
-  if (options.mask) layout = mask_layout(*options.mask, qv, s);
+  if (options.mask) layout = mask_layout(*options.mask, scores, qv);
   const Masking<Scalar> masking{options.mask ? options.mask->data() : nullptr,
                                 options.mask_kind == AttentionMask::boolean, options.causal, &layout};
-  // P (..., Lq, Lk) and O (..., Lq, dv), allocated here (chunks must not allocate)
-  typename Tensor::shape_type pshape = qv.shape();
-  pshape.back() = s.lk;
+  // P (..., [H,] Lq, Lk) and O (..., Lq, [H·] dv), allocated here (chunks must not allocate)
   typename Tensor::shape_type oshape = qv.shape();
-  oshape.back() = s.dv;
-  Tensor probs = empty_tensor<Scalar>(pshape);
+  oshape.back() = vv.shape()[vv.dimension() - 1];
+  Tensor probs = empty_tensor<Scalar>(scores);
   Tensor out = empty_tensor<Scalar>(oshape);
-  Tensor drop = p > 0 ? dropout_multipliers<Scalar>(Shape(pshape.begin(), pshape.end()), p, *options.rng) : Tensor();
-  const std::size_t block = s.lq * s.lk;
+  Tensor drop = p > 0 ? dropout_multipliers<Scalar>(scores, p, *options.rng) : Tensor();
+  const std::size_t block = s.lq * s.lk, nq = s.lq * s.d, nk = s.lk * s.d, nv = s.lk * s.dv, no = s.lq * s.dv;
   const std::size_t chunks = std::max<std::size_t>(1, parallel_detail::chunk_count(s.items, item_grain(s)));
-  Tensor scratch = p > 0 ? empty_tensor<Scalar>({chunks * block}) : Tensor();  // P ⊙ m per chunk
+  // per chunk: P ⊙ m with dropout; with heads, Q, K, V packed and O before it goes to its columns
+  const std::size_t per_chunk = (p > 0 ? block : 0) + (packed ? nq + nk + nv + no : 0);
+  Tensor scratch = per_chunk > 0 ? empty_tensor<Scalar>({chunks * per_chunk}) : Tensor();
   const Scalar* qd = qv.data();
   const Scalar* kd = kv.data();
   const Scalar* vd = vv.data();
   for_each_chunk(s.items, chunks, [&](std::size_t c, std::size_t t0, std::size_t t1) {
+    Scalar* pm = scratch.data() + c * per_chunk;
+    Scalar* qs = pm + (p > 0 ? block : 0);
+    Scalar *ks = qs + nq, *vs = ks + nk, *os = vs + nv;
     for (std::size_t t = t0; t < t1; ++t) {
+      const Scalar* qt = qd + s.offset(t, s.lq, s.d);
+      const Scalar* kt = kd + s.offset(t, s.lk, s.d);
+      const Scalar* vt = vd + s.offset(t, s.lk, s.dv);
+      Scalar* ot = out.data() + s.offset(t, s.lq, s.dv);
+      if (packed) {
+        pack(qs, qt, s.lq, s.d, s.ld(s.d));
+        pack(ks, kt, s.lk, s.d, s.ld(s.d));
+        pack(vs, vt, s.lk, s.dv, s.ld(s.dv));
+        qt = qs, kt = ks, vt = vs;
+      }
       // S = scale·Q·Kᵀ : (Lq, Lk), masked and softmaxed row by row in place: P
       Scalar* pt = probs.data() + t * block;
-      gemm_k0(false, true, s.lq, s.lk, s.d, scale, qd + t * s.lq * s.d, kd + t * s.lk * s.d, Scalar(0), pt);
+      gemm_k0(false, true, s.lq, s.lk, s.d, scale, qt, kt, Scalar(0), pt);
       for (std::size_t i = 0; i < s.lq; ++i) {
         Scalar* row = pt + i * s.lk;
         masking.apply(row, s.lk, t, i);
@@ -460,16 +557,15 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
       // O = (P ⊙ m)·V : (Lq, dv)
       const Scalar* a = pt;
       if (p > 0) {
-        Scalar* pm = scratch.data() + c * block;
         const Scalar* mt = drop.data() + t * block;
         for (std::size_t j = 0; j < block; ++j) pm[j] = pt[j] * mt[j];
         a = pm;
       }
-      gemm_k0(false, false, s.lq, s.dv, s.lk, Scalar(1), a, vd + t * s.lk * s.dv, Scalar(0),
-              out.data() + t * s.lq * s.dv);
+      gemm_k0(false, false, s.lq, s.dv, s.lk, Scalar(1), a, vt, Scalar(0), packed ? os : ot);
+      if (packed) unpack(ot, s.ld(s.dv), os, s.lq, s.dv, Scalar(0));
     }
   });
-  if (p > 0) recycle(scratch);
+  if (per_chunk > 0) recycle(scratch);
   Tensor mask_copy;
   if (options.mask) {
     mask_copy = empty_like(*options.mask);

@@ -2,6 +2,7 @@
 // score, mask or permuted tensor materialized beyond the probabilities it saves for backward.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 
 #include "xtgrad/core/random.hpp"
@@ -28,11 +29,17 @@ struct BasicAttentionOptions {
   Rng* rng = nullptr;
   // Multiplies Q·Kᵀ; default 1/√d.
   std::optional<double> scale;
+  // 0: q, k, v are (..., L, d), one (batch·head) item per leading index. H > 0: q (..., Lq, H·d),
+  // k (..., Lk, H·d), v (..., Lk, H·dv) hold H heads side by side in the last axis (a Linear's
+  // output as it is: no reshape, no permute), the output is (..., Lq, H·dv) likewise, and the
+  // mask broadcasts to (..., H, Lq, Lk).
+  std::size_t heads = 0;
 };
 using AttentionOptions = BasicAttentionOptions<float>;
 
 // softmax(scale·Q·Kᵀ + mask)·V for q (..., Lq, d), k (..., Lk, d), v (..., Lk, dv) with the same
-// leading (batch, head) axes → (..., Lq, dv), in one node, parallel over the (batch·head) items.
+// leading (batch, head) axes → (..., Lq, dv) (or the heads side by side: options.heads), in one
+// node, parallel over the (batch·head) items.
 // Per item: S = scale·Q·Kᵀ (gemm), the mask and causal −inf applied in place, P = row softmax
 // of S in place (saved), O = P·V. Backward: dV = Pᵀ·dO, dP = dO·Vᵀ, dS = P ⊙ (dP − rowsum(dP ⊙ P)),
 // dQ = scale·dS·K, dK = scale·dSᵀ·Q (dropout: P replaced by P ⊙ m in O and dV, dP by dP ⊙ m).

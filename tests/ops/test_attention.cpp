@@ -258,6 +258,82 @@ TEST(Attention, FloatAgreesWithDouble) {
   for (std::size_t i = 0; i < y64.size(); ++i) EXPECT_NEAR(double(y32.data()[i]), y64.data()[i], 1e-5);
 }
 
+// ---- heads side by side: q (..., L, H·d), as a Linear gives it ----------------------------------
+
+// (..., L, H·c) → (..., H, L, c) and back, with the general ops (copies)
+Variable split_heads(const Variable& x, std::size_t heads) {
+  Shape s = xtgrad::shape_of(x.value());
+  const std::size_t c = s.back() / heads;
+  s.back() = heads;
+  s.push_back(c);
+  return xtgrad::swap_axes(xtgrad::reshape(x, s), -2, -3);
+}
+Variable merge_heads(const Variable& x) {
+  Shape s = xtgrad::shape_of(x.value());  // (..., H, L, c)
+  const std::size_t c = s.back(), l = s[s.size() - 2], h = s[s.size() - 3];
+  s.resize(s.size() - 3);
+  s.push_back(l);
+  s.push_back(h * c);
+  return xtgrad::reshape(xtgrad::swap_axes(x, -2, -3), s);
+}
+
+TEST(AttentionHeads, EqualsTheSplitHeadsComputation) {
+  const Tensor q = uniform({2, 5, 3 * 4}, 80, -1, 1), k = uniform({2, 6, 3 * 4}, 81, -1, 1),
+               v = uniform({2, 6, 3 * 2}, 82, -1, 1), w = uniform({2, 5, 3 * 2}, 83, -1, 1);
+  for (int variant = 0; variant < 4; ++variant) {
+    SCOPED_TRACE(variant);
+    Options o, split;
+    xtgrad::Rng r1(9), r2(9);
+    if (variant == 1) o.causal = split.causal = true;
+    if (variant >= 2) o.mask = split.mask = uniform({3, 1, 6}, 84, -1, 1);  // per head, broadcast over queries
+    if (variant == 3) {
+      o.dropout_p = split.dropout_p = 0.25;
+      o.rng = &r1;
+      split.rng = &r2;
+    }
+    o.heads = 3;
+    const Vars a{Variable::parameter(q), Variable::parameter(k), Variable::parameter(v)};
+    const Vars b{Variable::parameter(q), Variable::parameter(k), Variable::parameter(v)};
+    const Variable y = sdpa(a[0], a[1], a[2], o);
+    const Variable yr = merge_heads(sdpa(split_heads(b[0], 3), split_heads(b[1], 3), split_heads(b[2], 3), split));
+    EXPECT_EQ(xtgrad::shape_str(y.value()), "(2, 5, 6)");
+    expect_tensor_near(y.value(), yr.value(), 0.0);
+    xtgrad::sum(y * Variable(w)).backward();
+    xtgrad::sum(yr * Variable(w)).backward();
+    for (std::size_t i = 0; i < 3; ++i) expect_tensor_near(a[i].grad(), b[i].grad(), 0.0);
+  }
+}
+
+TEST(AttentionHeads, PassesGradcheckAndGradgradcheck) {
+  Options o;
+  o.heads = 2;
+  o.causal = true;
+  o.mask = make_tensor({2, 1, 1}, {0.5, -0.25});  // per head
+  const std::vector<Tensor> in{uniform({2, 3, 2 * 2}, 85, -1, 1), uniform({2, 3, 2 * 2}, 86, -1, 1),
+                               uniform({2, 3, 2 * 3}, 87, -1, 1)};
+  expect_gradcheck([o](const Vars& x) { return sdpa(x[0], x[1], x[2], o); }, in);
+  expect_gradgradcheck([o](const Vars& x) { return sdpa(x[0], x[1], x[2], o); }, in);
+  // self-attention on one (B, L, H·d) input
+  expect_gradcheck([o](const Vars& x) { return sdpa(x[0], x[0], x[0], o); }, {uniform({2, 4, 4}, 88, -1, 1)});
+}
+
+TEST(AttentionHeads, OneAndThreeThreadsGiveTheSameBits) {
+  const Tensor q = uniform({4, 24, 4 * 8}, 89, -1, 1), k = uniform({4, 24, 4 * 8}, 90, -1, 1),
+               v = uniform({4, 24, 4 * 8}, 91, -1, 1), w = uniform({4, 24, 4 * 8}, 92, -1, 1);
+  Options o;
+  o.heads = 4;
+  o.causal = true;
+  const auto run = [&](int threads) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    const Vars x{Variable::parameter(q), Variable::parameter(k), Variable::parameter(v)};
+    const Variable y = sdpa(x[0], x[1], x[2], o);
+    xtgrad::sum(y * Variable(w)).backward();
+    return std::vector<Tensor>{y.value(), x[0].grad(), x[1].grad(), x[2].grad()};
+  };
+  const std::vector<Tensor> one = run(1), three = run(3);
+  for (std::size_t i = 0; i < one.size(); ++i) expect_tensor_near(three[i], one[i], 0.0);
+}
+
 TEST(Attention, ErrorsNameTheOpAndTheShapes) {
   const Variable q(Tensor::from_shape({2, 3, 4})), k(Tensor::from_shape({2, 5, 4})), v(Tensor::from_shape({2, 5, 6}));
   expect_throws_with<std::invalid_argument>([&] { sdpa(q, Variable(Tensor::from_shape({2, 5, 3})), v); },
@@ -275,6 +351,14 @@ TEST(Attention, ErrorsNameTheOpAndTheShapes) {
   o.mask = Tensor::from_shape({1, 1, 3, 5});
   expect_throws_with<std::invalid_argument>([&] { sdpa(q, k, v, o); },
                                             {"scaled_dot_product_attention", "mask (1, 1, 3, 5)"});
+  Options h;
+  h.heads = 3;
+  expect_throws_with<std::invalid_argument>([&] { sdpa(q, k, v, h); },
+                                            {"scaled_dot_product_attention", "3 heads", "multiples", "(2, 3, 4)"});
+  h.heads = 2;
+  h.mask = Tensor::from_shape({3, 1, 1});
+  expect_throws_with<std::invalid_argument>([&] { sdpa(q, k, v, h); },
+                                            {"scaled_dot_product_attention", "mask (3, 1, 1)", "(2, 2, 3, 5)"});
   Options d;
   d.dropout_p = 0.5;
   expect_throws_with<std::invalid_argument>([&] { sdpa(q, k, v, d); }, {"scaled_dot_product_attention", "dropout_p", "rng"});
