@@ -143,6 +143,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
     o.causal = n.value("causal", false);
     o.scale = opt_double(n, "scale");
     o.mask = opt_tensor(n, "mask");
+    o.heads = n.value("heads", std::size_t(0));
     if (n.value("mask_kind", std::string("additive")) == "boolean") o.mask_kind = xtgrad::AttentionMask::boolean;
     return xtgrad::scaled_dot_product_attention(a(), b(), in.at(2), o);
   }

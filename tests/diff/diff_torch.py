@@ -686,17 +686,35 @@ def torch_sdpa(q, k, v, scale, mask=None, kind="additive", causal=False):
     return torch.where(dead, torch.zeros(()), p) @ v
 
 
-def sdpa_node(g, q, k, v, causal, scale, kind, mask_shape, mask_data):
+def split_heads(x, h):
+    """(..., L, h·c) → (..., h, L, c)."""
+    return x.reshape(x.shape[:-1] + (h, x.shape[-1] // h)).transpose(-2, -3)
+
+
+def merge_heads(x):
+    """(..., h, L, c) → (..., L, h·c)."""
+    x = x.transpose(-2, -3)
+    return x.reshape(x.shape[:-2] + (x.shape[-2] * x.shape[-1],))
+
+
+def sdpa_node(g, q, k, v, causal, scale, kind, mask_shape, mask_data, heads=0):
     params = {"causal": causal}
     if scale is not None:
         params["scale"] = scale
+    if heads:
+        params["heads"] = heads
     mask = None
     if mask_shape is not None:
         mask = torch.tensor(mask_data, dtype=torch.float64).reshape(mask_shape)
         params.update(mask={"shape": list(mask_shape), "data": mask_data}, mask_kind=kind)
-    d = g.shape(q)[-1]
+    d = g.shape(q)[-1] // max(heads, 1)
     sc = scale if scale is not None else 1 / math.sqrt(d)
-    return g.add("sdpa", [q, k, v], lambda a, b, c: torch_sdpa(a, b, c, sc, mask, kind, causal), **params)
+    if heads:
+        fn = lambda a, b, c: merge_heads(torch_sdpa(split_heads(a, heads), split_heads(b, heads),
+                                                    split_heads(c, heads), sc, mask, kind, causal))
+    else:
+        fn = lambda a, b, c: torch_sdpa(a, b, c, sc, mask, kind, causal)
+    return g.add("sdpa", [q, k, v], fn, **params)
 
 
 def build_sdpa(g):
@@ -705,14 +723,16 @@ def build_sdpa(g):
     q = g.pick(min_rank=2, max_rank=4)
     sq = g.shape(q)
     batch, lq, d = sq[:-2], sq[-2], sq[-1]
+    # heads side by side in the last axis (q (..., Lq, H·d)) when it splits
+    heads = g.rng.choice([h for h in (2, 3) if d % h == 0] or [0]) if g.rng.random() < 0.35 else 0
     lk, dv = g.rng.randint(1, 4), g.rng.randint(1, 3)
     k = g.leaf(batch + (lk, d))
-    v = g.leaf(batch + (lk, dv))
+    v = g.leaf(batch + (lk, dv * max(heads, 1)))
     causal = g.rng.random() < 0.4
     scale = g.rng.choice([None, None, 0.7, 1.3])
     kind, mask_shape, mask_data = "additive", None, None
     if g.rng.random() < 0.6:
-        scores = batch + (lq, lk)
+        scores = batch + ((heads,) if heads else ()) + (lq, lk)
         keep = g.rng.randint(1, len(scores))
         mask_shape = tuple(e if g.rng.random() < 0.7 else 1 for e in scores[-keep:])
         if g.rng.random() < 0.5:
@@ -720,7 +740,7 @@ def build_sdpa(g):
             mask_data = [1.0 if g.rng.random() < 0.7 else 0.0 for _ in range(math.prod(mask_shape))]
         else:
             mask_data = [g.rng.uniform(-2.0, 2.0) for _ in range(math.prod(mask_shape))]
-    return sdpa_node(g, q, k, v, causal, scale, kind, mask_shape, mask_data)
+    return sdpa_node(g, q, k, v, causal, scale, kind, mask_shape, mask_data, heads)
 
 
 OPS = {
@@ -904,6 +924,13 @@ def edge_sdpa_causal_more_queries(g):
     sdpa_node(g, q, k, v, True, 0.5, "additive", (2, 1, 3), [0.5, -1.0, 0.0, 2.0, 0.25, -0.5])
 
 
+
+def edge_sdpa_heads(g):
+    """q, k, v (2, 4, 3·2) with 3 heads side by side, a boolean per-head mask, causal."""
+    q, k, v = g.leaf((2, 4, 6)), g.leaf((2, 4, 6)), g.leaf((2, 4, 3))
+    sdpa_node(g, q, k, v, True, None, "boolean", (3, 1, 4), [1.0, 0.0, 1.0, 1.0] * 2 + [0.0, 1.0, 1.0, 1.0], heads=3)
+
+
 EDGE_CASES = {
     "std of a constant lane (unbiased)": edge_std_constant_lane(True, [1], (2, 4), [2, 2, 2, 2, 1, 2, 3, 4]),
     "std of a constant lane (biased)": edge_std_constant_lane(False, [1], (3, 3), [0.5] * 3 + [1, -1, 2] + [-3] * 3),
@@ -932,6 +959,7 @@ EDGE_CASES = {
     "cross_entropy (probability targets) at logits near 1e7": edge_cross_entropy_large_logits,
     "sdpa with a fully masked query row": edge_sdpa_dead_row,
     "sdpa causal with more queries than keys": edge_sdpa_causal_more_queries,
+    "sdpa with heads side by side (B, L, H·d), per-head mask": edge_sdpa_heads,
 }
 
 
