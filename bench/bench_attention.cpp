@@ -40,6 +40,7 @@ struct Inputs {
   Tensor seed;  // upstream gradient of the output
   Tensor causal;  // (L, L): 1 where key j <= query i
   Variable neg_inf;
+  Variable qp = {}, kp = {}, vp = {};  // (B, L, H·d): heads side by side, as a Linear gives them
 };
 
 Inputs make_inputs() {
@@ -49,6 +50,10 @@ Inputs make_inputs() {
             Variable(Tensor{-std::numeric_limits<float>::infinity()})};
   for (std::size_t i = 0; i < kLen; ++i)
     for (std::size_t j = 0; j < kLen; ++j) in.causal(i, j) = j <= i ? 1.0f : 0.0f;
+  const xtgrad::Shape packed{kBatch, kLen, kHeads * kDim};
+  in.qp = Variable::parameter(random_tensor(packed, 13));
+  in.kp = Variable::parameter(random_tensor(packed, 14));
+  in.vp = Variable::parameter(random_tensor(packed, 15));
   return in;
 }
 
@@ -58,36 +63,57 @@ Variable fused(const Inputs& in) {
   return xtgrad::scaled_dot_product_attention(in.q, in.k, in.v, o);
 }
 
-Variable composed(const Inputs& in) {
+Variable composed_on(const Inputs& in, const Variable& q, const Variable& k, const Variable& v) {
   const double scale = 1.0 / std::sqrt(double(kDim));
-  const Variable s = xtgrad::matmul_nd(in.q, xtgrad::swap_axes(in.k, -1, -2)) * scale;
+  const Variable s = xtgrad::matmul_nd(q, xtgrad::swap_axes(k, -1, -2)) * scale;
   const Variable p = xtgrad::softmax(xtgrad::where(in.causal, s, in.neg_inf), -1);
-  return xtgrad::matmul_nd(p, in.v);
+  return xtgrad::matmul_nd(p, v);
+}
+Variable composed(const Inputs& in) { return composed_on(in, in.q, in.k, in.v); }
+
+// From (B, L, H·d) as a Linear gives it: heads read in place by the fused op ...
+Variable fused_heads(const Inputs& in) {
+  xtgrad::AttentionOptions o;
+  o.causal = true;
+  o.heads = kHeads;
+  return xtgrad::scaled_dot_product_attention(in.qp, in.kp, in.vp, o);
+}
+// ... or split by reshape + swap_axes copies, composed, and merged back by two more.
+Variable composed_heads(const Inputs& in) {
+  const auto split = [](const Variable& x) {
+    return xtgrad::swap_axes(xtgrad::reshape(x, {kBatch, kLen, kHeads, kDim}), 1, 2);
+  };
+  const Variable o = composed_on(in, split(in.qp), split(in.kp), split(in.vp));
+  return xtgrad::reshape(xtgrad::swap_axes(o, 1, 2), {kBatch, kLen, kHeads * kDim});
 }
 
-// state.range(0): 0 fused, 1 composed; state.range(1): threads; `backward`: forward+backward.
+// state.range(0): 0 fused, 1 composed, 2 fused on (B, L, H·d), 3 composed with the head
+// split/merge copies; state.range(1): threads; `backward`: forward+backward.
 void BM_attention(benchmark::State& state, bool backward) {
-  const bool use_fused = state.range(0) == 0;
+  const int variant = int(state.range(0));
   const xtgrad::NumThreadsGuard threads(int(state.range(1)));
   Inputs in = make_inputs();
+  const Tensor packed_seed = xtgrad::reshape(Variable(in.seed), {kBatch, kLen, kHeads * kDim}).value();
   const auto step = [&] {
-    Variable y = use_fused ? fused(in) : composed(in);
+    Variable y = variant == 0 ? fused(in) : variant == 1 ? composed(in) : variant == 2 ? fused_heads(in) : composed_heads(in);
     if (backward) {
-      y.backward(in.seed);
-      for (Variable* p : {&in.q, &in.k, &in.v}) p->zero_grad();
+      y.backward(variant < 2 ? in.seed : packed_seed);
+      for (Variable* p : {&in.q, &in.k, &in.v, &in.qp, &in.kp, &in.vp}) p->zero_grad();
     }
     benchmark::DoNotOptimize(y.value().data());
   };
   const auto t0 = std::chrono::steady_clock::now();
   while (std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() < kWarmUpSeconds) step();
   for (auto _ : state) step();
-  state.SetLabel(std::string(use_fused ? "fused" : "composed") + ", " + std::to_string(state.range(1)) + " thread" +
+  static const char* const names[] = {"fused", "composed", "fused, heads side by side",
+                                     "composed, head split/merge copies"};
+  state.SetLabel(std::string(names[variant]) + ", " + std::to_string(state.range(1)) + " thread" +
                  (state.range(1) > 1 ? "s" : ""));
 }
 
 void args(benchmark::internal::Benchmark* b) {
   for (int threads : {1, 2})
-    for (int variant : {0, 1}) b->Args({variant, threads});
+    for (int variant : {0, 1, 2, 3}) b->Args({variant, threads});
   b->UseRealTime()->Unit(benchmark::kMillisecond);
 }
 
@@ -137,7 +163,7 @@ void BM_linear_nd(benchmark::State& state) {
 }
 
 BENCHMARK(BM_layer_norm)->Args({0, 1})->Args({0, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_linear_nd)->Apply(args);
+BENCHMARK(BM_linear_nd)->Args({0, 1})->Args({1, 1})->Args({0, 2})->Args({1, 2})->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
