@@ -2,9 +2,11 @@
 // masks (additive, boolean, causal, broadcast), fully masked rows, dropout, double-precision
 // gradient checks (first and second order), a deliberately wrong backward the checker
 // catches, 1 vs 3 threads, float against double, and errors.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <stdexcept>
+#include <string>
 
 #include "test_util.hpp"
 #include "xtgrad/core/parallel.hpp"
@@ -332,6 +334,80 @@ TEST(AttentionHeads, OneAndThreeThreadsGiveTheSameBits) {
   };
   const std::vector<Tensor> one = run(1), three = run(3);
   for (std::size_t i = 0; i < one.size(); ++i) expect_tensor_near(three[i], one[i], 0.0);
+}
+
+// ---- a transformer block with no reshape, permute or where ----------------------------------------
+
+// Pre-norm causal self-attention block on x (B, L, C) with H heads, then a ReLU MLP, each with a
+// residual: every op works on (B, L, ·) as it comes (Linear folds (B, L) into its rows).
+// v: x, then γ1, β1, Wq, bq, Wk, bk, Wv, bv, Wo, bo, γ2, β2, W1, b1, W2, b2.
+Variable transformer_block(const Vars& v, std::size_t heads) {
+  using xtgrad::layer_norm;
+  using xtgrad::linear;
+  Options o;
+  o.causal = true;
+  o.heads = heads;
+  const Variable h = layer_norm(v[0], v[1], v[2]);
+  const Variable a = sdpa(linear(h, v[3], v[4]), linear(h, v[5], v[6]), linear(h, v[7], v[8]), o);
+  const Variable x1 = v[0] + linear(a, v[9], v[10]);
+  return x1 + linear(xtgrad::relu(linear(layer_norm(x1, v[11], v[12]), v[13], v[14])), v[15], v[16]);
+}
+
+std::vector<Tensor> block_inputs(std::size_t b, std::size_t l, std::size_t c, std::uint64_t seed) {
+  std::vector<Tensor> in{uniform({b, l, c}, seed, -1, 1), uniform({c}, seed + 1, 0.5, 1.5), uniform({c}, seed + 2, -0.5, 0.5)};
+  for (int i = 0; i < 4; ++i) {
+    in.push_back(uniform({c, c}, seed + 3 + 2 * i, -0.6, 0.6));
+    in.push_back(uniform({c}, seed + 4 + 2 * i, -0.2, 0.2));
+  }
+  in.push_back(uniform({c}, seed + 11, 0.5, 1.5));
+  in.push_back(uniform({c}, seed + 12, -0.5, 0.5));
+  in.push_back(uniform({c, 2 * c}, seed + 13, -0.6, 0.6));
+  in.push_back(uniform({2 * c}, seed + 14, 0.05, 0.2));  // keeps most ReLU inputs off the kink
+  in.push_back(uniform({2 * c, c}, seed + 15, -0.6, 0.6));
+  in.push_back(uniform({c}, seed + 16, -0.2, 0.2));
+  return in;
+}
+
+TEST(TransformerBlock, HasNoReshapePermuteOrWhereAndPassesGradcheck) {
+  const std::vector<Tensor> in = block_inputs(2, 3, 4, 100);
+  Vars v;
+  for (const Tensor& t : in) v.push_back(Variable::parameter(t));
+  const Variable y = transformer_block(v, 2);
+  EXPECT_EQ(xtgrad::shape_str(y.value()), "(2, 3, 4)");
+  // every op of the graph, by a walk from the output
+  std::vector<const Node*> stack{y.node().get()}, seen;
+  std::vector<std::string> ops;
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (std::find(seen.begin(), seen.end(), n) != seen.end()) continue;
+    seen.push_back(n);
+    ops.emplace_back(n->op);
+    for (const auto& p : n->parents) stack.push_back(p.get());
+  }
+  for (const char* copy : {"reshape", "permute", "swap_axes", "transpose", "where", "matmul_nd", "softmax"}) {
+    EXPECT_EQ(std::count(ops.begin(), ops.end(), std::string(copy)), 0) << copy;
+  }
+  EXPECT_EQ(std::count(ops.begin(), ops.end(), std::string("scaled_dot_product_attention")), 1);
+  expect_gradcheck([](const Vars& x) { return transformer_block(x, 2); }, in);
+}
+
+TEST(TransformerBlock, OneAndTwoThreadsAgree) {
+  const std::vector<Tensor> in = block_inputs(8, 16, 32, 200);
+  const Tensor w = uniform({8, 16, 32}, 300, -1, 1);
+  const auto run = [&](int threads) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    Vars v;
+    for (const Tensor& t : in) v.push_back(Variable::parameter(t));
+    const Variable y = transformer_block(v, 4);
+    xtgrad::sum(y * Variable(w)).backward();
+    std::vector<Tensor> out{y.value()};
+    for (const Variable& p : v) out.push_back(p.grad());
+    return out;
+  };
+  const std::vector<Tensor> one = run(1), two = run(2);
+  // gemm may split the Linear products across threads (BLAS tile edges): float noise at most
+  for (std::size_t i = 0; i < one.size(); ++i) expect_tensor_near(two[i], one[i], 1e-12);
 }
 
 TEST(Attention, ErrorsNameTheOpAndTheShapes) {
