@@ -79,10 +79,11 @@ Dims check_qkv(const TensorOf<Scalar>& q, const TensorOf<Scalar>& k, const Tenso
   return s;
 }
 
-// The scores' shape: (..., Lq, Lk), or (..., H, Lq, Lk) with heads.
+// The scores' shape: (..., Lq, Lk), or (..., H, Lq, Lk) with heads (held inline up to rank 4:
+// no allocation).
 template <class Scalar>
-Shape scores_shape(const TensorOf<Scalar>& q, const Dims& s) {
-  Shape scores(q.shape().begin(), q.shape().end() - 2);
+typename TensorOf<Scalar>::shape_type scores_shape(const TensorOf<Scalar>& q, const Dims& s) {
+  typename TensorOf<Scalar>::shape_type scores(q.shape().begin(), q.shape().end() - 2);
   if (s.heads > 0) scores.push_back(s.heads);
   scores.push_back(s.lq);
   scores.push_back(s.lk);
@@ -124,8 +125,8 @@ struct MaskLayout {
 };
 
 // The mask's layout over the scores (..., [H,] Lq, Lk).
-template <class Scalar>
-MaskLayout mask_layout(const TensorOf<Scalar>& mask, const Shape& scores, const TensorOf<Scalar>& q) {
+template <class Scalar, class ScoresShape>
+MaskLayout mask_layout(const TensorOf<Scalar>& mask, const ScoresShape& scores, const TensorOf<Scalar>& q) {
   const std::size_t r = scores.size(), mr = mask.dimension();
   bool ok = mr <= r;
   std::vector<std::size_t> stride(r, 0);
@@ -138,9 +139,10 @@ MaskLayout mask_layout(const TensorOf<Scalar>& mask, const Shape& scores, const 
     natural *= e;
   }
   if (!ok) {
+    const Shape shape(scores.begin(), scores.end());
     throw std::invalid_argument(std::string(kOp) + ": mask " + shape_str(mask) +
-                                " does not broadcast to the scores' shape " + shape_str(scores) + " (q " +
-                                shape_str(q) + ")");
+                                " does not broadcast to the scores' shape " + shape_str(shape) + " (q " + shape_str(q) +
+                                ")");
   }
   MaskLayout m;
   m.extent.assign(scores.begin(), scores.end() - 2);
@@ -245,7 +247,9 @@ Scalar row_dot(const Scalar* a, const Scalar* b, std::size_t n) {
   constexpr std::size_t kLanes = Batch::size;
   Batch acc(Scalar(0));
   std::size_t k = 0;
-  for (; k + kLanes <= n; k += kLanes) acc = xsimd::fma(Batch::load_unaligned(a + k), Batch::load_unaligned(b + k), acc);
+  for (; k + kLanes <= n; k += kLanes) {
+    acc = xsimd::fma(Batch::load_unaligned(a + k), Batch::load_unaligned(b + k), acc);
+  }
   Scalar sum = xsimd::hadd(acc);
   for (; k < n; ++k) sum += a[k] * b[k];
   return sum;
@@ -300,7 +304,7 @@ std::size_t item_grain(const Dims& s) {
 
 // Inverted-dropout multipliers m ∈ {0, 1/(1−p)} for n scores, drawn as dropout() draws them.
 template <class Scalar>
-TensorOf<Scalar> dropout_multipliers(const Shape& shape, double p, Rng& rng) {
+TensorOf<Scalar> dropout_multipliers(const typename TensorOf<Scalar>::shape_type& shape, double p, Rng& rng) {
   TensorOf<Scalar> mask = empty_tensor<Scalar>(shape);
   const std::size_t n = mask.size();
   const auto keep = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
@@ -381,7 +385,8 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
       Scalar* dq = packed ? dqs : want[0] ? grad[0] + s.offset(t, s.lq, s.d) : nullptr;
       Scalar* dk = packed ? dks : want[1] ? grad[1] + s.offset(t, s.lk, s.d) : nullptr;
       Scalar* dv = packed ? dvs : want[2] ? grad[2] + s.offset(t, s.lk, s.dv) : nullptr;
-      const Scalar bq = packed ? Scalar(0) : beta[0], bk = packed ? Scalar(0) : beta[1], bv = packed ? Scalar(0) : beta[2];
+      const Scalar bq = packed ? Scalar(0) : beta[0], bk = packed ? Scalar(0) : beta[1];
+      const Scalar bv = packed ? Scalar(0) : beta[2];
       if (want[0] || want[1]) {
         // dP = dO·Vᵀ : (Lq, Lk), then dS = P ⊙ (dP − Σ_j dP ⊙ P) row by row (dP ⊙ m with dropout)
         gemm_k0(false, true, s.lq, s.lk, s.dv, Scalar(1), gt, vt, Scalar(0), dS);
@@ -473,7 +478,8 @@ void attention_backward_graph(BasicNode<Scalar>& self, const Saved<Scalar>& sv) 
   if (any_dead) p = p * Variable(std::move(alive));
   const Variable drop = sv.has_dropout ? Variable(Tensor(sv.drop.get())) : Variable(Tensor());
   const Variable pm = sv.has_dropout ? p * drop : p;
-  // dV = (P ⊙ m)ᵀ·dO;  dP = (dO·Vᵀ) ⊙ m;  dS = P ⊙ (dP − Σ_j dP ⊙ P);  dQ = scale·dS·K;  dK = scale·dSᵀ·Q
+  // dV = (P ⊙ m)ᵀ·dO;  dP = (dO·Vᵀ) ⊙ m;  dS = P ⊙ (dP − Σ_j dP ⊙ P);
+  // dQ = scale·dS·K;  dK = scale·dSᵀ·Q
   if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, merge(2, matmul_nd(swap_axes(pm, -1, -2), g)));
   if (!self.parent_requires_grad(0) && !self.parent_requires_grad(1)) return;
   Variable dp = matmul_nd(g, swap_axes(v, -1, -2));
@@ -509,7 +515,7 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
                                 " for " + shapes_of(qv, kv, vv));
   }
   const Scalar scale = Scalar(scale_d);
-  const Shape scores = scores_shape(qv, s);
+  const typename Tensor::shape_type scores = scores_shape(qv, s);
   MaskLayout layout;
   if (options.mask) layout = mask_layout(*options.mask, scores, qv);
   const Masking<Scalar> masking{options.mask ? options.mask->data() : nullptr,

@@ -167,7 +167,9 @@ namespace {
 // ---- layer_norm's row kernels ----------------------------------------------------------------
 
 // Rows per parallel_for chunk for rows of d elements (a few flops per element).
-std::size_t layer_norm_grain(std::size_t d) { return std::max<std::size_t>(1, kElementwiseGrain / (4 * std::max<std::size_t>(d, 1))); }
+std::size_t layer_norm_grain(std::size_t d) {
+  return std::max<std::size_t>(1, kElementwiseGrain / (4 * std::max<std::size_t>(d, 1)));
+}
 // dγ and dβ are summed over fixed blocks of this many rows (partials combined in block order),
 // so they do not depend on the thread count.
 constexpr std::size_t kLayerNormRowBlock = 32;
