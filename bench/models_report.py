@@ -91,7 +91,7 @@ def main():
         "- speedup N/1: s/step at 1 thread / s/step at N threads, per framework.",
         "- loss: first step's, and the mean of the last 10 steps'. Both programs start from the same weights "
         "(bench/models/init.hpp) and see the same batches; dropout masks differ.",
-        f"- xtgrad threads: {xt_any.get('thread_api', '?')}, OPENBLAS_NUM_THREADS=1, OpenBLAS core {xt_any.get('blas_core', '?')}. "
+        f"- xtgrad threads: its own pool (xtgrad::set_num_threads), OPENBLAS_NUM_THREADS=1, OpenBLAS core {xt_any.get('blas_core', '?')}. "
         f"libtorch {lt_any.get('version', '?')}: at::set_num_threads(N), interop 1, OPENBLAS_NUM_THREADS=N; {a.torch_config}.",
         f"- transformer text: {a.text} (characters as tokens).",
         "- The machine is shared: with a load above the core count other processes took CPU time, and wall-time "

@@ -21,12 +21,7 @@
 #include <xtgrad/core/core.hpp>
 #include <xtgrad/core/gemm.hpp>
 #include <xtgrad/nn/nn.hpp>
-#if __has_include("xtgrad/core/parallel.hpp")
-#include "xtgrad/core/parallel.hpp"
-#define BENCH_THREAD_API "xtgrad::set_num_threads"
-#else
-#define BENCH_THREAD_API "xtgrad::set_blas_threads"
-#endif
+#include <xtgrad/core/parallel.hpp>
 
 #include "../tests/support/malloc_counter.hpp"  // counts the malloc family (one TU per program)
 #include "models/args.hpp"
@@ -125,11 +120,7 @@ int main(int argc, char** argv) {
   mallopt(M_MMAP_THRESHOLD, 64 << 20);
   try {
     const bench::Args a = bench::parse_args(argc, argv);
-#if __has_include("xtgrad/core/parallel.hpp")
     xtgrad::set_num_threads(a.threads);
-#else
-    xtgrad::set_blas_threads(a.threads);
-#endif
     const Step step = make_step(a);
     const bench::StepTimes t = bench::time_steps(a.warmup, a.steps, step, [](bool on) {
       malloc_counter::g_counting = on;
@@ -137,8 +128,8 @@ int main(int argc, char** argv) {
     const double allocs = double(malloc_counter::g_allocs.load()) / double(a.steps);
     char extra[256];
     std::snprintf(extra, sizeof extra,
-                  "\"allocs_per_step\": %.1f, \"thread_api\": \"%s\", \"blas_core\": \"%s\", \"malloc_counter\": %d",
-                  allocs, BENCH_THREAD_API, xtgrad::blas_core_name().c_str(), MALLOC_COUNTER_AVAILABLE);
+                  "\"allocs_per_step\": %.1f, \"blas_core\": \"%s\", \"malloc_counter\": %d", allocs,
+                  xtgrad::blas_core_name().c_str(), MALLOC_COUNTER_AVAILABLE);
     bench::print_json("xtgrad", a.model, a.threads, a.batch, a.warmup, t, extra);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "models_xtgrad: %s\n", e.what());

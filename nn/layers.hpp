@@ -19,7 +19,8 @@ template <class T>
 using WeightInitOf = std::function<TensorOf<T>(const Shape&, Rng&)>;
 using WeightInit = WeightInitOf<float>;
 
-// y = x·W + b for x (n, in), W (in, out) as in the seed, b (out) initialised to zero.
+// y = x·W + b for x (..., in) → (..., out) (the leading axes fold into the gemm's rows: no
+// reshape), W (in, out) as in the seed, b (out) initialised to zero.
 template <class T>
 class BasicLinear : public BasicModule<T> {
  public:

@@ -1,46 +1,81 @@
 #include "xtgrad/ops/linalg.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
 
 namespace xtgrad {
 namespace {
 
-// d(x·W) for g = dL/d(xW) : (n, out); x : (n, in); W : (in, out). Shared by matmul and linear.
+// The product of all but the last axis of t: the rows of t read as a matrix (1 for a 1-d t).
+template <class Scalar>
+std::size_t leading_rows(const TensorOf<Scalar>& t) {
+  std::size_t rows = 1;
+  for (std::size_t d = 0; d + 1 < t.dimension(); ++d) rows *= t.shape()[d];
+  return rows;
+}
+
+// d(x·W) for g = dL/d(xW) : (rows, out); x : (..., in) read as (rows, in), rows the product of
+// its leading axes (x is contiguous row-major: the fold is a pointer, never a copy);
+// W : (in, out). Shared by matmul and linear.
 template <class Scalar>
 void matmul_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& g) {
   using Tensor = TensorOf<Scalar>;
-  const std::size_t n = self.parents[0]->value.shape()[0], in = self.parents[0]->value.shape()[1],
-                    out = self.parents[1]->value.shape()[1];
+  const Tensor& x0 = self.parents[0]->value;
+  const std::size_t in = x0.shape()[x0.dimension() - 1], out = self.parents[1]->value.shape()[1];
+  const std::size_t rows = leading_rows(x0);
   Scalar beta = 0;
   if (self.parent_requires_grad(0)) {
-    // dx (+)= g·Wᵀ : (n, in), written into x's gradient storage
+    // dx (+)= g·Wᵀ : (rows, in), written into x's gradient storage
     const Tensor& w = self.parent_value(1);
     Scalar* dx = grad_target(self, 0, beta);
-    gemm(false, true, n, in, out, 1, g.data(), w.data(), beta, dx);
+    gemm(false, true, rows, in, out, 1, g.data(), w.data(), beta, dx);
   }
   if (self.parent_requires_grad(1)) {
-    // dW (+)= xᵀ·g : (in, out), written into W's gradient storage
+    // dW (+)= xᵀ·g : (in, out), written into W's gradient storage (a k-sum over all rows)
     const Tensor& x = self.parent_value(0);
     Scalar* dw = grad_target(self, 1, beta);
-    gemm(true, false, in, out, n, 1, x.data(), g.data(), beta, dw);
+    gemm(true, false, in, out, rows, 1, x.data(), g.data(), beta, dw);
   }
 }
 
+// lhs (..., m, k) of rank >= min_rank, rhs (k, n).
 template <class Scalar>
-void check_matmul(const char* op, const TensorOf<Scalar>& a, const TensorOf<Scalar>& b) {
-  if (a.dimension() != 2 || b.dimension() != 2) {
-    throw std::invalid_argument(std::string(op) + ": expects 2-d operands, got lhs " + shape_str(a) + ", rhs " +
-                                shape_str(b));
+void check_matmul(const char* op, const TensorOf<Scalar>& a, const TensorOf<Scalar>& b, std::size_t min_rank) {
+  if (a.dimension() < min_rank || b.dimension() != 2) {
+    throw std::invalid_argument(std::string(op) + ": expects lhs (..., " + (min_rank == 2 ? "m, " : "") +
+                                "k) and a 2-d rhs (k, n), got lhs " + shape_str(a) + ", rhs " + shape_str(b));
   }
-  if (a.shape()[1] != b.shape()[0]) {
+  if (a.shape()[a.dimension() - 1] != b.shape()[0]) {
     throw std::invalid_argument(std::string(op) + ": inner dimensions differ: lhs " + shape_str(a) + ", rhs " +
                                 shape_str(b));
   }
+}
+
+// create_graph shares of x·W for x (..., in) and g (..., out): dx = g·Wᵀ, dW = x2dᵀ·g2d with
+// ops (x2d, g2d: the leading axes folded by reshape, a copy; this path records a graph anyway).
+template <class Scalar>
+void matmul_backward_graph(BasicNode<Scalar>& self) {
+  using Variable = BasicVariable<Scalar>;
+  const Variable g(self.grad_node), x = input_variable(self, 0), w = input_variable(self, 1);
+  const std::size_t in = w.value().shape()[0], out = w.value().shape()[1];
+  const bool flat = x.value().dimension() == 2;
+  const std::size_t rows = leading_rows(x.value());
+  const Variable g2 = flat ? g : reshape(g, Shape{rows, out});
+  if (self.parent_requires_grad(0)) {
+    const Variable dx = matmul(g2, transpose(w));
+    add_variable_to_parent(self, 0, flat ? dx : reshape(dx, shape_of(x.value())));
+  }
+  if (self.parent_requires_grad(1)) {
+    const Variable x2 = flat ? x : reshape(x, Shape{rows, in});
+    add_variable_to_parent(self, 1, matmul(transpose(x2), g2));
+  }
+  if (self.parents.size() > 2 && self.parent_requires_grad(2)) add_variable_to_parent(self, 2, g2);  // db = Σ_rows g
 }
 
 }  // namespace
@@ -48,19 +83,20 @@ void check_matmul(const char* op, const TensorOf<Scalar>& a, const TensorOf<Scal
 template <class Scalar>
 BasicVariable<Scalar> matmul(const BasicVariable<Scalar>& a, const BasicVariable<Scalar>& b) {
   using Tensor = TensorOf<Scalar>;
-  using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& av = a.value();
   const Tensor& bv = b.value();
-  check_matmul("matmul", av, bv);
-  const std::size_t m = av.shape()[0], k = av.shape()[1], n = bv.shape()[1];
-  Tensor out = empty_tensor<Scalar>({m, n});
-  gemm(false, false, m, n, k, 1, av.data(), bv.data(), 0, out.data());
+  check_matmul("matmul", av, bv, 2);
+  // (..., m, k)·(k, n): the leading axes and m fold into the rows of one gemm
+  const std::size_t k = bv.shape()[0], n = bv.shape()[1], rows = leading_rows(av);
+  typename Tensor::shape_type shape = av.shape();
+  shape.back() = n;
+  Tensor out = empty_tensor<Scalar>(shape);
+  if (k == 0) std::fill(out.begin(), out.end(), Scalar(0));  // an empty k-sum
+  gemm(false, false, rows, n, k, 1, av.data(), bv.data(), 0, out.data());
   return make_result("matmul", std::move(out), {a, b}, [](Node& self) {
     if (self.grad_node) {  // create_graph: da = g·bᵀ, db = aᵀ·g with ops
-      const Variable g(self.grad_node);
-      if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, matmul(g, transpose(input_variable(self, 1))));
-      if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, matmul(transpose(input_variable(self, 0)), g));
+      matmul_backward_graph(self);
       return;
     }
     matmul_backward(self, self.grad);
@@ -71,36 +107,39 @@ template <class Scalar>
 BasicVariable<Scalar> linear(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
                              const BasicVariable<Scalar>& bias) {
   using Tensor = TensorOf<Scalar>;
-  using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
   const Tensor& bv = bias.value();
-  check_matmul("linear", xv, wv);
-  const std::size_t n = xv.shape()[0], in = xv.shape()[1], out = wv.shape()[1];
+  check_matmul("linear", xv, wv, 1);
+  const std::size_t in = wv.shape()[0], out = wv.shape()[1];
   const bool bias_ok = (bv.dimension() == 1 && bv.shape()[0] == out) ||
                        (bv.dimension() == 2 && bv.shape()[0] == 1 && bv.shape()[1] == out);
   if (!bias_ok) {
     throw std::invalid_argument("linear: bias must have shape (" + std::to_string(out) + ") or (1, " +
                                 std::to_string(out) + ") for weight " + shape_str(wv) + ", got " + shape_str(bv));
   }
-  // y = 1·x·W + 1·b (each row of y starts as b)
-  Tensor y = empty_tensor<Scalar>({n, out});
-  for (std::size_t r = 0; r < n; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
-  gemm(false, false, n, out, in, 1, xv.data(), wv.data(), 1, y.data());
+  // y = 1·x·W + 1·b for x (..., in) → (..., out); the leading axes fold into the gemm's rows
+  typename Tensor::shape_type shape = xv.shape();
+  shape.back() = out;
+  Tensor y = empty_tensor<Scalar>(shape);
+  const std::size_t rows = leading_rows(xv);
+  // each row of y starts as b
+  parallel_for(0, rows, std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(out, 1)),
+               [&](std::size_t r0, std::size_t r1) {
+                 for (std::size_t r = r0; r < r1; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
+               });
+  gemm(false, false, rows, out, in, 1, xv.data(), wv.data(), 1, y.data());
   return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
     if (self.grad_node) {  // create_graph: dx = g·Wᵀ, dW = xᵀ·g, db = Σ_rows g (sum_to) with ops
-      const Variable g(self.grad_node);
-      if (self.parent_requires_grad(0)) add_variable_to_parent(self, 0, matmul(g, transpose(input_variable(self, 1))));
-      if (self.parent_requires_grad(1)) add_variable_to_parent(self, 1, matmul(transpose(input_variable(self, 0)), g));
-      if (self.parent_requires_grad(2)) add_variable_to_parent(self, 2, g);
+      matmul_backward_graph(self);
       return;
     }
     matmul_backward(self, self.grad);
     if (self.parent_requires_grad(2)) {
       // db (+)= Σ_rows g : (out), whatever the bias's own shape, (out) or (1, out)
       const Tensor& g = self.grad;
-      const std::size_t rows = g.shape()[0], cols = g.shape()[1];
+      const std::size_t cols = g.shape()[g.dimension() - 1], rows = leading_rows(g);
       Scalar beta = 0;
       Scalar* db = grad_target(self, 2, beta);
       if (beta == 0) std::fill(db, db + cols, Scalar(0));

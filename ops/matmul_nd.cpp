@@ -6,6 +6,7 @@
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/shape_ops.hpp"
 #include "xtgrad/ops/shape_checks.hpp"
@@ -65,6 +66,34 @@ BatchPlan plan_batches(const Shape& a_batch, const Shape& b_batch, std::size_t a
   return p;
 }
 
+// Batches per parallel_for chunk: enough (m·n·k) multiply-adds that waking a worker pays
+// (~64 Ki per chunk). Inside a chunk each batch's gemm runs single-threaded; with one chunk
+// (one thread, or few small batches) gemm may still split a large product itself.
+std::size_t batch_grain(std::size_t m, std::size_t n, std::size_t k) {
+  const std::size_t work = std::max<std::size_t>(1, m * n * std::max<std::size_t>(k, 1));
+  return std::max<std::size_t>(1, (64 * 1024 + work - 1) / work);
+}
+
+// gemm, with an empty k-sum giving beta·C (BLAS may leave C alone when k = 0).
+template <class Scalar>
+void gemm_k0(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, const Scalar* a, const Scalar* b,
+             Scalar beta, Scalar* c) {
+  if (k == 0) {
+    if (beta == 0) std::fill(c, c + m * n, Scalar(0));
+    return;
+  }
+  gemm(ta, tb, m, n, k, Scalar(1), a, b, beta, c);
+}
+
+// out_t = op(A_t)·op(B_t) (+ beta·out_t) for every batch t, parallel over batches.
+template <class Scalar, class AOff, class BOff>
+void batched_gemm(bool ta, bool tb, std::size_t batches, std::size_t m, std::size_t n, std::size_t k,
+                  const Scalar* a, AOff a_off, const Scalar* b, BOff b_off, Scalar beta, Scalar* out) {
+  parallel_for(0, batches, batch_grain(m, n, k), [&](std::size_t t0, std::size_t t1) {
+    for (std::size_t t = t0; t < t1; ++t) gemm_k0(ta, tb, m, n, k, a + a_off(t), b + b_off(t), beta, out + t * m * n);
+  });
+}
+
 }  // namespace
 
 template <class Scalar>
@@ -93,10 +122,16 @@ BasicVariable<Scalar> matmul_nd(const BasicVariable<Scalar>& a, const BasicVaria
   if (!b_vec) out.push_back(n);
   Tensor y = empty_tensor<Scalar>(out);
   const std::size_t batches = plan.a_off.size();
-  for (std::size_t t = 0; t < batches; ++t) {
-    gemm(false, false, m, n, k, 1, av.data() + plan.a_off[t], bv.data() + plan.b_off[t], 0, y.data() + t * m * n);
+  // b a plain matrix (k, n): every batch of a shares it, so a's batch axes and m fold into the
+  // rows of one gemm (a is contiguous: no copy), and db = a2dᵀ·g2d sums over the batches
+  const bool fold = !a_vec && !b_vec && b_batch.empty();
+  if (fold) {
+    gemm_k0<Scalar>(false, false, batches * m, n, k, av.data(), bv.data(), 0, y.data());
+  } else {
+    batched_gemm<Scalar>(false, false, batches, m, n, k, av.data(), [&](std::size_t t) { return plan.a_off[t]; },
+                         bv.data(), [&](std::size_t t) { return plan.b_off[t]; }, 0, y.data());
   }
-  return make_result("matmul_nd", std::move(y), {a, b}, [plan = std::move(plan), m, n, k, a_vec, b_vec](Node& self) {
+  return make_result("matmul_nd", std::move(y), {a, b}, [plan = std::move(plan), m, n, k, a_vec, b_vec, fold](Node& self) {
     if (self.grad_node) {
       // create_graph: with 1-d operands as (1, k) and (k, 1) matrices and g as (batch…, m, n),
       // da = g·bᵀ and db = aᵀ·g by matmul_nd itself, each reshaped to (batch…, operand axes);
@@ -125,27 +160,54 @@ BasicVariable<Scalar> matmul_nd(const BasicVariable<Scalar>& a, const BasicVaria
     const Tensor& bv = self.parent_value(1);
     const Scalar* g = self.grad.data();
     const std::size_t batches = plan.a_off.size();
-    // per batch t: da_t = g_t·b_tᵀ : (m, k), db_t = a_tᵀ·g_t : (k, n), laid out over the full
-    // batch shape; accumulate_grad sums broadcast batch axes down to each operand's shape
+    if (fold) {
+      // a (batch…, m, k) as (B·m, k), g as (B·m, n): da = g·bᵀ, db = a2dᵀ·g2d, straight into
+      // the gradients' storage
+      Scalar beta = 0;
+      if (self.parent_requires_grad(0)) {
+        Scalar* da = grad_target(self, 0, beta);
+        gemm_k0(false, true, batches * m, k, n, g, bv.data(), beta, da);
+      }
+      if (self.parent_requires_grad(1)) {
+        Scalar* db = grad_target(self, 1, beta);
+        gemm_k0(true, false, k, n, batches * m, av.data(), g, beta, db);
+      }
+      return;
+    }
+    // per batch t: da_t = g_t·b_tᵀ : (m, k), db_t = a_tᵀ·g_t : (k, n), parallel over batches.
+    // An operand with the full batch shape gets its share straight into its gradient storage;
+    // a broadcast one gets it laid out over the full batch shape, and accumulate_grad sums the
+    // broadcast batch axes down to its shape.
+    const auto a_off = [&](std::size_t t) { return plan.a_off[t]; };
+    const auto b_off = [&](std::size_t t) { return plan.b_off[t]; };
+    const auto g_off = [&](std::size_t t) { return t * m * n; };
     if (self.parent_requires_grad(0)) {
       Shape s = plan.batch;
       if (!a_vec) s.push_back(m);
       s.push_back(k);
-      Tensor da = empty_tensor<Scalar>(s);
-      for (std::size_t t = 0; t < batches; ++t) {
-        gemm(false, true, m, k, n, 1, g + t * m * n, bv.data() + plan.b_off[t], 0, da.data() + t * m * k);
+      if (shapes_equal(av.shape(), s)) {
+        Scalar beta = 0;
+        Scalar* da = grad_target(self, 0, beta);
+        batched_gemm<Scalar>(false, true, batches, m, k, n, g, g_off, bv.data(), b_off, beta, da);
+      } else {
+        Tensor da = empty_tensor<Scalar>(s);
+        batched_gemm<Scalar>(false, true, batches, m, k, n, g, g_off, bv.data(), b_off, 0, da.data());
+        self.add_to_parent(0, std::move(da));
       }
-      self.add_to_parent(0, std::move(da));
     }
     if (self.parent_requires_grad(1)) {
       Shape s = plan.batch;
       s.push_back(k);
       if (!b_vec) s.push_back(n);
-      Tensor db = empty_tensor<Scalar>(s);
-      for (std::size_t t = 0; t < batches; ++t) {
-        gemm(true, false, k, n, m, 1, av.data() + plan.a_off[t], g + t * m * n, 0, db.data() + t * k * n);
+      if (shapes_equal(bv.shape(), s)) {
+        Scalar beta = 0;
+        Scalar* db = grad_target(self, 1, beta);
+        batched_gemm<Scalar>(true, false, batches, k, n, m, av.data(), a_off, g, g_off, beta, db);
+      } else {
+        Tensor db = empty_tensor<Scalar>(s);
+        batched_gemm<Scalar>(true, false, batches, k, n, m, av.data(), a_off, g, g_off, 0, db.data());
+        self.add_to_parent(1, std::move(db));
       }
-      self.add_to_parent(1, std::move(db));
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
@@ -161,6 +162,105 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
       });
 }
 
+namespace {
+
+// ---- layer_norm's row kernels ----------------------------------------------------------------
+
+// Rows per parallel_for chunk for rows of d elements (a few flops per element).
+std::size_t layer_norm_grain(std::size_t d) {
+  return std::max<std::size_t>(1, kElementwiseGrain / (4 * std::max<std::size_t>(d, 1)));
+}
+// dγ and dβ are summed over fixed blocks of this many rows (partials combined in block order),
+// so they do not depend on the thread count.
+constexpr std::size_t kLayerNormRowBlock = 32;
+
+struct RowMoments {
+  double mean, var;  // mean and biased variance
+};
+// Mean and biased variance of p[0 .. d) in one pass: double sums of x − K and (x − K)² with
+// the shift K = p[0], a sample of the row, so the subtraction does not cancel catastrophically.
+template <class Scalar>
+RowMoments row_moments(const Scalar* p, std::size_t d) {
+  const double shift = p[0];
+  double s1 = 0, s2 = 0;
+  for (std::size_t k = 0; k < d; ++k) {
+    const double v = double(p[k]) - shift;
+    s1 += v;
+    s2 += v * v;
+  }
+  const double m = s1 / double(d);
+  return {shift + m, std::max(0.0, s2 / double(d) - m * m)};
+}
+
+// layer_norm's backward for x read as (rows, d), x̂ = (x − μ)·inv from the saved statistics:
+// per row, with ĝ = g ⊙ γ, dx = (ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂))·inv, parallel over rows; dγ =
+// Σ_rows g ⊙ x̂ and dβ = Σ_rows g from per-block partials (fixed blocks of rows, in double)
+// added in block order: the same bits whatever the thread count.
+template <class Scalar>
+void layer_norm_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& stats, std::size_t rows, std::size_t d) {
+  const Scalar* xs = self.parent_value(0).data();
+  const Scalar* gamma = self.parent_value(1).data();
+  const Scalar* g = self.grad.data();
+  const Scalar* st = stats.data();
+  const bool want_x = self.parent_requires_grad(0);
+  const bool want_wb = self.parent_requires_grad(1) || self.parent_requires_grad(2);
+  const std::size_t blocks = (rows + kLayerNormRowBlock - 1) / kLayerNormRowBlock;
+  // partials (blocks, 2, d): Σ g ⊙ x̂ and Σ g over each block's rows
+  TensorOf<double> partials = want_wb ? empty_tensor<double>({blocks, std::size_t(2), d}) : TensorOf<double>();
+  double* part = partials.data();
+  Scalar bx = 0;
+  Scalar* dx = want_x ? grad_target(self, 0, bx) : nullptr;
+  const std::size_t grain = std::max<std::size_t>(1, layer_norm_grain(d) / kLayerNormRowBlock);
+  parallel_for(0, blocks, grain, [&](std::size_t b0, std::size_t b1) {
+    for (std::size_t blk = b0; blk < b1; ++blk) {
+      double* pgx = want_wb ? part + blk * 2 * d : nullptr;
+      double* pg = want_wb ? pgx + d : nullptr;
+      if (want_wb) std::fill(pgx, pgx + 2 * d, 0.0);
+      const std::size_t i1 = std::min(rows, (blk + 1) * kLayerNormRowBlock);
+      for (std::size_t i = blk * kLayerNormRowBlock; i < i1; ++i) {
+        const Scalar* xr = xs + i * d;
+        const Scalar* gr = g + i * d;
+        const Scalar mu = st[2 * i], inv = st[2 * i + 1];
+        if (want_wb) {
+          for (std::size_t k = 0; k < d; ++k) {
+            pgx[k] += double(gr[k]) * ((xr[k] - mu) * inv);
+            pg[k] += gr[k];
+          }
+        }
+        if (!want_x) continue;
+        double sg = 0, sgx = 0;
+        for (std::size_t k = 0; k < d; ++k) {
+          const double gh = double(gr[k]) * gamma[k];
+          sg += gh;
+          sgx += gh * ((xr[k] - mu) * inv);
+        }
+        const Scalar mean_g = Scalar(sg / double(d)), mean_gx = Scalar(sgx / double(d));
+        Scalar* dr = dx + i * d;
+        for (std::size_t k = 0; k < d; ++k) {
+          const Scalar v = (gr[k] * gamma[k] - mean_g - ((xr[k] - mu) * inv) * mean_gx) * inv;
+          dr[k] = bx == 0 ? v : dr[k] + v;
+        }
+      }
+    }
+  });
+  if (!want_wb) return;
+  // dγ (which 1) and dβ (which 2): the block partials summed in block order
+  for (std::size_t which : {std::size_t(1), std::size_t(2)}) {
+    if (!self.parent_requires_grad(which)) continue;
+    Scalar b = 0;
+    Scalar* dp = grad_target(self, which, b);
+    const std::size_t off = which == 1 ? 0 : d;
+    for (std::size_t k = 0; k < d; ++k) {
+      double acc = 0;
+      for (std::size_t blk = 0; blk < blocks; ++blk) acc += part[blk * 2 * d + off + k];
+      dp[k] = b == 0 ? Scalar(acc) : dp[k] + Scalar(acc);
+    }
+  }
+  recycle(partials);
+}
+
+}  // namespace
+
 template <class Scalar>
 BasicVariable<Scalar> layer_norm(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
                                  const BasicVariable<Scalar>& bias, double eps) {
@@ -178,24 +278,26 @@ BasicVariable<Scalar> layer_norm(const BasicVariable<Scalar>& x, const BasicVari
                                 shape_str(bias.value()) + " (non-empty; eps > 0)");
   }
   const std::size_t d = wv.size(), rows = xv.size() / d;
-  // stats (rows, 2): μ and 1/√(σ² + eps) of each sample
+  // stats (rows, 2): μ and 1/√(σ² + eps) of each sample (row of d normalized elements)
   Tensor stats = empty_tensor<Scalar>({rows, std::size_t(2)});
   Tensor y = empty_like(xv);
   const Scalar* gamma = wv.data();
   const Scalar* beta = bias.value().data();
-  for (std::size_t i = 0; i < rows; ++i) {
-    const Scalar* p = xv.data() + i * d;
-    double mean = 0, var = 0;
-    for (std::size_t k = 0; k < d; ++k) mean += p[k];
-    mean /= double(d);
-    for (std::size_t k = 0; k < d; ++k) var += (p[k] - mean) * (p[k] - mean);
-    var /= double(d);
-    const Scalar mu = Scalar(mean), inv = Scalar(1.0 / std::sqrt(var + eps));
-    stats(i, 0) = mu;
-    stats(i, 1) = inv;
-    Scalar* q = y.data() + i * d;
-    for (std::size_t k = 0; k < d; ++k) q[k] = gamma[k] * (p[k] - mu) * inv + beta[k];
-  }
+  const Scalar* xs = xv.data();
+  Scalar* st = stats.data();
+  Scalar* ys = y.data();
+  // rows are independent: parallel over rows, the same arithmetic whatever the thread count
+  parallel_for(0, rows, layer_norm_grain(d), [&](std::size_t r0, std::size_t r1) {
+    for (std::size_t i = r0; i < r1; ++i) {
+      const Scalar* p = xs + i * d;
+      const RowMoments mv = row_moments(p, d);
+      const Scalar mu = Scalar(mv.mean), inv = Scalar(1.0 / std::sqrt(mv.var + eps));
+      st[2 * i] = mu;
+      st[2 * i + 1] = inv;
+      Scalar* q = ys + i * d;
+      for (std::size_t k = 0; k < d; ++k) q[k] = gamma[k] * ((p[k] - mu) * inv) + beta[k];
+    }
+  });
   return make_result(
       "layer_norm", std::move(y), {x, weight, bias}, [stats = SavedTensor(std::move(stats)), rows, d, eps](Node& self) {
         if (self.grad_node) {
@@ -216,37 +318,7 @@ BasicVariable<Scalar> layer_norm(const BasicVariable<Scalar>& x, const BasicVari
           }
           return;
         }
-        const Tensor& xv = self.parent_value(0);
-        const Scalar* gamma = self.parent_value(1).data();
-        const Scalar* g = self.grad.data();
-        const Scalar* st = stats.get().data();
-        auto xhat = [&](std::size_t i, std::size_t k) { return (xv.data()[i * d + k] - st[2 * i]) * st[2 * i + 1]; };
-        // dγ = Σ_rows g ⊙ x̂ : normalized shape;  dβ = Σ_rows g
-        for (std::size_t which : {std::size_t(1), std::size_t(2)}) {
-          if (!self.parent_requires_grad(which)) continue;
-          Scalar b = 0;
-          Scalar* dp = grad_target(self, which, b);
-          if (b == 0) std::fill(dp, dp + d, Scalar(0));
-          for (std::size_t i = 0; i < rows; ++i)
-            for (std::size_t k = 0; k < d; ++k) dp[k] += which == 1 ? g[i * d + k] * xhat(i, k) : g[i * d + k];
-        }
-        if (!self.parent_requires_grad(0)) return;
-        // per row, with ĝ = g ⊙ γ: dx = (ĝ − mean(ĝ) − x̂·mean(ĝ ⊙ x̂)) / √(σ² + eps)
-        Scalar b = 0;
-        Scalar* dx = grad_target(self, 0, b);
-        for (std::size_t i = 0; i < rows; ++i) {
-          double sg = 0, sgx = 0;
-          for (std::size_t k = 0; k < d; ++k) {
-            const double gh = double(g[i * d + k]) * gamma[k];
-            sg += gh;
-            sgx += gh * xhat(i, k);
-          }
-          const Scalar mean_g = Scalar(sg / double(d)), mean_gx = Scalar(sgx / double(d));
-          for (std::size_t k = 0; k < d; ++k) {
-            const Scalar v = (g[i * d + k] * gamma[k] - mean_g - xhat(i, k) * mean_gx) * st[2 * i + 1];
-            dx[i * d + k] = b == 0 ? v : dx[i * d + k] + v;
-          }
-        }
+        layer_norm_backward(self, stats.get(), rows, d);
       });
 }
 

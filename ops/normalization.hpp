@@ -20,6 +20,10 @@ BasicVariable<T> batch_norm(const BasicVariable<T>& x, const BasicVariable<T>& w
 // Layer normalisation over the trailing axes of x whose shape is weight's (the normalized
 // shape, e.g. (D) for x (N, D)): per sample, y = γ ⊙ (x − μ)/√(σ² + eps) + β, μ and σ² the
 // mean and biased variance of that sample's normalized elements; γ, β of the normalized shape.
+// Any rank (weight (D) normalizes the last axis). One pass per row for μ and σ² (double sums,
+// shifted by the row's first element), rows in parallel; backward one pass per row in
+// parallel, dγ and dβ summed over fixed blocks of rows in block order (the same bits at any
+// thread count).
 template <class T>
 BasicVariable<T> layer_norm(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias, double eps = 1e-5);
 

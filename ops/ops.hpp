@@ -2,6 +2,7 @@
 #pragma once
 
 #include "xtgrad/ops/activations.hpp"
+#include "xtgrad/ops/attention.hpp"
 #include "xtgrad/ops/activations_extra.hpp"
 #include "xtgrad/ops/conv.hpp"
 #include "xtgrad/ops/dropout.hpp"

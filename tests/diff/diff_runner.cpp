@@ -137,6 +137,16 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "matmul") return xtgrad::matmul(a(), b());
   if (op == "linear") return xtgrad::linear(a(), b(), in.at(2));
   if (op == "matmul_nd") return xtgrad::matmul_nd(a(), b());
+  if (op == "layer_norm") return xtgrad::layer_norm(a(), b(), in.at(2), num("eps"));
+  if (op == "sdpa") {
+    xtgrad::BasicAttentionOptions<double> o;
+    o.causal = n.value("causal", false);
+    o.scale = opt_double(n, "scale");
+    o.mask = opt_tensor(n, "mask");
+    o.heads = n.value("heads", std::size_t(0));
+    if (n.value("mask_kind", std::string("additive")) == "boolean") o.mask_kind = xtgrad::AttentionMask::boolean;
+    return xtgrad::scaled_dot_product_attention(a(), b(), in.at(2), o);
+  }
   if (op == "transpose") return xtgrad::transpose(a());
   if (op == "reshape") return xtgrad::reshape(a(), n.at("shape").get<Shape>());
   if (op == "squeeze") return xtgrad::squeeze(a());

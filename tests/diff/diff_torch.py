@@ -646,6 +646,103 @@ def build_scalar_ops(g):
     return g.add("affine", [i], lambda x: s * x + 0.25, slope=s, intercept=0.25)
 
 
+def build_linear_nd(g):
+    """linear or matmul with x (..., k) of any rank (the leading axes fold into rows) and w (k, n)."""
+    a = g.pick(min_rank=1, max_rank=4)
+    sa = g.shape(a)
+    w = g.leaf((sa[-1], g.rng.randint(1, 4)))
+    n = g.shape(w)[1]
+    if len(sa) >= 2 and g.rng.random() < 0.3:
+        return g.add("matmul", [a, w], torch.matmul)
+    bias = g.leaf((1, n) if len(sa) >= 2 and g.rng.random() < 0.3 else (n,))
+    return g.add("linear", [a, w, bias], lambda x, m, c: x @ m + c)
+
+
+def build_layer_norm(g):
+    """layer_norm over the last axis (or the last two) of x, weight and bias of that shape."""
+    x = g.pick(min_rank=1, max_rank=4)
+    sx = g.shape(x)
+    r = 2 if len(sx) >= 2 and g.rng.random() < 0.25 else 1
+    norm = sx[-r:]
+    if math.prod(norm) < 2:
+        raise Reject()  # one element per sample: σ² = 0, y = β
+    w = g.leaf(norm, 0.5, 1.5)
+    b = g.leaf(norm)
+    return g.add("layer_norm", [x, w, b], lambda v, a, c: F.layer_norm(v, norm, a, c, 1e-5), eps=1e-5)
+
+
+def torch_sdpa(q, k, v, scale, mask=None, kind="additive", causal=False):
+    """softmax(scale·Q·Kᵀ + mask)·V in float64 (torch 1.13 has no F.scaled_dot_product_attention),
+    rows with every key masked giving 0 (xtgrad's convention; torch's explicit softmax gives NaN)."""
+    s = q @ k.transpose(-1, -2) * scale
+    add = torch.zeros(s.shape, dtype=torch.float64)
+    if mask is not None:
+        add = add + mask if kind == "additive" else add.masked_fill(mask == 0, -math.inf)
+    if causal:
+        lq, lk = s.shape[-2], s.shape[-1]
+        add = add.masked_fill(torch.ones(lq, lk).triu(1).bool(), -math.inf)
+    dead = torch.isneginf(add).all(-1, keepdim=True)
+    p = torch.softmax(s + torch.where(dead, torch.zeros(()), add), -1)
+    return torch.where(dead, torch.zeros(()), p) @ v
+
+
+def split_heads(x, h):
+    """(..., L, h·c) → (..., h, L, c)."""
+    return x.reshape(x.shape[:-1] + (h, x.shape[-1] // h)).transpose(-2, -3)
+
+
+def merge_heads(x):
+    """(..., h, L, c) → (..., L, h·c)."""
+    x = x.transpose(-2, -3)
+    return x.reshape(x.shape[:-2] + (x.shape[-2] * x.shape[-1],))
+
+
+def sdpa_node(g, q, k, v, causal, scale, kind, mask_shape, mask_data, heads=0):
+    params = {"causal": causal}
+    if scale is not None:
+        params["scale"] = scale
+    if heads:
+        params["heads"] = heads
+    mask = None
+    if mask_shape is not None:
+        mask = torch.tensor(mask_data, dtype=torch.float64).reshape(mask_shape)
+        params.update(mask={"shape": list(mask_shape), "data": mask_data}, mask_kind=kind)
+    d = g.shape(q)[-1] // max(heads, 1)
+    sc = scale if scale is not None else 1 / math.sqrt(d)
+    if heads:
+        fn = lambda a, b, c: merge_heads(torch_sdpa(split_heads(a, heads), split_heads(b, heads),
+                                                    split_heads(c, heads), sc, mask, kind, causal))
+    else:
+        fn = lambda a, b, c: torch_sdpa(a, b, c, sc, mask, kind, causal)
+    return g.add("sdpa", [q, k, v], fn, **params)
+
+
+def build_sdpa(g):
+    """scaled_dot_product_attention: q (..., Lq, d) picked or new, k and v new, optionally causal,
+    an additive or boolean mask broadcast from a suffix of the scores' shape, a scale."""
+    q = g.pick(min_rank=2, max_rank=4)
+    sq = g.shape(q)
+    batch, lq, d = sq[:-2], sq[-2], sq[-1]
+    # heads side by side in the last axis (q (..., Lq, H·d)) when it splits
+    heads = g.rng.choice([h for h in (2, 3) if d % h == 0] or [0]) if g.rng.random() < 0.35 else 0
+    lk, dv = g.rng.randint(1, 4), g.rng.randint(1, 3)
+    k = g.leaf(batch + (lk, d))
+    v = g.leaf(batch + (lk, dv * max(heads, 1)))
+    causal = g.rng.random() < 0.4
+    scale = g.rng.choice([None, None, 0.7, 1.3])
+    kind, mask_shape, mask_data = "additive", None, None
+    if g.rng.random() < 0.6:
+        scores = batch + ((heads,) if heads else ()) + (lq, lk)
+        keep = g.rng.randint(1, len(scores))
+        mask_shape = tuple(e if g.rng.random() < 0.7 else 1 for e in scores[-keep:])
+        if g.rng.random() < 0.5:
+            kind = "boolean"
+            mask_data = [1.0 if g.rng.random() < 0.7 else 0.0 for _ in range(math.prod(mask_shape))]
+        else:
+            mask_data = [g.rng.uniform(-2.0, 2.0) for _ in range(math.prod(mask_shape))]
+    return sdpa_node(g, q, k, v, causal, scale, kind, mask_shape, mask_data, heads)
+
+
 OPS = {
     # elementwise
     "add": binary("add", torch.add), "sub": binary("sub", torch.sub), "mul": binary("mul", torch.mul),
@@ -695,6 +792,8 @@ OPS = {
     # losses
     "cross_entropy": build_cross_entropy, "nll_loss": build_nll, "pair_loss": build_pair_loss, "bce_logits": build_bce,
     "kl_div": build_kl,
+    # N-d linear, normalization, attention (issue 21)
+    "linear_nd": build_linear_nd, "layer_norm": build_layer_norm, "sdpa": build_sdpa,
 }
 
 
@@ -813,6 +912,25 @@ def edge_cross_entropy_large_logits(g):
     g.add("cross_entropy_targets", [z, t], lambda x, y: -(y * F.log_softmax(x, 1)).sum() / n)
 
 
+def edge_sdpa_dead_row(g):
+    """A query whose keys are all masked (boolean row of zeros) next to live ones, causal."""
+    q, k, v = g.leaf((2, 3, 2)), g.leaf((2, 3, 2)), g.leaf((2, 3, 3))
+    sdpa_node(g, q, k, v, True, None, "boolean", (3, 3), [0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 0.0, 1.0, 1.0])
+
+
+def edge_sdpa_causal_more_queries(g):
+    """Causal with Lq > Lk (queries past the last key attend every key) and an additive mask."""
+    q, k, v = g.leaf((1, 2, 5, 3)), g.leaf((1, 2, 3, 3)), g.leaf((1, 2, 3, 2))
+    sdpa_node(g, q, k, v, True, 0.5, "additive", (2, 1, 3), [0.5, -1.0, 0.0, 2.0, 0.25, -0.5])
+
+
+
+def edge_sdpa_heads(g):
+    """q, k, v (2, 4, 3·2) with 3 heads side by side, a boolean per-head mask, causal."""
+    q, k, v = g.leaf((2, 4, 6)), g.leaf((2, 4, 6)), g.leaf((2, 4, 3))
+    sdpa_node(g, q, k, v, True, None, "boolean", (3, 1, 4), [1.0, 0.0, 1.0, 1.0] * 2 + [0.0, 1.0, 1.0, 1.0], heads=3)
+
+
 EDGE_CASES = {
     "std of a constant lane (unbiased)": edge_std_constant_lane(True, [1], (2, 4), [2, 2, 2, 2, 1, 2, 3, 4]),
     "std of a constant lane (biased)": edge_std_constant_lane(False, [1], (3, 3), [0.5] * 3 + [1, -1, 2] + [-3] * 3),
@@ -839,6 +957,9 @@ EDGE_CASES = {
         "cross_entropy_targets", (0, 3), lambda x, y: F.cross_entropy(x, y)),
     "mse of an empty batch": edge_empty_loss("mse", (0, 2), F.mse_loss),
     "cross_entropy (probability targets) at logits near 1e7": edge_cross_entropy_large_logits,
+    "sdpa with a fully masked query row": edge_sdpa_dead_row,
+    "sdpa causal with more queries than keys": edge_sdpa_causal_more_queries,
+    "sdpa with heads side by side (B, L, H·d), per-head mask": edge_sdpa_heads,
 }
 
 

@@ -22,6 +22,11 @@ using xtgrad_test::expect_tensor_near;
 using xtgrad_test::reshaped;
 using xtgrad_test::uniform;
 
+Tensor64 uniform64(const xtgrad::Shape& shape, std::uint64_t seed) {
+  Rng rng(seed);
+  return xtgrad::rand_uniform<double>(shape, rng, -1.0, 1.0);
+}
+
 // gradcheck of f at `inputs`, in double; the checker's report is printed on failure.
 void expect_gradcheck64(const xtgrad::GradcheckFunction& f, const std::vector<Tensor64>& inputs) {
   const xtgrad::GradcheckReport report = xtgrad::gradcheck(f, inputs);
@@ -70,6 +75,26 @@ TEST(Linear, ForwardRejectsWrongInputWidth) {
   Rng rng(4);
   Linear fc(3, 2, rng);
   EXPECT_THROW(fc(Variable(xtgrad::nn::zeros({2, 4}))), std::invalid_argument);
+}
+
+TEST(Linear, AcceptsLeadingAxesAndFoldsThemIntoRows) {
+  Rng rng(5);
+  Linear fc(4, 3, rng);
+  fc.bias.mutable_value() = Tensor({0.5f, -1.0f, 0.25f});
+  const Tensor x = uniform({2, 3, 4}, 6, -1.0, 1.0);
+  const Tensor y = fc(Variable(x)).value();
+  EXPECT_EQ(xtgrad::shape_str(y), "(2, 3, 3)");
+  const Tensor flat = fc(Variable(reshaped(x, {6, 4}))).value();
+  expect_tensor_near(reshaped(y, {6, 3}), flat, 0.0);
+  // the gradient, in double, through the module's own forward
+  xtgrad::nn::BasicLinear<double> fc64(4, 3, rng);
+  expect_gradcheck64(
+      [&](const std::vector<Variable64>& v) {
+        fc64.weight = v[1];
+        fc64.bias = v[2];
+        return fc64(v[0]);
+      },
+      {uniform64({2, 1, 3, 4}, 7), fc64.weight.value(), uniform64({3}, 8)});
 }
 
 // The reference composition the Sequential below must equal: tanh(σ(x·W1 + b1)·W2 + b2).

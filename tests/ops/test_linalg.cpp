@@ -104,6 +104,62 @@ TEST(Linear, PassesGradcheckWithOneRow) {
                    {uniform({1, 3}, 19, -1, 1), uniform({3, 4}, 20, -1, 1), uniform({4}, 21, -1, 1)});
 }
 
+// ---- N-d operands: the leading axes fold into the gemm's rows ------------------------------
+
+TEST(MatmulFold, LeadingAxesFoldIntoRows) {
+  const Tensor a = uniform({2, 3, 4}, 30, -1, 1), b = uniform({4, 5}, 31, -1, 1);
+  const Tensor y = xtgrad::matmul(Variable(a), Variable(b)).value();
+  ASSERT_EQ(xtgrad::shape_of(y), (Shape{2, 3, 5}));
+  const Tensor flat = xtgrad::matmul(Variable(reshaped(a, {6, 4})), Variable(b)).value();
+  expect_tensor_near(reshaped(y, {6, 5}), flat, 0.0);
+  expect_gradcheck([](const Vars& v) { return xtgrad::matmul(v[0], v[1]); },
+                   {uniform({2, 2, 3, 4}, 32, -1, 1), uniform({4, 2}, 33, -1, 1)});
+  expect_gradgradcheck([](const Vars& v) { return xtgrad::square(xtgrad::matmul(v[0], v[1])); },
+                       {uniform({2, 3, 2}, 34, -1, 1), uniform({2, 3}, 35, -1, 1)});
+}
+
+TEST(LinearNd, MatchesTheFlatProductForAnyLeadingShape) {
+  const Tensor w = uniform({4, 3}, 40, -1, 1), b = uniform({3}, 41, -1, 1);
+  for (const Shape& shape : {Shape{4}, Shape{2, 4}, Shape{2, 3, 4}, Shape{2, 1, 3, 4}, Shape{0, 4}}) {
+    SCOPED_TRACE(xtgrad::shape_str(shape));
+    const Tensor x = uniform(shape, 42, -1, 1);
+    const Tensor y = xtgrad::linear(Variable(x), Variable(w), Variable(b)).value();
+    Shape expected_shape = shape;
+    expected_shape.back() = 3;
+    ASSERT_EQ(xtgrad::shape_of(y), expected_shape);
+    const std::size_t rows = x.size() / 4;
+    const Tensor flat = xtgrad::linear(Variable(reshaped(x, {rows, 4})), Variable(w), Variable(b)).value();
+    expect_tensor_near(reshaped(y, {rows, 3}), flat, 0.0);
+  }
+}
+
+TEST(LinearNd, PassesGradcheckWithBothBiasShapesAndCreateGraph) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
+                   {uniform({2, 3, 4}, 43, -1, 1), uniform({4, 2}, 44, -1, 1), uniform({2}, 45, -1, 1)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
+                   {uniform({3, 1, 2, 4}, 46, -1, 1), uniform({4, 3}, 47, -1, 1), uniform({1, 3}, 48, -1, 1)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
+                   {uniform({4}, 49, -1, 1), uniform({4, 3}, 50, -1, 1), uniform({3}, 51, -1, 1)});
+  expect_gradgradcheck([](const Vars& v) { return xtgrad::square(xtgrad::linear(v[0], v[1], v[2])); },
+                       {uniform({2, 2, 3}, 52, -1, 1), uniform({3, 2}, 53, -1, 1), uniform({2}, 54, -1, 1)});
+}
+
+TEST(LinearNd, OneAndThreeThreadsAgree) {
+  // 2·64 rows × 96 → 80: large enough that gemm splits the products at 3 threads
+  const Tensor x = uniform({2, 64, 96}, 55, -1, 1), w = uniform({96, 80}, 56, -1, 1), b = uniform({80}, 57, -1, 1);
+  const Tensor r = uniform({2, 64, 80}, 58, -1, 1);
+  const auto run = [&](int threads) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    const Vars v{Variable::parameter(x), Variable::parameter(w), Variable::parameter(b)};
+    const Variable y = xtgrad::linear(v[0], v[1], v[2]);
+    xtgrad::sum(y * Variable(r)).backward();
+    return std::vector<Tensor>{y.value(), v[0].grad(), v[1].grad(), v[2].grad()};
+  };
+  const std::vector<Tensor> one = run(1), three = run(3);
+  // gemm's row or column blocks change nothing but BLAS's tile edges: float noise at most
+  for (std::size_t i = 0; i < one.size(); ++i) expect_tensor_near(three[i], one[i], 1e-12);
+}
+
 // ---- transpose and reshape ----------------------------------------------------------------
 
 TEST(Transpose, MatchesHandValues) {
@@ -150,8 +206,11 @@ TEST(LinalgErrors, MatmulInnerDimensionsNameBothShapes) {
 
 TEST(LinalgErrors, MatmulOfNonMatricesNamesBothShapes) {
   const Variable a3(Tensor::from_shape({2, 3, 4})), b(Tensor::from_shape({4, 2})), v(Tensor::from_shape({3}));
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::matmul(a3, b); }, {"matmul", "2-d", "(2, 3, 4)", "(4, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::matmul(b, a3); }, {"matmul", "2-d", "(4, 2)", "(2, 3, 4)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::matmul(b, v); }, {"matmul", "2-d", "(4, 2)", "(3)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::matmul(v, b); }, {"matmul", "(3)", "(4, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::matmul(a3, Variable(Tensor::from_shape({3, 2}))); },
+                                            {"matmul", "inner dimensions", "(2, 3, 4)", "(3, 2)"});
 }
 
 TEST(LinalgErrors, LinearBiasShapeNamesWeightAndBiasShapes) {
@@ -167,6 +226,10 @@ TEST(LinalgErrors, LinearBiasShapeNamesWeightAndBiasShapes) {
 TEST(LinalgErrors, LinearInnerDimensionsNameBothShapes) {
   const Variable x(Tensor::from_shape({4, 5})), w(Tensor::from_shape({3, 2})), b(Tensor::from_shape({2}));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, w, b); }, {"linear", "(4, 5)", "(3, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(Variable(Tensor::from_shape({2, 4, 5})), w, b); },
+                                            {"linear", "(2, 4, 5)", "(3, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(Variable(Tensor::from_shape(Shape{})), w, b); },
+                                            {"linear", "()", "(3, 2)"});
 }
 
 TEST(LinalgErrors, ReshapeElementCountNamesBothShapes) {

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "test_util.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/nn/nn.hpp"
 
 namespace {
@@ -148,6 +149,66 @@ TEST(LayerNorm, ModuleAndErrors) {
   expect_tensor_near(ln(x).value(), xtgrad::layer_norm(x, ln.weight, ln.bias).value(), 0.0);
   expect_throws_with<std::invalid_argument>([&] { ln(Variable(uniform({4, 2, 3}, 17, -1, 1))); },
                                             {"layer_norm", "(4, 2, 3)", "(3, 2)"});
+}
+
+TEST(LayerNorm, LastAxisOfAnyRankPassesGradcheck) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::layer_norm(v[0], v[1], v[2]); },
+                   {uniform({2, 3, 5}, 20, -2, 2), uniform({5}, 21, 0.5, 1.5), uniform({5}, 22, -1, 1)});
+  expect_gradcheck([](const Vars& v) { return xtgrad::layer_norm(v[0], v[1], v[2]); },
+                   {uniform({4}, 23, -2, 2), uniform({4}, 24, 0.5, 1.5), uniform({4}, 25, -1, 1)});
+  // only x, only the affine parameters
+  const Tensor w = uniform({5}, 26, 0.5, 1.5), b = uniform({5}, 27, -1, 1), x = uniform({3, 2, 5}, 28, -2, 2);
+  expect_gradcheck([&](const Vars& v) { return xtgrad::layer_norm(v[0], Variable(w), Variable(b)); }, {x});
+  expect_gradcheck([&](const Vars& v) { return xtgrad::layer_norm(Variable(x), v[0], v[1]); }, {w, b});
+}
+
+TEST(LayerNorm, RowsFarFromZeroKeepTheirVariance) {
+  // one-pass moments (shifted by the row's first element) against two-pass long double
+  Tensor x = uniform({3, 64}, 29, -1, 1);
+  for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] += (i < 64 ? 1e4 : i < 128 ? -3e6 : 0.5);
+  const Tensor y = xtgrad::layer_norm(Variable(x), Variable(filled({64}, 1.0)), Variable(filled({64}, 0.0))).value();
+  for (std::size_t r = 0; r < 3; ++r) {
+    long double mean = 0, var = 0;
+    for (std::size_t k = 0; k < 64; ++k) mean += x(r, k);
+    mean /= 64;
+    for (std::size_t k = 0; k < 64; ++k) var += (x(r, k) - mean) * (x(r, k) - mean);
+    var /= 64;
+    for (std::size_t k = 0; k < 64; ++k) {
+      const double expected = double((x(r, k) - mean) / std::sqrt(var + 1e-5L));
+      EXPECT_NEAR(y(r, k), expected, 1e-9 * (1 + std::abs(expected)));
+    }
+  }
+}
+
+TEST(LayerNorm, OneAndThreeThreadsGiveTheSameBits) {
+  // 2368 rows of 48: several chunks at 3 threads; dγ, dβ from fixed row blocks
+  const Tensor x = uniform({64, 37, 48}, 30, -2, 2), w = uniform({48}, 31, 0.5, 1.5), b = uniform({48}, 32, -1, 1),
+               r = uniform({64, 37, 48}, 33, -1, 1);
+  const auto run = [&](int threads) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    const Vars v{Variable::parameter(x), Variable::parameter(w), Variable::parameter(b)};
+    const Variable y = xtgrad::layer_norm(v[0], v[1], v[2]);
+    xtgrad::sum(y * Variable(r)).backward();
+    return std::vector<Tensor>{y.value(), v[0].grad(), v[1].grad(), v[2].grad()};
+  };
+  const std::vector<Tensor> one = run(1), three = run(3);
+  for (std::size_t i = 0; i < one.size(); ++i) expect_tensor_near(three[i], one[i], 0.0);
+}
+
+TEST(LayerNorm, FloatAgreesWithDouble) {
+  using T32 = xtgrad::TensorOf<float>;
+  using V32 = xtgrad::BasicVariable<float>;
+  const Tensor x = uniform({5, 7, 33}, 34, -3, 3), w = uniform({33}, 35, 0.5, 1.5), b = uniform({33}, 36, -1, 1);
+  const V32 x32 = V32::parameter(T32(x)), w32 = V32::parameter(T32(w)), b32 = V32::parameter(T32(b));
+  const Vars v{Variable::parameter(x), Variable::parameter(w), Variable::parameter(b)};
+  xtgrad::sum(xtgrad::square(xtgrad::layer_norm(x32, w32, b32))).backward();
+  xtgrad::sum(xtgrad::square(xtgrad::layer_norm(v[0], v[1], v[2]))).backward();
+  const auto near = [](const T32& a, const Tensor& e, double tol) {
+    for (std::size_t i = 0; i < e.size(); ++i) EXPECT_NEAR(double(a.data()[i]), e.data()[i], tol * (1 + std::abs(e.data()[i])));
+  };
+  near(x32.grad(), v[0].grad(), 1e-4);
+  near(w32.grad(), v[1].grad(), 1e-4);
+  near(b32.grad(), v[2].grad(), 1e-4);
 }
 
 TEST(Embedding, LooksUpRowsAndAddsGradientsIntoThem) {
