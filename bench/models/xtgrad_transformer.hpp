@@ -3,12 +3,11 @@
 //   2 × pre-LN block:  h += proj(attention(heads of qkv(ln1(h))))        4 heads of D/4
 //                      h += ff2(gelu(ff1(ln2(h))))                       D → 4D → D
 //   logits = head(ln_f(h))                                              (B, T, V)
-// Every linear layer goes through dense() and the attention core is attention(q, k, v), so
-// N-d nn::Linear and a fused attention op each replace one function body.
+// Linear layers take (B, T, ·) as they are and attention is the fused
+// scaled_dot_product_attention with the heads side by side: no reshape, permute or mask tensor.
 #pragma once
 
 #include <cmath>
-#include <map>
 #include <string>
 #include <vector>
 
@@ -21,33 +20,16 @@ namespace bench {
 using xtgrad::Shape;
 using xtgrad::Variable;
 
-// x (..., in) → (..., out) through a Linear that takes (n, in): leading axes merged, then split.
-inline Variable dense(xtgrad::nn::Linear& layer, const Variable& x) {
-  Shape s = x.shape();
-  const std::size_t in = s.back();
-  Variable y = layer(xtgrad::reshape(x, Shape{x.size() / in, in}));
-  s.back() = y.shape()[1];
-  return xtgrad::reshape(y, s);
-}
+// x (..., in) → (..., out): nn::Linear takes N-d inputs (leading axes folded into the GEMM's rows).
+inline Variable dense(xtgrad::nn::Linear& layer, const Variable& x) { return layer(x); }
 
-// (T, T): 0 on and below the diagonal, −1e9 above (a position sees itself and the past).
-inline const Variable& causal_mask(std::size_t t) {
-  static std::map<std::size_t, Variable> cache;
-  auto it = cache.find(t);
-  if (it == cache.end()) {
-    xtgrad::Tensor m = xtgrad::Tensor::from_shape({t, t});
-    for (std::size_t i = 0; i < t; ++i)
-      for (std::size_t j = 0; j < t; ++j) m(i, j) = j > i ? -1e9f : 0.0f;
-    it = cache.emplace(t, Variable(m)).first;
-  }
-  return it->second;
-}
-
-// Causal attention, q, k, v (B, H, T, d) → softmax(q·kᵀ/√d + mask)·v (B, H, T, d).
-inline Variable attention(const Variable& q, const Variable& k, const Variable& v) {
-  const Shape s = q.shape();
-  const Variable scores = xtgrad::matmul_nd(q, xtgrad::swap_axes(k, 2, 3)) * (1.0 / std::sqrt(double(s[3])));
-  return xtgrad::matmul_nd(xtgrad::softmax(scores + causal_mask(s[2]), -1), v);
+// Causal attention over `heads` heads side by side: q, k, v (B, T, H·d) → (B, T, H·d), the
+// fused op (one pass per row for the softmax and its backward; no mask tensor, no permutes).
+inline Variable attention(const Variable& q, const Variable& k, const Variable& v, std::size_t heads) {
+  xtgrad::AttentionOptions options;
+  options.causal = true;
+  options.heads = heads;
+  return xtgrad::scaled_dot_product_attention(q, k, v, options);
 }
 
 struct Block : xtgrad::nn::Module {
@@ -63,15 +45,10 @@ struct Block : xtgrad::nn::Module {
         ff2(register_module("ff2", xtgrad::nn::Linear(ffn, d, rng))),
         heads(heads_) {}
 
-  Variable forward(const Variable& x) override {
-    const Shape s = x.shape();  // (B, T, D)
-    const std::size_t b = s[0], t = s[1], d = s[2], hd = d / heads;
-    auto split_heads = [&](const Variable& y) {  // (B, T, D) → (B, H, T, hd)
-      return xtgrad::permute(xtgrad::reshape(y, Shape{b, t, heads, hd}), {0, 2, 1, 3});
-    };
+  Variable forward(const Variable& x) override {  // x (B, T, D)
+    const std::size_t d = x.shape()[2];
     const auto parts = xtgrad::split(dense(qkv, ln1(x)), d, -1);
-    const Variable a = attention(split_heads(parts[0]), split_heads(parts[1]), split_heads(parts[2]));
-    const Variable h = x + dense(proj, xtgrad::reshape(xtgrad::permute(a, {0, 2, 1, 3}), s));
+    const Variable h = x + dense(proj, attention(parts[0], parts[1], parts[2], heads));
     return h + dense(ff2, xtgrad::gelu(dense(ff1, ln2(h))));
   }
 };
@@ -81,6 +58,7 @@ struct CharTransformer : xtgrad::nn::Module {
   std::vector<Block> blocks;
   xtgrad::nn::LayerNorm ln_f;
   xtgrad::nn::Linear head;
+  Variable positions{xtgrad::Tensor::from_shape({0})};
   CharTransformer(std::size_t vocab, std::size_t context, std::size_t d, std::size_t heads, std::size_t ffn,
                   std::size_t layers, xtgrad::Rng& rng)
       : tok_emb(register_module("tok_emb", xtgrad::nn::Embedding(vocab, d, rng))),
@@ -96,9 +74,12 @@ struct CharTransformer : xtgrad::nn::Module {
   // ids (B, T) holding whole numbers (float) → logits (B, T, V).
   Variable forward(const Variable& ids) override {
     const std::size_t t = ids.shape()[1];
-    xtgrad::Tensor pos = xtgrad::Tensor::from_shape({t});
-    for (std::size_t i = 0; i < t; ++i) pos(i) = float(i);
-    Variable h = tok_emb(ids) + pos_emb(Variable(pos));
+    if (positions.size() != t) {  // 0, 1, ..., T−1, made once
+      xtgrad::Tensor pos = xtgrad::Tensor::from_shape({t});
+      for (std::size_t i = 0; i < t; ++i) pos(i) = float(i);
+      positions = Variable(pos);
+    }
+    Variable h = tok_emb(ids) + pos_emb(positions);
     for (auto& blk : blocks) h = blk(h);
     return dense(head, ln_f(h));
   }
