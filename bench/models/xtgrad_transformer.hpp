@@ -46,7 +46,7 @@ struct Block : xtgrad::nn::Module {
         heads(heads_) {}
 
   Variable forward(const Variable& x) override {  // x (B, T, D)
-    const std::size_t d = x.shape()[2];
+    const std::size_t d = x.value().shape()[2];
     const auto parts = xtgrad::split(dense(qkv, ln1(x)), d, -1);
     const Variable h = x + dense(proj, attention(parts[0], parts[1], parts[2], heads));
     return h + dense(ff2, xtgrad::gelu(dense(ff1, ln2(h))));
@@ -73,7 +73,7 @@ struct CharTransformer : xtgrad::nn::Module {
 
   // ids (B, T) holding whole numbers (float) → logits (B, T, V).
   Variable forward(const Variable& ids) override {
-    const std::size_t t = ids.shape()[1];
+    const std::size_t t = ids.value().shape()[1];
     if (positions.size() != t) {  // 0, 1, ..., T−1, made once
       xtgrad::Tensor pos = xtgrad::Tensor::from_shape({t});
       for (std::size_t i = 0; i < t; ++i) pos(i) = float(i);
