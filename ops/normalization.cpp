@@ -184,7 +184,9 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
   Scalar* yp = y.data();
   bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
     const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
-    for (std::size_t k = 0; k < s; ++k) yp[p * s + k] = a * xp[p * s + k] + b;
+    const Scalar* __restrict in = xp + p * s;
+    Scalar* __restrict out = yp + p * s;
+    for (std::size_t k = 0; k < s; ++k) out[k] = a * in[k] + b;
   });
   return make_result(
       "batch_norm", std::move(y), {x, weight, bias},
@@ -248,15 +250,19 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
           const Scalar inv_m = Scalar(1) / Scalar(m);
           Scalar beta = 0;
           Scalar* dx = grad_target(self, 0, beta);
+          const bool overwrite = beta == 0;
           bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
-            const std::size_t o = p * s;
-            const Scalar k1 = gamma[ch] * inv[ch];
+            // dx = k1·(g − mean_g − (x − μ)·inv·mean_gx), the constants of the channel in registers
+            const Scalar k1 = gamma[ch] * inv[ch], m_c = mu[ch], inv_c = inv[ch];
             const Scalar mean_g = training ? sg[ch] * inv_m : Scalar(0);
             const Scalar mean_gx = training ? sgx[ch] * inv_m : Scalar(0);
-            for (std::size_t k = 0; k < s; ++k) {
-              const Scalar xhat = (xp[o + k] - mu[ch]) * inv[ch];
-              const Scalar d = k1 * (g[o + k] - mean_g - xhat * mean_gx);
-              dx[o + k] = beta == 0 ? d : dx[o + k] + d;
+            const Scalar* __restrict xr = xp + p * s;
+            const Scalar* __restrict gr = g + p * s;
+            Scalar* __restrict d = dx + p * s;
+            if (overwrite) {
+              for (std::size_t k = 0; k < s; ++k) d[k] = k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
+            } else {
+              for (std::size_t k = 0; k < s; ++k) d[k] += k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
             }
           });
         }
