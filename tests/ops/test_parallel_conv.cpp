@@ -1,6 +1,6 @@
-// conv2d, the pooling ops and batch_norm at 3 threads against 1 thread (issue 21), in float
-// and double: the value and every gradient. Bit-identical where no sum is split among the
-// threads (conv2d's y and dx, the pooling ops, batch_norm, whose parts are fixed by shape);
+// conv2d, the pooling ops, batch_norm and dropout at 3 threads against 1 thread (issue 21), in
+// float and double: the value and every gradient. Bit-identical where no sum is split among the
+// threads (conv2d's y and dx, the pooling ops, batch_norm, whose parts are fixed by shape, dropout);
 // conv2d's dW and db are sums of per-task partials, equal to float noise. The shapes are
 // chosen to reach the parallel paths (comments give the task counts at 3 threads), and one
 // gradient check runs conv2d's with 2 tasks.
@@ -241,6 +241,25 @@ TEST(ParallelBatchNorm, OnePassVarianceMatchesTwoPassFarFromZero) {
     EXPECT_NEAR(rm(ch), mean, 1e-12 * mean);
     EXPECT_NEAR(rv(ch), var, 1e-11 * var);
   }
+}
+
+// ---- dropout --------------------------------------------------------------------------------
+
+template <class T>
+Results<T> dropout_run() {
+  // 4·32·32·32 = 131,072 values: the multiplies in 3 chunks at 3 threads; the mask is one
+  // stream of draws from the seed whatever the threads.
+  const VariableT<T> x = VariableT<T>::parameter(random<T>({4, 32, 32, 32}, 61));
+  xtgrad::Rng rng(62);
+  VariableT<T> y = xtgrad::dropout(x, 0.3, rng, true);
+  y = y + xtgrad::dropout(x, 0.3, rng, true);  // dx accumulates
+  y.backward(random<T>(xtgrad::shape_of(y.value()), 63));
+  return {y.value(), x.grad()};
+}
+
+TEST(ParallelDropout, AgreesBitForBitAtOneAndThreeThreads) {
+  expect_threads_agree<float>(dropout_run<float>, {0, 0}, {"y", "dx"});
+  expect_threads_agree<double>(dropout_run<double>, {0, 0}, {"y", "dx"});
 }
 
 }  // namespace
