@@ -318,11 +318,12 @@ struct ConvBackwardBuffers {
   const Scalar *x, *w, *gy;            // input, weight, output gradient
   bool need_x = false, need_w = false, need_b = false;
   Scalar *dx = nullptr, *dw = nullptr, *db = nullptr;  // gradient buffers (dx zeroed already)
-  Scalar beta_w = 0, beta_b = 0;                       // 0: dw, db hold nothing yet before the task's first chunk
+  Scalar beta_w = 0, beta_b = 0;                       // 0: dw, db hold nothing before the task's first chunk
   Scalar *cols = nullptr, *gyp = nullptr;              // work buffers (K, chunk·L), (og, chunk·L)
   const Scalar* kept = nullptr;                        // forward's cols of this group, if kept
   std::size_t n0 = 0, nc = 0, gi = 0;
   bool first = true;                                   // the task's first chunk
+
   std::size_t ld() const { return nc * g.l; }
   // G (og, nc·L) ← dy[n0 + j, gi·og + oc, :], the layout of prod in forward
   Block output_grad() {
