@@ -6,6 +6,16 @@
 //   BM_conv2d_forward_backward/N/C/O/HW/K/P/dx
 //                                           the same plus backward: dW, db, and dx when dx = 1 (a first
 //                                           layer's input is data and gets no dx)
+//   BM_conv2d_threads/N/C/O/HW/K/P/dx/backward/threads
+//                                           forward (backward = 0) or forward + backward at LeNet's and the
+//                                           BN CNN's layers, with set_num_threads(threads) for the run
+//   BM_max_pool2d_threads/N/C/HW/threads    2×2 max pooling forward + backward
+//   BM_batch_norm_threads/N/C/HW/training/threads
+//                                           batch_norm forward + backward (dx, dγ, dβ)
+//
+// The *_threads benchmarks register each shape at 1 and 2 threads one after the other;
+// run them with --benchmark_enable_random_interleaving=true --benchmark_repetitions=N to
+// interleave the thread counts in time (the machine's load drifts).
 //
 // GFLOPS counts the forward product, 2·N·O·OH·OW·C·K², once per forward and three times per
 // forward + backward with dx (twice without): the im2col copies and bias sums are not counted.
@@ -17,6 +27,7 @@
 
 #include <xtgrad/core/core.hpp>
 #include <xtgrad/ops/conv.hpp>
+#include <xtgrad/ops/normalization.hpp>
 #include <xtgrad/ops/reductions.hpp>
 
 namespace {
@@ -106,6 +117,101 @@ BENCHMARK(BM_conv2d_forward_backward)
 // Batch N ∈ {1, 8, 32, 128} at LeNet's conv2.
 BENCHMARK(BM_conv2d_forward_backward)
     ->ArgsProduct({{1, 8, 32, 128}, {6}, {16}, {14}, {5}, {0}, {1}})
+    ->UseRealTime()
+    ->MinWarmUpTime(kWarmUpSeconds);
+
+// ---- thread scaling: the op at set_num_threads(last argument) -------------------------------
+
+void BM_conv2d_threads(benchmark::State& state) {
+  const Shapes s = shapes_of(state);
+  const bool dx = state.range(6) != 0, backward = state.range(7) != 0;
+  const xtgrad::NumThreadsGuard threads(int(state.range(8)));
+  const Variable x(random_tensor({s.n, s.c, s.hw, s.hw}, 1), dx);
+  Variable w = Variable::parameter(random_tensor({s.o, s.c, s.k, s.k}, 2));
+  Variable b = Variable::parameter(random_tensor({s.o}, 3));
+  const Tensor upstream = random_tensor({s.n, s.o, s.out(), s.out()}, 4);
+  xtgrad::Conv2dOptions options;
+  options.padding = {s.pad, s.pad};
+  for (auto _ : state) {
+    if (!backward) {
+      const xtgrad::NoGrad no_grad;
+      Variable y = xtgrad::conv2d(x, w, b, options);
+      benchmark::DoNotOptimize(y.value().data());
+      continue;
+    }
+    w.zero_grad();
+    b.zero_grad();
+    Variable y = xtgrad::conv2d(x, w, b, options);
+    y.backward(upstream);
+    benchmark::DoNotOptimize(w.grad().data());
+  }
+  const double products = backward ? (dx ? 3 : 2) : 1;
+  state.counters["GFLOPS"] = benchmark::Counter(s.flops() * products * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+// LeNet (batch 64): conv1 1→6 5×5 pad 2 on 28×28, conv2 6→16 5×5 on 14×14; the BN CNN (batch
+// 128): 1→32 3×3 pad 1 on 28×28, 32→64 3×3 pad 1 on 14×14. First layers get no dx.
+BENCHMARK(BM_conv2d_threads)
+    ->Apply([](benchmark::internal::Benchmark* b) {
+      const std::vector<std::vector<std::int64_t>> layers = {
+          {64, 1, 6, 28, 5, 2, 0}, {64, 6, 16, 14, 5, 0, 1}, {128, 1, 32, 28, 3, 1, 0}, {128, 32, 64, 14, 3, 1, 1}};
+      for (const auto& layer : layers) {
+        for (std::int64_t backward : {0, 1}) {
+          for (std::int64_t threads : {1, 2}) {
+            std::vector<std::int64_t> args = layer;
+            args.push_back(backward);
+            args.push_back(threads);
+            b->Args(args);
+          }
+        }
+      }
+    })
+    ->UseRealTime()
+    ->MinWarmUpTime(kWarmUpSeconds);
+
+void BM_max_pool2d_threads(benchmark::State& state) {
+  const std::size_t n = std::size_t(state.range(0)), c = std::size_t(state.range(1)), hw = std::size_t(state.range(2));
+  const xtgrad::NumThreadsGuard threads(int(state.range(3)));
+  const Variable x(random_tensor({n, c, hw, hw}, 1), true);
+  const Tensor upstream = random_tensor({n, c, hw / 2, hw / 2}, 2);
+  for (auto _ : state) {
+    Variable y = xtgrad::max_pool2d(x, xtgrad::Pool2dOptions{});
+    y.backward(upstream);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(n * c * hw * hw));
+}
+// The BN CNN's two pooling layers (batch 128).
+BENCHMARK(BM_max_pool2d_threads)
+    ->ArgsProduct({{128}, {32}, {28}, {1, 2}})
+    ->ArgsProduct({{128}, {64}, {14}, {1, 2}})
+    ->UseRealTime()
+    ->MinWarmUpTime(kWarmUpSeconds);
+
+void BM_batch_norm_threads(benchmark::State& state) {
+  const std::size_t n = std::size_t(state.range(0)), c = std::size_t(state.range(1)), hw = std::size_t(state.range(2));
+  const bool training = state.range(3) != 0;
+  const xtgrad::NumThreadsGuard threads(int(state.range(4)));
+  const Variable x(random_tensor({n, c, hw, hw}, 1), true);
+  Tensor gamma0 = random_tensor({c}, 2);
+  for (float& v : gamma0) v += 1.0f;
+  Variable gamma = Variable::parameter(gamma0);
+  Variable beta = Variable::parameter(random_tensor({c}, 3));
+  Tensor running_mean = random_tensor({c}, 4), running_var = random_tensor({c}, 5);
+  running_var.fill(1.0f);
+  const Tensor upstream = random_tensor({n, c, hw, hw}, 6);
+  for (auto _ : state) {
+    gamma.zero_grad();
+    beta.zero_grad();
+    Variable y = xtgrad::batch_norm(x, gamma, beta, running_mean, running_var, training);
+    y.backward(upstream);
+    benchmark::DoNotOptimize(gamma.grad().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(n * c * hw * hw));
+}
+// The BN CNN's two batch_norm layers (batch 128), training and eval.
+BENCHMARK(BM_batch_norm_threads)
+    ->ArgsProduct({{128}, {32}, {28}, {1, 0}, {1, 2}})
+    ->ArgsProduct({{128}, {64}, {14}, {1, 0}, {1, 2}})
     ->UseRealTime()
     ->MinWarmUpTime(kWarmUpSeconds);
 

@@ -9,6 +9,7 @@
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/grad_mode.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/ops/matmul_nd.hpp"
@@ -26,8 +27,16 @@ std::string size2_str(Size2 s) { return "(" + std::to_string(s[0]) + ", " + std:
 //   y_g (og, nb·L) = W_g (og, K) · cols (K, nb·L),  K = cg·kh·kw, L = oh·ow,
 // cols holding the receptive field of each output position (im2col), sample after sample
 // along its rows. Several samples per gemm make the products wide enough for BLAS to run
-// near its peak, and a batch that is one chunk lets backward reuse forward's cols; the chunk
-// bounds the buffers (K·nb·L ≤ kColsBudget elements, at least one sample).
+// near its peak, and a batch whose tasks are one chunk each lets backward reuse forward's
+// cols; the chunks bound the buffers (tasks·K·nb·L ≤ kColsBudget elements, at least one
+// sample each).
+//
+// Threads: the batch is split into `tasks` contiguous runs of samples, one per thread, each
+// with its own buffers; a task's gemm calls run on its thread alone. One task (a batch
+// smaller than the threads, little work, or a call from inside another parallel region)
+// runs the chunks one after another and lets gemm split each product instead. The tasks are
+// fixed when forward runs and backward reuses them, so the results depend on the thread
+// count of the forward call only (dW and db are sums of per-task partials, added in task order).
 struct ConvGeometry {
   std::size_t n, c, h, w;     // input
   std::size_t o, kh, kw;      // weight (o, cg, kh, kw)
@@ -35,10 +44,27 @@ struct ConvGeometry {
   std::size_t groups, cg, og;  // channels per group, in and out
   std::size_t k, l;           // gemm sizes
   Size2 stride, padding, dilation;
+  std::size_t tasks;  // runs of samples done in parallel
   std::size_t chunk;  // samples per gemm
+
+  // Samples [task_begin(t), task_begin(t + 1)) of task t.
+  std::size_t task_begin(std::size_t t) const { return n * t / tasks; }
+  // Whether every task's samples are one chunk (forward's cols of the whole batch fit the budget).
+  bool one_chunk_per_task() const { return chunk * tasks >= n; }
 };
 
 constexpr std::size_t kColsBudget = std::size_t(1) << 22;  // 16 MiB of float: LeNet at batch 64 is one chunk
+// Multiply-adds a task needs before it is worth a thread (as gemm's kMinWorkPerThread).
+constexpr double kMinTaskWork = 256.0 * 1024;
+
+// Tasks for g's batch: one per thread when there is a sample for every thread and each task
+// gets at least kMinTaskWork multiply-adds; otherwise 1.
+std::size_t conv_tasks(const ConvGeometry& g) {
+  const std::size_t threads = std::size_t(num_threads());
+  if (threads <= 1 || g.n < threads || in_parallel_region()) return 1;
+  const double work = double(g.n) * double(g.o) * double(g.l) * double(g.k);
+  return std::clamp<std::size_t>(std::size_t(work / kMinTaskWork), 1, threads);
+}
 
 template <class Scalar>
 ConvGeometry conv_geometry(const TensorOf<Scalar>& x, const TensorOf<Scalar>& w, const Conv2dOptions& opt) {
@@ -69,7 +95,9 @@ ConvGeometry conv_geometry(const TensorOf<Scalar>& x, const TensorOf<Scalar>& w,
   g.ow = (g.w + 2 * g.padding[1] - ekw) / g.stride[1] + 1;
   g.k = g.cg * g.kh * g.kw;
   g.l = g.oh * g.ow;
-  g.chunk = std::max<std::size_t>(1, std::min(g.n, kColsBudget / (g.k * g.l)));
+  g.tasks = conv_tasks(g);
+  const std::size_t per_task = (g.n + g.tasks - 1) / g.tasks;
+  g.chunk = std::max<std::size_t>(1, std::min(per_task, kColsBudget / (g.tasks * g.k * g.l)));
   return g;
 }
 
@@ -85,6 +113,23 @@ ColumnRange column_range(const ConvGeometry& g, std::size_t j) {
   const Index hi = Index(g.w) > off ? std::min(Index(g.ow), (Index(g.w) - off + s - 1) / s) : 0;
   return {off, std::size_t(std::min(lo, hi)), std::size_t(hi)};
 }
+
+// f(t) for every task t of g: on the pool when there are several (each its own thread), else
+// on the calling thread outside any parallel region (so gemm may split its products).
+template <class F>
+void for_each_task(const ConvGeometry& g, const F& f) {
+  if (g.tasks == 1) {
+    f(std::size_t(0));
+    return;
+  }
+  parallel_for(0, g.tasks, 1, [&](std::size_t t0, std::size_t t1) {
+    for (std::size_t t = t0; t < t1; ++t) f(t);
+  });
+}
+
+// `size` elements rounded up to a multiple of 16 (whole 64-byte lines of float), so that every
+// task's share of a scratch buffer starts on a line of its own.
+inline std::size_t padded(std::size_t size) { return (size + 15) / 16 * 16; }
 
 // cols (cg·kh·kw, oh·ow), rows `ld` apart ← the windows of one sample's group of channels
 // x (cg, h, w); zeros where a window reaches into the padding.
@@ -237,6 +282,19 @@ void conv2d_backward_formula(Ops& ops) {
   if (ops.need_b) ops.add_to_bias(ops.row_sums(G));
 }
 
+// Σ v[0 .. count) in double, in eight lanes (a fixed order the compiler vectorises; a float
+// sum of a bias's N·L terms, one after another, would lose digits and wait on every add).
+template <class Scalar>
+double row_sum(const Scalar* v, std::size_t count) {
+  double lanes[8] = {};
+  std::size_t q = 0;
+  for (; q + 8 <= count; q += 8) {
+    for (std::size_t j = 0; j < 8; ++j) lanes[j] += double(v[q + j]);
+  }
+  for (std::size_t j = 0; q < count; ++q, ++j) lanes[j] += double(v[q]);
+  return ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+}
+
 // A row-major matrix in a buffer, and a product of two that waits for its destination.
 template <class Scalar>
 struct BlockOf {
@@ -249,7 +307,9 @@ struct ProductOf {
   bool trans_a, trans_b;
 };
 
-// The fast backend: buffers of one chunk of samples [n0, n0 + nc) and one group gi.
+// The fast backend: buffers of one chunk of samples [n0, n0 + nc) and one group gi, within
+// one task whose dW and db go to `dw`, `db` (the gradient buffers for task 0, its partials
+// for the others).
 template <class Scalar>
 struct ConvBackwardBuffers {
   using Block = BlockOf<Scalar>;
@@ -258,10 +318,11 @@ struct ConvBackwardBuffers {
   const Scalar *x, *w, *gy;            // input, weight, output gradient
   bool need_x = false, need_w = false, need_b = false;
   Scalar *dx = nullptr, *dw = nullptr, *db = nullptr;  // gradient buffers (dx zeroed already)
-  Scalar beta_x = 0, beta_w = 0, beta_b = 0;           // 0: dw, db hold no gradient yet
+  Scalar beta_w = 0, beta_b = 0;                       // 0: dw, db hold nothing before the task's first chunk
   Scalar *cols = nullptr, *gyp = nullptr;              // work buffers (K, chunk·L), (og, chunk·L)
   const Scalar* kept = nullptr;                        // forward's cols of this group, if kept
   std::size_t n0 = 0, nc = 0, gi = 0;
+  bool first = true;                                   // the task's first chunk
 
   std::size_t ld() const { return nc * g.l; }
   // G (og, nc·L) ← dy[n0 + j, gi·og + oc, :], the layout of prod in forward
@@ -289,7 +350,7 @@ struct ConvBackwardBuffers {
     const std::size_t n = p.trans_b ? p.b.rows : p.b.cols;
     gemm(p.trans_a, p.trans_b, m, n, k, 1, p.a.data, p.b.data, beta, c);
   }
-  void add_to_weight(const Product& p) { run(p, n0 == 0 ? beta_w : Scalar(1), dw + gi * g.og * g.k); }
+  void add_to_weight(const Product& p) { run(p, first ? beta_w : Scalar(1), dw + gi * g.og * g.k); }
   // dcols (K, nc·L) into the work buffer
   Block col2im(const Product& p) {
     run(p, 0, cols);
@@ -304,11 +365,10 @@ struct ConvBackwardBuffers {
   static Block row_sums(Block b) { return b; }
   void add_to_bias(Block rows) {
     Scalar* d = db + gi * g.og;
-    const bool first = n0 == 0 && beta_b == 0;
+    const bool overwrite = first && beta_b == 0;
     for (std::size_t r = 0; r < rows.rows; ++r) {
-      Scalar s = 0;
-      for (std::size_t q = 0; q < rows.cols; ++q) s += rows.data[r * rows.cols + q];
-      d[r] = first ? s : d[r] + s;
+      const Scalar s = Scalar(row_sum(rows.data + r * rows.cols, rows.cols));
+      d[r] = overwrite ? s : d[r] + s;
     }
   }
 };
@@ -350,35 +410,46 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
                                 shape_str(wv) + ", got " + shape_str(bias->value()));
   }
   Tensor y = empty_tensor<Scalar>({g.n, g.o, g.oh, g.ow});
-  // When the whole batch is one chunk and dW will be needed, the closure keeps every group's
-  // cols (groups·K, N·L) instead of running im2col again in backward.
-  const bool keep_cols = g.chunk == g.n && weight.requires_grad() && is_grad_enabled();
-  Tensor cols = keep_cols ? empty_tensor<Scalar>({g.groups * g.k, g.n * g.l})
-                          : empty_tensor<Scalar>({g.k, g.chunk * g.l});
-  Tensor prod = empty_tensor<Scalar>({g.og, g.chunk * g.l});
-  for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-    const std::size_t nc = std::min(g.chunk, g.n - n0), ld = nc * g.l;
-    for (std::size_t gi = 0; gi < g.groups; ++gi) {
-      Scalar* cg = cols.data() + (keep_cols ? gi * g.k * ld : 0);
-      for (std::size_t j = 0; j < nc; ++j) {
-        im2col(g, xv.data() + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cg + j * g.l, ld);
-      }
-      // prod (og, nc·L) = W_g (og, K) · cols (K, nc·L)
-      gemm(false, false, g.og, ld, g.k, 1, wv.data() + gi * g.og * g.k, cg, 0, prod.data());
-      // y[n0 + j, g·og + oc, :] = prod[oc, j·L .. (j+1)·L) + b[g·og + oc]
-      for (std::size_t oc = 0; oc < g.og; ++oc) {
-        const Scalar b = bias ? bias->value().data()[gi * g.og + oc] : Scalar(0);
+  // When every task is one chunk and dW will be needed, the closure keeps every group's cols
+  // instead of running im2col again in backward: task t's samples [a, b) at a·groups·K·L,
+  // as (groups, K, (b − a)·L).
+  const bool keep_cols = g.one_chunk_per_task() && weight.requires_grad() && is_grad_enabled();
+  Tensor kept = keep_cols ? empty_tensor<Scalar>({g.n * g.groups * g.k * g.l}) : Tensor::from_shape({0});
+  // per task: cols (K, chunk·L) unless kept, prod (og, chunk·L)
+  const std::size_t cols_size = keep_cols ? 0 : padded(g.k * g.chunk * g.l);
+  const std::size_t stride = cols_size + padded(g.og * g.chunk * g.l);
+  Tensor scratch = empty_tensor<Scalar>({g.tasks * stride});
+  const Scalar* xp = xv.data();
+  const Scalar* wp = wv.data();
+  const Scalar* bp = bias ? bias->value().data() : nullptr;
+  Scalar* yp = y.data();
+  for_each_task(g, [&](std::size_t t) {
+    const std::size_t a = g.task_begin(t), e = g.task_begin(t + 1);
+    Scalar* cols = scratch.data() + t * stride;
+    Scalar* prod = cols + cols_size;
+    for (std::size_t n0 = a; n0 < e; n0 += g.chunk) {
+      const std::size_t nc = std::min(g.chunk, e - n0), ld = nc * g.l;
+      for (std::size_t gi = 0; gi < g.groups; ++gi) {
+        Scalar* cg = keep_cols ? kept.data() + a * g.groups * g.k * g.l + gi * g.k * ld : cols;
         for (std::size_t j = 0; j < nc; ++j) {
-          const Scalar* src = prod.data() + oc * ld + j * g.l;
-          Scalar* dst = y.data() + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
-          for (std::size_t q = 0; q < g.l; ++q) dst[q] = src[q] + b;
+          im2col(g, xp + ((n0 + j) * g.c + gi * g.cg) * g.h * g.w, cg + j * g.l, ld);
+        }
+        // prod (og, nc·L) = W_g (og, K) · cols (K, nc·L)
+        gemm(false, false, g.og, ld, g.k, 1, wp + gi * g.og * g.k, cg, 0, prod);
+        // y[n0 + j, g·og + oc, :] = prod[oc, j·L .. (j+1)·L) + b[g·og + oc]
+        for (std::size_t oc = 0; oc < g.og; ++oc) {
+          const Scalar b = bp ? bp[gi * g.og + oc] : Scalar(0);
+          for (std::size_t j = 0; j < nc; ++j) {
+            const Scalar* src = prod + oc * ld + j * g.l;
+            Scalar* dst = yp + ((n0 + j) * g.o + gi * g.og + oc) * g.l;
+            for (std::size_t q = 0; q < g.l; ++q) dst[q] = src[q] + b;
+          }
         }
       }
     }
-  }
-  recycle(prod);
-  if (!keep_cols) recycle(cols);
-  SavedTensor saved(keep_cols ? std::move(cols) : Tensor::from_shape({0}));
+  });
+  recycle(scratch);
+  SavedTensor saved(std::move(kept));
   auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
     const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
     const bool need_b = has_bias && self.parent_requires_grad(2);
@@ -387,30 +458,54 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
       conv2d_backward_formula(ops);
       return;
     }
-    // The formula per chunk of samples and group, over raw buffers and gemm.
-    ConvBackwardBuffers<Scalar> ops{g, self.parent_value(0).data(), self.parent_value(1).data(), self.grad.data()};
-    ops.need_x = need_x, ops.need_w = need_w, ops.need_b = need_b;
-    if (need_x) {
-      ops.dx = grad_target(self, 0, ops.beta_x);
-      if (ops.beta_x == 0) std::fill(ops.dx, ops.dx + g.n * g.c * g.h * g.w, Scalar(0));
-    }
-    if (need_w) ops.dw = grad_target(self, 1, ops.beta_w);
-    if (need_b) ops.db = grad_target(self, 2, ops.beta_b);
     if (!need_x && !need_w && !need_b) return;
-    const bool kept = saved.get().size() != 0;
-    // work buffers: cols for dW when forward kept none, and dcols for dx; G of one group
-    Tensor cols = need_x || (need_w && !kept) ? empty_tensor<Scalar>({g.k, g.chunk * g.l}) : Tensor::from_shape({0});
-    Tensor gyp = empty_tensor<Scalar>({g.og, g.chunk * g.l});
-    ops.cols = cols.data(), ops.gyp = gyp.data();
-    for (std::size_t n0 = 0; n0 < g.n; n0 += g.chunk) {
-      for (std::size_t gi = 0; gi < g.groups; ++gi) {
-        ops.n0 = n0, ops.nc = std::min(g.chunk, g.n - n0), ops.gi = gi;
-        ops.kept = kept ? saved.get().data() + gi * g.k * ops.nc * g.l : nullptr;
-        conv2d_backward_formula(ops);
+    // The formula per task, chunk of samples and group, over raw buffers and gemm.
+    Scalar beta_x = 0, beta_w = 0, beta_b = 0;
+    Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
+    Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
+    Scalar* db = need_b ? grad_target(self, 2, beta_b) : nullptr;
+    const Scalar* kept = saved.get().size() != 0 ? saved.get().data() : nullptr;
+    // per task: cols for dW when forward kept none, and dcols for dx; G of one group; the
+    // partial dW (O·K) and db (O) of tasks 1, 2, ... (task 0 writes the gradients themselves)
+    const std::size_t cols_size = need_x || (need_w && !kept) ? padded(g.k * g.chunk * g.l) : 0;
+    const std::size_t gyp_size = padded(g.og * g.chunk * g.l);
+    const std::size_t dw_size = need_w && g.tasks > 1 ? padded(g.o * g.k) : 0;
+    const std::size_t db_size = need_b && g.tasks > 1 ? padded(g.o) : 0;
+    const std::size_t stride = cols_size + gyp_size + dw_size + db_size;
+    Tensor scratch = empty_tensor<Scalar>({g.tasks * stride});
+    const Scalar* xp = self.parent_value(0).data();
+    const Scalar* wp = self.parent_value(1).data();
+    const Scalar* gy = self.grad.data();
+    for_each_task(g, [&](std::size_t t) {
+      const std::size_t a = g.task_begin(t), e = g.task_begin(t + 1);
+      Scalar* buffers = scratch.data() + t * stride;
+      ConvBackwardBuffers<Scalar> ops{g, xp, wp, gy};
+      ops.need_x = need_x, ops.need_w = need_w, ops.need_b = need_b;
+      ops.cols = buffers, ops.gyp = buffers + cols_size;
+      ops.dx = dx;
+      ops.dw = t == 0 ? dw : buffers + cols_size + gyp_size;
+      ops.db = t == 0 ? db : buffers + cols_size + gyp_size + dw_size;
+      ops.beta_w = t == 0 ? beta_w : Scalar(0), ops.beta_b = t == 0 ? beta_b : Scalar(0);
+      if (need_x && beta_x == 0) std::fill(dx + a * g.c * g.h * g.w, dx + e * g.c * g.h * g.w, Scalar(0));
+      for (std::size_t n0 = a; n0 < e; n0 += g.chunk) {
+        for (std::size_t gi = 0; gi < g.groups; ++gi) {
+          ops.n0 = n0, ops.nc = std::min(g.chunk, e - n0), ops.gi = gi, ops.first = n0 == a;
+          ops.kept = kept ? kept + a * g.groups * g.k * g.l + gi * g.k * ops.nc * g.l : nullptr;
+          conv2d_backward_formula(ops);
+        }
+      }
+    });
+    // dW += the partials of tasks 1, 2, ... in task order; db likewise
+    for (std::size_t t = 1; t < g.tasks; ++t) {
+      const Scalar* partial = scratch.data() + t * stride + cols_size + gyp_size;
+      if (need_w) {
+        for (std::size_t i = 0; i < g.o * g.k; ++i) dw[i] += partial[i];
+      }
+      if (need_b) {
+        for (std::size_t i = 0; i < g.o; ++i) db[i] += partial[dw_size + i];
       }
     }
-    recycle(cols);
-    recycle(gyp);
+    recycle(scratch);
   };
   if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));

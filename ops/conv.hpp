@@ -1,5 +1,6 @@
 // Convolution and pooling over NCHW batches: conv2d through im2col and gemm (transpose
-// flags, recycled buffers; ops/conv.cpp), max / average / adaptive average pooling (ops/pool.cpp).
+// flags, recycled buffers, the batch split among the threads; ops/conv.cpp), max / average /
+// adaptive average pooling (ops/pool.cpp, the planes split among the threads).
 #pragma once
 
 #include <array>
@@ -22,6 +23,9 @@ struct Conv2dOptions {
 // Cross-correlation, PyTorch's conv2d: x (N, C, H, W), weight (O, C/groups, kh, kw),
 // bias (O) → (N, O, OH, OW), OH = (H + 2·pad − dil·(kh − 1) − 1)/stride + 1 (same for W).
 //   y[n, o, p, q] = b[o] + Σ_{c ∈ group(o), i, j} w[o, c, i, j]·x[n, c, p·s − pad + i·dil, q·s − pad + j·dil]
+// Threads: a batch of at least num_threads() samples is split into one run of samples per
+// thread; dW and db are then sums of per-thread partials, so another thread count may round
+// them differently (the same thread count gives the same bits).
 template <class T>
 BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias, const Conv2dOptions& options = {});
 // Same without a bias.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 
@@ -34,14 +35,31 @@ BasicVariable<Scalar> dropout(const BasicVariable<Scalar>& x, double p, Rng& rng
     m[i + 1] = (bits >> 32) < keep ? scale : Scalar(0);
   }
   if (i < n) m[i] = (rng() & 0xffffffffu) < keep ? scale : Scalar(0);
-  Tensor y = evaluate(v * mask);
-  return make_result("dropout", std::move(y), {x}, [mask = SavedTensor(std::move(mask))](Node& self) {
+  // y = x ⊙ m, the elements split among the threads (the mask above stays one stream of draws)
+  Tensor y = empty_like(v);
+  const Scalar* in = v.data();
+  Scalar* out = y.data();
+  parallel_for(0, n, kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+    for (std::size_t k = b; k < e; ++k) out[k] = in[k] * m[k];
+  });
+  return make_result("dropout", std::move(y), {x}, [mask = SavedTensor(std::move(mask)), n](Node& self) {
     // dx = g ⊙ m : shape of x (with ops under create_graph: m is a constant)
     if (self.grad_node) {
       add_variable_to_parent(self, 0, mul(Variable(self.grad_node), Variable(mask.get())));
       return;
     }
-    add_expr_to_parent(self, 0, self.grad * mask.get());
+    if (!self.parent_requires_grad(0)) return;
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    const Scalar* g = self.grad.data();
+    const Scalar* mk = mask.get().data();
+    parallel_for(0, n, kElementwiseGrain, [&](std::size_t b, std::size_t e) {
+      if (beta == 0) {
+        for (std::size_t k = b; k < e; ++k) dx[k] = g[k] * mk[k];
+      } else {
+        for (std::size_t k = b; k < e; ++k) dx[k] += g[k] * mk[k];
+      }
+    });
   });
 }
 

@@ -23,6 +23,103 @@ void add_to_grad(BasicNode<Scalar>& self, std::size_t i, std::size_t count, F&& 
   for (std::size_t k = 0; k < count; ++k) d[k] = (beta == 0 ? Scalar(0) : d[k]) + contribution(k);
 }
 
+// ---- batch_norm's per-channel sums ------------------------------------------------------------
+//
+// x (N, C, S) is cut into parts: channel ch of the samples of one block of `block` samples
+// (at least kBnPartElements values each, whatever the threads). Each part's two sums are
+// computed by one thread, in one pass, in double, and the parts of a channel are added in
+// block order afterwards, so the sums do not depend on how many threads there are.
+
+// Values a part holds at least (fewer only when the batch is smaller).
+constexpr std::size_t kBnPartElements = 4096;
+
+struct BnParts {
+  std::size_t n, c, s;  // x (N, C, S)
+  std::size_t block;   // samples per part
+  std::size_t blocks() const { return (n + block - 1) / block; }
+  std::size_t count() const { return blocks() * c; }  // part p = b·C + ch
+};
+
+BnParts bn_parts(std::size_t n, std::size_t c, std::size_t s) {
+  const std::size_t block = std::clamp<std::size_t>((kBnPartElements + s - 1) / std::max<std::size_t>(s, 1), 1,
+                                                    std::max<std::size_t>(n, 1));
+  return {n, c, s, block};
+}
+
+// Two sums over the values of a part, in eight double lanes each: a fixed order of additions
+// that the compiler vectorises.
+struct LaneSums {
+  double a[8] = {}, b[8] = {};
+  // a += (x − shift), b += (x − shift)² over x[0 .. count)
+  template <class Scalar>
+  void add_shifted(const Scalar* x, std::size_t count, double shift) {
+    std::size_t k = 0;
+    for (; k + 8 <= count; k += 8) {
+      for (std::size_t j = 0; j < 8; ++j) {
+        const double d = double(x[k + j]) - shift;
+        a[j] += d;
+        b[j] += d * d;
+      }
+    }
+    for (std::size_t j = 0; k < count; ++k, ++j) {
+      const double d = double(x[k]) - shift;
+      a[j] += d;
+      b[j] += d * d;
+    }
+  }
+  // a += g, b += g·(x − mu) over [0 .. count)
+  template <class Scalar>
+  void add_products(const Scalar* g, const Scalar* x, std::size_t count, double mu) {
+    std::size_t k = 0;
+    for (; k + 8 <= count; k += 8) {
+      for (std::size_t j = 0; j < 8; ++j) {
+        a[j] += double(g[k + j]);
+        b[j] += double(g[k + j]) * (double(x[k + j]) - mu);
+      }
+    }
+    for (std::size_t j = 0; k < count; ++k, ++j) {
+      a[j] += double(g[k]);
+      b[j] += double(g[k]) * (double(x[k]) - mu);
+    }
+  }
+  static double total(const double* v) { return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7])); }
+};
+
+// sums (C, 2) ← per channel, the two sums over its M = N·S values that add_plane(lanes, i, ch)
+// adds to `lanes` for the plane (sample i, channel ch): the parts in parallel into `partials`
+// (2 per part), then each channel's added in block order.
+template <class AddPlane>
+void bn_channel_sums(const BnParts& parts, double* partials, double* sums, const AddPlane& add_plane) {
+  const std::size_t grain = std::max<std::size_t>(1, kElementwiseGrain / (parts.block * parts.s + 1));
+  parallel_for(0, parts.count(), grain, [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t p = p0; p < p1; ++p) {
+      const std::size_t b = p / parts.c, ch = p % parts.c;
+      LaneSums lanes;
+      for (std::size_t i = b * parts.block; i < std::min(parts.n, (b + 1) * parts.block); ++i) add_plane(lanes, i, ch);
+      partials[2 * p] = LaneSums::total(lanes.a);
+      partials[2 * p + 1] = LaneSums::total(lanes.b);
+    }
+  });
+  for (std::size_t ch = 0; ch < parts.c; ++ch) {
+    double a = 0, b = 0;
+    for (std::size_t blk = 0; blk < parts.blocks(); ++blk) {
+      a += partials[2 * (blk * parts.c + ch)];
+      b += partials[2 * (blk * parts.c + ch) + 1];
+    }
+    sums[2 * ch] = a;
+    sums[2 * ch + 1] = b;
+  }
+}
+
+// f(plane index i·C + ch, ch) for every plane of x (N, C, S), planes split among the threads.
+template <class F>
+void bn_for_each_plane(std::size_t n, std::size_t c, std::size_t s, const F& f) {
+  const std::size_t grain = std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(s, 1));
+  parallel_for(0, n * c, grain, [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t p = p0; p < p1; ++p) f(p, p % c);
+  });
+}
+
 }  // namespace
 
 template <class Scalar>
@@ -50,39 +147,47 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
   Tensor stats = empty_tensor<Scalar>({2, c});
   Scalar* mu = stats.data();
   Scalar* inv = stats.data() + c;
-  for (std::size_t ch = 0; ch < c; ++ch) {
-    double mean = 0, var = 0;
-    if (training) {
-      for (std::size_t i = 0; i < n; ++i) {
-        const Scalar* p = xv.data() + (i * c + ch) * s;
-        for (std::size_t k = 0; k < s; ++k) mean += p[k];
-      }
-      mean /= double(m);
-      for (std::size_t i = 0; i < n; ++i) {
-        const Scalar* p = xv.data() + (i * c + ch) * s;
-        for (std::size_t k = 0; k < s; ++k) var += (p[k] - mean) * (p[k] - mean);
-      }
-      var /= double(m);
+  const BnParts parts = bn_parts(n, c, s);
+  if (training) {
+    // One pass: per channel, with K its first value, A = Σ(x − K) and B = Σ(x − K)² in double;
+    //   μ = K + A/M,  σ² = (B − A²/M)/M.
+    // Shifting by a value of the channel keeps B − A²/M from cancelling (its relative error is
+    // about (1 + (μ − K)²/σ²)·2⁻⁵³, and K is a value near μ in σ's terms unless it is an outlier),
+    // where plain Σx, Σx² lose (μ/σ)²·2⁻⁵³, visible for double inputs far from 0; Welford's
+    // update is as accurate but divides per value and does not vectorise. The parts' sums
+    // add in a fixed order: the same bits at any thread count.
+    TensorOf<double> work = empty_tensor<double>({parts.count() * 2 + c * 2});
+    double* sums = work.data() + parts.count() * 2;
+    const Scalar* xp = xv.data();
+    bn_channel_sums(parts, work.data(), sums, [&](LaneSums& lanes, std::size_t i, std::size_t ch) {
+      lanes.add_shifted(xp + (i * c + ch) * s, s, double(xp[ch * s]));
+    });
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      const double shift = double(xp[ch * s]), a = sums[2 * ch], b = sums[2 * ch + 1];
+      const double mean = shift + a / double(m), var = std::max(0.0, (b - a * a / double(m)) / double(m));
       running_mean(ch) = Scalar((1 - momentum) * running_mean(ch) + momentum * mean);
       running_var(ch) = Scalar((1 - momentum) * running_var(ch) + momentum * var * double(m) / double(m - 1));
-    } else {
-      mean = running_mean(ch);
-      var = running_var(ch);
+      mu[ch] = Scalar(mean);
+      inv[ch] = Scalar(1.0 / std::sqrt(var + eps));
     }
-    mu[ch] = Scalar(mean);
-    inv[ch] = Scalar(1.0 / std::sqrt(var + eps));
+    recycle(work);
+  } else {
+    for (std::size_t ch = 0; ch < c; ++ch) {
+      mu[ch] = running_mean(ch);
+      inv[ch] = Scalar(1.0 / std::sqrt(double(running_var(ch)) + eps));
+    }
   }
   Tensor y = empty_like(xv);
   const Scalar* gamma = weight.value().data();
   const Scalar* beta = bias.value().data();
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t ch = 0; ch < c; ++ch) {
-      const Scalar* p = xv.data() + (i * c + ch) * s;
-      Scalar* q = y.data() + (i * c + ch) * s;
-      const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
-      for (std::size_t k = 0; k < s; ++k) q[k] = a * p[k] + b;
-    }
-  }
+  const Scalar* xp = xv.data();
+  Scalar* yp = y.data();
+  bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
+    const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
+    const Scalar* __restrict in = xp + p * s;
+    Scalar* __restrict out = yp + p * s;
+    for (std::size_t k = 0; k < s; ++k) out[k] = a * in[k] + b;
+  });
   return make_result(
       "batch_norm", std::move(y), {x, weight, bias},
       [stats = SavedTensor(std::move(stats)), n, c, s, m, training, eps](Node& self) {
@@ -120,22 +225,23 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
         const Scalar* mu = stats.get().data();
         const Scalar* inv = mu + c;
         const Scalar* g = self.grad.data();
-        // Per channel: Σg and Σg·x̂ over the M values, x̂ = (x − μ)/√(σ² + eps).
+        // Per channel, one pass: Σg and Σg·x̂ = inv·Σg·(x − μ) over the M values, x̂ = (x − μ)·inv,
+        // in double (bn_channel_sums: the same bits at any thread count).
+        const BnParts parts = bn_parts(n, c, s);
+        TensorOf<double> work = empty_tensor<double>({parts.count() * 2 + c * 2});
+        double* channel_sums = work.data() + parts.count() * 2;
+        const Scalar* xp = xv.data();
+        bn_channel_sums(parts, work.data(), channel_sums, [&](LaneSums& lanes, std::size_t i, std::size_t ch) {
+          lanes.add_products(g + (i * c + ch) * s, xp + (i * c + ch) * s, s, double(mu[ch]));
+        });
         Tensor sums = empty_tensor<Scalar>({2, c});
         Scalar* sg = sums.data();
         Scalar* sgx = sums.data() + c;
         for (std::size_t ch = 0; ch < c; ++ch) {
-          double a = 0, b = 0;
-          for (std::size_t i = 0; i < n; ++i) {
-            const std::size_t o = (i * c + ch) * s;
-            for (std::size_t k = 0; k < s; ++k) {
-              a += g[o + k];
-              b += double(g[o + k]) * (xv.data()[o + k] - mu[ch]) * inv[ch];
-            }
-          }
-          sg[ch] = Scalar(a);
-          sgx[ch] = Scalar(b);
+          sg[ch] = Scalar(channel_sums[2 * ch]);
+          sgx[ch] = Scalar(channel_sums[2 * ch + 1] * double(inv[ch]));
         }
+        recycle(work);
         // dγ = Σ g·x̂ : (C);  dβ = Σ g : (C)
         if (self.parent_requires_grad(1)) add_to_grad(self, 1, c, [&](std::size_t ch) { return sgx[ch]; });
         if (self.parent_requires_grad(2)) add_to_grad(self, 2, c, [&](std::size_t ch) { return sg[ch]; });
@@ -144,19 +250,21 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
           const Scalar inv_m = Scalar(1) / Scalar(m);
           Scalar beta = 0;
           Scalar* dx = grad_target(self, 0, beta);
-          for (std::size_t i = 0; i < n; ++i) {
-            for (std::size_t ch = 0; ch < c; ++ch) {
-              const std::size_t o = (i * c + ch) * s;
-              const Scalar k1 = gamma[ch] * inv[ch];
-              const Scalar mean_g = training ? sg[ch] * inv_m : Scalar(0);
-              const Scalar mean_gx = training ? sgx[ch] * inv_m : Scalar(0);
-              for (std::size_t k = 0; k < s; ++k) {
-                const Scalar xhat = (xv.data()[o + k] - mu[ch]) * inv[ch];
-                const Scalar d = k1 * (g[o + k] - mean_g - xhat * mean_gx);
-                dx[o + k] = beta == 0 ? d : dx[o + k] + d;
-              }
+          const bool overwrite = beta == 0;
+          bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
+            // dx = k1·(g − mean_g − (x − μ)·inv·mean_gx), the constants of the channel in registers
+            const Scalar k1 = gamma[ch] * inv[ch], m_c = mu[ch], inv_c = inv[ch];
+            const Scalar mean_g = training ? sg[ch] * inv_m : Scalar(0);
+            const Scalar mean_gx = training ? sgx[ch] * inv_m : Scalar(0);
+            const Scalar* __restrict xr = xp + p * s;
+            const Scalar* __restrict gr = g + p * s;
+            Scalar* __restrict d = dx + p * s;
+            if (overwrite) {
+              for (std::size_t k = 0; k < s; ++k) d[k] = k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
+            } else {
+              for (std::size_t k = 0; k < s; ++k) d[k] += k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
             }
-          }
+          });
         }
         recycle(sums);
       });

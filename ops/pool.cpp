@@ -1,4 +1,5 @@
-// Max, average and adaptive average pooling over NCHW batches (declared in conv.hpp).
+// Max, average and adaptive average pooling over NCHW batches (declared in conv.hpp), the
+// planes (sample, channel) split among the threads.
 #include "xtgrad/ops/conv.hpp"
 
 #include <algorithm>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/take.hpp"
 
@@ -45,6 +47,16 @@ PoolGeometry pool_geometry(const char* op, const TensorOf<Scalar>& x, const Pool
   g.oh = (g.h + 2 * g.padding[0] - g.kernel[0]) / g.stride[0] + 1;
   g.ow = (g.w + 2 * g.padding[1] - g.kernel[1]) / g.stride[1] + 1;
   return g;
+}
+
+// f(p) for every plane p < planes of h·w input values, the planes split among the threads
+// (each plane's outputs and input gradients are its own: no sums cross planes).
+template <class F>
+void for_each_plane(std::size_t planes, std::size_t h, std::size_t w, const F& f) {
+  const std::size_t grain = std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(h * w, 1));
+  parallel_for(0, planes, grain, [&](std::size_t p0, std::size_t p1) {
+    for (std::size_t p = p0; p < p1; ++p) f(p);
+  });
 }
 
 // Calls f(window_rows [y0, y1), window_cols [x0, x1), output index) for every output of one
@@ -156,7 +168,7 @@ BasicVariable<Scalar> max_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
   // where (N, C, OH, OW): the argmax of each window as a flat index into its plane, exact in Scalar
   Tensor where = empty_like(y);
   const bool two_by_two = g.kernel == Size2{2, 2} && g.padding == Size2{0, 0};  // the common case, unrolled
-  for (std::size_t p = 0; p < g.planes; ++p) {
+  for_each_plane(g.planes, g.h, g.w, [&](std::size_t p) {
     const Scalar* plane = xv.data() + p * g.h * g.w;
     Scalar* out = y.data() + p * g.oh * g.ow;
     Scalar* at = where.data() + p * g.oh * g.ow;
@@ -168,14 +180,14 @@ BasicVariable<Scalar> max_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
           at[oy * g.ow + ox] = static_cast<Scalar>(i);
         }
       }
-      continue;
+      return;
     }
     for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
       const std::size_t i = window_argmax(plane, g.w, ya, yb, xa, xb);
       out[o] = plane[i];
       at[o] = static_cast<Scalar>(i);
     });
-  }
+  });
   return make_result("max_pool2d", std::move(y), {x}, [g, where = SavedTensor(std::move(where))](Node& self) {
     // dx[argmax of each window] += dy: linear in dy, the argmax a constant
     if (self.grad_node) {  // create_graph: the same routing as a scatter by the saved argmax
@@ -193,14 +205,14 @@ BasicVariable<Scalar> max_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
     }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
     const std::size_t per_plane = g.oh * g.ow;
-    for (std::size_t p = 0; p < g.planes; ++p) {
+    for_each_plane(g.planes, g.h, g.w, [&](std::size_t p) {
       const Scalar* gy = self.grad.data() + p * per_plane;
       const Scalar* at = where.get().data() + p * per_plane;
       Scalar* dplane = dx + p * g.h * g.w;
+      if (beta == 0) std::fill(dplane, dplane + g.h * g.w, Scalar(0));
       for (std::size_t o = 0; o < per_plane; ++o) dplane[static_cast<std::size_t>(at[o])] += gy[o];
-    }
+    });
   });
 }
 
@@ -213,7 +225,7 @@ BasicVariable<Scalar> avg_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
   const PoolGeometry g = pool_geometry("avg_pool2d", xv, options);
   const Scalar inv = Scalar(1) / Scalar(g.kernel[0] * g.kernel[1]);
   Tensor y = empty_tensor<Scalar>({xv.shape()[0], xv.shape()[1], g.oh, g.ow});
-  for (std::size_t p = 0; p < g.planes; ++p) {
+  for_each_plane(g.planes, g.h, g.w, [&](std::size_t p) {
     const Scalar* plane = xv.data() + p * g.h * g.w;
     Scalar* out = y.data() + p * g.oh * g.ow;
     for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
@@ -222,7 +234,7 @@ BasicVariable<Scalar> avg_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
         for (std::size_t ix = xa; ix < xb; ++ix) s += plane[iy * g.w + ix];
       out[o] = s * inv;
     });
-  }
+  });
   return make_result("avg_pool2d", std::move(y), {x}, [g, inv](Node& self) {
     // dx[window] += dy / (kh·kw) for every window
     if (self.grad_node) {  // create_graph: the same sums as a gather, scale and scatter
@@ -239,16 +251,16 @@ BasicVariable<Scalar> avg_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
     }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + g.planes * g.h * g.w, Scalar(0));
-    for (std::size_t p = 0; p < g.planes; ++p) {
+    for_each_plane(g.planes, g.h, g.w, [&](std::size_t p) {
       const Scalar* gy = self.grad.data() + p * g.oh * g.ow;
       Scalar* dplane = dx + p * g.h * g.w;
+      if (beta == 0) std::fill(dplane, dplane + g.h * g.w, Scalar(0));
       for_each_window(g, [&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
         const Scalar share = gy[o] * inv;
         for (std::size_t iy = ya; iy < yb; ++iy)
           for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * g.w + ix] += share;
       });
-    }
+    });
   });
 }
 
@@ -278,7 +290,7 @@ BasicVariable<Scalar> adaptive_avg_pool2d(const BasicVariable<Scalar>& x, Size2 
     }
   };
   Tensor y = empty_tensor<Scalar>({xv.shape()[0], xv.shape()[1], oh, ow});
-  for (std::size_t p = 0; p < planes; ++p) {
+  for_each_plane(planes, h, w, [&](std::size_t p) {
     const Scalar* plane = xv.data() + p * h * w;
     Scalar* out = y.data() + p * oh * ow;
     bins([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
@@ -287,7 +299,7 @@ BasicVariable<Scalar> adaptive_avg_pool2d(const BasicVariable<Scalar>& x, Size2 
         for (std::size_t ix = xa; ix < xb; ++ix) s += plane[iy * w + ix];
       out[o] = s / Scalar((yb - ya) * (xb - xa));
     });
-  }
+  });
   return make_result("adaptive_avg_pool2d", std::move(y), {x}, [planes, h, w, oh, ow](Node& self) {
     // dx[bin] += dy / |bin| for every bin
     const auto for_each_bin = [&](auto&& f) {
@@ -314,16 +326,16 @@ BasicVariable<Scalar> adaptive_avg_pool2d(const BasicVariable<Scalar>& x, Size2 
     }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + planes * h * w, Scalar(0));
-    for (std::size_t p = 0; p < planes; ++p) {
+    for_each_plane(planes, h, w, [&](std::size_t p) {
       const Scalar* gy = self.grad.data() + p * oh * ow;
       Scalar* dplane = dx + p * h * w;
+      if (beta == 0) std::fill(dplane, dplane + h * w, Scalar(0));
       for_each_bin([&](std::size_t ya, std::size_t yb, std::size_t xa, std::size_t xb, std::size_t o) {
         const Scalar share = gy[o] / Scalar((yb - ya) * (xb - xa));
         for (std::size_t iy = ya; iy < yb; ++iy)
           for (std::size_t ix = xa; ix < xb; ++ix) dplane[iy * w + ix] += share;
       });
-    }
+    });
   });
 }
 

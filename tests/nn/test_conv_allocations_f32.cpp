@@ -109,3 +109,54 @@ TEST(ConvSteadyState, FitWithIndexTargetsMakesNoHeapAllocationBetweenSteps) {
 
 }  // namespace
 }  // namespace xtgrad
+
+namespace xtgrad {
+namespace {
+
+// The parallel paths (issue 21) at 2 threads: conv2d split into one run of samples per thread,
+// batch_norm's per-channel parts and planes, pooling's planes. Each layer is large enough to
+// take them (conv1: 16·8·784·9 multiply-adds, two tasks; batch_norm: 100,352 values; pooling:
+// 128 planes of 784). Their per-task scratch comes from the calling thread's buffer cache, so a
+// step still makes no heap allocation.
+TEST(ConvSteadyState, ParallelStepsMakeNoHeapAllocation) {
+  if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
+  const NumThreadsGuard two(2);
+  Rng rng(9);
+  nn::Conv2dConfig same;
+  same.padding = {1, 1};
+  nn::Sequential net;
+  net.add(nn::Conv2d(1, 8, 3, rng, same))
+      .add(nn::BatchNorm2d(8))
+      .add(nn::ReLU())
+      .add(nn::MaxPool2d(2))                    // (16, 8, 14, 14)
+      .add(nn::Conv2d(8, 16, 3, rng, same))    // two tasks of 8 samples
+      .add(nn::BatchNorm2d(16))
+      .add(nn::AvgPool2d(Size2{2, 2}, Size2{2, 2}))  // (16, 16, 7, 7)
+      .add(nn::Flatten())
+      .add(nn::Linear(16 * 7 * 7, 3, rng));
+  nn::SGD sgd(net.named_parameters(), 0.01, 0.9);
+  const Tensor x = randn({16, 1, 28, 28}, rng);
+  Tensor targets = Tensor::from_shape({16, 3});
+  targets.fill(0);
+  for (std::size_t i = 0; i < 16; ++i) targets(i, i % 3) = 1;
+  const Variable input(x), target(targets);
+  double sink = 0;
+  std::uint64_t before = 0;
+  for (int step = 0; step < 12; ++step) {
+    if (step == 6) {
+      before = malloc_counter::g_allocs.load();
+      malloc_counter::g_counting = true;
+    }
+    Variable loss = cross_entropy(net(input), target);
+    sink += loss.item();
+    sgd.zero_grad();
+    loss.backward();
+    sgd.step();
+  }
+  malloc_counter::g_counting = false;
+  EXPECT_TRUE(sink == sink);
+  EXPECT_EQ(malloc_counter::g_allocs.load() - before, 0u);
+}
+
+}  // namespace
+}  // namespace xtgrad
