@@ -92,10 +92,10 @@ TEST(NumThreads, EachRankGetsWhatTheRuleSays) {
   const long online = sysconf(_SC_NPROCESSORS_ONLN);
   if (world().rank() == 0) {
     for (std::size_t r = 0; r < views.size(); ++r) {
-      std::cout << "[num_threads] rank " << r << " of " << views.size() << " on " << views[r].host << ": launched on CPUs "
-                << views[r].launched << ", runs on " << views[r].cpus << " (" << views[r].bound << " of " << online << " online), "
-                << ranks_on_host(views, views[r].host) << " ranks on the node, num_threads() "
-                << views[r].threads << "\n";
+      std::cout << "[num_threads] rank " << r << " of " << views.size() << " on " << views[r].host
+                << ": launched on CPUs " << views[r].launched << ", runs on " << views[r].cpus << " ("
+                << views[r].bound << " of " << online << " online), " << ranks_on_host(views, views[r].host)
+                << " ranks on the node, num_threads() " << views[r].threads << "\n";
     }
   }
   const char* forced = std::getenv("XTGRAD_NUM_THREADS");
