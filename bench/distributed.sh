@@ -65,7 +65,7 @@ if ((LOAD)); then OUT+=_load; fi
 mkdir -p "$OUT"
 rm -f "$OUT"/*.jsonl
 
-export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 XTGRAD_NUM_THREADS=1  # one thread per rank (distributed_threads.sh varies it)
 # Open MPI refuses to start as root without these (containers, CI); harmless otherwise.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 MPIRUN=(mpirun)

@@ -7,10 +7,12 @@
 // Training: the seed model (784-200 sigmoid-10, weights 0.01·N(0,1), SGD lr 0.1) on
 // --train-size MNIST images, global batch --batch-size split over the ranks (each rank its
 // shard of every batch, gradients averaged by DistributedDataParallel), one OpenBLAS thread
-// per rank. With one rank it is plain nn::fit (no communicator in the loop). An epoch's
-// seconds are the slowest rank's training pass (nn::fit times it); the last stdout line of
-// rank 0 is one JSON object: seconds_per_epoch is the median of the epochs after the first
-// (warm-up), test_accuracy the final model's on the 10,000 test images.
+// per rank, and xtgrad::default_num_threads() pool threads per rank (XTGRAD_NUM_THREADS, or the
+// rank's share of the node's CPUs: 1 each for 2 ranks on 2 cores; "threads" in the JSON line).
+// With one rank it is plain nn::fit (no communicator in the loop). An epoch's seconds are the
+// slowest rank's training pass (nn::fit times it); the last stdout line of rank 0 is one JSON
+// object: seconds_per_epoch is the median of the epochs after the first (warm-up),
+// test_accuracy the final model's on the 10,000 test images.
 //
 // --allreduce: for 4 KiB .. 64 MiB of floats (and the seed model's 636,040 bytes), the time of
 // one blocking allreduce (median of repeats) and the bandwidths: algbw = bytes / time,
@@ -28,6 +30,7 @@
 
 #include "experiment.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/distributed/data_parallel.hpp"
 #include "xtgrad/distributed/mpi_communicator.hpp"
 
@@ -111,7 +114,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return comm.rank() == 0 ? cli.exit(e) : (e.get_exit_code() ? 2 : 0);
   }
-  xtgrad::set_blas_threads(1);
+  // xtgrad's pool keeps its default (XTGRAD_NUM_THREADS, or this rank's share of the node's
+  // CPUs); OpenBLAS's own threads are never used (OPENBLAS_NUM_THREADS=1, gemm.hpp).
   try {
     if (allreduce) {
       allreduce_benchmark(comm);
@@ -148,6 +152,7 @@ int main(int argc, char** argv) {
       const double accuracy = xtgrad::nn::accuracy(model, data.test);
       std::cout << nlohmann::json{{"implementation", "xtgrad"},
                                   {"ranks", comm.world_size()},
+                                  {"threads", xtgrad::num_threads()},  // rank 0's pool (default_num_threads())
                                   {"batch_size", config.batch_size},
                                   {"overlap", comm.world_size() > 1 && !no_overlap},
                                   {"bucket_mb", bucket_mb},

@@ -259,11 +259,18 @@ int default_num_threads() {
     return int(v);
   }
   const int cpus = available_cpus();
-  // Ranks sharing a node that the launcher left unpinned (each sees every CPU) share them.
+  // The R ranks of a job on one node (the launcher says how many) share its CPUs: each takes at
+  // most its share, online / R, and its share of a cgroup quota, quota / R, however it was bound:
+  // unbound (each sees every CPU), one core each, a socket or NUMA node shared by several (Open
+  // MPI's default binding above 2 ranks), or pe=T cores each (hybrid: keeps its T). So
+  // ranks × threads fit the node's CPUs, or there is one thread per rank where ranks outnumber them.
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}) {
     const long ranks = parse_whole(std::getenv(name), 1, 1 << 20);
-    const long online = sysconf(_SC_NPROCESSORS_ONLN);
-    if (ranks > 1 && affinity_cpus() >= online) return std::max(1, cpus / int(ranks));
+    if (ranks < 1) continue;  // not set by this launcher
+    const long online = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    long share = std::min<long>(cpus, online / ranks);
+    if (const int quota = cgroup_quota_cpus(); quota > 0) share = std::min<long>(share, quota / ranks);
+    return int(std::max(1L, share));
   }
   return cpus;
 }
