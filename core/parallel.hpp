@@ -14,8 +14,8 @@
 // after every chunk has ended.
 //
 // The number of threads defaults to the CPUs this process may run on (affinity mask and
-// cgroup CPU quota), divided among the MPI ranks of a node when a launcher says how many
-// share it and did not pin them; XTGRAD_NUM_THREADS overrides it.
+// cgroup CPU quota); under a launcher that says R ranks share the node, each takes at most
+// min(its CPUs, online CPUs / R, quota / R). XTGRAD_NUM_THREADS overrides it.
 #pragma once
 
 #include <algorithm>
@@ -35,8 +35,9 @@ constexpr int kMaxThreads = 256;
 // cfs quota) CPU quota, at least 1.
 int available_cpus();
 // The default num_threads(): XTGRAD_NUM_THREADS if set (a whole number 1 ... kMaxThreads;
-// std::invalid_argument naming the variable otherwise), else available_cpus() shared among
-// the node's MPI ranks (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS) when they were not pinned.
+// std::invalid_argument naming the variable otherwise), else available_cpus(), and with R
+// ranks on the node (OMPI_COMM_WORLD_LOCAL_SIZE, MPI_LOCALNRANKS) at most online CPUs / R
+// (and quota / R), at least 1.
 int default_num_threads();
 
 // Whether the calling thread is running a parallel_for chunk (pool worker or caller).
