@@ -13,6 +13,7 @@
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/parallel.hpp"
+#include "xtgrad/ops/dropout.hpp"
 #include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
@@ -302,24 +303,6 @@ std::size_t item_grain(const Dims& s) {
   return std::max<std::size_t>(1, (32 * 1024 + work - 1) / work);
 }
 
-// Inverted-dropout multipliers m ∈ {0, 1/(1−p)} for n scores, drawn as dropout() draws them.
-template <class Scalar>
-TensorOf<Scalar> dropout_multipliers(const typename TensorOf<Scalar>::shape_type& shape, double p, Rng& rng) {
-  TensorOf<Scalar> mask = empty_tensor<Scalar>(shape);
-  const std::size_t n = mask.size();
-  const auto keep = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
-  const auto scale = static_cast<Scalar>(1.0 / (1.0 - p));
-  Scalar* m = mask.data();
-  std::size_t i = 0;
-  for (; i + 1 < n; i += 2) {
-    const std::uint64_t bits = rng();
-    m[i] = (bits & 0xffffffffu) < keep ? scale : Scalar(0);
-    m[i + 1] = (bits >> 32) < keep ? scale : Scalar(0);
-  }
-  if (i < n) m[i] = (rng() & 0xffffffffu) < keep ? scale : Scalar(0);
-  return mask;
-}
-
 // ---- backward -----------------------------------------------------------------------------------
 
 // What the backward closure keeps.
@@ -525,7 +508,7 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
   oshape.back() = vv.shape()[vv.dimension() - 1];
   Tensor probs = empty_tensor<Scalar>(scores);
   Tensor out = empty_tensor<Scalar>(oshape);
-  Tensor drop = p > 0 ? dropout_multipliers<Scalar>(scores, p, *options.rng) : Tensor();
+  Tensor drop = p > 0 ? dropout_mask<Scalar>(scores, p, *options.rng) : Tensor();
   const std::size_t block = s.lq * s.lk, nq = s.lq * s.d, nk = s.lk * s.d, nv = s.lk * s.dv, no = s.lq * s.dv;
   const std::size_t chunks = std::max<std::size_t>(1, parallel_detail::chunk_count(s.items, item_grain(s)));
   // per chunk: P ⊙ m with dropout; with heads, Q, K, V packed and O before it goes to its columns

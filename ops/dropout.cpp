@@ -1,6 +1,7 @@
 #include "xtgrad/ops/dropout.hpp"
 
 #include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -10,6 +11,24 @@
 #include "xtgrad/ops/elementwise.hpp"
 
 namespace xtgrad {
+
+template <class Scalar>
+TensorOf<Scalar> dropout_mask(const typename TensorOf<Scalar>::shape_type& shape, double p, Rng& rng) {
+  // m = 1/(1−p) where a 32-bit uniform draw u < (1−p)·2³², else 0; two draws per 64-bit word.
+  TensorOf<Scalar> mask = empty_tensor<Scalar>(shape);
+  const std::size_t n = mask.size();
+  const auto keep = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
+  const auto scale = static_cast<Scalar>(1.0 / (1.0 - p));
+  Scalar* m = mask.data();
+  std::size_t i = 0;
+  for (; i + 1 < n; i += 2) {
+    const std::uint64_t bits = rng();
+    m[i] = (bits & 0xffffffffu) < keep ? scale : Scalar(0);
+    m[i + 1] = (bits >> 32) < keep ? scale : Scalar(0);
+  }
+  if (i < n) m[i] = (rng() & 0xffffffffu) < keep ? scale : Scalar(0);
+  return mask;
+}
 
 template <class Scalar>
 BasicVariable<Scalar> dropout(const BasicVariable<Scalar>& x, double p, Rng& rng, bool training) {
@@ -23,18 +42,8 @@ BasicVariable<Scalar> dropout(const BasicVariable<Scalar>& x, double p, Rng& rng
   if (!training || p == 0) return x;
   const Tensor& v = x.value();
   const std::size_t n = v.size();
-  // m = 1/(1−p) where a 32-bit uniform draw u < (1−p)·2³², else 0; two draws per 64-bit word.
-  const auto keep = static_cast<std::uint64_t>(std::ldexp(1.0 - p, 32));
-  const auto scale = static_cast<Scalar>(1.0 / (1.0 - p));
-  Tensor mask = empty_like(v);
-  Scalar* m = mask.data();
-  std::size_t i = 0;
-  for (; i + 1 < n; i += 2) {
-    const std::uint64_t bits = rng();
-    m[i] = (bits & 0xffffffffu) < keep ? scale : Scalar(0);
-    m[i + 1] = (bits >> 32) < keep ? scale : Scalar(0);
-  }
-  if (i < n) m[i] = (rng() & 0xffffffffu) < keep ? scale : Scalar(0);
+  Tensor mask = dropout_mask<Scalar>(v.shape(), p, rng);
+  const Scalar* m = mask.data();
   // y = x ⊙ m, the elements split among the threads (the mask above stays one stream of draws)
   Tensor y = empty_like(v);
   const Scalar* in = v.data();
@@ -66,5 +75,7 @@ BasicVariable<Scalar> dropout(const BasicVariable<Scalar>& x, double p, Rng& rng
 // float and double, the precisions the library is built for
 template BasicVariable<float> dropout(const BasicVariable<float>&, double, Rng&, bool);
 template BasicVariable<double> dropout(const BasicVariable<double>&, double, Rng&, bool);
+template TensorOf<float> dropout_mask<float>(const TensorOf<float>::shape_type&, double, Rng&);
+template TensorOf<double> dropout_mask<double>(const TensorOf<double>::shape_type&, double, Rng&);
 
 }  // namespace xtgrad

@@ -12,4 +12,10 @@ namespace xtgrad {
 template <class T>
 BasicVariable<T> dropout(const BasicVariable<T>& x, double p, Rng& rng, bool training = true);
 
+// The multipliers dropout() applies, m ∈ {0, 1/(1−p)} of `shape` (a recycled buffer), two
+// 32-bit draws per 64-bit word of `rng`: ops that drop out internally (attention) use it so a
+// seeded run draws the same masks either way. p ∈ [0, 1), not checked here.
+template <class T>
+TensorOf<T> dropout_mask(const typename TensorOf<T>::shape_type& shape, double p, Rng& rng);
+
 }  // namespace xtgrad
