@@ -12,6 +12,7 @@
 
 #include "malloc_counter.hpp"  // defines malloc & co. for this test program
 #include "xtgrad/core/defaults.hpp"  // test_models.hpp names xtgrad::Variable
+#include "steady_state.hpp"
 #include "test_models.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/nn/batches.hpp"
@@ -32,43 +33,7 @@ std::ostream& operator<<(std::ostream& out, const Case& c) {
 
 // Heap allocations made by steps warmup+1 .. warmup+measured of one training run.
 std::uint64_t allocations_per_run(const Case& c, int warmup, int measured) {
-  Rng rng(5);
-  xtgrad_test::SigmoidNet model(30, 16, 10, rng);
-  const NamedParameters params = model.named_parameters();
-  std::unique_ptr<nn::Optimizer> optimizer;
-  if (c.adam) {
-    optimizer = std::make_unique<nn::Adam>(params, 1e-3);
-  } else {
-    optimizer = std::make_unique<nn::SGD>(params, 0.1);
-  }
-  const auto reg = make_regularizer(c.penalty);
-  const Tensor inputs = rand_uniform({200, 30}, rng, -1.0, 1.0);
-  Tensor targets = Tensor::from_shape({200, 10});
-  targets.fill(0);
-  for (std::size_t i = 0; i < 200; ++i) targets(i, i % 10) = 1;
-  nn::BatchIterator batches(inputs, targets, 20, /*shuffle=*/true, rng);  // 10 full batches
-  Variable x{Tensor{}}, y{Tensor{}};
-  double sink = 0;
-
-  std::uint64_t before = 0;
-  for (int step = 0; step < warmup + measured; ++step) {
-    if (step == warmup) {
-      before = malloc_counter::g_allocs.load();
-      malloc_counter::g_counting = true;
-    }
-    if (!batches.next(x.mutable_value(), y.mutable_value())) {
-      batches.start_epoch();
-      batches.next(x.mutable_value(), y.mutable_value());
-    }
-    Variable loss = cross_entropy(model(x), y) + reg->penalty(params);
-    sink += loss.item();
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
-  }
-  malloc_counter::g_counting = false;
-  EXPECT_TRUE(sink == sink);
-  return malloc_counter::g_allocs.load() - before;
+  return xtgrad_test::sigmoid_net_step_allocations(c.penalty, c.adam, {30, 16, 200, 20, warmup, measured});
 }
 
 class SteadyState : public ::testing::TestWithParam<Case> {};

@@ -10,6 +10,7 @@
 
 #include "malloc_counter.hpp"  // defines malloc & co. for this test program
 #include "xtgrad/core/defaults.hpp"  // test_models.hpp names xtgrad::Variable
+#include "steady_state.hpp"
 #include "test_models.hpp"
 #include "xtgrad/core/core.hpp"
 #include "xtgrad/core/parallel.hpp"
@@ -23,42 +24,7 @@ namespace {
 
 // The seed model's shapes: 784 → 200 → 10, batches of 64.
 std::uint64_t seed_model_allocations(const char* penalty, bool adam) {
-  Rng rng(5);
-  xtgrad_test::SigmoidNet model(784, 200, 10, rng);
-  const NamedParameters params = model.named_parameters();
-  std::unique_ptr<nn::Optimizer> optimizer;
-  if (adam) {
-    optimizer = std::make_unique<nn::Adam>(params, 1e-3);
-  } else {
-    optimizer = std::make_unique<nn::SGD>(params, 0.1);
-  }
-  const auto reg = make_regularizer(penalty);
-  const Tensor inputs = rand_uniform({256, 784}, rng, -1.0, 1.0);
-  Tensor targets = Tensor::from_shape({256, 10});
-  targets.fill(0);
-  for (std::size_t i = 0; i < 256; ++i) targets(i, i % 10) = 1;
-  nn::BatchIterator batches(inputs, targets, 64, /*shuffle=*/true, rng);
-  Variable x{Tensor{}}, y{Tensor{}};
-  double sink = 0;
-  std::uint64_t before = 0;
-  for (int step = 0; step < 20; ++step) {
-    if (step == 8) {
-      before = malloc_counter::g_allocs.load();
-      malloc_counter::g_counting = true;
-    }
-    if (!batches.next(x.mutable_value(), y.mutable_value())) {
-      batches.start_epoch();
-      batches.next(x.mutable_value(), y.mutable_value());
-    }
-    Variable loss = cross_entropy(model(x), y) + reg->penalty(params);
-    sink += loss.item();
-    optimizer->zero_grad();
-    loss.backward();
-    optimizer->step();
-  }
-  malloc_counter::g_counting = false;
-  EXPECT_TRUE(sink == sink);
-  return malloc_counter::g_allocs.load() - before;
+  return xtgrad_test::sigmoid_net_step_allocations(penalty, adam, {784, 200, 256, 64, 8, 12});
 }
 
 TEST(ParallelSteadyState, SeedModelStepsMakeNoHeapAllocation) {
