@@ -271,9 +271,7 @@ BasicVariable<Scalar> narrow(const BasicVariable<Scalar>& x, int axis, std::int6
     throw std::invalid_argument("narrow: start " + std::to_string(start) + " and length " + std::to_string(length) +
                                 " do not fit axis " + std::to_string(axis) + " of shape " + shape_str(x.value()));
   }
-  std::vector<std::size_t> idx(length);
-  std::iota(idx.begin(), idx.end(), static_cast<std::size_t>(b));
-  return take_along_axis("narrow", x, a, std::move(idx));
+  return take_range("narrow", x, a, static_cast<std::size_t>(b), length);
 }
 
 template <class Scalar>
@@ -281,10 +279,11 @@ std::vector<BasicVariable<Scalar>> split(const BasicVariable<Scalar>& x, std::si
   const std::size_t a = normalize_axis("split", x.value(), axis);
   if (size == 0) throw std::invalid_argument("split: size must be positive (shape " + shape_str(x.value()) + ")");
   const std::size_t n = x.value().shape()[a];
-  std::vector<std::size_t> sizes;
-  for (std::size_t at = 0; at < n; at += size) sizes.push_back(std::min(size, n - at));
-  if (sizes.empty()) sizes.push_back(0);
-  return split_sizes(x, sizes, axis);
+  std::vector<BasicVariable<Scalar>> parts;  // the one allocation: the vector returned
+  parts.reserve(n == 0 ? 1 : (n + size - 1) / size);
+  if (n == 0) parts.push_back(take_range("split", x, a, 0, 0));
+  for (std::size_t at = 0; at < n; at += size) parts.push_back(take_range("split", x, a, at, std::min(size, n - at)));
+  return parts;
 }
 
 template <class Scalar>

@@ -56,6 +56,48 @@ BasicVariable<Scalar> take_along_axis(const char* op, const BasicVariable<Scalar
 }
 
 template <class Scalar>
+BasicVariable<Scalar> take_range(const char* op, const BasicVariable<Scalar>& x, std::size_t axis, std::size_t start,
+                                 std::size_t length) {
+  using Tensor = TensorOf<Scalar>;
+  using Variable = BasicVariable<Scalar>;
+  using Node = BasicNode<Scalar>;
+  const Tensor& v = x.value();
+  // x viewed as (outer, n, inner) around the axis; y as (outer, length, inner)
+  std::size_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < axis; ++d) outer *= v.shape()[d];
+  for (std::size_t d = axis + 1; d < v.dimension(); ++d) inner *= v.shape()[d];
+  const std::size_t n = v.shape()[axis], block = length * inner;
+  typename Tensor::shape_type out = v.shape();
+  out[axis] = length;
+  Tensor y = empty_tensor<Scalar>(out);
+  for (std::size_t o = 0; o < outer; ++o) {
+    const Scalar* src = v.data() + (o * n + start) * inner;
+    std::copy(src, src + block, y.data() + o * block);
+  }
+  return make_result(op, std::move(y), {x}, [outer, n, inner, start, length, op](Node& self) {
+    // dx = 0 except dx[o, start + j, :] += g[o, j, :]
+    const std::size_t block = length * inner;
+    if (self.grad_node) {  // create_graph: the same scatter as an op
+      auto map = std::make_shared<std::vector<std::size_t>>(outer * block);
+      for (std::size_t o = 0; o < outer; ++o) {
+        for (std::size_t k = 0; k < block; ++k) (*map)[o * block + k] = (o * n + start) * inner + k;
+      }
+      add_variable_to_parent(self, 0,
+                             scatter_flat(op, Variable(self.grad_node), std::move(map), shape_of(self.parents[0]->value)));
+      return;
+    }
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    if (beta == 0) std::fill(dx, dx + outer * n * inner, Scalar(0));
+    for (std::size_t o = 0; o < outer; ++o) {
+      const Scalar* g = self.grad.data() + o * block;
+      Scalar* d = dx + (o * n + start) * inner;
+      for (std::size_t k = 0; k < block; ++k) d[k] += g[k];
+    }
+  });
+}
+
+template <class Scalar>
 BasicVariable<Scalar> gather_flat(const char* op, const BasicVariable<Scalar>& g, FlatMap map, const Shape& shape) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
@@ -103,6 +145,8 @@ BasicVariable<Scalar> scatter_flat(const char* op, const BasicVariable<Scalar>& 
 #define XTGRAD_INSTANTIATE(T)                                                                                 \
   template BasicVariable<T> take_along_axis(const char*, const BasicVariable<T>&, std::size_t,                \
                                             std::vector<std::size_t>);                                        \
+  template BasicVariable<T> take_range(const char*, const BasicVariable<T>&, std::size_t, std::size_t,         \
+                                       std::size_t);                                                          \
   template BasicVariable<T> gather_flat(const char*, const BasicVariable<T>&, FlatMap, const Shape&);         \
   template BasicVariable<T> scatter_flat(const char*, const BasicVariable<T>&, FlatMap, const Shape&);
 XTGRAD_INSTANTIATE(float)

@@ -16,6 +16,12 @@ template <class T>
 BasicVariable<T> take_along_axis(const char* op, const BasicVariable<T>& x, std::size_t axis,
                                  std::vector<std::size_t> idx);
 
+// y = x[…, start : start + length, …] along `axis` (normalized; the range fits): one block copy
+// of `length`·inner elements per outer index, no index list; dx's block += g.
+template <class T>
+BasicVariable<T> take_range(const char* op, const BasicVariable<T>& x, std::size_t axis, std::size_t start,
+                            std::size_t length);
+
 // Flat index maps for the differentiable backward of the picking ops: each of the two ops below
 // is the other's adjoint, so their gradients exist to any order.
 using FlatMap = std::shared_ptr<const std::vector<std::size_t>>;
