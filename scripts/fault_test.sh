@@ -216,20 +216,22 @@ done
 
 # OpenBLAS's own threads (OPENBLAS_NUM_THREADS unset: a pool thread per core, each taking its
 # 128 MiB buffer when the library loads and retrying forever under the limit): still a prompt
-# exit 6 at 150000, never a hang at exit; at 350000 the run fits in one OpenBLAS thread.
-for case in "unset 150000 6" "unset 350000 0" "2 150000 6" "2 350000 6"; do
-  read -r threads limit want <<<"$case"
+# exit 6 at 150000, never a hang at exit; at 350000 the run fits on one thread, which the
+# default --threads (every CPU) gives way to, while an explicit --threads 2 is refused.
+for case in "unset 150000 6" "unset 350000 0" "unset 350000 6 --threads 2" "2 150000 6" "2 350000 6"; do
+  read -r threads limit want extra <<<"$case"
   [[ $threads == unset ]] && blas=(env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u GOTO_NUM_THREADS) ||
     blas=(env -u OMP_NUM_THREADS -u GOTO_NUM_THREADS OPENBLAS_NUM_THREADS="$threads")
-  if [[ $mnist == "$tmp/synthetic" ]]; then skip "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads" "needs MNIST"; continue; fi
+  if [[ $mnist == "$tmp/synthetic" ]]; then skip "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads ${extra:-}" "needs MNIST"; continue; fi
   t0=$SECONDS
+  # shellcheck disable=SC2086  # $extra: zero or more words
   (ulimit -v "$limit" && exec timeout -k 5 60 "${blas[@]}" "$app" --data "$mnist" --train-size 20000 --epochs 1 \
-     --reg none --quiet --no-plots --out "$tmp/x") >/dev/null 2>"$tmp/stderr"
+     --reg none --quiet --no-plots --out "$tmp/x" $extra) >/dev/null 2>"$tmp/stderr"
   rc=$?
   if [[ $rc -eq $want && $(grep -c '' "$tmp/stderr") -eq $((want == 0 ? 0 : 1)) ]]; then
-    pass "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads: exit $rc in $((SECONDS - t0)) s $(head -c 160 "$tmp/stderr")"
+    pass "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads ${extra:-}: exit $rc in $((SECONDS - t0)) s $(head -c 160 "$tmp/stderr")"
   else
-    fail "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads: exit $want" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
+    fail "ulimit -v $limit, OPENBLAS_NUM_THREADS $threads ${extra:-}: exit $want" "exit $rc after $((SECONDS - t0)) s: $(cat "$tmp/stderr")"
   fi
 done
 

@@ -45,7 +45,7 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
   } catch (const std::invalid_argument& e) {
     return {exit_usage, e.what()};
   }
-  cli.add_option("--threads", config.threads,
+  auto* threads_option = cli.add_option("--threads", config.threads,
                  "threads for xtgrad's ops (products, convolutions, elementwise ops); default: the CPUs this process "
                  "may use (affinity and cgroup quota) or XTGRAD_NUM_THREADS")
       ->check(whole_number(1, 256))->capture_default_str();
@@ -102,6 +102,7 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
                          "nothing was run"};
   }
   if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = fashion_mnist_dir;
+  inv.threads_given = threads_option->count() > 0;
   return {};
 }
 

@@ -17,6 +17,7 @@ struct Invocation {
   bool resume = false;             // --resume
   bool overwrite = false;          // --overwrite
   bool help = false;               // --help: printed (by cli.exit) once the ranks agree on the flags
+  bool threads_given = false;      // --threads on the command line (else the default, which a memory limit may lower)
 };
 
 // Defines every flag on `cli` and parses argv into `inv`. Returns a usage error (exit 2, "...

@@ -62,7 +62,9 @@ int run(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     return fail(exit_usage, e.what());
   }
-  // Refuse a run that cannot fit before loading anything; then let OpenBLAS take its buffers.
+  // Refuse a run that cannot fit before loading anything (the default --threads gives way
+  // first); then let OpenBLAS take its buffers.
+  if (!invocation.threads_given) fit_default_threads_to_memory(session.config, need);
   const MemoryPlan memory(session.config, need);
   if (const int code = settle(*ranks, memory.refusal())) return code;  // the limits may differ by rank
   take_blas_buffers(session.config.threads);

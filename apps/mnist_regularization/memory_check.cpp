@@ -48,6 +48,10 @@ std::string MemoryPlan::out_of_memory(const std::string& phase) const {
                      memory_limited() ? "ulimit -v" : "RAM + swap");
 }
 
+void fit_default_threads_to_memory(Config& config, const MemoryNeed& need) {
+  while (config.threads > 1 && MemoryPlan(config, need).refusal().code != 0) --config.threads;
+}
+
 void take_blas_buffers(int threads) {
   xtgrad::set_blas_threads(threads);
   BlasWatchdog watchdog(30);

@@ -33,6 +33,11 @@ class MemoryPlan {
   std::uint64_t available_;
 };
 
+// Lowers config.threads (not below 1) until the run fits the memory this process may use: each
+// thread that runs products takes an OpenBLAS buffer of 128 MiB. For the default --threads
+// only; an explicit --threads that does not fit is refused (MemoryPlan::refusal).
+void fit_default_threads_to_memory(Config& config, const MemoryNeed& need);
+
 // Sets OpenBLAS to `threads` and runs a first product, so that it takes its work buffers
 // before anything else is allocated (a later shortage is then a std::bad_alloc of ours);
 // should it loop anyway, a watchdog ends the process with exit 6.
