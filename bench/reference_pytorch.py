@@ -4,7 +4,7 @@
 Used (a) to check that xtgrad's accuracies land where an independent implementation
 lands and (b) as the speed reference (float32, one thread by default).
 
-The experiment (docs: /work/shared/DESIGN.md, "The seed experiment, exactly"):
+The experiment (README.md, "The seed experiment"):
   * real MNIST IDX files (raw or .gz), `--train-size` training samples picked at random,
     pixels x/255 then (x - 0.5) * 2;
   * Linear 784->H, sigmoid, Linear H->10, with W of shape (in, out) initialised as
