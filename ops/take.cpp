@@ -5,6 +5,22 @@
 #include "xtgrad/core/accumulate.hpp"
 
 namespace xtgrad {
+namespace {
+
+struct AxisView {
+  std::size_t outer, n, inner;
+};
+// A tensor seen as (outer, n, inner) around `axis`: the product of the axes before it, its
+// extent, the product of the axes after it.
+template <class Scalar>
+AxisView around_axis(const TensorOf<Scalar>& v, std::size_t axis) {
+  AxisView view{1, v.shape()[axis], 1};
+  for (std::size_t d = 0; d < axis; ++d) view.outer *= v.shape()[d];
+  for (std::size_t d = axis + 1; d < v.dimension(); ++d) view.inner *= v.shape()[d];
+  return view;
+}
+
+}  // namespace
 
 template <class Scalar>
 BasicVariable<Scalar> take_along_axis(const char* op, const BasicVariable<Scalar>& x, std::size_t axis,
@@ -14,10 +30,9 @@ BasicVariable<Scalar> take_along_axis(const char* op, const BasicVariable<Scalar
   using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   // x viewed as (outer, n, inner) around the axis; y as (outer, m, inner)
-  std::size_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < axis; ++d) outer *= v.shape()[d];
-  for (std::size_t d = axis + 1; d < v.dimension(); ++d) inner *= v.shape()[d];
-  const std::size_t n = v.shape()[axis], m = idx.size();
+  const AxisView view = around_axis(v, axis);
+  const std::size_t outer = view.outer, n = view.n, inner = view.inner;
+  const std::size_t m = idx.size();
   Shape out = shape_of(v);
   out[axis] = m;
   Tensor y = empty_tensor<Scalar>(out);
@@ -63,10 +78,9 @@ BasicVariable<Scalar> take_range(const char* op, const BasicVariable<Scalar>& x,
   using Node = BasicNode<Scalar>;
   const Tensor& v = x.value();
   // x viewed as (outer, n, inner) around the axis; y as (outer, length, inner)
-  std::size_t outer = 1, inner = 1;
-  for (std::size_t d = 0; d < axis; ++d) outer *= v.shape()[d];
-  for (std::size_t d = axis + 1; d < v.dimension(); ++d) inner *= v.shape()[d];
-  const std::size_t n = v.shape()[axis], block = length * inner;
+  const AxisView view = around_axis(v, axis);
+  const std::size_t outer = view.outer, n = view.n, inner = view.inner;
+  const std::size_t block = length * inner;
   typename Tensor::shape_type out = v.shape();
   out[axis] = length;
   Tensor y = empty_tensor<Scalar>(out);
