@@ -85,12 +85,16 @@ EvalModeGuard::~EvalModeGuard() {
   for (auto& [m, on] : saved_) m->state_->training = on;
 }
 
+void ModuleBase::report_call(const Shape& output_shape) const {
+  if (t_observer) (*t_observer)(*this, output_shape);
+}
+
 // ---- BasicModule<T> --------------------------------------------------------------------------
 
 template <class T>
 BasicVariable<T> BasicModule<T>::operator()(const Variable& x) {
   Variable y = forward(x);
-  if (t_observer) (*t_observer)(*this, y.shape());
+  this->report_call(y.shape());
   return y;
 }
 

@@ -61,6 +61,12 @@ class ModuleBase {
   // Identity shared by a module and its copies (a member and the child stored for it).
   const void* identity() const { return state_.get(); }
 
+ protected:
+  // Reports a call of this module with an output of `output_shape` to an active summary
+  // (nn/summary.hpp). operator()(x) does it; a module with more call forms (several inputs or
+  // outputs: lstm(x, state), mha(q, k, v)) calls it from each, with its main output's shape.
+  void report_call(const Shape& output_shape) const;
+
  private:
   template <class T>
   friend class BasicModule;
@@ -95,7 +101,8 @@ class BasicModule : public ModuleBase {
 
   BasicModule() = default;
 
-  // y = f(x) for this module.
+  // y = f(x) for this module: its one-input form, the one Sequential calls. A module with more
+  // inputs or outputs adds call forms of its own beside it (see report_call).
   virtual Variable forward(const Variable& x) = 0;
   // forward(x), reported to an active summary (nn/summary.hpp).
   Variable operator()(const Variable& x);
