@@ -21,12 +21,20 @@ namespace {
 template <class T>
 using Var = BasicVariable<T>;
 
-// x·Wᵀ + b for x (..., in), W (out, in), b (out) → (..., out); no bias term if b is undefined.
+// x ↦ x·Wᵀ + b for x (..., in), W (out, in), b (out) → (..., out); no bias term if b is
+// undefined. Wᵀ is formed once per Projection (once per module call, not per time step).
 template <class T>
-Var<T> project(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
-  const Var<T> y = matmul(x, transpose(w));
-  return b.defined() ? y + b : y;
-}
+class Projection {
+ public:
+  Projection(const Var<T>& w, const Var<T>& b) : w_t_(transpose(w)), b_(b) {}
+  Var<T> operator()(const Var<T>& x) const {
+    const Var<T> y = matmul(x, w_t_);
+    return b_.defined() ? y + b_ : y;
+  }
+
+ private:
+  Var<T> w_t_, b_;
+};
 
 // The gate blocks of a pre-activation (..., G·H) along its last axis, G pieces of H.
 template <class T>
@@ -34,29 +42,28 @@ std::vector<Var<T>> gates_of(const Var<T>& pre, std::size_t hidden) {
   return split(pre, hidden, static_cast<int>(pre.dim()) - 1);
 }
 
-// One step of each recurrence, from gi = W_ih x + b_ih (..., G·H) and the previous state
-// (..., H) (the leading axes of gi and h agree).
+// One step of each recurrence, from gi = W_ih x + b_ih and gh = W_hh h + b_hh, both (..., G·H),
+// and the previous state (..., H).
 template <class T>
-Var<T> rnn_step(const Var<T>& gi, const Var<T>& h, const Var<T>& w_hh, const Var<T>& b_hh, bool relu_act) {
-  const Var<T> pre = gi + project(h, w_hh, b_hh);
+Var<T> rnn_step(const Var<T>& gi, const Var<T>& gh, bool relu_act) {
+  const Var<T> pre = gi + gh;
   return relu_act ? relu(pre) : tanh(pre);
 }
 
-// (h', c'): i, f, g, o = σ, σ, tanh, σ of gi + W_hh h + b_hh; c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh c'.
+// (h', c'): i, f, g, o = σ, σ, tanh, σ of gi + gh; c' = f ⊙ c + i ⊙ g; h' = o ⊙ tanh c'.
 template <class T>
-std::pair<Var<T>, Var<T>> lstm_step(const Var<T>& gi, const Var<T>& h, const Var<T>& c, const Var<T>& w_hh,
-                                    const Var<T>& b_hh, std::size_t hidden) {
-  const std::vector<Var<T>> g = gates_of(gi + project(h, w_hh, b_hh), hidden);
+std::pair<Var<T>, Var<T>> lstm_step(const Var<T>& gi, const Var<T>& gh, const Var<T>& c, std::size_t hidden) {
+  const std::vector<Var<T>> g = gates_of(gi + gh, hidden);
   const Var<T> c_next = sigmoid(g[1]) * c + sigmoid(g[0]) * tanh(g[2]);
   return {sigmoid(g[3]) * tanh(c_next), c_next};
 }
 
-// r, z = σ(gi_r + gh_r), σ(gi_z + gh_z); n = tanh(gi_n + r ⊙ gh_n) with gh = W_hh h + b_hh;
-// h' = (1 − z) ⊙ n + z ⊙ h, computed as n + z ⊙ (h − n).
+// r, z = σ(gi_r + gh_r), σ(gi_z + gh_z); n = tanh(gi_n + r ⊙ gh_n); h' = (1 − z) ⊙ n + z ⊙ h,
+// computed as n + z ⊙ (h − n).
 template <class T>
-Var<T> gru_step(const Var<T>& gi, const Var<T>& h, const Var<T>& w_hh, const Var<T>& b_hh, std::size_t hidden) {
+Var<T> gru_step(const Var<T>& gi, const Var<T>& gh, const Var<T>& h, std::size_t hidden) {
   const std::vector<Var<T>> i = gates_of(gi, hidden);
-  const std::vector<Var<T>> hh = gates_of(project(h, w_hh, b_hh), hidden);
+  const std::vector<Var<T>> hh = gates_of(gh, hidden);
   const Var<T> r = sigmoid(i[0] + hh[0]);
   const Var<T> z = sigmoid(i[1] + hh[1]);
   const Var<T> n = tanh(i[2] + r * hh[2]);
@@ -133,6 +140,16 @@ BasicVariable<T> BasicRecurrentCell<T>::batched_state(const Variable& state, con
 }
 
 template <class T>
+BasicVariable<T> BasicRecurrentCell<T>::input_projection(const Variable& x) const {
+  return Projection<T>(weight_ih, bias_ih)(x);
+}
+
+template <class T>
+BasicVariable<T> BasicRecurrentCell<T>::hidden_projection(const Variable& h) const {
+  return Projection<T>(weight_hh, bias_hh)(h);
+}
+
+template <class T>
 BasicRNNCell<T>::BasicRNNCell(std::size_t input_size, std::size_t hidden_size, Rng& rng,
                               const RNNCellOptions& options)
     : BasicRecurrentCell<T>("RNNCell", 1, input_size, hidden_size, options.bias(), rng),
@@ -143,7 +160,7 @@ BasicVariable<T> BasicRNNCell<T>::forward(const Variable& x) {
   bool unbatched = false;
   const Variable xb = this->batched_input(x, unbatched);
   const Variable h = this->batched_state(Variable{}, "h", xb.shape()[0], unbatched);
-  const Variable y = rnn_step(project(xb, this->weight_ih, this->bias_ih), h, this->weight_hh, this->bias_hh,
+  const Variable y = rnn_step(this->input_projection(xb), this->hidden_projection(h),
                               nonlinearity_ == RNNNonlinearity::relu);
   return unbatched ? squeeze(y, 0) : y;
 }
@@ -153,7 +170,7 @@ BasicVariable<T> BasicRNNCell<T>::operator()(const Variable& x, const Variable& 
   bool unbatched = false;
   const Variable xb = this->batched_input(x, unbatched);
   const Variable hb = this->batched_state(h, "h", xb.shape()[0], unbatched);
-  Variable y = rnn_step(project(xb, this->weight_ih, this->bias_ih), hb, this->weight_hh, this->bias_hh,
+  Variable y = rnn_step(this->input_projection(xb), this->hidden_projection(hb),
                         nonlinearity_ == RNNNonlinearity::relu);
   if (unbatched) y = squeeze(y, 0);
   this->report_call(y.shape());
@@ -170,9 +187,8 @@ BasicVariable<T> BasicLSTMCell<T>::forward(const Variable& x) {
   bool unbatched = false;
   const Variable xb = this->batched_input(x, unbatched);
   const Variable zero = this->batched_state(Variable{}, "h", xb.shape()[0], unbatched);
-  const Variable h = lstm_step(project(xb, this->weight_ih, this->bias_ih), zero, zero, this->weight_hh,
-                               this->bias_hh, this->hidden_size_)
-                         .first;
+  const Variable h =
+      lstm_step(this->input_projection(xb), this->hidden_projection(zero), zero, this->hidden_size_).first;
   return unbatched ? squeeze(h, 0) : h;
 }
 
@@ -184,7 +200,7 @@ BasicLSTMState<T> BasicLSTMCell<T>::operator()(const Variable& x, const State& s
   const Variable h = this->batched_state(state.h, "h", n, unbatched);
   const Variable c = this->batched_state(state.c, "c", n, unbatched);
   auto [h_next, c_next] =
-      lstm_step(project(xb, this->weight_ih, this->bias_ih), h, c, this->weight_hh, this->bias_hh, this->hidden_size_);
+      lstm_step(this->input_projection(xb), this->hidden_projection(h), c, this->hidden_size_);
   if (unbatched) {
     h_next = squeeze(h_next, 0);
     c_next = squeeze(c_next, 0);
@@ -203,8 +219,7 @@ BasicVariable<T> BasicGRUCell<T>::forward(const Variable& x) {
   bool unbatched = false;
   const Variable xb = this->batched_input(x, unbatched);
   const Variable h = this->batched_state(Variable{}, "h", xb.shape()[0], unbatched);
-  const Variable y =
-      gru_step(project(xb, this->weight_ih, this->bias_ih), h, this->weight_hh, this->bias_hh, this->hidden_size_);
+  const Variable y = gru_step(this->input_projection(xb), this->hidden_projection(h), h, this->hidden_size_);
   return unbatched ? squeeze(y, 0) : y;
 }
 
@@ -213,8 +228,7 @@ BasicVariable<T> BasicGRUCell<T>::operator()(const Variable& x, const Variable& 
   bool unbatched = false;
   const Variable xb = this->batched_input(x, unbatched);
   const Variable hb = this->batched_state(h, "h", xb.shape()[0], unbatched);
-  Variable y =
-      gru_step(project(xb, this->weight_ih, this->bias_ih), hb, this->weight_hh, this->bias_hh, this->hidden_size_);
+  Variable y = gru_step(this->input_projection(xb), this->hidden_projection(hb), hb, this->hidden_size_);
   if (unbatched) y = squeeze(y, 0);
   this->report_call(y.shape());
   return y;
@@ -303,7 +317,8 @@ typename BasicRecurrentBase<T>::Run BasicRecurrentBase<T>::run(const Variable& x
       const std::size_t k = l * directions_ + d;
       const Layer& p = layers_[k];
       // the input projection of every step in one gemm: (T, N, G·H), then one (1, N, G·H) per step
-      const std::vector<Variable> gi = split(project(seq, p.weight_ih, p.bias_ih), 1, 0);
+      const std::vector<Variable> gi = split(Projection<T>(p.weight_ih, p.bias_ih)(seq), 1, 0);
+      const Projection<T> hidden_projection(p.weight_hh, p.bias_hh);
       Variable h = narrow(h_init, 0, static_cast<std::int64_t>(k), 1);  // (1, N, H)
       Variable c = kind_ == Kind::lstm ? narrow(c_init, 0, static_cast<std::int64_t>(k), 1) : Variable{};
       std::vector<Variable> out(steps);
@@ -312,13 +327,13 @@ typename BasicRecurrentBase<T>::Run BasicRecurrentBase<T>::run(const Variable& x
         switch (kind_) {
           case Kind::rnn_tanh:
           case Kind::rnn_relu:
-            h = rnn_step(gi[t], h, p.weight_hh, p.bias_hh, kind_ == Kind::rnn_relu);
+            h = rnn_step(gi[t], hidden_projection(h), kind_ == Kind::rnn_relu);
             break;
           case Kind::lstm:
-            std::tie(h, c) = lstm_step(gi[t], h, c, p.weight_hh, p.bias_hh, hidden);
+            std::tie(h, c) = lstm_step(gi[t], hidden_projection(h), c, hidden);
             break;
           case Kind::gru:
-            h = gru_step(gi[t], h, p.weight_hh, p.bias_hh, hidden);
+            h = gru_step(gi[t], hidden_projection(h), h, hidden);
             break;
         }
         out[t] = h;

@@ -129,6 +129,9 @@ class BasicRecurrentCell : public BasicModule<T> {
   Variable batched_input(const Variable& x, bool& unbatched) const;
   // A state argument as (N, H) (zeros if undefined), checked against x's batch.
   Variable batched_state(const Variable& s, const char* what, std::size_t batch, bool unbatched) const;
+  // W_ih x + b_ih and W_hh h + b_hh, each (N, G·H).
+  Variable input_projection(const Variable& x) const;
+  Variable hidden_projection(const Variable& h) const;
 
   const char* name_;
   std::size_t input_size_, hidden_size_;
