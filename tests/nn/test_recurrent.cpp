@@ -198,6 +198,29 @@ TEST(RecurrentModules, WorkInSequential) {
   EXPECT_EQ(net.named_parameters().front().first, "0.weight_ih_l0");
 }
 
+// A model calling the state form lstm(x, state): summaries see that call as they see m(x).
+struct Tagger : nn::Module {
+  nn::LSTM lstm;
+  nn::Linear head;
+  explicit Tagger(Rng& rng)
+      : lstm(register_module("lstm", nn::LSTM(3, 4, rng))), head(register_module("head", nn::Linear(4, 2, rng))) {}
+  xtgrad::Variable forward(const xtgrad::Variable& x) override {
+    auto [y, state] = lstm(x, {});
+    return head(y + xtgrad::unsqueeze(xtgrad::sum(state.c, 0), 0));
+  }
+};
+
+TEST(RecurrentModules, StateCallFormsReachSummaries) {
+  Rng rng(8);
+  Tagger model(rng);
+  const auto rows = nn::summarize(model, {5, 2, 3});
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].name, "lstm");
+  EXPECT_EQ(rows[0].type, "LSTM");
+  EXPECT_EQ(shape_str(rows[0].output_shape), "(5, 2, 4)");
+  EXPECT_EQ(rows[0].parameters, std::size_t(16 * 3 + 16 * 4 + 32));
+}
+
 // ---- the sequence modules step their cells ---------------------------------------------------
 
 // Copies the layer-0 parameters of direction `suffix` of a sequence module into a cell.
