@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A model's parameters through PyTorch and back, with scripts/torch_state_dict.py.
 
-For each model (a BatchNorm CNN, ...): a torch model in float64 with PyTorch's own random
-initialisation is saved with torch.save, converted to .npz by `torch_state_dict.py to-npz`, and
+For each model (a BatchNorm CNN, ...): a torch model in float64, trained a few Adam steps in
+torch, is saved with torch.save, converted to .npz by `torch_state_dict.py to-npz`, and
 loaded by state_dict_runner (xtgrad, double) into the same architecture written with xtgrad's
 modules. The runner's training-mode output must equal torch's; it then takes one SGD step
 (lr 0.1) on Σ y·r and saves its parameters and buffers (BatchNorm's running statistics
@@ -57,11 +57,16 @@ def worst(a, b):
 def run(name, runner, folder):
     torch.manual_seed(sum(map(ord, name)))
     model, x = MODELS[name]()
-    with torch.no_grad():  # running statistics away from their start, so buffers cross over too
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.running_mean.uniform_(-0.5, 0.5)
-                m.running_var.uniform_(0.5, 1.5)
+    # Trained in torch first: a few Adam steps on a random regression target move every
+    # parameter (and BatchNorm's running statistics) away from its initialisation.
+    adam = torch.optim.Adam(model.parameters(), lr=0.01)
+    model.train()
+    target = torch.randn_like(model(x))
+    for _ in range(5):
+        adam.zero_grad()
+        ((model(x) - target) ** 2).mean().backward()
+        adam.step()
+    adam.zero_grad()
     torch.save(model.state_dict(), os.path.join(folder, "model.pt"))
     subprocess.run([sys.executable, SCRIPT, "to-npz", os.path.join(folder, "model.pt"),
                     os.path.join(folder, "state.npz")], check=True, stdout=subprocess.DEVNULL)
