@@ -21,20 +21,12 @@ namespace {
 template <class T>
 using Var = BasicVariable<T>;
 
-// x ↦ x·Wᵀ + b for x (..., in), W (out, in), b (out) → (..., out); no bias term if b is
-// undefined. Wᵀ is formed once per Projection (once per module call, not per time step).
+// x·Wᵀ + b for x (..., in), W (out, in), b (out) → (..., out), one linear node (a transpose flag
+// in its gemm, no copy of W); no bias term if b is undefined.
 template <class T>
-class Projection {
- public:
-  Projection(const Var<T>& w, const Var<T>& b) : w_t_(transpose(w)), b_(b) {}
-  Var<T> operator()(const Var<T>& x) const {
-    const Var<T> y = matmul(x, w_t_);
-    return b_.defined() ? y + b_ : y;
-  }
-
- private:
-  Var<T> w_t_, b_;
-};
+Var<T> project(const Var<T>& x, const Var<T>& w, const Var<T>& b) {
+  return b.defined() ? linear(x, w, b) : linear(x, w);
+}
 
 // The gate blocks of a pre-activation (..., G·H) along its last axis, G pieces of H.
 template <class T>
@@ -141,12 +133,12 @@ BasicVariable<T> BasicRecurrentCell<T>::batched_state(const Variable& state, con
 
 template <class T>
 BasicVariable<T> BasicRecurrentCell<T>::input_projection(const Variable& x) const {
-  return Projection<T>(weight_ih, bias_ih)(x);
+  return project(x, weight_ih, bias_ih);
 }
 
 template <class T>
 BasicVariable<T> BasicRecurrentCell<T>::hidden_projection(const Variable& h) const {
-  return Projection<T>(weight_hh, bias_hh)(h);
+  return project(h, weight_hh, bias_hh);
 }
 
 template <class T>
@@ -317,8 +309,8 @@ typename BasicRecurrentBase<T>::Run BasicRecurrentBase<T>::run(const Variable& x
       const std::size_t k = l * directions_ + d;
       const Layer& p = layers_[k];
       // the input projection of every step in one gemm: (T, N, G·H), then one (1, N, G·H) per step
-      const std::vector<Variable> gi = split(Projection<T>(p.weight_ih, p.bias_ih)(seq), 1, 0);
-      const Projection<T> hidden_projection(p.weight_hh, p.bias_hh);
+      const std::vector<Variable> gi = split(project(seq, p.weight_ih, p.bias_ih), 1, 0);
+      const auto hidden_projection = [&p](const Variable& h) { return project(h, p.weight_hh, p.bias_hh); };
       Variable h = narrow(h_init, 0, static_cast<std::int64_t>(k), 1);  // (1, N, H)
       Variable c = kind_ == Kind::lstm ? narrow(c_init, 0, static_cast<std::int64_t>(k), 1) : Variable{};
       std::vector<Variable> out(steps);
