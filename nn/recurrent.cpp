@@ -165,7 +165,7 @@ BasicVariable<T> BasicRNNCell<T>::operator()(const Variable& x, const Variable& 
   Variable y = rnn_step(this->input_projection(xb), this->hidden_projection(hb),
                         nonlinearity_ == RNNNonlinearity::relu);
   if (unbatched) y = squeeze(y, 0);
-  this->report_call(y.shape());
+  this->report_call(y);
   return y;
 }
 
@@ -197,7 +197,7 @@ BasicLSTMState<T> BasicLSTMCell<T>::operator()(const Variable& x, const State& s
     h_next = squeeze(h_next, 0);
     c_next = squeeze(c_next, 0);
   }
-  this->report_call(h_next.shape());
+  this->report_call(h_next);
   return {h_next, c_next};
 }
 
@@ -222,7 +222,7 @@ BasicVariable<T> BasicGRUCell<T>::operator()(const Variable& x, const Variable& 
   const Variable hb = this->batched_state(h, "h", xb.shape()[0], unbatched);
   Variable y = gru_step(this->input_projection(xb), this->hidden_projection(hb), hb, this->hidden_size_);
   if (unbatched) y = squeeze(y, 0);
-  this->report_call(y.shape());
+  this->report_call(y);
   return y;
 }
 
@@ -363,7 +363,7 @@ BasicRNN<T>::BasicRNN(std::size_t input_size, std::size_t hidden_size, Rng& rng,
 template <class T>
 BasicRNNResult<T> BasicRNN<T>::operator()(const Variable& x, const Variable& h0) {
   auto r = this->run(x, h0, Variable{}, true);
-  this->report_call(r.output.shape());
+  this->report_call(r.output);
   return {r.output, r.h};
 }
 
@@ -377,7 +377,7 @@ BasicLSTM<T>::BasicLSTM(std::size_t input_size, std::size_t hidden_size, Rng& rn
 template <class T>
 BasicLSTMResult<T> BasicLSTM<T>::operator()(const Variable& x, const State& state) {
   auto r = this->run(x, state.h, state.c, true);
-  this->report_call(r.output.shape());
+  this->report_call(r.output);
   return {r.output, {r.h, r.c}};
 }
 
@@ -391,7 +391,7 @@ BasicGRU<T>::BasicGRU(std::size_t input_size, std::size_t hidden_size, Rng& rng,
 template <class T>
 BasicRNNResult<T> BasicGRU<T>::operator()(const Variable& x, const Variable& h0) {
   auto r = this->run(x, h0, Variable{}, true);
-  this->report_call(r.output.shape());
+  this->report_call(r.output);
   return {r.output, r.h};
 }
 
