@@ -23,7 +23,8 @@ O sequence_options(O o, const json& c) {
   o.num_layers(c.at("num_layers").get<std::size_t>())
       .bias(c.at("bias").get<bool>())
       .batch_first(c.at("batch_first").get<bool>())
-      .bidirectional(c.at("bidirectional").get<bool>());
+      .bidirectional(c.at("bidirectional").get<bool>())
+      .dropout(c.value("dropout", 0.0));
   return o;
 }
 

@@ -2,7 +2,7 @@
 
 Config fields the C++ side (recurrent.cpp) reads: module, input_size, hidden_size, bias,
 nonlinearity (RNN, RNNCell), and for the sequence modules num_layers, batch_first,
-bidirectional; "call" picks the call form: "forward" (m(x): the output only), "state"
+bidirectional, dropout (eval mode: no effect); "call" picks the call form: "forward" (m(x): the output only), "state"
 (m(x, state): the output and the final state; the state given when the inputs hold h0/c0 or
 h/c, zeros otherwise).
 """
@@ -38,9 +38,10 @@ def _cell(kind, name, bias=True, nonlinearity="tanh", state=True, unbatched=Fals
 
 
 def _seq(kind, name, num_layers=1, bias=True, batch_first=False, bidirectional=False, nonlinearity="tanh",
-         call="state", given_state=False, unbatched=False, steps=T):
+         call="state", given_state=False, unbatched=False, steps=T, dropout=0.0):
     cls = {"RNN": torch.nn.RNN, "LSTM": torch.nn.LSTM, "GRU": torch.nn.GRU}[kind]
-    kwargs = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional)
+    kwargs = dict(num_layers=num_layers, bias=bias, batch_first=batch_first, bidirectional=bidirectional,
+                  dropout=dropout)
     if kind == "RNN":
         kwargs["nonlinearity"] = nonlinearity
     states = num_layers * (2 if bidirectional else 1)
@@ -73,7 +74,7 @@ def _seq(kind, name, num_layers=1, bias=True, batch_first=False, bidirectional=F
     return dict(name=name, build=lambda: cls(IN, HID, **kwargs), inputs=inputs, forward=forward,
                 config=dict(module=kind, input_size=IN, hidden_size=HID, num_layers=num_layers, bias=bias,
                             batch_first=batch_first, bidirectional=bidirectional, nonlinearity=nonlinearity,
-                            call=call))
+                            dropout=dropout, call=call))
 
 
 CASES = [
@@ -107,6 +108,9 @@ for kind in ("RNN", "LSTM", "GRU"):
         _seq(kind, k + "_one_step", num_layers=2, steps=1, given_state=True),
     ]
 CASES += [
+    # dropout between layers is set but the cases run in eval mode: no dropout on either side
+    _seq("LSTM", "lstm_2layers_dropout_eval", num_layers=2, dropout=0.5, given_state=True),
+    _seq("GRU", "gru_2layers_dropout_eval", num_layers=2, dropout=0.5),
     _seq("RNN", "rnn_relu_2layers_bidirectional", num_layers=2, bidirectional=True, nonlinearity="relu",
          given_state=True),
 ]
