@@ -1,11 +1,15 @@
 #include "xtgrad/ops/norms.hpp"
 
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/reductions.hpp"
 
 namespace xtgrad {
 namespace {
@@ -64,6 +68,22 @@ BasicVariable<Scalar> squared_l2(const BasicVariable<Scalar>& w) {
   });
 }
 
+template <class Scalar>
+BasicVariable<Scalar> norm(const BasicVariable<Scalar>& x, double p, Axes axes, bool keepdims) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (!(p > 0) && p != -inf) {
+    throw std::invalid_argument("norm: p must be > 0 or -inf, got " + std::to_string(p) + " (input " +
+                                shape_str(x.value()) + ")");
+  }
+  if (p == inf) return amax(abs(x), axes, keepdims);
+  if (p == -inf) return amin(abs(x), axes, keepdims);
+  if (p == 1) return sum(abs(x), axes, keepdims);
+  if (p == 2) return sqrt(sum(square(x), axes, keepdims));
+  return pow(sum(pow(abs(x), p), axes, keepdims), 1.0 / p);
+}
+
+template BasicVariable<float> norm(const BasicVariable<float>&, double, Axes, bool);
+template BasicVariable<double> norm(const BasicVariable<double>&, double, Axes, bool);
 template BasicVariable<float> l1(const BasicVariable<float>&);
 template BasicVariable<double> l1(const BasicVariable<double>&);
 template BasicVariable<float> squared_l2(const BasicVariable<float>&);
