@@ -86,6 +86,48 @@ TensorOf<T> rows(const TensorOf<T>& t, std::int64_t start, std::int64_t stop) {
   return out;
 }
 
+namespace {
+
+// Shape of a literal from its first elements, level by level.
+template <class T>
+Shape literal_shape(const TensorLiteral<T>& data) {
+  Shape shape;
+  const TensorLiteral<T>* at = &data;
+  while (!at->is_scalar()) {
+    shape.push_back(at->items().size());
+    if (at->items().empty()) break;
+    at = &at->items().front();
+  }
+  return shape;
+}
+
+// Writes the numbers of `data` (which must have `shape` from axis `axis` on) in row-major order.
+template <class T>
+void flatten_literal(const TensorLiteral<T>& data, const Shape& shape, std::size_t axis, T*& out) {
+  if (axis == shape.size()) {
+    if (!data.is_scalar()) throw std::invalid_argument("tensor: ragged nested list: a list where a number was expected");
+    *out++ = data.value();
+    return;
+  }
+  if (data.is_scalar() || data.items().size() != shape[axis]) {
+    throw std::invalid_argument("tensor: ragged nested list: axis " + std::to_string(axis) + " has " +
+                                (data.is_scalar() ? std::string("a number") : std::to_string(data.items().size()) + " elements") +
+                                " where the first has " + std::to_string(shape[axis]) + " (shape " + shape_str(shape) + ")");
+  }
+  for (const TensorLiteral<T>& item : data.items()) flatten_literal(item, shape, axis + 1, out);
+}
+
+}  // namespace
+
+template <class T>
+TensorOf<T> tensor(const TensorLiteral<NonDeduced<T>>& data) {
+  const Shape shape = literal_shape(data);
+  TensorOf<T> t = TensorOf<T>::from_shape(shape);
+  T* out = t.data();
+  flatten_literal(data, shape, 0, out);
+  return t;
+}
+
 #define XTGRAD_INSTANTIATE(T)                                            \
   template TensorOf<T> empty<T>(const Shape&);                           \
   template TensorOf<T> full<T>(const Shape&, double);                    \
@@ -93,7 +135,8 @@ TensorOf<T> rows(const TensorOf<T>& t, std::int64_t start, std::int64_t stop) {
   template TensorOf<T> ones<T>(const Shape&);                            \
   template TensorOf<T> arange<T>(double, double, double);               \
   template TensorOf<T> arange<T>(double);                                \
-  template TensorOf<T> rows(const TensorOf<T>&, std::int64_t, std::int64_t);
+  template TensorOf<T> rows(const TensorOf<T>&, std::int64_t, std::int64_t); \
+  template TensorOf<T> tensor<T>(const TensorLiteral<T>&);
 XTGRAD_INSTANTIATE(float)
 XTGRAD_INSTANTIATE(double)
 #undef XTGRAD_INSTANTIATE

@@ -97,36 +97,30 @@ TensorOf<T> empty(I... extents) {
   return empty<T>(shape_from_extents("empty", {static_cast<long long>(extents)...}));
 }
 
-// A tensor from (nested) braced lists, as torch.tensor: tensor({{1, 2}, {3, 4}}) is (2, 2);
-// tensor(3.5) is 0-d. Up to 5 axes; ragged lists throw. T does not come from the numbers:
-// float unless given (tensor<double>({...})).
+// The argument of tensor(): a number, or a braced list of them, nested to any depth. Every
+// level of braces is one axis ({{1}, {2}} is (2, 1)): a list is never read as a number.
+template <class T>
+class TensorLiteral {
+ public:
+  // A number of any arithmetic type (converted to T): tensor({n, 2.5}) with an int n works.
+  template <class U, std::enable_if_t<std::is_arithmetic_v<U>, int> = 0>
+  TensorLiteral(U value) : value_(static_cast<T>(value)), scalar_(true) {}  // NOLINT: implicit, like a literal
+  TensorLiteral(std::initializer_list<TensorLiteral> items) : items_(items), scalar_(false) {}
+  bool is_scalar() const { return scalar_; }
+  T value() const { return value_; }
+  const std::vector<TensorLiteral>& items() const { return items_; }
+
+ private:
+  std::vector<TensorLiteral> items_;
+  T value_ = T(0);
+  bool scalar_;
+};
+
+// A tensor from (nested) braced lists, as torch.tensor: tensor({{1, 2}, {3, 4}}) is (2, 2),
+// tensor({{1}, {2}}) (2, 1), tensor(3.5) 0-d. Ragged lists throw std::invalid_argument. T does
+// not come from the numbers: float unless given (tensor<double>({0.1, 0.2})).
 template <class T = float>
-TensorOf<T> tensor(NonDeduced<T> value) {
-  return TensorOf<T>(value);
-}
-template <class T = float>
-TensorOf<T> tensor(std::initializer_list<NonDeduced<T>> values) {
-  return TensorOf<T>(values);
-}
-template <class T = float>
-TensorOf<T> tensor(std::initializer_list<std::initializer_list<NonDeduced<T>>> values) {
-  return TensorOf<T>(values);
-}
-template <class T = float>
-TensorOf<T> tensor(std::initializer_list<std::initializer_list<std::initializer_list<NonDeduced<T>>>> values) {
-  return TensorOf<T>(values);
-}
-template <class T = float>
-TensorOf<T> tensor(
-    std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<NonDeduced<T>>>>> values) {
-  return TensorOf<T>(values);
-}
-template <class T = float>
-TensorOf<T> tensor(std::initializer_list<
-                   std::initializer_list<std::initializer_list<std::initializer_list<std::initializer_list<NonDeduced<T>>>>>>
-                       values) {
-  return TensorOf<T>(values);
-}
+TensorOf<T> tensor(const TensorLiteral<NonDeduced<T>>& data);
 
 // Rows start … stop − 1 of t (its first axis), Python rules: negative start/stop count from the
 // end, both clamped into [0, extent] (an empty range gives 0 rows): a copy, t[start:stop] in

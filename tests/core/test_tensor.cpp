@@ -33,6 +33,15 @@ TEST(MakingTensors, FactoriesInXtgradTerms) {
   expect_values(tensor({{1, 2}, {3, 4}}), {2, 2}, {1, 2, 3, 4});
   expect_values(tensor({{{1}, {2}}, {{3}, {4}}}), {2, 2, 1}, {1, 2, 3, 4});
   expect_values(tensor({{{{1, 2}}}}), {1, 1, 1, 2}, {1, 2});
+  expect_values(tensor({{1}, {2}}), {2, 1}, {1, 2});  // every level of braces is an axis
+  expect_values(tensor({1}), {1}, {1});
+  expect_values(tensor({{{{{{7}}}}}}), {1, 1, 1, 1, 1, 1}, {7});
+  const int k = 3;
+  const double half = 0.5;
+  expect_values(tensor({k, half}), {2}, {3, 0.5f});  // numbers of any type, no narrowing error
+  EXPECT_EQ(shape_of(tensor({})), (Shape{0}));
+  EXPECT_THROW(tensor({{1, 2}, {3}}), std::invalid_argument);  // ragged
+  EXPECT_THROW(tensor({{1, 2}, 3}), std::invalid_argument);
   const TensorOf<double> d = tensor<double>({0.1, 0.2});
   EXPECT_EQ(d(1), 0.2);  // exactly the double 0.2: T is double, not float converted
   static_assert(std::is_same_v<decltype(zeros({1})), Tensor>);
