@@ -99,6 +99,25 @@ TEST(UnqualifiedCalls, ReductionsNormsAndShapes) {
   expect_values(rows(x, -1, 5).value(), {1, 3}, {4, 5, 6});
 }
 
+TEST(UnqualifiedCalls, ArithmeticOfAVariableAndATensorTreatsTheTensorAsAConstant) {
+  // xt's operators used to take these (a Variable as an xtensor scalar) and fail inside xtensor
+  Variable x(tensor({1, 2, 3}), true);
+  Tensor mask = tensor({1, 0, 1});
+  const Tensor shift = tensor({10, 20, 30});
+  expect_values((x * mask).value(), {3}, {1, 0, 3});
+  expect_values((shift - x).value(), {3}, {9, 18, 27});
+  expect_values((x + shift).value(), {3}, {11, 22, 33});
+  expect_values((mask + x).value(), {3}, {2, 2, 4});
+  expect_values((x / tensor({2, 4, 8})).value(), {3}, {0.5f, 0.5f, 0.375f});
+  expect_values((tensor({6, 6, 6}) / x).value(), {3}, {6, 3, 2});
+  expect_values((x * (shift > 15.f)).value(), {3}, {0, 2, 3});  // a bool expression
+  Variable y = x * mask + shift;
+  sum(y).backward();
+  expect_values(x.grad(), {3}, {1, 0, 1});
+  BasicVariable<double> xd(tensor<double>({1, 2}));
+  expect_values(Tensor((xd * tensor<double>({3, 4})).value()), {2}, {3, 8});
+}
+
 TEST(UnqualifiedCalls, OnTensorsXtensorStillAnswers) {
   // A Tensor argument still reaches xtensor's functions (xtgrad's take Variables): same values.
   const Tensor t = tensor({1, 4, 9});
@@ -106,6 +125,8 @@ TEST(UnqualifiedCalls, OnTensorsXtensorStillAnswers) {
   expect_values(r, {3}, {1, 2, 3});
   const Tensor w = where(t > 2.f, t, 0.f);  // no Variable: xt::where, as before
   expect_values(w, {3}, {0, 4, 9});
+  const Tensor u = t * t + 1.f;  // Tensor arithmetic stays xtensor's
+  expect_values(u, {3}, {2, 17, 82});
 }
 
 }  // namespace
