@@ -13,9 +13,9 @@ BasicVariable<T> squared_l2(const BasicVariable<T>& w);  // Σw²: shape (); gra
 
 // (Σ |x|ᵖ)^(1/p) over `axes` (torch.linalg.vector_norm): p = 1 Σ|x|, p = 2 √Σx², p = ±inf
 // max/min |x| (ties split the gradient evenly), any other p > 0 the general form. Composed of
-// abs, pow/square/sqrt and the reductions, so second derivatives come with it. dx =
-// g·sign(x)·|x|ᵖ⁻¹/yᵖ⁻¹ (p = 2: g·x/y); at x = 0 the gradient is that formula's limit only for
-// p = 1 (0; for p = 2 a lane of zeros gives NaN, PyTorch 0). Throws unless p > 0.
+// abs, pow/square/sqrt, where and the reductions, so second derivatives come with it. dx =
+// g·sign(x)·|x|ᵖ⁻¹/yᵖ⁻¹ (p = 2: g·x/y); 0 in a lane of zeros, as PyTorch (for p < 1 a single
+// zero element still gives an infinite |x|ᵖ⁻¹). Throws unless p > 0 or p = −inf.
 template <class T>
 BasicVariable<T> norm(const BasicVariable<T>& x, double p = 2.0, Axes axes = Axes::all(), bool keepdims = false);
 

@@ -84,6 +84,23 @@ TEST(Norm, PassesGradcheckAwayFromZero) {
   expect_gradcheck([](const Vars& v) { return xtgrad::norm(v[0], 2, xtgrad::Axes{0, 1}); }, {x});
 }
 
+// In a lane of zeros the root has no derivative: the gradient there is 0, as PyTorch's (and as
+// central differences give, the norm being even); other lanes as usual.
+TEST(Norm, ALaneOfZerosHasGradientZero) {
+  const Tensor x{{0.0, 0.0, 0.0}, {0.5, -1.0, 2.0}};
+  for (double p : {2.0, 3.0, 1.5}) {
+    SCOPED_TRACE(p);
+    const Variable v = Variable::parameter(x);
+    const Variable y = xtgrad::norm(v * 1.0, p, 1);  // through an op: a NaN would spread upstream
+    EXPECT_EQ(y.value()(0), 0.0);
+    xtgrad::sum(y).backward();
+    for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(v.grad()(0, j), 0.0) << j;
+    expect_all_finite(v.grad());
+    expect_gradcheck([p](const Vars& u) { return xtgrad::norm(u[0], p, 1); }, {x});
+    // (no gradgradcheck at the zero lane: the gradient x·|x|ᵖ⁻²/yᵖ⁻¹ has no derivative there)
+  }
+}
+
 TEST(NormErrors, PMustBePositive) {
   const Variable x(Tensor{1.0, 2.0});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::norm(x, 0.0); }, {"norm", "p", "(2)"});
