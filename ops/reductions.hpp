@@ -20,7 +20,7 @@ namespace xtgrad {
 
 // The axes a reduction runs over: every axis (Axes::all()), one axis (an int converts: sum(x, 1)),
 // or a list (sum(x, {0, 2})). Negative axes count from the end. A bool never converts (so
-// var(x, false) cannot mean axis 0), and an empty list is an error at the reduction: it is not
+// var(x, false), deprecated, cannot mean axis 0), and an empty list is an error at the reduction: it is not
 // a spelling of "every axis". Up to kInline axes are stored without allocating.
 class Axes {
  public:

@@ -136,12 +136,12 @@ TEST(GradgradcheckExtra, ProdWithAZeroIsAClearErrorUnderCreateGraph) {
 TEST(GradgradcheckExtra, VarStdDev) {
   const Tensor x = uniform({3, 4}, 42, -1.5, 1.5);
   expect_gradgradcheck([](const Vars& v) { return var(v[0]); }, {x});
-  expect_gradgradcheck([](const Vars& v) { return var(v[0], 1, false); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return var(v[0], 1, Correction(0)); }, {x});
   expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 0); }, {x});
-  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], Axes{0, 1}, true, true); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], Axes{0, 1}, Correction(1), true); }, {x});
   // biased, one axis kept; and lanes far from 0 (each is shifted by its first element)
-  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 1, false, true); }, {x});
-  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0] + 1e3, Axes{1}, true) * sum(var(v[0] - 1e3, 0)); },
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 1, Correction(0), true); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0] + 1e3, Axes{1}, Correction(1)) * sum(var(v[0] - 1e3, 0)); },
                        {x});
 }
 TEST(GradgradcheckExtra, Logsumexp) {
