@@ -105,14 +105,19 @@ Shape literal_shape(const TensorLiteral<T>& data) {
 template <class T>
 void flatten_literal(const TensorLiteral<T>& data, const Shape& shape, std::size_t axis, T*& out) {
   if (axis == shape.size()) {
-    if (!data.is_scalar()) throw std::invalid_argument("tensor: ragged nested list: a list where a number was expected");
+    if (!data.is_scalar()) {
+      throw std::invalid_argument("tensor: ragged nested list: a list where a number was expected (shape " +
+                                  shape_str(shape) + ")");
+    }
     *out++ = data.value();
     return;
   }
   if (data.is_scalar() || data.items().size() != shape[axis]) {
-    throw std::invalid_argument("tensor: ragged nested list: axis " + std::to_string(axis) + " has " +
-                                (data.is_scalar() ? std::string("a number") : std::to_string(data.items().size()) + " elements") +
-                                " where the first has " + std::to_string(shape[axis]) + " (shape " + shape_str(shape) + ")");
+    const std::string found =
+        data.is_scalar() ? std::string("a number") : std::to_string(data.items().size()) + " elements";
+    throw std::invalid_argument("tensor: ragged nested list: axis " + std::to_string(axis) + " has " + found +
+                                " where the first has " + std::to_string(shape[axis]) + " (shape " +
+                                shape_str(shape) + ")");
   }
   for (const TensorLiteral<T>& item : data.items()) flatten_literal(item, shape, axis + 1, out);
 }

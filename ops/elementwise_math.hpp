@@ -1,5 +1,5 @@
-// More elementwise ops: clamp (clip), where, masked_fill, tril/triu, maximum/minimum, log1p, expm1, sin, cos, pow with a
-// tensor exponent, reciprocal, sign. Binary ops broadcast as numpy does.
+// More elementwise ops: clamp (clip), where, masked_fill, tril/triu, maximum/minimum, log1p,
+// expm1, sin, cos, pow with a tensor exponent, reciprocal, sign. Binary ops broadcast as numpy does.
 #pragma once
 
 #include <cstdint>

@@ -218,7 +218,8 @@ TEST(Reductions, VarAndStdMatchHandValues) {
   const Variable x(Tensor{{1.0, 2.0, 3.0, 4.0}, {2.0, 2.0, 2.0, 2.0}});
   expect_tensor_near(xtgrad::var(x, 1).value(), Tensor{5.0 / 3, 0.0}, 1e-15);
   expect_tensor_near(xtgrad::var(x, 1, Correction(0)).value(), Tensor{1.25, 0.0}, 1e-15);
-  expect_tensor_near(xtgrad::std_dev(x, 1, Correction(1), true).value(), reshaped(Tensor{std::sqrt(5.0 / 3), 0.0}, {2, 1}),
+  expect_tensor_near(xtgrad::std_dev(x, 1, Correction(1), true).value(),
+                     reshaped(Tensor{std::sqrt(5.0 / 3), 0.0}, {2, 1}),
                      1e-15);
   // all 8: mean 2.25, Σ(x − mean)² = 5.5
   EXPECT_NEAR(xtgrad::var(x).item(), 5.5 / 7, 1e-15);
@@ -236,7 +237,8 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
     SCOPED_TRACE(unbiased ? "unbiased" : "biased");
     const double dof = unbiased ? 3.0 : 4.0, s1 = std::sqrt(5.0 / dof);  // row 1: Σ(x − 2.5)² = 5
     Variable x = Variable::parameter(x0);
-    const Variable y = xtgrad::std_dev(x * 1.0, 1, Correction(unbiased ? 1 : 0));  // through an op: the NaN would spread upstream
+    const Correction c(unbiased ? 1 : 0);
+    const Variable y = xtgrad::std_dev(x * 1.0, 1, c);  // through an op: the NaN would spread upstream
     EXPECT_EQ(y.value()(0), 0.0);
     EXPECT_NEAR(y.value()(1), s1, 1e-15);
     xtgrad::sum(y * Variable(w)).backward();
@@ -249,12 +251,12 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
     // lane's second derivatives are 0 too (PyTorch: 0), the other lane's those of its std alone
     const Tensor u{{0.3, -0.7, 1.1, 0.2}, {0.5, -0.4, 0.9, -1.3}};
     Variable xc = Variable::parameter(x0);
-    const Variable g = xtgrad::grad({xtgrad::sum(xtgrad::std_dev(xc, 1, Correction(unbiased ? 1 : 0)) * Variable(w))}, {xc},
+    const Variable g = xtgrad::grad({xtgrad::sum(xtgrad::std_dev(xc, 1, c) * Variable(w))}, {xc},
                                     {.create_graph = true})[0];
     for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(g.value()(0, j), 0.0) << j;
     const Tensor h = xtgrad::grad({xtgrad::sum(g * Variable(u))}, {xc})[0].value();
     Variable r1 = Variable::parameter(Tensor{1.0, 2.0, 3.0, 4.0});
-    const Variable g1 = xtgrad::grad({xtgrad::std_dev(r1, Correction(unbiased ? 1 : 0)) * -2.0}, {r1}, {.create_graph = true})[0];
+    const Variable g1 = xtgrad::grad({xtgrad::std_dev(r1, c) * -2.0}, {r1}, {.create_graph = true})[0];
     const Tensor h1 = xtgrad::grad({xtgrad::sum(g1 * Variable(Tensor{0.5, -0.4, 0.9, -1.3}))}, {r1})[0].value();
     for (std::size_t j = 0; j < 4; ++j) {
       EXPECT_EQ(h(0, j), 0.0) << j;
@@ -282,8 +284,9 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
 TEST(Reductions, EmptyReductionsFollowOneRule) {
   const Variable e0(Tensor::from_shape({0}));
   for (bool unbiased : {true, false}) {
-    EXPECT_TRUE(std::isnan(xtgrad::var(e0, Correction(unbiased ? 1 : 0)).item())) << unbiased;  // was −0 (0/−1) unbiased
-    EXPECT_TRUE(std::isnan(xtgrad::std_dev(e0, Correction(unbiased ? 1 : 0)).item())) << unbiased;
+    const Correction c(unbiased ? 1 : 0);
+    EXPECT_TRUE(std::isnan(xtgrad::var(e0, c).item())) << unbiased;  // was −0 (0/−1) unbiased
+    EXPECT_TRUE(std::isnan(xtgrad::std_dev(e0, c).item())) << unbiased;
   }
   EXPECT_TRUE(std::isnan(xtgrad::mean(e0, Axes::all()).item()));
   EXPECT_EQ(xtgrad::sum(e0, Axes::all()).item(), 0.0);
@@ -384,8 +387,8 @@ TEST(Reductions, VarOfABoolIsUnbiasedNeverAnAxis) {
   // an int is an axis: var(x, 0) reduces axis 0, unbiased
   expect_tensor_near(xtgrad::var(x, 0).value(), Tensor{2.0, 4.5, 12.5}, 1e-12);
   expect_tensor_near(xtgrad::var(x, 1, false).value(), Tensor{14.0 / 9, 56.0 / 9}, 1e-12);
-  expect_tensor_near(xtgrad::std_dev(x, 1, true, true).value(), reshaped(Tensor{std::sqrt(7.0 / 3), 2.0 * std::sqrt(7.0 / 3)}, {2, 1}),
-                     1e-12);
+  expect_tensor_near(xtgrad::std_dev(x, 1, true, true).value(),
+                     reshaped(Tensor{std::sqrt(7.0 / 3), 2.0 * std::sqrt(7.0 / 3)}, {2, 1}), 1e-12);
 }
 #pragma GCC diagnostic pop
 
