@@ -19,6 +19,16 @@ namespace nn = xtgrad::nn;
 using Module = nn::BasicModule<double>;
 using Variable = xtgrad::BasicVariable<double>;
 
+// LSTM(3 → 5, 2 layers, batch_first) over (N, T, 3), then Linear(5 → 2) at every step.
+struct LstmTagger : Module {
+  nn::BasicLSTM<double> lstm;
+  nn::BasicLinear<double> head;
+  explicit LstmTagger(xtgrad::Rng& rng)
+      : lstm(register_module("lstm", nn::BasicLSTM<double>(3, 5, rng, nn::LSTMOptions().num_layers(2).batch_first(true)))),
+        head(register_module("head", nn::BasicLinear<double>(5, 2, rng))) {}
+  Variable forward(const Variable& x) override { return head(lstm(x)); }
+};
+
 // The torch models of state_dict_roundtrip.py, written with xtgrad's modules.
 std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
   if (name == "cnn") {
@@ -34,6 +44,7 @@ std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
         .add(nn::BasicLinear<double>(16, 3, rng));
     return net;
   }
+  if (name == "lstm") return std::make_shared<LstmTagger>(rng);
   return nullptr;
 }
 
