@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <utility>
 
+#include "xtgrad/core/index.hpp"
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/core/variable.hpp"
 #include "xtgrad/nn/batches.hpp"
@@ -27,17 +28,21 @@ struct DataLoaderOptions {
   bool prefetch = false;   // copy the next batch on a background thread (BatchIterator)
 };
 
-// One batch: constant leaves holding rows of the inputs (b, ...) and targets (b, ...).
+// One batch: constant leaves holding rows of the inputs (b, ...) and targets (b, ...). When the
+// targets are class indices (a dataset whose targets are 1-d, as label_tensor gives), `labels`
+// holds them as an IndexTensor (b) too, checked to be whole numbers; otherwise it is empty.
+// cross_entropy takes either: cross_entropy(logits, b.labels) or cross_entropy(logits, b.y).
 template <class T>
 struct BasicBatch {
   BasicVariable<T> x, y;
+  IndexTensor labels = IndexTensor::from_shape({0});
 };
 using Batch = BasicBatch<float>;
 
 // Each range-for over the loader is one epoch:
 //   DataLoader loader(train, {.batch_size = 64}, rng);
 //   for (int epoch = 0; epoch < 10; ++epoch)
-//     for (const Batch& b : loader) { auto loss = cross_entropy(model(b.x), b.y); ... }
+//     for (const Batch& b : loader) { auto loss = cross_entropy(model(b.x), b.labels); ... }
 // The batch's two Variables are refilled in place for every batch (no copy, no allocation
 // once their shapes are set), so keep a batch's value with detach() if it must outlive the
 // step. Keeps references to the data and the Rng, which must outlive it.
