@@ -293,7 +293,7 @@ TEST(Pooling, ShapeErrorsNameTheOpAndTheShapes) {
 
 TEST(Conv2dModule, ShapesInitAndForwardEqualTheOp) {
   Rng rng(20);
-  xtgrad::nn::Conv2dConfig config;
+  xtgrad::nn::Conv2dOptions config;
   config.padding = {1, 1};
   config.groups = 2;
   xtgrad::nn::BasicConv2d<Scalar> conv(4, 6, 3, rng, config);
@@ -346,7 +346,7 @@ xtgrad::nn::BasicDataset<Scalar> bars(std::size_t n, std::uint64_t seed) {
 TEST(ConvNet, LearnsBarOrientationWithIndexLabels) {
   Rng rng(23);
   xtgrad::nn::BasicSequential<Scalar> net;
-  xtgrad::nn::Conv2dConfig same;
+  xtgrad::nn::Conv2dOptions same;
   same.padding = {1, 1};
   net.add("conv", xtgrad::nn::BasicConv2d<Scalar>(1, 4, 3, rng, same))
       .add(xtgrad::nn::BasicReLU<Scalar>())
