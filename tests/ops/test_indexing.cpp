@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "test_util.hpp"
+#include "xtgrad/nn/normalization.hpp"
 
 namespace xtgrad_test {
 namespace {
@@ -121,6 +122,10 @@ TEST(IndexTensor, FormsAgreeWithTheOlderOnes) {
   same(xtgrad::gather(x, 1, IndexTensor{{3}, {0}, {1}}), xtgrad::gather(x, 1, Tensor{{3.0}, {0.0}, {1.0}}));
   const Variable table(uniform({5, 3}, 6, -1, 1));
   same(xtgrad::embedding(IndexTensor{4, 1, 1}, table), xtgrad::embedding(Variable(Tensor{4.0, 1.0, 1.0}), table));
+  // the nn::Embedding module takes both too
+  xtgrad::Rng rng(3);
+  xtgrad::nn::BasicEmbedding<Scalar> emb(5, 2, rng);
+  same(emb(IndexTensor{{4, 0}}), emb(Variable(Tensor{{4.0, 0.0}})));
 }
 
 TEST(IndexTensor, FormsPassGradcheck) {
