@@ -297,8 +297,7 @@ BasicVariable<Scalar> reduce_extremum(const char* op, const BasicVariable<Scalar
 // Index of the first extremal element: flat over every axis, or along one axis.
 template <class Scalar>
 IndexTensor arg_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
-                              Scalar sign) {
-  using Tensor = TensorOf<Scalar>;
+                         Scalar sign) {
   if (!axes.is_all() && axes.size() != 1) {
     throw std::invalid_argument(std::string(op) + ": one axis or every axis, not " + axes.str() + ", for rank " +
                                 std::to_string(x.value().dimension()) + " (shape " + shape_str(x.value()) + ")");

@@ -77,7 +77,8 @@ TEST(Grad, OptionsHaveChainableSettersForCpp17) {
   const Variable y = sum(x * x * x);
   const Variable g = grad({y}, {x}, GradOptions().set_create_graph(true))[0];  // 3x² with history
   expect_values(g.value(), {1}, {12});
-  const Variable h = grad({g}, {x}, GradOptions().set_grad_outputs({make_tensor({1}, {2})}))[0];  // 2·6x
+  const Variable h =
+      grad({g}, {x}, GradOptions().set_retain_graph(true).set_grad_outputs({make_tensor({1}, {2})}))[0];  // 2·6x
   expect_values(h.value(), {1}, {24});
   y.backward(BackwardOptions().set_retain_graph(true));
   y.backward(BackwardOptions().set_retain_graph(false));

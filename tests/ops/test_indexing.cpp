@@ -78,6 +78,13 @@ TEST(IndexingErrors, NameTheOpIndexAndShapes) {
 using xtgrad::Index;
 using xtgrad::IndexTensor;
 
+// `values` reshaped (a braced {{3}, {0}} is ambiguous for an integer xarray).
+IndexTensor shaped(std::initializer_list<Index> values, const Shape& shape) {
+  IndexTensor t = xtgrad::index_tensor(values);
+  t.reshape(shape);
+  return t;
+}
+
 TEST(IndexTensor, IsInt64AndArgmaxArgminReturnIt) {
   static_assert(std::is_same_v<IndexTensor::value_type, std::int64_t>);
   const Variable x(Tensor{{1.0, 5.0, 2.0}, {7.0, 0.0, 3.0}});
@@ -119,7 +126,9 @@ TEST(IndexTensor, FormsAgreeWithTheOlderOnes) {
   const Variable x(xv);
   const auto same = [](const Variable& a, const Variable& b) { expect_tensor_near(a.value(), b.value(), 0.0); };
   same(xtgrad::index_select(x, 0, IndexTensor{2, 0}), xtgrad::index_select(x, 0, std::vector<std::size_t>{2, 0}));
-  same(xtgrad::gather(x, 1, IndexTensor{{3}, {0}, {1}}), xtgrad::gather(x, 1, Tensor{{3.0}, {0.0}, {1.0}}));
+  Tensor float_index{3.0, 0.0, 1.0};
+  float_index.reshape({3, 1});
+  same(xtgrad::gather(x, 1, shaped({3, 0, 1}, {3, 1})), xtgrad::gather(x, 1, float_index));
   const Variable table(uniform({5, 3}, 6, -1, 1));
   same(xtgrad::embedding(IndexTensor{4, 1, 1}, table), xtgrad::embedding(Variable(Tensor{4.0, 1.0, 1.0}), table));
   // the nn::Embedding module takes both too
@@ -148,7 +157,7 @@ TEST(IndexTensor, OutOfRangeAndNegativeIndicesNameTheOpIndexAndSize) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::gather(x, 1, IndexTensor{{0, -2}}); },
                                             {"gather", "index -2", "size 3", "(2, 3)"});
   expect_throws_with<std::invalid_argument>(
-      [&] { xtgrad::scatter_add(x, 0, IndexTensor{{2}}, Variable(filled({1, 1}, 1.0))); },
+      [&] { xtgrad::scatter_add(x, 0, shaped({2}, {1, 1}), Variable(filled({1, 1}, 1.0))); },
       {"scatter_add", "index 2", "size 2"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::one_hot(IndexTensor{-1}, 3); },
                                             {"one_hot", "label -1", "3 classes"});
@@ -157,7 +166,7 @@ TEST(IndexTensor, OutOfRangeAndNegativeIndicesNameTheOpIndexAndSize) {
                                             {"embedding", "index 4", "size 4", "(4, 2)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::embedding(IndexTensor{-1}, table); },
                                             {"embedding", "index -1"});
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::index_select(x, 1, IndexTensor{{0}}); },
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::index_select(x, 1, shaped({0}, {1, 1})); },
                                             {"index_select", "1-d", "(1, 1)"});
   // a float tensor of whole numbers converts; anything else is refused by name
   EXPECT_EQ(xtgrad::to_index_tensor(Tensor{2.0, 0.0}), (IndexTensor{2, 0}));
