@@ -124,9 +124,16 @@ TEST(Hooks, FireInsideGrad) {
     ++calls;
     return g * 0.5;
   });
+  int leaf_calls = 0;  // a leaf's hook too (libtorch 1.13 ran only interior ones in grad())
+  x.register_hook([&leaf_calls](const Variable&) {
+    ++leaf_calls;
+    return Variable();
+  });
   const Variable g = grad({sum(h)}, {x})[0];
   EXPECT_EQ(calls, 1);
+  EXPECT_EQ(leaf_calls, 1);
   expect_values(g.value(), {2}, {1.5, 1.5});
+  EXPECT_FALSE(x.has_grad());  // grad() leaves .grad alone
 }
 
 TEST(RetainGrad, KeepsAnInteriorGradientAcrossPassesUntilZeroGrad) {
