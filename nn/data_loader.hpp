@@ -21,11 +21,17 @@ template <class T>
 std::pair<BasicDataset<T>, BasicDataset<T>> split_dataset(const BasicDataset<T>& data, double validation_fraction,
                                                           Rng& rng);
 
+// Public fields, and chainable setters for one expression: DataLoaderOptions().set_batch_size(32).
 struct DataLoaderOptions {
   std::size_t batch_size = 64;
   bool shuffle = true;     // a new order every epoch, drawn from the Rng
   bool drop_last = false;  // skip a last batch smaller than batch_size
   bool prefetch = false;   // copy the next batch on a background thread (BatchIterator)
+
+  DataLoaderOptions& set_batch_size(std::size_t v) { batch_size = v; return *this; }
+  DataLoaderOptions& set_shuffle(bool v) { shuffle = v; return *this; }
+  DataLoaderOptions& set_drop_last(bool v) { drop_last = v; return *this; }
+  DataLoaderOptions& set_prefetch(bool v) { prefetch = v; return *this; }
 };
 
 // One batch: constant leaves holding rows of the inputs (b, ...) and targets (b, ...). When the
@@ -40,7 +46,7 @@ struct BasicBatch {
 using Batch = BasicBatch<float>;
 
 // Each range-for over the loader is one epoch:
-//   DataLoader loader(train, {.batch_size = 64}, rng);
+//   DataLoader loader(train, DataLoaderOptions().set_batch_size(64), rng);
 //   for (int epoch = 0; epoch < 10; ++epoch)
 //     for (const Batch& b : loader) { auto loss = cross_entropy(model(b.x), b.labels); ... }
 // The batch's two Variables are refilled in place for every batch (no copy, no allocation

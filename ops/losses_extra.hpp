@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <initializer_list>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "xtgrad/core/index.hpp"
@@ -23,6 +24,11 @@ struct BasicNllLossOptions {
   // rows with this label add nothing (and no weight); PyTorch's default −100; nullopt: none
   std::optional<Index> ignore_index = Index{-100};
   Reduction reduction = Reduction::mean;    // mean = Σᵢ lossᵢ / Σᵢ w[yᵢ] over kept rows
+
+  // chainable setters (C++17): NllLossOptions().set_ignore_index(-1).set_reduction(Reduction::sum)
+  BasicNllLossOptions& set_weight(TensorOf<T> v) { weight = std::move(v); return *this; }
+  BasicNllLossOptions& set_ignore_index(std::optional<Index> v) { ignore_index = v; return *this; }
+  BasicNllLossOptions& set_reduction(Reduction v) { reduction = v; return *this; }
 };
 // lossᵢ = −w[yᵢ]·x[i, yᵢ] for log-probabilities x (n, classes) and labels yᵢ ∈ [0, classes).
 // labels (n): an IndexTensor, a std::vector<std::size_t> or a braced list; any other label than
@@ -45,6 +51,12 @@ struct BasicCrossEntropyOptions {
   std::optional<Index> ignore_index = Index{-100};  // rows with this label add nothing (PyTorch's −100)
   double label_smoothing = 0.0;             // ε ∈ [0, 1]
   Reduction reduction = Reduction::mean;
+
+  // chainable setters (C++17): CrossEntropyOptions().set_label_smoothing(0.1).set_ignore_index(0)
+  BasicCrossEntropyOptions& set_weight(TensorOf<T> v) { weight = std::move(v); return *this; }
+  BasicCrossEntropyOptions& set_ignore_index(std::optional<Index> v) { ignore_index = v; return *this; }
+  BasicCrossEntropyOptions& set_label_smoothing(double v) { label_smoothing = v; return *this; }
+  BasicCrossEntropyOptions& set_reduction(Reduction v) { reduction = v; return *this; }
 };
 // PyTorch's cross_entropy with class indices: with log p = log_softmax(z),
 // loss = (1 − ε)·nll_loss(log p) + (ε/C)·Σᵢ(−Σ_c w_c log p_ic), both reduced the same way (mean:

@@ -50,8 +50,7 @@ std::vector<std::vector<std::size_t>> one_epoch(DataLoader& loader) {
 TEST(DataLoader, ClassIndexTargetsWorkWithCrossEntropy) {
   const Dataset d = numbered(10);
   Rng rng(2);
-  DataLoaderOptions o;
-  o.batch_size = 4;
+  const DataLoaderOptions o = DataLoaderOptions().set_batch_size(4).set_shuffle(true);
   DataLoader loader(d, o, rng);
   xtgrad::nn::Linear fc(4, 3, rng);
   std::size_t batches = 0;

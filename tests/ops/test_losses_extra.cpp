@@ -77,9 +77,11 @@ TEST(CrossEntropyOptions, IgnoreIndexDefaultsToMinus100AndMayBeNegative) {
   EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -100, 1}).item(), kept / 2, 1e-14);
   EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -100, 1}, CrossEntropyOptions{}).item(), kept / 2, 1e-14);
   EXPECT_NEAR(xtgrad::cross_entropy(z, {2, -100, 1}).item(), kept / 2, 1e-14);
-  CrossEntropyOptions o;
-  o.ignore_index = -1;
-  EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -1, 1}, o).item(), kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -1, 1}, CrossEntropyOptions().set_ignore_index(-1)).item(),
+              kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::nll_loss(xtgrad::log_softmax(z), IndexTensor{2, -1, 1},
+                               xtgrad::BasicNllLossOptions<Scalar>().set_ignore_index(-1)).item(),
+              kept / 2, 1e-14);
   // −100 is only a label to skip: other negative labels are refused naming the op, the label and the classes
   expect_throws_with<std::invalid_argument>([&] { xtgrad::cross_entropy(z, IndexTensor{2, -1, 1}); },
                                             {"cross_entropy", "label -1", "row 1", "3 classes", "-100"});
