@@ -68,7 +68,7 @@ BasicVariable<T> BasicEmbedding<T>::forward(const Variable& indices) {
 template <class T>
 BasicVariable<T> BasicEmbedding<T>::operator()(const IndexTensor& indices) {
   Variable y = embedding(indices, weight);
-  this->report_call(y.shape());
+  this->report_call(y);
   return y;
 }
 
