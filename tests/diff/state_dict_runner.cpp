@@ -33,8 +33,7 @@ struct LstmTagger : Module {
 std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
   if (name == "cnn") {
     // conv3×3(1→4)-BN-ReLU-maxpool, conv3×3(4→8)-BN-ReLU-maxpool, flatten, Linear(32→16)-ReLU, Linear(16→3)
-    nn::Conv2dConfig same;
-    same.padding = {1, 1};
+    const nn::Conv2dOptions same = nn::Conv2dOptions().set_padding(1);
     auto net = std::make_shared<nn::BasicSequential<double>>();
     net->add(nn::BasicConv2d<double>(1, 4, 3, rng, same)).add(nn::BasicBatchNorm2d<double>(4))
         .add(nn::BasicReLU<double>()).add(nn::BasicMaxPool2d<double>(2))
