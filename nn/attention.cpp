@@ -146,12 +146,20 @@ BasicMultiheadAttention<T>::BasicMultiheadAttention(std::size_t embed_dim, std::
 
 template <class T>
 BasicVariable<T> BasicMultiheadAttention<T>::forward(const Variable& x) {
-  return (*this)(x, x, x).output;
+  return attend(x, x, x, ForwardOptions{}).output;
 }
 
 template <class T>
 BasicAttentionOutput<T> BasicMultiheadAttention<T>::operator()(const Variable& query, const Variable& key,
                                                                const Variable& value, const ForwardOptions& o) {
+  BasicAttentionOutput<T> result = attend(query, key, value, o);
+  this->report_call(result.output.shape());
+  return result;
+}
+
+template <class T>
+BasicAttentionOutput<T> BasicMultiheadAttention<T>::attend(const Variable& query, const Variable& key,
+                                                           const Variable& value, const ForwardOptions& o) {
   const std::size_t e = embed_dim_, h = num_heads_, r = query.dim();
   const bool bf = options_.batch_first();
   auto shapes = [&] {
@@ -218,7 +226,6 @@ BasicAttentionOutput<T> BasicMultiheadAttention<T>::operator()(const Variable& q
   }
   Variable out = out_proj(attended);
   result.output = !batched ? squeeze(out, 0) : bf ? out : swap_axes(out, 0, 1);
-  this->report_call(result.output.shape());
   return result;
 }
 
@@ -250,11 +257,18 @@ BasicVariable<T> BasicTransformerEncoderLayer<T>::feed_forward(const Variable& x
 
 template <class T>
 BasicVariable<T> BasicTransformerEncoderLayer<T>::forward(const Variable& src) {
-  return (*this)(src, ForwardOptions{});
+  return encode(src, ForwardOptions{});
 }
 
 template <class T>
 BasicVariable<T> BasicTransformerEncoderLayer<T>::operator()(const Variable& src, const ForwardOptions& o) {
+  Variable y = encode(src, o);
+  this->report_call(y.shape());
+  return y;
+}
+
+template <class T>
+BasicVariable<T> BasicTransformerEncoderLayer<T>::encode(const Variable& src, const ForwardOptions& o) {
   typename BasicMultiheadAttention<T>::ForwardOptions ao;
   if (o.mask()) ao.attn_mask(*o.mask(), o.mask_type());
   if (o.src_key_padding_mask()) ao.key_padding_mask(*o.src_key_padding_mask(), o.src_key_padding_mask_type());
@@ -268,7 +282,6 @@ BasicVariable<T> BasicTransformerEncoderLayer<T>::operator()(const Variable& src
     x = norm1(x + self_attention(x));
     x = norm2(x + feed_forward(x));
   }
-  this->report_call(x.shape());
   return x;
 }
 
@@ -356,15 +369,21 @@ BasicTransformerEncoder<T>::BasicTransformerEncoder(const BasicTransformerEncode
 
 template <class T>
 BasicVariable<T> BasicTransformerEncoder<T>::forward(const Variable& src) {
-  return (*this)(src, ForwardOptions{});
+  return encode(src, ForwardOptions{});
 }
 
 template <class T>
 BasicVariable<T> BasicTransformerEncoder<T>::operator()(const Variable& src, const ForwardOptions& o) {
+  Variable y = encode(src, o);
+  this->report_call(y.shape());
+  return y;
+}
+
+template <class T>
+BasicVariable<T> BasicTransformerEncoder<T>::encode(const Variable& src, const ForwardOptions& o) {
   Variable x = src;
   for (std::size_t i = 0; i < layers.size(); ++i) x = layers.template at<BasicTransformerEncoderLayer<T>>(i)(x, o);
   if (norm) x = (*norm)(x);
-  this->report_call(x.shape());
   return x;
 }
 

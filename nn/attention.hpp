@@ -132,6 +132,9 @@ class BasicMultiheadAttention : public BasicModule<T> {
   BasicLinear<T> out_proj;                // weight (E, E), bias (E)
 
  private:
+  // operator() without the report to summaries (forward's caller reports).
+  BasicAttentionOutput<T> attend(const Variable& query, const Variable& key, const Variable& value,
+                                 const ForwardOptions& options);
   std::size_t embed_dim_, num_heads_;
   MultiheadAttentionOptions options_;
   std::shared_ptr<Rng> dropout_rng_;  // the probabilities' dropout masks (shared by copies)
@@ -275,6 +278,7 @@ class BasicTransformerEncoderLayer : public BasicModule<T> {
   BasicDropout<T> dropout1, dropout2;
 
  private:
+  Variable encode(const Variable& src, const ForwardOptions& options);  // operator() without the report
   Variable feed_forward(const Variable& x);
   std::size_t d_model_, nhead_;
   TransformerLayerOptions options_;
@@ -332,6 +336,9 @@ class BasicTransformerEncoder : public BasicModule<T> {
   // The layers (a Sequential, so its children are named 0, 1, …) and the final norm.
   BasicSequential<T> layers;
   std::optional<BasicLayerNorm<T>> norm;
+
+ private:
+  Variable encode(const Variable& src, const ForwardOptions& options);  // operator() without the report
 };
 
 extern template TensorOf<float> square_subsequent_mask<float>(std::size_t);
