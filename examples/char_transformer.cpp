@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
   const Vocabulary vocab(text);
   std::printf("%s: %zu characters, %zu distinct\n", path.c_str(), text.size(), vocab.chars.size());
 
-  const std::size_t context = 32, batch = 16, d_model = 48, steps = 300;
+  const std::size_t context = 32, batch = 16, d_model = 48, steps = 600;
   Rng rng(7);
   CharTransformer model(vocab.chars.size(), context, d_model, rng);
   nn::Adam optimizer(model.named_parameters(), /*lr=*/3e-3);
