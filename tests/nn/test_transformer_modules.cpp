@@ -361,6 +361,17 @@ TEST(TransformerEncoderLayer, DropoutActsInTrainingModeOnly) {
   expect_tensor_near(layer(x).value(), layer(x).value(), 0.0);
 }
 
+TEST(TransformerEncoderLayer, SummaryListsItsLayersInCallOrder) {
+  Rng rng(48);
+  EncoderLayer layer(4, 2, rng, nn::TransformerLayerOptions().dim_feedforward(8));
+  std::vector<std::string> calls;
+  for (const auto& row : nn::summarize(layer, {3, 2, 4}))
+    calls.push_back(row.name + " " + xtgrad::shape_str(row.output_shape));
+  EXPECT_EQ(calls, (std::vector<std::string>{"self_attn.out_proj (2, 3, 4)", "dropout1 (3, 2, 4)", "norm1 (3, 2, 4)",
+                                             "linear1 (3, 2, 8)", "dropout (3, 2, 8)", "linear2 (3, 2, 4)",
+                                             "dropout2 (3, 2, 4)", "norm2 (3, 2, 4)"}));
+}
+
 // ---- TransformerDecoderLayer ---------------------------------------------------------------------
 
 TEST(TransformerDecoderLayer, ChildrenAreNamedAsPyTorchsAndOneInputThrows) {
