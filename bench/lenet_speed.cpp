@@ -30,9 +30,9 @@ namespace nn = xtgrad::nn;
 
 namespace {
 
-// U(±1/√fan_in) for a Linear weight stored (in, out), as PyTorch's default for both layers.
+// U(±1/√fan_in) for a Linear weight (out, in), as PyTorch's default for both layers.
 xtgrad::Tensor torch_linear_init(const xtgrad::Shape& shape, xtgrad::Rng& rng) {
-  const double bound = 1.0 / std::sqrt(double(shape[0]));
+  const double bound = 1.0 / std::sqrt(double(shape[1]));
   return xtgrad::rand_uniform(shape, rng, -bound, bound);
 }
 

@@ -24,7 +24,7 @@ int run() {
   for (std::size_t i = 0; i < 16; ++i) labels.push_back(i % 3);
   // θ = (W1 (4, 8), b1 (8), W2 (8, 3), b2 (3)), and a direction v of the same shapes
   std::vector<Variable> theta;
-  for (const Shape& shape : {Shape{4, 8}, Shape{8}, Shape{8, 3}, Shape{3}}) {
+  for (const Shape& shape : {Shape{8, 4}, Shape{8}, Shape{3, 8}, Shape{3}}) {  // Linear weights (out, in)
     theta.push_back(Variable::parameter(randn<double>(shape, rng)));
   }
   std::vector<Tensor> v;

@@ -31,8 +31,8 @@ int main() {
   }
 
   // Training in float: plain SGD.
-  std::vector<Variable> params{Variable::parameter(randn({4, 8}, rng, 0, 0.5)), Variable::parameter(randn({8}, rng, 0, 0.1)),
-                               Variable::parameter(randn({8, 3}, rng, 0, 0.5)), Variable::parameter(randn({3}, rng, 0, 0.1))};
+  std::vector<Variable> params{Variable::parameter(randn({8, 4}, rng, 0, 0.5)), Variable::parameter(randn({8}, rng, 0, 0.1)),
+                               Variable::parameter(randn({3, 8}, rng, 0, 0.5)), Variable::parameter(randn({3}, rng, 0, 0.1))};
   const float first_loss = loss_of(params, x, labels).item();
   float last_loss = first_loss;
   for (int step = 0; step < 300; ++step) {

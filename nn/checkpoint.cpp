@@ -14,6 +14,7 @@
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/io/npz.hpp"
+#include "xtgrad/nn/layers.hpp"
 
 namespace xtgrad {
 namespace nn {
@@ -27,6 +28,10 @@ const char kHistory[] = "meta/history";
 const char kHistoryColumns[] = "meta/history_columns";
 const char kRun[] = "meta/run";
 const char kData[] = "meta/data";
+// "linear_out_in": nn::Linear weights are stored (out, in), PyTorch's layout. Files without it
+// were written before 0.2, when they were (in, out); loading transposes them.
+const char kLayout[] = "meta/layout";
+const char kLayoutOutIn[] = "linear_out_in";
 const char kTable[] = "table/";
 const char kEarly[] = "early/";
 const char kEarlyBestEpoch[] = "early/best_epoch";
@@ -126,6 +131,35 @@ std::string dataset_fingerprint(const BasicDataset<T>& data) {
   return "inputs " + shape_str(data.inputs) + ", targets " + shape_str(data.targets) + ", crc32 " + hex;
 }
 
+// The dotted names of the weights of the model's nn::Linear layers ("fc1.weight").
+template <class T>
+std::vector<std::string> linear_weight_names(BasicModule<T>& model) {
+  std::vector<std::string> names;
+  for (const auto& [path, m] : model.named_modules()) {
+    if (dynamic_cast<BasicLinear<T>*>(m)) names.push_back(path.empty() ? "weight" : path + ".weight");
+  }
+  return names;
+}
+
+// A checkpoint written before 0.2 holds each Linear weight (and its optimizer and early-stopping
+// copies) as (in, out): transposes those 2-d arrays to today's (out, in), in `arrays`.
+template <class T>
+void convert_linear_layout(std::map<std::string, NpyArray>& arrays, const std::string& path,
+                           BasicModule<T>& model) {
+  const std::vector<std::string> weights = linear_weight_names(model);
+  const auto belongs = [&](const std::string& key) {
+    for (const std::string& w : weights) {
+      if (key == kParam + w || key == kEarlyBest + w || starts_with(key, (kOptim + w + ".").c_str())) return true;
+    }
+    return false;
+  };
+  for (auto& [key, array] : arrays) {
+    if (array.shape.size() != 2 || !belongs(key)) continue;
+    const TensorOf<T> old = from_npy<T>(array, path + ": " + key);
+    array = to_npy(TensorOf<T>(xt::transpose(old)));
+  }
+}
+
 template <class T>
 void save_checkpoint(const std::string& path, const BasicModule<T>& model, const BasicOptimizer<T>& optimizer,
                      const NonDeduced<BasicCheckpoint<T>>& meta) {
@@ -146,6 +180,7 @@ void save_checkpoint(const std::string& path, const BasicModule<T>& model, const
   arrays.emplace(kHistoryColumns, text_array(kColumns));
   arrays.emplace(kRun, text_array(meta.run));
   arrays.emplace(kData, text_array(meta.data));
+  arrays.emplace(kLayout, text_array(kLayoutOutIn));
   for (const auto& [name, rows] : meta.tables) arrays.emplace(kTable + name, table_array(path, name, rows));
   if (meta.early_stopping) {
     const BasicEarlyStoppingState<T>& es = *meta.early_stopping;
@@ -173,7 +208,13 @@ BasicCheckpoint<T> load_checkpoint(const std::string& path, BasicModule<T>& mode
 template <class T>
 BasicCheckpoint<T> load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path,
                                          BasicModule<T>& model, BasicOptimizer<T>& optimizer) {
-  const std::map<std::string, NpyArray> arrays = parse_npz(bytes, path);
+  std::map<std::string, NpyArray> arrays = parse_npz(bytes, path);
+  if (!arrays.count(kLayout)) {
+    convert_linear_layout(arrays, path, model);  // written before 0.2: Linear weights (in, out)
+  } else if (text_of(meta_array(path, arrays, kLayout, "|u1", 1)) != kLayoutOutIn) {
+    throw DataError(path + ": '" + kLayout + "' is '" + text_of(arrays.at(kLayout)) + "', expected '" + kLayoutOutIn +
+                    "' (a checkpoint of a newer xtgrad?)");
+  }
 
   // Everything is read and checked before the model or the optimizer changes.
   BasicCheckpoint<T> meta;
@@ -288,7 +329,7 @@ BasicCheckpoint<T> load_checkpoint_bytes(const std::vector<std::uint8_t>& bytes,
         for (const auto& param : params) known = known || param.first == name;
       }
       if (!known) throw DataError(path + ": unexpected array '" + key + "' in a checkpoint");
-    } else if (key != kEpoch && key != kRng && key != kHistory && key != kHistoryColumns && key != kRun &&
+    } else if (key != kEpoch && key != kRng && key != kHistory && key != kHistoryColumns && key != kRun && key != kLayout &&
                key != kData) {
       throw DataError(path + ": unexpected array '" + key + "' in a checkpoint");
     }

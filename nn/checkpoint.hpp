@@ -10,6 +10,8 @@
 //     meta/history_columns uint8: "epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds"
 //     meta/run             uint8: the caller's description of the run's settings (may be empty)
 //     meta/data            uint8: dataset_fingerprint() of the training data (may be empty)
+//     meta/layout          uint8: "linear_out_in" (nn::Linear weights (out, in)); a file without it
+//                          comes from xtgrad 0.1 (weights (in, out)) and is transposed on load
 //     table/<name>         float64 (rows, columns): the caller's extra tables
 //   With Checkpoint::early_stopping set (EarlyStopping::state()), also:
 //     early/best_epoch, early/bad_epochs, early/stopped  int64 0-d

@@ -15,7 +15,7 @@ namespace {
 Fans checked_fans(const Shape& shape, const char* who) {
   if (shape.size() != 2 && shape.size() != 4) {
     throw std::invalid_argument(std::string(who) +
-                                ": needs a 2-d weight shape (fan_in, fan_out) or a 4-d convolution weight "
+                                ": needs a 2-d Linear weight shape (out, in) or a 4-d convolution weight "
                                 "(out_channels, in_channels/groups, kh, kw), got " +
                                 shape_str(shape));
   }
@@ -25,7 +25,7 @@ Fans checked_fans(const Shape& shape, const char* who) {
                                   shape_str(shape));
     }
   }
-  if (shape.size() == 2) return {shape[0], shape[1]};
+  if (shape.size() == 2) return {shape[1], shape[0]};  // (out, in), PyTorch's layout
   const std::size_t taps = shape[2] * shape[3];  // a kernel's taps, shared by both fans
   return {shape[1] * taps, shape[0] * taps};
 }

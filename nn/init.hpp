@@ -20,13 +20,13 @@ template <class T>
 using InitializerOf = std::function<TensorOf<T>(const Shape& shape, Rng& rng)>;
 using Initializer = InitializerOf<float>;
 
-// (fan_in, fan_out) of a 2-d weight shape (in, out) or a 4-d convolution weight; other ranks
-// throw std::invalid_argument.
+// (fan_in, fan_out) of a 2-d Linear weight shape (out, in) or a 4-d convolution weight
+// (out, in, kh, kw), as PyTorch counts them; other ranks throw std::invalid_argument.
 struct Fans {
   std::size_t in;
   std::size_t out;
 };
-// Fans of a weight shape (in, out).
+// Fans of a weight shape (out, in) or (out, in, kh, kw).
 Fans fans_of(const Shape& shape);
 
 // Each initializer draws TensorOf<T> (float unless asked: he_normal<double>(shape, rng)).

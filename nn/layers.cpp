@@ -1,5 +1,6 @@
 #include "xtgrad/nn/layers.hpp"
 
+#include <cmath>
 #include <stdexcept>
 #include <string>
 
@@ -13,14 +14,31 @@ namespace nn {
 
 template <class T>
 BasicLinear<T>::BasicLinear(std::size_t in_features, std::size_t out_features, Rng& rng, const WeightInitOf<T>& init) {
-  const Shape shape{in_features, out_features};
+  const Shape shape{out_features, in_features};
   weight = this->register_parameter("weight", init ? init(shape, rng) : glorot_uniform<T>(shape, rng));
   bias = this->register_parameter("bias", TensorOf<T>(xt::zeros<T>({out_features})));
 }
 
 template <class T>
+BasicLinear<T>::BasicLinear(std::size_t in_features, std::size_t out_features, Rng& rng,
+                            const LinearOptions& options) {
+  const Shape shape{out_features, in_features};
+  if (options.init() == LinearInit::glorot) {
+    weight = this->register_parameter("weight", glorot_uniform<T>(shape, rng));
+    if (options.bias()) bias = this->register_parameter("bias", TensorOf<T>(xt::zeros<T>({out_features})));
+    return;
+  }
+  // torch.nn.Linear: kaiming_uniform(a = √5) gives the bound √(6 / ((1 + a²)·in)) = 1/√in; the
+  // bias U(±1/√in) too.
+  if (in_features == 0) throw std::invalid_argument("Linear: LinearInit::pytorch needs in_features > 0");
+  const double bound = 1.0 / std::sqrt(double(in_features));
+  weight = this->register_parameter("weight", rand_uniform<T>(shape, rng, -bound, bound));
+  if (options.bias()) bias = this->register_parameter("bias", rand_uniform<T>({out_features}, rng, -bound, bound));
+}
+
+template <class T>
 BasicVariable<T> BasicLinear<T>::forward(const Variable& x) {
-  return linear(x, weight, bias);
+  return bias.defined() ? linear(x, weight, bias) : linear(x, weight);
 }
 template <class T>
 BasicVariable<T> BasicSigmoid<T>::forward(const Variable& x) {

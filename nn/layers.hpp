@@ -14,21 +14,45 @@
 namespace xtgrad {
 namespace nn {
 
-// Draws a weight tensor of the given (in, out) shape.
+// Draws a weight tensor of the given shape ((out, in) for a Linear weight).
 template <class T>
 using WeightInitOf = std::function<TensorOf<T>(const Shape&, Rng&)>;
 using WeightInit = WeightInitOf<float>;
 
-// y = x·W + b for x (..., in) → (..., out) (the leading axes fold into the gemm's rows: no
-// reshape), W (in, out) as in the seed, b (out) initialised to zero.
+// How nn::Linear draws its parameters.
+enum class LinearInit {
+  glorot,   // W ~ U(±√(6/(in+out))), b = 0: the default (the seed's network; Keras's Dense)
+  pytorch,  // W and b ~ U(±1/√in): torch.nn.Linear's (kaiming_uniform with a = √5)
+};
+
+// nn::Linear's options, chainable: LinearOptions().bias(false).init(LinearInit::pytorch).
+class LinearOptions {
+ public:
+  // Whether the layer adds a learned bias b (default true).
+  LinearOptions& bias(bool on) { bias_ = on; return *this; }
+  bool bias() const { return bias_; }
+  // How W (and b) are drawn (default LinearInit::glorot).
+  LinearOptions& init(LinearInit how) { init_ = how; return *this; }
+  LinearInit init() const { return init_; }
+
+ private:
+  bool bias_ = true;
+  LinearInit init_ = LinearInit::glorot;
+};
+
+// y = x·Wᵀ + b for x (..., in) → (..., out) (the leading axes fold into the gemm's rows: no
+// reshape), with PyTorch's names and layout: "weight" W (out, in), "bias" b (out), so a
+// torch.nn.Linear's state dict loads as it is (before 0.2, W was (in, out)).
 template <class T>
 class BasicLinear : public BasicModule<T> {
  public:
   using Variable = BasicVariable<T>;
-  // W drawn by `init` (default: glorot_uniform) from `rng`.
+  // W drawn by `init` (default: glorot_uniform) from `rng`, b = 0.
   BasicLinear(std::size_t in_features, std::size_t out_features, Rng& rng, const WeightInitOf<T>& init = {});
+  // W and b as `options` say; with bias(false) there is no "bias" parameter.
+  BasicLinear(std::size_t in_features, std::size_t out_features, Rng& rng, const LinearOptions& options);
   Variable forward(const Variable& x) override;
-  Variable weight, bias;  // W (in, out) and b (out), registered as "weight" and "bias"
+  Variable weight, bias;  // W (out, in) and b (out); bias is undefined when the layer has none
 };
 
 // y = σ(x) = 1 / (1 + e⁻ˣ), elementwise: sigmoid() as a module.

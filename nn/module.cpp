@@ -85,7 +85,9 @@ EvalModeGuard::~EvalModeGuard() {
   for (auto& [m, on] : saved_) m->state_->training = on;
 }
 
-void ModuleBase::report_call(const Shape& output_shape) const {
+bool ModuleBase::call_observed() { return t_observer != nullptr; }
+
+void ModuleBase::report_shape(const Shape& output_shape) const {
   if (t_observer) (*t_observer)(*this, output_shape);
 }
 
@@ -94,7 +96,7 @@ void ModuleBase::report_call(const Shape& output_shape) const {
 template <class T>
 BasicVariable<T> BasicModule<T>::operator()(const Variable& x) {
   Variable y = forward(x);
-  this->report_call(y.shape());
+  this->report_call(y);
   return y;
 }
 

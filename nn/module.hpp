@@ -62,10 +62,14 @@ class ModuleBase {
   const void* identity() const { return state_.get(); }
 
  protected:
-  // Reports a call of this module with an output of `output_shape` to an active summary
-  // (nn/summary.hpp). operator()(x) does it; a module with more call forms (several inputs or
-  // outputs: lstm(x, state), mha(q, k, v)) calls it from each, with its main output's shape.
-  void report_call(const Shape& output_shape) const;
+  // Reports a call of this module with `main_output` to an active summary (nn/summary.hpp).
+  // operator()(x) does it; a module with more call forms (several inputs or outputs:
+  // lstm(x, state), mha(q, k, v)) calls it from each, with its main output. Without a summary
+  // on this thread it costs one test (the shape is not even copied).
+  template <class T>
+  void report_call(const BasicVariable<T>& main_output) const {
+    if (call_observed()) report_shape(main_output.shape());
+  }
 
  private:
   template <class T>
@@ -77,6 +81,9 @@ class ModuleBase {
   using Child = std::pair<std::string, std::shared_ptr<ModuleBase>>;
 
   ModuleBase() = default;
+  // Whether a forward observer (a summary) is installed on this thread.
+  static bool call_observed();
+  void report_shape(const Shape& output_shape) const;
   // Throws std::invalid_argument unless `name` is not empty, has no '.' and is not taken.
   void check_name(const std::string& name) const;
   // check_name, then records `name` as taken by `kind` ("a parameter", "a buffer", "a child module").

@@ -19,6 +19,22 @@ NamedParametersOf<T> saved_state(const BasicModule<T>& model) {
   return out;
 }
 
+// PyTorch's BatchNorm counts its training batches in a buffer "num_batches_tracked" (used only
+// with momentum=None); xtgrad's BatchNorm does not keep it, so a torch state dict's entry is skipped.
+bool is_torch_batch_counter(const std::string& key) {
+  const std::string name = "num_batches_tracked";
+  return key == name || (key.size() > name.size() && key.compare(key.size() - name.size() - 1, std::string::npos,
+                                                                 "." + name) == 0);
+}
+
+// " (a Linear weight was (in, out) before xtgrad 0.2 ...)" when the file holds the transpose of a
+// 2-d parameter's shape, else "".
+std::string transpose_hint(const Shape& in_file, const Shape& in_model) {
+  if (in_file.size() != 2 || in_model.size() != 2 || in_file[0] != in_model[1] || in_file[1] != in_model[0]) return "";
+  return " (the transpose: nn::Linear weights are (out, in) as PyTorch's since xtgrad 0.2, (in, out) before; "
+         "scripts/torch_state_dict.py transpose-linear converts an old file)";
+}
+
 }  // namespace
 
 template <class T>
@@ -44,13 +60,14 @@ void load_parameters(BasicModule<T>& model, const std::string& path) {
     TensorOf<T> t = from_npy<T>(it->second, path + ":" + name);
     if (shape_of(t) != p.shape()) {
       throw std::invalid_argument(path + ": parameter '" + name + "' has shape " + shape_str(t) +
-                                  " in the file but " + shape_str(p.value()) + " in the model");
+                                  " in the file but " + shape_str(p.value()) + " in the model" +
+                                  transpose_hint(shape_of(t), p.shape()));
     }
     loaded.push_back(std::move(t));
   }
   if (arrays.size() != params.size()) {
     for (const auto& [key, _] : arrays) {
-      bool known = false;
+      bool known = is_torch_batch_counter(key);
       for (const auto& [name, __] : params) known = known || name == key;
       if (!known) throw std::invalid_argument(path + ": array '" + key + "' matches no parameter of the model");
     }

@@ -20,27 +20,36 @@ std::size_t leading_rows(const TensorOf<Scalar>& t) {
   return rows;
 }
 
-// d(x·W) for g = dL/d(xW) : (rows, out); x : (..., in) read as (rows, in), rows the product of
-// its leading axes (x is contiguous row-major: the fold is a pointer, never a copy);
-// W : (in, out). Shared by matmul and linear.
+// How the right operand of a product is stored: matmul's b is (k, n) = (in, out); linear's
+// weight is (out, in), as torch.nn.functional.linear's (y = x·Wᵀ + b).
+enum class Rhs { in_out, out_in };
+
+// d(x·W) (or d(x·Wᵀ)) for g = dL/dy : (rows, out); x : (..., in) read as (rows, in), rows the
+// product of its leading axes (x is contiguous row-major: the fold is a pointer, never a copy).
+// Shared by matmul (W (in, out)) and linear (W (out, in)); transposes are gemm flags, never copies.
 template <class Scalar>
-void matmul_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& g) {
+void matmul_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& g, Rhs rhs) {
   using Tensor = TensorOf<Scalar>;
   const Tensor& x0 = self.parents[0]->value;
-  const std::size_t in = x0.shape()[x0.dimension() - 1], out = self.parents[1]->value.shape()[1];
+  const std::size_t in = x0.shape()[x0.dimension() - 1], out = g.shape()[g.dimension() - 1];
   const std::size_t rows = leading_rows(x0);
+  const bool out_in = rhs == Rhs::out_in;
   Scalar beta = 0;
   if (self.parent_requires_grad(0)) {
-    // dx (+)= g·Wᵀ : (rows, in), written into x's gradient storage
+    // dx (+)= g·Wᵀ (in, out) or g·W (out, in) : (rows, in), written into x's gradient storage
     const Tensor& w = self.parent_value(1);
     Scalar* dx = grad_target(self, 0, beta);
-    gemm(false, true, rows, in, out, 1, g.data(), w.data(), beta, dx);
+    gemm(false, !out_in, rows, in, out, 1, g.data(), w.data(), beta, dx);
   }
   if (self.parent_requires_grad(1)) {
-    // dW (+)= xᵀ·g : (in, out), written into W's gradient storage (a k-sum over all rows)
+    // dW (+)= xᵀ·g : (in, out), or gᵀ·x : (out, in), a k-sum over all rows, written into W's gradient
     const Tensor& x = self.parent_value(0);
     Scalar* dw = grad_target(self, 1, beta);
-    gemm(true, false, in, out, rows, 1, x.data(), g.data(), beta, dw);
+    if (out_in) {
+      gemm(true, false, out, in, rows, 1, g.data(), x.data(), beta, dw);
+    } else {
+      gemm(true, false, in, out, rows, 1, x.data(), g.data(), beta, dw);
+    }
   }
 }
 
@@ -57,23 +66,25 @@ void check_matmul(const char* op, const TensorOf<Scalar>& a, const TensorOf<Scal
   }
 }
 
-// create_graph shares of x·W for x (..., in) and g (..., out): dx = g·Wᵀ, dW = x2dᵀ·g2d with
-// ops (x2d, g2d: the leading axes folded by reshape, a copy; this path records a graph anyway).
+// create_graph shares of y = x·W (W (in, out)) or x·Wᵀ (W (out, in)) for x (..., in) and g (..., out):
+// dx = g·Wᵀ or g·W, dW = x2dᵀ·g2d or g2dᵀ·x2d, with ops (x2d, g2d: the leading axes folded by
+// reshape, a copy; this path records a graph anyway).
 template <class Scalar>
-void matmul_backward_graph(BasicNode<Scalar>& self) {
+void matmul_backward_graph(BasicNode<Scalar>& self, Rhs rhs) {
   using Variable = BasicVariable<Scalar>;
   const Variable g(self.grad_node), x = input_variable(self, 0), w = input_variable(self, 1);
-  const std::size_t in = w.value().shape()[0], out = w.value().shape()[1];
+  const bool out_in = rhs == Rhs::out_in;
+  const std::size_t in = w.value().shape()[out_in ? 1 : 0], out = w.value().shape()[out_in ? 0 : 1];
   const bool flat = x.value().dimension() == 2;
   const std::size_t rows = leading_rows(x.value());
   const Variable g2 = flat ? g : reshape(g, Shape{rows, out});
   if (self.parent_requires_grad(0)) {
-    const Variable dx = matmul(g2, transpose(w));
+    const Variable dx = matmul(g2, out_in ? w : transpose(w));
     add_variable_to_parent(self, 0, flat ? dx : reshape(dx, shape_of(x.value())));
   }
   if (self.parent_requires_grad(1)) {
     const Variable x2 = flat ? x : reshape(x, Shape{rows, in});
-    add_variable_to_parent(self, 1, matmul(transpose(x2), g2));
+    add_variable_to_parent(self, 1, out_in ? matmul(transpose(g2), x2) : matmul(transpose(x2), g2));
   }
   if (self.parents.size() > 2 && self.parent_requires_grad(2)) add_variable_to_parent(self, 2, g2);  // db = Σ_rows g
 }
@@ -96,47 +107,70 @@ BasicVariable<Scalar> matmul(const BasicVariable<Scalar>& a, const BasicVariable
   gemm(false, false, rows, n, k, 1, av.data(), bv.data(), 0, out.data());
   return make_result("matmul", std::move(out), {a, b}, [](Node& self) {
     if (self.grad_node) {  // create_graph: da = g·bᵀ, db = aᵀ·g with ops
-      matmul_backward_graph(self);
+      matmul_backward_graph(self, Rhs::in_out);
       return;
     }
-    matmul_backward(self, self.grad);
+    matmul_backward(self, self.grad, Rhs::in_out);
   });
 }
 
+namespace {
+
+// x (..., in) of rank >= 1 and W (out, in); b (out) or (1, out) when given.
 template <class Scalar>
-BasicVariable<Scalar> linear(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
-                             const BasicVariable<Scalar>& bias) {
+void check_linear(const TensorOf<Scalar>& x, const TensorOf<Scalar>& w, const TensorOf<Scalar>* b) {
+  if (x.dimension() < 1 || w.dimension() != 2) {
+    throw std::invalid_argument("linear: expects x (..., in) and a 2-d weight (out, in), got x " + shape_str(x) +
+                                ", weight " + shape_str(w));
+  }
+  if (x.shape()[x.dimension() - 1] != w.shape()[1]) {
+    throw std::invalid_argument("linear: x's last axis must equal the weight's in (the weight is (out, in), as "
+                                "torch.nn.functional.linear's), got x " +
+                                shape_str(x) + ", weight " + shape_str(w));
+  }
+  if (!b) return;
+  const std::size_t out = w.shape()[0];
+  const bool bias_ok = (b->dimension() == 1 && b->shape()[0] == out) ||
+                       (b->dimension() == 2 && b->shape()[0] == 1 && b->shape()[1] == out);
+  if (!bias_ok) {
+    throw std::invalid_argument("linear: bias must have shape (" + std::to_string(out) + ") or (1, " +
+                                std::to_string(out) + ") for weight " + shape_str(w) + ", got " + shape_str(*b));
+  }
+}
+
+// y = x·Wᵀ (+ b) for x (..., in), W (out, in): the leading axes of x fold into the rows of one
+// gemm with W's transpose as a flag (no copy); with a bias, each row of y starts as b and gemm
+// adds the product on top (β = 1). Backward: dx = g·W, dW = g2dᵀ·x2d, db = Σ_rows g.
+template <class Scalar>
+BasicVariable<Scalar> linear_impl(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                                  const BasicVariable<Scalar>* bias) {
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& xv = x.value();
   const Tensor& wv = weight.value();
-  const Tensor& bv = bias.value();
-  check_matmul("linear", xv, wv, 1);
-  const std::size_t in = wv.shape()[0], out = wv.shape()[1];
-  const bool bias_ok = (bv.dimension() == 1 && bv.shape()[0] == out) ||
-                       (bv.dimension() == 2 && bv.shape()[0] == 1 && bv.shape()[1] == out);
-  if (!bias_ok) {
-    throw std::invalid_argument("linear: bias must have shape (" + std::to_string(out) + ") or (1, " +
-                                std::to_string(out) + ") for weight " + shape_str(wv) + ", got " + shape_str(bv));
-  }
-  // y = 1·x·W + 1·b for x (..., in) → (..., out); the leading axes fold into the gemm's rows
+  check_linear(xv, wv, bias ? &bias->value() : nullptr);
+  const std::size_t out = wv.shape()[0], in = wv.shape()[1];
   typename Tensor::shape_type shape = xv.shape();
   shape.back() = out;
   Tensor y = empty_tensor<Scalar>(shape);
   const std::size_t rows = leading_rows(xv);
-  // each row of y starts as b
-  parallel_for(0, rows, std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(out, 1)),
-               [&](std::size_t r0, std::size_t r1) {
-                 for (std::size_t r = r0; r < r1; ++r) std::copy(bv.data(), bv.data() + out, y.data() + r * out);
-               });
-  gemm(false, false, rows, out, in, 1, xv.data(), wv.data(), 1, y.data());
-  return make_result("linear", std::move(y), {x, weight, bias}, [](Node& self) {
-    if (self.grad_node) {  // create_graph: dx = g·Wᵀ, dW = xᵀ·g, db = Σ_rows g (sum_to) with ops
-      matmul_backward_graph(self);
+  if (bias) {
+    const Scalar* b = bias->value().data();
+    parallel_for(0, rows, std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(out, 1)),
+                 [&](std::size_t r0, std::size_t r1) {
+                   for (std::size_t r = r0; r < r1; ++r) std::copy(b, b + out, y.data() + r * out);
+                 });
+  } else if (in == 0) {
+    std::fill(y.begin(), y.end(), Scalar(0));  // an empty k-sum, β = 0 below
+  }
+  gemm(false, true, rows, out, in, 1, xv.data(), wv.data(), bias ? 1 : 0, y.data());
+  auto backward = [](Node& self) {
+    if (self.grad_node) {  // create_graph: dx = g·W, dW = gᵀ·x, db = Σ_rows g (sum_to) with ops
+      matmul_backward_graph(self, Rhs::out_in);
       return;
     }
-    matmul_backward(self, self.grad);
-    if (self.parent_requires_grad(2)) {
+    matmul_backward(self, self.grad, Rhs::out_in);
+    if (self.parents.size() > 2 && self.parent_requires_grad(2)) {
       // db (+)= Σ_rows g : (out), whatever the bias's own shape, (out) or (1, out)
       const Tensor& g = self.grad;
       const std::size_t cols = g.shape()[g.dimension() - 1], rows = leading_rows(g);
@@ -148,7 +182,22 @@ BasicVariable<Scalar> linear(const BasicVariable<Scalar>& x, const BasicVariable
         for (std::size_t c = 0; c < cols; ++c) db[c] += gr[c];
       }
     }
-  });
+  };
+  if (bias) return make_result("linear", std::move(y), {x, weight, *bias}, backward);
+  return make_result("linear", std::move(y), {x, weight}, backward);
+}
+
+}  // namespace
+
+template <class Scalar>
+BasicVariable<Scalar> linear(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                             const BasicVariable<Scalar>& bias) {
+  return linear_impl(x, weight, &bias);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> linear(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight) {
+  return linear_impl<Scalar>(x, weight, nullptr);
 }
 
 template <class Scalar>
@@ -191,6 +240,7 @@ BasicVariable<Scalar> reshape(const BasicVariable<Scalar>& x, const Shape& shape
 #define XTGRAD_INSTANTIATE(T)                                                                                      \
   template BasicVariable<T> matmul(const BasicVariable<T>&, const BasicVariable<T>&);                              \
   template BasicVariable<T> linear(const BasicVariable<T>&, const BasicVariable<T>&, const BasicVariable<T>&);     \
+  template BasicVariable<T> linear(const BasicVariable<T>&, const BasicVariable<T>&);                              \
   template BasicVariable<T> transpose(const BasicVariable<T>&);                                                    \
   template BasicVariable<T> reshape(const BasicVariable<T>&, const Shape&);
 XTGRAD_INSTANTIATE(float)

@@ -10,12 +10,17 @@ namespace xtgrad {
 // b (torch.matmul's broadcasting, 1-d operands) is matmul_nd's (ops/matmul_nd.hpp).
 template <class T>
 BasicVariable<T> matmul(const BasicVariable<T>& a, const BasicVariable<T>& b);
-// x·W + b for x (..., in) of rank >= 1, W (in, out), b (out) or (1, out) → (..., out), in one
-// node: the leading axes of x fold into the rows of one gemm (no reshape copy), the bias is
-// written into the output first and the product added on top by gemm (β = 1). Backward:
-// dx = g·Wᵀ, dW = x2dᵀ·g2d (a transpose flag), db = Σ_rows g, x2d and g2d the folded views.
+// y = x·Wᵀ + b for x (..., in) of rank >= 1, W (out, in), b (out) or (1, out) → (..., out), in one
+// node: torch.nn.functional.linear's layout (W (out, in), as nn::Linear stores it; before 0.2 it
+// was (in, out): for x·W write matmul(x, W)). The leading axes of x fold into the rows of one
+// gemm (no reshape copy), Wᵀ is a gemm flag, the bias is written into the output first and the
+// product added on top (β = 1). Backward: dx = g·W, dW = g2dᵀ·x2d, db = Σ_rows g, x2d and g2d the
+// folded views.
 template <class T>
 BasicVariable<T> linear(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias);
+// y = x·Wᵀ without a bias (nn::Linear with bias = false).
+template <class T>
+BasicVariable<T> linear(const BasicVariable<T>& x, const BasicVariable<T>& weight);
 // Reversed axes (for 2-d, the matrix transpose), materialized as a new array.
 template <class T>
 BasicVariable<T> transpose(const BasicVariable<T>& x);

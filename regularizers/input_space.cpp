@@ -118,40 +118,20 @@ std::size_t project_max_norm(const NamedParametersOf<T>& params, double c) {
     if (!is_weight(name)) continue;
     const std::size_t dims = param.value().dimension();
     if (dims != 2 && dims != 4) continue;
+    // A Linear weight (out, in) or a convolution's (out, in, kh, kw): each output unit's
+    // incoming weights (a filter for a convolution) are one row.
     BasicVariable<T> handle = param;  // aliases the parameter's node
-    if (dims == 4) {  // a convolution (out, in, kh, kw): each output channel's filter, a row
-      const std::size_t rows = param.value().shape()[0], len = param.value().size() / rows;
-      T* m = nullptr;
-      for (std::size_t r = 0; r < rows; ++r) {
-        const T* w = param.value().data() + r * len;
-        double norm = 0;
-        for (std::size_t i = 0; i < len; ++i) norm += double(w[i]) * double(w[i]);
-        norm = std::sqrt(norm);
-        if (norm <= c) continue;
-        if (m == nullptr) m = handle.mutable_value().data();
-        ++scaled;
-        for (std::size_t i = 0; i < len; ++i) m[r * len + i] *= T(c / norm);
-      }
-      continue;
-    }
-    // a Linear weight (in, out): unit j's incoming weights are column j
-    const std::size_t in = param.value().shape()[0], out = param.value().shape()[1];
-    std::vector<double> norms(out, 0.0);
-    const T* w = param.value().data();
-    for (std::size_t i = 0; i < in; ++i)
-      for (std::size_t j = 0; j < out; ++j) norms[j] += double(w[i * out + j]) * double(w[i * out + j]);
-    bool any = false;
-    for (double& v : norms) {
-      v = std::sqrt(v);
-      any = any || v > c;
-    }
-    if (!any) continue;
-    T* m = handle.mutable_value().data();
-    for (std::size_t j = 0; j < out; ++j) {
-      if (norms[j] <= c) continue;
+    const std::size_t rows = param.value().shape()[0], len = rows ? param.value().size() / rows : 0;
+    T* m = nullptr;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const T* w = param.value().data() + r * len;
+      double norm = 0;
+      for (std::size_t i = 0; i < len; ++i) norm += double(w[i]) * double(w[i]);
+      norm = std::sqrt(norm);
+      if (norm <= c) continue;
+      if (m == nullptr) m = handle.mutable_value().data();
       ++scaled;
-      const T f = T(c / norms[j]);
-      for (std::size_t i = 0; i < in; ++i) m[i * out + j] *= f;
+      for (std::size_t i = 0; i < len; ++i) m[r * len + i] *= T(c / norm);
     }
   }
   return scaled;

@@ -38,7 +38,7 @@ double fgsm_accuracy(const NonDeduced<std::function<BasicVariable<T>(const Basic
                      std::size_t batch_size = 1000);
 
 // Scales each unit's incoming weight vector to L2 norm ≤ c, in every tensor whose name ends in
-// "weight": each column j of a 2-d Linear weight (in, out), each output channel's filter (a row)
+// "weight": each row of a 2-d Linear weight (out, in), each output channel's filter (a row)
 // of a 4-d Conv2d weight (out, in, kh, kw); other tensors untouched. Outside the graph (like an
 // optimizer step). Returns how many vectors were scaled. std::invalid_argument unless c > 0.
 template <class T>

@@ -21,9 +21,9 @@ struct SparsityRow {
   double near_zero_fraction = 0;    // near_zeros / count
   double eps = 0;                   // the threshold used
   bool is_matrix = false;           // 2-d: the fields below are meaningful
-  std::size_t rows = 0, cols = 0;   // for W (in, out): rows are inputs, columns outputs
-  std::size_t zero_rows = 0;        // rows with every w == 0 (an input switched off)
-  std::size_t zero_cols = 0;        // columns with every w == 0 (an output unit unused)
+  std::size_t rows = 0, cols = 0;   // for a Linear W (out, in): rows are output units, columns inputs
+  std::size_t zero_rows = 0;        // rows with every w == 0 (an output unit with no input)
+  std::size_t zero_cols = 0;        // columns with every w == 0 (an input switched off)
   std::size_t near_zero_rows = 0;   // rows with every |w| < eps
   std::size_t near_zero_cols = 0;   // columns with every |w| < eps
 };

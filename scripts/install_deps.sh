@@ -7,7 +7,7 @@
 #   --mpi    also Open MPI: distributed/ (xtgrad::distributed) and `mpirun` of the app.
 #   --test   everything scripts/test.sh needs besides: GoogleTest, Google Benchmark, Open MPI,
 #            clang/libFuzzer, valgrind, doxygen, graphviz, PyTorch and numpy (the differential
-#            test), Fashion-MNIST.
+#            test), Fashion-MNIST (the app's tests and examples/cnn_fashion).
 set -euo pipefail
 
 LIBRARY=(build-essential cmake ninja-build pkg-config
@@ -18,7 +18,7 @@ TEST=(libgtest-dev libgmock-dev libbenchmark-dev   # the suite and bench/
       graphviz doxygen                             # graph export tests, the API reference
       clang libclang-rt-14-dev valgrind            # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
       python3-torch python3-numpy                  # tests/diff: the differential test against PyTorch
-      dataset-fashion-mnist)                       # the app's --dataset fashion-mnist tests
+      dataset-fashion-mnist)                       # the app's --dataset fashion-mnist tests, examples/cnn_fashion
 
 PKGS=("${LIBRARY[@]}" "${APP[@]}")
 for arg in "$@"; do

@@ -49,7 +49,11 @@ consumer() {
   for example in "$prefix"/examples/*; do
     if [ -f "$example" ] && [ -x "$example" ]; then
       echo "example: $(basename "$example")"
-      "$example"
+      if [ "$(basename "$example")" = ddp_mnist ]; then  # data-parallel: 2 ranks (as root, Open MPI needs the two variables)
+        OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 2 --oversubscribe "$example"
+      else
+        "$example"
+      fi
     fi
   done
   echo "installed-package consumer: ok"

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "blog_loss.hpp"
+#include "xtgrad/core/xt.hpp"
 #include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/data_loader.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
@@ -45,7 +46,11 @@ Variable AppNet::forward(const Variable& x) {
 
 namespace {
 nn::Sequential two_layer(std::size_t inputs, std::size_t hidden, std::size_t classes, Rng& rng) {
-  const auto init = [](const Shape& s, Rng& r) { return nn::std_normal(s, r, 0.01); };
+  // N(0, 0.01²) drawn in the seed's (inputs, hidden) order, then stored as Linear's (out, in):
+  // the same initial weights, and so the same runs, as before Linear took PyTorch's layout.
+  const auto init = [](const Shape& s, Rng& r) {
+    return Tensor(xt::transpose(nn::std_normal(Shape{s[1], s[0]}, r, 0.01)));
+  };
   nn::Sequential net;
   net.add("fc1", nn::Linear(inputs, hidden, rng, init))
       .add("sigmoid", nn::Sigmoid())

@@ -166,7 +166,7 @@ std::vector<std::string> Methods::effects() const {
                               c(dropout)));
   }
   if (maxnorm > 0) {
-    out.push_back(fmt::format("max-norm: after each step every unit's incoming weight vector (each column of a "
+    out.push_back(fmt::format("max-norm: after each step every unit's incoming weight vector (each row of a "
                               "Linear weight, each output filter of a Conv2d weight) is scaled down to L2 norm <= {}",
                               c(maxnorm)));
   }

@@ -2,8 +2,8 @@
 // library's spec: none, l1(...), l2(...), l1_l2(...), regularizers/spec.hpp) or one of the
 // chapter's other tools, each at most once:
 //   dropout(p=P)              Dropout after the hidden activation, P ∈ [0, 1)
-//   maxnorm(c=C)              after each step, every unit's incoming weight vector (a column of
-//                             a Linear weight (in, out)) is scaled down to norm ≤ C, C > 0
+//   maxnorm(c=C)              after each step, every unit's incoming weight vector (a row of
+//                             a Linear weight (out, in)) is scaled down to norm ≤ C, C > 0
 //   noise(std=S)              Gaussian input noise N(0, S²) added in training only, S > 0
 //   label_smoothing(eps=E)    targets (1 − E)·y + E/K (K classes), E ∈ (0, 1)
 //   early_stopping(patience=N) a validation split of the training subset (validation_fraction)

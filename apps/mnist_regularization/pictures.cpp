@@ -75,16 +75,14 @@ LogWeightsPanel log_weights_panel(const std::string& data_file, const std::vecto
 }
 
 std::vector<double> input_norms(const Tensor& w) {
-  const std::size_t inputs = w.dimension() == 2 ? w.shape()[0] : 0, hidden = inputs ? w.shape()[1] : 0;
+  // w (hidden, inputs), a Linear weight: input i's outgoing weights are column i
+  const std::size_t hidden = w.dimension() == 2 ? w.shape()[0] : 0, inputs = hidden ? w.shape()[1] : 0;
   std::vector<double> norms(inputs, 0.0);
-  for (std::size_t i = 0; i < inputs; ++i) {
-    double s = 0;
-    for (std::size_t j = 0; j < hidden; ++j) {
-      const double v = w.data()[i * hidden + j];
-      s += v * v;
-    }
-    norms[i] = std::sqrt(s);
+  for (std::size_t j = 0; j < hidden; ++j) {
+    const Tensor::value_type* row = w.data() + j * inputs;
+    for (std::size_t i = 0; i < inputs; ++i) norms[i] += double(row[i]) * double(row[i]);
   }
+  for (double& v : norms) v = std::sqrt(v);
   return norms;
 }
 
@@ -93,7 +91,7 @@ std::string write_pixels_png(const std::string& dir, const std::vector<RunResult
   if (!installed("gnuplot")) return "pixels.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
   constexpr std::size_t side = 28;
   for (const auto& r : runs) {
-    if (r.first_layer_weights.dimension() != 2 || r.first_layer_weights.shape()[0] != side * side) {
+    if (r.first_layer_weights.dimension() != 2 || r.first_layer_weights.shape()[1] != side * side) {
       return "pixels.png skipped: the first layer does not take 28x28 images";
     }
   }
@@ -136,7 +134,7 @@ std::string write_pixels_png(const std::string& dir, const std::vector<RunResult
                       270 * rows + 70);
     gp << "set output 'pixels.png'\n";
     gp << fmt::format(
-        "set multiplot layout {},{} title \"First-layer weight norm of each input pixel, ||W1[pixel, :]||2\\nlog "
+        "set multiplot layout {},{} title \"First-layer weight norm of each input pixel, ||W1[:, pixel]||2\\nlog "
         "colour from {:.1e} (dark) to {:.1e} (bright); white: every weight of the pixel exactly 0\"\n",
         rows, cols, bottom, top);
     gp << "unset xtics\nunset ytics\nunset colorbox\nset size ratio -1\n";

@@ -20,7 +20,7 @@ struct LogWeightsPanel {
 };
 LogWeightsPanel log_weights_panel(const std::string& data_file, const std::vector<RunResult>& runs);
 
-// Each input's first-layer weight norm ‖W₁[i, :]‖₂ (W₁ is (inputs, hidden)).
+// Each input's first-layer weight norm ‖W₁[:, i]‖₂ (W₁ is (hidden, inputs), a Linear weight).
 std::vector<double> input_norms(const xtgrad::Tensor& first_layer_weights);
 
 // DIR/pixels.png: per run, the 28×28 map of input_norms on a log colour scale, inputs whose

@@ -95,7 +95,7 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
     }
     if (!run.sparsity.empty() && run.sparsity.front().is_matrix) {
       row.inputs = run.sparsity.front().rows;
-      row.dead_inputs = run.sparsity.front().zero_rows;
+      row.dead_inputs = run.sparsity.front().zero_cols;  // fc1.weight (hidden, inputs)
     }
     rows.push_back(row);
   }

@@ -1,6 +1,6 @@
 // One initialisation for both frameworks: every parameter's values are drawn from its own
-// name and the seed, in PyTorch's layout (a Linear weight is (out, in); the xtgrad side
-// transposes it into its (in, out)), so the two implementations of a model start from the
+// name and the seed, in the layout both libraries share (a Linear weight is (out, in)), so the
+// two implementations of a model start from the
 // same weights and their first losses agree (dropout aside).
 //
 // Rules (PyTorch's defaults unless `seed_mlp`):

@@ -86,7 +86,7 @@ TEST(Gradcheck, PassesOnCrossEntropyOfALinearLayer) {
   const std::vector<std::size_t> labels{0, 2, 1};
   const GradcheckReport r = gradcheck(
       [&](const std::vector<Variable>& v) { return cross_entropy(linear(v[0], v[1], v[2]), labels); },
-      {random_tensor({3, 4}, 6), random_tensor({4, 3}, 7), random_tensor({3}, 8)});
+      {random_tensor({3, 4}, 6), random_tensor({3, 4}, 7), random_tensor({3}, 8)});
   EXPECT_TRUE(r.ok) << r.message;
 }
 

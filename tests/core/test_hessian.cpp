@@ -68,9 +68,9 @@ struct SeedMlp {
 
 TEST(HessianVectorProduct, OfTheSeedMlpMatchesFiniteDifferencesOfItsGradient) {
   const SeedMlp net;
-  const std::vector<Tensor> theta{uniform({4, 5}, 32, -1, 1), uniform({5}, 33, -1, 1), uniform({5, 3}, 34, -1, 1),
+  const std::vector<Tensor> theta{uniform({5, 4}, 32, -1, 1), uniform({5}, 33, -1, 1), uniform({3, 5}, 34, -1, 1),
                                   uniform({3}, 35, -1, 1)};
-  const std::vector<Tensor> v{uniform({4, 5}, 36, -1, 1), uniform({5}, 37, -1, 1), uniform({5, 3}, 38, -1, 1),
+  const std::vector<Tensor> v{uniform({5, 4}, 36, -1, 1), uniform({5}, 37, -1, 1), uniform({3, 5}, 38, -1, 1),
                               uniform({3}, 39, -1, 1)};
   Vars params;
   for (const Tensor& t : theta) params.push_back(Variable::parameter(t));
@@ -128,8 +128,9 @@ TEST(HessianVectorProduct, MatchesPyTorch) {
     params.push_back(Variable::parameter(ref[n]));
     v.push_back(ref["v_" + n]);
   }
+  // the reference's W1, W2 are (in, out): x·W + b, as matmul and a broadcast add
   const auto f = [&](const Vars& p) {
-    return cross_entropy(linear(sigmoid(linear(Variable(x), p[0], p[1])), p[2], p[3]), labels);
+    return cross_entropy(matmul(sigmoid(matmul(Variable(x), p[0]) + p[1]), p[2]) + p[3], labels);
   };
   EXPECT_NEAR(f(params).item(), ref["loss"].data()[0], 1e-14);
   const std::vector<Variable> g = grad({f(params)}, params);

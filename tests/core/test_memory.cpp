@@ -40,9 +40,9 @@ TEST(Memory, FlatOverTenThousandTrainingSteps) {
   std::vector<std::size_t> labels(32);
   for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = i % 4;
   std::vector<Variable> params{
-      Variable::parameter(randn<Scalar>({20, 16}, rng, 0.0, 0.3), "fc1.weight"),
+      Variable::parameter(randn<Scalar>({16, 20}, rng, 0.0, 0.3), "fc1.weight"),
       Variable::parameter(randn<Scalar>({16}, rng, 0.0, 0.01), "fc1.bias"),
-      Variable::parameter(randn<Scalar>({16, 4}, rng, 0.0, 0.3), "fc2.weight"),
+      Variable::parameter(randn<Scalar>({4, 16}, rng, 0.0, 0.3), "fc2.weight"),
       Variable::parameter(randn<Scalar>({4}, rng, 0.0, 0.01), "fc2.bias"),
   };
   const double lr = 0.1;

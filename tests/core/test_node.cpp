@@ -247,7 +247,7 @@ TEST(NodeLifetime, RetainedGraphIsFreedWhenTheOutputGoesOutOfScope) {
 TEST(NodeLifetime, GraphDroppedWithoutBackwardFreesEveryNode) {
   // Exercises many ops' closures: none may own its node (that would be a cycle).
   Variable x(filled({4, 3}, 0.5));  // constant batch
-  Variable w1 = Variable::parameter(filled({3, 5}, 0.1), "fc1.weight");
+  Variable w1 = Variable::parameter(filled({5, 3}, 0.1), "fc1.weight");
   Variable b1 = Variable::parameter(filled({5}, 0), "fc1.bias");
   Variable w2 = Variable::parameter(filled({5, 2}, 0.2), "fc2.weight");
   Variable target(make_tensor({4, 2}, {1, 0, 0, 1, 1, 0, 0, 1}));
@@ -272,7 +272,7 @@ TEST(NodeLifetime, GraphDroppedWithoutBackwardFreesEveryNode) {
 
 TEST(NodeLifetime, GraphFreedAfterBackwardOfAManyOpLoss) {
   Variable x(filled({4, 3}, 0.5));
-  Variable w1 = Variable::parameter(filled({3, 5}, 0.1));
+  Variable w1 = Variable::parameter(filled({5, 3}, 0.1));
   Variable b1 = Variable::parameter(filled({1, 5}, 0));
   Variable w2 = Variable::parameter(filled({5, 2}, 0.2));
   std::vector<std::weak_ptr<Node>> nodes;

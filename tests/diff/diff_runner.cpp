@@ -135,7 +135,7 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "squared_l2") return xtgrad::squared_l2(a());
   // linear algebra and shapes
   if (op == "matmul") return xtgrad::matmul(a(), b());
-  if (op == "linear") return xtgrad::linear(a(), b(), in.at(2));
+  if (op == "linear") return in.size() == 2 ? xtgrad::linear(a(), b()) : xtgrad::linear(a(), b(), in.at(2));
   if (op == "matmul_nd") return xtgrad::matmul_nd(a(), b());
   if (op == "layer_norm") return xtgrad::layer_norm(a(), b(), in.at(2), num("eps"));
   if (op == "sdpa") {

@@ -361,11 +361,12 @@ def build_pow_scalar(g):
 def build_matmul(g):
     a = g.pick(min_rank=2, max_rank=2)
     m, k = g.shape(a)
-    b = g.leaf((k, g.rng.randint(1, 4)))
+    n = g.rng.randint(1, 4)
     if g.rng.random() < 0.5:
-        return g.add("matmul", [a, b], torch.mm)
-    bias = g.leaf((g.shape(b)[1],) if g.rng.random() < 0.5 else (1, g.shape(b)[1]))
-    return g.add("linear", [a, b, bias], lambda x, w, c: x @ w + c)
+        return g.add("matmul", [a, g.leaf((k, n))], torch.mm)
+    w = g.leaf((n, k))  # (out, in), as F.linear's
+    bias = g.leaf((n,) if g.rng.random() < 0.5 else (1, n))
+    return g.add("linear", [a, w, bias], lambda x, m, c: F.linear(x, m, c.reshape(-1)))
 
 
 def build_matmul_nd(g):
@@ -647,15 +648,18 @@ def build_scalar_ops(g):
 
 
 def build_linear_nd(g):
-    """linear or matmul with x (..., k) of any rank (the leading axes fold into rows) and w (k, n)."""
+    """matmul with x (..., k) of any rank (the leading axes fold into rows) and w (k, n), or linear
+    with w (n, k) (F.linear's layout) and a bias, or without one."""
     a = g.pick(min_rank=1, max_rank=4)
     sa = g.shape(a)
-    w = g.leaf((sa[-1], g.rng.randint(1, 4)))
-    n = g.shape(w)[1]
+    k, n = sa[-1], g.rng.randint(1, 4)
     if len(sa) >= 2 and g.rng.random() < 0.3:
-        return g.add("matmul", [a, w], torch.matmul)
+        return g.add("matmul", [a, g.leaf((k, n))], torch.matmul)
+    w = g.leaf((n, k))
+    if g.rng.random() < 0.2:
+        return g.add("linear", [a, w], F.linear)
     bias = g.leaf((1, n) if len(sa) >= 2 and g.rng.random() < 0.3 else (n,))
-    return g.add("linear", [a, w, bias], lambda x, m, c: x @ m + c)
+    return g.add("linear", [a, w, bias], lambda x, m, c: F.linear(x, m, c.reshape(-1)))
 
 
 def build_layer_norm(g):

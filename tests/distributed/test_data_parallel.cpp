@@ -29,7 +29,7 @@ TEST(DistributedDataParallel, ShapeMismatchIsAnErrorOnEveryRankNamingBothShapes)
   DropoutNet net(5, comm.rank() == 1 ? 6 : 4, 3, 0.0, rng);  // rank 1 has a wider hidden layer
   expect_throws_with<std::invalid_argument>(
       [&] { DistributedDataParallel ddp(net.named_parameters(), comm); },
-      {"'fc1.weight'", "(5, 4) on rank 0", "(5, 6) on rank 1"});
+      {"'fc1.weight'", "(4, 5) on rank 0", "(6, 5) on rank 1"});
 }
 
 TEST(DistributedDataParallel, NameOrCountMismatchIsAnErrorOnEveryRank) {

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,6 +19,8 @@
 #include "test_models.hpp"
 #include "test_util.hpp"
 #include "xtgrad/core/errors.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/io/npz.hpp"
 #include "xtgrad/nn/nn.hpp"
 
 namespace {
@@ -139,6 +142,48 @@ TEST_F(CheckpointTest, RoundTripRestoresParametersMomentumRngAndHistory) {
     EXPECT_EQ(loaded.history[i].seconds, history[i].seconds);
     EXPECT_EQ(loaded.history[i].eval_seconds, history[i].eval_seconds);
   }
+}
+
+// A checkpoint written before 0.2 (no meta/layout, Linear weights and their momentum (in, out))
+// loads into today's (out, in) model transposed; a layout of a newer version is refused.
+TEST_F(CheckpointTest, ACheckpointOfTheOldInOutLayoutIsTransposedOnLoad) {
+  Rng rng(3);
+  Net a(3, 5, 3, rng);
+  xtgrad::nn::SGD sgd_a(a.named_parameters(), 0.1, 0.9);
+  xtgrad::nn::fit(a, sgd_a, train_, &test_, rng, quiet_options(1));
+  const std::string path = file("a.ckpt.npz");
+  Checkpoint saved;
+  saved.epoch = 1;
+  saved.history.resize(1);
+  xtgrad::nn::save_checkpoint(path, a, sgd_a, saved);
+
+  // The same file as 0.1 wrote it: every 2-d weight entry transposed, no meta/layout.
+  std::map<std::string, xtgrad::nn::NpyArray> arrays = xtgrad::nn::read_npz(path);
+  ASSERT_EQ(arrays.erase("meta/layout"), 1u);
+  std::size_t transposed = 0;
+  for (auto& [key, array] : arrays) {
+    if (array.shape.size() != 2 || key.find("weight") == std::string::npos || key.rfind("meta/", 0) == 0) continue;
+    array = xtgrad::nn::to_npy(Tensor(xt::transpose(xtgrad::nn::from_npy<float>(array, key))));
+    ++transposed;
+  }
+  EXPECT_EQ(transposed, 4u);  // fc1.weight, fc2.weight and their momentum buffers
+  const std::string old_path = file("old.ckpt.npz");
+  xtgrad::nn::write_npz(old_path, arrays);
+
+  Rng other(4);
+  Net b(3, 5, 3, other);
+  xtgrad::nn::SGD sgd_b(b.named_parameters(), 0.1, 0.9);
+  xtgrad::nn::load_checkpoint(old_path, b, sgd_b);
+  expect_same_parameters(a, b);
+  expect_same_state(sgd_a, sgd_b);
+
+  arrays = xtgrad::nn::read_npz(path);
+  const std::string future = "linear_in_out_v9";
+  arrays["meta/layout"] = xtgrad::nn::NpyArray{{future.size()}, "|u1", std::vector<std::uint8_t>(future.begin(), future.end())};
+  const std::string future_path = file("future.ckpt.npz");
+  xtgrad::nn::write_npz(future_path, arrays);
+  expect_throws_with<xtgrad::DataError>([&] { xtgrad::nn::load_checkpoint(future_path, b, sgd_b); },
+                                        {future_path.c_str(), "meta/layout", future.c_str()});
 }
 
 TEST_F(CheckpointTest, DatasetFingerprintNamesShapesAndChangesWithAnySample) {
@@ -306,7 +351,7 @@ TEST_F(CheckpointTest, ShapeMismatchNamesFileAndParameterAndChangesNothing) {
   const Tensor before = b.fc1.weight.value();
   xtgrad::nn::SGD sgd_b(b.named_parameters(), 0.1, 0.9);
   expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_checkpoint(path, b, sgd_b); },
-                                            {path.c_str(), "'fc1.weight'", "(3, 5)", "(3, 4)"});
+                                            {path.c_str(), "'fc1.weight'", "(5, 3)", "(4, 3)"});
   expect_same_values(b.fc1.weight.value(), before, "fc1.weight");
 }
 

@@ -166,7 +166,7 @@ TEST_F(FitCheckpointTest, ACheckpointOfAnotherRunIsRefusedNamingTheFileAndWhatDi
   Rng rng(12);
   expect_throws_with<xtgrad::CheckpointMismatch>(
       [&] { xtgrad::nn::fit(wider, sgd, train_, &test_, rng, checkpointed(3, path, true)); },
-      {path.c_str(), "does not fit", "fc1.weight", "(3, 5)", "(3, 6)"});
+      {path.c_str(), "does not fit", "fc1.weight", "(5, 3)", "(6, 3)"});
 }
 
 TEST_F(FitCheckpointTest, ACheckpointOfAnotherProcessCountIsRefused) {

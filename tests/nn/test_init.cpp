@@ -1,4 +1,4 @@
-// Initializers: statistics of a (400, 300) draw, bounds, reproducibility, names and errors;
+// Initializers: statistics of a (300, 400) draw, bounds, reproducibility, names and errors;
 // float by default, double when asked (he_normal<double>).
 #include <gtest/gtest.h>
 
@@ -17,7 +17,7 @@ using Tensor = xtgrad::TensorOf<float>;
 using xtgrad_test::expect_throws_with;
 namespace nn = xtgrad::nn;
 
-const Shape shape = {400, 300};  // fan_in 400, fan_out 300: 120,000 draws
+const Shape shape = {300, 400};  // a Linear weight (out, in): fan_in 400, fan_out 300, 120,000 draws
 
 struct Stats {
   double mean, std, min, max;
@@ -39,7 +39,7 @@ Stats stats_of(const xtgrad::TensorOf<T>& t) {
 // Mean within 0.02σ of 0 (the sample mean's sd is σ/√120000 ≈ 0.003σ), std within 3%.
 template <class T>
 void expect_stats(const xtgrad::TensorOf<T>& t, double target_std) {
-  ASSERT_EQ(xtgrad::shape_str(t), "(400, 300)");
+  ASSERT_EQ(xtgrad::shape_str(t), "(300, 400)");
   const Stats s = stats_of(t);
   EXPECT_NEAR(s.mean, 0.0, 0.02 * target_std);
   EXPECT_NEAR(s.std, target_std, 0.03 * target_std);
@@ -137,7 +137,7 @@ TEST(Init, FanBasedRulesNeedATwoDimensionalShape) {
   expect_throws_with<std::invalid_argument>([&] { nn::glorot_uniform({2, 3, 4}, rng); },
                                             {"glorot_uniform", "(2, 3, 4)"});
   expect_throws_with<std::invalid_argument>([&] { nn::he_uniform({0, 3}, rng); }, {"he_uniform", "(0, 3)"});
-  const nn::Fans f = nn::fans_of({400, 300});
+  const nn::Fans f = nn::fans_of({300, 400});  // a Linear weight (out, in), as PyTorch counts
   EXPECT_EQ(f.in, 400u);
   EXPECT_EQ(f.out, 300u);
   expect_throws_with<std::invalid_argument>([] { nn::fans_of({}); }, {"()"});

@@ -33,10 +33,10 @@ void expect_gradcheck64(const xtgrad::GradcheckFunction& f, const std::vector<Te
   EXPECT_TRUE(report.ok) << report.message;
 }
 
-TEST(Linear, WeightIsInByOutAndBiasStartsAtZero) {
+TEST(Linear, WeightIsOutByInAndBiasStartsAtZero) {
   Rng rng(1);
   Linear fc(5, 3, rng);
-  EXPECT_EQ(xtgrad::shape_str(fc.weight.value()), "(5, 3)");
+  EXPECT_EQ(xtgrad::shape_str(fc.weight.value()), "(3, 5)");  // PyTorch's layout
   EXPECT_EQ(xtgrad::shape_str(fc.bias.value()), "(3)");
   for (std::size_t i = 0; i < fc.bias.size(); ++i) EXPECT_EQ(fc.bias.value()(i), 0.0);
   // glorot_uniform by default: within ±√(6/(5+3)), and not all zero.
@@ -59,16 +59,39 @@ TEST(Linear, CustomInitializerIsUsed) {
   expect_tensor_near(fc.weight.value(), reshaped(Tensor({0.5, 0.5, 0.5, 0.5}), {2, 2}));
 }
 
-TEST(Linear, ForwardIsXTimesWPlusB) {
+TEST(Linear, ForwardIsXTimesWTransposedPlusB) {
   Rng rng(3);
   Linear fc(3, 2, rng);
-  fc.weight.mutable_value() = reshaped(Tensor({1.0, -2.0, 0.5, 3.0, -1.0, 4.0}), {3, 2});
+  fc.weight.mutable_value() = reshaped(Tensor({1.0, 0.5, -1.0, -2.0, 3.0, 4.0}), {2, 3});  // (out, in)
   fc.bias.mutable_value() = Tensor({0.25, -0.75});
   const Variable x(reshaped(Tensor({1.0, 2.0, 3.0, -1.0, 0.0, 2.0}), {2, 3}));
   // row 0: [1·1 + 2·0.5 + 3·(−1), 1·(−2) + 2·3 + 3·4] + b = [−1, 16] + b
   // row 1: [−1·1 + 0 + 2·(−1), −1·(−2) + 0 + 2·4]    + b = [−3, 10] + b
   const Tensor expected = reshaped(Tensor({-0.75, 15.25, -2.75, 9.25}), {2, 2});
   expect_tensor_near(fc(x).value(), expected, 1e-5);
+}
+
+TEST(Linear, PyTorchInitDrawsWeightAndBiasWithinOneOverRootIn) {
+  Rng rng(5);
+  Linear fc(16, 4, rng, xtgrad::nn::LinearOptions().init(xtgrad::nn::LinearInit::pytorch));
+  const double bound = 1.0 / std::sqrt(16.0);
+  for (const Variable& p : {fc.weight, fc.bias}) {
+    double abs_max = 0;
+    for (std::size_t i = 0; i < p.size(); ++i) abs_max = std::max(abs_max, double(std::abs(p.value().data()[i])));
+    EXPECT_LE(abs_max, bound);
+    EXPECT_GT(abs_max, 0.5 * bound);  // U(±bound) over 64 (or 4) draws reaches past half of it
+  }
+}
+
+TEST(Linear, WithoutBiasHasOnlyAWeight) {
+  Rng rng(6);
+  Linear fc(3, 2, rng, xtgrad::nn::LinearOptions().bias(false));
+  ASSERT_EQ(fc.named_parameters().size(), 1u);
+  EXPECT_EQ(fc.named_parameters()[0].first, "weight");
+  EXPECT_FALSE(fc.bias.defined());
+  fc.weight.mutable_value() = reshaped(Tensor({1.0, 0.5, -1.0, -2.0, 3.0, 4.0}), {2, 3});
+  const Variable x(reshaped(Tensor({1.0, 2.0, 3.0}), {1, 3}));
+  expect_tensor_near(fc(x).value(), reshaped(Tensor({-1.0, 16.0}), {1, 2}), 1e-6);
 }
 
 TEST(Linear, ForwardRejectsWrongInputWidth) {
@@ -97,15 +120,15 @@ TEST(Linear, AcceptsLeadingAxesAndFoldsThemIntoRows) {
       {uniform64({2, 1, 3, 4}, 7), fc64.weight.value(), uniform64({3}, 8)});
 }
 
-// The reference composition the Sequential below must equal: tanh(σ(x·W1 + b1)·W2 + b2).
+// The reference composition the Sequential below must equal: tanh(σ(x·W1ᵀ + b1)·W2ᵀ + b2).
 template <class T>
 xtgrad::BasicVariable<T> reference_mlp(const std::vector<xtgrad::BasicVariable<T>>& v) {
   return xtgrad::tanh(xtgrad::linear(xtgrad::sigmoid(xtgrad::linear(v[0], v[1], v[2])), v[3], v[4]));
 }
 
 TEST(Sequential, GradcheckOfTheCompositionItComputes) {
-  const std::vector<Tensor64> inputs{uniform({4, 3}, 11, -1.0, 1.0), uniform({3, 5}, 12, -1.0, 1.0),
-                                     uniform({5}, 13, -0.5, 0.5), uniform({5, 2}, 14, -1.0, 1.0),
+  const std::vector<Tensor64> inputs{uniform({4, 3}, 11, -1.0, 1.0), uniform({5, 3}, 12, -1.0, 1.0),
+                                     uniform({5}, 13, -0.5, 0.5), uniform({2, 5}, 14, -1.0, 1.0),
                                      uniform({2}, 15, -0.5, 0.5)};
   expect_gradcheck64(reference_mlp<double>, inputs);
 }

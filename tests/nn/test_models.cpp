@@ -54,7 +54,7 @@ TEST(LeNet5, OptionsSetTheClassesAndTheLinearInit) {
     return t;
   };
   nn::Sequential net = nn::lenet5(rng, options);
-  EXPECT_EQ(xtgrad::shape_str(net.get<nn::Linear>("fc3").weight.value()), "(84, 3)");
+  EXPECT_EQ(xtgrad::shape_str(net.get<nn::Linear>("fc3").weight.value()), "(3, 84)");
   for (const char* fc : {"fc1", "fc2", "fc3"}) {
     const Tensor& w = net.get<nn::Linear>(fc).weight.value();
     for (std::size_t i = 0; i < w.size(); ++i) ASSERT_EQ(w.data()[i], 0.25) << fc;

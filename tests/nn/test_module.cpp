@@ -46,9 +46,9 @@ TEST(Module, NamedParametersAreDottedInRegistrationOrder) {
   TwoLayer model(rng);
   EXPECT_EQ(names_of(model), (std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}));
   const auto params = model.named_parameters();
-  EXPECT_EQ(xtgrad::shape_str(params[0].second.value()), "(3, 4)");
+  EXPECT_EQ(xtgrad::shape_str(params[0].second.value()), "(4, 3)");  // (out, in), PyTorch's layout
   EXPECT_EQ(xtgrad::shape_str(params[1].second.value()), "(4)");
-  EXPECT_EQ(xtgrad::shape_str(params[2].second.value()), "(4, 2)");
+  EXPECT_EQ(xtgrad::shape_str(params[2].second.value()), "(2, 4)");
   EXPECT_EQ(xtgrad::shape_str(params[3].second.value()), "(2)");
   for (const auto& [name, p] : params) EXPECT_TRUE(p.requires_grad()) << name;
   EXPECT_EQ(model.parameters().size(), 4u);

@@ -15,6 +15,8 @@
 #include "fixture_files.hpp"
 #include "test_models.hpp"
 #include "test_util.hpp"
+#include "xtgrad/core/xt.hpp"
+#include "xtgrad/io/npz.hpp"
 #include "xtgrad/nn/nn.hpp"
 
 namespace {
@@ -98,7 +100,7 @@ TEST_F(Serialize, FileIsAnNpzKeyedByDottedNames) {
   for (const auto& [key, _] : arrays) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"fc1.bias", "fc1.weight", "fc2.bias", "fc2.weight"}));  // map order
   const auto& w = arrays.at("fc1.weight");
-  EXPECT_EQ(w.shape, (std::vector<std::size_t>{3, 2}));
+  EXPECT_EQ(w.shape, (std::vector<std::size_t>{2, 3}));  // (out, in), as torch.nn.Linear's
   EXPECT_EQ(w.dtype, "<f4");  // the model's float
   expect_tensor_near(xtgrad::nn::from_npy(w, "fc1.weight"), a.fc1.weight.value(), 0.0);
   EXPECT_FALSE(fs::exists(path + ".tmp"));
@@ -109,7 +111,7 @@ TEST_F(Serialize, ShapeMismatchNamesParameterAndBothShapesAndChangesNothing) {
   Net a(4, 6, 3, rng_a), b(4, 5, 3, rng_b);
   const std::string path = file("params.npz");
   xtgrad::nn::save_parameters(a, path);
-  expect_load_refused_unchanged(b, path, {"fc1.weight", "(4, 6)", "(4, 5)", "params.npz"});
+  expect_load_refused_unchanged(b, path, {"fc1.weight", "(6, 4)", "(5, 4)", "params.npz"});
 }
 
 TEST_F(Serialize, LaterMismatchAlsoLeavesEarlierParametersUnchanged) {
@@ -118,7 +120,35 @@ TEST_F(Serialize, LaterMismatchAlsoLeavesEarlierParametersUnchanged) {
   Net a(4, 6, 3, rng_a), b(4, 6, 2, rng_b);
   const std::string path = file("params.npz");
   xtgrad::nn::save_parameters(a, path);
-  expect_load_refused_unchanged(b, path, {"fc2.weight", "(6, 3)", "(6, 2)"});
+  expect_load_refused_unchanged(b, path, {"fc2.weight", "(3, 6)", "(2, 6)"});
+}
+
+TEST_F(Serialize, AWeightOfTheOldInOutLayoutIsRefusedNamingTheTransposeAndTheConverter) {
+  Rng rng(10);
+  Net a(4, 6, 3, rng);
+  const std::string path = file("params.npz"), old_path = file("old.npz");
+  xtgrad::nn::save_parameters(a, path);
+  auto arrays = xtgrad::nn::read_npz(path);
+  arrays["fc1.weight"] = xtgrad::nn::to_npy(Tensor(xt::transpose(xtgrad::nn::from_npy<float>(arrays["fc1.weight"], "w"))));
+  xtgrad::nn::write_npz(old_path, arrays);
+  expect_load_refused_unchanged(a, old_path, {"fc1.weight", "(4, 6)", "(6, 4)", "transpose", "transpose-linear"});
+}
+
+TEST_F(Serialize, PyTorchsBatchNormCountersAreSkipped) {
+  Rng rng(11);
+  Net a(2, 3, 2, rng), b(2, 3, 2, rng);
+  perturb_biases(a, 0.5);
+  const std::string path = file("torch_like.npz");
+  xtgrad::nn::save_parameters(a, path);
+  auto arrays = xtgrad::nn::read_npz(path);
+  arrays["bn.num_batches_tracked"] = xtgrad::nn::NpyArray{{}, "<i8", std::vector<std::uint8_t>(8, 0)};
+  xtgrad::nn::write_npz(path, arrays);
+  xtgrad::nn::load_parameters(b, path);
+  const auto va = values_of(a), vb = values_of(b);
+  for (std::size_t i = 0; i < va.size(); ++i) expect_tensor_near(vb[i], va[i], 0.0);
+  arrays["bn.running_count"] = arrays["bn.num_batches_tracked"];  // any other stray name is refused
+  xtgrad::nn::write_npz(path, arrays);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_parameters(b, path); }, {"'bn.running_count'"});
 }
 
 TEST_F(Serialize, MissingOrExtraParametersAreRefused) {

@@ -361,9 +361,9 @@ std::vector<Tensor> block_inputs(std::size_t b, std::size_t l, std::size_t c, st
   }
   in.push_back(uniform({c}, seed + 11, 0.5, 1.5));
   in.push_back(uniform({c}, seed + 12, -0.5, 0.5));
-  in.push_back(uniform({c, 2 * c}, seed + 13, -0.6, 0.6));
+  in.push_back(uniform({2 * c, c}, seed + 13, -0.6, 0.6));  // Linear weights (out, in)
   in.push_back(uniform({2 * c}, seed + 14, 0.05, 0.2));  // keeps most ReLU inputs off the kink
-  in.push_back(uniform({2 * c, c}, seed + 15, -0.6, 0.6));
+  in.push_back(uniform({c, 2 * c}, seed + 15, -0.6, 0.6));
   in.push_back(uniform({c}, seed + 16, -0.2, 0.2));
   return in;
 }

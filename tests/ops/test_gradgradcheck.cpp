@@ -79,7 +79,7 @@ TEST(Gradgradcheck, Matmul) {
   expect_gradgradcheck([](const Vars& v) { return square(matmul(v[0], v[1])); }, {a23(), uniform({3, 2}, 9, -1, 1)});
 }
 TEST(Gradgradcheck, Linear) {
-  const Tensor w = uniform({3, 4}, 10, -1, 1);
+  const Tensor w = uniform({4, 3}, 10, -1, 1);  // (out, in)
   expect_gradgradcheck([](const Vars& v) { return sigmoid(linear(v[0], v[1], v[2])); }, {a23(), w, uniform({4}, 11, -1, 1)});
   expect_gradgradcheck([](const Vars& v) { return tanh(linear(v[0], v[1], v[2])); },
                        {a23(), w, uniform({1, 4}, 12, -1, 1)});
@@ -113,7 +113,7 @@ TEST(Gradgradcheck, SeedMlp) {
       [x, onehot](const Vars& v) {
         return cross_entropy(linear(sigmoid(linear(Variable(x), v[0], v[1])), v[2], v[3]), Variable(onehot));
       },
-      {uniform({3, 5}, 16, -1, 1), uniform({5}, 17, -1, 1), uniform({5, 2}, 18, -1, 1), uniform({2}, 19, -1, 1)});
+      {uniform({5, 3}, 16, -1, 1), uniform({5}, 17, -1, 1), uniform({2, 5}, 18, -1, 1), uniform({2}, 19, -1, 1)});
 }
 
 // Third derivative of an elementwise composition: f = x³·eˣ, f''' = (x³ + 9x² + 18x + 6)eˣ.

@@ -66,20 +66,24 @@ TEST(Matmul, ConstantInputGetsNoGradient) {
 
 // ---- linear -------------------------------------------------------------------------------
 
+// W (out, in) as torch.nn.functional.linear's: kBᵀ is (2, 3).
+const Tensor kBt = xt::transpose(kB);
+
 TEST(Linear, MatchesHandValuesWithEitherBiasShape) {
   const Tensor expected{{58.5, 63.0}, {139.5, 153.0}};
-  expect_tensor_near(xtgrad::linear(Variable(kA), Variable(kB), Variable(Tensor{0.5, -1.0})).value(), expected);
-  expect_tensor_near(xtgrad::linear(Variable(kA), Variable(kB), Variable(Tensor{{0.5, -1.0}})).value(), expected);
+  expect_tensor_near(xtgrad::linear(Variable(kA), Variable(kBt), Variable(Tensor{0.5, -1.0})).value(), expected);
+  expect_tensor_near(xtgrad::linear(Variable(kA), Variable(kBt), Variable(Tensor{{0.5, -1.0}})).value(), expected);
+  expect_tensor_near(xtgrad::linear(Variable(kA), Variable(kBt)).value(), Tensor{{58.0, 64.0}, {139.0, 154.0}});
 }
 
-TEST(Linear, MatchesMatmulPlusBias) {
-  const Tensor x = uniform({5, 4}, 10, -1, 1), w = uniform({4, 3}, 11, -1, 1), b = uniform({3}, 12, -1, 1);
-  const Tensor expected = xt::linalg::dot(x, w) + b;
+TEST(Linear, MatchesMatmulWithTheTransposedWeightPlusBias) {
+  const Tensor x = uniform({5, 4}, 10, -1, 1), w = uniform({3, 4}, 11, -1, 1), b = uniform({3}, 12, -1, 1);
+  const Tensor expected = xt::linalg::dot(x, Tensor(xt::transpose(w))) + b;
   expect_tensor_near(xtgrad::linear(Variable(x), Variable(w), Variable(b)).value(), expected, 1e-13);
 }
 
 TEST(Linear, BiasGradientKeepsTheBiasShape) {
-  const Variable x(kA), w = Variable::parameter(kB);
+  const Variable x(kA), w = Variable::parameter(kBt);
   const Variable b1 = Variable::parameter(Tensor{0.5, -1.0});
   const Variable b2 = Variable::parameter(Tensor{{0.5, -1.0}});
   xtgrad::sum(xtgrad::linear(x, w, b1)).backward();
@@ -91,17 +95,24 @@ TEST(Linear, BiasGradientKeepsTheBiasShape) {
 
 TEST(Linear, PassesGradcheckWithBiasOfShapeOut) {
   expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
-                   {uniform({4, 3}, 13, -1, 1), uniform({3, 2}, 14, -1, 1), uniform({2}, 15, -1, 1)});
+                   {uniform({4, 3}, 13, -1, 1), uniform({2, 3}, 14, -1, 1), uniform({2}, 15, -1, 1)});
 }
 
 TEST(Linear, PassesGradcheckWithBiasOfShapeOneByOut) {
   expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
-                   {uniform({4, 3}, 16, -1, 1), uniform({3, 2}, 17, -1, 1), uniform({1, 2}, 18, -1, 1)});
+                   {uniform({4, 3}, 16, -1, 1), uniform({2, 3}, 17, -1, 1), uniform({1, 2}, 18, -1, 1)});
+}
+
+TEST(Linear, PassesGradcheckWithoutBiasAndWithCreateGraph) {
+  expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1]); },
+                   {uniform({2, 4, 3}, 22, -1, 1), uniform({5, 3}, 23, -1, 1)});
+  expect_gradgradcheck([](const Vars& v) { return xtgrad::square(xtgrad::linear(v[0], v[1])); },
+                       {uniform({4, 3}, 24, -1, 1), uniform({2, 3}, 25, -1, 1)});
 }
 
 TEST(Linear, PassesGradcheckWithOneRow) {
   expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
-                   {uniform({1, 3}, 19, -1, 1), uniform({3, 4}, 20, -1, 1), uniform({4}, 21, -1, 1)});
+                   {uniform({1, 3}, 19, -1, 1), uniform({4, 3}, 20, -1, 1), uniform({4}, 21, -1, 1)});
 }
 
 // ---- N-d operands: the leading axes fold into the gemm's rows ------------------------------
@@ -119,7 +130,7 @@ TEST(MatmulFold, LeadingAxesFoldIntoRows) {
 }
 
 TEST(LinearNd, MatchesTheFlatProductForAnyLeadingShape) {
-  const Tensor w = uniform({4, 3}, 40, -1, 1), b = uniform({3}, 41, -1, 1);
+  const Tensor w = uniform({3, 4}, 40, -1, 1), b = uniform({3}, 41, -1, 1);
   for (const Shape& shape : {Shape{4}, Shape{2, 4}, Shape{2, 3, 4}, Shape{2, 1, 3, 4}, Shape{0, 4}}) {
     SCOPED_TRACE(xtgrad::shape_str(shape));
     const Tensor x = uniform(shape, 42, -1, 1);
@@ -135,18 +146,18 @@ TEST(LinearNd, MatchesTheFlatProductForAnyLeadingShape) {
 
 TEST(LinearNd, PassesGradcheckWithBothBiasShapesAndCreateGraph) {
   expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
-                   {uniform({2, 3, 4}, 43, -1, 1), uniform({4, 2}, 44, -1, 1), uniform({2}, 45, -1, 1)});
+                   {uniform({2, 3, 4}, 43, -1, 1), uniform({2, 4}, 44, -1, 1), uniform({2}, 45, -1, 1)});
   expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
-                   {uniform({3, 1, 2, 4}, 46, -1, 1), uniform({4, 3}, 47, -1, 1), uniform({1, 3}, 48, -1, 1)});
+                   {uniform({3, 1, 2, 4}, 46, -1, 1), uniform({3, 4}, 47, -1, 1), uniform({1, 3}, 48, -1, 1)});
   expect_gradcheck([](const Vars& v) { return xtgrad::linear(v[0], v[1], v[2]); },
-                   {uniform({4}, 49, -1, 1), uniform({4, 3}, 50, -1, 1), uniform({3}, 51, -1, 1)});
+                   {uniform({4}, 49, -1, 1), uniform({3, 4}, 50, -1, 1), uniform({3}, 51, -1, 1)});
   expect_gradgradcheck([](const Vars& v) { return xtgrad::square(xtgrad::linear(v[0], v[1], v[2])); },
-                       {uniform({2, 2, 3}, 52, -1, 1), uniform({3, 2}, 53, -1, 1), uniform({2}, 54, -1, 1)});
+                       {uniform({2, 2, 3}, 52, -1, 1), uniform({2, 3}, 53, -1, 1), uniform({2}, 54, -1, 1)});
 }
 
 TEST(LinearNd, OneAndThreeThreadsAgree) {
   // 2·64 rows × 96 → 80: large enough that gemm splits the products at 3 threads
-  const Tensor x = uniform({2, 64, 96}, 55, -1, 1), w = uniform({96, 80}, 56, -1, 1), b = uniform({80}, 57, -1, 1);
+  const Tensor x = uniform({2, 64, 96}, 55, -1, 1), w = uniform({80, 96}, 56, -1, 1), b = uniform({80}, 57, -1, 1);
   const Tensor r = uniform({2, 64, 80}, 58, -1, 1);
   const auto run = [&](int threads) {
     const xtgrad::NumThreadsGuard guard(threads);
@@ -214,22 +225,25 @@ TEST(LinalgErrors, MatmulOfNonMatricesNamesBothShapes) {
 }
 
 TEST(LinalgErrors, LinearBiasShapeNamesWeightAndBiasShapes) {
-  const Variable x(Tensor::from_shape({4, 3})), w(Tensor::from_shape({3, 2}));
+  const Variable x(Tensor::from_shape({4, 3})), w(Tensor::from_shape({2, 3}));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, w, Variable(Tensor::from_shape({3}))); },
-                                            {"linear", "bias", "(3, 2)", "(3)"});
+                                            {"linear", "bias", "(2, 3)", "(3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, w, Variable(Tensor::from_shape({4, 2}))); },
-                                            {"linear", "bias", "(3, 2)", "(4, 2)"});
+                                            {"linear", "bias", "(2, 3)", "(4, 2)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, w, Variable(Tensor::from_shape({2, 1}))); },
-                                            {"linear", "bias", "(3, 2)", "(2, 1)"});
+                                            {"linear", "bias", "(2, 3)", "(2, 1)"});
 }
 
-TEST(LinalgErrors, LinearInnerDimensionsNameBothShapes) {
-  const Variable x(Tensor::from_shape({4, 5})), w(Tensor::from_shape({3, 2})), b(Tensor::from_shape({2}));
-  expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, w, b); }, {"linear", "(4, 5)", "(3, 2)"});
+TEST(LinalgErrors, LinearInnerDimensionsNameBothShapesAndTheLayout) {
+  const Variable x(Tensor::from_shape({4, 5})), w(Tensor::from_shape({2, 3})), b(Tensor::from_shape({2}));
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, w, b); }, {"linear", "(4, 5)", "(2, 3)", "(out, in)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(Variable(Tensor::from_shape({2, 4, 5})), w, b); },
-                                            {"linear", "(2, 4, 5)", "(3, 2)"});
+                                            {"linear", "(2, 4, 5)", "(2, 3)"});
   expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(Variable(Tensor::from_shape(Shape{})), w, b); },
-                                            {"linear", "()", "(3, 2)"});
+                                            {"linear", "()", "(2, 3)"});
+  // a weight in the (in, out) layout of xtgrad before 0.2 is refused, not silently transposed
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::linear(x, Variable(Tensor::from_shape({5, 2})), b); },
+                                            {"linear", "(4, 5)", "(5, 2)", "torch.nn.functional.linear"});
 }
 
 TEST(LinalgErrors, ReshapeElementCountNamesBothShapes) {

@@ -107,18 +107,19 @@ TEST(FgsmStep, StepsBySignAndClipsToTheRange) {
   EXPECT_DOUBLE_EQ(y(0, 3), 0.2);   // sign(0) = 0
 }
 
-TEST(MaxNorm, ScalesOnlyColumnsAboveTheBound) {
-  Tensor w = Tensor::from_shape({2, 3});
-  w(0, 0) = 3, w(1, 0) = 4;  // norm 5 → 2
-  w(0, 1) = 1, w(1, 1) = 1;  // norm √2 < 2: untouched
-  w(0, 2) = 0, w(1, 2) = -6;
+TEST(MaxNorm, ScalesOnlyUnitsAboveTheBound) {
+  // a Linear weight (out, in): each row is one unit's incoming weights
+  Tensor w = Tensor::from_shape({3, 2});
+  w(0, 0) = 3, w(0, 1) = 4;  // norm 5 → 2
+  w(1, 0) = 1, w(1, 1) = 1;  // norm √2 < 2: untouched
+  w(2, 0) = 0, w(2, 1) = -6;
   const NamedParameters params = {{"fc.weight", Variable(w, true)}, {"fc.bias", Variable(uniform({3}, 5, 5, 9), true)}};
   EXPECT_EQ(xtgrad::project_max_norm(params, 2.0), 2u);
   const Tensor& p = params[0].second.value();
   EXPECT_NEAR(p(0, 0), 1.2, 1e-12);
-  EXPECT_NEAR(p(1, 0), 1.6, 1e-12);
-  EXPECT_EQ(p(0, 1), 1);
-  EXPECT_NEAR(p(1, 2), -2, 1e-12);
+  EXPECT_NEAR(p(0, 1), 1.6, 1e-12);
+  EXPECT_EQ(p(1, 0), 1);
+  EXPECT_NEAR(p(2, 1), -2, 1e-12);
   EXPECT_GE(params[1].second.value()(0), 5);  // biases are not weights
 }
 

@@ -33,7 +33,7 @@ namespace {
 
 // Two weights with exact zeros and one bias. Σ|W| = 4.25 + 4.75 = 9; ΣW² = 6.5625 + 10.5625
 // = 17.125; the bias alone would add Σ|b| = 1 and Σb² = 0.58.
-Tensor w1_value() { return Tensor{{0.5, 0.0}, {-1.5, 2.0}, {0.0, -0.25}}; }
+Tensor w1_value() { return Tensor{{0.5, -1.5, 0.0}, {0.0, 2.0, -0.25}}; }  // a Linear weight (out, in)
 Tensor b1_value() { return Tensor{0.3, -0.7}; }
 Tensor w2_value() { return Tensor{{1.0, -3.0}, {0.75, 0.0}}; }
 
@@ -61,7 +61,7 @@ Tensor map(const Tensor& t, const std::function<double(double)>& f) {
   return out;
 }
 
-// A data loss over the net: mean cross-entropy of sigmoid(x·W1 + b1)·W2 on fixed data.
+// A data loss over the net: mean cross-entropy of sigmoid(x·W1ᵀ + b1)·W2 on fixed data.
 Variable data_loss(const Net& net) {
   const Variable x(Tensor{{0.2, -1.0, 0.5}, {1.5, 0.3, -0.4}, {-0.7, 0.8, 0.1}, {0.0, 0.6, -1.2}});
   const Variable h = xg::sigmoid(xg::linear(x, net.w1, net.b1));
@@ -163,7 +163,7 @@ TEST(Regularizer, L1GradientIsLambdaSignWZeroAtZeroAndNoneForBias) {
   auto expected = [&](const Tensor& w) { return map(w, [&](double v) { return lambd * sign(v); }); };
   expect_tensor_near(net.w1.grad(), expected(w1_value()), kTol, "fc1.weight");
   expect_tensor_near(net.w2.grad(), expected(w2_value()), kTol, "fc2.weight");
-  EXPECT_EQ(net.w1.grad()(0, 1), 0.0);  // w = 0 exactly: subgradient 0, never NaN or ±λ
+  EXPECT_EQ(net.w1.grad()(1, 0), 0.0);  // w = 0 exactly: subgradient 0, never NaN or ±λ
   EXPECT_EQ(net.w2.grad()(1, 1), 0.0);
   EXPECT_FALSE(net.b1.has_grad());
 }
@@ -230,7 +230,7 @@ namespace {
 
 // Weights away from 0 (|w| ≥ 0.1 ≫ the step), where |w| is differentiable.
 std::vector<Tensor> gradcheck_inputs() {
-  return {Tensor{{0.5, -0.2}, {-1.5, 2.0}, {0.1, -0.25}}, Tensor{0.3, -0.7},
+  return {Tensor{{0.5, -1.5, 0.1}, {-0.2, 2.0, -0.25}}, Tensor{0.3, -0.7},  // fc1.weight (out, in)
           Tensor{{1.0, -3.0}, {0.75, -0.4}}};
 }
 
@@ -278,7 +278,7 @@ TEST(Regularizer, CoverageListsBothWeightsPenalizedAndTheBiasNot) {
   const auto rows = L2(0.01).coverage(net.params());
   ASSERT_EQ(rows.size(), 3u);
   EXPECT_EQ(rows[0].name, "fc1.weight");
-  EXPECT_EQ(rows[0].shape, (xg::Shape{3, 2}));
+  EXPECT_EQ(rows[0].shape, (xg::Shape{2, 3}));
   EXPECT_TRUE(rows[0].penalized);
   EXPECT_EQ(rows[0].l1, 0.0);
   EXPECT_EQ(rows[0].l2, 0.01);
@@ -308,7 +308,7 @@ TEST(Regularizer, CoverageCarriesEachKindsCoefficients) {
 TEST(Regularizer, FormatCoverageIsATableWithEveryTensor) {
   Net net;
   const std::string table = xg::format_coverage(L2(0.01), net.params());
-  for (const char* word : {"regularizer l2(lambd=0.01)", "parameter", "fc1.weight", "(3, 2)",
+  for (const char* word : {"regularizer l2(lambd=0.01)", "parameter", "fc1.weight", "(2, 3)",
                            "fc1.bias", "fc2.weight", "yes", "no", "0.01",
                            "2 of 3 tensors penalized (10 of 12 elements)"}) {
     EXPECT_NE(table.find(word), std::string::npos) << "missing '" << word << "' in\n" << table;
