@@ -30,20 +30,10 @@ void check_dropout(const char* module, double p) {
     throw std::invalid_argument(std::string(module) + ": dropout must be in [0, 1), got " + std::to_string(p));
 }
 
-// U(−1/√fan_in, 1/√fan_in) of `shape`: nn.Linear's default for its weight (kaiming-uniform with
-// a = √5) and bias.
-template <class T>
-TensorOf<T> linear_default(const Shape& shape, std::size_t fan_in, Rng& rng) {
-  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-  return rand_uniform<T>(shape, rng, -bound, bound);
-}
-
 // A Linear(in, out) initialised as nn.Linear: weight and bias U(±1/√in).
 template <class T>
-BasicLinear<T> torch_linear(std::size_t in, std::size_t out, Rng& rng) {
-  BasicLinear<T> fc(in, out, rng, [in](const Shape& shape, Rng& r) { return linear_default<T>(shape, in, r); });
-  fc.bias.mutable_value() = linear_default<T>({out}, in, rng);
-  return fc;
+BasicLinear<T> torch_linear(std::size_t in, std::size_t out, Rng& rng, bool bias = true) {
+  return BasicLinear<T>(in, out, rng, LinearOptions().bias(bias).init(LinearInit::pytorch));
 }
 
 // `mask` as an additive mask (−inf where a boolean mask is nonzero).
@@ -131,15 +121,17 @@ TensorOf<T> square_subsequent_mask(std::size_t n) {
 template <class T>
 BasicMultiheadAttention<T>::BasicMultiheadAttention(std::size_t embed_dim, std::size_t num_heads, Rng& rng,
                                                     const MultiheadAttentionOptions& options)
-    : out_proj(checked_embed_dim(embed_dim, num_heads, options), embed_dim, rng,
-               [embed_dim](const Shape& shape, Rng& r) { return linear_default<T>(shape, embed_dim, r); }),
+    : out_proj(torch_linear<T>(checked_embed_dim(embed_dim, num_heads, options), embed_dim, rng, options.bias())),
       embed_dim_(embed_dim),
       num_heads_(num_heads),
       options_(options) {
   // PyTorch's _reset_parameters: xavier_uniform_(in_proj_weight), biases 0, out_proj.weight
   // left at nn.Linear's default (drawn above), out_proj.bias 0.
   in_proj_weight = this->register_parameter("in_proj_weight", glorot_uniform<T>({3 * embed_dim, embed_dim}, rng));
-  in_proj_bias = this->register_parameter("in_proj_bias", TensorOf<T>(xt::zeros<T>({3 * embed_dim})));
+  if (options.bias()) {
+    in_proj_bias = this->register_parameter("in_proj_bias", TensorOf<T>(xt::zeros<T>({3 * embed_dim})));
+    out_proj.bias.mutable_value().fill(T(0));
+  }
   out_proj = this->register_module("out_proj", out_proj);
   dropout_rng_ = std::make_shared<Rng>(static_cast<std::uint64_t>(rng()));
 }
@@ -153,7 +145,7 @@ template <class T>
 BasicAttentionOutput<T> BasicMultiheadAttention<T>::operator()(const Variable& query, const Variable& key,
                                                                const Variable& value, const ForwardOptions& o) {
   BasicAttentionOutput<T> result = attend(query, key, value, o);
-  this->report_call(result.output.shape());
+  this->report_call(result.output);
   return result;
 }
 
@@ -161,7 +153,7 @@ template <class T>
 BasicAttentionOutput<T> BasicMultiheadAttention<T>::attend(const Variable& query, const Variable& key,
                                                            const Variable& value, const ForwardOptions& o) {
   const std::size_t e = embed_dim_, h = num_heads_, r = query.dim();
-  const bool bf = options_.batch_first();
+  const bool bf = options_.batch_first(), bias = options_.bias();
   auto shapes = [&] {
     return "query " + shape_str(query.value()) + ", key " + shape_str(key.value()) + ", value " +
            shape_str(value.value());
@@ -188,14 +180,16 @@ BasicAttentionOutput<T> BasicMultiheadAttention<T>::attend(const Variable& query
   const Variable qb = to_nle(query);
   Variable q, k, v;
   if (query.node() == key.node() && key.node() == value.node()) {
-    const Variable qkv = linear(qb, in_proj_weight, in_proj_bias);  // (N, L, 3E)
+    // (N, L, 3E)
+    const Variable qkv = bias ? linear(qb, in_proj_weight, in_proj_bias) : linear(qb, in_proj_weight);
     q = narrow(qkv, 2, 0, e);
     k = narrow(qkv, 2, static_cast<std::int64_t>(e), e);
     v = narrow(qkv, 2, static_cast<std::int64_t>(2 * e), e);
   } else {
     auto project = [&](const Variable& x, std::size_t block) {
       const auto start = static_cast<std::int64_t>(block * e);
-      return linear(x, narrow(in_proj_weight, 0, start, e), narrow(in_proj_bias, 0, start, e));
+      const Variable w = narrow(in_proj_weight, 0, start, e);  // rows [start, start + E): (E, E)
+      return bias ? linear(x, w, narrow(in_proj_bias, 0, start, e)) : linear(x, w);
     };
     q = project(qb, 0);
     k = project(to_nle(key), 1);
@@ -263,7 +257,7 @@ BasicVariable<T> BasicTransformerEncoderLayer<T>::forward(const Variable& src) {
 template <class T>
 BasicVariable<T> BasicTransformerEncoderLayer<T>::operator()(const Variable& src, const ForwardOptions& o) {
   Variable y = encode(src, o);
-  this->report_call(y.shape());
+  this->report_call(y);
   return y;
 }
 
@@ -352,7 +346,7 @@ BasicVariable<T> BasicTransformerDecoderLayer<T>::operator()(const Variable& tgt
     x = norm2(x + cross_block(x));
     x = norm3(x + ff_block(x));
   }
-  this->report_call(x.shape());
+  this->report_call(x);
   return x;
 }
 
@@ -375,7 +369,7 @@ BasicVariable<T> BasicTransformerEncoder<T>::forward(const Variable& src) {
 template <class T>
 BasicVariable<T> BasicTransformerEncoder<T>::operator()(const Variable& src, const ForwardOptions& o) {
   Variable y = encode(src, o);
-  this->report_call(y.shape());
+  this->report_call(y);
   return y;
 }
 

@@ -43,10 +43,14 @@ class MultiheadAttentionOptions {
   // Inputs and output (N, L, E) instead of (L, N, E).
   MultiheadAttentionOptions& batch_first(bool on) { batch_first_ = on; return *this; }
   bool batch_first() const { return batch_first_; }
+  // Whether the projections add biases (in_proj_bias, out_proj.bias); default true.
+  MultiheadAttentionOptions& bias(bool on) { bias_ = on; return *this; }
+  bool bias() const { return bias_; }
 
  private:
   double dropout_ = 0.0;
   bool batch_first_ = false;
+  bool bias_ = true;
 };
 
 // Call options of mha(query, key, value, options).
@@ -103,8 +107,8 @@ struct BasicAttentionOutput {
 // in_proj_weight), per head h softmax(Q_h·K_hᵀ/√d + mask)·V_h with d = E / num_heads, the heads
 // concatenated and projected by out_proj. Parameters: in_proj_weight (3E, E) xavier-uniform,
 // in_proj_bias (3E) zero, out_proj.weight (E, E) uniform ±1/√E (nn.Linear's default),
-// out_proj.bias (E) zero. Not supported: kdim/vdim ≠ embed_dim, bias = False, add_bias_kv,
-// add_zero_attn.
+// out_proj.bias (E) zero; with bias(false) neither bias exists. Not supported: kdim/vdim ≠
+// embed_dim, add_bias_kv, add_zero_attn.
 template <class T>
 class BasicMultiheadAttention : public BasicModule<T> {
  public:
@@ -128,8 +132,8 @@ class BasicMultiheadAttention : public BasicModule<T> {
   std::size_t num_heads() const { return num_heads_; }
   const MultiheadAttentionOptions& options() const { return options_; }
 
-  Variable in_proj_weight, in_proj_bias;  // (3E, E), (3E)
-  BasicLinear<T> out_proj;                // weight (E, E), bias (E)
+  Variable in_proj_weight, in_proj_bias;  // (3E, E), (3E) (undefined without bias)
+  BasicLinear<T> out_proj;                // weight (E, E), bias (E) (none without bias)
 
  private:
   // operator() without the report to summaries (forward's caller reports).
@@ -250,7 +254,7 @@ using TransformerDecoderForwardOptions = BasicTransformerDecoderForwardOptions<f
 // linear2(dropout(activation(linear1(x)))), each added to its input with dropout1/dropout2 and
 // normalised by norm1/norm2 after (post-norm) or before (norm_first). Children: self_attn,
 // linear1, dropout, linear2, norm1, norm2, dropout1, dropout2; linear1/linear2 initialised as
-// nn.Linear (weight and bias uniform ±1/√in).
+// nn.Linear (LinearInit::pytorch: weight and bias uniform ±1/√in).
 template <class T>
 class BasicTransformerEncoderLayer : public BasicModule<T> {
  public:

@@ -59,13 +59,27 @@ TEST(MultiheadAttention, ParametersAreNamedAndShapedAsPyTorchs) {
   EXPECT_EQ(nn::MultiheadAttention(8, 2, rng).type_name(), "MultiheadAttention");
 }
 
+TEST(MultiheadAttention, WithoutBiasHasNoBiasParametersAndEqualsZeroBiases) {
+  Rng rng(3);
+  MHA without(4, 2, rng, nn::MultiheadAttentionOptions().bias(false));
+  EXPECT_EQ(parameter_names(without), (std::vector<std::string>{"in_proj_weight (12, 4)", "out_proj.weight (4, 4)"}));
+  MHA with(4, 2, rng);  // biases 0
+  with.in_proj_weight.mutable_value() = without.in_proj_weight.value();
+  with.out_proj.weight.mutable_value() = without.out_proj.weight.value();
+  const Variable q(uniform({3, 2, 4}, 4, -1, 1)), kv(uniform({5, 2, 4}, 5, -1, 1));
+  expect_tensor_near(without(q, kv, kv).output.value(), with(q, kv, kv).output.value(), 1e-12);
+  expect_tensor_near(without(q).value(), with(q).value(), 1e-12);
+}
+
 TEST(MultiheadAttention, OptionsChainAndBraceInitialise) {
-  const auto o = nn::MultiheadAttentionOptions().dropout(0.25).batch_first(true);
+  const auto o = nn::MultiheadAttentionOptions().dropout(0.25).batch_first(true).bias(false);
   EXPECT_EQ(o.dropout(), 0.25);
   EXPECT_TRUE(o.batch_first());
+  EXPECT_FALSE(o.bias());
   const nn::MultiheadAttentionOptions d{};
   EXPECT_EQ(d.dropout(), 0.0);
   EXPECT_FALSE(d.batch_first());
+  EXPECT_TRUE(d.bias());
 }
 
 // ---- MultiheadAttention: values and layouts -----------------------------------------------------

@@ -42,7 +42,7 @@ const bool mha_registered = module_diff::register_module_case(
     {[](const json& c, xtgrad::Rng& rng) -> std::shared_ptr<module_diff::Module> {
        return std::make_shared<nn::BasicMultiheadAttention<double>>(
            c.at("embed_dim").get<std::size_t>(), c.at("num_heads").get<std::size_t>(), rng,
-           nn::MultiheadAttentionOptions().batch_first(c.at("batch_first").get<bool>()));
+           nn::MultiheadAttentionOptions().batch_first(c.at("batch_first").get<bool>()).bias(c.at("bias").get<bool>()));
      },
      [](module_diff::Module& module, const json& c, const Named& inputs) {
        auto& mha = dynamic_cast<nn::BasicMultiheadAttention<double>&>(module);

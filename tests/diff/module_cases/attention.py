@@ -33,7 +33,7 @@ def _padding(n, s, g):
 # ---- MultiheadAttention ------------------------------------------------------------------------
 
 def _mha(name, e=6, h=2, l=4, s=5, n=3, self_attn=False, batch_first=False, unbatched=False,
-         attn_mask=None, key_padding=False, is_causal=False, need_weights=False, average=True):
+         attn_mask=None, key_padding=False, is_causal=False, need_weights=False, average=True, bias=True):
     """attn_mask: None, "additive" (L, S), "boolean" (L, S), "additive3" (N·H, L, S)."""
     if self_attn:
         s = l
@@ -76,14 +76,15 @@ def _mha(name, e=6, h=2, l=4, s=5, n=3, self_attn=False, batch_first=False, unba
         return out
 
     def build():
-        mha = torch.nn.MultiheadAttention(e, h, batch_first=batch_first)
-        with torch.no_grad():  # biases away from 0, so their gradients matter
-            mha.in_proj_bias.uniform_(-0.5, 0.5)
-            mha.out_proj.bias.uniform_(-0.5, 0.5)
+        mha = torch.nn.MultiheadAttention(e, h, batch_first=batch_first, bias=bias)
+        if bias:
+            with torch.no_grad():  # biases away from 0, so their gradients matter
+                mha.in_proj_bias.uniform_(-0.5, 0.5)
+                mha.out_proj.bias.uniform_(-0.5, 0.5)
         return mha
 
     grad_inputs = ["query"] if self_attn else ["query", "key", "value"]
-    config = dict(module="MultiheadAttention", embed_dim=e, num_heads=h, batch_first=batch_first,
+    config = dict(module="MultiheadAttention", embed_dim=e, num_heads=h, batch_first=batch_first, bias=bias,
                   self_attention=self_attn, attn_mask_type="boolean" if attn_mask == "boolean" else "additive",
                   is_causal=is_causal, need_weights=need_weights, average_attn_weights=average)
     return dict(name=name, config=config, build=build, inputs=inputs, forward=forward, grad_inputs=grad_inputs)
@@ -193,6 +194,8 @@ CASES = [
     _mha("mha_key_padding_batch_first", batch_first=True, key_padding=True, need_weights=True),
     _mha("mha_3d_mask_and_key_padding", e=8, h=4, attn_mask="additive3", key_padding=True),
     _mha("mha_unbatched_boolean_mask", unbatched=True, attn_mask="boolean", key_padding=True),
+    _mha("mha_no_bias_self", self_attn=True, bias=False),
+    _mha("mha_no_bias_cross_weights", bias=False, need_weights=True, key_padding=True),
     _encoder_layer("encoder_layer_relu_post_causal", "relu", False, mask="causal"),
     _encoder_layer("encoder_layer_relu_pre_boolean", "relu", True, mask="boolean", key_padding=True),
     _encoder_layer("encoder_layer_gelu_post_padding", "gelu", False, batch_first=True, key_padding=True),
