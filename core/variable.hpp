@@ -140,6 +140,11 @@ class BasicVariable {
   // A constant sharing no history: same value (copied), requires_grad false.
   BasicVariable detach() const;
 
+  // Rows start … stop − 1 along the first axis, Python rules (negative counts from the end, both
+  // clamped): x[start:stop] in PyTorch, a differentiable op (its gradient goes back to those
+  // rows). The same as rows(x, start, stop) of ops/shape_ops.hpp, which defines it.
+  BasicVariable rows(std::int64_t start, std::int64_t stop) const;
+
   // Name of the op that produced this value ("leaf" for leaves and constants).
   const char* op() const;
   // Label shown by to_dot (empty unless set).

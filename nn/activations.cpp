@@ -84,7 +84,11 @@ BasicVariable<T> BasicLogSigmoid<T>::forward(const Variable& x) {
 }
 template <class T>
 BasicVariable<T> BasicMish<T>::forward(const Variable& x) {
-  return mul(x, tanh(softplus(x)));
+  return mish(x);
+}
+template <class T>
+BasicVariable<T> BasicReLU6<T>::forward(const Variable& x) {
+  return relu6(x);
 }
 
 #define XTGRAD_NN_ACTIVATIONS_INSTANTIATE(T) \

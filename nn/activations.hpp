@@ -86,11 +86,13 @@ class BasicHardtanh : public BasicModule<T> {
   double min_val_, max_val_;
 };
 
-// y = min(max(x, 0), 6): Hardtanh(0, 6), as PyTorch's ReLU6.
+// y = min(max(x, 0), 6): relu6() as a module (a Hardtanh(0, 6), as PyTorch's ReLU6).
 template <class T>
 class BasicReLU6 : public BasicHardtanh<T> {
  public:
+  using Variable = BasicVariable<T>;
   BasicReLU6() : BasicHardtanh<T>(0.0, 6.0) {}
+  Variable forward(const Variable& x) override;
 };
 
 // y = ln σ(x): log_sigmoid() as a module.

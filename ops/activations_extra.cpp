@@ -147,6 +147,16 @@ BasicVariable<Scalar> log_sigmoid(const BasicVariable<Scalar>& x) {
 }
 
 // float and double, the precisions the library is built for
+template <class Scalar>
+BasicVariable<Scalar> relu6(const BasicVariable<Scalar>& x) {
+  return hardtanh(x, 0.0, 6.0);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> mish(const BasicVariable<Scalar>& x) {
+  return x * tanh(softplus(x));
+}
+
 #define XTGRAD_INSTANTIATE(T)                                                  \
   template BasicVariable<T> softplus(const BasicVariable<T>&, double, double); \
   template BasicVariable<T> leaky_relu(const BasicVariable<T>&, double);       \
@@ -154,7 +164,9 @@ BasicVariable<Scalar> log_sigmoid(const BasicVariable<Scalar>& x) {
   template BasicVariable<T> gelu(const BasicVariable<T>&, GeluApproximation);  \
   template BasicVariable<T> silu(const BasicVariable<T>&);                     \
   template BasicVariable<T> hardtanh(const BasicVariable<T>&, double, double); \
-  template BasicVariable<T> log_sigmoid(const BasicVariable<T>&);
+  template BasicVariable<T> log_sigmoid(const BasicVariable<T>&);             \
+  template BasicVariable<T> relu6(const BasicVariable<T>&);                   \
+  template BasicVariable<T> mish(const BasicVariable<T>&);
 XTGRAD_INSTANTIATE(float)
 XTGRAD_INSTANTIATE(double)
 #undef XTGRAD_INSTANTIATE

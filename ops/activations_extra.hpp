@@ -1,4 +1,4 @@
-// More activations: softplus, leaky_relu, elu, gelu, silu, hardtanh, log_sigmoid. Each has
+// More activations: softplus, leaky_relu, elu, gelu, silu, hardtanh, relu6, mish, log_sigmoid. Each has
 // PyTorch's parameters, defaults and gradient at the kinks.
 #pragma once
 
@@ -29,6 +29,13 @@ BasicVariable<T> silu(const BasicVariable<T>& x);
 // keeps the gradient at the bounds). Throws if lo > hi.
 template <class T>
 BasicVariable<T> hardtanh(const BasicVariable<T>& x, double min_val = -1.0, double max_val = 1.0);
+// min(max(x, 0), 6) = hardtanh(x, 0, 6), as PyTorch: dx = g where 0 < x < 6, 0 at and beyond.
+template <class T>
+BasicVariable<T> relu6(const BasicVariable<T>& x);
+// x·tanh(softplus(x)) (softplus with β = 1, threshold 20, as PyTorch), composed of those ops;
+// dx = g·(tanh s + x·σ(x)·(1 − tanh² s)), s = softplus(x).
+template <class T>
+BasicVariable<T> mish(const BasicVariable<T>& x);
 // ln σ(x) = min(x, 0) − ln(1 + e^−|x|), finite for any finite x; dx = g·σ(−x).
 template <class T>
 BasicVariable<T> log_sigmoid(const BasicVariable<T>& x);

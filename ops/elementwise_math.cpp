@@ -33,7 +33,7 @@ BasicVariable<Scalar> clamp(const BasicVariable<Scalar>& x, std::optional<double
 }
 
 template <class Scalar>
-BasicVariable<Scalar> where(const TensorOf<Scalar>& condition, const BasicVariable<Scalar>& a,
+BasicVariable<Scalar> where_op(const TensorOf<Scalar>& condition, const BasicVariable<Scalar>& a,
                             const BasicVariable<Scalar>& b) {
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
@@ -49,6 +49,66 @@ BasicVariable<Scalar> where(const TensorOf<Scalar>& condition, const BasicVariab
     backward_linear(self, [&m](const auto& g) { return g * constant_like(g, m); },
                     [&m](const auto& g) { return g * constant_like(g, Scalar(1) - m); });
   });
+}
+
+template <class Scalar>
+BasicVariable<Scalar> masked_fill(const BasicVariable<Scalar>& x, const NonDeduced<TensorOf<Scalar>>& mask,
+                                  double value) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
+  const Tensor& v = x.value();
+  if (broadcast_shape("masked_fill", mask, v) != shape_of(v)) {
+    throw std::invalid_argument("masked_fill: mask " + shape_str(mask) + " does not broadcast to the input " +
+                                shape_str(v) + " (the input keeps its shape)");
+  }
+  // keep = 1 where mask = 0, else 0 (NaN counts as true), at x's shape
+  Tensor keep = evaluate(xt::broadcast(xt::where(xt::equal(mask, Scalar(0)), Scalar(1), Scalar(0)), v.shape()));
+  const Scalar fill = static_cast<Scalar>(value);
+  Tensor y = evaluate(xt::where(xt::equal(keep, Scalar(1)), v, fill));
+  return make_result("masked_fill", std::move(y), {x}, [keep = SavedTensor(std::move(keep))](Node& self) {
+    // dx = g·keep
+    const Tensor& m = keep.get();
+    backward_linear(self, [&m](const auto& g) { return g * constant_like(g, m); });
+  });
+}
+
+namespace {
+
+// tril (lower = true) or triu of the last two axes of x: y = x ⊙ M, M (m, n) the 0/1 band.
+template <class Scalar>
+BasicVariable<Scalar> triangle(const char* op, const BasicVariable<Scalar>& x, std::int64_t k, bool lower) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
+  const Tensor& v = x.value();
+  if (v.dimension() < 2) {
+    throw std::invalid_argument(std::string(op) + ": needs at least 2 axes (the matrix is the last two), got " +
+                                shape_str(v));
+  }
+  const std::size_t rows = v.shape()[v.dimension() - 2], cols = v.shape()[v.dimension() - 1];
+  Tensor band = empty_tensor<Scalar>(Shape{rows, cols});
+  for (std::size_t i = 0; i < rows; ++i) {
+    for (std::size_t j = 0; j < cols; ++j) {
+      const std::int64_t d = std::int64_t(j) - std::int64_t(i);  // which diagonal (i, j) is on
+      band(i, j) = (lower ? d <= k : d >= k) ? Scalar(1) : Scalar(0);
+    }
+  }
+  Tensor y = evaluate(v * band);
+  return make_result(op, std::move(y), {x}, [band = SavedTensor(std::move(band))](Node& self) {
+    // dx = g ⊙ M (M broadcast over the leading axes)
+    const Tensor& m = band.get();
+    backward_linear(self, [&m](const auto& g) { return g * constant_like(g, m); });
+  });
+}
+
+}  // namespace
+
+template <class Scalar>
+BasicVariable<Scalar> tril(const BasicVariable<Scalar>& x, std::int64_t k) {
+  return triangle("tril", x, k, true);
+}
+template <class Scalar>
+BasicVariable<Scalar> triu(const BasicVariable<Scalar>& x, std::int64_t k) {
+  return triangle("triu", x, k, false);
 }
 
 namespace {
@@ -164,7 +224,10 @@ BasicVariable<Scalar> sign(const BasicVariable<Scalar>& x) {
 // float and double, the precisions the library is built for
 #define XTGRAD_INSTANTIATE(T)                                                                             \
   template BasicVariable<T> clamp(const BasicVariable<T>&, std::optional<double>, std::optional<double>); \
-  template BasicVariable<T> where(const TensorOf<T>&, const BasicVariable<T>&, const BasicVariable<T>&);  \
+  template BasicVariable<T> where_op(const TensorOf<T>&, const BasicVariable<T>&, const BasicVariable<T>&);  \
+  template BasicVariable<T> masked_fill(const BasicVariable<T>&, const NonDeduced<TensorOf<T>>&, double); \
+  template BasicVariable<T> tril(const BasicVariable<T>&, std::int64_t);                                  \
+  template BasicVariable<T> triu(const BasicVariable<T>&, std::int64_t);                                  \
   template BasicVariable<T> maximum(const BasicVariable<T>&, const BasicVariable<T>&);                    \
   template BasicVariable<T> minimum(const BasicVariable<T>&, const BasicVariable<T>&);                    \
   template BasicVariable<T> log1p(const BasicVariable<T>&);                                               \

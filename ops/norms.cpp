@@ -1,11 +1,17 @@
 #include "xtgrad/ops/norms.hpp"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
 
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/elementwise_math.hpp"
+#include "xtgrad/ops/reductions.hpp"
 
 namespace xtgrad {
 namespace {
@@ -64,6 +70,30 @@ BasicVariable<Scalar> squared_l2(const BasicVariable<Scalar>& w) {
   });
 }
 
+template <class Scalar>
+BasicVariable<Scalar> norm(const BasicVariable<Scalar>& x, double p, Axes axes, bool keepdims) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (!(p > 0) && p != -inf) {
+    throw std::invalid_argument("norm: p must be > 0 or -inf, got " + std::to_string(p) + " (input " +
+                                shape_str(x.value()) + ")");
+  }
+  if (p == inf) return amax(abs(x), axes, keepdims);
+  if (p == -inf) return amin(abs(x), axes, keepdims);
+  if (p == 1) return sum(abs(x), axes, keepdims);
+  // y = s^(1/p), s = Σ|x|ᵖ (Σx² for p = 2). In a lane of zeros s = 0, where the root has no
+  // derivative (∞·0 = NaN): there y = 0 with gradient 0, as PyTorch (which masks norm = 0), by
+  // taking the root of 1 instead and selecting 0 (both selections are constants).
+  const BasicVariable<Scalar> s = p == 2 ? sum(square(x), axes, keepdims) : sum(pow(abs(x), p), axes, keepdims);
+  const auto root = [p](const BasicVariable<Scalar>& v) { return p == 2 ? sqrt(v) : pow(v, 1.0 / p); };
+  const TensorOf<Scalar>& sv = s.value();
+  if (std::find(sv.data(), sv.data() + sv.size(), Scalar(0)) == sv.data() + sv.size()) return root(s);
+  TensorOf<Scalar> zero = TensorOf<Scalar>::from_shape(sv.shape());
+  for (std::size_t k = 0; k < sv.size(); ++k) zero.data()[k] = sv.data()[k] == 0 ? Scalar(1) : Scalar(0);
+  return xtgrad::where(zero, 0.0, root(xtgrad::where(zero, 1.0, s)));
+}
+
+template BasicVariable<float> norm(const BasicVariable<float>&, double, Axes, bool);
+template BasicVariable<double> norm(const BasicVariable<double>&, double, Axes, bool);
 template BasicVariable<float> l1(const BasicVariable<float>&);
 template BasicVariable<double> l1(const BasicVariable<double>&);
 template BasicVariable<float> squared_l2(const BasicVariable<float>&);

@@ -363,7 +363,7 @@ BasicVariable<Scalar> reduce_prod(const BasicVariable<Scalar>& x, const Axes& ax
 }
 
 // var (root = false) or std (root = true) over `axes`. Shapes: x any; y the kept axes
-// (plan.out_shape); N = plan.group elements per lane, dof = N − 1 (unbiased) or N.
+// (plan.out_shape); N = plan.group elements per lane, dof = N − correction (at least 0).
 //
 // Each lane is shifted by its first element c before summing (the shifted-data algorithm):
 // s = x − c, m = Σ s / N, d = s − m, var = Σ d² / dof. The shift keeps the sums small when the
@@ -378,7 +378,7 @@ BasicVariable<Scalar> reduce_prod(const BasicVariable<Scalar>& x, const Axes& ax
 //
 // N = 0 (an empty lane): y = NaN, as mean (0/0), PyTorch and numpy; dx is empty.
 template <class Scalar>
-BasicVariable<Scalar> reduce_var(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool unbiased,
+BasicVariable<Scalar> reduce_var(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, double correction,
                                  bool keepdims, bool root) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
@@ -404,8 +404,8 @@ BasicVariable<Scalar> reduce_var(const char* op, const BasicVariable<Scalar>& x,
     const double d = (double(xs[k]) - double(shift[o])) - m[o];
     ss[o] += d * d;
   }
-  // N − 1 or N; 0 (a single unbiased element) gives 0/0 = NaN, as PyTorch
-  const double dof = double(plan.group) - (unbiased ? 1.0 : 0.0);
+  // N − correction, at least 0; 0 (a single element, unbiased) gives 0/0 = NaN, as PyTorch
+  const double dof = std::max(0.0, double(plan.group) - correction);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   Tensor y = empty_tensor<Scalar>(plan.out_shape);
   for (std::size_t o = 0; o < plan.out_size; ++o) {
@@ -527,12 +527,12 @@ BasicVariable<Scalar> prod(const BasicVariable<Scalar>& x, Axes axes, bool keepd
 }
 
 template <class Scalar>
-BasicVariable<Scalar> var(const BasicVariable<Scalar>& x, Axes axes, bool unbiased, bool keepdims) {
-  return reduce_var("var", x, axes, unbiased, keepdims, false);
+BasicVariable<Scalar> var(const BasicVariable<Scalar>& x, Axes axes, Correction correction, bool keepdims) {
+  return reduce_var("var", x, axes, correction.value, keepdims, false);
 }
 template <class Scalar>
-BasicVariable<Scalar> std_dev(const BasicVariable<Scalar>& x, Axes axes, bool unbiased, bool keepdims) {
-  return reduce_var("std_dev", x, axes, unbiased, keepdims, true);
+BasicVariable<Scalar> std_dev(const BasicVariable<Scalar>& x, Axes axes, Correction correction, bool keepdims) {
+  return reduce_var("std_dev", x, axes, correction.value, keepdims, true);
 }
 
 template <class Scalar>
@@ -550,8 +550,8 @@ BasicVariable<Scalar> logsumexp(const BasicVariable<Scalar>& x, Axes axes, bool 
   template TensorOf<T> argmax(const BasicVariable<T>&, Axes, bool);                  \
   template TensorOf<T> argmin(const BasicVariable<T>&, Axes, bool);                  \
   template BasicVariable<T> prod(const BasicVariable<T>&, Axes, bool);               \
-  template BasicVariable<T> var(const BasicVariable<T>&, Axes, bool, bool);          \
-  template BasicVariable<T> std_dev(const BasicVariable<T>&, Axes, bool, bool);      \
+  template BasicVariable<T> var(const BasicVariable<T>&, Axes, Correction, bool);    \
+  template BasicVariable<T> std_dev(const BasicVariable<T>&, Axes, Correction, bool); \
   template BasicVariable<T> logsumexp(const BasicVariable<T>&, Axes, bool);
 XTGRAD_INSTANTIATE_REDUCTIONS(float)
 XTGRAD_INSTANTIATE_REDUCTIONS(double)

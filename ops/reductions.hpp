@@ -1,6 +1,6 @@
 // Reductions over every axis, one axis or several: sum, mean, max/min, amax/amin, argmax/argmin,
-// prod, var/std_dev, logsumexp. Each takes `Axes` (default: every axis) and `keepdims` (reduced
-// axes kept with extent 1).
+// prod, var/std_dev (with a Correction), logsumexp. Each takes `Axes` (default: every axis) and
+// `keepdims` (reduced axes kept with extent 1).
 //
 // Ties of max/min, as PyTorch: over one named axis, max(x, axis) and min(x, axis) give the whole
 // gradient to the first extremal element along the axis (PyTorch's max(dim) returns that index);
@@ -20,7 +20,7 @@ namespace xtgrad {
 
 // The axes a reduction runs over: every axis (Axes::all()), one axis (an int converts: sum(x, 1)),
 // or a list (sum(x, {0, 2})). Negative axes count from the end. A bool never converts (so
-// var(x, false) cannot mean axis 0), and an empty list is an error at the reduction: it is not
+// var(x, false), deprecated, cannot mean axis 0), and an empty list is an error at the reduction: it is not
 // a spelling of "every axis". Up to kInline axes are stored without allocating.
 class Axes {
  public:
@@ -91,24 +91,56 @@ TensorOf<T> argmin(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keep
 template <class T>
 BasicVariable<T> prod(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keepdims = false);
 
-// Σ(x − mean)² / (N − 1) (unbiased) or / N over `axes`; dx = 2g(x − mean)/(N − 1 or N). NaN when
-// the divisor is 0 (as PyTorch).
+// Bessel's correction of var and std_dev, PyTorch's `correction`: the divisor is N − correction
+// (clamped at 0). Correction(1) the unbiased estimate (the default), Correction(0) the biased one
+// (the population variance). Explicit, so that no number or bool is read as one by accident:
+// var(x, 0) is axis 0, var(x, Correction(0)) the biased variance over every axis.
+struct Correction {
+  constexpr explicit Correction(double value) : value(value) {}
+  double value;
+};
+
+// Σ(x − mean)² / (N − correction) over `axes`; dx = 2g(x − mean)/(N − correction). NaN when the
+// divisor is 0 (as PyTorch).
 template <class T>
-BasicVariable<T> var(const BasicVariable<T>& x, Axes axes = Axes::all(), bool unbiased = true,
+BasicVariable<T> var(const BasicVariable<T>& x, Axes axes = Axes::all(), Correction correction = Correction(1),
                      bool keepdims = false);
-// √var (PyTorch's std); dx = g(x − mean)/((N − 1 or N)·std), 0 in a lane where std = 0.
+// √var (PyTorch's std); dx = g(x − mean)/((N − correction)·std), 0 in a lane where std = 0.
 template <class T>
-BasicVariable<T> std_dev(const BasicVariable<T>& x, Axes axes = Axes::all(), bool unbiased = true,
+BasicVariable<T> std_dev(const BasicVariable<T>& x, Axes axes = Axes::all(), Correction correction = Correction(1),
                          bool keepdims = false);
-// var(x, false) and std_dev(x, false): every axis, `unbiased` as given. Only an exact bool
-// selects these (var(x, 0) is axis 0); they forward to the entry points above.
+// Over every axis with the given correction: var(x, Correction(0)).
+template <class T>
+BasicVariable<T> var(const BasicVariable<T>& x, Correction correction) {
+  return var(x, Axes::all(), correction);
+}
+template <class T>
+BasicVariable<T> std_dev(const BasicVariable<T>& x, Correction correction) {
+  return std_dev(x, Axes::all(), correction);
+}
+
+// The bool spellings of 0.1 (PyTorch's deprecated `unbiased`): true = Correction(1), false =
+// Correction(0). var(x, false) reads like var(x, 0) (axis 0) and means something else, so they
+// are deprecated; only an exact bool selects them.
 template <class T, class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
-BasicVariable<T> var(const BasicVariable<T>& x, B unbiased) {
-  return var(x, Axes::all(), unbiased);
+[[deprecated("var(x, axes, bool unbiased): write var(x, axes, Correction(unbiased ? 1 : 0))")]]
+BasicVariable<T> var(const BasicVariable<T>& x, Axes axes, B unbiased, bool keepdims = false) {
+  return var(x, axes, Correction(unbiased ? 1 : 0), keepdims);
 }
 template <class T, class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+[[deprecated("std_dev(x, axes, bool unbiased): write std_dev(x, axes, Correction(unbiased ? 1 : 0))")]]
+BasicVariable<T> std_dev(const BasicVariable<T>& x, Axes axes, B unbiased, bool keepdims = false) {
+  return std_dev(x, axes, Correction(unbiased ? 1 : 0), keepdims);
+}
+template <class T, class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+[[deprecated("var(x, bool unbiased) is not var(x, axis 0): write var(x, Correction(unbiased ? 1 : 0))")]]
+BasicVariable<T> var(const BasicVariable<T>& x, B unbiased) {
+  return var(x, Axes::all(), Correction(unbiased ? 1 : 0));
+}
+template <class T, class B, std::enable_if_t<std::is_same_v<B, bool>, int> = 0>
+[[deprecated("std_dev(x, bool unbiased) is not std_dev(x, axis 0): write std_dev(x, Correction(unbiased ? 1 : 0))")]]
 BasicVariable<T> std_dev(const BasicVariable<T>& x, B unbiased) {
-  return std_dev(x, Axes::all(), unbiased);
+  return std_dev(x, Axes::all(), Correction(unbiased ? 1 : 0));
 }
 
 // m + ln Σ e^(x − m) over `axes`, m the lane maximum: finite for any finite x; dx = g·e^(x − y)

@@ -275,6 +275,23 @@ BasicVariable<Scalar> narrow(const BasicVariable<Scalar>& x, int axis, std::int6
 }
 
 template <class Scalar>
+BasicVariable<Scalar> rows(const BasicVariable<Scalar>& x, std::int64_t start, std::int64_t stop) {
+  if (x.value().dimension() == 0) {
+    throw std::invalid_argument("rows: a 0-d value has no rows, got " + shape_str(x.value()));
+  }
+  const auto n = static_cast<std::int64_t>(x.value().shape()[0]);
+  const auto clamp_index = [n](std::int64_t i) { return std::clamp(i < 0 ? i + n : i, std::int64_t(0), n); };
+  const std::int64_t b = clamp_index(start), e = std::max(b, clamp_index(stop));
+  return take_range("rows", x, 0, static_cast<std::size_t>(b), static_cast<std::size_t>(e - b));
+}
+
+// The member form, declared in core/variable.hpp (core includes no op).
+template <class Scalar>
+BasicVariable<Scalar> BasicVariable<Scalar>::rows(std::int64_t start, std::int64_t stop) const {
+  return xtgrad::rows(*this, start, stop);
+}
+
+template <class Scalar>
 std::vector<BasicVariable<Scalar>> split(const BasicVariable<Scalar>& x, std::size_t size, int axis) {
   const std::size_t a = normalize_axis("split", x.value(), axis);
   if (size == 0) throw std::invalid_argument("split: size must be positive (shape " + shape_str(x.value()) + ")");
@@ -313,6 +330,8 @@ std::vector<BasicVariable<Scalar>> split_sizes(const BasicVariable<Scalar>& x, c
   template BasicVariable<T> permute(const BasicVariable<T>&, const std::vector<int>&);                                  \
   template BasicVariable<T> swap_axes(const BasicVariable<T>&, int, int);                                     \
   template BasicVariable<T> slice(const BasicVariable<T>&, int, std::int64_t, std::int64_t, std::int64_t);    \
+  template BasicVariable<T> rows(const BasicVariable<T>&, std::int64_t, std::int64_t);                       \
+  template BasicVariable<T> BasicVariable<T>::rows(std::int64_t, std::int64_t) const;                       \
   template BasicVariable<T> narrow(const BasicVariable<T>&, int, std::int64_t, std::size_t);                  \
   template std::vector<BasicVariable<T>> split(const BasicVariable<T>&, std::size_t, int);                    \
   template std::vector<BasicVariable<T>> split_sizes(const BasicVariable<T>&, const std::vector<std::size_t>&, \

@@ -1,4 +1,4 @@
-// Shape ops: squeeze/unsqueeze/flatten, permute/swap_axes, concat/stack, slice/narrow/split.
+// Shape ops: squeeze/unsqueeze/flatten, permute/swap_axes, concat/stack (cat), slice/narrow/rows/split.
 // Each returns a new array (no views); gradients flow back to the elements they came from.
 #pragma once
 
@@ -32,6 +32,9 @@ BasicVariable<T> swap_axes(const BasicVariable<T>& x, int a, int b);
 // The inputs joined along an existing `axis`; all other extents must agree.
 BasicVariable<float> concat(const std::vector<BasicVariable<float>>& xs, int axis = 0);
 BasicVariable<double> concat(const std::vector<BasicVariable<double>>& xs, int axis = 0);
+// concat under PyTorch's name (torch.cat).
+inline BasicVariable<float> cat(const std::vector<BasicVariable<float>>& xs, int axis = 0) { return concat(xs, axis); }
+inline BasicVariable<double> cat(const std::vector<BasicVariable<double>>& xs, int axis = 0) { return concat(xs, axis); }
 // The inputs (all the same shape) joined along a new `axis` ∈ [−rank−1, rank].
 BasicVariable<float> stack(const std::vector<BasicVariable<float>>& xs, int axis = 0);
 BasicVariable<double> stack(const std::vector<BasicVariable<double>>& xs, int axis = 0);
@@ -43,6 +46,11 @@ BasicVariable<T> slice(const BasicVariable<T>& x, int axis, std::int64_t start, 
 // `length` elements from `start` (negative counts from the end) along `axis`; must fit.
 template <class T>
 BasicVariable<T> narrow(const BasicVariable<T>& x, int axis, std::int64_t start, std::size_t length);
+// Rows start … stop − 1 of x along axis 0 (x[start:stop]), Python rules: negative start/stop
+// count from the end, both clamped into [0, extent]; one block copy; dx's rows += g. Also
+// x.rows(start, stop).
+template <class T>
+BasicVariable<T> rows(const BasicVariable<T>& x, std::int64_t start, std::int64_t stop);
 // Pieces of `size` elements along `axis` (the last may be shorter), as PyTorch's split(int).
 template <class T>
 std::vector<BasicVariable<T>> split(const BasicVariable<T>& x, std::size_t size, int axis = 0);

@@ -11,6 +11,7 @@
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -128,11 +129,29 @@ Variable apply_node(const json& n, const std::vector<Variable>& v) {
   if (op == "argmax_all") return Variable(xtgrad::argmax(a()));
   if (op == "prod_axes") return xtgrad::prod(a(), xtgrad::Axes(axes()), keep());
   if (op == "prod_all") return xtgrad::prod(a());
-  if (op == "var") return xtgrad::var(a(), xtgrad::Axes(axes()), n.at("unbiased").get<bool>(), keep());
-  if (op == "std") return xtgrad::std_dev(a(), xtgrad::Axes(axes()), n.at("unbiased").get<bool>(), keep());
+  // var/std: "correction" (PyTorch's), or the edge cases' "unbiased"
+  const auto correction = [&] {
+    if (n.contains("correction")) return xtgrad::Correction(num("correction"));
+    return xtgrad::Correction(n.at("unbiased").get<bool>() ? 1 : 0);
+  };
+  if (op == "var") return xtgrad::var(a(), xtgrad::Axes(axes()), correction(), keep());
+  if (op == "std") return xtgrad::std_dev(a(), xtgrad::Axes(axes()), correction(), keep());
   if (op == "logsumexp") return xtgrad::logsumexp(a(), xtgrad::Axes(axes()), keep());
   if (op == "l1") return xtgrad::l1(a());
   if (op == "squared_l2") return xtgrad::squared_l2(a());
+  // issue 22 §3.8: norm, masked_fill, tril/triu, mish, relu6, rows
+  if (op == "norm") {
+    const json& p = n.at("p");  // a number, or "inf" / "-inf"
+    const double inf = std::numeric_limits<double>::infinity();
+    return xtgrad::norm(a(), p.is_string() ? (p.get<std::string>() == "inf" ? inf : -inf) : p.get<double>(),
+                        xtgrad::Axes(axes()), keep());
+  }
+  if (op == "masked_fill") return xtgrad::masked_fill(a(), tensor_of(n.at("mask")), num("value"));
+  if (op == "tril") return xtgrad::tril(a(), n.at("k").get<std::int64_t>());
+  if (op == "triu") return xtgrad::triu(a(), n.at("k").get<std::int64_t>());
+  if (op == "mish") return xtgrad::mish(a());
+  if (op == "relu6") return xtgrad::relu6(a());
+  if (op == "rows") return a().rows(n.at("start").get<std::int64_t>(), n.at("stop").get<std::int64_t>());
   // linear algebra and shapes
   if (op == "matmul") return xtgrad::matmul(a(), b());
   if (op == "linear") return in.size() == 2 ? xtgrad::linear(a(), b()) : xtgrad::linear(a(), b(), in.at(2));

@@ -105,5 +105,28 @@ TEST(ActivationsExtraErrors, BadParametersNameTheOpAndTheInputShape) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::hardtanh(x, 1.0, -1.0); }, {"hardtanh", "min_val", "(2, 3)"});
 }
 
+// ---- relu6 and mish as ops (issue 22 §3.8) ----
+
+TEST(ActivationsExtra, Relu6AndMishValues) {
+  const Variable x(Tensor{-1.0, 0.5, 3.0, 7.0});
+  expect_tensor_near(xtgrad::relu6(x).value(), Tensor{0.0, 0.5, 3.0, 6.0}, 0.0);
+  // mish(x) = x·tanh(ln(1 + eˣ)); torch.nn.functional.mish(torch.tensor([-1., 0.5, 3., 7.], dtype=float64))
+  expect_tensor_near(xtgrad::mish(x).value(),
+                     Tensor{-0.30340146137410895, 0.3752452113048951, 2.9865350049679575, 6.999988379809741},
+                     1e-12);
+  const Variable p = Variable::parameter(Tensor{-1.0, 0.0, 3.0, 6.0, 7.0});
+  xtgrad::sum(xtgrad::relu6(p)).backward();
+  expect_tensor_near(p.grad(), Tensor{0.0, 0.0, 1.0, 0.0, 0.0}, 0.0);  // 0 at both kinks, as PyTorch
+}
+
+TEST(ActivationsExtra, Relu6AndMishPassGradcheck) {
+  const Tensor x = uniform({3, 4}, 31, -3, 3);
+  expect_gradcheck([](const Vars& v) { return xtgrad::mish(v[0]); }, {x});
+  expect_gradcheck([](const Vars& v) { return xtgrad::mish(v[0] * 10.0); }, {x});  // past softplus' threshold
+  const Tensor away = uniform({3, 4}, 32, 0.1, 5.9);  // inside (0, 6), off the kinks
+  expect_gradcheck([](const Vars& v) { return xtgrad::relu6(v[0]); }, {away});
+  expect_gradcheck([](const Vars& v) { return xtgrad::relu6(v[0] + 6.5); }, {away});
+}
+
 }  // namespace
 }  // namespace xtgrad_test

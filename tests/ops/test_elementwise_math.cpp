@@ -138,5 +138,68 @@ TEST(ElementwiseMathErrors, ShapesAndBoundsAreNamed) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::clamp(a, 1.0, 0.0); }, {"clamp", "min", "max", "(2, 3)"});
 }
 
+// ---- where's call forms, masked_fill, tril/triu (issue 22 §3.1, §3.8) ----
+
+TEST(Where, NumbersAndVariablesAsConditions) {
+  const Variable x = Variable::parameter(Tensor{-1.0, 0.5, 2.0});
+  const Variable y = xtgrad::where(x.value() > 0.0, x, 0.0);  // an expression, a number
+  expect_tensor_near(y.value(), Tensor{0.0, 0.5, 2.0}, 0.0);
+  xtgrad::sum(y).backward();
+  expect_tensor_near(x.grad(), Tensor{0.0, 1.0, 1.0}, 0.0);
+  expect_tensor_near(xtgrad::where(Variable(Tensor{1.0, 0.0, 0.0}), -3, x).value(), Tensor{-3.0, 0.5, 2.0}, 0.0);
+  expect_tensor_near(xtgrad::where(xtgrad::TensorOf<float>{0.f, 1.f, 0.f}, x, x * 2.0).value(),
+                     Tensor{-2.0, 0.5, 4.0}, 0.0);  // a mask of the other precision
+}
+
+TEST(MaskedFill, ValuesGradientAndBroadcastMask) {
+  const Variable x = Variable::parameter(Tensor{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor mask{1.0, 0.0, 1.0};  // (3) broadcast over the rows
+  const Variable y = xtgrad::masked_fill(x, mask, -7.5);
+  expect_tensor_near(y.value(), Tensor{{-7.5, 2.0, -7.5}, {-7.5, 5.0, -7.5}}, 0.0);
+  xtgrad::sum(y * y).backward();
+  expect_tensor_near(x.grad(), Tensor{{0.0, 4.0, 0.0}, {0.0, 10.0, 0.0}}, 0.0);
+  // a bool expression as the mask, NaN counting as true
+  expect_tensor_near(xtgrad::masked_fill(x, x.value() > 4.0, 0.0).value(), Tensor{{1.0, 2.0, 3.0}, {4.0, 0.0, 0.0}},
+                     0.0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  expect_tensor_near(xtgrad::masked_fill(Variable(Tensor{1.0, 2.0}), Tensor{nan, 0.0}, 9.0).value(), Tensor{9.0, 2.0},
+                     0.0);
+}
+
+TEST(TrilTriu, KeepTheBandOfTheLastTwoAxes) {
+  const Tensor m{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}, {7.0, 8.0, 9.0}};
+  const Variable x(m);
+  expect_values(xtgrad::tril(x).value(), {3, 3}, {1, 0, 0, 4, 5, 0, 7, 8, 9});
+  expect_values(xtgrad::tril(x, 1).value(), {3, 3}, {1, 2, 0, 4, 5, 6, 7, 8, 9});
+  expect_values(xtgrad::tril(x, -1).value(), {3, 3}, {0, 0, 0, 4, 0, 0, 7, 8, 0});
+  expect_values(xtgrad::triu(x).value(), {3, 3}, {1, 2, 3, 0, 5, 6, 0, 0, 9});
+  expect_values(xtgrad::triu(x, 2).value(), {3, 3}, {0, 0, 3, 0, 0, 0, 0, 0, 0});
+  expect_values(xtgrad::triu(x, -1).value(), {3, 3}, {1, 2, 3, 4, 5, 6, 0, 8, 9});
+  // batched (2, 2, 3): every matrix the same band; the gradient is the band
+  const Variable b = Variable::parameter(uniform({2, 2, 3}, 3, -1, 1));
+  xtgrad::sum(xtgrad::triu(b)).backward();
+  expect_values(b.grad(), {2, 2, 3}, {1, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1, 1});
+}
+
+TEST(MaskedFillTrilTriu, PassGradcheck) {
+  const Tensor x = uniform({2, 3, 4}, 11, -1, 1);
+  const Tensor mask = reshaped(Tensor{1.0, 0.0, 0.0, 1.0}, {1, 4});
+  expect_gradcheck([&mask](const Vars& v) { return xtgrad::masked_fill(v[0] * v[0], mask, 0.25); }, {x});
+  for (std::int64_t k : {-2, -1, 0, 1, 3}) {
+    expect_gradcheck([k](const Vars& v) { return xtgrad::tril(v[0], k); }, {x});
+    expect_gradcheck([k](const Vars& v) { return xtgrad::triu(v[0], k); }, {x});
+  }
+}
+
+TEST(MaskedFillTrilTriuErrors, NameTheOpAndShapes) {
+  const Variable x(Tensor{{1.0, 2.0}, {3.0, 4.0}});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::masked_fill(x, Tensor::from_shape({3, 2, 2}), 0.0); },
+                                            {"masked_fill", "(3, 2, 2)", "(2, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::masked_fill(x, Tensor::from_shape({3}), 0.0); },
+                                            {"masked_fill", "(3)", "(2, 2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::tril(Variable(Tensor{1.0, 2.0})); }, {"tril", "(2)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::triu(Variable(Tensor(1.0))); }, {"triu", "()"});
+}
+
 }  // namespace
 }  // namespace xtgrad_test

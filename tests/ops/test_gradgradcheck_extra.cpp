@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -135,12 +136,12 @@ TEST(GradgradcheckExtra, ProdWithAZeroIsAClearErrorUnderCreateGraph) {
 TEST(GradgradcheckExtra, VarStdDev) {
   const Tensor x = uniform({3, 4}, 42, -1.5, 1.5);
   expect_gradgradcheck([](const Vars& v) { return var(v[0]); }, {x});
-  expect_gradgradcheck([](const Vars& v) { return var(v[0], 1, false); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return var(v[0], 1, Correction(0)); }, {x});
   expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 0); }, {x});
-  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], Axes{0, 1}, true, true); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], Axes{0, 1}, Correction(1), true); }, {x});
   // biased, one axis kept; and lanes far from 0 (each is shifted by its first element)
-  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 1, false, true); }, {x});
-  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0] + 1e3, Axes{1}, true) * sum(var(v[0] - 1e3, 0)); },
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0], 1, Correction(0), true); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return std_dev(v[0] + 1e3, Axes{1}, Correction(1)) * sum(var(v[0] - 1e3, 0)); },
                        {x});
 }
 TEST(GradgradcheckExtra, Logsumexp) {
@@ -285,6 +286,20 @@ TEST(FirstOrderOnly, AddExprToParentRefusesCreateGraph) {
   } catch (const std::logic_error& e) {
     EXPECT_NE(std::string(e.what()).find("first-order only"), std::string::npos) << e.what();
   }
+}
+
+// ---- issue 22 §3.8: norm, masked_fill, tril/triu, mish, relu6, rows ----
+TEST(GradgradcheckExtra, NewOpsOfIssue22) {
+  const Tensor x = away_from_zero({3, 4}, 41, 0.3, 1.5);
+  for (double p : {1.0, 2.0, 3.0, std::numeric_limits<double>::infinity()}) {
+    expect_gradgradcheck([p](const Vars& v) { return norm(v[0], p, 1); }, {x});
+  }
+  const Tensor mask = Tensor{1.0, 0.0, 0.0, 1.0};
+  expect_gradgradcheck([&mask](const Vars& v) { return square(masked_fill(v[0], mask, 0.5)); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return square(tril(v[0], 1)) + triu(v[0] * v[0], -1); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return mish(v[0]); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return square(relu6(v[0] + 2.0)); }, {x});
+  expect_gradgradcheck([](const Vars& v) { return square(v[0].rows(1, 3)); }, {x});
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ namespace {
 
 using Vars = std::vector<Variable>;
 using xtgrad::Axes;
+using xtgrad::Correction;
 
 const Tensor kX{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}};
 const Tensor kM{{1.0, 5.0, 2.0}, {7.0, 0.5, 3.0}};  // no ties within a row or column
@@ -216,12 +217,13 @@ TEST(Reductions, ProdValuesAndGradientsWithZeros) {
 TEST(Reductions, VarAndStdMatchHandValues) {
   const Variable x(Tensor{{1.0, 2.0, 3.0, 4.0}, {2.0, 2.0, 2.0, 2.0}});
   expect_tensor_near(xtgrad::var(x, 1).value(), Tensor{5.0 / 3, 0.0}, 1e-15);
-  expect_tensor_near(xtgrad::var(x, 1, false).value(), Tensor{1.25, 0.0}, 1e-15);
-  expect_tensor_near(xtgrad::std_dev(x, 1, true, true).value(), reshaped(Tensor{std::sqrt(5.0 / 3), 0.0}, {2, 1}),
+  expect_tensor_near(xtgrad::var(x, 1, Correction(0)).value(), Tensor{1.25, 0.0}, 1e-15);
+  expect_tensor_near(xtgrad::std_dev(x, 1, Correction(1), true).value(),
+                     reshaped(Tensor{std::sqrt(5.0 / 3), 0.0}, {2, 1}),
                      1e-15);
   // all 8: mean 2.25, Σ(x − mean)² = 5.5
   EXPECT_NEAR(xtgrad::var(x).item(), 5.5 / 7, 1e-15);
-  EXPECT_NEAR(xtgrad::std_dev(x, false).item(), std::sqrt(5.5 / 8), 1e-15);
+  EXPECT_NEAR(xtgrad::std_dev(x, Correction(0)).item(), std::sqrt(5.5 / 8), 1e-15);
   EXPECT_TRUE(std::isnan(xtgrad::var(Variable(Tensor{3.0})).item()));  // N − 1 = 0, as PyTorch
 }
 
@@ -235,7 +237,8 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
     SCOPED_TRACE(unbiased ? "unbiased" : "biased");
     const double dof = unbiased ? 3.0 : 4.0, s1 = std::sqrt(5.0 / dof);  // row 1: Σ(x − 2.5)² = 5
     Variable x = Variable::parameter(x0);
-    const Variable y = xtgrad::std_dev(x * 1.0, 1, unbiased);  // through an op: the NaN would spread upstream
+    const Correction c(unbiased ? 1 : 0);
+    const Variable y = xtgrad::std_dev(x * 1.0, 1, c);  // through an op: the NaN would spread upstream
     EXPECT_EQ(y.value()(0), 0.0);
     EXPECT_NEAR(y.value()(1), s1, 1e-15);
     xtgrad::sum(y * Variable(w)).backward();
@@ -248,12 +251,12 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
     // lane's second derivatives are 0 too (PyTorch: 0), the other lane's those of its std alone
     const Tensor u{{0.3, -0.7, 1.1, 0.2}, {0.5, -0.4, 0.9, -1.3}};
     Variable xc = Variable::parameter(x0);
-    const Variable g = xtgrad::grad({xtgrad::sum(xtgrad::std_dev(xc, 1, unbiased) * Variable(w))}, {xc},
+    const Variable g = xtgrad::grad({xtgrad::sum(xtgrad::std_dev(xc, 1, c) * Variable(w))}, {xc},
                                     {.create_graph = true})[0];
     for (std::size_t j = 0; j < 4; ++j) EXPECT_EQ(g.value()(0, j), 0.0) << j;
     const Tensor h = xtgrad::grad({xtgrad::sum(g * Variable(u))}, {xc})[0].value();
     Variable r1 = Variable::parameter(Tensor{1.0, 2.0, 3.0, 4.0});
-    const Variable g1 = xtgrad::grad({xtgrad::std_dev(r1, unbiased) * -2.0}, {r1}, {.create_graph = true})[0];
+    const Variable g1 = xtgrad::grad({xtgrad::std_dev(r1, c) * -2.0}, {r1}, {.create_graph = true})[0];
     const Tensor h1 = xtgrad::grad({xtgrad::sum(g1 * Variable(Tensor{0.5, -0.4, 0.9, -1.3}))}, {r1})[0].value();
     for (std::size_t j = 0; j < 4; ++j) {
       EXPECT_EQ(h(0, j), 0.0) << j;
@@ -270,7 +273,7 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
   for (std::size_t j = 0; j < 3; ++j) EXPECT_EQ(t.grad()(j), 0.0) << j;
   // central differences agree: std is even about a constant lane, so they give 0 there
   expect_gradcheck([](const Vars& v) { return xtgrad::std_dev(v[0], 1); }, {x0});
-  expect_gradcheck([](const Vars& v) { return xtgrad::std_dev(v[0], Axes{0, 1}, false); },
+  expect_gradcheck([](const Vars& v) { return xtgrad::std_dev(v[0], Axes{0, 1}, Correction(0)); },
                    {Tensor{{0.5, 0.5}, {0.5, 0.5}}});
 }
 
@@ -281,8 +284,9 @@ TEST(Reductions, StdOfAConstantLaneHasGradientZeroAsPyTorch) {
 TEST(Reductions, EmptyReductionsFollowOneRule) {
   const Variable e0(Tensor::from_shape({0}));
   for (bool unbiased : {true, false}) {
-    EXPECT_TRUE(std::isnan(xtgrad::var(e0, unbiased).item())) << unbiased;  // was −0 (0/−1) unbiased
-    EXPECT_TRUE(std::isnan(xtgrad::std_dev(e0, unbiased).item())) << unbiased;
+    const Correction c(unbiased ? 1 : 0);
+    EXPECT_TRUE(std::isnan(xtgrad::var(e0, c).item())) << unbiased;  // was −0 (0/−1) unbiased
+    EXPECT_TRUE(std::isnan(xtgrad::std_dev(e0, c).item())) << unbiased;
   }
   EXPECT_TRUE(std::isnan(xtgrad::mean(e0, Axes::all()).item()));
   EXPECT_EQ(xtgrad::sum(e0, Axes::all()).item(), 0.0);
@@ -290,12 +294,12 @@ TEST(Reductions, EmptyReductionsFollowOneRule) {
   EXPECT_EQ(xtgrad::logsumexp(e0).item(), -std::numeric_limits<double>::infinity());
   // (3, 0): over axis 1, three empty lanes; over axis 0, no lane at all
   const Variable e30(Tensor::from_shape({3, 0}));
-  for (const Variable& v : {xtgrad::mean(e30, Axes{1}), xtgrad::var(e30, 1), xtgrad::std_dev(e30, 1, false)}) {
+  for (const Variable& v : {xtgrad::mean(e30, Axes{1}), xtgrad::var(e30, 1), xtgrad::std_dev(e30, 1, Correction(0))}) {
     ASSERT_EQ(v.value().shape(), (Shape{3}));
     for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(std::isnan(v.value()(i)));
   }
   expect_tensor_near(xtgrad::sum(e30, Axes{1}).value(), Tensor{0.0, 0.0, 0.0}, 0.0);
-  EXPECT_EQ(xtgrad::var(e30, 0, true, true).value().shape(), (Shape{1, 0}));
+  EXPECT_EQ(xtgrad::var(e30, 0, Correction(1), true).value().shape(), (Shape{1, 0}));
   // the gradient: empty, of x's shape, first and second order
   Variable p = Variable::parameter(Tensor::from_shape({3, 0}));
   xtgrad::sum(xtgrad::std_dev(p, 1) + xtgrad::var(p, 1) + xtgrad::mean(p, Axes{1})).backward();
@@ -328,9 +332,9 @@ TEST(Reductions, PassGradcheckOverEveryAxisSet) {
       expect_gradcheck([=](const Vars& v) { return xtgrad::amax(v[0], axes, keep); }, {x});
       expect_gradcheck([=](const Vars& v) { return xtgrad::amin(v[0], axes, keep); }, {x});
       expect_gradcheck([=](const Vars& v) { return xtgrad::prod(v[0], axes, keep); }, {positive});
-      expect_gradcheck([=](const Vars& v) { return xtgrad::var(v[0], axes, true, keep); }, {x});
-      expect_gradcheck([=](const Vars& v) { return xtgrad::var(v[0], axes, false, keep); }, {x});
-      expect_gradcheck([=](const Vars& v) { return xtgrad::std_dev(v[0], axes, true, keep); }, {x});
+      expect_gradcheck([=](const Vars& v) { return xtgrad::var(v[0], axes, Correction(1), keep); }, {x});
+      expect_gradcheck([=](const Vars& v) { return xtgrad::var(v[0], axes, Correction(0), keep); }, {x});
+      expect_gradcheck([=](const Vars& v) { return xtgrad::std_dev(v[0], axes, Correction(1), keep); }, {x});
       expect_gradcheck([=](const Vars& v) { return xtgrad::logsumexp(v[0], axes, keep); }, {x});
     }
   }
@@ -371,6 +375,9 @@ static_assert(!std::is_convertible_v<bool, Axes>);
 static_assert(!std::is_default_constructible_v<Axes>);
 static_assert(!std::is_convertible_v<std::vector<int>, Axes>);  // explicit: Axes(v)
 
+// The spelling of 0.1, deprecated (issue 22 §3.5): still compiles and means what it meant.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 TEST(Reductions, VarOfABoolIsUnbiasedNeverAnAxis) {
   const Variable x(Tensor{{1.0, 2.0, 4.0}, {3.0, 5.0, 9.0}});  // Σ(x − 4)² = 40 over 6 elements
   EXPECT_NEAR(xtgrad::var(x, false).item(), 40.0 / 6, 1e-12);
@@ -380,6 +387,29 @@ TEST(Reductions, VarOfABoolIsUnbiasedNeverAnAxis) {
   // an int is an axis: var(x, 0) reduces axis 0, unbiased
   expect_tensor_near(xtgrad::var(x, 0).value(), Tensor{2.0, 4.5, 12.5}, 1e-12);
   expect_tensor_near(xtgrad::var(x, 1, false).value(), Tensor{14.0 / 9, 56.0 / 9}, 1e-12);
+  expect_tensor_near(xtgrad::std_dev(x, 1, true, true).value(),
+                     reshaped(Tensor{std::sqrt(7.0 / 3), 2.0 * std::sqrt(7.0 / 3)}, {2, 1}), 1e-12);
+}
+#pragma GCC diagnostic pop
+
+// PyTorch's correction: the divisor is N − correction, so var(x, 0) (axis 0) and
+// var(x, Correction(0)) (biased, every axis) cannot be mistaken for each other.
+TEST(Reductions, CorrectionSetsTheDivisor) {
+  const Variable x(Tensor{{1.0, 2.0, 4.0}, {3.0, 5.0, 9.0}});  // Σ(x − 4)² = 40 over 6 elements
+  EXPECT_NEAR(xtgrad::var(x, Correction(0)).item(), 40.0 / 6, 1e-12);
+  EXPECT_NEAR(xtgrad::var(x).item(), 40.0 / 5, 1e-12);
+  EXPECT_NEAR(xtgrad::var(x, Axes::all(), Correction(2)).item(), 40.0 / 4, 1e-12);
+  EXPECT_NEAR(xtgrad::std_dev(x, Correction(0)).item(), std::sqrt(40.0 / 6), 1e-12);
+  EXPECT_EQ(xtgrad::var(x, Correction(0)).dim(), 0u);
+  expect_tensor_near(xtgrad::var(x, 0).value(), Tensor{2.0, 4.5, 12.5}, 1e-12);  // an int is an axis
+  expect_tensor_near(xtgrad::var(x, 1, Correction(0), true).value(), reshaped(Tensor{14.0 / 9, 56.0 / 9}, {2, 1}),
+                     1e-12);
+  EXPECT_TRUE(std::isinf(xtgrad::var(x, 1, Correction(3)).value()(0)));  // N − 3 = 0: 14/0, as PyTorch
+  const Tensor x0 = uniform({3, 4}, 7, -1.0, 1.0);
+  expect_gradcheck([](const Vars& v) { return xtgrad::var(v[0], 1, Correction(2)); }, {x0});
+  expect_gradcheck([](const Vars& v) { return xtgrad::std_dev(v[0], Axes{0, 1}, Correction(0), true); }, {x0});
+  static_assert(!std::is_convertible_v<int, Correction>);  // explicit: an int is an axis
+  static_assert(!std::is_convertible_v<bool, Correction>);
 }
 
 TEST(Reductions, AxesListsLongerThanTheInlineStorage) {

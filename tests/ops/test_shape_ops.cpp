@@ -116,5 +116,18 @@ TEST(ShapeOpsErrors, NameTheOpAndShapes) {
   expect_throws_with<std::invalid_argument>([&] { xtgrad::split_sizes(x, {1, 1}, 1); }, {"split_sizes", "2", "(2, 3)"});
 }
 
+// ---- rows (issue 22 §3.2) ----
+
+TEST(Rows, PythonSliceOfTheFirstAxis) {
+  const Variable x = Variable::parameter(reshaped(Tensor{0, 1, 2, 3, 4, 5, 6, 7}, {4, 2}));
+  expect_values(x.rows(1, 3).value(), {2, 2}, {2, 3, 4, 5});
+  expect_values(xtgrad::rows(x, -1, 10).value(), {1, 2}, {6, 7});
+  expect_values(xtgrad::rows(x, 3, 1).value(), {0, 2}, {});
+  xtgrad::sum(x.rows(1, 3) * 2.0).backward();
+  expect_values(x.grad(), {4, 2}, {0, 0, 2, 2, 2, 2, 0, 0});
+  expect_gradcheck([](const Vars& v) { return v[0].rows(1, -1); }, {uniform({4, 3, 2}, 5, -1, 1)});
+  expect_throws_with<std::invalid_argument>([] { Variable(Tensor(1.0)).rows(0, 1); }, {"rows", "()"});
+}
+
 }  // namespace
 }  // namespace xtgrad_test
