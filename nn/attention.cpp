@@ -354,7 +354,8 @@ BasicVariable<T> BasicTransformerDecoderLayer<T>::operator()(const Variable& tgt
 
 template <class T>
 BasicTransformerEncoder<T>::BasicTransformerEncoder(const BasicTransformerEncoderLayer<T>& layer,
-                                                    std::size_t num_layers, std::optional<BasicLayerNorm<T>> final_norm) {
+                                                    std::size_t num_layers,
+                                                    std::optional<BasicLayerNorm<T>> final_norm) {
   if (num_layers == 0) throw std::invalid_argument("TransformerEncoder: num_layers must be at least 1, got 0");
   for (std::size_t i = 0; i < num_layers; ++i) layers.add(layer.clone());
   layers = this->register_module("layers", layers);

@@ -232,7 +232,8 @@ TEST(MultiheadAttention, PaddedKeysGetZeroWeightAndDoNotChangeTheOutput) {
   Tensor pad_add = xtgrad_test::filled({2, 5}, 0.0);
   for (std::size_t i = 0; i < pad.size(); ++i)
     if (pad.data()[i] != 0) pad_add.data()[i] = -std::numeric_limits<double>::infinity();
-  const auto add = mha(Variable(q), Variable(kv), Variable(kv), MhaCall().key_padding_mask(pad_add, nn::MaskType::additive));
+  const auto add =
+      mha(Variable(q), Variable(kv), Variable(kv), MhaCall().key_padding_mask(pad_add, nn::MaskType::additive));
   expect_tensor_near(add.output.value(), r.output.value(), 1e-12);
 }
 
@@ -263,7 +264,8 @@ TEST(MultiheadAttention, PerHeadAttnMaskOfNTimesHeadsRows) {
 
 TEST(MultiheadAttention, BadConstructionArgumentsThrowNamingTheModule) {
   Rng rng(29);
-  expect_throws_with<std::invalid_argument>([&] { MHA(6, 4, rng); }, {"MultiheadAttention", "embed_dim 6", "num_heads 4"});
+  expect_throws_with<std::invalid_argument>([&] { MHA(6, 4, rng); },
+                                            {"MultiheadAttention", "embed_dim 6", "num_heads 4"});
   expect_throws_with<std::invalid_argument>([&] { MHA(6, 0, rng); }, {"MultiheadAttention", "num_heads 0"});
   expect_throws_with<std::invalid_argument>(
       [&] { MHA(6, 2, rng, nn::MultiheadAttentionOptions().dropout(1.0)); }, {"MultiheadAttention", "dropout"});
@@ -450,7 +452,8 @@ TEST(TransformerEncoder, IsTheLayersInTurnThenTheNormAndPassesGradcheck) {
   auto& l1 = encoder.layers.at<EncoderLayer>(1);
   expect_tensor_near(encoder(x, call).value(), (*encoder.norm)(l1(l0(x, call), call)).value(), 1e-12);
   expect_tensor_near(encoder(x, EncoderCall().is_causal(true)).value(), encoder(x, call).value(), 1e-12);
-  expect_gradcheck([&](const std::vector<Variable>& v) { return encoder(v[0], call); }, {uniform({3, 2, 4}, 63, -1, 1)});
+  expect_gradcheck([&](const std::vector<Variable>& v) { return encoder(v[0], call); },
+                   {uniform({3, 2, 4}, 63, -1, 1)});
 }
 
 }  // namespace
