@@ -101,10 +101,13 @@ struct Engine {
 
   // Runs the node's hooks on its complete gradient (a Tensor, or a Variable in a create_graph
   // sweep); a hook's non-empty result replaces it.
+  // They run from a copy of the list, so a hook may remove hooks (its own included) as they fire.
   static void run_hooks(Node& node) {
-    for (const GradHookOf<Scalar>& hook : node.extras->hooks) {
+    const std::vector<std::shared_ptr<GradHookEntry<Scalar>>> hooks = node.extras->hooks;
+    for (const auto& hook : hooks) {
+      if (hook->removed) continue;
       const Variable g = node.grad_node ? Variable(node.grad_node) : Variable(Tensor(node.grad), false);
-      const Variable r = hook(g);
+      const Variable r = hook->fn(g);
       if (!r.defined()) continue;
       if (!shapes_equal(r.value().shape(), node.value.shape())) {
         throw std::invalid_argument("gradient hook on a value of shape " + shape_str(node.value) +
@@ -148,7 +151,9 @@ struct Engine {
     std::vector<Variable>* results;  // one per input; undefined until found
   };
 
-  // Puts the input's current gradient into the results, if `node` is one of the inputs.
+  // Puts the input's current gradient into the results, if `node` is one of the inputs. The
+  // node is in the sweep (the outputs depend on it), so without a gradient it gets zeros: only
+  // an input outside the graph stays undefined (grad()'s allow_unused).
   static void capture_if_input(const Node& node, const Capture& c) {
     for (std::size_t i = 0; i < c.inputs->size(); ++i) {
       if ((*c.inputs)[i].node().get() != &node) continue;
@@ -156,6 +161,10 @@ struct Engine {
         (*c.results)[i] = Variable(node.grad_node);
       } else if (node.has_grad) {
         (*c.results)[i] = Variable(Tensor(node.grad), false);
+      } else {
+        Tensor zeros = Tensor::from_shape(node.value.shape());
+        zeros.fill(0);
+        (*c.results)[i] = Variable(std::move(zeros), false);
       }
     }
   }
@@ -356,10 +365,13 @@ std::vector<BasicVariable<Scalar>> grad_of(const std::vector<BasicVariable<Scala
                options.retain_graph.value_or(options.create_graph), &capture);
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (results[i].defined()) continue;
-    if (!options.allow_unused) {
+    if (!options.allow_unused && !options.materialize_grads) {
       throw std::invalid_argument("grad: the outputs do not depend on input " + std::to_string(i) + " (shape " +
-                                  shape_str(inputs[i].value()) + "); pass allow_unused = true to get zeros");
+                                  shape_str(inputs[i].value()) +
+                                  "); pass allow_unused = true to get an undefined Variable, materialize_grads = "
+                                  "true to get zeros");
     }
+    if (!options.materialize_grads) continue;  // undefined: PyTorch's None
     Tensor zeros = Tensor::from_shape(inputs[i].value().shape());
     zeros.fill(0);
     results[i] = Variable(std::move(zeros), false);

@@ -49,13 +49,18 @@ struct BufferCache {
     buffers.pop_back();
     sizes.pop_back();
   }
-  void drop_oldest() {
-    bytes -= sizes.front() * sizeof(T);
-    buffers.erase(buffers.begin());
-    sizes.erase(sizes.begin());
-  }
+  // Drops the oldest buffers until bytes <= limit and fewer than max_buffers remain, in one
+  // erase from the front; when it must drop any, it drops at least a sixteenth of them, so a
+  // cache held at its bound (a graph of more than kMaxBuffers tensors, such as a long unrolled
+  // recurrence) pays O(1) per recycle instead of moving every buffer on each one.
   void shrink_to(std::size_t limit, std::size_t max_buffers) {
-    while (!buffers.empty() && (bytes > limit || buffers.size() >= max_buffers)) drop_oldest();
+    const std::size_t n = buffers.size();
+    std::size_t k = 0;
+    while (k < n && (bytes > limit || n - k >= max_buffers)) bytes -= sizes[k++] * sizeof(T);
+    if (k == 0) return;
+    for (const std::size_t batch = std::max(k, n / 16); k < batch; ++k) bytes -= sizes[k] * sizeof(T);
+    buffers.erase(buffers.begin(), buffers.begin() + static_cast<std::ptrdiff_t>(k));
+    sizes.erase(sizes.begin(), sizes.begin() + static_cast<std::ptrdiff_t>(k));
   }
 };
 // The calling thread's cache for T: a function-local thread_local, constructed on first use

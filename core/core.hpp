@@ -14,6 +14,7 @@
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/gradcheck.hpp"
 #include "xtgrad/core/hessian.hpp"
+#include "xtgrad/core/index.hpp"
 #include "xtgrad/core/node.hpp"
 #include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/random.hpp"

@@ -36,7 +36,7 @@ double projected_gradient(const GradcheckFunction& f, const std::vector<Tensor>&
   for (const Tensor& t : inputs) vars.push_back(Variable::parameter(t));
   const Variable y = f(vars);
   if (!y.requires_grad()) return 0;
-  const std::vector<Variable> g = grad({y}, vars, {.allow_unused = true, .grad_outputs = {r}});
+  const std::vector<Variable> g = grad({y}, vars, BasicGradOptions<double>().set_materialize_grads(true).set_grad_outputs({r}));
   double total = 0;
   for (std::size_t i = 0; i < g.size(); ++i) {
     for (std::size_t j = 0; j < s[i].size(); ++j) total += double(g[i].value().data()[j]) * double(s[i].data()[j]);
@@ -113,9 +113,9 @@ GradcheckReport gradgradcheck(const GradcheckFunction& f, const std::vector<Tens
   for (const Tensor& t : inputs) analytic.push_back(xt::zeros<Scalar>(t.shape()));
   if (y.requires_grad()) {
     const std::vector<Variable> first =
-        grad({y}, vars, {.create_graph = true, .allow_unused = true, .grad_outputs = {r}});
+        grad({y}, vars, BasicGradOptions<double>().set_create_graph(true).set_materialize_grads(true).set_grad_outputs({r}));
     std::vector<Variable> outs;
-    BasicGradOptions<double> second{.allow_unused = true};
+    BasicGradOptions<double> second = BasicGradOptions<double>().set_materialize_grads(true);
     for (std::size_t i = 0; i < first.size(); ++i) {
       if (!first[i].requires_grad()) continue;  // constant: it contributes no second derivative
       outs.push_back(first[i]);

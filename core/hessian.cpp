@@ -22,7 +22,7 @@ std::vector<BasicVariable<Scalar>> first_gradients(const char* who, const BasicV
     for (const Variable& p : params) zeros.emplace_back(xt::zeros<Scalar>(p.value().shape()), false);
     return zeros;
   }
-  return grad({y}, params, {.create_graph = true, .allow_unused = true});
+  return grad({y}, params, BasicGradOptions<Scalar>().set_create_graph(true).set_materialize_grads(true));
 }
 
 // hessian_vector_product for either precision.
@@ -47,7 +47,7 @@ std::vector<TensorOf<Scalar>> hvp(const ScalarFunctionOf<Scalar>& f, const std::
   const std::vector<Variable> g = first_gradients("hessian_vector_product", f(params), params);
   // H·v = ∇⟨g, v⟩: seed each g_i with v_i (a g_i without history contributes nothing)
   std::vector<Variable> outs;
-  BasicGradOptions<Scalar> second{.allow_unused = true};
+  BasicGradOptions<Scalar> second = BasicGradOptions<Scalar>().set_materialize_grads(true);
   for (std::size_t i = 0; i < g.size(); ++i) {
     if (!g[i].requires_grad()) continue;
     outs.push_back(g[i]);
@@ -80,7 +80,7 @@ TensorOf<Scalar> hessian(const NonDeduced<std::function<BasicVariable<Scalar>(co
   for (std::size_t j = 0; j < n; ++j) {
     // row j: ∇ₓ g_j
     e.data()[j] = 1;
-    const Variable row = grad({g}, {xv}, {.retain_graph = true, .allow_unused = true, .grad_outputs = {e}})[0];
+    const Variable row = grad({g}, {xv}, BasicGradOptions<Scalar>().set_retain_graph(true).set_materialize_grads(true).set_grad_outputs({e}))[0];
     e.data()[j] = 0;
     std::copy(row.value().data(), row.value().data() + n, h.data() + j * n);
   }

@@ -46,10 +46,21 @@ using NodeListOf = std::vector<NodePtrOf<T>, SmallBlockAllocator<NodePtrOf<T>>>;
 template <class T>
 using GradHookOf = std::function<BasicVariable<T>(const BasicVariable<T>& grad)>;
 
+// A registered gradient hook; the id lets its HookHandle find and remove it.
+template <class T>
+struct GradHookEntry {
+  std::uint64_t id;
+  GradHookOf<T> fn;
+  bool removed = false;  // set by HookHandle::remove(), which may run while the hooks fire
+};
+
+// A fresh id for a hook (gradient or post-accumulate), unique in the process.
+std::uint64_t next_hook_id();
+
 // What few nodes need, kept out of line so that a Node stays small: hooks, retain_grad().
 template <class T>
 struct NodeExtras {
-  std::vector<GradHookOf<T>> hooks;
+  std::vector<std::shared_ptr<GradHookEntry<T>>> hooks;  // in registration order
   bool retains_grad = false;  // an interior value keeps its gradient (retain_grad())
   bool has_retained = false;
   TensorOf<T> retained = TensorOf<T>::from_shape({0});  // accumulated over backward passes until zero_grad

@@ -129,14 +129,22 @@ void BasicVariable<T>::zero_grad() {
 }
 
 template <class T>
-void BasicVariable<T>::register_hook(GradHookOf<T> hook) {
+BasicHookHandle<T> BasicVariable<T>::register_hook(GradHookOf<T> hook) {
   Node& n = checked_node("register_hook");
   if (!n.requires_grad) {
     throw std::logic_error("register_hook: this value (op '" + std::string(n.op) +
                            "') does not require grad, so it never gets a gradient");
   }
+  if (!hook) throw std::invalid_argument("register_hook: the hook is empty");
   if (!n.extras) n.extras = std::make_unique<NodeExtras<Scalar>>();
-  n.extras->hooks.push_back(std::move(hook));
+  const std::uint64_t id = next_hook_id();
+  n.extras->hooks.push_back(std::make_shared<GradHookEntry<Scalar>>(GradHookEntry<Scalar>{id, std::move(hook)}));
+  return BasicHookHandle<T>(node_, id);
+}
+
+std::uint64_t next_hook_id() {
+  static std::atomic<std::uint64_t> next_id{0};
+  return next_id.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
 template <class T>
@@ -156,8 +164,7 @@ BasicHookHandle<T> BasicVariable<T>::register_post_accumulate_grad_hook(PostAccu
                                             : std::string("this one does not require grad")));
   }
   if (!hook) throw std::invalid_argument("register_post_accumulate_grad_hook: the hook is empty");
-  static std::atomic<std::uint64_t> next_id{0};
-  const std::uint64_t id = next_id.fetch_add(1, std::memory_order_relaxed) + 1;
+  const std::uint64_t id = next_hook_id();
   n.post_accumulate_grad_hooks.push_back(std::make_shared<LeafHook<Scalar>>(LeafHook<Scalar>{id, std::move(hook)}));
   return BasicHookHandle<T>(node_, id);
 }
@@ -166,11 +173,15 @@ template <class T>
 void BasicHookHandle<T>::remove() {
   const NodePtrOf<T> node = node_.lock();
   if (!node) return;
-  auto& hooks = node->post_accumulate_grad_hooks;
-  const auto it = std::find_if(hooks.begin(), hooks.end(), [&](const auto& h) { return h->id == id_; });
-  if (it == hooks.end()) return;
-  (*it)->removed = true;  // a sweep firing the hooks holds its own copy of the list
-  hooks.erase(it);
+  // a sweep firing the hooks holds its own copy of the list, hence the `removed` mark
+  const auto drop = [&](auto& hooks) {
+    const auto it = std::find_if(hooks.begin(), hooks.end(), [&](const auto& h) { return h->id == id_; });
+    if (it == hooks.end()) return false;
+    (*it)->removed = true;
+    hooks.erase(it);
+    return true;
+  };
+  if (!drop(node->post_accumulate_grad_hooks) && node->extras) drop(node->extras->hooks);
   node_.reset();
 }
 

@@ -12,23 +12,40 @@
 
 namespace xtgrad {
 
-// Options of Variable::backward: `y.backward({.create_graph = true})`.
+// Options of Variable::backward, C++17 style: `y.backward(BackwardOptions().set_create_graph(true))`,
+// or set the public fields (`BackwardOptions o; o.retain_graph = true; y.backward(o);`).
 struct BackwardOptions {
   // Keep closures and parents for another backward(); unset means create_graph's value.
   std::optional<bool> retain_graph = std::nullopt;
   // Record the backward pass itself as graph ops, so that the gradients left in the leaves
   // carry history (grad_variable()) and can be differentiated again.
   bool create_graph = false;
+
+  BackwardOptions& set_retain_graph(bool v) { retain_graph = v; return *this; }
+  BackwardOptions& set_create_graph(bool v) { create_graph = v; return *this; }
 };
 
-// Options of grad(): `grad({y}, {x}, {.create_graph = true})`.
+// Options of grad(), C++17 style: `grad({y}, {x}, GradOptions().set_create_graph(true))`
+// (GradOptions is BasicGradOptions<float>; BasicGradOptions<double> for double), or the
+// public fields. The setters return the options, so they chain.
 template <class T>
 struct BasicGradOptions {
   bool create_graph = false;          // the returned gradients are Variables with history
   std::optional<bool> retain_graph = std::nullopt;  // unset: create_graph's value (as in PyTorch)
-  bool allow_unused = false;          // an input the outputs do not depend on gets zeros, not an error
+  // An input the outputs do not depend on gets an undefined Variable (defined() false: PyTorch's
+  // None), not an error. A used input whose gradient happens to be 0 gets zeros.
+  bool allow_unused = false;
   // Upstream gradient of each output (same shapes); empty: every output has one element, seed 1.
   std::vector<TensorOf<T>> grad_outputs = {};
+  // An unused input gets zeros of its shape instead of an undefined Variable (implies
+  // allow_unused; PyTorch's materialize_grads): what Hessian and Jacobian code wants.
+  bool materialize_grads = false;
+
+  BasicGradOptions& set_create_graph(bool v) { create_graph = v; return *this; }
+  BasicGradOptions& set_retain_graph(bool v) { retain_graph = v; return *this; }
+  BasicGradOptions& set_allow_unused(bool v) { allow_unused = v; return *this; }
+  BasicGradOptions& set_grad_outputs(std::vector<TensorOf<T>> v) { grad_outputs = std::move(v); return *this; }
+  BasicGradOptions& set_materialize_grads(bool v) { materialize_grads = v; return *this; }
 };
 
 // Removes a hook it was returned for. Does not keep the variable alive; remove() on a handle
@@ -120,8 +137,9 @@ class BasicVariable {
   // Calls `hook` with this value's complete gradient in every backward pass (before it is
   // passed on; for a leaf, once all of the pass's contributions are added, so it includes what
   // earlier passes accumulated). The hook returns an empty Variable to keep the gradient or a
-  // Variable of the same shape to replace it. Hooks run in the order registered.
-  void register_hook(GradHookOf<T> hook);
+  // Variable of the same shape to replace it. Hooks run in the order registered, in backward()
+  // and in grad() alike (docs/autograd.md). The handle's remove() unregisters it.
+  BasicHookHandle<T> register_hook(GradHookOf<T> hook);
   // An interior value keeps its gradient (grad(), has_grad()) as a leaf does; no-op on leaves.
   void retain_grad();
   // How many times the value was changed in place (mutable_value()). Ops that need an input's
@@ -165,7 +183,9 @@ class BasicVariable {
 // to `inputs`, returned (one per input, shaped like it) instead of accumulated into .grad:
 // PyTorch's torch.autograd.grad. With create_graph they carry history. An input that does not
 // require grad is an error; one the outputs do not depend on is an error unless allow_unused
-// (then zeros). Throws std::invalid_argument naming the output or input.
+// (then an undefined Variable, as PyTorch's None: test with defined()) or materialize_grads
+// (then zeros). Gradient hooks of the values on the way run, as in backward().
+// Throws std::invalid_argument naming the output or input.
 // Declared for each precision (not a template), so that braced lists deduce: grad({y}, {x}).
 std::vector<BasicVariable<float>> grad(const std::vector<BasicVariable<float>>& outputs,
                                        const std::vector<BasicVariable<float>>& inputs,

@@ -1,7 +1,7 @@
 // hessian_vector_product: the curvature of a small sigmoid MLP's loss along a direction v,
 // H·v, by double backward (Pearlmutter's trick), without ever forming H. Checks it against
 // finite differences of the gradient, (∇L(θ + εv) − ∇L(θ − εv)) / 2ε, and prints vᵀHv, the
-// loss's second derivative along v. The same, by hand: grad(..., {.create_graph = true}), then
+// loss's second derivative along v. The same, by hand: grad(..., set_create_graph(true)), then
 // grad of ⟨∇L, v⟩. In double (the finite-difference check needs it): the program names its
 // precision once, below, and every function it calls is the double one.
 #include <xtgrad/xtgrad.hpp>
@@ -37,8 +37,8 @@ int run() {
   // H·v in one call ...
   const std::vector<Tensor> hv = hessian_vector_product(loss, theta, v);
   // ... or spelled out: ∇L with history, then the gradient of ⟨∇L, v⟩.
-  const std::vector<Variable> g = grad({loss(theta)}, theta, {.create_graph = true});
-  const std::vector<Variable> hv2 = grad(g, theta, {.grad_outputs = v});
+  const std::vector<Variable> g = grad({loss(theta)}, theta, BasicGradOptions<double>().set_create_graph(true));
+  const std::vector<Variable> hv2 = grad(g, theta, BasicGradOptions<double>().set_grad_outputs(v));
 
   // finite differences of the gradient along v
   const double eps = 1e-5;

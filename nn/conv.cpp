@@ -11,8 +11,8 @@ namespace nn {
 
 template <class T>
 BasicConv2d<T>::BasicConv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel, Rng& rng,
-                            const Conv2dConfig& config, const WeightInitOf<T>& init)
-    : options_{config.stride, config.padding, config.dilation, config.groups} {
+                            const Conv2dOptions& config, const WeightInitOf<T>& init)
+    : options_(config) {
   if (config.groups == 0 || in_channels % config.groups != 0 || out_channels % config.groups != 0 ||
       out_channels == 0 || in_channels == 0 || kernel[0] == 0 || kernel[1] == 0) {
     throw std::invalid_argument("Conv2d: in_channels " + std::to_string(in_channels) + " and out_channels " +

@@ -11,13 +11,11 @@
 namespace xtgrad {
 namespace nn {
 
-struct Conv2dConfig {
-  Size2 stride{1, 1};
-  Size2 padding{0, 0};
-  Size2 dilation{1, 1};
-  std::size_t groups = 1;
-  bool bias = true;
-};
+// The conv options (ops/conv.hpp: stride, padding, dilation, groups, bias) under nn:: too, as
+// torch::nn::Conv2dOptions. Conv2dConfig is the old name of the same struct.
+using xtgrad::Conv2dOptions;
+using Conv2dConfig [[deprecated("use nn::Conv2dOptions (the same struct)")]] = Conv2dOptions;
+using xtgrad::Pool2dOptions;
 
 // y = conv2d(x, W, b): x (N, in, H, W) → (N, out, OH, OW); W (out, in/groups, kh, kw) and
 // b (out) drawn, as in PyTorch, from U(−1/√fan_in, 1/√fan_in), fan_in = in/groups·kh·kw,
@@ -27,10 +25,10 @@ class BasicConv2d : public BasicModule<T> {
  public:
   using Variable = BasicVariable<T>;
   BasicConv2d(std::size_t in_channels, std::size_t out_channels, Size2 kernel, Rng& rng,
-              const Conv2dConfig& config = {}, const WeightInitOf<T>& init = {});
+              const Conv2dOptions& config = {}, const WeightInitOf<T>& init = {});
   // A square kernel × kernel.
   BasicConv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel, Rng& rng,
-              const Conv2dConfig& config = {}, const WeightInitOf<T>& init = {})
+              const Conv2dOptions& config = {}, const WeightInitOf<T>& init = {})
       : BasicConv2d(in_channels, out_channels, Size2{kernel, kernel}, rng, config, init) {}
   Variable forward(const Variable& x) override;
   Variable weight, bias;  // "weight" (out, in/groups, kh, kw); "bias" (out), undefined without one

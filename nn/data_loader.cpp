@@ -67,7 +67,21 @@ typename BasicDataLoader<T>::iterator BasicDataLoader<T>::begin() {
 }
 
 template <class T>
-bool BasicDataLoader<T>::advance() { return batches_.next(batch_.x.mutable_value(), batch_.y.mutable_value()); }
+bool BasicDataLoader<T>::advance() {
+  if (!batches_.next(batch_.x.mutable_value(), batch_.y.mutable_value())) return false;
+  const TensorOf<T>& y = batch_.y.value();
+  // class indices (1-d targets of whole numbers >= 0): the same values as int64, resized only
+  // when the batch size changes; one-hot or regression targets: no labels
+  bool indices = y.dimension() == 1;
+  if (indices && batch_.labels.size() != y.size()) batch_.labels.resize({y.size()});
+  for (std::size_t i = 0; indices && i < y.size(); ++i) {
+    const T v = y.data()[i];
+    indices = v >= 0 && std::floor(v) == v && v < T(9.2e18);
+    if (indices) batch_.labels.data()[i] = static_cast<Index>(v);
+  }
+  if (!indices && batch_.labels.size() != 0) batch_.labels.resize({0});
+  return true;
+}
 
 template std::pair<BasicDataset<float>, BasicDataset<float>> split_dataset(const BasicDataset<float>&, double,
                                                                           Rng&);

@@ -10,7 +10,7 @@ namespace nn {
 template <class T>
 BasicSequential<T> lenet5(Rng& rng, const BasicLeNet5Options<T>& options) {
   if (options.classes == 0) throw std::invalid_argument("lenet5: classes must be at least 1, got 0");
-  Conv2dConfig same;
+  Conv2dOptions same;
   same.padding = {2, 2};
   BasicSequential<T> net;
   net.add("conv1", BasicConv2d<T>(1, 6, 5, rng, same))

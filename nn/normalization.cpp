@@ -65,6 +65,13 @@ BasicVariable<T> BasicEmbedding<T>::forward(const Variable& indices) {
   return embedding(indices, weight);
 }
 
+template <class T>
+BasicVariable<T> BasicEmbedding<T>::operator()(const IndexTensor& indices) {
+  Variable y = embedding(indices, weight);
+  this->report_call(y);
+  return y;
+}
+
 #define XTGRAD_NN_NORMALIZATION_INSTANTIATE(T) \
   template class BasicBatchNorm<T>; \
   template class BasicBatchNorm1d<T>; \

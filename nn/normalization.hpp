@@ -4,6 +4,7 @@
 
 #include <cstddef>
 
+#include "xtgrad/core/index.hpp"
 #include "xtgrad/core/random.hpp"
 #include "xtgrad/nn/module.hpp"
 
@@ -64,7 +65,11 @@ class BasicEmbedding : public BasicModule<T> {
  public:
   using Variable = BasicVariable<T>;
   BasicEmbedding(std::size_t count, std::size_t dim, Rng& rng);
+  // Indices held by a float Variable (whole numbers in [0, count)).
   Variable forward(const Variable& indices) override;
+  // Indices as an IndexTensor (core/index.hpp), any shape → indices.shape + (dim).
+  using BasicModule<T>::operator();
+  Variable operator()(const IndexTensor& indices);
   Variable weight;  // (count, dim)
 };
 

@@ -127,19 +127,29 @@ BasicOptimizer<T>::BasicOptimizer(const char* name, BasicParamGroups<T> groups, 
   }
   slots_.resize(params_.size());
   if (params_.empty()) throw std::invalid_argument(std::string(name) + ": got an empty parameter list");
-  std::unordered_set<std::string> names;
-  std::unordered_set<const BasicNode<T>*> nodes;
+  // Identity decides, not names: two modules' parameters may both be called "weight". Their
+  // state keys stay distinct: a repeated name gets "#2", "#3", ... in order ("weight#2").
+  std::unordered_map<std::string, std::size_t> name_count;
+  std::unordered_map<const BasicNode<T>*, std::string> nodes;
   for (const auto& [pname, p] : params_) {
     if (pname.empty()) throw std::invalid_argument(std::string(name) + ": a parameter has an empty name");
     if (!p.defined()) throw std::invalid_argument(std::string(name) + ": parameter '" + pname + "' is empty");
-    if (!names.insert(pname).second) {
-      throw std::invalid_argument(std::string(name) + ": duplicate parameter name '" + pname + "'");
-    }
-    // The same node twice would be updated twice per step.
-    if (!nodes.insert(p.node().get()).second) {
+    // The same node twice would be updated twice per step: an error, as across PyTorch's groups.
+    const auto [it, added] = nodes.emplace(p.node().get(), pname);
+    if (!added) {
       throw std::invalid_argument(std::string(name) + ": parameter '" + pname +
-                                  "' is the same variable as an earlier one");
+                                  "' is the same variable as the earlier parameter '" + it->second +
+                                  "' (pass each tensor once)");
     }
+    const std::size_t k = ++name_count[pname];
+    keys_.push_back(k == 1 ? pname : pname + "#" + std::to_string(k));
+  }
+  // A generated key could equal another parameter's own name ("w#2" given twice as "w" and once
+  // as "w#2"); refuse that rather than mix their state.
+  std::unordered_set<std::string> keys(keys_.begin(), keys_.end());
+  if (keys.size() != keys_.size()) {
+    throw std::invalid_argument(std::string(name) + ": parameter names collide after numbering repeated names ('" +
+                                keys_.back() + "', ...); rename a parameter");
   }
 }
 
@@ -180,9 +190,9 @@ OptimizerStateOf<T> BasicOptimizer<T>::state() const {
     const Slot& s = slots_[i];
     if (s.buffers.empty()) continue;
     for (std::size_t k = 0; k < buffer_names_.size(); ++k) {
-      out.emplace_back(params_[i].first + "." + buffer_names_[k], s.buffers[k]);
+      out.emplace_back(keys_[i] + "." + buffer_names_[k], s.buffers[k]);
     }
-    if (counts_steps_) out.emplace_back(params_[i].first + ".step", TensorOf<T>(static_cast<T>(s.steps)));
+    if (counts_steps_) out.emplace_back(keys_[i] + ".step", TensorOf<T>(static_cast<T>(s.steps)));
   }
   return out;
 }
@@ -196,8 +206,8 @@ void BasicOptimizer<T>::load_state(const OptimizerStateOf<T>& state) {
   std::unordered_map<std::string, std::pair<std::size_t, std::size_t>> index;  // name → (parameter, entry)
   for (std::size_t i = 0; i < params_.size(); ++i) {
     for (std::size_t k = 0; k < n_buffers; ++k)
-      index.emplace(params_[i].first + "." + buffer_names_[k], std::pair{i, k});
-    if (counts_steps_) index.emplace(params_[i].first + ".step", std::pair{i, n_buffers});
+      index.emplace(keys_[i] + "." + buffer_names_[k], std::pair{i, k});
+    if (counts_steps_) index.emplace(keys_[i] + ".step", std::pair{i, n_buffers});
   }
 
   std::vector<Slot> fresh(params_.size());
@@ -244,7 +254,7 @@ void BasicOptimizer<T>::load_state(const OptimizerStateOf<T>& state) {
     if (count == 0 || count == n_entries) continue;
     for (std::size_t k = 0; k < n_entries; ++k) {
       if (!seen[i][k]) {
-        throw std::invalid_argument(where + "parameter '" + params_[i].first + "' lacks '" + params_[i].first + "." +
+        throw std::invalid_argument(where + "parameter '" + keys_[i] + "' lacks '" + keys_[i] + "." +
                                     (k < n_buffers ? buffer_names_[k] : std::string("step")) +
                                     "' while other entries for it are present");
       }

@@ -24,6 +24,16 @@ using OptimizerState = OptimizerStateOf<float>;
 // A subset of the parameters with its own learning rate and weight decay (PyTorch's
 // parameter groups): e.g. no decay for biases, a smaller lr for a pretrained part. A
 // negative value takes the optimizer's own.
+// Names for parameters given as a plain list: "param0", "param1", ... (for messages and state
+// keys; distinct tensors may share names, below).
+template <class T>
+NamedParametersOf<T> name_parameters(const std::vector<BasicVariable<T>>& params) {
+  NamedParametersOf<T> named;
+  named.reserve(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) named.emplace_back("param" + std::to_string(i), params[i]);
+  return named;
+}
+
 template <class T>
 struct BasicParamGroup {
   BasicParamGroup(NamedParametersOf<T> params, double lr = -1, double weight_decay = -1)
@@ -84,7 +94,12 @@ class OptimizerBase {
   std::vector<Group> groups_;
 };
 
-// Base of every optimizer over parameters of scalar type T. Parameters without a gradient are
+// Base of every optimizer over parameters of scalar type T. Parameters are told apart by
+// identity, not by name: `a.named_parameters()` and `b.named_parameters()` appended together
+// both hold a "weight" and both are updated (messages use the names; state() keys a repeated
+// name's later parameters "weight#2", "weight#3", ...). The same tensor twice is an error (it
+// would be updated twice per step). Every optimizer also takes a plain
+// std::vector<BasicVariable<T>> (named "param0", ...). Parameters without a gradient are
 // skipped by step(). State buffers are allocated on a parameter's first step; later steps
 // allocate nothing. The parameters come in one or more groups (BasicParamGroup), each with
 // its lr and weight decay.
@@ -133,6 +148,7 @@ class BasicOptimizer : public OptimizerBase {
 
  private:
   NamedParametersOf<T> params_;
+  std::vector<std::string> keys_;      // keys_[i]: params_[i]'s name, numbered if repeated (state keys)
   std::vector<std::size_t> group_of_;  // group_of_[i]: the group of params_[i]
   std::vector<std::string> buffer_names_;
   bool counts_steps_;
@@ -151,11 +167,51 @@ class BasicSGD : public BasicOptimizer<T> {
   // Per-group lr and weight decay; the others are shared.
   BasicSGD(BasicParamGroups<T> groups, double lr, double momentum = 0.0, bool nesterov = false,
            double weight_decay = 0.0);
+  // A plain list of parameters.
+  BasicSGD(const std::vector<BasicVariable<T>>& params, double lr, double momentum = 0.0, bool nesterov = false,
+           double weight_decay = 0.0)
+      : BasicSGD(name_parameters(params), lr, momentum, nesterov, weight_decay) {}
   void step() override;
 
  private:
   double momentum_;
   bool nesterov_;
+};
+
+// Adam's and AdamW's hyperparameters by name, C++17 style (torch::optim::AdamWOptions):
+//   nn::AdamW opt(model.named_parameters(), nn::AdamWOptions(1e-3).weight_decay(0.05));
+// Each setter returns the options; the getter of the same name reads the value.
+template <class Derived>
+class AdamOptionsBase {
+ public:
+  Derived& lr(double v) { lr_ = v; return self(); }
+  Derived& betas(double beta1, double beta2) { beta1_ = beta1; beta2_ = beta2; return self(); }
+  Derived& eps(double v) { eps_ = v; return self(); }
+  Derived& weight_decay(double v) { weight_decay_ = v; return self(); }
+  double lr() const { return lr_; }
+  double beta1() const { return beta1_; }
+  double beta2() const { return beta2_; }
+  double eps() const { return eps_; }
+  double weight_decay() const { return weight_decay_; }
+
+ protected:
+  AdamOptionsBase(double lr, double weight_decay) : lr_(lr), weight_decay_(weight_decay) {}
+
+ private:
+  Derived& self() { return static_cast<Derived&>(*this); }
+  double lr_;
+  double beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8;
+  double weight_decay_;
+};
+// Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0.
+class AdamOptions : public AdamOptionsBase<AdamOptions> {
+ public:
+  explicit AdamOptions(double lr = 1e-3) : AdamOptionsBase(lr, 0.0) {}
+};
+// AdamW's: the same with weight_decay 0.01 (PyTorch's).
+class AdamWOptions : public AdamOptionsBase<AdamWOptions> {
+ public:
+  explicit AdamWOptions(double lr = 1e-3) : AdamOptionsBase(lr, 1e-2) {}
 };
 
 // Adam (Kingma & Ba) with bias correction; L2 folded into the gradient, as PyTorch's Adam:
@@ -171,6 +227,17 @@ class BasicAdam : public BasicOptimizer<T> {
   // Per-group lr and weight decay; the others are shared.
   BasicAdam(BasicParamGroups<T> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
             double eps = 1e-8, double weight_decay = 0.0);
+  // A plain list of parameters.
+  BasicAdam(const std::vector<BasicVariable<T>>& params, double lr = 1e-3, double beta1 = 0.9,
+            double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0.0)
+      : BasicAdam(name_parameters(params), lr, beta1, beta2, eps, weight_decay) {}
+  // Hyperparameters by name: BasicAdam(params, AdamOptions(1e-3).weight_decay(1e-4)).
+  BasicAdam(NamedParametersOf<T> params, const AdamOptions& o)
+      : BasicAdam(std::move(params), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay()) {}
+  BasicAdam(BasicParamGroups<T> groups, const AdamOptions& o)
+      : BasicAdam(std::move(groups), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay()) {}
+  BasicAdam(const std::vector<BasicVariable<T>>& params, const AdamOptions& o)
+      : BasicAdam(name_parameters(params), o) {}
   void step() override;
 
  protected:
@@ -195,6 +262,17 @@ class BasicAdamW : public BasicAdam<T> {
   // Per-group lr and weight decay; the others are shared.
   BasicAdamW(BasicParamGroups<T> groups, double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
              double eps = 1e-8, double weight_decay = 1e-2);
+  // A plain list of parameters.
+  BasicAdamW(const std::vector<BasicVariable<T>>& params, double lr = 1e-3, double beta1 = 0.9,
+             double beta2 = 0.999, double eps = 1e-8, double weight_decay = 1e-2)
+      : BasicAdamW(name_parameters(params), lr, beta1, beta2, eps, weight_decay) {}
+  // Weight decay (and the rest) by name: BasicAdamW(params, AdamWOptions(1e-3).weight_decay(0.05)).
+  BasicAdamW(NamedParametersOf<T> params, const AdamWOptions& o)
+      : BasicAdamW(std::move(params), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay()) {}
+  BasicAdamW(BasicParamGroups<T> groups, const AdamWOptions& o)
+      : BasicAdamW(std::move(groups), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay()) {}
+  BasicAdamW(const std::vector<BasicVariable<T>>& params, const AdamWOptions& o)
+      : BasicAdamW(name_parameters(params), o) {}
 };
 
 // RMSProp, PyTorch's (not centered):
@@ -210,6 +288,10 @@ class BasicRMSProp : public BasicOptimizer<T> {
   // Per-group lr and weight decay; the others are shared.
   BasicRMSProp(BasicParamGroups<T> groups, double lr = 1e-2, double alpha = 0.99, double eps = 1e-8,
                double momentum = 0.0, double weight_decay = 0.0);
+  // A plain list of parameters.
+  BasicRMSProp(const std::vector<BasicVariable<T>>& params, double lr = 1e-2, double alpha = 0.99,
+               double eps = 1e-8, double momentum = 0.0, double weight_decay = 0.0)
+      : BasicRMSProp(name_parameters(params), lr, alpha, eps, momentum, weight_decay) {}
   void step() override;
 
  private:

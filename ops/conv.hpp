@@ -13,11 +13,25 @@ namespace xtgrad {
 // (height, width) of a kernel, stride, padding or dilation.
 using Size2 = std::array<std::size_t, 2>;
 
+// Options of conv2d and of nn::Conv2d (the one conv options struct; nn::Conv2dConfig is its
+// old, deprecated name). Public fields, so `Conv2dOptions o; o.padding = {1, 1};` and the
+// positional `Conv2dOptions{{1, 1}, {1, 1}}` work, and chainable setters for one expression:
+// `Conv2dOptions().set_padding(1).set_groups(2)` (a single number means both dimensions).
 struct Conv2dOptions {
   Size2 stride{1, 1};
   Size2 padding{0, 0};   // zeros added on each side
   Size2 dilation{1, 1};  // spacing between kernel taps
   std::size_t groups = 1;  // channels split into `groups` independent convolutions
+  bool bias = true;        // nn::Conv2d only: whether it has a bias (the op takes one as an argument)
+
+  Conv2dOptions& set_stride(Size2 v) { stride = v; return *this; }
+  Conv2dOptions& set_stride(std::size_t v) { stride = {v, v}; return *this; }
+  Conv2dOptions& set_padding(Size2 v) { padding = v; return *this; }
+  Conv2dOptions& set_padding(std::size_t v) { padding = {v, v}; return *this; }
+  Conv2dOptions& set_dilation(Size2 v) { dilation = v; return *this; }
+  Conv2dOptions& set_dilation(std::size_t v) { dilation = {v, v}; return *this; }
+  Conv2dOptions& set_groups(std::size_t v) { groups = v; return *this; }
+  Conv2dOptions& set_bias(bool v) { bias = v; return *this; }
 };
 
 // Cross-correlation, PyTorch's conv2d: x (N, C, H, W), weight (O, C/groups, kh, kw),
@@ -32,19 +46,39 @@ BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weigh
 template <class T>
 BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weight, const Conv2dOptions& options = {});
 
+// Options of max_pool2d / avg_pool2d: Pool2dOptions{} (2×2), Pool2dOptions(3, 2, 1) (square),
+// Pool2dOptions({2, 3}, {1, 2}). The common case needs none: max_pool2d(x, 2).
 struct Pool2dOptions {
   Size2 kernel{2, 2};
   Size2 stride{0, 0};   // 0: the kernel size (non-overlapping windows)
   Size2 padding{0, 0};  // at most half the kernel on each side
+
+  Pool2dOptions(Size2 kernel = {2, 2}, Size2 stride = {0, 0}, Size2 padding = {0, 0})
+      : kernel(kernel), stride(stride), padding(padding) {}
+  // A square kernel × kernel window, stride and padding the same in both dimensions.
+  Pool2dOptions(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
+      : kernel{kernel, kernel}, stride{stride, stride}, padding{padding, padding} {}
 };
 
 // Maximum over each window of x (N, C, H, W) → (N, C, OH, OW), OH = (H + 2·pad − k)/stride + 1;
 // padding never wins. The gradient goes to the first maximum of each window.
 template <class T>
 BasicVariable<T> max_pool2d(const BasicVariable<T>& x, const Pool2dOptions& options);
+// max_pool2d(x, 2): PyTorch's F.max_pool2d(x, kernel_size, stride = kernel_size, padding = 0).
+template <class T>
+BasicVariable<T> max_pool2d(const BasicVariable<T>& x, std::size_t kernel, std::size_t stride = 0,
+                            std::size_t padding = 0) {
+  return max_pool2d(x, Pool2dOptions(kernel, stride, padding));
+}
 // Mean over each window (padded zeros count, as PyTorch's default count_include_pad).
 template <class T>
 BasicVariable<T> avg_pool2d(const BasicVariable<T>& x, const Pool2dOptions& options);
+// avg_pool2d(x, 2), as max_pool2d's short form.
+template <class T>
+BasicVariable<T> avg_pool2d(const BasicVariable<T>& x, std::size_t kernel, std::size_t stride = 0,
+                            std::size_t padding = 0) {
+  return avg_pool2d(x, Pool2dOptions(kernel, stride, padding));
+}
 // Mean over bins that tile x (N, C, H, W) into (N, C, out_h, out_w): bin i of H spans rows
 // ⌊i·H/out_h⌋ .. ⌈(i+1)·H/out_h⌉ − 1.
 template <class T>

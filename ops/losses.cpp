@@ -80,6 +80,9 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const B
   const Tensor& z = logits.value();
   const Tensor& y = targets.value();
   check_logits("cross_entropy", z);
+  if (y.dimension() == 1 && y.shape()[0] == z.shape()[0]) {  // class indices held as floats
+    return cross_entropy(logits, to_index_tensor(y, "cross_entropy"));
+  }
   check_same_shape("cross_entropy", z, y, "logits", "targets");
   const std::size_t n = z.shape()[0], c = z.shape()[1];
   RowSoftmax<Scalar> sm = row_softmax(z, [&](std::size_t i, const Scalar* log_p, double& total) {

@@ -120,12 +120,16 @@ Scalar sigmoid_of(Scalar v) {
   return v >= 0 ? Scalar(1) / (Scalar(1) + e) : e / (Scalar(1) + e);
 }
 
+// Marks an ignored row in the checked labels below.
+constexpr std::size_t kIgnoredRow = std::numeric_limits<std::size_t>::max();
+
 // Shared checks of nll_loss and cross_entropy: x (n, classes), labels, weight, reduction.
-// Returns the class weights (all 1 if none were given).
+// Returns the class weights (all 1 if none were given) and sets `rows` to the labels as
+// positions, kIgnoredRow where a label equals `ignore` (which may be negative, PyTorch's −100).
 template <class Scalar>
-std::vector<Scalar> check_class_loss(const char* op, const TensorOf<Scalar>& x, const std::vector<std::size_t>& labels,
-                                     const std::optional<TensorOf<Scalar>>& weight, std::optional<std::size_t> ignore,
-                                     Reduction r) {
+std::vector<Scalar> check_class_loss(const char* op, const TensorOf<Scalar>& x, const std::vector<Index>& labels,
+                                     const std::optional<TensorOf<Scalar>>& weight, std::optional<Index> ignore,
+                                     Reduction r, std::vector<std::size_t>& rows) {
   check_reduction(op, r, false);
   if (x.dimension() != 2 || x.shape()[1] == 0) {
     throw std::invalid_argument(std::string(op) + ": expects input of shape (n, classes) with classes > 0, got " +
@@ -136,11 +140,19 @@ std::vector<Scalar> check_class_loss(const char* op, const TensorOf<Scalar>& x, 
     throw std::invalid_argument(std::string(op) + ": " + std::to_string(labels.size()) + " labels for input of shape " +
                                 shape_str(x));
   }
+  rows.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
-    if (labels[i] >= c && labels[i] != ignore) {
-      throw std::invalid_argument(std::string(op) + ": label " + std::to_string(labels[i]) + " at row " +
-                                  std::to_string(i) + " is out of range for input of shape " + shape_str(x));
+    if (labels[i] == ignore) {
+      rows[i] = kIgnoredRow;
+      continue;
     }
+    if (labels[i] < 0 || static_cast<std::uint64_t>(labels[i]) >= c) {
+      throw std::invalid_argument(std::string(op) + ": label " + std::to_string(labels[i]) + " at row " +
+                                  std::to_string(i) + " is out of range for " + std::to_string(c) +
+                                  " classes, input of shape " + shape_str(x) +
+                                  (ignore ? " (ignore_index " + std::to_string(*ignore) + ")" : std::string()));
+    }
+    rows[i] = static_cast<std::size_t>(labels[i]);
   }
   std::vector<Scalar> w(c, Scalar(1));
   if (weight) {
@@ -153,20 +165,49 @@ std::vector<Scalar> check_class_loss(const char* op, const TensorOf<Scalar>& x, 
   return w;
 }
 
-}  // namespace
+// Labels of either public form as int64 values; an IndexTensor must be 1-d.
+std::vector<Index> label_values(const char* op, const std::vector<std::size_t>& labels) {
+  std::vector<Index> out(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    if (labels[i] > std::size_t(std::numeric_limits<Index>::max())) {
+      throw std::invalid_argument(std::string(op) + ": label " + std::to_string(labels[i]) + " at row " +
+                                  std::to_string(i) + " does not fit in int64");
+    }
+    out[i] = static_cast<Index>(labels[i]);
+  }
+  return out;
+}
+std::vector<Index> label_values(const char* op, const IndexTensor& labels) {
+  if (labels.dimension() != 1) {
+    throw std::invalid_argument(std::string(op) + ": labels must be 1-d (n), got " + shape_str(labels));
+  }
+  return std::vector<Index>(labels.begin(), labels.end());
+}
 
 template <class Scalar>
-BasicVariable<Scalar> nll_loss(const BasicVariable<Scalar>& log_probs, const std::vector<std::size_t>& labels,
-                               const BasicNllLossOptions<NonDeduced<Scalar>>& options) {
+BasicVariable<Scalar> nll_loss_of(const BasicVariable<Scalar>& log_probs, const std::vector<Index>& label_list,
+                                  const BasicNllLossOptions<Scalar>& options);
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy_of(const BasicVariable<Scalar>& logits, const std::vector<Index>& label_list,
+                                       const BasicCrossEntropyOptions<Scalar>& options);
+
+}  // namespace
+
+namespace {
+
+template <class Scalar>
+BasicVariable<Scalar> nll_loss_of(const BasicVariable<Scalar>& log_probs, const std::vector<Index>& label_list,
+                                  const BasicNllLossOptions<Scalar>& options) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& x = log_probs.value();
+  std::vector<std::size_t> labels;
   std::vector<Scalar> w =
-      check_class_loss("nll_loss", x, labels, options.weight, options.ignore_index, options.reduction);
+      check_class_loss("nll_loss", x, label_list, options.weight, options.ignore_index, options.reduction, labels);
   const std::size_t n = x.shape()[0], c = x.shape()[1];
   const Reduction r = options.reduction;
-  const std::optional<std::size_t> ignore = options.ignore_index;
+  const std::optional<std::size_t> ignore = kIgnoredRow;
   // lossᵢ = −w[yᵢ]·x[i, yᵢ]; mean divides by Σ w[yᵢ] over kept rows
   Tensor l = empty_tensor<Scalar>({n});
   double total = 0, denom = 0;
@@ -203,14 +244,15 @@ BasicVariable<Scalar> nll_loss(const BasicVariable<Scalar>& log_probs, const std
 }
 
 template <class Scalar>
-BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const std::vector<std::size_t>& labels,
-                                    const BasicCrossEntropyOptions<NonDeduced<Scalar>>& options) {
+BasicVariable<Scalar> cross_entropy_of(const BasicVariable<Scalar>& logits, const std::vector<Index>& label_list,
+                                       const BasicCrossEntropyOptions<Scalar>& options) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
   const Tensor& z = logits.value();
+  std::vector<std::size_t> labels;
   std::vector<Scalar> w =
-      check_class_loss("cross_entropy", z, labels, options.weight, options.ignore_index, options.reduction);
+      check_class_loss("cross_entropy", z, label_list, options.weight, options.ignore_index, options.reduction, labels);
   const double eps = options.label_smoothing;
   if (!(eps >= 0 && eps <= 1)) {
     throw std::invalid_argument("cross_entropy: label_smoothing must be in [0, 1], got " + std::to_string(eps) +
@@ -218,7 +260,7 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const s
   }
   const std::size_t n = z.shape()[0], c = z.shape()[1];
   const Reduction r = options.reduction;
-  const std::optional<std::size_t> ignore = options.ignore_index;
+  const std::optional<std::size_t> ignore = kIgnoredRow;
   // log p = z − m − log Σ e^(z − m), row by row (m the row maximum)
   Tensor logp = empty_like(z);
   for (std::size_t i = 0; i < n; ++i) {
@@ -287,6 +329,37 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const s
                          }
                        }
                      });
+}
+
+}  // namespace
+
+template <class Scalar>
+BasicVariable<Scalar> nll_loss(const BasicVariable<Scalar>& log_probs, const std::vector<std::size_t>& labels,
+                               const BasicNllLossOptions<NonDeduced<Scalar>>& options) {
+  return nll_loss_of(log_probs, label_values("nll_loss", labels), options);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> nll_loss(const BasicVariable<Scalar>& log_probs, const IndexTensor& labels,
+                               const BasicNllLossOptions<NonDeduced<Scalar>>& options) {
+  return nll_loss_of(log_probs, label_values("nll_loss", labels), options);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const std::vector<std::size_t>& labels,
+                                    const BasicCrossEntropyOptions<NonDeduced<Scalar>>& options) {
+  return cross_entropy_of(logits, label_values("cross_entropy", labels), options);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const IndexTensor& labels,
+                                    const BasicCrossEntropyOptions<NonDeduced<Scalar>>& options) {
+  return cross_entropy_of(logits, label_values("cross_entropy", labels), options);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const IndexTensor& labels) {
+  return cross_entropy_of(logits, label_values("cross_entropy", labels), BasicCrossEntropyOptions<Scalar>{});
 }
 
 template <class Scalar>
@@ -485,6 +558,10 @@ BasicVariable<Scalar> kl_div(const BasicVariable<Scalar>& input, const BasicVari
                                      const BasicNllLossOptions<T>&);                                            \
   template BasicVariable<T> cross_entropy(const BasicVariable<T>&, const std::vector<std::size_t>&,             \
                                           const BasicCrossEntropyOptions<T>&);                                  \
+  template BasicVariable<T> nll_loss(const BasicVariable<T>&, const IndexTensor&, const BasicNllLossOptions<T>&); \
+  template BasicVariable<T> cross_entropy(const BasicVariable<T>&, const IndexTensor&,                          \
+                                          const BasicCrossEntropyOptions<T>&);                                  \
+  template BasicVariable<T> cross_entropy(const BasicVariable<T>&, const IndexTensor&);                         \
   template BasicVariable<T> binary_cross_entropy_with_logits(const BasicVariable<T>&, const BasicVariable<T>&,  \
                                                              const BasicBceWithLogitsOptions<T>&);              \
   template BasicVariable<T> mse_loss(const BasicVariable<T>&, const BasicVariable<T>&, Reduction);              \

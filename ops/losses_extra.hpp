@@ -4,9 +4,12 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
+#include <utility>
 #include <vector>
 
+#include "xtgrad/core/index.hpp"
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
@@ -18,27 +21,57 @@ enum class Reduction { none, mean, sum, batch_mean };
 template <class T>
 struct BasicNllLossOptions {
   std::optional<TensorOf<T>> weight;             // (classes) per-class weights w; all 1 if absent
-  std::optional<std::size_t> ignore_index;  // rows with this label add nothing (and no weight)
+  // rows with this label add nothing (and no weight); PyTorch's default −100; nullopt: none
+  std::optional<Index> ignore_index = Index{-100};
   Reduction reduction = Reduction::mean;    // mean = Σᵢ lossᵢ / Σᵢ w[yᵢ] over kept rows
+
+  // chainable setters (C++17): NllLossOptions().set_ignore_index(-1).set_reduction(Reduction::sum)
+  BasicNllLossOptions& set_weight(TensorOf<T> v) { weight = std::move(v); return *this; }
+  BasicNllLossOptions& set_ignore_index(std::optional<Index> v) { ignore_index = v; return *this; }
+  BasicNllLossOptions& set_reduction(Reduction v) { reduction = v; return *this; }
 };
 // lossᵢ = −w[yᵢ]·x[i, yᵢ] for log-probabilities x (n, classes) and labels yᵢ ∈ [0, classes).
+// labels (n): an IndexTensor, a std::vector<std::size_t> or a braced list; any other label than
+// ignore_index outside [0, classes) throws std::invalid_argument.
+template <class T>
+BasicVariable<T> nll_loss(const BasicVariable<T>& log_probs, const IndexTensor& labels,
+                          const BasicNllLossOptions<NonDeduced<T>>& options = {});
 template <class T>
 BasicVariable<T> nll_loss(const BasicVariable<T>& log_probs, const std::vector<std::size_t>& labels,
                   const BasicNllLossOptions<NonDeduced<T>>& options = {});
+template <class T>
+BasicVariable<T> nll_loss(const BasicVariable<T>& log_probs, std::initializer_list<Index> labels,
+                          const BasicNllLossOptions<NonDeduced<T>>& options = {}) {
+  return nll_loss(log_probs, index_tensor(labels), options);
+}
 
 template <class T>
 struct BasicCrossEntropyOptions {
   std::optional<TensorOf<T>> weight;             // (classes) per-class weights w
-  std::optional<std::size_t> ignore_index;  // rows with this label add nothing
+  std::optional<Index> ignore_index = Index{-100};  // rows with this label add nothing (PyTorch's −100)
   double label_smoothing = 0.0;             // ε ∈ [0, 1]
   Reduction reduction = Reduction::mean;
+
+  // chainable setters (C++17): CrossEntropyOptions().set_label_smoothing(0.1).set_ignore_index(0)
+  BasicCrossEntropyOptions& set_weight(TensorOf<T> v) { weight = std::move(v); return *this; }
+  BasicCrossEntropyOptions& set_ignore_index(std::optional<Index> v) { ignore_index = v; return *this; }
+  BasicCrossEntropyOptions& set_label_smoothing(double v) { label_smoothing = v; return *this; }
+  BasicCrossEntropyOptions& set_reduction(Reduction v) { reduction = v; return *this; }
 };
 // PyTorch's cross_entropy with class indices: with log p = log_softmax(z),
 // loss = (1 − ε)·nll_loss(log p) + (ε/C)·Σᵢ(−Σ_c w_c log p_ic), both reduced the same way (mean:
 // divided by Σᵢ w[yᵢ] over kept rows). Stable for any finite logits. Logits (n, classes).
 template <class T>
+BasicVariable<T> cross_entropy(const BasicVariable<T>& logits, const IndexTensor& labels,
+                               const BasicCrossEntropyOptions<NonDeduced<T>>& options);
+template <class T>
 BasicVariable<T> cross_entropy(const BasicVariable<T>& logits, const std::vector<std::size_t>& labels,
                        const BasicCrossEntropyOptions<NonDeduced<T>>& options);
+template <class T>
+BasicVariable<T> cross_entropy(const BasicVariable<T>& logits, std::initializer_list<Index> labels,
+                               const BasicCrossEntropyOptions<NonDeduced<T>>& options) {
+  return cross_entropy(logits, index_tensor(labels), options);
+}
 
 template <class T>
 struct BasicBceWithLogitsOptions {

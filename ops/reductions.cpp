@@ -296,9 +296,8 @@ BasicVariable<Scalar> reduce_extremum(const char* op, const BasicVariable<Scalar
 
 // Index of the first extremal element: flat over every axis, or along one axis.
 template <class Scalar>
-TensorOf<Scalar> arg_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
-                              Scalar sign) {
-  using Tensor = TensorOf<Scalar>;
+IndexTensor arg_extremum(const char* op, const BasicVariable<Scalar>& x, const Axes& axes, bool keepdims,
+                         Scalar sign) {
   if (!axes.is_all() && axes.size() != 1) {
     throw std::invalid_argument(std::string(op) + ": one axis or every axis, not " + axes.str() + ", for rank " +
                                 std::to_string(x.value().dimension()) + " (shape " + shape_str(x.value()) + ")");
@@ -312,8 +311,8 @@ TensorOf<Scalar> arg_extremum(const char* op, const BasicVariable<Scalar>& x, co
     extent = x.value().shape()[d];
     for (std::size_t j = d + 1; j < x.value().dimension(); ++j) inner *= x.value().shape()[j];
   }
-  Tensor idx = Tensor::from_shape(plan.out_shape);
-  for (std::size_t o = 0; o < plan.out_size; ++o) idx.data()[o] = static_cast<Scalar>((e.first[o] / inner) % extent);
+  IndexTensor idx = IndexTensor::from_shape(plan.out_shape);
+  for (std::size_t o = 0; o < plan.out_size; ++o) idx.data()[o] = static_cast<Index>((e.first[o] / inner) % extent);
   return idx;
 }
 
@@ -513,11 +512,11 @@ BasicVariable<Scalar> amin(const BasicVariable<Scalar>& x, Axes axes, bool keepd
 }
 
 template <class Scalar>
-TensorOf<Scalar> argmax(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+IndexTensor argmax(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
   return arg_extremum("argmax", x, axes, keepdims, Scalar(1));
 }
 template <class Scalar>
-TensorOf<Scalar> argmin(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
+IndexTensor argmin(const BasicVariable<Scalar>& x, Axes axes, bool keepdims) {
   return arg_extremum("argmin", x, axes, keepdims, Scalar(-1));
 }
 
@@ -547,8 +546,8 @@ BasicVariable<Scalar> logsumexp(const BasicVariable<Scalar>& x, Axes axes, bool 
   template BasicVariable<T> min(const BasicVariable<T>&, Axes, bool);                \
   template BasicVariable<T> amax(const BasicVariable<T>&, Axes, bool);               \
   template BasicVariable<T> amin(const BasicVariable<T>&, Axes, bool);               \
-  template TensorOf<T> argmax(const BasicVariable<T>&, Axes, bool);                  \
-  template TensorOf<T> argmin(const BasicVariable<T>&, Axes, bool);                  \
+  template IndexTensor argmax(const BasicVariable<T>&, Axes, bool);                     \
+  template IndexTensor argmin(const BasicVariable<T>&, Axes, bool);                     \
   template BasicVariable<T> prod(const BasicVariable<T>&, Axes, bool);               \
   template BasicVariable<T> var(const BasicVariable<T>&, Axes, Correction, bool);    \
   template BasicVariable<T> std_dev(const BasicVariable<T>&, Axes, Correction, bool); \

@@ -14,6 +14,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "xtgrad/core/index.hpp"
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
@@ -79,13 +80,14 @@ BasicVariable<T> amax(const BasicVariable<T>& x, Axes axes = Axes::all(), bool k
 template <class T>
 BasicVariable<T> amin(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keepdims = false);
 
-// Index of the first largest element (no gradient): over every axis the flat index, shape ();
-// over one axis the index along it. Several axes throw std::invalid_argument.
+// Index of the first largest element (no gradient), an IndexTensor (int64, core/index.hpp) as
+// PyTorch's: over every axis the flat index, shape (); over one axis the index along it. Several
+// axes throw std::invalid_argument.
 template <class T>
-TensorOf<T> argmax(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keepdims = false);
+IndexTensor argmax(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keepdims = false);
 // Index of the first smallest element, as argmax.
 template <class T>
-TensorOf<T> argmin(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keepdims = false);
+IndexTensor argmin(const BasicVariable<T>& x, Axes axes = Axes::all(), bool keepdims = false);
 
 // Π x over `axes`; dxᵢ = g·Π_{j≠i} xⱼ (exact with zeros in the lane); 1 for N = 0.
 template <class T>

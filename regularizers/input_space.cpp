@@ -78,7 +78,7 @@ double fgsm_accuracy(const NonDeduced<std::function<BasicVariable<T>(const Basic
     const std::size_t rows = std::min(batch_size, n - start);
     const TensorOf<T> xb = row_block(inputs, start, rows), yb = row_block(targets, start, rows);
     // truth: the class of each row (arg-max of a one-hot row)
-    const TensorOf<T> truth = one_hot ? argmax(BasicVariable<T>(yb), 1) : yb;
+    const TensorOf<T> truth = one_hot ? TensorOf<T>(argmax(BasicVariable<T>(yb), 1)) : yb;
     const BasicVariable<T> x(xb, true);
     const BasicVariable<T> out = model(x);
     BasicVariable<T> loss;
@@ -92,8 +92,8 @@ double fgsm_accuracy(const NonDeduced<std::function<BasicVariable<T>(const Basic
     const TensorOf<T> g = grad({loss}, {x})[0].value();
     const TensorOf<T> xa = fgsm_step(xb, g, eps);
     NoGrad no_grad;
-    const TensorOf<T> predicted = argmax(model(BasicVariable<T>(xa)), 1);
-    for (std::size_t i = 0; i < rows; ++i) correct += predicted.data()[i] == truth.data()[i];
+    const IndexTensor predicted = argmax(model(BasicVariable<T>(xa)), 1);
+    for (std::size_t i = 0; i < rows; ++i) correct += T(predicted.data()[i]) == truth.data()[i];
   }
   return double(correct) / double(n);
 }

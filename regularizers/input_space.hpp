@@ -11,7 +11,7 @@
 namespace xtgrad {
 
 // λ·mean_i ‖∂ℓᵢ/∂xᵢ‖² as a graph node (its gradient reaches the parameters through a second
-// backward), built with grad(…, {.create_graph = true}). `x` is the leaf (requires_grad) the
+// backward), built with grad(…, set_create_graph(true)). `x` is the leaf (requires_grad) the
 // model was called on and `data_loss` = mean_i ℓᵢ the loss computed from that call:
 //   Variable x(batch, /*requires_grad=*/true);
 //   Variable loss = cross_entropy(model(x), y);

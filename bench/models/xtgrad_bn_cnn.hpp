@@ -11,7 +11,7 @@ namespace bench {
 
 inline xtgrad::nn::Sequential bn_cnn(xtgrad::Rng& rng) {
   namespace nn = xtgrad::nn;
-  nn::Conv2dConfig same;
+  nn::Conv2dOptions same;
   same.padding = {1, 1};
   nn::Sequential net;
   net.add("conv1", nn::Conv2d(1, 32, 3, rng, same)).add("bn1", nn::BatchNorm2d(32)).add("relu1", nn::ReLU())

@@ -52,8 +52,40 @@ TEST(Grad, UnusedInputIsAnErrorUnlessAllowed) {
   const Variable y = sum(x * x);
   expect_throws_with<std::invalid_argument>([&] { grad({y}, {x, unused}, {.retain_graph = true}); },
                                             {"grad", "input 1", "(3)", "allow_unused"});
-  const std::vector<Variable> g = grad({y}, {x, unused}, {.allow_unused = true});
-  expect_values(g[1].value(), {3}, {0, 0, 0});
+  // issue 22 §3.5: unused is not zero. PyTorch returns None; here an undefined Variable.
+  const std::vector<Variable> g = grad({y}, {x, unused}, GradOptions().set_retain_graph(true).set_allow_unused(true));
+  ASSERT_EQ(g.size(), 2u);
+  EXPECT_TRUE(g[0].defined());
+  EXPECT_FALSE(g[1].defined());
+  // materialize_grads gives zeros instead (PyTorch's option of that name)
+  const std::vector<Variable> z = grad({y}, {x, unused}, GradOptions().set_materialize_grads(true));
+  expect_values(z[1].value(), {3}, {0, 0, 0});
+}
+
+TEST(Grad, AUsedInputWhoseGradientIsZeroGetsZerosNotUndefined) {
+  Variable x = Variable::parameter(make_tensor({2}, {1, 2}));
+  Variable w = Variable::parameter(make_tensor({2}, {3, 4}));
+  const Variable y = sum(x * 0.0 + w);  // y depends on x, with gradient 0
+  const std::vector<Variable> g = grad({y}, {x, w}, GradOptions().set_allow_unused(true));
+  ASSERT_TRUE(g[0].defined());
+  expect_values(g[0].value(), {2}, {0, 0});
+  expect_values(g[1].value(), {2}, {1, 1});
+}
+
+TEST(Grad, OptionsHaveChainableSettersForCpp17) {
+  Variable x = Variable::parameter(make_tensor({1}, {2}));
+  const Variable y = sum(x * x * x);
+  const Variable g = grad({y}, {x}, GradOptions().set_create_graph(true))[0];  // 3x² with history
+  expect_values(g.value(), {1}, {12});
+  const Variable h =
+      grad({g}, {x}, GradOptions().set_retain_graph(true).set_grad_outputs({make_tensor({1}, {2})}))[0];  // 2·6x
+  expect_values(h.value(), {1}, {24});
+  y.backward(BackwardOptions().set_retain_graph(true));
+  y.backward(BackwardOptions().set_retain_graph(false));
+  expect_values(x.grad(), {1}, {24});
+  BackwardOptions o;  // or the public fields
+  o.create_graph = true;
+  EXPECT_TRUE(o.create_graph);
 }
 
 TEST(Grad, ErrorsNameTheOutputOrInput) {
@@ -123,7 +155,7 @@ TEST(Pow, ZeroExponentHasAZeroGradientAtZero) {
   EXPECT_EQ(y.item(), 3.0);
   const Variable g = grad({y}, {w}, {.create_graph = true})[0];
   expect_values(g.value(), {1}, {2});
-  expect_values(grad({sum(g)}, {w}, {.allow_unused = true})[0].value(), {1}, {0});
+  expect_values(grad({sum(g)}, {w}, GradOptions().set_materialize_grads(true))[0].value(), {1}, {0});
   y.backward();
   expect_values(w.grad(), {1}, {2});
 }

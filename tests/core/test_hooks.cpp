@@ -75,6 +75,67 @@ TEST(Hooks, NeedAValueThatRequiresGrad) {
                                        {"register_hook", "does not require grad"});
 }
 
+// issue 22 §3.5: register_hook returns a handle whose remove() unregisters the hook.
+TEST(Hooks, TheHandleRemovesTheHook) {
+  Variable x = Variable::parameter(make_tensor({2}, {1, 2}));
+  Variable h = x * 3.0;
+  int calls = 0;
+  HookHandle handle = h.register_hook([&calls](const Variable& g) {
+    ++calls;
+    return g * 2.0;
+  });
+  sum(h).backward(BackwardOptions().set_retain_graph(true));
+  EXPECT_EQ(calls, 1);
+  expect_values(x.grad(), {2}, {6, 6});  // doubled by the hook
+  handle.remove();
+  handle.remove();  // a second remove does nothing
+  x.zero_grad();
+  sum(h).backward();
+  EXPECT_EQ(calls, 1);
+  expect_values(x.grad(), {2}, {3, 3});
+}
+
+TEST(Hooks, AHookMayRemoveItselfWhileHooksFire) {
+  Variable x = Variable::parameter(make_tensor({1}, {1}));
+  Variable h = x * 1.0;
+  int first = 0, second = 0;
+  HookHandle self;
+  self = h.register_hook([&](const Variable&) {
+    ++first;
+    self.remove();
+    return Variable();
+  });
+  h.register_hook([&second](const Variable&) {
+    ++second;
+    return Variable();
+  });
+  sum(h).backward(BackwardOptions().set_retain_graph(true));
+  sum(h).backward();
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(second, 2);
+}
+
+// Hooks fire inside grad() too (documented in docs/autograd.md; libtorch 1.13 did not run them there).
+TEST(Hooks, FireInsideGrad) {
+  Variable x = Variable::parameter(make_tensor({2}, {1, 2}));
+  Variable h = x * 3.0;
+  int calls = 0;
+  h.register_hook([&calls](const Variable& g) {
+    ++calls;
+    return g * 0.5;
+  });
+  int leaf_calls = 0;  // a leaf's hook too (libtorch 1.13 ran only interior ones in grad())
+  x.register_hook([&leaf_calls](const Variable&) {
+    ++leaf_calls;
+    return Variable();
+  });
+  const Variable g = grad({sum(h)}, {x})[0];
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(leaf_calls, 1);
+  expect_values(g.value(), {2}, {1.5, 1.5});
+  EXPECT_FALSE(x.has_grad());  // grad() leaves .grad alone
+}
+
 TEST(RetainGrad, KeepsAnInteriorGradientAcrossPassesUntilZeroGrad) {
   Variable x = Variable::parameter(make_tensor({2}, {1, 2}));
   Variable h = x * 3.0;

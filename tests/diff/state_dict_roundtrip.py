@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A model's parameters through PyTorch and back, with scripts/torch_state_dict.py.
 
-For each model (a BatchNorm CNN, ...): a torch model in float64, trained a few Adam steps in
+For each model (a BatchNorm CNN, an LSTM tagger, ...): a torch model in float64, trained a few Adam steps in
 torch, is saved with torch.save, converted to .npz by `torch_state_dict.py to-npz`, and
 loaded by state_dict_runner (xtgrad, double) into the same architecture written with xtgrad's
 modules. The runner's training-mode output must equal torch's; it then takes one SGD step
@@ -41,7 +41,21 @@ def cnn():
     return model, torch.randn(5, 1, 8, 8)
 
 
-MODELS = {"cnn": cnn}
+class LstmTagger(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = torch.nn.LSTM(3, 5, num_layers=2, batch_first=True)
+        self.head = torch.nn.Linear(5, 2)
+
+    def forward(self, x):
+        return self.head(self.lstm(x)[0])
+
+
+def lstm():
+    return LstmTagger(), torch.randn(4, 6, 3)
+
+
+MODELS = {"cnn": cnn, "lstm": lstm}
 
 
 def worst(a, b):

@@ -19,12 +19,21 @@ namespace nn = xtgrad::nn;
 using Module = nn::BasicModule<double>;
 using Variable = xtgrad::BasicVariable<double>;
 
+// LSTM(3 → 5, 2 layers, batch_first) over (N, T, 3), then Linear(5 → 2) at every step.
+struct LstmTagger : Module {
+  nn::BasicLSTM<double> lstm;
+  nn::BasicLinear<double> head;
+  explicit LstmTagger(xtgrad::Rng& rng)
+      : lstm(register_module("lstm", nn::BasicLSTM<double>(3, 5, rng, nn::LSTMOptions().num_layers(2).batch_first(true)))),
+        head(register_module("head", nn::BasicLinear<double>(5, 2, rng))) {}
+  Variable forward(const Variable& x) override { return head(lstm(x)); }
+};
+
 // The torch models of state_dict_roundtrip.py, written with xtgrad's modules.
 std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
   if (name == "cnn") {
     // conv3×3(1→4)-BN-ReLU-maxpool, conv3×3(4→8)-BN-ReLU-maxpool, flatten, Linear(32→16)-ReLU, Linear(16→3)
-    nn::Conv2dConfig same;
-    same.padding = {1, 1};
+    const nn::Conv2dOptions same = nn::Conv2dOptions().set_padding(1);
     auto net = std::make_shared<nn::BasicSequential<double>>();
     net->add(nn::BasicConv2d<double>(1, 4, 3, rng, same)).add(nn::BasicBatchNorm2d<double>(4))
         .add(nn::BasicReLU<double>()).add(nn::BasicMaxPool2d<double>(2))
@@ -34,6 +43,7 @@ std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
         .add(nn::BasicLinear<double>(16, 3, rng));
     return net;
   }
+  if (name == "lstm") return std::make_shared<LstmTagger>(rng);
   return nullptr;
 }
 

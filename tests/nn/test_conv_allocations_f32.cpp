@@ -21,9 +21,9 @@ namespace {
 TEST(ConvSteadyState, StepsAfterWarmUpMakeNoHeapAllocation) {
   if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
   Rng rng(3);
-  nn::Conv2dConfig same;
+  nn::Conv2dOptions same;
   same.padding = {1, 1};
-  nn::Conv2dConfig grouped;
+  nn::Conv2dOptions grouped;
   grouped.groups = 2;
   grouped.stride = {2, 2};
   nn::Sequential net;
@@ -75,7 +75,7 @@ namespace {
 TEST(ConvSteadyState, FitWithIndexTargetsMakesNoHeapAllocationBetweenSteps) {
   if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
   Rng rng(5);
-  nn::Conv2dConfig same;
+  nn::Conv2dOptions same;
   same.padding = {1, 1};
   nn::Sequential net;
   net.add(nn::Conv2d(1, 4, 3, rng, same)).add(nn::ReLU()).add(nn::MaxPool2d(2)).add(nn::Flatten()).add(nn::Linear(4 * 4 * 4, 3, rng));
@@ -122,7 +122,7 @@ TEST(ConvSteadyState, ParallelStepsMakeNoHeapAllocation) {
   if (!MALLOC_COUNTER_AVAILABLE) GTEST_SKIP() << "AddressSanitizer replaces malloc: nothing to count";
   const NumThreadsGuard two(2);
   Rng rng(9);
-  nn::Conv2dConfig same;
+  nn::Conv2dOptions same;
   same.padding = {1, 1};
   nn::Sequential net;
   net.add(nn::Conv2d(1, 8, 3, rng, same))

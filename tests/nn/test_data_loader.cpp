@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -42,6 +43,33 @@ std::vector<std::vector<std::size_t>> one_epoch(DataLoader& loader) {
     out.push_back(ids);
   }
   return out;
+}
+
+// issue 22 §3.3: label_tensor-style targets (class indices (n)) reach cross_entropy directly,
+// as b.y and as the batch's IndexTensor labels.
+TEST(DataLoader, ClassIndexTargetsWorkWithCrossEntropy) {
+  const Dataset d = numbered(10);
+  Rng rng(2);
+  const DataLoaderOptions o = DataLoaderOptions().set_batch_size(4).set_shuffle(true);
+  DataLoader loader(d, o, rng);
+  xtgrad::nn::Linear fc(4, 3, rng);
+  std::size_t batches = 0;
+  for (const Batch& b : loader) {
+    const std::size_t n = b.x.value().shape()[0];
+    const xtgrad::Variable logits = fc(xtgrad::reshape(b.x, {n, 4}));  // (n, 3) against targets (n)
+    ASSERT_EQ(b.labels.size(), n);
+    for (std::size_t r = 0; r < n; ++r) EXPECT_EQ(double(b.labels(r)), b.y.value()(r));
+    const float via_labels = xtgrad::cross_entropy(logits, b.labels).item();
+    const float via_y = xtgrad::cross_entropy(logits, b.y).item();
+    EXPECT_FLOAT_EQ(via_labels, via_y);
+    EXPECT_TRUE(std::isfinite(via_labels));
+    ++batches;
+  }
+  EXPECT_EQ(batches, 3u);
+  // one-hot targets: no labels, and cross_entropy takes b.y as rows
+  Dataset hot{d.inputs, xtgrad::one_hot<float>(std::vector<std::size_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0}, 3)};
+  DataLoader hot_loader(hot, o, rng);
+  for (const Batch& b : hot_loader) EXPECT_EQ(b.labels.size(), 0u);
 }
 
 TEST(DataLoader, EachEpochYieldsEveryRowOnceInANewOrder) {

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -291,9 +292,40 @@ TEST(Pooling, ShapeErrorsNameTheOpAndTheShapes) {
 
 // ---- modules -------------------------------------------------------------------------------
 
+// issue 22 §3.4: the short forms compile and equal the options forms; one conv options struct.
+TEST(Pooling, ShortFormsEqualTheOptionsForms) {
+  Rng rng(7);
+  const Variable x(xtgrad::randn<Scalar>({2, 3, 7, 7}, rng));
+  const auto same = [](const Variable& a, const Variable& b) { expect_tensor_near(a.value(), b.value(), 0.0); };
+  same(xtgrad::max_pool2d(x, 2), xtgrad::max_pool2d(x, Pool2dOptions{{2, 2}}));
+  same(xtgrad::avg_pool2d(x, 2), xtgrad::avg_pool2d(x, Pool2dOptions{{2, 2}}));
+  same(xtgrad::max_pool2d(x, 3, 2, 1), xtgrad::max_pool2d(x, Pool2dOptions{{3, 3}, {2, 2}, {1, 1}}));
+  same(xtgrad::avg_pool2d(x, 3, 1), xtgrad::avg_pool2d(x, Pool2dOptions{{3, 3}, {1, 1}}));
+  same(xtgrad::max_pool2d(x, Pool2dOptions(2)), xtgrad::max_pool2d(x, Pool2dOptions{}));
+  EXPECT_EQ(xtgrad::max_pool2d(x, 2).shape(), (Shape{2, 3, 3, 3}));
+}
+
+TEST(Conv2dOptions, OneStructWithChainableSetters) {
+  const Conv2dOptions o = Conv2dOptions().set_stride(2).set_padding(Size2{1, 0}).set_dilation(1).set_groups(3).set_bias(false);
+  EXPECT_EQ(o.stride, (Size2{2, 2}));
+  EXPECT_EQ(o.padding, (Size2{1, 0}));
+  EXPECT_EQ(o.groups, 3u);
+  EXPECT_FALSE(o.bias);
+  static_assert(std::is_same_v<xtgrad::nn::Conv2dOptions, Conv2dOptions>);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  static_assert(std::is_same_v<xtgrad::nn::Conv2dConfig, Conv2dOptions>);  // the old name, deprecated
+#pragma GCC diagnostic pop
+  Rng rng(8);
+  xtgrad::nn::BasicConv2d<Scalar> conv(3, 6, 3, rng, Conv2dOptions().set_padding(1).set_groups(3).set_bias(false));
+  EXPECT_FALSE(conv.bias.defined());
+  const Variable x(xtgrad::randn<Scalar>({1, 3, 5, 5}, rng));
+  expect_tensor_near(conv(x).value(), xtgrad::conv2d(x, conv.weight, Conv2dOptions().set_padding(1).set_groups(3)).value(), 0.0);
+}
+
 TEST(Conv2dModule, ShapesInitAndForwardEqualTheOp) {
   Rng rng(20);
-  xtgrad::nn::Conv2dConfig config;
+  xtgrad::nn::Conv2dOptions config;
   config.padding = {1, 1};
   config.groups = 2;
   xtgrad::nn::BasicConv2d<Scalar> conv(4, 6, 3, rng, config);
@@ -346,7 +378,7 @@ xtgrad::nn::BasicDataset<Scalar> bars(std::size_t n, std::uint64_t seed) {
 TEST(ConvNet, LearnsBarOrientationWithIndexLabels) {
   Rng rng(23);
   xtgrad::nn::BasicSequential<Scalar> net;
-  xtgrad::nn::Conv2dConfig same;
+  xtgrad::nn::Conv2dOptions same;
   same.padding = {1, 1};
   net.add("conv", xtgrad::nn::BasicConv2d<Scalar>(1, 4, 3, rng, same))
       .add(xtgrad::nn::BasicReLU<Scalar>())

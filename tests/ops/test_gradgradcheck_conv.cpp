@@ -227,7 +227,7 @@ Variable drifted(const GradcheckFunction& f, const Vars& inputs, double skew) {
   for (std::size_t r = 0; r < m; ++r) {
     Tensor e = xt::zeros<double>(y.value().shape());
     e.data()[r] = 1;
-    const Vars rows = grad({y}, leaves, {.retain_graph = true, .allow_unused = true, .grad_outputs = {e}});
+    const Vars rows = grad({y}, leaves, xtgrad::BasicGradOptions<double>().set_retain_graph(true).set_materialize_grads(true).set_grad_outputs({e}));
     for (std::size_t i = 0; i < leaves.size(); ++i) {
       std::copy(rows[i].value().data(), rows[i].value().data() + rows[i].value().size(), jac[i].data() + r * leaves[i].value().size());
     }

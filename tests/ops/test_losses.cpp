@@ -31,6 +31,25 @@ TEST(CrossEntropy, IndexLabelsMatchOneHotTargets) {
   EXPECT_NEAR(xtgrad::cross_entropy(Variable(kLogits), Labels{2, 0}).item(), 0.7531091265562451, 1e-14);
 }
 
+// issue 22 §3.3: class indices as an IndexTensor, or as a float (n) Variable (what a DataLoader
+// over label_tensor gives), equal the one-hot form.
+TEST(CrossEntropy, IndexTensorAndFloatClassIndicesMatchOneHotTargets) {
+  const Variable z(kLogits);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, xtgrad::IndexTensor{2, 0}).item(), 0.7531091265562451, 1e-14);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, {2, 0}).item(), 0.7531091265562451, 1e-14);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, Variable(Tensor{2.0, 0.0})).item(), 0.7531091265562451, 1e-14);
+  Variable a = Variable::parameter(kLogits), b = Variable::parameter(kLogits);
+  xtgrad::cross_entropy(a, Variable(Tensor{2.0, 0.0})).backward();
+  xtgrad::cross_entropy(b, Variable(kOneHot)).backward();
+  expect_tensor_near(a.grad(), b.grad(), 1e-15);
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::cross_entropy(z, Variable(Tensor{2.0, 0.5})); },
+                                            {"cross_entropy", "0.5", "integer"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::cross_entropy(z, Variable(Tensor{3.0, 0.0})); },
+                                            {"cross_entropy", "label 3", "3 classes"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::cross_entropy(z, Variable(Tensor{1.0, 0.0, 1.0})); },
+                                            {"cross_entropy", "(2, 3)", "(3)"});
+}
+
 TEST(CrossEntropy, SoftTargetsMatchHandValue) {
   EXPECT_NEAR(xtgrad::cross_entropy(Variable(kLogits), Variable(kSoft)).item(), 1.1031091265562452, 1e-14);
 }

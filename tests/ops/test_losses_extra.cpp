@@ -65,6 +65,37 @@ TEST(NllLoss, MatchesPyTorchAndCrossEntropy) {
   EXPECT_NEAR(xtgrad::nll_loss(lp, kY, o).item(), 7.094031539980885, 1e-13);
 }
 
+// issue 22 §3.5: ignore_index may be negative and defaults to PyTorch's −100 (IndexTensor labels).
+TEST(CrossEntropyOptions, IgnoreIndexDefaultsToMinus100AndMayBeNegative) {
+  using xtgrad::IndexTensor;
+  const Variable z(kZ);
+  EXPECT_EQ(CrossEntropyOptions{}.ignore_index, std::optional<xtgrad::Index>(-100));
+  EXPECT_EQ(xtgrad::BasicNllLossOptions<Scalar>{}.ignore_index, std::optional<xtgrad::Index>(-100));
+  // the −100 row adds nothing: the mean over the two other rows (torch: F.cross_entropy(z, [2, -100, 1]))
+  const double kept = xtgrad::cross_entropy(xtgrad::narrow(z, 0, 0, 1), IndexTensor{2}).item() +
+                      xtgrad::cross_entropy(xtgrad::narrow(z, 0, 2, 1), IndexTensor{1}).item();
+  EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -100, 1}).item(), kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -100, 1}, CrossEntropyOptions{}).item(), kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, {2, -100, 1}).item(), kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::cross_entropy(z, IndexTensor{2, -1, 1}, CrossEntropyOptions().set_ignore_index(-1)).item(),
+              kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::nll_loss(xtgrad::log_softmax(z), IndexTensor{2, -1, 1},
+                               xtgrad::BasicNllLossOptions<Scalar>().set_ignore_index(-1)).item(),
+              kept / 2, 1e-14);
+  // −100 is only a label to skip: other negative labels are refused naming the op, the label and the classes
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::cross_entropy(z, IndexTensor{2, -1, 1}); },
+                                            {"cross_entropy", "label -1", "row 1", "3 classes", "-100"});
+  const Variable lp = xtgrad::log_softmax(z);
+  EXPECT_NEAR(xtgrad::nll_loss(lp, IndexTensor{2, -100, 1}).item(), kept / 2, 1e-14);
+  EXPECT_NEAR(xtgrad::nll_loss(lp, IndexTensor{2, 0, 1}).item(), xtgrad::nll_loss(lp, kY).item(), 1e-15);
+  // with gradients: the ignored row gets none
+  Variable zp = Variable::parameter(kZ);
+  xtgrad::cross_entropy(zp, IndexTensor{2, -100, 1}).backward();
+  expect_tensor_near(xtgrad::narrow(Variable(zp.grad()), 0, 1, 1).value(), Tensor{{0.0, 0.0, 0.0}}, 0.0);
+  expect_gradcheck([](const std::vector<Variable>& v) { return xtgrad::cross_entropy(v[0], IndexTensor{2, -100, 1}); },
+                   {kZ});
+}
+
 TEST(BceWithLogits, MatchesPyTorchValues) {
   const Variable x(Tensor{{-1.0, 0.5}, {2.0, -3.0}}), t(Tensor{{0.0, 1.0}, {1.0, 0.3}});
   EXPECT_NEAR(xtgrad::binary_cross_entropy_with_logits(x, t).item(), 0.4657135085787611, 1e-14);
