@@ -9,6 +9,7 @@
 // a program that included nn.hpp for load_mnist or read_npz keeps compiling.
 #include "xtgrad/io/io.hpp"
 #include "xtgrad/nn/activations.hpp"
+#include "xtgrad/nn/attention.hpp"
 #include "xtgrad/nn/batches.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
 #include "xtgrad/nn/clip.hpp"
