@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A model's parameters through PyTorch and back, with scripts/torch_state_dict.py.
 
-For each model (a BatchNorm CNN, an LSTM tagger, ...): a torch model in float64, trained a few Adam steps in
+For each model (a BatchNorm CNN, an LSTM tagger, a small causal transformer): a torch model in float64, trained a few Adam steps in
 torch, is saved with torch.save, converted to .npz by `torch_state_dict.py to-npz`, and
 loaded by state_dict_runner (xtgrad, double) into the same architecture written with xtgrad's
 modules. The runner's training-mode output must equal torch's; it then takes one SGD step
@@ -55,7 +55,24 @@ def lstm():
     return LstmTagger(), torch.randn(4, 6, 3)
 
 
-MODELS = {"cnn": cnn, "lstm": lstm}
+class TinyLanguageModel(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embed = torch.nn.Embedding(11, 8)
+        layer = torch.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+        self.encoder = torch.nn.TransformerEncoder(layer, 2, norm=torch.nn.LayerNorm(8), enable_nested_tensor=False)
+        self.head = torch.nn.Linear(8, 11)
+
+    def forward(self, x):
+        mask = torch.nn.Transformer.generate_square_subsequent_mask(x.shape[1])
+        return self.head(self.encoder(self.embed(x.long()), mask=mask))
+
+
+def transformer():
+    return TinyLanguageModel(), torch.randint(0, 11, (3, 7)).double()
+
+
+MODELS = {"cnn": cnn, "lstm": lstm, "transformer": transformer}
 
 
 def worst(a, b):

@@ -29,6 +29,29 @@ struct LstmTagger : Module {
   Variable forward(const Variable& x) override { return head(lstm(x)); }
 };
 
+// Tokens (N, T) → Embedding(11 → 8) → a 2-layer causal TransformerEncoder (2 heads, feed-forward
+// 16, dropout 0, batch_first, final LayerNorm) → Linear(8 → 11): logits (N, T, 11).
+struct TinyLanguageModel : Module {
+  nn::BasicEmbedding<double> embed;
+  nn::BasicTransformerEncoder<double> encoder;
+  nn::BasicLinear<double> head;
+  explicit TinyLanguageModel(xtgrad::Rng& rng)
+      : embed(register_module("embed", nn::BasicEmbedding<double>(11, 8, rng))),
+        encoder(register_module(
+            "encoder", nn::BasicTransformerEncoder<double>(
+                           nn::BasicTransformerEncoderLayer<double>(
+                               8, 2, rng, nn::TransformerLayerOptions().dim_feedforward(16).dropout(0).batch_first(true)),
+                           2, nn::BasicLayerNorm<double>({8})))),
+        head(register_module("head", nn::BasicLinear<double>(8, 11, rng))) {}
+  // x: the token ids as numbers (N, T).
+  Variable forward(const Variable& x) override {
+    const std::size_t steps = x.shape()[1];
+    const Variable h = embed(xtgrad::to_index_tensor(x.value()));
+    return head(encoder(h, nn::BasicTransformerEncoderForwardOptions<double>().mask(
+                               nn::square_subsequent_mask<double>(steps))));
+  }
+};
+
 // The torch models of state_dict_roundtrip.py, written with xtgrad's modules.
 std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
   if (name == "cnn") {
@@ -44,6 +67,7 @@ std::shared_ptr<Module> make_model(const std::string& name, xtgrad::Rng& rng) {
     return net;
   }
   if (name == "lstm") return std::make_shared<LstmTagger>(rng);
+  if (name == "transformer") return std::make_shared<TinyLanguageModel>(rng);
   return nullptr;
 }
 
