@@ -14,7 +14,7 @@ constexpr std::size_t kSamples = 200, kFeatures = 20;
 
 // Full-batch gradient descent on mse(x·W + b, y) + penalty; returns W as a vector.
 std::vector<double> fit_linear(const Tensor& x, const Tensor& y, const Regularizer& reg, Rng& rng) {
-  nn::Linear model(kFeatures, 1, rng);  // W (20, 1) named "weight", b (1) named "bias"
+  nn::Linear model(kFeatures, 1, rng);  // W (1, 20) named "weight" (out, in), b (1) named "bias"
   nn::SGD optimizer(model.named_parameters(), /*lr=*/0.05);
   const Variable inputs(x), targets(y);  // constants: no gradient is computed for them
   for (int step = 0; step < 1500; ++step) {
@@ -26,7 +26,7 @@ std::vector<double> fit_linear(const Tensor& x, const Tensor& y, const Regulariz
     optimizer.step();
   }
   std::vector<double> w(kFeatures);
-  for (std::size_t j = 0; j < kFeatures; ++j) w[j] = model.weight.value()(j, 0);
+  for (std::size_t j = 0; j < kFeatures; ++j) w[j] = model.weight.value()(0, j);
   return w;
 }
 
