@@ -203,7 +203,7 @@ std::vector<std::string> Methods::effects() const {
                               c(input_grad)));
   }
   if (weight_decay > 0) {
-    out.push_back(fmt::format("decoupled weight decay: each step w <- w - lr*{}*w on the weights (not biases), then "
+    out.push_back(fmt::format("decoupled weight decay: each step w <- w - lr*{0}*w on the weights (not biases), then "
                               "the optimizer's update of the gradient alone (plain SGD: the step of l2(lambd={0}); "
                               "Adam: AdamW)",
                               c(weight_decay)));
