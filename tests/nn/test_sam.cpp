@@ -117,6 +117,24 @@ TEST(SAM, FirstStepReturnsTheGradientNormAndSecondStepRestoresExactly) {
   expect_tensor_near(w.value(), Tensor{1.0, -2.0}, 0.0);
 }
 
+TEST(SAM, StateRoundTripContinuesIdentically) {
+  // (a checkpoint saves state() and a resumed run load_state()s it: SAM forwards both to Adam)
+  Variable w = Variable::parameter(Tensor{1.0, -2.0});
+  Adam adam(NamedParameters{{"w", w}}, 0.01);
+  SAM sam(adam, 0.1);
+  for (int k = 0; k < 2; ++k) sam_step(sam, w);
+  Variable resumed = Variable::parameter(w.value());
+  Adam adam2(NamedParameters{{"w", resumed}}, 0.01);
+  SAM sam2(adam2, 0.1);
+  sam2.load_state(sam.state());
+  EXPECT_EQ(adam2.state().size(), 3u);  // exp_avg, exp_avg_sq, step
+  for (int k = 0; k < 2; ++k) {
+    sam_step(sam, w);
+    sam_step(sam2, resumed);
+  }
+  expect_tensor_near(resumed.value(), w.value(), 0.0);
+}
+
 TEST(SAM, LearningRateIsSharedWithTheBaseOptimizer) {
   Variable w = Variable::parameter(Tensor{1.0, -2.0});
   SGD sgd(NamedParameters{{"w", w}}, 0.1);
