@@ -106,12 +106,6 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng, methods.dropout, methods.noise, input_leaf);
   AppNet& model = *net;
   // The optimizer (--optimizer, weight_decay, sam) and mixup: how each batch's step is made.
-  if (methods.mixup > 0 && config.ranks > 1) {
-    throw std::invalid_argument(fmt::format(
-        "--reg '{}': mixup pairs the rows of a whole batch, and on {} data-parallel ranks each rank holds only its "
-        "shard; run it on one rank",
-        methods.describe(), config.ranks));
-  }
   RunOptimizer run_optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, methods,
                                               model.named_parameters());
   nn::Optimizer& optimizer = run_optimizer.get();
@@ -247,6 +241,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   if (control.make_reducer) {
     reducer = control.make_reducer(params);
     options.reducer = reducer.get();
+    check_data_parallel(methods, int(reducer->shard_count()));  // (session.cpp refuses it before any data is read)
   }
   // Every epoch end saves model, optimizer, rng and the epochs done; resuming restores them,
   // and the penalty's epoch and the draws continue from the epoch after the checkpoint's.

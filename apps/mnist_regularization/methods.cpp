@@ -160,6 +160,14 @@ void check_train_size(const Methods& methods, std::size_t train_size) {
       validation_size(train_size), train_size - validation_size(train_size), least));
 }
 
+void check_data_parallel(const Methods& methods, int ranks) {
+  if (methods.mixup == 0 || ranks <= 1) return;
+  throw std::invalid_argument(fmt::format(
+      "--reg '{}': mixup pairs the rows of a whole batch, and on {} data-parallel ranks each rank holds only its "
+      "shard; run it on one rank",
+      methods.describe(), ranks));
+}
+
 std::string Methods::describe() const {
   std::string out;
   for (const auto& t : terms) out += (out.empty() ? "" : "+") + t;

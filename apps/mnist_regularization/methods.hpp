@@ -70,6 +70,11 @@ std::size_t validation_size(std::size_t train_size);
 // data is read, rather than nn::split_dataset's internal error later).
 void check_train_size(const Methods& methods, std::size_t train_size);
 
+// Throws std::invalid_argument naming --reg and the ranks when `methods` has mixup and `ranks`
+// (> 1) processes train one model data-parallel: each holds a shard of every batch, and mixup
+// pairs the rows of the whole batch.
+void check_data_parallel(const Methods& methods, int ranks);
+
 // Parses `spec`; std::invalid_argument quoting it and saying what is wrong (an unknown name or
 // key, a value out of range, an empty term, a method given twice, two norm penalties, none
 // combined with anything).

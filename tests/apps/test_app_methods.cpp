@@ -194,6 +194,14 @@ TEST(Methods, WeightDecayLeavesTheBiasesAloneAsTheL2PenaltyDoes) {
   EXPECT_GT(largest_difference({plain[0]}, {decayed[0]}), 1e-4);
 }
 
+TEST(Methods, MixupIsRefusedOnSeveralDataParallelRanks) {
+  const mnist_app::Methods mixup = mnist_app::parse_methods("mixup(alpha=0.2)+sam(rho=0.05)");
+  EXPECT_NO_THROW(mnist_app::check_data_parallel(mixup, 1));
+  EXPECT_NO_THROW(mnist_app::check_data_parallel(mnist_app::parse_methods("sam(rho=0.05)"), 2));  // SAM reduces twice
+  xtgrad_test::expect_throws_with<std::invalid_argument>([&] { mnist_app::check_data_parallel(mixup, 2); },
+                                                         {"--reg 'mixup(alpha=0.2)+sam(rho=0.05)'", "2 data-parallel ranks"});
+}
+
 TEST(Methods, MakeOptimizerNamesWhatItBuiltAndRefusesMomentumOutsideSgd) {
   Rng rng(0);
   nn::Sequential net;
