@@ -68,36 +68,36 @@ void OptimizerBase::check_defaults(double lr, double weight_decay) const {
 }
 
 void OptimizerBase::add_group(double group_lr, double group_wd, double lr, double weight_decay) {
-  const std::string which = "group " + std::to_string(groups_.size()) + ": ";
+  const std::string which = "group " + std::to_string(groups_->size()) + ": ";
   if (group_lr < 0) group_lr = lr;
   if (group_wd < 0) group_wd = weight_decay;
   require(std::isfinite(group_lr) && group_lr > 0, which + "learning rate must be finite and > 0", group_lr);
   require(std::isfinite(group_wd), which + "weight_decay must be finite and >= 0", group_wd);
-  groups_.push_back({group_lr, group_wd});
+  groups_->push_back({group_lr, group_wd});
 }
 
 void OptimizerBase::set_learning_rate(double lr) {
   require(std::isfinite(lr) && lr > 0, "learning rate must be finite and > 0", lr);
-  for (Group& g : groups_) g.lr = lr;
+  for (Group& g : *groups_) g.lr = lr;
 }
 
 double OptimizerBase::group_learning_rate(std::size_t g) const {
-  if (g >= groups_.size()) {
+  if (g >= groups_->size()) {
     throw std::out_of_range(std::string(name_) + ": group " + std::to_string(g) + " of " +
-                            std::to_string(groups_.size()));
+                            std::to_string(groups_->size()));
   }
-  return groups_[g].lr;
+  return (*groups_)[g].lr;
 }
 
 double OptimizerBase::group_weight_decay(std::size_t g) const {
   group_learning_rate(g);  // range check
-  return groups_[g].weight_decay;
+  return (*groups_)[g].weight_decay;
 }
 
 void OptimizerBase::set_group_learning_rate(std::size_t g, double lr) {
   group_learning_rate(g);  // range check
   require(std::isfinite(lr) && lr >= 0, "a group's learning rate must be finite and >= 0", lr);
-  groups_[g].lr = lr;
+  (*groups_)[g].lr = lr;
 }
 
 // ---- BasicOptimizer ------------------------------------------------------------------------
@@ -280,6 +280,12 @@ BasicSGD<T>::BasicSGD(BasicParamGroups<T> groups, double lr, double momentum, bo
 }
 
 template <class T>
+BasicSGD<T>::BasicSGD(BasicParamGroups<T> groups, const SGDOptions& o)
+    : BasicSGD(std::move(groups), o.lr(), o.momentum(), o.nesterov(), o.weight_decay()) {
+  decoupled_ = o.decoupled_weight_decay();
+}
+
+template <class T>
 void BasicSGD<T>::step() {
   using Tensor = TensorOf<T>;
   const auto mu = static_cast<T>(momentum_);
@@ -312,7 +318,10 @@ void BasicSGD<T>::step() {
         run(mu * v + g);
       }
     };
-    if (wd == 0) {
+    if (decoupled_ && wd != 0) {
+      update(set(w, w * static_cast<T>(1.0 - this->lr_of(i) * this->weight_decay_of(i))));  // w ← (1 − lr·wd)·w
+      step(grad);
+    } else if (wd == 0) {
       step(grad);
     } else {
       step(grad + wd * w);

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -57,15 +59,23 @@ class OptimizerBase {
 
   // One update of every parameter that has a gradient.
   virtual void step() = 0;
+  // The same with a way to get the gradient again: `recompute` must leave in every parameter's
+  // gradient that of the same batch's loss at the current weights (a forward and a backward
+  // pass; the gradients are zeroed before it is called). nn::fit steps through this. Most
+  // optimizers need one gradient and ignore it; BasicSAM (nn/sam.hpp) calls it at w + ε.
+  virtual void step_with(const std::function<void()>& recompute) {
+    (void)recompute;
+    step();
+  }
   // Forgets every parameter's gradient (the buffers are kept for reuse).
   virtual void zero_grad() = 0;
 
   // The current learning rate of group 0 (of the only group unless groups were given).
-  double learning_rate() const { return groups_[0].lr; }
+  double learning_rate() const { return (*groups_)[0].lr; }
   // Sets every group's learning rate; must be finite and > 0.
   void set_learning_rate(double lr);
   // Number of parameter groups (1 unless groups were given).
-  std::size_t group_count() const { return groups_.size(); }
+  std::size_t group_count() const { return groups_->size(); }
   // Learning rate and weight decay of group g (std::out_of_range past the last group).
   double group_learning_rate(std::size_t g) const;
   double group_weight_decay(std::size_t g) const;
@@ -76,22 +86,25 @@ class OptimizerBase {
   const char* name() const { return name_; }
 
  protected:
-  explicit OptimizerBase(const char* name) : name_(name) {}
+  explicit OptimizerBase(const char* name) : name_(name), groups_(std::make_shared<std::vector<Group>>()) {}
+  // From now on this optimizer's groups (learning rates, weight decays) are `other`'s: a change
+  // through either is seen by both (a wrapper such as BasicSAM and its base optimizer).
+  void share_groups_with(const OptimizerBase& other) { groups_ = other.groups_; }
   // Throws std::invalid_argument naming this optimizer unless `ok`.
   void require(bool ok, const std::string& what, double value) const;
   // Checks lr and weight_decay (finite, lr > 0, weight_decay >= 0).
   void check_defaults(double lr, double weight_decay) const;
   // Appends group g with `lr`/`weight_decay` taken where the group's are negative; checked.
   void add_group(double group_lr, double group_wd, double lr, double weight_decay);
-  double lr_of_group(std::size_t g) const { return groups_[g].lr; }
-  double weight_decay_of_group(std::size_t g) const { return groups_[g].weight_decay; }
+  double lr_of_group(std::size_t g) const { return (*groups_)[g].lr; }
+  double weight_decay_of_group(std::size_t g) const { return (*groups_)[g].weight_decay; }
 
  private:
   struct Group {
     double lr, weight_decay;
   };
   const char* name_;
-  std::vector<Group> groups_;
+  std::shared_ptr<std::vector<Group>> groups_;  // shared only after share_groups_with()
 };
 
 // Base of every optimizer over parameters of scalar type T. Parameters are told apart by
@@ -113,13 +126,14 @@ class BasicOptimizer : public OptimizerBase {
 
   // Per-parameter state as "<parameter>.<buffer>" tensors, in parameter order; a parameter
   // not yet stepped has no entries. Counters (Adam's "step") are 0-d tensors.
-  OptimizerStateOf<T> state() const;
+  // (Virtual: a wrapper such as BasicSAM exports its base optimizer's.)
+  virtual OptimizerStateOf<T> state() const;
   // Replaces the whole state with `state` (as state() produced it, possibly by another
   // optimizer of the same kind and hyperparameters over parameters of the same names and
   // shapes). A parameter missing from it starts afresh. Unknown, duplicate or misshapen
   // entries, or a parameter with only some of its buffers, throw std::invalid_argument
   // naming the entry; the state is then unchanged.
-  void load_state(const OptimizerStateOf<T>& state);
+  virtual void load_state(const OptimizerStateOf<T>& state);
 
  protected:
   // `buffer_names`: the per-parameter tensors (each of the parameter's shape); `counts_steps`:
@@ -155,8 +169,34 @@ class BasicOptimizer : public OptimizerBase {
   std::vector<Slot> slots_;  // slots_[i] belongs to params_[i]
 };
 
+// SGD's hyperparameters by name (torch::optim::SGDOptions), with decoupled weight decay:
+//   nn::SGD opt(params, nn::SGDOptions(0.1).momentum(0.9).weight_decay(1e-4).decoupled_weight_decay(true));
+class SGDOptions {
+ public:
+  explicit SGDOptions(double lr) : lr_(lr) {}
+  SGDOptions& lr(double v) { lr_ = v; return *this; }
+  SGDOptions& momentum(double v) { momentum_ = v; return *this; }
+  SGDOptions& nesterov(bool v) { nesterov_ = v; return *this; }
+  SGDOptions& weight_decay(double v) { weight_decay_ = v; return *this; }
+  // true: w ← (1 − lr·wd)·w before the momentum update of ∇w alone (as AdamW decouples Adam's).
+  SGDOptions& decoupled_weight_decay(bool v) { decoupled_ = v; return *this; }
+  double lr() const { return lr_; }
+  double momentum() const { return momentum_; }
+  bool nesterov() const { return nesterov_; }
+  double weight_decay() const { return weight_decay_; }
+  bool decoupled_weight_decay() const { return decoupled_; }
+
+ private:
+  double lr_;
+  double momentum_ = 0, weight_decay_ = 0;
+  bool nesterov_ = false, decoupled_ = false;
+};
+
 // Stochastic gradient descent, PyTorch's semantics:
 //   g ← ∇w + wd·w;  v ← μ·v + g (v = g on the first step);  g ← nesterov ? g + μ·v : v;  w ← w − lr·g.
+// With decoupled weight decay (SGDOptions): w ← (1 − lr·wd)·w first, then the above with g ← ∇w.
+// Without momentum the two are the same step, w ← w − lr·(∇w + wd·w); with momentum they differ
+// (coupled decay is accumulated in v, decoupled is not).
 // State: "<p>.momentum" when μ > 0.
 template <class T>
 class BasicSGD : public BasicOptimizer<T> {
@@ -171,11 +211,19 @@ class BasicSGD : public BasicOptimizer<T> {
   BasicSGD(const std::vector<BasicVariable<T>>& params, double lr, double momentum = 0.0, bool nesterov = false,
            double weight_decay = 0.0)
       : BasicSGD(name_parameters(params), lr, momentum, nesterov, weight_decay) {}
+  // Hyperparameters by name, decoupled weight decay included.
+  BasicSGD(NamedParametersOf<T> params, const SGDOptions& o)
+      : BasicSGD(BasicParamGroups<T>{BasicParamGroup<T>(std::move(params))}, o) {}
+  BasicSGD(BasicParamGroups<T> groups, const SGDOptions& o);
+  BasicSGD(const std::vector<BasicVariable<T>>& params, const SGDOptions& o) : BasicSGD(name_parameters(params), o) {}
   void step() override;
+  // Whether the weight decay is decoupled (SGDOptions::decoupled_weight_decay).
+  bool decoupled_weight_decay() const { return decoupled_; }
 
  private:
   double momentum_;
   bool nesterov_;
+  bool decoupled_ = false;  // w ← (1 − lr·wd)·w, then SGD on ∇w
 };
 
 // Adam's and AdamW's hyperparameters by name, C++17 style (torch::optim::AdamWOptions):
@@ -203,10 +251,16 @@ class AdamOptionsBase {
   double beta1_ = 0.9, beta2_ = 0.999, eps_ = 1e-8;
   double weight_decay_;
 };
-// Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0.
+// Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0, coupled (L2 in the
+// gradient). decoupled_weight_decay(true) makes it AdamW (PyTorch 2.6's Adam option of that name).
 class AdamOptions : public AdamOptionsBase<AdamOptions> {
  public:
   explicit AdamOptions(double lr = 1e-3) : AdamOptionsBase(lr, 0.0) {}
+  AdamOptions& decoupled_weight_decay(bool v) { decoupled_ = v; return *this; }
+  bool decoupled_weight_decay() const { return decoupled_; }
+
+ private:
+  bool decoupled_ = false;
 };
 // AdamW's: the same with weight_decay 0.01 (PyTorch's).
 class AdamWOptions : public AdamOptionsBase<AdamWOptions> {
@@ -231,14 +285,18 @@ class BasicAdam : public BasicOptimizer<T> {
   BasicAdam(const std::vector<BasicVariable<T>>& params, double lr = 1e-3, double beta1 = 0.9,
             double beta2 = 0.999, double eps = 1e-8, double weight_decay = 0.0)
       : BasicAdam(name_parameters(params), lr, beta1, beta2, eps, weight_decay) {}
-  // Hyperparameters by name: BasicAdam(params, AdamOptions(1e-3).weight_decay(1e-4)).
+  // Hyperparameters by name: BasicAdam(params, AdamOptions(1e-3).weight_decay(1e-4)); with
+  // .decoupled_weight_decay(true) the steps are AdamW's (the name stays "Adam").
   BasicAdam(NamedParametersOf<T> params, const AdamOptions& o)
-      : BasicAdam(std::move(params), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay()) {}
+      : BasicAdam(BasicParamGroups<T>{BasicParamGroup<T>(std::move(params))}, o) {}
   BasicAdam(BasicParamGroups<T> groups, const AdamOptions& o)
-      : BasicAdam(std::move(groups), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay()) {}
+      : BasicAdam("Adam", std::move(groups), o.lr(), o.beta1(), o.beta2(), o.eps(), o.weight_decay(),
+                  o.decoupled_weight_decay()) {}
   BasicAdam(const std::vector<BasicVariable<T>>& params, const AdamOptions& o)
       : BasicAdam(name_parameters(params), o) {}
   void step() override;
+  // Whether the weight decay is decoupled (AdamW, or AdamOptions::decoupled_weight_decay).
+  bool decoupled_weight_decay() const { return decoupled_; }
 
  protected:
   // For AdamW: `decoupled` applies the weight decay to w directly instead of through the gradient.

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <limits>
 #include <optional>
+#include <utility>
 #include <stdexcept>
 #include <string>
 
@@ -225,39 +226,47 @@ History train_epochs(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const 
       ++batch_index;
       // With a reducer this process holds one shard of the batch, which may be empty.
       const bool has_rows = x_batch.value().shape()[0] > 0;
-      Variable loss;
-      double data_value = 0, penalty_value = 0;
-      if (has_rows) {
-        // Sharded: per-sample draws follow the rows' places in the whole batch (batch_shard.hpp).
-        std::optional<BatchShardScope> shard;
-        if (options.reducer) {
-          shard.emplace(BatchShard{batches.shard_offset(), x_batch.value().shape()[0], batches.batch_rows()});
+      if (has_rows && options.prepare_batch) options.prepare_batch(x_batch.mutable_value(), y_batch.mutable_value());
+      // One forward and backward pass of this batch at the current weights, gradients zeroed
+      // first (and reduced over the processes); returns the data loss and the penalty. Run once
+      // per step, and again by an optimizer that needs the gradient elsewhere (step_with: SAM).
+      const auto pass = [&]() -> std::pair<double, double> {
+        Variable loss;
+        double data_value = 0, penalty_value = 0;
+        if (has_rows) {
+          // Sharded: per-sample draws follow the rows' places in the whole batch (batch_shard.hpp).
+          std::optional<BatchShardScope> shard;
+          if (options.reducer) {
+            shard.emplace(BatchShard{batches.shard_offset(), x_batch.value().shape()[0], batches.batch_rows()});
+          }
+          loss = loss_fn(model(x_batch), y_batch);
+          data_value = loss.item();
         }
-        loss = loss_fn(model(x_batch), y_batch);
-        data_value = loss.item();
-      }
-      if (options.penalty) {
-        Variable penalty = options.penalty(params);
-        penalty_value = penalty.item();
-        if (has_rows && penalty.requires_grad()) loss = loss + penalty;  // a constant adds no gradient
-      }
-      auto check_finite = [&] {
-        if (std::isfinite(data_value) && std::isfinite(penalty_value)) return;
-        throw DivergenceError("training diverged at epoch " + std::to_string(epoch) + ", batch " +
-                              std::to_string(batch_index) + ": the loss is " +
-                              std::to_string(data_value + penalty_value) + " (try a smaller --lr)");
+        if (options.penalty) {
+          Variable penalty = options.penalty(params);
+          penalty_value = penalty.item();
+          if (has_rows && penalty.requires_grad()) loss = loss + penalty;  // a constant adds no gradient
+        }
+        auto check_finite = [&] {
+          if (std::isfinite(data_value) && std::isfinite(penalty_value)) return;
+          throw DivergenceError("training diverged at epoch " + std::to_string(epoch) + ", batch " +
+                                std::to_string(batch_index) + ": the loss is " +
+                                std::to_string(data_value + penalty_value) + " (try a smaller --lr)");
+        };
+        if (!options.reducer) check_finite();
+        optimizer.zero_grad();
+        if (options.reducer) options.reducer->begin_step(x_batch.value().shape()[0], batches.batch_rows());
+        if (has_rows) loss.backward();
+        if (options.reducer) {
+          data_value = options.reducer->finish_step(data_value);  // the whole batch's: the same on every process
+          check_finite();
+        }
+        return {data_value, penalty_value};
       };
-      if (!options.reducer) check_finite();
-      optimizer.zero_grad();
-      if (options.reducer) options.reducer->begin_step(x_batch.value().shape()[0], batches.batch_rows());
-      if (has_rows) loss.backward();
-      if (options.reducer) {
-        data_value = options.reducer->finish_step(data_value);  // the whole batch's: the same on every process
-        check_finite();
-      }
+      const auto [data_value, penalty_value] = pass();
       if (first_loss < 0) first_loss = data_value;
       if (options.before_step) options.before_step();
-      optimizer.step();
+      optimizer.step_with([&pass] { pass(); });
       if (options.after_step) options.after_step();
       data_sum += data_value;
       penalty_sum += penalty_value;

@@ -60,6 +60,9 @@ struct BasicFitOptions {
   std::size_t eval_batch_size = 1000;
   std::size_t first_epoch = 1;      // > 1 when resuming
   std::function<void(const EpochStats&)> on_epoch_end;  // after each epoch's evaluation
+  // Called on each training batch (this process's shard of it) before its forward pass; may
+  // change the inputs and targets in place, keeping their shapes (mixup, augmentation).
+  std::function<void(TensorOf<T>& inputs, TensorOf<T>& targets)> prepare_batch;
   std::function<void()> before_step;                     // after backward(), before step() (clipping)
   std::function<void()> after_step;                      // after each optimizer.step()
   LrScheduler* scheduler = nullptr;                      // stepped after each epoch's evaluation
@@ -96,7 +99,9 @@ using FitOptions = BasicFitOptions<float>;
 // end of epoch k (nn/checkpoint.hpp), and first_epoch = k + 1, continues exactly as an
 // uninterrupted run; options.checkpoint does all of that itself (nn/fit_checkpoint.hpp: then
 // epochs is the run's total, and the history returned covers every epoch, resumed ones
-// included). T (float or double) is deduced from the model, optimizer and train set.
+// included). T (float or double) is deduced from the model, optimizer and train set. Each step
+// is optimizer.step_with(recompute), recompute running the batch's forward and backward pass
+// again at the weights the optimizer set (BasicSAM uses it; the others ignore it).
 template <class T>
 History fit(BasicModule<T>& model, BasicOptimizer<T>& optimizer, const BasicDataset<T>& train,
             const NonDeduced<BasicDataset<T>>* test, Rng& rng, const NonDeduced<BasicFitOptions<T>>& options);

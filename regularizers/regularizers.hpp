@@ -4,6 +4,7 @@
 #pragma once
 
 #include "xtgrad/regularizers/input_space.hpp"
+#include "xtgrad/regularizers/mixup.hpp"
 #include "xtgrad/regularizers/prox.hpp"
 #include "xtgrad/regularizers/regularizer.hpp"
 #include "xtgrad/regularizers/selection.hpp"

@@ -238,6 +238,7 @@ RunControl Checkpointing::control(std::size_t index, const std::string& reg, con
                            config_.hidden, config_.lr, config_.seed);
   if (config_.model != "mlp") c.checkpoint.identity += " model=" + config_.model;  // (mlp: as before, old checkpoints resume)
   if (config_.momentum != 0) c.checkpoint.identity += fmt::format(" momentum={}", config_.momentum);  // (likewise)
+  if (config_.optimizer != "sgd") c.checkpoint.identity += " optimizer=" + config_.optimizer;  // (likewise)
   c.checkpoint.data = data;
   c.checkpoint.on_checkpoint = [this](std::size_t epoch) { saved_epoch_ = epoch; };
   c.should_stop = [] { return stop_signal() != 0; };

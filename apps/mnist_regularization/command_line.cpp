@@ -34,7 +34,12 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
   cli.add_option("--batch-size", config.batch_size, "minibatch size")
       ->check(whole_number(1, count))->capture_default_str();
   cli.add_option("--hidden", config.hidden, "hidden units")->check(whole_number(1, count))->capture_default_str();
-  cli.add_option("--lr", config.lr, "SGD learning rate")->check(positive_number)->capture_default_str();
+  auto* lr_option = cli.add_option("--lr", config.lr, "learning rate; default 0.1 with --optimizer sgd, 0.001 with adam "
+                                   "or adamw")->check(positive_number)->capture_default_str();
+  cli.add_option("--optimizer", config.optimizer,
+                 "sgd (the blog's; --momentum), adam or adamw (PyTorch's; adamw's decay is weight_decay(lambd=L)'s "
+                 "L, else 0.01); weight_decay(lambd=L) in --reg is decoupled under each")
+      ->check(CLI::IsMember({"sgd", "adam", "adamw"}))->capture_default_str();
   cli.add_option("--momentum", config.momentum,
                  "SGD momentum mu in [0, 1) (PyTorch's: v <- mu*v + g, w <- w - lr*v); 0 is plain SGD")
       ->check(number_from_below(0, 1))->capture_default_str();
@@ -58,7 +63,8 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
                  "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y) (optional keys "
                  "mode=subgradient|prox (l1, l1_l2) and start=N: first epoch with the penalty on), dropout(p=P), "
                  "maxnorm(c=C), noise(std=S), label_smoothing(eps=E), early_stopping(patience=N), "
-                 "adversarial(eps=E), input_grad(lambd=L), or several joined by '+', e.g. "
+                 "adversarial(eps=E), input_grad(lambd=L), weight_decay(lambd=L), mixup(alpha=A), sam(rho=R), or "
+                 "several joined by '+', e.g. "
                  "'l2(lambd=1e-4)+dropout(p=0.5)'")
       ->capture_default_str();
   // The lists are split here (number_list), not by CLI11, which drops empty items.
@@ -104,6 +110,12 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
                          "nothing was run"};
   }
   if (config.dataset == "fashion-mnist" && data_option->count() == 0) config.data = fashion_mnist_dir;
+  // Adam's default learning rate unless --lr is given; momentum is SGD's.
+  if (config.optimizer != "sgd" && lr_option->count() == 0) config.lr = 1e-3;
+  if (config.optimizer != "sgd" && config.momentum != 0) {
+    return {exit_usage, fmt::format("--momentum {} applies to --optimizer sgd only, not {}", config.momentum,
+                                    config.optimizer)};
+  }
   inv.threads_given = threads_option->count() > 0;
   return {};
 }

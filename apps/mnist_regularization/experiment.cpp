@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -104,7 +105,14 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   const bool input_leaf = methods.adversarial > 0 || methods.input_grad > 0;
   const std::unique_ptr<AppNet> net = make_model(config, inputs, classes, rng, methods.dropout, methods.noise, input_leaf);
   AppNet& model = *net;
-  nn::SGD optimizer(model.named_parameters(), config.lr, config.momentum);
+  // The optimizer (--optimizer, weight_decay, sam) and mixup: how each batch's step is made.
+  RunOptimizer run_optimizer = make_optimizer(config.optimizer, config.lr, config.momentum, methods,
+                                              model.named_parameters());
+  nn::Optimizer& optimizer = run_optimizer.get();
+  std::optional<Mixup> mixup;
+  Rng mix_rng;
+  const std::uint64_t mix_seed = config.seed * 0x9E3779B97F4A7C15ULL + 7;
+  if (methods.mixup > 0) mixup.emplace(methods.mixup);
 
   RunResult result;
   result.reg = methods.describe();
@@ -115,6 +123,9 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
     log << "\n" << format_coverage(reg, model.named_parameters(), config.batch_size);
     if (result.reg != reg.describe()) log << "run " << result.reg << ": the penalty above, and\n";
     for (const auto& e : result.effects) log << "  " << e << "\n";
+    if (config.optimizer != "sgd" || methods.weight_decay > 0 || methods.sam > 0) {
+      log << "  optimizer: " << run_optimizer.description << "\n";
+    }
     log << std::flush;
   }
 
@@ -146,7 +157,17 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   // The input-gradient penalty of the current batch, built by the loss and handed to the
   // penalty callback (fit calls the loss, then the penalty, once per batch).
   Variable input_penalty;
-  if (methods.label_smoothing > 0 || input_leaf) {
+  // The data loss of a batch: with mixup, λ·ℓ(y) + (1 − λ)·ℓ(y[π]) over the batch prepare_batch mixed.
+  const nn::LossFunction data_loss = [&](const Variable& out, const Variable& y) {
+    return mixup ? mixup->loss(base_loss, out, y) : base_loss(out, y);
+  };
+  if (mixup) {
+    options.prepare_batch = [&](Tensor& x, Tensor&) {
+      mixup->draw(x.shape()[0], mix_rng);
+      mixup->mix_inputs(x);
+    };
+  }
+  if (methods.label_smoothing > 0 || input_leaf || mixup) {
     options.loss = [&](const Variable& out, const Variable& y) {
       Variable targets = y;
       if (methods.label_smoothing > 0) {  // (1 − ε)·y + ε/K
@@ -155,7 +176,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
         for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = Scalar((1 - eps) * t.data()[i] + eps / double(classes));
         targets = Variable(t);
       }
-      Variable loss = base_loss(out, targets);
+      Variable loss = data_loss(out, targets);
       if (!input_leaf) return loss;
       const Variable x = model.last_input();
       if (methods.input_grad > 0) input_penalty = input_gradient_penalty(loss, x, methods.input_grad);
@@ -163,7 +184,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
         // FGSM on the clean batch: x + ε·sign(∂ℓ/∂x), clipped to [−1, 1]; then ½ clean + ½ perturbed.
         const Tensor g = grad({loss}, {x}, {.retain_graph = true})[0].value();
         const Variable perturbed(fgsm_step(x.value(), g, methods.adversarial));
-        loss = (loss + base_loss(model(perturbed), targets)) * 0.5;
+        loss = (loss + data_loss(model(perturbed), targets)) * 0.5;
       }
       return loss;
     };
@@ -201,6 +222,7 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
                                                         : std::vector<double>(params.size(), 0.0));
     epoch = e.epoch + 1;
     model.reseed(draw_seed + epoch);
+    mix_rng.seed(mix_seed + epoch);
     if (!config.quiet) {
       log << fmt::format("[{}] epoch {:>2}/{}  data loss {:.3f}  penalty {:.3f}  loss {:.3f}  test acc {:.4f}  ({:.2f} s train, {:.2f} s eval)\n",
                          result.reg, e.epoch, config.epochs, e.data_loss, e.penalty, e.loss, e.test_accuracy,
@@ -219,12 +241,14 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   if (control.make_reducer) {
     reducer = control.make_reducer(params);
     options.reducer = reducer.get();
+    check_data_parallel(methods, int(reducer->shard_count()));  // (session.cpp refuses it before any data is read)
   }
   // Every epoch end saves model, optimizer, rng and the epochs done; resuming restores them,
   // and the penalty's epoch and the draws continue from the epoch after the checkpoint's.
   const auto start_at = [&](std::size_t first) {
     epoch = first;
     model.reseed(draw_seed + epoch);
+    mix_rng.seed(mix_seed + epoch);
   };
   start_at(1);
   control_run(control, options, result.tensor_penalties, early.get(), config.quiet ? nullptr : &log,

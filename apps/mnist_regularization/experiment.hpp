@@ -29,6 +29,7 @@ struct Config {
   std::size_t hidden = 200;
   double lr = 0.1;
   double momentum = 0;             // SGD momentum μ ∈ [0, 1); 0: plain SGD, as the blog
+  std::string optimizer = "sgd";   // --optimizer: sgd (the blog's), adam or adamw (make_optimizer)
   std::uint64_t seed = 0;
   int threads = 1;
   std::string out = "results";

@@ -22,10 +22,13 @@ const Method kMethods[] = {
     {"noise", "std", Range::positive},            {"label_smoothing", "eps", Range::open_unit},
     {"early_stopping", "patience", Range::whole}, {"adversarial", "eps", Range::positive},
     {"input_grad", "lambd", Range::positive},
+    {"weight_decay", "lambd", Range::positive},   {"mixup", "alpha", Range::positive},
+    {"sam", "rho", Range::positive},
 };
 constexpr const char* kNames =
     "none, l1, l2, l1_l2, dropout(p=P), maxnorm(c=C), noise(std=S), label_smoothing(eps=E), "
-    "early_stopping(patience=N), adversarial(eps=E) or input_grad(lambd=L)";
+    "early_stopping(patience=N), adversarial(eps=E), input_grad(lambd=L), weight_decay(lambd=L), "
+    "mixup(alpha=A) or sam(rho=R)";
 
 const char* range_text(Range r) {
   switch (r) {
@@ -123,8 +126,14 @@ Methods parse_methods(std::string_view spec) {
       set(m.patience, std::size_t(value));
     } else if (term.name == "adversarial") {
       set(m.adversarial, value);
-    } else {
+    } else if (term.name == "input_grad") {
       set(m.input_grad, value);
+    } else if (term.name == "weight_decay") {
+      set(m.weight_decay, value);
+    } else if (term.name == "mixup") {
+      set(m.mixup, value);
+    } else {
+      set(m.sam, value);
     }
     m.terms.push_back(method->range == Range::whole
                           ? fmt::format("{}({}={})", method->name, method->key, std::size_t(value))
@@ -149,6 +158,14 @@ void check_train_size(const Methods& methods, std::size_t train_size) {
       "it and {} to train on: give --train-size {} or more, or leave early_stopping out",
       methods.describe(), xtgrad::format_coefficient(validation_fraction * 100), train_size,
       validation_size(train_size), train_size - validation_size(train_size), least));
+}
+
+void check_data_parallel(const Methods& methods, int ranks) {
+  if (methods.mixup == 0 || ranks <= 1) return;
+  throw std::invalid_argument(fmt::format(
+      "--reg '{}': mixup pairs the rows of a whole batch, and on {} data-parallel ranks each rank holds only its "
+      "shard; run it on one rank",
+      methods.describe(), ranks));
 }
 
 std::string Methods::describe() const {
@@ -192,6 +209,65 @@ std::vector<std::string> Methods::effects() const {
     out.push_back(fmt::format("input-gradient penalty (double backpropagation): {} * mean over the batch of "
                               "||d loss_i / d x_i||^2, a graph node added to the loss",
                               c(input_grad)));
+  }
+  if (weight_decay > 0) {
+    out.push_back(fmt::format("decoupled weight decay: each step w <- w - lr*{0}*w on the weights (not biases), then "
+                              "the optimizer's update of the gradient alone (plain SGD: the step of l2(lambd={0}); "
+                              "Adam: AdamW)",
+                              c(weight_decay)));
+  }
+  if (mixup > 0) {
+    out.push_back(fmt::format("mixup: each training batch mixed with a permutation of itself, lambda ~ Beta({0}, {0}) "
+                              "per batch: x = lambda*x + (1-lambda)*x[perm], loss = lambda*loss(y) + "
+                              "(1-lambda)*loss(y[perm])",
+                              c(mixup)));
+  }
+  if (sam > 0) {
+    out.push_back(fmt::format("SAM: each step takes the gradient at w + {}*g/||g|| (a second forward/backward pass) "
+                              "and steps from w with it",
+                              c(sam)));
+  }
+  return out;
+}
+
+bool is_optimizer_name(std::string_view name) { return name == "sgd" || name == "adam" || name == "adamw"; }
+
+RunOptimizer make_optimizer(std::string_view kind, double lr, double momentum, const Methods& methods,
+                            const xtgrad::NamedParameters& params) {
+  namespace nn = xtgrad::nn;
+  if (!is_optimizer_name(kind)) {
+    throw std::invalid_argument(fmt::format("--optimizer: unknown optimizer '{}' (expected sgd, adam or adamw)", kind));
+  }
+  if (kind != "sgd" && momentum != 0) {
+    throw std::invalid_argument(fmt::format("--momentum {} applies to --optimizer sgd only, not {}", momentum, kind));
+  }
+  const double decay = methods.weight_decay > 0 ? methods.weight_decay : kind == "adamw" ? 1e-2 : 0.0;
+  // Decay on the weights the norm penalties select by default, none on the rest (biases).
+  const xtgrad::Selection weights = xtgrad::Selection::weights_only();
+  xtgrad::NamedParameters decayed, rest;
+  for (const auto& named : params) (weights.selects(named.first, named.second) ? decayed : rest).push_back(named);
+  nn::ParamGroups groups;
+  if (!decayed.empty()) groups.emplace_back(decayed, -1, decay);
+  if (!rest.empty()) groups.emplace_back(rest, -1, 0.0);
+  RunOptimizer out;
+  const auto c = [](double v) { return xtgrad::format_coefficient(v); };
+  const std::string on = decay > 0 ? fmt::format(", decoupled weight decay {} on the weights", c(decay)) : "";
+  if (kind == "sgd") {
+    out.base = std::make_unique<nn::SGD>(
+        std::move(groups), nn::SGDOptions(lr).momentum(momentum).weight_decay(decay).decoupled_weight_decay(true));
+    out.description = fmt::format("SGD (lr {}{}){}", c(lr), momentum > 0 ? ", momentum " + c(momentum) : "", on);
+  } else if (kind == "adam") {
+    out.base = std::make_unique<nn::Adam>(std::move(groups),
+                                          nn::AdamOptions(lr).weight_decay(decay).decoupled_weight_decay(true));
+    out.description = fmt::format("Adam (lr {}, betas 0.9, 0.999, eps 1e-8){}", c(lr), on);
+  } else {
+    out.base = std::make_unique<nn::AdamW>(std::move(groups), nn::AdamWOptions(lr).weight_decay(decay));
+    out.description = fmt::format("AdamW (lr {}, betas 0.9, 0.999, eps 1e-8){}{}", c(lr), on,
+                                  methods.weight_decay > 0 ? "" : " (PyTorch's default)");
+  }
+  if (methods.sam > 0) {
+    out.sam = std::make_unique<nn::SAM>(*out.base, methods.sam);
+    out.description += fmt::format(", in SAM (rho {})", c(methods.sam));
   }
   return out;
 }

@@ -12,6 +12,13 @@
 //   adversarial(eps=E)        FGSM adversarial training: each step's loss is
 //                             ½·ℓ(x) + ½·ℓ(clip(x + E·sign(∂ℓ/∂x), −1, 1)), E > 0
 //   input_grad(lambd=L)       double backpropagation: the penalty L·mean_i ‖∂ℓᵢ/∂xᵢ‖², L > 0
+//   weight_decay(lambd=L)     decoupled weight decay, an optimizer option: w ← w − lr·L·w each
+//                             step on the weights (not biases), then the optimizer's update of
+//                             ∇w (make_optimizer); L > 0
+//   mixup(alpha=A)            each batch mixed with a permutation of itself, λ ~ Beta(A, A):
+//                             x̃ = λx + (1−λ)x[π], loss λ·ℓ(y) + (1−λ)·ℓ(y[π]) (xtgrad::Mixup); A > 0
+//   sam(rho=R)                sharpness-aware minimisation (nn::SAM): the step uses the gradient
+//                             at w + R·g/‖g‖₂, two forward/backward passes per step; R > 0
 // e.g. "l2(lambd=1e-4)+dropout(p=0.5)". `none` stands alone. The grammar and its messages are
 // the library's (regularizers/spec_terms.hpp); the app adds these names, keys and ranges.
 #pragma once
@@ -22,6 +29,9 @@
 #include <string_view>
 #include <vector>
 
+#include "xtgrad/core/defaults.hpp"
+#include "xtgrad/nn/optimizers.hpp"
+#include "xtgrad/nn/sam.hpp"
 #include "xtgrad/regularizers/regularizers.hpp"
 
 namespace mnist_app {
@@ -35,6 +45,9 @@ struct Methods {
   std::size_t patience = 0;    // early stopping (0: off)
   double adversarial = 0;      // FGSM eps in training (0: off)
   double input_grad = 0;       // λ of the input-gradient penalty (0: off)
+  double weight_decay = 0;     // λ of the decoupled weight decay (0: off)
+  double mixup = 0;            // α of mixup (0: off)
+  double sam = 0;              // ρ of SAM (0: off)
   std::vector<std::string> terms;  // the canonical terms, in the order given
 
   // The canonical spec: the terms joined by '+' ("none" for the plain run).
@@ -57,9 +70,38 @@ std::size_t validation_size(std::size_t train_size);
 // data is read, rather than nn::split_dataset's internal error later).
 void check_train_size(const Methods& methods, std::size_t train_size);
 
+// Throws std::invalid_argument naming --reg and the ranks when `methods` has mixup and `ranks`
+// (> 1) processes train one model data-parallel: each holds a shard of every batch, and mixup
+// pairs the rows of the whole batch.
+void check_data_parallel(const Methods& methods, int ranks);
+
 // Parses `spec`; std::invalid_argument quoting it and saying what is wrong (an unknown name or
 // key, a value out of range, an empty term, a method given twice, two norm penalties, none
 // combined with anything).
 Methods parse_methods(std::string_view spec);
+
+// --optimizer: "sgd" (the blog's, the default), "adam" or "adamw".
+bool is_optimizer_name(std::string_view name);
+
+// A run's optimizer: the base one, wrapped in SAM when the run has sam(rho=R).
+struct RunOptimizer {
+  std::unique_ptr<xtgrad::nn::Optimizer> base;
+  std::unique_ptr<xtgrad::nn::SAM> sam;
+  xtgrad::nn::Optimizer& get() { return sam ? *sam : *base; }
+  std::string description;  // one line: the optimizer, its decay and SAM
+};
+
+// The optimizer `kind` (is_optimizer_name) over `params` with learning rate `lr`:
+//   sgd    nn::SGD with momentum `momentum` (PyTorch's)
+//   adam   nn::Adam (betas 0.9, 0.999, eps 1e-8)
+//   adamw  nn::AdamW, its decay the weight_decay term's λ, else PyTorch's default 0.01
+// weight_decay(lambd=λ) is decoupled (SGDOptions/AdamOptions::decoupled_weight_decay) and falls on
+// the tensors the norm penalties select by default, the weights (a second group, the biases, has
+// none). Under plain SGD it is exactly the step of l2(lambd=λ): d/dw ½λ‖w‖² = λw, and
+// w − lr·(g + λw) = (1 − lr·λ)w − lr·g; under Adam it is AdamW's step, which differs (Adam divides
+// l2's λw by √v̂ with the rest of the gradient). sam(rho=R) wraps the optimizer in nn::SAM.
+// std::invalid_argument for an unknown kind or momentum with adam/adamw.
+RunOptimizer make_optimizer(std::string_view kind, double lr, double momentum, const Methods& methods,
+                            const xtgrad::NamedParameters& params);
 
 }  // namespace mnist_app

@@ -92,6 +92,7 @@ std::vector<std::pair<double, std::size_t>> histogram(const xtgrad::Tensor& w, d
 void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs) {
   json cfg = {{"data", config.data},         {"dataset", config.dataset}, {"model", config.model},         {"train_size", config.train_size}, {"epochs", config.epochs},
               {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr}, {"momentum", config.momentum},
+              {"optimizer", config.optimizer},
               {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
               {"no_plots", config.no_plots}, {"report", config.report}, {"quiet", config.quiet},           {"reg", config.regs},
               {"blog_gradient", config.blog_gradient}, {"sweep", config.sweep},

@@ -53,6 +53,7 @@ MemoryNeed plan_runs(Session& s) {
   for (const auto& spec : config.regs) {
     s.regs.push_back(parse_methods(spec));
     check_train_size(s.regs.back(), config.train_size);
+    if (s.parallel && !s.spread) check_data_parallel(s.regs.back(), config.ranks);  // mixup needs whole batches
     specs.push_back(s.regs.back().describe());
   }
   for (const double eps : config.eval_fgsm) {

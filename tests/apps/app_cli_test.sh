@@ -599,6 +599,25 @@ then
 else
   fail "--momentum 0.9 trains with momentum and is in summary.json" "exit $rc: $(cat "$tmp/stderr")"
 fi
+# --optimizer and the methods' terms (issue 23): usage errors, then adam's default lr in summary.json.
+expect "--optimizer lbfgs"             2 optimizer      -- "${common[@]}" --optimizer lbfgs
+expect "--optimizer adam --momentum"   2 "sgd only"     -- "${common[@]}" --optimizer adam --momentum 0.9
+expect "--reg mixup(alpha=0)"          2 "out of range" -- "${common[@]}" --reg 'mixup(alpha=0)'
+expect "--reg sam(rho=-1)"             2 "out of range" -- "${common[@]}" --reg 'sam(rho=-1)'
+"$app" "${tiny[@]}" --optimizer adam --reg 'weight_decay(lambd=0.01)+mixup(alpha=0.2)+sam(rho=0.05)' \
+  --out "$out/adam" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 ]] && python3 - "$out/adam/summary.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+assert s["config"]["optimizer"] == "adam" and s["config"]["lr"] == 0.001, s["config"]
+assert s["runs"][0]["reg"] == "weight_decay(lambd=0.01)+mixup(alpha=0.2)+sam(rho=0.05)", s["runs"][0]["reg"]
+PY
+then
+  pass "--optimizer adam with weight_decay+mixup+sam trains, lr 0.001 in summary.json"
+else
+  fail "--optimizer adam with weight_decay+mixup+sam trains, lr 0.001 in summary.json" "exit $rc: $(cat "$tmp/stderr")"
+fi
 # A batch larger than the subset is the whole subset (was: a batch count that overflowed).
 "$app" "${tiny[@]}" --batch-size 1000000000 --out "$out/bigbatch" --quiet --no-plots >"$tmp/stdout" 2>"$tmp/stderr"
 rc=$?

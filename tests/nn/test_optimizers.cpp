@@ -193,6 +193,135 @@ TEST(AdamW, WeightDecayByNameEqualsThePositionalForm) {
   EXPECT_EQ(xtgrad::nn::AdamOptions().weight_decay(), 0.0);
 }
 
+// ---- Decoupled weight decay (issue 23): SGD and Adam ---------------------------------------
+
+// n steps of `opt` on loss(w) = c·w + ½·l2·‖w‖² from w0 (c = g1, so ∇ = g1 + l2·w): w after them.
+// The penalty is a node of the loss, as the regularizers add it (d/dw ½λ‖w‖² = λw).
+Tensor steps_on_linear_loss(Optimizer& opt, const Variable& w, double l2, int n) {
+  for (int k = 0; k < n; ++k) {
+    Variable loss = xtgrad::sum(w * Variable(g1));
+    if (l2 > 0) loss = loss + xtgrad::sum(w * w) * (0.5 * l2);
+    opt.zero_grad();
+    loss.backward();
+    opt.step();
+  }
+  return w.value();
+}
+
+TEST(SGD, DecoupledWeightDecayWithoutMomentumIsTheStepOfAnL2Penalty) {
+  // w − lr·(g + λw) = (1 − lr·λ)·w − lr·g: l2 with the same λ as weight_decay (½λ‖w‖² has gradient λw)
+  const double lr = 0.1, lambda = 0.1;
+  Variable a = Variable::parameter(w0), b = Variable::parameter(w0), c = Variable::parameter(w0);
+  SGD penalised(one_param(a), lr);
+  SGD decoupled(one_param(b), xtgrad::nn::SGDOptions(lr).weight_decay(lambda).decoupled_weight_decay(true));
+  SGD coupled(one_param(c), lr, 0.0, false, lambda);
+  EXPECT_TRUE(decoupled.decoupled_weight_decay());
+  EXPECT_FALSE(coupled.decoupled_weight_decay());
+  // one step by hand: 0.99·[1, −2] − 0.1·[0.5, −1] = [0.94, −1.88]
+  expect_tensor_near(steps_on_linear_loss(decoupled, b, 0, 1), Tensor{0.94, -1.88});
+  steps_on_linear_loss(penalised, a, lambda, 1);
+  steps_on_linear_loss(coupled, c, 0, 1);
+  expect_tensor_near(a.value(), b.value());
+  // and stays so over more steps (to rounding: the three order their products differently)
+  const Tensor wa = steps_on_linear_loss(penalised, a, lambda, 9);
+  expect_tensor_near(steps_on_linear_loss(decoupled, b, 0, 9), wa, 1e-13);
+  expect_tensor_near(steps_on_linear_loss(coupled, c, 0, 9), wa, 1e-13);
+}
+
+TEST(SGD, DecoupledWeightDecayWithMomentumKeepsTheDecayOutOfTheVelocity) {
+  const TwoSteps r = run_two_steps<SGD>(
+      xtgrad::nn::SGDOptions(0.1).momentum(0.9).weight_decay(0.1).decoupled_weight_decay(true));
+  // w ← 0.99·w0 = [0.99, −1.98]; v1 = g1; w1 = w − 0.1·v1
+  expect_tensor_near(r.ws[0], Tensor{0.94, -1.88});
+  // w ← 0.99·w1 = [0.9306, −1.8612]; v2 = 0.9·g1 + g2 = [0.7, 1.1]; w2 = w − 0.1·v2
+  expect_tensor_near(r.ws[1], Tensor{0.8606, -1.9712});
+  ASSERT_EQ(r.state.size(), 1u);
+  expect_tensor_near(r.state[0].second, Tensor{0.7, 1.1});  // the decay never enters v
+  // coupled decay (WeightDecayWithMomentumTwoSteps) ends elsewhere: [0.8516, −1.9532]
+  const TwoSteps coupled = run_two_steps<SGD>(0.1, 0.9, false, 0.1);
+  EXPECT_GT(std::abs(coupled.ws[1](0) - r.ws[1](0)), 5e-3);
+}
+
+TEST(SGD, OptionsByNameEqualThePositionalForm) {
+  const Tensor positional = run_two_steps<SGD>(0.1, 0.9, true, 0.01).ws[1];
+  const Tensor named =
+      run_two_steps<SGD>(xtgrad::nn::SGDOptions(0.1).momentum(0.9).nesterov(true).weight_decay(0.01)).ws[1];
+  expect_tensor_near(named, positional, 0.0);
+  const xtgrad::nn::SGDOptions o = xtgrad::nn::SGDOptions(0.5).decoupled_weight_decay(true);
+  EXPECT_EQ(o.lr(), 0.5);
+  EXPECT_EQ(o.momentum(), 0.0);
+  EXPECT_TRUE(o.decoupled_weight_decay());
+  EXPECT_FALSE(xtgrad::nn::SGDOptions(0.5).decoupled_weight_decay());
+}
+
+TEST(Adam, DecoupledWeightDecayOptionTakesAdamWsSteps) {
+  const TwoSteps adam = run_two_steps<Adam>(xtgrad::nn::AdamOptions(0.1).weight_decay(0.1).decoupled_weight_decay(true));
+  const TwoSteps adamw = run_two_steps<AdamW>(0.1, 0.9, 0.999, 1e-8, 0.1);
+  expect_tensor_near(adam.ws[0], adamw.ws[0], 0.0);
+  expect_tensor_near(adam.ws[1], adamw.ws[1], 0.0);
+  ASSERT_EQ(adam.state.size(), adamw.state.size());
+  for (std::size_t k = 0; k < adam.state.size(); ++k) expect_tensor_near(adam.state[k].second, adamw.state[k].second, 0.0);
+}
+
+TEST(Adam, AnL2PenaltyIsRescaledByTheSecondMomentAndDecoupledDecayIsNot) {
+  // Under Adam the penalty's gradient λw is divided by √v̂ like the rest: with no data
+  // gradient the first step moves each weight by lr whatever λ is; decoupled decay moves it by lr·λ·w.
+  const double lr = 0.1, lambda = 0.1, eps = 1e-8;
+  Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+  Adam penalised(one_param(a), xtgrad::nn::AdamOptions(lr));
+  Adam decoupled(one_param(b), xtgrad::nn::AdamOptions(lr).weight_decay(lambda).decoupled_weight_decay(true));
+  for (Adam* opt : {&penalised, &decoupled}) {
+    const Variable& w = opt == &penalised ? a : b;
+    Variable loss = xtgrad::sum(w * Variable(Tensor{0.0, 0.0}));
+    if (opt == &penalised) loss = loss + xtgrad::sum(w * w) * (0.5 * lambda);
+    opt->zero_grad();
+    loss.backward();
+    opt->step();
+  }
+  // penalised: g = λw0 = [0.1, −0.2], m̂ = g, √v̂ = |g|: w1 = w0 − lr·g/(|g| + ε) ≈ w0 − lr·sign(w0)
+  expect_tensor_near(a.value(), Tensor{1 - lr * 0.1 / (0.1 + eps), -2 + lr * 0.2 / (0.2 + eps)});
+  // decoupled: w1 = (1 − lr·λ)·w0 = [0.99, −1.98] (the zero data gradient moves nothing)
+  expect_tensor_near(b.value(), Tensor{0.99, -1.98});
+  // and with plain SGD the two would both give [0.99, −1.98] (DecoupledWeightDecayWithoutMomentum...)
+}
+
+// PyTorch 1.13 in float64 (tests/data/make_weight_decay_reference.py): four steps from w0 with
+// gradients g1, g2, g1, g2, lr 0.1, weight decay 0.1. SGD's decoupled reference is torch's SGD
+// without decay after w *= 1 − lr·wd by hand (torch's SGD has no such option).
+TEST(Optimizers, WeightDecayMatchesPyTorch) {
+  const auto four_steps = [](Optimizer& opt, const Variable& w) {
+    for (int k = 0; k < 4; ++k) {
+      set_grad(w, k % 2 ? g2 : g1);
+      opt.step();
+    }
+    return w.value();
+  };
+  Variable a = Variable::parameter(w0), b = Variable::parameter(w0), c = Variable::parameter(w0),
+           d = Variable::parameter(w0), e = Variable::parameter(w0);
+  SGD sgd(one_param(a), 0.1, 0.9, false, 0.1);
+  SGD sgd_decoupled(one_param(b), xtgrad::nn::SGDOptions(0.1).momentum(0.9).weight_decay(0.1).decoupled_weight_decay(true));
+  Adam adam(one_param(c), 0.1, 0.9, 0.999, 1e-8, 0.1);
+  AdamW adamw(one_param(d), 0.1, 0.9, 0.999, 1e-8, 0.1);
+  Adam adam_decoupled(one_param(e), xtgrad::nn::AdamOptions(0.1).weight_decay(0.1).decoupled_weight_decay(true));
+  expect_tensor_near(four_steps(sgd, a), Tensor{0.55712036, -2.03226572}, 1e-14);
+  expect_tensor_near(four_steps(sgd_decoupled, b), Tensor{0.60490406, -2.13008312}, 1e-14);
+  expect_tensor_near(four_steps(adam, c), Tensor{0.6131032776301568, -1.936357221094205}, 1e-14);
+  expect_tensor_near(four_steps(adamw, d), Tensor{0.5836521347714131, -1.8963959641191404}, 1e-14);
+  expect_tensor_near(four_steps(adam_decoupled, e), Tensor{0.5836521347714131, -1.8963959641191404}, 1e-14);
+}
+
+TEST(Optimizers, StepWithIgnoresTheRecomputeForOneGradientOptimizers) {
+  Variable a = Variable::parameter(w0), b = Variable::parameter(w0);
+  Adam one(one_param(a), 0.1), two(one_param(b), 0.1);
+  set_grad(a, g1);
+  set_grad(b, g1);
+  int calls = 0;
+  one.step();
+  two.step_with([&calls] { ++calls; });
+  EXPECT_EQ(calls, 0);
+  expect_tensor_near(b.value(), a.value(), 0.0);
+}
+
 // ---- RMSProp -------------------------------------------------------------------------------
 
 TEST(RMSProp, TwoStepsMatchHandComputed) {

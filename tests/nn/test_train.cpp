@@ -73,6 +73,34 @@ TEST(Fit, SeparableBlobsReachOver95PercentInAFewEpochs) {
   EXPECT_LT(history.back().data_loss, history.front().data_loss);
 }
 
+TEST(Fit, PrepareBatchChangesEachTrainingBatchBeforeItsForwardPass) {
+  // (issue 23: mixup's hook) every batch's targets set to class 0 in place: the loss sees only
+  // those, once per batch, and the evaluation's data is untouched
+  BlobsRun run(40, 1, 2, 4, 0.5);
+  const Dataset original = run.train;
+  FitOptions options = quiet_options(10, 16);
+  std::size_t prepared = 0, losses = 0;
+  options.prepare_batch = [&prepared](Tensor& x, Tensor& y) {
+    ++prepared;
+    EXPECT_EQ(x.shape()[0], y.shape()[0]);
+    for (std::size_t i = 0; i < y.shape()[0]; ++i) {
+      y(i, 0) = 1;
+      y(i, 1) = 0;
+    }
+  };
+  options.loss = [&losses](const Variable& out, const Variable& y) {
+    ++losses;
+    for (std::size_t i = 0; i < y.value().shape()[0]; ++i) EXPECT_EQ(y.value()(i, 0), 1.0f);
+    return xtgrad::cross_entropy(out, y);
+  };
+  run.fit(nullptr, options);
+  EXPECT_EQ(prepared, 10u * 3u);  // 40 rows in batches of 16: 3 per epoch
+  EXPECT_EQ(losses, prepared);
+  EXPECT_EQ(xtgrad::nn::argmax_rows(run.train.targets), xtgrad::nn::argmax_rows(original.targets));
+  // it learned the prepared targets: every training point is now called class 0
+  for (const std::size_t k : xtgrad::nn::argmax_rows(run.net(Variable(run.train.inputs)).value())) EXPECT_EQ(k, 0u);
+}
+
 TEST(Fit, XorNeedsTheHiddenLayerAndLearnsIt) {
   const Dataset train = blobs(200, true, 3);
   const Dataset test = blobs(400, true, 4);
