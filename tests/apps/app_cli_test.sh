@@ -687,6 +687,26 @@ before, after = runs(sys.argv[1]), runs(sys.argv[2])
 print(" ".join(s for s in sys.argv[3:] if before.get(s) != after.get(s)))
 PY
 }
+# --seeds with --checkpoint: one file per spec and seed ("none seed=1" → none_seed_1.ckpt.npz);
+# --resume finds both and retrains neither (every epoch's timing kept).
+"$app" "${tiny[@]}" --epochs 2 --quiet --no-plots --reg none --seeds 0,1 --checkpoint "$tmp/ck_seeds" \
+  --out "$out/ck_seeds" >"$tmp/stdout" 2>"$tmp/stderr" && cp "$out/ck_seeds/summary.json" "$tmp/seeds_summary.json" &&
+  "$app" "${tiny[@]}" --epochs 2 --quiet --no-plots --reg none --seeds 0,1 --checkpoint "$tmp/ck_seeds" \
+    --out "$out/ck_seeds" --resume >"$tmp/stdout" 2>>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 && -f $tmp/ck_seeds/none_seed_0.ckpt.npz && -f $tmp/ck_seeds/none_seed_1.ckpt.npz ]] &&
+   python3 - "$tmp/seeds_summary.json" "$out/ck_seeds/summary.json" <<'PY'
+import json, sys
+runs = lambda p: [(r["seed"], [e["seconds"] for e in r["epochs"]]) for r in json.load(open(p))["runs"]]
+before, after = runs(sys.argv[1]), runs(sys.argv[2])
+assert [s for s, _ in before] == [0, 1] and before == after, (before, after)
+PY
+then
+  pass "--seeds --checkpoint: a file per spec and seed; --resume retrains neither"
+else
+  fail "--seeds --checkpoint: a file per spec and seed; --resume retrains neither" "exit $rc: $(cat "$tmp/stderr")" \
+       "$(ls "$tmp/ck_seeds" 2>&1)"
+fi
 ks=("${tiny[@]}" --epochs 2 --quiet --no-plots)
 "$app" "${ks[@]}" --reg none --reg 'dropout(p=0.5)' --checkpoint "$tmp/ck_key" --out "$out/ck_key" \
   >"$tmp/stdout" 2>"$tmp/stderr"
