@@ -122,9 +122,16 @@ TopEigen<Scalar> top_eigen(const ScalarFunctionOf<Scalar>& f, const std::vector<
     std::vector<Tensor> hv = product_with(g, params, v, true);
     ++out.iterations;
     out.eigenvalue = dot_all(v, hv);  // λₖ = vₖᵀHvₖ, ‖vₖ‖ = 1
-    // ‖Hv − λv‖² = ‖Hv‖² − λ² for a unit v
     const double hv_norm = std::sqrt(dot_all(hv, hv));
-    out.residual = std::sqrt(std::max(0.0, hv_norm * hv_norm - out.eigenvalue * out.eigenvalue));
+    // ‖Hv − λv‖, summed directly (‖Hv‖² − λ² would cancel to rounding noise near convergence)
+    double squares = 0;
+    for (std::size_t i = 0; i < hv.size(); ++i) {
+      for (std::size_t j = 0; j < hv[i].size(); ++j) {
+        const double r = double(hv[i].data()[j]) - out.eigenvalue * double(v[i].data()[j]);
+        squares += r * r;
+      }
+    }
+    out.residual = std::sqrt(squares);
     out.relative_change = k == 0 || out.eigenvalue == 0 ? 0 : std::abs(out.eigenvalue - previous) / std::abs(out.eigenvalue);
     const bool last = k + 1 == options.iterations || hv_norm == 0 ||
                       (k > 0 && out.relative_change <= options.tolerance && options.tolerance > 0);

@@ -42,7 +42,8 @@ struct TopEigen {
   std::vector<TensorOf<T>> eigenvector;  // vₖ (unit norm over all parameters), one tensor per parameter
   std::size_t iterations = 0;          // Hessian-vector products made
   double relative_change = 0;          // |λₖ − λₖ₋₁|/|λₖ| (0 after one iteration or when λₖ = 0)
-  double residual = 0;                 // ‖Hvₖ − λₖvₖ‖: 0 for an exact eigenpair
+  double residual = 0;                 // ‖Hvₖ − λₖvₖ‖: 0 for an exact eigenpair; H symmetric has an
+                                       // eigenvalue within it of λₖ (not necessarily the top one)
 };
 // std::invalid_argument for no parameters or iterations = 0, and as hessian_vector_product.
 // Declared for each precision, like hessian_vector_product.

@@ -157,6 +157,7 @@ namespace {
 // Run k of the invocation: regs[k % M] under seeds[k / M] (M specs), with the data of its seed
 // (load_data's for the first seed, else drawn here and kept while the next runs share it).
 struct RunPlan {
+  RunPlan(Session& session, const PreparedData& first_seed) : s(session), first(first_seed) {}
   Session& s;
   const PreparedData& first;
   PreparedData redrawn;
@@ -228,7 +229,7 @@ int train_spread(Session& s, RunPlan& plan, std::vector<RunResult>& runs) {
 std::string run_label(const std::string& spec, std::uint64_t seed) { return fmt::format("{} seed={}", spec, seed); }
 
 int train_runs(Session& s, const PreparedData& data, std::vector<RunResult>& runs) {
-  RunPlan plan{s, data};
+  RunPlan plan(s, data);
   if (s.spread) return train_spread(s, plan, runs);
   const Config& config = s.config;
   for (std::size_t k = 0; k < plan.count(); ++k) {

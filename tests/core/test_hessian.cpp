@@ -219,6 +219,8 @@ TEST(HessianTopEigenvalue, FindsANegativeDominantEigenvalueWithItsSign) {
   const TopEigen<Scalar> top =
       hessian_top_eigenvalue([&](const Vars& p) { return half_weighted_squares(p, d0, d1); }, params, options);
   EXPECT_NEAR(top.eigenvalue, -5.0, 1e-10);
+  EXPECT_LT(top.residual, 1e-10);
+
   EXPECT_NEAR(std::abs(top.eigenvector[0].data()[1]), 1.0, 1e-10);  // the second coordinate of the first parameter
   EXPECT_EQ(top.iterations, 200u);  // tolerance 0: every iteration runs
 }
