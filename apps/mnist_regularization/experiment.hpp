@@ -134,8 +134,8 @@ struct RunResult {
 };
 
 // The sharpness measurement: 20 power iterations on the cross-entropy's Hessian at the final
-// weights (penalty excluded: L2's would add 2λ to every eigenvalue), over the first 1,000 images
-// of the training subset (a random draw, fixed by the seed), in evaluation mode.
+// weights (penalty excluded: L2's ½λΣw² would add λ·I on the penalized weights), over the first
+// 1,000 images of the training subset (a random draw, fixed by the seed), in evaluation mode.
 inline constexpr std::size_t sharpness_batch = 1000;
 inline constexpr std::size_t sharpness_iterations = 20;
 inline constexpr std::size_t calibration_bin_count = 15;

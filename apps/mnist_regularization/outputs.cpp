@@ -167,6 +167,26 @@ json seeds_json(const Config& config, const std::vector<RunResult>& runs) {
         entry[diff_key] = nullptr;
       }
     }
+    // --eval-fgsm: the FGSM test accuracy at each eps, as test_accuracy above.
+    json fgsm = json::array();
+    for (std::size_t e = 0; e < config.eval_fgsm.size(); ++e) {
+      PerSeed values(specs);
+      for (std::size_t k = 0; k < whole.size(); ++k) {
+        const auto& a = whole[k].fgsm_accuracy;
+        values[k % specs].push_back(e < a.size() ? a[e] : std::nan(""));  // (a missing value is refused below)
+      }
+      const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
+      json item = {{"eps", config.eval_fgsm[e]}, {"test_accuracy", values[m]}, {"mean", ci.mean}, {"ci95", interval_json(ci)}};
+      if (none < specs && m != none) {
+        const auto d = xtgrad::nn::paired_difference_interval(values[m], values[none]);
+        item["paired_difference_ci95"] = {{"vs", "none"}, {"mean", d.mean}, {"ci95", interval_json(d)},
+                                          {"excludes_zero", d.excludes_zero()}};
+      } else {
+        item["paired_difference_ci95"] = nullptr;
+      }
+      fgsm.push_back(item);
+    }
+    entry["fgsm_test_accuracy"] = fgsm;
     std::vector<double> dead;
     for (std::size_t k = m; k < whole.size(); k += specs) dead.push_back(double(hidden_dead_units(whole[k].weights)));
     entry["dead_hidden_units"] = dead;

@@ -11,7 +11,8 @@ namespace mnist_app {
 
 // DIR/summary.json: {"config": {...every flag...}, "runs": [...]}, written atomically; with
 // --seeds also "by_method": per spec, the mean, 95% t-interval and paired difference from
-// "none" of test_accuracy, ece, test_nll and hessian_top_eigenvalue (print_seeds_table's numbers).
+// "none" of test_accuracy, ece, test_nll and hessian_top_eigenvalue (print_seeds_table's numbers),
+// and of the FGSM test accuracy at each --eval-fgsm eps (fgsm_test_accuracy).
 void write_summary(const std::string& dir, const Config& config, const std::vector<RunResult>& runs);
 // DIR/history.csv: one row per run and epoch, written atomically.
 void write_history(const std::string& dir, const std::vector<RunResult>& runs);

@@ -914,7 +914,7 @@ fi
 # paired differences from none, and the table shows them. Per run: ECE, test NLL, the top
 # Hessian eigenvalue and the weights' statistics.
 if needs_mnist "--seeds"; then
-  seeded=(--data "$mnist" --train-size 300 --epochs 2 --reg none --reg 'l2(lambd=0.01)' --no-plots)
+  seeded=(--data "$mnist" --train-size 300 --epochs 2 --reg none --reg 'l2(lambd=0.01)' --no-plots --eval-fgsm 0.1)
   "$app" "${seeded[@]}" --seeds 0,1,2 --out "$out/seeds" >"$tmp/seeds_stdout" 2>"$tmp/stderr" &&
     "$app" "${seeded[@]}" --seed 1 --out "$out/seed1" --quiet >"$tmp/stdout" 2>>"$tmp/stderr"
   rc=$?
@@ -952,6 +952,9 @@ assert d["vs"] == "none" and abs(d["mean"] - sum(diffs) / 3) < 1e-12, d
 assert d["excludes_zero"] == (d["ci95"][0] > 0 or d["ci95"][1] < 0), d
 for key in ("ece_ci95", "test_nll_paired_difference_ci95", "hessian_top_eigenvalue_mean"):
     assert key in by["l2(lambd=0.01)"], key
+f = by["l2(lambd=0.01)"]["fgsm_test_accuracy"]
+fa = [r["fgsm_test_accuracy"][0]["test_accuracy"] for r in runs if r["reg"] == "l2(lambd=0.01)"]
+assert len(f) == 1 and f[0]["eps"] == 0.1 and f[0]["test_accuracy"] == fa and f[0]["paired_difference_ci95"]["vs"] == "none", f
 rows = list(csv.DictReader(open(sys.argv[3])))
 assert [r["seed"] for r in rows] == ["0"] * 4 + ["1"] * 4 + ["2"] * 4, [r["seed"] for r in rows]
 PY
