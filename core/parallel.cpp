@@ -231,6 +231,20 @@ int cgroup_quota_cpus() {
   return 0;
 }
 
+// The CPUs of this container's cpuset (docker --cpuset-cpus, a Kubernetes CPU manager): cgroup
+// v2's cpuset.cpus.effective, else v1's; 0 when neither is readable. Unlike sched_getaffinity,
+// which a launcher may narrow per rank, this is what all the ranks on the node share.
+int cgroup_cpuset_cpus() {
+  for (const char* path : {"/sys/fs/cgroup/cpuset.cpus.effective", "/sys/fs/cgroup/cpuset/cpuset.effective_cpus"}) {
+    std::ifstream in(path);
+    std::string list;
+    if (in >> list) {
+      if (const int n = parallel_detail::count_cpu_list(list); n > 0) return n;
+    }
+  }
+  return 0;
+}
+
 int affinity_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -260,15 +274,17 @@ int default_num_threads() {
   }
   const int cpus = available_cpus();
   // The R ranks of a job on one node (the launcher says how many) share its CPUs: each takes at
-  // most its share, online / R, and its share of a cgroup quota, quota / R, however it was bound:
+  // most its share, node / R (node: the container's cpuset, else the online CPUs), and its share
+  // of a cgroup quota, quota / R, however it was bound:
   // unbound (each sees every CPU), one core each, a socket or NUMA node shared by several (Open
   // MPI's default binding above 2 ranks), or pe=T cores each (hybrid: keeps its T). So
   // ranks × threads fit the node's CPUs, or there is one thread per rank where ranks outnumber them.
   for (const char* name : {"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS"}) {
     const long ranks = parse_whole(std::getenv(name), 1, 1 << 20);
     if (ranks < 1) continue;  // not set by this launcher
-    const long online = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
-    long share = std::min<long>(cpus, online / ranks);
+    long node = std::max(1L, sysconf(_SC_NPROCESSORS_ONLN));
+    if (const int cpuset = cgroup_cpuset_cpus(); cpuset > 0 && cpuset < node) node = cpuset;
+    long share = std::min<long>(cpus, node / ranks);
     if (const int quota = cgroup_quota_cpus(); quota > 0) share = std::min<long>(share, quota / ranks);
     return int(std::max(1L, share));
   }
@@ -289,6 +305,24 @@ void set_num_threads(int threads) {
 bool in_parallel_region() { return in_chunk; }
 
 namespace parallel_detail {
+
+int count_cpu_list(const std::string& list) {
+  // Items "a" or "a-b" (a <= b) joined by commas; anything else is not a CPU list.
+  long count = 0;
+  std::size_t pos = 0;
+  while (pos <= list.size()) {
+    const std::size_t comma = std::min(list.find(',', pos), list.size());
+    const std::string item = list.substr(pos, comma - pos);
+    if (item.find_first_not_of("0123456789-") != std::string::npos) return 0;  // (strtol skips spaces)
+    const std::size_t dash = item.find('-');
+    const long a = parse_whole(item.substr(0, dash).c_str(), 0, 1 << 20);
+    const long b = dash == std::string::npos ? a : parse_whole(item.substr(dash + 1).c_str(), 0, 1 << 20);
+    if (a < 0 || b < a) return 0;
+    count += b - a + 1;
+    pos = comma + 1;
+  }
+  return int(std::min<long>(count, 1 << 20));
+}
 
 std::size_t chunk_count(std::size_t count, std::size_t grain) {
   if (count == 0) return 0;

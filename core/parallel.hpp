@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <exception>
+#include <string>
 
 namespace xtgrad {
 
@@ -54,6 +55,8 @@ inline std::size_t chunk_start(std::size_t begin, std::size_t end, std::size_t c
 }
 // Runs fn(context, i, chunk_start(i), chunk_start(i + 1)) for i in [0, chunks).
 void run_chunks(std::size_t begin, std::size_t end, std::size_t chunks, ChunkFn fn, const void* context);
+// The CPUs in a Linux CPU list ("0-3,8,10-11": 7), or 0 when `list` is not one.
+int count_cpu_list(const std::string& list);
 }  // namespace parallel_detail
 
 // fn(chunk_begin, chunk_end) over a partition of [begin, end) into chunks of >= grain indices.

@@ -7,7 +7,8 @@
 #   --mpi    also Open MPI: distributed/ (xtgrad::distributed) and `mpirun` of the app.
 #   --test   everything scripts/test.sh needs besides: GoogleTest, Google Benchmark, Open MPI,
 #            clang/libFuzzer, valgrind, doxygen, graphviz, PyTorch and numpy (the differential
-#            test), Fashion-MNIST (the app's tests and examples/cnn_fashion).
+#            test), Fashion-MNIST (the app's tests and examples/cnn_fashion), Chromium (the
+#            report test).
 set -euo pipefail
 
 LIBRARY=(build-essential cmake ninja-build pkg-config
@@ -18,14 +19,15 @@ TEST=(libgtest-dev libgmock-dev libbenchmark-dev   # the suite and bench/
       graphviz doxygen                             # graph export tests, the API reference
       clang libclang-rt-14-dev valgrind            # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
       python3-torch python3-numpy                  # tests/diff: the differential test against PyTorch
-      dataset-fashion-mnist)                       # the app's --dataset fashion-mnist tests, examples/cnn_fashion
+      dataset-fashion-mnist                        # the app's --dataset fashion-mnist tests, examples/cnn_fashion
+      chromium)                                    # renders the app's report.html (tests/apps/report_test.sh)
 
 PKGS=("${LIBRARY[@]}" "${APP[@]}")
 for arg in "$@"; do
   case $arg in
     --mpi) PKGS+=("${MPI[@]}") ;;
     --test) PKGS+=("${MPI[@]}" "${TEST[@]}") ;;
-    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "install_deps: unknown option '$arg' (usage: scripts/install_deps.sh [--mpi] [--test] [package...])" >&2; exit 2 ;;
     *) PKGS+=("$arg") ;;
   esac

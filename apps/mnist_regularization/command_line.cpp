@@ -51,6 +51,8 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
       ->check(whole_number(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
   cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
+  cli.add_flag("--report", config.report,
+               "write report.html: the tables and plots of the run on one self-contained page (no network needed)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");
   cli.add_option("--reg", config.regs,
                  "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y) (optional keys "

@@ -34,6 +34,7 @@ struct Config {
   int threads = 1;
   std::string out = "results";
   bool no_plots = false;
+  bool report = false;             // --report: DIR/report.html (report.hpp)
   bool quiet = false;
   bool blog_gradient = false;
   std::vector<std::string> regs{"none", "l2(lambd=0.01)", "l1(lambd=0.0001)"};

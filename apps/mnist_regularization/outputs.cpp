@@ -214,7 +214,7 @@ void write_summary(const std::string& dir, const Config& config, const std::vect
   json cfg = {{"data", config.data},         {"dataset", config.dataset}, {"model", config.model},         {"train_size", config.train_size}, {"epochs", config.epochs},
               {"batch_size", config.batch_size}, {"hidden", config.hidden},     {"lr", config.lr}, {"momentum", config.momentum},
               {"seed", config.seed},         {"threads", config.threads},       {"out", config.out},
-              {"no_plots", config.no_plots}, {"quiet", config.quiet},           {"reg", config.regs},
+              {"no_plots", config.no_plots}, {"report", config.report}, {"quiet", config.quiet},           {"reg", config.regs},
               {"blog_gradient", config.blog_gradient}, {"sweep", config.sweep},
               {"lambdas", config.lambdas},   {"dump_graph", config.dump_graph}, {"eval_fgsm", config.eval_fgsm},
               // Data-parallel runs: the ranks and the largest shard of a batch each trained on.

@@ -5,6 +5,7 @@
 #include "outputs.hpp"
 #include "pictures.hpp"
 #include "process.hpp"
+#include "report.hpp"
 #include "session.hpp"
 
 namespace mnist_app {
@@ -41,6 +42,15 @@ void write_results(Session& s, const std::vector<RunResult>& runs) {
     plot(write_pixels_png(config.out, runs), {"pixels.png"});
     if (!s.sweep.empty()) plot(write_path_png(config.out, sweep_rows), {"path.png"});
     if (!config.eval_fgsm.empty()) plot(write_fgsm_png(config.out, config.eval_fgsm, runs), {"fgsm.png"});
+  }
+  if (config.report) {
+    std::vector<std::string> pictures;
+    for (const auto& f : s.written) {
+      if (std::filesystem::path(f).extension() == ".png") pictures.push_back(f);
+    }
+    write_report(config.out, pictures);
+    s.written.push_back("report.html");
+    stop_check();
   }
   std::string list;
   for (const auto& f : s.written) list += (list.empty() ? "" : ", ") + f;

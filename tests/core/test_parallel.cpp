@@ -202,5 +202,21 @@ TEST(Gemm, SplitProductsEqualOneThreadProductsForEveryTransposeAndOddShapes) {
   }
 }
 
+// The container cpuset that ranks on a node share is read as a Linux CPU list.
+TEST(CountCpuList, CountsRangesAndSingleCpus) {
+  using xtgrad::parallel_detail::count_cpu_list;
+  EXPECT_EQ(count_cpu_list("0"), 1);
+  EXPECT_EQ(count_cpu_list("0-3"), 4);
+  EXPECT_EQ(count_cpu_list("0-3,8,10-11"), 7);
+  EXPECT_EQ(count_cpu_list("5-5"), 1);
+}
+
+TEST(CountCpuList, AnythingElseIsNotAList) {
+  using xtgrad::parallel_detail::count_cpu_list;
+  for (const char* bad : {"", "3-1", "0-", "-2", "a", "0,,1", "0-3,", " 1", "1.5"}) {
+    EXPECT_EQ(count_cpu_list(bad), 0) << "'" << bad << "'";
+  }
+}
+
 }  // namespace
 }  // namespace xtgrad_test
