@@ -21,6 +21,7 @@
 #include "xtgrad/nn/gradient_reducer.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/nn/layers.hpp"
+#include "xtgrad/nn/metrics.hpp"
 #include "xtgrad/nn/models.hpp"
 #include "xtgrad/nn/module.hpp"
 #include "xtgrad/nn/normalization.hpp"

@@ -80,6 +80,13 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
           ->excludes(cli.get_option("--reg"));
   cli.add_option("--lambdas", lambdas_given, "the lambdas of --sweep, comma-separated")
       ->allow_extra_args(false)->type_name("LAMBDA[,LAMBDA...]")->needs(sweep_option)->default_str(fmt::format("{}", fmt::join(config.lambdas, ",")));
+  std::vector<std::string> seeds_given;
+  cli.add_option("--seeds", seeds_given,
+                 "repeat every run once per seed (comma-separated, at least 2), each seed with its own subset, "
+                 "initial weights and order shared by all its runs (paired); adds means, 95% t-intervals and "
+                 "paired differences against 'none' to the table and summary.json")
+      ->allow_extra_args(false)->type_name("SEED,SEED[,...]")->excludes(cli.get_option("--seed"))
+      ->excludes(sweep_option);
   cli.add_option("--dump-graph", config.dump_graph,
                  "write one training step's graph to FILE.dot (and FILE.png when Graphviz is installed)");
   cli.add_flag("--blog-gradient", config.blog_gradient,
@@ -102,6 +109,7 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
   try {
     config.eval_fgsm = number_list("--eval-fgsm", eval_fgsm_given, positive_number);
     if (!lambdas_given.empty()) config.lambdas = number_list("--lambdas", lambdas_given, positive_number);
+    if (!seeds_given.empty()) config.seeds = seed_list("--seeds", seeds_given);
   } catch (const std::invalid_argument& e) {
     return {exit_usage, e.what()};
   }

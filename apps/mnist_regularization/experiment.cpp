@@ -15,6 +15,7 @@
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/linalg.hpp"
 #include "xtgrad/core/gemm.hpp"
+#include "xtgrad/core/hessian.hpp"
 #include "xtgrad/nn/init.hpp"
 #include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/losses.hpp"
@@ -281,7 +282,62 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   result.sparsity = sparsity_report(model.named_parameters());
   if (!config.quiet) log << "\n[" << result.reg << "] sparsity of the weights\n" << format_sparsity(result.sparsity);
   result.first_layer_weights = model.first_layer_weights();
+  evaluate_final_model(model, data, config.seed, result);
+  if (!config.quiet) {
+    log << fmt::format("[{}] test NLL {:.4f}  ECE {:.4f}  top Hessian eigenvalue {:.4g} ({} iterations, residual {:.2g})  "
+                       "dead hidden units {}  weight norm {:.3f}\n",
+                       result.reg, result.test_nll, result.ece, result.hessian_top_eigenvalue,
+                       result.hessian_iterations, result.hessian_residual, hidden_dead_units(result.weights),
+                       weight_norm(result.weights))
+        << std::flush;
+  }
   return result;
+}
+
+void evaluate_final_model(nn::Module& model, const PreparedData& data, std::uint64_t seed, RunResult& result) {
+  result.seed = seed;
+  const std::vector<std::size_t> labels = nn::argmax_rows(data.test.targets);
+  const Tensor log_probs = nn::log_probabilities(model, data.test.inputs);
+  result.test_nll = nn::negative_log_likelihood(log_probs, labels);
+  const Tensor probs = xt::exp(log_probs);
+  result.calibration = nn::calibration_bins(probs, labels, calibration_bin_count);
+  result.ece = nn::expected_calibration_error(probs, labels, calibration_bin_count);
+  {
+    const nn::EvalModeGuard eval(model);
+    const std::size_t n = std::min(sharpness_batch, data.train.inputs.shape()[0]);
+    const Variable x(Tensor(xt::view(data.train.inputs, xt::range(std::size_t(0), n))));
+    const Variable y(Tensor(xt::view(data.train.targets, xt::range(std::size_t(0), n))));
+    std::vector<Variable> params;
+    for (const auto& p : model.named_parameters()) params.push_back(p.second);
+    // f ignores its argument: the model's forward reads the same parameter handles.
+    const auto data_loss = [&](const std::vector<Variable>&) { return cross_entropy(model(x), y); };
+    PowerIterationOptions options;
+    options.iterations = sharpness_iterations;
+    options.seed = seed;
+    const TopEigen<Scalar> top = hessian_top_eigenvalue(data_loss, params, options);
+    result.hessian_top_eigenvalue = top.eigenvalue;
+    result.hessian_iterations = top.iterations;
+    result.hessian_residual = top.residual;
+  }
+  result.weights = nn::weight_statistics(model.named_parameters());
+}
+
+std::size_t hidden_dead_units(const std::vector<nn::WeightStats>& weights) {
+  std::size_t last = weights.size();
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    if (weights[i].units > 0) last = i;
+  }
+  std::size_t dead = 0;
+  for (std::size_t i = 0; i < last; ++i) dead += weights[i].dead_units;
+  return dead;
+}
+
+double weight_norm(const std::vector<nn::WeightStats>& weights) {
+  double squares = 0;
+  for (const auto& w : weights) {
+    if (w.units > 0) squares += w.l2 * w.l2;
+  }
+  return std::sqrt(squares);
 }
 
 }  // namespace mnist_app

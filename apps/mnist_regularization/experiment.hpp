@@ -10,6 +10,7 @@
 #include "methods.hpp"
 #include "xtgrad/nn/conv.hpp"
 #include "xtgrad/nn/layers.hpp"
+#include "xtgrad/nn/metrics.hpp"
 #include "xtgrad/io/mnist.hpp"
 #include "xtgrad/nn/train.hpp"
 #include "xtgrad/regularizers/regularizers.hpp"
@@ -43,6 +44,9 @@ struct Config {
   std::string dump_graph;          // --dump-graph FILE.dot
   std::vector<double> eval_fgsm;   // --eval-fgsm: the epsilons of the FGSM test accuracy (none: off)
   int ranks = 1;                   // MPI ranks training data-parallel (set by main, not a flag)
+  // --seeds: every run once per seed, each seed with its own subset, initial weights and order
+  // (shared by all the runs of that seed: paired); empty: once, with --seed.
+  std::vector<std::uint64_t> seeds;
 };
 
 // A model of the app (--model): a Sequential applied to the input rows reshaped to
@@ -120,7 +124,30 @@ struct RunResult {
   std::vector<std::vector<double>> tensor_penalties;
   std::vector<xtgrad::SparsityRow> sparsity;
   xtgrad::Tensor first_layer_weights;
+  // What the final weights are worth beyond accuracy (evaluate_final_model):
+  std::uint64_t seed = 0;          // the seed of the subset, weights and order (--seed, or one of --seeds)
+  double ece = 0;                  // expected calibration error on the test set, 15 bins
+  double test_nll = 0;             // mean −log p(label) on the test set
+  std::vector<xtgrad::nn::CalibrationBin> calibration;  // the reliability diagram's 15 bins
+  double hessian_top_eigenvalue = 0;  // of the data loss on the fixed sharpness batch (power iteration)
+  std::size_t hessian_iterations = 0;
+  double hessian_residual = 0;     // ‖Hv − λv‖ of the last iterate (its distance from an eigenpair)
+  std::vector<xtgrad::nn::WeightStats> weights;  // norms, exact zeros and dead units per tensor
 };
+
+// The sharpness measurement: 20 power iterations on the cross-entropy's Hessian at the final
+// weights (penalty excluded: L2's ½λΣw² would add λ·I on the penalized weights), over the first
+// 1,000 images of the training subset (a random draw, fixed by the seed), in evaluation mode.
+inline constexpr std::size_t sharpness_batch = 1000;
+inline constexpr std::size_t sharpness_iterations = 20;
+inline constexpr std::size_t calibration_bin_count = 15;
+// Fills the RunResult's fields above from the trained `model` (its mode is restored after).
+void evaluate_final_model(xtgrad::nn::Module& model, const PreparedData& data, std::uint64_t seed,
+                          RunResult& result);
+// Σ dead units over the hidden layers: every tensor with units except the last (the classes).
+std::size_t hidden_dead_units(const std::vector<xtgrad::nn::WeightStats>& weights);
+// √Σ‖W‖² over the tensors with units (the weights, not the biases).
+double weight_norm(const std::vector<xtgrad::nn::WeightStats>& weights);
 
 // Trains one model with `methods` and reports every epoch on `log` (nothing when quiet).
 // Every run of one invocation starts from the same initial weights and batch order.

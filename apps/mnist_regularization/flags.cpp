@@ -1,5 +1,6 @@
 #include "flags.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -101,6 +102,34 @@ std::vector<double> number_list(const std::string& flag, const std::vector<std::
     }
   }
   return values;
+}
+
+std::vector<std::uint64_t> seed_list(const std::string& flag, const std::vector<std::string>& given) {
+  const CLI::Validator seed_check = whole_number(0, UINT64_MAX);
+  std::vector<std::uint64_t> seeds;
+  for (const std::string& text : given) {
+    const std::vector<std::string> items = split_at_commas(text);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      std::string item = items[i];
+      if (item.empty()) {
+        throw std::invalid_argument(
+            items.size() == 1 ? fmt::format("{}: {}", flag, kEmpty)
+                              : fmt::format("{} '{}': item {} of the comma-separated list is empty", flag, text, i + 1));
+      }
+      const std::string refused = seed_check(item);
+      if (!refused.empty()) throw std::invalid_argument(fmt::format("{}: {}", flag, refused));
+      const std::uint64_t seed = std::strtoull(item.c_str(), nullptr, 10);
+      if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
+        throw std::invalid_argument(fmt::format("{}: seed {} is given twice (each seed is one paired replicate)", flag, seed));
+      }
+      seeds.push_back(seed);
+    }
+  }
+  if (seeds.size() < 2) {
+    throw std::invalid_argument(fmt::format("{}: needs at least 2 seeds for a confidence interval, got {} (for one "
+                                            "run use --seed)", flag, seeds.size()));
+  }
+  return seeds;
 }
 
 }  // namespace mnist_app

@@ -29,4 +29,9 @@ void refuse_empty_values(CLI::App& cli);
 std::vector<double> number_list(const std::string& flag, const std::vector<std::string>& given,
                                 const CLI::Validator& item_check);
 
+// The seeds of --seeds: whole numbers 0 .. 2^64 − 1, comma-separated over all occurrences of the
+// flag, in order. Throws std::invalid_argument naming `flag` for an empty item, one that is not a
+// whole number in range, a seed given twice, or fewer than 2 seeds (an interval needs 2 runs).
+std::vector<std::uint64_t> seed_list(const std::string& flag, const std::vector<std::string>& given);
+
 }  // namespace mnist_app

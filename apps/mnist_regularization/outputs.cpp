@@ -33,6 +33,9 @@ json sparsity_json(const std::vector<xtgrad::SparsityRow>& rows) {
   return out;
 }
 
+json calibration_json(const std::vector<xtgrad::nn::CalibrationBin>& bins);
+json weights_json(const std::vector<xtgrad::nn::WeightStats>& weights);
+
 json run_json(const RunResult& run, const std::vector<double>& eps) {
   json epochs = json::array();
   for (const auto& e : run.history) {
@@ -71,7 +74,125 @@ json run_json(const RunResult& run, const std::vector<double>& eps) {
           {"seconds_per_epoch", run.seconds_per_epoch},
           {"coverage", coverage},
           {"sparsity", sparsity_json(run.sparsity)},
+          // Calibration, sharpness and the weights' state at the end (evaluate_final_model).
+          {"seed", run.seed},
+          {"ece", run.ece},
+          {"test_nll", run.test_nll},
+          {"calibration_bins", calibration_json(run.calibration)},
+          {"hessian_top_eigenvalue", run.hessian_top_eigenvalue},
+          {"hessian", {{"iterations", run.hessian_iterations},
+                       {"residual", run.hessian_residual},
+                       {"batch", sharpness_batch},
+                       {"loss", "cross-entropy (no penalty), evaluation mode"}}},
+          {"weight_norm", weight_norm(run.weights)},
+          {"dead_hidden_units", hidden_dead_units(run.weights)},
+          {"weights", weights_json(run.weights)},
           {"epochs", epochs}};
+}
+
+json calibration_json(const std::vector<xtgrad::nn::CalibrationBin>& bins) {
+  json out = json::array();
+  for (const auto& b : bins) {
+    out.push_back({{"lower", b.lower}, {"upper", b.upper}, {"count", b.count}, {"confidence", b.confidence},
+                   {"accuracy", b.accuracy}});
+  }
+  return out;
+}
+
+json weights_json(const std::vector<xtgrad::nn::WeightStats>& weights) {
+  json out = json::array();
+  for (const auto& w : weights) {
+    out.push_back({{"tensor", w.name}, {"count", w.count}, {"exact_zeros", w.exact_zeros}, {"l1", w.l1},
+                   {"l2", w.l2}, {"max_abs", w.max_abs}, {"units", w.units}, {"dead_units", w.dead_units}});
+  }
+  return out;
+}
+
+// --seeds: the per-seed values of one measure for every spec (values[m][seed]).
+using PerSeed = std::vector<std::vector<double>>;
+PerSeed per_seed(const std::vector<RunResult>& runs, std::size_t specs, double RunResult::*field) {
+  PerSeed values(specs);
+  for (std::size_t k = 0; k < runs.size(); ++k) values[k % specs].push_back(runs[k].*field);
+  return values;
+}
+
+json interval_json(const xtgrad::nn::ConfidenceInterval& ci) { return json::array({ci.lower, ci.upper}); }
+
+// The spec index of the first "none" run among the first `specs` runs, or `specs`.
+std::size_t baseline_of(const std::vector<RunResult>& runs, std::size_t specs) {
+  for (std::size_t m = 0; m < specs && m < runs.size(); ++m) {
+    if (runs[m].reg == "none") return m;
+  }
+  return specs;
+}
+
+double acc_mean(const std::vector<RunResult>& whole, std::size_t specs, std::size_t m) {
+  return xtgrad::nn::mean_confidence_interval(per_seed(whole, specs, &RunResult::test_accuracy)[m]).mean;
+}
+double acc_half(const std::vector<RunResult>& whole, std::size_t specs, std::size_t m) {
+  return xtgrad::nn::mean_confidence_interval(per_seed(whole, specs, &RunResult::test_accuracy)[m]).half_width;
+}
+
+// "by_method" of summary.json: per spec, each measure's per-seed values, mean, 95% t-interval,
+// and the paired difference from "none" (same seed) with its interval. Only whole seeds count:
+// with runs missing (a stopped invocation), the trailing partial seed is left out.
+json seeds_json(const Config& config, const std::vector<RunResult>& runs) {
+  const std::size_t specs = config.regs.size();
+  const std::size_t complete = specs == 0 ? 0 : runs.size() / specs;
+  const std::vector<RunResult> whole(runs.begin(), runs.begin() + std::ptrdiff_t(complete * specs));
+  json by_method = json::array();
+  if (complete < 2) return by_method;
+  const std::size_t none = baseline_of(whole, specs);
+  const std::vector<std::pair<const char*, double RunResult::*>> measures{
+      {"test_accuracy", &RunResult::test_accuracy},
+      {"ece", &RunResult::ece},
+      {"test_nll", &RunResult::test_nll},
+      {"hessian_top_eigenvalue", &RunResult::hessian_top_eigenvalue}};
+  for (std::size_t m = 0; m < specs; ++m) {
+    json entry = {{"reg", whole[m].reg}, {"seeds", std::vector<std::uint64_t>(config.seeds.begin(),
+                                                                               config.seeds.begin() + std::ptrdiff_t(complete))}};
+    for (const auto& [name, field] : measures) {
+      const PerSeed values = per_seed(whole, specs, field);
+      const std::string key(name);
+      const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
+      entry[key] = values[m];
+      entry[key + "_mean"] = ci.mean;
+      entry[key + "_ci95"] = interval_json(ci);
+      // test accuracy's is "paired_difference_ci95", as issue 23 names it; the others are prefixed
+      const std::string diff_key = key == "test_accuracy" ? "paired_difference_ci95" : key + "_paired_difference_ci95";
+      if (none < specs && m != none) {
+        const auto d = xtgrad::nn::paired_difference_interval(values[m], values[none]);
+        entry[diff_key] = {{"vs", "none"}, {"mean", d.mean}, {"ci95", interval_json(d)}, {"excludes_zero", d.excludes_zero()}};
+      } else {
+        entry[diff_key] = nullptr;
+      }
+    }
+    // --eval-fgsm: the FGSM test accuracy at each eps, as test_accuracy above.
+    json fgsm = json::array();
+    for (std::size_t e = 0; e < config.eval_fgsm.size(); ++e) {
+      PerSeed values(specs);
+      for (std::size_t k = 0; k < whole.size(); ++k) {
+        const auto& a = whole[k].fgsm_accuracy;
+        values[k % specs].push_back(e < a.size() ? a[e] : std::nan(""));  // (a missing value is refused below)
+      }
+      const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
+      json item = {{"eps", config.eval_fgsm[e]}, {"test_accuracy", values[m]}, {"mean", ci.mean}, {"ci95", interval_json(ci)}};
+      if (none < specs && m != none) {
+        const auto d = xtgrad::nn::paired_difference_interval(values[m], values[none]);
+        item["paired_difference_ci95"] = {{"vs", "none"}, {"mean", d.mean}, {"ci95", interval_json(d)},
+                                          {"excludes_zero", d.excludes_zero()}};
+      } else {
+        item["paired_difference_ci95"] = nullptr;
+      }
+      fgsm.push_back(item);
+    }
+    entry["fgsm_test_accuracy"] = fgsm;
+    std::vector<double> dead;
+    for (std::size_t k = m; k < whole.size(); k += specs) dead.push_back(double(hidden_dead_units(whole[k].weights)));
+    entry["dead_hidden_units"] = dead;
+    by_method.push_back(entry);
+  }
+  return by_method;
 }
 
 // Histogram of |w| > 0 values of the first layer on a shared symmetric range.
@@ -102,7 +223,12 @@ void write_summary(const std::string& dir, const Config& config, const std::vect
               {"batch_per_rank", (config.batch_size + std::size_t(config.ranks) - 1) / std::size_t(config.ranks)}};
   json all = json::array();
   for (const auto& r : runs) all.push_back(run_json(r, config.eval_fgsm));
-  const json summary = {{"config", cfg}, {"runs", all}};
+  json summary = {{"config", cfg}, {"runs", all}};
+  // --seeds: the runs are seed-major (every spec under seeds[0], then seeds[1], ...).
+  if (!config.seeds.empty()) {
+    summary["config"]["seeds"] = config.seeds;
+    summary["by_method"] = seeds_json(config, runs);
+  }
   write_file_atomically((fs::path(dir) / "summary.json").string(),
                         [&](std::ostream& out) { out << summary.dump(2) << "\n"; });
 }
@@ -111,15 +237,15 @@ void write_history(const std::string& dir, const std::vector<RunResult>& runs) {
   write_file_atomically((fs::path(dir) / "history.csv").string(), [&](std::ostream& out) {
     // Then one penalty column per parameter, penalty[fc1.weight], ... (every run has the same model).
     const std::vector<xtgrad::Coverage> tensors = runs.empty() ? std::vector<xtgrad::Coverage>{} : runs[0].coverage;
-    out << "run,reg,gradient,epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds";
+    out << "run,reg,gradient,seed,epoch,data_loss,penalty,loss,test_accuracy,seconds,eval_seconds";
     for (const auto& t : tensors) out << ",penalty[" << t.name << "]";
     out << "\n";
     for (std::size_t i = 0; i < runs.size(); ++i) {
       for (std::size_t k = 0; k < runs[i].history.size(); ++k) {
         const auto& e = runs[i].history[k];
-        out << fmt::format("{},\"{}\",{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.4f},{:.4f}", i + 1, runs[i].reg,
-                           runs[i].gradient, e.epoch, e.data_loss, e.penalty, e.loss, e.test_accuracy, e.seconds,
-                           e.eval_seconds);
+        out << fmt::format("{},\"{}\",{},{},{},{:.6f},{:.6f},{:.6f},{:.4f},{:.4f},{:.4f}", i + 1, runs[i].reg,
+                           runs[i].gradient, runs[i].seed, e.epoch, e.data_loss, e.penalty, e.loss, e.test_accuracy,
+                           e.seconds, e.eval_seconds);
         for (std::size_t t = 0; t < tensors.size(); ++t) {
           const auto& terms = runs[i].tensor_penalties;
           out << fmt::format(",{:.6g}", k < terms.size() && t < terms[k].size() ? terms[k][t] : 0.0);
@@ -206,11 +332,13 @@ std::string write_fgsm_png(const std::string& dir, const std::vector<double>& ep
   return "";
 }
 
-void print_table(std::ostream& out, const std::vector<RunResult>& runs, const std::vector<double>& eps) {
+void print_table(std::ostream& out, const std::vector<RunResult>& runs, const std::vector<double>& eps, bool seeds) {
   std::size_t width = 22;
   for (const auto& r : runs) width = std::max(width, r.reg.size());
-  out << fmt::format("\n{:<{}} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}", "regularizer", width, "gradient", "test acc",
-                     "data loss", "penalty", "s/epoch", "W exact zeros");
+  out << fmt::format("\n{:<{}}", "regularizer", width);
+  if (seeds) out << fmt::format(" {:>6}", "seed");
+  out << fmt::format(" {:>8} {:>10} {:>9} {:>9} {:>8} {:>12} {:>7} {:>8} {:>9} {:>5}", "gradient", "test acc",
+                     "data loss", "penalty", "s/epoch", "W exact zeros", "ECE", "test NLL", "top eig H", "dead");
   if (!eps.empty()) out << fmt::format(" {:>9}", "train-test");
   for (const double e : eps) out << fmt::format(" {:>10}", fmt::format("fgsm@{:g}", e));
   out << "\n";
@@ -224,15 +352,59 @@ void print_table(std::ostream& out, const std::vector<RunResult>& runs, const st
     const auto cell = [&](double v, const char* spec) {
       return trained ? fmt::format(fmt::runtime(spec), v) : std::string("-");
     };
-    out << fmt::format("{:<{}} {:>8} {:>10} {:>9} {:>9} {:>8} {:>12}", r.reg, width, r.gradient,
+    out << fmt::format("{:<{}}", r.reg, width);
+    if (seeds) out << fmt::format(" {:>6}", r.seed);
+    out << fmt::format(" {:>8} {:>10} {:>9} {:>9} {:>8} {:>12} {:>7} {:>8} {:>9} {:>5}", r.gradient,
                        cell(r.test_accuracy, "{:.4f}"), cell(trained ? r.history.back().data_loss : 0, "{:.3f}"),
                        cell(trained ? r.history.back().penalty : 0, "{:.3f}"), cell(r.seconds_per_epoch, "{:.3f}"),
-                       fmt::format("{}/{}", zeros, count));
+                       fmt::format("{}/{}", zeros, count), cell(r.ece, "{:.4f}"), cell(r.test_nll, "{:.4f}"),
+                       cell(r.hessian_top_eigenvalue, "{:.4g}"), trained ? std::to_string(hidden_dead_units(r.weights)) : "-");
     if (!eps.empty()) out << fmt::format(" {:>9}", cell(r.train_accuracy - r.test_accuracy, "{:+.4f}"));
     for (std::size_t k = 0; k < eps.size(); ++k) {
       out << fmt::format(" {:>10}", k < r.fgsm_accuracy.size() ? cell(r.fgsm_accuracy[k], "{:.4f}") : "-");
     }
     out << "\n";
+  }
+}
+
+void print_seeds_table(std::ostream& out, const Config& config, const std::vector<RunResult>& runs) {
+  const std::size_t specs = config.regs.size();
+  const std::size_t complete = specs == 0 ? 0 : runs.size() / specs;
+  if (complete < 2) return;
+  const std::vector<RunResult> whole(runs.begin(), runs.begin() + std::ptrdiff_t(complete * specs));
+  const std::size_t none = baseline_of(whole, specs);
+  std::size_t width = 22;
+  for (std::size_t m = 0; m < specs; ++m) width = std::max(width, whole[m].reg.size());
+  out << fmt::format("\nover {} seeds ({}): mean ± half-width of the 95% t-interval; {}\n", complete,
+                     fmt::join(config.seeds.begin(), config.seeds.begin() + std::ptrdiff_t(complete), ","),
+                     none < specs ? "difference: paired by seed, from none; * its 95% interval excludes 0"
+                                  : "no 'none' run: no paired differences");
+  out << fmt::format("{:<{}} {:>17} {:>29} {:>19} {:>19} {:>19} {:>9}\n", "regularizer", width, "test acc",
+                     "test acc - none [95% CI]", "ECE", "test NLL", "top eig H", "dead");
+  const auto measure = [&](double RunResult::*field, std::size_t m, const char* spec) {
+    const PerSeed values = per_seed(whole, specs, field);
+    const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
+    std::string text = fmt::format(fmt::runtime(spec), ci.mean, ci.half_width);
+    if (none < specs && m != none) {
+      text += xtgrad::nn::paired_difference_interval(values[m], values[none]).excludes_zero() ? " *" : "  ";
+    } else {
+      text += "  ";
+    }
+    return text;
+  };
+  for (std::size_t m = 0; m < specs; ++m) {
+    std::string difference;
+    if (none < specs && m != none) {
+      const PerSeed acc = per_seed(whole, specs, &RunResult::test_accuracy);
+      const auto d = xtgrad::nn::paired_difference_interval(acc[m], acc[none]);
+      difference = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]{}", d.mean, d.lower, d.upper, d.excludes_zero() ? " *" : "  ");
+    }
+    double dead = 0;
+    for (std::size_t k = m; k < whole.size(); k += specs) dead += double(hidden_dead_units(whole[k].weights));
+    out << fmt::format("{:<{}} {:>17} {:>29} {:>19} {:>19} {:>19} {:>9.1f}\n", whole[m].reg, width,
+                       fmt::format("{:.4f} ± {:.4f}", acc_mean(whole, specs, m), acc_half(whole, specs, m)), difference,
+                       measure(&RunResult::ece, m, "{:.4f} ± {:.4f}"), measure(&RunResult::test_nll, m, "{:.4f} ± {:.4f}"),
+                       measure(&RunResult::hessian_top_eigenvalue, m, "{:.3f} ± {:.3f}"), dead / double(complete));
   }
 }
 

@@ -17,8 +17,12 @@ void write_results(Session& s, const std::vector<RunResult>& runs) {
   };
   s.written = {"summary.json", "history.csv"};
   stop_check();
-  print_table(std::cout, runs, config.eval_fgsm);
+  print_table(std::cout, runs, config.eval_fgsm, !config.seeds.empty());
   check_stdout();
+  if (!config.seeds.empty()) {
+    print_seeds_table(std::cout, config, runs);
+    check_stdout();
+  }
   const auto sweep_rows = mnist_app::sweep_rows(s.sweep, runs);
   if (!s.sweep.empty()) {
     print_sweep_table(std::cout, sweep_rows);

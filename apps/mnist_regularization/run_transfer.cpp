@@ -33,7 +33,18 @@ json run_json(const RunResult& r) {
     sparsity.push_back({s.name, s.shape, s.count, s.zeros, s.near_zeros, s.zero_fraction, s.near_zero_fraction, s.eps,
                         s.is_matrix, s.rows, s.cols, s.zero_rows, s.zero_cols, s.near_zero_rows, s.near_zero_cols});
   }
+  // The final model's evaluation (evaluate_final_model).
+  json calibration = json::array(), weights = json::array();
+  for (const auto& b : r.calibration) calibration.push_back({b.lower, b.upper, b.count, b.confidence, b.accuracy});
+  for (const auto& w : r.weights) {
+    weights.push_back({w.name, w.shape, w.count, w.exact_zeros, w.l1, w.l2, w.max_abs, w.units, w.dead_units});
+  }
+  const json final_model = {{"seed", r.seed}, {"ece", r.ece}, {"test_nll", r.test_nll}, {"calibration", calibration},
+                            {"hessian_top_eigenvalue", r.hessian_top_eigenvalue},
+                            {"hessian_iterations", r.hessian_iterations}, {"hessian_residual", r.hessian_residual},
+                            {"weights", weights}};
   return {{"reg", r.reg},
+          {"final_model", final_model},
           {"gradient", r.gradient},
           {"history", history},
           {"test_accuracy", r.test_accuracy},
@@ -101,6 +112,30 @@ RunResult run_from(const json& j) {
     r.sparsity.push_back(v);
   }
   r.first_layer_weights = tensor_from(j.at("first_layer_weights"));
+  const json& f = j.at("final_model");
+  r.seed = f.at("seed").get<std::uint64_t>();
+  r.ece = f.at("ece").get<double>();
+  r.test_nll = f.at("test_nll").get<double>();
+  for (const auto& b : f.at("calibration")) {
+    r.calibration.push_back({b.at(0).get<double>(), b.at(1).get<double>(), b.at(2).get<std::size_t>(),
+                             b.at(3).get<double>(), b.at(4).get<double>()});
+  }
+  r.hessian_top_eigenvalue = f.at("hessian_top_eigenvalue").get<double>();
+  r.hessian_iterations = f.at("hessian_iterations").get<std::size_t>();
+  r.hessian_residual = f.at("hessian_residual").get<double>();
+  for (const auto& w : f.at("weights")) {
+    xtgrad::nn::WeightStats v;
+    v.name = w.at(0).get<std::string>();
+    v.shape = w.at(1).get<xtgrad::Shape>();
+    v.count = w.at(2).get<std::size_t>();
+    v.exact_zeros = w.at(3).get<std::size_t>();
+    v.l1 = w.at(4).get<double>();
+    v.l2 = w.at(5).get<double>();
+    v.max_abs = w.at(6).get<double>();
+    v.units = w.at(7).get<std::size_t>();
+    v.dead_units = w.at(8).get<std::size_t>();
+    r.weights.push_back(v);
+  }
   return r;
 }
 

@@ -37,7 +37,7 @@ Session::Session(Communicator& ranks, Invocation& invocation)
     : ranks(ranks),
       config(invocation.config),
       parallel(ranks.world_size() > 1),
-      spread(parallel && !invocation.config.sweep.empty()),
+      spread(parallel && (!invocation.config.sweep.empty() || !invocation.config.seeds.empty())),
       checkpoints(invocation.checkpoint_dir, invocation.resume, invocation.overwrite, invocation.config) {
   config.ranks = ranks.world_size();
 }
@@ -55,6 +55,15 @@ MemoryNeed plan_runs(Session& s) {
     check_train_size(s.regs.back(), config.train_size);
     if (s.parallel && !s.spread) check_data_parallel(s.regs.back(), config.ranks);  // mixup needs whole batches
     specs.push_back(s.regs.back().describe());
+  }
+  // --seeds: every spec once per seed, each run checkpointed under its spec and seed.
+  s.seeds = config.seeds.empty() ? std::vector<std::uint64_t>{config.seed} : config.seeds;
+  if (!config.seeds.empty()) {
+    std::vector<std::string> per_seed;
+    for (const std::uint64_t seed : s.seeds) {
+      for (const auto& spec : specs) per_seed.push_back(run_label(spec, seed));
+    }
+    specs = per_seed;
   }
   for (const double eps : config.eval_fgsm) {
     if (!std::isfinite(eps) || eps > 2) {
@@ -97,7 +106,8 @@ int load_data(Session& s, PreparedData& data) {
                                        "dataset-fashion-mnist (apt-get install dataset-fashion-mnist, or scripts/install_deps.sh --test) or give --data FOLDER",
                                        config.data));
   }
-  const xtgrad::nn::Mnist mnist = xtgrad::nn::load_mnist(config.data);
+  s.mnist = std::make_shared<const xtgrad::nn::Mnist>(xtgrad::nn::load_mnist(config.data));
+  const xtgrad::nn::Mnist& mnist = *s.mnist;
   Outcome enough;  // (each rank reads its own files)
   if (config.train_size > mnist.train.count) {
     enough = {exit_usage, fmt::format("--train-size {} is larger than the {} training images in {}", config.train_size,
@@ -105,7 +115,7 @@ int load_data(Session& s, PreparedData& data) {
   }
   if (const int code = settle(s.ranks, enough)) return code;
   s.phase = "preparing the training subset (--train-size " + std::to_string(config.train_size) + ")";
-  data = prepare_data(mnist, config.train_size, config.seed);
+  data = prepare_data(mnist, config.train_size, s.seeds.front());
   if (s.parallel) {
     // Same flags, other files (another node's copy of --data): a usage error, said once.
     try {
@@ -121,6 +131,10 @@ int load_data(Session& s, PreparedData& data) {
     std::cout << fmt::format("{}: {} training images drawn from {}, {} test images; {} gradient\n",
                              config.dataset == "mnist" ? "MNIST" : "Fashion-MNIST", config.train_size,
                              mnist.train.count, mnist.test.count, config.blog_gradient ? "the blog's" : "the true");
+    if (!config.seeds.empty()) {
+      std::cout << fmt::format("seeds {}: each draws its own subset, initial weights and order, shared by its {} runs\n",
+                               fmt::join(config.seeds, ","), s.regs.size());
+    }
     check_stdout();
   }
   if (!config.dump_graph.empty() && s.ranks.rank() == 0) {
@@ -141,16 +155,57 @@ int load_data(Session& s, PreparedData& data) {
 
 namespace {
 
-// --sweep over N ranks: run i on rank i mod N, no per-step communication; rank 0 gathers the
-// results in run order. Each run is checkpointed by the rank that trains it, as by one process
-// (it is one process's training: any number of ranks, or one process, may resume it); a refused
-// resume or a failed save there ends the job, since the others would wait for its results.
-int train_spread(Session& s, const PreparedData& data, const std::string& identity, std::vector<RunResult>& runs) {
+// Run k of the invocation: regs[k % M] under seeds[k / M] (M specs), with the data of its seed
+// (load_data's for the first seed, else drawn here and kept while the next runs share it).
+struct RunPlan {
+  RunPlan(Session& session, const PreparedData& first_seed) : s(session), first(first_seed) {}
+  Session& s;
+  const PreparedData& first;
+  PreparedData redrawn;
+  std::uint64_t redrawn_seed = 0;
+  bool have_redrawn = false;
+
+  std::size_t count() const { return s.seeds.size() * s.regs.size(); }
+  const Methods& methods(std::size_t k) const { return s.regs[k % s.regs.size()]; }
+  std::uint64_t seed(std::size_t k) const { return s.seeds[k / s.regs.size()]; }
+  std::string label(std::size_t k) const {
+    return s.config.seeds.empty() ? methods(k).describe() : run_label(methods(k).describe(), seed(k));
+  }
+  Config config(std::size_t k) const {
+    Config c = s.config;
+    c.seed = seed(k);
+    return c;
+  }
+  const PreparedData& data(std::size_t k) {
+    const std::uint64_t wanted = seed(k);
+    if (wanted == s.seeds.front()) return first;
+    if (!have_redrawn || redrawn_seed != wanted) {
+      s.phase = fmt::format("preparing the training subset of seed {}", wanted);
+      redrawn = prepare_data(*s.mnist, s.config.train_size, wanted);
+      redrawn_seed = wanted;
+      have_redrawn = true;
+    }
+    return redrawn;
+  }
+  RunResult run(std::size_t k, RunControl control) {
+    const PreparedData& d = data(k);
+    return run_experiment(d, config(k), methods(k), std::cout, std::move(control));
+  }
+  RunControl control(std::size_t k) {
+    return s.checkpoints.control(k, label(k), xtgrad::nn::dataset_fingerprint(data(k).train));
+  }
+};
+
+// --sweep or --seeds over N ranks: run i on rank i mod N, no per-step communication; rank 0
+// gathers the results in run order. Each run is checkpointed by the rank that trains it, as by
+// one process (it is one process's training: any number of ranks, or one process, may resume it);
+// a refused resume or a failed save there ends the job, since the others would wait for its
+// results.
+int train_spread(Session& s, RunPlan& plan, std::vector<RunResult>& runs) {
   std::vector<std::pair<std::size_t, RunResult>> mine;
-  for (std::size_t i = std::size_t(s.ranks.rank()); i < s.regs.size(); i += std::size_t(s.ranks.world_size())) {
+  for (std::size_t i = std::size_t(s.ranks.rank()); i < plan.count(); i += std::size_t(s.ranks.world_size())) {
     try {
-      mine.emplace_back(i, run_experiment(data, s.config, s.regs[i], std::cout,
-                                          s.checkpoints.control(i, s.regs[i].describe(), identity)));
+      mine.emplace_back(i, plan.run(i, plan.control(i)));
     } catch (const ResumeError& e) {
       return end_every_rank(s.ranks, fail(exit_usage, e.what()));
     } catch (const OutputError& e) {
@@ -172,21 +227,23 @@ int train_spread(Session& s, const PreparedData& data, const std::string& identi
 
 }  // namespace
 
+std::string run_label(const std::string& spec, std::uint64_t seed) { return fmt::format("{} seed={}", spec, seed); }
+
 int train_runs(Session& s, const PreparedData& data, std::vector<RunResult>& runs) {
-  const std::string identity = xtgrad::nn::dataset_fingerprint(data.train);
-  if (s.spread) return train_spread(s, data, identity, runs);
+  RunPlan plan(s, data);
+  if (s.spread) return train_spread(s, plan, runs);
   const Config& config = s.config;
-  for (const auto& reg : s.regs) {
-    s.phase = fmt::format("training run {} ({}) with --hidden {} and --batch-size {}", runs.size() + 1,
-                          reg.describe(), config.hidden, config.batch_size);
-    RunControl control = s.checkpoints.control(runs.size(), reg.describe(), identity);
+  for (std::size_t k = 0; k < plan.count(); ++k) {
+    RunControl control = plan.control(k);
+    s.phase = fmt::format("training run {} ({}) with --hidden {} and --batch-size {}", runs.size() + 1, plan.label(k),
+                          config.hidden, config.batch_size);
     if (s.parallel) {
       // Data-parallel: the reducer also makes rank 0 alone read and write the checkpoints.
       control.make_reducer = [&](const xtgrad::NamedParameters& p) { return make_reducer(s.ranks, p); };
       // A signal stops every rank at the same batch.
       control.should_stop = [&] { return any(s.ranks, stop_signal() != 0); };
     }
-    runs.push_back(run_experiment(data, config, reg, std::cout, control));
+    runs.push_back(plan.run(k, std::move(control)));
     // Keep what is done so far: results on disk grow run by run.
     if (s.ranks.rank() != 0) continue;
     s.phase = "writing the results";

@@ -1,9 +1,11 @@
 // One invocation's work once its flags are parsed and agreed: plan the runs, load the data,
 // train every run (on one process, data-parallel over the ranks, or whole runs per rank with
-// --sweep), write the results, and turn what went wrong into an exit code and one line.
+// --sweep or --seeds), write the results, and turn what went wrong into an exit code and one line.
 #pragma once
 
+#include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,10 +28,19 @@ struct Session {
   bool spread;    // --sweep over several ranks: whole runs per rank
   std::vector<Methods> regs;
   std::vector<SweepPoint> sweep;
+  // The seeds (--seeds, else --seed alone) and the MNIST files each seed's subset is drawn from.
+  // Run k trains regs[k % regs.size()] under seeds[k / regs.size()]: seed-major, so the runs of
+  // one seed are paired.
+  std::vector<std::uint64_t> seeds;
+  std::shared_ptr<const xtgrad::nn::Mnist> mnist;
   Checkpointing checkpoints;
   std::string phase;                 // what is being done, for the messages
   std::vector<std::string> written;  // the files of this invocation's results written so far
 };
+
+// The name of a run of `spec` under one of --seeds, for its checkpoint and messages:
+// "l2(lambd=0.01) seed=3".
+std::string run_label(const std::string& spec, std::uint64_t seed);
 
 // Parses the runs' specs (or the sweep's) and checks them and --eval-fgsm, estimates the
 // memory, and prepares the folders (rank 0's; with --sweep over ranks each rank's --checkpoint

@@ -88,11 +88,22 @@ expect "--lambdas '1e-4,,1e-3'" 2 "--lambdas"   -- "${common[@]}" --sweep l1 --l
 expect "--lambdas '1e-4,'"      2 "--lambdas"   -- "${common[@]}" --sweep l1 --lambdas '1e-4,'
 # Every flag that takes a value refuses an empty one, naming it.
 for flag in --data --model --dataset --train-size --epochs --batch-size --hidden --lr --momentum --seed --threads \
-            --out --reg --eval-fgsm --sweep --dump-graph --checkpoint; do
+            --out --reg --eval-fgsm --sweep --dump-graph --checkpoint --seeds; do
   expect "$flag ''" 2 "$flag" -- "${common[@]}" "$flag" ''
 done
 expect "--lambdas ''" 2 "--lambdas" -- "${common[@]}" --sweep l1 --lambdas ''
 expect "--momentum=" 2 "--momentum" -- "${common[@]}" --momentum=
+# --seeds: whole numbers, at least 2, each once; not with --seed or --sweep.
+expect "--seeds 0"              2 "at least 2"   -- "${common[@]}" --seeds 0
+expect "--seeds 0,0"            2 "given twice"  -- "${common[@]}" --seeds 0,0
+expect "--seeds 0,-1"           2 "--seeds"      -- "${common[@]}" --seeds 0,-1
+expect "--seeds 0,1.5"          2 "whole number" -- "${common[@]}" --seeds 0,1.5
+expect "--seeds 0,x"            2 "--seeds"      -- "${common[@]}" --seeds 0,x
+expect "--seeds 0,2^64"         2 "--seeds"      -- "${common[@]}" --seeds 0,18446744073709551616
+expect "--seeds '0,,1'"         2 "item 2"       -- "${common[@]}" --seeds 0,,1
+expect "--seeds '0,'"           2 "--seeds"      -- "${common[@]}" --seeds 0,
+expect "--seeds with --seed"    2 "--seed"       -- "${common[@]}" --seeds 0,1 --seed 3
+expect "--seeds with --sweep"   2 "--sweep"      -- "${common[@]}" --seeds 0,1 --sweep l1
 # early_stopping holds out 10% of --train-size: below 5 images nothing is left to validate on
 # (was: exit 1, "internal error … split_dataset").
 for n in 1 4; do
@@ -695,6 +706,26 @@ before, after = runs(sys.argv[1]), runs(sys.argv[2])
 print(" ".join(s for s in sys.argv[3:] if before.get(s) != after.get(s)))
 PY
 }
+# --seeds with --checkpoint: one file per spec and seed ("none seed=1" → none_seed_1.ckpt.npz);
+# --resume finds both and retrains neither (every epoch's timing kept).
+"$app" "${tiny[@]}" --epochs 2 --quiet --no-plots --reg none --seeds 0,1 --checkpoint "$tmp/ck_seeds" \
+  --out "$out/ck_seeds" >"$tmp/stdout" 2>"$tmp/stderr" && cp "$out/ck_seeds/summary.json" "$tmp/seeds_summary.json" &&
+  "$app" "${tiny[@]}" --epochs 2 --quiet --no-plots --reg none --seeds 0,1 --checkpoint "$tmp/ck_seeds" \
+    --out "$out/ck_seeds" --resume >"$tmp/stdout" 2>>"$tmp/stderr"
+rc=$?
+if [[ $rc -eq 0 && -f $tmp/ck_seeds/none_seed_0.ckpt.npz && -f $tmp/ck_seeds/none_seed_1.ckpt.npz ]] &&
+   python3 - "$tmp/seeds_summary.json" "$out/ck_seeds/summary.json" <<'PY'
+import json, sys
+runs = lambda p: [(r["seed"], [e["seconds"] for e in r["epochs"]]) for r in json.load(open(p))["runs"]]
+before, after = runs(sys.argv[1]), runs(sys.argv[2])
+assert [s for s, _ in before] == [0, 1] and before == after, (before, after)
+PY
+then
+  pass "--seeds --checkpoint: a file per spec and seed; --resume retrains neither"
+else
+  fail "--seeds --checkpoint: a file per spec and seed; --resume retrains neither" "exit $rc: $(cat "$tmp/stderr")" \
+       "$(ls "$tmp/ck_seeds" 2>&1)"
+fi
 ks=("${tiny[@]}" --epochs 2 --quiet --no-plots)
 "$app" "${ks[@]}" --reg none --reg 'dropout(p=0.5)' --checkpoint "$tmp/ck_key" --out "$out/ck_key" \
   >"$tmp/stdout" 2>"$tmp/stderr"
@@ -895,6 +926,68 @@ if grep -q "fetch_mnist.sh data/mnist" <<<"$steps" && grep -q -- "--data data/mn
   pass "scripts/mnist.sh without --data fetches MNIST and uses it"
 else
   fail "scripts/mnist.sh without --data fetches MNIST and uses it" "$steps"
+fi
+
+# --seeds: every spec once per seed, seed-major; a seed's run is exactly the --seed run (its
+# own subset, weights and order); summary.json's by_method has the means, t-intervals and
+# paired differences from none, and the table shows them. Per run: ECE, test NLL, the top
+# Hessian eigenvalue and the weights' statistics.
+if needs_mnist "--seeds"; then
+  seeded=(--data "$mnist" --train-size 300 --epochs 2 --reg none --reg 'l2(lambd=0.01)' --no-plots --eval-fgsm 0.1)
+  "$app" "${seeded[@]}" --seeds 0,1,2 --out "$out/seeds" >"$tmp/seeds_stdout" 2>"$tmp/stderr" &&
+    "$app" "${seeded[@]}" --seed 1 --out "$out/seed1" --quiet >"$tmp/stdout" 2>>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 - "$out/seeds/summary.json" "$out/seed1/summary.json" "$out/seeds/history.csv" <<'PY'
+import csv, json, math, sys
+s, one = (json.load(open(f)) for f in sys.argv[1:3])
+runs = s["runs"]
+assert s["config"]["seeds"] == [0, 1, 2], s["config"]
+assert [(r["seed"], r["reg"]) for r in runs] == [(k, m) for k in (0, 1, 2) for m in ("none", "l2(lambd=0.01)")], \
+    [(r["seed"], r["reg"]) for r in runs]
+strip = lambda r: ([e["data_loss"] for e in r["epochs"]], r["test_accuracy"], r["ece"], r["hessian_top_eigenvalue"])
+assert [strip(r) for r in runs[2:4]] == [strip(r) for r in one["runs"]], "seed 1's runs differ from --seed 1's"
+assert runs[0]["epochs"][0]["data_loss"] != runs[2]["epochs"][0]["data_loss"], "seeds 0 and 1 trained alike"
+for r in runs:
+    assert 0 < r["ece"] < 1 and r["test_nll"] > 0, (r["ece"], r["test_nll"])
+    assert r["hessian"]["iterations"] == 20 and math.isfinite(r["hessian_top_eigenvalue"]), r["hessian"]
+    assert r["hessian_top_eigenvalue"] > 0, r["hessian_top_eigenvalue"]
+    assert sum(b["count"] for b in r["calibration_bins"]) == 10000 and len(r["calibration_bins"]) == 15
+    w = {t["tensor"]: t for t in r["weights"]}
+    assert w["fc1.weight"]["units"] == 200 and w["fc1.weight"]["count"] == 200 * 784, w["fc1.weight"]
+    assert r["dead_hidden_units"] == w["fc1.weight"]["dead_units"]
+by = {m["reg"]: m for m in s["by_method"]}
+assert set(by) == {"none", "l2(lambd=0.01)"}, list(by)
+acc = [[r["test_accuracy"] for r in runs if r["reg"] == m] for m in ("none", "l2(lambd=0.01)")]
+for m, a in zip(("none", "l2(lambd=0.01)"), acc):
+    e = by[m]
+    assert e["test_accuracy"] == a and abs(e["test_accuracy_mean"] - sum(a) / 3) < 1e-12, e
+    sd = math.sqrt(sum((x - sum(a) / 3) ** 2 for x in a) / 2)
+    lo, hi = e["test_accuracy_ci95"]
+    assert abs((hi - lo) / 2 - 4.302652730 * sd / math.sqrt(3)) < 1e-9, (lo, hi, sd)  # t(0.975, 2)
+assert by["none"]["paired_difference_ci95"] is None
+d = by["l2(lambd=0.01)"]["paired_difference_ci95"]
+diffs = [x - y for x, y in zip(acc[1], acc[0])]
+assert d["vs"] == "none" and abs(d["mean"] - sum(diffs) / 3) < 1e-12, d
+assert d["excludes_zero"] == (d["ci95"][0] > 0 or d["ci95"][1] < 0), d
+for key in ("ece_ci95", "test_nll_paired_difference_ci95", "hessian_top_eigenvalue_mean"):
+    assert key in by["l2(lambd=0.01)"], key
+f = by["l2(lambd=0.01)"]["fgsm_test_accuracy"]
+fa = [r["fgsm_test_accuracy"][0]["test_accuracy"] for r in runs if r["reg"] == "l2(lambd=0.01)"]
+assert len(f) == 1 and f[0]["eps"] == 0.1 and f[0]["test_accuracy"] == fa and f[0]["paired_difference_ci95"]["vs"] == "none", f
+rows = list(csv.DictReader(open(sys.argv[3])))
+assert [r["seed"] for r in rows] == ["0"] * 4 + ["1"] * 4 + ["2"] * 4, [r["seed"] for r in rows]
+PY
+  then
+    pass "--seeds 0,1,2: seed-major runs, seed 1 = --seed 1, by_method intervals and paired differences"
+  else
+    fail "--seeds 0,1,2: seed-major runs, seed 1 = --seed 1, by_method intervals and paired differences" \
+         "exit $rc: $(cat "$tmp/stderr")"
+  fi
+  if grep -q "over 3 seeds (0,1,2)" "$tmp/seeds_stdout" && grep -qE '^l2\(lambd=0.01\) +0\.[0-9]{4} ± 0\.[0-9]{4} +[-+]0\.[0-9]{4} \[' "$tmp/seeds_stdout"; then
+    pass "--seeds: the table shows mean ± CI and the paired difference"
+  else
+    fail "--seeds: the table shows mean ± CI and the paired difference" "$(tail -n 12 "$tmp/seeds_stdout")"
+  fi
 fi
 
 if needs_mnist "divergence without an overflow"; then

@@ -1,6 +1,8 @@
 // hessian_vector_product and hessian: exact on a quadratic form, finite differences of the
 // gradient on the seed's sigmoid MLP, and PyTorch's torch.autograd.functional.hvp on a fixed net
 // (tests/data/hvp_reference.txt, written by tests/data/make_hvp_reference.py).
+// hessian_top_eigenvalue: against LAPACK's eigenvalues (xt::linalg::eigh) of the dense Hessian
+// that hessian() forms on the same MLP, and on quadratics with known spectra.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -8,6 +10,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+#include <xtensor-blas/xlinalg.hpp>
 
 #include "test_util.hpp"
 
@@ -140,6 +144,129 @@ TEST(HessianVectorProduct, MatchesPyTorch) {
     expect_tensor_near(g[i].value(), ref["grad_" + names[i]], 1e-14);
     expect_tensor_near(hv[i], ref["hvp_" + names[i]], 1e-14);
   }
+}
+
+// ---- hessian_top_eigenvalue ----------------------------------------------------------------
+
+// The dominant eigenvalue (largest magnitude, signed) and its unit eigenvector, by LAPACK.
+std::pair<double, Tensor> dense_dominant_eigenpair(const Tensor& h, std::size_t n) {
+  xt::xtensor<double, 2> m = xt::zeros<double>({n, n});
+  for (std::size_t i = 0; i < n * n; ++i) m.data()[i] = double(h.data()[i]);
+  const auto [values, vectors] = xt::linalg::eigh(m);  // ascending; columns are the vectors
+  const std::size_t k = std::abs(values(0)) > std::abs(values(n - 1)) ? 0 : n - 1;
+  Tensor v = Tensor::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) v.data()[i] = vectors(i, k);
+  return {values(k), v};
+}
+
+// The seed MLP's four parameters as one flat vector θ (43 values), so that hessian() applies.
+struct FlatSeedMlp {
+  SeedMlp net;
+  const std::vector<Shape> shapes{{5, 4}, {5}, {3, 5}, {3}};
+  Vars unflatten(const Variable& theta) const {
+    Vars p;
+    std::int64_t at = 0;
+    for (const Shape& s : shapes) {
+      std::size_t size = 1;
+      for (std::size_t d : s) size *= d;
+      p.push_back(reshape(narrow(theta, 0, at, size), s));
+      at += std::int64_t(size);
+    }
+    return p;
+  }
+};
+
+TEST(HessianTopEigenvalue, MatchesTheDenseHessiansDominantEigenvalueOnTheSeedMlp) {
+  const FlatSeedMlp flat;
+  const Tensor theta = uniform({43}, 40, -1.5, 1.5);
+  const Tensor h = hessian([&](const Variable& t) { return flat.net.loss(flat.unflatten(t)); }, theta);
+  const auto [lambda, u] = dense_dominant_eigenpair(h, 43);
+  // The same point as four parameters.
+  const Vars params = [&] {
+    Vars p;
+    for (const Variable& v : flat.unflatten(Variable(theta))) p.push_back(Variable::parameter(v.value()));
+    return p;
+  }();
+  const auto f = [&](const Vars& p) { return flat.net.loss(p); };
+  PowerIterationOptions options;
+  options.iterations = 2000;
+  options.tolerance = 1e-13;
+  const TopEigen<Scalar> top = hessian_top_eigenvalue(f, params, options);
+  EXPECT_NEAR(top.eigenvalue, lambda, 1e-8 * std::abs(lambda)) << "after " << top.iterations << " iterations";
+  EXPECT_LT(top.iterations, options.iterations);  // stopped on the tolerance
+  EXPECT_LT(top.residual, 1e-5 * std::abs(lambda));
+  // The eigenvector, flattened in the same order, is ±u.
+  double cosine = 0;
+  std::size_t k = 0;
+  for (const Tensor& t : top.eigenvector) {
+    for (std::size_t i = 0; i < t.size(); ++i) cosine += t.data()[i] * u.data()[k++];
+  }
+  ASSERT_EQ(k, 43u);
+  EXPECT_NEAR(std::abs(cosine), 1.0, 1e-6);
+  for (const Variable& p : params) EXPECT_FALSE(p.has_grad());  // .grad untouched
+}
+
+// ½ Σ dᵢ xᵢ² over two parameters: the Hessian is diag(d), whose dominant eigenvalue is known.
+Variable half_weighted_squares(const Vars& p, const Tensor& d0, const Tensor& d1) {
+  return (sum(Variable(d0) * p[0] * p[0]) + sum(Variable(d1) * p[1] * p[1])) * 0.5;
+}
+
+TEST(HessianTopEigenvalue, FindsANegativeDominantEigenvalueWithItsSign) {
+  const Tensor d0 = make_tensor({2}, {2, -5}), d1 = make_tensor({2, 1}, {1, 0.5});
+  const Vars params{Variable::parameter(make_tensor({2}, {0.3, -0.2})), Variable::parameter(make_tensor({2, 1}, {1, 2}))};
+  PowerIterationOptions options;
+  options.iterations = 200;
+  const TopEigen<Scalar> top =
+      hessian_top_eigenvalue([&](const Vars& p) { return half_weighted_squares(p, d0, d1); }, params, options);
+  EXPECT_NEAR(top.eigenvalue, -5.0, 1e-10);
+  EXPECT_LT(top.residual, 1e-10);
+
+  EXPECT_NEAR(std::abs(top.eigenvector[0].data()[1]), 1.0, 1e-10);  // the second coordinate of the first parameter
+  EXPECT_EQ(top.iterations, 200u);  // tolerance 0: every iteration runs
+}
+
+TEST(HessianTopEigenvalue, TwentyIterationsAreCloseWhenTheGapIsWide) {
+  // eigenvalues 10, 1, 0.5, 0.25: the error shrinks by (1/10)² per iteration in λ
+  const Tensor d0 = make_tensor({2}, {10, 1}), d1 = make_tensor({2, 1}, {0.5, 0.25});
+  const Vars params{Variable::parameter(make_tensor({2}, {1, 1})), Variable::parameter(make_tensor({2, 1}, {1, 1}))};
+  const TopEigen<Scalar> top =
+      hessian_top_eigenvalue([&](const Vars& p) { return half_weighted_squares(p, d0, d1); }, params);
+  EXPECT_EQ(top.iterations, 20u);  // the default
+  EXPECT_NEAR(top.eigenvalue, 10.0, 1e-12);
+}
+
+TEST(HessianTopEigenvalue, IsZeroForALinearFunctionAfterOneProduct) {
+  const Vars params{Variable::parameter(make_tensor({3}, {1, 2, 3}))};
+  const TopEigen<Scalar> top = hessian_top_eigenvalue([](const Vars& p) { return sum(p[0] * 3.0); }, params);
+  EXPECT_EQ(top.eigenvalue, 0.0);
+  EXPECT_EQ(top.iterations, 1u);
+}
+
+TEST(HessianTopEigenvalue, TheSameSeedGivesTheSameNumbersAndAnotherSeedStartsElsewhere) {
+  const SeedMlp net;
+  Vars params{Variable::parameter(uniform({5, 4}, 41, -1, 1)), Variable::parameter(uniform({5}, 42, -1, 1)),
+              Variable::parameter(uniform({3, 5}, 43, -1, 1)), Variable::parameter(uniform({3}, 44, -1, 1))};
+  const auto f = [&net](const Vars& p) { return net.loss(p); };
+  PowerIterationOptions options;
+  options.iterations = 3;
+  const double a = hessian_top_eigenvalue(f, params, options).eigenvalue;
+  EXPECT_EQ(hessian_top_eigenvalue(f, params, options).eigenvalue, a);
+  options.seed = 1;
+  EXPECT_NE(hessian_top_eigenvalue(f, params, options).eigenvalue, a);
+}
+
+TEST(HessianTopEigenvalue, ChecksItsArguments) {
+  const auto f = [](const Vars& p) { return sum(p[0] * p[0]); };
+  xtgrad_test::expect_throws_with<std::invalid_argument>([&] { hessian_top_eigenvalue(f, Vars{}); },
+                                                         {"hessian_top_eigenvalue", "no parameters"});
+  PowerIterationOptions none;
+  none.iterations = 0;
+  xtgrad_test::expect_throws_with<std::invalid_argument>(
+      [&] { hessian_top_eigenvalue(f, {Variable::parameter(make_tensor({2}, {1, 2}))}, none); },
+      {"hessian_top_eigenvalue", "iterations"});
+  xtgrad_test::expect_throws_with<std::invalid_argument>(
+      [&] { hessian_top_eigenvalue(f, {Variable(make_tensor({2}, {1, 2}))}, PowerIterationOptions{}); },
+      {"hessian_top_eigenvalue", "does not require grad"});
 }
 
 }  // namespace
