@@ -344,6 +344,19 @@ void BM_threads_adam_step_784x200(benchmark::State& state) {
 }
 BENCHMARK(BM_threads_adam_step_784x200)->Arg(1)->Arg(2)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
 
+// Reductions over the last axis of (2048, 512), forward only (graph recorded): outputs split
+// across the threads (for_each_lane in ops/reductions.cpp). Args: op (0 max, 1 var, 2 logsumexp), threads.
+void BM_threads_reduce_2048x512(benchmark::State& state) {
+  const xtgrad::NumThreadsGuard threads(int(state.range(1)));
+  const Variable x(random_tensor({2048, 512}, 3), /*requires_grad=*/true);
+  for (auto _ : state) {
+    Variable y = state.range(0) == 0 ? xtgrad::max(x, 1) : state.range(0) == 1 ? xtgrad::var(x, 1) : xtgrad::logsumexp(x, 1);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(2048 * 512));
+}
+BENCHMARK(BM_threads_reduce_2048x512)->ArgsProduct({{0, 1, 2}, {1, 2}})->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+
 // ---- exact GELU at the char transformer's FFN shape (32·64 rows, 256), one thread ------------
 // BM_gelu_forward is the op (SIMD erf, ops/simd_math); BM_gelu_std_erf_loop the scalar loop its
 // forward was before (½x(1 + std::erf(x/√2)) per element), for the ratio in one run.
