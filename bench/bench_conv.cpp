@@ -120,6 +120,40 @@ BENCHMARK(BM_conv2d_forward_backward)
     ->UseRealTime()
     ->MinWarmUpTime(kWarmUpSeconds);
 
+// ---- the direct kernel against im2col + gemm, one thread: the measurements behind conv2d's choice
+// (kDirectMaxTaps). Args N, C, O, HW, K, P, backward (0: forward only; 1: + dW, db; 2: + dx too),
+// kernel (0 im2col, 1 direct), threads.
+
+void BM_conv2d_kernels(benchmark::State& state) {
+  const Shapes s = shapes_of(state);
+  const int backward = int(state.range(6));
+  const xtgrad::NumThreadsGuard threads(int(state.range(8)));
+  const Variable x(random_tensor({s.n, s.c, s.hw, s.hw}, 1), backward == 2);
+  Variable w = Variable::parameter(random_tensor({s.o, s.c, s.k, s.k}, 2));
+  Variable b = Variable::parameter(random_tensor({s.o}, 3));
+  const Tensor upstream = random_tensor({s.n, s.o, s.out(), s.out()}, 4);
+  xtgrad::Conv2dOptions options;
+  options.padding = {s.pad, s.pad};
+  options.kernel = state.range(7) != 0 ? xtgrad::Conv2dKernel::direct : xtgrad::Conv2dKernel::im2col;
+  for (auto _ : state) {
+    w.zero_grad();
+    b.zero_grad();
+    Variable y = xtgrad::conv2d(x, w, b, options);
+    if (backward) y.backward(upstream);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.counters["GFLOPS"] = benchmark::Counter(s.flops() * (1 + backward) * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+}
+// first layers: LeNet's 1→6 5×5 (batch 64), the BN CNN's 1→32 3×3 (batch 128); then C = 3 and 4
+// with 3×3 (K = 27, 36) and 1→64 3×3, to place the rule's bound
+BENCHMARK(BM_conv2d_kernels)
+    ->ArgsProduct({{64}, {1}, {6}, {28}, {5}, {2}, {0, 1}, {0, 1}, {1, 2}})
+    ->ArgsProduct({{128}, {1}, {32}, {28}, {3}, {1}, {0, 1}, {0, 1}, {1, 2}})
+    ->ArgsProduct({{32}, {1}, {64}, {28}, {3}, {1}, {0, 1}, {0, 1}, {1}})
+    ->ArgsProduct({{32}, {3, 4}, {32}, {28}, {3}, {1}, {0, 2}, {0, 1}, {1}})
+    ->UseRealTime()
+    ->MinWarmUpTime(kWarmUpSeconds);
+
 // ---- thread scaling: the op at set_num_threads(last argument) -------------------------------
 
 void BM_conv2d_threads(benchmark::State& state) {

@@ -9,6 +9,7 @@
 //   BM_cross_entropy_*  fused softmax cross-entropy on 64x10 logits, one-hot targets.
 //   BM_penalty_*        squared_l2 and l1 of W1 (784x200), forward and backward: the extra
 //                       work of the l2 / l1 runs.
+//   BM_gelu_*           exact GELU on (2048, 256), the op and the scalar std::erf loop it replaced.
 //   BM_threads_*/N      ops at N threads (xtgrad::NumThreadsGuard; issue 21): sigmoid on the seed's
 //                       64x200 (below the grains: must not get slower at 2), exp and add on 1M
 //                       elements, sum over all of 1M, softmax on 128x10 and 2048x512, an Adam
@@ -24,6 +25,7 @@
 // malloc's trim/mmap thresholds so freed buffers are reused instead of returned to the
 // kernel; set XTGRAD_BENCH_DEFAULT_MALLOC=1 to measure glibc's defaults instead.
 
+#include <cmath>
 #include <cstdlib>
 #include <string>
 
@@ -342,7 +344,51 @@ void BM_threads_adam_step_784x200(benchmark::State& state) {
 }
 BENCHMARK(BM_threads_adam_step_784x200)->Arg(1)->Arg(2)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
 
+// Reductions over the last axis of (2048, 512), forward only (graph recorded): outputs split
+// across the threads (for_each_lane in ops/reductions.cpp). Args: op (0 max, 1 var, 2 logsumexp), threads.
+void BM_threads_reduce_2048x512(benchmark::State& state) {
+  const xtgrad::NumThreadsGuard threads(int(state.range(1)));
+  const Variable x(random_tensor({2048, 512}, 3), /*requires_grad=*/true);
+  for (auto _ : state) {
+    Variable y = state.range(0) == 0 ? xtgrad::max(x, 1) : state.range(0) == 1 ? xtgrad::var(x, 1) : xtgrad::logsumexp(x, 1);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(2048 * 512));
+}
+BENCHMARK(BM_threads_reduce_2048x512)->ArgsProduct({{0, 1, 2}, {1, 2}})->UseRealTime()->MinWarmUpTime(kWarmUpSeconds);
+
+// ---- exact GELU at the char transformer's FFN shape (32·64 rows, 256), one thread ------------
+// BM_gelu_forward is the op (SIMD erf, ops/simd_math); BM_gelu_std_erf_loop the scalar loop its
+// forward was before (½x(1 + std::erf(x/√2)) per element), for the ratio in one run.
+
+constexpr std::size_t kGeluRows = 32 * 64, kGeluCols = 256;
+
+void BM_gelu_forward(benchmark::State& state) {
+  const xtgrad::NumThreadsGuard one(1);
+  const Variable x(random_tensor({kGeluRows, kGeluCols}, 5, 3.0), /*requires_grad=*/true);
+  for (auto _ : state) {
+    Variable y = xtgrad::gelu(x);
+    benchmark::DoNotOptimize(y.value().data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kGeluRows * kGeluCols));
+}
+
+void BM_gelu_std_erf_loop(benchmark::State& state) {
+  const Tensor x = random_tensor({kGeluRows, kGeluCols}, 5, 3.0);
+  Tensor y = Tensor::from_shape({kGeluRows, kGeluCols});
+  for (auto _ : state) {
+    const float* xs = x.data();
+    float* ys = y.data();
+    for (std::size_t k = 0; k < x.size(); ++k) ys[k] = 0.5f * xs[k] * (1.0f + std::erf(xs[k] * 0.70710678f));
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t(kGeluRows * kGeluCols));
+}
+
 #define XTGRAD_OP_BENCH(fn) BENCHMARK(fn)->UseRealTime()->MinWarmUpTime(kWarmUpSeconds)
+XTGRAD_OP_BENCH(BM_gelu_forward);
+XTGRAD_OP_BENCH(BM_gelu_std_erf_loop);
 XTGRAD_OP_BENCH(BM_matmul_forward);
 XTGRAD_OP_BENCH(BM_matmul_backward_dW);
 XTGRAD_OP_BENCH(BM_matmul_backward_dX);

@@ -82,7 +82,7 @@ Step make_step(const bench::Args& a) {
       for (std::size_t k = 0; k < tb.x.size(); ++k) ids->mutable_value().data()[k] = float(tb.x[k]);
       std::copy(tb.y.begin(), tb.y.end(), targets->begin());
       const Variable logits = (*model)(*ids);
-      Variable loss = xtgrad::cross_entropy(xtgrad::reshape(logits, Shape{b * context, vocab}), *targets);
+      Variable loss = xtgrad::cross_entropy(xtgrad::reshape(logits, {b * context, vocab}), *targets);
       opt->zero_grad();
       loss.backward();
       opt->step();

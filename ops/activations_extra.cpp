@@ -107,12 +107,19 @@ BasicVariable<Scalar> gelu(const BasicVariable<Scalar>& x, GeluApproximation app
                           (Scalar(1) + Scalar(3) * c * square(x)));
         });
   }
-  // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)); dy/dx = Φ(x) + x·φ(x), φ(x) = e^(−x²/2)/√(2π)
-  return pointwise("gelu", x,
-                   [](Scalar v) { return Scalar(0.5) * v * (Scalar(1) + std::erf(v * kInvSqrt2<Scalar>)); },
-                   [](const auto& g, const auto& x, const auto&) {
-                     return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>);
-                   });
+  // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)), by the SIMD erf (ops/simd_math); dy/dx = Φ(x) + x·φ(x),
+  // φ(x) = e^(−x²/2)/√(2π)
+  using Node = BasicNode<Scalar>;
+  TensorOf<Scalar> y = empty_like(x.value());
+  gelu_into(x.value(), y);
+  return make_result("gelu", std::move(y), {x}, [](Node& self) {
+    backward_unary(
+        self,
+        [](const auto& g, const auto& x, const auto&) {
+          return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>);
+        },
+        kExpGrain);
+  });
 }
 
 template <class Scalar>

@@ -508,12 +508,13 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
   oshape.back() = vv.shape()[vv.dimension() - 1];
   Tensor probs = empty_tensor<Scalar>(scores);
   Tensor out = empty_tensor<Scalar>(oshape);
-  Tensor drop = p > 0 ? dropout_mask<Scalar>(scores, p, *options.rng) : Tensor();
+  // (shape (0) when unused: a default Tensor is 0-d, one element, and would call malloc each step)
+  Tensor drop = p > 0 ? dropout_mask<Scalar>(scores, p, *options.rng) : Tensor::from_shape({0});
   const std::size_t block = s.lq * s.lk, nq = s.lq * s.d, nk = s.lk * s.d, nv = s.lk * s.dv, no = s.lq * s.dv;
   const std::size_t chunks = std::max<std::size_t>(1, parallel_detail::chunk_count(s.items, item_grain(s)));
   // per chunk: P ⊙ m with dropout; with heads, Q, K, V packed and O before it goes to its columns
   const std::size_t per_chunk = (p > 0 ? block : 0) + (packed ? nq + nk + nv + no : 0);
-  Tensor scratch = per_chunk > 0 ? empty_tensor<Scalar>({chunks * per_chunk}) : Tensor();
+  Tensor scratch = per_chunk > 0 ? empty_tensor<Scalar>({chunks * per_chunk}) : Tensor::from_shape({0});
   const Scalar* qd = qv.data();
   const Scalar* kd = kv.data();
   const Scalar* vd = vv.data();
@@ -555,7 +556,7 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
     }
   });
   if (per_chunk > 0) recycle(scratch);
-  Tensor mask_copy;
+  Tensor mask_copy = Tensor::from_shape({0});
   if (options.mask) {
     mask_copy = empty_like(*options.mask);
     std::copy(options.mask->begin(), options.mask->end(), mask_copy.begin());

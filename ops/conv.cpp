@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+#include <xsimd/xsimd.hpp>
+
 #include "xtgrad/core/accumulate.hpp"
 #include "xtgrad/core/gemm.hpp"
 #include "xtgrad/core/grad_mode.hpp"
@@ -397,6 +399,328 @@ struct ConvBackwardOps {
   void add_to_bias(const Variable& db) { add_variable_to_parent(self, 2, reshape(db, {g.o})); }
 };
 
+// ---- the direct kernel, for few input channels -----------------------------------------------
+//
+// A first layer (1 → 6 or 1 → 32 channels, 3×3 or 5×5) has K = C·kh·kw of 9-25: im2col copies
+// every input pixel K times for a gemm too thin to run near peak. The direct kernel pads each
+// sample once (zeros around, rows wide enough for whole SIMD batches) and computes a batch of
+// output columns for up to eight output channels in registers: one load of the input per tap,
+// one fused multiply-add per channel. Stride 1, no dilation, one group.
+//
+// Same bits for any thread count: every output element is bias + Σ over the taps in (c, i, j)
+// order; dW, db are sums over fixed blocks of kDirectBlock samples, added in block order; dx
+// (only when forced: the automatic choice takes this kernel where x needs no gradient, a first
+// layer) is a per-sample loop.
+constexpr std::size_t kDirectBlock = 8;
+// Largest K (= C·kh·kw) the automatic choice sends to the direct kernel: measured with bench_conv
+// BM_conv2d_kernels (docs/performance.md).
+constexpr std::size_t kDirectMaxTaps = 25;
+
+bool direct_applies(const ConvGeometry& g) {
+  return g.groups == 1 && g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 1 && g.dilation[1] == 1;
+}
+
+// Whether conv2d runs the direct kernel: forced by the options, or few taps, and no dx to compute.
+bool use_direct(const ConvGeometry& g, const Conv2dOptions& opt, bool need_x) {
+  switch (opt.kernel) {
+    case Conv2dKernel::im2col:
+      return false;
+    case Conv2dKernel::direct:
+      return true;  // direct_applies checked by the caller
+    case Conv2dKernel::automatic:
+      break;
+  }
+  return direct_applies(g) && g.k <= kDirectMaxTaps && !need_x;
+}
+
+// The padded copy of the input: per sample (C, hp, wp), x[c, y, x] at [c, y + ph, x + pw], zeros
+// elsewhere; wp covers whole batches of output columns plus the kernel's width.
+struct DirectLayout {
+  std::size_t hp, wp, plane, sample;
+};
+template <class Scalar>
+DirectLayout direct_layout(const ConvGeometry& g) {
+  constexpr std::size_t lanes = xsimd::batch<Scalar>::size;
+  DirectLayout d{};
+  d.hp = g.h + 2 * g.padding[0];
+  d.wp = (g.ow + lanes - 1) / lanes * lanes + g.kw - 1;
+  d.plane = d.hp * d.wp;
+  d.sample = g.c * d.plane;
+  return d;
+}
+template <class Scalar>
+void direct_pad(const ConvGeometry& g, const DirectLayout& d, const Scalar* x, Scalar* p) {
+  std::fill(p, p + d.sample, Scalar(0));
+  for (std::size_t c = 0; c < g.c; ++c) {
+    for (std::size_t y = 0; y < g.h; ++y) {
+      const Scalar* src = x + (c * g.h + y) * g.w;
+      std::copy(src, src + g.w, p + c * d.plane + (y + g.padding[0]) * d.wp + g.padding[1]);
+    }
+  }
+}
+
+// y[ob, oy, ox] for OB output channels of one sample: bias + Σ_{c,i,j} w[ob, c, i, j]·p[c, oy + i, ox + j],
+// p the sample's padded input, w the first channel's taps (rows K apart), y its plane (rows L apart).
+template <std::size_t OB, class Scalar>
+void direct_channels(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* w, const Scalar* b,
+                     Scalar* y) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t lanes = Batch::size;
+  for (std::size_t oy = 0; oy < g.oh; ++oy) {
+    for (std::size_t ox = 0; ox < g.ow; ox += lanes) {
+      Batch acc[OB];
+      for (std::size_t ob = 0; ob < OB; ++ob) acc[ob] = Batch(b ? b[ob] : Scalar(0));
+      for (std::size_t c = 0; c < g.c; ++c) {
+        for (std::size_t i = 0; i < g.kh; ++i) {
+          const Scalar* row = p + c * d.plane + (oy + i) * d.wp + ox;
+          const Scalar* taps = w + (c * g.kh + i) * g.kw;
+          for (std::size_t j = 0; j < g.kw; ++j) {
+            const Batch xv = Batch::load_unaligned(row + j);
+            for (std::size_t ob = 0; ob < OB; ++ob) acc[ob] = xsimd::fma(Batch(taps[ob * g.k + j]), xv, acc[ob]);
+          }
+        }
+      }
+      Scalar* out = y + oy * g.ow + ox;
+      if (ox + lanes <= g.ow) {
+        for (std::size_t ob = 0; ob < OB; ++ob) acc[ob].store_unaligned(out + ob * g.l);
+      } else {
+        alignas(64) Scalar t[lanes];
+        for (std::size_t ob = 0; ob < OB; ++ob) {
+          acc[ob].store_aligned(t);
+          std::copy(t, t + (g.ow - ox), out + ob * g.l);
+        }
+      }
+    }
+  }
+}
+template <class Scalar>
+void direct_channels_any(std::size_t count, const ConvGeometry& g, const DirectLayout& d, const Scalar* p,
+                         const Scalar* w, const Scalar* b, Scalar* y) {
+  switch (count) {
+    case 8: return direct_channels<8>(g, d, p, w, b, y);
+    case 7: return direct_channels<7>(g, d, p, w, b, y);
+    case 6: return direct_channels<6>(g, d, p, w, b, y);
+    case 5: return direct_channels<5>(g, d, p, w, b, y);
+    case 4: return direct_channels<4>(g, d, p, w, b, y);
+    case 3: return direct_channels<3>(g, d, p, w, b, y);
+    case 2: return direct_channels<2>(g, d, p, w, b, y);
+    default: return direct_channels<1>(g, d, p, w, b, y);
+  }
+}
+
+// dx (C, H, W) of one sample += Σ_o Σ_{i, j} w[o, c, i, j]·gy[o, iy − i + ph, ix − j + pw], the
+// adjoint of the forward over all output channels of that sample (a plain loop: only a forced
+// direct kernel computes dx).
+template <class Scalar>
+void direct_input_grad(const ConvGeometry& g, const Scalar* gy, const Scalar* w, Scalar* dx) {
+  for (std::size_t o = 0; o < g.o; ++o) {
+    const Scalar* go = gy + o * g.l;
+    for (std::size_t c = 0; c < g.c; ++c) {
+      Scalar* dxc = dx + c * g.h * g.w;
+      for (std::size_t i = 0; i < g.kh; ++i) {
+        for (std::size_t oy = 0; oy < g.oh; ++oy) {
+          const Index iy = Index(oy + i) - Index(g.padding[0]);
+          if (iy < 0 || iy >= Index(g.h)) continue;
+          Scalar* dr = dxc + std::size_t(iy) * g.w;
+          const Scalar* gr = go + oy * g.ow;
+          for (std::size_t j = 0; j < g.kw; ++j) {
+            const Scalar t = w[((o * g.c + c) * g.kh + i) * g.kw + j];
+            const ColumnRange r = column_range(g, j);
+            Scalar* dst = dr + r.off;
+            for (std::size_t ox = r.lo; ox < r.hi; ++ox) dst[ox] += t * gr[ox];
+          }
+        }
+      }
+    }
+  }
+}
+
+// The lanes of b summed pairwise in a fixed order.
+template <class Scalar>
+Scalar reduce_lanes(const xsimd::batch<Scalar>& b) {
+  constexpr std::size_t lanes = xsimd::batch<Scalar>::size;
+  alignas(64) Scalar t[lanes];
+  b.store_aligned(t);
+  for (std::size_t width = lanes / 2; width >= 1; width /= 2) {
+    for (std::size_t q = 0; q < width; ++q) t[q] += t[q + width];
+  }
+  return t[0];
+}
+
+// Σ_n Σ_{oy, ox} gy[n, o, oy, ox]·p[n, oy·wp + ox + off[t]] for TN taps t at once (accumulators in
+// registers), written to dw[t]; the samples [n0, n1) of one block, p their padded inputs.
+template <std::size_t TN, class Scalar>
+void direct_tap_sums(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* gy, std::size_t o,
+                     std::size_t n0, std::size_t n1, const std::size_t* off, Scalar* dw) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t lanes = Batch::size;
+  Batch acc[TN];
+  for (std::size_t t = 0; t < TN; ++t) acc[t] = Batch(Scalar(0));
+  for (std::size_t n = n0; n < n1; ++n) {
+    const Scalar* pn = p + n * d.sample;
+    for (std::size_t oy = 0; oy < g.oh; ++oy) {
+      const Scalar* grow = gy + ((n * g.o + o) * g.oh + oy) * g.ow;
+      for (std::size_t ox = 0; ox < g.ow; ox += lanes) {
+        Batch gv;
+        if (ox + lanes <= g.ow) {
+          gv = Batch::load_unaligned(grow + ox);
+        } else {  // zeros past the row's end
+          alignas(64) Scalar t[lanes] = {};
+          std::copy(grow + ox, grow + g.ow, t);
+          gv = Batch::load_aligned(t);
+        }
+        const Scalar* at = pn + oy * d.wp + ox;
+        for (std::size_t t = 0; t < TN; ++t) acc[t] = xsimd::fma(gv, Batch::load_unaligned(at + off[t]), acc[t]);
+      }
+    }
+  }
+  for (std::size_t t = 0; t < TN; ++t) dw[t] = reduce_lanes(acc[t]);
+}
+
+// dw (O, K) = Σ_n Σ_{oy, ox} gy[n, o, oy, ox]·p[n, c, oy + i, ox + j] and db (O) = Σ_n Σ gy[n, o] over
+// the samples [n0, n1) of one block, overwritten (either may be null).
+template <class Scalar>
+void direct_weight_grad(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* gy,
+                        std::size_t n0, std::size_t n1, Scalar* dw, Scalar* db) {
+  // taps in groups of at most kGroup (accumulators in registers), of nearly equal sizes (K = 9:
+  // one group of 9, K = 25: 9 + 8 + 8), each a pass over the block's gy
+  constexpr std::size_t kGroup = 12;
+  const std::size_t groups = (g.k + kGroup - 1) / kGroup;
+  for (std::size_t o = 0; o < g.o; ++o) {
+    if (db) {
+      double s = 0;
+      for (std::size_t n = n0; n < n1; ++n) s += row_sum(gy + (n * g.o + o) * g.l, g.l);
+      db[o] = Scalar(s);
+    }
+    if (!dw) continue;
+    for (std::size_t gi = 0; gi < groups; ++gi) {
+      const std::size_t t0 = g.k * gi / groups, tn = g.k * (gi + 1) / groups - t0;
+      std::size_t off[kGroup];  // tap t0 + t reads p at oy·wp + ox + off[t]
+      for (std::size_t t = 0; t < tn; ++t) {
+        const std::size_t tap = t0 + t, c = tap / (g.kh * g.kw), i = tap / g.kw % g.kh, j = tap % g.kw;
+        off[t] = c * d.plane + i * d.wp + j;
+      }
+      Scalar* out = dw + o * g.k + t0;
+      switch (tn) {
+        case 12: direct_tap_sums<12>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 11: direct_tap_sums<11>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 10: direct_tap_sums<10>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 9: direct_tap_sums<9>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 8: direct_tap_sums<8>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 7: direct_tap_sums<7>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 6: direct_tap_sums<6>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 5: direct_tap_sums<5>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 4: direct_tap_sums<4>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 3: direct_tap_sums<3>(g, d, p, gy, o, n0, n1, off, out); break;
+        case 2: direct_tap_sums<2>(g, d, p, gy, o, n0, n1, off, out); break;
+        default: direct_tap_sums<1>(g, d, p, gy, o, n0, n1, off, out); break;
+      }
+    }
+  }
+}
+
+template <class Scalar>
+BasicVariable<Scalar> conv2d_direct(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
+                                    const BasicVariable<Scalar>* bias, const ConvGeometry& g) {
+  using Tensor = TensorOf<Scalar>;
+  using Node = BasicNode<Scalar>;
+  constexpr std::size_t kOB = 8;  // output channels in registers at once
+  const DirectLayout d = direct_layout<Scalar>(g);
+  Tensor y = empty_tensor<Scalar>({g.n, g.o, g.oh, g.ow});
+  Tensor padded_x = empty_tensor<Scalar>({g.n * d.sample});
+  const Scalar* xp = x.value().data();
+  const Scalar* wp = weight.value().data();
+  const Scalar* bp = bias ? bias->value().data() : nullptr;
+  Scalar* yp = y.data();
+  Scalar* pp = padded_x.data();
+  const std::size_t oblocks = (g.o + kOB - 1) / kOB;
+  // items (n, block of output channels), enough multiply-adds per chunk to be worth a thread
+  const std::size_t item_work = std::max<std::size_t>(1, kOB * g.l * g.k);
+  parallel_for(0, g.n, std::max<std::size_t>(1, std::size_t(kMinTaskWork) / (item_work * oblocks)),
+               [&](std::size_t n0, std::size_t n1) {
+                 for (std::size_t n = n0; n < n1; ++n) direct_pad(g, d, xp + n * g.c * g.h * g.w, pp + n * d.sample);
+               });
+  parallel_for(0, g.n * oblocks, std::max<std::size_t>(1, std::size_t(kMinTaskWork) / item_work),
+               [&](std::size_t i0, std::size_t i1) {
+                 for (std::size_t item = i0; item < i1; ++item) {
+                   const std::size_t n = item / oblocks, o0 = item % oblocks * kOB;
+                   direct_channels_any(std::min(kOB, g.o - o0), g, d, pp + n * d.sample, wp + o0 * g.k,
+                                       bp ? bp + o0 : nullptr, yp + (n * g.o + o0) * g.l);
+                 }
+               });
+  // backward's dW reads the padded input again
+  const bool keep = weight.requires_grad() && is_grad_enabled();
+  if (!keep) recycle(padded_x);
+  SavedTensor saved(keep ? std::move(padded_x) : Tensor::from_shape({0}));
+  auto backward = [g, d, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
+    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
+    const bool need_b = has_bias && self.parent_requires_grad(2);
+    if (self.grad_node) {  // create_graph: the same formula over ops as the im2col kernel's
+      ConvBackwardOps<Scalar> ops{self, g, need_x, need_w, need_b};
+      conv2d_backward_formula(ops);
+      return;
+    }
+    const Scalar* wv = self.parent_value(1).data();
+    const Scalar* gy = self.grad.data();
+    if (need_x) {
+      Scalar beta = 0;
+      Scalar* dx = grad_target(self, 0, beta);
+      const std::size_t sample_work = std::max<std::size_t>(1, g.o * g.l * g.k);
+      parallel_for(0, g.n, std::max<std::size_t>(1, std::size_t(kMinTaskWork) / sample_work),
+                   [&](std::size_t n0, std::size_t n1) {
+                     for (std::size_t n = n0; n < n1; ++n) {
+                       Scalar* dn = dx + n * g.c * g.h * g.w;
+                       if (beta == 0) std::fill(dn, dn + g.c * g.h * g.w, Scalar(0));
+                       direct_input_grad(g, gy + n * g.o * g.l, wv, dn);
+                     }
+                   });
+    }
+    if (!need_w && !need_b) return;
+    // the padded input: forward's, or made again (the weight needed no gradient at forward time)
+    const Scalar* p = saved.get().data();
+    Tensor repadded = Tensor::from_shape({0});
+    if (saved.get().size() == 0) {
+      repadded = empty_tensor<Scalar>({g.n * d.sample});
+      const Scalar* xv = self.parent_value(0).data();
+      for (std::size_t n = 0; n < g.n; ++n) direct_pad(g, d, xv + n * g.c * g.h * g.w, repadded.data() + n * d.sample);
+      p = repadded.data();
+    }
+    // partials of blocks of kDirectBlock samples, then summed in block order
+    const std::size_t blocks = (g.n + kDirectBlock - 1) / kDirectBlock;
+    const std::size_t wsize = need_w ? g.o * g.k : 0, bsize = need_b ? g.o : 0, stride = padded(wsize + bsize);
+    Tensor scratch = empty_tensor<Scalar>({std::max<std::size_t>(1, blocks) * stride});
+    Scalar* part = scratch.data();
+    parallel_for(0, blocks, 1, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b) {
+        Scalar* pw = part + b * stride;
+        direct_weight_grad(g, d, p, gy, b * kDirectBlock, std::min(g.n, (b + 1) * kDirectBlock),
+                           need_w ? pw : nullptr, need_b ? pw + wsize : nullptr);
+      }
+    });
+    const auto add_up = [&](std::size_t at, std::size_t size, Scalar* target, Scalar beta) {
+      for (std::size_t k = 0; k < size; ++k) {
+        Scalar s = blocks > 0 ? part[at + k] : Scalar(0);
+        for (std::size_t b = 1; b < blocks; ++b) s += part[b * stride + at + k];
+        target[k] = beta == 0 ? s : target[k] + s;
+      }
+    };
+    if (need_w) {
+      Scalar beta = 0;
+      Scalar* dw = grad_target(self, 1, beta);
+      add_up(0, wsize, dw, beta);
+    }
+    if (need_b) {
+      Scalar beta = 0;
+      Scalar* db = grad_target(self, 2, beta);
+      add_up(wsize, bsize, db, beta);
+    }
+    recycle(scratch);
+    recycle(repadded);
+  };
+  if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
+  return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
+}
+
 template <class Scalar>
 BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
                                   const BasicVariable<Scalar>* bias, const Conv2dOptions& opt) {
@@ -409,6 +733,13 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
     throw std::invalid_argument("conv2d: bias must have shape (" + std::to_string(g.o) + ") for weight " +
                                 shape_str(wv) + ", got " + shape_str(bias->value()));
   }
+  if (opt.kernel == Conv2dKernel::direct && !direct_applies(g)) {
+    throw std::invalid_argument("conv2d: the direct kernel needs groups 1, stride 1 and dilation 1 (input " +
+                                shape_str(xv) + ", weight " + shape_str(wv) + ", stride " + size2_str(opt.stride) +
+                                ", dilation " + size2_str(opt.dilation) + ", groups " + std::to_string(opt.groups) +
+                                ")");
+  }
+  if (use_direct(g, opt, x.requires_grad() && is_grad_enabled())) return conv2d_direct(x, weight, bias, g);
   Tensor y = empty_tensor<Scalar>({g.n, g.o, g.oh, g.ow});
   // When every task is one chunk and dW will be needed, the closure keeps every group's cols
   // instead of running im2col again in backward: task t's samples [a, b) at a·groups·K·L,

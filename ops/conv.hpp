@@ -13,6 +13,11 @@ namespace xtgrad {
 // (height, width) of a kernel, stride, padding or dilation.
 using Size2 = std::array<std::size_t, 2>;
 
+// Which kernel conv2d runs: `automatic` picks the direct one where it was measured faster (see
+// conv2d below), `im2col` and `direct` force one (tests and benchmarks compare them; `direct`
+// throws std::invalid_argument where it does not apply).
+enum class Conv2dKernel { automatic, im2col, direct };
+
 // Options of conv2d and of nn::Conv2d (the one conv options struct; nn::Conv2dConfig is its
 // old, deprecated name). Public fields, so `Conv2dOptions o; o.padding = {1, 1};` and the
 // positional `Conv2dOptions{{1, 1}, {1, 1}}` work, and chainable setters for one expression:
@@ -23,6 +28,7 @@ struct Conv2dOptions {
   Size2 dilation{1, 1};  // spacing between kernel taps
   std::size_t groups = 1;  // channels split into `groups` independent convolutions
   bool bias = true;        // nn::Conv2d only: whether it has a bias (the op takes one as an argument)
+  Conv2dKernel kernel = Conv2dKernel::automatic;
 
   Conv2dOptions& set_stride(Size2 v) { stride = v; return *this; }
   Conv2dOptions& set_stride(std::size_t v) { stride = {v, v}; return *this; }
@@ -32,6 +38,7 @@ struct Conv2dOptions {
   Conv2dOptions& set_dilation(std::size_t v) { dilation = {v, v}; return *this; }
   Conv2dOptions& set_groups(std::size_t v) { groups = v; return *this; }
   Conv2dOptions& set_bias(bool v) { bias = v; return *this; }
+  Conv2dOptions& set_kernel(Conv2dKernel v) { kernel = v; return *this; }
 };
 
 // Cross-correlation, PyTorch's conv2d: x (N, C, H, W), weight (O, C/groups, kh, kw),
@@ -40,6 +47,10 @@ struct Conv2dOptions {
 // Threads: a batch of at least num_threads() samples is split into one run of samples per
 // thread; dW and db are then sums of per-thread partials, so another thread count may round
 // them differently (the same thread count gives the same bits).
+// Kernel (options.kernel): im2col + gemm, or a direct kernel (SIMD over output columns, eight
+// output channels in registers; stride 1, no dilation, one group) whose results are the same
+// bits for any thread count. `automatic` takes the direct one for a first layer: x needs no
+// gradient and C·kh·kw ≤ 25 (1 → 6 5×5, 1 → 32 3×3: measured faster, bench_conv BM_conv2d_kernels).
 template <class T>
 BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weight, const BasicVariable<T>& bias, const Conv2dOptions& options = {});
 // Same without a bias.

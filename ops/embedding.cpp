@@ -13,42 +13,48 @@
 namespace xtgrad {
 namespace {
 
-// weight (V, D) checked; `shape` the indices' shape, `rows` their values (each < V).
-template <class Scalar>
-BasicVariable<Scalar> embedding_rows(const Shape& shape, std::shared_ptr<const std::vector<std::size_t>> rows,
-                                     const BasicVariable<Scalar>& weight) {
-  using Tensor = TensorOf<Scalar>;
-  using Variable = BasicVariable<Scalar>;
-  using Node = BasicNode<Scalar>;
-  const Tensor& wv = weight.value();
+// y (index_shape + (D)) ← rows of wv (V, D): y[i, :] = wv[row_of(i), :] for the flat
+// positions i of the indices (each row_of(i) < V, checked by the caller).
+template <class Scalar, class IndexShape, class RowOf>
+TensorOf<Scalar> gather_rows(const TensorOf<Scalar>& wv, const IndexShape& index_shape, std::size_t count,
+                             const RowOf& row_of) {
   const std::size_t d = wv.shape()[1];
-  Shape out_shape = shape;
-  out_shape.push_back(d);
-  Tensor y = empty_tensor<Scalar>(out_shape);
-  for (std::size_t i = 0; i < rows->size(); ++i) {
-    const Scalar* row = wv.data() + (*rows)[i] * d;
+  typename TensorOf<Scalar>::shape_type out_shape(index_shape.size() + 1);  // inline up to rank 4: no malloc
+  std::copy(index_shape.begin(), index_shape.end(), out_shape.begin());
+  out_shape.back() = d;
+  TensorOf<Scalar> y = empty_tensor<Scalar>(out_shape);
+  for (std::size_t i = 0; i < count; ++i) {
+    const Scalar* row = wv.data() + row_of(i) * d;
     std::copy(row, row + d, y.data() + i * d);
   }
-  return make_result("embedding", std::move(y), {weight}, [rows, d](Node& self) {
-    // dW[indices[i], :] += g[i, :] : linear in g, the indices constants
-    if (self.grad_node) {  // create_graph: the same scatter-add as an op
-      auto map = std::make_shared<std::vector<std::size_t>>(rows->size() * d);
-      for (std::size_t i = 0; i < rows->size(); ++i) {
-        for (std::size_t k = 0; k < d; ++k) (*map)[i * d + k] = (*rows)[i] * d + k;
-      }
-      add_variable_to_parent(self, 0, scatter_flat("embedding", Variable(self.grad_node), std::move(map),
-                                                   shape_of(self.parents[0]->value)));
-      return;
+  return y;
+}
+
+// The backward of gather_rows for parent 0 (the weight): dW[row_of(i), :] += g[i, :], linear in
+// g, the indices constants. A create_graph sweep records the same scatter-add as an op.
+template <class Scalar, class RowOf>
+void scatter_rows(BasicNode<Scalar>& self, const RowOf& row_of) {
+  using Variable = BasicVariable<Scalar>;
+  if (!self.parent_requires_grad(0)) return;
+  const std::size_t d = self.parents[0]->value.shape()[1];
+  const std::size_t count = d == 0 ? 0 : self.value.size() / d;
+  if (self.grad_node) {
+    auto map = std::make_shared<std::vector<std::size_t>>(count * d);
+    for (std::size_t i = 0; i < count; ++i) {
+      for (std::size_t k = 0; k < d; ++k) (*map)[i * d + k] = row_of(i) * d + k;
     }
-    Scalar beta = 0;
-    Scalar* dw = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dw, dw + self.parent_value(0).size(), Scalar(0));
-    for (std::size_t i = 0; i < rows->size(); ++i) {
-      Scalar* row = dw + (*rows)[i] * d;
-      const Scalar* g = self.grad.data() + i * d;
-      for (std::size_t k = 0; k < d; ++k) row[k] += g[k];
-    }
-  });
+    add_variable_to_parent(self, 0, scatter_flat("embedding", Variable(self.grad_node), std::move(map),
+                                                 shape_of(self.parents[0]->value)));
+    return;
+  }
+  Scalar beta = 0;
+  Scalar* dw = grad_target(self, 0, beta);
+  if (beta == 0) std::fill(dw, dw + self.parent_value(0).size(), Scalar(0));
+  for (std::size_t i = 0; i < count; ++i) {
+    Scalar* row = dw + row_of(i) * d;
+    const Scalar* g = self.grad.data() + i * d;
+    for (std::size_t k = 0; k < d; ++k) row[k] += g[k];
+  }
 }
 
 template <class Scalar, class I>
@@ -63,21 +69,36 @@ void check_weight(const TensorOf<Scalar>& wv, const xt::xarray<I>& iv) {
 
 template <class Scalar>
 BasicVariable<Scalar> embedding(const IndexTensor& indices, const BasicVariable<Scalar>& weight) {
-  check_weight(weight.value(), indices);
-  const std::string where = " (num_embeddings) of weight " + shape_str(weight.value()) + ", indices " +
-                            shape_str(indices);
-  auto rows = std::make_shared<const std::vector<std::size_t>>(
-      checked_indices("embedding", indices, weight.value().shape()[0], where));
-  return embedding_rows(Shape(indices.shape().begin(), indices.shape().end()), std::move(rows), weight);
+  using Node = BasicNode<Scalar>;
+  const TensorOf<Scalar>& wv = weight.value();
+  check_weight(wv, indices);
+  const std::size_t v = wv.shape()[0], n = indices.size();
+  // The rows travel with the closure in a recycled buffer (as doubles: exact below 2^53), so a
+  // training step allocates nothing for them.
+  TensorOf<double> rows = empty_tensor<double>({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    const Index k = indices.data()[i];
+    if (k < 0 || static_cast<std::uint64_t>(k) >= v) {
+      checked_index("embedding", k, i, v,
+                    " (num_embeddings) of weight " + shape_str(wv) + ", indices " + shape_str(indices));
+    }
+    rows.data()[i] = double(k);
+  }
+  const double* r = rows.data();
+  TensorOf<Scalar> y = gather_rows(wv, indices.shape(), n, [r](std::size_t i) { return std::size_t(r[i]); });
+  return make_result("embedding", std::move(y), {weight}, [saved = SavedTensor<double>(std::move(rows))](Node& self) {
+    const double* r = saved.get().data();
+    scatter_rows(self, [r](std::size_t i) { return std::size_t(r[i]); });
+  });
 }
 
 template <class Scalar>
 BasicVariable<Scalar> embedding(const BasicVariable<Scalar>& indices, const BasicVariable<Scalar>& weight) {
+  using Node = BasicNode<Scalar>;
   const TensorOf<Scalar>& iv = indices.value();
   const TensorOf<Scalar>& wv = weight.value();
   check_weight(wv, iv);
   const std::size_t v = wv.shape()[0];
-  auto rows = std::make_shared<std::vector<std::size_t>>(iv.size());
   for (std::size_t i = 0; i < iv.size(); ++i) {
     const Scalar k = iv.data()[i];
     if (!(k >= 0 && k < Scalar(v)) || std::floor(k) != k) {
@@ -85,9 +106,15 @@ BasicVariable<Scalar> embedding(const BasicVariable<Scalar>& indices, const Basi
                                   " of indices " + shape_str(iv) + " is not a whole number in [0, " +
                                   std::to_string(v) + ") for weight " + shape_str(wv));
     }
-    (*rows)[i] = static_cast<std::size_t>(k);
   }
-  return embedding_rows<Scalar>(shape_of(iv), std::move(rows), weight);
+  const Scalar* ip = iv.data();
+  TensorOf<Scalar> y = gather_rows(wv, iv.shape(), iv.size(), [ip](std::size_t i) { return std::size_t(ip[i]); });
+  // The indices are input 1 (they get no gradient): backward reads them from there (checked for
+  // in-place changes since), so the closure holds nothing.
+  return make_result("embedding", std::move(y), {weight, indices}, [](Node& self) {
+    const Scalar* ip = self.parent_value(1).data();
+    scatter_rows(self, [ip](std::size_t i) { return std::size_t(ip[i]); });
+  });
 }
 
 // float and double, the precisions the library is built for

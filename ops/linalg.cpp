@@ -207,15 +207,21 @@ BasicVariable<Scalar> transpose(const BasicVariable<Scalar>& x) {
                      [](Node& self) { backward_linear(self, [](const auto& g) { return transpose(g); }); });
 }
 
-template <class Scalar>
-BasicVariable<Scalar> reshape(const BasicVariable<Scalar>& x, const Shape& shape) {
+namespace {
+
+// reshape for a shape given as any container of extents: a Shape, or a braced list kept in the
+// tensor's own shape type (inline up to rank 4), so that reshape(x, {n, d}) calls no malloc.
+template <class Scalar, class S>
+BasicVariable<Scalar> reshape_to(const BasicVariable<Scalar>& x, const S& shape) {
   using Tensor = TensorOf<Scalar>;
   using Variable = BasicVariable<Scalar>;
   using Node = BasicNode<Scalar>;
-  if (element_count(shape) != x.size()) {
+  std::size_t count = 1;
+  for (std::size_t e : shape) count *= e;
+  if (count != x.size()) {
+    const Shape s(shape.begin(), shape.end());
     throw std::invalid_argument("reshape: cannot view " + shape_str(x.value()) + " (" + std::to_string(x.size()) +
-                                " elements) as " + shape_str(shape) + " (" + std::to_string(element_count(shape)) +
-                                " elements)");
+                                " elements) as " + shape_str(s) + " (" + std::to_string(count) + " elements)");
   }
   Tensor t = empty_tensor<Scalar>(shape);
   std::copy(x.value().data(), x.value().data() + x.size(), t.data());
@@ -237,12 +243,25 @@ BasicVariable<Scalar> reshape(const BasicVariable<Scalar>& x, const Shape& shape
   });
 }
 
+}  // namespace
+
+template <class Scalar>
+BasicVariable<Scalar> reshape(const BasicVariable<Scalar>& x, const Shape& shape) {
+  return reshape_to(x, shape);
+}
+
+template <class Scalar>
+BasicVariable<Scalar> reshape(const BasicVariable<Scalar>& x, std::initializer_list<std::size_t> shape) {
+  return reshape_to(x, typename TensorOf<Scalar>::shape_type(shape.begin(), shape.end()));
+}
+
 #define XTGRAD_INSTANTIATE(T)                                                                                      \
   template BasicVariable<T> matmul(const BasicVariable<T>&, const BasicVariable<T>&);                              \
   template BasicVariable<T> linear(const BasicVariable<T>&, const BasicVariable<T>&, const BasicVariable<T>&);     \
   template BasicVariable<T> linear(const BasicVariable<T>&, const BasicVariable<T>&);                              \
   template BasicVariable<T> transpose(const BasicVariable<T>&);                                                    \
-  template BasicVariable<T> reshape(const BasicVariable<T>&, const Shape&);
+  template BasicVariable<T> reshape(const BasicVariable<T>&, const Shape&);                                        \
+  template BasicVariable<T> reshape(const BasicVariable<T>&, std::initializer_list<std::size_t>);
 XTGRAD_INSTANTIATE(float)
 XTGRAD_INSTANTIATE(double)
 #undef XTGRAD_INSTANTIATE

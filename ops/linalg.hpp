@@ -1,6 +1,8 @@
 // Matrix products through BLAS (transpose flags, never a transposed copy), transpose, reshape.
 #pragma once
 
+#include <initializer_list>
+
 #include "xtgrad/core/variable.hpp"
 
 namespace xtgrad {
@@ -27,5 +29,9 @@ BasicVariable<T> transpose(const BasicVariable<T>& x);
 // Same elements in a new shape with the same element count.
 template <class T>
 BasicVariable<T> reshape(const BasicVariable<T>& x, const Shape& shape);
+// The same with the extents as a braced list, reshape(x, {n, d}): no Shape vector is built (no
+// heap allocation up to rank 4).
+template <class T>
+BasicVariable<T> reshape(const BasicVariable<T>& x, std::initializer_list<std::size_t> shape);
 
 }  // namespace xtgrad

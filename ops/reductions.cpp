@@ -28,6 +28,24 @@ namespace {
 
 constexpr std::size_t kNone = static_cast<std::size_t>(-1);
 
+// lane(o, base, stride, n) for every output o of a reduction of x over `axes` whose reduced axes
+// form one run (AxisRun::contiguous): o's inputs are x[base + j·stride], j = 0 … n − 1, in the
+// order a flat loop over x meets them, so a per-output loop repeats the one-pass serial sums
+// exactly. Outputs are split across the threads (at least `grain` input elements a chunk), so the
+// result is the same for any thread count. Returns false (nothing done) when the run is not
+// contiguous or x is 0-d: the caller then takes its flat loop.
+template <class Scalar, class F>
+bool for_each_lane(const char* op, const TensorOf<Scalar>& x, const Axes& axes, std::size_t grain, const F& lane) {
+  const AxisRun run = axis_run(op, x, axes);
+  if (!run.contiguous || x.dimension() == 0) return false;
+  const std::size_t n = run.n, inner = run.inner, outputs = run.outer * inner;
+  parallel_for(0, outputs, std::max<std::size_t>(1, grain / std::max<std::size_t>(n, 1)),
+               [&](std::size_t o0, std::size_t o1) {
+                 for (std::size_t o = o0; o < o1; ++o) lane(o, (o / inner) * n * inner + o % inner, inner, n);
+               });
+  return true;
+}
+
 // dx[k] (+)= g[out(k)]·w(k): the backward of a reduction whose output out(k) depends on x[k]
 // with local derivative w(k) = ∂y_out(k)/∂x[k]. On every core above `grain` elements (w must
 // only read).
@@ -230,16 +248,23 @@ struct Extremum {
   std::vector<std::size_t> first;
 };
 template <class Scalar>
-Extremum<Scalar> find_extremum(const TensorOf<Scalar>& x, const ReducePlan& plan, Scalar sign) {
+Extremum<Scalar> find_extremum(const char* op, const TensorOf<Scalar>& x, const Axes& axes, const ReducePlan& plan,
+                               Scalar sign) {
   Extremum<Scalar> e{std::vector<Scalar>(plan.out_size, 0), std::vector<std::size_t>(plan.out_size, kNone)};
   const Scalar* xs = x.data();
-  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
-    const std::size_t o = plan.out_index[k];
+  // the first NaN, else the first strictly larger (sign · v) element wins
+  const auto take = [&](std::size_t o, std::size_t k) {
     const Scalar v = xs[k];
-    if (e.first[o] != kNone && (std::isnan(e.value[o]) || !(std::isnan(v) || sign * v > sign * e.value[o]))) continue;
+    if (e.first[o] != kNone && (std::isnan(e.value[o]) || !(std::isnan(v) || sign * v > sign * e.value[o]))) return;
     e.value[o] = v;
     e.first[o] = k;
+  };
+  if (for_each_lane(op, x, axes, kElementwiseGrain, [&](std::size_t o, std::size_t base, std::size_t stride, std::size_t n) {
+        for (std::size_t j = 0; j < n; ++j) take(o, base + j * stride);
+      })) {
+    return e;
   }
+  for (std::size_t k = 0; k < plan.out_index.size(); ++k) take(plan.out_index[k], k);
   return e;
 }
 
@@ -252,7 +277,7 @@ BasicVariable<Scalar> reduce_extremum(const char* op, const BasicVariable<Scalar
   using Node = BasicNode<Scalar>;
   ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   check_nonempty(op, x.value(), plan);
-  Extremum<Scalar> e = find_extremum(x.value(), plan, sign);
+  Extremum<Scalar> e = find_extremum(op, x.value(), axes, plan, sign);
   Tensor y = empty_tensor<Scalar>(plan.out_shape);
   std::copy(e.value.begin(), e.value.end(), y.data());
   if (!split) {
@@ -304,7 +329,7 @@ IndexTensor arg_extremum(const char* op, const BasicVariable<Scalar>& x, const A
   }
   const ReducePlan plan = plan_reduction(op, x.value(), axes, keepdims);
   check_nonempty(op, x.value(), plan);
-  const Extremum<Scalar> e = find_extremum(x.value(), plan, sign);
+  const Extremum<Scalar> e = find_extremum(op, x.value(), axes, plan, sign);
   std::size_t inner = 1, extent = x.size();  // flat index: k itself
   if (!axes.is_all()) {
     const std::size_t d = normalize_axis(op, x.value(), axes[0]);
@@ -387,21 +412,37 @@ BasicVariable<Scalar> reduce_var(const char* op, const BasicVariable<Scalar>& x,
   const std::size_t n = plan.out_index.size();
   // c = the lane's first element; m = Σ (x − c) / N (in double)
   std::vector<Scalar> shift(plan.out_size, 0);
-  std::vector<bool> seen(plan.out_size, false);
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t o = plan.out_index[k];
-    if (!seen[o]) {
-      shift[o] = xs[k];
-      seen[o] = true;
-    }
-  }
   std::vector<double> m(plan.out_size, 0.0), ss(plan.out_size, 0.0);
-  for (std::size_t k = 0; k < n; ++k) m[plan.out_index[k]] += double(xs[k]) - double(shift[plan.out_index[k]]);
-  for (double& v : m) v /= double(plan.group);
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t o = plan.out_index[k];
-    const double d = (double(xs[k]) - double(shift[o])) - m[o];
-    ss[o] += d * d;
+  const bool by_lane = for_each_lane(op, x.value(), axes, kElementwiseGrain,
+                                     [&](std::size_t o, std::size_t base, std::size_t stride, std::size_t count) {
+    if (count == 0) return;
+    shift[o] = xs[base];
+    double sum = 0;
+    for (std::size_t j = 0; j < count; ++j) sum += double(xs[base + j * stride]) - double(shift[o]);
+    m[o] = sum / double(plan.group);
+    double sq = 0;
+    for (std::size_t j = 0; j < count; ++j) {
+      const double d = (double(xs[base + j * stride]) - double(shift[o])) - m[o];
+      sq += d * d;
+    }
+    ss[o] = sq;
+  });
+  if (!by_lane) {
+    std::vector<bool> seen(plan.out_size, false);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t o = plan.out_index[k];
+      if (!seen[o]) {
+        shift[o] = xs[k];
+        seen[o] = true;
+      }
+    }
+    for (std::size_t k = 0; k < n; ++k) m[plan.out_index[k]] += double(xs[k]) - double(shift[plan.out_index[k]]);
+    for (double& v : m) v /= double(plan.group);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t o = plan.out_index[k];
+      const double d = (double(xs[k]) - double(shift[o])) - m[o];
+      ss[o] += d * d;
+    }
   }
   // N − correction, at least 0; 0 (a single element, unbiased) gives 0/0 = NaN, as PyTorch
   const double dof = std::max(0.0, double(plan.group) - correction);
@@ -458,15 +499,27 @@ BasicVariable<Scalar> reduce_logsumexp(const BasicVariable<Scalar>& x, const Axe
   ReducePlan plan = plan_reduction("logsumexp", x.value(), axes, keepdims);
   const Scalar* xs = x.value().data();
   // m = lane maximum, replaced by 0 when infinite (then the sum gives ±inf itself, as PyTorch)
-  std::vector<Scalar> m(plan.out_size, -std::numeric_limits<Scalar>::infinity());
-  for (std::size_t k = 0; k < plan.out_index.size(); ++k) m[plan.out_index[k]] = std::max(m[plan.out_index[k]], xs[k]);
-  for (Scalar& v : m) v = std::isinf(v) ? Scalar(0) : v;
-  std::vector<double> s(plan.out_size, 0.0);
-  for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
-    s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
-  }
   Tensor y = empty_tensor<Scalar>(plan.out_shape);
-  for (std::size_t o = 0; o < plan.out_size; ++o) y.data()[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
+  Scalar* ys = y.data();
+  const bool by_lane = for_each_lane("logsumexp", x.value(), axes, kExpGrain,
+                                     [&](std::size_t o, std::size_t base, std::size_t stride, std::size_t count) {
+    Scalar mo = -std::numeric_limits<Scalar>::infinity();
+    for (std::size_t j = 0; j < count; ++j) mo = std::max(mo, xs[base + j * stride]);
+    mo = std::isinf(mo) ? Scalar(0) : mo;
+    double so = 0.0;
+    for (std::size_t j = 0; j < count; ++j) so += std::exp(xs[base + j * stride] - mo);
+    ys[o] = mo + static_cast<Scalar>(std::log(so));
+  });
+  if (!by_lane) {
+    std::vector<Scalar> m(plan.out_size, -std::numeric_limits<Scalar>::infinity());
+    for (std::size_t k = 0; k < plan.out_index.size(); ++k) m[plan.out_index[k]] = std::max(m[plan.out_index[k]], xs[k]);
+    for (Scalar& v : m) v = std::isinf(v) ? Scalar(0) : v;
+    std::vector<double> s(plan.out_size, 0.0);
+    for (std::size_t k = 0; k < plan.out_index.size(); ++k) {
+      s[plan.out_index[k]] += std::exp(xs[k] - m[plan.out_index[k]]);
+    }
+    for (std::size_t o = 0; o < plan.out_size; ++o) ys[o] = m[o] + static_cast<Scalar>(std::log(s[o]));
+  }
   return make_result("logsumexp", std::move(y), {x}, [plan = std::move(plan), kept = kept_shape("logsumexp", x.value(), axes)](Node& self) {
     // dx = g·e^(x − y): the softmax over the reduced axes
     if (self.grad_node) {

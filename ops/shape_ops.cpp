@@ -322,7 +322,23 @@ std::vector<BasicVariable<Scalar>> split_sizes(const BasicVariable<Scalar>& x, c
   return parts;
 }
 
+template <class Scalar>
+void chunk_into(const BasicVariable<Scalar>& x, std::size_t pieces, int axis, BasicVariable<Scalar>* out) {
+  const std::size_t a = normalize_axis("chunk", x.value(), axis);
+  const std::size_t n = x.value().shape()[a];
+  const std::size_t size = pieces == 0 ? 0 : (n + pieces - 1) / pieces;
+  if (pieces == 0 || n == 0 || (pieces - 1) * size >= n) {
+    throw std::invalid_argument("chunk: axis " + std::to_string(axis) + " of shape " + shape_str(x.value()) +
+                                " cannot make " + std::to_string(pieces) + " non-empty pieces of at most " +
+                                std::to_string(size) + " elements");
+  }
+  for (std::size_t i = 0; i < pieces; ++i) {
+    out[i] = take_range("chunk", x, a, i * size, std::min(size, n - i * size));
+  }
+}
+
 #define XTGRAD_INSTANTIATE(T)                                                                                 \
+  template void chunk_into(const BasicVariable<T>&, std::size_t, int, BasicVariable<T>*);                    \
   template BasicVariable<T> squeeze(const BasicVariable<T>&);                                                 \
   template BasicVariable<T> squeeze(const BasicVariable<T>&, int);                                            \
   template BasicVariable<T> unsqueeze(const BasicVariable<T>&, int);                                          \

@@ -2,6 +2,7 @@
 // Each returns a new array (no views); gradients flow back to the elements they came from.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -51,12 +52,28 @@ BasicVariable<T> narrow(const BasicVariable<T>& x, int axis, std::int64_t start,
 // x.rows(start, stop).
 template <class T>
 BasicVariable<T> rows(const BasicVariable<T>& x, std::int64_t start, std::int64_t stop);
-// Pieces of `size` elements along `axis` (the last may be shorter), as PyTorch's split(int).
+// Pieces of `size` elements along `axis` (the last may be shorter), as PyTorch's split(int). The
+// returned vector is one heap allocation per call (chunk<N> below makes none).
 template <class T>
 std::vector<BasicVariable<T>> split(const BasicVariable<T>& x, std::size_t size, int axis = 0);
 // Pieces of the given sizes along `axis`; they must add up to its extent.
 template <class T>
 std::vector<BasicVariable<T>> split_sizes(const BasicVariable<T>& x, const std::vector<std::size_t>& sizes,
                                           int axis = 0);
+
+// out[0 .. pieces) = the pieces of chunk<pieces> (below), written into caller storage.
+template <class T>
+void chunk_into(const BasicVariable<T>& x, std::size_t pieces, int axis, BasicVariable<T>* out);
+// N pieces along `axis`, as torch.chunk(x, N, axis) where that gives N pieces: ⌈extent/N⌉
+// elements each, the last one the rest; throws std::invalid_argument when the extent cannot
+// make N non-empty pieces. A fixed count in a std::array, so no vector is allocated (split's is):
+// `const auto [q, k, v] = chunk<3>(qkv(x), -1);`.
+template <std::size_t N, class T>
+std::array<BasicVariable<T>, N> chunk(const BasicVariable<T>& x, int axis = 0) {
+  static_assert(N > 0, "chunk: at least one piece");
+  std::array<BasicVariable<T>, N> parts;
+  chunk_into(x, N, axis, parts.data());
+  return parts;
+}
 
 }  // namespace xtgrad

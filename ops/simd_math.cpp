@@ -67,7 +67,40 @@ xsimd::batch<Scalar> exp_batch(const xsimd::batch<Scalar>& b) {
   return map_batch(b, low, [](const Batch& v) { return xsimd::exp(v); }, [](Scalar v) { return std::exp(v); });
 }
 
+// erf(b): float lanes through double (see erf_into in the header), double lanes through std::erf.
+inline xsimd::batch<float> erf_batch(const xsimd::batch<float>& b) {
+  using Wide = xsimd::batch<double>;
+  constexpr std::size_t kLanes = xsimd::batch<float>::size, kWide = Wide::size;
+  static_assert(kLanes % kWide == 0, "a float batch must split into double batches");
+  alignas(64) float f[kLanes];
+  alignas(64) double d[kLanes];
+  b.store_aligned(f);
+  for (std::size_t j = 0; j < kLanes; ++j) d[j] = double(f[j]);
+  for (std::size_t j = 0; j < kLanes; j += kWide) xsimd::erf(Wide::load_aligned(d + j)).store_aligned(d + j);
+  for (std::size_t j = 0; j < kLanes; ++j) f[j] = float(d[j]);
+  return xsimd::batch<float>::load_aligned(f);
+}
+inline xsimd::batch<double> erf_batch(const xsimd::batch<double>& b) {
+  constexpr std::size_t kLanes = xsimd::batch<double>::size;
+  alignas(64) double d[kLanes];
+  b.store_aligned(d);
+  for (std::size_t j = 0; j < kLanes; ++j) d[j] = std::erf(d[j]);
+  return xsimd::batch<double>::load_aligned(d);
+}
+
 }  // namespace
+
+template <class Scalar>
+void erf_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
+  map_into(x, out, [](const xsimd::batch<Scalar>& b) { return erf_batch(b); });
+}
+
+template <class Scalar>
+void gelu_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
+  using Batch = xsimd::batch<Scalar>;
+  const Batch half(Scalar(0.5)), one(Scalar(1)), inv_sqrt2(Scalar(0.70710678118654752440));
+  map_into(x, out, [&](const Batch& b) { return half * b * (one + erf_batch(b * inv_sqrt2)); });
+}
 
 template <class Scalar>
 void exp_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
@@ -106,6 +139,10 @@ template void exp_range(const float*, float*, std::size_t);
 template void exp_range(const double*, double*, std::size_t);
 template void log_into(const TensorOf<float>&, TensorOf<float>&);
 template void sigmoid_into(const TensorOf<float>&, TensorOf<float>&);
+template void erf_into(const TensorOf<float>&, TensorOf<float>&);
+template void gelu_into(const TensorOf<float>&, TensorOf<float>&);
+template void erf_into(const TensorOf<double>&, TensorOf<double>&);
+template void gelu_into(const TensorOf<double>&, TensorOf<double>&);
 template void exp_into(const TensorOf<double>&, TensorOf<double>&);
 template void log_into(const TensorOf<double>&, TensorOf<double>&);
 template void sigmoid_into(const TensorOf<double>&, TensorOf<double>&);

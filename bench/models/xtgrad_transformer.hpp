@@ -46,9 +46,10 @@ struct Block : xtgrad::nn::Module {
         heads(heads_) {}
 
   Variable forward(const Variable& x) override {  // x (B, T, D)
-    const std::size_t d = x.value().shape()[2];
-    const auto parts = xtgrad::split(dense(qkv, ln1(x)), d, -1);
-    const Variable h = x + dense(proj, attention(parts[0], parts[1], parts[2], heads));
+    // q, k, v (B, T, D) each; torch: qkv(ln1(x)).split(d, -1). chunk<3> fills a std::array: no
+    // vector allocated per step, as split's would be.
+    const auto [q, k, v] = xtgrad::chunk<3>(dense(qkv, ln1(x)), -1);
+    const Variable h = x + dense(proj, attention(q, k, v, heads));
     return h + dense(ff2, xtgrad::gelu(dense(ff1, ln2(h))));
   }
 };

@@ -158,6 +158,84 @@ TEST(Conv2d, PassesGradcheckForEveryOptionClass) {
   }
 }
 
+// ---- the direct kernel (few input channels, stride 1) -----------------------------------------
+
+struct DirectCase {
+  Shape x, w;
+  std::size_t pad;
+  bool bias;
+};
+// first-layer shapes, output widths on and off the SIMD width, output channels in and beyond one
+// register block (8), batches over one dW block (8 samples)
+std::vector<DirectCase> direct_cases() {
+  return {{{2, 1, 28, 28}, {6, 1, 5, 5}, 2, true}, {{9, 1, 7, 11}, {10, 1, 3, 3}, 1, true},
+          {{3, 2, 6, 9}, {3, 2, 3, 3}, 0, false},  {{2, 1, 5, 5}, {1, 1, 5, 5}, 2, true},
+          {{1, 3, 4, 17}, {17, 3, 2, 4}, 1, true}};
+}
+
+// y, dx, dw[, db] of conv2d with `kernel`, backward from a fixed upstream.
+std::vector<Tensor> conv_with_kernel(const DirectCase& c, xtgrad::Conv2dKernel kernel, std::uint64_t seed) {
+  Variable x(uniform(c.x, seed, -1, 1), true), w(uniform(c.w, seed + 1, -1, 1), true);
+  Variable b(uniform({c.w[0]}, seed + 2, -1, 1), true);
+  Conv2dOptions o;
+  o.padding = {c.pad, c.pad};
+  o.kernel = kernel;
+  Variable y = c.bias ? xtgrad::conv2d(x, w, b, o) : xtgrad::conv2d(x, w, o);
+  y.backward(uniform(xtgrad::shape_of(y.value()), seed + 3, -1, 1));
+  std::vector<Tensor> out{y.value(), x.grad(), w.grad()};
+  if (c.bias) out.push_back(b.grad());
+  return out;
+}
+
+TEST(Conv2dDirect, ValuesAndGradientsAgreeWithIm2col) {
+  std::uint64_t seed = 500;
+  for (const DirectCase& c : direct_cases()) {
+    SCOPED_TRACE(xtgrad::shape_str(c.x) + " * " + xtgrad::shape_str(c.w));
+    const auto direct = conv_with_kernel(c, xtgrad::Conv2dKernel::direct, seed);
+    const auto im2col = conv_with_kernel(c, xtgrad::Conv2dKernel::im2col, seed);
+    seed += 4;
+    ASSERT_EQ(direct.size(), im2col.size());
+    for (std::size_t i = 0; i < direct.size(); ++i) expect_tensor_near(direct[i], im2col[i], 1e-12);
+  }
+}
+
+TEST(Conv2dDirect, PassesGradcheck) {
+  Conv2dOptions o;
+  o.padding = {1, 1};
+  o.kernel = xtgrad::Conv2dKernel::direct;
+  expect_gradcheck([o](const Vars& v) { return xtgrad::conv2d(v[0], v[1], v[2], o); },
+                   {uniform({3, 1, 5, 11}, 520, -1, 1), uniform({9, 1, 3, 3}, 521, -1, 1), uniform({9}, 522, -1, 1)});
+  Conv2dOptions p;
+  p.padding = {2, 0};
+  p.kernel = xtgrad::Conv2dKernel::direct;
+  expect_gradcheck([p](const Vars& v) { return xtgrad::conv2d(v[0], v[1], p); },
+                   {uniform({2, 2, 4, 6}, 523, -1, 1), uniform({3, 2, 2, 3}, 524, -1, 1)});
+}
+
+TEST(Conv2dDirect, AutomaticChoiceTakesItForAFirstLayerOnly) {
+  // a first layer (x needs no gradient, K = C·kh·kw ≤ 25, stride 1): the direct kernel's bits;
+  // the same layer with x needing a gradient: im2col's
+  const Tensor xv = uniform({4, 1, 12, 12}, 530, -1, 1), wv = uniform({6, 1, 5, 5}, 531, -1, 1);
+  Conv2dOptions automatic, direct, im2col;
+  automatic.padding = direct.padding = im2col.padding = {2, 2};
+  direct.kernel = xtgrad::Conv2dKernel::direct;
+  im2col.kernel = xtgrad::Conv2dKernel::im2col;
+  const Variable w(wv, true);
+  const Tensor first = xtgrad::conv2d(Variable(xv), w, automatic).value();
+  EXPECT_TRUE(first == xtgrad::conv2d(Variable(xv), w, direct).value());
+  const Tensor inner = xtgrad::conv2d(Variable(xv, true), w, automatic).value();
+  EXPECT_TRUE(inner == xtgrad::conv2d(Variable(xv, true), w, im2col).value());
+}
+
+TEST(Conv2dDirect, ForcedWhereItDoesNotApplyNamesTheKernelAndTheOption) {
+  const Variable x(Tensor::from_shape({1, 1, 6, 6})), w(Tensor::from_shape({2, 1, 3, 3}));
+  Conv2dOptions o;
+  o.stride = {2, 2};
+  o.kernel = xtgrad::Conv2dKernel::direct;
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::conv2d(x, w, o); },
+                                            {"conv2d", "direct kernel", "stride (2, 2)", "(1, 1, 6, 6)"});
+}
+
 TEST(Conv2d, ChunksOfSamplesGiveWhatOneSampleAtATimeGives) {
   // K·L = (16·5·5)·(64·64) = 1,638,400: the 2²²-element im2col budget takes 2 of the 3
   // samples per gemm, then the last one alone. Value, dx and dW must match per-sample runs.

@@ -148,6 +148,28 @@ TEST(IndexTensor, FormsPassGradcheck) {
   expect_gradcheck([&](const Vars& v) { return xtgrad::embedding(rows, v[0]); }, {uniform({3, 4}, 3, -1, 1)});
 }
 
+TEST(Embedding, FloatIndexFormPassesGradcheckAndReadsItsIndicesAtBackward) {
+  // the float-index form keeps no copy of the rows: backward reads them from the index input
+  const Variable idx(Tensor{{1.0, 0.0, 3.0}, {1.0, 1.0, 2.0}});
+  expect_gradcheck([&](const Vars& v) { return xtgrad::embedding(idx, v[0]) * v[1]; },
+                   {uniform({4, 3}, 7, -1, 1), uniform({2, 3, 3}, 8, -1, 1)});
+  // indices changed in place after the forward: backward refuses to use them
+  Variable ids(Tensor{2.0, 0.0});
+  Variable table = Variable::parameter(uniform({3, 2}, 9, -1, 1));
+  const Variable e = xtgrad::embedding(ids, table);
+  ids.mutable_value()(0) = 1.0;
+  expect_throws_with<std::logic_error>([&] { xtgrad::sum(e).backward(); }, {"embedding"});
+  // the IndexTensor form's rows outlive the IndexTensor (they travel with the node)
+  Variable t2 = Variable::parameter(uniform({3, 2}, 10, -1, 1));
+  Variable y;
+  {
+    const IndexTensor rows{2, 2, 0};
+    y = xtgrad::embedding(rows, t2);
+  }
+  xtgrad::sum(y).backward();
+  expect_tensor_near(t2.grad(), Tensor{{1.0, 1.0}, {0.0, 0.0}, {2.0, 2.0}}, 0.0);
+}
+
 TEST(IndexTensor, OutOfRangeAndNegativeIndicesNameTheOpIndexAndSize) {
   const Variable x(Tensor::from_shape({2, 3}));
   expect_throws_with<std::invalid_argument>([&] { xtgrad::index_select(x, 1, IndexTensor{0, 3}); },

@@ -200,6 +200,18 @@ TEST(Reshape, KeepsRowMajorOrder) {
   EXPECT_EQ(xtgrad::reshape(Variable(kA), {1, 6}).shape(), (Shape{1, 6}));
 }
 
+TEST(Reshape, ABracedListAndAShapeGiveTheSameResult) {
+  // reshape(x, {…}) keeps the extents in the tensor's own shape type; reshape(x, Shape) as before
+  const Tensor v = uniform({2, 3, 4}, 27, -1, 1);
+  const Shape s{4, 6};
+  expect_tensor_near(xtgrad::reshape(Variable(v), {4, 6}).value(), xtgrad::reshape(Variable(v), s).value(), 0.0);
+  // beyond the inline rank (4) too, and a 0-d result from {}
+  EXPECT_EQ(xtgrad::reshape(Variable(v), {1, 2, 1, 3, 4}).shape(), (Shape{1, 2, 1, 3, 4}));
+  EXPECT_EQ(xtgrad::reshape(Variable(Tensor{5.0}), {}).shape(), Shape{});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::reshape(Variable(v), Shape{5, 5}); },
+                                            {"reshape", "(2, 3, 4)", "(5, 5)", "25 elements"});
+}
+
 TEST(Reshape, PassesGradcheck) {
   // reshape, then an op that depends on the new layout
   expect_gradcheck([](const Vars& v) { return xtgrad::matmul(xtgrad::reshape(v[0], {3, 2}), v[1]); },

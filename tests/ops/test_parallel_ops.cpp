@@ -248,6 +248,22 @@ TEST(ParallelOps, ReductionsAgreeToRoundingAndRepeat) {
                                   {x});
   expect_thread_invariant<Scalar>("sum over the first axis",
                                   [](const std::vector<V>& v) { return xtgrad::sum(v[0], 0); }, {x});
+  // max / min / amax / var / std / logsumexp over one axis: outputs split across the threads, each
+  // reduced in one pass as on one thread (values and gradients the same bits)
+  const std::vector<std::pair<std::string, std::function<V(const V&)>>> by_lane = {
+      {"max over axis 0", [](const V& v) { return xtgrad::max(v, 0); }},
+      {"max over axis 1", [](const V& v) { return xtgrad::max(v, 1); }},
+      {"min over axis 0", [](const V& v) { return xtgrad::min(v, 0); }},
+      {"amax over axis 1", [](const V& v) { return xtgrad::amax(v, 1); }},
+      {"var over axis 0", [](const V& v) { return xtgrad::var(v, 0); }},
+      {"var over axis 1", [](const V& v) { return xtgrad::var(v, 1); }},
+      {"std over axis 1", [](const V& v) { return xtgrad::std_dev(v, 1); }},
+      {"logsumexp over axis 0", [](const V& v) { return xtgrad::logsumexp(v, 0); }},
+      {"logsumexp over axis 1", [](const V& v) { return xtgrad::logsumexp(v, 1); }},
+  };
+  for (const auto& [name, f] : by_lane) {
+    expect_thread_invariant<Scalar>(name, [f = f](const std::vector<V>& v) { return f(v[0]); }, {x});
+  }
 }
 
 // The state after three steps of `make`'s optimizer on a (784, 200) parameter, at `threads`.

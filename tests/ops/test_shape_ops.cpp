@@ -72,6 +72,39 @@ TEST(ShapeOps, SliceNarrowSplitValues) {
   expect_values(sized[1].value(), {2, 4}, {1, 2, 3, 4, 6, 7, 8, 9});
 }
 
+TEST(ShapeOps, ChunkGivesTorchChunksInAnArray) {
+  const Variable x(Tensor{{0.0, 1.0, 2.0, 3.0, 4.0}, {5.0, 6.0, 7.0, 8.0, 9.0}});
+  // torch.chunk(x, 3, 1): ⌈5/3⌉ = 2 columns each, the last the remaining one
+  const auto [a, b, c] = xtgrad::chunk<3>(x, 1);
+  expect_values(a.value(), {2, 2}, {0, 1, 5, 6});
+  expect_values(b.value(), {2, 2}, {2, 3, 7, 8});
+  expect_values(c.value(), {2, 1}, {4, 9});
+  // the same pieces as split by ⌈extent/N⌉, along a negative axis too
+  const Variable y(uniform({2, 3, 6}, 4, -1, 1));
+  const auto three = xtgrad::chunk<3>(y, -1);
+  const std::vector<Variable> parts = xtgrad::split(y, 2, -1);
+  for (std::size_t i = 0; i < 3; ++i) expect_tensor_near(three[i].value(), parts[i].value(), 0.0);
+  const auto rows = xtgrad::chunk<2>(x, 0);
+  expect_values(rows[1].value(), {1, 5}, {5, 6, 7, 8, 9});
+}
+
+TEST(ShapeOps, ChunkPassesGradcheck) {
+  const Tensor x = uniform({2, 6, 3}, 5, -1, 1);
+  expect_gradcheck([](const Vars& v) {
+    const auto [a, b, c] = xtgrad::chunk<3>(v[0], 1);
+    return a * 2.0 + b * c;  // each piece reaches its own rows of dx
+  }, {x});
+  expect_gradcheck([](const Vars& v) { return xtgrad::chunk<2>(v[0], -1)[1]; }, {uniform({2, 3}, 6, -1, 1)});
+}
+
+TEST(ShapeOpsErrors, ChunkNamesTheShapeWhenItCannotMakeNPieces) {
+  // torch.chunk(4 elements, 3) gives 2 pieces of 2: not the 3 asked for
+  const Variable x(Tensor::from_shape({2, 4}));
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::chunk<3>(x, 1); }, {"chunk", "3 non-empty pieces", "(2, 4)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::chunk<3>(x, 0); }, {"chunk", "(2, 4)"});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::chunk<2>(x, 2); }, {"chunk", "axis 2", "(2, 4)"});
+}
+
 TEST(ShapeOps, GradientsFlowBackToTheirElements) {
   Variable x = Variable::parameter(Tensor{{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
   // the middle column twice (slice and narrow), the first row once
