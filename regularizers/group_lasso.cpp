@@ -1,0 +1,250 @@
+#include "xtgrad/regularizers/group_lasso.hpp"
+
+#include <cmath>
+#include <stdexcept>
+#include <unordered_set>
+#include <utility>
+
+#include "xtgrad/core/grad_mode.hpp"
+#include "xtgrad/ops/elementwise.hpp"
+#include "xtgrad/ops/norms.hpp"
+#include "xtgrad/ops/reductions.hpp"
+
+namespace xtgrad {
+namespace {
+
+constexpr const char* kWho = "GroupLasso";
+
+void check_threshold(double threshold) {
+  if (!std::isfinite(threshold) || threshold < 0) {
+    throw std::invalid_argument("group_soft_threshold: threshold must be finite and >= 0, got " +
+                                format_coefficient(threshold));
+  }
+}
+
+// Calls f(group, offset, stride, run) for every group: the group's elements are `run`
+// consecutive values starting at data + offset + k·stride for k in [0, repeats).
+// units: one run of |g| (axis-0 slices are contiguous); inputs: `out` runs of kh·kw each.
+struct Walk {
+  std::size_t repeats, stride, run, step;  // step: offset of group g+1 minus group g's
+};
+Walk walk_of(const Shape& shape, GroupBy groups) {
+  std::size_t rest = 1;  // elements per (axis 0, axis 1) pair: kh·kw for a conv, 1 for a Linear
+  for (std::size_t a = 2; a < shape.size(); ++a) rest *= shape[a];
+  if (groups == GroupBy::units) return {1, 0, shape[1] * rest, shape[1] * rest};
+  return {shape[0], shape[1] * rest, rest, rest};
+}
+
+template <class Scalar>
+double group_square_sum(const Scalar* data, const Walk& w, std::size_t g) {
+  double s = 0;
+  for (std::size_t k = 0; k < w.repeats; ++k) {
+    const Scalar* p = data + g * w.step + k * w.stride;
+    for (std::size_t i = 0; i < w.run; ++i) s += double(p[i]) * double(p[i]);
+  }
+  return s;
+}
+
+// Whether params[i] is selected and is the first selected entry for its tensor.
+template <class Scalar>
+bool first_selected(const NamedParametersOf<Scalar>& params, std::size_t i, const BasicSelection<Scalar>& selection) {
+  if (!selection.selects(params[i].first, params[i].second)) return false;
+  const BasicNode<Scalar>* node = params[i].second.node().get();
+  for (std::size_t j = 0; j < i; ++j) {
+    if (params[j].second.node().get() == node && selection.selects(params[j].first, params[j].second)) return false;
+  }
+  return true;
+}
+
+template <class Scalar>
+void check_defined(const NamedParametersOf<Scalar>& params) {
+  for (const auto& [name, param] : params) {
+    if (!param.defined()) {
+      throw std::invalid_argument(std::string(kWho) + ": parameter '" + name + "' is an empty Variable");
+    }
+  }
+}
+
+}  // namespace
+
+const char* to_string(GroupBy groups) { return groups == GroupBy::inputs ? "inputs" : "units"; }
+
+GroupLayout group_layout(const Shape& shape, GroupBy groups, const std::string& who, const std::string& name) {
+  if (shape.size() < 2) {
+    throw std::invalid_argument(who + ": " + name + " has shape " + shape_str(shape) + "; groups of " +
+                                to_string(groups) +
+                                " need a weight with 2 or more axes (Linear (out, in), Conv2d (out, in, kh, kw)); "
+                                "penalize weights only, not biases");
+  }
+  const std::size_t axis = groups == GroupBy::units ? 0 : 1;
+  GroupLayout layout;
+  layout.count = shape[axis];
+  layout.size = shape[axis] == 0 ? 0 : element_count(shape) / shape[axis];
+  return layout;
+}
+
+template <class Scalar>
+std::vector<double> group_norms(const TensorOf<Scalar>& w, GroupBy groups) {
+  const Shape shape = shape_of(w);
+  const GroupLayout layout = group_layout(shape, groups, "group_norms");
+  const Walk walk = walk_of(shape, groups);
+  std::vector<double> norms(layout.count);
+  for (std::size_t g = 0; g < layout.count; ++g) norms[g] = std::sqrt(group_square_sum(w.data(), walk, g));
+  return norms;
+}
+
+template <class Scalar>
+std::size_t group_soft_threshold(TensorOf<Scalar>& w, GroupBy groups, double threshold) {
+  check_threshold(threshold);
+  const Shape shape = shape_of(w);
+  const GroupLayout layout = group_layout(shape, groups, "group_soft_threshold");
+  const Walk walk = walk_of(shape, groups);
+  const double t = threshold * std::sqrt(double(layout.size));  // the group's threshold, t·√|g|
+  std::size_t zeros = 0;
+  Scalar* data = w.data();
+  for (std::size_t g = 0; g < layout.count; ++g) {
+    const double norm = std::sqrt(group_square_sum(data, walk, g));
+    // w_g ← w_g·max(0, 1 − t/‖w_g‖); a group at or under the threshold becomes exactly +0
+    const bool vanish = norm <= t;
+    const Scalar scale = vanish ? Scalar(0) : Scalar(1 - t / norm);
+    for (std::size_t k = 0; k < walk.repeats; ++k) {
+      Scalar* p = data + g * walk.step + k * walk.stride;
+      for (std::size_t i = 0; i < walk.run; ++i) p[i] = vanish ? Scalar(0) : p[i] * scale;
+    }
+    zeros += vanish;
+  }
+  return zeros;
+}
+
+// ---- GroupLasso ---------------------------------------------------------------------------
+
+template <class Scalar>
+BasicGroupLasso<Scalar>::BasicGroupLasso(double lambd, GroupBy groups, BasicSelection<Scalar> selection, L1Mode mode,
+                                         std::size_t start)
+    : BasicRegularizer<Scalar>(start), lambd_(lambd), groups_(groups), selection_(std::move(selection)), mode_(mode) {
+  if (!std::isfinite(lambd) || lambd < 0) {
+    throw std::invalid_argument(std::string(kWho) + ": coefficient 'lambd' must be finite and >= 0, got " +
+                                format_coefficient(lambd));
+  }
+  if (lambd_ == 0) lambd_ = 0.0;  // -0 → +0
+}
+
+template <class Scalar>
+BasicVariable<Scalar> BasicGroupLasso<Scalar>::penalty(const NamedParametersOf<Scalar>& params) const {
+  using Variable = BasicVariable<Scalar>;
+  check_defined(params);
+  // Every selected tensor is checked before any node is built, in mode prox too.
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (first_selected(params, i, selection_)) group_layout(params[i].second.shape(), groups_, kWho, "parameter '" + params[i].first + "'");
+  }
+  if (lambd_ == 0) return Variable::scalar(Scalar(0));
+  const auto build = [&]() {
+    Variable total;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      if (!first_selected(params, i, selection_)) continue;
+      const Variable& w = params[i].second;
+      const Shape shape = w.shape();
+      const GroupLayout layout = group_layout(shape, groups_, kWho, params[i].first);
+      // ‖w_g‖₂ per group: over every axis but 0 (units) or 1 (inputs) → (count)
+      std::vector<int> axes;
+      for (std::size_t a = 0; a < shape.size(); ++a) {
+        if (a != (groups_ == GroupBy::units ? 0u : 1u)) axes.push_back(int(a));
+      }
+      const Variable term = sum(norm(w, 2.0, Axes(axes))) * (lambd_ * std::sqrt(double(layout.size)));
+      total = total.defined() ? total + term : term;
+    }
+    return total.defined() ? total : Variable::scalar(Scalar(0));
+  };
+  if (mode_ == L1Mode::prox) {
+    NoGrad no_grad;  // reported, not differentiated: the proximal step applies it
+    return build();
+  }
+  return build();
+}
+
+template <class Scalar>
+std::string BasicGroupLasso<Scalar>::describe() const {
+  return "group_lasso(lambd=" + format_coefficient(lambd_) +
+         (groups_ == GroupBy::inputs ? ", groups=inputs" : "") + (mode_ == L1Mode::prox ? ", mode=prox" : "") +
+         this->describe_start() + ")";
+}
+
+template <class Scalar>
+std::vector<Coverage> BasicGroupLasso<Scalar>::coverage(const NamedParametersOf<Scalar>& params) const {
+  check_defined(params);
+  std::vector<Coverage> rows;
+  rows.reserve(params.size());
+  for (const auto& [name, param] : params) {
+    Coverage row;
+    row.name = name;
+    row.shape = param.shape();
+    row.penalized = lambd_ != 0 && selection_.selects(name, param);
+    if (row.penalized) {
+      group_layout(row.shape, groups_, kWho, "parameter '" + name + "'");
+      row.group = lambd_;
+      row.groups = to_string(groups_);
+      row.l1_mode = mode_;
+      row.start = this->start();
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+template <class Scalar>
+std::vector<double> BasicGroupLasso<Scalar>::penalty_terms(const NamedParametersOf<Scalar>& params) const {
+  const std::vector<Coverage> rows = coverage(params);
+  std::vector<double> terms(params.size(), 0.0);
+  std::unordered_set<const BasicNode<Scalar>*> seen;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!rows[i].penalized || !seen.insert(params[i].second.node().get()).second) continue;
+    const TensorOf<Scalar>& w = params[i].second.value();
+    const GroupLayout layout = group_layout(shape_of(w), groups_, kWho, params[i].first);
+    double s = 0;
+    for (const double n : group_norms(w, groups_)) s += n;
+    terms[i] = lambd_ * std::sqrt(double(layout.size)) * s;
+  }
+  return terms;
+}
+
+template <class Scalar>
+bool BasicGroupLasso<Scalar>::prox_step(const NamedParametersOf<Scalar>& params, double lr) const {
+  if (mode_ != L1Mode::prox || lambd_ == 0) return false;
+  check_defined(params);
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (first_selected(params, i, selection_)) group_layout(params[i].second.shape(), groups_, kWho, "parameter '" + params[i].first + "'");
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!first_selected(params, i, selection_)) continue;
+    BasicVariable<Scalar> handle = params[i].second;  // aliases the parameter's node
+    group_soft_threshold(handle.mutable_value(), groups_, lr * lambd_);
+  }
+  return true;
+}
+
+template <class Scalar>
+std::string BasicGroupLasso<Scalar>::equivalents() const {
+  const std::string l = format_coefficient(lambd_);
+  std::string out = "group lasso: " + l + "·Σ_g √|g|·‖w_g‖₂ over the " + to_string(groups_) +
+                    (groups_ == GroupBy::units ? " (rows of a Linear weight, output filters of a Conv2d)"
+                                               : " (columns of a Linear weight, input channels of a Conv2d)") +
+                    "; PyTorch, Keras and scikit-learn have none built in (add it to the loss)\n";
+  if (mode_ == L1Mode::prox) {
+    out += "group lasso mode prox: reported, not differentiated; after each optimizer step w_g ← w_g·max(0, 1 − lr·" +
+           l + "·√|g|/‖w_g‖₂) (whole groups reach exactly 0; nn::prune_dead_units then removes dead units)\n";
+  } else {
+    out += "group lasso mode subgradient: gradient " + l +
+           "·√|g|·w_g/‖w_g‖₂, 0 for an all-zero group (groups shrink but rarely reach exactly 0; mode=prox gives "
+           "exact zeros)\n";
+  }
+  return out;
+}
+
+template std::vector<double> group_norms(const TensorOf<float>&, GroupBy);
+template std::vector<double> group_norms(const TensorOf<double>&, GroupBy);
+template std::size_t group_soft_threshold(TensorOf<float>&, GroupBy, double);
+template std::size_t group_soft_threshold(TensorOf<double>&, GroupBy, double);
+template class BasicGroupLasso<float>;
+template class BasicGroupLasso<double>;
+
+}  // namespace xtgrad
