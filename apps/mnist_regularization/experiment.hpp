@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -41,6 +42,7 @@ struct Config {
   std::string dump_graph;          // --dump-graph FILE.dot
   std::vector<double> eval_fgsm;   // --eval-fgsm: the epsilons of the FGSM test accuracy (none: off)
   int ranks = 1;                   // MPI ranks training data-parallel (set by main, not a flag)
+  bool prune = false;              // --prune: each run's dead units removed, pruned.npz, timed (pruning.hpp)
 };
 
 // A model of the app (--model): a Sequential applied to the input rows reshaped to
@@ -60,6 +62,8 @@ class AppNet : public xtgrad::nn::Sequential {
   void reseed(std::uint64_t seed) { draws_ = xtgrad::Rng(seed); }
   // The first layer's weight tensor (for the weight plots).
   virtual xtgrad::Tensor first_layer_weights() const = 0;
+  // The shape each input row is reshaped to ((1, 28, 28) for LeNet; empty: kept as rows).
+  const xtgrad::Shape& sample_shape() const { return sample_shape_; }
 
  protected:
   AppNet(xtgrad::nn::Sequential layers, xtgrad::Shape sample_shape, double dropout, double noise, bool input_leaf)
@@ -101,6 +105,8 @@ struct PreparedData {
 };
 PreparedData prepare_data(const xtgrad::nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed);
 
+struct PruneSummary;  // pruning.hpp
+
 struct RunResult {
   std::string reg;                 // the canonical spec, e.g. "l2(lambd=0.01)" or "l2(lambd=0.0001)+dropout(p=0.5)"
   std::vector<std::string> effects;  // what its model, data or training changes did (Methods::effects)
@@ -118,6 +124,8 @@ struct RunResult {
   std::vector<std::vector<double>> tensor_penalties;
   std::vector<xtgrad::SparsityRow> sparsity;
   xtgrad::Tensor first_layer_weights;
+  // --prune (and --sweep): the model without its dead units, its accuracy and timing.
+  std::shared_ptr<const PruneSummary> pruned;
 };
 
 // Trains one model with `methods` and reports every epoch on `log` (nothing when quiet).

@@ -10,6 +10,7 @@
 #include "atomic_file.hpp"
 #include "gnuplot.hpp"
 #include "pictures.hpp"
+#include "pruning.hpp"
 
 namespace mnist_app {
 
@@ -60,7 +61,7 @@ json run_json(const RunResult& run, const std::vector<double>& eps) {
   for (std::size_t i = 0; i < run.fgsm_accuracy.size() && i < eps.size(); ++i) {
     fgsm.push_back({{"eps", eps[i]}, {"test_accuracy", run.fgsm_accuracy[i]}});
   }
-  return {{"reg", run.reg},
+  json out = {{"reg", run.reg},
           {"gradient", run.gradient},
           {"effects", run.effects},
           {"test_accuracy", run.test_accuracy},
@@ -72,6 +73,8 @@ json run_json(const RunResult& run, const std::vector<double>& eps) {
           {"coverage", coverage},
           {"sparsity", sparsity_json(run.sparsity)},
           {"epochs", epochs}};
+  if (run.pruned) out["pruned"] = prune_json(*run.pruned);  // --prune (pruning.hpp)
+  return out;
 }
 
 // Histogram of |w| > 0 values of the first layer on a shared symmetric range.
