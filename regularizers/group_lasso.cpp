@@ -5,10 +5,7 @@
 #include <unordered_set>
 #include <utility>
 
-#include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/ops/elementwise.hpp"
-#include "xtgrad/ops/norms.hpp"
-#include "xtgrad/ops/reductions.hpp"
 
 namespace xtgrad {
 namespace {
@@ -63,6 +60,34 @@ void check_defined(const NamedParametersOf<Scalar>& params) {
       throw std::invalid_argument(std::string(kWho) + ": parameter '" + name + "' is an empty Variable");
     }
   }
+}
+
+// c·Σ_g ‖w_g‖₂ of one tensor (c = λ·√|g|) as one node, in a single pass each way (the penalty is
+// built every step; composing it of norm, sum and mul made three temporaries the size of w):
+//   y = c·Σ_g ‖w_g‖,  dw_g = ĝ·c·w_g/‖w_g‖ : shape of w (0 for a group that is all 0).
+template <class Scalar>
+BasicVariable<Scalar> group_norm_sum(const BasicVariable<Scalar>& w, GroupBy groups, double c) {
+  const TensorOf<Scalar>& x = w.value();
+  std::vector<double> norms = group_norms(x, groups);
+  double total = 0;
+  for (const double n : norms) total += n;
+  TensorOf<Scalar> y = TensorOf<Scalar>::from_shape({});
+  y() = Scalar(c * total);
+  return make_result<Scalar>("group_lasso", std::move(y), {w}, [norms = std::move(norms), groups, c](BasicNode<Scalar>& self) {
+    const TensorOf<Scalar>& x = self.parent_value(0);
+    const Shape shape = shape_of(x);
+    const Walk walk = walk_of(shape, groups);
+    TensorOf<Scalar> dx = TensorOf<Scalar>::from_shape(shape);
+    const double g = double(self.grad());
+    for (std::size_t k = 0; k < norms.size(); ++k) {
+      const Scalar scale = norms[k] > 0 ? Scalar(g * c / norms[k]) : Scalar(0);
+      for (std::size_t r = 0; r < walk.repeats; ++r) {
+        const std::size_t at = k * walk.step + r * walk.stride;
+        for (std::size_t i = 0; i < walk.run; ++i) dx.data()[at + i] = x.data()[at + i] * scale;
+      }
+    }
+    self.add_to_parent(0, std::move(dx));
+  });
 }
 
 }  // namespace
@@ -138,28 +163,20 @@ BasicVariable<Scalar> BasicGroupLasso<Scalar>::penalty(const NamedParametersOf<S
     if (first_selected(params, i, selection_)) group_layout(params[i].second.shape(), groups_, kWho, "parameter '" + params[i].first + "'");
   }
   if (lambd_ == 0) return Variable::scalar(Scalar(0));
-  const auto build = [&]() {
-    Variable total;
-    for (std::size_t i = 0; i < params.size(); ++i) {
-      if (!first_selected(params, i, selection_)) continue;
-      const Variable& w = params[i].second;
-      const Shape shape = w.shape();
-      const GroupLayout layout = group_layout(shape, groups_, kWho, params[i].first);
-      // ‖w_g‖₂ per group: over every axis but 0 (units) or 1 (inputs) → (count)
-      std::vector<int> axes;
-      for (std::size_t a = 0; a < shape.size(); ++a) {
-        if (a != (groups_ == GroupBy::units ? 0u : 1u)) axes.push_back(int(a));
-      }
-      const Variable term = sum(norm(w, 2.0, Axes(axes))) * (lambd_ * std::sqrt(double(layout.size)));
-      total = total.defined() ? total + term : term;
-    }
-    return total.defined() ? total : Variable::scalar(Scalar(0));
-  };
   if (mode_ == L1Mode::prox) {
-    NoGrad no_grad;  // reported, not differentiated: the proximal step applies it
-    return build();
+    // reported, not differentiated (the proximal step applies it): its value, no graph
+    double total = 0;
+    for (const double t : penalty_terms(params)) total += t;
+    return Variable::scalar(Scalar(total));
   }
-  return build();
+  Variable total;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    if (!first_selected(params, i, selection_)) continue;
+    const GroupLayout layout = group_layout(params[i].second.shape(), groups_, kWho, params[i].first);
+    const Variable term = group_norm_sum(params[i].second, groups_, lambd_ * std::sqrt(double(layout.size)));
+    total = total.defined() ? total + term : term;
+  }
+  return total.defined() ? total : Variable::scalar(Scalar(0));
 }
 
 template <class Scalar>
