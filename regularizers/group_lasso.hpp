@@ -29,6 +29,15 @@ enum class GroupBy { units, inputs };
 // "units" or "inputs".
 const char* to_string(GroupBy groups);
 
+// Which weights the groups are taken from: `hidden` (the default), as the definition says, the
+// hidden units' groups only: with groups=units every selected weight but the last one in
+// parameter order (the output layer, whose rows are the model's outputs, not hidden units), with
+// groups=inputs the first one alone (its columns are the model's inputs); `all`: every selected
+// weight. Parameter order is registration order, i.e. layer order for a Sequential.
+enum class GroupLayers { hidden, all };
+// "hidden" or "all".
+const char* to_string(GroupLayers layers);
+
 // Groups of `shape` (the extent of axis 0 or 1) and the size |g| of each; throws
 // std::invalid_argument naming `who`, `name` and the shape unless the tensor has 2 or more axes.
 struct GroupLayout {
@@ -49,18 +58,21 @@ std::vector<double> group_norms(const TensorOf<T>& w, GroupBy groups);
 template <class T>
 std::size_t group_soft_threshold(TensorOf<T>& w, GroupBy groups, double threshold);
 
-// λ·Σ_g √|g|·‖w_g‖₂ over every selected tensor (each a weight of 2 or more axes), mode
-// subgradient or prox, on from epoch `start`. `GroupLasso` is the float one.
+// λ·Σ_g √|g|·‖w_g‖₂ over the covered tensors (the selected ones, narrowed by `layers`; each a
+// weight of 2 or more axes), mode subgradient or prox, on from epoch `start`. `GroupLasso` is
+// the float one.
 template <class T>
 class BasicGroupLasso : public BasicRegularizer<T> {
  public:
   // Throws std::invalid_argument unless λ is finite and ≥ 0 and start ≥ 1.
   explicit BasicGroupLasso(double lambd, GroupBy groups = GroupBy::units, BasicSelection<T> selection = {},
-                           L1Mode mode = L1Mode::subgradient, std::size_t start = 1);
+                           L1Mode mode = L1Mode::subgradient, std::size_t start = 1,
+                           GroupLayers layers = GroupLayers::hidden);
   // The scalar penalty; in mode prox a constant (requires_grad false) with the same value.
   // Throws std::invalid_argument naming a selected tensor with fewer than 2 axes.
   BasicVariable<T> penalty(const NamedParametersOf<T>& params) const override;
-  // "group_lasso(lambd=0.01)", with ", groups=inputs", ", mode=prox", ", start=N" when not default.
+  // "group_lasso(lambd=0.01)", with ", groups=inputs", ", layers=all", ", mode=prox", ", start=N"
+  // when not default.
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const override;
   std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const override;
@@ -69,6 +81,7 @@ class BasicGroupLasso : public BasicRegularizer<T> {
   std::string equivalents() const override;
   double lambd() const { return lambd_; }                            // λ
   GroupBy groups() const { return groups_; }                         // units or inputs
+  GroupLayers layers() const { return layers_; }                     // hidden or all
   L1Mode mode() const { return mode_; }                              // subgradient or prox
   const BasicSelection<T>& selection() const { return selection_; }  // the penalized tensors
 
@@ -77,6 +90,7 @@ class BasicGroupLasso : public BasicRegularizer<T> {
   GroupBy groups_;
   BasicSelection<T> selection_;
   L1Mode mode_;
+  GroupLayers layers_;
 };
 
 extern template class BasicGroupLasso<float>;

@@ -37,6 +37,12 @@ GroupBy groups_of(const SpecTerm& term, const std::string& key, const std::strin
   term.fail("value '" + token + "' for key '" + key + "' is not units or inputs");
 }
 
+GroupLayers layers_of(const SpecTerm& term, const std::string& key, const std::string& token) {
+  if (token == "hidden") return GroupLayers::hidden;
+  if (token == "all") return GroupLayers::all;
+  term.fail("value '" + token + "' for key '" + key + "' is not hidden or all");
+}
+
 // An epoch number ≥ 1 in decimal digits only.
 std::size_t epoch(const SpecTerm& term, const std::string& key, const std::string& token) {
   std::size_t value = 0;
@@ -54,6 +60,8 @@ void read_value(RegSpec& spec, const SpecTerm& term, const std::string& key, con
     spec.mode = mode(term, key, value);
   } else if (key == "groups") {
     spec.groups = groups_of(term, key, value);
+  } else if (key == "layers") {
+    spec.layers = layers_of(term, key, value);
   } else if (key == "lambd" && term.name == "group_lasso") {
     spec.group = coefficient_of(term, key, value);
   } else if (key == "start") {
@@ -80,11 +88,13 @@ const SpecGrammar& regularizer_grammar() {
         "l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox and start=N"},
        {"group_lasso",
         {"lambd"},
-        {"groups", "mode", "start"},
-        "group_lasso(lambd=X), optionally with groups=units|inputs, mode=subgradient|prox and start=N"}},
+        {"groups", "layers", "mode", "start"},
+        "group_lasso(lambd=X), optionally with groups=units|inputs, layers=hidden|all, mode=subgradient|prox and "
+        "start=N"}},
       "none, l1, l2, l1_l2 or group_lasso",
       "none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y) or group_lasso(lambd=X), optionally with "
-      "mode=subgradient|prox (l1, l1_l2, group_lasso), groups=units|inputs (group_lasso) and start=N (all but none)",
+      "mode=subgradient|prox (l1, l1_l2, group_lasso), groups=units|inputs and layers=hidden|all (group_lasso) and "
+      "start=N (all but none)",
       [](const SpecTerm& term, const std::string& key, const std::string& value) {
         RegSpec scratch;
         read_value(scratch, term, key, value);
@@ -125,9 +135,9 @@ std::unique_ptr<BasicRegularizer<Scalar>> make_regularizer(const RegSpec& spec, 
   // The group lasso's coefficient and groups belong to it alone.
   if (spec.kind != "group_lasso") {
     unused("group lasso", spec.group);
-    if (spec.groups != GroupBy::units) {
+    if (spec.groups != GroupBy::units || spec.layers != GroupLayers::hidden) {
       throw std::invalid_argument("make_regularizer: spec kind '" + spec.kind + "' has no groups, got groups=" +
-                                  to_string(spec.groups));
+                                  to_string(spec.groups) + ", layers=" + to_string(spec.layers));
     }
   }
   if (spec.kind == "none") {
@@ -157,7 +167,7 @@ std::unique_ptr<BasicRegularizer<Scalar>> make_regularizer(const RegSpec& spec, 
     unused("l1", spec.l1);
     unused("l2", spec.l2);
     return std::make_unique<BasicGroupLasso<Scalar>>(spec.group, spec.groups, std::move(selection), spec.mode,
-                                                     spec.start);
+                                                     spec.start, spec.layers);
   }
   throw std::invalid_argument("make_regularizer: unknown regularizer '" + spec.kind + "'; " +
                               kExpected);

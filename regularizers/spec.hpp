@@ -2,7 +2,8 @@
 //   none | l1(lambd=X) | l2(lambd=X) | l1_l2(l1=X, l2=Y) | group_lasso(lambd=X)
 // with whitespace allowed around every token and X, Y finite numbers ≥ 0 (1e-4, 0.01, 1, .5).
 // Optional keys, in any order: mode=subgradient|prox (l1, l1_l2, group_lasso: how the L1 or
-// group term is applied), groups=units|inputs (group_lasso, group_lasso.hpp) and start=N (every
+// group term is applied), groups=units|inputs and layers=hidden|all (group_lasso,
+// group_lasso.hpp) and start=N (every
 // kind but none: the first epoch with the penalty on, an integer ≥ 1), e.g.
 // l1(lambd=1e-4, mode=prox, start=10), group_lasso(lambd=1e-3, groups=inputs, mode=prox). The grammar is spec_terms.hpp's; this file gives the
 // names, keys and values their meaning.
@@ -28,6 +29,7 @@ struct RegSpec {
   std::size_t start = 1;              // key start: first epoch (1-based) with the penalty on
   double group = 0;                   // coefficient of Σ_g √|g|·‖w_g‖₂ (group_lasso's lambd)
   GroupBy groups = GroupBy::units;    // key groups (group_lasso)
+  GroupLayers layers = GroupLayers::hidden;  // key layers (group_lasso)
 };
 
 // Parses `text`; throws std::invalid_argument quoting the whole spec and saying what is

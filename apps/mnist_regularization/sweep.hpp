@@ -49,7 +49,7 @@ void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows);
 // DIR/path.png drawn by gnuplot and verified; a one-line note when gnuplot is missing, OutputError on failure.
 std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& rows);
 // DIR/size_path.png: the pruned models' test accuracy against the hidden units left and against
-// the µs per image at batch 256, one line per kind; the same note or OutputError as write_path_png.
+// their inference time at batch 256 as a fraction of the unpruned model's, one line per kind; the same note or OutputError as write_path_png.
 std::string write_size_path_png(const std::string& dir, const std::vector<SweepRow>& rows);
 
 }  // namespace mnist_app

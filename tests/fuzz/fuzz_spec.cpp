@@ -55,14 +55,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     canonical = "l2(" + coefficient("lambd", spec.l2) + tail;
   } else if (spec.kind == "group_lasso") {
     canonical = "group_lasso(" + coefficient("lambd", spec.group) + ", groups=" + xtgrad::to_string(spec.groups) +
-                ", mode=" + xtgrad::to_string(spec.mode) + tail;
+                ", layers=" + xtgrad::to_string(spec.layers) + ", mode=" + xtgrad::to_string(spec.mode) + tail;
   } else {
     canonical = "l1_l2(" + coefficient("l1", spec.l1) + ", " + coefficient("l2", spec.l2) +
                 ", mode=" + xtgrad::to_string(spec.mode) + tail;
   }
   const xtgrad::RegSpec again = xtgrad::parse_regularizer_spec(canonical);
   if (again.kind != spec.kind || again.l1 != spec.l1 || again.l2 != spec.l2 || again.mode != spec.mode ||
-      again.start != spec.start || again.group != spec.group || again.groups != spec.groups) {
+      again.start != spec.start || again.group != spec.group || again.groups != spec.groups ||
+      again.layers != spec.layers) {
     xtgrad_fuzz::finding("the canonical spelling of a parsed spec parses differently");
   }
   // Every spec the parser accepts builds its regularizer (an exception here is a finding).

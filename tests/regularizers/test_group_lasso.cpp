@@ -8,6 +8,7 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "test_util.hpp"
@@ -50,6 +51,13 @@ double prox_objective(const std::vector<double>& x, const std::vector<double>& z
     n += x[i] * x[i];
   }
   return 0.5 * d + t * std::sqrt(double(x.size())) * std::sqrt(n);
+}
+
+// Over every selected weight (layers=all): the tests below give one weight, which the default
+// (hidden units only) would leave out as the output layer.
+GroupLasso every_layer(double lambd, GroupBy groups = GroupBy::units, Selection selection = {},
+                       L1Mode mode = L1Mode::subgradient, std::size_t start = 1) {
+  return GroupLasso(lambd, groups, std::move(selection), mode, start, xg::GroupLayers::all);
 }
 
 }  // namespace
@@ -172,13 +180,13 @@ TEST(GroupLassoPenalty, ValueIsLambdaTimesRootSizeTimesGroupNorms) {
   Variable w = Variable::parameter(make_tensor({2, 2}, {3, 4, 0, 0}), "fc.weight");
   Variable b = Variable::parameter(Tensor{5.0, 5.0}, "fc.bias");
   const NamedParameters params = {{"fc.weight", w}, {"fc.bias", b}};
-  EXPECT_NEAR(GroupLasso(0.1).penalty(params).value()(), 0.1 * std::sqrt(2.0) * 5, 1e-14);
-  EXPECT_NEAR(GroupLasso(0.1, GroupBy::inputs).penalty(params).value()(), 0.1 * std::sqrt(2.0) * 7, 1e-14);
-  const auto terms = GroupLasso(0.1).penalty_terms(params);
+  EXPECT_NEAR(every_layer(0.1).penalty(params).value()(), 0.1 * std::sqrt(2.0) * 5, 1e-14);
+  EXPECT_NEAR(every_layer(0.1, GroupBy::inputs).penalty(params).value()(), 0.1 * std::sqrt(2.0) * 7, 1e-14);
+  const auto terms = every_layer(0.1).penalty_terms(params);
   EXPECT_NEAR(terms[0], 0.1 * std::sqrt(2.0) * 5, 1e-14);
   EXPECT_EQ(terms[1], 0.0);  // the bias is not selected
   // mode prox: the same value, as a constant
-  const Variable reported = GroupLasso(0.1, GroupBy::units, {}, L1Mode::prox).penalty(params);
+  const Variable reported = every_layer(0.1, GroupBy::units, {}, L1Mode::prox).penalty(params);
   EXPECT_NEAR(reported.value()(), 0.1 * std::sqrt(2.0) * 5, 1e-14);
   EXPECT_FALSE(reported.requires_grad());
 }
@@ -186,7 +194,7 @@ TEST(GroupLassoPenalty, ValueIsLambdaTimesRootSizeTimesGroupNorms) {
 TEST(GroupLassoPenalty, GradcheckLinearAndConvWeightsBothGroupings) {
   for (const GroupBy groups : {GroupBy::units, GroupBy::inputs}) {
     for (const xg::Shape& shape : {xg::Shape{4, 3}, xg::Shape{3, 2, 2, 2}}) {
-      const GroupLasso reg(0.3, groups);
+      const GroupLasso reg = every_layer(0.3, groups);
       const auto f = [&](const std::vector<Variable>& x) { return reg.penalty({{"layer.weight", x[0]}}); };
       xtgrad_test::expect_gradcheck(f, {away_from_zero(shape, 21)});  // every group far from 0
     }
@@ -195,7 +203,7 @@ TEST(GroupLassoPenalty, GradcheckLinearAndConvWeightsBothGroupings) {
 
 TEST(GroupLassoPenalty, AnAllZeroGroupGetsZeroGradient) {
   Variable w = Variable::parameter(make_tensor({2, 2}, {0, 0, 3, 4}), "fc.weight");
-  GroupLasso(0.5).penalty({{"fc.weight", w}}).backward();
+  every_layer(0.5).penalty({{"fc.weight", w}}).backward();
   // row 0 is 0 (gradient 0, the minimum-norm subgradient); row 1: λ·√2·w/‖w‖
   expect_tensor_near(w.grad(), make_tensor({2, 2}, {0, 0, 0.5 * std::sqrt(2.0) * 0.6, 0.5 * std::sqrt(2.0) * 0.8}), 1e-14);
 }
@@ -205,7 +213,7 @@ TEST(GroupLassoPenalty, GradcheckCatchesAGradientWithoutTheRootSize) {
   // the checker must reject it, and accept the same wrapper with the factor in.
   const auto wrapped = [](bool forget_root) {
     return [forget_root](const std::vector<Variable>& x) {
-      const Tensor value = GroupLasso(0.3).penalty({{"fc.weight", x[0]}}).value();
+      const Tensor value = every_layer(0.3).penalty({{"fc.weight", x[0]}}).value();
       return xg::make_result<double>("group_lasso_by_hand", Tensor(value), {x[0]}, [forget_root](xg::BasicNode<double>& self) {
         const Tensor& w = self.parent_value(0);
         const std::vector<double> norms = xg::group_norms(w, GroupBy::units);
@@ -227,11 +235,38 @@ TEST(GroupLassoPenalty, ABiasInTheSelectionIsRefusedNamingIt) {
   Variable w = Variable::parameter(make_tensor({2, 2}, {1, 2, 3, 4}), "fc.weight");
   Variable b = Variable::parameter(Tensor{1.0, 2.0}, "fc.bias");
   const NamedParameters params = {{"fc.weight", w}, {"fc.bias", b}};
-  const GroupLasso all(0.1, GroupBy::units, Selection::all());
+  const GroupLasso all = every_layer(0.1, GroupBy::units, Selection::all());
   expect_throws_with<std::invalid_argument>([&] { all.penalty(params); }, {"GroupLasso", "'fc.bias'", "(2)"});
   expect_throws_with<std::invalid_argument>([&] { all.coverage(params); }, {"'fc.bias'"});
   expect_throws_with<std::invalid_argument>([] { GroupLasso(-0.1); }, {"GroupLasso", "lambd", "-0.1"});
   expect_throws_with<std::invalid_argument>([] { GroupLasso(0.1, GroupBy::units, {}, L1Mode::prox, 0); }, {"start"});
+}
+
+TEST(GroupLassoPenalty, ByDefaultOnlyTheHiddenUnitsGroupsArePenalized) {
+  // fc1 (3, 4) → fc2 (2, 3): the hidden units are fc1's rows; fc2's rows are the outputs, and
+  // the inputs are fc1's columns.
+  Variable w1 = Variable::parameter(away_from_zero({3, 4}, 41), "fc1.weight");
+  Variable b1 = Variable::parameter(Tensor{0.1, 0.1, 0.1}, "fc1.bias");
+  Variable w2 = Variable::parameter(away_from_zero({2, 3}, 42), "fc2.weight");
+  const NamedParameters params = {{"fc1.weight", w1}, {"fc1.bias", b1}, {"fc2.weight", w2}};
+  double rows1 = 0, cols1 = 0, rows2 = 0;
+  for (double n : xg::group_norms(w1.value(), GroupBy::units)) rows1 += n;
+  for (double n : xg::group_norms(w1.value(), GroupBy::inputs)) cols1 += n;
+  for (double n : xg::group_norms(w2.value(), GroupBy::units)) rows2 += n;
+  EXPECT_NEAR(GroupLasso(0.1).penalty(params).value()(), 0.1 * 2 * rows1, 1e-14);  // √4 = 2
+  EXPECT_NEAR(GroupLasso(0.1, GroupBy::inputs).penalty(params).value()(), 0.1 * std::sqrt(3.0) * cols1, 1e-14);
+  EXPECT_NEAR(every_layer(0.1).penalty(params).value()(), 0.1 * (2 * rows1 + std::sqrt(3.0) * rows2), 1e-14);
+  const auto rows = GroupLasso(0.1).coverage(params);
+  EXPECT_TRUE(rows[0].penalized);
+  EXPECT_FALSE(rows[1].penalized);
+  EXPECT_FALSE(rows[2].penalized) << "the output layer's rows are not hidden units";
+  // the proximal step leaves the output layer alone too
+  const Tensor before = w2.value();
+  xg::apply_prox(GroupLasso(10.0, GroupBy::units, {}, L1Mode::prox), params, 1.0, 1);
+  expect_tensor_near(w2.value(), before, 0.0);
+  EXPECT_EQ(xg::group_norms(w1.value(), GroupBy::units)[0], 0.0);
+  EXPECT_EQ(GroupLasso(0.1, GroupBy::units, {}, L1Mode::subgradient, 1, xg::GroupLayers::all).describe(),
+            "group_lasso(lambd=0.1, layers=all)");
 }
 
 TEST(GroupLassoPenalty, CoverageAndDescribe) {
@@ -257,8 +292,8 @@ TEST(GroupLassoProx, ApplyProxRunsInModeProxFromItsStartEpoch) {
   Variable w = Variable::parameter(make_tensor({2, 2}, {3, 4, 0.3, 0.4}), "fc.weight");
   Variable b = Variable::parameter(Tensor{0.1, 0.1}, "fc.bias");
   const NamedParameters params = {{"fc.weight", w}, {"fc.bias", b}};
-  EXPECT_FALSE(xg::apply_prox(GroupLasso(0.5), params, 1 / std::sqrt(2.0) / 0.5, 1));  // subgradient mode
-  const GroupLasso late(0.5, GroupBy::units, {}, L1Mode::prox, 2);
+  EXPECT_FALSE(xg::apply_prox(every_layer(0.5), params, 1 / std::sqrt(2.0) / 0.5, 1));  // subgradient mode
+  const GroupLasso late = every_layer(0.5, GroupBy::units, {}, L1Mode::prox, 2);
   EXPECT_FALSE(xg::apply_prox(late, params, 1 / std::sqrt(2.0) / 0.5, 1));
   expect_tensor_near(w.value(), make_tensor({2, 2}, {3, 4, 0.3, 0.4}), 0.0);
   // lr·λ·√|g| = 1: the closed form of the first test
@@ -339,6 +374,9 @@ TEST(GroupLassoSpec, ParsesKeysAndRoundTripsThroughDescribe) {
   EXPECT_EQ(again->describe(), reg->describe());
   EXPECT_NE(dynamic_cast<const GroupLasso*>(again.get()), nullptr);
   EXPECT_EQ(xg::parse_regularizer_spec("group_lasso(lambd=1)").groups, GroupBy::units);
+  EXPECT_EQ(xg::parse_regularizer_spec("group_lasso(lambd=1)").layers, xg::GroupLayers::hidden);
+  const auto all = xg::make_regularizer<double>("group_lasso(lambd=1, layers=all, groups=inputs)");
+  EXPECT_EQ(all->describe(), "group_lasso(lambd=1, groups=inputs, layers=all)");
 }
 
 TEST(GroupLassoSpec, BadSpecsSayWhatIsWrong) {
@@ -353,6 +391,7 @@ TEST(GroupLassoSpec, BadSpecsSayWhatIsWrong) {
   bad("group_lasso(lambd=1, mode=exact)", {"value 'exact' for key 'mode' is not subgradient or prox"});
   bad("group_lasso(l1=1)", {"unknown key 'l1' for group_lasso", "groups=units|inputs"});
   bad("l1(lambd=1, groups=units)", {"unknown key 'groups' for l1"});
+  bad("group_lasso(lambd=1, layers=output)", {"value 'output' for key 'layers' is not hidden or all"});
   bad("group_laso(lambd=1)", {"unknown regularizer 'group_laso'", "group_lasso"});
   xg::RegSpec odd;
   odd.kind = "l2";
