@@ -244,36 +244,52 @@ PrunedLayer prune_pair(std::vector<Work<T>>& layers, std::size_t p, std::size_t 
     }
   }
   const bool padded = cons.conv && (cons.options.padding[0] != 0 || cons.options.padding[1] != 0);
-  std::vector<std::size_t> kept;
-  const std::size_t rest = rest_of(cs), in = inputs_of(cs);
+  // What happens to each unit; a layer keeps at least one unit (a layer of width 0 cannot be
+  // built), then the first one, unchanged, counted as a dead unit kept.
+  enum class Fate { keep, fold, drop, stuck };
+  std::vector<Fate> fate(units, Fate::keep);
   for (std::size_t u = 0; u < units; ++u) {
     const bool in_zero = row_zero(prod.weight, u);
     const bool out_zero = columns_zero(cons.weight, u, span);
     const T vu = v.data()[u];
     if (out_zero && !in_zero) {
-      ++report.dead_out;
-      continue;
+      fate[u] = Fate::drop;
+    } else if (in_zero) {
+      fate[u] = vu != T(0) && !out_zero && (padded || !cons.has_bias) ? Fate::stuck : Fate::fold;
     }
-    if (in_zero) {
-      if (vu != T(0) && !out_zero && (padded || !cons.has_bias)) {
+  }
+  if (std::none_of(fate.begin(), fate.end(), [](Fate f) { return f == Fate::keep || f == Fate::stuck; })) {
+    fate[0] = Fate::stuck;
+  }
+  std::vector<std::size_t> kept;
+  const std::size_t rest = rest_of(cs), in = inputs_of(cs);
+  for (std::size_t u = 0; u < units; ++u) {
+    const T vu = v.data()[u];
+    switch (fate[u]) {
+      case Fate::keep:
+        kept.push_back(u);
+        break;
+      case Fate::stuck:
         ++report.stuck;
         kept.push_back(u);
-        continue;
-      }
-      // b_next[o] += v_u·Σ (the consumer's weights for u): exact for a Linear, and for a Conv2d
-      // without padding (every output position sees every tap)
-      if (vu != T(0) && !out_zero) {
-        for (std::size_t o = 0; o < cs[0]; ++o) {
-          const T* wp = cons.weight.data() + (o * in + u * span) * rest;
-          double s = 0;
-          for (std::size_t i = 0; i < span * rest; ++i) s += double(wp[i]);
-          cons.bias.data()[o] = T(double(cons.bias.data()[o]) + double(vu) * s);
+        break;
+      case Fate::drop:
+        ++report.dead_out;
+        break;
+      case Fate::fold:
+        // b_next[o] += v_u·Σ (the consumer's weights for u): exact for a Linear, and for a
+        // Conv2d without padding (every output position sees every tap)
+        if (vu != T(0)) {
+          for (std::size_t o = 0; o < cs[0]; ++o) {
+            const T* wp = cons.weight.data() + (o * in + u * span) * rest;
+            double s = 0;
+            for (std::size_t i = 0; i < span * rest; ++i) s += double(wp[i]);
+            cons.bias.data()[o] = T(double(cons.bias.data()[o]) + double(vu) * s);
+          }
         }
-      }
-      ++report.dead_in;
-      continue;
+        ++report.dead_in;
+        break;
     }
-    kept.push_back(u);
   }
   report.kept = kept.size();
   if (kept.size() == units) return report;

@@ -13,7 +13,8 @@
 //     is exact only without padding: with padding, or without a bias to add to, a unit with
 //     v ≠ 0 is kept, and counted as kept.) Or
 //   - the next layer's weights reading it are all exactly 0 (its output is never used).
-// The model's output units (the last Linear or Conv2d) are never removed, nor its inputs.
+// The model's output units (the last Linear or Conv2d) are never removed, nor its inputs. A layer
+// keeps at least one unit (if every unit is dead, the first stays, counted as kept dead).
 // Predictions agree up to float rounding: the next layer sums fewer terms and adds the folded
 // constants to its bias, so logits differ by a few ulps (not bitwise), the argmax almost never.
 #pragma once
@@ -34,7 +35,7 @@ struct PrunedLayer {
   std::size_t kept = 0;      // units after
   std::size_t dead_in = 0;   // removed: incoming weights all 0 (constant output, folded)
   std::size_t dead_out = 0;  // removed: the next layer's weights for it all 0 (and incoming not)
-  std::size_t stuck = 0;     // incoming weights all 0 but kept: its constant could not be folded
+  std::size_t stuck = 0;     // dead but kept: its constant could not be folded, or it is the last unit
 };
 
 struct PruneReport {

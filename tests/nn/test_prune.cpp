@@ -210,6 +210,17 @@ TEST(PruneDeadUnits, AConstantIntoAPaddedConvIsKeptAndCounted) {
   EXPECT_LT(max_relative_difference(net, pruned.model, xtgrad_test::uniform({2, 2, 7, 7}, 12, -1, 1)), 1e-14);
 }
 
+TEST(PruneDeadUnits, ALayerWhoseUnitsAllDiedKeepsOne) {
+  xg::Rng rng(16);
+  nn::BasicSequential<double> net = mlp<double>(rng);
+  for (std::size_t u = 0; u < 5; ++u) zero_row(net.get<nn::BasicLinear<double>>("fc1").weight, u);
+  auto pruned = nn::prune_dead_units(net);
+  EXPECT_EQ(xg::shape_str(pruned.model.get<nn::BasicLinear<double>>("fc1").weight.value()), "(1, 6)");
+  EXPECT_EQ(pruned.report.layers[0].dead_in, 4u);
+  EXPECT_EQ(pruned.report.layers[0].stuck, 1u);
+  EXPECT_LT(max_relative_difference(net, pruned.model, xtgrad_test::uniform({8, 6}, 17, -3, 3)), 1e-14);
+}
+
 TEST(PruneDeadUnits, UnitsThroughASoftmaxAreNotTouched) {
   xg::Rng rng(13);
   nn::BasicSequential<double> net;
