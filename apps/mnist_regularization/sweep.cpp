@@ -253,7 +253,7 @@ std::string write_size_path_png(const std::string& dir, const std::vector<SweepR
   gp << "set title 'Test accuracy of the pruned model against its hidden units (dead units removed)'\n";
   gp << "set xlabel 'hidden units left'\nset ylabel 'test accuracy'\n";
   gp << "plot " << (units_plot.empty() ? "NaN notitle" : units_plot) << "\n";
-  gp << "set title 'Test accuracy of the pruned model against its inference time (batch 256, timed beside the unpruned model)'\n";
+  gp << "set title 'Pruned test accuracy against inference time (batch 256, timed beside the unpruned model)'\n";
   gp << "set xlabel 'inference time, fraction of the unpruned model'\nset xrange [0:*]\n";
   gp << "plot " << (time_plot.empty() ? "NaN notitle" : time_plot) << "\n";
   gp << "unset multiplot\nunset output\n";
