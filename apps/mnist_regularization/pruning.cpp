@@ -81,6 +81,7 @@ PruneSummary prune_and_time(AppNet& model, const PreparedData& data) {
   // that changes in the machine's load hit both alike; the median round per model.
   for (const std::size_t b : {std::size_t(1), std::size_t(256)}) {
     const std::size_t per_round = std::min<std::size_t>(1024, count - count % b);
+    if (per_round == 0) continue;  // fewer test images than one batch
     std::vector<Tensor> batches;
     for (std::size_t begin = 0; begin + b <= per_round; begin += b) {
       batches.push_back(batch_of(inputs, begin, b, model.sample_shape()));

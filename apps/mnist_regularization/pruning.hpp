@@ -30,7 +30,8 @@ struct PruneSummary {
 };
 
 // Prunes `model` (trained, any mode), evaluates both models on data.test and times both at
-// batch 1 and 256 on test images, at the current thread count.
+// batch 1 and 256 on test images, at the current thread count (a batch size larger than the
+// test set is left out of `timing`).
 PruneSummary prune_and_time(AppNet& model, const PreparedData& data);
 
 // The report table, the accuracy check and the timing, a few lines.

@@ -33,8 +33,9 @@ const xtgrad::SpecGrammar& kind_grammar() {
                  {"l2", {}, {"start"}, "l2, optionally with start=N"},
                  {"group_lasso",
                   {},
-                  {"groups", "mode", "start"},
-                  "group_lasso, optionally with groups=units|inputs, mode=subgradient|prox and start=N"}};
+                  {"groups", "layers", "mode", "start"},
+                  "group_lasso, optionally with groups=units|inputs, layers=hidden|all, mode=subgradient|prox and "
+                  "start=N"}};
     out.names = "l1, l2 or group_lasso";
     out.usage = "l1, l2 or group_lasso, optionally with keys, e.g. l1(mode=prox), group_lasso(mode=prox)";
     return out;
