@@ -55,7 +55,8 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
   cli.add_option("--reg", config.regs,
                  "regularizer spec, repeatable: none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y), "
                  "group_lasso(lambd=X) (optional keys mode=subgradient|prox (l1, l1_l2, group_lasso), "
-                 "groups=units|inputs (group_lasso) and start=N: first epoch with the penalty on), dropout(p=P), "
+                 "groups=units|inputs and layers=hidden|all (group_lasso), start=N: first epoch with the penalty on), "
+                 "dropout(p=P), "
                  "maxnorm(c=C), noise(std=S), label_smoothing(eps=E), early_stopping(patience=N), "
                  "adversarial(eps=E), input_grad(lambd=L), or several joined by '+', e.g. "
                  "'l2(lambd=1e-4)+dropout(p=0.5)'")
