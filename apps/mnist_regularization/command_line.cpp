@@ -70,8 +70,8 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
   auto* sweep_option =
       cli.add_option("--sweep", config.sweep,
                      "sweep lambda for a kind, repeatable: l1, l2, group_lasso, or with keys, e.g. 'l1(mode=prox)', "
-                     "'group_lasso(mode=prox)'; runs none plus one run per --lambdas value, writes sweep.csv, path.png "
-                     "and size_path.png (accuracy against remaining hidden units and inference time)")
+                     "'group_lasso(mode=prox)'; runs none plus one run per --lambdas value, writes sweep.csv and path.png, "
+                     "and with --prune size_path.png (accuracy against hidden units left and inference time)")
           ->excludes(cli.get_option("--reg"));
   cli.add_option("--lambdas", lambdas_given, "the lambdas of --sweep, comma-separated")
       ->allow_extra_args(false)->type_name("LAMBDA[,LAMBDA...]")->needs(sweep_option)->default_str(fmt::format("{}", fmt::join(config.lambdas, ",")));

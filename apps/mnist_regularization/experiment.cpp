@@ -258,8 +258,8 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   result.sparsity = sparsity_report(model.named_parameters());
   if (!config.quiet) log << "\n[" << result.reg << "] sparsity of the weights\n" << format_sparsity(result.sparsity);
   result.first_layer_weights = model.first_layer_weights();
-  // --prune, and every run of a sweep (its accuracy–size path): the model without dead units.
-  if (config.prune || !config.sweep.empty()) {
+  // --prune (with --sweep: the accuracy–size path): the model without dead units.
+  if (config.prune) {
     result.pruned = std::make_shared<const PruneSummary>(prune_and_time(model, data));
     if (!config.quiet) log << "\n[" << result.reg << "] " << format_prune_summary(*result.pruned) << std::flush;
   }

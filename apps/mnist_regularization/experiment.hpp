@@ -124,7 +124,7 @@ struct RunResult {
   std::vector<std::vector<double>> tensor_penalties;
   std::vector<xtgrad::SparsityRow> sparsity;
   xtgrad::Tensor first_layer_weights;
-  // --prune (and --sweep): the model without its dead units, its accuracy and timing.
+  // --prune: the model without its dead units, its accuracy and timing.
   std::shared_ptr<const PruneSummary> pruned;
 };
 

@@ -34,8 +34,9 @@ struct SweepRow {
   double data_loss = 0;
   std::size_t weights = 0, exact_zeros = 0, near_zeros = 0;
   std::size_t inputs = 0, dead_inputs = 0;
-  // The run's model without its dead units (every run of a sweep is pruned): hidden units and
-  // parameters before and left, its test accuracy, µs per image at batch 256 (0s: not pruned).
+  // The run's model without its dead units (--prune): hidden units and parameters before and
+  // left, its test accuracy, µs per image at batch 256 (0s without --prune: sweep.csv is then
+  // the same on every run and on any number of ranks).
   std::size_t hidden_units = 0, remaining_units = 0, parameters = 0, remaining_parameters = 0;
   double pruned_accuracy = 0, us_unpruned = 0, us_pruned = 0;
 };
