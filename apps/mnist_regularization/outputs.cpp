@@ -56,6 +56,7 @@ json run_json(const RunResult& run, const std::vector<double>& eps) {
   for (const auto& c : run.coverage) {
     coverage.push_back({{"tensor", c.name}, {"penalized", c.penalized}, {"l1", c.l1}, {"l2", c.l2},
                         {"l1_mode", xtgrad::to_string(c.l1_mode)}, {"start", c.start}});
+    if (c.group != 0) coverage.back().update({{"group_lasso", c.group}, {"groups", c.groups}});  // issue 23 §1
   }
   json fgsm = json::array();
   for (std::size_t i = 0; i < run.fgsm_accuracy.size() && i < eps.size(); ++i) {
