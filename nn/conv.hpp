@@ -31,6 +31,7 @@ class BasicConv2d : public BasicModule<T> {
               const Conv2dOptions& config = {}, const WeightInitOf<T>& init = {})
       : BasicConv2d(in_channels, out_channels, Size2{kernel, kernel}, rng, config, init) {}
   Variable forward(const Variable& x) override;
+  const Conv2dOptions& options() const { return options_; }
   Variable weight, bias;  // "weight" (out, in/groups, kh, kw); "bias" (out), undefined without one
 
  private:
@@ -47,6 +48,7 @@ class BasicMaxPool2d : public BasicModule<T> {
   explicit BasicMaxPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
       : BasicMaxPool2d(Size2{kernel, kernel}, Size2{stride, stride}, Size2{padding, padding}) {}
   Variable forward(const Variable& x) override;
+  const Pool2dOptions& options() const { return options_; }
 
  private:
   Pool2dOptions options_;
@@ -62,6 +64,7 @@ class BasicAvgPool2d : public BasicModule<T> {
   explicit BasicAvgPool2d(std::size_t kernel, std::size_t stride = 0, std::size_t padding = 0)
       : BasicAvgPool2d(Size2{kernel, kernel}, Size2{stride, stride}, Size2{padding, padding}) {}
   Variable forward(const Variable& x) override;
+  const Pool2dOptions& options() const { return options_; }
 
  private:
   Pool2dOptions options_;
@@ -76,6 +79,7 @@ class BasicAdaptiveAvgPool2d : public BasicModule<T> {
   explicit BasicAdaptiveAvgPool2d(Size2 output_size) : output_size_(output_size) {}
   explicit BasicAdaptiveAvgPool2d(std::size_t output_size) : output_size_{output_size, output_size} {}
   Variable forward(const Variable& x) override;
+  Size2 output_size() const { return output_size_; }
 
  private:
   Size2 output_size_;

@@ -84,6 +84,8 @@ class BasicAffine : public BasicModule<T> {
   // y = slope·x + intercept.
   BasicAffine(double slope = 1.0, double intercept = 0.0) : slope_(slope), intercept_(intercept) {}
   Variable forward(const Variable& x) override;
+  double slope() const { return slope_; }
+  double intercept() const { return intercept_; }
 
  private:
   double slope_, intercept_;
@@ -96,6 +98,7 @@ class BasicSoftmax : public BasicModule<T> {
   // Along `axis` (negative counts from the end).
   explicit BasicSoftmax(int axis = -1) : axis_(axis) {}
   Variable forward(const Variable& x) override;
+  int axis() const { return axis_; }
 
  private:
   int axis_;
@@ -109,6 +112,7 @@ class BasicLogSoftmax : public BasicModule<T> {
   // Along `axis` (negative counts from the end).
   explicit BasicLogSoftmax(int axis = -1) : axis_(axis) {}
   Variable forward(const Variable& x) override;
+  int axis() const { return axis_; }
 
  private:
   int axis_;

@@ -27,6 +27,7 @@
 #include "xtgrad/nn/normalization.hpp"
 #include "xtgrad/nn/optimizers.hpp"
 #include "xtgrad/nn/sam.hpp"
+#include "xtgrad/nn/prune.hpp"
 #include "xtgrad/nn/recurrent.hpp"
 #include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/nn/serialize.hpp"

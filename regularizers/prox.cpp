@@ -68,10 +68,8 @@ bool apply_prox(const BasicRegularizer<Scalar>& reg, const NamedParametersOf<Sca
     throw std::invalid_argument("apply_prox: lr must be finite and > 0, got " +
                                 format_coefficient(lr));
   }
-  const double l1 = reg.prox_l1();
-  if (l1 == 0 || !reg.active(epoch)) return false;
-  soft_threshold(params, reg.prox_selection(), lr * l1);
-  return true;
+  if (!reg.active(epoch)) return false;
+  return reg.prox_step(params, lr);
 }
 
 template std::size_t soft_threshold(TensorOf<float>&, double);

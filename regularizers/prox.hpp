@@ -25,8 +25,10 @@ std::size_t soft_threshold(const NamedParametersOf<T>& params, const BasicSelect
                            double threshold);
 
 // The proximal step of `reg` after an optimizer step with learning rate `lr` in `epoch`
-// (1-based): soft_threshold by lr·reg.prox_l1() over reg.prox_selection() when reg is in mode
-// prox and active in that epoch. Returns whether it ran.
+// (1-based): reg.prox_step(params, lr) when reg is active in that epoch (for L1 and the elastic
+// net in mode prox soft_threshold by lr·reg.prox_l1() over reg.prox_selection(); for a group
+// lasso in mode prox block soft-thresholding). Returns whether it ran. Throws
+// std::invalid_argument unless lr is finite and > 0.
 template <class T>
 bool apply_prox(const BasicRegularizer<T>& reg, const NamedParametersOf<T>& params, double lr,
                 std::size_t epoch);

@@ -12,6 +12,7 @@
 #include "xtgrad/core/parallel.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/norms.hpp"
+#include "xtgrad/regularizers/prox.hpp"
 
 namespace xtgrad {
 namespace {
@@ -204,6 +205,14 @@ std::vector<double> BasicRegularizer<Scalar>::penalty_terms(const NamedParameter
   return terms;
 }
 
+template <class Scalar>
+bool BasicRegularizer<Scalar>::prox_step(const NamedParametersOf<Scalar>& params, double lr) const {
+  const double l1 = prox_l1();
+  if (l1 == 0) return false;
+  soft_threshold(params, prox_selection(), lr * l1);
+  return true;
+}
+
 // ---- L1 -----------------------------------------------------------------------------------
 
 template <class Scalar>
@@ -299,7 +308,10 @@ std::vector<Coverage> BasicNoPenalty<Scalar>::coverage(const NamedParametersOf<S
 // ---- coverage table -----------------------------------------------------------------------
 
 std::string format_coverage(const std::vector<Coverage>& rows) {
-  const std::vector<std::string> header = {"parameter", "shape", "penalized", "l1", "l2"};
+  // A column for the group lasso's coefficient and groups only when a row has one.
+  const bool grouped = std::any_of(rows.begin(), rows.end(), [](const Coverage& r) { return r.group != 0; });
+  std::vector<std::string> header = {"parameter", "shape", "penalized", "l1", "l2"};
+  if (grouped) header.push_back("group lasso");
   std::vector<std::vector<std::string>> cells;
   std::size_t tensors = 0, elements = 0, all_elements = 0;
   for (const auto& row : rows) {
@@ -312,6 +324,9 @@ std::string format_coverage(const std::vector<Coverage>& rows) {
     cells.push_back({row.name, shape_str(row.shape), row.penalized ? "yes" : "no",
                      row.penalized ? format_coefficient(row.l1) : "-",
                      row.penalized ? format_coefficient(row.l2) : "-"});
+    if (grouped) {
+      cells.back().push_back(row.penalized ? format_coefficient(row.group) + " (" + row.groups + ")" : "-");
+    }
   }
   std::vector<std::size_t> width(header.size());
   for (std::size_t c = 0; c < header.size(); ++c) {
@@ -329,7 +344,8 @@ std::string format_coverage(const std::vector<Coverage>& rows) {
   emit(out, header);
   for (const auto& line : cells) emit(out, line);
   out << tensors << " of " << rows.size() << " tensors penalized (" << with_commas(elements)
-      << " of " << with_commas(all_elements) << " elements); penalty = l1·Σ|w| + ½·l2·Σw²\n";
+      << " of " << with_commas(all_elements) << " elements); penalty = l1·Σ|w| + ½·l2·Σw²"
+      << (grouped ? " + group·Σ_g √|g|·‖w_g‖₂" : "") << "\n";
   return out.str();
 }
 
@@ -347,7 +363,9 @@ std::string format_equivalents(const BasicRegularizer<Scalar>& reg, std::size_t 
   std::ostringstream out;
   out << "convention: L1 = l1·Σ|w|, L2 = ½·l2·Σw², added to the batch-mean data loss, not "
          "divided by batch or dataset size\n";
-  if (l1_coef == 0 && l2_coef == 0) {
+  const std::string own = reg.equivalents();
+  out << own;
+  if (l1_coef == 0 && l2_coef == 0 && own.empty()) {
     out << "equivalents: no penalty (PyTorch weight_decay=0, Keras no regularizer, scikit-learn "
            "alpha=0)\n";
   }

@@ -39,6 +39,8 @@ struct Coverage {
   double l2 = 0;  // coefficient of ½Σw²
   L1Mode l1_mode = L1Mode::subgradient;
   std::size_t start = 1;  // first epoch (1-based) with the penalty on
+  double group = 0;        // coefficient λ of Σ_g √|g|·‖w_g‖₂ (group lasso), 0 otherwise
+  std::string groups;      // the group lasso's groups, "units" or "inputs"; "" otherwise
 };
 
 // A penalty over parameters of scalar type T (float or double); coefficients are doubles
@@ -65,12 +67,22 @@ class BasicRegularizer {
   // penalty(params) in an active epoch, a constant 0 before start().
   BasicVariable<T> penalty_at(const NamedParametersOf<T>& params, std::size_t epoch) const;
   // The penalty's value per parameter, aligned with `params` (0 for one not penalized, or a
-  // second name of a tensor already counted): l1·Σ|w| + ½·l2·Σw² as plain numbers, no graph.
-  std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const;
+  // second name of a tensor already counted): l1·Σ|w| + ½·l2·Σw² as plain numbers, no graph
+  // (a kind with another penalty overrides it).
+  virtual std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const;
   // The L1 coefficient left to the proximal step (l1 in mode prox, else 0).
   virtual double prox_l1() const { return 0; }
   // The tensors the proximal step applies to (the regularizer's selection).
   virtual BasicSelection<T> prox_selection() const { return BasicSelection<T>(); }
+  // The proximal step of the part of the penalty left out of the graph (mode prox), in place,
+  // for a step size `lr` (the optimizer's learning rate): soft_threshold by lr·prox_l1() over
+  // prox_selection() unless prox_l1() is 0; a kind with another non-smooth term overrides it
+  // (BasicGroupLasso: block soft-thresholding). Returns whether it ran. Ignores start():
+  // apply_prox (prox.hpp) checks the epoch and lr.
+  virtual bool prox_step(const NamedParametersOf<T>& params, double lr) const;
+  // Lines format_equivalents prints for a kind it does not know (each ending in '\n'); "" for
+  // the built-in norm penalties, whose lines it writes itself.
+  virtual std::string equivalents() const { return {}; }
 
  protected:
   // Throws std::invalid_argument unless start ≥ 1.

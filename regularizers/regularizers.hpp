@@ -1,8 +1,9 @@
-// regularizers: penalties as graph nodes, the input-space ones (input-gradient penalty, FGSM,
+// regularizers: penalties as graph nodes (norm penalties, group lasso), the input-space ones (input-gradient penalty, FGSM,
 // max-norm), the proximal L1 step, parameter selection, the CLI
 // spec parser and the sparsity report.
 #pragma once
 
+#include "xtgrad/regularizers/group_lasso.hpp"
 #include "xtgrad/regularizers/input_space.hpp"
 #include "xtgrad/regularizers/mixup.hpp"
 #include "xtgrad/regularizers/prox.hpp"

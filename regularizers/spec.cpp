@@ -10,7 +10,7 @@
 namespace xtgrad {
 namespace {
 
-constexpr const char* kExpected = "expected none, l1, l2 or l1_l2";
+constexpr const char* kExpected = "expected none, l1, l2, l1_l2 or group_lasso";
 
 // A finite number ≥ 0 spelled exactly by `token` (std::from_chars: no locale, no '+').
 double coefficient_of(const SpecTerm& term, const std::string& key, const std::string& token) {
@@ -31,6 +31,18 @@ L1Mode mode(const SpecTerm& term, const std::string& key, const std::string& tok
   term.fail("value '" + token + "' for key '" + key + "' is not subgradient or prox");
 }
 
+GroupBy groups_of(const SpecTerm& term, const std::string& key, const std::string& token) {
+  if (token == "units") return GroupBy::units;
+  if (token == "inputs") return GroupBy::inputs;
+  term.fail("value '" + token + "' for key '" + key + "' is not units or inputs");
+}
+
+GroupLayers layers_of(const SpecTerm& term, const std::string& key, const std::string& token) {
+  if (token == "hidden") return GroupLayers::hidden;
+  if (token == "all") return GroupLayers::all;
+  term.fail("value '" + token + "' for key '" + key + "' is not hidden or all");
+}
+
 // An epoch number ≥ 1 in decimal digits only.
 std::size_t epoch(const SpecTerm& term, const std::string& key, const std::string& token) {
   std::size_t value = 0;
@@ -46,6 +58,12 @@ std::size_t epoch(const SpecTerm& term, const std::string& key, const std::strin
 void read_value(RegSpec& spec, const SpecTerm& term, const std::string& key, const std::string& value) {
   if (key == "mode") {
     spec.mode = mode(term, key, value);
+  } else if (key == "groups") {
+    spec.groups = groups_of(term, key, value);
+  } else if (key == "layers") {
+    spec.layers = layers_of(term, key, value);
+  } else if (key == "lambd" && term.name == "group_lasso") {
+    spec.group = coefficient_of(term, key, value);
   } else if (key == "start") {
     spec.start = epoch(term, key, value);
   } else if (key == "l1" || (key == "lambd" && term.name == "l1")) {
@@ -67,10 +85,16 @@ const SpecGrammar& regularizer_grammar() {
        {"l1_l2",
         {"l1", "l2"},
         {"mode", "start"},
-        "l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox and start=N"}},
-      "none, l1, l2 or l1_l2",
-      "none, l1(lambd=X), l2(lambd=X) or l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox "
-      "(l1, l1_l2) and start=N (l1, l2, l1_l2)",
+        "l1_l2(l1=X, l2=Y), optionally with mode=subgradient|prox and start=N"},
+       {"group_lasso",
+        {"lambd"},
+        {"groups", "layers", "mode", "start"},
+        "group_lasso(lambd=X), optionally with groups=units|inputs, layers=hidden|all, mode=subgradient|prox and "
+        "start=N"}},
+      "none, l1, l2, l1_l2 or group_lasso",
+      "none, l1(lambd=X), l2(lambd=X), l1_l2(l1=X, l2=Y) or group_lasso(lambd=X), optionally with "
+      "mode=subgradient|prox (l1, l1_l2, group_lasso), groups=units|inputs and layers=hidden|all (group_lasso) and "
+      "start=N (all but none)",
       [](const SpecTerm& term, const std::string& key, const std::string& value) {
         RegSpec scratch;
         read_value(scratch, term, key, value);
@@ -79,7 +103,8 @@ const SpecGrammar& regularizer_grammar() {
 }
 
 RegSpec regularizer_spec(const SpecTerm& term) {
-  if (term.name != "none" && term.name != "l1" && term.name != "l2" && term.name != "l1_l2") {
+  if (term.name != "none" && term.name != "l1" && term.name != "l2" && term.name != "l1_l2" &&
+      term.name != "group_lasso") {
     term.fail("unknown regularizer '" + term.name + "'; " + kExpected);
   }
   RegSpec spec;
@@ -107,6 +132,14 @@ std::unique_ptr<BasicRegularizer<Scalar>> make_regularizer(const RegSpec& spec, 
                                   "' has no L1 term for mode=" + to_string(spec.mode));
     }
   };
+  // The group lasso's coefficient and groups belong to it alone.
+  if (spec.kind != "group_lasso") {
+    unused("group lasso", spec.group);
+    if (spec.groups != GroupBy::units || spec.layers != GroupLayers::hidden) {
+      throw std::invalid_argument("make_regularizer: spec kind '" + spec.kind + "' has no groups, got groups=" +
+                                  to_string(spec.groups) + ", layers=" + to_string(spec.layers));
+    }
+  }
   if (spec.kind == "none") {
     unused("l1", spec.l1);
     unused("l2", spec.l2);
@@ -129,6 +162,12 @@ std::unique_ptr<BasicRegularizer<Scalar>> make_regularizer(const RegSpec& spec, 
   if (spec.kind == "l1_l2") {
     return std::make_unique<BasicElasticNet<Scalar>>(spec.l1, spec.l2, std::move(selection), spec.mode,
                                                      spec.start);
+  }
+  if (spec.kind == "group_lasso") {
+    unused("l1", spec.l1);
+    unused("l2", spec.l2);
+    return std::make_unique<BasicGroupLasso<Scalar>>(spec.group, spec.groups, std::move(selection), spec.mode,
+                                                     spec.start, spec.layers);
   }
   throw std::invalid_argument("make_regularizer: unknown regularizer '" + spec.kind + "'; " +
                               kExpected);

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "blog_loss.hpp"
+#include "pruning.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/data_loader.hpp"
@@ -290,6 +291,11 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
                        result.hessian_iterations, result.hessian_residual, hidden_dead_units(result.weights),
                        weight_norm(result.weights))
         << std::flush;
+  }
+  // --prune (with --sweep: the accuracy–size path): the model without dead units.
+  if (config.prune) {
+    result.pruned = std::make_shared<const PruneSummary>(prune_and_time(model, data));
+    if (!config.quiet) log << "\n[" << result.reg << "] " << format_prune_summary(*result.pruned) << std::flush;
   }
   return result;
 }

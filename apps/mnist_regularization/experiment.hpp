@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -47,6 +48,7 @@ struct Config {
   // --seeds: every run once per seed, each seed with its own subset, initial weights and order
   // (shared by all the runs of that seed: paired); empty: once, with --seed.
   std::vector<std::uint64_t> seeds;
+  bool prune = false;              // --prune: each run's dead units removed, pruned.npz, timed (pruning.hpp)
 };
 
 // A model of the app (--model): a Sequential applied to the input rows reshaped to
@@ -66,6 +68,8 @@ class AppNet : public xtgrad::nn::Sequential {
   void reseed(std::uint64_t seed) { draws_ = xtgrad::Rng(seed); }
   // The first layer's weight tensor (for the weight plots).
   virtual xtgrad::Tensor first_layer_weights() const = 0;
+  // The shape each input row is reshaped to ((1, 28, 28) for LeNet; empty: kept as rows).
+  const xtgrad::Shape& sample_shape() const { return sample_shape_; }
 
  protected:
   AppNet(xtgrad::nn::Sequential layers, xtgrad::Shape sample_shape, double dropout, double noise, bool input_leaf)
@@ -107,6 +111,8 @@ struct PreparedData {
 };
 PreparedData prepare_data(const xtgrad::nn::Mnist& mnist, std::size_t train_size, std::uint64_t seed);
 
+struct PruneSummary;  // pruning.hpp
+
 struct RunResult {
   std::string reg;                 // the canonical spec, e.g. "l2(lambd=0.01)" or "l2(lambd=0.0001)+dropout(p=0.5)"
   std::vector<std::string> effects;  // what its model, data or training changes did (Methods::effects)
@@ -133,6 +139,8 @@ struct RunResult {
   std::size_t hessian_iterations = 0;
   double hessian_residual = 0;     // ‖Hv − λv‖ of the last iterate (its distance from an eigenpair)
   std::vector<xtgrad::nn::WeightStats> weights;  // norms, exact zeros and dead units per tensor
+  // --prune: the model without its dead units, its accuracy and timing.
+  std::shared_ptr<const PruneSummary> pruned;
 };
 
 // The sharpness measurement: 20 power iterations on the cross-entropy's Hessian at the final

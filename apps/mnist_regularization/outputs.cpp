@@ -10,6 +10,7 @@
 #include "atomic_file.hpp"
 #include "gnuplot.hpp"
 #include "pictures.hpp"
+#include "pruning.hpp"
 
 namespace mnist_app {
 
@@ -58,12 +59,13 @@ json run_json(const RunResult& run, const std::vector<double>& eps) {
   for (const auto& c : run.coverage) {
     coverage.push_back({{"tensor", c.name}, {"penalized", c.penalized}, {"l1", c.l1}, {"l2", c.l2},
                         {"l1_mode", xtgrad::to_string(c.l1_mode)}, {"start", c.start}});
+    if (c.group != 0) coverage.back().update({{"group_lasso", c.group}, {"groups", c.groups}});  // issue 23 §1
   }
   json fgsm = json::array();
   for (std::size_t i = 0; i < run.fgsm_accuracy.size() && i < eps.size(); ++i) {
     fgsm.push_back({{"eps", eps[i]}, {"test_accuracy", run.fgsm_accuracy[i]}});
   }
-  return {{"reg", run.reg},
+  json out = {{"reg", run.reg},
           {"gradient", run.gradient},
           {"effects", run.effects},
           {"test_accuracy", run.test_accuracy},
@@ -88,6 +90,8 @@ json run_json(const RunResult& run, const std::vector<double>& eps) {
           {"dead_hidden_units", hidden_dead_units(run.weights)},
           {"weights", weights_json(run.weights)},
           {"epochs", epochs}};
+  if (run.pruned) out["pruned"] = prune_json(*run.pruned);  // --prune (pruning.hpp)
+  return out;
 }
 
 json calibration_json(const std::vector<xtgrad::nn::CalibrationBin>& bins) {

@@ -4,6 +4,7 @@
 
 #include "outputs.hpp"
 #include "pictures.hpp"
+#include "pruning.hpp"
 #include "process.hpp"
 #include "report.hpp"
 #include "session.hpp"
@@ -23,6 +24,10 @@ void write_results(Session& s, const std::vector<RunResult>& runs) {
     print_seeds_table(std::cout, config, runs);
     check_stdout();
   }
+  if (config.prune) {  // the pruned models (pruning.hpp)
+    write_pruned_models(config.out, runs, s.written);
+    stop_check();
+  }
   const auto sweep_rows = mnist_app::sweep_rows(s.sweep, runs);
   if (!s.sweep.empty()) {
     print_sweep_table(std::cout, sweep_rows);
@@ -41,6 +46,7 @@ void write_results(Session& s, const std::vector<RunResult>& runs) {
     plot(write_plots(config.out, runs), {"loss.png", "weights.png"});
     plot(write_pixels_png(config.out, runs), {"pixels.png"});
     if (!s.sweep.empty()) plot(write_path_png(config.out, sweep_rows), {"path.png"});
+    if (!s.sweep.empty() && config.prune) plot(write_size_path_png(config.out, sweep_rows), {"size_path.png"});
     if (!config.eval_fgsm.empty()) plot(write_fgsm_png(config.out, config.eval_fgsm, runs), {"fgsm.png"});
   }
   if (config.report) {

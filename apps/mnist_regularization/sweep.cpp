@@ -10,6 +10,7 @@
 
 #include "atomic_file.hpp"
 #include "gnuplot.hpp"
+#include "pruning.hpp"
 
 namespace mnist_app {
 
@@ -29,9 +30,14 @@ const xtgrad::SpecGrammar& kind_grammar() {
   static const xtgrad::SpecGrammar grammar = [] {
     xtgrad::SpecGrammar out = xtgrad::regularizer_grammar();
     out.forms = {{"l1", {}, {"mode", "start"}, "l1, optionally with mode=subgradient|prox and start=N"},
-                 {"l2", {}, {"start"}, "l2, optionally with start=N"}};
-    out.names = "l1 or l2";
-    out.usage = "l1 or l2, optionally with keys, e.g. l1(mode=prox)";
+                 {"l2", {}, {"start"}, "l2, optionally with start=N"},
+                 {"group_lasso",
+                  {},
+                  {"groups", "layers", "mode", "start"},
+                  "group_lasso, optionally with groups=units|inputs, layers=hidden|all, mode=subgradient|prox and "
+                  "start=N"}};
+    out.names = "l1, l2 or group_lasso";
+    out.usage = "l1, l2 or group_lasso, optionally with keys, e.g. l1(mode=prox), group_lasso(mode=prox)";
     return out;
   }();
   return grammar;
@@ -97,6 +103,19 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
       row.inputs = run.sparsity.front().rows;
       row.dead_inputs = run.sparsity.front().zero_cols;  // fc1.weight (hidden, inputs)
     }
+    if (run.pruned) {  // the model without its dead units (pruning.hpp)
+      row.hidden_units = run.pruned->report.hidden_units_before;
+      row.remaining_units = run.pruned->report.hidden_units_after;
+      row.parameters = run.pruned->report.parameters_before;
+      row.remaining_parameters = run.pruned->report.parameters_after;
+      row.pruned_accuracy = run.pruned->test_accuracy;
+      for (const auto& t : run.pruned->timing) {
+        if (t.batch == 256) {
+          row.us_unpruned = t.unpruned_us;
+          row.us_pruned = t.pruned_us;
+        }
+      }
+    }
     rows.push_back(row);
   }
   return rows;
@@ -104,25 +123,31 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
 
 void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows) {
   const SweepRow* ref = reference(rows);
-  out << fmt::format("\n{:<22} {:>8} {:>9} {:>9} {:>9} {:>15} {:>13} {:>12}\n", "kind", "lambda", "test acc",
-                     "vs none", "data loss", "W exact zeros", "W |w|<1e-3", "dead pixels");
+  out << fmt::format("\n{:<22} {:>8} {:>9} {:>9} {:>9} {:>15} {:>13} {:>12} {:>11} {:>14}\n", "kind", "lambda",
+                     "test acc", "vs none", "data loss", "W exact zeros", "W |w|<1e-3", "dead pixels", "units left",
+                     "us/img@256");
   for (const auto& r : rows) {
-    out << fmt::format("{:<22} {:>8} {:>9.4f} {:>+9.4f} {:>9.3f} {:>15} {:>13} {:>12}\n", r.kind,
+    out << fmt::format("{:<22} {:>8} {:>9.4f} {:>+9.4f} {:>9.3f} {:>15} {:>13} {:>12} {:>11} {:>14}\n", r.kind,
                        r.kind == "none" ? "-" : xtgrad::format_coefficient(r.lambda), r.test_accuracy,
                        ref ? r.test_accuracy - ref->test_accuracy : 0.0, r.data_loss,
                        fmt::format("{:.2f}%", 100 * fraction(r.exact_zeros, r.weights)),
                        fmt::format("{:.2f}%", 100 * fraction(r.near_zeros, r.weights)),
-                       fmt::format("{}/{}", r.dead_inputs, r.inputs));
+                       fmt::format("{}/{}", r.dead_inputs, r.inputs),
+                       r.hidden_units ? fmt::format("{}/{}", r.remaining_units, r.hidden_units) : "-",
+                       r.hidden_units ? fmt::format("{:.1f} ({:.1f})", r.us_pruned, r.us_unpruned) : "-");
   }
 }
 
 void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows) {
   write_file_atomically((fs::path(dir) / "sweep.csv").string(), [&](std::ostream& out) {
-    out << "kind,lambda,test_accuracy,data_loss,weights,exact_zeros,near_zeros,inputs,dead_inputs\n";
+    out << "kind,lambda,test_accuracy,data_loss,weights,exact_zeros,near_zeros,inputs,dead_inputs,hidden_units,"
+           "remaining_units,parameters,remaining_parameters,pruned_test_accuracy,us_per_image_256_unpruned,"
+           "us_per_image_256_pruned\n";
     for (const auto& r : rows) {
-      out << fmt::format("\"{}\",{},{:.4f},{:.6f},{},{},{},{},{}\n", r.kind, xtgrad::format_coefficient(r.lambda),
-                         r.test_accuracy, r.data_loss, r.weights, r.exact_zeros, r.near_zeros, r.inputs,
-                         r.dead_inputs);
+      out << fmt::format("\"{}\",{},{:.4f},{:.6f},{},{},{},{},{},{},{},{},{},{:.4f},{:.3f},{:.3f}\n", r.kind,
+                         xtgrad::format_coefficient(r.lambda), r.test_accuracy, r.data_loss, r.weights, r.exact_zeros,
+                         r.near_zeros, r.inputs, r.dead_inputs, r.hidden_units, r.remaining_units, r.parameters,
+                         r.remaining_parameters, r.pruned_accuracy, r.us_unpruned, r.us_pruned);
     }
   });
 }
@@ -184,6 +209,56 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
     gp << "unset multiplot\nunset output\n";
   }
   job.run(gp.str(), {"path.png"});
+  return "";
+}
+
+std::string write_size_path_png(const std::string& dir, const std::vector<SweepRow>& rows) {
+  if (!installed("gnuplot")) return "size_path.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  std::vector<std::string> kinds;
+  for (const auto& r : rows)
+    if (r.kind != "none" && r.hidden_units > 0 && std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end())
+      kinds.push_back(r.kind);
+  PlotJob job(dir, "size_path.png");
+  {
+    // One block per kind: remaining hidden units, pruned test accuracy, and the pruned model's
+    // inference time at batch 256 as a fraction of the unpruned one's, timed side by side (the
+    // absolute times drift with the machine's load from run to run; the ratio much less).
+    std::ostringstream out;
+    for (const auto& kind : kinds) {
+      for (const auto& r : rows) {
+        if (r.kind == kind) {
+          out << r.remaining_units << " " << r.pruned_accuracy << " " << (r.us_unpruned > 0 ? r.us_pruned / r.us_unpruned : 1)
+              << "\n";
+        }
+      }
+      out << "\n\n";
+    }
+    job.add_file("size.dat", out.str());
+  }
+  std::string units_plot, time_plot;
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    const std::string sep = k ? ", " : "";
+    units_plot += fmt::format("{}'size.dat' index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, k, k + 1,
+                              gnuplot_string(kinds[k]));
+    time_plot += fmt::format("{}'size.dat' index {} using 3:2 with linespoints lw 2 lc {} title {}", sep, k, k + 1,
+                             gnuplot_string(kinds[k]));
+  }
+  if (const SweepRow* ref = reference(rows)) {
+    const std::string line = fmt::format(", {} with lines dt 3 lw 2 lc rgb 'black' title 'none (reference)'", ref->test_accuracy);
+    units_plot += line;
+    time_plot += line;
+  }
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size 900,900 noenhanced\nset output 'size_path.png'\n";
+  gp << "set multiplot layout 2,1\nset grid\nset key bottom right\n";
+  gp << "set title 'Test accuracy of the pruned model against its hidden units (dead units removed)'\n";
+  gp << "set xlabel 'hidden units left'\nset ylabel 'test accuracy'\n";
+  gp << "plot " << (units_plot.empty() ? "NaN notitle" : units_plot) << "\n";
+  gp << "set title 'Pruned test accuracy against inference time (batch 256, timed beside the unpruned model)'\n";
+  gp << "set xlabel 'inference time, fraction of the unpruned model'\nset xrange [0:*]\n";
+  gp << "plot " << (time_plot.empty() ? "NaN notitle" : time_plot) << "\n";
+  gp << "unset multiplot\nunset output\n";
+  job.run(gp.str(), {"size_path.png"});
   return "";
 }
 

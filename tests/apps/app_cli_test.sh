@@ -998,5 +998,26 @@ if needs_mnist "divergence without an overflow"; then
          --reg 'l1(lambd=1e-4)'
 fi
 
+# --- group lasso and --prune (issue 23 §1) ---------------------------------------------------
+expect "--reg group_lasso(groups=rows)" 2 "not units or inputs" -- "${common[@]}" --reg 'group_lasso(lambd=1e-3, groups=rows)'
+expect "--sweep group_lasso(lambd=1)"   2 "--sweep"             -- "${common[@]}" --sweep 'group_lasso(lambd=1)'
+if needs_mnist "--prune"; then
+  # a λ that kills most units in one epoch: the pruned model is smaller, predicts the same
+  "$app" --data "$mnist" --train-size 512 --epochs 1 --reg 'group_lasso(lambd=0.05, mode=prox)' --prune --quiet \
+         --no-plots --out "$out/prune" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 ]] && python3 - "$out/prune/summary.json" "$out/prune/pruned.npz" <<'PY'
+import json, sys, zipfile
+p = json.load(open(sys.argv[1]))["runs"][0]["pruned"]
+assert p["hidden_units"]["unpruned"] == 200 and p["hidden_units"]["pruned"] < 200, p["hidden_units"]
+assert p["parameters"]["pruned"] < p["parameters"]["unpruned"], p["parameters"]
+assert p["changed_predictions"] == 0 and p["test_accuracy"]["pruned"] == p["test_accuracy"]["unpruned"], p
+assert set(p["inference_us_per_image"]) == {"batch_1", "batch_256"}, p["inference_us_per_image"]
+names = sorted(zipfile.ZipFile(sys.argv[2]).namelist())
+assert names == ["fc1.bias.npy", "fc1.weight.npy", "fc2.bias.npy", "fc2.weight.npy"], names
+PY
+  then pass "--prune writes pruned.npz and summary.json's pruned"; else fail "--prune writes pruned.npz and summary.json's pruned" "exit $rc: $(cat "$tmp/stderr")"; fi
+fi
+
 echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -26,12 +26,25 @@ TEST(SweepPoints, TheReferenceThenEachKindAtEachLambda) {
   for (const auto& p : points) EXPECT_NO_THROW(mnist_app::parse_methods(p.spec)) << p.spec;
 }
 
+TEST(SweepPoints, GroupLassoWithItsKeys) {
+  const auto points = mnist_app::sweep_points({"group_lasso(mode=prox)", "group_lasso(groups=inputs, layers=all)"}, {1e-3});
+  ASSERT_EQ(points.size(), 3u);
+  EXPECT_EQ(points[1].spec, "group_lasso(lambd=0.001, mode=prox)");
+  EXPECT_EQ(points[2].spec, "group_lasso(lambd=0.001, groups=inputs, layers=all)");
+  for (const auto& p : points) EXPECT_NO_THROW(mnist_app::parse_methods(p.spec)) << p.spec;
+  xtgrad_test::expect_throws_with<std::invalid_argument>(
+      [] { mnist_app::sweep_points({"group_lasso(groups=rows)"}, {1e-3}); },
+      {"--sweep", "value 'rows' for key 'groups' is not units or inputs"});
+  xtgrad_test::expect_throws_with<std::invalid_argument>([] { mnist_app::sweep_points({"group_lasso(lambd=1)"}, {1e-3}); },
+                                                         {"--sweep", "unknown key 'lambd' for group_lasso"});
+}
+
 TEST(SweepPoints, RefusesKindsAndLambdasItCannotRun) {
   using xtgrad_test::expect_throws_with;
   const auto refuses = [](const std::string& kind, std::initializer_list<const char*> words) {
     expect_throws_with<std::invalid_argument>([&] { mnist_app::sweep_points({kind}, {1e-3}); }, words);
   };
-  refuses("l3", {"--sweep", "\"l3\"", "unknown regularizer 'l3'; expected l1 or l2"});
+  refuses("l3", {"--sweep", "\"l3\"", "unknown regularizer 'l3'; expected l1, l2 or group_lasso"});
   refuses("l1_l2(l2=1)", {"--sweep", "unknown regularizer 'l1_l2'"});
   refuses("", {"--sweep", "empty"});
   refuses("l1(lambd=1)", {"--sweep", "unknown key 'lambd' for l1"});

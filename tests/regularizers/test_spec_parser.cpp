@@ -192,7 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadSpec{"", {"empty", "expected none, l1(lambd=X)"}},
         BadSpec{"  \t ", {"empty"}},
         // unknown name
-        BadSpec{"l3(lambd=1)", {"unknown regularizer 'l3'; expected none, l1, l2 or l1_l2"}},
+        BadSpec{"l3(lambd=1)", {"unknown regularizer 'l3'; expected none, l1, l2, l1_l2 or group_lasso"}},
         BadSpec{"L2(lambd=0.01)", {"unknown regularizer 'L2'"}},
         BadSpec{"l2_l1(l1=1, l2=1)", {"unknown regularizer 'l2_l1'"}},
         BadSpec{"(lambd=0.01)", {"expected a regularizer name", "'(lambd=0.01)'"}},
