@@ -55,7 +55,7 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
                  "may use (affinity and cgroup quota) or XTGRAD_NUM_THREADS")
       ->check(whole_number(1, 256))->capture_default_str();
   cli.add_option("--out", config.out, "output folder")->capture_default_str();
-  cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, path)");
+  cli.add_flag("--no-plots", config.no_plots, "skip the PNG plots (loss, weights, pixels, reliability, path, fgsm)");
   cli.add_flag("--report", config.report,
                "write report.html: the tables and plots of the run on one self-contained page (no network needed)");
   cli.add_flag("--quiet", config.quiet, "print only the final table");

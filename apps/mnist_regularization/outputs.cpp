@@ -309,6 +309,35 @@ std::string write_plots(const std::string& dir, const std::vector<RunResult>& ru
   return "";
 }
 
+std::string write_reliability_png(const std::string& dir, const std::vector<RunResult>& runs) {
+  if (runs.empty() || runs.front().calibration.empty()) return "";
+  if (!installed("gnuplot")) return "plots skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  PlotJob job(dir, "reliability.png");
+  std::ostringstream data;
+  std::string lines = "x with lines dashtype 2 lc rgb 'gray' title 'perfect calibration'";
+  std::size_t index = 0;
+  for (const auto& run : runs) {
+    if (run.seed != runs.front().seed) continue;  // with --seeds, the first seed's runs
+    for (const auto& bin : run.calibration) {
+      if (bin.count > 0) data << bin.confidence << " " << bin.accuracy << "\n";
+    }
+    data << "\n\n";
+    lines += fmt::format(", 'bins.dat' index {} using 1:2 with linespoints title {}", index++,
+                         gnuplot_string(fmt::format("{} (ECE {:.4f})", run.reg, run.ece)));
+  }
+  job.add_file("bins.dat", data.str());
+  std::ostringstream gp;
+  gp << "set terminal pngcairo size 700,640 noenhanced\n";
+  gp << "set output 'reliability.png'\n";
+  gp << "set title 'Reliability on the test set: accuracy against mean confidence, per confidence bin'\n";
+  gp << "set xlabel 'mean confidence of the bin'\nset ylabel 'accuracy of the bin'\nset grid\n";
+  gp << "set key bottom right\nset xrange [0:1]\nset yrange [0:1]\nset size square\n";
+  gp << "plot " << lines << "\n";
+  gp << "unset output\n";
+  job.run(gp.str(), {"reliability.png"});
+  return "";
+}
+
 std::string write_fgsm_png(const std::string& dir, const std::vector<double>& eps, const std::vector<RunResult>& runs) {
   if (eps.empty()) return "";
   if (!installed("gnuplot")) return "plots skipped: gnuplot is not installed (apt-get install gnuplot-nox)";

@@ -22,6 +22,9 @@ std::string write_plots(const std::string& dir, const std::vector<RunResult>& ru
 // DIR/fgsm.png: test accuracy against the FGSM epsilon (0 = clean), one line per run; the same
 // note or OutputError as write_plots.
 std::string write_fgsm_png(const std::string& dir, const std::vector<double>& eps, const std::vector<RunResult>& runs);
+// DIR/reliability.png: each run's calibration bins (accuracy against mean confidence) beside
+// the diagonal; with --seeds, the first seed's runs. The same note or OutputError as write_plots.
+std::string write_reliability_png(const std::string& dir, const std::vector<RunResult>& runs);
 // The final table of runs, one line each (runs without an epoch show dashes); with --eval-fgsm
 // (`eps` not empty) also the train−test accuracy gap and the FGSM test accuracy at each eps.
 // Also each run's ECE, test NLL, top Hessian eigenvalue and dead hidden units; `seeds`: a seed column.

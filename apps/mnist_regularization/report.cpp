@@ -27,6 +27,10 @@ const std::map<std::string, std::string>& captions() {
       {"pixels.png", "Each input pixel's outgoing weight norm: where a penalty switched inputs off."},
       {"path.png", "The lambda path: test accuracy and exact zeros against lambda, per swept kind."},
       {"fgsm.png", "Test accuracy under a one-step FGSM perturbation of each size."},
+      {"reliability.png", "Reliability diagram: per confidence bin, accuracy against mean confidence; "
+                          "below the diagonal is overconfident, above underconfident."},
+      {"size_path.png", "The accuracy-size path of the sweep: test accuracy against the hidden units left "
+                        "after pruning and against inference time."},
   };
   return known;
 }

@@ -45,6 +45,7 @@ void write_results(Session& s, const std::vector<RunResult>& runs) {
     };
     plot(write_plots(config.out, runs), {"loss.png", "weights.png"});
     plot(write_pixels_png(config.out, runs), {"pixels.png"});
+    plot(write_reliability_png(config.out, runs), {"reliability.png"});
     if (!s.sweep.empty()) plot(write_path_png(config.out, sweep_rows), {"path.png"});
     if (!s.sweep.empty() && config.prune) plot(write_size_path_png(config.out, sweep_rows), {"size_path.png"});
     if (!config.eval_fgsm.empty()) plot(write_fgsm_png(config.out, config.eval_fgsm, runs), {"fgsm.png"});

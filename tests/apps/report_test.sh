@@ -91,7 +91,7 @@ grep -q 'report.html' "$tmp/app.log" || fail "the app did not list report.html a
 grep -qiE '(src|href)="(https?:)?//' "$page" && fail "report.html refers to the network"
 grep -oE 'src="[^"]{0,12}' "$page" | grep -v 'src="data:image/' && fail "report.html has an image that is not inline"
 images=$(grep -o 'src="data:image/png;base64,' "$page" | wc -l)
-((images >= 4)) || fail "report.html embeds $images plots, expected loss, weights, pixels and fgsm"
+((images >= 5)) || fail "report.html embeds $images plots, expected loss, weights, pixels, reliability and fgsm"
 for field in test_accuracy 'l1(lambd=1e-4)' '&epsilon; = 0.1'; do
   grep -qF "$field" "$page" || fail "report.html lacks '$field'"
 done
