@@ -1,5 +1,6 @@
 #include "report.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -56,9 +57,12 @@ bool is_scalar(const json& v) { return v.is_primitive(); }
 // the fields that name a row ("reg", "tensor") first.
 void object_table(std::ostream& out, const json& rows) {
   std::vector<std::string> columns;
-  for (const char* name : {"reg", "tensor"}) {
+  for (const char* name : {"reg", "seed", "tensor"}) {
     for (const auto& row : rows) {
-      if (row.is_object() && row.contains(name) && columns.empty()) columns.push_back(name);
+      if (row.is_object() && row.contains(name)) {
+        columns.push_back(name);
+        break;
+      }
     }
   }
   for (const auto& row : rows) {
@@ -67,7 +71,7 @@ void object_table(std::ostream& out, const json& rows) {
       if (is_scalar(value) && std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
     }
   }
-  out << "<table><tr>";
+  out << "<div class=\"wide\"><table><tr>";
   for (const auto& c : columns) out << "<th>" << html_escape(c) << "</th>";
   out << "</tr>\n";
   for (const auto& row : rows) {
@@ -76,7 +80,7 @@ void object_table(std::ostream& out, const json& rows) {
     for (const auto& c : columns) out << "<td>" << (row.contains(c) ? cell(row.at(c)) : "&ndash;") << "</td>";
     out << "</tr>\n";
   }
-  out << "</table>\n";
+  out << "</table></div>\n";
 }
 
 void key_value_table(std::ostream& out, const json& object) {
@@ -97,11 +101,11 @@ void fgsm_table(std::ostream& out, const json& runs) {
     }
   }
   if (eps.empty()) return;
-  out << "<h3>Test accuracy under FGSM</h3>\n<table><tr><th>reg</th>";
+  out << "<h3>Test accuracy under FGSM</h3>\n<table><tr><th>reg</th><th>seed</th>";
   for (double e : eps) out << fmt::format("<th>&epsilon; = {:g}</th>", e);
   out << "</tr>\n";
   for (const auto& run : runs) {
-    out << "<tr><td>" << cell(run.value("reg", json())) << "</td>";
+    out << "<tr><td>" << cell(run.value("reg", json())) << "</td><td>" << cell(run.value("seed", json())) << "</td>";
     for (double e : eps) {
       json found;
       for (const auto& f : run.value("fgsm_test_accuracy", json::array())) {
@@ -112,6 +116,54 @@ void fgsm_table(std::ostream& out, const json& runs) {
     out << "</tr>\n";
   }
   out << "</table>\n";
+}
+
+// "m ± h" from a metric's mean and its 95% interval [lo, hi]; "m [lo, hi] *" for a paired
+// difference whose interval excludes 0.
+std::string mean_and_interval(const json& mean, const json& ci) {
+  if (!mean.is_number() || !ci.is_array() || ci.size() != 2) return "&ndash;";
+  return fmt::format("{:.4g} &plusmn; {:.2g}", mean.get<double>(), (ci[1].get<double>() - ci[0].get<double>()) / 2);
+}
+std::string paired_difference(const json& d) {
+  if (!d.is_object() || !d.contains("ci95")) return "&ndash;";
+  const json& ci = d.at("ci95");
+  return fmt::format("{:+.4g} [{:+.4g}, {:+.4g}]{}", d.value("mean", 0.0), ci[0].get<double>(), ci[1].get<double>(),
+                     d.value("excludes_zero", false) ? " <b>*</b>" : "");
+}
+
+// --seeds: per method, each metric's mean ± half-width of its 95% t-interval and its paired
+// difference from none (the metrics are the by_method keys "X_mean").
+void seeds_table(std::ostream& out, const json& by_method) {
+  std::vector<std::string> metrics;
+  for (const auto& row : by_method) {
+    for (const auto& [key, value] : row.items()) {
+      const std::string suffix = "_mean";
+      if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        const std::string m = key.substr(0, key.size() - suffix.size());
+        if (std::find(metrics.begin(), metrics.end(), m) == metrics.end()) metrics.push_back(m);
+      }
+    }
+  }
+  // Accuracy first, then the rest in the order met.
+  const auto accuracy = std::find(metrics.begin(), metrics.end(), std::string("test_accuracy"));
+  if (accuracy != metrics.end()) std::rotate(metrics.begin(), accuracy, accuracy + 1);
+  out << "<h2>Across seeds</h2>\n<p>Mean &plusmn; half-width of the 95% t-interval over the seeds; "
+         "the difference from none is paired by seed, <b>*</b> where its 95% interval excludes 0.</p>\n"
+         "<div class=\"wide\"><table><tr><th>reg</th><th>seeds</th>";
+  for (const auto& m : metrics) out << "<th>" << html_escape(m) << "</th><th>" << html_escape(m) << " &minus; none</th>";
+  out << "</tr>\n";
+  for (const auto& row : by_method) {
+    out << "<tr><td>" << cell(row.value("reg", json())) << "</td><td>" << row.value("seeds", json::array()).size()
+        << "</td>";
+    for (const auto& m : metrics) {
+      // test accuracy's paired difference is "paired_difference_ci95", the others' "X_paired_difference_ci95".
+      const json diff = row.value(m + "_paired_difference_ci95", row.value(m == "test_accuracy" ? "paired_difference_ci95" : "", json()));
+      out << "<td>" << mean_and_interval(row.value(m + "_mean", json()), row.value(m + "_ci95", json())) << "</td><td>"
+          << paired_difference(diff) << "</td>";
+    }
+    out << "</tr>\n";
+  }
+  out << "</table></div>\n";
 }
 
 void sparsity_tables(std::ostream& out, const json& runs) {
@@ -126,8 +178,8 @@ void sparsity_tables(std::ostream& out, const json& runs) {
   }
 }
 
-const char* const style = R"(body{font-family:sans-serif;margin:2em auto;max-width:1100px;color:#222}
-table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}
+const char* const style = R"(body{font-family:sans-serif;margin:2em;color:#222}.wide{overflow-x:auto}
+table{border-collapse:collapse;margin:0.5em 0 1.5em}th,td{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}
 th{background:#eef}td:first-child{text-align:left}figure{margin:1em 0}img{max-width:100%;border:1px solid #ddd}
 figcaption{color:#555;font-size:0.9em}details{margin-bottom:1em})";
 
@@ -186,12 +238,13 @@ void write_report(const std::string& dir, const std::vector<std::string>& pictur
        << "<p>Written by <code>mnist_regularization --report</code> from <code>summary.json</code> in <code>"
        << html_escape(dir) << "</code>.</p>\n";
 
+  if (summary.contains("by_method")) seeds_table(page, summary.at("by_method"));
   page << "<h2>Runs</h2>\n";
   object_table(page, runs);
   fgsm_table(page, runs);
   // Other result lists the summary holds (e.g. a sweep or a comparison across seeds).
   for (const auto& [key, value] : summary.items()) {
-    if (key == "config" || key == "runs") continue;
+    if (key == "config" || key == "runs" || key == "by_method") continue;
     page << "<h2>" << html_escape(key) << "</h2>\n";
     if (value.is_array()) object_table(page, value);
     else if (value.is_object()) key_value_table(page, value);
