@@ -216,9 +216,10 @@ done
 
 # OpenBLAS's own threads (OPENBLAS_NUM_THREADS unset: a pool thread per core, each taking its
 # 128 MiB buffer when the library loads and retrying forever under the limit): still a prompt
-# exit 6 at 150000, never a hang at exit; at 350000 the run fits on one thread, which the
-# default --threads (every CPU) gives way to, while an explicit --threads 2 is refused.
-for case in "unset 150000 6" "unset 350000 0" "unset 350000 6 --threads 2" "2 150000 6" "2 350000 6"; do
+# exit 6 at 150000, never a hang at exit; at 400000 the run (with its sharpness measurement)
+# fits on one thread, which the default --threads (every CPU) gives way to, while an explicit
+# --threads 2 is refused.
+for case in "unset 150000 6" "unset 400000 0" "unset 400000 6 --threads 2" "2 150000 6" "2 400000 6"; do
   read -r threads limit want extra <<<"$case"
   [[ $threads == unset ]] && blas=(env -u OPENBLAS_NUM_THREADS -u OMP_NUM_THREADS -u GOTO_NUM_THREADS) ||
     blas=(env -u OMP_NUM_THREADS -u GOTO_NUM_THREADS OPENBLAS_NUM_THREADS="$threads")

@@ -8,6 +8,7 @@
 
 #include "blog_loss.hpp"
 #include "pruning.hpp"
+#include "xtgrad/core/buffer_cache.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/nn/batch_shard.hpp"
 #include "xtgrad/nn/data_loader.hpp"
@@ -283,6 +284,8 @@ RunResult run_experiment(const PreparedData& data, const Config& config, const M
   result.sparsity = sparsity_report(model.named_parameters());
   if (!config.quiet) log << "\n[" << result.reg << "] sparsity of the weights\n" << format_sparsity(result.sparsity);
   result.first_layer_weights = model.first_layer_weights();
+  // Training's buffers are not needed again: hand them back before the evaluation's own.
+  xtgrad::release_cached_buffers();
   evaluate_final_model(model, data, config.seed, result);
   if (!config.quiet) {
     log << fmt::format("[{}] test NLL {:.4f}  ECE {:.4f}  top Hessian eigenvalue {:.4g} ({} iterations, residual {:.2g})  "

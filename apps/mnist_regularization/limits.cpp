@@ -102,7 +102,10 @@ MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t clas
       in_training = mul_add(std::min(mul_add(train_rows, kl, 0, flag), chunk), 2, in_training, flag);
       in_evaluation = std::max(in_evaluation, mul_add(eval_rows, 2 * lenet.largest, std::min(eval_rows * kl, chunk), flag));
     }
-    need.activations = mul_add(std::max(in_training, in_evaluation), s, 0, flag);
+    // The sharpness measurement (sharpness_batch rows): its copy of the rows, and a double
+    // backward that keeps every forward value, its gradient and the gradient's graph.
+    const std::uint64_t in_sharpness = mul_add(sharpness_batch, mul_add(inputs + classes, 1, 4 * lenet.values, flag), 0, flag);
+    need.activations = mul_add(std::max({in_training, in_evaluation, in_sharpness}), s, 0, flag);
     mul_add(need.data + need.model, 1, need.activations, flag);  // the sum itself
     return need;
   }
@@ -115,7 +118,14 @@ MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t clas
   // hidden pre-activations, activations and their gradients, 4 arrays of (rows, hidden).
   const std::uint64_t rows = std::max<std::uint64_t>(std::min<std::uint64_t>(c.batch_size, c.train_size), 1000);
   const std::string both = hidden + " with " + batch;
-  need.activations = mul_add(mul_add(rows, c.hidden, 0, both), 4 * s, 0, both);
+  const std::uint64_t in_training = mul_add(mul_add(rows, c.hidden, 0, both), 4, 0, both);
+  // The sharpness measurement (sharpness_batch rows): its copy of the rows and, for the double
+  // backward, forward values, their gradients and the gradient's graph, plus 6 parameter-sized
+  // vectors of the power iteration. Counting 12 arrays of (rows, hidden) left a run that passed
+  // this check out of memory under ulimit -v 360000 (--train-size 20000, one thread); 24 do not.
+  const std::uint64_t in_sharpness =
+      mul_add(sharpness_batch, mul_add(24, c.hidden, inputs + classes, both), mul_add(params, 6, 0, both), both);
+  need.activations = mul_add(std::max(in_training, in_sharpness), s, 0, both);
   mul_add(need.data + need.model, 1, need.activations, hidden);  // the sum itself
   return need;
 }

@@ -53,7 +53,9 @@ TEST(MemoryNeed, LeNetActivationsGrowWithTheBatchAndNameIt) {
   // 60000 samples keep 2·17 362 values each (float): over 8 GB; the hidden-layer formula of
   // --model mlp would have said 60000·200·4·4 bytes = 192 MB.
   EXPECT_GT(big.activations, std::uint64_t(60000) * 2 * 17000 * sizeof(xtgrad::Scalar));
-  EXPECT_GT(big.activations, 40 * small.activations);
+  // At batch 64 the sharpness measurement's 1000-row double backward (4 values per sample
+  // value) is the larger part, so the ratio is about 60000·2 / (1000·4) = 30.
+  EXPECT_GT(big.activations, 20 * small.activations);
   EXPECT_EQ(mnist_app::largest_part(c, big), "--batch-size 60000 with --model lenet");
   // --hidden does not matter to LeNet.
   c.hidden = 1000000000;
