@@ -82,9 +82,13 @@ void refuse_empty_values(CLI::App& cli) {
   }
 }
 
-std::vector<double> number_list(const std::string& flag, const std::vector<std::string>& given,
-                                const CLI::Validator& item_check) {
-  std::vector<double> values;
+namespace {
+
+// The items of a repeatable comma-separated flag, each checked by `item_check`:
+// std::invalid_argument naming the flag for an empty item or one the check refuses.
+std::vector<std::string> checked_items(const std::string& flag, const std::vector<std::string>& given,
+                                       const CLI::Validator& item_check) {
+  std::vector<std::string> out;
   for (const std::string& text : given) {
     const std::vector<std::string> items = split_at_commas(text);
     for (std::size_t i = 0; i < items.size(); ++i) {
@@ -96,10 +100,21 @@ std::vector<double> number_list(const std::string& flag, const std::vector<std::
       }
       const std::string refused = item_check(item);
       if (!refused.empty()) throw std::invalid_argument(fmt::format("{}: {}", flag, refused));
-      const std::optional<double> value = to_number(item);
-      if (!value) throw std::invalid_argument(fmt::format("{}: '{}' is not a number", flag, item));
-      values.push_back(*value);
+      out.push_back(std::move(item));
     }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<double> number_list(const std::string& flag, const std::vector<std::string>& given,
+                                const CLI::Validator& item_check) {
+  std::vector<double> values;
+  for (const std::string& item : checked_items(flag, given, item_check)) {
+    const std::optional<double> value = to_number(item);
+    if (!value) throw std::invalid_argument(fmt::format("{}: '{}' is not a number", flag, item));
+    values.push_back(*value);
   }
   return values;
 }
@@ -107,23 +122,12 @@ std::vector<double> number_list(const std::string& flag, const std::vector<std::
 std::vector<std::uint64_t> seed_list(const std::string& flag, const std::vector<std::string>& given) {
   const CLI::Validator seed_check = whole_number(0, UINT64_MAX);
   std::vector<std::uint64_t> seeds;
-  for (const std::string& text : given) {
-    const std::vector<std::string> items = split_at_commas(text);
-    for (std::size_t i = 0; i < items.size(); ++i) {
-      std::string item = items[i];
-      if (item.empty()) {
-        throw std::invalid_argument(
-            items.size() == 1 ? fmt::format("{}: {}", flag, kEmpty)
-                              : fmt::format("{} '{}': item {} of the comma-separated list is empty", flag, text, i + 1));
-      }
-      const std::string refused = seed_check(item);
-      if (!refused.empty()) throw std::invalid_argument(fmt::format("{}: {}", flag, refused));
-      const std::uint64_t seed = std::strtoull(item.c_str(), nullptr, 10);
-      if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
-        throw std::invalid_argument(fmt::format("{}: seed {} is given twice (each seed is one paired replicate)", flag, seed));
-      }
-      seeds.push_back(seed);
+  for (const std::string& item : checked_items(flag, given, seed_check)) {
+    const std::uint64_t seed = std::strtoull(item.c_str(), nullptr, 10);
+    if (std::find(seeds.begin(), seeds.end(), seed) != seeds.end()) {
+      throw std::invalid_argument(fmt::format("{}: seed {} is given twice (each seed is one paired replicate)", flag, seed));
     }
+    seeds.push_back(seed);
   }
   if (seeds.size() < 2) {
     throw std::invalid_argument(fmt::format("{}: needs at least 2 seeds for a confidence interval, got {} (for one "
