@@ -8,6 +8,8 @@
 # (default 0,1,2,3,4), THREADS (default: the app's), MLP_FLAGS (default: the blog's settings),
 # LENET_FLAGS (default "--train-size 5000 --epochs 10 --lr 0.01 --momentum 0.9", as
 # scripts/regularizers_table.sh). Under `mpirun -np R` the app spreads seeds × methods over ranks.
+# Each run keeps a checkpoint in OUT_DIR/<data set>-<model>/checkpoints: run the script again after
+# an interruption and the finished runs are read back, not retrained.
 set -euo pipefail
 build=${1:-build}
 out=${2:-results/lab}
@@ -33,7 +35,8 @@ for model in ${MODELS:-mlp lenet}; do
     [[ $model == lenet ]] && flags=("${lenet_flags[@]}")
     start=$SECONDS
     "$app" --model "$model" --dataset "$dataset" "${data[@]}" --seeds "${SEEDS:-0,1,2,3,4}" --eval-fgsm 0.1 \
-           --quiet --report --out "$out/$dataset-$model" "${threads[@]}" "${methods[@]}" "${flags[@]}" >/dev/null
+           --quiet --report --out "$out/$dataset-$model" "${threads[@]}" \
+           --checkpoint "$out/$dataset-$model/checkpoints" --resume "${methods[@]}" "${flags[@]}" >/dev/null
     echo "$((SECONDS - start))" >"$out/$dataset-$model/wall_seconds"
   done
 done
