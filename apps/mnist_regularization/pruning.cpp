@@ -9,7 +9,7 @@
 
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
-#include "xtgrad/nn/serialize.hpp"
+#include "xtgrad/io/npz.hpp"
 
 namespace mnist_app {
 
@@ -45,8 +45,9 @@ PruneSummary prune_and_time(AppNet& model, const PreparedData& data) {
   PruneSummary s;
   nn::Pruned pruned = nn::prune_dead_units<Scalar>(model);
   s.report = pruned.report;
-  s.model = std::make_shared<nn::Sequential>(std::move(pruned.model));
-  nn::Sequential& small = *s.model;
+  nn::Sequential& small = pruned.model;
+  for (const auto& [name, p] : small.named_parameters()) s.state.emplace(name, p.value());
+  for (const auto& [name, b] : small.named_buffers()) s.state.emplace(name, b.value());
   nn::Sequential& big = model;  // the unpruned layers, without AppNet's training-only extras
   const nn::EvalModeGuard eval_big(model), eval_small(small);
   NoGrad no_grad;
@@ -146,11 +147,36 @@ nlohmann::json prune_json(const PruneSummary& s) {
           {"layers", layers}};
 }
 
+PruneSummary prune_from_json(const nlohmann::json& j) {
+  PruneSummary s;
+  s.report.hidden_units_before = j.at("hidden_units").at("unpruned").get<std::size_t>();
+  s.report.hidden_units_after = j.at("hidden_units").at("pruned").get<std::size_t>();
+  s.report.parameters_before = j.at("parameters").at("unpruned").get<std::size_t>();
+  s.report.parameters_after = j.at("parameters").at("pruned").get<std::size_t>();
+  s.unpruned_test_accuracy = j.at("test_accuracy").at("unpruned").get<double>();
+  s.test_accuracy = j.at("test_accuracy").at("pruned").get<double>();
+  s.changed_predictions = j.at("changed_predictions").get<std::size_t>();
+  s.max_logit_difference = j.at("max_logit_difference").get<double>();
+  for (const auto& [key, t] : j.at("inference_us_per_image").items()) {
+    s.timing.push_back({std::stoul(key.substr(key.find('_') + 1)), t.at("unpruned").get<double>(),
+                        t.at("pruned").get<double>()});
+  }
+  std::sort(s.timing.begin(), s.timing.end(), [](const auto& a, const auto& b) { return a.batch < b.batch; });
+  for (const auto& l : j.at("layers")) {
+    s.report.layers.push_back({l.at("layer").get<std::string>(), l.at("units").get<std::size_t>(),
+                               l.at("kept").get<std::size_t>(), l.at("dead_in").get<std::size_t>(),
+                               l.at("dead_out").get<std::size_t>(), l.at("kept_dead").get<std::size_t>()});
+  }
+  return s;
+}
+
 void write_pruned_models(const std::string& dir, const std::vector<RunResult>& runs, std::vector<std::string>& written) {
   for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (!runs[i].pruned || !runs[i].pruned->model) continue;
+    if (!runs[i].pruned) continue;
     const std::string name = runs.size() == 1 ? "pruned.npz" : fmt::format("pruned-{}.npz", i + 1);
-    nn::save_parameters(*runs[i].pruned->model, (std::filesystem::path(dir) / name).string());
+    std::map<std::string, nn::NpyArray> arrays;  // as nn::save_parameters writes a model
+    for (const auto& [key, t] : runs[i].pruned->state) arrays.emplace(key, nn::to_npy(t));
+    nn::write_npz((std::filesystem::path(dir) / name).string(), arrays);
     written.push_back(name);
   }
 }

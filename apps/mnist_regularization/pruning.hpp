@@ -2,6 +2,7 @@
 // against the unpruned model on the whole test set and timed beside it in the same process.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,7 +27,9 @@ struct PruneSummary {
   std::size_t changed_predictions = 0;  // test images whose predicted class differs
   double max_logit_difference = 0;      // max |logit(pruned) − logit(unpruned)| over the test set
   std::vector<InferenceTime> timing;    // batch 1 and batch 256
-  std::shared_ptr<xtgrad::nn::Sequential> model;  // the pruned model (pruned.npz)
+  // The pruned model's saved state (parameters, then buffers, by name: what pruned.npz holds);
+  // names and values only, so a run trained on another rank carries it over (run_transfer.hpp).
+  std::map<std::string, xtgrad::Tensor> state;
 };
 
 // Prunes `model` (trained, any mode), evaluates both models on data.test and times both at
@@ -40,6 +43,9 @@ std::string format_prune_summary(const PruneSummary& s);
 // summary.json's "pruned" object: hidden_units, parameters, test_accuracy (each unpruned and
 // pruned), changed_predictions, max_logit_difference, inference_us_per_image by batch, layers.
 nlohmann::json prune_json(const PruneSummary& s);
+// The inverse of prune_json (state aside: run_transfer carries it); nlohmann::json::exception
+// when `j` is not what prune_json wrote.
+PruneSummary prune_from_json(const nlohmann::json& j);
 
 // The pruned model of every run that has one: DIR/pruned.npz for a single run, else
 // DIR/pruned-<k>.npz (k the run's 1-based number, as history.csv's `run`); the names are

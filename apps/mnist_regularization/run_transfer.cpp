@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pruning.hpp"
+
 namespace mnist_app {
 namespace {
 
@@ -43,7 +45,7 @@ json run_json(const RunResult& r) {
                             {"hessian_top_eigenvalue", r.hessian_top_eigenvalue},
                             {"hessian_iterations", r.hessian_iterations}, {"hessian_residual", r.hessian_residual},
                             {"weights", weights}};
-  return {{"reg", r.reg},
+  json out = {{"reg", r.reg},
           {"final_model", final_model},
           {"gradient", r.gradient},
           {"history", history},
@@ -57,6 +59,12 @@ json run_json(const RunResult& r) {
           {"tensor_penalties", r.tensor_penalties},
           {"sparsity", sparsity},
           {"first_layer_weights", tensor_json(r.first_layer_weights)}};
+  if (r.pruned) {  // --prune: the summary and the pruned model's state (pruned.npz)
+    json state = json::object();
+    for (const auto& [name, t] : r.pruned->state) state[name] = tensor_json(t);
+    out["pruned"] = {{"summary", prune_json(*r.pruned)}, {"state", state}};
+  }
+  return out;
 }
 
 RunResult run_from(const json& j) {
@@ -135,6 +143,11 @@ RunResult run_from(const json& j) {
     v.units = w.at(7).get<std::size_t>();
     v.dead_units = w.at(8).get<std::size_t>();
     r.weights.push_back(v);
+  }
+  if (j.contains("pruned")) {
+    auto pruned = std::make_shared<PruneSummary>(prune_from_json(j.at("pruned").at("summary")));
+    for (const auto& [name, t] : j.at("pruned").at("state").items()) pruned->state.emplace(name, tensor_from(t));
+    r.pruned = std::move(pruned);
   }
   return r;
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "pruning.hpp"
+#include "run_transfer.hpp"
 #include "sweep.hpp"
 #include "test_util.hpp"
 
@@ -33,7 +34,8 @@ TEST(PruneAndTime, TheMlpWithoutItsDeadUnitsPredictsTheSame) {
   const mnist_app::PruneSummary s = mnist_app::prune_and_time(net, data_of(300));
   EXPECT_EQ(s.report.hidden_units_before, 30u);
   EXPECT_EQ(s.report.hidden_units_after, 20u);
-  EXPECT_EQ(xtgrad::shape_str(s.model->get<xtgrad::nn::Linear>("fc2").weight.value()), "(10, 20)");
+  EXPECT_EQ(xtgrad::shape_str(s.state.at("fc2.weight")), "(10, 20)");
+  EXPECT_EQ(s.state.size(), 4u);  // fc1 and fc2, weight and bias
   EXPECT_EQ(s.changed_predictions, 0u);
   EXPECT_EQ(s.test_accuracy, s.unpruned_test_accuracy);
   EXPECT_LT(s.max_logit_difference, 1e-5);
@@ -62,10 +64,40 @@ TEST(PruneAndTime, LeNetKeepsItsSampleShapeAndATestSetSmallerThanABatchIsNotTime
   auto w = net.get<xtgrad::nn::Conv2d>("conv2").weight;
   std::fill_n(w.mutable_value().data(), 6 * 25, 0.0f);  // filter 0 of conv2 dead
   const mnist_app::PruneSummary s = mnist_app::prune_and_time(net, data_of(40));
-  EXPECT_EQ(xtgrad::shape_str(s.model->get<xtgrad::nn::Linear>("fc1").weight.value()), "(120, 375)");
+  EXPECT_EQ(xtgrad::shape_str(s.state.at("fc1.weight")), "(120, 375)");
   EXPECT_EQ(s.changed_predictions, 0u);
   ASSERT_EQ(s.timing.size(), 1u);
   EXPECT_EQ(s.timing[0].batch, 1u);
 }
 
 }  // namespace
+
+// --sweep or --seeds over MPI ranks: a run trained on another rank reaches rank 0 through
+// encode_runs/decode_runs, its pruning summary and pruned model included (pruned.npz is written
+// from the state rank 0 receives).
+TEST(PruneAndTime, ARunSentToRankZeroKeepsItsPrunedModel) {
+  xtgrad::Rng rng(4);
+  mnist_app::TwoLayerNet net(784, 12, 10, rng);
+  auto w = net.get<xtgrad::nn::Linear>("fc1").weight;
+  std::fill_n(w.mutable_value().data(), 784 * 5, 0.0f);  // units 0..4 dead
+  mnist_app::RunResult run;
+  run.reg = "group_lasso(lambd=0.001, mode=prox)";
+  run.first_layer_weights = w.value();
+  run.pruned = std::make_shared<const mnist_app::PruneSummary>(mnist_app::prune_and_time(net, data_of(260)));
+  const auto back = mnist_app::decode_runs(mnist_app::encode_runs({{7, run}}));
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back[0].first, 7u);
+  ASSERT_TRUE(back[0].second.pruned);
+  const mnist_app::PruneSummary& a = *run.pruned;
+  const mnist_app::PruneSummary& b = *back[0].second.pruned;
+  EXPECT_EQ(mnist_app::prune_json(b), mnist_app::prune_json(a));
+  ASSERT_EQ(b.state.size(), a.state.size());
+  for (const auto& [name, t] : a.state) {
+    ASSERT_TRUE(b.state.count(name)) << name;
+    EXPECT_EQ(xtgrad::shape_str(b.state.at(name)), xtgrad::shape_str(t)) << name;
+    EXPECT_TRUE(std::equal(t.data(), t.data() + t.size(), b.state.at(name).data())) << name;
+  }
+  // a run without --prune stays without
+  run.pruned.reset();
+  EXPECT_FALSE(mnist_app::decode_runs(mnist_app::encode_runs({{0, run}}))[0].second.pruned);
+}

@@ -46,6 +46,32 @@ if [[ $rc -eq 0 && -s "$tmp/sweep1/sweep.csv" ]] && cmp -s "$tmp/sweep1/sweep.cs
 else
   fail "--sweep over 2 ranks" "exit $rc" "$(head -c 600 "$tmp/sweep.err")"
 fi
+# --sweep --prune over 2 ranks: the runs rank 1 trained reach rank 0 with their pruned models;
+# rank 0 writes each run's "pruned" and pruned-<k>.npz, the same as one process writes.
+pruning=(--data "$mnist" --train-size 512 --epochs 1 --quiet --no-plots --threads 1 --prune
+         --sweep 'group_lasso(mode=prox)' --lambdas 0.05,0.02)
+"$app" "${pruning[@]}" --out "$tmp/prune1" >/dev/null 2>&1
+"${mpirun[@]}" -np 2 "$app" "${pruning[@]}" --out "$tmp/prune2" >/dev/null 2>"$tmp/prune.err"
+rc=$?
+if [[ $rc -eq 0 ]] && python3 - "$tmp/prune1" "$tmp/prune2" <<'PY'
+import json, sys, zipfile
+one, two = sys.argv[1:3]
+runs = [json.load(open(d + "/summary.json"))["runs"] for d in (one, two)]
+assert len(runs[1]) == 3, len(runs[1])  # none and the two lambdas
+for k, (a, b) in enumerate(zip(*runs), 1):
+    assert "pruned" in b, f"run {k}: no pruned object"
+    for key in ("hidden_units", "parameters", "test_accuracy", "changed_predictions"):
+        assert a["pruned"][key] == b["pruned"][key], (k, key, a["pruned"][key], b["pruned"][key])
+    za, zb = (zipfile.ZipFile(f"{d}/pruned-{k}.npz") for d in (one, two))
+    assert sorted(za.namelist()) == sorted(zb.namelist()), (za.namelist(), zb.namelist())
+    for name in za.namelist():
+        assert za.read(name) == zb.read(name), f"pruned-{k}.npz: {name} differs"
+PY
+then
+  pass "--sweep --prune over 2 ranks: every run's pruned model and summary reach rank 0"
+else
+  fail "--sweep --prune over 2 ranks" "exit $rc" "$(head -c 600 "$tmp/prune.err")"
+fi
 # --seeds over 2 ranks: whole runs (seed × spec) per rank, as --sweep; rank 0's by_method
 # (means, t-intervals, paired differences) and every run's numbers are the single process's.
 # (--threads 1 on both: the Hessian's double backward differs in the last bits between 1 and 2
