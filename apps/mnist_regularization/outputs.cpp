@@ -8,11 +8,15 @@
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
-#include "gnuplot.hpp"
+#include "xtgrad/io/gnuplot.hpp"
 #include "pictures.hpp"
 #include "pruning.hpp"
 
 namespace mnist_app {
+
+using xtgrad::io::PlotJob;
+using xtgrad::io::gnuplot_string;
+using xtgrad::io::installed;
 
 using nlohmann::json;
 namespace fs = std::filesystem;

@@ -10,12 +10,20 @@
 
 #include "atomic_file.hpp"
 #include "blog_loss.hpp"
-#include "gnuplot.hpp"
+#include "xtgrad/io/gnuplot.hpp"
 #include "xtgrad/core/dot_export.hpp"
 #include "xtgrad/ops/elementwise.hpp"
 #include "xtgrad/ops/losses.hpp"
 
 namespace mnist_app {
+
+using xtgrad::io::PlotJob;
+using xtgrad::io::ProgramRun;
+using xtgrad::io::check_png;
+using xtgrad::io::describe_status;
+using xtgrad::io::gnuplot_string;
+using xtgrad::io::installed;
+using xtgrad::io::run_program;
 
 using namespace xtgrad;
 namespace fs = std::filesystem;

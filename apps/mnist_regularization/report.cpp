@@ -11,9 +11,11 @@
 #include <nlohmann/json.hpp>
 
 #include "atomic_file.hpp"
-#include "gnuplot.hpp"
+#include "xtgrad/io/gnuplot.hpp"
 
 namespace mnist_app {
+
+using xtgrad::io::check_png;
 
 using nlohmann::json;
 namespace fs = std::filesystem;

@@ -9,10 +9,14 @@
 #include <fmt/format.h>
 
 #include "atomic_file.hpp"
-#include "gnuplot.hpp"
+#include "xtgrad/io/gnuplot.hpp"
 #include "pruning.hpp"
 
 namespace mnist_app {
+
+using xtgrad::io::PlotJob;
+using xtgrad::io::gnuplot_string;
+using xtgrad::io::installed;
 
 namespace fs = std::filesystem;
 

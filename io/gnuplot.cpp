@@ -1,4 +1,4 @@
-#include "gnuplot.hpp"
+#include "xtgrad/io/gnuplot.hpp"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -10,14 +10,17 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <cmath>
 #include <filesystem>
 #include <sstream>
+#include <stdexcept>
 
-#include "atomic_file.hpp"
+#include "xtgrad/io/atomic_file.hpp"
 
 extern char** environ;
 
-namespace mnist_app {
+namespace xtgrad {
+namespace io {
 
 namespace fs = std::filesystem;
 
@@ -67,9 +70,9 @@ std::string ProgramRun::first_line() const {
 
 ProgramRun run_program(const std::vector<std::string>& argv, const std::string& cwd) {
   const std::string exe = find_program(argv.at(0));
-  if (exe.empty()) throw OutputError(argv[0] + ": not found in PATH");
+  if (exe.empty()) throw WriteError(argv[0] + ": not found in PATH");
   int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw OutputError(argv[0] + ": cannot make a pipe (" + os_reason(errno) + ")");
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) throw WriteError(argv[0] + ": cannot make a pipe (" + os_reason(errno) + ")");
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
@@ -85,7 +88,7 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::string& 
   ::close(pipe_fds[1]);
   if (spawn_error != 0) {
     ::close(pipe_fds[0]);
-    throw OutputError(exe + ": cannot start it (" + os_reason(spawn_error) + ")");
+    throw WriteError(exe + ": cannot start it (" + os_reason(spawn_error) + ")");
   }
   ProgramRun run;
   char buffer[4096];
@@ -97,7 +100,7 @@ ProgramRun run_program(const std::vector<std::string>& argv, const std::string& 
   }
   ::close(pipe_fds[0]);
   while (::waitpid(pid, &run.status, 0) < 0) {
-    if (errno != EINTR) throw OutputError(exe + ": cannot wait for it (" + os_reason(errno) + ")");
+    if (errno != EINTR) throw WriteError(exe + ": cannot wait for it (" + os_reason(errno) + ")");
   }
   return run;
 }
@@ -106,7 +109,7 @@ PlotJob::PlotJob(const std::string& dir, const std::string& png)
     : dir_(dir), png_((fs::path(dir) / png).string()) {
   std::string pattern = (fs::path(dir) / ".plot.XXXXXX").string();
   if (::mkdtemp(pattern.data()) == nullptr) {
-    throw OutputError(png_ + ": cannot create a scratch folder for gnuplot in " + dir + " (" + os_reason(errno) + ")");
+    throw WriteError(png_ + ": cannot create a scratch folder for gnuplot in " + dir + " (" + os_reason(errno) + ")");
   }
   scratch_ = pattern;
 }
@@ -118,20 +121,34 @@ PlotJob::~PlotJob() {
 
 void PlotJob::add_file(const std::string& name, const std::string& content) {
   if (const int err = write_whole_file((fs::path(scratch_) / name).string(), content)) {
-    throw OutputError(png_ + ": cannot write gnuplot's input " + name + " (" + os_reason(err) + ")");
+    throw WriteError(png_ + ": cannot write gnuplot's input " + name + " (" + os_reason(err) + ")");
   }
 }
 
 void PlotJob::run(const std::string& script, const std::vector<std::string>& pngs) {
+  std::vector<std::pair<std::string, std::string>> outputs;
+  for (const auto& png : pngs) outputs.emplace_back(png, png);
+  run_outputs(script, outputs);
+}
+
+void PlotJob::run_renamed(const std::string& script, const std::string& drawn, const std::string& name) {
+  run_outputs(script, {{drawn, name}});
+}
+
+void PlotJob::run_outputs(const std::string& script, const std::vector<std::pair<std::string, std::string>>& outputs) {
   add_file("plot.gp", script);
   const ProgramRun gnuplot = run_program({"gnuplot", "plot.gp"}, scratch_);
   if (!gnuplot.succeeded()) {
     const std::string said = gnuplot.first_line();
-    throw OutputError(png_ + ": gnuplot failed (" + describe_status(gnuplot.status) + ")" +
+    throw WriteError(png_ + ": gnuplot failed (" + describe_status(gnuplot.status) + ")" +
                       (said.empty() ? "" : ": " + said));
   }
-  for (const auto& png : pngs) check_png((fs::path(scratch_) / png).string(), (fs::path(dir_) / png).string());
-  for (const auto& png : pngs) commit_file((fs::path(scratch_) / png).string(), (fs::path(dir_) / png).string());
+  for (const auto& [drawn, name] : outputs) {
+    check_png((fs::path(scratch_) / drawn).string(), (fs::path(dir_) / name).string());
+  }
+  for (const auto& [drawn, name] : outputs) {
+    commit_file((fs::path(scratch_) / drawn).string(), (fs::path(dir_) / name).string());
+  }
 }
 
 void check_png(const std::string& path, const std::string& what) {
@@ -141,7 +158,7 @@ void check_png(const std::string& path, const std::string& what) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     const int err = errno;
-    throw OutputError(what + ": gnuplot did not write it (" + os_reason(err) + ")");
+    throw WriteError(what + ": gnuplot did not write it (" + os_reason(err) + ")");
   }
   struct stat st {};
   unsigned char head[8] = {}, tail[12] = {};
@@ -152,10 +169,60 @@ void check_png(const std::string& path, const std::string& what) {
     // gnuplot exits 0 even when its PNG write fails; a full device is the usual cause.
     struct statvfs fs {};
     const bool full = ::statvfs(path.c_str(), &fs) == 0 && fs.f_bavail * fs.f_frsize < (1u << 20);
-    throw OutputError(what + ": gnuplot wrote an incomplete PNG (" + std::to_string(st.st_size) +
+    throw WriteError(what + ": gnuplot wrote an incomplete PNG (" + std::to_string(st.st_size) +
                       " bytes, no IEND chunk at its end" + (full ? "; no space left on device" : "") +
                       "); the previous file is kept");
   }
 }
 
-}  // namespace mnist_app
+bool write_line_plot(const std::string& path, const LinePlot& plot) {
+  for (const Series& s : plot.series) {
+    const std::string name = "write_line_plot: " + path + ": series '" + s.title + "'";
+    if (s.x.empty() || s.x.size() != s.y.size()) {
+      throw std::invalid_argument(name + " has " + std::to_string(s.x.size()) + " x and " + std::to_string(s.y.size()) +
+                                  " y values (the same number, at least one, is needed)");
+    }
+    for (std::size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i]) || (plot.log_y && s.y[i] <= 0)) {
+        throw std::invalid_argument(name + ": point " + std::to_string(i) + " (" + std::to_string(s.x[i]) + ", " +
+                                    std::to_string(s.y[i]) + ") is not finite" + (plot.log_y ? " or not > 0 under log_y" : ""));
+      }
+    }
+  }
+  if (plot.width <= 0 || plot.height <= 0) {
+    throw std::invalid_argument("write_line_plot: " + path + ": the size " + std::to_string(plot.width) + "x" +
+                                std::to_string(plot.height) + " is not positive");
+  }
+  if (!installed("gnuplot")) return false;
+  const fs::path target(path);
+  const std::string dir = target.has_parent_path() ? target.parent_path().string() : ".";
+  PlotJob job(dir, target.filename().string());
+  // Every series is one block of the data file (two blank lines between: gnuplot's `index`).
+  std::ostringstream data, script;
+  data.precision(17);
+  for (const Series& s : plot.series) {
+    for (std::size_t i = 0; i < s.x.size(); ++i) data << s.x[i] << " " << s.y[i] << "\n";
+    data << "\n\n";
+  }
+  job.add_file("series.dat", data.str());
+  script << "set terminal pngcairo size " << plot.width << "," << plot.height << " noenhanced\n"
+         << "set output 'plot.png'\nset grid\nset key top right\n"
+         << "set title " << gnuplot_string(plot.title) << "\nset xlabel " << gnuplot_string(plot.xlabel)
+         << "\nset ylabel " << gnuplot_string(plot.ylabel) << "\n" << (plot.log_y ? "set logscale y\n" : "");
+  if (plot.series.empty()) {
+    script << "unset key\nset xrange [0:1]\nset yrange [0:1]\nplot NaN notitle\n";  // the axes alone
+  } else {
+    script << "plot ";
+    for (std::size_t k = 0; k < plot.series.size(); ++k) {
+      script << (k ? ", " : "") << "'series.dat' index " << k << " using 1:2 with linespoints title "
+             << gnuplot_string(plot.series[k].title);
+    }
+    script << "\n";
+  }
+  script << "unset output\n";
+  job.run_renamed(script.str(), "plot.png", target.filename().string());
+  return true;
+}
+
+}  // namespace io
+}  // namespace xtgrad
