@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <stdexcept>
-#include <unordered_set>
 #include <utility>
 
 #include "xtgrad/ops/elementwise.hpp"
@@ -221,7 +220,7 @@ BasicVariable<Scalar> BasicGroupLasso<Scalar>::penalty(const NamedParametersOf<S
   if (mode_ == L1Mode::prox) {
     // reported, not differentiated (the proximal step applies it): its value, no graph
     double total = 0;
-    for (const double t : penalty_terms(params)) total += t;
+    for (const double t : this->penalty_terms(params)) total += t;
     return Variable::scalar(Scalar(total));
   }
   Variable total;
@@ -270,19 +269,12 @@ std::vector<Coverage> BasicGroupLasso<Scalar>::coverage(const NamedParametersOf<
 }
 
 template <class Scalar>
-std::vector<double> BasicGroupLasso<Scalar>::penalty_terms(const NamedParametersOf<Scalar>& params) const {
-  const std::vector<Coverage> rows = coverage(params);
-  std::vector<double> terms(params.size(), 0.0);
-  std::unordered_set<const BasicNode<Scalar>*> seen;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    if (!rows[i].penalized || !seen.insert(params[i].second.node().get()).second) continue;
-    const TensorOf<Scalar>& w = params[i].second.value();
-    const GroupLayout layout = group_layout(shape_of(w), groups_, kWho, params[i].first);
-    double s = 0;
-    for (const double n : group_norms(w, groups_)) s += n;
-    terms[i] = lambd_ * std::sqrt(double(layout.size)) * s;
-  }
-  return terms;
+double BasicGroupLasso<Scalar>::tensor_penalty(const Coverage&, const TensorOf<Scalar>& w,
+                                               const std::string& name) const {
+  const GroupLayout layout = group_layout(shape_of(w), groups_, kWho, name);
+  double s = 0;
+  for (const double n : group_norms(w, groups_)) s += n;
+  return lambd_ * std::sqrt(double(layout.size)) * s;
 }
 
 template <class Scalar>

@@ -75,7 +75,8 @@ class BasicGroupLasso : public BasicRegularizer<T> {
   // when not default.
   std::string describe() const override;
   std::vector<Coverage> coverage(const NamedParametersOf<T>& params) const override;
-  std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const override;
+  // λ·√|g|·Σ_g ‖w_g‖₂ over the tensor's groups.
+  double tensor_penalty(const Coverage& row, const TensorOf<T>& w, const std::string& name) const override;
   // In mode prox: group_soft_threshold(lr·λ) on every selected tensor (each once).
   bool prox_step(const NamedParametersOf<T>& params, double lr) const override;
   std::string equivalents() const override;

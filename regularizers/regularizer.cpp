@@ -184,25 +184,30 @@ std::vector<double> BasicRegularizer<Scalar>::penalty_terms(const NamedParameter
   std::unordered_set<const BasicNode<Scalar>*> seen;
   for (std::size_t i = 0; i < params.size(); ++i) {
     if (!rows[i].penalized || !seen.insert(params[i].second.node().get()).second) continue;
-    const TensorOf<Scalar>& w = params[i].second.value();
-    // (Σ|w|, Σw²) in double, chunk partials added in order (the same for a given thread count)
-    using Sums = std::pair<double, double>;
-    const Scalar* x = w.data();
-    const Sums sums = parallel_reduce(
-        0, w.size(), kElementwiseGrain, Sums(0.0, 0.0),
-        [x](std::size_t b, std::size_t e) {
-          double abs_sum = 0, square_sum = 0;
-          for (std::size_t k = b; k < e; ++k) {
-            const double v = x[k];
-            abs_sum += std::abs(v);
-            square_sum += v * v;
-          }
-          return Sums(abs_sum, square_sum);
-        },
-        [](const Sums& a, const Sums& b) { return Sums(a.first + b.first, a.second + b.second); });
-    terms[i] = rows[i].l1 * sums.first + 0.5 * rows[i].l2 * sums.second;
+    terms[i] = tensor_penalty(rows[i], params[i].second.value(), params[i].first);
   }
   return terms;
+}
+
+template <class Scalar>
+double BasicRegularizer<Scalar>::tensor_penalty(const Coverage& row, const TensorOf<Scalar>& w,
+                                                const std::string&) const {
+  // (Σ|w|, Σw²) in double, chunk partials added in order (the same for a given thread count)
+  using Sums = std::pair<double, double>;
+  const Scalar* x = w.data();
+  const Sums sums = parallel_reduce(
+      0, w.size(), kElementwiseGrain, Sums(0.0, 0.0),
+      [x](std::size_t b, std::size_t e) {
+        double abs_sum = 0, square_sum = 0;
+        for (std::size_t k = b; k < e; ++k) {
+          const double v = x[k];
+          abs_sum += std::abs(v);
+          square_sum += v * v;
+        }
+        return Sums(abs_sum, square_sum);
+      },
+      [](const Sums& a, const Sums& b) { return Sums(a.first + b.first, a.second + b.second); });
+  return row.l1 * sums.first + 0.5 * row.l2 * sums.second;
 }
 
 template <class Scalar>

@@ -67,9 +67,11 @@ class BasicRegularizer {
   // penalty(params) in an active epoch, a constant 0 before start().
   BasicVariable<T> penalty_at(const NamedParametersOf<T>& params, std::size_t epoch) const;
   // The penalty's value per parameter, aligned with `params` (0 for one not penalized, or a
-  // second name of a tensor already counted): l1·Σ|w| + ½·l2·Σw² as plain numbers, no graph
-  // (a kind with another penalty overrides it).
-  virtual std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const;
+  // second name of a tensor already counted): tensor_penalty of each, as plain numbers, no graph.
+  std::vector<double> penalty_terms(const NamedParametersOf<T>& params) const;
+  // The penalty on one penalized tensor `w` (named `name`, covered as `row`): l1·Σ|w| + ½·l2·Σw²
+  // (a kind with another penalty overrides it: BasicGroupLasso).
+  virtual double tensor_penalty(const Coverage& row, const TensorOf<T>& w, const std::string& name) const;
   // The L1 coefficient left to the proximal step (l1 in mode prox, else 0).
   virtual double prox_l1() const { return 0; }
   // The tensors the proximal step applies to (the regularizer's selection).
