@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <cstdint>
-#include <functional>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -15,6 +14,7 @@
 #include <vector>
 
 #include "fixture_files.hpp"
+#include "test_util.hpp"
 #include "xtgrad/io/atomic_file.hpp"
 
 namespace {
@@ -32,15 +32,6 @@ std::pair<std::uint32_t, std::uint32_t> png_size(const std::string& path) {
   const Bytes b = read_all(path);
   if (b.size() < 24) return {0, 0};
   return {big_endian(b, 16), big_endian(b, 20)};
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "(no exception)";
 }
 
 TEST(Gnuplot, StringsAreQuotedWithTheirQuotesDoubled) {
@@ -70,7 +61,7 @@ TEST(RunProgram, AMissingProgramIsAWriteErrorNamingIt) {
   TempDir dir;
   EXPECT_FALSE(installed("xtgrad-no-such-program"));
   EXPECT_TRUE(installed("sh"));
-  const std::string m = message_of([&] { run_program({"xtgrad-no-such-program"}, dir.path()); });
+  const std::string m = message_of<WriteError>([&] { run_program({"xtgrad-no-such-program"}, dir.path()); });
   EXPECT_EQ(m, "xtgrad-no-such-program: not found in PATH");
   EXPECT_THROW(run_program({"xtgrad-no-such-program"}, dir.path()), WriteError);
 }
@@ -79,9 +70,9 @@ TEST(CheckPng, ATruncatedOrMissingFileIsRefusedWithItsName) {
   TempDir dir;
   const std::string png = dir.file("cut.png");
   write_raw(png, {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R', 0, 0, 0, 1});
-  const std::string m = message_of([&] { check_png(png, "loss.png"); });
+  const std::string m = message_of<WriteError>([&] { check_png(png, "loss.png"); });
   EXPECT_NE(m.find("loss.png: gnuplot wrote an incomplete PNG (20 bytes"), std::string::npos) << m;
-  EXPECT_NE(message_of([&] { check_png(dir.file("none.png"), "x.png"); }).find("x.png: gnuplot did not write it"),
+  EXPECT_NE(message_of<WriteError>([&] { check_png(dir.file("none.png"), "x.png"); }).find("x.png: gnuplot did not write it"),
             std::string::npos);
 }
 
@@ -90,11 +81,11 @@ TEST(WriteLinePlot, BadSeriesAreRefusedBeforeAnythingIsDrawn) {
   const std::string path = dir.file("loss.png");
   LinePlot plot;
   plot.series = {{"train", {1, 2, 3}, {0.9, 0.5}}};
-  std::string m = message_of([&] { write_line_plot(path, plot); });
+  std::string m = message_of<std::invalid_argument>([&] { write_line_plot(path, plot); });
   EXPECT_NE(m.find("series 'train' has 3 x and 2 y values"), std::string::npos) << m;
   plot.series = {{"test", {1, 2}, {0.5, 0.0}}};
   plot.log_y = true;
-  m = message_of([&] { write_line_plot(path, plot); });
+  m = message_of<std::invalid_argument>([&] { write_line_plot(path, plot); });
   EXPECT_NE(m.find("series 'test': point 1"), std::string::npos) << m;
   plot.log_y = false;
   plot.series = {{"nan", {1}, {std::nan("")}}};
@@ -131,7 +122,7 @@ TEST(PlotJob, AFailingScriptKeepsTheOldPngAndSaysWhatGnuplotSaid) {
   TempDir dir;
   const std::string path = dir.file("loss.png");
   write_raw(path, {'o', 'l', 'd'});
-  const std::string m = message_of([&] {
+  const std::string m = message_of<WriteError>([&] {
     PlotJob job(dir.path(), "loss.png");
     job.run("set terminal pngcairo\nset output 'loss.png'\nthis_is_not_a_command\n", {"loss.png"});
   });
@@ -147,7 +138,7 @@ TEST(WriteLinePlot, AMissingFolderIsAWriteErrorNamingThePng) {
   plot.series = {{"a", {0, 1}, {0, 1}}};
   const std::string path = dir.file("missing/plot.png");
   EXPECT_THROW(write_line_plot(path, plot), WriteError);
-  EXPECT_NE(message_of([&] { write_line_plot(path, plot); }).find(path + ": cannot create a scratch folder"),
+  EXPECT_NE(message_of<WriteError>([&] { write_line_plot(path, plot); }).find(path + ": cannot create a scratch folder"),
             std::string::npos);
 }
 
