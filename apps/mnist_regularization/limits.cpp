@@ -76,8 +76,14 @@ LeNetSampleSizes lenet_sample_sizes(std::uint64_t classes) {
   return z;
 }
 
-MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows) {
+std::uint64_t parameter_copies(const Config& c, bool sam) {
+  return 3 + (c.optimizer == "adam" || c.optimizer == "adamw" ? 2 : 0) + (sam ? 1 : 0);
+}
+
+MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows,
+                       bool sam) {
   const std::uint64_t s = sizeof(xtgrad::Scalar);
+  const std::uint64_t copies = parameter_copies(c, sam);
   const std::string train = fmt::format("--train-size {}", c.train_size);
   const std::string hidden = fmt::format("--hidden {}", c.hidden);
   const std::string batch = fmt::format("--batch-size {}", c.batch_size);
@@ -88,7 +94,7 @@ MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t clas
   if (c.model == "lenet") {
     const LeNetSampleSizes lenet = lenet_sample_sizes(classes);
     const std::string flag = batch + " with --model lenet";
-    need.model = mul_add(lenet.parameters, 3 * s, 0, flag);  // value, gradient and a spare, as below
+    need.model = mul_add(lenet.parameters, copies * s, 0, flag);
     // Training batch: every value the forward keeps and its gradient, and per convolution the
     // columns forward keeps and backward's dcols, each (K, rows·L) or a chunk of at most
     // conv_cols_budget elements. The evaluation batch (1000 rows, no graph) holds about two
@@ -109,12 +115,11 @@ MemoryNeed memory_need(const Config& c, std::uint64_t inputs, std::uint64_t clas
     mul_add(need.data + need.model, 1, need.activations, flag);  // the sum itself
     return need;
   }
-  // --model mlp: parameters (inputs+1)·hidden + (hidden+1)·classes, each as value, gradient and
-  // a spare (optimizer state, the checkpoint's copy): 3 copies; one batch (and the 1000-row
-  // evaluation batch):
+  // --model mlp: parameters (inputs+1)·hidden + (hidden+1)·classes, `copies` times; one batch
+  // (and the 1000-row evaluation batch):
   const std::uint64_t params =
       mul_add(inputs + 1, c.hidden, mul_add(c.hidden + 1, classes, 0, hidden), hidden);
-  need.model = mul_add(params, 3 * s, 0, hidden);
+  need.model = mul_add(params, copies * s, 0, hidden);
   // hidden pre-activations, activations and their gradients, 4 arrays of (rows, hidden).
   const std::uint64_t rows = std::max<std::uint64_t>(std::min<std::uint64_t>(c.batch_size, c.train_size), 1000);
   const std::string both = hidden + " with " + batch;

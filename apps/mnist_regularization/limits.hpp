@@ -35,7 +35,14 @@ struct LeNetSampleSizes {
 };
 LeNetSampleSizes lenet_sample_sizes(std::uint64_t classes);
 
-MemoryNeed memory_need(const Config& config, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows);
+// The model part counts parameter_copies(config, sam) copies of the parameters; `sam`: some
+// run of the invocation has sam(rho=R).
+MemoryNeed memory_need(const Config& config, std::uint64_t inputs, std::uint64_t classes, std::uint64_t test_rows,
+                       bool sam = false);
+// Parameter-sized arrays a run keeps: value, gradient and a spare (SGD's momentum, the
+// checkpoint's copy) for every run; Adam and AdamW's two moments (--optimizer adam|adamw) on top;
+// and with sam, the weights SAM saves before its ascent step.
+std::uint64_t parameter_copies(const Config& config, bool sam);
 
 // The bytes this process may still allocate: the address-space limit (ulimit -v) less what is
 // mapped now, or RAM + swap when there is no limit; 0 when unknown.

@@ -71,7 +71,9 @@ MemoryNeed plan_runs(Session& s) {
                                               "change an input in [-1, 1]", eps));
     }
   }
-  const MemoryNeed need = memory_need(config, 784, 10, 10000);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
+  bool sam = false;  // a run that keeps SAM's copy of the weights
+  for (const auto& methods : s.regs) sam = sam || methods.sam > 0;
+  const MemoryNeed need = memory_need(config, 784, 10, 10000, sam);  // MNIST: 28×28 inputs, 10 classes, 10,000 tests
   // The folders are rank 0's (no shared file system is assumed), and with --sweep over ranks
   // each rank's --checkpoint folder holds the checkpoints of the runs it trains; any refusal
   // ends every rank alike.

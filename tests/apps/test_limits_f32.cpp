@@ -62,6 +62,26 @@ TEST(MemoryNeed, LeNetActivationsGrowWithTheBatchAndNameIt) {
   EXPECT_EQ(mnist_app::memory_need(c, 784, 10, 10000).total(), big.total());
 }
 
+TEST(MemoryNeed, AdamsMomentsAndSamsSavedWeightsAreCounted) {
+  Config c;
+  c.hidden = 1000;
+  const std::uint64_t params = 785 * 1000 + 1001 * 10;
+  const std::uint64_t bytes = params * sizeof(xtgrad::Scalar);
+  const mnist_app::MemoryNeed sgd = mnist_app::memory_need(c, 784, 10, 10000);
+  EXPECT_EQ(sgd.model, 3 * bytes);  // value, gradient, a spare
+  c.optimizer = "adamw";
+  const mnist_app::MemoryNeed adamw = mnist_app::memory_need(c, 784, 10, 10000);
+  EXPECT_EQ(adamw.model, 5 * bytes);  // + the two moments
+  EXPECT_EQ(adamw.activations, sgd.activations);
+  EXPECT_EQ(mnist_app::memory_need(c, 784, 10, 10000, true).model, 6 * bytes);  // + SAM's saved weights
+  c.optimizer = "sgd";
+  EXPECT_EQ(mnist_app::memory_need(c, 784, 10, 10000, true).model, 4 * bytes);
+  c.model = "lenet";
+  const std::uint64_t lenet = mnist_app::lenet_sample_sizes(10).parameters * sizeof(xtgrad::Scalar);
+  c.optimizer = "adam";
+  EXPECT_EQ(mnist_app::memory_need(c, 784, 10, 10000).model, 5 * lenet);
+}
+
 // The message of memory_need's std::invalid_argument for `c` ("" if it returns).
 std::string overflow_message(const Config& c) {
   try {
