@@ -87,9 +87,9 @@ Outcome parse_command_line(CLI::App& cli, int argc, char** argv, bool stdout_clo
   cli.add_option("--seeds", seeds_given,
                  "repeat every run once per seed (comma-separated, at least 2), each seed with its own subset, "
                  "initial weights and order shared by all its runs (paired); adds means, 95% t-intervals and "
-                 "paired differences against 'none' to the table and summary.json")
-      ->allow_extra_args(false)->type_name("SEED,SEED[,...]")->excludes(cli.get_option("--seed"))
-      ->excludes(sweep_option);
+                 "paired differences against 'none' to the table and summary.json; with --sweep, every point of the "
+                 "path once per seed, the plots drawing each point's mean and interval")
+      ->allow_extra_args(false)->type_name("SEED,SEED[,...]")->excludes(cli.get_option("--seed"));
   cli.add_option("--dump-graph", config.dump_graph,
                  "write one training step's graph to FILE.dot (and FILE.png when Graphviz is installed)");
   cli.add_flag("--prune", config.prune,

@@ -11,6 +11,7 @@
 #include "atomic_file.hpp"
 #include "xtgrad/io/gnuplot.hpp"
 #include "pruning.hpp"
+#include "xtgrad/nn/metrics.hpp"
 
 namespace mnist_app {
 
@@ -60,9 +61,15 @@ std::pair<std::string, std::string> split_kind(const std::string& kind) {
   return {term.name, trim(term.text.substr(open + 1, term.text.size() - open - 2))};  // inside "(...)"
 }
 
-const SweepRow* reference(const std::vector<SweepRow>& rows) {
+// The "none" run of `seed`, or null.
+const SweepRow* reference(const std::vector<SweepRow>& rows, std::uint64_t seed) {
   for (const auto& r : rows)
-    if (r.kind == "none") return &r;
+    if (r.kind == "none" && r.seed == seed) return &r;
+  return nullptr;
+}
+const SweepPointMean* reference(const std::vector<SweepPointMean>& points) {
+  for (const auto& p : points)
+    if (p.kind == "none") return &p;
   return nullptr;
 }
 
@@ -91,11 +98,13 @@ std::vector<SweepPoint> sweep_points(const std::vector<std::string>& kinds, cons
 
 std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const std::vector<RunResult>& runs) {
   std::vector<SweepRow> rows;
-  for (std::size_t i = 0; i < points.size() && i < runs.size(); ++i) {
+  for (std::size_t i = 0; !points.empty() && i < runs.size(); ++i) {
     const RunResult& run = runs[i];
+    const SweepPoint& point = points[i % points.size()];
     SweepRow row;
-    row.kind = points[i].kind;
-    row.lambda = points[i].lambda;
+    row.kind = point.kind;
+    row.lambda = point.lambda;
+    row.seed = run.seed;
     row.test_accuracy = run.test_accuracy;
     row.data_loss = run.history.empty() ? 0 : run.history.back().data_loss;
     for (const auto& s : run.sparsity) {
@@ -104,7 +113,7 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
       row.near_zeros += s.near_zeros;
     }
     if (!run.sparsity.empty() && run.sparsity.front().is_matrix) {
-      row.inputs = run.sparsity.front().rows;
+      row.inputs = run.sparsity.front().cols;
       row.dead_inputs = run.sparsity.front().zero_cols;  // fc1.weight (hidden, inputs)
     }
     if (run.pruned) {  // the model without its dead units (pruning.hpp)
@@ -125,14 +134,58 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
   return rows;
 }
 
-void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows) {
-  const SweepRow* ref = reference(rows);
-  out << fmt::format("\n{:<22} {:>8} {:>9} {:>9} {:>9} {:>15} {:>13} {:>12} {:>11} {:>14}\n", "kind", "lambda",
-                     "test acc", "vs none", "data loss", "W exact zeros", "W |w|<1e-3", "dead pixels", "units left",
-                     "us/img@256");
+std::vector<SweepPointMean> sweep_means(const std::vector<SweepRow>& rows) {
+  std::vector<SweepPointMean> points;
+  std::vector<std::vector<double>> accuracies;
   for (const auto& r : rows) {
-    out << fmt::format("{:<22} {:>8} {:>9.4f} {:>+9.4f} {:>9.3f} {:>15} {:>13} {:>12} {:>11} {:>14}\n", r.kind,
-                       r.kind == "none" ? "-" : xtgrad::format_coefficient(r.lambda), r.test_accuracy,
+    auto it = std::find_if(points.begin(), points.end(),
+                           [&](const SweepPointMean& p) { return p.kind == r.kind && p.lambda == r.lambda; });
+    if (it == points.end()) {
+      points.push_back({r.kind, r.lambda});
+      points.back().time_fraction = 0;
+      accuracies.emplace_back();
+      it = points.end() - 1;
+    }
+    SweepPointMean& p = *it;
+    ++p.seeds;  // sums first, divided below
+    accuracies[std::size_t(it - points.begin())].push_back(r.test_accuracy);
+    p.exact_zero_percent += 100 * fraction(r.exact_zeros, r.weights);
+    p.near_zero_percent += 100 * fraction(r.near_zeros, r.weights);
+    p.hidden_units = r.hidden_units;
+    p.remaining_units += double(r.remaining_units);
+    p.pruned_accuracy += r.pruned_accuracy;
+    p.time_fraction += r.us_unpruned > 0 ? r.us_pruned / r.us_unpruned : 1;
+  }
+  for (std::size_t i = 0; i < points.size(); ++i) {
+    SweepPointMean& p = points[i];
+    const double n = double(p.seeds);
+    p.exact_zero_percent /= n;
+    p.near_zero_percent /= n;
+    p.remaining_units /= n;
+    p.pruned_accuracy /= n;
+    p.time_fraction /= n;
+    if (p.seeds >= 2) {
+      const xtgrad::nn::ConfidenceInterval ci = xtgrad::nn::mean_confidence_interval(accuracies[i]);
+      p.test_accuracy = ci.mean;
+      p.test_accuracy_half_width = (ci.upper - ci.lower) / 2;
+    } else {
+      p.test_accuracy = accuracies[i].front();
+    }
+  }
+  return points;
+}
+
+void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows) {
+  bool seeds = false;  // a seed column when the rows have several
+  for (const auto& r : rows) seeds = seeds || r.seed != rows.front().seed;
+  out << fmt::format("\n{:<22} {:>8}{} {:>9} {:>9} {:>9} {:>15} {:>13} {:>12} {:>11} {:>14}\n", "kind", "lambda",
+                     seeds ? fmt::format(" {:>5}", "seed") : "", "test acc", "vs none", "data loss", "W exact zeros",
+                     "W |w|<1e-3", "dead pixels", "units left", "us/img@256");
+  for (const auto& r : rows) {
+    const SweepRow* ref = reference(rows, r.seed);
+    out << fmt::format("{:<22} {:>8}{} {:>9.4f} {:>+9.4f} {:>9.3f} {:>15} {:>13} {:>12} {:>11} {:>14}\n", r.kind,
+                       r.kind == "none" ? "-" : xtgrad::format_coefficient(r.lambda),
+                       seeds ? fmt::format(" {:>5}", r.seed) : "", r.test_accuracy,
                        ref ? r.test_accuracy - ref->test_accuracy : 0.0, r.data_loss,
                        fmt::format("{:.2f}%", 100 * fraction(r.exact_zeros, r.weights)),
                        fmt::format("{:.2f}%", 100 * fraction(r.near_zeros, r.weights)),
@@ -144,12 +197,12 @@ void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows) {
 
 void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows) {
   write_file_atomically((fs::path(dir) / "sweep.csv").string(), [&](std::ostream& out) {
-    out << "kind,lambda,test_accuracy,data_loss,weights,exact_zeros,near_zeros,inputs,dead_inputs,hidden_units,"
+    out << "kind,lambda,seed,test_accuracy,data_loss,weights,exact_zeros,near_zeros,inputs,dead_inputs,hidden_units,"
            "remaining_units,parameters,remaining_parameters,pruned_test_accuracy,us_per_image_256_unpruned,"
            "us_per_image_256_pruned\n";
     for (const auto& r : rows) {
-      out << fmt::format("\"{}\",{},{:.4f},{:.6f},{},{},{},{},{},{},{},{},{},{:.4f},{:.3f},{:.3f}\n", r.kind,
-                         xtgrad::format_coefficient(r.lambda), r.test_accuracy, r.data_loss, r.weights, r.exact_zeros,
+      out << fmt::format("\"{}\",{},{},{:.4f},{:.6f},{},{},{},{},{},{},{},{},{},{:.4f},{:.3f},{:.3f}\n", r.kind,
+                         xtgrad::format_coefficient(r.lambda), r.seed, r.test_accuracy, r.data_loss, r.weights, r.exact_zeros,
                          r.near_zeros, r.inputs, r.dead_inputs, r.hidden_units, r.remaining_units, r.parameters,
                          r.remaining_parameters, r.pruned_accuracy, r.us_unpruned, r.us_pruned);
     }
@@ -159,29 +212,35 @@ void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows) 
 std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& rows) {
   if (!installed("gnuplot")) return "path.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
   PlotJob job(dir, "path.png");  // fixed names in a scratch folder: no user path in the script
-  // One block per kind, in the order of first appearance: λ, accuracy, exact and near zeros.
+  // One block per kind, in the order of first appearance: λ, accuracy (mean over the seeds),
+  // exact and near zeros, the accuracy's half-width.
+  const std::vector<SweepPointMean> points = sweep_means(rows);
   std::vector<std::string> kinds;
-  for (const auto& r : rows)
-    if (r.kind != "none" && std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end()) kinds.push_back(r.kind);
+  bool several_seeds = false;
+  for (const auto& p : points) {
+    if (p.kind != "none" && std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end()) kinds.push_back(p.kind);
+    several_seeds = several_seeds || p.seeds > 1;
+  }
   {
     std::ostringstream out;
     for (const auto& kind : kinds) {
-      for (const auto& r : rows) {
-        if (r.kind != kind) continue;
-        out << r.lambda << " " << r.test_accuracy << " " << 100 * fraction(r.exact_zeros, r.weights) << " "
-            << 100 * fraction(r.near_zeros, r.weights) << "\n";
+      for (const auto& p : points) {
+        if (p.kind != kind) continue;
+        out << p.lambda << " " << p.test_accuracy << " " << p.exact_zero_percent << " " << p.near_zero_percent << " "
+            << p.test_accuracy_half_width << "\n";
       }
       out << "\n\n";
     }
     job.add_file("path.dat", out.str());
   }
   const std::string data = "'path.dat'";
-  const SweepRow* ref = reference(rows);
+  const SweepPointMean* ref = reference(points);
   std::string acc_plot, zero_plot;
   for (std::size_t k = 0; k < kinds.size(); ++k) {
     const std::string sep = k ? ", " : "";
-    acc_plot += fmt::format("{}{} index {} using 1:2 with linespoints lw 2 lc {} title {}", sep, data,
-                            k, k + 1, gnuplot_string(kinds[k]));
+    acc_plot += fmt::format("{}{} index {} using 1:2{} with {} lw 2 lc {} title {}", sep, data, k,
+                            several_seeds ? ":5" : "", several_seeds ? "yerrorlines" : "linespoints", k + 1,
+                            gnuplot_string(kinds[k]));
     zero_plot += fmt::format(
         "{}{} index {} using 1:3 with linespoints lw 2 lc {} title {}, {} index {} using 1:4 with lines dt 2 lc {} "
         "title {}",
@@ -204,7 +263,9 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
     gp << "set multiplot layout 2,1\nset logscale x\nset format x '%.0e'\nset grid\n";
     if (hi > 0) gp << fmt::format("set xrange [{:.6g}:{:.6g}]\n", lo / 1.5, hi * 1.5);
     gp << "set key bottom left\n";
-    gp << "set title 'Test accuracy after training against the penalty coefficient'\n";
+    gp << (several_seeds ? "set title 'Test accuracy after training against the penalty coefficient (mean over the "
+                           "seeds, 95% t-interval)'\n"
+                         : "set title 'Test accuracy after training against the penalty coefficient'\n");
     gp << "set xlabel 'lambda'\nset ylabel 'test accuracy'\n";
     gp << "plot " << (acc_plot.empty() ? "NaN notitle" : acc_plot) << "\n";
     gp << "set title 'Weights (fc1, fc2) exactly 0 (solid) and below 1e-3 in size (dashed)'\n";
@@ -218,10 +279,11 @@ std::string write_path_png(const std::string& dir, const std::vector<SweepRow>& 
 
 std::string write_size_path_png(const std::string& dir, const std::vector<SweepRow>& rows) {
   if (!installed("gnuplot")) return "size_path.png skipped: gnuplot is not installed (apt-get install gnuplot-nox)";
+  const std::vector<SweepPointMean> points = sweep_means(rows);  // means over the seeds
   std::vector<std::string> kinds;
-  for (const auto& r : rows)
-    if (r.kind != "none" && r.hidden_units > 0 && std::find(kinds.begin(), kinds.end(), r.kind) == kinds.end())
-      kinds.push_back(r.kind);
+  for (const auto& p : points)
+    if (p.kind != "none" && p.hidden_units > 0 && std::find(kinds.begin(), kinds.end(), p.kind) == kinds.end())
+      kinds.push_back(p.kind);
   PlotJob job(dir, "size_path.png");
   {
     // One block per kind: remaining hidden units, pruned test accuracy, and the pruned model's
@@ -229,11 +291,8 @@ std::string write_size_path_png(const std::string& dir, const std::vector<SweepR
     // absolute times drift with the machine's load from run to run; the ratio much less).
     std::ostringstream out;
     for (const auto& kind : kinds) {
-      for (const auto& r : rows) {
-        if (r.kind == kind) {
-          out << r.remaining_units << " " << r.pruned_accuracy << " " << (r.us_unpruned > 0 ? r.us_pruned / r.us_unpruned : 1)
-              << "\n";
-        }
+      for (const auto& p : points) {
+        if (p.kind == kind) out << p.remaining_units << " " << p.pruned_accuracy << " " << p.time_fraction << "\n";
       }
       out << "\n\n";
     }
@@ -247,7 +306,7 @@ std::string write_size_path_png(const std::string& dir, const std::vector<SweepR
     time_plot += fmt::format("{}'size.dat' index {} using 3:2 with linespoints lw 2 lc {} title {}", sep, k, k + 1,
                              gnuplot_string(kinds[k]));
   }
-  if (const SweepRow* ref = reference(rows)) {
+  if (const SweepPointMean* ref = reference(points)) {
     const std::string line = fmt::format(", {} with lines dt 3 lw 2 lc rgb 'black' title 'none (reference)'", ref->test_accuracy);
     units_plot += line;
     time_plot += line;

@@ -1,7 +1,10 @@
 // λ paths: one run per λ for each swept kind, plus the unregularized reference, then a table,
-// DIR/sweep.csv and DIR/path.png (test accuracy and exact-zero fraction against λ).
+// DIR/sweep.csv and DIR/path.png (test accuracy and exact-zero fraction against λ). With
+// --seeds every point runs once per seed: the table and sweep.csv keep one row per run (with
+// its seed), the plots draw each point's mean over the seeds with its 95% t-interval.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -30,6 +33,7 @@ std::vector<SweepPoint> sweep_points(const std::vector<std::string>& kinds, cons
 struct SweepRow {
   std::string kind;
   double lambda = 0;
+  std::uint64_t seed = 0;  // the run's seed (--seed, or one of --seeds)
   double test_accuracy = 0;
   double data_loss = 0;
   std::size_t weights = 0, exact_zeros = 0, near_zeros = 0;
@@ -40,10 +44,26 @@ struct SweepRow {
   std::size_t hidden_units = 0, remaining_units = 0, parameters = 0, remaining_parameters = 0;
   double pruned_accuracy = 0, us_unpruned = 0, us_pruned = 0;
 };
-// Rows for points[i] ↔ runs[i] (as many as both have).
+// Rows for runs[k] ↔ points[k mod P] (P points; the runs seed-major, as the app orders them).
 std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const std::vector<RunResult>& runs);
 
-// The sweep table, one line per run, with the accuracy change against the reference run.
+// One point of the path over its seeds: means, and the 95% t-interval's half-width of the test
+// accuracy (0 with one seed). What the plots draw.
+struct SweepPointMean {
+  std::string kind;
+  double lambda = 0;
+  std::size_t seeds = 0;
+  double test_accuracy = 0, test_accuracy_half_width = 0;
+  double exact_zero_percent = 0, near_zero_percent = 0;  // of the penalized weights
+  std::size_t hidden_units = 0;                          // --prune: before (the same for every seed)
+  double remaining_units = 0, pruned_accuracy = 0;
+  double time_fraction = 1;  // pruned / unpruned µs per image at batch 256
+};
+// The rows grouped by (kind, λ) in the order first met.
+std::vector<SweepPointMean> sweep_means(const std::vector<SweepRow>& rows);
+
+// The sweep table, one line per run, with the accuracy change against the reference run of
+// the same seed (and a seed column when there are several).
 void print_sweep_table(std::ostream& out, const std::vector<SweepRow>& rows);
 // DIR/sweep.csv with the same columns, written atomically.
 void write_sweep_csv(const std::string& dir, const std::vector<SweepRow>& rows);

@@ -93,7 +93,7 @@ for flag in --data --model --dataset --train-size --epochs --batch-size --hidden
 done
 expect "--lambdas ''" 2 "--lambdas" -- "${common[@]}" --sweep l1 --lambdas ''
 expect "--momentum=" 2 "--momentum" -- "${common[@]}" --momentum=
-# --seeds: whole numbers, at least 2, each once; not with --seed or --sweep.
+# --seeds: whole numbers, at least 2, each once; not with --seed.
 expect "--seeds 0"              2 "at least 2"   -- "${common[@]}" --seeds 0
 expect "--seeds 0,0"            2 "given twice"  -- "${common[@]}" --seeds 0,0
 expect "--seeds 0,-1"           2 "--seeds"      -- "${common[@]}" --seeds 0,-1
@@ -103,7 +103,6 @@ expect "--seeds 0,2^64"         2 "--seeds"      -- "${common[@]}" --seeds 0,184
 expect "--seeds '0,,1'"         2 "item 2"       -- "${common[@]}" --seeds 0,,1
 expect "--seeds '0,'"           2 "--seeds"      -- "${common[@]}" --seeds 0,
 expect "--seeds with --seed"    2 "--seed"       -- "${common[@]}" --seeds 0,1 --seed 3
-expect "--seeds with --sweep"   2 "--sweep"      -- "${common[@]}" --seeds 0,1 --sweep l1
 # early_stopping holds out 10% of --train-size: below 5 images nothing is left to validate on
 # (was: exit 1, "internal error … split_dataset").
 for n in 1 4; do
@@ -516,6 +515,25 @@ assert [r["reg"] for r in runs][3] == "l1(lambd=1e-4, mode=prox)", [r["reg"] for
 PY
   then pass "--sweep: none plus one run per kind and lambda, sweep.csv"; else fail "--sweep: none plus one run per kind and lambda, sweep.csv" "exit $rc: $(cat "$tmp/stderr")"; fi
   if grep -q "vs none" "$tmp/stdout"; then pass "--sweep prints its table"; else fail "--sweep prints its table" "$(tail -n 12 "$tmp/stdout")"; fi
+  # --sweep with --seeds: every point once per seed (seed-major), each row with its seed and its
+  # accuracy change against the none run of the same seed; dead pixels counted over the 784 inputs
+  "$app" --data "$mnist" --train-size 300 --epochs 1 --threads 1 --sweep 'l1(mode=prox)' --lambdas 1e-3,0.05 \
+         --seeds 0,1 --out "$out/sweep_seeds" >"$tmp/stdout" 2>"$tmp/stderr"
+  rc=$?
+  if [[ $rc -eq 0 && -s "$out/sweep_seeds/path.png" || $rc -eq 0 && ! -x "$(command -v gnuplot)" ]] &&
+     python3 - "$out/sweep_seeds/sweep.csv" "$out/sweep_seeds/summary.json" <<'PY'
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert [(r["kind"], float(r["lambda"]), r["seed"]) for r in rows] == [
+    ("none", 0, "0"), ("l1(mode=prox)", 1e-3, "0"), ("l1(mode=prox)", 0.05, "0"),
+    ("none", 0, "1"), ("l1(mode=prox)", 1e-3, "1"), ("l1(mode=prox)", 0.05, "1")], rows
+assert all(r["inputs"] == "784" for r in rows), [r["inputs"] for r in rows]
+assert int(rows[5]["dead_inputs"]) > 0, rows[5]  # λ = 0.05 switches pixels off
+s = json.load(open(sys.argv[2]))
+assert [m["reg"] for m in s["by_method"]] == ["none", "l1(lambd=0.001, mode=prox)", "l1(lambd=0.05, mode=prox)"], s["by_method"]
+assert all(len(m["seeds"]) == 2 for m in s["by_method"])
+PY
+  then pass "--sweep --seeds: every point per seed, by_method per point"; else fail "--sweep --seeds" "exit $rc: $(tail -c 600 "$tmp/stderr")"; fi
   if head -c 7 "$out/sweep/step.dot" 2>/dev/null | grep -q digraph && grep -q "weight" "$out/sweep/step.dot"; then
     pass "--dump-graph writes the step's DOT graph"
   else

@@ -2,6 +2,8 @@
 // read by the library's spec grammar.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -55,6 +57,54 @@ TEST(SweepPoints, RefusesKindsAndLambdasItCannotRun) {
   expect_throws_with<std::invalid_argument>([] { mnist_app::sweep_points({"l1"}, {}); }, {"--lambdas", "empty"});
   expect_throws_with<std::invalid_argument>([] { mnist_app::sweep_points({"l1"}, {1e-3, 0}); },
                                             {"--lambdas", "finite number > 0"});
+}
+
+// --sweep with --seeds: the runs come seed-major; each row keeps its seed, and the plots' means
+// group the rows by point with the accuracy's t-interval.
+TEST(SweepRows, SeedsRepeatThePointsAndTheMeansGroupThem) {
+  const auto points = mnist_app::sweep_points({"l1"}, {1e-3});
+  std::vector<mnist_app::RunResult> runs(6);
+  const double accuracy[6] = {0.90, 0.80, 0.91, 0.82, 0.92, 0.84};  // seeds 7, 8, 9 × (none, l1)
+  for (std::size_t k = 0; k < 6; ++k) {
+    runs[k].seed = 7 + k / 2;
+    runs[k].test_accuracy = accuracy[k];
+    xtgrad::SparsityRow w;
+    w.count = 100;
+    w.zeros = k % 2 ? 10 * (k / 2 + 1) : 0;
+    w.is_matrix = true;
+    w.rows = 20;
+    w.cols = 5;
+    w.zero_cols = k % 2;
+    runs[k].sparsity = {w};
+  }
+  const auto rows = mnist_app::sweep_rows(points, runs);
+  ASSERT_EQ(rows.size(), 6u);
+  EXPECT_EQ(rows[3].kind, "l1");
+  EXPECT_EQ(rows[3].seed, 8u);
+  EXPECT_EQ(rows[3].inputs, 5u);  // the columns of a Linear weight (out, in)
+  EXPECT_EQ(rows[3].dead_inputs, 1u);
+  const auto means = mnist_app::sweep_means(rows);
+  ASSERT_EQ(means.size(), 2u);
+  EXPECT_EQ(means[1].kind, "l1");
+  EXPECT_EQ(means[1].seeds, 3u);
+  EXPECT_NEAR(means[1].test_accuracy, 0.82, 1e-12);
+  // t(0.975, 2) = 4.3027; the sample standard deviation of (0.80, 0.82, 0.84) is 0.02
+  EXPECT_NEAR(means[1].test_accuracy_half_width, 4.302653 * 0.02 / std::sqrt(3.0), 1e-5);
+  EXPECT_NEAR(means[1].exact_zero_percent, 20.0, 1e-12);
+  EXPECT_EQ(means[0].kind, "none");
+  EXPECT_NEAR(means[0].test_accuracy, 0.91, 1e-12);
+  // one seed: the run itself, no interval
+  const auto one = mnist_app::sweep_means(mnist_app::sweep_rows(points, {runs[0], runs[1]}));
+  EXPECT_EQ(one[1].seeds, 1u);
+  EXPECT_EQ(one[1].test_accuracy, 0.80);
+  EXPECT_EQ(one[1].test_accuracy_half_width, 0.0);
+  // the table compares each run with the none run of its own seed
+  std::ostringstream table;
+  mnist_app::print_sweep_table(table, rows);
+  EXPECT_NE(table.str().find("seed"), std::string::npos);
+  EXPECT_NE(table.str().find("-0.0900"), std::string::npos) << table.str();  // seed 8: 0.82 − 0.91
+  EXPECT_EQ(table.str().find("-0.0600"), std::string::npos) << table.str();  // not 0.84 − seed 7's 0.90
+  EXPECT_EQ(table.str().find("+0.0100"), std::string::npos) << table.str();  // each none against itself
 }
 
 }  // namespace
