@@ -248,6 +248,26 @@ ConfidenceInterval paired_difference_interval(const std::vector<double>& a, cons
   return mean_confidence_interval(differences, level);
 }
 
+std::vector<PairedSummary> compare_paired(const std::vector<std::vector<double>>& values, std::size_t baseline,
+                                          double level) {
+  for (std::size_t m = 1; m < values.size(); ++m) {
+    if (values[m].size() != values[0].size()) {
+      throw std::invalid_argument("compare_paired: method " + std::to_string(m) + " has " +
+                                  std::to_string(values[m].size()) + " values, method 0 has " +
+                                  std::to_string(values[0].size()) + "; paired seeds need as many for every method");
+    }
+  }
+  std::vector<PairedSummary> out(values.size());
+  for (std::size_t m = 0; m < values.size(); ++m) {
+    out[m].values = values[m];
+    out[m].interval = mean_confidence_interval(values[m], level);
+    if (baseline < values.size() && m != baseline) {
+      out[m].difference = paired_difference_interval(values[m], values[baseline], level);
+    }
+  }
+  return out;
+}
+
 #define XTGRAD_INSTANTIATE(T)                                                                                       \
   template std::vector<CalibrationBin> calibration_bins(const TensorOf<T>&, const std::vector<std::size_t>&,        \
                                                         std::size_t);                                              \

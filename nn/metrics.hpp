@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -97,6 +98,25 @@ ConfidenceInterval mean_confidence_interval(const std::vector<double>& values, d
 // the seed changes in both cancels). std::invalid_argument when the sizes differ, as above.
 ConfidenceInterval paired_difference_interval(const std::vector<double>& a, const std::vector<double>& b,
                                               double level = 0.95);
+
+// One measure of one method over paired seeds: its values, their t-interval and, for a method
+// other than the baseline, the interval of its paired difference from the baseline.
+struct PairedSummary {
+  std::vector<double> values;
+  ConfidenceInterval interval;
+  std::optional<ConfidenceInterval> difference;  // empty for the baseline itself, or without one
+};
+// Methods compared over the same seeds: values[m][s] is method m's measure under seed s, every
+// method with as many seeds, seed s the same for all (so the differences are paired). One
+// PairedSummary per method; `baseline` is the method the differences are taken from (npos or
+// ≥ values.size(): none). std::invalid_argument naming the method (by index) whose count of
+// values differs from the first's, and as mean_confidence_interval for fewer than 2 seeds.
+//
+//   // accuracy[m][s]: method m (0 = no penalty) trained under seed s
+//   const auto table = nn::compare_paired(accuracy, 0);
+//   if (table[1].difference && table[1].difference->excludes_zero()) { /* method 1 differs */ }
+std::vector<PairedSummary> compare_paired(const std::vector<std::vector<double>>& values, std::size_t baseline,
+                                          double level = 0.95);
 
 extern template std::vector<CalibrationBin> calibration_bins(const TensorOf<float>&, const std::vector<std::size_t>&,
                                                              std::size_t);

@@ -116,15 +116,24 @@ json weights_json(const std::vector<xtgrad::nn::WeightStats>& weights) {
   return out;
 }
 
-// --seeds: the per-seed values of one measure for every spec (values[m][seed]).
+// --seeds: the per-seed values of one measure for every spec (values[m][seed]), the runs
+// seed-major with `specs` per seed.
 using PerSeed = std::vector<std::vector<double>>;
-PerSeed per_seed(const std::vector<RunResult>& runs, std::size_t specs, double RunResult::*field) {
+template <class Get>
+PerSeed per_seed(const std::vector<RunResult>& runs, std::size_t specs, Get get) {
   PerSeed values(specs);
-  for (std::size_t k = 0; k < runs.size(); ++k) values[k % specs].push_back(runs[k].*field);
+  for (std::size_t k = 0; k < runs.size(); ++k) values[k % specs].push_back(get(runs[k]));
   return values;
 }
 
 json interval_json(const xtgrad::nn::ConfidenceInterval& ci) { return json::array({ci.lower, ci.upper}); }
+
+// A paired difference in summary.json: {"vs": "none", "mean", "ci95", "excludes_zero"}, or null.
+json difference_json(const xtgrad::nn::PairedSummary& s) {
+  if (!s.difference) return nullptr;
+  const auto& d = *s.difference;
+  return {{"vs", "none"}, {"mean", d.mean}, {"ci95", interval_json(d)}, {"excludes_zero", d.excludes_zero()}};
+}
 
 // The spec index of the first "none" run among the first `specs` runs, or `specs`.
 std::size_t baseline_of(const std::vector<RunResult>& runs, std::size_t specs) {
@@ -134,67 +143,68 @@ std::size_t baseline_of(const std::vector<RunResult>& runs, std::size_t specs) {
   return specs;
 }
 
-double acc_mean(const std::vector<RunResult>& whole, std::size_t specs, std::size_t m) {
-  return xtgrad::nn::mean_confidence_interval(per_seed(whole, specs, &RunResult::test_accuracy)[m]).mean;
-}
-double acc_half(const std::vector<RunResult>& whole, std::size_t specs, std::size_t m) {
-  return xtgrad::nn::mean_confidence_interval(per_seed(whole, specs, &RunResult::test_accuracy)[m]).half_width;
+// The runs of the seeds done in full (a stopped invocation leaves a trailing partial seed out).
+std::vector<RunResult> whole_seeds(const std::vector<RunResult>& runs, std::size_t specs) {
+  const std::size_t complete = specs == 0 ? 0 : runs.size() / specs;
+  return {runs.begin(), runs.begin() + std::ptrdiff_t(complete * specs)};
 }
 
-// "by_method" of summary.json: per spec, each measure's per-seed values, mean, 95% t-interval,
-// and the paired difference from "none" (same seed) with its interval. Only whole seeds count:
-// with runs missing (a stopped invocation), the trailing partial seed is left out.
-json seeds_json(const Config& config, const std::vector<RunResult>& runs) {
-  const std::size_t specs = config.regs.size();
-  const std::size_t complete = specs == 0 ? 0 : runs.size() / specs;
-  const std::vector<RunResult> whole(runs.begin(), runs.begin() + std::ptrdiff_t(complete * specs));
-  json by_method = json::array();
-  if (complete < 2) return by_method;
-  const std::size_t none = baseline_of(whole, specs);
-  const std::vector<std::pair<const char*, double RunResult::*>> measures{
+// The measures by_method and the seeds table report, each compared over the seeds
+// (nn::compare_paired, from "none").
+const std::vector<std::pair<const char*, double RunResult::*>>& seed_measures() {
+  static const std::vector<std::pair<const char*, double RunResult::*>> measures{
       {"test_accuracy", &RunResult::test_accuracy},
       {"ece", &RunResult::ece},
       {"test_nll", &RunResult::test_nll},
       {"hessian_top_eigenvalue", &RunResult::hessian_top_eigenvalue}};
+  return measures;
+}
+std::vector<std::vector<xtgrad::nn::PairedSummary>> compare_measures(const std::vector<RunResult>& whole,
+                                                                     std::size_t specs) {
+  std::vector<std::vector<xtgrad::nn::PairedSummary>> out;
+  for (const auto& [name, field] : seed_measures()) {
+    out.push_back(xtgrad::nn::compare_paired(per_seed(whole, specs, [f = field](const RunResult& r) { return r.*f; }),
+                                             baseline_of(whole, specs)));
+  }
+  return out;
+}
+
+// "by_method" of summary.json: per spec, each measure's per-seed values, mean, 95% t-interval,
+// and the paired difference from "none" (same seed) with its interval. Only whole seeds count.
+json seeds_json(const Config& config, const std::vector<RunResult>& runs) {
+  const std::size_t specs = config.regs.size();
+  const std::vector<RunResult> whole = whole_seeds(runs, specs);
+  json by_method = json::array();
+  if (whole.size() < 2 * specs || specs == 0) return by_method;
+  const std::size_t complete = whole.size() / specs, none = baseline_of(whole, specs);
+  const auto measures = compare_measures(whole, specs);
+  // --eval-fgsm: the FGSM test accuracy at each eps, compared as the measures are.
+  std::vector<std::vector<xtgrad::nn::PairedSummary>> fgsm;
+  for (std::size_t e = 0; e < config.eval_fgsm.size(); ++e) {
+    fgsm.push_back(xtgrad::nn::compare_paired(per_seed(whole, specs, [e](const RunResult& r) {
+                                                return e < r.fgsm_accuracy.size() ? r.fgsm_accuracy[e] : std::nan("");
+                                              }),  // (a missing value is refused by compare_paired)
+                                              none));
+  }
   for (std::size_t m = 0; m < specs; ++m) {
     json entry = {{"reg", whole[m].reg}, {"seeds", std::vector<std::uint64_t>(config.seeds.begin(),
                                                                                config.seeds.begin() + std::ptrdiff_t(complete))}};
-    for (const auto& [name, field] : measures) {
-      const PerSeed values = per_seed(whole, specs, field);
-      const std::string key(name);
-      const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
-      entry[key] = values[m];
-      entry[key + "_mean"] = ci.mean;
-      entry[key + "_ci95"] = interval_json(ci);
+    for (std::size_t k = 0; k < seed_measures().size(); ++k) {
+      const std::string key(seed_measures()[k].first);
+      const xtgrad::nn::PairedSummary& s = measures[k][m];
+      entry[key] = s.values;
+      entry[key + "_mean"] = s.interval.mean;
+      entry[key + "_ci95"] = interval_json(s.interval);
       // test accuracy's is "paired_difference_ci95", as issue 23 names it; the others are prefixed
-      const std::string diff_key = key == "test_accuracy" ? "paired_difference_ci95" : key + "_paired_difference_ci95";
-      if (none < specs && m != none) {
-        const auto d = xtgrad::nn::paired_difference_interval(values[m], values[none]);
-        entry[diff_key] = {{"vs", "none"}, {"mean", d.mean}, {"ci95", interval_json(d)}, {"excludes_zero", d.excludes_zero()}};
-      } else {
-        entry[diff_key] = nullptr;
-      }
+      entry[key == "test_accuracy" ? "paired_difference_ci95" : key + "_paired_difference_ci95"] = difference_json(s);
     }
-    // --eval-fgsm: the FGSM test accuracy at each eps, as test_accuracy above.
-    json fgsm = json::array();
-    for (std::size_t e = 0; e < config.eval_fgsm.size(); ++e) {
-      PerSeed values(specs);
-      for (std::size_t k = 0; k < whole.size(); ++k) {
-        const auto& a = whole[k].fgsm_accuracy;
-        values[k % specs].push_back(e < a.size() ? a[e] : std::nan(""));  // (a missing value is refused below)
-      }
-      const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
-      json item = {{"eps", config.eval_fgsm[e]}, {"test_accuracy", values[m]}, {"mean", ci.mean}, {"ci95", interval_json(ci)}};
-      if (none < specs && m != none) {
-        const auto d = xtgrad::nn::paired_difference_interval(values[m], values[none]);
-        item["paired_difference_ci95"] = {{"vs", "none"}, {"mean", d.mean}, {"ci95", interval_json(d)},
-                                          {"excludes_zero", d.excludes_zero()}};
-      } else {
-        item["paired_difference_ci95"] = nullptr;
-      }
-      fgsm.push_back(item);
+    json fgsm_entries = json::array();
+    for (std::size_t e = 0; e < fgsm.size(); ++e) {
+      const xtgrad::nn::PairedSummary& s = fgsm[e][m];
+      fgsm_entries.push_back({{"eps", config.eval_fgsm[e]}, {"test_accuracy", s.values}, {"mean", s.interval.mean},
+                              {"ci95", interval_json(s.interval)}, {"paired_difference_ci95", difference_json(s)}});
     }
-    entry["fgsm_test_accuracy"] = fgsm;
+    entry["fgsm_test_accuracy"] = fgsm_entries;
     std::vector<double> dead;
     for (std::size_t k = m; k < whole.size(); k += specs) dead.push_back(double(hidden_dead_units(whole[k].weights)));
     entry["dead_hidden_units"] = dead;
@@ -203,7 +213,6 @@ json seeds_json(const Config& config, const std::vector<RunResult>& runs) {
   return by_method;
 }
 
-// Histogram of |w| > 0 values of the first layer on a shared symmetric range.
 std::vector<std::pair<double, std::size_t>> histogram(const xtgrad::Tensor& w, double limit, int bins) {
   std::vector<std::pair<double, std::size_t>> h(bins);
   const double width = 2 * limit / bins;
@@ -406,10 +415,10 @@ void print_table(std::ostream& out, const std::vector<RunResult>& runs, const st
 
 void print_seeds_table(std::ostream& out, const Config& config, const std::vector<RunResult>& runs) {
   const std::size_t specs = config.regs.size();
-  const std::size_t complete = specs == 0 ? 0 : runs.size() / specs;
-  if (complete < 2) return;
-  const std::vector<RunResult> whole(runs.begin(), runs.begin() + std::ptrdiff_t(complete * specs));
-  const std::size_t none = baseline_of(whole, specs);
+  const std::vector<RunResult> whole = whole_seeds(runs, specs);
+  if (specs == 0 || whole.size() < 2 * specs) return;
+  const std::size_t complete = whole.size() / specs, none = baseline_of(whole, specs);
+  const auto measures = compare_measures(whole, specs);  // accuracy, ECE, NLL, top eigenvalue
   std::size_t width = 22;
   for (std::size_t m = 0; m < specs; ++m) width = std::max(width, whole[m].reg.size());
   out << fmt::format("\nover {} seeds ({}): mean ± half-width of the 95% t-interval; {}\n", complete,
@@ -418,30 +427,24 @@ void print_seeds_table(std::ostream& out, const Config& config, const std::vecto
                                   : "no 'none' run: no paired differences");
   out << fmt::format("{:<{}} {:>17} {:>29} {:>19} {:>19} {:>19} {:>9}\n", "regularizer", width, "test acc",
                      "test acc - none [95% CI]", "ECE", "test NLL", "top eig H", "dead");
-  const auto measure = [&](double RunResult::*field, std::size_t m, const char* spec) {
-    const PerSeed values = per_seed(whole, specs, field);
-    const auto ci = xtgrad::nn::mean_confidence_interval(values[m]);
-    std::string text = fmt::format(fmt::runtime(spec), ci.mean, ci.half_width);
-    if (none < specs && m != none) {
-      text += xtgrad::nn::paired_difference_interval(values[m], values[none]).excludes_zero() ? " *" : "  ";
-    } else {
-      text += "  ";
-    }
-    return text;
+  // "mean ± half-width", and " *" when the paired difference from none excludes 0
+  const auto cell = [](const xtgrad::nn::PairedSummary& s, const char* spec) {
+    return fmt::format(fmt::runtime(spec), s.interval.mean, s.interval.half_width) +
+           (s.difference && s.difference->excludes_zero() ? " *" : "  ");
   };
   for (std::size_t m = 0; m < specs; ++m) {
+    const xtgrad::nn::PairedSummary& acc = measures[0][m];
     std::string difference;
-    if (none < specs && m != none) {
-      const PerSeed acc = per_seed(whole, specs, &RunResult::test_accuracy);
-      const auto d = xtgrad::nn::paired_difference_interval(acc[m], acc[none]);
+    if (acc.difference) {
+      const auto& d = *acc.difference;
       difference = fmt::format("{:+.4f} [{:+.4f}, {:+.4f}]{}", d.mean, d.lower, d.upper, d.excludes_zero() ? " *" : "  ");
     }
     double dead = 0;
     for (std::size_t k = m; k < whole.size(); k += specs) dead += double(hidden_dead_units(whole[k].weights));
     out << fmt::format("{:<{}} {:>17} {:>29} {:>19} {:>19} {:>19} {:>9.1f}\n", whole[m].reg, width,
-                       fmt::format("{:.4f} ± {:.4f}", acc_mean(whole, specs, m), acc_half(whole, specs, m)), difference,
-                       measure(&RunResult::ece, m, "{:.4f} ± {:.4f}"), measure(&RunResult::test_nll, m, "{:.4f} ± {:.4f}"),
-                       measure(&RunResult::hessian_top_eigenvalue, m, "{:.3f} ± {:.3f}"), dead / double(complete));
+                       fmt::format("{:.4f} ± {:.4f}", acc.interval.mean, acc.interval.half_width), difference,
+                       cell(measures[1][m], "{:.4f} ± {:.4f}"), cell(measures[2][m], "{:.4f} ± {:.4f}"),
+                       cell(measures[3][m], "{:.3f} ± {:.3f}"), dead / double(complete));
   }
 }
 

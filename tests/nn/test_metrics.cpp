@@ -211,5 +211,31 @@ TEST(PairedDifferenceInterval, CancelsWhatBothRunsOfASeedShare) {
                                             {"paired_difference_interval", "3 values against 2"});
 }
 
+TEST(ComparePaired, EveryMethodGetsItsIntervalAndItsPairedDifferenceFromTheBaseline) {
+  // three methods over four seeds; method 1 = method 0 + 0.001 exactly, method 2 unrelated
+  const std::vector<std::vector<double>> acc{{0.95, 0.97, 0.93, 0.96}, {0.951, 0.971, 0.931, 0.961},
+                                             {0.96, 0.96, 0.95, 0.94}};
+  const auto table = compare_paired(acc, 0);
+  ASSERT_EQ(table.size(), 3u);
+  EXPECT_FALSE(table[0].difference.has_value());  // the baseline itself
+  ASSERT_TRUE(table[1].difference.has_value());
+  EXPECT_NEAR(table[1].difference->mean, 0.001, 1e-12);
+  EXPECT_TRUE(table[1].difference->excludes_zero());
+  EXPECT_NEAR(table[2].difference->mean, 0.0, 1e-12);
+  EXPECT_FALSE(table[2].difference->excludes_zero());
+  for (std::size_t m = 0; m < 3; ++m) {
+    EXPECT_EQ(table[m].values, acc[m]);
+    EXPECT_EQ(table[m].interval.mean, mean_confidence_interval(acc[m]).mean);
+    EXPECT_EQ(table[m].interval.half_width, mean_confidence_interval(acc[m]).half_width);
+  }
+  // the baseline is a choice: against method 2, method 0's difference is −(2's against 0)
+  EXPECT_NEAR(compare_paired(acc, 2)[0].difference->mean, -table[2].difference->mean, 1e-15);
+  // no baseline: no differences
+  for (const auto& row : compare_paired(acc, std::size_t(-1))) EXPECT_FALSE(row.difference.has_value());
+  expect_throws_with<std::invalid_argument>([] { compare_paired({{1, 2, 3}, {1, 2, 3}, {1, 2}}, 0); },
+                                            {"compare_paired", "method 2 has 2 values, method 0 has 3"});
+  expect_throws_with<std::invalid_argument>([] { compare_paired({{1}, {2}}, 0); }, {"2"});
+}
+
 }  // namespace
 }  // namespace xtgrad_test
