@@ -173,7 +173,7 @@ TEST(ParallelConv2d, GroupsStrideAndDilationAgreeAtOneAndThreeThreads) {
 
 TEST(ParallelConv2d, TasksOfSeveralChunksAgreeAtOneAndThreeThreads) {
   // K·L = 144·2304 per sample, 15 samples: over the 2²² cols budget, so nothing is kept and
-  // each task of 5 samples runs 2 chunks (4 + 1); at 1 thread, 12 + 3.
+  // each task of 5 samples runs 5 chunks of one sample (over the 2¹⁸ cache chunk); at 1 thread, 15.
   expect_conv_threads_agree<float>({15, 16, 48, 48}, {4, 16, 3, 3}, padded(1), true);
   expect_conv_threads_agree<double>({15, 16, 48, 48}, {4, 16, 3, 3}, padded(1), true);
 }
