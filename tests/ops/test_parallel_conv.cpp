@@ -266,6 +266,15 @@ TEST(ParallelBatchNorm, AgreesBitForBitAtOneAndThreeThreads) {
   expect_batch_norm_threads_agree<double>({4096, 24});
 }
 
+TEST(ParallelBatchNorm, ChannelByChannelPathAgreesWithThePlanePath) {
+  // 2 channels: at 3 threads fewer channels than threads, so training runs the sums over every
+  // channel, then the planes; at 1 thread channel by channel. The same bits both ways.
+  expect_batch_norm_threads_agree<float>({20, 2, 13, 11});
+  expect_batch_norm_threads_agree<double>({20, 2, 13, 11});
+  expect_batch_norm_threads_agree<float>({300, 2});
+  expect_batch_norm_threads_agree<double>({300, 2});
+}
+
 TEST(ParallelBatchNorm, OnePassVarianceMatchesTwoPassFarFromZero) {
   // Values 1e4 + U(−1, 1) in double: the shifted one-pass sums must give the two-pass
   // variance to ~1e-12 relative (plain Σx² − (Σx)²/M would lose ~8 digits here).
