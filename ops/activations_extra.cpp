@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
 #include "xtgrad/ops/activations.hpp"
 #include "xtgrad/ops/pointwise.hpp"
@@ -108,17 +109,27 @@ BasicVariable<Scalar> gelu(const BasicVariable<Scalar>& x, GeluApproximation app
         });
   }
   // y = x·Φ(x), Φ(x) = ½(1 + erf(x/√2)), by the SIMD erf (ops/simd_math); dy/dx = Φ(x) + x·φ(x),
-  // φ(x) = e^(−x²/2)/√(2π)
+  // φ(x) = e^(−x²/2)/√(2π). Φ from the forward's erf is kept for backward (when x needs a
+  // gradient), which then evaluates only the exp.
   using Node = BasicNode<Scalar>;
   TensorOf<Scalar> y = empty_like(x.value());
-  gelu_into(x.value(), y);
-  return make_result("gelu", std::move(y), {x}, [](Node& self) {
-    backward_unary(
-        self,
-        [](const auto& g, const auto& x, const auto&) {
-          return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>);
-        },
-        kExpGrain);
+  if (!(x.requires_grad() && is_grad_enabled())) {
+    gelu_into(x.value(), y);
+    return make_result("gelu", std::move(y), {x}, [](Node&) {});
+  }
+  TensorOf<Scalar> cdf = empty_like(x.value());
+  gelu_cdf_into(x.value(), y, cdf);
+  return make_result("gelu", std::move(y), {x}, [cdf = SavedTensor(std::move(cdf))](Node& self) {
+    if (!self.parent_requires_grad(0)) return;
+    if (self.grad_node) {  // create_graph: Φ as an op, differentiable again
+      backward_unary(self, [](const auto& g, const auto& x, const auto&) {
+        return g * (normal_cdf(x) + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>);
+      });
+      return;
+    }
+    const TensorOf<Scalar>& x = self.parent_value(0);
+    add_expr_to_parent(self, 0, self.grad * (cdf.get() + x * exp(Scalar(-0.5) * square(x)) * kInvSqrt2Pi<Scalar>),
+                       kExpGrain);
   });
 }
 

@@ -31,7 +31,7 @@ std::string size2_str(Size2 s) { return "(" + std::to_string(s[0]) + ", " + std:
 // along its rows. Several samples per gemm make the products wide enough for BLAS to run
 // near its peak, and a batch whose tasks are one chunk each lets backward reuse forward's
 // cols; the chunks bound the buffers (tasks·K·nb·L ≤ kColsBudget elements, at least one
-// sample each).
+// sample each; K·nb·L ≤ kCacheCols when the tasks are not one chunk each).
 //
 // Threads: the batch is split into `tasks` contiguous runs of samples, one per thread, each
 // with its own buffers; a task's gemm calls run on its thread alone. One task (a batch
@@ -56,6 +56,11 @@ struct ConvGeometry {
 };
 
 constexpr std::size_t kColsBudget = std::size_t(1) << 22;  // 16 MiB of float: LeNet at batch 64 is one chunk
+// A batch over the budget keeps nothing; its chunks are then sized for the cache instead
+// (cols of a chunk ≤ this many elements, 1 MiB of float, at least one sample): im2col writes,
+// gemm reads and col2im adds columns that stay in L2, where chunks of the whole budget went to
+// memory and back (the BN CNN's conv2, K·L = 288·196 per sample: 4 samples a chunk, not 74).
+constexpr std::size_t kCacheCols = std::size_t(1) << 18;
 // Multiply-adds a task needs before it is worth a thread (as gemm's kMinWorkPerThread).
 constexpr double kMinTaskWork = 256.0 * 1024;
 
@@ -100,6 +105,7 @@ ConvGeometry conv_geometry(const TensorOf<Scalar>& x, const TensorOf<Scalar>& w,
   g.tasks = conv_tasks(g);
   const std::size_t per_task = (g.n + g.tasks - 1) / g.tasks;
   g.chunk = std::max<std::size_t>(1, std::min(per_task, kColsBudget / (g.tasks * g.k * g.l)));
+  if (g.chunk < per_task) g.chunk = std::max<std::size_t>(1, std::min(g.chunk, kCacheCols / (g.k * g.l)));
   return g;
 }
 

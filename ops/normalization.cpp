@@ -111,6 +111,34 @@ void bn_channel_sums(const BnParts& parts, double* partials, double* sums, const
   }
 }
 
+// The two sums of channel ch as bn_channel_sums adds them (each block's lanes, then the blocks
+// in order): the same bits, on one thread.
+template <class AddPlane>
+void bn_one_channel_sums(const BnParts& parts, std::size_t ch, double* sums, const AddPlane& add_plane) {
+  double a = 0, b = 0;
+  for (std::size_t blk = 0; blk < parts.blocks(); ++blk) {
+    LaneSums lanes;
+    for (std::size_t i = blk * parts.block; i < std::min(parts.n, (blk + 1) * parts.block); ++i) add_plane(lanes, i, ch);
+    a += LaneSums::total(lanes.a);
+    b += LaneSums::total(lanes.b);
+  }
+  sums[0] = a;
+  sums[1] = b;
+}
+
+// Whether a training batch_norm runs channel by channel (sums, then the pass over the same
+// channel's values while they are still in cache) rather than sums over every channel, then
+// the pass: when the channels alone keep every thread busy. Both give the same bits.
+inline bool bn_by_channel(std::size_t c) { return c >= std::size_t(num_threads()); }
+
+// f(ch) for every channel, channels split among the threads.
+template <class F>
+void bn_for_each_channel(std::size_t c, const F& f) {
+  parallel_for(0, c, 1, [&](std::size_t c0, std::size_t c1) {
+    for (std::size_t ch = c0; ch < c1; ++ch) f(ch);
+  });
+}
+
 // f(plane index i·C + ch, ch) for every plane of x (N, C, S), planes split among the threads.
 template <class F>
 void bn_for_each_plane(std::size_t n, std::size_t c, std::size_t s, const F& f) {
@@ -148,7 +176,32 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
   Scalar* mu = stats.data();
   Scalar* inv = stats.data() + c;
   const BnParts parts = bn_parts(n, c, s);
-  if (training) {
+  const Scalar* gamma = weight.value().data();
+  const Scalar* beta = bias.value().data();
+  Tensor y = empty_like(xv);
+  if (training && bn_by_channel(c)) {
+    // The formulas below, channel by channel: its sums, statistics, then y over its values.
+    const Scalar* xp = xv.data();
+    Scalar* yp = y.data();
+    bn_for_each_channel(c, [&](std::size_t ch) {
+      double sums[2];
+      const double shift = double(xp[ch * s]);
+      bn_one_channel_sums(parts, ch, sums, [&](LaneSums& lanes, std::size_t i, std::size_t k) {
+        lanes.add_shifted(xp + (i * c + k) * s, s, shift);
+      });
+      const double mean = shift + sums[0] / double(m), var = std::max(0.0, (sums[1] - sums[0] * sums[0] / double(m)) / double(m));
+      running_mean(ch) = Scalar((1 - momentum) * running_mean(ch) + momentum * mean);
+      running_var(ch) = Scalar((1 - momentum) * running_var(ch) + momentum * var * double(m) / double(m - 1));
+      mu[ch] = Scalar(mean);
+      inv[ch] = Scalar(1.0 / std::sqrt(var + eps));
+      const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
+      for (std::size_t i = 0; i < n; ++i) {
+        const Scalar* __restrict in = xp + (i * c + ch) * s;
+        Scalar* __restrict out = yp + (i * c + ch) * s;
+        for (std::size_t k = 0; k < s; ++k) out[k] = a * in[k] + b;
+      }
+    });
+  } else if (training) {
     // One pass: per channel, with K its first value, A = Σ(x − K) and B = Σ(x − K)² in double;
     //   μ = K + A/M,  σ² = (B − A²/M)/M.
     // Shifting by a value of the channel keeps B − A²/M from cancelling (its relative error is
@@ -177,17 +230,16 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
       inv[ch] = Scalar(1.0 / std::sqrt(double(running_var(ch)) + eps));
     }
   }
-  Tensor y = empty_like(xv);
-  const Scalar* gamma = weight.value().data();
-  const Scalar* beta = bias.value().data();
-  const Scalar* xp = xv.data();
-  Scalar* yp = y.data();
-  bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
-    const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
-    const Scalar* __restrict in = xp + p * s;
-    Scalar* __restrict out = yp + p * s;
-    for (std::size_t k = 0; k < s; ++k) out[k] = a * in[k] + b;
-  });
+  if (!(training && bn_by_channel(c))) {
+    const Scalar* xp = xv.data();
+    Scalar* yp = y.data();
+    bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
+      const Scalar a = gamma[ch] * inv[ch], b = beta[ch] - a * mu[ch];  // y = a·x + b
+      const Scalar* __restrict in = xp + p * s;
+      Scalar* __restrict out = yp + p * s;
+      for (std::size_t k = 0; k < s; ++k) out[k] = a * in[k] + b;
+    });
+  }
   return make_result(
       "batch_norm", std::move(y), {x, weight, bias},
       [stats = SavedTensor(std::move(stats)), n, c, s, m, training, eps](Node& self) {
@@ -228,6 +280,45 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
         // Per channel, one pass: Σg and Σg·x̂ = inv·Σg·(x − μ) over the M values, x̂ = (x − μ)·inv,
         // in double (bn_channel_sums: the same bits at any thread count).
         const BnParts parts = bn_parts(n, c, s);
+        const Scalar inv_m = Scalar(1) / Scalar(m);
+        // dx of one plane (x, g, dx at its first value) of channel ch, from its Σg and Σg·x̂:
+        // training: dx = γ/√(σ² + eps) · (g − Σg/M − x̂·Σ(g·x̂)/M);  otherwise dx = γ/√(σ² + eps) · g
+        const auto plane_dx = [&](const Scalar* __restrict xr, const Scalar* __restrict gr, Scalar* __restrict d,
+                                  bool overwrite, std::size_t ch, Scalar sg_c, Scalar sgx_c) {
+          // dx = k1·(g − mean_g − (x − μ)·inv·mean_gx), the constants of the channel in registers
+          const Scalar k1 = gamma[ch] * inv[ch], m_c = mu[ch], inv_c = inv[ch];
+          const Scalar mean_g = training ? sg_c * inv_m : Scalar(0);
+          const Scalar mean_gx = training ? sgx_c * inv_m : Scalar(0);
+          if (overwrite) {
+            for (std::size_t k = 0; k < s; ++k) d[k] = k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
+          } else {
+            for (std::size_t k = 0; k < s; ++k) d[k] += k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
+          }
+        };
+        if (bn_by_channel(c)) {
+          // The same, channel by channel: its sums, dγ and dβ, then dx over its values while
+          // they are still in cache.
+          Scalar beta_w = 0, beta_b = 0, beta_x = 0;
+          Scalar* dgamma = self.parent_requires_grad(1) ? grad_target(self, 1, beta_w) : nullptr;
+          Scalar* dbeta = self.parent_requires_grad(2) ? grad_target(self, 2, beta_b) : nullptr;
+          Scalar* dx = self.parent_requires_grad(0) ? grad_target(self, 0, beta_x) : nullptr;
+          const Scalar* xp = xv.data();
+          bn_for_each_channel(c, [&](std::size_t ch) {
+            double sums[2];
+            bn_one_channel_sums(parts, ch, sums, [&](LaneSums& lanes, std::size_t i, std::size_t k) {
+              lanes.add_products(g + (i * c + k) * s, xp + (i * c + k) * s, s, double(mu[k]));
+            });
+            const Scalar sg_c = Scalar(sums[0]), sgx_c = Scalar(sums[1] * double(inv[ch]));
+            if (dgamma) dgamma[ch] = (beta_w == 0 ? Scalar(0) : dgamma[ch]) + sgx_c;
+            if (dbeta) dbeta[ch] = (beta_b == 0 ? Scalar(0) : dbeta[ch]) + sg_c;
+            if (!dx) return;
+            for (std::size_t i = 0; i < n; ++i) {
+              const std::size_t off = (i * c + ch) * s;
+              plane_dx(xp + off, g + off, dx + off, beta_x == 0, ch, sg_c, sgx_c);
+            }
+          });
+          return;
+        }
         TensorOf<double> work = empty_tensor<double>({parts.count() * 2 + c * 2});
         double* channel_sums = work.data() + parts.count() * 2;
         const Scalar* xp = xv.data();
@@ -246,24 +337,10 @@ BasicVariable<Scalar> batch_norm(const BasicVariable<Scalar>& x, const BasicVari
         if (self.parent_requires_grad(1)) add_to_grad(self, 1, c, [&](std::size_t ch) { return sgx[ch]; });
         if (self.parent_requires_grad(2)) add_to_grad(self, 2, c, [&](std::size_t ch) { return sg[ch]; });
         if (self.parent_requires_grad(0)) {
-          // training: dx = γ/√(σ² + eps) · (g − Σg/M − x̂·Σ(g·x̂)/M);  otherwise dx = γ/√(σ² + eps) · g
-          const Scalar inv_m = Scalar(1) / Scalar(m);
           Scalar beta = 0;
           Scalar* dx = grad_target(self, 0, beta);
-          const bool overwrite = beta == 0;
           bn_for_each_plane(n, c, s, [&](std::size_t p, std::size_t ch) {
-            // dx = k1·(g − mean_g − (x − μ)·inv·mean_gx), the constants of the channel in registers
-            const Scalar k1 = gamma[ch] * inv[ch], m_c = mu[ch], inv_c = inv[ch];
-            const Scalar mean_g = training ? sg[ch] * inv_m : Scalar(0);
-            const Scalar mean_gx = training ? sgx[ch] * inv_m : Scalar(0);
-            const Scalar* __restrict xr = xp + p * s;
-            const Scalar* __restrict gr = g + p * s;
-            Scalar* __restrict d = dx + p * s;
-            if (overwrite) {
-              for (std::size_t k = 0; k < s; ++k) d[k] = k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
-            } else {
-              for (std::size_t k = 0; k < s; ++k) d[k] += k1 * (gr[k] - mean_g - (xr[k] - m_c) * inv_c * mean_gx);
-            }
+            plane_dx(xp + p * s, g + p * s, dx + p * s, beta == 0, ch, sg[ch], sgx[ch]);
           });
         }
         recycle(sums);

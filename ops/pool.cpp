@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "xtgrad/core/accumulate.hpp"
@@ -125,6 +127,42 @@ std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t
   return ya * w + xa + best;
 }
 
+// Output row oy of a 2×2 max pool with stride 2 and no padding: out[ox] = the maximum of the
+// window at (2·oy, 2·ox), at[ox] its flat index in the plane (the first maximum, as
+// window_argmax_inside<2, 2>). One branch-free pass over the row that the compiler vectorises;
+// a row holding a NaN is done again window by window (the general rule).
+template <class Scalar>
+void max_pool_row_2x2(const Scalar* plane, std::size_t w, std::size_t oy, std::size_t ow, Scalar* out, Scalar* at) {
+  // window indices as Scalar (exact: h·w ≤ 2^digits, checked), counted in an integer type
+  // the compiler converts lane-wise
+  using Int = std::conditional_t<sizeof(Scalar) == 4, std::int32_t, std::int64_t>;
+  const Scalar* r0 = plane + 2 * oy * w;
+  const Scalar* r1 = r0 + w;
+  const Int row = Int(2 * oy * w), n = Int(ow);
+  const Scalar wf = Scalar(w), w1 = Scalar(w + 1);
+  Int nan = 0;
+  for (Int ox = 0; ox < n; ++ox) {
+    const Scalar a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
+    Scalar t = a;  // the first strictly larger wins, as in window_argmax_inside
+    t = b > t ? b : t;
+    t = c > t ? c : t;
+    t = d > t ? d : t;
+    nan |= Int(a != a) | Int(b != b) | Int(c != c) | Int(d != d);
+    Scalar off = w1;  // the first element equal to t
+    off = c == t ? wf : off;
+    off = b == t ? Scalar(1) : off;
+    off = a == t ? Scalar(0) : off;
+    out[ox] = t;
+    at[ox] = Scalar(row + 2 * ox) + off;
+  }
+  if (nan == 0) return;
+  for (std::size_t ox = 0; ox < ow; ++ox) {
+    const std::size_t i = window_argmax_inside<2, 2>(plane, w, 2 * oy, 2 * ox);
+    out[ox] = plane[i];
+    at[ox] = static_cast<Scalar>(i);
+  }
+}
+
 // The create_graph path of a linear pooling: dx[to[e]] += weight[e]·g[from[e]] over the
 // entries e (one per input element of each window), as a gather, a scale and a scatter: linear
 // ops whose derivatives exist to any order.
@@ -172,6 +210,12 @@ BasicVariable<Scalar> max_pool2d(const BasicVariable<Scalar>& x, const Pool2dOpt
     const Scalar* plane = xv.data() + p * g.h * g.w;
     Scalar* out = y.data() + p * g.oh * g.ow;
     Scalar* at = where.data() + p * g.oh * g.ow;
+    if (two_by_two && g.stride == Size2{2, 2}) {
+      for (std::size_t oy = 0; oy < g.oh; ++oy) {
+        max_pool_row_2x2(plane, g.w, oy, g.ow, out + oy * g.ow, at + oy * g.ow);
+      }
+      return;
+    }
     if (two_by_two) {
       for (std::size_t oy = 0; oy < g.oh; ++oy) {
         for (std::size_t ox = 0; ox < g.ow; ++ox) {

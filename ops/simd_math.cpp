@@ -103,6 +103,37 @@ void gelu_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
 }
 
 template <class Scalar>
+void gelu_cdf_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out, TensorOf<Scalar>& cdf) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t kLanes = Batch::size, kBlock = 64;
+  static_assert(kBlock % kLanes == 0, "chunks must start on a batch boundary");
+  const Batch half(Scalar(0.5)), one(Scalar(1)), inv_sqrt2(Scalar(0.70710678118654752440));
+  // y = ½x(1 + e) exactly as gelu_into, Φ = ½(1 + e), e = erf(x/√2) of the batch b
+  const auto both = [&](const Batch& b, Scalar* y, Scalar* c) {
+    const Batch e = erf_batch(b * inv_sqrt2);
+    (half * b * (one + e)).store_unaligned(y);
+    (half * (one + e)).store_unaligned(c);
+  };
+  const std::size_t n = x.size(), blocks = (n + kBlock - 1) / kBlock;
+  const Scalar* xs = x.data();
+  Scalar* ys = out.data();
+  Scalar* cs = cdf.data();
+  parallel_for(0, blocks, kExpGrain / kBlock, [&](std::size_t b0, std::size_t b1) {
+    const std::size_t e = std::min(n, b1 * kBlock);
+    std::size_t k = b0 * kBlock;
+    for (; k + kLanes <= e; k += kLanes) both(Batch::load_unaligned(xs + k), ys + k, cs + k);
+    if (k < e) {  // the tail padded with ones into one more batch, as map_range
+      alignas(64) Scalar in[kLanes], y[kLanes], c[kLanes];
+      std::fill(in, in + kLanes, Scalar(1));
+      std::copy(xs + k, xs + e, in);
+      both(Batch::load_aligned(in), y, c);
+      std::copy(y, y + (e - k), ys + k);
+      std::copy(c, c + (e - k), cs + k);
+    }
+  });
+}
+
+template <class Scalar>
 void exp_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
   map_into(x, out, exp_batch<Scalar>);
 }
@@ -141,8 +172,10 @@ template void log_into(const TensorOf<float>&, TensorOf<float>&);
 template void sigmoid_into(const TensorOf<float>&, TensorOf<float>&);
 template void erf_into(const TensorOf<float>&, TensorOf<float>&);
 template void gelu_into(const TensorOf<float>&, TensorOf<float>&);
+template void gelu_cdf_into(const TensorOf<float>&, TensorOf<float>&, TensorOf<float>&);
 template void erf_into(const TensorOf<double>&, TensorOf<double>&);
 template void gelu_into(const TensorOf<double>&, TensorOf<double>&);
+template void gelu_cdf_into(const TensorOf<double>&, TensorOf<double>&, TensorOf<double>&);
 template void exp_into(const TensorOf<double>&, TensorOf<double>&);
 template void log_into(const TensorOf<double>&, TensorOf<double>&);
 template void sigmoid_into(const TensorOf<double>&, TensorOf<double>&);

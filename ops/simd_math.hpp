@@ -42,6 +42,9 @@ void erf_into(const TensorOf<T>& x, TensorOf<T>& out);
 // out = x·Φ(x) = ½x(1 + erf(x/√2)), exact GELU, with erf_into's erf, in one pass.
 template <class T>
 void gelu_into(const TensorOf<T>& x, TensorOf<T>& out);
+// gelu_into's out (the same bits) and cdf = Φ(x) = ½(1 + erf(x/√2)) from the same erf, in one pass.
+template <class T>
+void gelu_cdf_into(const TensorOf<T>& x, TensorOf<T>& out, TensorOf<T>& cdf);
 // The five above split their work across the threads above kExpGrain elements.
 
 // y[i] = e^x[i] for i in [0, n), the values exp_into gives, on this thread: for a part of a

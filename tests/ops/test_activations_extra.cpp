@@ -2,6 +2,8 @@
 // (reference values from PyTorch 1.13 in float64), gradients at the kinks, extreme inputs,
 // gradient checks, argument errors.
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <stdexcept>
 
 #include "test_util.hpp"
@@ -97,6 +99,44 @@ TEST(ActivationsExtra, PassGradcheck) {
                    {away_from_zero({3, 4}, 2, 0.1, 0.7)});
   expect_gradcheck([](const Vars& v) { return xtgrad::hardtanh(v[0], -0.05, 0.05); },
                    {away_from_zero({3, 4}, 3, 0.1, 2.0)});
+}
+
+// gelu keeps Φ from the forward's erf for backward when x needs a gradient: y is the same bits
+// as without a gradient (gelu_into), and dx = g·(Φ + x·φ) matches the formula with Φ
+// recomputed (the old backward: xsimd's erf in float) to a few roundings and the double
+// formula closely, at sizes on and off the SIMD width (tail) and above the parallel grain.
+template <class T>
+void expect_gelu_saved_cdf_matches(std::size_t n) {
+  using TensorT = xtgrad::TensorOf<T>;
+  using VariableT = xtgrad::BasicVariable<T>;
+  TensorT x = TensorT::from_shape({n}), g = TensorT::from_shape({n});
+  for (std::size_t i = 0; i < n; ++i) {
+    x.data()[i] = T(-7.0 + 14.0 * double((i * 7919) % 1009) / 1008.0);
+    g.data()[i] = T(double(int((i * 31) % 17) - 8) / 5.0);
+  }
+  const TensorT y_plain = xtgrad::gelu(VariableT(x)).value();
+  const VariableT xp = VariableT::parameter(x);
+  const VariableT y = xtgrad::gelu(xp);
+  y.backward(g);
+  const TensorT old_dx(g * (T(0.5) * (T(1) + xt::erf(x * T(0.70710678118654752440))) +
+                            x * xt::exp(T(-0.5) * x * x) * T(0.39894228040143267794)));
+  const double ulp = double(std::numeric_limits<T>::epsilon());
+  for (std::size_t i = 0; i < n; ++i) {
+    ASSERT_EQ(std::memcmp(&y.value().data()[i], &y_plain.data()[i], sizeof(T)), 0) << "y at " << i << " of " << n;
+    const double xd = double(x.data()[i]), gd = double(g.data()[i]);
+    const double exact = gd * (0.5 * std::erfc(-xd / std::sqrt(2.0)) + xd * std::exp(-0.5 * xd * xd) / std::sqrt(2 * M_PI));
+    const double got = double(xp.grad().data()[i]);
+    const double scale = std::abs(gd) * (1.0 + std::abs(xd));
+    EXPECT_NEAR(got, exact, 8 * ulp * scale) << "dx at " << i << " (x = " << xd << ")";
+    EXPECT_NEAR(got, double(old_dx.data()[i]), 8 * ulp * scale) << "dx against the old backward at " << i;
+  }
+}
+
+TEST(ActivationsExtra, GeluSavedCdfMatchesTheRecomputedOne) {
+  for (std::size_t n : {std::size_t(1), std::size_t(13), std::size_t(64), std::size_t(70001)}) {
+    expect_gelu_saved_cdf_matches<float>(n);
+    expect_gelu_saved_cdf_matches<double>(n);
+  }
 }
 
 TEST(ActivationsExtraErrors, BadParametersNameTheOpAndTheInputShape) {

@@ -6,6 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <cstring>
 #include <functional>
 #include <string>
 #include <type_traits>
@@ -477,6 +480,55 @@ TEST(ConvNet, LearnsBarOrientationWithIndexLabels) {
 }  // namespace
 
 namespace {
+
+// The stride-2 row kernel (max_pool_row_2x2) against the stride-1 2×2 windows
+// (window_argmax_inside), which include every stride-2 window: the same values and argmax bits
+// in float and double, on values with ties, ±0 and NaN, widths on and off the SIMD width.
+template <class T>
+void expect_stride_two_rows_match_stride_one(const Shape& shape) {
+  using TensorT = xtgrad::TensorOf<T>;
+  using VariableT = xtgrad::BasicVariable<T>;
+  TensorT x = TensorT::from_shape(shape);
+  Rng rng(7);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const std::uint64_t r = rng() % 23;
+    x.data()[i] = r == 0 ? std::numeric_limits<T>::quiet_NaN() : r == 1 ? T(-0.0) : r == 2 ? T(0) : T(int(r % 5) - 2);
+  }
+  const VariableT a = VariableT::parameter(x), b = VariableT::parameter(x);
+  const VariableT y2 = xtgrad::max_pool2d(a, Pool2dOptions{{2, 2}, {2, 2}, {0, 0}});
+  const VariableT y1 = xtgrad::max_pool2d(b, Pool2dOptions{{2, 2}, {1, 1}, {0, 0}});
+  const std::size_t planes = shape[0] * shape[1], oh = y2.value().shape()[2], ow = y2.value().shape()[3];
+  const std::size_t w1 = y1.value().shape()[3], h1 = y1.value().shape()[2];
+  // g1: y2's upstream gradient at y1's even positions, 0 elsewhere
+  TensorT g2 = TensorT::from_shape(y2.value().shape()), g1 = TensorT::from_shape(y1.value().shape());
+  std::fill(g1.data(), g1.data() + g1.size(), T(0));
+  std::size_t bad = 0;
+  for (std::size_t p = 0; p < planes; ++p) {
+    for (std::size_t oy = 0; oy < oh; ++oy) {
+      for (std::size_t ox = 0; ox < ow; ++ox) {
+        const T v2 = y2.value().data()[(p * oh + oy) * ow + ox];
+        const T v1 = y1.value().data()[(p * h1 + 2 * oy) * w1 + 2 * ox];
+        bad += std::memcmp(&v1, &v2, sizeof(T)) != 0;
+        const T g = T(1 + (p * oh + oy) * ow + ox);
+        g2.data()[(p * oh + oy) * ow + ox] = g;
+        g1.data()[(p * h1 + 2 * oy) * w1 + 2 * ox] = g;
+      }
+    }
+  }
+  EXPECT_EQ(bad, 0u) << "values differ at shape " << xtgrad::shape_str(x);
+  y2.backward(g2);
+  y1.backward(g1);
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    ASSERT_EQ(a.grad().data()[i], b.grad().data()[i]) << "dx at " << i << ", shape " << xtgrad::shape_str(x);
+  }
+}
+
+TEST(MaxPool2d, StrideTwoRowKernelMatchesTheStrideOneWindows) {
+  for (const Shape& s : {Shape{2, 3, 8, 8}, Shape{1, 2, 9, 37}, Shape{3, 1, 28, 28}, Shape{1, 1, 6, 2}}) {
+    expect_stride_two_rows_match_stride_one<float>(s);
+    expect_stride_two_rows_match_stride_one<double>(s);
+  }
+}
 
 TEST(MaxPool2d, NanWinsItsWindowInBothPaths) {
   const double nan = std::nan("");

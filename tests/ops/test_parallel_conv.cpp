@@ -173,7 +173,7 @@ TEST(ParallelConv2d, GroupsStrideAndDilationAgreeAtOneAndThreeThreads) {
 
 TEST(ParallelConv2d, TasksOfSeveralChunksAgreeAtOneAndThreeThreads) {
   // K·L = 144·2304 per sample, 15 samples: over the 2²² cols budget, so nothing is kept and
-  // each task of 5 samples runs 2 chunks (4 + 1); at 1 thread, 12 + 3.
+  // each task of 5 samples runs 5 chunks of one sample (over the 2¹⁸ cache chunk); at 1 thread, 15.
   expect_conv_threads_agree<float>({15, 16, 48, 48}, {4, 16, 3, 3}, padded(1), true);
   expect_conv_threads_agree<double>({15, 16, 48, 48}, {4, 16, 3, 3}, padded(1), true);
 }
@@ -264,6 +264,15 @@ TEST(ParallelBatchNorm, AgreesBitForBitAtOneAndThreeThreads) {
   // (4096, 24), BatchNorm1d's layout: one part per channel, planes of one value.
   expect_batch_norm_threads_agree<float>({4096, 24});
   expect_batch_norm_threads_agree<double>({4096, 24});
+}
+
+TEST(ParallelBatchNorm, ChannelByChannelPathAgreesWithThePlanePath) {
+  // 2 channels: at 3 threads fewer channels than threads, so training runs the sums over every
+  // channel, then the planes; at 1 thread channel by channel. The same bits both ways.
+  expect_batch_norm_threads_agree<float>({20, 2, 13, 11});
+  expect_batch_norm_threads_agree<double>({20, 2, 13, 11});
+  expect_batch_norm_threads_agree<float>({300, 2});
+  expect_batch_norm_threads_agree<double>({300, 2});
 }
 
 TEST(ParallelBatchNorm, OnePassVarianceMatchesTwoPassFarFromZero) {
