@@ -135,42 +135,42 @@ std::vector<SweepRow> sweep_rows(const std::vector<SweepPoint>& points, const st
 }
 
 std::vector<SweepPointMean> sweep_means(const std::vector<SweepRow>& rows) {
-  std::vector<SweepPointMean> points;
-  std::vector<std::vector<double>> accuracies;
+  // The rows of each point (kind, λ), points in the order first met.
+  std::vector<std::vector<const SweepRow*>> groups;
   for (const auto& r : rows) {
-    auto it = std::find_if(points.begin(), points.end(),
-                           [&](const SweepPointMean& p) { return p.kind == r.kind && p.lambda == r.lambda; });
-    if (it == points.end()) {
-      points.push_back({r.kind, r.lambda});
-      points.back().time_fraction = 0;
-      accuracies.emplace_back();
-      it = points.end() - 1;
-    }
-    SweepPointMean& p = *it;
-    ++p.seeds;  // sums first, divided below
-    accuracies[std::size_t(it - points.begin())].push_back(r.test_accuracy);
-    p.exact_zero_percent += 100 * fraction(r.exact_zeros, r.weights);
-    p.near_zero_percent += 100 * fraction(r.near_zeros, r.weights);
-    p.hidden_units = r.hidden_units;
-    p.remaining_units += double(r.remaining_units);
-    p.pruned_accuracy += r.pruned_accuracy;
-    p.time_fraction += r.us_unpruned > 0 ? r.us_pruned / r.us_unpruned : 1;
-  }
-  for (std::size_t i = 0; i < points.size(); ++i) {
-    SweepPointMean& p = points[i];
-    const double n = double(p.seeds);
-    p.exact_zero_percent /= n;
-    p.near_zero_percent /= n;
-    p.remaining_units /= n;
-    p.pruned_accuracy /= n;
-    p.time_fraction /= n;
-    if (p.seeds >= 2) {
-      const xtgrad::nn::ConfidenceInterval ci = xtgrad::nn::mean_confidence_interval(accuracies[i]);
-      p.test_accuracy = ci.mean;
-      p.test_accuracy_half_width = (ci.upper - ci.lower) / 2;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const std::vector<const SweepRow*>& g) {
+      return g.front()->kind == r.kind && g.front()->lambda == r.lambda;
+    });
+    if (it == groups.end()) {
+      groups.push_back({&r});
     } else {
-      p.test_accuracy = accuracies[i].front();
+      it->push_back(&r);
     }
+  }
+  std::vector<SweepPointMean> points;
+  for (const auto& g : groups) {
+    const auto mean = [&g](const auto& value) {
+      double sum = 0;
+      for (const SweepRow* r : g) sum += value(*r);
+      return sum / double(g.size());
+    };
+    SweepPointMean p;
+    p.kind = g.front()->kind;
+    p.lambda = g.front()->lambda;
+    p.seeds = g.size();
+    p.hidden_units = g.front()->hidden_units;
+    p.exact_zero_percent = mean([](const SweepRow& r) { return 100 * fraction(r.exact_zeros, r.weights); });
+    p.near_zero_percent = mean([](const SweepRow& r) { return 100 * fraction(r.near_zeros, r.weights); });
+    p.remaining_units = mean([](const SweepRow& r) { return double(r.remaining_units); });
+    p.pruned_accuracy = mean([](const SweepRow& r) { return r.pruned_accuracy; });
+    p.time_fraction = mean([](const SweepRow& r) { return r.us_unpruned > 0 ? r.us_pruned / r.us_unpruned : 1.0; });
+    p.test_accuracy = mean([](const SweepRow& r) { return r.test_accuracy; });
+    if (g.size() >= 2) {  // the t-interval's half-width over the seeds
+      std::vector<double> accuracy;
+      for (const SweepRow* r : g) accuracy.push_back(r->test_accuracy);
+      p.test_accuracy_half_width = xtgrad::nn::mean_confidence_interval(accuracy).half_width;
+    }
+    points.push_back(p);
   }
   return points;
 }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "test_util.hpp"
@@ -53,14 +54,19 @@ TEST(BatchNorm, SpatialAxesJoinTheBatchAndEvalUsesTheRunningStatistics) {
 }
 
 TEST(BatchNorm, PassesGradcheckInTrainingMode) {
-  for (const xtgrad::Shape& shape : {xtgrad::Shape{5, 3}, xtgrad::Shape{2, 3, 2, 2}, xtgrad::Shape{3, 2, 4}}) {
-    SCOPED_TRACE(xtgrad::shape_str(shape));
-    expect_gradcheck(
-        [](const Vars& v) {
-          Tensor rm = filled({v[1].size()}, 0.0), rv = filled({v[1].size()}, 1.0);
-          return xtgrad::batch_norm(v[0], v[1], v[2], rm, rv, true);
-        },
-        {uniform(shape, 1, -2, 2), uniform({shape[1]}, 2, 0.5, 1.5), uniform({shape[1]}, 3, -1, 1)});
+  // At 1 thread training runs channel by channel; at 8 threads (more than these channels) it
+  // runs over the planes: both paths checked whatever the machine's CPU count.
+  for (const int threads : {1, 8}) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    for (const xtgrad::Shape& shape : {xtgrad::Shape{5, 3}, xtgrad::Shape{2, 3, 2, 2}, xtgrad::Shape{3, 2, 4}}) {
+      SCOPED_TRACE(xtgrad::shape_str(shape) + " at " + std::to_string(threads) + " threads");
+      expect_gradcheck(
+          [](const Vars& v) {
+            Tensor rm = filled({v[1].size()}, 0.0), rv = filled({v[1].size()}, 1.0);
+            return xtgrad::batch_norm(v[0], v[1], v[2], rm, rv, true);
+          },
+          {uniform(shape, 1, -2, 2), uniform({shape[1]}, 2, 0.5, 1.5), uniform({shape[1]}, 3, -1, 1)});
+    }
   }
 }
 
