@@ -38,47 +38,69 @@ std::string transpose_hint(const Shape& in_file, const Shape& in_model) {
 }  // namespace
 
 template <class T>
-void save_parameters(const BasicModule<T>& model, const std::string& path) {
+StateDictOf<T> state_dict(const BasicModule<T>& model) {
+  StateDictOf<T> state;
+  for (const auto& [name, p] : saved_state(model)) state.emplace(name, p.value());
+  return state;
+}
+
+template <class T>
+void load_state_dict(BasicModule<T>& model, const StateDictOf<T>& state, const std::string& source) {
+  NamedParametersOf<T> params = saved_state(model);
+  // Check everything first, so a mismatch leaves the model untouched.
+  for (const auto& [name, p] : params) {
+    auto it = state.find(name);
+    if (it == state.end()) {
+      throw std::invalid_argument(source + ": has no array for parameter '" + name + "' of shape " +
+                                  shape_str(p.value()));
+    }
+    if (shape_of(it->second) != p.shape()) {
+      throw std::invalid_argument(source + ": parameter '" + name + "' has shape " + shape_str(it->second) +
+                                  " there but " + shape_str(p.value()) + " in the model" +
+                                  transpose_hint(shape_of(it->second), p.shape()));
+    }
+  }
+  if (state.size() != params.size()) {
+    for (const auto& [key, _] : state) {
+      bool known = false;
+      for (const auto& [name, __] : params) known = known || name == key;
+      if (!known) throw std::invalid_argument(source + ": array '" + key + "' matches no parameter of the model");
+    }
+  }
+  for (auto& [name, p] : params) xt::noalias(p.mutable_value()) = state.at(name);
+}
+
+template <class T>
+void save_state_dict(const StateDictOf<T>& state, const std::string& path) {
   std::map<std::string, NpyArray> arrays;
-  for (const auto& [name, p] : saved_state(model)) arrays.emplace(name, to_npy(p.value()));
+  for (const auto& [name, t] : state) arrays.emplace(name, to_npy(t));
   write_npz(path, arrays);
 }
 
 template <class T>
+void save_parameters(const BasicModule<T>& model, const std::string& path) {
+  save_state_dict(state_dict(model), path);
+}
+
+template <class T>
 void load_parameters(BasicModule<T>& model, const std::string& path) {
-  const std::map<std::string, NpyArray> arrays = read_npz(path);
-  NamedParametersOf<T> params = saved_state(model);
-  std::vector<TensorOf<T>> loaded;
-  loaded.reserve(params.size());
-  // Check everything first, so a mismatch leaves the model untouched.
-  for (const auto& [name, p] : params) {
-    auto it = arrays.find(name);
-    if (it == arrays.end()) {
-      throw std::invalid_argument(path + ": has no array for parameter '" + name + "' of shape " +
-                                  shape_str(p.value()));
-    }
-    TensorOf<T> t = from_npy<T>(it->second, path + ":" + name);
-    if (shape_of(t) != p.shape()) {
-      throw std::invalid_argument(path + ": parameter '" + name + "' has shape " + shape_str(t) +
-                                  " in the file but " + shape_str(p.value()) + " in the model" +
-                                  transpose_hint(shape_of(t), p.shape()));
-    }
-    loaded.push_back(std::move(t));
+  StateDictOf<T> state;
+  for (const auto& [key, array] : read_npz(path)) {
+    if (!is_torch_batch_counter(key)) state.emplace(key, from_npy<T>(array, path + ":" + key));
   }
-  if (arrays.size() != params.size()) {
-    for (const auto& [key, _] : arrays) {
-      bool known = is_torch_batch_counter(key);
-      for (const auto& [name, __] : params) known = known || name == key;
-      if (!known) throw std::invalid_argument(path + ": array '" + key + "' matches no parameter of the model");
-    }
-  }
-  for (std::size_t i = 0; i < params.size(); ++i) xt::noalias(params[i].second.mutable_value()) = loaded[i];
+  load_state_dict(model, state, path);
 }
 
 template void save_parameters(const BasicModule<float>&, const std::string&);
 template void save_parameters(const BasicModule<double>&, const std::string&);
 template void load_parameters(BasicModule<float>&, const std::string&);
 template void load_parameters(BasicModule<double>&, const std::string&);
+template StateDictOf<float> state_dict(const BasicModule<float>&);
+template StateDictOf<double> state_dict(const BasicModule<double>&);
+template void load_state_dict(BasicModule<float>&, const StateDictOf<float>&, const std::string&);
+template void load_state_dict(BasicModule<double>&, const StateDictOf<double>&, const std::string&);
+template void save_state_dict(const StateDictOf<float>&, const std::string&);
+template void save_state_dict(const StateDictOf<double>&, const std::string&);
 
 }  // namespace nn
 }  // namespace xtgrad

@@ -9,7 +9,6 @@
 
 #include "xtgrad/core/grad_mode.hpp"
 #include "xtgrad/core/xt.hpp"
-#include "xtgrad/io/npz.hpp"
 
 namespace mnist_app {
 
@@ -46,8 +45,7 @@ PruneSummary prune_and_time(AppNet& model, const PreparedData& data) {
   nn::Pruned pruned = nn::prune_dead_units<Scalar>(model);
   s.report = pruned.report;
   nn::Sequential& small = pruned.model;
-  for (const auto& [name, p] : small.named_parameters()) s.state.emplace(name, p.value());
-  for (const auto& [name, b] : small.named_buffers()) s.state.emplace(name, b.value());
+  s.state = nn::state_dict(small);
   nn::Sequential& big = model;  // the unpruned layers, without AppNet's training-only extras
   const nn::EvalModeGuard eval_big(model), eval_small(small);
   NoGrad no_grad;
@@ -174,9 +172,7 @@ void write_pruned_models(const std::string& dir, const std::vector<RunResult>& r
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (!runs[i].pruned) continue;
     const std::string name = runs.size() == 1 ? "pruned.npz" : fmt::format("pruned-{}.npz", i + 1);
-    std::map<std::string, nn::NpyArray> arrays;  // as nn::save_parameters writes a model
-    for (const auto& [key, t] : runs[i].pruned->state) arrays.emplace(key, nn::to_npy(t));
-    nn::write_npz((std::filesystem::path(dir) / name).string(), arrays);
+    nn::save_state_dict(runs[i].pruned->state, (std::filesystem::path(dir) / name).string());
     written.push_back(name);
   }
 }

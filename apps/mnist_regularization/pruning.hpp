@@ -2,7 +2,6 @@
 // against the unpruned model on the whole test set and timed beside it in the same process.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,6 +10,7 @@
 
 #include "experiment.hpp"
 #include "xtgrad/nn/prune.hpp"
+#include "xtgrad/nn/serialize.hpp"
 
 namespace mnist_app {
 
@@ -27,9 +27,9 @@ struct PruneSummary {
   std::size_t changed_predictions = 0;  // test images whose predicted class differs
   double max_logit_difference = 0;      // max |logit(pruned) − logit(unpruned)| over the test set
   std::vector<InferenceTime> timing;    // batch 1 and batch 256
-  // The pruned model's saved state (parameters, then buffers, by name: what pruned.npz holds);
-  // names and values only, so a run trained on another rank carries it over (run_transfer.hpp).
-  std::map<std::string, xtgrad::Tensor> state;
+  // The pruned model's state dict (what pruned.npz holds): names and values only, so a run
+  // trained on another rank carries it over (run_transfer.hpp).
+  xtgrad::nn::StateDict state;
 };
 
 // Prunes `model` (trained, any mode), evaluates both models on data.test and times both at

@@ -1,4 +1,4 @@
-// nn::save_parameters / load_parameters: a round trip restores values and predictions;
+// nn::save_parameters / load_parameters (and the state dict they go through): a round trip restores values and predictions;
 // mismatches are refused without touching the model; the file is a plain .npz of the model's
 // precision, and a file loads into a model of either precision.
 #include <gtest/gtest.h>
@@ -9,6 +9,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -210,6 +211,52 @@ TEST_F(Serialize, UnwritablePathThrows) {
   const std::string blocker = file("a_file");
   std::ofstream(blocker) << "x";
   EXPECT_ANY_THROW(xtgrad::nn::save_parameters(net, blocker + "/params.npz"));
+}
+
+TEST_F(Serialize, StateDictIsACopyThatLoadsIntoAnotherModelAndSavesAsTheModelWould) {
+  Rng rng_a(40), rng_b(41);
+  Net a(4, 6, 3, rng_a), b(4, 6, 3, rng_b);
+  perturb_biases(a, 0.5);
+  xtgrad::nn::StateDict state = xtgrad::nn::state_dict(a);
+  ASSERT_EQ(state.size(), 4u);
+  EXPECT_EQ(xtgrad::shape_of(state.at("fc1.weight")), (xtgrad::Shape{6, 4}));
+  // A copy: a later change to the model does not reach the dict.
+  const float first = state.at("fc1.weight")(0, 0);
+  a.named_parameters()[0].second.mutable_value()(0, 0) += 1.0f;
+  EXPECT_EQ(state.at("fc1.weight")(0, 0), first);
+  xtgrad::nn::load_state_dict(b, state);
+  for (const auto& [name, p] : b.named_parameters()) expect_tensor_near(p.value(), state.at(name), 0.0);
+  // Saving the dict writes the bytes save_parameters writes for a model holding it.
+  xtgrad::nn::save_state_dict(state, file("dict.npz"));
+  xtgrad::nn::save_parameters(b, file("model.npz"));
+  std::ifstream f1(file("dict.npz"), std::ios::binary), f2(file("model.npz"), std::ios::binary);
+  const std::string bytes1((std::istreambuf_iterator<char>(f1)), {}), bytes2((std::istreambuf_iterator<char>(f2)), {});
+  EXPECT_FALSE(bytes1.empty());
+  EXPECT_EQ(bytes1, bytes2);
+}
+
+TEST_F(Serialize, AStateDictThatDoesNotFitIsRefusedNamingItAndChangesNothing) {
+  Rng rng_a(42), rng_b(43);
+  Net a(4, 6, 3, rng_a), b(4, 6, 3, rng_b);
+  const auto before = values_of(b);
+  auto expect_unchanged = [&] {
+    const auto after = values_of(b);
+    for (std::size_t i = 0; i < before.size(); ++i) expect_tensor_near(after[i], before[i], 0.0);
+  };
+  auto wrong_shape = xtgrad::nn::state_dict(a);
+  wrong_shape["fc2.weight"] = Tensor::from_shape({2, 6});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_state_dict(b, wrong_shape); },
+                                            {"state dict", "fc2.weight", "(2, 6)", "(3, 6)"});
+  expect_unchanged();
+  auto missing = xtgrad::nn::state_dict(a);
+  missing.erase("fc1.bias");
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_state_dict(b, missing, "my checkpoint"); },
+                                            {"my checkpoint", "fc1.bias"});
+  expect_unchanged();
+  auto extra = xtgrad::nn::state_dict(a);
+  extra["fc3.weight"] = Tensor::from_shape({1, 1});
+  expect_throws_with<std::invalid_argument>([&] { xtgrad::nn::load_state_dict(b, extra); }, {"fc3.weight"});
+  expect_unchanged();
 }
 
 }  // namespace
