@@ -31,6 +31,7 @@
 #include "xtgrad/nn/recurrent.hpp"
 #include "xtgrad/nn/schedulers.hpp"
 #include "xtgrad/nn/serialize.hpp"
+#include "xtgrad/nn/stop_signals.hpp"
 #include "xtgrad/nn/summary.hpp"
 #include "xtgrad/nn/train.hpp"
 #include "xtgrad/nn/training_errors.hpp"

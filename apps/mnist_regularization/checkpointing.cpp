@@ -1,13 +1,11 @@
 #include "checkpointing.hpp"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -28,10 +26,6 @@ namespace mnist_app {
 using namespace xtgrad;
 
 namespace {
-
-volatile std::sig_atomic_t received_signal = 0;
-
-void record_signal(int signal) { received_signal = signal; }
 
 const char kTensorPenalties[] = "tensor_penalties";
 
@@ -262,16 +256,5 @@ std::string Checkpointing::interrupted(const Interrupted& e, int signal, const s
 std::string Checkpointing::diverged(const std::string& what) const {
   return dir_.empty() ? what : what + "; " + where_checkpoint();
 }
-
-void install_stop_handlers() {
-  struct sigaction action {};
-  action.sa_handler = record_signal;
-  sigemptyset(&action.sa_mask);
-  action.sa_flags = SA_RESTART;  // reads and writes in progress carry on; fit polls the flag
-  ::sigaction(SIGINT, &action, nullptr);
-  ::sigaction(SIGTERM, &action, nullptr);
-}
-
-int stop_signal() { return received_signal; }
 
 }  // namespace mnist_app

@@ -15,6 +15,7 @@
 
 #include "xtgrad/core/errors.hpp"
 #include "xtgrad/nn/checkpoint.hpp"
+#include "xtgrad/nn/stop_signals.hpp"
 #include "xtgrad/nn/early_stopping.hpp"
 #include "xtgrad/nn/train.hpp"
 #include "xtgrad/nn/training_errors.hpp"
@@ -105,9 +106,7 @@ class Checkpointing {
   std::size_t saved_epoch_ = 0;  // the epoch of its checkpoint on disk from this invocation (0: none)
 };
 
-// Installs SIGINT and SIGTERM handlers that only record the signal.
-void install_stop_handlers();
-// The signal received since install_stop_handlers() (SIGINT or SIGTERM), or 0.
-int stop_signal();
+// The signal received while main()'s nn::StopSignals lives (SIGINT or SIGTERM), or 0.
+inline int stop_signal() { return xtgrad::nn::StopSignals::received(); }
 
 }  // namespace mnist_app

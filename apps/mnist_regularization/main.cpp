@@ -68,7 +68,7 @@ int run(int argc, char** argv) {
   const MemoryPlan memory(session.config, need);
   if (const int code = settle(*ranks, memory.refusal())) return code;  // the limits may differ by rank
   take_blas_buffers(session.config.threads);
-  install_stop_handlers();  // they set a flag; training stops at the next batch
+  const xtgrad::nn::StopSignals stop_signals;  // Ctrl-C sets a flag; training stops at the next batch
 
   try {
     PreparedData data;

@@ -5,6 +5,7 @@
 // after_step and should_stop hooks.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <stdlib.h>
 
 #include <filesystem>
@@ -308,6 +309,45 @@ TEST(FitHooks, AfterStepRunsOncePerOptimizerStepAndMayChangeTheParameters) {
   xtgrad::nn::fit(fc, sgd, train, nullptr, rng, options);
   EXPECT_EQ(steps, 3u * 4u);
   xtgrad_test::expect_tensor_near(fc.weight.value(), Tensor(0.5 * seen), 1e-15);
+}
+
+// A signal while a StopSignals lives is recorded, not fatal; fit polling it stops at the next
+// batch; the previous actions come back when it goes.
+TEST(StopSignals, CtrlCStopsFitAtTheNextBatchAndThePreviousActionsComeBack) {
+  struct sigaction before_int {}, before_term {}, after {};
+  ::sigaction(SIGINT, nullptr, &before_int);
+  ::sigaction(SIGTERM, nullptr, &before_term);
+  {
+    const xtgrad::nn::StopSignals stop;
+    EXPECT_THROW(xtgrad::nn::StopSignals second, std::logic_error);
+    EXPECT_FALSE(xtgrad::nn::StopSignals::requested());
+    const Dataset train = clusters(40, 28);
+    Rng rng(29);
+    Net net(3, 4, 3, rng);
+    xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
+    FitOptions options = quiet_options(5);
+    options.batch_size = 10;  // 4 batches per epoch
+    std::size_t steps = 0;
+    options.after_step = [&] {
+      if (++steps == 6) {
+        ASSERT_EQ(::raise(SIGINT), 0);  // as Ctrl-C during batch 2 of epoch 2
+      }
+    };
+    options.should_stop = xtgrad::nn::StopSignals::requested;
+    expect_throws_with<xtgrad::Interrupted>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
+                                            {"interrupted", "epoch 2", "batch 2"});
+    EXPECT_EQ(steps, 6u);
+    EXPECT_EQ(xtgrad::nn::StopSignals::received(), SIGINT);
+    ASSERT_EQ(::raise(SIGTERM), 0);  // a later signal does not replace the first
+    EXPECT_EQ(xtgrad::nn::StopSignals::received(), SIGINT);
+  }
+  ::sigaction(SIGINT, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before_int.sa_handler);
+  ::sigaction(SIGTERM, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before_term.sa_handler);
+  // A new one starts with a clean record.
+  const xtgrad::nn::StopSignals again;
+  EXPECT_EQ(xtgrad::nn::StopSignals::received(), 0);
 }
 
 TEST(FitHooks, ShouldStopThrowsInterruptedWithTheRunningEpoch) {

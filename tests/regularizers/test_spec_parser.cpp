@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <ostream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -172,6 +173,10 @@ struct BadSpec {
   std::string text;
   std::vector<std::string> words;  // each must appear in the message
 };
+
+// The test's name in ctest shows the spec, not the struct's bytes (which held pointers, so the
+// names changed from build to build).
+void PrintTo(const BadSpec& bad, std::ostream* os) { *os << '"' << bad.text << '"'; }
 
 class SpecParserRejects : public ::testing::TestWithParam<BadSpec> {};
 
