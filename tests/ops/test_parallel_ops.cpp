@@ -201,6 +201,50 @@ TEST(ParallelOps, RowWiseOpsAreBitIdenticalAtAnyThreadCount) {
       {zf});
 }
 
+// chunk, narrow and rows copy row blocks forward and add them back into a zeroed (or running)
+// gradient, rows split among the threads: the same bits as one thread (y = a + 2b + 3c of the
+// three pieces adds three gradients into one), and each piece alone is the plain copy.
+template <class S>
+void range_pieces_are_thread_invariant() {
+  using V = xtgrad::BasicVariable<S>;
+  // (4099, 192) split along the last axis as the transformer's q, k, v; (2051, 3, 67) along the middle axis
+  const auto wide = draw<S>({4099, 192}, 21, -2, 2), mid = draw<S>({2051, 3, 67}, 22, -2, 2);
+  const auto pieces = [](const std::vector<V>& v, int axis) {
+    const auto [a, b, c] = xtgrad::chunk<3>(v[0], axis);
+    return a + 2.0 * b + 3.0 * c;
+  };
+  expect_thread_invariant<S>("chunk<3> along the last axis", [&](const std::vector<V>& v) { return pieces(v, -1); },
+                             {wide});
+  expect_thread_invariant<S>("chunk<3> along axis 1", [&](const std::vector<V>& v) { return pieces(v, 1); }, {mid});
+  expect_thread_invariant<S>(
+      "narrow and rows",
+      [](const std::vector<V>& v) {
+        return xtgrad::narrow(v[0], 1, 5, 100) + xtgrad::rows(xtgrad::narrow(v[0], 1, 90, 100), 0, 4099);
+      },
+      {wide});
+  // each piece alone: its values copied, and g at its place in a zeroed gradient
+  for (int threads : {1, 3}) {
+    for (std::size_t p = 0; p < 3; ++p) {
+      const auto got = forward_backward<S>(
+          threads, [p](const std::vector<V>& v) { return xtgrad::chunk<3>(v[0], -1)[p]; }, {wide});
+      xtgrad::Rng rng(99);  // the upstream gradient forward_backward draws
+      const xtgrad::TensorOf<S> g = xtgrad::rand_uniform<S>(xtgrad::shape_of(got[0]), rng, -1.0, 1.0);
+      std::size_t wrong = 0;
+      for (std::size_t r = 0; r < 4099; ++r) {
+        for (std::size_t j = 0; j < 192; ++j) {
+          const bool inside = j / 64 == p;
+          if (inside && got[0].data()[r * 64 + j % 64] != wide.data()[r * 192 + j]) ++wrong;
+          if (got[1].data()[r * 192 + j] != (inside ? g.data()[r * 64 + j % 64] : S(0))) ++wrong;
+        }
+      }
+      EXPECT_EQ(wrong, 0u) << "chunk<3> piece " << p << " at " << threads << " threads";
+    }
+  }
+}
+
+TEST(ParallelOps, RangePiecesAreBitIdenticalAtAnyThreadCount) { range_pieces_are_thread_invariant<double>(); }
+TEST(ParallelOps, RangePiecesAreBitIdenticalAtAnyThreadCountInFloat) { range_pieces_are_thread_invariant<float>(); }
+
 TEST(ParallelOps, CrossEntropyGradientsAreBitIdenticalAndTheLossRepeats) {
   const Tensor z = uniform({4099, 100}, 12, -5, 5);
   Tensor y = Tensor::from_shape({4099, 100});
