@@ -5,8 +5,10 @@
 // the optimizers' updates, the penalties and the proximal step. No test measures time.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -347,6 +349,87 @@ TEST(ParallelOps, OptimizerStepsAreBitIdenticalAtAnyThreadCount) {
     expect_identical<Scalar>(one, three, name + " at 1 vs 3 threads");
     expect_identical<Scalar>(three, optimizer_run(3, make), name + " at 3 threads, twice");
   }
+}
+
+// Adam's step runs the elements of all parameters in one parallel job (ranges may cut a
+// parameter anywhere on a 64-element boundary): many parameters of odd sizes, three steps of
+// AdamW and of Adam with L2 weight decay, in float and double: the same bits at 1 and 3
+// threads, and a plain loop's values.
+template <class S>
+void adam_over_many_parameters() {
+  using V = xtgrad::BasicVariable<S>;
+  using T = xtgrad::TensorOf<S>;
+  const std::vector<Shape> shapes = {{1}, {63}, {64}, {65}, {3, 333}, {40000}, {784, 200}, {7}};
+  const auto grads_at = [&](int step) {
+    std::vector<T> g;
+    for (std::size_t i = 0; i < shapes.size(); ++i) g.push_back(draw<S>(shapes[i], 40 + 10 * std::uint64_t(step) + i, -1, 1));
+    return g;
+  };
+  for (bool decoupled : {true, false}) {
+    const double lr = 1e-2, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+    const auto run = [&](int threads) {
+      const NumThreadsGuard guard(threads);
+      xtgrad::NamedParametersOf<S> named;
+      std::vector<V> ws;
+      for (std::size_t i = 0; i < shapes.size(); ++i) {
+        ws.push_back(V::parameter(draw<S>(shapes[i], 30 + i, -0.5, 0.5), "p" + std::to_string(i)));
+        named.emplace_back("p" + std::to_string(i), ws.back());
+      }
+      std::unique_ptr<xtgrad::nn::BasicOptimizer<S>> opt;
+      if (decoupled) {
+        opt = std::make_unique<xtgrad::nn::BasicAdamW<S>>(named, lr, b1, b2, eps, wd);
+      } else {
+        opt = std::make_unique<xtgrad::nn::BasicAdam<S>>(named, lr, b1, b2, eps, wd);
+      }
+      for (int step = 0; step < 3; ++step) {
+        const auto g = grads_at(step);
+        opt->zero_grad();
+        V loss = xtgrad::sum(ws[0] * V(g[0]));
+        for (std::size_t i = 1; i < ws.size(); ++i) loss = loss + xtgrad::sum(ws[i] * V(g[i]));
+        loss.backward();
+        opt->step();
+      }
+      std::vector<T> out;
+      for (const auto& w : ws) out.push_back(w.value());
+      for (const auto& [name, t] : opt->state()) out.push_back(t);
+      return out;
+    };
+    const std::string what = decoupled ? "AdamW" : "Adam with weight decay";
+    const auto one = run(1), three = run(3);
+    expect_identical<S>(one, three, what + " over many parameters at 1 vs 3 threads");
+    expect_identical<S>(three, run(3), what + " over many parameters at 3 threads, twice");
+    // the plain loop, in double: w, m, v per element (m, v start at 0; the gradient of sum(w·c) is c)
+    const double tol = std::is_same_v<S, float> ? 1e-5 : 1e-12;
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      const T w0 = draw<S>(shapes[i], 30 + i, -0.5, 0.5);
+      std::vector<double> w(w0.begin(), w0.end()), m(w.size(), 0.0), v(w.size(), 0.0);
+      for (int step = 0; step < 3; ++step) {
+        const T g = grads_at(step)[i];
+        const double t = step + 1, bias1 = 1 - std::pow(b1, t), bias2 = 1 - std::pow(b2, t);
+        for (std::size_t k = 0; k < w.size(); ++k) {
+          double gk = double(g.data()[k]);
+          if (decoupled) {
+            w[k] *= 1 - lr * wd;
+          } else {
+            gk += wd * w[k];
+          }
+          m[k] = b1 * m[k] + (1 - b1) * gk;
+          v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+          w[k] -= lr / bias1 * m[k] / (std::sqrt(v[k]) / std::sqrt(bias2) + eps);
+        }
+      }
+      for (std::size_t k = 0; k < w.size(); ++k) {
+        if (std::abs(double(one[i].data()[k]) - w[k]) > tol * (1 + std::abs(w[k]))) ++wrong;
+      }
+    }
+    EXPECT_EQ(wrong, 0u) << what << ": values away from the plain loop's";
+  }
+}
+
+TEST(ParallelOps, AdamOverManyParametersIsBitIdenticalAtAnyThreadCount) { adam_over_many_parameters<double>(); }
+TEST(ParallelOps, AdamOverManyParametersIsBitIdenticalAtAnyThreadCountInFloat) {
+  adam_over_many_parameters<float>();
 }
 
 TEST(ParallelOps, PenaltiesAndTheProximalStep) {
