@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/parallel.hpp"
 #include "xtgrad/core/xt.hpp"
 
 namespace xtgrad {
@@ -41,6 +42,39 @@ void update(S... s) {
   const std::size_t n = std::get<0>(std::tie(s...)).out.size();
   parallel_blocks(n, kElementwiseGrain,
                   [&](std::size_t b, std::size_t e) { (assign_detail::linear_range(s.out, s.e, b, e, s.simd), ...); });
+}
+
+// f(i, b, e) over every [b, e) of blocks of kBlock elements (b a multiple of kBlock) of the
+// tensors i < count of sizes size(i): all their blocks numbered one after another and split
+// among the threads by one parallel_for, so that many small parameters make one job instead of
+// one serial loop each. A block is computed by the same code on whatever thread runs it: the
+// same bits for any thread count. f must not allocate (parallel_for's rule).
+template <class Size, class F>
+void for_each_block_of(std::size_t count, const Size& size, const F& f) {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) total += (size(i) + kBlock - 1) / kBlock;
+  parallel_for(0, total, std::max<std::size_t>(1, kElementwiseGrain / kBlock), [&](std::size_t b0, std::size_t b1) {
+    std::size_t first = 0;  // the number of tensor i's first block
+    for (std::size_t i = 0; i < count && first < b1; ++i) {
+      const std::size_t n = size(i), blocks = (n + kBlock - 1) / kBlock;
+      const std::size_t lo = std::max(b0, first), hi = std::min(b1, first + blocks);
+      if (lo < hi) f(i, (lo - first) * kBlock, std::min(n, (hi - first) * kBlock));
+      first += blocks;
+    }
+  });
+}
+
+// The statements of one update run over [b, e) only (each linear: see update_linear).
+template <class... S>
+void update_range(std::size_t b, std::size_t e, S... s) {
+  (assign_detail::linear(s.out, s.e, s.simd), ...);  // sets each statement's simd flag
+  (assign_detail::linear_range(s.out, s.e, b, e, s.simd), ...);
+}
+
+// Whether every statement reads its operands linearly (update_range applies).
+template <class... S>
+bool update_linear(S... s) {
+  return (assign_detail::linear(s.out, s.e, s.simd) && ...);
 }
 
 std::string number_str(double x) {
@@ -361,35 +395,61 @@ void BasicAdam<T>::step() {
   const auto b1 = static_cast<T>(beta1_);
   const auto b2 = static_cast<T>(beta2_);
   const auto eps = static_cast<T>(eps_);
-  for (std::size_t i = 0; i < this->parameters().size(); ++i) {
-    if (!this->parameters()[i].second.has_grad()) continue;
+  const std::size_t count = this->parameters().size();
+  const auto steps = [&](std::size_t i) { return this->parameters()[i].second.has_grad(); };
+  // run(i, w, apply): parameter i's updates (w its value), each passed to apply as its
+  // statements, in order
+  const auto run = [&](std::size_t i, Tensor& w, const auto& apply) {
     const double lr = this->lr_of(i), weight_decay = this->weight_decay_of(i);
     const auto wd = static_cast<T>(weight_decay);
     const auto decay = static_cast<T>(1.0 - lr * weight_decay);
-    Tensor& w = this->checked_value(i);
     const Tensor& grad = this->parameters()[i].second.grad();
     auto& s = this->slot(i);
     Tensor& m = s.buffers[0];
     Tensor& v = s.buffers[1];
-    const auto t = static_cast<double>(++s.steps);
+    const auto t = static_cast<double>(s.steps);      // this step's number (counted before)
     const double bias1 = 1.0 - std::pow(beta1_, t);  // 1 − β₁ᵗ
     const double bias2 = 1.0 - std::pow(beta2_, t);  // 1 − β₂ᵗ
     const auto step_size = static_cast<T>(lr / bias1);
     const auto sqrt_bias2 = static_cast<T>(std::sqrt(bias2));
-    // on every core above the grain (update())
     auto step = [&](const auto& g) {
-      update(set(m, b1 * m + (1 - b1) * g),      // m ← β₁m + (1−β₁)g
-             set(v, b2 * v + (1 - b2) * g * g),  // v ← β₂v + (1−β₂)g²
-             // w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε) = w − lr·m̂/(√v̂ + ε)
-             set(w, w - step_size * m / (xt::sqrt(v) / sqrt_bias2 + eps)));
+      apply(set(m, b1 * m + (1 - b1) * g),      // m ← β₁m + (1−β₁)g
+            set(v, b2 * v + (1 - b2) * g * g),  // v ← β₂v + (1−β₂)g²
+            // w ← w − (lr/(1−β₁ᵗ))·m / (√v/√(1−β₂ᵗ) + ε) = w − lr·m̂/(√v̂ + ε)
+            set(w, w - step_size * m / (xt::sqrt(v) / sqrt_bias2 + eps)));
     };
-    if (decoupled_ && weight_decay != 0) update(set(w, w * decay));  // w ← (1 − lr·wd)·w
+    if (decoupled_ && weight_decay != 0) apply(set(w, w * decay));  // w ← (1 − lr·wd)·w
     if (decoupled_ || weight_decay == 0) {
       step(grad);
     } else {
       step(grad + wd * w);
     }
+  };
+  // On this thread: every stepping parameter's shape check and in-place version bump
+  // (checked_value) and its state (made on its first step); then, nothing having thrown, the
+  // step counts.
+  bool linear = true;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (steps(i)) run(i, this->checked_value(i), [&](auto... s) { linear = linear && update_linear(s...); });
   }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (steps(i)) ++this->slot(i).steps;
+  }
+  if (!linear) {  // a statement xtensor must assign whole: each parameter on its own (update())
+    for (std::size_t i = 0; i < count; ++i) {
+      if (steps(i)) run(i, const_cast<Tensor&>(this->parameters()[i].second.value()), [](auto... s) { update(s...); });
+    }
+    return;
+  }
+  // Every parameter's elements in one job: element k of parameter i goes through the same
+  // statements in the same order whichever range holds it. (The value is written through
+  // value(): mutable_value() would count a version per range, from several threads.)
+  for_each_block_of(
+      count, [&](std::size_t i) { return steps(i) ? this->parameters()[i].second.value().size() : 0; },
+      [&](std::size_t i, std::size_t b, std::size_t e) {
+        run(i, const_cast<Tensor&>(this->parameters()[i].second.value()),
+            [&](auto... s) { update_range(b, e, s...); });
+      });
 }
 
 template <class T>

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "xtgrad/core/accumulate.hpp"
+#include "xtgrad/core/parallel.hpp"
 
 namespace xtgrad {
 namespace {
@@ -18,6 +19,11 @@ AxisView around_axis(const TensorOf<Scalar>& v, std::size_t axis) {
   for (std::size_t d = 0; d < axis; ++d) view.outer *= v.shape()[d];
   for (std::size_t d = axis + 1; d < v.dimension(); ++d) view.inner *= v.shape()[d];
   return view;
+}
+
+// Rows of `row` values each per thread, at least: a copy is about one load and one store per value.
+inline std::size_t range_rows_grain(std::size_t row) {
+  return std::max<std::size_t>(1, kElementwiseGrain / std::max<std::size_t>(row, 1));
 }
 
 }  // namespace
@@ -84,10 +90,13 @@ BasicVariable<Scalar> take_range(const char* op, const BasicVariable<Scalar>& x,
   typename Tensor::shape_type out = v.shape();
   out[axis] = length;
   Tensor y = empty_tensor<Scalar>(out);
-  for (std::size_t o = 0; o < outer; ++o) {
-    const Scalar* src = v.data() + (o * n + start) * inner;
-    std::copy(src, src + block, y.data() + o * block);
-  }
+  // copies only: the rows o split among the threads give the same bits
+  parallel_for(0, outer, range_rows_grain(block), [&](std::size_t o0, std::size_t o1) {
+    for (std::size_t o = o0; o < o1; ++o) {
+      const Scalar* src = v.data() + (o * n + start) * inner;
+      std::copy(src, src + block, y.data() + o * block);
+    }
+  });
   return make_result(op, std::move(y), {x}, [outer, n, inner, start, length, op](Node& self) {
     // dx = 0 except dx[o, start + j, :] += g[o, j, :]
     const std::size_t block = length * inner;
@@ -102,12 +111,17 @@ BasicVariable<Scalar> take_range(const char* op, const BasicVariable<Scalar>& x,
     }
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
-    if (beta == 0) std::fill(dx, dx + outer * n * inner, Scalar(0));
-    for (std::size_t o = 0; o < outer; ++o) {
-      const Scalar* g = self.grad.data() + o * block;
-      Scalar* d = dx + (o * n + start) * inner;
-      for (std::size_t k = 0; k < block; ++k) d[k] += g[k];
-    }
+    const Scalar* gp = self.grad.data();
+    // row o of dx (n·inner values) is written by one thread: zeroed first when dx is fresh,
+    // then g's block added at `start`; no value is summed across rows, so any split gives the same bits
+    parallel_for(0, outer, range_rows_grain(n * inner), [&](std::size_t o0, std::size_t o1) {
+      for (std::size_t o = o0; o < o1; ++o) {
+        if (beta == 0) std::fill(dx + o * n * inner, dx + (o + 1) * n * inner, Scalar(0));
+        const Scalar* g = gp + o * block;
+        Scalar* d = dx + (o * n + start) * inner;
+        for (std::size_t k = 0; k < block; ++k) d[k] += g[k];
+      }
+    });
   });
 }
 

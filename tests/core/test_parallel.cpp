@@ -198,6 +198,10 @@ TEST(Gemm, SplitProductsEqualOneThreadProductsForEveryTransposeAndOddShapes) {
       expect_split_gemm_matches_one_thread<float>(ta, tb, 203, 77, 301);   // split by rows
       expect_split_gemm_matches_one_thread<float>(ta, tb, 37, 517, 129);   // split by columns
       expect_split_gemm_matches_one_thread<double>(ta, tb, 129, 131, 257);
+      // k <= 64: by rows although m < n (a batch-64 weight gradient), unless the rows are too few
+      expect_split_gemm_matches_one_thread<float>(ta, tb, 203, 517, 61);
+      expect_split_gemm_matches_one_thread<double>(ta, tb, 203, 517, 64);
+      expect_split_gemm_matches_one_thread<float>(ta, tb, 15, 2000, 60);  // 15 rows: by columns
     }
   }
 }

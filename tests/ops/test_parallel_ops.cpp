@@ -5,8 +5,10 @@
 // the optimizers' updates, the penalties and the proximal step. No test measures time.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -201,6 +203,50 @@ TEST(ParallelOps, RowWiseOpsAreBitIdenticalAtAnyThreadCount) {
       {zf});
 }
 
+// chunk, narrow and rows copy row blocks forward and add them back into a zeroed (or running)
+// gradient, rows split among the threads: the same bits as one thread (y = a + 2b + 3c of the
+// three pieces adds three gradients into one), and each piece alone is the plain copy.
+template <class S>
+void range_pieces_are_thread_invariant() {
+  using V = xtgrad::BasicVariable<S>;
+  // (4099, 192) split along the last axis as the transformer's q, k, v; (2051, 3, 67) along the middle axis
+  const auto wide = draw<S>({4099, 192}, 21, -2, 2), mid = draw<S>({2051, 3, 67}, 22, -2, 2);
+  const auto pieces = [](const std::vector<V>& v, int axis) {
+    const auto [a, b, c] = xtgrad::chunk<3>(v[0], axis);
+    return a + 2.0 * b + 3.0 * c;
+  };
+  expect_thread_invariant<S>("chunk<3> along the last axis", [&](const std::vector<V>& v) { return pieces(v, -1); },
+                             {wide});
+  expect_thread_invariant<S>("chunk<3> along axis 1", [&](const std::vector<V>& v) { return pieces(v, 1); }, {mid});
+  expect_thread_invariant<S>(
+      "narrow and rows",
+      [](const std::vector<V>& v) {
+        return xtgrad::narrow(v[0], 1, 5, 100) + xtgrad::rows(xtgrad::narrow(v[0], 1, 90, 100), 0, 4099);
+      },
+      {wide});
+  // each piece alone: its values copied, and g at its place in a zeroed gradient
+  for (int threads : {1, 3}) {
+    for (std::size_t p = 0; p < 3; ++p) {
+      const auto got = forward_backward<S>(
+          threads, [p](const std::vector<V>& v) { return xtgrad::chunk<3>(v[0], -1)[p]; }, {wide});
+      xtgrad::Rng rng(99);  // the upstream gradient forward_backward draws
+      const xtgrad::TensorOf<S> g = xtgrad::rand_uniform<S>(xtgrad::shape_of(got[0]), rng, -1.0, 1.0);
+      std::size_t wrong = 0;
+      for (std::size_t r = 0; r < 4099; ++r) {
+        for (std::size_t j = 0; j < 192; ++j) {
+          const bool inside = j / 64 == p;
+          if (inside && got[0].data()[r * 64 + j % 64] != wide.data()[r * 192 + j]) ++wrong;
+          if (got[1].data()[r * 192 + j] != (inside ? g.data()[r * 64 + j % 64] : S(0))) ++wrong;
+        }
+      }
+      EXPECT_EQ(wrong, 0u) << "chunk<3> piece " << p << " at " << threads << " threads";
+    }
+  }
+}
+
+TEST(ParallelOps, RangePiecesAreBitIdenticalAtAnyThreadCount) { range_pieces_are_thread_invariant<double>(); }
+TEST(ParallelOps, RangePiecesAreBitIdenticalAtAnyThreadCountInFloat) { range_pieces_are_thread_invariant<float>(); }
+
 TEST(ParallelOps, CrossEntropyGradientsAreBitIdenticalAndTheLossRepeats) {
   const Tensor z = uniform({4099, 100}, 12, -5, 5);
   Tensor y = Tensor::from_shape({4099, 100});
@@ -303,6 +349,87 @@ TEST(ParallelOps, OptimizerStepsAreBitIdenticalAtAnyThreadCount) {
     expect_identical<Scalar>(one, three, name + " at 1 vs 3 threads");
     expect_identical<Scalar>(three, optimizer_run(3, make), name + " at 3 threads, twice");
   }
+}
+
+// Adam's step runs the elements of all parameters in one parallel job (ranges may cut a
+// parameter anywhere on a 64-element boundary): many parameters of odd sizes, three steps of
+// AdamW and of Adam with L2 weight decay, in float and double: the same bits at 1 and 3
+// threads, and a plain loop's values.
+template <class S>
+void adam_over_many_parameters() {
+  using V = xtgrad::BasicVariable<S>;
+  using T = xtgrad::TensorOf<S>;
+  const std::vector<Shape> shapes = {{1}, {63}, {64}, {65}, {3, 333}, {40000}, {784, 200}, {7}};
+  const auto grads_at = [&](int step) {
+    std::vector<T> g;
+    for (std::size_t i = 0; i < shapes.size(); ++i) g.push_back(draw<S>(shapes[i], 40 + 10 * std::uint64_t(step) + i, -1, 1));
+    return g;
+  };
+  for (bool decoupled : {true, false}) {
+    const double lr = 1e-2, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1;
+    const auto run = [&](int threads) {
+      const NumThreadsGuard guard(threads);
+      xtgrad::NamedParametersOf<S> named;
+      std::vector<V> ws;
+      for (std::size_t i = 0; i < shapes.size(); ++i) {
+        ws.push_back(V::parameter(draw<S>(shapes[i], 30 + i, -0.5, 0.5), "p" + std::to_string(i)));
+        named.emplace_back("p" + std::to_string(i), ws.back());
+      }
+      std::unique_ptr<xtgrad::nn::BasicOptimizer<S>> opt;
+      if (decoupled) {
+        opt = std::make_unique<xtgrad::nn::BasicAdamW<S>>(named, lr, b1, b2, eps, wd);
+      } else {
+        opt = std::make_unique<xtgrad::nn::BasicAdam<S>>(named, lr, b1, b2, eps, wd);
+      }
+      for (int step = 0; step < 3; ++step) {
+        const auto g = grads_at(step);
+        opt->zero_grad();
+        V loss = xtgrad::sum(ws[0] * V(g[0]));
+        for (std::size_t i = 1; i < ws.size(); ++i) loss = loss + xtgrad::sum(ws[i] * V(g[i]));
+        loss.backward();
+        opt->step();
+      }
+      std::vector<T> out;
+      for (const auto& w : ws) out.push_back(w.value());
+      for (const auto& [name, t] : opt->state()) out.push_back(t);
+      return out;
+    };
+    const std::string what = decoupled ? "AdamW" : "Adam with weight decay";
+    const auto one = run(1), three = run(3);
+    expect_identical<S>(one, three, what + " over many parameters at 1 vs 3 threads");
+    expect_identical<S>(three, run(3), what + " over many parameters at 3 threads, twice");
+    // the plain loop, in double: w, m, v per element (m, v start at 0; the gradient of sum(w·c) is c)
+    const double tol = std::is_same_v<S, float> ? 1e-5 : 1e-12;
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < shapes.size(); ++i) {
+      const T w0 = draw<S>(shapes[i], 30 + i, -0.5, 0.5);
+      std::vector<double> w(w0.begin(), w0.end()), m(w.size(), 0.0), v(w.size(), 0.0);
+      for (int step = 0; step < 3; ++step) {
+        const T g = grads_at(step)[i];
+        const double t = step + 1, bias1 = 1 - std::pow(b1, t), bias2 = 1 - std::pow(b2, t);
+        for (std::size_t k = 0; k < w.size(); ++k) {
+          double gk = double(g.data()[k]);
+          if (decoupled) {
+            w[k] *= 1 - lr * wd;
+          } else {
+            gk += wd * w[k];
+          }
+          m[k] = b1 * m[k] + (1 - b1) * gk;
+          v[k] = b2 * v[k] + (1 - b2) * gk * gk;
+          w[k] -= lr / bias1 * m[k] / (std::sqrt(v[k]) / std::sqrt(bias2) + eps);
+        }
+      }
+      for (std::size_t k = 0; k < w.size(); ++k) {
+        if (std::abs(double(one[i].data()[k]) - w[k]) > tol * (1 + std::abs(w[k]))) ++wrong;
+      }
+    }
+    EXPECT_EQ(wrong, 0u) << what << ": values away from the plain loop's";
+  }
+}
+
+TEST(ParallelOps, AdamOverManyParametersIsBitIdenticalAtAnyThreadCount) { adam_over_many_parameters<double>(); }
+TEST(ParallelOps, AdamOverManyParametersIsBitIdenticalAtAnyThreadCountInFloat) {
+  adam_over_many_parameters<float>();
 }
 
 TEST(ParallelOps, PenaltiesAndTheProximalStep) {
