@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The tests of the code that runs on more than one thread (the worker pool and the ops it runs,
+# The tests of the code that runs on more than one thread (the worker pool and the ops it runs:
+# every parallel kernel against one thread in test_parallel_ops and test_parallel_conv,
 # the batch prefetch thread, and the per-thread buffer cache and free lists it allocates from)
 # under ThreadSanitizer, in build-tsan/, with the pool at 3 threads whatever the machine. Only those test programs are built. Any data race report fails the run.
 #
@@ -10,7 +11,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 BUILD=${TSAN_BUILD_DIR:-$ROOT/build-tsan}
 JOBS=${TSAN_JOBS:-$(nproc)}
-TESTS=(test_parallel test_batches test_train test_buffer_cache)
+TESTS=(test_parallel test_parallel_ops test_parallel_conv test_batches test_train test_buffer_cache)
 
 # ccache, when installed, makes a rebuild of an unchanged tree nearly free (not required).
 launcher=()
