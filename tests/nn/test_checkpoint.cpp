@@ -311,6 +311,21 @@ TEST(FitHooks, AfterStepRunsOncePerOptimizerStepAndMayChangeTheParameters) {
   xtgrad_test::expect_tensor_near(fc.weight.value(), Tensor(0.5 * seen), 1e-15);
 }
 
+// A 3-4-3 net and plain SGD on 40 points, 4 batches of 10 per epoch, 5 quiet epochs: the run
+// the stop tests interrupt.
+struct FourBatchRun {
+  explicit FourBatchRun(std::uint64_t seed)
+      : train(clusters(40, seed)), rng(seed + 1), net(3, 4, 3, rng), sgd(net.named_parameters(), 0.01) {
+    options.batch_size = 10;
+  }
+  void fit() { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); }
+  const Dataset train;
+  Rng rng;
+  Net net;
+  xtgrad::nn::SGD sgd;
+  FitOptions options = quiet_options(5);
+};
+
 // A signal while a StopSignals lives is recorded, not fatal; fit polling it stops at the next
 // batch; the previous actions come back when it goes.
 TEST(StopSignals, CtrlCStopsFitAtTheNextBatchAndThePreviousActionsComeBack) {
@@ -321,21 +336,15 @@ TEST(StopSignals, CtrlCStopsFitAtTheNextBatchAndThePreviousActionsComeBack) {
     const xtgrad::nn::StopSignals stop;
     EXPECT_THROW(xtgrad::nn::StopSignals second, std::logic_error);
     EXPECT_FALSE(xtgrad::nn::StopSignals::requested());
-    const Dataset train = clusters(40, 28);
-    Rng rng(29);
-    Net net(3, 4, 3, rng);
-    xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
-    FitOptions options = quiet_options(5);
-    options.batch_size = 10;  // 4 batches per epoch
+    FourBatchRun run(28);
     std::size_t steps = 0;
-    options.after_step = [&] {
+    run.options.after_step = [&] {
       if (++steps == 6) {
         ASSERT_EQ(::raise(SIGINT), 0);  // as Ctrl-C during batch 2 of epoch 2
       }
     };
-    options.should_stop = xtgrad::nn::StopSignals::requested;
-    expect_throws_with<xtgrad::Interrupted>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
-                                            {"interrupted", "epoch 2", "batch 2"});
+    run.options.should_stop = xtgrad::nn::StopSignals::requested;
+    expect_throws_with<xtgrad::Interrupted>([&] { run.fit(); }, {"interrupted", "epoch 2", "batch 2"});
     EXPECT_EQ(steps, 6u);
     EXPECT_EQ(xtgrad::nn::StopSignals::received(), SIGINT);
     ASSERT_EQ(::raise(SIGTERM), 0);  // a later signal does not replace the first
@@ -351,20 +360,15 @@ TEST(StopSignals, CtrlCStopsFitAtTheNextBatchAndThePreviousActionsComeBack) {
 }
 
 TEST(FitHooks, ShouldStopThrowsInterruptedWithTheRunningEpoch) {
-  const Dataset train = clusters(40, 26);
-  Rng rng(27);
-  Net net(3, 4, 3, rng);
-  xtgrad::nn::SGD sgd(net.named_parameters(), 0.01);
-  FitOptions options = quiet_options(5);
-  options.batch_size = 10;  // 4 batches per epoch
+  FourBatchRun run(26);
+  FitOptions& options = run.options;
   options.first_epoch = 3;
   std::size_t polls = 0, steps = 0, epochs_ended = 0;
   options.after_step = [&] { ++steps; };
   options.on_epoch_end = [&](const xtgrad::nn::EpochStats&) { ++epochs_ended; };
   // Polled before each epoch and after each batch: the 7th poll is after batch 1 of the 2nd epoch (4).
   options.should_stop = [&] { return ++polls == 7; };
-  expect_throws_with<xtgrad::Interrupted>([&] { xtgrad::nn::fit(net, sgd, train, nullptr, rng, options); },
-                                          {"interrupted", "epoch 4", "batch 1"});
+  expect_throws_with<xtgrad::Interrupted>([&] { run.fit(); }, {"interrupted", "epoch 4", "batch 1"});
   EXPECT_EQ(steps, 5u);
   EXPECT_EQ(epochs_ended, 1u);
 
@@ -372,7 +376,7 @@ TEST(FitHooks, ShouldStopThrowsInterruptedWithTheRunningEpoch) {
   options.should_stop = [] { return true; };
   steps = 0;
   try {
-    xtgrad::nn::fit(net, sgd, train, nullptr, rng, options);
+    run.fit();
     FAIL() << "did not stop";
   } catch (const xtgrad::Interrupted& e) {
     EXPECT_EQ(e.epoch, 3u);
