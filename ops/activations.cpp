@@ -93,8 +93,9 @@ template <class Scalar>
 BasicVariable<Scalar> relu(const BasicVariable<Scalar>& x) {
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
-  const Tensor& v = x.value();
-  return make_result("relu", evaluate(xt::where(v <= Scalar(0), Scalar(0), v)), {x},
+  Tensor y = empty_like(x.value());
+  relu_into(x.value(), y);  // x ≤ 0 → 0, else x (NaN stays NaN)
+  return make_result("relu", std::move(y), {x},
                      [](Node& self) {
                        // dx = g ⊙ [x > 0]
                        backward_unary(self, [](const auto& g, const auto& x, const auto&) { return where_positive(x, g); });

@@ -69,6 +69,30 @@ TEST(Relu, KeepsNaNAsNaN) {
   EXPECT_NEAR(y(2), 3.0, 0.0);
 }
 
+TEST(Relu, SameValuesInSimdBatchesAndTailAtEveryPosition) {
+  // NaN, −0, ±tiny and ordinary values at each position of sizes 1..40: the SIMD batches and
+  // the scalar tail give x ≤ 0 → +0, else x, NaN kept
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (double v : {nan, -0.0, -1e-300, 1e-300, -2.5, 2.5}) {
+    for (std::size_t size = 1; size <= 40; ++size) {
+      for (std::size_t at = 0; at < size; ++at) {
+        Tensor x = uniform({size}, size, -1, 1);
+        x(at) = v;
+        const Tensor y = xtgrad::relu(Variable(x)).value();
+        for (std::size_t i = 0; i < size; ++i) {
+          if (std::isnan(x(i))) {
+            ASSERT_TRUE(std::isnan(y(i))) << "size " << size << " at " << i;
+          } else {
+            const double expected = x(i) <= 0 ? 0.0 : x(i);
+            ASSERT_EQ(y(i), expected) << "size " << size << " at " << i;
+            ASSERT_FALSE(std::signbit(y(i))) << "size " << size << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST(Relu, PassesGradcheckAwayFromTheKink) {
   expect_gradcheck([](const Vars& v) { return xtgrad::relu(v[0]); }, {away_from_zero({3, 4}, 3)});
 }

@@ -43,7 +43,7 @@ std::int64_t ulp_distance(float a, float b) {
   return std::llabs(ordered(a) - ordered(b));
 }
 
-TEST(ErfF32, WithinOneUlpOfStdErfOverASweepOfFloats) {
+TEST(ErfF32, WithinOneUlpOfStdErfAndOfTheRoundedErfOverASweepOfFloats) {
   // every 64th float of [−6, 6] (≈ 33 million, all exponents of the range, subnormals included),
   // then the edges: ±0, ±tiny, ±huge, ±∞
   std::vector<float> xs;
@@ -60,14 +60,25 @@ TEST(ErfF32, WithinOneUlpOfStdErfOverASweepOfFloats) {
   std::copy(xs.begin(), xs.end(), t.data());
   Tensor out = Tensor::from_shape({xs.size()});
   xtgrad::erf_into(t, out);
-  std::int64_t worst = 0;
-  float worst_at = 0;
+  // against glibc's erff and against the correctly rounded erf (erf in double, rounded)
+  std::int64_t worst = 0, worst_rounded = 0;
+  float worst_at = 0, worst_rounded_at = 0;
   for (std::size_t i = 0; i < xs.size(); ++i) {
-    const float expected = std::erf(xs[i]);
-    const std::int64_t d = ulp_distance(out(i), expected);
+    const std::int64_t d = ulp_distance(out(i), std::erf(xs[i]));
     if (d > worst) worst = d, worst_at = xs[i];
+    const std::int64_t r = ulp_distance(out(i), float(std::erf(double(xs[i]))));
+    if (r > worst_rounded) worst_rounded = r, worst_rounded_at = xs[i];
+  }
+  // odd: erf(−x) = −erf(x) to the bit, −0 included
+  Tensor negated = Tensor::from_shape({xs.size()});
+  for (std::size_t i = 0; i < xs.size(); ++i) negated(i) = -xs[i];
+  xtgrad::erf_into(negated, negated);
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    const float minus = -out(i);
+    ASSERT_EQ(std::memcmp(&negated(i), &minus, sizeof minus), 0) << "x = " << xs[i];
   }
   EXPECT_LE(worst, 1) << "at x = " << worst_at;
+  EXPECT_LE(worst_rounded, 1) << "at x = " << worst_rounded_at;
   // NaN stays NaN
   Tensor nan = filled({3}, std::numeric_limits<double>::quiet_NaN());
   xtgrad::erf_into(nan, nan);
