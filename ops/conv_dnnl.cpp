@@ -28,11 +28,20 @@ struct ConvPlan {
   dnnl::convolution_backward_data::primitive_desc dpd;
   dnnl::convolution_backward_weights::primitive_desc wpd;
   dnnl::primitive fwd, bwd_data, bwd_weights;
+  // the primitives' layouts, queried once (a query allocates)
+  memory::desc f_x, f_w, f_y, f_sp, d_dy, d_w, d_dx, d_sp, w_x, w_dy, w_dw, w_sp;
   std::vector<char> scratchpad;  // user-managed, the largest of the three
   bool bias = false;
   std::size_t o = 0;
   bool keep_x = false;           // forward's reordered x is backward-weights' src layout
   std::string impl;
+  // reorders made so far: (from, to, dst += src) → primitive (a handful per plan)
+  struct Reorder {
+    memory::desc from, to;
+    bool add;
+    dnnl::reorder prim;
+  };
+  std::vector<Reorder> reorders;
 };
 
 namespace {
@@ -99,15 +108,39 @@ std::unique_ptr<ConvPlan> make_plan(const ConvShape& s, const dnnl::engine& eng)
   p->fwd = convolution_forward(p->fpd);
   p->bwd_data = convolution_backward_data(p->dpd);
   p->bwd_weights = convolution_backward_weights(p->wpd);
-  p->scratchpad.resize(std::max({p->fpd.scratchpad_desc().get_size(), p->dpd.scratchpad_desc().get_size(),
-                                 p->wpd.scratchpad_desc().get_size(), std::size_t(1)}));
-  p->keep_x = p->fpd.src_desc() != p->x && p->fpd.src_desc() == p->wpd.src_desc();
+  p->f_x = p->fpd.src_desc(), p->f_w = p->fpd.weights_desc(), p->f_y = p->fpd.dst_desc();
+  p->f_sp = p->fpd.scratchpad_desc();
+  p->d_dy = p->dpd.diff_dst_desc(), p->d_w = p->dpd.weights_desc(), p->d_dx = p->dpd.diff_src_desc();
+  p->d_sp = p->dpd.scratchpad_desc();
+  p->w_x = p->wpd.src_desc(), p->w_dy = p->wpd.diff_dst_desc(), p->w_dw = p->wpd.diff_weights_desc();
+  p->w_sp = p->wpd.scratchpad_desc();
+  p->scratchpad.resize(std::max({p->f_sp.get_size(), p->d_sp.get_size(), p->w_sp.get_size(), std::size_t(1)}));
+  p->keep_x = p->f_x != p->x && p->f_x == p->w_x;
   p->impl = std::string(p->fpd.impl_info_str()) + " / " + p->dpd.impl_info_str() + " / " + p->wpd.impl_info_str();
   return p;
 }
 
 // oneDNN's OpenMP threads for this call: xtgrad's, or 1 inside one of xtgrad's parallel chunks.
-void set_threads() { omp_set_num_threads(in_parallel_region() ? 1 : num_threads()); }
+// OpenMP's worker threads run only oneDNN's work: each is marked once as inside a library call
+// (xtgrad::BlasScope's depth), so that the malloc counter tallies oneDNN's allocations there
+// with the library's too (the calling thread is marked around each call). Needs -fopenmp on
+// this file only (CMakeLists.txt).
+void set_threads() {
+  const int threads = in_parallel_region() ? 1 : num_threads();
+  omp_set_num_threads(threads);
+  static int marked = 1;  // under the runtime's mutex
+  if (threads > marked) {
+#pragma omp parallel num_threads(threads)
+    {
+      thread_local bool done = false;
+      if (omp_get_thread_num() != 0 && !done) {
+        ++blas_scope_detail::depth;
+        done = true;
+      }
+    }
+    marked = threads;
+  }
+}
 
 // A buffer for `md` from xtgrad's buffer cache (recycled after the call).
 struct Temp {
@@ -119,26 +152,33 @@ struct Temp {
   ~Temp() { recycle(t); }
 };
 
-// src (layout `from`) → dst (layout `to`), dst = src or dst += src.
-void reorder(Runtime& r, const memory::desc& from, const float* src, const memory::desc& to, float* dst, bool add) {
+// src (layout `from`) → dst (layout `to`), dst = src or dst += src; the reorder primitive is
+// made once per plan.
+void reorder(Runtime& r, const ConvPlan& p, const memory::desc& from, const float* src, const memory::desc& to,
+             float* dst, bool add) {
   const BlasScope library;
   memory a(from, r.engine, const_cast<float*>(src)), b(to, r.engine, dst);
-  if (add) {
-    dnnl::post_ops ops;
-    ops.append_sum(1.f);
+  auto& cache = const_cast<ConvPlan&>(p).reorders;  // under the runtime's mutex
+  auto it = std::find_if(cache.begin(), cache.end(),
+                         [&](const ConvPlan::Reorder& e) { return e.add == add && e.from == from && e.to == to; });
+  if (it == cache.end()) {
     dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
-    dnnl::reorder(dnnl::reorder::primitive_desc(a, b, attr)).execute(r.stream, a, b);
-  } else {
-    dnnl::reorder(a, b).execute(r.stream, a, b);
+    if (add) {
+      dnnl::post_ops ops;
+      ops.append_sum(1.f);
+      attr.set_post_ops(ops);
+    }
+    cache.push_back({from, to, add, dnnl::reorder(dnnl::reorder::primitive_desc(a, b, attr))});
+    it = cache.end() - 1;
   }
+  it->prim.execute(r.stream, a, b);
 }
 
 // A read-only operand in layout `want`: the plain buffer itself, or a reordered copy in `temp`.
-const float* input_as(Runtime& r, const memory::desc& plain, const float* data, const memory::desc& want, Temp& temp) {
+const float* input_as(Runtime& r, const ConvPlan& p, const memory::desc& plain, const float* data, const memory::desc& want, Temp& temp) {
   if (want == plain) return data;
   float* t = temp.get(want);
-  reorder(r, plain, data, want, t, false);
+  reorder(r, p, plain, data, want, t, false);
   return t;
 }
 
@@ -158,7 +198,7 @@ const ConvPlan* conv_plan(const ConvShape& s) {
 }
 
 std::size_t kept_input_size(const ConvPlan& p) {
-  return p.keep_x ? (p.wpd.src_desc().get_size() + sizeof(float) - 1) / sizeof(float) : 0;
+  return p.keep_x ? (p.w_x.get_size() + sizeof(float) - 1) / sizeof(float) : 0;
 }
 
 const char* implementation(const ConvPlan& p) { return p.impl.c_str(); }
@@ -168,24 +208,24 @@ void forward(const ConvPlan& p, const float* x, const float* w, const float* b, 
   const std::lock_guard<std::mutex> lock(r.mutex);
   Temp tx, tw, ty;
   set_threads();
-  const memory::desc xd = p.fpd.src_desc(), wd = p.fpd.weights_desc(), yd = p.fpd.dst_desc();
+  const memory::desc &xd = p.f_x, &wd = p.f_w, &yd = p.f_y;
   const float* xs = x;
   if (xd != p.x) {
     float* t = kept_x && p.keep_x ? kept_x : tx.get(xd);
-    reorder(r, p.x, x, xd, t, false);
+    reorder(r, p, p.x, x, xd, t, false);
     xs = t;
   }
-  const float* ws = input_as(r, p.w, w, wd, tw);
+  const float* ws = input_as(r, p, p.w, w, wd, tw);
   float* yt = yd == p.y ? y : ty.get(yd);
   const BlasScope library;  // oneDNN's allocations from here on (xtgrad's buffers are taken)
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(xd, r.engine, const_cast<float*>(xs))},
                                        {DNNL_ARG_WEIGHTS, memory(wd, r.engine, const_cast<float*>(ws))},
                                        {DNNL_ARG_DST, memory(yd, r.engine, yt)},
-                                       {DNNL_ARG_SCRATCHPAD, memory(p.fpd.scratchpad_desc(), r.engine,
+                                       {DNNL_ARG_SCRATCHPAD, memory(p.f_sp, r.engine,
                                                                     const_cast<char*>(p.scratchpad.data()))}};
   if (b) args.emplace(DNNL_ARG_BIAS, memory(p.b, r.engine, const_cast<float*>(b)));
   p.fwd.execute(r.stream, args);
-  if (yt != y) reorder(r, yd, yt, p.y, y, false);
+  if (yt != y) reorder(r, p, yd, yt, p.y, y, false);
 }
 
 void backward(const ConvPlan& p, const float* x, const float* kept_x, const float* w, const float* gy,
@@ -195,24 +235,24 @@ void backward(const ConvPlan& p, const float* x, const float* kept_x, const floa
   Temp tgy_d, tgy_w, tw, tdx, tx, tdw, tdb;
   set_threads();
   char* scratch = const_cast<char*>(p.scratchpad.data());
-  const memory::desc gd = p.dpd.diff_dst_desc(), gw = p.wpd.diff_dst_desc();
+  const memory::desc &gd = p.d_dy, &gw = p.w_dy;
   if (dx) {
-    const memory::desc wd = p.dpd.weights_desc(), xd = p.dpd.diff_src_desc();
-    const float* g = input_as(r, p.y, gy, gd, tgy_d);
-    const float* ws = input_as(r, p.w, w, wd, tw);
+    const memory::desc &wd = p.d_w, &xd = p.d_dx;
+    const float* g = input_as(r, p, p.y, gy, gd, tgy_d);
+    const float* ws = input_as(r, p, p.w, w, wd, tw);
     float* out = xd == p.x && beta_x == 0 ? dx : tdx.get(xd);
     const BlasScope library;
     p.bwd_data.execute(r.stream, {{DNNL_ARG_DIFF_DST, memory(gd, r.engine, const_cast<float*>(g))},
                                   {DNNL_ARG_WEIGHTS, memory(wd, r.engine, const_cast<float*>(ws))},
                                   {DNNL_ARG_DIFF_SRC, memory(xd, r.engine, out)},
-                                  {DNNL_ARG_SCRATCHPAD, memory(p.dpd.scratchpad_desc(), r.engine, scratch)}});
-    if (out != dx) reorder(r, xd, out, p.x, dx, beta_x != 0);
+                                  {DNNL_ARG_SCRATCHPAD, memory(p.d_sp, r.engine, scratch)}});
+    if (out != dx) reorder(r, p, xd, out, p.x, dx, beta_x != 0);
   }
   if (!dw && !db) return;
-  const memory::desc xd = p.wpd.src_desc(), wd = p.wpd.diff_weights_desc();
+  const memory::desc &xd = p.w_x, &wd = p.w_dw;
   // dy in backward-weights' layout: backward-data's copy when the layouts agree
-  const float* g = dx && gw == gd && tgy_d.t.size() != 0 ? tgy_d.t.data() : input_as(r, p.y, gy, gw, tgy_w);
-  const float* xs = kept_x ? kept_x : input_as(r, p.x, x, xd, tx);
+  const float* g = dx && gw == gd && tgy_d.t.size() != 0 ? tgy_d.t.data() : input_as(r, p, p.y, gy, gw, tgy_w);
+  const float* xs = kept_x ? kept_x : input_as(r, p, p.x, x, xd, tx);
   // dW's and db's destinations: always computed (oneDNN's primitive writes both)
   float* wout = dw && wd == p.w && beta_w == 0 ? dw : tdw.get(wd);
   float* bout = nullptr;
@@ -221,10 +261,10 @@ void backward(const ConvPlan& p, const float* x, const float* kept_x, const floa
   std::unordered_map<int, memory> args{{DNNL_ARG_SRC, memory(xd, r.engine, const_cast<float*>(xs))},
                                        {DNNL_ARG_DIFF_DST, memory(gw, r.engine, const_cast<float*>(g))},
                                        {DNNL_ARG_DIFF_WEIGHTS, memory(wd, r.engine, wout)},
-                                       {DNNL_ARG_SCRATCHPAD, memory(p.wpd.scratchpad_desc(), r.engine, scratch)}};
+                                       {DNNL_ARG_SCRATCHPAD, memory(p.w_sp, r.engine, scratch)}};
   if (bout) args.emplace(DNNL_ARG_DIFF_BIAS, memory(p.b, r.engine, bout));
   p.bwd_weights.execute(r.stream, args);
-  if (dw && wout != dw) reorder(r, wd, wout, p.w, dw, beta_w != 0);
+  if (dw && wout != dw) reorder(r, p, wd, wout, p.w, dw, beta_w != 0);
   if (db && bout != db) {
     for (std::size_t i = 0; i < p.o; ++i) db[i] += bout[i];
   }
