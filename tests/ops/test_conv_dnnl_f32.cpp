@@ -4,6 +4,7 @@
 // benchmarks' layers), within a tolerance that grows with the reduction length K:
 // |a − b| ≤ 1e-5·√K·max(1, max |own|). One test checks that the comparison does report a
 // wrong result (a perturbed weight), and one that a thread count gives the same bits twice.
+// Run with OMP_WAIT_POLICY=passive (ctest sets it), without which oneDNN runs at 1 thread only.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -53,6 +54,8 @@ struct Results {
 
 Results run(const Case& c, ConvBackend backend, const TensorF& x, const TensorF& w, const TensorF& b, const TensorF* up) {
   const BackendGuard guard(backend);
+  // oneDNN must really run (above 1 thread it needs OMP_WAIT_POLICY=passive: tests/CMakeLists.txt)
+  if (backend == ConvBackend::onednn) EXPECT_STREQ(xtgrad::conv_backend_name(), "onednn");
   VariableF xv(x, c.x_grad), wv(w, true), bv(b, true);
   VariableF y = c.bias ? xtgrad::conv2d(xv, wv, bv, c.opt) : xtgrad::conv2d(xv, wv, c.opt);
   y.backward(up ? *up : random(Shape(y.value().shape().begin(), y.value().shape().end()), 99));
