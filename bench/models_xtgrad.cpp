@@ -126,10 +126,14 @@ int main(int argc, char** argv) {
       malloc_counter::g_counting = on;
     });
     const double allocs = double(malloc_counter::g_allocs.load()) / double(a.steps);
-    char extra[256];
+    // allocations the BLAS library or oneDNN made inside xtgrad's calls to them (counted apart)
+    const double lib_allocs = double(malloc_counter::g_blas_allocs.load()) / double(a.steps);
+    char extra[320];
     std::snprintf(extra, sizeof extra,
-                  "\"allocs_per_step\": %.1f, \"blas_core\": \"%s\", \"malloc_counter\": %d", allocs,
-                  xtgrad::blas_core_name().c_str(), MALLOC_COUNTER_AVAILABLE);
+                  "\"allocs_per_step\": %.1f, \"lib_allocs_per_step\": %.1f, \"blas_core\": \"%s\", "
+                  "\"conv\": \"%s\", \"malloc_counter\": %d",
+                  allocs, lib_allocs, xtgrad::blas_core_name().c_str(), xtgrad::conv_backend_name(),
+                  MALLOC_COUNTER_AVAILABLE);
     bench::print_json("xtgrad", a.model, a.threads, a.batch, a.warmup, t, extra);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "models_xtgrad: %s\n", e.what());

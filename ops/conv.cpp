@@ -1,10 +1,14 @@
 #include "xtgrad/ops/conv.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
@@ -17,6 +21,9 @@
 #include "xtgrad/ops/matmul_nd.hpp"
 #include "xtgrad/ops/reductions.hpp"
 #include "xtgrad/ops/shape_ops.hpp"
+#ifdef XTGRAD_WITH_DNNL
+#include "xtgrad/ops/conv_dnnl.hpp"
+#endif
 
 namespace xtgrad {
 namespace {
@@ -727,6 +734,57 @@ BasicVariable<Scalar> conv2d_direct(const BasicVariable<Scalar>& x, const BasicV
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
 }
 
+// Whether oneDNN may run at num_threads(): one thread, or OMP_WAIT_POLICY=passive. With more
+// threads and OpenMP's default policy its idle workers spin after every call and take the cores
+// from xtgrad's own pool (2 threads, shared machine: BN CNN steps 2.5x, LeNet's up to 50x slower
+// than the own kernels; docs/performance.md); then the own kernels run.
+bool onednn_threads_ok() {
+  static const bool passive = [] {
+    const char* v = std::getenv("OMP_WAIT_POLICY");
+    std::string s = v ? v : "";
+    for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    return s == "passive";
+  }();
+  return passive || num_threads() == 1 || in_parallel_region();
+}
+
+#ifdef XTGRAD_WITH_DNNL
+// conv2d through oneDNN (ops/conv_dnnl.hpp), float: forward and backward in oneDNN's
+// primitives; a create_graph backward runs the same formula over ops as the own kernels.
+BasicVariable<float> conv2d_onednn(const BasicVariable<float>& x, const BasicVariable<float>& weight,
+                                   const BasicVariable<float>* bias, const ConvGeometry& g,
+                                   const onednn::ConvPlan* plan) {
+  using Tensor = TensorOf<float>;
+  using Node = BasicNode<float>;
+  Tensor y = empty_tensor<float>({g.n, g.o, g.oh, g.ow});
+  // forward's input in backward-weights' layout, when it is not the plain one
+  const std::size_t kept_size = onednn::kept_input_size(*plan);
+  const bool keep = kept_size != 0 && weight.requires_grad() && is_grad_enabled();
+  Tensor kept = keep ? empty_tensor<float>({kept_size}) : Tensor::from_shape({0});
+  onednn::forward(*plan, x.value().data(), weight.value().data(), bias ? bias->value().data() : nullptr, y.data(),
+                  keep ? kept.data() : nullptr);
+  SavedTensor saved(std::move(kept));
+  auto backward = [g, plan, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
+    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
+    const bool need_b = has_bias && self.parent_requires_grad(2);
+    if (self.grad_node) {  // create_graph: the formula over ops, as the own kernels' backward
+      ConvBackwardOps<float> ops{self, g, need_x, need_w, need_b};
+      conv2d_backward_formula(ops);
+      return;
+    }
+    if (!need_x && !need_w && !need_b) return;
+    float beta_x = 0, beta_w = 0, beta_b = 0;
+    float* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
+    float* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
+    float* db = need_b ? grad_target(self, 2, beta_b) : nullptr;
+    onednn::backward(*plan, self.parent_value(0).data(), saved.get().size() != 0 ? saved.get().data() : nullptr,
+                     self.parent_value(1).data(), self.grad.data(), dx, beta_x, dw, beta_w, db, beta_b);
+  };
+  if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
+  return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
+}
+#endif
+
 template <class Scalar>
 BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
                                   const BasicVariable<Scalar>* bias, const Conv2dOptions& opt) {
@@ -745,6 +803,16 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
                                 ", dilation " + size2_str(opt.dilation) + ", groups " + std::to_string(opt.groups) +
                                 ")");
   }
+#ifdef XTGRAD_WITH_DNNL
+  if constexpr (std::is_same_v<Scalar, float>) {
+    if (opt.kernel == Conv2dKernel::automatic && conv_backend() == ConvBackend::onednn && onednn_threads_ok()) {
+      const onednn::ConvShape shape{g.n,      g.c,      g.h,       g.w,        g.o,          g.kh, g.kw,
+                                    g.oh,     g.ow,     g.groups,  g.stride,   g.padding,    g.dilation,
+                                    bias != nullptr};
+      if (const onednn::ConvPlan* plan = onednn::conv_plan(shape)) return conv2d_onednn(x, weight, bias, g, plan);
+    }
+  }
+#endif
   if (use_direct(g, opt, x.requires_grad() && is_grad_enabled())) return conv2d_direct(x, weight, bias, g);
   Tensor y = empty_tensor<Scalar>({g.n, g.o, g.oh, g.ow});
   // When every task is one chunk and dW will be needed, the closure keeps every group's cols
@@ -848,7 +916,45 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
 }
 
+// The backend: XTGRAD_CONV's value at first use, then set_conv_backend's.
+std::atomic<int>& backend_state() {
+  static std::atomic<int> state = [] {
+    const char* env = std::getenv("XTGRAD_CONV");
+    const std::string v = env ? env : "";
+    if (v == "own") return int(ConvBackend::own);
+    if (v == "onednn") {
+      if (!conv_onednn_available()) throw std::invalid_argument("XTGRAD_CONV=onednn: this xtgrad was built without oneDNN (-DXTGRAD_WITH_DNNL=ON)");
+      return int(ConvBackend::onednn);
+    }
+    if (!v.empty()) throw std::invalid_argument("XTGRAD_CONV must be own or onednn, not '" + v + "'");
+    return int(conv_onednn_available() ? ConvBackend::onednn : ConvBackend::own);
+  }();
+  return state;
+}
+
 }  // namespace
+
+bool conv_onednn_available() {
+#ifdef XTGRAD_WITH_DNNL
+  return true;
+#else
+  return false;
+#endif
+}
+
+ConvBackend conv_backend() { return ConvBackend(backend_state().load(std::memory_order_relaxed)); }
+
+void set_conv_backend(ConvBackend backend) {
+  if (backend == ConvBackend::onednn && !conv_onednn_available()) {
+    throw std::invalid_argument("set_conv_backend(onednn): this xtgrad was built without oneDNN (-DXTGRAD_WITH_DNNL=ON)");
+  }
+  backend_state().store(int(backend), std::memory_order_relaxed);
+}
+
+const char* conv_backend_name() {
+  if (conv_backend() == ConvBackend::own) return "own";
+  return onednn_threads_ok() ? "onednn" : "own (onednn needs OMP_WAIT_POLICY=passive above 1 thread)";
+}
 
 template <class Scalar>
 BasicVariable<Scalar> conv2d(const BasicVariable<Scalar>& x, const BasicVariable<Scalar>& weight,
