@@ -8,7 +8,7 @@
 #   --test   everything scripts/test.sh needs besides: GoogleTest, Google Benchmark, Open MPI,
 #            clang/libFuzzer, valgrind, doxygen, graphviz, PyTorch and numpy (the differential
 #            test), Fashion-MNIST (the app's tests and examples/cnn_fashion), Chromium (the
-#            report test).
+#            report test), oneDNN (scripts/onednn_check.sh).
 set -euo pipefail
 
 LIBRARY=(build-essential cmake ninja-build pkg-config
@@ -20,6 +20,7 @@ TEST=(libgtest-dev libgmock-dev libbenchmark-dev   # the suite and bench/
       clang libclang-rt-14-dev valgrind            # scripts/fuzz.sh (libFuzzer), scripts/leak_check.sh
       python3-torch python3-numpy                  # tests/diff: the differential test against PyTorch
       dataset-fashion-mnist                        # the app's --dataset fashion-mnist tests, examples/cnn_fashion
+      libdnnl-dev ocl-icd-opencl-dev opencl-c-headers  # scripts/onednn_check.sh: the optional oneDNN conv2d backend
       chromium)                                    # renders the app's report.html (tests/apps/report_test.sh)
 
 PKGS=("${LIBRARY[@]}" "${APP[@]}")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Full check: deps, MNIST data, Release build, then the test suite via ctest and the
-# installed-package consumer check; then (what CI runs, .ci/run) the proof of memory safety:
+# installed-package consumer check and the optional oneDNN backend's conv tests
+# (scripts/onednn_check.sh); then (what CI runs, .ci/run) the proof of memory safety:
 # the suite under ASan + UBSan (scripts/sanitize.sh), the threaded code under TSan
 # (scripts/thread_sanitize.sh), the libFuzzer targets for FUZZ_SECONDS
 # each (scripts/fuzz.sh), a short app run under valgrind (scripts/leak_check.sh) and the app's
@@ -15,7 +16,7 @@ QUICK=0
 for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
-    -h|--help) sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg' (usage: scripts/test.sh [--quick])" >&2; exit 2 ;;
   esac
 done
@@ -59,6 +60,7 @@ consumer() {
   echo "installed-package consumer: ok"
 }
 stage consumer consumer
+stage onednn scripts/onednn_check.sh
 
 if ((QUICK)); then
   echo "test.sh --quick: done (${timings[*]}; total ${SECONDS}s; skipped sanitize.sh, thread_sanitize.sh, fuzz.sh, leak_check.sh, fault_test.sh)"
