@@ -53,63 +53,75 @@ std::size_t gemm_blocks(std::size_t m, std::size_t n, std::size_t k) {
 // conv's 288 × 784 from k = 64 alike. At k = 128 and above, columns were as fast or faster.
 constexpr std::size_t kRowSplitMaxK = 64;
 
-// C = alpha·op(A)·op(B) + beta·C with explicit leading dimensions; `call(ta, tb, rows, cols,
-// a, lda, b, ldb, c)` runs one cblas_?gemm on one thread. Splits C by rows when m >= n, or when
+// C = alpha·op(A)·op(B) + beta·C with row strides lda, ldb, ldc (row-major: the distance
+// between consecutive rows of A, B, C as stored); `call(ta, tb, rows, cols, a, b, c)` runs one
+// cblas_?gemm on one thread with those strides. Splits C by rows when m >= n, or when
 // k <= kRowSplitMaxK and every block gets rows (each block reads its rows of op(A) and all of
 // op(B)), by columns otherwise; every element's k-sum is one BLAS call's, so the blocks add
 // nothing to rounding but BLAS's tile edges.
 template <class T, class Call>
-void run_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a, const T* b,
-              T* c, Call call) {
+void run_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, const T* a, std::size_t lda,
+              const T* b, std::size_t ldb, T* c, std::size_t ldc, Call call) {
   if (m == 0 || n == 0) return;
   one_blas_thread();
   const auto ta = trans_a ? CblasTrans : CblasNoTrans;
   const auto tb = trans_b ? CblasTrans : CblasNoTrans;
-  const int lda = std::max(1, static_cast<int>(trans_a ? m : k));
-  const int ldb = std::max(1, static_cast<int>(trans_b ? k : n));
   const std::size_t blocks = gemm_blocks(m, n, k);
   const BlasScope in_blas;  // OpenBLAS's own allocations are tallied apart (core/blas_scope.hpp)
   if (blocks <= 1) {
-    call(ta, tb, m, n, a, lda, b, ldb, c);
+    call(ta, tb, m, n, a, b, c);
     return;
   }
   const bool by_rows = m >= n || (k <= kRowSplitMaxK && m / kRowAlign >= blocks);
   parallel_for(0, blocks, 1, [&](std::size_t b0, std::size_t b1) {
     const BlasScope worker_in_blas;
     for (std::size_t block = b0; block < b1; ++block) {
-      if (by_rows) {
+      if (by_rows) {  // rows i0..i1 of op(A) and of C
         const std::size_t i0 = aligned_start(m, blocks, block, kRowAlign);
         const std::size_t i1 = aligned_start(m, blocks, block + 1, kRowAlign);
-        if (i1 > i0) call(ta, tb, i1 - i0, n, trans_a ? a + i0 : a + i0 * k, lda, b, ldb, c + i0 * n);
-      } else {
+        if (i1 > i0) call(ta, tb, i1 - i0, n, trans_a ? a + i0 : a + i0 * lda, b, c + i0 * ldc);
+      } else {  // columns j0..j1 of op(B) and of C
         const std::size_t j0 = aligned_start(n, blocks, block, kColumnAlign);
         const std::size_t j1 = aligned_start(n, blocks, block + 1, kColumnAlign);
-        if (j1 > j0) call(ta, tb, m, j1 - j0, a, lda, trans_b ? b + j0 * k : b + j0, ldb, c + j0);
+        if (j1 > j0) call(ta, tb, m, j1 - j0, a, trans_b ? b + j0 * ldb : b + j0, c + j0);
       }
     }
   });
 }
 
+// A leading dimension as BLAS takes it: at least 1, even for an empty matrix.
+int blas_ld(std::size_t ld) { return std::max(1, static_cast<int>(ld)); }
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-          const float* b, float beta, float* c) {
-  run_gemm<float>(trans_a, trans_b, m, n, k, a, b, c,
-                  [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const float* pa, int lda, const float* pb,
-                      int ldb, float* pc) {
-                    cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, lda, pb, ldb, beta,
-                                pc, int(n));
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
+  run_gemm<float>(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc,
+                  [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const float* pa, const float* pb,
+                      float* pc) {
+                    cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, blas_ld(lda), pb,
+                                blas_ld(ldb), beta, pc, blas_ld(ldc));
                   });
 }
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
-          const double* b, double beta, double* c) {
-  run_gemm<double>(trans_a, trans_b, m, n, k, a, b, c,
-                   [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const double* pa, int lda,
-                       const double* pb, int ldb, double* pc) {
-                     cblas_dgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, lda, pb, ldb, beta,
-                                 pc, int(n));
+          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
+  run_gemm<double>(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc,
+                   [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const double* pa, const double* pb,
+                       double* pc) {
+                     cblas_dgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, blas_ld(lda), pb,
+                                 blas_ld(ldb), beta, pc, blas_ld(ldc));
                    });
+}
+
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+          const float* b, float beta, float* c) {
+  gemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
+}
+
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+          const double* b, double beta, double* c) {
+  gemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
 }
 
 bool gemm_uses_threads(bool /*trans_a*/, std::size_t m, std::size_t n, std::size_t k) {

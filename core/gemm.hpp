@@ -16,6 +16,14 @@ void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           const double* b, double beta, double* c);
 
+// The same with the row strides of A, B and C as stored (lda >= op(A)'s stored columns, ...):
+// a block of columns of a wider row-major matrix, such as one head of attention's (L, H·d)
+// inputs, is read and written in place, no packed copy.
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+          std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc);
+void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
+          std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc);
+
 // Products of enough work are split into row (or column) blocks run on xtgrad's threads
 // (core/parallel.hpp), each block one single-threaded BLAS call; OpenBLAS's own threads are
 // never used. Deprecated: same as set_num_threads(threads).

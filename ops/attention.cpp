@@ -91,25 +91,6 @@ typename TensorOf<Scalar>::shape_type scores_shape(const TensorOf<Scalar>& q, co
   return scores;
 }
 
-// rows × cols of src (row stride ld) into dst (row stride cols).
-template <class Scalar>
-void pack(Scalar* dst, const Scalar* src, std::size_t rows, std::size_t cols, std::size_t ld) {
-  for (std::size_t i = 0; i < rows; ++i) std::copy(src + i * ld, src + i * ld + cols, dst + i * cols);
-}
-// dst (row stride ld) = src (rows × cols), or += src when beta is 1.
-template <class Scalar>
-void unpack(Scalar* dst, std::size_t ld, const Scalar* src, std::size_t rows, std::size_t cols, Scalar beta) {
-  for (std::size_t i = 0; i < rows; ++i) {
-    Scalar* d = dst + i * ld;
-    const Scalar* r = src + i * cols;
-    if (beta == 0) {
-      std::copy(r, r + cols, d);
-    } else {
-      for (std::size_t j = 0; j < cols; ++j) d[j] += r[j];
-    }
-  }
-}
-
 // Where score (item t, row i, column j) reads the mask: offset(t) + i·row + j·col, strides 0
 // along the axes the mask broadcasts.
 struct MaskLayout {
@@ -270,15 +251,17 @@ void softmax_row(Scalar* s, std::size_t n) {
   for (std::size_t j = 0; j < n; ++j) s[j] *= inv;
 }
 
-// C = alpha·op(A)·op(B) + beta·C, an empty k-sum giving beta·C (BLAS may leave C alone at k = 0).
+// C = alpha·op(A)·op(B) + beta·C with row strides lda, ldb, ldc (one head's columns are read
+// and written in place), an empty k-sum giving beta·C (BLAS may leave C alone at k = 0).
 template <class Scalar>
 void gemm_k0(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k, Scalar alpha, const Scalar* a,
-             const Scalar* b, Scalar beta, Scalar* c) {
+             std::size_t lda, const Scalar* b, std::size_t ldb, Scalar beta, Scalar* c, std::size_t ldc) {
   if (k == 0) {
-    if (beta == 0) std::fill(c, c + m * n, Scalar(0));
+    if (beta == 0)
+      for (std::size_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, Scalar(0));
     return;
   }
-  gemm(ta, tb, m, n, k, alpha, a, b, beta, c);
+  gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 // f(chunk, item_begin, item_end) over `chunks` contiguous chunks of [0, items) on the pool
@@ -319,12 +302,11 @@ struct Saved {
 
 // The fast path: per item, dP = dO·Vᵀ (⊙ m), dS = P ⊙ (dP − rowsum(dP ⊙ P)) in one pass per row,
 // dQ (+)= scale·dS·K, dK (+)= scale·dSᵀ·Q, dV (+)= (P ⊙ m)ᵀ·dO, straight into the gradients'
-// storage (each item owns its blocks; with heads, its columns, through per-chunk packed copies),
-// parallel over items.
+// storage (each item owns its blocks; with heads, its columns, read and written in place through
+// the gemm's row strides), parallel over items.
 template <class Scalar>
 void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
   const Dims& s = sv.s;
-  const bool packed = s.heads > 0;
   const Scalar* q = self.parent_value(0).data();
   const Scalar* k = self.parent_value(1).data();
   const Scalar* v = self.parent_value(2).data();
@@ -338,41 +320,25 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
   for (std::size_t i = 0; i < 3; ++i)
     if (want[i]) grad[i] = grad_target(self, i, beta[i]);
   const std::size_t block = s.lq * s.lk;
-  const std::size_t nq = s.lq * s.d, nk = s.lk * s.d, nv = s.lk * s.dv, ng = s.lq * s.dv;
+  const std::size_t ldq = s.ld(s.d), ldv = s.ld(s.dv);  // row strides of q, k, dq, dk and of v, dO, dv
   const std::size_t chunks = std::max<std::size_t>(1, parallel_detail::chunk_count(s.items, item_grain(s)));
-  // per chunk: dS (Lq, Lk), P ⊙ m (Lq, Lk) with dropout; with heads, Q, K, V, dO packed and
-  // dQ, dK, dV before they are added into their columns
-  const std::size_t per_chunk = block * (m ? 2 : 1) + (packed ? 2 * (nq + nk + nv) + ng : 0);
+  // per chunk: dS (Lq, Lk), and P ⊙ m (Lq, Lk) with dropout
+  const std::size_t per_chunk = block * (m ? 2 : 1);
   TensorOf<Scalar> scratch = empty_tensor<Scalar>({chunks * per_chunk});
   Scalar* scr = scratch.data();
   for_each_chunk(s.items, chunks, [&](std::size_t c, std::size_t t0, std::size_t t1) {
     Scalar* dS = scr + c * per_chunk;
     Scalar* pm = dS + block;
-    Scalar* qs = pm + (m ? block : 0);
-    Scalar *ks = qs + nq, *vs = ks + nk, *gs = vs + nv, *dqs = gs + ng, *dks = dqs + nq, *dvs = dks + nk;
     for (std::size_t t = t0; t < t1; ++t) {
       const Scalar* qt = q + s.offset(t, s.lq, s.d);
       const Scalar* kt = k + s.offset(t, s.lk, s.d);
       const Scalar* vt = v + s.offset(t, s.lk, s.dv);
       const Scalar* gt = g + s.offset(t, s.lq, s.dv);
-      if (packed) {
-        pack(qs, qt, s.lq, s.d, s.ld(s.d));
-        pack(ks, kt, s.lk, s.d, s.ld(s.d));
-        pack(vs, vt, s.lk, s.dv, s.ld(s.dv));
-        pack(gs, gt, s.lq, s.dv, s.ld(s.dv));
-        qt = qs, kt = ks, vt = vs, gt = gs;
-      }
       const Scalar* pt = P + t * block;
       const Scalar* mt = m ? m + t * block : nullptr;
-      // where each share goes: the gradient's own block, or the packed buffer (added after)
-      Scalar* dq = packed ? dqs : want[0] ? grad[0] + s.offset(t, s.lq, s.d) : nullptr;
-      Scalar* dk = packed ? dks : want[1] ? grad[1] + s.offset(t, s.lk, s.d) : nullptr;
-      Scalar* dv = packed ? dvs : want[2] ? grad[2] + s.offset(t, s.lk, s.dv) : nullptr;
-      const Scalar bq = packed ? Scalar(0) : beta[0], bk = packed ? Scalar(0) : beta[1];
-      const Scalar bv = packed ? Scalar(0) : beta[2];
       if (want[0] || want[1]) {
         // dP = dO·Vᵀ : (Lq, Lk), then dS = P ⊙ (dP − Σ_j dP ⊙ P) row by row (dP ⊙ m with dropout)
-        gemm_k0(false, true, s.lq, s.lk, s.dv, Scalar(1), gt, vt, Scalar(0), dS);
+        gemm_k0(false, true, s.lq, s.lk, s.dv, Scalar(1), gt, ldv, vt, ldv, Scalar(0), dS, s.lk);
         for (std::size_t i = 0; i < s.lq; ++i) {
           Scalar* r = dS + i * s.lk;
           const Scalar* p = pt + i * s.lk;
@@ -387,12 +353,12 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
         }
         // dQ = scale·dS·K : (Lq, d);  dK = scale·dSᵀ·Q : (Lk, d)
         if (want[0]) {
-          gemm_k0(false, false, s.lq, s.d, s.lk, sv.scale, dS, kt, bq, dq);
-          if (packed) unpack(grad[0] + s.offset(t, s.lq, s.d), s.ld(s.d), dq, s.lq, s.d, beta[0]);
+          gemm_k0(false, false, s.lq, s.d, s.lk, sv.scale, dS, s.lk, kt, ldq, beta[0],
+                  grad[0] + s.offset(t, s.lq, s.d), ldq);
         }
         if (want[1]) {
-          gemm_k0(true, false, s.lk, s.d, s.lq, sv.scale, dS, qt, bk, dk);
-          if (packed) unpack(grad[1] + s.offset(t, s.lk, s.d), s.ld(s.d), dk, s.lk, s.d, beta[1]);
+          gemm_k0(true, false, s.lk, s.d, s.lq, sv.scale, dS, s.lk, qt, ldq, beta[1],
+                  grad[1] + s.offset(t, s.lk, s.d), ldq);
         }
       }
       if (want[2]) {
@@ -402,8 +368,8 @@ void attention_backward(BasicNode<Scalar>& self, const Saved<Scalar>& sv) {
           for (std::size_t j = 0; j < block; ++j) pm[j] = pt[j] * mt[j];
           a = pm;
         }
-        gemm_k0(true, false, s.lk, s.dv, s.lq, Scalar(1), a, gt, bv, dv);
-        if (packed) unpack(grad[2] + s.offset(t, s.lk, s.dv), s.ld(s.dv), dv, s.lk, s.dv, beta[2]);
+        gemm_k0(true, false, s.lk, s.dv, s.lq, Scalar(1), a, s.lk, gt, ldv, beta[2],
+                grad[2] + s.offset(t, s.lk, s.dv), ldv);
       }
     }
   });
@@ -486,7 +452,6 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
   const Tensor& kv = k.value();
   const Tensor& vv = v.value();
   const Dims s = check_qkv(qv, kv, vv, options.heads);
-  const bool packed = s.heads > 0;
   const double p = options.dropout_p;
   if (!(p >= 0 && p < 1) || (p > 0 && options.rng == nullptr)) {
     throw std::invalid_argument(std::string(kOp) + ": dropout_p must be in [0, 1) (and > 0 needs an rng), got " +
@@ -510,32 +475,25 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
   Tensor out = empty_tensor<Scalar>(oshape);
   // (shape (0) when unused: a default Tensor is 0-d, one element, and would call malloc each step)
   Tensor drop = p > 0 ? dropout_mask<Scalar>(scores, p, *options.rng) : Tensor::from_shape({0});
-  const std::size_t block = s.lq * s.lk, nq = s.lq * s.d, nk = s.lk * s.d, nv = s.lk * s.dv, no = s.lq * s.dv;
+  const std::size_t block = s.lq * s.lk;
+  const std::size_t ldq = s.ld(s.d), ldv = s.ld(s.dv);  // row strides of q, k and of v, O
   const std::size_t chunks = std::max<std::size_t>(1, parallel_detail::chunk_count(s.items, item_grain(s)));
-  // per chunk: P ⊙ m with dropout; with heads, Q, K, V packed and O before it goes to its columns
-  const std::size_t per_chunk = (p > 0 ? block : 0) + (packed ? nq + nk + nv + no : 0);
+  // per chunk: P ⊙ m with dropout
+  const std::size_t per_chunk = p > 0 ? block : 0;
   Tensor scratch = per_chunk > 0 ? empty_tensor<Scalar>({chunks * per_chunk}) : Tensor::from_shape({0});
   const Scalar* qd = qv.data();
   const Scalar* kd = kv.data();
   const Scalar* vd = vv.data();
   for_each_chunk(s.items, chunks, [&](std::size_t c, std::size_t t0, std::size_t t1) {
     Scalar* pm = scratch.data() + c * per_chunk;
-    Scalar* qs = pm + (p > 0 ? block : 0);
-    Scalar *ks = qs + nq, *vs = ks + nk, *os = vs + nv;
     for (std::size_t t = t0; t < t1; ++t) {
       const Scalar* qt = qd + s.offset(t, s.lq, s.d);
       const Scalar* kt = kd + s.offset(t, s.lk, s.d);
       const Scalar* vt = vd + s.offset(t, s.lk, s.dv);
       Scalar* ot = out.data() + s.offset(t, s.lq, s.dv);
-      if (packed) {
-        pack(qs, qt, s.lq, s.d, s.ld(s.d));
-        pack(ks, kt, s.lk, s.d, s.ld(s.d));
-        pack(vs, vt, s.lk, s.dv, s.ld(s.dv));
-        qt = qs, kt = ks, vt = vs;
-      }
       // S = scale·Q·Kᵀ : (Lq, Lk), masked and softmaxed row by row in place: P
       Scalar* pt = probs.data() + t * block;
-      gemm_k0(false, true, s.lq, s.lk, s.d, scale, qt, kt, Scalar(0), pt);
+      gemm_k0(false, true, s.lq, s.lk, s.d, scale, qt, ldq, kt, ldq, Scalar(0), pt, s.lk);
       for (std::size_t i = 0; i < s.lq; ++i) {
         Scalar* row = pt + i * s.lk;
         masking.apply(row, s.lk, t, i);
@@ -551,8 +509,7 @@ BasicVariable<Scalar> scaled_dot_product_attention(const BasicVariable<Scalar>& 
         for (std::size_t j = 0; j < block; ++j) pm[j] = pt[j] * mt[j];
         a = pm;
       }
-      gemm_k0(false, false, s.lq, s.dv, s.lk, Scalar(1), a, vt, Scalar(0), packed ? os : ot);
-      if (packed) unpack(ot, s.ld(s.dv), os, s.lq, s.dv, Scalar(0));
+      gemm_k0(false, false, s.lq, s.dv, s.lk, Scalar(1), a, s.lk, vt, ldv, Scalar(0), ot, ldv);
     }
   });
   if (per_chunk > 0) recycle(scratch);
