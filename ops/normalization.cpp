@@ -359,6 +359,32 @@ std::size_t layer_norm_grain(std::size_t d) {
 // so they do not depend on the thread count.
 constexpr std::size_t kLayerNormRowBlock = 32;
 
+// Two row sums Σ_k a(k) and Σ_k b(k), k < d, in double, each in kLanes interleaved partial sums
+// (lane j takes k ≡ j mod kLanes) added pairwise at the end. The order is fixed (the same bits
+// on every run and thread count), and the lanes' adds do not wait on each other, so they
+// vectorize and pipeline where one running sum would wait ~4 cycles on every add.
+struct RowSums {
+  double a, b;
+};
+template <class A, class B>
+RowSums lane_sums(std::size_t d, const A& a, const B& b) {
+  constexpr std::size_t kLanes = 8;
+  double sa[kLanes] = {}, sb[kLanes] = {};
+  std::size_t k = 0;
+  for (; k + kLanes <= d; k += kLanes) {
+    for (std::size_t j = 0; j < kLanes; ++j) {
+      sa[j] += a(k + j);
+      sb[j] += b(k + j);
+    }
+  }
+  for (std::size_t j = 0; k < d; ++k, ++j) {
+    sa[j] += a(k);
+    sb[j] += b(k);
+  }
+  const auto total = [](const double* s) { return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])); };
+  return {total(sa), total(sb)};
+}
+
 struct RowMoments {
   double mean, var;  // mean and biased variance
 };
@@ -367,14 +393,14 @@ struct RowMoments {
 template <class Scalar>
 RowMoments row_moments(const Scalar* p, std::size_t d) {
   const double shift = p[0];
-  double s1 = 0, s2 = 0;
-  for (std::size_t k = 0; k < d; ++k) {
-    const double v = double(p[k]) - shift;
-    s1 += v;
-    s2 += v * v;
-  }
-  const double m = s1 / double(d);
-  return {shift + m, std::max(0.0, s2 / double(d) - m * m)};
+  const RowSums s = lane_sums(
+      d, [&](std::size_t k) { return double(p[k]) - shift; },
+      [&](std::size_t k) {
+        const double v = double(p[k]) - shift;
+        return v * v;
+      });
+  const double m = s.a / double(d);
+  return {shift + m, std::max(0.0, s.b / double(d) - m * m)};
 }
 
 // layer_norm's backward for x read as (rows, d), x̂ = (x − μ)·inv from the saved statistics:
@@ -413,13 +439,11 @@ void layer_norm_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& stats,
           }
         }
         if (!want_x) continue;
-        double sg = 0, sgx = 0;
-        for (std::size_t k = 0; k < d; ++k) {
-          const double gh = double(gr[k]) * gamma[k];
-          sg += gh;
-          sgx += gh * ((xr[k] - mu) * inv);
-        }
-        const Scalar mean_g = Scalar(sg / double(d)), mean_gx = Scalar(sgx / double(d));
+        // Σ ĝ and Σ ĝ ⊙ x̂ over the row
+        const RowSums sums = lane_sums(
+            d, [&](std::size_t k) { return double(gr[k]) * gamma[k]; },
+            [&](std::size_t k) { return double(gr[k]) * gamma[k] * ((xr[k] - mu) * inv); });
+        const Scalar mean_g = Scalar(sums.a / double(d)), mean_gx = Scalar(sums.b / double(d));
         Scalar* dr = dx + i * d;
         for (std::size_t k = 0; k < d; ++k) {
           const Scalar v = (gr[k] * gamma[k] - mean_g - ((xr[k] - mu) * inv) * mean_gx) * inv;
