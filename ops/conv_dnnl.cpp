@@ -121,20 +121,39 @@ Runtime& runtime() {
   return *r;
 }
 
-// The calling thread's oneDNN stream and its OpenMP thread count, set to 1 once per thread:
-// every call (and every primitive made, since oneDNN fixes a kernel's thread count when it is
-// made) runs on the calling thread alone, so no OpenMP team ever starts and no idle OpenMP
-// worker spins beside xtgrad's pool. Made under a BlasScope (libgomp allocates a thread's
-// ICVs, oneDNN its stream): the malloc counter tallies them as the library's.
+// The calling thread's oneDNN stream (made once per thread, under a BlasScope: the malloc
+// counter tallies its allocations as the library's).
 dnnl::stream& thread_stream() {
   thread_local std::optional<dnnl::stream> stream;
   if (!stream) {
     const BlasScope library;
-    omp_set_num_threads(1);
     stream.emplace(runtime().engine);
   }
   return *stream;
 }
+
+// RAII: the calling thread's OpenMP thread count is 1 while oneDNN makes or runs primitives
+// (oneDNN fixes a kernel's thread count when it makes it, and its reorders read it when they
+// run), then what it was. So every call runs on its calling thread alone: no OpenMP team ever
+// starts, and no idle OpenMP worker spins beside xtgrad's pool. libgomp allocates a thread's
+// settings the first time they are set: under a BlasScope too.
+class OneOmpThread {
+ public:
+  OneOmpThread() : previous_(omp_get_max_threads()) {
+    if (previous_ != 1) {
+      const BlasScope library;
+      omp_set_num_threads(1);
+    }
+  }
+  ~OneOmpThread() {
+    if (previous_ != 1) omp_set_num_threads(previous_);
+  }
+  OneOmpThread(const OneOmpThread&) = delete;
+  OneOmpThread& operator=(const OneOmpThread&) = delete;
+
+ private:
+  int previous_;
+};
 
 memory::dims dims(std::initializer_list<std::size_t> v) {
   memory::dims d;
@@ -216,7 +235,7 @@ const Primitives* primitives_of(Runtime& r, const ConvShape& s) {
                                            s.padding[0], s.padding[1], s.dilation[0], s.dilation[1], s.bias);
   auto it = r.primitives.find(key);
   if (it == r.primitives.end()) {
-    thread_stream();  // this thread's OpenMP count is 1 before oneDNN fixes the kernels' thread count
+    const OneOmpThread one_thread;  // before oneDNN fixes the kernels' thread count
     const BlasScope library;
     it = r.primitives.emplace(key, make_primitives(s, r.engine)).first;
   }
@@ -277,9 +296,10 @@ std::unique_ptr<ConvPlan> make_plan(Runtime& r, const ConvShape& s, std::size_t 
 void run(const Reorder& r, const float* src, float* dst, float* scratch) {
   const BlasScope library;
   const dnnl::engine& eng = runtime().engine;
-  r.prim.execute(thread_stream(), {{DNNL_ARG_FROM, memory(r.from, eng, const_cast<float*>(src))},
-                                   {DNNL_ARG_TO, memory(r.to, eng, dst)},
-                                   {DNNL_ARG_SCRATCHPAD, memory(r.scratch, eng, scratch)}});
+  std::unordered_map<int, memory> args{{DNNL_ARG_FROM, memory(r.from, eng, const_cast<float*>(src))},
+                                       {DNNL_ARG_TO, memory(r.to, eng, dst)}};
+  if (r.scratch.get_size() != 0) args.emplace(DNNL_ARG_SCRATCHPAD, memory(r.scratch, eng, scratch));
+  r.prim.execute(thread_stream(), args);
 }
 
 // A read-only operand in a primitive's layout: the plain buffer itself when `r` is null (the
@@ -318,6 +338,7 @@ struct Weights {
 template <class F>
 void for_each_chunk(const ConvPlan& p, const F& fn) {
   const auto one = [&](std::size_t i) {
+    const OneOmpThread one_thread;
     std::size_t b, e;
     const Primitives& q = p.of_chunk(i, b, e);
     fn(i, b, e, q);
@@ -358,6 +379,7 @@ std::size_t chunks(const ConvPlan& p) { return p.chunks; }
 // Per chunk of samples [a, e): y[a, e) = conv(x[a, e), W) + b, x and y reordered to and from
 // forward's layouts in the chunk's work buffer (x into kept_x's part instead when it is kept).
 void forward(const ConvPlan& p, const float* x, const float* w, const float* b, float* y, float* kept_x) {
+  const OneOmpThread one_thread;  // the weights' reorders below
   TensorOf<float> work = empty_tensor<float>({p.chunks * p.fwd_stride});
   const std::size_t x_floats = std::max(floats(p.small->f_x), floats(p.large->f_x));
   const std::size_t y_floats = std::max(floats(p.small->f_y), floats(p.large->f_y));
@@ -394,6 +416,7 @@ void backward(const ConvPlan& p, const float* x, const float* kept_x, const floa
               float* dx, float beta_x, float* dw, float beta_w, float* db, float beta_b) {
   const bool weights = dw || db;
   if (!dx && !weights) return;
+  const OneOmpThread one_thread;  // the weights' reorders below
   TensorOf<float> work = empty_tensor<float>({p.chunks * p.bwd_stride});
   const auto most = [&](const memory::desc Primitives::*md) { return std::max(floats(p.small->*md), floats(p.large->*md)); };
   // regions of a chunk's buffer, in floats from its start
