@@ -735,7 +735,9 @@ BasicVariable<Scalar> conv2d_direct(const BasicVariable<Scalar>& x, const BasicV
 
 #ifdef XTGRAD_WITH_DNNL
 // conv2d through oneDNN (ops/conv_dnnl.hpp), float: forward and backward in oneDNN's
-// primitives; a create_graph backward runs the same formula over ops as the own kernels.
+// primitives; a create_graph backward runs the same formula over ops as the own kernels. The
+// backward runs forward's plan, so the batch's split into chunks (and the order dW's and db's
+// partials are added in) is forward's whatever num_threads() is by then.
 BasicVariable<float> conv2d_onednn(const BasicVariable<float>& x, const BasicVariable<float>& weight,
                                    const BasicVariable<float>* bias, const ConvGeometry& g,
                                    const onednn::ConvPlan* plan) {
