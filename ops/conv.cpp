@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstddef>
@@ -734,23 +733,11 @@ BasicVariable<Scalar> conv2d_direct(const BasicVariable<Scalar>& x, const BasicV
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
 }
 
-// Whether oneDNN may run at num_threads(): one thread, or OMP_WAIT_POLICY=passive. With more
-// threads and OpenMP's default policy its idle workers spin after every call and take the cores
-// from xtgrad's own pool (2 threads, shared machine: BN CNN steps 2.5x, LeNet's up to 50x slower
-// than the own kernels; docs/performance.md); then the own kernels run.
-bool onednn_threads_ok() {
-  static const bool passive = [] {
-    const char* v = std::getenv("OMP_WAIT_POLICY");
-    std::string s = v ? v : "";
-    for (char& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
-    return s == "passive";
-  }();
-  return passive || num_threads() == 1 || in_parallel_region();
-}
-
 #ifdef XTGRAD_WITH_DNNL
 // conv2d through oneDNN (ops/conv_dnnl.hpp), float: forward and backward in oneDNN's
-// primitives; a create_graph backward runs the same formula over ops as the own kernels.
+// primitives; a create_graph backward runs the same formula over ops as the own kernels. The
+// backward runs forward's plan, so the batch's split into chunks (and the order dW's and db's
+// partials are added in) is forward's whatever num_threads() is by then.
 BasicVariable<float> conv2d_onednn(const BasicVariable<float>& x, const BasicVariable<float>& weight,
                                    const BasicVariable<float>* bias, const ConvGeometry& g,
                                    const onednn::ConvPlan* plan) {
@@ -805,7 +792,7 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
   }
 #ifdef XTGRAD_WITH_DNNL
   if constexpr (std::is_same_v<Scalar, float>) {
-    if (opt.kernel == Conv2dKernel::automatic && conv_backend() == ConvBackend::onednn && onednn_threads_ok()) {
+    if (opt.kernel == Conv2dKernel::automatic && conv_backend() == ConvBackend::onednn) {
       const onednn::ConvShape shape{g.n,      g.c,      g.h,       g.w,        g.o,          g.kh, g.kw,
                                     g.oh,     g.ow,     g.groups,  g.stride,   g.padding,    g.dilation,
                                     bias != nullptr};
@@ -953,7 +940,7 @@ void set_conv_backend(ConvBackend backend) {
 
 const char* conv_backend_name() {
   if (conv_backend() == ConvBackend::own) return "own";
-  return onednn_threads_ok() ? "onednn" : "own (onednn needs OMP_WAIT_POLICY=passive above 1 thread)";
+  return "onednn";
 }
 
 template <class Scalar>

@@ -61,8 +61,8 @@ BasicVariable<T> conv2d(const BasicVariable<T>& x, const BasicVariable<T>& weigh
 // own kernels (im2col + gemm, the direct kernel) or oneDNN's (ops/conv_dnnl.hpp; only in a build
 // configured with -DXTGRAD_WITH_DNNL=ON, where it is the default). Double, create_graph
 // backwards, a forced kernel and shapes oneDNN has no implementation for always run the own
-// kernels, and so do calls at more than one thread unless OMP_WAIT_POLICY=passive is set (with
-// OpenMP's default policy oneDNN's idle workers spin and starve xtgrad's own pool).
+// kernels. Above one thread oneDNN runs as the own kernels do: the batch in chunks of samples on
+// xtgrad's pool, each chunk one oneDNN call at one OpenMP thread (no OMP_WAIT_POLICY needed).
 // The environment variable XTGRAD_CONV=own (or onednn) sets the starting value;
 // set_conv_backend changes it for every thread (std::invalid_argument: onednn without oneDNN).
 enum class ConvBackend { own, onednn };
@@ -70,8 +70,7 @@ ConvBackend conv_backend();
 void set_conv_backend(ConvBackend backend);
 // Whether this build has the oneDNN backend (-DXTGRAD_WITH_DNNL=ON).
 bool conv_onednn_available();
-// Which backend conv2d's float path runs now, as words (benchmarks print it): "own", "onednn",
-// or "own (onednn needs OMP_WAIT_POLICY=passive above 1 thread)".
+// Which backend conv2d's float path runs now, as words (benchmarks print it): "own" or "onednn".
 const char* conv_backend_name();
 
 // Options of max_pool2d / avg_pool2d: Pool2dOptions{} (2×2), Pool2dOptions(3, 2, 1) (square),

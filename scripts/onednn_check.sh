@@ -18,10 +18,9 @@ cmake --build build-onednn -j"$(nproc)" --target "${TESTS[@]}"
 build_seconds=$((SECONDS - t0))
 export OPENBLAS_NUM_THREADS=1
 for t in "${TESTS[@]}"; do
-  # as ctest runs them (tests/CMakeLists.txt): oneDNN above 1 thread needs the passive wait
-  # policy; the thread test checks the own kernels' bits
+  # as ctest runs them (tests/CMakeLists.txt): the thread test checks the own kernels' bits
+  # (oneDNN's above one thread: test_conv_dnnl_f32)
   case $t in
-    test_conv_dnnl_f32) env=(OMP_WAIT_POLICY=passive) ;;
     test_parallel_conv) env=(XTGRAD_CONV=own) ;;
     *) env=() ;;
   esac

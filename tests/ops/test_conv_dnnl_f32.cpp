@@ -4,12 +4,15 @@
 // benchmarks' layers), within a tolerance that grows with the reduction length K:
 // |a − b| ≤ 1e-5·√K·max(1, max |own|). One test checks that the comparison does report a
 // wrong result (a perturbed weight), and one that a thread count gives the same bits twice.
-// Run with OMP_WAIT_POLICY=passive (ctest sets it), without which oneDNN runs at 1 thread only.
+// At 2 and 3 threads (the batch in chunks of samples, one oneDNN call per chunk on xtgrad's
+// pool): batches that do not divide evenly, groups, stride, no bias and gradients accumulated
+// into (an input used twice), against the own kernels and against oneDNN at 1 thread.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -54,8 +57,10 @@ struct Results {
 
 Results run(const Case& c, ConvBackend backend, const TensorF& x, const TensorF& w, const TensorF& b, const TensorF* up) {
   const BackendGuard guard(backend);
-  // oneDNN must really run (above 1 thread it needs OMP_WAIT_POLICY=passive: tests/CMakeLists.txt)
-  if (backend == ConvBackend::onednn) EXPECT_STREQ(xtgrad::conv_backend_name(), "onednn");
+  // oneDNN must really run
+  if (backend == ConvBackend::onednn) {
+    EXPECT_STREQ(xtgrad::conv_backend_name(), "onednn");
+  }
   VariableF xv(x, c.x_grad), wv(w, true), bv(b, true);
   VariableF y = c.bias ? xtgrad::conv2d(xv, wv, bv, c.opt) : xtgrad::conv2d(xv, wv, c.opt);
   y.backward(up ? *up : random(Shape(y.value().shape().begin(), y.value().shape().end()), 99));
@@ -159,12 +164,12 @@ TEST(ConvOnednnCheck, ReportsAPerturbedWeight) {
   EXPECT_EQ(bad[3], 0u);  // db does not depend on W
 }
 
-// The same thread count gives the same bits twice (oneDNN runs on xtgrad::num_threads()
-// OpenMP threads), at 1 and 2 threads.
+// The same thread count gives the same bits twice (the batch in num_threads() chunks, dW and
+// db summed in chunk order), at 1, 2 and 3 threads.
 TEST(ConvOnednnCheck, SameThreadCountGivesTheSameBits) {
   const Case c{"conv2", {32, 32, 14, 14}, {64, 32, 3, 3}, opts(1, 1)};
   const TensorF x = random(c.x, 1), w = random(c.w, 2), b = random({c.w[0]}, 3);
-  for (int threads : {1, 2}) {
+  for (int threads : {1, 2, 3}) {
     const xtgrad::NumThreadsGuard guard(threads);
     const Results a = run(c, ConvBackend::onednn, x, w, b, nullptr);
     const Results r = run(c, ConvBackend::onednn, x, w, b, nullptr);
@@ -184,6 +189,98 @@ TEST(ConvOnednnCheck, GradientsAccumulate) {
   EXPECT_EQ(mismatches(xv.grad(), TensorF(2.f * dx), 1), 0u);
   EXPECT_EQ(mismatches(wv.grad(), TensorF(2.f * dw), 1), 0u);
   EXPECT_EQ(mismatches(bv.grad(), TensorF(2.f * db), 1), 0u);
+}
+
+// Cases for 2 and 3 threads, each with enough work per sample that the batch is split into
+// one chunk per thread: batches of 7 and 11 (a multiple of neither 2 nor 3), groups, stride,
+// no bias, and LeNet's second layer.
+std::vector<Case> threaded_cases() {
+  std::vector<Case> v;
+  v.push_back({"batch7", {7, 8, 12, 12}, {16, 8, 3, 3}, opts(1, 1)});
+  v.push_back({"groups2_stride2_batch11", {11, 16, 16, 16}, {32, 8, 3, 3}, opts(2, 1, 1, 2)});
+  v.push_back({"stride2_no_bias_batch7", {7, 8, 24, 24}, {16, 8, 3, 3}, opts(2, 1), false});
+  v.push_back({"lenet_conv2", {64, 6, 14, 14}, {16, 6, 5, 5}, opts(1, 0)});
+  return v;
+}
+
+// Whether a and b hold the same bits (and shapes).
+bool same_bits(const TensorF& a, const TensorF& b) {
+  return a.shape() == b.shape() && std::equal(a.data(), a.data() + a.size(), b.data(), [](float p, float q) {
+           return std::memcmp(&p, &q, sizeof(float)) == 0;
+         });
+}
+
+class ConvOnednnThreads : public ::testing::TestWithParam<Case> {};
+
+// At T = 2 and 3 threads:
+// - the plan splits the batch into T chunks (else the test would not test the split);
+// - against the own kernels at T threads, within the tolerance of AgreesWithTheOwnKernels:
+//   dW and db there are sums over all N samples, so this fails if a chunk's partial were
+//   dropped or not added (dW of chunk 0 alone is far from the whole batch's);
+// - dW and db bit-identical over two runs (partials summed in a fixed chunk order);
+// - y, dx, dW, db within 1e-5·√K·max(1, max |1-thread value|) of oneDNN at 1 thread: not
+//   bit for bit, because oneDNN may choose other kernels (blocking, loop order) for a chunk of
+//   N/T samples than for the whole batch, which rounds y and dx differently, and dW and db
+//   are then summed per chunk and the partials added, another order of the same float sum.
+TEST_P(ConvOnednnThreads, SplitsTheBatchAndAgrees) {
+  const Case& c = GetParam();
+  const TensorF x = random(c.x, 1), w = random(c.w, 2), b = random({c.w[0]}, 3);
+  const Results one = [&] {
+    const xtgrad::NumThreadsGuard guard(1);
+    return run(c, ConvBackend::onednn, x, w, b, nullptr);
+  }();
+  const double groups = double(c.opt.groups), kh = double(c.w[2]), kw = double(c.w[3]);
+  const double k_y = double(c.w[1]) * kh * kw, k_dx = double(c.w[0]) / groups * kh * kw;
+  const double k_dw = double(one.y.shape()[0] * one.y.shape()[2] * one.y.shape()[3]);
+  for (int threads : {2, 3}) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    const xtgrad::onednn::ConvPlan* plan = plan_of(c);
+    ASSERT_NE(plan, nullptr);
+    EXPECT_EQ(xtgrad::onednn::chunks(*plan), std::size_t(threads)) << xtgrad::onednn::implementation(*plan);
+    const std::vector<std::size_t> bad = compare(c);
+    EXPECT_EQ(bad[0], 0u) << "y against the own kernels, " << threads << " threads";
+    EXPECT_EQ(bad[1], 0u) << "dx against the own kernels, " << threads << " threads";
+    EXPECT_EQ(bad[2], 0u) << "dw against the own kernels, " << threads << " threads";
+    EXPECT_EQ(bad[3], 0u) << "db against the own kernels, " << threads << " threads";
+    const Results a = run(c, ConvBackend::onednn, x, w, b, nullptr);
+    const Results r = run(c, ConvBackend::onednn, x, w, b, nullptr);
+    EXPECT_TRUE(same_bits(a.y, r.y) && same_bits(a.dx, r.dx)) << threads << " threads";
+    EXPECT_TRUE(same_bits(a.dw, r.dw) && same_bits(a.db, r.db)) << threads << " threads";
+    EXPECT_EQ(mismatches(a.y, one.y, k_y), 0u) << "y against 1 thread, " << threads << " threads";
+    EXPECT_EQ(mismatches(a.dx, one.dx, k_dx), 0u) << "dx against 1 thread, " << threads << " threads";
+    EXPECT_EQ(mismatches(a.dw, one.dw, k_dw), 0u) << "dw against 1 thread, " << threads << " threads";
+    EXPECT_EQ(mismatches(a.db, one.db, k_dw), 0u) << "db against 1 thread, " << threads << " threads";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, ConvOnednnThreads, ::testing::ValuesIn(threaded_cases()),
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+// Gradients accumulated into (beta = 1) at 2 and 3 threads: x used by two convolutions (W and
+// W2), W by two (x and x2), b by three, so each gradient's second (and third) backward adds to
+// the first. Against the own kernels running the same graph, and the same bits twice.
+TEST(ConvOnednnThreadsCheck, AccumulatesIntoGradients) {
+  const Conv2dOptions o = opts(1, 1, 1, 2);
+  const TensorF x = random({7, 16, 12, 12}, 1), x2 = random({7, 16, 12, 12}, 5), w = random({32, 8, 3, 3}, 2),
+                w2 = random({32, 8, 3, 3}, 6), b = random({32}, 3), up = random({7, 32, 12, 12}, 4);
+  const auto graph = [&](ConvBackend backend) {
+    const BackendGuard guard(backend);
+    VariableF xv(x, true), x2v(x2, true), wv(w, true), w2v(w2, true), bv(b, true);
+    VariableF y = xtgrad::conv2d(xv, wv, bv, o) + xtgrad::conv2d(xv, w2v, bv, o) + xtgrad::conv2d(x2v, wv, bv, o);
+    y.backward(up);
+    return std::vector<TensorF>{xv.grad(), x2v.grad(), wv.grad(), w2v.grad(), bv.grad()};
+  };
+  const char* names[] = {"dx", "dx2", "dw", "dw2", "db"};
+  const double k[] = {2 * 16 * 9, 16 * 9, 2 * 7 * 144, 7 * 144, 3 * 7 * 144};  // terms summed per element
+  for (int threads : {2, 3}) {
+    const xtgrad::NumThreadsGuard guard(threads);
+    const std::vector<TensorF> own = graph(ConvBackend::own);
+    const std::vector<TensorF> a = graph(ConvBackend::onednn), r = graph(ConvBackend::onednn);
+    for (std::size_t i = 0; i < own.size(); ++i) {
+      EXPECT_EQ(mismatches(a[i], own[i], k[i]), 0u) << names[i] << ", " << threads << " threads";
+      EXPECT_TRUE(same_bits(a[i], r[i])) << names[i] << ", " << threads << " threads";
+    }
+  }
 }
 
 }  // namespace
