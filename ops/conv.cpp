@@ -411,6 +411,42 @@ struct ConvBackwardOps {
   void add_to_bias(const Variable& db) { add_variable_to_parent(self, 2, reshape(db, {g.o})); }
 };
 
+// Which of conv2d's inputs its backward must give a gradient: x, W, and b when there is one.
+struct ConvWanted {
+  bool x, w, b;
+  bool any() const { return x || w || b; }
+};
+template <class Scalar>
+ConvWanted conv_wanted(const BasicNode<Scalar>& self, bool has_bias) {
+  return {self.parent_requires_grad(0), self.parent_requires_grad(1), has_bias && self.parent_requires_grad(2)};
+}
+
+// The start of every conv2d backward (direct, im2col, oneDNN): in a create_graph sweep the
+// formula over ops, once, the groups as a batch axis (second derivatives exist). True when
+// nothing is left for the kernel: the formula ran, or no input wants a gradient.
+template <class Scalar>
+bool conv_backward_over_ops(BasicNode<Scalar>& self, const ConvGeometry& g, const ConvWanted& want) {
+  if (self.grad_node) {
+    ConvBackwardOps<Scalar> ops{self, g, want.x, want.w, want.b};
+    conv2d_backward_formula(ops);
+    return true;
+  }
+  return !want.any();
+}
+
+// Where the kernels write dx, dW, db (null where not wanted), each overwritten (β = 0) or
+// added to (β = 1); taken in parent order, so an input passed twice is overwritten, then added to.
+template <class Scalar>
+struct ConvGradTargets {
+  Scalar beta_x = 0, beta_w = 0, beta_b = 0;
+  Scalar *dx = nullptr, *dw = nullptr, *db = nullptr;
+  ConvGradTargets(BasicNode<Scalar>& self, const ConvWanted& want) {
+    if (want.x) dx = grad_target(self, 0, beta_x);
+    if (want.w) dw = grad_target(self, 1, beta_w);
+    if (want.b) db = grad_target(self, 2, beta_b);
+  }
+};
+
 // ---- the direct kernel, for few input channels -----------------------------------------------
 //
 // A first layer (1 → 6 or 1 → 32 channels, 3×3 or 5×5) has K = C·kh·kw of 9-25: im2col copies
@@ -665,13 +701,9 @@ BasicVariable<Scalar> conv2d_direct(const BasicVariable<Scalar>& x, const BasicV
   if (!keep) recycle(padded_x);
   SavedTensor saved(keep ? std::move(padded_x) : Tensor::from_shape({0}));
   auto backward = [g, d, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
-    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
-    const bool need_b = has_bias && self.parent_requires_grad(2);
-    if (self.grad_node) {  // create_graph: the same formula over ops as the im2col kernel's
-      ConvBackwardOps<Scalar> ops{self, g, need_x, need_w, need_b};
-      conv2d_backward_formula(ops);
-      return;
-    }
+    const ConvWanted want = conv_wanted(self, has_bias);
+    if (conv_backward_over_ops(self, g, want)) return;
+    const bool need_x = want.x, need_w = want.w, need_b = want.b;
     const Scalar* wv = self.parent_value(1).data();
     const Scalar* gy = self.grad.data();
     if (need_x) {
@@ -752,20 +784,11 @@ BasicVariable<float> conv2d_onednn(const BasicVariable<float>& x, const BasicVar
                   keep ? kept.data() : nullptr);
   SavedTensor saved(std::move(kept));
   auto backward = [g, plan, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
-    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
-    const bool need_b = has_bias && self.parent_requires_grad(2);
-    if (self.grad_node) {  // create_graph: the formula over ops, as the own kernels' backward
-      ConvBackwardOps<float> ops{self, g, need_x, need_w, need_b};
-      conv2d_backward_formula(ops);
-      return;
-    }
-    if (!need_x && !need_w && !need_b) return;
-    float beta_x = 0, beta_w = 0, beta_b = 0;
-    float* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
-    float* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
-    float* db = need_b ? grad_target(self, 2, beta_b) : nullptr;
+    const ConvWanted want = conv_wanted(self, has_bias);
+    if (conv_backward_over_ops(self, g, want)) return;
+    const ConvGradTargets<float> t(self, want);
     onednn::backward(*plan, self.parent_value(0).data(), saved.get().size() != 0 ? saved.get().data() : nullptr,
-                     self.parent_value(1).data(), self.grad.data(), dx, beta_x, dw, beta_w, db, beta_b);
+                     self.parent_value(1).data(), self.grad.data(), t.dx, t.beta_x, t.dw, t.beta_w, t.db, t.beta_b);
   };
   if (bias) return make_result("conv2d", std::move(y), {x, weight, *bias}, std::move(backward));
   return make_result("conv2d", std::move(y), {x, weight}, std::move(backward));
@@ -843,19 +866,13 @@ BasicVariable<Scalar> conv2d_impl(const BasicVariable<Scalar>& x, const BasicVar
   recycle(scratch);
   SavedTensor saved(std::move(kept));
   auto backward = [g, has_bias = bias != nullptr, saved = std::move(saved)](Node& self) {
-    const bool need_x = self.parent_requires_grad(0), need_w = self.parent_requires_grad(1);
-    const bool need_b = has_bias && self.parent_requires_grad(2);
-    if (self.grad_node) {  // create_graph: the formula once, over ops, the groups as a batch axis
-      ConvBackwardOps<Scalar> ops{self, g, need_x, need_w, need_b};
-      conv2d_backward_formula(ops);
-      return;
-    }
-    if (!need_x && !need_w && !need_b) return;
+    const ConvWanted want = conv_wanted(self, has_bias);
+    if (conv_backward_over_ops(self, g, want)) return;
+    const bool need_x = want.x, need_w = want.w, need_b = want.b;
     // The formula per task, chunk of samples and group, over raw buffers and gemm.
-    Scalar beta_x = 0, beta_w = 0, beta_b = 0;
-    Scalar* dx = need_x ? grad_target(self, 0, beta_x) : nullptr;
-    Scalar* dw = need_w ? grad_target(self, 1, beta_w) : nullptr;
-    Scalar* db = need_b ? grad_target(self, 2, beta_b) : nullptr;
+    const ConvGradTargets<Scalar> targets(self, want);
+    Scalar *dx = targets.dx, *dw = targets.dw, *db = targets.db;
+    const Scalar beta_x = targets.beta_x, beta_w = targets.beta_w, beta_b = targets.beta_b;
     const Scalar* kept = saved.get().size() != 0 ? saved.get().data() : nullptr;
     // per task: cols for dW when forward kept none, and dcols for dx; G of one group; the
     // partial dW (O·K) and db (O) of tasks 1, 2, ... (task 0 writes the gradients themselves)
