@@ -92,36 +92,48 @@ void run_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::siz
 // A leading dimension as BLAS takes it: at least 1, even for an empty matrix.
 int blas_ld(std::size_t ld) { return std::max(1, static_cast<int>(ld)); }
 
+// cblas_?gemm for the scalar type (row-major).
+void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha, const float* a, int lda,
+               const float* b, int ldb, float beta, float* c, int ldc) {
+  cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha, const double* a, int lda,
+               const double* b, int ldb, double beta, double* c, int ldc) {
+  cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+template <class T>
+void strided_gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+                  std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+  run_gemm<T>(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc,
+              [&](CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, std::size_t rows, std::size_t cols, const T* pa, const T* pb,
+                  T* pc) {
+                blas_gemm(ta, tb, int(rows), int(cols), int(k), alpha, pa, blas_ld(lda), pb, blas_ld(ldb), beta, pc,
+                          blas_ld(ldc));
+              });
+}
+
 }  // namespace
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
-  run_gemm<float>(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc,
-                  [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const float* pa, const float* pb,
-                      float* pc) {
-                    cblas_sgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, blas_ld(lda), pb,
-                                blas_ld(ldb), beta, pc, blas_ld(ldc));
-                  });
+  strided_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           std::size_t lda, const double* b, std::size_t ldb, double beta, double* c, std::size_t ldc) {
-  run_gemm<double>(trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc,
-                   [&](auto ta, auto tb, std::size_t rows, std::size_t cols, const double* pa, const double* pb,
-                       double* pc) {
-                     cblas_dgemm(CblasRowMajor, ta, tb, int(rows), int(cols), int(k), alpha, pa, blas_ld(lda), pb,
-                                 blas_ld(ldb), beta, pc, blas_ld(ldc));
-                   });
+  strided_gemm(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
 
+// Contiguous operands: each row stride is the stored row's length.
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
           const float* b, float beta, float* c) {
-  gemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
+  strided_gemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
 }
 
 void gemm(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, double alpha, const double* a,
           const double* b, double beta, double* c) {
-  gemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
+  strided_gemm(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n);
 }
 
 bool gemm_uses_threads(bool /*trans_a*/, std::size_t m, std::size_t n, std::size_t k) {
