@@ -95,11 +95,16 @@ BasicVariable<Scalar> relu(const BasicVariable<Scalar>& x) {
   using Node = BasicNode<Scalar>;
   Tensor y = empty_like(x.value());
   relu_into(x.value(), y);  // x ≤ 0 → 0, else x (NaN stays NaN)
-  return make_result("relu", std::move(y), {x},
-                     [](Node& self) {
-                       // dx = g ⊙ [x > 0]
-                       backward_unary(self, [](const auto& g, const auto& x, const auto&) { return where_positive(x, g); });
-                     });
+  return make_result("relu", std::move(y), {x}, [](Node& self) {
+    // dx = g ⊙ [x > 0]
+    if (self.grad_node || !self.parent_requires_grad(0)) {
+      backward_unary(self, [](const auto& g, const auto& x, const auto&) { return where_positive(x, g); });
+      return;
+    }
+    Scalar beta = 0;
+    Scalar* dx = grad_target(self, 0, beta);
+    relu_grad_into(self.parent_value(0), self.grad, dx, beta != 0);
+  });
 }
 
 template <class Scalar>

@@ -145,10 +145,67 @@ void for_each_task(const ConvGeometry& g, const F& f) {
 // task's share of a scratch buffer starts on a line of its own.
 inline std::size_t padded(std::size_t size) { return (size + 15) / 16 * 16; }
 
+// ---- short runs -------------------------------------------------------------------------------
+//
+// im2col and col2im move an output row at a time: 10-30 elements at LeNet's and the BN CNN's
+// sizes, where a loop's scalar tail and set-up cost more than its vector body. A run of n ≥ one
+// batch is whole batches, the last one overlapping the one before it; a shorter run goes element
+// by element (kept as loops: GCC would make the tails calls to memmove and memset, which cost
+// more than a few stores). The batch is 32 bytes where the build has AVX (8 float, 4 double: the rows above
+// fill it even on AVX-512 builds), else the widest the build has.
+template <class Scalar>
+using RunBatch = std::conditional_t<std::is_void_v<xsimd::make_sized_batch_t<Scalar, 32 / sizeof(Scalar)>>,
+                                    xsimd::batch<Scalar>, xsimd::make_sized_batch_t<Scalar, 32 / sizeof(Scalar)>>;
+
+// dst[0, n) = src[0, n)
+template <class Scalar>
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+inline void copy_run(const Scalar* __restrict src, Scalar* __restrict dst, std::size_t n) {
+  using Batch = RunBatch<Scalar>;
+  constexpr std::size_t lanes = Batch::size;
+  if (n < lanes) {
+    for (std::size_t k = 0; k < n; ++k) dst[k] = src[k];
+    return;
+  }
+  for (std::size_t k = 0; k + lanes < n; k += lanes) Batch::load_unaligned(src + k).store_unaligned(dst + k);
+  Batch::load_unaligned(src + n - lanes).store_unaligned(dst + n - lanes);
+}
+
+// dst[0, n) = 0
+template <class Scalar>
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+inline void zero_run(Scalar* dst, std::size_t n) {
+  using Batch = RunBatch<Scalar>;
+  constexpr std::size_t lanes = Batch::size;
+  if (n < lanes) {
+    for (std::size_t k = 0; k < n; ++k) dst[k] = Scalar(0);
+    return;
+  }
+  const Batch zero(Scalar(0));
+  for (std::size_t k = 0; k + lanes < n; k += lanes) zero.store_unaligned(dst + k);
+  zero.store_unaligned(dst + n - lanes);
+}
+
+// dst[0, n) += src[0, n). The last batch's sums are taken before anything is stored, so the
+// elements it shares with the batch before it get the same dst + src twice.
+template <class Scalar>
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
+inline void add_run(const Scalar* __restrict src, Scalar* __restrict dst, std::size_t n) {
+  using Batch = RunBatch<Scalar>;
+  constexpr std::size_t lanes = Batch::size;
+  if (n < lanes) {
+    for (std::size_t k = 0; k < n; ++k) dst[k] += src[k];
+    return;
+  }
+  const Batch last = Batch::load_unaligned(dst + n - lanes) + Batch::load_unaligned(src + n - lanes);
+  for (std::size_t k = 0; k + lanes < n; k += lanes) {
+    (Batch::load_unaligned(dst + k) + Batch::load_unaligned(src + k)).store_unaligned(dst + k);
+  }
+  last.store_unaligned(dst + n - lanes);
+}
+
 // cols (cg·kh·kw, oh·ow), rows `ld` apart ← the windows of one sample's group of channels
 // x (cg, h, w); zeros where a window reaches into the padding.
-// GCC would turn the short row copies into memmove calls, which cost more than the copies
-// at these lengths (10-30 elements); kept as vectorised loops.
 template <class Scalar>
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
 void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld) {
@@ -162,14 +219,13 @@ void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld
           Scalar* out = row + oy * g.ow;
           const Index iy = Index(oy * g.stride[0] + i * g.dilation[0]) - Index(g.padding[0]);
           if (iy < 0 || iy >= Index(g.h)) {
-            for (std::size_t ox = 0; ox < g.ow; ++ox) out[ox] = 0;
+            zero_run(out, g.ow);
             continue;
           }
           const Scalar* xr = xc + std::size_t(iy) * g.w;
           for (std::size_t ox = 0; ox < r.lo; ++ox) out[ox] = 0;
           if (g.stride[1] == 1) {
-            const Scalar* src = xr + (Index(r.lo) + r.off);  // input column of output column r.lo
-            for (std::size_t k = 0; k < r.hi - r.lo; ++k) out[r.lo + k] = src[k];
+            copy_run(xr + (Index(r.lo) + r.off), out + r.lo, r.hi - r.lo);  // input column of output column r.lo on
           } else {
             for (std::size_t ox = r.lo; ox < r.hi; ++ox) out[ox] = xr[Index(ox * g.stride[1]) + r.off];
           }
@@ -183,6 +239,7 @@ void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld
 // dx (cg, h, w) += the windows in dcols (cg·kh·kw, oh·ow), rows `ld` apart, added back where
 // they were read.
 template <class Scalar>
+__attribute__((optimize("no-tree-loop-distribute-patterns")))
 void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scalar* dx) {
   for (std::size_t c = 0; c < g.cg; ++c) {
     Scalar* dxc = dx + c * g.h * g.w;
@@ -196,8 +253,7 @@ void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scala
           Scalar* dr = dxc + std::size_t(iy) * g.w;
           const Scalar* in = row + oy * g.ow;
           if (g.stride[1] == 1) {
-            Scalar* dst = dr + (Index(r.lo) + r.off);
-            for (std::size_t k = 0; k < r.hi - r.lo; ++k) dst[k] += in[r.lo + k];
+            add_run(in + r.lo, dr + (Index(r.lo) + r.off), r.hi - r.lo);
           } else {
             for (std::size_t ox = r.lo; ox < r.hi; ++ox) dr[Index(ox * g.stride[1]) + r.off] += in[ox];
           }
@@ -515,7 +571,10 @@ void direct_channels(const ConvGeometry& g, const DirectLayout& d, const Scalar*
   using Batch = xsimd::batch<Scalar>;
   constexpr std::size_t lanes = Batch::size;
   for (std::size_t oy = 0; oy < g.oh; ++oy) {
-    for (std::size_t ox = 0; ox < g.ow; ox += lanes) {
+    for (std::size_t start = 0; start < g.ow; start += lanes) {
+      // a last partial batch starts at ow − lanes instead (when the row holds a batch): the
+      // outputs it shares with the batch before are computed again to the same bits
+      const std::size_t ox = start + lanes > g.ow && g.ow >= lanes ? g.ow - lanes : start;
       Batch acc[OB];
       for (std::size_t ob = 0; ob < OB; ++ob) acc[ob] = Batch(b ? b[ob] : Scalar(0));
       for (std::size_t c = 0; c < g.c; ++c) {
@@ -532,10 +591,10 @@ void direct_channels(const ConvGeometry& g, const DirectLayout& d, const Scalar*
       if (ox + lanes <= g.ow) {
         for (std::size_t ob = 0; ob < OB; ++ob) acc[ob].store_unaligned(out + ob * g.l);
       } else {
-        alignas(64) Scalar t[lanes];
+        alignas(64) Scalar t[lanes];  // a row shorter than a batch
         for (std::size_t ob = 0; ob < OB; ++ob) {
           acc[ob].store_aligned(t);
-          std::copy(t, t + (g.ow - ox), out + ob * g.l);
+          for (std::size_t k = 0; k < g.ow; ++k) out[ob * g.l + k] = t[k];
         }
       }
     }
@@ -604,22 +663,36 @@ void direct_tap_sums(const ConvGeometry& g, const DirectLayout& d, const Scalar*
   constexpr std::size_t lanes = Batch::size;
   Batch acc[TN];
   for (std::size_t t = 0; t < TN; ++t) acc[t] = Batch(Scalar(0));
+  // A row's last rem < lanes columns: as the batch ending at the row's end (in bounds when the
+  // row has a batch at all), its lanes over columns already summed set to zero; a row shorter
+  // than a batch is copied into a zeroed one.
+  const std::size_t whole = g.ow / lanes * lanes, rem = g.ow - whole;
+  alignas(64) Scalar lane[lanes];
+  for (std::size_t k = 0; k < lanes; ++k) lane[k] = Scalar(k);
+  const auto fresh = Batch::load_aligned(lane) >= Batch(Scalar(lanes - rem));
+  const Batch zero(Scalar(0));
   for (std::size_t n = n0; n < n1; ++n) {
     const Scalar* pn = p + n * d.sample;
     for (std::size_t oy = 0; oy < g.oh; ++oy) {
       const Scalar* grow = gy + ((n * g.o + o) * g.oh + oy) * g.ow;
-      for (std::size_t ox = 0; ox < g.ow; ox += lanes) {
-        Batch gv;
-        if (ox + lanes <= g.ow) {
-          gv = Batch::load_unaligned(grow + ox);
-        } else {  // zeros past the row's end
-          alignas(64) Scalar t[lanes] = {};
-          std::copy(grow + ox, grow + g.ow, t);
-          gv = Batch::load_aligned(t);
-        }
-        const Scalar* at = pn + oy * d.wp + ox;
-        for (std::size_t t = 0; t < TN; ++t) acc[t] = xsimd::fma(gv, Batch::load_unaligned(at + off[t]), acc[t]);
+      const Scalar* prow = pn + oy * d.wp;
+      for (std::size_t ox = 0; ox < whole; ox += lanes) {
+        const Batch gv = Batch::load_unaligned(grow + ox);
+        for (std::size_t t = 0; t < TN; ++t) acc[t] = xsimd::fma(gv, Batch::load_unaligned(prow + ox + off[t]), acc[t]);
       }
+      if (rem == 0) continue;
+      Batch gv;
+      std::size_t ox;
+      if (whole > 0) {
+        ox = g.ow - lanes;
+        gv = xsimd::select(fresh, Batch::load_unaligned(grow + ox), zero);
+      } else {
+        ox = 0;
+        alignas(64) Scalar t[lanes] = {};
+        for (std::size_t k = 0; k < rem; ++k) t[k] = grow[k];
+        gv = Batch::load_aligned(t);
+      }
+      for (std::size_t t = 0; t < TN; ++t) acc[t] = xsimd::fma(gv, Batch::load_unaligned(prow + ox + off[t]), acc[t]);
     }
   }
   for (std::size_t t = 0; t < TN; ++t) dw[t] = reduce_lanes(acc[t]);

@@ -127,21 +127,22 @@ std::size_t window_argmax_inside(const Scalar* plane, std::size_t w, std::size_t
   return ya * w + xa + best;
 }
 
-// Output row oy of a 2×2 max pool with stride 2 and no padding: out[ox] = the maximum of the
-// window at (2·oy, 2·ox), at[ox] its flat index in the plane (the first maximum, as
-// window_argmax_inside<2, 2>). One branch-free pass over the row that the compiler vectorises;
-// a row holding a NaN is done again window by window (the general rule).
+// Outputs [ox0, ox0 + count) of row oy of a 2×2 max pool with stride 2 and no padding:
+// out[ox] = the maximum of the window at (2·oy, 2·ox), at[ox] its flat index in the plane (the
+// first maximum, as window_argmax_inside<2, 2>). One branch-free pass that the compiler
+// vectorises; returns whether a window held a NaN.
 template <class Scalar>
-void max_pool_row_2x2(const Scalar* plane, std::size_t w, std::size_t oy, std::size_t ow, Scalar* out, Scalar* at) {
+bool max_pool_span_2x2(const Scalar* plane, std::size_t w, std::size_t oy, std::size_t ox0, std::size_t count,
+                       Scalar* out, Scalar* at) {
   // window indices as Scalar (exact: h·w ≤ 2^digits, checked), counted in an integer type
   // the compiler converts lane-wise
   using Int = std::conditional_t<sizeof(Scalar) == 4, std::int32_t, std::int64_t>;
   const Scalar* r0 = plane + 2 * oy * w;
   const Scalar* r1 = r0 + w;
-  const Int row = Int(2 * oy * w), n = Int(ow);
+  const Int row = Int(2 * oy * w), first = Int(ox0), end = Int(ox0 + count);
   const Scalar wf = Scalar(w), w1 = Scalar(w + 1);
   Int nan = 0;
-  for (Int ox = 0; ox < n; ++ox) {
+  for (Int ox = first; ox < end; ++ox) {
     const Scalar a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1];
     Scalar t = a;  // the first strictly larger wins, as in window_argmax_inside
     t = b > t ? b : t;
@@ -155,7 +156,26 @@ void max_pool_row_2x2(const Scalar* plane, std::size_t w, std::size_t oy, std::s
     out[ox] = t;
     at[ox] = Scalar(row + 2 * ox) + off;
   }
-  if (nan == 0) return;
+  return nan != 0;
+}
+
+// Output row oy of a 2×2 max pool with stride 2 and no padding (max_pool_span_2x2 over the
+// row). A row longer than one 32-byte batch but not a multiple of it (14 outputs) is done as
+// the whole batches, then one batch ending at the row's end: the outputs it does twice get
+// the same values, and no output falls to the loop's scalar tail. A row holding a NaN is done
+// again window by window (the general rule).
+template <class Scalar>
+void max_pool_row_2x2(const Scalar* plane, std::size_t w, std::size_t oy, std::size_t ow, Scalar* out, Scalar* at) {
+  constexpr std::size_t batch = 32 / sizeof(Scalar);
+  bool nan;
+  if (ow > batch && ow % batch != 0) {
+    const std::size_t whole = ow - ow % batch;
+    nan = max_pool_span_2x2(plane, w, oy, 0, whole, out, at);
+    nan |= max_pool_span_2x2(plane, w, oy, ow - batch, batch, out, at);
+  } else {
+    nan = max_pool_span_2x2(plane, w, oy, 0, ow, out, at);
+  }
+  if (!nan) return;
   for (std::size_t ox = 0; ox < ow; ++ox) {
     const std::size_t i = window_argmax_inside<2, 2>(plane, w, 2 * oy, 2 * ox);
     out[ox] = plane[i];

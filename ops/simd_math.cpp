@@ -212,6 +212,28 @@ void relu_into(const TensorOf<Scalar>& x, TensorOf<Scalar>& out) {
   });
 }
 
+template <class Scalar>
+void relu_grad_into(const TensorOf<Scalar>& x, const TensorOf<Scalar>& g, Scalar* d, bool accumulate) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t kBlock = 64;
+  const std::size_t n = x.size(), blocks = (n + kBlock - 1) / kBlock;
+  const Scalar* xs = x.data();
+  const Scalar* gs = g.data();
+  const Batch zero(Scalar(0));
+  parallel_for(0, blocks, kElementwiseGrain / kBlock, [&](std::size_t b0, std::size_t b1) {
+    const std::size_t e = std::min(n, b1 * kBlock);
+    std::size_t k = b0 * kBlock;
+    for (; k + Batch::size <= e; k += Batch::size) {
+      const Batch share = xsimd::select(Batch::load_unaligned(xs + k) > zero, Batch::load_unaligned(gs + k), zero);
+      (accumulate ? Batch::load_unaligned(d + k) + share : share).store_unaligned(d + k);
+    }
+    for (; k < e; ++k) {
+      const Scalar share = xs[k] > Scalar(0) ? gs[k] : Scalar(0);
+      d[k] = accumulate ? d[k] + share : share;
+    }
+  });
+}
+
 // float and double, the precisions the library is built for
 template void exp_into(const TensorOf<float>&, TensorOf<float>&);
 template void exp_range(const float*, float*, std::size_t);
@@ -220,6 +242,8 @@ template void log_into(const TensorOf<float>&, TensorOf<float>&);
 template void sigmoid_into(const TensorOf<float>&, TensorOf<float>&);
 template void relu_into(const TensorOf<float>&, TensorOf<float>&);
 template void relu_into(const TensorOf<double>&, TensorOf<double>&);
+template void relu_grad_into(const TensorOf<float>&, const TensorOf<float>&, float*, bool);
+template void relu_grad_into(const TensorOf<double>&, const TensorOf<double>&, double*, bool);
 template void erf_into(const TensorOf<float>&, TensorOf<float>&);
 template void gelu_into(const TensorOf<float>&, TensorOf<float>&);
 template void gelu_cdf_into(const TensorOf<float>&, TensorOf<float>&, TensorOf<float>&);

@@ -51,6 +51,11 @@ void gelu_cdf_into(const TensorOf<T>& x, TensorOf<T>& out, TensorOf<T>& cdf);
 template <class T>
 void relu_into(const TensorOf<T>& x, TensorOf<T>& out);
 
+// relu's backward: d = g where x > 0, else 0 (NaN x gives 0), added to d's contents when
+// `accumulate`, over x's size; split as relu_into.
+template <class T>
+void relu_grad_into(const TensorOf<T>& x, const TensorOf<T>& g, T* d, bool accumulate);
+
 // y[i] = e^x[i] for i in [0, n), the values exp_into gives, on this thread: for a part of a
 // tensor (a row of a softmax). y may be x.
 template <class T>
