@@ -507,9 +507,10 @@ struct ConvGradTargets {
 //
 // A first layer (1 → 6 or 1 → 32 channels, 3×3 or 5×5) has K = C·kh·kw of 9-25: im2col copies
 // every input pixel K times for a gemm too thin to run near peak. The direct kernel pads each
-// sample once (zeros around, rows wide enough for whole SIMD batches) and computes a batch of
-// output columns for up to eight output channels in registers: one load of the input per tap,
-// one fused multiply-add per channel. Stride 1, no dilation, one group.
+// sample once (zeros around, rows wide enough for whole SIMD batches) and computes two batches
+// of output columns for up to six output channels in registers: two loads of the input and one
+// broadcast per channel per tap, two fused multiply-adds per channel. Stride 1, no dilation, one
+// group.
 //
 // Same bits for any thread count: every output element is bias + Σ over the taps in (c, i, j)
 // order; dW, db are sums over fixed blocks of kDirectBlock samples, added in block order; dx
@@ -563,39 +564,69 @@ void direct_pad(const ConvGeometry& g, const DirectLayout& d, const Scalar* x, S
   }
 }
 
-// y[ob, oy, ox] for OB output channels of one sample: bias + Σ_{c,i,j} w[ob, c, i, j]·p[c, oy + i, ox + j],
-// p the sample's padded input, w the first channel's taps (rows K apart), y its plane (rows L apart).
+// y[ob, oy, ox .. ox + XB·lanes) for OB output channels of one sample: bias + Σ_{c,i,j}
+// w[ob, c, i, j]·p[c, oy + i, ox + j], p the sample's padded input, w the first channel's taps
+// (rows K apart), y its plane (rows L apart). Each input batch feeds OB multiply-adds and each
+// broadcast tap XB: OB·XB accumulators in registers. `store` is false for a row shorter than a
+// batch (XB = 1): its first ow values are copied out.
+template <std::size_t OB, std::size_t XB, class Scalar>
+void direct_batches(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* w, const Scalar* b,
+                    Scalar* y, std::size_t oy, std::size_t ox, bool whole) {
+  using Batch = xsimd::batch<Scalar>;
+  constexpr std::size_t lanes = Batch::size;
+  Batch acc[OB][XB];
+  for (std::size_t ob = 0; ob < OB; ++ob) {
+    for (std::size_t xb = 0; xb < XB; ++xb) acc[ob][xb] = Batch(b ? b[ob] : Scalar(0));
+  }
+  for (std::size_t c = 0; c < g.c; ++c) {
+    for (std::size_t i = 0; i < g.kh; ++i) {
+      const Scalar* row = p + c * d.plane + (oy + i) * d.wp + ox;
+      const Scalar* taps = w + (c * g.kh + i) * g.kw;
+      for (std::size_t j = 0; j < g.kw; ++j) {
+        Batch xv[XB];
+        for (std::size_t xb = 0; xb < XB; ++xb) xv[xb] = Batch::load_unaligned(row + j + xb * lanes);
+        for (std::size_t ob = 0; ob < OB; ++ob) {
+          const Batch t(taps[ob * g.k + j]);
+          for (std::size_t xb = 0; xb < XB; ++xb) acc[ob][xb] = xsimd::fma(t, xv[xb], acc[ob][xb]);
+        }
+      }
+    }
+  }
+  Scalar* out = y + oy * g.ow + ox;
+  for (std::size_t ob = 0; ob < OB; ++ob) {
+    for (std::size_t xb = 0; xb < XB; ++xb) {
+      if (whole) {
+        acc[ob][xb].store_unaligned(out + ob * g.l + xb * lanes);
+      } else {
+        alignas(64) Scalar t[lanes];
+        acc[ob][xb].store_aligned(t);
+        for (std::size_t k = 0; k < g.ow; ++k) out[ob * g.l + k] = t[k];
+      }
+    }
+  }
+}
+
+// Every output of OB channels of one sample (direct_batches). A row is cut into blocks of two
+// batches, then one batch; a last block that would pass the row's end starts earlier so that it
+// ends there (when the row is long enough): the outputs it repeats get the same bits, since
+// every output is its own sum in (c, i, j) order.
 template <std::size_t OB, class Scalar>
 void direct_channels(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* w, const Scalar* b,
                      Scalar* y) {
-  using Batch = xsimd::batch<Scalar>;
-  constexpr std::size_t lanes = Batch::size;
+  constexpr std::size_t lanes = xsimd::batch<Scalar>::size;
   for (std::size_t oy = 0; oy < g.oh; ++oy) {
-    for (std::size_t start = 0; start < g.ow; start += lanes) {
-      // a last partial batch starts at ow − lanes instead (when the row holds a batch): the
-      // outputs it shares with the batch before are computed again to the same bits
-      const std::size_t ox = start + lanes > g.ow && g.ow >= lanes ? g.ow - lanes : start;
-      Batch acc[OB];
-      for (std::size_t ob = 0; ob < OB; ++ob) acc[ob] = Batch(b ? b[ob] : Scalar(0));
-      for (std::size_t c = 0; c < g.c; ++c) {
-        for (std::size_t i = 0; i < g.kh; ++i) {
-          const Scalar* row = p + c * d.plane + (oy + i) * d.wp + ox;
-          const Scalar* taps = w + (c * g.kh + i) * g.kw;
-          for (std::size_t j = 0; j < g.kw; ++j) {
-            const Batch xv = Batch::load_unaligned(row + j);
-            for (std::size_t ob = 0; ob < OB; ++ob) acc[ob] = xsimd::fma(Batch(taps[ob * g.k + j]), xv, acc[ob]);
-          }
-        }
+    std::size_t ox = 0;
+    if (g.ow >= 2 * lanes) {
+      for (; ox < g.ow; ox += 2 * lanes) {
+        direct_batches<OB, 2>(g, d, p, w, b, y, oy, std::min(ox, g.ow - 2 * lanes), true);
       }
-      Scalar* out = y + oy * g.ow + ox;
-      if (ox + lanes <= g.ow) {
-        for (std::size_t ob = 0; ob < OB; ++ob) acc[ob].store_unaligned(out + ob * g.l);
+      continue;
+    }
+    for (; ox < g.ow; ox += lanes) {
+      if (g.ow < lanes) {
+        direct_batches<OB, 1>(g, d, p, w, b, y, oy, 0, false);
       } else {
-        alignas(64) Scalar t[lanes];  // a row shorter than a batch
-        for (std::size_t ob = 0; ob < OB; ++ob) {
-          acc[ob].store_aligned(t);
-          for (std::size_t k = 0; k < g.ow; ++k) out[ob * g.l + k] = t[k];
-        }
+        direct_batches<OB, 1>(g, d, p, w, b, y, oy, std::min(ox, g.ow - lanes), true);
       }
     }
   }
@@ -604,8 +635,6 @@ template <class Scalar>
 void direct_channels_any(std::size_t count, const ConvGeometry& g, const DirectLayout& d, const Scalar* p,
                          const Scalar* w, const Scalar* b, Scalar* y) {
   switch (count) {
-    case 8: return direct_channels<8>(g, d, p, w, b, y);
-    case 7: return direct_channels<7>(g, d, p, w, b, y);
     case 6: return direct_channels<6>(g, d, p, w, b, y);
     case 5: return direct_channels<5>(g, d, p, w, b, y);
     case 4: return direct_channels<4>(g, d, p, w, b, y);
@@ -745,7 +774,7 @@ BasicVariable<Scalar> conv2d_direct(const BasicVariable<Scalar>& x, const BasicV
                                     const BasicVariable<Scalar>* bias, const ConvGeometry& g) {
   using Tensor = TensorOf<Scalar>;
   using Node = BasicNode<Scalar>;
-  constexpr std::size_t kOB = 8;  // output channels in registers at once
+  constexpr std::size_t kOB = 6;  // output channels in registers at once (6 × 2 batches of accumulators)
   const DirectLayout d = direct_layout<Scalar>(g);
   Tensor y = empty_tensor<Scalar>({g.n, g.o, g.oh, g.ow});
   Tensor padded_x = empty_tensor<Scalar>({g.n * d.sample});
