@@ -157,18 +157,29 @@ template <class Scalar>
 using RunBatch = std::conditional_t<std::is_void_v<xsimd::make_sized_batch_t<Scalar, 32 / sizeof(Scalar)>>,
                                     xsimd::batch<Scalar>, xsimd::make_sized_batch_t<Scalar, 32 / sizeof(Scalar)>>;
 
-// dst[0, n) = src[0, n)
-template <class Scalar>
+// dst[0, n) = src[0, n) (Add false) or dst[0, n) + src[0, n) (Add true). The last batch's
+// values are taken before anything is stored, so the elements it shares with the batch before
+// it get the same value twice.
+template <bool Add, class Scalar>
 __attribute__((optimize("no-tree-loop-distribute-patterns")))
-inline void copy_run(const Scalar* __restrict src, Scalar* __restrict dst, std::size_t n) {
+inline void move_run(const Scalar* __restrict src, Scalar* __restrict dst, std::size_t n) {
   using Batch = RunBatch<Scalar>;
   constexpr std::size_t lanes = Batch::size;
   if (n < lanes) {
-    for (std::size_t k = 0; k < n; ++k) dst[k] = src[k];
+    for (std::size_t k = 0; k < n; ++k) dst[k] = Add ? dst[k] + src[k] : src[k];
     return;
   }
-  for (std::size_t k = 0; k + lanes < n; k += lanes) Batch::load_unaligned(src + k).store_unaligned(dst + k);
-  Batch::load_unaligned(src + n - lanes).store_unaligned(dst + n - lanes);
+  const auto value = [&](std::size_t k) {
+    const Batch v = Batch::load_unaligned(src + k);
+    if constexpr (Add) {
+      return Batch::load_unaligned(dst + k) + v;
+    } else {
+      return v;
+    }
+  };
+  const Batch last = value(n - lanes);
+  for (std::size_t k = 0; k + lanes < n; k += lanes) value(k).store_unaligned(dst + k);
+  last.store_unaligned(dst + n - lanes);
 }
 
 // dst[0, n) = 0
@@ -184,24 +195,6 @@ inline void zero_run(Scalar* dst, std::size_t n) {
   const Batch zero(Scalar(0));
   for (std::size_t k = 0; k + lanes < n; k += lanes) zero.store_unaligned(dst + k);
   zero.store_unaligned(dst + n - lanes);
-}
-
-// dst[0, n) += src[0, n). The last batch's sums are taken before anything is stored, so the
-// elements it shares with the batch before it get the same dst + src twice.
-template <class Scalar>
-__attribute__((optimize("no-tree-loop-distribute-patterns")))
-inline void add_run(const Scalar* __restrict src, Scalar* __restrict dst, std::size_t n) {
-  using Batch = RunBatch<Scalar>;
-  constexpr std::size_t lanes = Batch::size;
-  if (n < lanes) {
-    for (std::size_t k = 0; k < n; ++k) dst[k] += src[k];
-    return;
-  }
-  const Batch last = Batch::load_unaligned(dst + n - lanes) + Batch::load_unaligned(src + n - lanes);
-  for (std::size_t k = 0; k + lanes < n; k += lanes) {
-    (Batch::load_unaligned(dst + k) + Batch::load_unaligned(src + k)).store_unaligned(dst + k);
-  }
-  last.store_unaligned(dst + n - lanes);
 }
 
 // cols (cg·kh·kw, oh·ow), rows `ld` apart ← the windows of one sample's group of channels
@@ -225,7 +218,7 @@ void im2col(const ConvGeometry& g, const Scalar* x, Scalar* cols, std::size_t ld
           const Scalar* xr = xc + std::size_t(iy) * g.w;
           for (std::size_t ox = 0; ox < r.lo; ++ox) out[ox] = 0;
           if (g.stride[1] == 1) {
-            copy_run(xr + (Index(r.lo) + r.off), out + r.lo, r.hi - r.lo);  // input column of output column r.lo on
+            move_run<false>(xr + (Index(r.lo) + r.off), out + r.lo, r.hi - r.lo);  // input column of output column r.lo on
           } else {
             for (std::size_t ox = r.lo; ox < r.hi; ++ox) out[ox] = xr[Index(ox * g.stride[1]) + r.off];
           }
@@ -253,7 +246,7 @@ void col2im_add(const ConvGeometry& g, const Scalar* cols, std::size_t ld, Scala
           Scalar* dr = dxc + std::size_t(iy) * g.w;
           const Scalar* in = row + oy * g.ow;
           if (g.stride[1] == 1) {
-            add_run(in + r.lo, dr + (Index(r.lo) + r.off), r.hi - r.lo);
+            move_run<true>(in + r.lo, dr + (Index(r.lo) + r.off), r.hi - r.lo);
           } else {
             for (std::size_t ox = r.lo; ox < r.hi; ++ox) dr[Index(ox * g.stride[1]) + r.off] += in[ox];
           }
