@@ -151,8 +151,8 @@ inline std::size_t padded(std::size_t size) { return (size + 15) / 16 * 16; }
 // sizes, where a loop's scalar tail and set-up cost more than its vector body. A run of n ≥ one
 // batch is whole batches, the last one overlapping the one before it; a shorter run goes element
 // by element (kept as loops: GCC would make the tails calls to memmove and memset, which cost
-// more than a few stores). The batch is 32 bytes where the build has AVX (8 float, 4 double: the rows above
-// fill it even on AVX-512 builds), else the widest the build has.
+// more than a few stores). The batch is 32 bytes where the build has AVX (8 float, 4 double:
+// the rows above fill it even on AVX-512 builds), else the widest the build has.
 template <class Scalar>
 using RunBatch = std::conditional_t<std::is_void_v<xsimd::make_sized_batch_t<Scalar, 32 / sizeof(Scalar)>>,
                                     xsimd::batch<Scalar>, xsimd::make_sized_batch_t<Scalar, 32 / sizeof(Scalar)>>;
@@ -560,8 +560,8 @@ void direct_pad(const ConvGeometry& g, const DirectLayout& d, const Scalar* x, S
 // y[ob, oy, ox .. ox + XB·lanes) for OB output channels of one sample: bias + Σ_{c,i,j}
 // w[ob, c, i, j]·p[c, oy + i, ox + j], p the sample's padded input, w the first channel's taps
 // (rows K apart), y its plane (rows L apart). Each input batch feeds OB multiply-adds and each
-// broadcast tap XB: OB·XB accumulators in registers. `store` is false for a row shorter than a
-// batch (XB = 1): its first ow values are copied out.
+// broadcast tap XB: OB·XB accumulators in registers. `whole` is false for a row shorter than a
+// batch (XB = 1): only its ow values are stored.
 template <std::size_t OB, std::size_t XB, class Scalar>
 void direct_batches(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* w, const Scalar* b,
                     Scalar* y, std::size_t oy, std::size_t ox, bool whole) {
@@ -599,28 +599,30 @@ void direct_batches(const ConvGeometry& g, const DirectLayout& d, const Scalar* 
   }
 }
 
-// Every output of OB channels of one sample (direct_batches). A row is cut into blocks of two
-// batches, then one batch; a last block that would pass the row's end starts earlier so that it
-// ends there (when the row is long enough): the outputs it repeats get the same bits, since
-// every output is its own sum in (c, i, j) order.
+// Every output of OB channels of one sample (direct_batches). A row is blocks of two batches,
+// then the r columns left as one block ending at the row's end: two batches when r > one batch
+// (two single ones in a row shorter than two), else one. A block that starts early repeats
+// outputs of the block before with the same bits (every output is its own sum in (c, i, j)
+// order). A row shorter than a batch is one partial batch.
 template <std::size_t OB, class Scalar>
 void direct_channels(const ConvGeometry& g, const DirectLayout& d, const Scalar* p, const Scalar* w, const Scalar* b,
                      Scalar* y) {
   constexpr std::size_t lanes = xsimd::batch<Scalar>::size;
   for (std::size_t oy = 0; oy < g.oh; ++oy) {
-    std::size_t ox = 0;
-    if (g.ow >= 2 * lanes) {
-      for (; ox < g.ow; ox += 2 * lanes) {
-        direct_batches<OB, 2>(g, d, p, w, b, y, oy, std::min(ox, g.ow - 2 * lanes), true);
-      }
+    if (g.ow < lanes) {
+      direct_batches<OB, 1>(g, d, p, w, b, y, oy, 0, false);
       continue;
     }
-    for (; ox < g.ow; ox += lanes) {
-      if (g.ow < lanes) {
-        direct_batches<OB, 1>(g, d, p, w, b, y, oy, 0, false);
-      } else {
-        direct_batches<OB, 1>(g, d, p, w, b, y, oy, std::min(ox, g.ow - lanes), true);
-      }
+    std::size_t ox = 0;
+    for (; ox + 2 * lanes <= g.ow; ox += 2 * lanes) direct_batches<OB, 2>(g, d, p, w, b, y, oy, ox, true);
+    const std::size_t left = g.ow - ox;
+    if (left > lanes && g.ow >= 2 * lanes) {
+      direct_batches<OB, 2>(g, d, p, w, b, y, oy, g.ow - 2 * lanes, true);
+    } else if (left > lanes) {  // a row of one to two batches: two single ones
+      direct_batches<OB, 1>(g, d, p, w, b, y, oy, 0, true);
+      direct_batches<OB, 1>(g, d, p, w, b, y, oy, g.ow - lanes, true);
+    } else if (left > 0) {
+      direct_batches<OB, 1>(g, d, p, w, b, y, oy, g.ow - lanes, true);
     }
   }
 }
