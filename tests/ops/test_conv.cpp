@@ -366,6 +366,46 @@ TEST(MaxPool2d, GradientGoesToTheFirstMaximumOfEachWindow) {
   expect_values(x.grad(), {1, 1, 2, 4}, {1, 0, 0, 1, 0, 0, 0, 0});
 }
 
+// dx of a 2×2, stride-2 max pool by definition: each window's dy goes to its first maximum in
+// row-major order; the odd last row and column get nothing.
+Tensor max_pool_2x2_grad_reference(const Tensor& x, const Tensor& gy) {
+  const std::size_t planes = x.shape()[0] * x.shape()[1], h = x.shape()[2], w = x.shape()[3];
+  const std::size_t oh = h / 2, ow = w / 2;
+  Tensor dx = Tensor::from_shape(x.shape());
+  std::fill(dx.begin(), dx.end(), Scalar(0));
+  for (std::size_t p = 0; p < planes; ++p) {
+    for (std::size_t oy = 0; oy < oh; ++oy) {
+      for (std::size_t ox = 0; ox < ow; ++ox) {
+        std::size_t best = p * h * w + 2 * oy * w + 2 * ox;
+        for (std::size_t k = 0; k < 4; ++k) {
+          const std::size_t i = p * h * w + (2 * oy + k / 2) * w + 2 * ox + k % 2;
+          if (x.data()[i] > x.data()[best]) best = i;
+        }
+        dx.data()[best] += gy.data()[(p * oh + oy) * ow + ox];
+      }
+    }
+  }
+  return dx;
+}
+
+TEST(MaxPool2d, TwoByTwoGradientOfOddAndEvenPlanesWithTies) {
+  // Values from {0, 1, 2} tie often; planes of odd and even sizes leave a last row and column
+  // out of every window, or none. The first backward overwrites dx in one pass, the second adds
+  // to it (the input used twice).
+  for (const auto& [h, w] : std::vector<std::pair<std::size_t, std::size_t>>{{4, 6}, {5, 7}, {7, 4}, {2, 9}, {28, 28}}) {
+    Tensor xv = uniform({3, 2, h, w}, 600 + h * w, 0, 3);
+    for (Scalar& v : xv) v = std::floor(v);
+    const Tensor g1 = uniform({3, 2, h / 2, w / 2}, 700 + h, -1, 1), g2 = uniform({3, 2, h / 2, w / 2}, 800 + w, -1, 1);
+    const Variable x = Variable::parameter(xv);
+    const Variable y = xtgrad::sum(xtgrad::max_pool2d(x, 2) * Variable(g1)) + xtgrad::sum(xtgrad::max_pool2d(x, 2) * Variable(g2));
+    y.backward();
+    Tensor expected = max_pool_2x2_grad_reference(xv, g1);
+    expected += max_pool_2x2_grad_reference(xv, g2);
+    SCOPED_TRACE("plane " + std::to_string(h) + "x" + std::to_string(w));
+    expect_tensor_near(x.grad(), expected, 1e-6);
+  }
+}
+
 TEST(MaxPool2d, PassesGradcheck) {
   expect_gradcheck([](const Vars& v) { return xtgrad::max_pool2d(v[0], Pool2dOptions{{2, 2}, {0, 0}, {0, 0}}); },
                    {uniform({2, 3, 4, 6}, 10, -1, 1)});
