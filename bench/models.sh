@@ -9,7 +9,9 @@
 # For each round, for 1 and $(nproc) threads, for each model: xtgrad, then libtorch, then
 # PyTorch (python3-torch: bench/reference_pytorch.py and bench/lenet_pytorch.py, MLP and
 # LeNet only; their s/step is the median timed epoch's seconds over its steps), each run with
-# the 1-minute load average read just before it. Writes bench/results/models.md (table),
+# the 1-minute load average read just before it; before each round and after the last,
+# bench/cpu_capacity measures what each CPU delivers alone and all at once (models-cpu.jsonl),
+# the ceiling of an N/1 speedup at that moment. Writes bench/results/models.md (table),
 # models.png (gnuplot: xtgrad/libtorch per model, 1 and N threads, targets 0.8 and 0.7) and
 # models.jsonl (every run). --quick: few steps, to check that everything runs.
 #
@@ -21,8 +23,8 @@
 # (seen here at load 9: 55 ms instead of 1 ms per MLP step; OMP_WAIT_POLICY=passive, which
 # this script passes through but does not set, gave 1 ms).
 #
-# Builds nothing: env BUILD (default build-bench) must hold bench/models_xtgrad and
-# bench/models_libtorch. Data: XTGRAD_MNIST_DIR (default data/mnist), XTGRAD_FASHION_DIR
+# Builds nothing: env BUILD (default build-bench) must hold bench/models_xtgrad,
+# bench/models_libtorch and bench/cpu_capacity. Data: XTGRAD_MNIST_DIR (default data/mnist), XTGRAD_FASHION_DIR
 # (/usr/share/datasets/fashion-mnist), XTGRAD_TEXT (/usr/share/common-licenses/GPL-3);
 # PYTHON (default /usr/bin/python3, Debian's, which has torch).
 set -euo pipefail
@@ -46,8 +48,9 @@ export XTGRAD_FASHION_DIR=${XTGRAD_FASHION_DIR:-/usr/share/datasets/fashion-mnis
 export XTGRAD_TEXT=${XTGRAD_TEXT:-/usr/share/common-licenses/GPL-3}
 XT=$BUILD/bench/models_xtgrad
 LT=$BUILD/bench/models_libtorch
+PROBE=$BUILD/bench/cpu_capacity
 
-for target in models_xtgrad models_libtorch; do
+for target in models_xtgrad models_libtorch cpu_capacity; do
   [[ -x $BUILD/bench/$target ]] || {
     echo "models.sh: $BUILD/bench/$target is missing: cmake --build $BUILD --target $target" \
          "(a Release configure; models_libtorch needs libtorch-dev)" >&2; exit 2; }
@@ -75,9 +78,18 @@ RESULTS=bench/results
 LOGS=$BUILD/models-logs
 mkdir -p "$RESULTS" "$LOGS"
 RUNS=$RESULTS/models.jsonl
+CPUS=$RESULTS/models-cpu.jsonl   # cpu_capacity before each round and after the last
 : >"$RUNS"
+: >"$CPUS"
 log() { echo "[models] $*" >&2; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
+
+# probe WHEN: what each CPU delivers now, alone and all at once (bench/cpu_capacity.cpp).
+probe() {
+  local line; line=$("$PROBE") || { echo "models.sh: $PROBE failed" >&2; exit 1; }
+  echo "{\"when\": \"$1\", \"load1\": $(load1), \"probe\": $line}" >>"$CPUS"
+  log "cpu capacity $1: $line"
+}
 
 # run FRAMEWORK MODEL THREADS COMMAND...: the command's last JSON line, with the load added.
 run() {
@@ -95,6 +107,7 @@ run() {
 LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average before: $LOAD_BEFORE ($NPROC cores); rounds $ROUNDS, quick $QUICK"
 for ((round = 1; round <= ROUNDS; ++round)); do
+  probe "before round $round"
   for t in "${THREADS[@]}"; do
     for m in "${MODELS[@]}"; do
       # shellcheck disable=SC2086  # STEPS holds separate flags
@@ -110,6 +123,7 @@ for ((round = 1; round <= ROUNDS; ++round)); do
     done
   done
 done
+probe "after the last round"
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average after: $LOAD_AFTER"
 
@@ -120,7 +134,7 @@ TORCH_CONFIG="$( { grep -o -E 'BLAS_INFO=[^,]*|USE_MKLDNN=[^,]*|USE_OPENMP=[^,]*
 BLAS_LIB=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
 TORCH_CONFIG="$TORCH_CONFIG, libblas.so.3 = $BLAS_LIB, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
 
-"$PYTHON" bench/models_report.py "$RUNS" "$RESULTS/models.md" "$RESULTS/models.dat" \
+"$PYTHON" bench/models_report.py "$RUNS" "$RESULTS/models.md" "$RESULTS/models.dat" --cpus "$CPUS" \
   --rounds "$ROUNDS" --quick "$QUICK" --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER" \
   --torch-config "$TORCH_CONFIG" --text "$XTGRAD_TEXT" --nproc "$NPROC"
 cat "$RESULTS/models.md"

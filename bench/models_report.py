@@ -27,7 +27,7 @@ def seconds_per_step(r):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("runs"), ap.add_argument("md"), ap.add_argument("dat")
-    for opt in ("--rounds", "--quick", "--load-before", "--load-after", "--torch-config", "--text", "--nproc"):
+    for opt in ("--cpus", "--rounds", "--quick", "--load-before", "--load-after", "--torch-config", "--text", "--nproc"):
         ap.add_argument(opt, default="")
     a = ap.parse_args()
     runs = [json.loads(line) for line in open(a.runs) if line.strip()]
@@ -67,6 +67,15 @@ def main():
                         f"{min(loads):.2f}–{max(loads):.2f} |")
         dat.append(f'"{m}" ' + " ".join("NaN" if r is None else f"{r:.4f}" for r in ratios))
 
+    probes = [json.loads(line) for line in open(a.cpus) if line.strip()] if a.cpus else []
+    capacity = [
+        f'{p["when"]}: ceiling **{p["probe"]["speedup_ceiling"]:.2f}** (GFLOP/s alone '
+        f'{" / ".join(f"{v:.0f}" for v in p["probe"]["alone_gflops"])}, together '
+        f'{" / ".join(f"{v:.0f}" for v in p["probe"]["together_gflops"])}; GB/s alone '
+        f'{" / ".join(f"{v:.0f}" for v in p["probe"]["alone_gbytes"])}, together '
+        f'{" / ".join(f"{v:.0f}" for v in p["probe"]["together_gbytes"])}; load {p["load1"]:.2f})'
+        for p in probes]
+
     xt_any = next((r["run"] for r in runs if r["fw"] == "xtgrad"), {})
     lt_any = next((r["run"] for r in runs if r["fw"] == "libtorch"), {})
     steps = {m: next((f'{r["run"]["warmup"]}+{r["run"]["steps"]}' for r in runs if r["m"] == m and r["fw"] == "xtgrad"), "?")
@@ -88,7 +97,9 @@ def main():
         "PyTorch (python3-torch, MLP and LeNet only): median timed epoch / steps per epoch "
         "(bench/reference_pytorch.py on 20,000 images, bench/lenet_pytorch.py on 6,400).",
         "- CPU s/step: getrusage user + sys of the timed steps / steps (above the wall time: more than one core busy).",
-        "- speedup N/1: s/step at 1 thread / s/step at N threads, per framework.",
+        "- speedup N/1: s/step at 1 thread / s/step at N threads, per framework. What the CPUs could give at most "
+        "(bench/cpu_capacity: Σ over the CPUs running at once / the fastest alone, by multiply-adds and by L1 "
+        "loads and stores, the lower): " + ("; ".join(capacity) if capacity else "not measured") + ".",
         "- loss: first step's, and the mean of the last 10 steps'. Both programs start from the same weights "
         "(bench/models/init.hpp) and see the same batches; dropout masks differ.",
         f"- xtgrad threads: its own pool (xtgrad::set_num_threads), OPENBLAS_NUM_THREADS=1, OpenBLAS core {xt_any.get('blas_core', '?')}. "
