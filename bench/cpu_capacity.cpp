@@ -17,14 +17,15 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
+#include <iostream>
 #include <numeric>
-#include <string>
 #include <thread>
 #include <vector>
 
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <xsimd/xsimd.hpp>
 
 namespace {
@@ -84,7 +85,7 @@ double add_gbytes(double seconds) {
   return double(rounds) * 64 * kSize * sizeof(float) * 3 / elapsed * 1e-9;  // 2 loads + 1 store
 }
 
-// Both measures on the calling thread pinned to `cpu` (zeros if it cannot be pinned).
+// Both measures on the calling thread pinned to `cpu` (zeros if it cannot be pinned: main says so).
 struct Capacity {
   double gflops = 0, gbytes = 0;
 };
@@ -96,33 +97,14 @@ Capacity measure_on(int cpu, double seconds) {
   return c;
 }
 
-std::string json_list(const std::vector<double>& v, const char* spec) {
-  std::string out = "[";
-  char buf[32];
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    std::snprintf(buf, sizeof buf, spec, v[i]);
-    out += (i ? ", " : "") + std::string(buf);
-  }
-  return out + "]";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"What each CPU delivers alone and all at once, and the ceiling of an N/1 speedup (one JSON line)"};
   double seconds = 0.3;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-      char* end = nullptr;
-      seconds = std::strtod(argv[++i], &end);
-      if (*end != '\0' || !(seconds > 0 && seconds <= 60)) {
-        std::fprintf(stderr, "cpu_capacity: --seconds '%s': expected a number in (0, 60]\n", argv[i]);
-        return 2;
-      }
-    } else {
-      std::fprintf(stderr, "cpu_capacity: unknown argument '%s' (usage: cpu_capacity [--seconds S])\n", argv[i]);
-      return 2;
-    }
-  }
+  app.add_option("--seconds", seconds, "time per CPU and measure set, split between the two loops")
+      ->check(CLI::Range(0.001, 60.0));
+  CLI11_PARSE(app, argc, argv);
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0) {
@@ -142,6 +124,12 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < cpus.size(); ++i)
     threads.emplace_back([&, i] { together[i] = measure_on(cpus[i], seconds); });
   for (auto& t : threads) t.join();
+  for (std::size_t i = 0; i < cpus.size(); ++i) {
+    if (alone[i].gflops == 0 || together[i].gflops == 0) {
+      std::cerr << "cpu_capacity: could not pin a thread to CPU " << cpus[i] << " of this process's affinity mask\n";
+      return 1;
+    }
+  }
 
   // the ceiling of an N-thread speedup by each measure: Σ together / fastest alone; the lower wins
   const auto field = [](const std::vector<Capacity>& v, double Capacity::*f) {
@@ -154,13 +142,18 @@ int main(int argc, char** argv) {
     const double fastest = *std::max_element(a.begin(), a.end());
     return fastest > 0 ? std::accumulate(t.begin(), t.end(), 0.0) / fastest : 0.0;
   };
-  std::vector<double> ids(cpus.begin(), cpus.end());
-  std::printf("{\"cpus\": %s, \"alone_gflops\": %s, \"together_gflops\": %s, \"alone_gbytes\": %s, "
-              "\"together_gbytes\": %s, \"speedup_ceiling\": %.2f}\n",
-              json_list(ids, "%.0f").c_str(), json_list(field(alone, &Capacity::gflops), "%.1f").c_str(),
-              json_list(field(together, &Capacity::gflops), "%.1f").c_str(),
-              json_list(field(alone, &Capacity::gbytes), "%.1f").c_str(),
-              json_list(field(together, &Capacity::gbytes), "%.1f").c_str(),
-              std::min(ceiling(&Capacity::gflops), ceiling(&Capacity::gbytes)));
+  const double ceiling_value = std::min(ceiling(&Capacity::gflops), ceiling(&Capacity::gbytes));
+  const auto rounded = [](std::vector<double> v) {
+    for (double& x : v) x = std::round(x * 10) / 10;
+    return v;
+  };
+  std::cout << nlohmann::json{{"cpus", cpus},
+                              {"alone_gflops", rounded(field(alone, &Capacity::gflops))},
+                              {"together_gflops", rounded(field(together, &Capacity::gflops))},
+                              {"alone_gbytes", rounded(field(alone, &Capacity::gbytes))},
+                              {"together_gbytes", rounded(field(together, &Capacity::gbytes))},
+                              {"speedup_ceiling", std::round(ceiling_value * 100) / 100}}
+                   .dump()
+            << "\n";
   return 0;
 }
