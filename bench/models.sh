@@ -23,8 +23,12 @@
 # (seen here at load 9: 55 ms instead of 1 ms per MLP step; OMP_WAIT_POLICY=passive, which
 # this script passes through but does not set, gave 1 ms).
 #
+# After the rounds, one more pass at 1 thread with bench/libsgemm_clock.so preloaded: the time
+# each program spends inside OpenBLAS's sgemm, which both call with the same shapes, and so the
+# time each spends outside it (models-sgemm.jsonl; the report's last table).
+#
 # Builds nothing: env BUILD (default build-bench) must hold bench/models_xtgrad,
-# bench/models_libtorch and bench/cpu_capacity. Data: XTGRAD_MNIST_DIR (default data/mnist), XTGRAD_FASHION_DIR
+# bench/models_libtorch, bench/cpu_capacity and bench/libsgemm_clock.so. Data: XTGRAD_MNIST_DIR (default data/mnist), XTGRAD_FASHION_DIR
 # (/usr/share/datasets/fashion-mnist), XTGRAD_TEXT (/usr/share/common-licenses/GPL-3);
 # PYTHON (default /usr/bin/python3, Debian's, which has torch).
 set -euo pipefail
@@ -50,11 +54,12 @@ XT=$BUILD/bench/models_xtgrad
 LT=$BUILD/bench/models_libtorch
 PROBE=$BUILD/bench/cpu_capacity
 
-for target in models_xtgrad models_libtorch cpu_capacity; do
-  [[ -x $BUILD/bench/$target ]] || {
+for target in models_xtgrad models_libtorch cpu_capacity libsgemm_clock.so; do
+  [[ -f $BUILD/bench/$target ]] || {
     echo "models.sh: $BUILD/bench/$target is missing: cmake --build $BUILD --target $target" \
          "(a Release configure; models_libtorch needs libtorch-dev)" >&2; exit 2; }
 done
+SGEMM_CLOCK=$(cd "$BUILD/bench" && pwd)/libsgemm_clock.so   # LD_PRELOAD wants an absolute path
 [[ -d $XTGRAD_MNIST_DIR ]] || { echo "models.sh: no MNIST folder '$XTGRAD_MNIST_DIR' (XTGRAD_MNIST_DIR)" >&2; exit 3; }
 [[ -d $XTGRAD_FASHION_DIR ]] || { echo "models.sh: no Fashion-MNIST folder '$XTGRAD_FASHION_DIR' (XTGRAD_FASHION_DIR)" >&2; exit 3; }
 [[ -f $XTGRAD_TEXT ]] || { echo "models.sh: no text '$XTGRAD_TEXT' (XTGRAD_TEXT)" >&2; exit 3; }
@@ -79,8 +84,10 @@ LOGS=$BUILD/models-logs
 mkdir -p "$RESULTS" "$LOGS"
 RUNS=$RESULTS/models.jsonl
 CPUS=$RESULTS/models-cpu.jsonl   # cpu_capacity before each round and after the last
+SGEMM=$RESULTS/models-sgemm.jsonl   # the 1-thread pass with sgemm clocked
 : >"$RUNS"
 : >"$CPUS"
+: >"$SGEMM"
 log() { echo "[models] $*" >&2; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
@@ -100,7 +107,7 @@ run() {
     echo "models.sh: $fw $model --threads $threads failed:" >&2; tail -5 "$out.err" >&2; exit 1
   fi
   local line; line=$(grep '^{' "$out" | tail -1)
-  echo "{\"load1\": $load, \"fw\": \"$fw\", \"m\": \"$model\", \"t\": $threads, \"run\": $line}" >>"$RUNS"
+  echo "{\"load1\": $load, \"fw\": \"$fw\", \"m\": \"$model\", \"t\": $threads, \"run\": $line}" >>"${OUT:-$RUNS}"
   log "$fw $model threads $threads (load $load): $(echo "$line" | cut -c1-150)"
 }
 
@@ -124,6 +131,15 @@ for ((round = 1; round <= ROUNDS; ++round)); do
   done
 done
 probe "after the last round"
+round=sgemm
+for m in "${MODELS[@]}"; do
+  # shellcheck disable=SC2086
+  OUT=$SGEMM run xtgrad "$m" 1 env OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 LD_PRELOAD="$SGEMM_CLOCK" \
+    "$XT" --model "$m" --threads 1 ${STEPS[$m]}
+  # shellcheck disable=SC2086
+  OUT=$SGEMM run libtorch "$m" 1 env OPENBLAS_NUM_THREADS=1 LD_PRELOAD="$SGEMM_CLOCK" \
+    "$LT" --model "$m" --threads 1 ${STEPS[$m]}
+done
 LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 log "load average after: $LOAD_AFTER"
 
@@ -134,7 +150,7 @@ TORCH_CONFIG="$( { grep -o -E 'BLAS_INFO=[^,]*|USE_MKLDNN=[^,]*|USE_OPENMP=[^,]*
 BLAS_LIB=$(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3 2>/dev/null || echo unknown)
 TORCH_CONFIG="$TORCH_CONFIG, libblas.so.3 = $BLAS_LIB, OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-unset}"
 
-"$PYTHON" bench/models_report.py "$RUNS" "$RESULTS/models.md" "$RESULTS/models.dat" --cpus "$CPUS" \
+"$PYTHON" bench/models_report.py "$RUNS" "$RESULTS/models.md" "$RESULTS/models.dat" --cpus "$CPUS" --sgemm "$SGEMM" \
   --rounds "$ROUNDS" --quick "$QUICK" --load-before "$LOAD_BEFORE" --load-after "$LOAD_AFTER" \
   --torch-config "$TORCH_CONFIG" --text "$XTGRAD_TEXT" --nproc "$NPROC"
 cat "$RESULTS/models.md"

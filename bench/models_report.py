@@ -24,10 +24,30 @@ def seconds_per_step(r):
     return run["seconds_per_epoch"] / math.ceil(run["train_size"] / batch)
 
 
+def sgemm_table(path):
+    """Rows of the one-thread sgemm table from models-sgemm.jsonl (empty without the file)."""
+    try:
+        runs = [json.loads(line) for line in open(path) if line.strip()] if path else []
+    except FileNotFoundError:
+        return []
+    rows = []
+    for m in MODELS:
+        xt = next((r["run"] for r in runs if r["fw"] == "xtgrad" and r["m"] == m), None)
+        lt = next((r["run"] for r in runs if r["fw"] == "libtorch" and r["m"] == m), None)
+        if not xt or not lt or "sgemm_seconds_per_step" not in xt or "sgemm_seconds_per_step" not in lt:
+            continue
+        xs, ls = xt["seconds_per_step_mean"], lt["seconds_per_step_mean"]
+        xg, lg = xt["sgemm_seconds_per_step"], lt["sgemm_seconds_per_step"]
+        rows.append(f"| {LABEL[m]} | {xs * 1e3:.3f} ms | {xg * 1e3:.3f} ms ({xg / xs:.0%}) | {ls * 1e3:.3f} ms "
+                    f"| {lg * 1e3:.3f} ms ({lg / ls:.0%}) | {(xs - xg) * 1e3:.3f} / {(ls - lg) * 1e3:.3f} ms "
+                    f"| {xs / ls:.2f} | {xg / ls:.2f} |")
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("runs"), ap.add_argument("md"), ap.add_argument("dat")
-    for opt in ("--cpus", "--rounds", "--quick", "--load-before", "--load-after", "--torch-config", "--text", "--nproc"):
+    for opt in ("--cpus", "--sgemm", "--rounds", "--quick", "--load-before", "--load-after", "--torch-config", "--text", "--nproc"):
         ap.add_argument(opt, default="")
     a = ap.parse_args()
     runs = [json.loads(line) for line in open(a.runs) if line.strip()]
@@ -76,6 +96,8 @@ def main():
         f'{" / ".join(f"{v:.0f}" for v in p["probe"]["together_gbytes"])}; load {p["load1"]:.2f})'
         for p in probes]
 
+    sgemm_rows = sgemm_table(a.sgemm)
+
     xt_any = next((r["run"] for r in runs if r["fw"] == "xtgrad"), {})
     lt_any = next((r["run"] for r in runs if r["fw"] == "libtorch"), {})
     steps = {m: next((f'{r["run"]["warmup"]}+{r["run"]["steps"]}' for r in runs if r["m"] == m and r["fw"] == "xtgrad"), "?")
@@ -108,6 +130,23 @@ def main():
         "- The machine is shared: with a load above the core count other processes took CPU time, and wall-time "
         "rows measured so are not comparable (CPU s/step suffers less, except where a framework's threads spin).",
     ]
+    if sgemm_rows:
+        out += [
+            "",
+            "## One thread: inside and outside OpenBLAS's sgemm",
+            "",
+            "| model | xtgrad s/step | of it sgemm | libtorch s/step | of it sgemm | outside sgemm xt / lt "
+            "| xtgrad / libtorch | if xtgrad had nothing outside sgemm |",
+            "|---|---|---|---|---|---|---|---|",
+            *sgemm_rows,
+            "",
+            "- One more run of each program at 1 thread with bench/libsgemm_clock.so preloaded: it clocks every "
+            "cblas_sgemm (xtgrad) and sgemm_ (libtorch) call. Mean seconds per timed step, so the columns add up. "
+            "Both call the same OpenBLAS (the MLP's and the transformer's products have the same shapes in "
+            "both); libtorch's convolutions run in oneDNN, outside this clock.",
+            "- Last column: xtgrad's sgemm time / libtorch's whole step, the ratio xtgrad would reach if all "
+            "its work outside sgemm took no time at all.",
+        ]
     open(a.md, "w").write("\n".join(out) + "\n")
     open(a.dat, "w").write("# model xtgrad/libtorch at " + " and ".join(f"{t} thread(s)" for t in threads) + "\n"
                            + "\n".join(dat) + "\n")
