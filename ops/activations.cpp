@@ -156,11 +156,12 @@ BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
+    const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
     v.for_each_lane([&](std::size_t base, std::size_t stride) {  // lanes on every core
       Scalar gy = 0;
       for (std::size_t i = 0; i < v.n; ++i) gy += g[base + i * stride] * y[base + i * stride];
       for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
-        dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + y[k] * (g[k] - gy);
+        dx[k] = (accumulate ? dx[k] : Scalar(0)) + y[k] * (g[k] - gy);
       }
     });
   });
@@ -197,12 +198,13 @@ BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
     const Scalar* g = self.grad.data();
     Scalar beta = 0;
     Scalar* dx = grad_target(self, 0, beta);
+    const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
     v.for_each_lane(
         [&](std::size_t base, std::size_t stride) {
           Scalar gs = 0;
           for (std::size_t i = 0; i < v.n; ++i) gs += g[base + i * stride];
           for (std::size_t i = 0, k = base; i < v.n; ++i, k += stride) {
-            dx[k] = (beta == 0 ? Scalar(0) : dx[k]) + g[k] - std::exp(y[k]) * gs;
+            dx[k] = (accumulate ? dx[k] : Scalar(0)) + g[k] - std::exp(y[k]) * gs;
           }
         },
         kExpGrain);

@@ -105,6 +105,7 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const B
       // dz = g·(p ⊙ Σ_c y − y) : (n, c), row by row
       Scalar beta = 0;
       Scalar* dz = grad_target(self, 0, beta);
+      const bool accumulate = beta != 0;  // a local flag: a float that dz's stores might alias is reloaded each time
       const Scalar* ps = p.get().data();
       parallel_for(0, n, std::max<std::size_t>(1, kElementwiseGrain / c), [&](std::size_t i0, std::size_t i1) {
         for (std::size_t i = i0; i < i1; ++i) {
@@ -115,7 +116,7 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const B
           for (std::size_t j = 0; j < c; ++j) mass += yi[j];
           for (std::size_t j = 0; j < c; ++j) {
             const Scalar d = g * (pi[j] * mass - yi[j]);
-            di[j] = beta == 0 ? d : di[j] + d;
+            di[j] = accumulate ? di[j] + d : d;
           }
         }
       });

@@ -310,10 +310,11 @@ BasicVariable<Scalar> cross_entropy_of(const BasicVariable<Scalar>& logits, cons
                        }
                        Scalar beta = 0;
                        Scalar* dz = grad_target(self, 0, beta);
+                       const bool accumulate = beta != 0;  // not beta: dz's stores may alias a float
                        for (std::size_t i = 0; i < n; ++i) {
                          Scalar* di = dz + i * c;
                          if (labels[i] == ignore) {
-                           if (beta == 0) std::fill(di, di + c, Scalar(0));
+                           if (!accumulate) std::fill(di, di + c, Scalar(0));
                            continue;
                          }
                          const Scalar gi = upstream(self, i, r, scale);
@@ -325,7 +326,7 @@ BasicVariable<Scalar> cross_entropy_of(const BasicVariable<Scalar>& logits, cons
                          for (std::size_t j = 0; j < c; ++j) total_a += a(j);
                          for (std::size_t j = 0; j < c; ++j) {
                            const Scalar d = a(j) - std::exp(lp[j]) * total_a;
-                           di[j] = beta == 0 ? d : di[j] + d;
+                           di[j] = accumulate ? di[j] + d : d;
                          }
                        }
                      });
@@ -421,20 +422,22 @@ BasicVariable<Scalar> binary_cross_entropy_with_logits(const BasicVariable<Scala
     if (self.parent_requires_grad(0)) {
       // dx = g·w·[(1 − y)σ(x) − p·y·σ(−x)]
       Scalar* dx = grad_target(self, 0, beta);
+      const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
       for (std::size_t k = 0; k < x.size(); ++k) {
         const Scalar xv = x.data()[k], yv = y.data()[k];
         const Scalar d =
             upstream(self, k, r, scale) * ws[k] * ((Scalar(1) - yv) * sigmoid_of(xv) - ps[k] * yv * sigmoid_of(-xv));
-        dx[k] = beta == 0 ? d : dx[k] + d;
+        dx[k] = accumulate ? dx[k] + d : d;
       }
     }
     if (self.parent_requires_grad(1)) {
       // dy = g·w·[p·softplus(−x) − softplus(x)]
       Scalar* dy = grad_target(self, 1, beta);
+      const bool accumulate = beta != 0;
       for (std::size_t k = 0; k < x.size(); ++k) {
         const Scalar xv = x.data()[k];
         const Scalar d = upstream(self, k, r, scale) * ws[k] * (ps[k] * softplus_of(-xv) - softplus_of(xv));
-        dy[k] = beta == 0 ? d : dy[k] + d;
+        dy[k] = accumulate ? dy[k] + d : d;
       }
     }
   });
@@ -533,21 +536,23 @@ BasicVariable<Scalar> kl_div(const BasicVariable<Scalar>& input, const BasicVari
                        if (self.parent_requires_grad(0)) {
                          // dx = −g·t (or −g·eᵗ)
                          Scalar* dx = grad_target(self, 0, beta);
+                         const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
                          for (std::size_t k = 0; k < x.size(); ++k) {
                            const Scalar tv = t.data()[k];
                            const Scalar d = -upstream(self, k, reduction, scale) * (log_target ? std::exp(tv) : tv);
-                           dx[k] = beta == 0 ? d : dx[k] + d;
+                           dx[k] = accumulate ? dx[k] + d : d;
                          }
                        }
                        if (self.parent_requires_grad(1)) {
                          // dt = g·(log t + 1 − x), 0 where t = 0 (as PyTorch); or g·eᵗ(t − x + 1)
                          Scalar* dt = grad_target(self, 1, beta);
+                         const bool accumulate = beta != 0;
                          for (std::size_t k = 0; k < x.size(); ++k) {
                            const Scalar xv = x.data()[k], tv = t.data()[k];
                            const Scalar local = log_target ? std::exp(tv) * (tv - xv + Scalar(1))
                                                            : (tv == 0 ? Scalar(0) : std::log(tv) + Scalar(1) - xv);
                            const Scalar d = upstream(self, k, reduction, scale) * local;
-                           dt[k] = beta == 0 ? d : dt[k] + d;
+                           dt[k] = accumulate ? dt[k] + d : d;
                          }
                        }
                      });

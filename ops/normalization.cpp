@@ -20,7 +20,8 @@ template <class Scalar, class F>
 void add_to_grad(BasicNode<Scalar>& self, std::size_t i, std::size_t count, F&& contribution) {
   Scalar beta = 0;
   Scalar* d = grad_target(self, i, beta);
-  for (std::size_t k = 0; k < count; ++k) d[k] = (beta == 0 ? Scalar(0) : d[k]) + contribution(k);
+  const bool accumulate = beta != 0;  // not beta: d's stores may alias a float
+  for (std::size_t k = 0; k < count; ++k) d[k] = (accumulate ? d[k] : Scalar(0)) + contribution(k);
 }
 
 // ---- batch_norm's per-channel sums ------------------------------------------------------------
@@ -421,6 +422,9 @@ void layer_norm_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& stats,
   double* part = partials.data();
   Scalar bx = 0;
   Scalar* dx = want_x ? grad_target(self, 0, bx) : nullptr;
+  // a bool, not bx itself: dx's float stores may alias a float, which then is reloaded and
+  // compared at every element and keeps the loop scalar (half of this function's time)
+  const bool accumulate_x = bx != 0;
   const std::size_t grain = std::max<std::size_t>(1, layer_norm_grain(d) / kLayerNormRowBlock);
   parallel_for(0, blocks, grain, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t blk = b0; blk < b1; ++blk) {
@@ -445,9 +449,12 @@ void layer_norm_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& stats,
             [&](std::size_t k) { return double(gr[k]) * gamma[k] * ((xr[k] - mu) * inv); });
         const Scalar mean_g = Scalar(sums.a / double(d)), mean_gx = Scalar(sums.b / double(d));
         Scalar* dr = dx + i * d;
-        for (std::size_t k = 0; k < d; ++k) {
-          const Scalar v = (gr[k] * gamma[k] - mean_g - ((xr[k] - mu) * inv) * mean_gx) * inv;
-          dr[k] = bx == 0 ? v : dr[k] + v;
+        if (accumulate_x) {
+          for (std::size_t k = 0; k < d; ++k)
+            dr[k] += (gr[k] * gamma[k] - mean_g - ((xr[k] - mu) * inv) * mean_gx) * inv;
+        } else {
+          for (std::size_t k = 0; k < d; ++k)
+            dr[k] = (gr[k] * gamma[k] - mean_g - ((xr[k] - mu) * inv) * mean_gx) * inv;
         }
       }
     }

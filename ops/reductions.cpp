@@ -53,11 +53,12 @@ template <class Scalar, class W>
 void spread_grad(BasicNode<Scalar>& self, const ReducePlan& plan, W w, std::size_t grain = kElementwiseGrain) {
   Scalar beta = 0;
   Scalar* dx = grad_target(self, 0, beta);
+  const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
   const Scalar* g = self.grad.data();
   parallel_blocks(plan.out_index.size(), grain, [&](std::size_t b, std::size_t e) {
     for (std::size_t k = b; k < e; ++k) {
       const Scalar d = g[plan.out_index[k]] * w(k);
-      dx[k] = beta == 0 ? d : dx[k] + d;
+      dx[k] = accumulate ? dx[k] + d : d;
     }
   });
 }

@@ -88,10 +88,15 @@ BasicVariable<Scalar> join(const char* op, const std::vector<BasicVariable<Scala
       if (self.parent_requires_grad(i)) {
         Scalar beta = 0;
         Scalar* dx = grad_target(self, i, beta);
+        const bool accumulate = beta != 0;  // not beta: d's stores may alias a float
         for (std::size_t o = 0; o < outer; ++o) {
           const Scalar* g = self.grad.data() + o * row + at;
           Scalar* d = dx + o * block;
-          for (std::size_t j = 0; j < block; ++j) d[j] = beta == 0 ? g[j] : d[j] + g[j];
+          if (accumulate) {
+            for (std::size_t j = 0; j < block; ++j) d[j] += g[j];
+          } else {
+            std::copy(g, g + block, d);
+          }
         }
       }
       at += block;

@@ -163,9 +163,10 @@ BasicVariable<Scalar> scatter_flat(const char* op, const BasicVariable<Scalar>& 
     }
     Scalar beta = 0;
     Scalar* dg = grad_target(self, 0, beta);
+    const bool accumulate = beta != 0;  // not beta: dg's stores may alias a float
     for (std::size_t k = 0; k < map->size(); ++k) {
       const Scalar d = self.grad.data()[(*map)[k]];
-      dg[k] = beta == 0 ? d : dg[k] + d;
+      dg[k] = accumulate ? dg[k] + d : d;
     }
   });
 }
