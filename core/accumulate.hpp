@@ -162,20 +162,29 @@ void add_expr_to_parent(BasicNode<T>& self, std::size_t i, const E& expr, std::s
 }
 
 // The parent's gradient storage, shaped like its value, for an op that writes its share
-// itself (gemm or a loop): `beta` is 1 when a gradient is already there (add to it), 0 when
-// not (overwrite; the contents are unspecified).
+// itself (a loop): `accumulate` is true when a gradient is already there (add to it), false
+// when not (overwrite; the contents are unspecified). Loops test this bool, not a float: a
+// float the op's stores through the returned pointer might alias (its address escaped here) is
+// reloaded and compared at every element, and the loop is not vectorised.
 template <class T>
-T* grad_target(BasicNode<T>& self, std::size_t i, T& beta) {
+T* grad_target(BasicNode<T>& self, std::size_t i, bool& accumulate) {
   if (self.grad_node) throw_first_order_only(self);
   BasicNode<T>& p = *self.parents[i];
-  if (p.has_grad) {
-    beta = 1;
-  } else {
+  accumulate = p.has_grad;
+  if (!p.has_grad) {
     shape_grad_storage(p);
-    beta = 0;
     p.has_grad = true;
   }
   return p.grad.data();
+}
+
+// The same with BLAS's `beta` (1: add, 0: overwrite), for an op that writes its share by gemm.
+template <class T>
+T* grad_target(BasicNode<T>& self, std::size_t i, T& beta) {
+  bool accumulate = false;
+  T* data = grad_target(self, i, accumulate);
+  beta = accumulate ? T(1) : T(0);
+  return data;
 }
 
 // ---- create_graph: gradients as Variables ---------------------------------------------------

@@ -154,9 +154,8 @@ BasicVariable<Scalar> softmax(const BasicVariable<Scalar>& x, int axis) {
     }
     const Scalar* y = self.output_value().data();
     const Scalar* g = self.grad.data();
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
+    bool accumulate = false;
+    Scalar* dx = grad_target(self, 0, accumulate);
     v.for_each_lane([&](std::size_t base, std::size_t stride) {  // lanes on every core
       Scalar gy = 0;
       for (std::size_t i = 0; i < v.n; ++i) gy += g[base + i * stride] * y[base + i * stride];
@@ -196,9 +195,8 @@ BasicVariable<Scalar> log_softmax(const BasicVariable<Scalar>& x, int axis) {
     }
     const Scalar* y = self.output_value().data();
     const Scalar* g = self.grad.data();
-    Scalar beta = 0;
-    Scalar* dx = grad_target(self, 0, beta);
-    const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
+    bool accumulate = false;
+    Scalar* dx = grad_target(self, 0, accumulate);
     v.for_each_lane(
         [&](std::size_t base, std::size_t stride) {
           Scalar gs = 0;

@@ -103,9 +103,8 @@ BasicVariable<Scalar> cross_entropy(const BasicVariable<Scalar>& logits, const B
     const Tensor& y = self.parent_value(1);
     if (self.parent_requires_grad(0)) {
       // dz = g·(p ⊙ Σ_c y − y) : (n, c), row by row
-      Scalar beta = 0;
-      Scalar* dz = grad_target(self, 0, beta);
-      const bool accumulate = beta != 0;  // a local flag: a float that dz's stores might alias is reloaded each time
+      bool accumulate = false;
+      Scalar* dz = grad_target(self, 0, accumulate);
       const Scalar* ps = p.get().data();
       parallel_for(0, n, std::max<std::size_t>(1, kElementwiseGrain / c), [&](std::size_t i0, std::size_t i1) {
         for (std::size_t i = i0; i < i1; ++i) {

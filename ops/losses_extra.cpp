@@ -308,9 +308,8 @@ BasicVariable<Scalar> cross_entropy_of(const BasicVariable<Scalar>& logits, cons
                          add_variable_to_parent(self, 0, a - softmax(input_variable(self, 0), 1) * sum(a, 1, true));
                          return;
                        }
-                       Scalar beta = 0;
-                       Scalar* dz = grad_target(self, 0, beta);
-                       const bool accumulate = beta != 0;  // not beta: dz's stores may alias a float
+                       bool accumulate = false;
+                       Scalar* dz = grad_target(self, 0, accumulate);
                        for (std::size_t i = 0; i < n; ++i) {
                          Scalar* di = dz + i * c;
                          if (labels[i] == ignore) {
@@ -418,11 +417,10 @@ BasicVariable<Scalar> binary_cross_entropy_with_logits(const BasicVariable<Scala
     const Tensor& y = self.parent_value(1);
     const Scalar* ws = w.get().data();
     const Scalar* ps = p.get().data();
-    Scalar beta = 0;
+    bool accumulate = false;
     if (self.parent_requires_grad(0)) {
       // dx = g·w·[(1 − y)σ(x) − p·y·σ(−x)]
-      Scalar* dx = grad_target(self, 0, beta);
-      const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
+      Scalar* dx = grad_target(self, 0, accumulate);
       for (std::size_t k = 0; k < x.size(); ++k) {
         const Scalar xv = x.data()[k], yv = y.data()[k];
         const Scalar d =
@@ -432,8 +430,7 @@ BasicVariable<Scalar> binary_cross_entropy_with_logits(const BasicVariable<Scala
     }
     if (self.parent_requires_grad(1)) {
       // dy = g·w·[p·softplus(−x) − softplus(x)]
-      Scalar* dy = grad_target(self, 1, beta);
-      const bool accumulate = beta != 0;
+      Scalar* dy = grad_target(self, 1, accumulate);
       for (std::size_t k = 0; k < x.size(); ++k) {
         const Scalar xv = x.data()[k];
         const Scalar d = upstream(self, k, r, scale) * ws[k] * (ps[k] * softplus_of(-xv) - softplus_of(xv));
@@ -532,11 +529,10 @@ BasicVariable<Scalar> kl_div(const BasicVariable<Scalar>& input, const BasicVari
                        }
                        const Tensor& x = self.parent_value(0);
                        const Tensor& t = self.parent_value(1);
-                       Scalar beta = 0;
+                       bool accumulate = false;
                        if (self.parent_requires_grad(0)) {
                          // dx = −g·t (or −g·eᵗ)
-                         Scalar* dx = grad_target(self, 0, beta);
-                         const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
+                         Scalar* dx = grad_target(self, 0, accumulate);
                          for (std::size_t k = 0; k < x.size(); ++k) {
                            const Scalar tv = t.data()[k];
                            const Scalar d = -upstream(self, k, reduction, scale) * (log_target ? std::exp(tv) : tv);
@@ -545,8 +541,7 @@ BasicVariable<Scalar> kl_div(const BasicVariable<Scalar>& input, const BasicVari
                        }
                        if (self.parent_requires_grad(1)) {
                          // dt = g·(log t + 1 − x), 0 where t = 0 (as PyTorch); or g·eᵗ(t − x + 1)
-                         Scalar* dt = grad_target(self, 1, beta);
-                         const bool accumulate = beta != 0;
+                         Scalar* dt = grad_target(self, 1, accumulate);
                          for (std::size_t k = 0; k < x.size(); ++k) {
                            const Scalar xv = x.data()[k], tv = t.data()[k];
                            const Scalar local = log_target ? std::exp(tv) * (tv - xv + Scalar(1))

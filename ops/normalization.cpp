@@ -18,9 +18,8 @@ namespace {
 // Adds `contribution(k)` for k < count to parent i's gradient, which is written directly.
 template <class Scalar, class F>
 void add_to_grad(BasicNode<Scalar>& self, std::size_t i, std::size_t count, F&& contribution) {
-  Scalar beta = 0;
-  Scalar* d = grad_target(self, i, beta);
-  const bool accumulate = beta != 0;  // not beta: d's stores may alias a float
+  bool accumulate = false;
+  Scalar* d = grad_target(self, i, accumulate);
   for (std::size_t k = 0; k < count; ++k) d[k] = (accumulate ? d[k] : Scalar(0)) + contribution(k);
 }
 
@@ -420,11 +419,8 @@ void layer_norm_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& stats,
   // partials (blocks, 2, d): Σ g ⊙ x̂ and Σ g over each block's rows
   TensorOf<double> partials = want_wb ? empty_tensor<double>({blocks, std::size_t(2), d}) : TensorOf<double>();
   double* part = partials.data();
-  Scalar bx = 0;
-  Scalar* dx = want_x ? grad_target(self, 0, bx) : nullptr;
-  // a bool, not bx itself: dx's float stores may alias a float, which then is reloaded and
-  // compared at every element and keeps the loop scalar (half of this function's time)
-  const bool accumulate_x = bx != 0;
+  bool accumulate_x = false;
+  Scalar* dx = want_x ? grad_target(self, 0, accumulate_x) : nullptr;
   const std::size_t grain = std::max<std::size_t>(1, layer_norm_grain(d) / kLayerNormRowBlock);
   parallel_for(0, blocks, grain, [&](std::size_t b0, std::size_t b1) {
     for (std::size_t blk = b0; blk < b1; ++blk) {
@@ -463,13 +459,13 @@ void layer_norm_backward(BasicNode<Scalar>& self, const TensorOf<Scalar>& stats,
   // dγ (which 1) and dβ (which 2): the block partials summed in block order
   for (std::size_t which : {std::size_t(1), std::size_t(2)}) {
     if (!self.parent_requires_grad(which)) continue;
-    Scalar b = 0;
-    Scalar* dp = grad_target(self, which, b);
+    bool accumulate = false;
+    Scalar* dp = grad_target(self, which, accumulate);
     const std::size_t off = which == 1 ? 0 : d;
     for (std::size_t k = 0; k < d; ++k) {
       double acc = 0;
       for (std::size_t blk = 0; blk < blocks; ++blk) acc += part[blk * 2 * d + off + k];
-      dp[k] = b == 0 ? Scalar(acc) : dp[k] + Scalar(acc);
+      dp[k] = accumulate ? dp[k] + Scalar(acc) : Scalar(acc);
     }
   }
   recycle(partials);

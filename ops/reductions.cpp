@@ -51,9 +51,8 @@ bool for_each_lane(const char* op, const TensorOf<Scalar>& x, const Axes& axes, 
 // only read).
 template <class Scalar, class W>
 void spread_grad(BasicNode<Scalar>& self, const ReducePlan& plan, W w, std::size_t grain = kElementwiseGrain) {
-  Scalar beta = 0;
-  Scalar* dx = grad_target(self, 0, beta);
-  const bool accumulate = beta != 0;  // not beta: dx's stores may alias a float
+  bool accumulate = false;
+  Scalar* dx = grad_target(self, 0, accumulate);
   const Scalar* g = self.grad.data();
   parallel_blocks(plan.out_index.size(), grain, [&](std::size_t b, std::size_t e) {
     for (std::size_t k = b; k < e; ++k) {

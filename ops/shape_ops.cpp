@@ -86,9 +86,8 @@ BasicVariable<Scalar> join(const char* op, const std::vector<BasicVariable<Scala
     for (std::size_t i = 0; i < extents.size(); ++i) {
       const std::size_t block = extents[i] * inner;
       if (self.parent_requires_grad(i)) {
-        Scalar beta = 0;
-        Scalar* dx = grad_target(self, i, beta);
-        const bool accumulate = beta != 0;  // not beta: d's stores may alias a float
+        bool accumulate = false;
+        Scalar* dx = grad_target(self, i, accumulate);
         for (std::size_t o = 0; o < outer; ++o) {
           const Scalar* g = self.grad.data() + o * row + at;
           Scalar* d = dx + o * block;

@@ -161,9 +161,8 @@ BasicVariable<Scalar> scatter_flat(const char* op, const BasicVariable<Scalar>& 
       add_variable_to_parent(self, 0, gather_flat(op, Variable(self.grad_node), map, shape_of(self.parents[0]->value)));
       return;
     }
-    Scalar beta = 0;
-    Scalar* dg = grad_target(self, 0, beta);
-    const bool accumulate = beta != 0;  // not beta: dg's stores may alias a float
+    bool accumulate = false;
+    Scalar* dg = grad_target(self, 0, accumulate);
     for (std::size_t k = 0; k < map->size(); ++k) {
       const Scalar d = self.grad.data()[(*map)[k]];
       dg[k] = accumulate ? dg[k] + d : d;
